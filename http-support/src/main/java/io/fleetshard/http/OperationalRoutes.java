@@ -1,0 +1,45 @@
+package io.fleetshard.http;
+
+import io.javalin.config.JavalinConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.function.Supplier;
+
+/** {@code /healthz}, {@code /readyz}, {@code /metrics} and {@code /openapi.json}, the same on every component. */
+public final class OperationalRoutes {
+    private OperationalRoutes() {
+    }
+
+    /**
+     * @param readiness returns null when ready, else the reason it is not (answered as 503 with that detail)
+     * @param openApiResource classpath resource of the component's OpenAPI document
+     */
+    public static void install(JavalinConfig config, PrometheusMeterRegistry registry, Supplier<String> readiness,
+            String openApiResource) {
+        byte[] openApi = load(openApiResource);
+        config.routes.get("/healthz", ctx -> ctx.json(java.util.Map.of("status", "up")));
+        config.routes.get("/readyz", ctx -> {
+            String notReady = readiness.get();
+            if (notReady != null) {
+                throw ApiProblem.unavailable(notReady, 1);
+            }
+            ctx.json(java.util.Map.of("status", "ready"));
+        });
+        config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                .result(registry.scrape()));
+        config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+    }
+
+    private static byte[] load(String resource) {
+        try (InputStream in = OperationalRoutes.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("OpenAPI document " + resource + " is missing from the classpath");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

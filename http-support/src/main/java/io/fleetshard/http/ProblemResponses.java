@@ -1,0 +1,72 @@
+package io.fleetshard.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that maps failures to HTTP responses: {@link ApiProblem}s, Javalin's own errors (unknown route, wrong
+ * method, oversize body), unreadable JSON, and anything unexpected (a 500 whose detail never carries a stack trace).
+ */
+public final class ProblemResponses {
+    public static final String CONTENT_TYPE = "application/problem+json";
+    private static final String TYPE_PREFIX = "https://fleetshard.io/problems/";
+    private static final Logger LOG = LoggerFactory.getLogger(ProblemResponses.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ProblemResponses() {
+    }
+
+    public static void install(JavalinConfig config) {
+        config.routes.exception(ApiProblem.class, (e, ctx) -> write(ctx, e));
+        config.routes.exception(JsonProcessingException.class, (e, ctx) -> write(ctx,
+                ApiProblem.badRequest("request body is not valid JSON: " + e.getOriginalMessage())));
+        config.routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e.getStatus(),
+                e.getMessage())));
+        config.routes.exception(Exception.class, (e, ctx) -> {
+            LOG.error("unexpected error serving {} {}", ctx.method(), ctx.path(), e);
+            write(ctx, new ApiProblem(500, "internal", "Internal error",
+                    "unexpected " + e.getClass().getSimpleName() + "; see the server log", null));
+        });
+        config.routes.error(404, "*", ctx -> {
+            if (!CONTENT_TYPE.equals(ctx.res().getContentType())) {
+                write(ctx, ApiProblem.notFound("no route for " + ctx.method() + " " + ctx.path()));
+            }
+        });
+        config.routes.error(405, "*", ctx -> write(ctx, new ApiProblem(405, "method-not-allowed",
+                "Method not allowed", ctx.method() + " is not allowed on " + ctx.path(), null)));
+        config.routes.error(413, "*", ctx -> {
+            if (!CONTENT_TYPE.equals(ctx.res().getContentType())) {
+                write(ctx, ApiProblem.payloadTooLarge("request body exceeds the limit of "
+                        + config.http.maxRequestSize + " bytes"));
+            }
+        });
+    }
+
+    private static ApiProblem fromJavalin(int status, String message) {
+        return switch (status) {
+            case 400 -> ApiProblem.badRequest(message);
+            case 404 -> ApiProblem.notFound(message);
+            case 413 -> ApiProblem.payloadTooLarge(message);
+            default -> new ApiProblem(status < 400 ? 500 : status, "http-" + status, message, message, null);
+        };
+    }
+
+    /** Writes {@code problem} as the response. */
+    public static void write(Context ctx, ApiProblem problem) {
+        ObjectNode body = JSON.createObjectNode()
+                .put("type", TYPE_PREFIX + problem.type())
+                .put("title", problem.title())
+                .put("status", problem.status())
+                .put("detail", problem.detail());
+        if (problem.retryAfterSeconds() != null) {
+            ctx.header("Retry-After", Integer.toString(problem.retryAfterSeconds()));
+        }
+        ctx.status(problem.status()).contentType(CONTENT_TYPE).result(body.toString());
+    }
+}

@@ -1,0 +1,204 @@
+package io.fleetshard.shardmap;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An immutable, consistent view of the shard map at one map version. Readers hold one snapshot for the whole of a
+ * request; followers swap in a new one atomically when a map transaction completes.
+ */
+public final class ShardMapSnapshot {
+    private static final ShardMapSnapshot EMPTY = new ShardMapSnapshot(0, Map.of(), Map.of(), Map.of(), Map.of(),
+            HashRing.empty());
+
+    private final long version;
+    private final Map<String, Tenant> tenants;
+    private final Map<String, Fleet> fleets; // by "tenant/fleet"
+    private final Map<String, Shard> shards;
+    private final Map<String, Node> nodes;
+    private final HashRing ring;
+    private final Map<String, List<Node>> nodesByShard;
+    private final Map<String, List<Fleet>> fleetsByTenant;
+
+    private ShardMapSnapshot(long version, Map<String, Tenant> tenants, Map<String, Fleet> fleets,
+            Map<String, Shard> shards, Map<String, Node> nodes, HashRing ring) {
+        if (version < 0) {
+            throw new IllegalArgumentException("map version must be >= 0, got " + version);
+        }
+        this.version = version;
+        this.tenants = Collections.unmodifiableMap(tenants);
+        this.fleets = Collections.unmodifiableMap(fleets);
+        this.shards = Collections.unmodifiableMap(shards);
+        this.nodes = Collections.unmodifiableMap(nodes);
+        this.ring = ring;
+        Map<String, List<Node>> byShard = new HashMap<>();
+        for (Node n : nodes.values()) {
+            byShard.computeIfAbsent(n.shardId(), k -> new ArrayList<>()).add(n);
+        }
+        byShard.values().forEach(l -> l.sort(Comparator.comparing(Node::role).thenComparing(Node::nodeId)));
+        byShard.replaceAll((k, l) -> List.copyOf(l));
+        this.nodesByShard = Collections.unmodifiableMap(byShard);
+        Map<String, List<Fleet>> byTenant = new HashMap<>();
+        for (Fleet f : fleets.values()) {
+            byTenant.computeIfAbsent(f.tenantId(), k -> new ArrayList<>()).add(f);
+        }
+        byTenant.values().forEach(l -> l.sort(Comparator.comparing(Fleet::fleetId)));
+        byTenant.replaceAll((k, l) -> List.copyOf(l));
+        this.fleetsByTenant = Collections.unmodifiableMap(byTenant);
+    }
+
+    public static ShardMapSnapshot empty() {
+        return EMPTY;
+    }
+
+    /** A snapshot holding exactly {@code entities} at {@code version}. */
+    public static ShardMapSnapshot of(long version, Collection<? extends MapEntity> entities) {
+        return EMPTY.apply(version, entities, List.of());
+    }
+
+    /**
+     * The snapshot after one map transaction: {@code puts} replace or add entities, {@code deletedKeys} (entity keys)
+     * remove them. The ring is rebuilt only when a shard changed.
+     */
+    public ShardMapSnapshot apply(long newVersion, Collection<? extends MapEntity> puts, Collection<String> deletedKeys) {
+        if (newVersion < version) {
+            throw new IllegalArgumentException("map version must not go back: at " + version + ", got " + newVersion);
+        }
+        Map<String, Tenant> t = new HashMap<>(tenants);
+        Map<String, Fleet> f = new HashMap<>(fleets);
+        Map<String, Shard> s = new HashMap<>(shards);
+        Map<String, Node> n = new HashMap<>(nodes);
+        boolean shardsChanged = false;
+        for (String key : deletedKeys) {
+            int colon = key.indexOf(':');
+            String kind = colon < 0 ? "" : key.substring(0, colon);
+            String id = key.substring(colon + 1);
+            switch (kind) {
+                case "tenant" -> t.remove(id);
+                case "fleet" -> f.remove(id);
+                case "shard" -> shardsChanged |= s.remove(id) != null;
+                case "node" -> n.remove(id);
+                default -> throw new IllegalArgumentException("not an entity key: '" + key + "'");
+            }
+        }
+        for (MapEntity e : puts) {
+            if (e instanceof Tenant x) {
+                t.put(x.tenantId(), x);
+            } else if (e instanceof Fleet x) {
+                f.put(x.tenantId() + "/" + x.fleetId(), x);
+            } else if (e instanceof Shard x) {
+                shardsChanged |= !x.equals(s.put(x.shardId(), x));
+            } else if (e instanceof Node x) {
+                n.put(x.nodeId(), x);
+            }
+        }
+        HashRing newRing = shardsChanged ? HashRing.of(s.values()) : ring;
+        return new ShardMapSnapshot(newVersion, t, f, s, n, newRing);
+    }
+
+    public long version() {
+        return version;
+    }
+
+    public HashRing ring() {
+        return ring;
+    }
+
+    public Optional<Tenant> tenant(String tenantId) {
+        return Optional.ofNullable(tenants.get(tenantId));
+    }
+
+    public Optional<Fleet> fleet(String tenantId, String fleetId) {
+        return Optional.ofNullable(fleets.get(tenantId + "/" + fleetId));
+    }
+
+    public Optional<Shard> shard(String shardId) {
+        return Optional.ofNullable(shards.get(shardId));
+    }
+
+    public Optional<Node> node(String nodeId) {
+        return Optional.ofNullable(nodes.get(nodeId));
+    }
+
+    public Collection<Tenant> tenants() {
+        return tenants.values();
+    }
+
+    public Collection<Fleet> fleets() {
+        return fleets.values();
+    }
+
+    public Collection<Shard> shards() {
+        return shards.values();
+    }
+
+    public Collection<Node> nodes() {
+        return nodes.values();
+    }
+
+    /** Nodes of a shard, primary first, then by role and id. */
+    public List<Node> nodesOf(String shardId) {
+        return nodesByShard.getOrDefault(shardId, List.of());
+    }
+
+    public Optional<Node> primaryOf(String shardId) {
+        for (Node n : nodesOf(shardId)) {
+            if (n.role() == NodeRole.PRIMARY) {
+                return Optional.of(n);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Fleets of a tenant, by fleet id. */
+    public List<Fleet> fleetsOf(String tenantId) {
+        return fleetsByTenant.getOrDefault(tenantId, List.of());
+    }
+
+    /** The shard a fleet lives on: its pin if pinned, else the ring's owner of its token. */
+    public String shardFor(Fleet fleet) {
+        return fleet.isPinned() ? fleet.pinnedShardId() : ring.shardFor(fleet.token());
+    }
+
+    /** The shard that a not-yet-registered fleet would be placed on by the ring. */
+    public String shardForToken(long token) {
+        return ring.shardFor(token);
+    }
+
+    /** The distinct shards holding at least one fleet of the tenant, in a stable order. */
+    public List<String> shardsOfTenant(String tenantId) {
+        Set<String> out = new LinkedHashSet<>();
+        for (Fleet f : fleetsOf(tenantId)) {
+            out.add(shardFor(f));
+        }
+        List<String> sorted = new ArrayList<>(out);
+        Collections.sort(sorted);
+        return sorted;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ShardMapSnapshot s && version == s.version && tenants.equals(s.tenants)
+                && fleets.equals(s.fleets) && shards.equals(s.shards) && nodes.equals(s.nodes);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(version, tenants, fleets, shards, nodes);
+    }
+
+    @Override
+    public String toString() {
+        return "ShardMapSnapshot[v" + version + ", " + tenants.size() + " tenants, " + fleets.size() + " fleets, "
+                + shards.size() + " shards, " + nodes.size() + " nodes]";
+    }
+}
