@@ -87,9 +87,10 @@ public final class ControlApi implements AutoCloseable {
                     + (stopped ? "stopped" : "running on port " + app.port()));
         }
         LOG.info("starting control API with {}", config.effectiveValues());
-        TenantRoutes tenants = new TenantRoutes(runner);
-        FleetRoutes fleets = new FleetRoutes(runner);
-        ShardRoutes shards = new ShardRoutes(runner, monitor);
+        RequestBodyReader bodies = new RequestBodyReader(config.maxRequestBytes());
+        TenantRoutes tenants = new TenantRoutes(runner, bodies);
+        FleetRoutes fleets = new FleetRoutes(runner, bodies);
+        ShardRoutes shards = new ShardRoutes(runner, monitor, bodies);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;

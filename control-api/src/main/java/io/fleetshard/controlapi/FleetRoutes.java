@@ -17,9 +17,11 @@ import java.util.List;
  */
 final class FleetRoutes {
     private final MapTransactionRunner runner;
+    private final RequestBodyReader bodies;
 
-    FleetRoutes(MapTransactionRunner runner) {
+    FleetRoutes(MapTransactionRunner runner, RequestBodyReader bodies) {
         this.runner = runner;
+        this.bodies = bodies;
     }
 
     void install(RoutesConfig routes) {
@@ -33,7 +35,7 @@ final class FleetRoutes {
 
     private void create(Context ctx) {
         String tenantId = ResponseJson.pathId(ctx, "tenantId");
-        CreateFleetRequest req = CreateFleetRequest.parse(ctx.bodyAsBytes());
+        CreateFleetRequest req = CreateFleetRequest.parse(bodies.read(ctx));
         String name = tenantId + "/" + req.fleetId();
         MapTransactionRunner.Committed<Placement> done = runner.run("create fleet " + name, map -> {
             requireTenant(map, tenantId);

@@ -26,10 +26,12 @@ final class ShardRoutes {
 
     private final MapTransactionRunner runner;
     private final NodeHealthMonitor monitor;
+    private final RequestBodyReader bodies;
 
-    ShardRoutes(MapTransactionRunner runner, NodeHealthMonitor monitor) {
+    ShardRoutes(MapTransactionRunner runner, NodeHealthMonitor monitor, RequestBodyReader bodies) {
         this.runner = runner;
         this.monitor = monitor;
+        this.bodies = bodies;
     }
 
     void install(RoutesConfig routes) {
@@ -60,7 +62,7 @@ final class ShardRoutes {
     }
 
     private void register(Context ctx) {
-        RegisterShardRequest req = RegisterShardRequest.parse(ctx.bodyAsBytes());
+        RegisterShardRequest req = RegisterShardRequest.parse(bodies.read(ctx));
         MapTransactionRunner.Committed<Shard> done = runner.run("register shard " + req.shardId(), map -> {
             if (map.shard(req.shardId()).isPresent()) {
                 throw ApiProblem.conflict("shard " + req.shardId() + " already exists; see GET /v1/shards/"

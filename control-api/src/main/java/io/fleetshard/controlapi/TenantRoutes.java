@@ -11,9 +11,11 @@ import java.util.List;
 /** {@code POST /v1/tenants} and {@code GET /v1/tenants/{tenantId}}. */
 final class TenantRoutes {
     private final MapTransactionRunner runner;
+    private final RequestBodyReader bodies;
 
-    TenantRoutes(MapTransactionRunner runner) {
+    TenantRoutes(MapTransactionRunner runner, RequestBodyReader bodies) {
         this.runner = runner;
+        this.bodies = bodies;
     }
 
     void install(RoutesConfig routes) {
@@ -26,7 +28,7 @@ final class TenantRoutes {
      * lost response): the caller can tell it succeeded from {@code GET /v1/tenants/{tenantId}}.
      */
     private void create(Context ctx) {
-        CreateTenantRequest req = CreateTenantRequest.parse(ctx.bodyAsBytes());
+        CreateTenantRequest req = CreateTenantRequest.parse(bodies.read(ctx));
         MapTransactionRunner.Committed<Tenant> done = runner.run("create tenant " + req.tenantId(), map -> {
             map.tenant(req.tenantId()).ifPresent(existing -> {
                 throw ApiProblem.conflict("tenant " + req.tenantId() + " already exists (tier "
