@@ -3,6 +3,7 @@ package io.fleetshard.controlapi;
 import io.fleetshard.http.OperationalRoutes;
 import io.fleetshard.http.ProblemResponses;
 import io.fleetshard.shardmap.ShardMapCommitter;
+import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapSource;
 import io.javalin.Javalin;
 import io.micrometer.core.instrument.Gauge;
@@ -17,7 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +35,8 @@ public final class ControlApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlApi.class);
 
     private final ControlApiConfig config;
-    private final ShardMapSource source;
     private final PrometheusMeterRegistry registry;
-    private final BooleanSupplier mapLoaded;
+    private final Supplier<String> mapNotReady;
     private final MapTransactionRunner runner;
     private final NodeHealthMonitor monitor;
     private final ExecutorService probePool;
@@ -58,16 +58,17 @@ public final class ControlApi implements AutoCloseable {
     public ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
             PrometheusMeterRegistry registry) {
         this(config, source, committer, clock, registry,
-                new JdbcNodeProbe(config.probeTimeout(), config.probeUser(), config.probePassword()), () -> true);
+                new JdbcNodeProbe(config.probeTimeout(), config.probeUser(), config.probePassword()),
+                mapReadinessOf(source));
     }
 
     ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
-            PrometheusMeterRegistry registry, NodeProbe probe, BooleanSupplier mapLoaded) {
+            PrometheusMeterRegistry registry, NodeProbe probe, Supplier<String> mapNotReady) {
         this.config = Objects.requireNonNull(config, "config");
-        this.source = Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(source, "source");
         Objects.requireNonNull(clock, "clock");
         this.registry = Objects.requireNonNull(registry, "registry");
-        this.mapLoaded = Objects.requireNonNull(mapLoaded, "mapLoaded");
+        this.mapNotReady = Objects.requireNonNull(mapNotReady, "mapNotReady");
         this.runner = new MapTransactionRunner(Objects.requireNonNull(committer, "committer"),
                 new MapVersionTracker(source), clock, config, registry);
         this.probePool = Executors.newFixedThreadPool(config.probeThreads(), daemonThreads("control-api-probe"));
@@ -153,10 +154,18 @@ public final class ControlApi implements AutoCloseable {
             return "the map writer of this instance was fenced at " + fenced + " by another control-API instance;"
                     + " this instance no longer accepts changes";
         }
-        if (!mapLoaded.getAsBoolean()) {
-            return "the shard map is not loaded yet (at version " + source.current().version() + ")";
+        return mapNotReady.get();
+    }
+
+    /**
+     * Readiness of the map: a {@link ShardMapFollower} is not ready until it has loaded the log; other sources (the
+     * in-memory map of tests) always are.
+     */
+    private static Supplier<String> mapReadinessOf(ShardMapSource source) {
+        if (source instanceof ShardMapFollower follower) {
+            return follower::notReadyReason;
         }
-        return null;
+        return () -> null;
     }
 
     /** Runs one probe round now (tests). */

@@ -161,6 +161,14 @@ final class MapTransactionRunner {
             try {
                 version = committer.commit(base.version(), plan.puts(), plan.deletedKeys());
             } catch (MapVersionConflictException e) {
+                if (e.actualVersion() < e.expectedVersion()) {
+                    // The writer knows an older map than this instance's follower shows: versions were committed by
+                    // another writer, which took over the log (its initTransactions fenced ours, but Kafka only says
+                    // so on our next transaction). Never write next to it.
+                    throw fenced(what, "the writer of this instance is at map version " + e.actualVersion()
+                            + " but the map log is at version " + e.expectedVersion()
+                            + ", so another writer has committed changes", e);
+                }
                 outcomes.get("conflict").increment();
                 LOG.info("map changed concurrently while trying to {} (attempt {} of {}): based on version {},"
                         + " map at {}; re-reading", what, attempt, maxAttempts, e.expectedVersion(),
@@ -168,13 +176,7 @@ final class MapTransactionRunner {
                 requiredVersion = Math.max(requiredVersion, e.actualVersion());
                 continue;
             } catch (WriterFencedException e) {
-                outcomes.get("fenced").increment();
-                Instant now = clock.instant();
-                fencedAt.compareAndSet(null, now);
-                LOG.error("map writer of this control-API instance was fenced at {} while trying to {}: another"
-                        + " instance now writes the map; this instance answers every change with 503 from now on",
-                        now, what, e);
-                throw fencedProblem(what);
+                throw fenced(what, e.getMessage(), e);
             } catch (MapUnavailableException e) {
                 return reconcileUnknownOutcome(what, base, plan, e);
             }
@@ -274,6 +276,16 @@ final class MapTransactionRunner {
         throw ApiProblem.unavailable("the shard map follower of this instance is at version "
                 + tracker.current().version() + " but version " + version + " is needed (" + why + "); waited "
                 + waitTimeout.toMillis() + " ms for it", retryAfterSeconds);
+    }
+
+    private ApiProblem fenced(String what, String reason, RuntimeException cause) {
+        outcomes.get("fenced").increment();
+        Instant now = clock.instant();
+        fencedAt.compareAndSet(null, now);
+        LOG.error("map writer of this control-API instance is fenced since {} (found while trying to {}: {}); another"
+                + " instance now writes the map, and this one answers every change with 503", now, what, reason,
+                cause);
+        return fencedProblem(what);
     }
 
     private void rejectIfFenced(String what) {

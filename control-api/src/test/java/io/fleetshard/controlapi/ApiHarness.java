@@ -18,7 +18,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** A control API on a free port over the given map ports, and a small HTTP client for it. */
 final class ApiHarness implements AutoCloseable {
@@ -29,7 +29,7 @@ final class ApiHarness implements AutoCloseable {
     final ControlApi api;
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
-    ApiHarness(ShardMapSource source, ShardMapCommitter committer, NodeProbe probe, BooleanSupplier mapLoaded,
+    ApiHarness(ShardMapSource source, ShardMapCommitter committer, NodeProbe probe, Supplier<String> mapNotReady,
             Map<String, String> settings) {
         Map<String, String> all = new java.util.HashMap<>(Map.of(
                 ControlApiConfig.HTTP_PORT, "0",
@@ -37,11 +37,11 @@ final class ApiHarness implements AutoCloseable {
                 ControlApiConfig.MAP_WAIT_TIMEOUT_MS, "2000"));
         all.putAll(settings);
         api = new ControlApi(ControlApiConfig.from(all), source, committer, Clock.fixed(NOW, ZoneOffset.UTC),
-                registry, probe, mapLoaded).start();
+                registry, probe, mapNotReady).start();
     }
 
     ApiHarness(ShardMapSource source, ShardMapCommitter committer) {
-        this(source, committer, (node, engine) -> ProbeResult.up(1), () -> true, Map.of());
+        this(source, committer, (node, engine) -> ProbeResult.up(1), () -> null, Map.of());
     }
 
     Response get(String path) {

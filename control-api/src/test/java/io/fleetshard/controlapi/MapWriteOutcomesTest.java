@@ -34,7 +34,7 @@ class MapWriteOutcomesTest {
     }
 
     private ApiHarness start(Map<String, String> settings) {
-        h = new ApiHarness(map, committer, (n, e) -> ProbeResult.up(1), () -> true, settings);
+        h = new ApiHarness(map, committer, (n, e) -> ProbeResult.up(1), () -> null, settings);
         return h;
     }
 
@@ -105,6 +105,20 @@ class MapWriteOutcomesTest {
     }
 
     @Test
+    void writerBehindTheMapMeansAnotherWriterTookOverSoThisInstanceStopsWriting() {
+        start(Map.of());
+        committer.then((base, puts, deletes) -> {
+            throw new MapVersionConflictException(base, base - 1);
+        });
+        map.commit(0, List.of(new Tenant("written-elsewhere", DurabilityTier.STANDARD)), List.of());
+
+        h.post("/v1/tenants", tenant("acme", "standard")).assertProblem(503, "fenced");
+        assertThat(committer.calls).as("no retry once another writer is seen").hasValue(1);
+        h.get("/readyz").assertProblem(503, "fenced");
+        assertThat(map.current().tenant("acme")).isEmpty();
+    }
+
+    @Test
     void unreachableLogWithTheChangeNotAppliedIs503AndSaysRetryIsSafe() {
         start(Map.of(ControlApiConfig.MAP_WAIT_TIMEOUT_MS, "50"));
         committer.then((base, puts, deletes) -> {
@@ -137,7 +151,7 @@ class MapWriteOutcomesTest {
     @Test
     void createWaitsForTheFollowerSoTheNextReadHereShowsIt() throws Exception {
         HeldBackSource follower = new HeldBackSource(map);
-        h = new ApiHarness(follower, map, (n, e) -> ProbeResult.up(1), () -> true,
+        h = new ApiHarness(follower, map, (n, e) -> ProbeResult.up(1), () -> null,
                 Map.of(ControlApiConfig.MAP_WAIT_TIMEOUT_MS, "30000"));
         map.addListener(s -> CompletableFuture.runAsync(follower::catchUp));
 
@@ -151,7 +165,7 @@ class MapWriteOutcomesTest {
     @Test
     void readsWaitForThisInstancesLastCommitAndAnswer503IfTheFollowerStaysBehind() {
         HeldBackSource follower = new HeldBackSource(map);
-        h = new ApiHarness(follower, map, (n, e) -> ProbeResult.up(1), () -> true,
+        h = new ApiHarness(follower, map, (n, e) -> ProbeResult.up(1), () -> null,
                 Map.of(ControlApiConfig.MAP_WAIT_TIMEOUT_MS, "100"));
 
         assertThat(h.post("/v1/tenants", tenant("acme", "standard")).status())

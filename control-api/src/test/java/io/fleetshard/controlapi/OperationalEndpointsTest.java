@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class OperationalEndpointsTest {
     private final InMemoryShardMap map = new InMemoryShardMap();
     private final AtomicBoolean loaded = new AtomicBoolean(false);
-    private final ApiHarness h = new ApiHarness(map, map, (n, e) -> ProbeResult.up(1), loaded::get, Map.of());
+    private final ApiHarness h = new ApiHarness(map, map, (n, e) -> ProbeResult.up(1), () -> loaded.get() ? null : "shard map not loaded yet from fleetshard.shardmap", Map.of());
 
     @AfterEach
     void stop() {
@@ -29,7 +29,7 @@ class OperationalEndpointsTest {
     @Test
     void notReadyUntilTheMapIsLoaded() {
         assertThat(h.get("/healthz").status()).isEqualTo(200);
-        h.get("/readyz").assertProblem(503, "the shard map is not loaded yet (at version 0)");
+        h.get("/readyz").assertProblem(503, "shard map not loaded yet from fleetshard.shardmap");
 
         loaded.set(true);
 

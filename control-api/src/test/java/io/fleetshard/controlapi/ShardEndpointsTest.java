@@ -25,7 +25,7 @@ class ShardEndpointsTest {
     private final Map<String, ProbeResult> probeResults = new ConcurrentHashMap<>();
     private final ApiHarness h = new ApiHarness(map, map,
             (n, engine) -> probeResults.getOrDefault(n.nodeId(), ProbeResult.failed("connection refused", 3)),
-            () -> true, Map.of(ControlApiConfig.PROBE_FAILURES_BEFORE_DOWN, "2"));
+            () -> null, Map.of(ControlApiConfig.PROBE_FAILURES_BEFORE_DOWN, "2"));
 
     @AfterEach
     void stop() {
