@@ -103,7 +103,13 @@ public final class ControlApi implements AutoCloseable {
             fleets.install(cfg.routes);
             shards.install(cfg.routes);
         });
-        app.start(config.host(), config.port());
+        try {
+            app.start(config.host(), config.port());
+        } catch (RuntimeException e) {
+            stop();
+            throw new ControlApiException("control API could not listen on " + config.host() + ":" + config.port()
+                    + " (" + e.getMessage() + "); set " + ControlApiConfig.HTTP_PORT + " to a free port", e);
+        }
         probeScheduler.scheduleWithFixedDelay(monitor::probeRoundSafely, 0, config.probeInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
         LOG.info("control API listening on http://{}:{}", config.host(), app.port());

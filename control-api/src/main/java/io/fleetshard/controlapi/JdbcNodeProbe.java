@@ -125,6 +125,7 @@ final class JdbcNodeProbe implements NodeProbe {
             String ms = Long.toString(timeout.toMillis());
             p.setProperty("connectTimeout", ms);
             p.setProperty("socketTimeout", ms);
+            p.setProperty("permitMysqlScheme", "true"); // MySQL shards are probed with the MariaDB driver
         }
         return p;
     }

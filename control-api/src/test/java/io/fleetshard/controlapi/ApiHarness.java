@@ -27,21 +27,32 @@ final class ApiHarness implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     final ControlApi api;
-    final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    final PrometheusMeterRegistry registry;
+
+    /** Wraps a started control API. */
+    ApiHarness(ControlApi api) {
+        this.api = api;
+        this.registry = api.registry();
+    }
 
     ApiHarness(ShardMapSource source, ShardMapCommitter committer, NodeProbe probe, Supplier<String> mapNotReady,
             Map<String, String> settings) {
+        this(new ControlApi(config(settings), source, committer, Clock.fixed(NOW, ZoneOffset.UTC),
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), probe, mapNotReady).start());
+    }
+
+    ApiHarness(ShardMapSource source, ShardMapCommitter committer) {
+        this(source, committer, (node, engine) -> ProbeResult.up(1), () -> null, Map.of());
+    }
+
+    /** Test settings: a free port, no probe rounds unless asked, then {@code settings}. */
+    static ControlApiConfig config(Map<String, String> settings) {
         Map<String, String> all = new java.util.HashMap<>(Map.of(
                 ControlApiConfig.HTTP_PORT, "0",
                 ControlApiConfig.PROBE_INTERVAL_MS, "3600000",
                 ControlApiConfig.MAP_WAIT_TIMEOUT_MS, "2000"));
         all.putAll(settings);
-        api = new ControlApi(ControlApiConfig.from(all), source, committer, Clock.fixed(NOW, ZoneOffset.UTC),
-                registry, probe, mapNotReady).start();
-    }
-
-    ApiHarness(ShardMapSource source, ShardMapCommitter committer) {
-        this(source, committer, (node, engine) -> ProbeResult.up(1), () -> null, Map.of());
+        return ControlApiConfig.from(all);
     }
 
     Response get(String path) {

@@ -2,6 +2,7 @@ package io.fleetshard.controlapi;
 
 import static io.fleetshard.controlapi.ApiHarness.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetshard.shardmap.InMemoryShardMap;
@@ -130,5 +131,15 @@ class OperationalEndpointsTest {
         } else if (node.isArray()) {
             node.elements().forEachRemaining(child -> assertEveryRefResolves(doc, child));
         }
+    }
+
+    @Test
+    void aTakenPortFailsStartNamingTheSetting() {
+        ControlApi second = new ControlApi(ApiHarness.config(Map.of(ControlApiConfig.HTTP_PORT,
+                Integer.toString(h.api.port()))), map, map, java.time.Clock.systemUTC());
+        assertThatThrownBy(second::start).isInstanceOf(ControlApiException.class)
+                .hasMessageContaining("could not listen on 127.0.0.1:" + h.api.port())
+                .hasMessageContaining("control.http.port");
+        second.stop();
     }
 }
