@@ -12,6 +12,7 @@ record CreateFleetRequest(String fleetId, String pinnedShardId) {
 
     static CreateFleetRequest parse(byte[] body) {
         ObjectNode o = RequestJson.object(body, FIELDS, "{\"fleetId\", \"shardId\" (optional)}");
-        return new CreateFleetRequest(RequestJson.requiredId(o, "", "fleetId"), RequestJson.optionalId(o, "", "shardId"));
+        return new CreateFleetRequest(RequestJson.requiredId(o, "", "fleetId"),
+                RequestJson.optionalId(o, "", "shardId"));
     }
 }

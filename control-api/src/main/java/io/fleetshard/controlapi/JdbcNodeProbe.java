@@ -51,7 +51,8 @@ final class JdbcNodeProbe implements NodeProbe {
         try (Statement st = statement(c); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
             rs.next();
             if (!rs.getBoolean(1)) {
-                try (Statement st2 = statement(c); ResultSet lsn = st2.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+                try (Statement st2 = statement(c);
+                        ResultSet lsn = st2.executeQuery("SELECT pg_current_wal_lsn()::text")) {
                     lsn.next();
                     return new ProbeResult(null, elapsedMs(start), false, PgLsn.parse(lsn.getString(1)), null, null,
                             null);
