@@ -93,7 +93,9 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "shardmap-follower");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
         p.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
-        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) config.requestTimeout().toMillis());
+        int timeout = (int) config.requestTimeout().toMillis();
+        p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout);
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeout);
         return p;
     }
 

@@ -3,8 +3,8 @@ package io.fleetshard.testkit;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Bounded polling: waits for a condition, never for a fixed time. */
-final class Await {
+/** Bounded polling: waits for a condition, never for a fixed time. Tests use it instead of sleeps. */
+public final class Await {
 
     private static final long FIRST_PAUSE_MS = 5;
     private static final long MAX_PAUSE_MS = 200;
@@ -25,6 +25,15 @@ final class Await {
     }
 
     private Await() {
+    }
+
+    /**
+     * Polls {@code condition} with growing pauses (5 to 200 ms) until it holds.
+     *
+     * @throws IllegalStateException naming {@code what} when {@code timeout} passes first
+     */
+    public static void condition(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+        until(what, timeout, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty());
     }
 
     /**
