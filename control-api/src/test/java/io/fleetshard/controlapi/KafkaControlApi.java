@@ -28,9 +28,13 @@ final class KafkaControlApi implements AutoCloseable {
 
     /** A map log of its own on the shared broker: a unique topic and transactional id per test. */
     static ShardMapLogConfig freshLog(String testName) {
+        return freshLog(testName, SharedKafka.get().bootstrapServers(), Duration.ofSeconds(15));
+    }
+
+    static ShardMapLogConfig freshLog(String testName, String bootstrapServers, Duration requestTimeout) {
         String suffix = testName + "-" + UUID.randomUUID();
-        return new ShardMapLogConfig(SharedKafka.get().bootstrapServers(), "fleetshard.shardmap.it-" + suffix,
-                "control-api-it-" + suffix, Duration.ofSeconds(30)); // >= the admin client's request.timeout.ms
+        return new ShardMapLogConfig(bootstrapServers, "fleetshard.shardmap.it-" + suffix, "control-api-it-" + suffix,
+                requestTimeout);
     }
 
     static KafkaControlApi start(ShardMapLogConfig log, Map<String, String> settings) {
