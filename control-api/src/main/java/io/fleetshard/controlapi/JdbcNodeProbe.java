@@ -29,7 +29,7 @@ final class JdbcNodeProbe implements NodeProbe {
     @Override
     public ProbeResult probe(Node node, Engine engine) {
         long start = System.nanoTime();
-        try (Connection c = DriverManager.getConnection(node.jdbcUrl(), properties(engine))) {
+        try (Connection c = DriverManager.getConnection(probeUrl(node.jdbcUrl(), engine), properties(engine))) {
             try (Statement st = statement(c); ResultSet rs = st.executeQuery("SELECT 1")) {
                 if (!rs.next() || rs.getInt(1) != 1) {
                     return ProbeResult.failed("SELECT 1 did not return 1", elapsedMs(start));
@@ -45,6 +45,24 @@ final class JdbcNodeProbe implements NodeProbe {
         } catch (RuntimeException e) {
             return ProbeResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage(), elapsedMs(start));
         }
+    }
+
+    /**
+     * The URL to probe: on MySQL and MariaDB without the database, because health and replication state are
+     * server-wide and the probing account need not read any database (the router's role, for one, only reaches
+     * the tenant views).
+     */
+    static String probeUrl(String jdbcUrl, Engine engine) {
+        if (engine == Engine.POSTGRES) {
+            return jdbcUrl;
+        }
+        int hostStart = jdbcUrl.indexOf("//");
+        int slash = hostStart < 0 ? -1 : jdbcUrl.indexOf('/', hostStart + 2);
+        if (slash < 0) {
+            return jdbcUrl;
+        }
+        int query = jdbcUrl.indexOf('?', slash);
+        return jdbcUrl.substring(0, slash + 1) + (query < 0 ? "" : jdbcUrl.substring(query));
     }
 
     private ProbeResult probePostgres(Connection c, long start) throws SQLException {
