@@ -11,20 +11,45 @@ import java.util.List;
  * token (exclusive) up to itself (inclusive); tokens above the largest wrap to the smallest. Tokens compare as signed
  * longs.
  *
- * <p>Immutable; {@link #shardFor(long)} is a binary search over a primitive array and allocates nothing. Memory is
- * 12 bytes per vnode (3 KB for a shard of 256 vnodes) plus one id string per shard.
+ * <p>Immutable; {@link #shardFor(long)} allocates nothing: a bucket index over the top bits of the token narrows the
+ * search to a few neighbouring tokens (about {@value #VNODES_PER_BUCKET} on average), which are then scanned, so a lookup
+ * touches two or three cache lines instead of the ~18 of a binary search over 256k tokens. Memory is 10 bytes per
+ * vnode plus 4 bytes per bucket: about 2.8 KB for a shard of 256 vnodes.
  */
 public final class HashRing {
-    private static final HashRing EMPTY = new HashRing(new long[0], new int[0], new String[0]);
+    static final int VNODES_PER_BUCKET = 8;
+    private static final int MAX_SHARDS = Character.MAX_VALUE;
+    private static final HashRing EMPTY = new HashRing(new long[0], new char[0], new String[0]);
 
     private final long[] tokens;
-    private final int[] owners;
+    private final char[] owners; // index into shardIds, unsigned 16-bit
     private final String[] shardIds;
+    private final int bucketShift;
+    private final int[] bucketStart; // bucketStart[b] = first token index whose bucket is >= b; one extra entry
 
-    private HashRing(long[] tokens, int[] owners, String[] shardIds) {
+    private HashRing(long[] tokens, char[] owners, String[] shardIds) {
         this.tokens = tokens;
         this.owners = owners;
         this.shardIds = shardIds;
+        int bits = 1;
+        while ((1L << bits) * VNODES_PER_BUCKET < tokens.length && bits < 24) {
+            bits++;
+        }
+        this.bucketShift = 64 - bits;
+        int buckets = 1 << bits;
+        this.bucketStart = new int[buckets + 1];
+        int i = 0;
+        for (int b = 0; b <= buckets; b++) {
+            while (i < tokens.length && bucket(tokens[i]) < b) {
+                i++;
+            }
+            bucketStart[b] = i;
+        }
+    }
+
+    /** The bucket of a token: its top bits in unsigned order (flipping the sign bit keeps signed order). */
+    private int bucket(long token) {
+        return (int) ((token ^ Long.MIN_VALUE) >>> bucketShift);
     }
 
     public static HashRing empty() {
@@ -43,12 +68,15 @@ public final class HashRing {
             }
         }
         owning.sort(Comparator.comparing(Shard::shardId));
+        if (owning.size() > MAX_SHARDS) {
+            throw new IllegalArgumentException("a ring holds at most " + MAX_SHARDS + " shards, got " + owning.size());
+        }
         int total = 0;
         for (Shard s : owning) {
             total += s.vnodeCount();
         }
         long[] packedTokens = new long[total];
-        int[] packedOwners = new int[total];
+        char[] packedOwners = new char[total];
         String[] ids = new String[owning.size()];
         // merge: collect (token, owner) pairs, then sort by token, then owner
         long[][] pairs = new long[total][];
@@ -67,7 +95,7 @@ public final class HashRing {
                 continue; // duplicate token: first shard by id keeps it
             }
             packedTokens[w] = pairs[i][0];
-            packedOwners[w] = (int) pairs[i][1];
+            packedOwners[w] = (char) pairs[i][1];
             w++;
         }
         return new HashRing(Arrays.copyOf(packedTokens, w), Arrays.copyOf(packedOwners, w), ids);
@@ -91,20 +119,14 @@ public final class HashRing {
 
     /** Index of the vnode owning {@code token}: the first token at or above it, wrapping to 0. */
     int vnodeIndexFor(long token) {
-        int lo = 0;
-        int hi = tokens.length - 1;
-        if (token > tokens[hi]) {
-            return 0;
+        int b = bucket(token);
+        int i = bucketStart[b];
+        int end = bucketStart[b + 1];
+        while (i < end && tokens[i] < token) {
+            i++;
         }
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (tokens[mid] < token) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
+        // i == end: every token of this bucket is below; the owner is the first token of a later bucket
+        return i == tokens.length ? 0 : i;
     }
 
     @Override

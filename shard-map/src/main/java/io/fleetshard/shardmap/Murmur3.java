@@ -15,11 +15,75 @@ final class Murmur3 {
 
     /** Hash of the UTF-8 bytes of {@code a + separator + b}, without building the string. */
     static long hash64(String a, char separator, String b) {
+        if (isAscii(a) && isAscii(b) && separator < 0x80) {
+            return asciiHash64(a, separator, b);
+        }
         Hasher h = new Hasher();
         h.putUtf8(a);
         h.putUtf8Char(separator);
         h.putUtf8(b);
         return h.finish();
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Byte {@code p} of the ASCII concatenation {@code a + sep + b}. */
+    private static long byteAt(String a, char sep, String b, int p) {
+        int la = a.length();
+        return p < la ? a.charAt(p) : p == la ? sep : b.charAt(p - la - 1);
+    }
+
+    /** The hot path: ids are ASCII, so each char is one byte and all state stays in locals. */
+    private static long asciiHash64(String a, char sep, String b) {
+        int len = a.length() + 1 + b.length();
+        long h1 = 0;
+        long h2 = 0;
+        int p = 0;
+        for (; p + 16 <= len; p += 16) {
+            long k1 = 0;
+            long k2 = 0;
+            for (int j = 0; j < 8; j++) {
+                k1 |= byteAt(a, sep, b, p + j) << (8 * j);
+                k2 |= byteAt(a, sep, b, p + 8 + j) << (8 * j);
+            }
+            h1 ^= Hasher.mixK1(k1);
+            h1 = Long.rotateLeft(h1, 27);
+            h1 += h2;
+            h1 = h1 * 5 + 0x52dce729;
+            h2 ^= Hasher.mixK2(k2);
+            h2 = Long.rotateLeft(h2, 31);
+            h2 += h1;
+            h2 = h2 * 5 + 0x38495ab5;
+        }
+        int rest = len - p;
+        if (rest > 0) {
+            long k1 = 0;
+            long k2 = 0;
+            for (int j = 0; j < rest; j++) {
+                long v = byteAt(a, sep, b, p + j);
+                if (j < 8) {
+                    k1 |= v << (8 * j);
+                } else {
+                    k2 |= v << (8 * (j - 8));
+                }
+            }
+            h1 ^= Hasher.mixK1(k1);
+            h2 ^= Hasher.mixK2(k2);
+        }
+        h1 ^= len;
+        h2 ^= len;
+        h1 += h2;
+        h2 += h1;
+        h1 = Hasher.fmix64(h1);
+        h2 = Hasher.fmix64(h2);
+        return h1 + h2;
     }
 
     static long hash64(String s) {

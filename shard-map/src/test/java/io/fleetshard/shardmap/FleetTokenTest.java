@@ -34,4 +34,25 @@ class FleetTokenTest {
                     .isEqualTo(Hashing.murmur3_128().hashString(s, StandardCharsets.UTF_8).asLong());
         }
     }
+
+    @Test
+    void asciiFastPathMatchesReferenceForEverySplitOfLengths() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int la = 0; la <= 36; la++) {
+            for (int lb = 0; lb <= 36; lb++) {
+                String t = randomAscii(random, la);
+                String f = randomAscii(random, lb);
+                long expected = Hashing.murmur3_128().hashString(t + "/" + f, StandardCharsets.UTF_8).asLong();
+                assertThat(FleetToken.of(t, f)).as("token of %s/%s", t, f).isEqualTo(expected);
+            }
+        }
+    }
+
+    private static String randomAscii(SplittableRandom random, int len) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < len; i++) {
+            sb.append((char) (0x21 + random.nextInt(0x7f - 0x21)));
+        }
+        return sb.toString();
+    }
 }

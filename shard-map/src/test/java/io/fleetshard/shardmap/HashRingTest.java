@@ -87,4 +87,26 @@ class HashRingTest {
         assertThat(HashRing.of(List.of(b, a)).shardFor(5)).isEqualTo("a");
         assertThat(HashRing.of(List.of(a, b)).shardFor(5)).isEqualTo("a");
     }
+
+    @Test
+    void bucketedLookupAgreesWithAPlainSearchOverTheSortedTokens() {
+        List<Shard> shards = new java.util.ArrayList<>();
+        for (int s = 0; s < 40; s++) {
+            shards.add(Shard.withDefaultTokens("shard-" + s, ShardStatus.ACTIVE, Engine.POSTGRES, 256));
+        }
+        HashRing ring = HashRing.of(shards);
+        long[] all = shards.stream().flatMapToLong(s -> java.util.Arrays.stream(s.vnodeTokens())).sorted().toArray();
+        SplittableRandom random = new SplittableRandom(3);
+        for (int k = 0; k < 200_000; k++) {
+            long token = k < 1000 ? all[random.nextInt(all.length)] + random.nextInt(3) - 1 : random.nextLong();
+            int expected = java.util.Arrays.binarySearch(all, token);
+            if (expected < 0) {
+                expected = -expected - 1;
+            }
+            if (expected == all.length) {
+                expected = 0;
+            }
+            assertThat(ring.vnodeIndexFor(token)).as("vnode of token %d", token).isEqualTo(expected);
+        }
+    }
 }

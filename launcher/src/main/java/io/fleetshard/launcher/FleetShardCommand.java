@@ -1,0 +1,59 @@
+package io.fleetshard.launcher;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** Entry point of the {@code fleetshard} command: the one place that wires components together. */
+public final class FleetShardCommand {
+    private static final String USAGE = """
+            usage: fleetshard <command> [options]
+              dev      run the whole platform on this machine: embedded Kafka, PostgreSQL and MariaDB shards,
+                       S3 and DynamoDB, the control API and the router, with a demo tenant (dev --help)
+              help     this text""";
+
+    private FleetShardCommand() {
+    }
+
+    public static void main(String[] args) {
+        List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
+        String command = args.length == 0 ? "help" : args[0];
+        int exit;
+        try {
+            exit = switch (command) {
+                case "dev" -> runDev(rest);
+                case "help", "--help", "-h" -> {
+                    System.out.println(USAGE);
+                    yield 0;
+                }
+                default -> {
+                    System.err.println("fleetshard: unknown command '" + command + "'\n" + USAGE);
+                    yield 2;
+                }
+            };
+        } catch (IllegalArgumentException e) {
+            System.err.println("fleetshard " + command + ": " + e.getMessage());
+            exit = 2;
+        }
+        System.exit(exit);
+    }
+
+    private static int runDev(List<String> args) {
+        if (args.contains("--help") || args.contains("-h")) {
+            System.out.println(DevOptions.USAGE);
+            return 0;
+        }
+        DevOptions options = DevOptions.parse(args);
+        DevPlatform platform = new DevPlatform(options);
+        Runtime.getRuntime().addShutdownHook(new Thread(platform::close, "fleetshard-dev-shutdown"));
+        try {
+            platform.start();
+        } catch (RuntimeException e) {
+            System.err.println("fleetshard dev: failed to start: " + e.getMessage());
+            e.printStackTrace(System.err);
+            return 1;
+        }
+        platform.printEndpoints(System.out);
+        platform.awaitShutdown();
+        return 0;
+    }
+}

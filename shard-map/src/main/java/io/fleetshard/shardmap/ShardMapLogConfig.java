@@ -1,0 +1,49 @@
+package io.fleetshard.shardmap;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where the map log lives and how its clients behave.
+ *
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param topic the single-partition compacted map topic (default {@value #DEFAULT_TOPIC})
+ * @param transactionalId the writer's fixed transactional id: a second writer with the same id fences the first
+ * @param requestTimeout bound of one Kafka operation (commit, topic creation, catching up)
+ */
+public record ShardMapLogConfig(String bootstrapServers, String topic, String transactionalId, Duration requestTimeout) {
+    public static final String DEFAULT_TOPIC = "fleetshard.shardmap";
+    public static final String DEFAULT_TRANSACTIONAL_ID = "fleetshard-shardmap-writer";
+
+    public ShardMapLogConfig {
+        List<String> problems = new ArrayList<>();
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            problems.add("bootstrapServers must be set (host:port[,host:port])");
+        }
+        if (topic == null || !topic.matches("[A-Za-z0-9._-]{1,249}")) {
+            problems.add("topic must be a valid Kafka topic name, got " + topic);
+        }
+        if (transactionalId == null || transactionalId.isBlank()) {
+            problems.add("transactionalId must be set");
+        }
+        if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
+            problems.add("requestTimeout must be positive, got " + requestTimeout);
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid shard-map log config: " + String.join("; ", problems));
+        }
+    }
+
+    public static ShardMapLogConfig defaults(String bootstrapServers) {
+        return new ShardMapLogConfig(bootstrapServers, DEFAULT_TOPIC, DEFAULT_TRANSACTIONAL_ID, Duration.ofSeconds(10));
+    }
+
+    public ShardMapLogConfig withTopic(String newTopic) {
+        return new ShardMapLogConfig(bootstrapServers, newTopic, transactionalId, requestTimeout);
+    }
+
+    public ShardMapLogConfig withTransactionalId(String id) {
+        return new ShardMapLogConfig(bootstrapServers, topic, id, requestTimeout);
+    }
+}

@@ -1,0 +1,56 @@
+package io.fleetshard.shardmap;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/** Creates the map topic if missing: one partition (total order), compacted, replicated up to 3. */
+public final class ShardMapTopic {
+    private ShardMapTopic() {
+    }
+
+    public static void ensureExists(ShardMapLogConfig config) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        int timeout = (int) config.requestTimeout().toMillis();
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeout);
+        long timeoutMs = config.requestTimeout().toMillis();
+        try (Admin admin = Admin.create(props)) {
+            int brokers = admin.describeCluster().nodes().get(timeoutMs, TimeUnit.MILLISECONDS).size();
+            short replication = (short) Math.min(3, Math.max(1, brokers));
+            NewTopic topic = new NewTopic(config.topic(), Optional.of(1), Optional.of(replication)).configs(Map.of(
+                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(Math.max(1, replication - 1))));
+            try {
+                admin.createTopics(List.of(topic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+            TopicDescription d = admin.describeTopics(List.of(config.topic())).allTopicNames()
+                    .get(timeoutMs, TimeUnit.MILLISECONDS).get(config.topic());
+            if (d.partitions().size() != 1) {
+                throw new ShardMapException("map topic " + config.topic() + " has " + d.partitions().size()
+                        + " partitions; it must have exactly 1 so map transactions are totally ordered");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MapUnavailableException("interrupted while creating map topic " + config.topic(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new MapUnavailableException("could not create or describe map topic " + config.topic() + " at "
+                    + config.bootstrapServers() + " within " + timeoutMs + " ms: " + e, e);
+        }
+    }
+}

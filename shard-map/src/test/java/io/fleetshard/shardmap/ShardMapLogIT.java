@@ -1,0 +1,177 @@
+package io.fleetshard.shardmap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fleetshard.testkit.EmbeddedKafka;
+import io.fleetshard.testkit.SharedKafka;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShardMapLogIT {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private static ShardMapLogConfig uniqueLog(String bootstrap) {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        return ShardMapLogConfig.defaults(bootstrap).withTopic("shardmap-it-" + suffix)
+                .withTransactionalId("shardmap-writer-it-" + suffix);
+    }
+
+    private static List<MapEntity> shardWithNodes(String shardId) {
+        return List.of(Shard.withDefaultTokens(shardId, ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Node(shardId + "-p", shardId, NodeRole.PRIMARY, "eu-west-1", "eu-west-1a",
+                        "jdbc:postgresql://127.0.0.1:1/fleet"),
+                new Node(shardId + "-r", shardId, NodeRole.SYNC_REPLICA, "eu-west-1", "eu-west-1b",
+                        "jdbc:postgresql://127.0.0.1:2/fleet"));
+    }
+
+    @Test
+    void readersSeeAShardAndItsNodesTogetherOrNotAtAll() {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower);
+                ShardMapFollower observer = ShardMapFollower.start(log, null)) {
+            List<ShardMapSnapshot> seen = new CopyOnWriteArrayList<>();
+            observer.addListener(seen::add);
+            long v = 0;
+            for (int i = 0; i < 20; i++) {
+                v = writer.commit(v, shardWithNodes("s" + i), List.of());
+            }
+            assertThat(observer.awaitVersion(v, WAIT)).isTrue();
+            for (ShardMapSnapshot s : seen) {
+                for (Shard shard : s.shards()) {
+                    assertThat(s.nodesOf(shard.shardId())).as("nodes of %s at v%d", shard.shardId(), s.version())
+                            .hasSize(2);
+                }
+                assertThat(s.shards()).hasSize((int) s.version());
+            }
+            assertThat(observer.current().shards()).hasSize(20);
+        }
+    }
+
+    @Test
+    void entityRecordsWithoutTheirVersionRecordAndAbortedTransactionsAreNotApplied() throws Exception {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+            long v1 = writer.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD)), List.of());
+            writer.close(); // a raw producer takes the writer's place to write incomplete transactions
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, log.bootstrapServers());
+            p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, log.transactionalId());
+            try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(p, new StringSerializer(),
+                    new ByteArraySerializer())) {
+                raw.initTransactions();
+                raw.beginTransaction();
+                raw.send(new ProducerRecord<>(log.topic(), 0, "tenant:aborted",
+                        MapRecordCodec.encode(2, new Tenant("aborted", DurabilityTier.STANDARD))));
+                raw.send(new ProducerRecord<>(log.topic(), 0, VersionRecord.KEY,
+                        new VersionRecord(2, List.of("tenant:aborted"), 0).encode()));
+                raw.flush();
+                raw.abortTransaction();
+                raw.beginTransaction();
+                raw.send(new ProducerRecord<>(log.topic(), 0, "tenant:half",
+                        MapRecordCodec.encode(2, new Tenant("half", DurabilityTier.STANDARD))));
+                raw.commitTransaction(); // committed, but no version record yet
+                assertThat(follower.awaitCaughtUp(WAIT)).isTrue();
+                assertThat(follower.current().version()).isEqualTo(v1);
+                assertThat(follower.current().tenant("half")).isEmpty();
+                raw.beginTransaction();
+                raw.send(new ProducerRecord<>(log.topic(), 0, VersionRecord.KEY,
+                        new VersionRecord(2, List.of("tenant:half"), 0).encode()));
+                raw.commitTransaction();
+            }
+            assertThat(follower.awaitVersion(2, WAIT)).isTrue();
+            assertThat(follower.current().tenant("half")).isPresent();
+            assertThat(follower.current().tenant("aborted")).isEmpty();
+        }
+    }
+
+    @Test
+    void aSecondWriterFencesTheFirstWhichThenRefusesToWrite() {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower f1 = ShardMapFollower.start(log, null);
+                ShardMapFollower f2 = ShardMapFollower.start(log, null);
+                ShardMapWriter first = ShardMapWriter.open(log, f1)) {
+            long v1 = first.commit(0, List.of(new Tenant("one", DurabilityTier.STANDARD)), List.of());
+            try (ShardMapWriter second = ShardMapWriter.open(log, f2)) {
+                assertThatThrownBy(() -> first.commit(v1, List.of(new Tenant("stale", DurabilityTier.STANDARD)),
+                        List.of())).isInstanceOf(WriterFencedException.class).hasMessageContaining("fenced");
+                assertThat(first.isFenced()).isTrue();
+                long v2 = second.commit(v1, List.of(new Tenant("two", DurabilityTier.STANDARD)), List.of());
+                assertThat(f1.awaitVersion(v2, WAIT)).isTrue();
+                assertThat(f1.current().tenant("two")).isPresent();
+                assertThat(f1.current().tenant("stale")).isEmpty();
+                assertThatThrownBy(() -> first.commit(v2, List.of(), List.of()))
+                        .isInstanceOf(WriterFencedException.class);
+            }
+        }
+    }
+
+    @Test
+    void commitOnAStaleBaseVersionIsAConflict() {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+            writer.commit(0, List.of(new Tenant("a", DurabilityTier.STANDARD)), List.of());
+            assertThatThrownBy(() -> writer.commit(0, List.of(new Tenant("b", DurabilityTier.STANDARD)), List.of()))
+                    .isInstanceOf(MapVersionConflictException.class);
+        }
+    }
+
+    @Test
+    void deletesAreAppliedAndSurviveAReplayFromTheBeginning() {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+            long v = writer.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD),
+                    new Fleet("acme", "f1", null), new Fleet("acme", "f2", null)), List.of());
+            v = writer.commit(v, List.of(), List.of(Fleet.keyOf("acme", "f1")));
+            try (ShardMapFollower late = ShardMapFollower.start(log, null)) {
+                assertThat(late.awaitVersion(v, WAIT)).isTrue();
+                assertThat(late.current().fleetsOf("acme")).extracting(Fleet::fleetId).containsExactly("f2");
+            }
+        }
+    }
+
+    @Test
+    void followerKeepsServingWithKafkaDownAndStartsFromItsSnapshotFile(@TempDir Path dir) throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(Files.createDirectories(dir.resolve("kafka")))) {
+            ShardMapLogConfig log = uniqueLog(kafka.bootstrapServers()).withTopic("shardmap-own");
+            Path file = dir.resolve("map.json");
+            long v;
+            try (ShardMapFollower follower = ShardMapFollower.start(log, file);
+                    ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+                v = writer.commit(0, shardWithNodes("s1"), List.of());
+                v = writer.commit(v, List.of(new Tenant("acme", DurabilityTier.PLATINUM)), List.of());
+                kafka.stop();
+                assertThat(follower.current().version()).isEqualTo(v);
+                assertThat(follower.current().shardForToken(FleetToken.of("acme", "f1"))).isEqualTo("s1");
+            }
+            assertThat(file).exists();
+            try (ShardMapFollower cold = ShardMapFollower.start(log, file)) {
+                assertThat(cold.current().version()).as("served from the file with Kafka down").isEqualTo(v);
+                assertThat(cold.current().tenant("acme")).isPresent();
+                kafka.restart();
+                try (ShardMapWriter writer = ShardMapWriter.open(log, cold)) {
+                    long v3 = writer.commit(v, List.of(new Tenant("beta", DurabilityTier.STANDARD)), List.of());
+                    assertThat(cold.awaitVersion(v3, WAIT)).isTrue();
+                    assertThat(cold.current().tenants()).extracting(Tenant::tenantId)
+                            .containsExactlyInAnyOrder("acme", "beta");
+                }
+            }
+        }
+    }
+}

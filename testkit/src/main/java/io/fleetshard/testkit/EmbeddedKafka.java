@@ -1,0 +1,213 @@
+package io.fleetshard.testkit;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A single Kafka broker in this JVM: KRaft, combined broker and controller, bound to 127.0.0.1,
+ * with its log in a given directory. Sized for a 2-core box and tuned so that consumer groups,
+ * transactions and Streams exactly-once work with one broker.
+ *
+ * <p>{@link #stop()} and {@link #restart()} keep the data and the port; a directory that is
+ * already formatted is never formatted again, so a new JVM can reopen it.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+    private static final int NODE_ID = 1;
+    private static final String CONTROLLER_LISTENER = "CONTROLLER";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Path logDir;
+    private final int port;
+    private final int controllerPort;
+    private KafkaRaftServer server;
+    private boolean closed;
+
+    private EmbeddedKafka(Path logDir, int port, int controllerPort) {
+        this.logDir = logDir;
+        this.port = port;
+        this.controllerPort = controllerPort;
+    }
+
+    /** Starts a broker on a free port with its data in {@code dataDir} (created if missing). */
+    public static EmbeddedKafka start(Path dataDir) {
+        return start(dataDir, FreePorts.next());
+    }
+
+    /** Starts a broker on {@code port} with its data in {@code dataDir} (created if missing). */
+    public static EmbeddedKafka start(Path dataDir, int port) {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir.toAbsolutePath().resolve("kraft-logs"), port, FreePorts.next());
+        kafka.startServer();
+        return kafka;
+    }
+
+    /** {@code 127.0.0.1:port}, for {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        return LocalHost.LOOPBACK + ":" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The directory holding the broker's log and metadata. */
+    public Path logDir() {
+        return logDir;
+    }
+
+    public synchronized boolean isRunning() {
+        return server != null;
+    }
+
+    /** Shuts the broker down and waits for it; data stays. Does nothing when already stopped. */
+    public synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        long startNs = System.nanoTime();
+        KafkaRaftServer running = server;
+        server = null;
+        running.shutdown();
+        running.awaitShutdown();
+        LOG.info("Kafka broker {} stopped in {} ms", bootstrapServers(), elapsedMs(startNs));
+    }
+
+    /** Stops the broker if it runs, then starts it again on the same port and directory. */
+    public synchronized void restart() {
+        if (closed) {
+            throw new IllegalStateException("Kafka broker " + bootstrapServers() + " is closed; start a new one");
+        }
+        stop();
+        startServer();
+    }
+
+    /** Stops the broker for good; the data directory stays. */
+    @Override
+    public synchronized void close() {
+        stop();
+        closed = true;
+    }
+
+    private synchronized void startServer() {
+        long startNs = System.nanoTime();
+        try {
+            Files.createDirectories(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not create Kafka log dir " + logDir, e);
+        }
+        boolean formatted = formatIfNew();
+        KafkaRaftServer candidate = new KafkaRaftServer(new KafkaConfig(brokerConfig(), false), Time.SYSTEM);
+        try {
+            candidate.startup();
+            awaitReady();
+        } catch (RuntimeException e) {
+            candidate.shutdown();
+            candidate.awaitShutdown();
+            throw new IllegalStateException("Kafka broker on " + bootstrapServers() + " with log dir " + logDir
+                    + " did not start: " + e.getMessage(), e);
+        }
+        server = candidate;
+        LOG.info("Kafka broker {} ready in {} ms ({} log dir {})", bootstrapServers(), elapsedMs(startNs),
+                formatted ? "formatted new" : "reopened", logDir);
+    }
+
+    private boolean formatIfNew() {
+        if (Files.exists(logDir.resolve("meta.properties"))) {
+            return false;
+        }
+        Formatter formatter = new Formatter()
+                .setPrintStream(new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8))
+                .setNodeId(NODE_ID)
+                .setClusterId(Uuid.randomUuid().toString())
+                .setDirectories(List.of(logDir.toString()))
+                .setMetadataLogDirectory(logDir.toString())
+                .setControllerListenerName(CONTROLLER_LISTENER)
+                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION);
+        try {
+            formatter.run();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not format Kafka log dir " + logDir + ": " + e.getMessage(), e);
+        }
+        return true;
+    }
+
+    private Map<String, Object> brokerConfig() {
+        Map<String, Object> config = new HashMap<>();
+        config.put("process.roles", "broker,controller");
+        config.put("node.id", NODE_ID);
+        config.put("controller.quorum.voters", NODE_ID + "@" + LocalHost.LOOPBACK + ":" + controllerPort);
+        config.put("controller.listener.names", CONTROLLER_LISTENER);
+        config.put("listeners", "PLAINTEXT://" + LocalHost.LOOPBACK + ":" + port
+                + "," + CONTROLLER_LISTENER + "://" + LocalHost.LOOPBACK + ":" + controllerPort);
+        config.put("advertised.listeners", "PLAINTEXT://" + LocalHost.LOOPBACK + ":" + port);
+        config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        config.put("inter.broker.listener.name", "PLAINTEXT");
+        config.put("log.dirs", logDir.toString());
+
+        // One broker: every internal topic has one replica, or transactions and group commits hang.
+        config.put("offsets.topic.replication.factor", "1");
+        config.put("offsets.topic.num.partitions", "1");
+        config.put("transaction.state.log.replication.factor", "1");
+        config.put("transaction.state.log.min.isr", "1");
+        config.put("transaction.state.log.num.partitions", "1");
+        config.put("share.coordinator.state.topic.replication.factor", "1");
+        config.put("share.coordinator.state.topic.min.isr", "1");
+        config.put("default.replication.factor", "1");
+        config.put("min.insync.replicas", "1");
+        config.put("num.partitions", "1");
+        config.put("group.initial.rebalance.delay.ms", "0");
+
+        // Small box: the 128 MiB default dedupe buffer can exhaust a small heap, and a fatal broker fault ends the JVM.
+        config.put("log.cleaner.dedupe.buffer.size", "2097152");
+        config.put("log.cleaner.threads", "1");
+        config.put("num.network.threads", "2");
+        config.put("num.io.threads", "2");
+        config.put("background.threads", "2");
+        config.put("num.recovery.threads.per.data.dir", "1");
+        config.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));
+        return config;
+    }
+
+    private void awaitReady() {
+        Map<String, Object> adminConfig = Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin admin = Admin.create(adminConfig)) {
+            Await.until("Kafka broker on " + bootstrapServers() + " to report itself in describeCluster",
+                    READY_TIMEOUT, () -> {
+                        Collection<Node> nodes = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                        return nodes.isEmpty() ? Optional.empty() : Optional.of(nodes);
+                    });
+        }
+    }
+
+    private static long elapsedMs(long startNs) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+    }
+}
