@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * enabled and forced; the policies compare {@code tenant_id} with {@code fleetshard_current_tenant()}, a
  * {@code SECURITY DEFINER} function that returns the transaction's tenant only when its signature matches the secret
  * kept in {@code fleetshard_private.tenant_secret}, which the router's role cannot read. The router's role (a plain
- * login role, no table ownership, no {@code BYPASSRLS}) sets the tenant only through {@code fleetshard_bind(...)}:
+ * login role, no table ownership, no {@code BYPASSRLS}) sets the tenant only through the procedure
+ * {@code fleetshard_bind(...)}:
  * {@code set_config}, {@code TEMP}, the activity and prepared-statement views and session advisory locks are revoked
  * from {@code PUBLIC} in the shard's database, so a statement cannot forge the tenant or leave state on a pooled
  * connection for the next tenant.
@@ -220,11 +221,22 @@ public final class FleetSchema {
                 "ALTER FUNCTION public.fleetshard_current_tenant() OWNER TO " + owner,
                 "REVOKE ALL ON FUNCTION public.fleetshard_current_tenant() FROM PUBLIC",
                 "GRANT EXECUTE ON FUNCTION public.fleetshard_current_tenant() TO " + app,
-                // the only way the router's role can set the tenant; refuses a signature made with another secret
+                // the only way the router's role can set the tenant; refuses a signature made with another secret.
+                // A procedure, not a function: CALL returns no rows, so pgjdbc keeps it and the client's statement
+                // in one Sync (one implicit transaction) even once both are server-side prepared statements; after
+                // a statement that returns rows it would send a Sync of its own.
                 """
-                CREATE OR REPLACE FUNCTION public.fleetshard_bind(p_tenant text, p_sig text, p_fleet text,
-                                                                  p_timeout_ms integer) RETURNS text
-                  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+                DO $$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'fleetshard_bind' AND prokind = 'f'
+                             AND pronamespace = 'public'::regnamespace) THEN
+                    DROP FUNCTION public.fleetshard_bind(text, text, text, integer);
+                  END IF;
+                END $$""",
+                """
+                CREATE OR REPLACE PROCEDURE public.fleetshard_bind(p_tenant text, p_sig text, p_fleet text,
+                                                                   p_timeout_ms integer)
+                  LANGUAGE plpgsql SECURITY DEFINER
                   SET search_path = pg_catalog, pg_temp
                 AS $$
                 DECLARE
@@ -240,12 +252,11 @@ public final class FleetSchema {
                   PERFORM set_config('fleetshard.tenant_sig', p_sig, true);
                   PERFORM set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), true);
                   PERFORM set_config('statement_timeout', greatest(p_timeout_ms, 1)::text, true);
-                  RETURN p_tenant;
                 END
                 $$""",
-                "ALTER FUNCTION public.fleetshard_bind(text, text, text, integer) OWNER TO " + owner,
-                "REVOKE ALL ON FUNCTION public.fleetshard_bind(text, text, text, integer) FROM PUBLIC",
-                "GRANT EXECUTE ON FUNCTION public.fleetshard_bind(text, text, text, integer) TO " + app,
+                "ALTER PROCEDURE public.fleetshard_bind(text, text, text, integer) OWNER TO " + owner,
+                "REVOKE ALL ON PROCEDURE public.fleetshard_bind(text, text, text, integer) FROM PUBLIC",
+                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind(text, text, text, integer) TO " + app,
                 policy.formatted("vehicles", owner, app),
                 policy.formatted("telemetry", owner, app),
                 "GRANT USAGE ON SCHEMA public TO " + app,

@@ -18,19 +18,22 @@ import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
 /**
- * PostgreSQL shards. A statement is sent as {@code SELECT public.fleetshard_bind(tenant, signature, fleet, timeout);
+ * PostgreSQL shards. A statement is sent as {@code CALL public.fleetshard_bind(tenant, signature, fleet, timeout);
  * <client sql>} in one prepared query: pgjdbc sends both with a single Sync, so PostgreSQL runs them as one implicit
- * transaction and the transaction-local tenant setting the bind function makes holds for exactly the client's
- * statement. Row-level security policies installed by {@link FleetSchema} filter on that setting, after checking its
+ * transaction and the transaction-local tenant setting the bind procedure makes holds for exactly the client's
+ * statement. It must be a {@code CALL}: once the query is server-prepared, pgjdbc sends a Sync after every statement
+ * that returns rows (its guard against filling the socket buffers), which would put a {@code SELECT} bind in a
+ * transaction of its own. Should that ever happen, the client's statement runs unbound and row-level security shows it
+ * nothing (fails closed). Row-level security policies installed by {@link FleetSchema} filter on that setting, after checking its
  * signature. One network round trip per read; a write adds one for its WAL position.
  */
 final class PostgresDialect implements ShardDialect {
     static final PostgresDialect INSTANCE = new PostgresDialect();
 
     /** The bind call that precedes every client statement; 4 parameters. */
-    static final String BIND_PREFIX = "SELECT public.fleetshard_bind(?, ?, ?, ?);\n";
+    static final String BIND_PREFIX = "CALL public.fleetshard_bind(?, ?, ?, ?);\n";
     private static final int BIND_PARAMS = 4;
-    /** SQLSTATE that fleetshard_bind raises when the signature does not match the shard's secret. */
+    /** SQLSTATE that the fleetshard_bind procedure raises when the signature does not match the shard's secret. */
     static final String SIGNATURE_REJECTED = "FS001";
 
     private PostgresDialect() {
@@ -95,7 +98,7 @@ final class PostgresDialect implements ShardDialect {
         }
         ps.setInt(4, timeoutMs);
         ShardDialect.bindParams(ps, BIND_PARAMS, params);
-        ps.execute(); // first result: the bind call
+        ps.execute(); // first result: the CALL's (no rows)
         return ps.getMoreResults();
     }
 
@@ -147,12 +150,13 @@ final class PostgresDialect implements ShardDialect {
             return ApiProblem.unavailable("node " + nodeId + " cannot serve: " + message, 1);
         }
         if (state.equals(SIGNATURE_REJECTED)) {
-            return ApiProblem.unavailable("node " + nodeId + " rejected the router's tenant signature: the router's"
-                    + " router.tenant.secret differs from the secret FleetSchema installed on the shard", 60);
+            return ApiProblem.unavailable("node " + nodeId + " rejected the tenant signature (FS001): the router's"
+                    + " router.tenant.secret differs from the secret FleetSchema installed on the shard, or the"
+                    + " statement called fleetshard_bind itself", 60);
         }
         if (state.equals("42883") && message.contains("fleetshard_bind")) {
             return ApiProblem.unavailable("node " + nodeId + " is not prepared for tenant isolation (no"
-                    + " fleetshard_bind function): install FleetSchema on the shard", 60);
+                    + " fleetshard_bind procedure): install FleetSchema on the shard", 60);
         }
         return switch (state) {
             case "23505", "23P01" -> ApiProblem.conflict(message);

@@ -175,35 +175,35 @@ class PostgresRoutingIT {
     }
 
     @Test
-    void pgjdbcRunsTheBindAndTheStatementInOneImplicitTransaction() throws Exception {
-        try (Connection c = DriverManager.getConnection(pg.primary.jdbcUrl(db, FleetSchema.DEFAULT_APP_ROLE));
-             PreparedStatement ps = c.prepareStatement("SELECT txid_current();\n" + PostgresDialect.BIND_PREFIX
-                     + "SELECT txid_current(), current_setting('fleetshard.tenant_id'),"
-                     + " public.fleetshard_current_tenant(), current_setting('statement_timeout')")) {
-            ps.setString(1, TENANT);
-            ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, TENANT));
-            ps.setString(3, "f1");
-            ps.setInt(4, 1234);
-            ps.execute();
-            long first;
-            try (ResultSet rs = ps.getResultSet()) {
-                rs.next();
-                first = rs.getLong(1);
-            }
-            assertThat(ps.getMoreResults()).isTrue(); // the bind
-            assertThat(ps.getMoreResults()).isTrue();
-            try (ResultSet rs = ps.getResultSet()) {
-                rs.next();
-                assertThat(rs.getLong(1)).as("same transaction id").isEqualTo(first);
-                assertThat(rs.getString(2)).isEqualTo(TENANT);
-                assertThat(rs.getString(3)).isEqualTo(TENANT);
-                assertThat(rs.getString(4)).isEqualTo("1234ms");
+    void pgjdbcRunsTheBindAndTheStatementInOneImplicitTransactionAlsoOnceServerPrepared() throws Exception {
+        try (Connection c = DriverManager.getConnection(pg.primary.jdbcUrl(db, FleetSchema.DEFAULT_APP_ROLE)
+                + "&stringtype=unspecified&prepareThreshold=2")) {
+            // past pgjdbc's prepare threshold the same query runs as named server-side statements: still one Sync
+            for (int run = 0; run < 6; run++) {
+                try (PreparedStatement ps = c.prepareStatement(PostgresDialect.BIND_PREFIX
+                        + "SELECT txid_current(), current_setting('fleetshard.tenant_id'),"
+                        + " public.fleetshard_current_tenant(), current_setting('statement_timeout')")) {
+                    ps.setString(1, TENANT);
+                    ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, TENANT));
+                    ps.setString(3, "f1");
+                    ps.setInt(4, 1234);
+                    assertThat(ps.execute()).isFalse(); // the CALL returns no rows
+                    assertThat(ps.getMoreResults()).isTrue();
+                    try (ResultSet rs = ps.getResultSet()) {
+                        rs.next();
+                        assertThat(rs.getString(2)).as("run " + run).isEqualTo(TENANT);
+                        assertThat(rs.getString(3)).as("run " + run).isEqualTo(TENANT);
+                        assertThat(rs.getString(4)).isEqualTo("1234ms");
+                    }
+                }
             }
             // transaction-local: gone after the implicit transaction
-            try (PreparedStatement after = c.prepareStatement("SELECT public.fleetshard_current_tenant()");
+            try (PreparedStatement after = c.prepareStatement("SELECT public.fleetshard_current_tenant(),"
+                    + " current_setting('statement_timeout')");
                  ResultSet rs = after.executeQuery()) {
                 rs.next();
                 assertThat(rs.getString(1)).isNull();
+                assertThat(rs.getString(2)).isEqualTo("0");
             }
         }
     }
