@@ -28,6 +28,12 @@ final class NodePools implements AutoCloseable {
 
     /** A node's pool, with the dialect of its shard. */
     record NodePool(Node node, ShardDialect dialect, HikariDataSource dataSource) {
+
+        /** A connection within {@code timeoutMs} (the time left of the request), else a transient exception. */
+        java.sql.Connection connection(long timeoutMs) throws java.sql.SQLException {
+            // the data source's own timeout is fixed; the pool takes one per call
+            return ((com.zaxxer.hikari.pool.HikariPool) dataSource.getHikariPoolMXBean()).getConnection(timeoutMs);
+        }
     }
 
     private final RouterConfig config;

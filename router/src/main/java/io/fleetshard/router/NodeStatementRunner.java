@@ -33,7 +33,12 @@ final class NodeStatementRunner {
             long deadlineNanos, long timeoutMs, ResultReader<T> reader) throws IOException {
         String nodeId = pool.node().nodeId();
         ShardDialect dialect = pool.dialect();
-        try (Connection c = pool.dataSource().getConnection()) {
+        long waitMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
+        if (waitMs < 1) {
+            throw ApiProblem.timeout("the request timeout of " + timeoutMs + " ms passed before node " + nodeId
+                    + " was asked");
+        }
+        try (Connection c = pool.connection(waitMs)) {
             long remainingMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
             if (remainingMs < 1) {
                 throw ApiProblem.timeout("the request timeout of " + timeoutMs + " ms passed while waiting for a"

@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ScatterGather {
     private static final Logger LOG = LoggerFactory.getLogger(ScatterGather.class);
+    private static final long LEG_GRACE_NANOS = 250_000_000L;
 
     /** One shard's answer. */
     record ShardRows(String shardId, Node node, List<String> columns, List<String> types, List<Object[]> rows) {
@@ -101,7 +102,9 @@ final class ScatterGather {
 
         List<ShardRows> answers = new ArrayList<>();
         for (Map.Entry<String, Future<ShardRows>> leg : legs.entrySet()) {
-            long remaining = deadline - System.nanoTime();
+            // each leg keeps the deadline itself (pool wait, statement timeout) and reports why it failed; the grace
+            // only covers a leg stuck where no timeout reaches (a stalled socket)
+            long remaining = deadline + LEG_GRACE_NANOS - System.nanoTime();
             try {
                 answers.add(leg.getValue().get(Math.max(0, remaining), TimeUnit.NANOSECONDS));
             } catch (TimeoutException e) {
