@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>MariaDB</b>: base tables stay in the URL's database (change capture reads them there); a sibling database
  * {@code <db>_rls} holds {@code SQL SECURITY DEFINER} views of the same names that filter on a signed session tenant
- * and {@code WITH CASCADED CHECK OPTION}. The router's account may use those views only. An embedded server started
- * with {@code --skip-grant-tables} has grant checks switched on ({@code FLUSH PRIVILEGES}), keeping the installing
- * login usable from localhost with the same password. See {@code router/README.md} for what remains.
+ * and {@code WITH CASCADED CHECK OPTION}. The router's account may use those views only. A server running with
+ * {@code --skip-grant-tables} is refused: no account could be limited there. See {@code router/README.md} for what
+ * remains.
  */
 public final class FleetSchema {
     private static final Logger LOG = LoggerFactory.getLogger(FleetSchema.class);
@@ -298,7 +298,8 @@ public final class FleetSchema {
         String rls = mariaDbViewDatabase(db);
         try (Statement st = c.createStatement()) {
             if (skipGrantTables(st)) {
-                enableGrantChecks(st, url);
+                throw new SQLException("the server runs with --skip-grant-tables: no account can be limited to the"
+                        + " tenant views, so tenant isolation cannot be enforced; start it with grant checks on", "28000");
             }
             st.execute("SELECT GET_LOCK('fleetshard_schema', 60)");
             try {
@@ -319,28 +320,6 @@ public final class FleetSchema {
     private static boolean skipGrantTables(Statement st) throws SQLException {
         try (ResultSet rs = st.executeQuery("SELECT @@skip_grant_tables")) {
             return rs.next() && rs.getInt(1) != 0;
-        }
-    }
-
-    /**
-     * Turns grant checks on for an embedded server started with {@code --skip-grant-tables}. Before, any login name
-     * was let in; after, only existing accounts are, so the installing login is kept usable from this host with the
-     * same password.
-     */
-    private static void enableGrantChecks(Statement st, JdbcUrl url) throws SQLException {
-        String login = url.user() == null ? "root" : url.user();
-        if (!ROLE.matcher(login).matches()) {
-            throw new IllegalArgumentException("cannot keep login '" + login + "' usable: unusual name");
-        }
-        String pw = mariaDbString(url.password() == null ? "" : url.password());
-        LOG.warn("MariaDB at {} runs with --skip-grant-tables: switching grant checks on (FLUSH PRIVILEGES); login"
-                + " '{}' stays usable from localhost, other login names are refused from now on", url, login);
-        st.execute("FLUSH PRIVILEGES");
-        for (String host : List.of("localhost", "127.0.0.1", "::1")) {
-            String account = "'" + login + "'@'" + host + "'";
-            st.execute("CREATE USER IF NOT EXISTS " + account + " IDENTIFIED BY '" + pw + "'");
-            st.execute("ALTER USER " + account + " IDENTIFIED BY '" + pw + "'");
-            st.execute("GRANT ALL PRIVILEGES ON *.* TO " + account + " WITH GRANT OPTION");
         }
     }
 
@@ -401,7 +380,7 @@ public final class FleetSchema {
                 BEGIN
                   IF @@skip_grant_tables THEN
                     SIGNAL SQLSTATE '28000' SET MESSAGE_TEXT =
-                      'fleetshard: this MariaDB server runs with --skip-grant-tables, so the tenant views protect nothing; run FleetSchema on it';
+                      'fleetshard: this MariaDB server runs with --skip-grant-tables, so the tenant views protect nothing; restart it with grant checks on';
                   END IF;
                   RETURN 1;
                 END""".formatted(definer, r, MARIADB_GRANTS_GUARD),

@@ -45,16 +45,6 @@ record JdbcUrl(String base, String database, Map<String, String> params) {
         return new JdbcUrl(base, db, params);
     }
 
-    /** The {@code user} parameter, or null. */
-    String user() {
-        return params.get("user");
-    }
-
-    /** The {@code password} parameter, or null. */
-    String password() {
-        return params.get("password");
-    }
-
     String text() {
         StringBuilder b = new StringBuilder(base);
         if (!database.isEmpty()) {

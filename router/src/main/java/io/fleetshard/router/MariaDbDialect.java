@@ -8,7 +8,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Properties;
@@ -110,9 +109,6 @@ final class MariaDbDialect implements ShardDialect {
 
     @Override
     public ApiProblem classify(SQLException e, String nodeId, long timeoutMs) {
-        if (e instanceof SQLTransientConnectionException) {
-            return ShardDialect.poolTimeout(e, nodeId);
-        }
         String message = ShardDialect.cleanMessage(e.getMessage());
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         return switch (e.getErrorCode()) {

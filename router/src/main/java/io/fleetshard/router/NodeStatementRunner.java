@@ -38,7 +38,14 @@ final class NodeStatementRunner {
             throw ApiProblem.timeout("the request timeout of " + timeoutMs + " ms passed before node " + nodeId
                     + " was asked");
         }
-        try (Connection c = pool.connection(waitMs)) {
+        Connection connection;
+        try {
+            connection = pool.connection(waitMs);
+        } catch (SQLException e) {
+            // the pool could not hand out a connection in time: the node is down, refusing, or saturated
+            throw ShardDialect.poolTimeout(e, nodeId);
+        }
+        try (Connection c = connection) {
             long remainingMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
             if (remainingMs < 1) {
                 throw ApiProblem.timeout("the request timeout of " + timeoutMs + " ms passed while waiting for a"

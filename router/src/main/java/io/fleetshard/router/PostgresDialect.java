@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.List;
@@ -141,9 +140,6 @@ final class PostgresDialect implements ShardDialect {
 
     @Override
     public ApiProblem classify(SQLException e, String nodeId, long timeoutMs) {
-        if (e instanceof SQLTransientConnectionException) {
-            return ShardDialect.poolTimeout(e, nodeId);
-        }
         String state = e.getSQLState();
         String message = serverMessage(e);
         if (state == null) {

@@ -46,8 +46,8 @@ class DialectErrorsTest {
                 .CONNECTION_UNABLE_TO_CONNECT));
         assertThat(down.status()).isEqualTo(503);
         assertThat(down.retryAfterSeconds()).isEqualTo(1);
-        ApiProblem pool = classifyPg(new SQLTransientConnectionException("router-n1 - Connection is not available",
-                "08001", new SQLException("Connection to 127.0.0.1:1 refused")));
+        ApiProblem pool = ShardDialect.poolTimeout(new SQLTransientConnectionException("router-n1 - Connection is not"
+                + " available", "08001", new SQLException("Connection to 127.0.0.1:1 refused")), "n1");
         assertThat(pool.status()).isEqualTo(503);
         assertThat(pool.detail()).contains("no connection to node n1").contains("refused");
         assertThat(classifyPg(pg("40001", "could not serialize access", null)).status()).isEqualTo(503);
@@ -69,8 +69,9 @@ class DialectErrorsTest {
                     assertThat(p.status()).isEqualTo(409);
                     assertThat(p.detail()).isEqualTo("Duplicate entry 'acme-f1-v1' for key 'PRIMARY'");
                 });
-        assertThat(d.classify(new SQLException("CHECK OPTION failed", "44000", 1369), "m1", 5000).status())
-                .isEqualTo(422);
+        // the MariaDB driver throws SQLTransientConnectionException for SQLSTATE classes it does not know
+        assertThat(d.classify(new SQLTransientConnectionException("CHECK OPTION failed", "44000", 1369), "m1", 5000)
+                .status()).isEqualTo(422);
         assertThat(d.classify(new SQLException("SELECT command denied", "42000", 1142), "m1", 5000).status())
                 .isEqualTo(422);
         assertThat(d.classify(new SQLException("max_statement_time exceeded", "70100", 1969), "m1", 5000).status())
