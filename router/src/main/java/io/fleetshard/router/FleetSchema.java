@@ -1,0 +1,400 @@
+package io.fleetshard.router;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Installs, on one shard, the demo tables ({@code vehicles}, {@code telemetry}) and what enforces tenant isolation in
+ * the database for the router's role. Idempotent: safe to run at every start. Run it on the primary with a superuser
+ * JDBC URL; physical replicas receive it through replication.
+ *
+ * <p><b>PostgreSQL</b>: tables owned by a {@code NOLOGIN} role {@code fleetshard_owner}, with row-level security
+ * enabled and forced; the policies compare {@code tenant_id} with {@code fleetshard_current_tenant()}, a
+ * {@code SECURITY DEFINER} function that returns the transaction's tenant only when its signature matches the secret
+ * kept in {@code fleetshard_private.tenant_secret}, which the router's role cannot read. The router's role (a plain
+ * login role, no table ownership, no {@code BYPASSRLS}) sets the tenant only through the procedure
+ * {@code fleetshard_bind(...)}:
+ * {@code set_config}, {@code TEMP}, the activity and prepared-statement views and session advisory locks are revoked
+ * from {@code PUBLIC} in the shard's database, so a statement cannot forge the tenant or leave state on a pooled
+ * connection for the next tenant.
+ *
+ * <p><b>MariaDB</b>: base tables stay in the URL's database (change capture reads them there); a sibling database
+ * {@code <db>_rls} holds {@code SQL SECURITY DEFINER} views of the same names that filter on a signed session tenant
+ * and {@code WITH CASCADED CHECK OPTION}. The router's account may use those views only. A server running with
+ * {@code --skip-grant-tables} is refused: no account could be limited there. See {@code router/README.md} for what
+ * remains.
+ */
+public final class FleetSchema {
+    private static final Logger LOG = LoggerFactory.getLogger(FleetSchema.class);
+
+    /** The router's database role unless configured otherwise ({@code router.db.user}). */
+    public static final String DEFAULT_APP_ROLE = "fleetshard_app";
+    /** Owner of the PostgreSQL tables and functions; cannot log in. */
+    public static final String OWNER_ROLE = "fleetshard_owner";
+    /** Definer of the MariaDB views and functions; its account is locked. */
+    public static final String MARIADB_DEFINER = "'fleetshard_definer'@'localhost'";
+    /** Function the router's MariaDB connections call when they open; fails while grant checks are off. */
+    static final String MARIADB_GRANTS_GUARD = "fleetshard_require_grants";
+    private static final String MARIADB_VIEW_SUFFIX = "_rls";
+
+    private static final Pattern ROLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final Pattern MARIADB_DB = Pattern.compile("[A-Za-z0-9_]{1,60}");
+    private static final Set<String> RESERVED_ROLES = Set.of("postgres", "root", OWNER_ROLE, "fleetshard_definer");
+    private static final int ATTEMPTS = 5;
+
+    private FleetSchema() {
+    }
+
+    /** Installs with the default router role and no password (trust or embedded setups). */
+    public static void install(String superuserJdbcUrl, String tenantSecret) {
+        install(superuserJdbcUrl, tenantSecret, DEFAULT_APP_ROLE, "");
+    }
+
+    /** Installs with the router role, password and tenant secret of {@code config}. */
+    public static void install(String superuserJdbcUrl, RouterConfig config) {
+        install(superuserJdbcUrl, config.tenantSecret(), config.dbUser(), config.dbPassword());
+    }
+
+    /**
+     * Installs the schema on the shard at {@code superuserJdbcUrl} ({@code jdbc:postgresql:} or {@code jdbc:mariadb:}).
+     *
+     * @param tenantSecret the router's {@code router.tenant.secret}
+     * @param appRole the router's {@code router.db.user}
+     * @param appPassword its password; empty for none
+     * @throws SchemaInstallException naming the shard and the failing step
+     */
+    public static void install(String superuserJdbcUrl, String tenantSecret, String appRole, String appPassword) {
+        Objects.requireNonNull(superuserJdbcUrl, "superuserJdbcUrl");
+        if (tenantSecret == null || tenantSecret.length() < RouterConfig.MIN_SECRET_LENGTH) {
+            throw new IllegalArgumentException("tenantSecret must be at least " + RouterConfig.MIN_SECRET_LENGTH
+                    + " characters");
+        }
+        if (appRole == null || !ROLE.matcher(appRole).matches() || RESERVED_ROLES.contains(appRole)) {
+            throw new IllegalArgumentException("appRole must match " + ROLE.pattern() + " and not be one of "
+                    + RESERVED_ROLES + ", got '" + appRole + "'");
+        }
+        String password = appPassword == null ? "" : appPassword;
+        JdbcUrl url = JdbcUrl.parse(superuserJdbcUrl);
+        for (int attempt = 1;; attempt++) {
+            try (Connection c = DriverManager.getConnection(superuserJdbcUrl)) {
+                if (superuserJdbcUrl.startsWith("jdbc:postgresql:")) {
+                    installPostgres(c, tenantSecret, appRole, password);
+                } else if (superuserJdbcUrl.startsWith("jdbc:mariadb:") || superuserJdbcUrl.startsWith("jdbc:mysql:")) {
+                    installMariaDb(c, url, tenantSecret, appRole, password);
+                } else {
+                    throw new IllegalArgumentException("FleetSchema supports jdbc:postgresql: and jdbc:mariadb: URLs,"
+                            + " got " + url);
+                }
+                LOG.info("fleet schema installed on {} for role {}", url, appRole);
+                return;
+            } catch (SQLException e) {
+                if (attempt < ATTEMPTS && concurrentInstall(e)) {
+                    continue; // another shard's install on the same server touched the same role
+                }
+                throw new SchemaInstallException("could not install the fleet schema on " + url + ": "
+                        + e.getMessage() + " (SQLState " + e.getSQLState() + ")", e);
+            }
+        }
+    }
+
+    /** The MariaDB database holding the tenant-filtering views of database {@code db}. */
+    static String mariaDbViewDatabase(String db) {
+        return db + MARIADB_VIEW_SUFFIX;
+    }
+
+    private static boolean concurrentInstall(SQLException e) {
+        String state = e.getSQLState();
+        return "40001".equals(state) || "40P01".equals(state) || "23505".equals(state)
+                || ("XX000".equals(state) && String.valueOf(e.getMessage()).contains("concurrently"));
+    }
+
+    // ---------------------------------------------------------------- PostgreSQL
+
+    private static void installPostgres(Connection c, String secret, String app, String password) throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SELECT pg_advisory_xact_lock(4242424242)");
+            st.execute("""
+                    DO $$
+                    BEGIN
+                      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%1$s') THEN
+                        BEGIN CREATE ROLE %1$s NOLOGIN;
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                      END IF;
+                      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%2$s') THEN
+                        BEGIN CREATE ROLE %2$s LOGIN;
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                      END IF;
+                      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%2$s' AND (rolsuper OR rolbypassrls)) THEN
+                        RAISE EXCEPTION 'role %2$s is a superuser or bypasses row-level security: it cannot be the'
+                          ' router''s role (pick another router.db.user)';
+                      END IF;
+                      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%2$s'
+                                 AND (NOT rolcanlogin OR rolcreaterole OR rolcreatedb OR rolreplication)) THEN
+                        ALTER ROLE %2$s LOGIN NOCREATEROLE NOCREATEDB NOREPLICATION;
+                      END IF;
+                    END $$""".formatted(OWNER_ROLE, app));
+            if (!password.isEmpty()) {
+                st.execute("ALTER ROLE " + app + " PASSWORD '" + password.replace("'", "''") + "'");
+            }
+            for (String sql : postgresObjects(app)) {
+                st.execute(sql);
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO fleetshard_private.tenant_secret (id, secret) VALUES (1, ?)
+                    ON CONFLICT (id) DO UPDATE SET secret = EXCLUDED.secret
+                    WHERE tenant_secret.secret IS DISTINCT FROM EXCLUDED.secret""")) {
+                ps.setString(1, secret);
+                ps.executeUpdate();
+            }
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        }
+    }
+
+    private static List<String> postgresObjects(String app) {
+        String owner = OWNER_ROLE;
+        String policy = """
+                ALTER TABLE public.%1$s ENABLE ROW LEVEL SECURITY;
+                ALTER TABLE public.%1$s FORCE ROW LEVEL SECURITY;
+                DROP POLICY IF EXISTS fleetshard_tenant_isolation ON public.%1$s;
+                CREATE POLICY fleetshard_tenant_isolation ON public.%1$s
+                  USING (tenant_id = (SELECT public.fleetshard_current_tenant()))
+                  WITH CHECK (tenant_id = (SELECT public.fleetshard_current_tenant())
+                              AND fleet_id = (SELECT nullif(current_setting('fleetshard.fleet_id', true), '')));
+                ALTER TABLE public.%1$s OWNER TO %2$s;
+                REVOKE ALL ON public.%1$s FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE, DELETE ON public.%1$s TO %3$s""";
+        return List.of(
+                "CREATE SCHEMA IF NOT EXISTS fleetshard_private",
+                "ALTER SCHEMA fleetshard_private OWNER TO " + owner,
+                "REVOKE ALL ON SCHEMA fleetshard_private FROM PUBLIC",
+                """
+                CREATE TABLE IF NOT EXISTS fleetshard_private.tenant_secret (
+                  id integer PRIMARY KEY CHECK (id = 1),
+                  secret text NOT NULL)""",
+                "ALTER TABLE fleetshard_private.tenant_secret OWNER TO " + owner,
+                "REVOKE ALL ON fleetshard_private.tenant_secret FROM PUBLIC",
+                """
+                CREATE TABLE IF NOT EXISTS public.vehicles (
+                  tenant_id  text NOT NULL,
+                  fleet_id   text NOT NULL,
+                  vehicle_id text NOT NULL,
+                  vin        text,
+                  status     text,
+                  updated_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (tenant_id, fleet_id, vehicle_id))""",
+                """
+                CREATE TABLE IF NOT EXISTS public.telemetry (
+                  tenant_id  text NOT NULL,
+                  fleet_id   text NOT NULL,
+                  vehicle_id text NOT NULL,
+                  ts         timestamptz NOT NULL,
+                  lat        double precision,
+                  lon        double precision,
+                  speed_kph  double precision,
+                  PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts))""",
+                // the tenant of the current transaction, if its signature matches the shard's secret; else NULL
+                """
+                CREATE OR REPLACE FUNCTION public.fleetshard_current_tenant() RETURNS text
+                  LANGUAGE sql STABLE SECURITY DEFINER
+                  SET search_path = pg_catalog, pg_temp
+                AS $$
+                  SELECT CASE WHEN current_setting('fleetshard.tenant_sig', true)
+                                   = encode(sha256(convert_to(s.secret || ':'
+                                       || coalesce(current_setting('fleetshard.tenant_id', true), ''), 'UTF8')), 'hex')
+                              THEN nullif(current_setting('fleetshard.tenant_id', true), '') END
+                  FROM fleetshard_private.tenant_secret s WHERE s.id = 1
+                $$""",
+                "ALTER FUNCTION public.fleetshard_current_tenant() OWNER TO " + owner,
+                "REVOKE ALL ON FUNCTION public.fleetshard_current_tenant() FROM PUBLIC",
+                "GRANT EXECUTE ON FUNCTION public.fleetshard_current_tenant() TO " + app,
+                // the only way the router's role can set the tenant; refuses a signature made with another secret.
+                // A procedure, not a function: CALL returns no rows, so pgjdbc keeps it and the client's statement
+                // in one Sync (one implicit transaction) even once both are server-side prepared statements; after
+                // a statement that returns rows it would send a Sync of its own.
+                """
+                DO $$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'fleetshard_bind' AND prokind = 'f'
+                             AND pronamespace = 'public'::regnamespace) THEN
+                    DROP FUNCTION public.fleetshard_bind(text, text, text, integer);
+                  END IF;
+                END $$""",
+                """
+                CREATE OR REPLACE PROCEDURE public.fleetshard_bind(p_tenant text, p_sig text, p_fleet text,
+                                                                   p_timeout_ms integer)
+                  LANGUAGE plpgsql SECURITY DEFINER
+                  SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                  v_secret text;
+                BEGIN
+                  SELECT secret INTO v_secret FROM fleetshard_private.tenant_secret WHERE id = 1;
+                  IF v_secret IS NULL OR p_tenant IS NULL OR p_sig IS DISTINCT FROM
+                     encode(sha256(convert_to(v_secret || ':' || p_tenant, 'UTF8')), 'hex') THEN
+                    RAISE EXCEPTION 'fleetshard: the tenant signature does not match this shard''s secret'
+                      USING ERRCODE = 'FS001';
+                  END IF;
+                  PERFORM set_config('fleetshard.tenant_id', p_tenant, true);
+                  PERFORM set_config('fleetshard.tenant_sig', p_sig, true);
+                  PERFORM set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), true);
+                  PERFORM set_config('statement_timeout', greatest(p_timeout_ms, 1)::text, true);
+                END
+                $$""",
+                "ALTER PROCEDURE public.fleetshard_bind(text, text, text, integer) OWNER TO " + owner,
+                "REVOKE ALL ON PROCEDURE public.fleetshard_bind(text, text, text, integer) FROM PUBLIC",
+                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind(text, text, text, integer) TO " + app,
+                policy.formatted("vehicles", owner, app),
+                policy.formatted("telemetry", owner, app),
+                "GRANT USAGE ON SCHEMA public TO " + app,
+                "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+                // nothing a statement does may outlive it on a pooled connection that another tenant reuses
+                "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$",
+                "REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC",
+                "GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO " + owner,
+                """
+                DO $$
+                DECLARE f regprocedure;
+                BEGIN
+                  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+                           WHERE p.pronamespace = 'pg_catalog'::regnamespace
+                             AND p.proname IN ('pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_try_advisory_lock',
+                                               'pg_try_advisory_lock_shared')
+                  LOOP
+                    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+                  END LOOP;
+                END $$""",
+                // other sessions' SQL text, and statements other tenants prepared on a pooled connection
+                "REVOKE SELECT ON pg_catalog.pg_stat_activity, pg_catalog.pg_prepared_statements,"
+                        + " pg_catalog.pg_cursors FROM PUBLIC",
+                "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_stat_get_activity(integer),"
+                        + " pg_catalog.pg_prepared_statement(), pg_catalog.pg_cursor() FROM PUBLIC",
+                "GRANT SELECT ON pg_catalog.pg_stat_activity TO pg_monitor",
+                "GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_get_activity(integer) TO pg_monitor");
+    }
+
+    // ---------------------------------------------------------------- MariaDB
+
+    private static void installMariaDb(Connection c, JdbcUrl url, String secret, String app, String password)
+            throws SQLException {
+        String db = url.database();
+        if (!MARIADB_DB.matcher(db).matches()) {
+            throw new IllegalArgumentException("the MariaDB URL must name a database of 1-60 characters of"
+                    + " [A-Za-z0-9_], got '" + db + "' in " + url);
+        }
+        String rls = mariaDbViewDatabase(db);
+        try (Statement st = c.createStatement()) {
+            if (skipGrantTables(st)) {
+                throw new SQLException("the server runs with --skip-grant-tables: no account can be limited to the"
+                        + " tenant views, so tenant isolation cannot be enforced; start it with grant checks on", "28000");
+            }
+            st.execute("SELECT GET_LOCK('fleetshard_schema', 60)");
+            try {
+                for (String sql : mariaDbObjects(db, rls, app, mariaDbString(password))) {
+                    st.execute(sql);
+                }
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO `" + db + "`.fleetshard_secret (id, secret)"
+                        + " VALUES (1, ?) ON DUPLICATE KEY UPDATE secret = VALUES(secret)")) {
+                    ps.setString(1, secret);
+                    ps.executeUpdate();
+                }
+            } finally {
+                st.execute("SELECT RELEASE_LOCK('fleetshard_schema')");
+            }
+        }
+    }
+
+    private static boolean skipGrantTables(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT @@skip_grant_tables")) {
+            return rs.next() && rs.getInt(1) != 0;
+        }
+    }
+
+    private static List<String> mariaDbObjects(String db, String rls, String app, String quotedPassword) {
+        String definer = MARIADB_DEFINER;
+        String d = "`" + db + "`";
+        String r = "`" + rls + "`";
+        String apps = "'" + app + "'@'%', '" + app + "'@'localhost'";
+        return List.of(
+                """
+                CREATE TABLE IF NOT EXISTS %s.vehicles (
+                  tenant_id  VARCHAR(64) NOT NULL,
+                  fleet_id   VARCHAR(64) NOT NULL,
+                  vehicle_id VARCHAR(64) NOT NULL,
+                  vin        VARCHAR(32),
+                  status     VARCHAR(32),
+                  updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+                  PRIMARY KEY (tenant_id, fleet_id, vehicle_id)) CHARACTER SET utf8mb4""".formatted(d),
+                """
+                CREATE TABLE IF NOT EXISTS %s.telemetry (
+                  tenant_id  VARCHAR(64) NOT NULL,
+                  fleet_id   VARCHAR(64) NOT NULL,
+                  vehicle_id VARCHAR(64) NOT NULL,
+                  ts         DATETIME(6) NOT NULL,
+                  lat        DOUBLE,
+                  lon        DOUBLE,
+                  speed_kph  DOUBLE,
+                  PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts)) CHARACTER SET utf8mb4""".formatted(d),
+                "CREATE TABLE IF NOT EXISTS " + d + ".fleetshard_secret (id INT PRIMARY KEY, secret VARCHAR(512) NOT"
+                        + " NULL) CHARACTER SET utf8mb4",
+                "CREATE USER IF NOT EXISTS " + definer + " ACCOUNT LOCK",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON " + d + ".vehicles TO " + definer,
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON " + d + ".telemetry TO " + definer,
+                "GRANT SELECT ON " + d + ".fleetshard_secret TO " + definer,
+                """
+                CREATE OR REPLACE DEFINER = %s FUNCTION %s.fleetshard_current_tenant()
+                  RETURNS VARCHAR(64) CHARACTER SET utf8mb4
+                  NOT DETERMINISTIC READS SQL DATA SQL SECURITY DEFINER
+                  RETURN (SELECT CASE WHEN @fleetshard_tenant_sig
+                                           = SHA2(CONCAT(s.secret, ':', @fleetshard_tenant_id), 256)
+                                      THEN @fleetshard_tenant_id END
+                          FROM %s.fleetshard_secret s WHERE s.id = 1)""".formatted(definer, d, d),
+                "GRANT EXECUTE ON FUNCTION " + d + ".fleetshard_current_tenant TO " + definer,
+                "CREATE DATABASE IF NOT EXISTS " + r + " CHARACTER SET utf8mb4",
+                """
+                CREATE OR REPLACE DEFINER = %s SQL SECURITY DEFINER VIEW %s.vehicles AS
+                  SELECT tenant_id, fleet_id, vehicle_id, vin, status, updated_at FROM %s.vehicles
+                  WHERE tenant_id = (SELECT %s.fleetshard_current_tenant())
+                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d),
+                """
+                CREATE OR REPLACE DEFINER = %s SQL SECURITY DEFINER VIEW %s.telemetry AS
+                  SELECT tenant_id, fleet_id, vehicle_id, ts, lat, lon, speed_kph FROM %s.telemetry
+                  WHERE tenant_id = (SELECT %s.fleetshard_current_tenant())
+                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d),
+                """
+                CREATE OR REPLACE DEFINER = %s FUNCTION %s.%s() RETURNS INT
+                  NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER
+                BEGIN
+                  IF @@skip_grant_tables THEN
+                    SIGNAL SQLSTATE '28000' SET MESSAGE_TEXT =
+                      'fleetshard: this MariaDB server runs with --skip-grant-tables, so the tenant views protect nothing; restart it with grant checks on';
+                  END IF;
+                  RETURN 1;
+                END""".formatted(definer, r, MARIADB_GRANTS_GUARD),
+                "CREATE USER IF NOT EXISTS '" + app + "'@'%' IDENTIFIED BY '" + quotedPassword + "'",
+                "CREATE USER IF NOT EXISTS '" + app + "'@'localhost' IDENTIFIED BY '" + quotedPassword + "'",
+                "ALTER USER '" + app + "'@'%' IDENTIFIED BY '" + quotedPassword + "'",
+                "ALTER USER '" + app + "'@'localhost' IDENTIFIED BY '" + quotedPassword + "'",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON " + r + ".vehicles TO " + apps,
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON " + r + ".telemetry TO " + apps,
+                "GRANT EXECUTE ON FUNCTION " + r + "." + MARIADB_GRANTS_GUARD + " TO " + apps);
+    }
+
+    /** {@code s} escaped for a single-quoted MariaDB literal (backslash escapes on). */
+    private static String mariaDbString(String s) {
+        return s.replace("\\", "\\\\").replace("'", "''");
+    }
+}

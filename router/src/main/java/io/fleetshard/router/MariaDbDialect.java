@@ -1,0 +1,125 @@
+package io.fleetshard.router;
+
+import com.zaxxer.hikari.HikariConfig;
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Engine;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * MariaDB shards. MariaDB has no row-level security: {@link FleetSchema} puts tenant-filtering DEFINER views named like
+ * the tables into a sibling database {@code <db>_rls}, which is the only thing the router's account may touch. Before
+ * each statement the router sets the session variables the views' filter function checks (tenant and signature) and
+ * the statement time limit, in one {@code SET}: two round trips per statement.
+ */
+final class MariaDbDialect implements ShardDialect {
+    static final MariaDbDialect INSTANCE = new MariaDbDialect();
+
+    private static final String SET_TENANT = "SET @fleetshard_tenant_id = ?, @fleetshard_tenant_sig = ?,"
+            + " max_statement_time = ?";
+
+    private MariaDbDialect() {
+    }
+
+    @Override
+    public Engine engine() {
+        return Engine.MARIADB;
+    }
+
+    @Override
+    public SqlDialect sqlDialect() {
+        return SqlDialect.MARIADB;
+    }
+
+    @Override
+    public String appJdbcUrl(String nodeJdbcUrl) {
+        JdbcUrl url = JdbcUrl.parse(nodeJdbcUrl).withoutCredentials();
+        return url.withDatabase(FleetSchema.mariaDbViewDatabase(url.database())).text();
+    }
+
+    @Override
+    public void configurePool(HikariConfig pool, RouterConfig config) {
+        pool.addDataSourceProperty("connectTimeout", "5000");
+        pool.addDataSourceProperty("socketTimeout", Long.toString(config.requestTimeoutMs() + 10_000));
+        pool.addDataSourceProperty("useServerPrepStmts", "false");
+        pool.addDataSourceProperty("allowMultiQueries", "false");
+        // refuses connections while the server runs without grant checks, when the views would protect nothing
+        pool.setConnectionInitSql("SELECT " + FleetSchema.MARIADB_GRANTS_GUARD + "()");
+    }
+
+    @Override
+    public Properties probeProperties(RouterConfig config) {
+        Properties p = new Properties();
+        p.setProperty("connectTimeout", "2000");
+        p.setProperty("socketTimeout", "2000");
+        return p;
+    }
+
+    @Override
+    public PreparedStatement prepare(Connection c, ScannedSql sql) throws SQLException {
+        return c.prepareStatement(sql.sql());
+    }
+
+    @Override
+    public boolean execute(Connection c, PreparedStatement ps, TenantBinding tenant, List<Object> params,
+            int timeoutMs) throws SQLException {
+        try (PreparedStatement set = c.prepareStatement(SET_TENANT)) {
+            set.setString(1, tenant.tenantId());
+            set.setString(2, tenant.signature());
+            set.setBigDecimal(3, BigDecimal.valueOf(timeoutMs, 3));
+            set.execute();
+        }
+        ShardDialect.bindParams(ps, 0, params);
+        return ps.execute();
+    }
+
+    @Override
+    public void afterStatement(Connection c) {
+        // autocommit cannot be switched off by a single statement that passed the scanner
+    }
+
+    @Override
+    public LogPosition positionAfterWrite(Connection c) throws SQLException {
+        return gtid(c, "SELECT @@gtid_binlog_pos");
+    }
+
+    @Override
+    public LogPosition primaryPosition(Connection c) throws SQLException {
+        return gtid(c, "SELECT @@gtid_binlog_pos");
+    }
+
+    @Override
+    public LogPosition replicaPosition(Connection c) throws SQLException {
+        return gtid(c, "SELECT @@gtid_slave_pos");
+    }
+
+    private static GtidPosition gtid(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            String text = rs.getString(1);
+            return text == null ? null : GtidPosition.parse(text);
+        }
+    }
+
+    @Override
+    public ApiProblem classify(SQLException e, String nodeId, long timeoutMs) {
+        String message = ShardDialect.cleanMessage(e.getMessage());
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return switch (e.getErrorCode()) {
+            case 1062, 1586 -> ApiProblem.conflict(message);
+            case 1969, 3024 -> ApiProblem.timeout("statement did not finish within the request timeout of " + timeoutMs
+                    + " ms on node " + nodeId + ": " + message);
+            case 1205, 1213, 1040, 1053, 1927, 2002, 2003, 2006, 2013 -> ApiProblem.unavailable("node " + nodeId
+                    + " cannot serve now, retry: " + message, 1);
+            default -> state.startsWith("08") || e.getErrorCode() == 0
+                    ? ApiProblem.unavailable("node " + nodeId + " cannot serve: " + message, 1)
+                    : ApiProblem.unprocessable(message);
+        };
+    }
+}

@@ -1,0 +1,144 @@
+package io.fleetshard.router;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One small HikariCP pool per database node that can serve requests (primaries and streaming replicas), created when
+ * the shard map adds the node (or lazily on first use) and closed when the map removes it or changes its URL. Pools
+ * start without failing on an unreachable node and keep {@code router.pool.min.idle} connections warm.
+ */
+final class NodePools implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodePools.class);
+
+    /** A node's pool, with the dialect of its shard. */
+    record NodePool(Node node, ShardDialect dialect, HikariDataSource dataSource) {
+
+        /** A connection within {@code timeoutMs} (the time left of the request), else a transient exception. */
+        java.sql.Connection connection(long timeoutMs) throws java.sql.SQLException {
+            // the data source's own timeout is fixed; the pool takes one per call
+            return ((com.zaxxer.hikari.pool.HikariPool) dataSource.getHikariPoolMXBean()).getConnection(timeoutMs);
+        }
+    }
+
+    private final RouterConfig config;
+    private final MeterRegistry registry;
+    private final ScheduledExecutorService housekeeping;
+    private final ExecutorService closer;
+    private final ConcurrentHashMap<String, NodePool> pools = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    NodePools(RouterConfig config, MeterRegistry registry, ScheduledExecutorService housekeeping,
+            ExecutorService closer) {
+        this.config = config;
+        this.registry = registry;
+        this.housekeeping = housekeeping;
+        this.closer = closer;
+    }
+
+    /** The pool of {@code node}, creating it if needed (a request may arrive before the map listener ran). */
+    NodePool poolFor(Node node, Engine engine) {
+        NodePool p = pools.get(node.nodeId());
+        if (p != null && p.node().equals(node)) {
+            return p;
+        }
+        return pools.compute(node.nodeId(), (id, existing) -> {
+            if (existing != null && existing.node().equals(node)) {
+                return existing;
+            }
+            if (existing != null) {
+                retire(existing);
+            }
+            return create(node, engine);
+        });
+    }
+
+    /** Brings the pools in line with {@code map}: creates missing ones, retires those of removed or changed nodes. */
+    void sync(ShardMapSnapshot map) {
+        if (closed) {
+            return;
+        }
+        Set<String> wanted = new HashSet<>();
+        for (Node node : map.nodes()) {
+            Engine engine = map.shard(node.shardId()).map(Shard::engine).orElse(null);
+            if (!servesRequests(node.role()) || engine == null || engine == Engine.MYSQL) {
+                continue;
+            }
+            wanted.add(node.nodeId());
+            try {
+                poolFor(node, engine);
+            } catch (RuntimeException e) {
+                LOG.warn("could not create a pool for node {} of shard {}: {}", node.nodeId(), node.shardId(),
+                        e.getMessage());
+            }
+        }
+        for (Map.Entry<String, NodePool> e : pools.entrySet()) {
+            if (!wanted.contains(e.getKey()) && pools.remove(e.getKey(), e.getValue())) {
+                retire(e.getValue());
+            }
+        }
+    }
+
+    int size() {
+        return pools.size();
+    }
+
+    private NodePool create(Node node, Engine engine) {
+        if (closed) {
+            throw new IllegalStateException("the router is stopped");
+        }
+        ShardDialect dialect = ShardDialect.of(engine);
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName("router-" + node.nodeId());
+        hc.setJdbcUrl(dialect.appJdbcUrl(node.jdbcUrl()));
+        hc.setUsername(config.dbUser());
+        if (!config.dbPassword().isEmpty()) {
+            hc.setPassword(config.dbPassword());
+        }
+        hc.setMaximumPoolSize(config.poolMaxSize());
+        hc.setMinimumIdle(config.poolMinIdle());
+        hc.setConnectionTimeout(Math.max(250, config.requestTimeoutMs()));
+        hc.setValidationTimeout(Math.max(250, Math.min(1000, config.requestTimeoutMs())));
+        hc.setInitializationFailTimeout(-1);
+        hc.setAutoCommit(true);
+        hc.setScheduledExecutor(housekeeping);
+        hc.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
+        dialect.configurePool(hc, config);
+        LOG.info("opening pool for node {} ({} of shard {}, {})", node.nodeId(), node.role().wireName(),
+                node.shardId(), JdbcUrl.parse(hc.getJdbcUrl()));
+        return new NodePool(node, dialect, new HikariDataSource(hc));
+    }
+
+    private void retire(NodePool pool) {
+        LOG.info("closing pool of node {} (shard {})", pool.node().nodeId(), pool.node().shardId());
+        closer.execute(pool.dataSource()::close);
+    }
+
+    static boolean servesRequests(NodeRole role) {
+        return role == NodeRole.PRIMARY || ReplicaSelector.servesReads(role);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (NodePool p : pools.values()) {
+            p.dataSource().close();
+        }
+        pools.clear();
+    }
+}

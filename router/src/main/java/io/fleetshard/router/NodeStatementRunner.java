@@ -1,0 +1,63 @@
+package io.fleetshard.router;
+
+import io.fleetshard.http.ApiProblem;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * Runs one client statement on one node: borrows a pooled connection, binds the statement to its tenant with the time
+ * left until the request's deadline as the statement timeout, and hands the result to a {@link ResultReader} while
+ * the connection is still held (a write reads its log position on the same connection, after the commit). Database
+ * errors become {@link ApiProblem}s through the node's dialect.
+ */
+final class NodeStatementRunner {
+
+    /** Consumes a statement's result; {@code resultSet} says whether {@code ps.getResultSet()} or an update count. */
+    @FunctionalInterface
+    interface ResultReader<T> {
+        T read(PreparedStatement ps, boolean resultSet, Connection c, ShardDialect dialect)
+                throws SQLException, IOException;
+    }
+
+    private NodeStatementRunner() {
+    }
+
+    /**
+     * @param deadlineNanos {@link System#nanoTime()} by which the statement must be done
+     * @param timeoutMs the request timeout, for messages
+     */
+    static <T> T run(NodePools.NodePool pool, ScannedSql sql, List<Object> params, TenantBinding tenant,
+            long deadlineNanos, long timeoutMs, ResultReader<T> reader) throws IOException {
+        String nodeId = pool.node().nodeId();
+        ShardDialect dialect = pool.dialect();
+        long waitMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
+        if (waitMs < 1) {
+            throw ApiProblem.timeout("the request timeout of " + timeoutMs + " ms passed before node " + nodeId
+                    + " was asked");
+        }
+        Connection connection;
+        try {
+            connection = pool.connection(waitMs);
+        } catch (SQLException e) {
+            // the pool could not hand out a connection in time: the node is down, refusing, or saturated
+            throw ShardDialect.poolTimeout(e, nodeId);
+        }
+        try (Connection c = connection) {
+            long remainingMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
+            if (remainingMs < 1) {
+                throw ApiProblem.timeout("the request timeout of " + timeoutMs + " ms passed while waiting for a"
+                        + " connection to node " + nodeId);
+            }
+            try (PreparedStatement ps = dialect.prepare(c, sql)) {
+                boolean resultSet = dialect.execute(c, ps, tenant, params, (int) Math.min(Integer.MAX_VALUE, remainingMs));
+                dialect.afterStatement(c);
+                return reader.read(ps, resultSet, c, dialect);
+            }
+        } catch (SQLException e) {
+            throw dialect.classify(e, nodeId, timeoutMs);
+        }
+    }
+}

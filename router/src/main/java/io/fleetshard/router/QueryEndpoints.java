@@ -1,0 +1,212 @@
+package io.fleetshard.router;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Fleet;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardMapSource;
+import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * {@code POST /v1/query}: one statement for one fleet. The hot path reads one map snapshot, parses the body with a
+ * streaming parser, picks a node from the prober's last measurements, and streams the result set into a reused
+ * per-thread buffer with a JSON generator; the body is sent only once the statement succeeded, so a failure is always
+ * a clean problem response. Scatter queries are in {@link ScatterGather}.
+ */
+final class QueryEndpoints {
+    static final String JSON_TYPE = "application/json";
+    static final JsonFactory JSON = JsonFactory.builder().disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET).build();
+    private static final ThreadLocal<ResponseBuffer> BUFFERS = ThreadLocal.withInitial(ResponseBuffer::new);
+
+    private final RouterConfig config;
+    private final ShardMapSource mapSource;
+    private final NodePools pools;
+    private final ReplicaSelector selector;
+    private final NodeHealthBoard health;
+    private final TenantSigner signer;
+    private final RouterMetrics metrics;
+    private final Clock clock;
+
+    QueryEndpoints(RouterConfig config, ShardMapSource mapSource, NodePools pools, ReplicaSelector selector,
+            NodeHealthBoard health, TenantSigner signer, RouterMetrics metrics, Clock clock) {
+        this.config = config;
+        this.mapSource = mapSource;
+        this.pools = pools;
+        this.selector = selector;
+        this.health = health;
+        this.signer = signer;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    void query(Context ctx) throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + config.requestTimeoutMs() * 1_000_000L;
+        QueryRequest req = QueryRequestParser.parseQuery(ctx.bodyAsBytes());
+        ShardMapSnapshot map = loaded(mapSource.current());
+        Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
+        Shard shard = shardOf(map, fleet);
+        ShardDialect dialect = ShardDialect.of(shard.engine());
+        ScannedSql sql = SqlScanner.scan(req.sql(), dialect.sqlDialect());
+        checkPlaceholders(sql, req.params());
+        ReadPreference pref = req.read().withRegionIfAbsent(config.region());
+        ConsistencyToken after = pref.after();
+        if (after != null && (!after.shardId().equals(shard.shardId()) || after.engine() != shard.engine())) {
+            throw ApiProblem.badRequest("afterToken " + after.text() + " was issued by shard " + after.shardId()
+                    + " but fleet " + fleet.fleetId() + " of tenant " + fleet.tenantId() + " lives on shard "
+                    + shard.shardId() + " (" + shard.engine().wireName() + ")");
+        }
+        TenantBinding tenant = new TenantBinding(req.tenantId(), signer.signatureOf(req.tenantId()), req.fleetId());
+        Node node = selector.select(map, shard.shardId(), sql.kind(), pref);
+        ResponseBuffer out = BUFFERS.get();
+        out.reset();
+        try {
+            run(node, shard, sql, req.params(), tenant, deadline, out);
+        } catch (ApiProblem p) {
+            if (node.role() == NodeRole.PRIMARY || p.status() != 503 || !sql.kind().isRead()) {
+                throw p;
+            }
+            // the replica could not serve: the primary always can serve a read, at any consistency
+            health.markDown(node.nodeId(), p.detail(), clock.millis());
+            out.reset();
+            run(ReplicaSelector.primaryOf(map, shard.shardId()), shard, sql, req.params(), tenant, deadline, out);
+        }
+        ctx.contentType(JSON_TYPE).result(out.copy());
+        metrics.recordQuery(shard.shardId(), sql.kind(), System.nanoTime() - start);
+    }
+
+    private void run(Node node, Shard shard, ScannedSql sql, List<Object> params, TenantBinding tenant,
+            long deadline, ResponseBuffer out) throws IOException {
+        NodePools.NodePool pool = pools.poolFor(node, shard.engine());
+        NodeStatementRunner.run(pool, sql, params, tenant, deadline, config.requestTimeoutMs(),
+                (ps, resultSet, c, dialect) -> {
+                    try (JsonGenerator g = JSON.createGenerator(out)) {
+                        g.writeStartObject();
+                        g.writeStringField("shardId", shard.shardId());
+                        g.writeStringField("nodeId", node.nodeId());
+                        g.writeStringField("role", node.role().wireName());
+                        if (resultSet) {
+                            try (ResultSet rs = ps.getResultSet()) {
+                                writeResultSet(g, rs);
+                            }
+                        } else {
+                            g.writeArrayFieldStart("columns");
+                            g.writeEndArray();
+                            g.writeArrayFieldStart("columnTypes");
+                            g.writeEndArray();
+                            g.writeArrayFieldStart("rows");
+                            g.writeEndArray();
+                            g.writeNumberField("updateCount", Math.max(0, ps.getUpdateCount()));
+                        }
+                        if (!sql.kind().isRead()) {
+                            LogPosition position = dialect.positionAfterWrite(c);
+                            if (position != null) {
+                                g.writeStringField("token",
+                                        new ConsistencyToken(shard.shardId(), shard.engine(), position).text());
+                            }
+                        }
+                        g.writeEndObject();
+                    }
+                    return null;
+                });
+    }
+
+    private static void writeResultSet(JsonGenerator g, ResultSet rs) throws SQLException, IOException {
+        ResultSetMetaData md = rs.getMetaData();
+        ColumnKind[] kinds = ColumnKind.of(md);
+        g.writeArrayFieldStart("columns");
+        for (int i = 1; i <= kinds.length; i++) {
+            g.writeString(md.getColumnLabel(i));
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("columnTypes");
+        for (int i = 1; i <= kinds.length; i++) {
+            g.writeString(md.getColumnTypeName(i));
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("rows");
+        while (rs.next()) {
+            g.writeStartArray();
+            for (int i = 0; i < kinds.length; i++) {
+                kinds[i].write(g, rs, i + 1);
+            }
+            g.writeEndArray();
+        }
+        g.writeEndArray();
+    }
+
+    static ShardMapSnapshot loaded(ShardMapSnapshot map) {
+        if (map.version() == 0) {
+            throw ApiProblem.unavailable("the shard map is not loaded yet", 1);
+        }
+        return map;
+    }
+
+    static void requireTenant(ShardMapSnapshot map, String tenantId) {
+        if (map.tenant(tenantId).isEmpty()) {
+            throw ApiProblem.notFound("tenant '" + tenantId + "' is not registered (shard map version "
+                    + map.version() + ")");
+        }
+    }
+
+    private static Fleet fleetOf(ShardMapSnapshot map, String tenantId, String fleetId) {
+        requireTenant(map, tenantId);
+        return map.fleet(tenantId, fleetId).orElseThrow(() -> ApiProblem.notFound("fleet '" + fleetId
+                + "' of tenant '" + tenantId + "' is not registered (shard map version " + map.version() + ")"));
+    }
+
+    private static Shard shardOf(ShardMapSnapshot map, Fleet fleet) {
+        String shardId;
+        try {
+            shardId = map.shardFor(fleet);
+        } catch (IllegalStateException e) {
+            throw ApiProblem.unavailable("no shard owns fleet " + fleet.fleetId() + ": " + e.getMessage(), 5);
+        }
+        return shard(map, shardId);
+    }
+
+    static Shard shard(ShardMapSnapshot map, String shardId) {
+        return map.shard(shardId).orElseThrow(() -> ApiProblem.unavailable("shard " + shardId
+                + " is not in shard map version " + map.version(), 1));
+    }
+
+    static void checkPlaceholders(ScannedSql sql, List<Object> params) {
+        if (sql.placeholders() != params.size()) {
+            throw ApiProblem.badRequest("sql has " + sql.placeholders() + " ? placeholder"
+                    + (sql.placeholders() == 1 ? "" : "s") + " but params has " + params.size() + " value"
+                    + (params.size() == 1 ? "" : "s"));
+        }
+    }
+
+    /** A response body buffer reused by a server thread; {@link #copy()} hands out the bytes. */
+    static final class ResponseBuffer extends ByteArrayOutputStream {
+        private static final int KEEP_AT_MOST = 1 << 20;
+
+        ResponseBuffer() {
+            super(4096);
+        }
+
+        @Override
+        public synchronized void reset() {
+            if (buf.length > KEEP_AT_MOST) {
+                buf = new byte[4096];
+            }
+            super.reset();
+        }
+
+        byte[] copy() {
+            return toByteArray();
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package io.fleetshard.router;
+
+import io.fleetshard.http.OperationalRoutes;
+import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardMapSource;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The query router: the data-plane HTTP API ({@code POST /v1/query}, {@code POST /v1/query/scatter}) plus
+ * {@code /healthz}, {@code /readyz}, {@code /metrics} and {@code /openapi.json}. It follows a {@link ShardMapSource}
+ * (the map-log follower in production, an in-memory map in tests): each new snapshot opens pools for added nodes and
+ * closes those of removed ones; requests always read the latest snapshot once.
+ *
+ * <p>Lifecycle: construct, {@link #start()}, {@link #stop()} (or close). Not restartable.
+ */
+public final class Router implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+    private static final String OPENAPI = "io/fleetshard/router/openapi.json";
+
+    private final RouterConfig config;
+    private final ShardMapSource mapSource;
+    private final PrometheusMeterRegistry registry;
+    private final Clock clock;
+
+    private ScheduledThreadPoolExecutor housekeeping;
+    private ExecutorService closer;
+    private ExecutorService probeExecutor;
+    private ThreadPoolExecutor scatterExecutor;
+    private NodePools pools;
+    private ReplicationProber prober;
+    private Javalin app;
+    private volatile boolean running;
+    private boolean used;
+
+    /** A router with its own Prometheus registry and the system clock. */
+    public Router(RouterConfig config, ShardMapSource mapSource) {
+        this(config, mapSource, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC());
+    }
+
+    /**
+     * @param registry where the router's meters go; {@code /metrics} scrapes it (share it to expose other components)
+     * @param clock the wall clock used to time replica lag probes
+     */
+    public Router(RouterConfig config, ShardMapSource mapSource, PrometheusMeterRegistry registry, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.mapSource = Objects.requireNonNull(mapSource, "mapSource");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** Opens the pools of the current map's nodes, starts probing replicas, and starts serving HTTP. */
+    public synchronized Router start() {
+        if (used) {
+            throw new IllegalStateException("a router can be started once");
+        }
+        used = true;
+        LOG.info("starting router: {}", config.effectiveValues());
+        housekeeping = new ScheduledThreadPoolExecutor(1, daemon("fleetshard-router-housekeeping"));
+        housekeeping.setRemoveOnCancelPolicy(true);
+        closer = Executors.newSingleThreadExecutor(daemon("fleetshard-router-pool-closer"));
+        probeExecutor = Executors.newFixedThreadPool(2, daemon("fleetshard-router-prober"));
+        scatterExecutor = new ThreadPoolExecutor(config.scatterThreads(), config.scatterThreads(), 60,
+                TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024), daemon("fleetshard-router-scatter"));
+        scatterExecutor.allowCoreThreadTimeOut(true);
+
+        RouterMetrics metrics = new RouterMetrics(registry);
+        NodeHealthBoard health = new NodeHealthBoard();
+        pools = new NodePools(config, registry, housekeeping, closer);
+        prober = new ReplicationProber(mapSource, config, health, clock, registry, probeExecutor);
+        ReplicaSelector selector = new ReplicaSelector(health, clock, config.probeIntervalMs());
+        TenantSigner signer = new TenantSigner(config.tenantSecret());
+        QueryEndpoints query = new QueryEndpoints(config, mapSource, pools, selector, health, signer, metrics, clock);
+        ScatterGather scatter = new ScatterGather(config, mapSource, pools, selector, health, signer, metrics,
+                scatterExecutor, clock);
+
+        running = true;
+        mapSource.addListener(this::onNewMap);
+        pools.sync(mapSource.current());
+        housekeeping.scheduleWithFixedDelay(this::probeSafely, 0, config.probeIntervalMs(), TimeUnit.MILLISECONDS);
+
+        app = Javalin.create(c -> {
+            c.startup.showJavalinBanner = false;
+            c.http.maxRequestSize = config.maxRequestBytes();
+            c.http.compressionStrategy = CompressionStrategy.NONE;
+            ProblemResponses.install(c);
+            OperationalRoutes.install(c, registry, this::notReadyReason, OPENAPI);
+            c.routes.post("/v1/query", query::query);
+            c.routes.post("/v1/query/scatter", scatter::scatter);
+            c.routes.after("/v1/query", ctx -> metrics.recordResponse(RouterMetrics.QUERY, ctx.statusCode()));
+            c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
+                    ctx.statusCode()));
+        }).start(config.host(), config.port());
+        LOG.info("router listening on {}:{} (shard map version {})", config.host(), app.port(),
+                mapSource.current().version());
+        return this;
+    }
+
+    /** The HTTP port (useful when configured as 0). */
+    public int port() {
+        if (app == null) {
+            throw new IllegalStateException("the router is not started");
+        }
+        return app.port();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Stops serving, stops probing, and closes every pool. */
+    public synchronized void stop() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        if (app != null) {
+            app.stop();
+        }
+        housekeeping.shutdownNow();
+        probeExecutor.shutdownNow();
+        scatterExecutor.shutdownNow();
+        await(probeExecutor);
+        prober.close();
+        pools.close();
+        closer.shutdown();
+        await(closer);
+        LOG.info("router stopped");
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void onNewMap(ShardMapSnapshot map) {
+        if (running) {
+            pools.sync(map);
+        }
+    }
+
+    private void probeSafely() {
+        try {
+            prober.tick();
+        } catch (RuntimeException e) {
+            LOG.warn("replica probe round failed", e);
+        }
+    }
+
+    private String notReadyReason() {
+        long v = mapSource.current().version();
+        return v > 0 ? null : "the shard map is not loaded yet (version " + v + ")";
+    }
+
+    private static void await(ExecutorService e) {
+        try {
+            e.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,306 @@
+package io.fleetshard.router;
+
+import io.fleetshard.shardmap.Ids;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Typed, validated settings of the router. Every key is declared once below with its default, rule and doc; the
+ * README's table is {@link #markdownTable()}. {@link #from(Map)} checks every key and fails once, listing all
+ * problems. The same keys work from a properties file, flags, or environment variables ({@link #fromEnvironment}).
+ */
+public final class RouterConfig {
+    public static final String HOST = "router.host";
+    public static final String PORT = "router.port";
+    public static final String TENANT_SECRET = "router.tenant.secret";
+    public static final String DB_USER = "router.db.user";
+    public static final String DB_PASSWORD = "router.db.password";
+    public static final String REGION = "router.region";
+    public static final String POOL_MAX_SIZE = "router.pool.max.size";
+    public static final String POOL_MIN_IDLE = "router.pool.min.idle";
+    public static final String REQUEST_TIMEOUT_MS = "router.request.timeout.ms";
+    public static final String MAX_REQUEST_BYTES = "router.max.request.bytes";
+    public static final String PROBE_INTERVAL_MS = "router.probe.interval.ms";
+    public static final String SCATTER_THREADS = "router.scatter.threads";
+    public static final String SCATTER_MAX_ROWS = "router.scatter.max.rows";
+
+    /** Shortest accepted tenant secret: it keys the signatures that shards check, so it must not be guessable. */
+    public static final int MIN_SECRET_LENGTH = 16;
+
+    private static final Pattern ROLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final String ENV_PREFIX = "FLEETSHARD_";
+
+    private record Key(String name, String defaultValue, boolean secret, String doc, Function<String, String> check) {
+    }
+
+    private static final List<Key> KEYS = List.of(
+            new Key(HOST, "127.0.0.1", false, "Interface the HTTP server binds to.", v -> v.isBlank() ? "must not be blank" : null),
+            new Key(PORT, "8080", false, "HTTP port; 0 picks a free port.", range(0, 65535)),
+            new Key(TENANT_SECRET, null, true, "Secret the per-request tenant signature is derived from; every shard's"
+                    + " FleetSchema must be installed with the same secret. Required, at least " + MIN_SECRET_LENGTH
+                    + " characters.", v -> v.length() < MIN_SECRET_LENGTH
+                            ? "must be at least " + MIN_SECRET_LENGTH + " characters, got " + v.length() : null),
+            new Key(DB_USER, FleetSchema.DEFAULT_APP_ROLE, false, "Database role the router connects as: a"
+                    + " non-superuser that owns no tables (created by FleetSchema).",
+                    v -> ROLE_NAME.matcher(v).matches() ? null : "must match " + ROLE_NAME.pattern()),
+            new Key(DB_PASSWORD, "", true, "Password of the router's database role (empty: none).", v -> null),
+            new Key(REGION, "", false, "Region of this router; the default region hint for picking the nearest"
+                    + " replica (empty: none).", v -> v.isEmpty() || Ids.isValid(v) ? null
+                            : "must be empty or 1-64 characters of [A-Za-z0-9._-]"),
+            new Key(POOL_MAX_SIZE, "8", false, "Maximum JDBC connections per database node.", range(1, 200)),
+            new Key(POOL_MIN_IDLE, "2", false, "Idle connections kept open per node, so pools stay warm.", range(0, 200)),
+            new Key(REQUEST_TIMEOUT_MS, "5000", false, "Deadline of a request: waiting for a connection plus the"
+                    + " statement (enforced by the database as its statement timeout).", range(50, 600_000)),
+            new Key(MAX_REQUEST_BYTES, "65536", false, "Largest accepted request body; larger ones get 413.",
+                    range(1024, 16 * 1024 * 1024)),
+            new Key(PROBE_INTERVAL_MS, "100", false, "How often each shard's replicas are probed for health and"
+                    + " replication lag.", range(10, 60_000)),
+            new Key(SCATTER_THREADS, "8", false, "Threads running the per-shard legs of scatter queries.", range(1, 256)),
+            new Key(SCATTER_MAX_ROWS, "100000", false, "Most rows a scatter query may gather before merging; more is"
+                    + " answered 422 (add a LIMIT to the SQL).", range(1, 10_000_000)));
+
+    private final Map<String, String> values;
+
+    private RouterConfig(Map<String, String> values) {
+        this.values = values;
+    }
+
+    /**
+     * Reads the router's keys from {@code raw} (other keys starting with {@code router.} are reported as unknown;
+     * keys of other components are ignored), applies defaults, and validates everything.
+     *
+     * @throws InvalidRouterConfigException listing every problem found
+     */
+    public static RouterConfig from(Map<String, String> raw) {
+        Objects.requireNonNull(raw, "raw");
+        List<String> problems = new ArrayList<>();
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String name : raw.keySet()) {
+            if (name.startsWith("router.") && KEYS.stream().noneMatch(k -> k.name.equals(name))) {
+                problems.add("unknown key " + name + " (known: " + String.join(", ", names()) + ")");
+            }
+        }
+        for (Key key : KEYS) {
+            String value = raw.get(key.name);
+            value = value == null ? key.defaultValue : value.trim();
+            if (value == null) {
+                problems.add(key.name + " is required: " + key.doc);
+                continue;
+            }
+            String problem = key.check.apply(value);
+            if (problem != null) {
+                problems.add(key.name + " " + problem + (key.secret ? "" : " (got '" + value + "')"));
+                continue;
+            }
+            out.put(key.name, value);
+        }
+        if (out.containsKey(POOL_MIN_IDLE) && out.containsKey(POOL_MAX_SIZE)
+                && Integer.parseInt(out.get(POOL_MIN_IDLE)) > Integer.parseInt(out.get(POOL_MAX_SIZE))) {
+            problems.add(POOL_MIN_IDLE + " (" + out.get(POOL_MIN_IDLE) + ") must not exceed " + POOL_MAX_SIZE + " ("
+                    + out.get(POOL_MAX_SIZE) + ")");
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidRouterConfigException(problems);
+        }
+        return new RouterConfig(Map.copyOf(out));
+    }
+
+    /**
+     * Reads the keys from environment variables: {@code router.pool.max.size} is {@code FLEETSHARD_ROUTER_POOL_MAX_SIZE}.
+     */
+    public static RouterConfig fromEnvironment(Map<String, String> env) {
+        Map<String, String> raw = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (e.getKey().startsWith(ENV_PREFIX + "ROUTER_")) {
+                raw.put(e.getKey().substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'),
+                        e.getValue());
+            }
+        }
+        return from(raw);
+    }
+
+    /** The environment variable that carries {@code key}. */
+    public static String environmentName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** All key names, in declaration order. */
+    public static List<String> names() {
+        return KEYS.stream().map(Key::name).toList();
+    }
+
+    public String host() {
+        return values.get(HOST);
+    }
+
+    public int port() {
+        return intValue(PORT);
+    }
+
+    public String tenantSecret() {
+        return values.get(TENANT_SECRET);
+    }
+
+    public String dbUser() {
+        return values.get(DB_USER);
+    }
+
+    public String dbPassword() {
+        return values.get(DB_PASSWORD);
+    }
+
+    /** This router's region, or null. */
+    public String region() {
+        String r = values.get(REGION);
+        return r.isEmpty() ? null : r;
+    }
+
+    public int poolMaxSize() {
+        return intValue(POOL_MAX_SIZE);
+    }
+
+    public int poolMinIdle() {
+        return intValue(POOL_MIN_IDLE);
+    }
+
+    public long requestTimeoutMs() {
+        return intValue(REQUEST_TIMEOUT_MS);
+    }
+
+    public long maxRequestBytes() {
+        return intValue(MAX_REQUEST_BYTES);
+    }
+
+    public long probeIntervalMs() {
+        return intValue(PROBE_INTERVAL_MS);
+    }
+
+    public int scatterThreads() {
+        return intValue(SCATTER_THREADS);
+    }
+
+    public int scatterMaxRows() {
+        return intValue(SCATTER_MAX_ROWS);
+    }
+
+    /** The effective values, secrets masked: what to log once at start. */
+    public Map<String, String> effectiveValues() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Key key : KEYS) {
+            String v = values.get(key.name);
+            out.put(key.name, key.secret ? (v.isEmpty() ? "" : "******") : v);
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "RouterConfig" + effectiveValues();
+    }
+
+    /** The README's configuration table, generated from the key definitions. */
+    public static String markdownTable() {
+        StringBuilder b = new StringBuilder("| key | env | default | meaning |\n| --- | --- | --- | --- |\n");
+        for (Key key : KEYS) {
+            b.append("| `").append(key.name).append("` | `").append(environmentName(key.name)).append("` | ")
+                    .append(key.defaultValue == null ? "(required)" : key.defaultValue.isEmpty() ? "(empty)"
+                            : "`" + key.defaultValue + "`")
+                    .append(" | ").append(key.doc).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private int intValue(String key) {
+        return Integer.parseInt(values.get(key));
+    }
+
+    private static Function<String, String> range(int min, int max) {
+        return v -> {
+            try {
+                int i = Integer.parseInt(v);
+                return i < min || i > max ? "must be between " + min + " and " + max : null;
+            } catch (NumberFormatException e) {
+                return "must be an integer between " + min + " and " + max;
+            }
+        };
+    }
+
+    /** Builds a config from typed values; {@link #build()} runs the same validation as {@link RouterConfig#from}. */
+    public static final class Builder {
+        private final Map<String, String> raw = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder set(String key, String value) {
+            raw.put(key, value);
+            return this;
+        }
+
+        public Builder host(String host) {
+            return set(HOST, host);
+        }
+
+        public Builder port(int port) {
+            return set(PORT, Integer.toString(port));
+        }
+
+        public Builder tenantSecret(String secret) {
+            return set(TENANT_SECRET, secret);
+        }
+
+        public Builder dbUser(String user) {
+            return set(DB_USER, user);
+        }
+
+        public Builder dbPassword(String password) {
+            return set(DB_PASSWORD, password);
+        }
+
+        public Builder region(String region) {
+            return set(REGION, region);
+        }
+
+        public Builder poolMaxSize(int n) {
+            return set(POOL_MAX_SIZE, Integer.toString(n));
+        }
+
+        public Builder poolMinIdle(int n) {
+            return set(POOL_MIN_IDLE, Integer.toString(n));
+        }
+
+        public Builder requestTimeoutMs(long ms) {
+            return set(REQUEST_TIMEOUT_MS, Long.toString(ms));
+        }
+
+        public Builder maxRequestBytes(long bytes) {
+            return set(MAX_REQUEST_BYTES, Long.toString(bytes));
+        }
+
+        public Builder probeIntervalMs(long ms) {
+            return set(PROBE_INTERVAL_MS, Long.toString(ms));
+        }
+
+        public Builder scatterThreads(int n) {
+            return set(SCATTER_THREADS, Integer.toString(n));
+        }
+
+        public Builder scatterMaxRows(int n) {
+            return set(SCATTER_MAX_ROWS, Integer.toString(n));
+        }
+
+        public RouterConfig build() {
+            return from(raw);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.fleetshard.router;
+
+import com.zaxxer.hikari.HikariConfig;
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Engine;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * What differs between shard engines: how the router's connections are set up, how a statement is bound to its tenant
+ * in the same transaction, how log positions are read, and how database errors map to HTTP problems.
+ */
+interface ShardDialect {
+
+    static ShardDialect of(Engine engine) {
+        return switch (engine) {
+            case POSTGRES -> PostgresDialect.INSTANCE;
+            case MARIADB -> MariaDbDialect.INSTANCE;
+            case MYSQL -> throw ApiProblem.unavailable("engine mysql is not supported by the router yet", 60);
+        };
+    }
+
+    Engine engine();
+
+    SqlDialect sqlDialect();
+
+    /** The URL the router connects to for a node registered with {@code nodeJdbcUrl} (credentials removed). */
+    String appJdbcUrl(String nodeJdbcUrl);
+
+    /** Driver settings of request pools. */
+    void configurePool(HikariConfig pool, RouterConfig config);
+
+    /** Driver settings of the prober's connections, which must fail fast. */
+    Properties probeProperties(RouterConfig config);
+
+    /** Prepares the client's statement, wrapped as the engine needs it for {@link #execute}. */
+    PreparedStatement prepare(Connection c, ScannedSql sql) throws SQLException;
+
+    /**
+     * Binds the statement to the tenant, the client's parameters and the timeout, executes it in one transaction, and
+     * leaves {@code ps} on the client's result. Returns true when that result is a result set.
+     */
+    boolean execute(Connection c, PreparedStatement ps, TenantBinding tenant, List<Object> params, int timeoutMs)
+            throws SQLException;
+
+    /** Checks, after the statement, that the connection is fit to go back to the pool; throws a problem if not. */
+    void afterStatement(Connection c) throws SQLException;
+
+    /** The shard's log position after a write committed on this (primary) connection; null when unknown. */
+    LogPosition positionAfterWrite(Connection c) throws SQLException;
+
+    /** The primary's current log position. */
+    LogPosition primaryPosition(Connection c) throws SQLException;
+
+    /** The position a replica has replayed, or null when it is not replaying. */
+    LogPosition replicaPosition(Connection c) throws SQLException;
+
+    /** Maps a database error on node {@code nodeId} to the client's problem. */
+    ApiProblem classify(SQLException e, String nodeId, long timeoutMs);
+
+    /** Binds the client's values to {@code ?} placeholders {@code offset + 1 ...}. */
+    static void bindParams(PreparedStatement ps, int offset, List<Object> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) {
+            Object v = params.get(i);
+            int at = offset + i + 1;
+            if (v == null) {
+                ps.setNull(at, Types.NULL);
+            } else if (v instanceof Long l) {
+                ps.setLong(at, l);
+            } else if (v instanceof String s) {
+                ps.setString(at, s);
+            } else if (v instanceof BigDecimal d) {
+                ps.setBigDecimal(at, d);
+            } else if (v instanceof Boolean b) {
+                ps.setBoolean(at, b);
+            } else {
+                throw new IllegalArgumentException("unsupported parameter type " + v.getClass().getName());
+            }
+        }
+    }
+
+    /** The answer when a node's pool gave no connection in time: the node is down, unreachable, or saturated. */
+    static ApiProblem poolTimeout(SQLException e, String nodeId) {
+        Throwable cause = e.getCause();
+        String why = cleanMessage(cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage());
+        return ApiProblem.unavailable("no connection to node " + nodeId + " became available in time: " + why, 1);
+    }
+
+    /** The first line of a driver message, without a MariaDB {@code (conn=N)} prefix, trimmed to a sane length. */
+    static String cleanMessage(String message) {
+        if (message == null) {
+            return "no message";
+        }
+        String m = message;
+        if (m.startsWith("(conn=")) {
+            int close = m.indexOf(") ");
+            if (close > 0) {
+                m = m.substring(close + 2);
+            }
+        }
+        return m.length() > 1000 ? m.substring(0, 1000) + "..." : m;
+    }
+}

@@ -1,0 +1,291 @@
+package io.fleetshard.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fleetshard.shardmap.DurabilityTier;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Fleet;
+import io.fleetshard.shardmap.InMemoryShardMap;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardStatus;
+import io.fleetshard.shardmap.Tenant;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Adversarial tests: tenant {@code evil} shares shard s1 with tenant {@code acme} and sends crafted SQL. Whatever it
+ * sends, it never sees or changes a row of acme. First through the router, then straight to PostgreSQL as the
+ * router's role, to show the database holds even where the router's checks would be bypassed.
+ */
+class PostgresTenantIsolationIT {
+    private static final String ACME_VIN = "ACME-SECRET-VIN";
+
+    @TempDir
+    static Path dir;
+    static PostgresCluster pg;
+    static String db;
+    static Router router;
+    static RouterHttp http;
+
+    @BeforeAll
+    static void start() {
+        pg = new PostgresCluster(dir, false);
+        db = pg.newShardDatabase("isolation");
+        InMemoryShardMap map = new InMemoryShardMap();
+        map.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD), new Tenant("evil", DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Node("s1-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)),
+                new Fleet("acme", "f1", "s1"), new Fleet("evil", "e1", "s1")), List.of());
+        router = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+                .poolMinIdle(1).build(), map).start();
+        http = new RouterHttp(router.port());
+        for (int i = 0; i < 3; i++) {
+            assertThat(as("acme", "f1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status) VALUES"
+                    + " ('acme', 'f1', 'a" + i + "', '" + ACME_VIN + i + "', 'active')").status()).isEqualTo(200);
+        }
+        assertThat(as("evil", "e1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status) VALUES"
+                + " ('evil', 'e1', 'e0', 'EVIL-VIN', 'active')").status()).isEqualTo(200);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (router != null) {
+            router.stop();
+        }
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    private static RouterHttp.Reply as(String tenant, String fleet, String sql) {
+        return http.query(Map.of("tenantId", tenant, "fleetId", fleet, "sql", sql));
+    }
+
+    private static RouterHttp.Reply evil(String sql) {
+        RouterHttp.Reply r = as("evil", "e1", sql);
+        assertThat(r.raw().body()).as(sql).doesNotContain(ACME_VIN).doesNotContain("\"acme\"");
+        return r;
+    }
+
+    private static void assertAcmeUntouched() {
+        RouterHttp.Reply r = as("acme", "f1", "SELECT vehicle_id, vin, status FROM vehicles ORDER BY vehicle_id");
+        assertThat(r.body().get("rows").toString()).isEqualTo("[[\"a0\",\"" + ACME_VIN + "0\",\"active\"],[\"a1\",\""
+                + ACME_VIN + "1\",\"active\"],[\"a2\",\"" + ACME_VIN + "2\",\"active\"]]");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT * FROM vehicles",
+        "SELECT * FROM vehicles WHERE tenant_id = 'acme' OR 1=1",
+        "SELECT vin FROM vehicles WHERE tenant_id = 'evil' UNION ALL SELECT vin FROM vehicles WHERE tenant_id = 'acme'",
+        "SELECT (SELECT string_agg(vin, ',') FROM vehicles v2 WHERE v2.tenant_id = 'acme') AS leak",
+        "WITH everything AS (SELECT * FROM vehicles) SELECT * FROM everything WHERE tenant_id <> 'evil'",
+        "SELECT * FROM vehicles v WHERE EXISTS (SELECT 1 FROM vehicles w WHERE w.tenant_id = 'acme')",
+        "SELECT * FROM ONLY public.vehicles",
+        "SELECT v.* FROM vehicles v LEFT JOIN LATERAL (SELECT * FROM vehicles WHERE tenant_id = 'acme') x ON true",
+        "WITH RECURSIVE r AS (SELECT vin FROM vehicles WHERE tenant_id = 'acme' UNION SELECT vin FROM r) SELECT * FROM r",
+        "SELECT count(*) AS n FROM vehicles WHERE tenant_id = 'acme'",
+    })
+    void craftedReadsSeeOnlyTheirOwnTenantsRows(String sql) {
+        RouterHttp.Reply r = evil(sql);
+        assertThat(r.status()).isEqualTo(200);
+        r.body().get("rows").forEach(row -> assertThat(row.toString()).doesNotContain("acme"));
+        if (sql.contains("count(*)")) {
+            assertThat(r.body().get("rows").toString()).isEqualTo("[[0]]");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT * FROM vehicles WHERE set_config('fleetshard.tenant_id', 'acme', true) IS NOT NULL",
+        "SELECT set_config('fleetshard.tenant_id', 'acme', false)",
+        "SELECT pg_catalog.set_config('fleetshard.tenant_sig', 'x', true), * FROM vehicles",
+        "SELECT public.fleetshard_bind('acme', 'forged', 'f1', 1000), * FROM vehicles",
+        "WITH x AS (SELECT 1) SELECT * FROM vehicles, LATERAL (SELECT set_config('role', 'fleetshard_owner', true)) s",
+        "SELECT secret FROM fleetshard_private.tenant_secret",
+        "SELECT query FROM pg_stat_activity",
+        "SELECT statement FROM pg_prepared_statements",
+        "SELECT pg_advisory_lock(42)",
+        "CREATE TEMP TABLE vehicles (tenant_id text, vin text)",
+        "CREATE TABLE public.vehicles_copy AS SELECT * FROM vehicles",
+        "TRUNCATE vehicles",
+        "DROP TABLE vehicles",
+        "ALTER TABLE vehicles DISABLE ROW LEVEL SECURITY",
+        "CREATE FUNCTION public.leak() RETURNS SETOF vehicles LANGUAGE sql AS 'SELECT * FROM vehicles'",
+    })
+    void craftedStatementsThatTryToForgeOrEscapeAreRefusedByTheDatabase(String sql) {
+        RouterHttp.Reply r = evil(sql);
+        assertThat(r.status()).as(r.detail()).isIn(422, 503);
+        assertAcmeUntouched();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT 1; SELECT * FROM vehicles",
+        "SET LOCAL fleetshard.tenant_id = 'acme'",
+        "SET fleetshard.tenant_sig = 'x'",
+        "RESET ALL",
+        "RESET fleetshard.tenant_id",
+        "BEGIN",
+        "COMMIT; SELECT * FROM vehicles",
+        "DISCARD ALL",
+        "DO $$ BEGIN PERFORM set_config('fleetshard.tenant_id', 'acme', true); END $$",
+        "ALTER ROLE CURRENT_USER SET search_path = pg_catalog",
+        "COPY vehicles TO STDOUT",
+        "SELECT 1 /* */ ; /* */ DELETE FROM vehicles",
+        "CALL public.fleetshard_bind('acme', 'forged', 'f1', 1000)",
+    })
+    void sessionControlAndMultipleStatementsAreRejectedByTheRouter(String sql) {
+        assertThat(evil(sql).status()).isEqualTo(400);
+        assertAcmeUntouched();
+    }
+
+    @Test
+    void writesCannotCreateOrChangeOrDeleteAnotherTenantsRows() {
+        RouterHttp.Reply insert = evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES"
+                + " ('acme', 'f1', 'planted', 'X')");
+        assertThat(insert.status()).isEqualTo(422);
+        assertThat(insert.detail()).contains("row-level security");
+        assertThat(evil("UPDATE vehicles SET status = 'pwned' WHERE tenant_id = 'acme'").body().get("updateCount")
+                .asInt()).isZero();
+        assertThat(evil("DELETE FROM vehicles WHERE tenant_id = 'acme' OR true").body().get("updateCount").asInt())
+                .isEqualTo(1); // its own row only
+        assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('evil', 'e1', 'e0',"
+                + " 'EVIL-VIN')").status()).isEqualTo(200);
+        RouterHttp.Reply move = evil("UPDATE vehicles SET tenant_id = 'acme' WHERE vehicle_id = 'e0'");
+        assertThat(move.status()).isEqualTo(422);
+        RouterHttp.Reply upsert = evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1',"
+                + " 'a0') ON CONFLICT (tenant_id, fleet_id, vehicle_id) DO UPDATE SET status = 'pwned'");
+        assertThat(upsert.status()).isEqualTo(422);
+        RouterHttp.Reply merge = evil("MERGE INTO vehicles v USING (SELECT 'acme' AS t) s ON v.tenant_id = s.t"
+                + " WHEN MATCHED THEN UPDATE SET status = 'pwned'");
+        assertThat(merge.status()).isEqualTo(200);
+        assertThat(merge.body().get("updateCount").asInt()).isZero();
+        assertAcmeUntouched();
+    }
+
+    @Test
+    void writesCanOnlyTouchTheFleetNamedInTheRequest() {
+        RouterHttp.Reply r = as("acme", "f1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme',"
+                + " 'f2', 'misplaced')");
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.detail()).contains("row-level security");
+    }
+
+    @Test
+    void scatterSeesOnlyTheTenantsRows() {
+        RouterHttp.Reply r = http.scatter(Map.of("tenantId", "evil", "sql", "SELECT tenant_id, vin FROM vehicles"));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.raw().body()).doesNotContain(ACME_VIN);
+    }
+
+    // ------------------------------------------------------------------ the database alone, as the router's role
+
+    private static Connection appConnection() throws SQLException {
+        return DriverManager.getConnection(pg.primary.jdbcUrl(db, FleetSchema.DEFAULT_APP_ROLE));
+    }
+
+    /** Runs bind(evil) and {@code sql} in one implicit transaction, as the router does, and returns the last result. */
+    private static List<String> asEvilInOneTransaction(String sql) throws SQLException {
+        try (Connection c = appConnection(); PreparedStatement ps = c.prepareStatement(PostgresDialect.BIND_PREFIX
+                + sql)) {
+            ps.setString(1, "evil");
+            ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "evil"));
+            ps.setString(3, "e1");
+            ps.setInt(4, 5000);
+            ps.execute();
+            List<String> out = new ArrayList<>();
+            while (ps.getMoreResults() || ps.getUpdateCount() != -1) {
+                try (ResultSet rs = ps.getResultSet()) {
+                    if (rs == null) {
+                        continue;
+                    }
+                    out.clear();
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void withoutABindTheRoleSeesNothingAndCannotWrite() throws SQLException {
+        try (Connection c = appConnection(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM vehicles")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isZero();
+            }
+            assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                    + " ('acme', 'f1', 'x')")).isInstanceOf(SQLException.class)
+                    .hasMessageContaining("row-level security");
+        }
+    }
+
+    @Test
+    void forgedTransactionSettingsFailTheSignatureCheck() throws SQLException {
+        assertThat(asEvilInOneTransaction("SET LOCAL fleetshard.tenant_id = 'acme';"
+                + " SELECT vin FROM vehicles WHERE tenant_id = 'acme'")).isEmpty();
+        assertThat(asEvilInOneTransaction("SET LOCAL fleetshard.tenant_id = 'acme';"
+                + " SET LOCAL fleetshard.tenant_sig = '" + TenantSigner.sign("guessed-secret-123456", "acme") + "';"
+                + " SELECT vin FROM vehicles")).isEmpty();
+        assertThat(asEvilInOneTransaction("RESET ALL; SELECT vin FROM vehicles")).isEmpty();
+        assertThat(asEvilInOneTransaction("RESET fleetshard.tenant_sig; SELECT vin FROM vehicles")).isEmpty();
+        assertThat(asEvilInOneTransaction("SELECT vin FROM vehicles")).containsExactly("EVIL-VIN");
+    }
+
+    @Test
+    void aBindWithASignatureOfAnotherSecretIsRefused() throws SQLException {
+        try (Connection c = appConnection();
+             PreparedStatement ps = c.prepareStatement("CALL public.fleetshard_bind(?, ?, ?, ?)")) {
+            ps.setString(1, "acme");
+            ps.setString(2, TenantSigner.sign("another-secret-0123456789", "acme"));
+            ps.setString(3, "f1");
+            ps.setInt(4, 1000);
+            assertThatThrownBy(ps::execute).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo(PostgresDialect.SIGNATURE_REJECTED));
+        }
+    }
+
+    @Test
+    void theRouterRoleIsAPlainLoginRoleThatOwnsNoTable() throws SQLException {
+        try (Connection c = DriverManager.getConnection(pg.primary.jdbcUrl(db)); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb,"
+                     + " (SELECT count(*) FROM pg_class WHERE relowner = r.oid),"
+                     + " (SELECT bool_and(relforcerowsecurity AND relrowsecurity) FROM pg_class"
+                     + "   WHERE relname IN ('vehicles', 'telemetry') AND relnamespace = 'public'::regnamespace)"
+                     + " FROM pg_roles r WHERE rolname = 'fleetshard_app'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getBoolean(1)).as("superuser").isFalse();
+            assertThat(rs.getBoolean(2)).as("bypassrls").isFalse();
+            assertThat(rs.getBoolean(3)).isFalse();
+            assertThat(rs.getBoolean(4)).isFalse();
+            assertThat(rs.getLong(5)).as("relations owned").isZero();
+            assertThat(rs.getBoolean(6)).as("RLS enabled and forced").isTrue();
+        }
+    }
+
+    @Test
+    void installingTheSchemaAgainChangesNothing() {
+        FleetSchema.install(pg.primary.jdbcUrl(db), PostgresCluster.SECRET);
+        assertAcmeUntouched();
+    }
+}

@@ -1,0 +1,179 @@
+package io.fleetshard.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fleetshard.shardmap.DurabilityTier;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Fleet;
+import io.fleetshard.shardmap.InMemoryShardMap;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardStatus;
+import io.fleetshard.shardmap.Tenant;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The HTTP surface without any database: a map whose shards have no nodes, so every request either fails validation
+ * or finds no node. Javalin on port 0.
+ */
+class RouterTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final InMemoryShardMap map = new InMemoryShardMap();
+    private Router router;
+
+    @BeforeEach
+    void start() {
+        RouterConfig config = RouterConfig.builder().tenantSecret("0123456789abcdef-secret").port(0)
+                .maxRequestBytes(2048).build();
+        router = new Router(config, map).start();
+    }
+
+    @AfterEach
+    void stop() {
+        router.stop();
+    }
+
+    private void loadMap() {
+        map.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                Shard.withDefaultTokens("m1", ShardStatus.ACTIVE, Engine.MYSQL, 16),
+                new Fleet("acme", "f1", "s1"), new Fleet("acme", "fm", "m1")), List.of());
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + router.port() + path);
+    }
+
+    private static JsonNode problem(HttpResponse<String> r, int status) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("application/problem+json"));
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.get("status").asInt()).isEqualTo(status);
+        assertThat(body.get("type").asText()).startsWith("https://fleetshard.io/problems/");
+        assertThat(body.get("title").asText()).isNotBlank();
+        assertThat(r.body()).doesNotContain("\tat ").doesNotContain("Exception");
+        return body;
+    }
+
+    @Test
+    void isNotReadyUntilTheMapHasAVersion() throws Exception {
+        assertThat(problem(get("/readyz"), 503).get("detail").asText()).contains("shard map is not loaded");
+        assertThat(problem(post("/v1/query", "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}"),
+                503).get("detail").asText()).contains("not loaded");
+        loadMap();
+        assertThat(get("/readyz").statusCode()).isEqualTo(200);
+        assertThat(get("/healthz").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void servesItsOpenApiDocument() throws Exception {
+        JsonNode doc = JSON.readTree(get("/openapi.json").body());
+        assertThat(doc.get("openapi").asText()).startsWith("3.");
+        assertThat(doc.at("/paths/~1v1~1query/post")).isNotNull();
+        assertThat(doc.at("/paths/~1v1~1query~1scatter/post").isMissingNode()).isFalse();
+        assertThat(doc.at("/components/schemas/Problem/required").toString()).contains("type", "title", "status",
+                "detail");
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "not json|400|request body is not valid JSON",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\",\"params\":\"x\"}|400|params must be an array",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\",\"consistency\":\"fresh\"}|400|consistency must be one of",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\",\"consistency\":\"bounded\"}|400|needs maxStalenessMs",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\",\"consistency\":\"bounded\",\"maxStalenessMs\":-5}|400|maxStalenessMs must be >= 0",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\",\"afterToken\":\"nope\"}|400|is not a consistency token",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\",\"afterToken\":\"s2@postgres:0/10\"}|400|was issued by shard s2 but fleet f1 of tenant acme lives on shard s1",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1; select 2\"}|400|single statement",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"RESET ALL\"}|400|session, transaction or access control",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select ?\"}|400|sql has 1 ? placeholder but params has 0 values",
+        "{\"tenantId\":\"nobody\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}|404|tenant 'nobody' is not registered",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f9\",\"sql\":\"select 1\"}|404|fleet 'f9' of tenant 'acme' is not registered",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}|503|shard s1 has no primary",
+        "{\"tenantId\":\"acme\",\"fleetId\":\"fm\",\"sql\":\"select 1\"}|503|engine mysql is not supported",
+    })
+    void answersBadQueriesWithProblems(String body, int status, String detail) throws Exception {
+        loadMap();
+        JsonNode p = problem(post("/v1/query", body), status);
+        assertThat(p.get("detail").asText()).contains(detail);
+    }
+
+    @Test
+    void unavailableAnswersCarryRetryAfter() throws Exception {
+        loadMap();
+        HttpResponse<String> r = post("/v1/query", "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}");
+        problem(r, 503);
+        assertThat(r.headers().firstValue("Retry-After")).isPresent();
+    }
+
+    @Test
+    void anOversizeBodyIs413() throws Exception {
+        loadMap();
+        String sql = "select '" + "x".repeat(4000) + "'";
+        problem(post("/v1/query", "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"" + sql + "\"}"), 413);
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "{\"tenantId\":\"acme\",\"sql\":\"delete from vehicles\"}|400|scatter runs reads only",
+        "{\"tenantId\":\"acme\",\"sql\":\"select 1\",\"orderBy\":\"a desc desc\"}|400|orderBy 'a desc desc'",
+        "{\"tenantId\":\"acme\",\"sql\":\"select 1\",\"limit\":-3}|400|limit must be between",
+        "{\"tenantId\":\"acme\",\"sql\":\"select 1\",\"afterToken\":\"s1@postgres:0/1\"}|400|unknown field 'afterToken'",
+        "{\"tenantId\":\"ghost\",\"sql\":\"select 1\"}|404|tenant 'ghost' is not registered",
+        "{\"tenantId\":\"acme\",\"sql\":\"select 1\"}|503|has no primary",
+    })
+    void answersBadScattersWithProblems(String body, int status, String detail) throws Exception {
+        map.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Fleet("acme", "f1", "s1")), List.of());
+        JsonNode p = problem(post("/v1/query/scatter", body), status);
+        assertThat(p.get("detail").asText()).contains(detail);
+    }
+
+    @Test
+    void aTenantWithoutFleetsScattersToNothing() throws Exception {
+        map.commit(0, List.of(new Tenant("lonely", DurabilityTier.STANDARD)), List.of());
+        HttpResponse<String> r = post("/v1/query/scatter", "{\"tenantId\":\"lonely\",\"sql\":\"select 1\"}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.get("rows").size()).isZero();
+        assertThat(body.get("shardCount").asInt()).isZero();
+    }
+
+    @Test
+    void countsResponsesByStatusInMetrics() throws Exception {
+        loadMap();
+        post("/v1/query", "{\"tenantId\":\"nobody\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}");
+        post("/v1/query", "{");
+        String metrics = get("/metrics").body();
+        assertThat(metrics).contains("fleetshard_router_responses_total{endpoint=\"query\",status=\"404\"} 1.0");
+        assertThat(metrics).contains("fleetshard_router_responses_total{endpoint=\"query\",status=\"400\"} 1.0");
+    }
+
+    @Test
+    void unknownRoutesAndMethodsAreProblems() throws Exception {
+        problem(get("/v1/nothing"), 404);
+        assertThat(get("/v1/query").statusCode()).isIn(404, 405);
+    }
+}
