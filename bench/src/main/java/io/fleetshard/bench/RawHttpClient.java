@@ -24,7 +24,7 @@ final class RawHttpClient implements AutoCloseable {
         socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.connect(new InetSocketAddress(host, port));
-        out = socket.getOutputStream();
+        out = new java.io.BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
         in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
     }
 

@@ -42,6 +42,11 @@ public final class RouterVsJdbcLoad {
     private RouterVsJdbcLoad() {
     }
 
+    private static String sha256Hex(String s) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(s.getBytes(StandardCharsets.UTF_8)));
+    }
+
     public static void main(String[] args) throws Exception {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
@@ -70,13 +75,21 @@ public final class RouterVsJdbcLoad {
                             .replaceAll("\\?.*$", "")),
                     new Tenant(TENANT, DurabilityTier.STANDARD), new Fleet(TENANT, FLEET, null)));
             RouterConfig config = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET, secret,
-                    RouterConfig.POOL_MAX_SIZE, Integer.toString(threads)));
+                    RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads))));
+            // The router's own database work, without HTTP: the same one-round-trip statement it sends (tenant bind
+            // + query) as its role, under row-level security. Separates the shard-side cost from the router's.
+            HikariConfig bound = new HikariConfig();
+            bound.setJdbcUrl(pg.jdbcUrl("fleet", FleetSchema.DEFAULT_APP_ROLE));
+            bound.setMaximumPoolSize(threads);
+            bound.setMinimumIdle(threads);
+            String signature = sha256Hex(secret + ":" + TENANT);
             HikariConfig hc = new HikariConfig();
             hc.setJdbcUrl(admin);
             hc.setMaximumPoolSize(threads);
             hc.setMinimumIdle(threads);
             try (Router router = new Router(config, new InMemoryShardMap(map)).start();
-                    HikariDataSource direct = new HikariDataSource(hc)) {
+                    HikariDataSource direct = new HikariDataSource(hc);
+                    HikariDataSource boundDs = new HikariDataSource(bound)) {
                 RawHttpClient[] clients = new RawHttpClient[threads];
                 for (int t = 0; t < threads; t++) {
                     clients[t] = new RawHttpClient("127.0.0.1", router.port());
@@ -87,6 +100,27 @@ public final class RouterVsJdbcLoad {
                         ps.setString(2, FLEET);
                         ps.setString(3, "v" + ((seq * 7919 + t) % rows));
                         try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("row missing");
+                            }
+                        }
+                    }
+                };
+                LoadRun.Operation viaBoundJdbc = (t, seq) -> {
+                    try (Connection c = boundDs.getConnection(); PreparedStatement ps = c.prepareStatement(
+                            "CALL public.fleetshard_bind(?, ?, ?, ?);\n" + SQL)) {
+                        ps.setString(1, TENANT);
+                        ps.setString(2, signature);
+                        ps.setString(3, FLEET);
+                        ps.setInt(4, 5000);
+                        ps.setString(5, TENANT);
+                        ps.setString(6, FLEET);
+                        ps.setString(7, "v" + ((seq * 7919 + t) % rows));
+                        ps.execute();
+                        if (!ps.getMoreResults()) {
+                            throw new IllegalStateException("no result set");
+                        }
+                        try (ResultSet rs = ps.getResultSet()) {
                             if (!rs.next()) {
                                 throw new IllegalStateException("row missing");
                             }
@@ -106,11 +140,13 @@ public final class RouterVsJdbcLoad {
                         threads, seconds, rows);
                 LoadRun.run("warm-jdbc", threads, 2000, 1000, viaJdbc);
                 LoadRun.run("warm-router", threads, 2000, 1000, viaRouter);
+                LoadRun.run("warm-bound", threads, 2000, 1000, viaBoundJdbc);
                 LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
+                LoadRun.Result bound1 = LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc);
                 LoadRun.Result router1 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
                 LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
                 LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
-                for (LoadRun.Result r : List.of(jdbc1, router1, jdbc2, router2)) {
+                for (LoadRun.Result r : List.of(jdbc1, bound1, router1, jdbc2, router2)) {
                     System.out.println(r);
                 }
                 double jdbcTput = (jdbc1.throughput() + jdbc2.throughput()) / 2;
