@@ -39,6 +39,7 @@ final class ChangeEnvelopeMapper {
     static final String H_COMMIT_TS = "fleetshard.commit.ts.ms";
     static final String H_MAP_VERSION = "fleetshard.map.version";
 
+    private static final java.util.Set<String> ROW_OPS = java.util.Set.of("c", "u", "d", "r");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -80,9 +81,15 @@ final class ChangeEnvelopeMapper {
                 || value.schema().field("source") == null) {
             return new NotAChange();
         }
+        String op = value.getString("op");
+        if (!ROW_OPS.contains(op) || value.schema().field("after") == null) {
+            return new NotAChange(); // logical messages (heartbeats), truncates, transaction markers
+        }
         Struct source = value.getStruct("source");
         String table = source.getString("table");
-        String op = value.getString("op");
+        if (ConnectorSettings.HEARTBEAT_TABLE.equals(table)) {
+            return new NotAChange();
+        }
         Struct before = value.schema().field("before") != null ? value.getStruct("before") : null;
         Struct after = value.schema().field("after") != null ? value.getStruct("after") : null;
         Struct row = after != null ? after : before;

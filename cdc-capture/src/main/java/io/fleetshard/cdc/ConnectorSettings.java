@@ -15,8 +15,12 @@ final class ConnectorSettings {
     static final String OFFSET_TOPIC = "fleetshard.offsets.topic";
     static final String OFFSET_SHARD = "fleetshard.offsets.shard";
 
-    static final String PG_HEARTBEAT_QUERY =
-            "SELECT pg_logical_emit_message(false, 'fleetshard-heartbeat', now()::text)";
+    /** A one-row table in each shard's publication: its update is a real transaction, so the slot's LSN moves. */
+    static final String HEARTBEAT_TABLE = "fleetshard_heartbeat";
+    static final String PG_HEARTBEAT_DDL = "CREATE TABLE IF NOT EXISTS public." + HEARTBEAT_TABLE
+            + " (id int PRIMARY KEY, ts timestamptz NOT NULL)";
+    static final String PG_HEARTBEAT_QUERY = "INSERT INTO public." + HEARTBEAT_TABLE
+            + " (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = excluded.ts";
 
     private ConnectorSettings() {
     }
@@ -80,7 +84,7 @@ final class ConnectorSettings {
                 p.setProperty("publication.name", slotName(shardId));
                 p.setProperty("publication.autocreate.mode", "filtered");
                 p.setProperty("table.include.list", config.tables().stream().map(t -> "public." + t)
-                        .collect(Collectors.joining(",")));
+                        .collect(Collectors.joining(",")) + ",public." + HEARTBEAT_TABLE);
                 p.setProperty("heartbeat.action.query", PG_HEARTBEAT_QUERY);
                 p.setProperty("status.update.interval.ms", "1000");
             }

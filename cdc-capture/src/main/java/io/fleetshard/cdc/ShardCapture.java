@@ -317,6 +317,9 @@ final class ShardCapture {
      */
     private void checkSlotStillThere(JdbcTarget target) throws SQLException {
         String slot = ConnectorSettings.slotName(shardId);
+        try (Connection c = connect(); Statement ddl = c.createStatement()) {
+            ddl.execute(ConnectorSettings.PG_HEARTBEAT_DDL);
+        }
         try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(
                 "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, slot);
