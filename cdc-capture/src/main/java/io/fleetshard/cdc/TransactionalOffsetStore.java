@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
@@ -18,7 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The engine's offset store: its start offset is the shard's last offset committed to the offsets topic, in the same
  * Kafka transaction as the change records it covers (ADR 0010). The engine's own periodic flush ({@link #set}) is kept
- * in memory only: it merely lets the connector confirm the LSN to the slot, which never runs ahead of the topic.
+ * in memory only, and served back by {@link #get}: Debezium's PostgreSQL task confirms to the slot whatever offset it
+ * reads back from this store when the engine commits, so without it the slot's {@code confirmed_flush_lsn} never
+ * moves and WAL is retained forever. The engine only flushes offsets of records marked processed, i.e. after their
+ * Kafka transaction committed, so the confirmed LSN never runs ahead of the topic.
  */
 public final class TransactionalOffsetStore implements OffsetBackingStore {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionalOffsetStore.class);
@@ -28,6 +32,8 @@ public final class TransactionalOffsetStore implements OffsetBackingStore {
     private String shardId;
     private volatile JsonNode partition;
     private volatile JsonNode offset;
+    /** Offsets flushed by the engine since start, by serialized key (the engine's converter is deterministic). */
+    private final Map<ByteBuffer, ByteBuffer> flushed = new ConcurrentHashMap<>();
 
     /** Instantiated by Debezium through reflection. */
     public TransactionalOffsetStore() {
@@ -69,6 +75,11 @@ public final class TransactionalOffsetStore implements OffsetBackingStore {
         JsonNode p = partition;
         JsonNode o = offset;
         for (ByteBuffer key : keys) {
+            ByteBuffer latest = key == null ? null : flushed.get(key);
+            if (latest != null) {
+                result.put(key, copy(latest)); // the reader uses array(): exact-size, writable
+                continue;
+            }
             if (p == null || o == null || key == null) {
                 continue;
             }
@@ -97,10 +108,21 @@ public final class TransactionalOffsetStore implements OffsetBackingStore {
 
     @Override
     public Future<Void> set(Map<ByteBuffer, ByteBuffer> values, Callback<Void> callback) {
+        values.forEach((k, v) -> {
+            if (k != null && v != null) {
+                flushed.put(copy(k), copy(v));
+            }
+        });
         if (callback != null) {
             callback.onCompletion(null, null);
         }
         return CompletableFuture.completedFuture(null);
+    }
+
+    private static ByteBuffer copy(ByteBuffer b) {
+        byte[] bytes = new byte[b.remaining()];
+        b.duplicate().get(bytes);
+        return ByteBuffer.wrap(bytes);
     }
 
     @Override

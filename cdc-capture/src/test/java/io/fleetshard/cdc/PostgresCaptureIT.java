@@ -19,12 +19,14 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -186,6 +188,80 @@ class PostgresCaptureIT {
             assertThat(CaptureOperations.dropReplicationSlot(b, config.credentialsFor(prefix + "-b"), prefix + "-b")).isTrue();
             assertThat(slotExists(b, prefix + "-b")).isFalse();
             topics.close();
+        }
+    }
+
+    @Test
+    void theSlotsConfirmedPositionAdvancesForABusyShardAndForAnIdleOneWhileTheServerWritesElsewhere() throws Exception {
+        String prefix = CdcTestSupport.unique("pgslot");
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        String busy = newShardDb(prefix + "_busy");
+        String idle = newShardDb(prefix + "_idle");
+        String other = newShardDb(prefix + "_other");
+        InMemoryShardMap map = new InMemoryShardMap();
+        CdcTestSupport.addShard(map, prefix + "-busy", Engine.POSTGRES, busy);
+        CdcTestSupport.addShard(map, prefix + "-idle", Engine.POSTGRES, idle);
+        CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials("postgres", "").build();
+        try (CaptureWorker worker = new CaptureWorker(config, map)) {
+            worker.start();
+            Collector topics = new Collector(bootstrap, List.of(config.changeTopic("vehicles")));
+            Await.condition("both slots confirmed a position", WAIT,
+                    () -> confirmedFlushLsn(busy, prefix + "-busy") != null && confirmedFlushLsn(idle, prefix + "-idle") != null);
+            String busyStart = confirmedFlushLsn(busy, prefix + "-busy");
+            String idleStart = confirmedFlushLsn(idle, prefix + "-idle");
+
+            for (int i = 0; i < 50; i++) {
+                exec(busy, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('t1','f1','v" + i + "')");
+            }
+            String lastWrite = currentWalLsn(busy);
+            Await.condition("50 changes of the busy shard", WAIT, () -> topics.count(r -> r.value().path("shard").asText().equals(prefix + "-busy")) == 50);
+            Await.condition("busy slot confirmed past its last captured write " + lastWrite + " (was " + busyStart + ")", WAIT,
+                    () -> lsnAtLeast(busy, confirmedFlushLsn(busy, prefix + "-busy"), lastWrite));
+
+            // The idle shard's database sees no writes; another database on the server keeps writing WAL.
+            String serverWalNow = currentWalLsn(other);
+            Await.condition("idle slot confirmed past " + serverWalNow + " (was " + idleStart + ")", WAIT, () -> {
+                try {
+                    exec(other, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('t9','f9','" + UUID.randomUUID() + "')");
+                    return lsnAtLeast(idle, confirmedFlushLsn(idle, prefix + "-idle"), serverWalNow);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(topics.count(r -> r.value().path("shard").asText().equals(prefix + "-idle")))
+                    .as("heartbeats never reach the change topics").isZero();
+            topics.close();
+        }
+    }
+
+    private static String confirmedFlushLsn(String url, String shardId) {
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '"
+                     + ConnectorSettings.slotName(shardId) + "'")) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String currentWalLsn(String url) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static boolean lsnAtLeast(String url, String lsn, String than) {
+        if (lsn == null) {
+            return false;
+        }
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT '" + lsn + "'::pg_lsn >= '" + than + "'::pg_lsn")) {
+            rs.next();
+            return rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
         }
     }
 
