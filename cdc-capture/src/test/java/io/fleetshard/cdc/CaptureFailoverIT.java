@@ -106,6 +106,99 @@ class CaptureFailoverIT {
         }
     }
 
+    @Test
+    void twoWorkersSplitTheShardsAndAKilledWorkersShardsMoveToTheSurvivorWithNoLostAndNoDuplicatedEvent() throws Exception {
+        String prefix = CdcTestSupport.unique("grp");
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        CaptureConfig config = CdcTestSupport.config(bootstrap, "survivor", prefix).credentials("postgres", "").build();
+        // Four shards on assignment partitions 0..3: round-robin over two members gives each worker two of them.
+        Map<Integer, String> byPartition = new java.util.TreeMap<>();
+        for (int i = 0; byPartition.size() < 4; i++) {
+            String id = prefix + "-s" + i;
+            int partition = ShardAssignment.partitionOf(id, config.assignmentPartitions());
+            if (partition < 4) {
+                byPartition.putIfAbsent(partition, id);
+            }
+        }
+        List<String> shardIds = List.copyOf(byPartition.values());
+        Map<String, String> urls = new java.util.LinkedHashMap<>();
+        InMemoryShardMap map = new InMemoryShardMap();
+        for (String id : shardIds) {
+            String db = id.replace('-', '_');
+            pg.createDatabase(db);
+            urls.put(id, pg.jdbcUrl(db));
+            CdcTestSupport.createPostgresSchema(urls.get(id));
+            CdcTestSupport.addShard(map, id, Engine.POSTGRES, urls.get(id));
+        }
+        ChangeTopics.ensure(config);
+
+        try (CaptureWorker survivor = new CaptureWorker(config, map);
+             Collector topics = new Collector(bootstrap, List.of(config.changeTopic("telemetry")))) {
+            survivor.start();
+            Await.condition("the first worker captures all four shards", WAIT, () -> survivor.ownedShards().size() == 4);
+            Process child = startChildWorker(bootstrap, prefix, "doomed", String.join(",", shardIds), String.join(",", urls.values()));
+            try {
+                Await.condition("the two workers split the shards two and two", WAIT, () -> survivor.ownedShards().size() == 2);
+                for (String id : shardIds) {
+                    CdcTestSupport.exec(urls.get(id), "INSERT INTO telemetry VALUES ('t1','f1','start','2026-01-01T00:00:00Z',0,0,0)");
+                }
+                Await.condition("every shard streams, two of them through the child worker", WAIT,
+                        () -> topics.count(r -> keyVehicle(r).equals("start")) == 4);
+                List<String> childShards = shardIds.stream().filter(id -> !survivor.ownedShards().contains(id)).toList();
+                assertThat(childShards).hasSize(2);
+
+                List<CompletableFuture<Void>> writers = shardIds.stream()
+                        .map(id -> CompletableFuture.runAsync(() -> writeRows(urls.get(id), GROUP_ROWS))).toList();
+                Await.condition("the child worker's shards are mid-stream", WAIT, () -> topics.count(r -> keyVehicle(r).equals("burst")
+                        && childShards.contains(r.value().path("shard").asText())) > 200);
+                child.destroyForcibly(); // SIGKILL
+                child.waitFor();
+                long killedAtNs = System.nanoTime();
+                Await.condition("the survivor captures all four shards", WAIT, () -> survivor.ownedShards().size() == 4
+                        && childShards.stream().allMatch(id -> "running".equals(survivor.status().get(id).state())));
+                long takeoverMs = Duration.ofNanos(System.nanoTime() - killedAtNs).toMillis();
+                CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get();
+                for (String id : shardIds) {
+                    CdcTestSupport.exec(urls.get(id), "INSERT INTO telemetry VALUES ('t1','f1','end','2026-01-01T00:00:00Z',0,0,0)");
+                }
+                Await.condition("the end marker of every shard", WAIT, () -> topics.count(r -> keyVehicle(r).equals("end")) == 4);
+
+                List<Received> all = topics.all();
+                System.out.printf("Group takeover measurement: killed worker's shards %s running on the survivor %d ms after SIGKILL "
+                        + "(session timeout %d ms), %d events%n", childShards, takeoverMs, config.sessionTimeoutMs(), all.size());
+                assertThat(takeoverMs).as("takeover within session timeout + 10 s")
+                        .isLessThanOrEqualTo(config.sessionTimeoutMs() + 10_000L);
+                Map<String, Long> perEvent = all.stream().collect(Collectors.groupingBy(
+                        r -> r.value().path("shard").asText() + "/" + r.key(), Collectors.counting()));
+                assertThat(perEvent).as("no duplicated event").allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1L));
+                assertThat(perEvent).as("every row of every shard exactly once").hasSize(shardIds.size() * (GROUP_ROWS + 2));
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    private static final int GROUP_ROWS = 1_000;
+
+    /** {@code rows} telemetry rows of fleet f1 in transactions of 10, speed_kph the sequence number. */
+    private static void writeRows(String url, int rows) {
+        try (Connection c = DriverManager.getConnection(url);
+             PreparedStatement ps = c.prepareStatement("INSERT INTO telemetry VALUES ('t1', 'f1', 'burst', ?, 1.0, 2.0, ?)")) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < rows; i++) {
+                ps.setTimestamp(1, new Timestamp(1_700_000_000_000L + i));
+                ps.setFloat(2, i);
+                ps.addBatch();
+                if (i % 10 == 9) {
+                    ps.executeBatch();
+                    c.commit();
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String keyVehicle(Received r) {
         return r.value().path("key").path("vehicle_id").asText();
     }
