@@ -41,6 +41,9 @@ import org.slf4j.LoggerFactory;
 final class ShardCapture {
     private static final Logger LOG = LoggerFactory.getLogger(ShardCapture.class);
     private static final long STOP_TIMEOUT_MS = 30_000;
+    private static final String BAD_CONFIG_HINT = " (a setting or right of this shard is wrong: fix the shard's user, "
+            + "its rights (PostgreSQL: REPLICATION; MySQL/MariaDB: REPLICATION SLAVE, REPLICATION CLIENT) or its "
+            + "database name, see the cdc-capture README; capture retries with backoff meanwhile)";
 
     enum State { STARTING, RUNNING, BACKOFF, STOPPED }
 
@@ -146,7 +149,7 @@ final class ShardCapture {
                     break;
                 }
                 String kind = ErrorKind.of(e);
-                lastError = describe(e);
+                lastError = describe(e) + ("bad-config".equals(kind) ? BAD_CONFIG_HINT : "");
                 metrics.error(kind);
                 LOG.error("Shard {}: capture failed ({}): {}. Retrying in {} ms; other shards are unaffected.", shardId,
                         kind, lastError, backoffMs, e instanceof CaptureException ? null : e);
@@ -200,7 +203,15 @@ final class ShardCapture {
             state = State.RUNNING;
             e.run();
             running = null;
-            e.close();
+            try {
+                e.close();
+            } catch (Exception | Error closeFailure) {
+                // A failed engine has already shut itself down ("Engine has been already shut down"): the failure
+                // reported to the completion callback is the one that counts.
+                if (failure.get() == null && !stopping) {
+                    failure.set(closeFailure);
+                }
+            }
         } finally {
             producer = null;
         }
@@ -418,8 +429,15 @@ final class ShardCapture {
                 if (t instanceof ProducerFencedException) {
                     return "fenced";
                 }
-                if (t instanceof SQLException || t.getClass().getName().contains("PSQLException")
-                        || (t.getMessage() != null && t.getMessage().contains("onnection refused"))) {
+                if (t instanceof SQLException sql) {
+                    String state = sql.getSQLState() == null ? "" : sql.getSQLState();
+                    // 28: invalid authorization; 42501: insufficient privilege (no REPLICATION); 3D000: no such database
+                    if (state.startsWith("28") || state.equals("42501") || state.equals("3D000")) {
+                        return "bad-config";
+                    }
+                    return "source-unreachable";
+                }
+                if (t.getMessage() != null && t.getMessage().contains("onnection refused")) {
                     return "source-unreachable";
                 }
                 if (t instanceof KafkaException) {
