@@ -69,6 +69,9 @@ class MariaDbCaptureIT {
             assertThat(update.header(ChangeEnvelopeMapper.H_POSITION)).isEqualTo(update.value().path("position").asText())
                     .contains("@mariadb-bin.");
             assertThat(all).allSatisfy(r -> assertThat(r.partition()).isEqualTo(Math.floorMod(FleetToken.of("t1", "f1"), 6)));
+            Await.condition("unread binlog bytes of the shard measured", WAIT, () -> worker.meterRegistry()
+                    .get("fleetshard.cdc.source.lag.bytes").tag("shard", shardId).gauge().value() >= 0);
+            assertThat(worker.meterRegistry().get("fleetshard.cdc.commit.lag").tag("shard", shardId).timer().count()).isEqualTo(4);
             topics.close();
         }
     }

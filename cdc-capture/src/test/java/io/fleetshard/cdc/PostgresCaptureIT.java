@@ -12,6 +12,9 @@ import io.fleetshard.shardmap.InMemoryShardMap;
 import io.fleetshard.testkit.Await;
 import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.SharedKafka;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -230,6 +233,29 @@ class PostgresCaptureIT {
             });
             assertThat(topics.count(r -> r.value().path("shard").asText().equals(prefix + "-idle")))
                     .as("heartbeats never reach the change topics").isZero();
+
+            // Per-shard meters: events, commit -> topic lag, retained WAL (moves as the server writes), no errors.
+            MeterRegistry meters = worker.meterRegistry();
+            assertThat(meters.get("fleetshard.cdc.events").tag("shard", prefix + "-busy").counters().stream()
+                    .mapToDouble(Counter::count).sum()).isEqualTo(50);
+            Timer commitLag = meters.get("fleetshard.cdc.commit.lag").tag("shard", prefix + "-busy").timer();
+            assertThat(commitLag.count()).isEqualTo(50);
+            assertThat(commitLag.takeSnapshot().percentileValues()).hasSize(2);
+            java.util.Set<Double> retained = new java.util.HashSet<>();
+            Await.condition("retained WAL of the idle shard measured, and moving", WAIT, () -> {
+                double v = meters.get("fleetshard.cdc.source.lag.bytes").tag("shard", prefix + "-idle").gauge().value();
+                if (v >= 0) {
+                    retained.add(v);
+                }
+                try {
+                    exec(other, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('t9','f9','" + UUID.randomUUID() + "')");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+                return retained.size() >= 2;
+            });
+            System.out.println("Retained WAL of the idle shard, bytes, as measured: " + retained);
+            assertThat(meters.find("fleetshard.cdc.errors").counters()).as("no errors").isEmpty();
             topics.close();
         }
     }
