@@ -175,29 +175,32 @@ class PostgresRoutingIT {
     }
 
     @Test
-    void pgjdbcRunsTheBindAndTheStatementInOneImplicitTransactionAlsoOnceServerPrepared() throws Exception {
+    void theBindAndTheStatementShareOneTransactionAlsoOnceServerPreparedWithUntypedParameters() throws Exception {
+        String id = newVehicle();
+        // the router's driver settings: untyped strings, default prepare threshold (5). From the fifth run on the
+        // statements are server-prepared and described, and pgjdbc puts a Sync before the client's statement
         try (Connection c = DriverManager.getConnection(pg.primary.jdbcUrl(db, FleetSchema.DEFAULT_APP_ROLE)
-                + "&stringtype=unspecified&prepareThreshold=2")) {
-            // past pgjdbc's prepare threshold the same query runs as named server-side statements: still one Sync
-            for (int run = 0; run < 6; run++) {
-                try (PreparedStatement ps = c.prepareStatement(PostgresDialect.BIND_PREFIX
-                        + "SELECT txid_current(), current_setting('fleetshard.tenant_id'),"
-                        + " public.fleetshard_current_tenant(), current_setting('statement_timeout')")) {
+                + "&stringtype=unspecified")) {
+            for (int run = 0; run < 10; run++) {
+                try (PreparedStatement ps = c.prepareStatement(PostgresDialect.wrap("SELECT txid_current(),"
+                        + " current_setting('fleetshard.tenant_id'), current_setting('statement_timeout'), vin"
+                        + " FROM vehicles WHERE vehicle_id = ?"))) {
                     ps.setString(1, TENANT);
                     ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, TENANT));
                     ps.setString(3, "f1");
                     ps.setInt(4, 1234);
-                    assertThat(ps.execute()).isFalse(); // the CALL returns no rows
+                    ps.setString(5, id);
+                    ps.execute();
+                    ps.getMoreResults();
                     assertThat(ps.getMoreResults()).isTrue();
                     try (ResultSet rs = ps.getResultSet()) {
-                        rs.next();
+                        assertThat(rs.next()).as("run " + run + " sees the row").isTrue();
                         assertThat(rs.getString(2)).as("run " + run).isEqualTo(TENANT);
-                        assertThat(rs.getString(3)).as("run " + run).isEqualTo(TENANT);
-                        assertThat(rs.getString(4)).isEqualTo("1234ms");
+                        assertThat(rs.getString(3)).isEqualTo("1234ms");
                     }
                 }
             }
-            // transaction-local: gone after the implicit transaction
+            // transaction-local: gone after the transaction
             try (PreparedStatement after = c.prepareStatement("SELECT public.fleetshard_current_tenant(),"
                     + " current_setting('statement_timeout')");
                  ResultSet rs = after.executeQuery()) {
@@ -205,6 +208,32 @@ class PostgresRoutingIT {
                 assertThat(rs.getString(1)).isNull();
                 assertThat(rs.getString(2)).isEqualTo("0");
             }
+        }
+    }
+
+    @Test
+    void aRepeatedParameterizedReadKeepsSeeingItsRows() {
+        String id = newVehicle();
+        for (int run = 0; run < 12; run++) {
+            RouterHttp.Reply r = http.query(Map.of("tenantId", TENANT, "fleetId", "f1",
+                    "sql", "SELECT vehicle_id FROM vehicles WHERE vehicle_id = ?", "params", List.of(id)));
+            assertThat(r.body().get("rows").size()).as("run " + run).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRouterWithAnotherSecretGetsNoConnectionAndSaysWhy() {
+        InMemoryShardMap map = new InMemoryShardMap();
+        map.commit(0, List.of(new Tenant(TENANT, DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Node("s1-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)),
+                new Fleet(TENANT, "f1", "s1")), List.of());
+        try (Router wrong = new Router(RouterConfig.builder().tenantSecret("some-other-secret-123456").port(0)
+                .poolMaxSize(1).poolMinIdle(0).requestTimeoutMs(1000).build(), map).start()) {
+            RouterHttp.Reply r = new RouterHttp(wrong.port()).query(Map.of("tenantId", TENANT, "fleetId", "f1",
+                    "sql", "SELECT 1"));
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.detail()).contains("router.tenant.secret differs");
         }
     }
 
