@@ -70,6 +70,7 @@ final class PostgresDialect implements ShardDialect {
         // backstop for a stalled network; the statement timeout itself is enforced by the server
         pool.addDataSourceProperty("socketTimeout", Long.toString(config.requestTimeoutMs() / 1000 + 10));
         pool.addDataSourceProperty("tcpKeepAlive", "true");
+        pool.addDataSourceProperty("prepareThreshold", Integer.toString(config.pgPrepareThreshold()));
         // a router whose secret differs from the shard's gets no connection, and the pool says why
         pool.setConnectionInitSql("SELECT public.fleetshard_check_signature('" + PROBE_TENANT + "', '"
                 + TenantSigner.sign(config.tenantSecret(), PROBE_TENANT) + "')");

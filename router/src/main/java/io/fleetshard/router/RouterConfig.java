@@ -29,6 +29,7 @@ public final class RouterConfig {
     public static final String PROBE_INTERVAL_MS = "router.probe.interval.ms";
     public static final String SCATTER_THREADS = "router.scatter.threads";
     public static final String SCATTER_MAX_ROWS = "router.scatter.max.rows";
+    public static final String PG_PREPARE_THRESHOLD = "router.pg.prepare.threshold";
 
     /** Shortest accepted tenant secret: it keys the signatures that shards check, so it must not be guessable. */
     public static final int MIN_SECRET_LENGTH = 16;
@@ -63,7 +64,11 @@ public final class RouterConfig {
                     + " replication lag.", range(10, 60_000)),
             new Key(SCATTER_THREADS, "8", false, "Threads running the per-shard legs of scatter queries.", range(1, 256)),
             new Key(SCATTER_MAX_ROWS, "100000", false, "Most rows a scatter query may gather before merging; more is"
-                    + " answered 422 (add a LIMIT to the SQL).", range(1, 10_000_000)));
+                    + " answered 422 (add a LIMIT to the SQL).", range(1, 10_000_000)),
+            new Key(PG_PREPARE_THRESHOLD, "5", false, "pgjdbc prepareThreshold for PostgreSQL shards: after this many"
+                    + " runs of the same SQL on a connection it becomes a server-side prepared statement (0: never)."
+                    + " Prepared statements save parsing but cost a second round trip per statement (pgjdbc syncs"
+                    + " before a described statement); see router/README.md.", range(0, 1000)));
 
     private final Map<String, String> values;
 
@@ -193,6 +198,10 @@ public final class RouterConfig {
         return intValue(SCATTER_MAX_ROWS);
     }
 
+    public int pgPrepareThreshold() {
+        return intValue(PG_PREPARE_THRESHOLD);
+    }
+
     /** The effective values, secrets masked: what to log once at start. */
     public Map<String, String> effectiveValues() {
         Map<String, String> out = new LinkedHashMap<>();
@@ -297,6 +306,10 @@ public final class RouterConfig {
 
         public Builder scatterMaxRows(int n) {
             return set(SCATTER_MAX_ROWS, Integer.toString(n));
+        }
+
+        public Builder pgPrepareThreshold(int n) {
+            return set(PG_PREPARE_THRESHOLD, Integer.toString(n));
         }
 
         public RouterConfig build() {
