@@ -100,6 +100,13 @@ public final class ShardMapWriter implements ShardMapCommitter, AutoCloseable {
         if (fenced) {
             throw fencedError(null);
         }
+        if (lastVersion >= 0 && follower.current().version() > lastVersion) {
+            // The log holds versions this writer never wrote: another writer took over, even if Kafka has not told
+            // this producer yet (it only does so on its next transaction).
+            fenced = true;
+            closeProducer();
+            throw fencedError(null);
+        }
         if (producer == null) {
             initProducer();
         }

@@ -121,6 +121,23 @@ class ShardMapLogIT {
     }
 
     @Test
+    void aWriterThatSeesVersionsItNeverWroteRefusesBeforeKafkaTellsIt() {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower f1 = ShardMapFollower.start(log, null);
+                ShardMapFollower f2 = ShardMapFollower.start(log, null);
+                ShardMapWriter first = ShardMapWriter.open(log, f1)) {
+            long v1 = first.commit(0, List.of(new Tenant("one", DurabilityTier.STANDARD)), List.of());
+            try (ShardMapWriter second = ShardMapWriter.open(log, f2)) {
+                long v2 = second.commit(v1, List.of(new Tenant("two", DurabilityTier.STANDARD)), List.of());
+                assertThat(f1.awaitVersion(v2, WAIT)).isTrue();
+                assertThatThrownBy(() -> first.commit(v2, List.of(new Tenant("three", DurabilityTier.STANDARD)),
+                        List.of())).isInstanceOf(WriterFencedException.class);
+                assertThat(first.isFenced()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void commitOnAStaleBaseVersionIsAConflict() {
         ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
         try (ShardMapFollower follower = ShardMapFollower.start(log, null);

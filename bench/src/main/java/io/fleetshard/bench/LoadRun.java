@@ -1,0 +1,95 @@
+package io.fleetshard.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Closed-loop load: {@code threads} workers each run one operation after another for a fixed time, after a warm-up;
+ * every latency is kept (bounded per thread) for exact percentiles.
+ */
+final class LoadRun {
+    /** One request; throws on failure. */
+    @FunctionalInterface
+    interface Operation {
+        void run(int thread, long sequence) throws Exception;
+    }
+
+    /** Result of a run. */
+    record Result(String name, long requests, long errors, double seconds, long p50Ns, long p99Ns, long p999Ns) {
+        double throughput() {
+            return requests / seconds;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%-14s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %7.3f ms  (%d requests, %d errors)",
+                    name, throughput(), p50Ns / 1e6, p99Ns / 1e6, p999Ns / 1e6, requests, errors);
+        }
+    }
+
+    private LoadRun() {
+    }
+
+    static Result run(String name, int threads, long warmupMs, long measureMs, Operation op)
+            throws InterruptedException {
+        int cap = 2_000_000 / threads;
+        long[][] samples = new long[threads][cap];
+        int[] counts = new int[threads];
+        AtomicLong errors = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(threads);
+        long start = System.nanoTime();
+        long measureFrom = start + warmupMs * 1_000_000;
+        long end = measureFrom + measureMs * 1_000_000;
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread w = new Thread(() -> {
+                long seq = 0;
+                try {
+                    while (true) {
+                        long t0 = System.nanoTime();
+                        if (t0 >= end) {
+                            break;
+                        }
+                        try {
+                            op.run(id, seq++);
+                        } catch (Exception e) {
+                            if (t0 >= measureFrom) {
+                                errors.incrementAndGet();
+                            }
+                            continue;
+                        }
+                        if (t0 >= measureFrom && counts[id] < cap) {
+                            samples[id][counts[id]++] = System.nanoTime() - t0;
+                        }
+                    }
+                } finally {
+                    done.countDown();
+                }
+            }, "load-" + name + "-" + t);
+            workers.add(w);
+            w.start();
+        }
+        done.await();
+        int total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        long[] all = new long[total];
+        int k = 0;
+        for (int t = 0; t < threads; t++) {
+            System.arraycopy(samples[t], 0, all, k, counts[t]);
+            k += counts[t];
+        }
+        Arrays.sort(all);
+        return new Result(name, total, errors.get(), measureMs / 1000.0, pct(all, 0.50), pct(all, 0.99),
+                pct(all, 0.999));
+    }
+
+    private static long pct(long[] sorted, double q) {
+        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+    }
+}

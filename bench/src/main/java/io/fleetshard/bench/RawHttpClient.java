@@ -1,0 +1,110 @@
+package io.fleetshard.bench;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A minimal HTTP/1.1 keep-alive client for load driving: one connection, one request at a time, content-length
+ * bodies only. Far leaner than a general client, so the driver's own CPU takes less from the router it measures.
+ */
+final class RawHttpClient implements AutoCloseable {
+    private final Socket socket;
+    private final OutputStream out;
+    private final InputStream in;
+    private final String host;
+    private final byte[] buffer = new byte[64 * 1024];
+
+    RawHttpClient(String host, int port) throws IOException {
+        this.host = host + ":" + port;
+        socket = new Socket();
+        socket.setTcpNoDelay(true);
+        socket.connect(new InetSocketAddress(host, port));
+        out = new java.io.BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+        in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+    }
+
+    /** POSTs a JSON body; returns the status code and leaves the body in {@link #lastBody()}. */
+    int postJson(String path, byte[] body) throws IOException {
+        String head = "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length + "\r\n\r\n";
+        out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+        return readResponse();
+    }
+
+    private int lastLength;
+
+    String lastBody() {
+        return new String(buffer, 0, lastLength, StandardCharsets.UTF_8);
+    }
+
+    private int readResponse() throws IOException {
+        String status = readLine();
+        int code = Integer.parseInt(status.substring(9, 12));
+        int length = -1;
+        boolean chunked = false;
+        String line;
+        while (!(line = readLine()).isEmpty()) {
+            int colon = line.indexOf(':');
+            String name = line.substring(0, colon).trim();
+            if (name.equalsIgnoreCase("Content-Length")) {
+                length = Integer.parseInt(line.substring(colon + 1).trim());
+            } else if (name.equalsIgnoreCase("Transfer-Encoding") && line.toLowerCase().contains("chunked")) {
+                chunked = true;
+            }
+        }
+        if (chunked) {
+            lastLength = 0;
+            while (true) {
+                int size = Integer.parseInt(readLine().trim(), 16);
+                if (size == 0) {
+                    readLine();
+                    break;
+                }
+                readFully(lastLength, size);
+                lastLength += size;
+                readLine();
+            }
+        } else {
+            readFully(0, length);
+            lastLength = length;
+        }
+        return code;
+    }
+
+    private void readFully(int offset, int n) throws IOException {
+        int read = 0;
+        while (read < n) {
+            int r = in.read(buffer, offset + read, n - read);
+            if (r < 0) {
+                throw new IOException("connection closed mid-body");
+            }
+            read += r;
+        }
+    }
+
+    private String readLine() throws IOException {
+        StringBuilder sb = new StringBuilder(64);
+        int c;
+        while ((c = in.read()) != '\n') {
+            if (c < 0) {
+                throw new IOException("connection closed");
+            }
+            if (c != '\r') {
+                sb.append((char) c);
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

@@ -1,0 +1,165 @@
+package io.fleetshard.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.fleetshard.router.FleetSchema;
+import io.fleetshard.router.Router;
+import io.fleetshard.router.RouterConfig;
+import io.fleetshard.shardmap.DurabilityTier;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Fleet;
+import io.fleetshard.shardmap.InMemoryShardMap;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardStatus;
+import io.fleetshard.shardmap.Tenant;
+import io.fleetshard.testkit.PostgresNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Point reads by primary key, through the router and directly over JDBC to the same PostgreSQL primary, at the
+ * same concurrency, in one run: the router's added p50/p99 and its throughput ratio. The load driver runs in the
+ * same JVM as the router and the database on the same 2 cores, as the issue's goal assumes.
+ *
+ * <p>Args: {@code [threads=4] [seconds=10] [rows=10000]}.
+ */
+public final class RouterVsJdbcLoad {
+    private static final String TENANT = "bench";
+    private static final String FLEET = "f1";
+    private static final String SQL =
+            "select vin, status, updated_at from vehicles where tenant_id = ? and fleet_id = ? and vehicle_id = ?";
+
+    private RouterVsJdbcLoad() {
+    }
+
+    private static String sha256Hex(String s) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(s.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public static void main(String[] args) throws Exception {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 4;
+        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int rows = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
+        Path dir = Files.createTempDirectory("fleetshard-bench-router");
+        String secret = "bench-secret-0123456789";
+        try (PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg"))) {
+            pg.createDatabase("fleet");
+            String admin = pg.jdbcUrl("fleet");
+            FleetSchema.install(admin, secret);
+            try (Connection c = DriverManager.getConnection(admin); PreparedStatement ps = c.prepareStatement(
+                    "insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status, updated_at)"
+                            + " values (?, ?, ?, ?, 'active', now())")) {
+                for (int i = 0; i < rows; i++) {
+                    ps.setString(1, TENANT);
+                    ps.setString(2, FLEET);
+                    ps.setString(3, "v" + i);
+                    ps.setString(4, "VIN" + i);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            ShardMapSnapshot map = ShardMapSnapshot.of(1, List.of(
+                    Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 256),
+                    new Node("s1-a", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.jdbcUrl("fleet")
+                            .replaceAll("\\?.*$", "")),
+                    new Tenant(TENANT, DurabilityTier.STANDARD), new Fleet(TENANT, FLEET, null)));
+            RouterConfig config = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET, secret,
+                    RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads))));
+            // The router's own database work, without HTTP: the same one-round-trip statement it sends (tenant bind
+            // + query) as its role, under row-level security. Separates the shard-side cost from the router's.
+            HikariConfig bound = new HikariConfig();
+            bound.setJdbcUrl(pg.jdbcUrl("fleet", FleetSchema.DEFAULT_APP_ROLE));
+            bound.setMaximumPoolSize(threads);
+            bound.setMinimumIdle(threads);
+            String signature = sha256Hex(secret + ":" + TENANT);
+            HikariConfig hc = new HikariConfig();
+            hc.setJdbcUrl(admin);
+            hc.setMaximumPoolSize(threads);
+            hc.setMinimumIdle(threads);
+            try (Router router = new Router(config, new InMemoryShardMap(map)).start();
+                    HikariDataSource direct = new HikariDataSource(hc);
+                    HikariDataSource boundDs = new HikariDataSource(bound)) {
+                RawHttpClient[] clients = new RawHttpClient[threads];
+                for (int t = 0; t < threads; t++) {
+                    clients[t] = new RawHttpClient("127.0.0.1", router.port());
+                }
+                LoadRun.Operation viaJdbc = (t, seq) -> {
+                    try (Connection c = direct.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
+                        ps.setString(1, TENANT);
+                        ps.setString(2, FLEET);
+                        ps.setString(3, "v" + ((seq * 7919 + t) % rows));
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("row missing");
+                            }
+                        }
+                    }
+                };
+                LoadRun.Operation viaBoundJdbc = (t, seq) -> {
+                    try (Connection c = boundDs.getConnection(); PreparedStatement ps = c.prepareStatement(
+                            "CALL public.fleetshard_bind(?, ?, ?, ?);\n" + SQL)) {
+                        ps.setString(1, TENANT);
+                        ps.setString(2, signature);
+                        ps.setString(3, FLEET);
+                        ps.setInt(4, 5000);
+                        ps.setString(5, TENANT);
+                        ps.setString(6, FLEET);
+                        ps.setString(7, "v" + ((seq * 7919 + t) % rows));
+                        ps.execute();
+                        if (!ps.getMoreResults()) {
+                            throw new IllegalStateException("no result set");
+                        }
+                        try (ResultSet rs = ps.getResultSet()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("row missing");
+                            }
+                        }
+                    }
+                };
+                LoadRun.Operation viaRouter = (t, seq) -> {
+                    byte[] body = ("{\"tenantId\":\"" + TENANT + "\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
+                            + "\",\"params\":[\"" + TENANT + "\",\"" + FLEET + "\",\"v" + ((seq * 7919 + t) % rows)
+                            + "\"],\"consistency\":\"strong\"}").getBytes(StandardCharsets.UTF_8);
+                    int status = clients[t].postJson("/v1/query", body);
+                    if (status != 200) {
+                        throw new IllegalStateException("router answered " + status + ": " + clients[t].lastBody());
+                    }
+                };
+                System.out.printf("point reads by primary key, %d threads, %d s each, %d rows, after warm-up%n",
+                        threads, seconds, rows);
+                LoadRun.run("warm-jdbc", threads, 2000, 1000, viaJdbc);
+                LoadRun.run("warm-router", threads, 2000, 1000, viaRouter);
+                LoadRun.run("warm-bound", threads, 2000, 1000, viaBoundJdbc);
+                LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
+                LoadRun.Result bound1 = LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc);
+                LoadRun.Result router1 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
+                LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
+                LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
+                for (LoadRun.Result r : List.of(jdbc1, bound1, router1, jdbc2, router2)) {
+                    System.out.println(r);
+                }
+                double jdbcTput = (jdbc1.throughput() + jdbc2.throughput()) / 2;
+                double routerTput = (router1.throughput() + router2.throughput()) / 2;
+                System.out.printf("added latency: p50 %+.3f ms, p99 %+.3f ms; throughput ratio router/JDBC %.2f%n",
+                        ((router1.p50Ns() + router2.p50Ns()) - (jdbc1.p50Ns() + jdbc2.p50Ns())) / 2e6,
+                        ((router1.p99Ns() + router2.p99Ns()) - (jdbc1.p99Ns() + jdbc2.p99Ns())) / 2e6,
+                        routerTput / jdbcTput);
+                for (RawHttpClient c : clients) {
+                    c.close();
+                }
+            }
+        }
+        System.exit(0);
+    }
+}

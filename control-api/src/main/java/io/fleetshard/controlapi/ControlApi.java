@@ -1,0 +1,190 @@
+package io.fleetshard.controlapi;
+
+import io.fleetshard.http.OperationalRoutes;
+import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.shardmap.ShardMapCommitter;
+import io.fleetshard.shardmap.ShardMapFollower;
+import io.fleetshard.shardmap.ShardMapSource;
+import io.javalin.Javalin;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane's HTTP API (DESIGN.md "Who uses it": operators onboard tenants and fleets, register shards, see
+ * the map and node health). The launcher wires it: it owns the map follower ({@link ShardMapSource}) and the fenced
+ * map-log writer ({@link ShardMapCommitter}) and hands them in; this class owns its HTTP server and its node health
+ * monitor, and stops both in {@link #stop()}.
+ *
+ * <p>Endpoints: see {@code control-api/README.md} and {@code /openapi.json}.
+ */
+public final class ControlApi implements AutoCloseable {
+    static final String OPENAPI_RESOURCE = "fleetshard/control-api/openapi.json";
+    private static final Logger LOG = LoggerFactory.getLogger(ControlApi.class);
+
+    private final ControlApiConfig config;
+    private final PrometheusMeterRegistry registry;
+    private final Supplier<String> mapNotReady;
+    private final MapTransactionRunner runner;
+    private final NodeHealthMonitor monitor;
+    private final ExecutorService probePool;
+    private final ScheduledExecutorService probeScheduler;
+    private Javalin app;
+    private boolean stopped;
+
+    /** A control API with its own Prometheus registry. */
+    public ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock) {
+        this(config, source, committer, clock, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    }
+
+    /**
+     * @param source this instance's map follower; reads and read-your-writes waits use it
+     * @param committer the map-log writer; all changes of this instance go through it, one at a time
+     * @param clock for timestamps of probes and fencing
+     * @param registry where request, map and node metrics go, and what {@code /metrics} serves
+     */
+    public ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
+            PrometheusMeterRegistry registry) {
+        this(config, source, committer, clock, registry,
+                new JdbcNodeProbe(config.probeTimeout(), config.probeUser(), config.probePassword()),
+                mapReadinessOf(source));
+    }
+
+    ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
+            PrometheusMeterRegistry registry, NodeProbe probe, Supplier<String> mapNotReady) {
+        this.config = Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(clock, "clock");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.mapNotReady = Objects.requireNonNull(mapNotReady, "mapNotReady");
+        this.runner = new MapTransactionRunner(Objects.requireNonNull(committer, "committer"),
+                new MapVersionTracker(source), clock, config, registry);
+        this.probePool = Executors.newFixedThreadPool(config.probeThreads(), daemonThreads("control-api-probe"));
+        this.probeScheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("control-api-probe-rounds"));
+        this.monitor = new NodeHealthMonitor(source, probe, clock, probePool, config.probeTimeout(),
+                config.probeFailuresBeforeDown(), registry);
+        Gauge.builder("fleetshard.control.map.version", source, s -> s.current().version())
+                .description("Shard map version this control-API instance has applied").register(registry);
+        Gauge.builder("fleetshard.control.map.writer.fenced", runner, r -> r.fencedAt() == null ? 0 : 1)
+                .description("1 once another instance fenced this instance's map writer").register(registry);
+    }
+
+    /** Starts the HTTP server and the node health monitor. */
+    public synchronized ControlApi start() {
+        if (app != null || stopped) {
+            throw new IllegalStateException("a control API can be started once; it is "
+                    + (stopped ? "stopped" : "running on port " + app.port()));
+        }
+        LOG.info("starting control API with {}", config.effectiveValues());
+        RequestBodyReader bodies = new RequestBodyReader(config.maxRequestBytes());
+        TenantRoutes tenants = new TenantRoutes(runner, bodies);
+        FleetRoutes fleets = new FleetRoutes(runner, bodies);
+        ShardRoutes shards = new ShardRoutes(runner, monitor, bodies);
+        app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.startup.showOldJavalinVersionWarning = false;
+            cfg.http.maxRequestSize = config.maxRequestBytes();
+            ProblemResponses.install(cfg);
+            OperationalRoutes.install(cfg, registry, this::notReadyReason, OPENAPI_RESOURCE);
+            HttpRequestMetrics.install(cfg, registry);
+            tenants.install(cfg.routes);
+            fleets.install(cfg.routes);
+            shards.install(cfg.routes);
+        });
+        try {
+            app.start(config.host(), config.port());
+        } catch (RuntimeException e) {
+            stop();
+            throw new ControlApiException("control API could not listen on " + config.host() + ":" + config.port()
+                    + " (" + e.getMessage() + "); set " + ControlApiConfig.HTTP_PORT + " to a free port", e);
+        }
+        probeScheduler.scheduleWithFixedDelay(monitor::probeRoundSafely, 0, config.probeInterval().toMillis(),
+                TimeUnit.MILLISECONDS);
+        LOG.info("control API listening on http://{}:{}", config.host(), app.port());
+        return this;
+    }
+
+    /** Stops the HTTP server and the health monitor. Idempotent. */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        probeScheduler.shutdownNow();
+        probePool.shutdownNow();
+        if (app != null) {
+            app.stop();
+        }
+        try {
+            probeScheduler.awaitTermination(config.probeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+            probePool.awaitTermination(config.probeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("control API stopped");
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** The bound port (the configured one, or the one picked for port 0). */
+    public synchronized int port() {
+        if (app == null) {
+            throw new IllegalStateException("the control API is not started");
+        }
+        return app.port();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Null when ready; else why not, as {@code /readyz} answers it. */
+    String notReadyReason() {
+        Instant fenced = runner.fencedAt();
+        if (fenced != null) {
+            return "the map writer of this instance was fenced at " + fenced + " by another control-API instance;"
+                    + " this instance no longer accepts changes";
+        }
+        return mapNotReady.get();
+    }
+
+    /**
+     * Readiness of the map: a {@link ShardMapFollower} is not ready until it has loaded the log; other sources (the
+     * in-memory map of tests) always are.
+     */
+    private static Supplier<String> mapReadinessOf(ShardMapSource source) {
+        if (source instanceof ShardMapFollower follower) {
+            return follower::notReadyReason;
+        }
+        return () -> null;
+    }
+
+    /** Runs one probe round now (tests). */
+    void probeNow() throws InterruptedException {
+        monitor.probeRound();
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

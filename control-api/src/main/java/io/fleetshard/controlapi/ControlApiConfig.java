@@ -1,0 +1,221 @@
+package io.fleetshard.controlapi;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Settings of the control API. Every key is declared once below with its default, its check and its documentation;
+ * {@link #from(Map)} checks all of them and fails once with every problem. The launcher maps files, environment
+ * variables and flags onto these keys; the README's table is {@link #markdownTable()}.
+ */
+public final class ControlApiConfig {
+    public static final String HTTP_HOST = "control.http.host";
+    public static final String HTTP_PORT = "control.http.port";
+    public static final String HTTP_MAX_REQUEST_BYTES = "control.http.max.request.bytes";
+    public static final String PROBE_INTERVAL_MS = "control.probe.interval.ms";
+    public static final String PROBE_TIMEOUT_MS = "control.probe.timeout.ms";
+    public static final String PROBE_FAILURES_BEFORE_DOWN = "control.probe.failures.before.down";
+    public static final String PROBE_THREADS = "control.probe.threads";
+    public static final String PROBE_USER = "control.probe.user";
+    public static final String PROBE_PASSWORD = "control.probe.password";
+    public static final String MAP_COMMIT_MAX_ATTEMPTS = "control.map.commit.max.attempts";
+    public static final String MAP_WAIT_TIMEOUT_MS = "control.map.wait.timeout.ms";
+    public static final String MAP_WRITE_LOCK_TIMEOUT_MS = "control.map.write.lock.timeout.ms";
+    public static final String RETRY_AFTER_SECONDS = "control.retry.after.seconds";
+
+    private static final String PREFIX = "control.";
+    private static final String MASK = "********";
+
+    private static final List<Key> KEYS = List.of(
+            new Key(HTTP_HOST, "127.0.0.1", false, "Address the HTTP server binds to.",
+                    v -> v.isBlank() ? "must not be blank" : null),
+            Key.integer(HTTP_PORT, 8081, 0, 65_535, "HTTP port; 0 picks a free port (tests)."),
+            Key.integer(HTTP_MAX_REQUEST_BYTES, 65_536, 1_024, 16 * 1_024 * 1_024,
+                    "Largest accepted request body; a larger one is answered 413."),
+            Key.integer(PROBE_INTERVAL_MS, 5_000, 100, 3_600_000,
+                    "Pause between two health-probe rounds over every node of the map."),
+            Key.integer(PROBE_TIMEOUT_MS, 2_000, 100, 60_000,
+                    "Connect, login and query timeout of one node probe; must be below the probe interval."),
+            Key.integer(PROBE_FAILURES_BEFORE_DOWN, 3, 1, 100,
+                    "Consecutive failed probes after which a node is reported down (before that: suspect)."),
+            Key.integer(PROBE_THREADS, 4, 1, 64, "Nodes probed in parallel."),
+            Key.text(PROBE_USER, "", false,
+                    "Database user of the probes; empty uses the user in each node's JDBC URL."),
+            Key.text(PROBE_PASSWORD, "", true, "Password of the probe user (never logged)."),
+            Key.integer(MAP_COMMIT_MAX_ATTEMPTS, 5, 1, 50,
+                    "Attempts of one map change when the map moved concurrently (version conflict)."),
+            Key.integer(MAP_WAIT_TIMEOUT_MS, 5_000, 0, 120_000,
+                    "How long a request waits for this instance's map follower to show a version it needs "
+                            + "(its own last commit, or the version a conflict reported)."),
+            Key.integer(MAP_WRITE_LOCK_TIMEOUT_MS, 10_000, 0, 120_000,
+                    "How long a map change waits for the change before it in this instance; then 503."),
+            Key.integer(RETRY_AFTER_SECONDS, 5, 1, 3_600,
+                    "Retry-After of 503 answers (writer fenced, map log unreachable, busy)."));
+
+    private final Map<String, String> values;
+
+    private ControlApiConfig(Map<String, String> values) {
+        this.values = values;
+    }
+
+    /** The configuration with every default. */
+    public static ControlApiConfig defaults() {
+        return from(Map.of());
+    }
+
+    /**
+     * Reads the {@code control.*} keys of {@code settings} (other keys belong to other components and are ignored),
+     * fills in defaults and checks everything.
+     *
+     * @throws ControlApiConfigException listing every invalid or unknown {@code control.*} key
+     */
+    public static ControlApiConfig from(Map<String, String> settings) {
+        List<String> problems = new ArrayList<>();
+        Set<String> known = new TreeSet<>();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Key key : KEYS) {
+            known.add(key.name());
+            String raw = settings.get(key.name());
+            String value = raw == null ? key.defaultValue() : raw.trim();
+            String problem = key.check().apply(value);
+            if (problem != null) {
+                problems.add(key.name() + " " + problem + ", got '" + (key.secret() ? MASK : value) + "'");
+            }
+            values.put(key.name(), value);
+        }
+        for (String name : new TreeSet<>(settings.keySet())) {
+            if (name.startsWith(PREFIX) && !known.contains(name)) {
+                problems.add("unknown key " + name + "; known keys: " + String.join(", ", known));
+            }
+        }
+        if (problems.isEmpty()) {
+            long interval = Long.parseLong(values.get(PROBE_INTERVAL_MS));
+            long timeout = Long.parseLong(values.get(PROBE_TIMEOUT_MS));
+            if (timeout >= interval) {
+                problems.add(PROBE_TIMEOUT_MS + " (" + timeout + ") must be below " + PROBE_INTERVAL_MS + " ("
+                        + interval + "), or a slow node delays every probe round");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ControlApiConfigException(problems);
+        }
+        return new ControlApiConfig(values);
+    }
+
+    /** A copy with {@code key} set to {@code value}, checked like {@link #from(Map)}. */
+    public ControlApiConfig with(String key, String value) {
+        Map<String, String> copy = new LinkedHashMap<>(values);
+        copy.put(key, value);
+        return from(copy);
+    }
+
+    public String host() {
+        return values.get(HTTP_HOST);
+    }
+
+    public int port() {
+        return intValue(HTTP_PORT);
+    }
+
+    public int maxRequestBytes() {
+        return intValue(HTTP_MAX_REQUEST_BYTES);
+    }
+
+    public Duration probeInterval() {
+        return Duration.ofMillis(intValue(PROBE_INTERVAL_MS));
+    }
+
+    public Duration probeTimeout() {
+        return Duration.ofMillis(intValue(PROBE_TIMEOUT_MS));
+    }
+
+    public int probeFailuresBeforeDown() {
+        return intValue(PROBE_FAILURES_BEFORE_DOWN);
+    }
+
+    public int probeThreads() {
+        return intValue(PROBE_THREADS);
+    }
+
+    /** Empty when the JDBC URLs carry the user. */
+    public String probeUser() {
+        return values.get(PROBE_USER);
+    }
+
+    public String probePassword() {
+        return values.get(PROBE_PASSWORD);
+    }
+
+    public int mapCommitMaxAttempts() {
+        return intValue(MAP_COMMIT_MAX_ATTEMPTS);
+    }
+
+    public Duration mapWaitTimeout() {
+        return Duration.ofMillis(intValue(MAP_WAIT_TIMEOUT_MS));
+    }
+
+    public Duration mapWriteLockTimeout() {
+        return Duration.ofMillis(intValue(MAP_WRITE_LOCK_TIMEOUT_MS));
+    }
+
+    public int retryAfterSeconds() {
+        return intValue(RETRY_AFTER_SECONDS);
+    }
+
+    /** Every key with its effective value, secrets masked: what the component logs once at start. */
+    public Map<String, String> effectiveValues() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Key key : KEYS) {
+            String v = values.get(key.name());
+            out.put(key.name(), key.secret() && !v.isEmpty() ? MASK : v);
+        }
+        return out;
+    }
+
+    /** The configuration reference as a Markdown table (key, default, meaning), as published in the README. */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| key | default | meaning |\n| --- | --- | --- |\n");
+        for (Key key : KEYS) {
+            String def = key.defaultValue().isEmpty() ? "(empty)" : "`" + key.defaultValue() + "`";
+            sb.append("| `").append(key.name()).append("` | ").append(def).append(" | ").append(key.doc())
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private int intValue(String key) {
+        return Integer.parseInt(values.get(key));
+    }
+
+    @Override
+    public String toString() {
+        return "ControlApiConfig" + effectiveValues();
+    }
+
+    /** Declaration of one key: name, default, documentation and a check returning a problem or null. */
+    private record Key(String name, String defaultValue, boolean secret, String doc, Function<String, String> check) {
+
+        static Key text(String name, String defaultValue, boolean secret, String doc) {
+            return new Key(name, defaultValue, secret, doc, v -> null);
+        }
+
+        static Key integer(String name, int defaultValue, int min, int max, String doc) {
+            String range = "between " + min + " and " + max;
+            return new Key(name, Integer.toString(defaultValue), false, doc + " Integer " + range + ".", v -> {
+                int parsed;
+                try {
+                    parsed = Integer.parseInt(v);
+                } catch (NumberFormatException e) {
+                    return "must be an integer " + range;
+                }
+                return parsed < min || parsed > max ? "must be " + range : null;
+            });
+        }
+    }
+}

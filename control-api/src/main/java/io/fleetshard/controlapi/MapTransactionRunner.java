@@ -1,0 +1,302 @@
+package io.fleetshard.controlapi;
+
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Fleet;
+import io.fleetshard.shardmap.MapEntity;
+import io.fleetshard.shardmap.MapUnavailableException;
+import io.fleetshard.shardmap.MapVersionConflictException;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapCommitter;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.Tenant;
+import io.fleetshard.shardmap.WriterFencedException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs every map change of this instance, one at a time: validate against the latest snapshot, commit on top of its
+ * version, and wait until this instance's follower shows the new version, so that a following GET here sees it.
+ *
+ * <p>Outcomes of a commit, and what happens:
+ * <ul>
+ *   <li>committed: the new version is returned;</li>
+ *   <li>{@link MapVersionConflictException}: wait for the version it reports, re-validate, retry (bounded);</li>
+ *   <li>{@link WriterFencedException}: another instance took over the map log; this one is fenced for good, every
+ *       later change answers 503 without touching the log, and {@code /readyz} reports it;</li>
+ *   <li>{@link MapUnavailableException}: the outcome is unknown, so it is reconciled from the follower rather than
+ *       guessed: if the change shows up it was committed, else the answer is a 503 that says so.</li>
+ * </ul>
+ * Validation failures ({@link ApiProblem}s thrown by a {@link MapChange}) leave the map untouched.
+ */
+final class MapTransactionRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(MapTransactionRunner.class);
+
+    /** A change to validate against a snapshot; throws an {@link ApiProblem} when the change is not allowed. */
+    @FunctionalInterface
+    interface MapChange<R> {
+        Plan<R> plan(ShardMapSnapshot snapshot);
+    }
+
+    /** What a change writes in one map transaction, and the result to answer once it is committed. */
+    record Plan<R>(List<? extends MapEntity> puts, List<String> deletedKeys, R result) {
+        Plan {
+            puts = List.copyOf(puts);
+            deletedKeys = List.copyOf(deletedKeys);
+        }
+
+        static <R> Plan<R> put(List<? extends MapEntity> puts, R result) {
+            return new Plan<>(puts, List.of(), result);
+        }
+    }
+
+    /** A committed change: the map version it created and the change's result. */
+    record Committed<R>(long mapVersion, R result) {
+    }
+
+    private final ShardMapCommitter committer;
+    private final MapVersionTracker tracker;
+    private final Clock clock;
+    private final int maxAttempts;
+    private final Duration waitTimeout;
+    private final Duration lockTimeout;
+    private final int retryAfterSeconds;
+    private final ReentrantLock writeLock = new ReentrantLock(true);
+    private final AtomicReference<Instant> fencedAt = new AtomicReference<>();
+    private final Map<String, Counter> outcomes;
+    private volatile long lastCommittedVersion;
+
+    MapTransactionRunner(ShardMapCommitter committer, MapVersionTracker tracker, Clock clock,
+            ControlApiConfig config, MeterRegistry registry) {
+        this.committer = committer;
+        this.tracker = tracker;
+        this.clock = clock;
+        this.maxAttempts = config.mapCommitMaxAttempts();
+        this.waitTimeout = config.mapWaitTimeout();
+        this.lockTimeout = config.mapWriteLockTimeout();
+        this.retryAfterSeconds = config.retryAfterSeconds();
+        this.outcomes = Map.of(
+                "committed", outcomeCounter(registry, "committed"),
+                "rejected", outcomeCounter(registry, "rejected"),
+                "conflict", outcomeCounter(registry, "conflict"),
+                "fenced", outcomeCounter(registry, "fenced"),
+                "unavailable", outcomeCounter(registry, "unavailable"),
+                "unknown-reconciled", outcomeCounter(registry, "unknown-reconciled"));
+    }
+
+    private static Counter outcomeCounter(MeterRegistry registry, String outcome) {
+        return Counter.builder("fleetshard.control.map.commits")
+                .description("Map-change attempts of this control-API instance by outcome")
+                .tag("outcome", outcome)
+                .register(registry);
+    }
+
+    /** When this instance's writer was fenced, or null while it may write. */
+    Instant fencedAt() {
+        return fencedAt.get();
+    }
+
+    /**
+     * The snapshot to answer a read from: at least the last version this instance committed (read your writes),
+     * waiting for the follower at most the configured wait.
+     */
+    ShardMapSnapshot readSnapshot() {
+        long needed = lastCommittedVersion;
+        ShardMapSnapshot current = tracker.current();
+        if (current.version() >= needed) {
+            return current;
+        }
+        return awaitVersion(needed, "this instance committed it");
+    }
+
+    /**
+     * Validates and commits {@code change}.
+     *
+     * @param what the change in words, for messages ("register shard s1")
+     */
+    <R> Committed<R> run(String what, MapChange<R> change) {
+        rejectIfFenced(what);
+        boolean locked;
+        try {
+            locked = writeLock.tryLock(lockTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiProblem.unavailable("interrupted while waiting to " + what, retryAfterSeconds);
+        }
+        if (!locked) {
+            throw ApiProblem.unavailable("could not " + what + ": the map change before it has been running for"
+                    + " more than " + lockTimeout.toMillis() + " ms (" + writeLock.getQueueLength()
+                    + " changes waiting)", retryAfterSeconds);
+        }
+        try {
+            return runLocked(what, change);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private <R> Committed<R> runLocked(String what, MapChange<R> change) {
+        long requiredVersion = lastCommittedVersion;
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            rejectIfFenced(what);
+            ShardMapSnapshot base = awaitVersion(requiredVersion, "this instance committed it");
+            Plan<R> plan;
+            try {
+                plan = change.plan(base);
+            } catch (ApiProblem e) {
+                outcomes.get("rejected").increment();
+                throw e;
+            }
+            long version;
+            try {
+                version = committer.commit(base.version(), plan.puts(), plan.deletedKeys());
+            } catch (MapVersionConflictException e) {
+                if (e.actualVersion() < e.expectedVersion()) {
+                    // The writer knows an older map than this instance's follower shows: versions were committed by
+                    // another writer, which took over the log (its initTransactions fenced ours, but Kafka only says
+                    // so on our next transaction). Never write next to it.
+                    throw fenced(what, "the writer of this instance is at map version " + e.actualVersion()
+                            + " but the map log is at version " + e.expectedVersion()
+                            + ", so another writer has committed changes", e);
+                }
+                outcomes.get("conflict").increment();
+                LOG.info("map changed concurrently while trying to {} (attempt {} of {}): based on version {},"
+                        + " map at {}; re-reading", what, attempt, maxAttempts, e.expectedVersion(),
+                        e.actualVersion());
+                requiredVersion = Math.max(requiredVersion, e.actualVersion());
+                continue;
+            } catch (WriterFencedException e) {
+                throw fenced(what, e.getMessage(), e);
+            } catch (MapUnavailableException e) {
+                return reconcileUnknownOutcome(what, base, plan, e);
+            }
+            return committed(what, version, plan);
+        }
+        throw ApiProblem.unavailable("could not " + what + ": the shard map changed concurrently on each of "
+                + maxAttempts + " attempts; retry", retryAfterSeconds);
+    }
+
+    private <R> Committed<R> committed(String what, long version, Plan<R> plan) {
+        outcomes.get("committed").increment();
+        lastCommittedVersion = Math.max(lastCommittedVersion, version);
+        LOG.info("committed map version {}: {} ({} puts, {} deletes)", version, what, plan.puts().size(),
+                plan.deletedKeys().size());
+        try {
+            if (tracker.awaitAtLeast(version, waitTimeout) == null) {
+                LOG.warn("map version {} ({}) is committed but this instance's follower has not applied it within"
+                        + " {} ms; reads here wait for it", version, what, waitTimeout.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new Committed<>(version, plan.result());
+    }
+
+    /**
+     * After {@link MapUnavailableException} the transaction may or may not have been committed. Only this instance
+     * writes, so the next version after {@code base} is either this change or nothing: wait for the follower to move
+     * past {@code base} and look.
+     */
+    private <R> Committed<R> reconcileUnknownOutcome(String what, ShardMapSnapshot base, Plan<R> plan,
+            MapUnavailableException cause) {
+        LOG.warn("map log unreachable while trying to {} on version {}: {}; reconciling from the follower", what,
+                base.version(), cause.getMessage());
+        ShardMapSnapshot after;
+        try {
+            after = tracker.awaitAtLeast(base.version() + 1, waitTimeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            after = null;
+        }
+        if (after != null && contains(after, plan)) {
+            outcomes.get("unknown-reconciled").increment();
+            LOG.info("map version {} shows the change to {}: it was committed", after.version(), what);
+            return committed(what, after.version(), plan);
+        }
+        outcomes.get("unavailable").increment();
+        throw ApiProblem.unavailable("could not " + what + ": the shard map log is unreachable (" + cause.getMessage()
+                + "); the change is not visible in the map. Retrying is safe: if it was applied after all, the"
+                + " retry answers 409", retryAfterSeconds);
+    }
+
+    private static boolean contains(ShardMapSnapshot s, Plan<?> plan) {
+        for (MapEntity e : plan.puts()) {
+            if (!e.equals(lookup(s, e))) {
+                return false;
+            }
+        }
+        return plan.deletedKeys().stream().noneMatch(key -> isPresent(s, key));
+    }
+
+    private static MapEntity lookup(ShardMapSnapshot s, MapEntity e) {
+        if (e instanceof Tenant t) {
+            return s.tenant(t.tenantId()).orElse(null);
+        } else if (e instanceof Fleet f) {
+            return s.fleet(f.tenantId(), f.fleetId()).orElse(null);
+        } else if (e instanceof Shard x) {
+            return s.shard(x.shardId()).orElse(null);
+        } else if (e instanceof Node n) {
+            return s.node(n.nodeId()).orElse(null);
+        }
+        return null;
+    }
+
+    private static boolean isPresent(ShardMapSnapshot s, String key) {
+        int colon = key.indexOf(':');
+        String id = key.substring(colon + 1);
+        int slash = id.indexOf('/');
+        return switch (key.substring(0, Math.max(colon, 0))) {
+            case "tenant" -> s.tenant(id).isPresent();
+            case "fleet" -> slash > 0 && s.fleet(id.substring(0, slash), id.substring(slash + 1)).isPresent();
+            case "shard" -> s.shard(id).isPresent();
+            case "node" -> s.node(id).isPresent();
+            default -> false;
+        };
+    }
+
+    private ShardMapSnapshot awaitVersion(long version, String why) {
+        try {
+            ShardMapSnapshot s = tracker.awaitAtLeast(version, waitTimeout);
+            if (s != null) {
+                return s;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        throw ApiProblem.unavailable("the shard map follower of this instance is at version "
+                + tracker.current().version() + " but version " + version + " is needed (" + why + "); waited "
+                + waitTimeout.toMillis() + " ms for it", retryAfterSeconds);
+    }
+
+    private ApiProblem fenced(String what, String reason, RuntimeException cause) {
+        outcomes.get("fenced").increment();
+        Instant now = clock.instant();
+        fencedAt.compareAndSet(null, now);
+        LOG.error("map writer of this control-API instance is fenced since {} (found while trying to {}: {}); another"
+                + " instance now writes the map, and this one answers every change with 503", now, what, reason,
+                cause);
+        return fencedProblem(what);
+    }
+
+    private void rejectIfFenced(String what) {
+        if (fencedAt.get() != null) {
+            throw fencedProblem(what);
+        }
+    }
+
+    private ApiProblem fencedProblem(String what) {
+        return ApiProblem.unavailable("could not " + what + ": this control-API instance's map writer was fenced at "
+                + fencedAt.get() + " by another instance that now owns the shard map; send changes to that instance",
+                retryAfterSeconds);
+    }
+}

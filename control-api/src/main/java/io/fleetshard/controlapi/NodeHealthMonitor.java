@@ -1,0 +1,229 @@
+package io.fleetshard.controlapi;
+
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardMapSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Probes every node of the current map once per round and keeps the latest {@link NodeHealth} of each, for the shard
+ * endpoints and the node gauges. Rounds run on the caller's schedule (never on a request thread); a request only
+ * reads the last round's immutable results.
+ *
+ * <p>A round probes replicas first and primaries second, so a replica's replay position is read before its primary's
+ * current position: the WAL distance between them is then never less than the true lag at the moment the replica was
+ * read (it errs on the side of "more behind", which is the safe side for bounded-staleness reads).
+ */
+final class NodeHealthMonitor {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeHealthMonitor.class);
+
+    private final ShardMapSource source;
+    private final NodeProbe probe;
+    private final Clock clock;
+    private final ExecutorService probePool;
+    private final int failuresBeforeDown;
+    private final Duration roundPhaseTimeout;
+    private final MeterRegistry registry;
+    private final MultiGauge upGauge;
+    private final MultiGauge lagMsGauge;
+    private final MultiGauge lagBytesGauge;
+    private final MultiGauge failuresGauge;
+    private volatile Map<String, NodeHealth> health = Map.of();
+
+    NodeHealthMonitor(ShardMapSource source, NodeProbe probe, Clock clock, ExecutorService probePool,
+            Duration probeTimeout, int failuresBeforeDown, MeterRegistry registry) {
+        this.source = source;
+        this.probe = probe;
+        this.clock = clock;
+        this.probePool = probePool;
+        this.failuresBeforeDown = failuresBeforeDown;
+        // connect, login and query may each take up to the probe timeout; past that a probe is reported as hung
+        this.roundPhaseTimeout = probeTimeout.multipliedBy(4);
+        this.registry = registry;
+        this.upGauge = MultiGauge.builder("fleetshard.node.up")
+                .description("1 if the last probe of the node succeeded, else 0").register(registry);
+        this.lagMsGauge = MultiGauge.builder("fleetshard.node.replication.lag.ms")
+                .description("How far a replica's data is behind its primary, in milliseconds (where known)")
+                .register(registry);
+        this.lagBytesGauge = MultiGauge.builder("fleetshard.node.replication.lag.bytes")
+                .description("WAL bytes a PostgreSQL replica has not replayed yet (where known)").register(registry);
+        this.failuresGauge = MultiGauge.builder("fleetshard.node.probe.consecutive.failures")
+                .description("Probes of the node that failed in a row").register(registry);
+    }
+
+    /** The node's health after the last round; {@link NodeHealth#UNKNOWN} if it was not probed yet. */
+    NodeHealth health(String nodeId) {
+        return health.getOrDefault(nodeId, NodeHealth.UNKNOWN);
+    }
+
+    /** One round for a scheduler: never throws, so the schedule keeps running. */
+    void probeRoundSafely() {
+        try {
+            probeRound();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("node health round failed; the next round runs as scheduled", e);
+        }
+    }
+
+    /** Probes every node of the current map once and publishes the results. Blocks until the round is over. */
+    void probeRound() throws InterruptedException {
+        ShardMapSnapshot map = source.current();
+        List<Node> replicas = new ArrayList<>();
+        List<Node> primaries = new ArrayList<>();
+        for (Node n : map.nodes()) {
+            if (map.shard(n.shardId()).isEmpty()) {
+                continue; // a node of an unknown shard has no engine to probe with
+            }
+            (n.role() == NodeRole.PRIMARY ? primaries : replicas).add(n);
+        }
+        Map<String, ProbeResult> results = new HashMap<>(probeAll(replicas, map));
+        results.putAll(probeAll(primaries, map));
+
+        Instant now = clock.instant();
+        Map<String, NodeHealth> previous = health;
+        Map<String, NodeHealth> next = new HashMap<>();
+        for (Map.Entry<String, ProbeResult> e : results.entrySet()) {
+            Node node = map.node(e.getKey()).orElseThrow();
+            NodeHealth before = previous.getOrDefault(node.nodeId(), NodeHealth.UNKNOWN);
+            NodeHealth after = next(before, e.getValue(), lag(map, node, results), now);
+            next.put(node.nodeId(), after);
+            if (before.status() != after.status()) {
+                logTransition(node, before, after);
+            }
+        }
+        health = Map.copyOf(next);
+        publishGauges(map, next);
+    }
+
+    private Map<String, ProbeResult> probeAll(List<Node> nodes, ShardMapSnapshot map) throws InterruptedException {
+        if (nodes.isEmpty()) {
+            return Map.of();
+        }
+        List<Callable<ProbeResult>> tasks = new ArrayList<>();
+        for (Node n : nodes) {
+            Engine engine = map.shard(n.shardId()).map(Shard::engine).orElseThrow();
+            tasks.add(() -> timed(n, engine));
+        }
+        List<Future<ProbeResult>> futures = probePool.invokeAll(tasks, roundPhaseTimeout.toMillis(),
+                TimeUnit.MILLISECONDS);
+        Map<String, ProbeResult> out = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            out.put(nodes.get(i).nodeId(), resultOf(futures.get(i)));
+        }
+        return out;
+    }
+
+    private ProbeResult timed(Node node, Engine engine) {
+        long start = System.nanoTime();
+        ProbeResult r = probe.probe(node, engine);
+        Timer.builder("fleetshard.control.node.probe")
+                .description("Duration of node health probes")
+                .tags("engine", engine.wireName(), "outcome", r.ok() ? "up" : "failed")
+                .register(registry)
+                .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        return r;
+    }
+
+    private ProbeResult resultOf(Future<ProbeResult> f) throws InterruptedException {
+        try {
+            return f.get();
+        } catch (CancellationException e) {
+            return ProbeResult.failed("probe did not finish within " + roundPhaseTimeout.toMillis() + " ms",
+                    roundPhaseTimeout.toMillis());
+        } catch (ExecutionException e) {
+            return ProbeResult.failed("probe failed: " + e.getCause(), 0);
+        }
+    }
+
+    /** Replication lag of a replica; either part null when not known (or not a replica). */
+    private record Lag(Long ms, Long bytes) {
+        static final Lag UNKNOWN = new Lag(null, null);
+    }
+
+    private static Lag lag(ShardMapSnapshot map, Node node, Map<String, ProbeResult> results) {
+        ProbeResult r = results.get(node.nodeId());
+        if (node.role() == NodeRole.PRIMARY || !r.ok()) {
+            return Lag.UNKNOWN;
+        }
+        if (r.reportedLagMs() != null) {
+            return new Lag(r.reportedLagMs(), null);
+        }
+        ProbeResult primary = map.primaryOf(node.shardId()).map(p -> results.get(p.nodeId())).orElse(null);
+        if (r.walPosition() == null || primary == null || !primary.ok() || primary.walPosition() == null
+                || Boolean.TRUE.equals(primary.inRecovery())) {
+            return Lag.UNKNOWN;
+        }
+        long bytes = primary.walPosition().bytesAfter(r.walPosition());
+        // caught up: no lag in time either; behind: the age of the last transaction it replayed (an upper bound when
+        // the primary was idle before the WAL the replica is missing)
+        Long ms = bytes == 0 ? Long.valueOf(0) : r.replayAgeMs();
+        return new Lag(ms, bytes);
+    }
+
+    private NodeHealth next(NodeHealth before, ProbeResult r, Lag lag, Instant now) {
+        if (r.ok()) {
+            return new NodeHealth(HealthStatus.UP, now, now, 0, null, r.latencyMs(), lag.ms(), lag.bytes());
+        }
+        int failures = before.consecutiveFailures() + 1;
+        HealthStatus status = failures >= failuresBeforeDown ? HealthStatus.DOWN : HealthStatus.SUSPECT;
+        return new NodeHealth(status, now, before.lastSuccessAt(), failures, r.error(), r.latencyMs(), null, null);
+    }
+
+    private void logTransition(Node node, NodeHealth before, NodeHealth after) {
+        if (after.status() == HealthStatus.UP) {
+            LOG.info("node {} ({} of shard {}) is up (was {})", node.nodeId(), node.role().wireName(), node.shardId(),
+                    before.status().wireName());
+        } else {
+            LOG.warn("node {} ({} of shard {}) is {} after {} failed probe(s) (was {}): {}", node.nodeId(),
+                    node.role().wireName(), node.shardId(), after.status().wireName(), after.consecutiveFailures(),
+                    before.status().wireName(), after.lastError());
+        }
+    }
+
+    private void publishGauges(ShardMapSnapshot map, Map<String, NodeHealth> byNode) {
+        List<MultiGauge.Row<?>> up = new ArrayList<>();
+        List<MultiGauge.Row<?>> lagMs = new ArrayList<>();
+        List<MultiGauge.Row<?>> lagBytes = new ArrayList<>();
+        List<MultiGauge.Row<?>> failures = new ArrayList<>();
+        for (Map.Entry<String, NodeHealth> e : byNode.entrySet()) {
+            Node node = map.node(e.getKey()).orElseThrow();
+            NodeHealth h = e.getValue();
+            Tags tags = Tags.of("shard", node.shardId(), "node", node.nodeId(), "role", node.role().wireName());
+            up.add(MultiGauge.Row.of(tags, h.status() == HealthStatus.UP ? 1 : 0));
+            failures.add(MultiGauge.Row.of(tags, h.consecutiveFailures()));
+            if (h.replicationLagMs() != null) {
+                lagMs.add(MultiGauge.Row.of(tags, h.replicationLagMs()));
+            }
+            if (h.replicationLagBytes() != null) {
+                lagBytes.add(MultiGauge.Row.of(tags, h.replicationLagBytes()));
+            }
+        }
+        upGauge.register(up, true);
+        lagMsGauge.register(lagMs, true);
+        lagBytesGauge.register(lagBytes, true);
+        failuresGauge.register(failures, true);
+    }
+}

@@ -1,0 +1,29 @@
+package io.fleetshard.controlapi;
+
+/**
+ * What one probe of one node found. Positions and lags are null where the engine or the node's role does not have
+ * them, or the probe failed.
+ *
+ * @param error why the probe failed, or null when it connected and ran {@code SELECT 1}
+ * @param latencyMs connect plus queries
+ * @param inRecovery PostgreSQL: whether the server is a standby ({@code pg_is_in_recovery()}); else null
+ * @param walPosition PostgreSQL primary: {@code pg_current_wal_lsn()}; replica: {@code pg_last_wal_replay_lsn()}
+ * @param receivedPosition PostgreSQL replica: {@code pg_last_wal_receive_lsn()}
+ * @param replayAgeMs PostgreSQL replica: now minus {@code pg_last_xact_replay_timestamp()}
+ * @param reportedLagMs MySQL/MariaDB replica: {@code Seconds_Behind_Master}/{@code Seconds_Behind_Source} in ms
+ */
+record ProbeResult(String error, long latencyMs, Boolean inRecovery, PgLsn walPosition, PgLsn receivedPosition,
+        Long replayAgeMs, Long reportedLagMs) {
+
+    static ProbeResult failed(String error, long latencyMs) {
+        return new ProbeResult(error, latencyMs, null, null, null, null, null);
+    }
+
+    static ProbeResult up(long latencyMs) {
+        return new ProbeResult(null, latencyMs, null, null, null, null, null);
+    }
+
+    boolean ok() {
+        return error == null;
+    }
+}

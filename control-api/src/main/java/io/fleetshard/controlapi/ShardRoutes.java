@@ -1,0 +1,138 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.MapEntity;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The shards: {@code GET /v1/shards}, {@code GET /v1/shards/{shardId}} (with each node's health and replication lag
+ * from the last probe round), {@code POST /v1/shards} (register a node group; the shard and all its nodes are one map
+ * transaction and join the ring together), and the map summary {@code GET /v1/shardmap}.
+ */
+final class ShardRoutes {
+    private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&;]*");
+    private static final Pattern URL_USERINFO = Pattern.compile("(//[^/@:]+:)[^/@]*@");
+
+    private final MapTransactionRunner runner;
+    private final NodeHealthMonitor monitor;
+    private final RequestBodyReader bodies;
+
+    ShardRoutes(MapTransactionRunner runner, NodeHealthMonitor monitor, RequestBodyReader bodies) {
+        this.runner = runner;
+        this.monitor = monitor;
+        this.bodies = bodies;
+    }
+
+    void install(RoutesConfig routes) {
+        routes.get("/v1/shards", this::list);
+        routes.post("/v1/shards", this::register);
+        routes.get("/v1/shards/{shardId}", this::get);
+        routes.get("/v1/shardmap", this::summary);
+    }
+
+    private void list(Context ctx) {
+        ShardMapSnapshot map = runner.readSnapshot();
+        List<Shard> shards = new ArrayList<>(map.shards());
+        shards.sort(Comparator.comparing(Shard::shardId));
+        ObjectNode body = ResponseJson.object().put("mapVersion", map.version());
+        ArrayNode items = body.putArray("shards");
+        for (Shard s : shards) {
+            items.add(view(s, map.nodesOf(s.shardId())));
+        }
+        ResponseJson.write(ctx, 200, body);
+    }
+
+    private void get(Context ctx) {
+        String shardId = ResponseJson.pathId(ctx, "shardId");
+        ShardMapSnapshot map = runner.readSnapshot();
+        Shard shard = map.shard(shardId)
+                .orElseThrow(() -> ApiProblem.notFound("shard " + shardId + " does not exist"));
+        ResponseJson.write(ctx, 200, view(shard, map.nodesOf(shardId)).put("mapVersion", map.version()));
+    }
+
+    private void register(Context ctx) {
+        RegisterShardRequest req = RegisterShardRequest.parse(bodies.read(ctx));
+        MapTransactionRunner.Committed<Shard> done = runner.run("register shard " + req.shardId(), map -> {
+            if (map.shard(req.shardId()).isPresent()) {
+                throw ApiProblem.conflict("shard " + req.shardId() + " already exists; see GET /v1/shards/"
+                        + req.shardId());
+            }
+            for (Node n : req.nodes()) {
+                map.node(n.nodeId()).ifPresent(existing -> {
+                    throw ApiProblem.conflict("node " + n.nodeId() + " already exists (" + existing.role().wireName()
+                            + " of shard " + existing.shardId() + "); node ids are unique across the map");
+                });
+            }
+            Shard shard = req.shard();
+            List<MapEntity> puts = new ArrayList<>();
+            puts.add(shard);
+            puts.addAll(req.nodes());
+            return MapTransactionRunner.Plan.put(puts, shard);
+        });
+        ctx.header("Location", "/v1/shards/" + req.shardId());
+        List<Node> nodes = new ArrayList<>(req.nodes());
+        nodes.sort(Comparator.comparing(Node::role).thenComparing(Node::nodeId));
+        ResponseJson.write(ctx, 201, view(done.result(), nodes).put("mapVersion", done.mapVersion()));
+    }
+
+    private void summary(Context ctx) {
+        ShardMapSnapshot map = runner.readSnapshot();
+        ResponseJson.write(ctx, 200, ResponseJson.object()
+                .put("version", map.version())
+                .put("tenants", map.tenants().size())
+                .put("fleets", map.fleets().size())
+                .put("shards", map.shards().size())
+                .put("nodes", map.nodes().size())
+                .put("vnodes", map.ring().vnodeCount())
+                .put("writerFenced", runner.fencedAt() != null));
+    }
+
+    private ObjectNode view(Shard shard, List<Node> nodes) {
+        ObjectNode o = ResponseJson.object()
+                .put("shardId", shard.shardId())
+                .put("engine", shard.engine().wireName())
+                .put("status", shard.status().wireName())
+                .put("vnodes", shard.vnodeCount());
+        ArrayNode items = o.putArray("nodes");
+        for (Node n : nodes) {
+            NodeHealth h = monitor.health(n.nodeId());
+            ObjectNode node = items.addObject()
+                    .put("nodeId", n.nodeId())
+                    .put("role", n.role().wireName())
+                    .put("region", n.region())
+                    .put("az", n.az())
+                    .put("jdbcUrl", maskSecrets(n.jdbcUrl()));
+            node.put("replicationLagMs", h.replicationLagMs());
+            node.put("replicationLagBytes", h.replicationLagBytes());
+            node.putObject("health")
+                    .put("status", h.status().wireName())
+                    .put("lastProbeAt", text(h.lastProbeAt()))
+                    .put("lastSuccessAt", text(h.lastSuccessAt()))
+                    .put("consecutiveFailures", h.consecutiveFailures())
+                    .put("probeLatencyMs", h.lastProbeAt() == null ? null : h.probeLatencyMs())
+                    .put("lastError", h.lastError());
+        }
+        return o;
+    }
+
+    private static String text(Instant t) {
+        return t == null ? null : t.toString();
+    }
+
+    /** A JDBC URL without its password (query parameter or user-info form). */
+    static String maskSecrets(String jdbcUrl) {
+        String out = URL_PASSWORD.matcher(jdbcUrl).replaceAll("$1****");
+        return URL_USERINFO.matcher(out).replaceAll("$1****@");
+    }
+}

@@ -1,0 +1,59 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.Tenant;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.util.List;
+
+/** {@code POST /v1/tenants} and {@code GET /v1/tenants/{tenantId}}. */
+final class TenantRoutes {
+    private final MapTransactionRunner runner;
+    private final RequestBodyReader bodies;
+
+    TenantRoutes(MapTransactionRunner runner, RequestBodyReader bodies) {
+        this.runner = runner;
+        this.bodies = bodies;
+    }
+
+    void install(RoutesConfig routes) {
+        routes.post("/v1/tenants", this::create);
+        routes.get("/v1/tenants/{tenantId}", this::get);
+    }
+
+    /**
+     * Creates a tenant. Creating one that exists is a 409 even when the body is identical (a retried create after a
+     * lost response): the caller can tell it succeeded from {@code GET /v1/tenants/{tenantId}}.
+     */
+    private void create(Context ctx) {
+        CreateTenantRequest req = CreateTenantRequest.parse(bodies.read(ctx));
+        MapTransactionRunner.Committed<Tenant> done = runner.run("create tenant " + req.tenantId(), map -> {
+            map.tenant(req.tenantId()).ifPresent(existing -> {
+                throw ApiProblem.conflict("tenant " + req.tenantId() + " already exists (tier "
+                        + existing.tier().wireName() + "); see GET /v1/tenants/" + req.tenantId());
+            });
+            Tenant tenant = new Tenant(req.tenantId(), req.tier());
+            return MapTransactionRunner.Plan.put(List.of(tenant), tenant);
+        });
+        ctx.header("Location", "/v1/tenants/" + req.tenantId());
+        ResponseJson.write(ctx, 201, view(done.result(), 0, done.mapVersion()));
+    }
+
+    private void get(Context ctx) {
+        String tenantId = ResponseJson.pathId(ctx, "tenantId");
+        ShardMapSnapshot map = runner.readSnapshot();
+        Tenant tenant = map.tenant(tenantId)
+                .orElseThrow(() -> ApiProblem.notFound("tenant " + tenantId + " does not exist"));
+        ResponseJson.write(ctx, 200, view(tenant, map.fleetsOf(tenantId).size(), map.version()));
+    }
+
+    private static ObjectNode view(Tenant tenant, int fleets, long mapVersion) {
+        return ResponseJson.object()
+                .put("tenantId", tenant.tenantId())
+                .put("tier", tenant.tier().wireName())
+                .put("fleetCount", fleets)
+                .put("mapVersion", mapVersion);
+    }
+}

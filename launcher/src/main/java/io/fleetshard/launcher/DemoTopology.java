@@ -1,0 +1,49 @@
+package io.fleetshard.launcher;
+
+import io.fleetshard.shardmap.Engine;
+import java.util.List;
+
+/** The demo shards, their nodes' placement, and the demo tenants of {@code fleetshard dev}. */
+final class DemoTopology {
+    static final String PRIMARY_REGION = "eu-west-1";
+    static final String MARIADB_REGION = "us-east-1";
+    static final String DATABASE = "fleet";
+
+    /** A demo shard: id, engine, and whether it has a synchronous replica. */
+    record DemoShard(String shardId, Engine engine, String region, boolean withReplica) {
+        String primaryNodeId() {
+            return shardId + "-a";
+        }
+
+        String replicaNodeId() {
+            return shardId + "-b";
+        }
+    }
+
+    /** A demo fleet; {@code pinnedShardId} null lets the ring place it. */
+    record DemoFleet(String tenantId, String fleetId, String pinnedShardId) {
+    }
+
+    static final List<DemoShard> SHARDS = List.of(
+            new DemoShard("pg-1", Engine.POSTGRES, PRIMARY_REGION, true),
+            new DemoShard("pg-2", Engine.POSTGRES, PRIMARY_REGION, true),
+            new DemoShard("pg-3", Engine.POSTGRES, PRIMARY_REGION, true),
+            new DemoShard("maria-1", Engine.MARIADB, MARIADB_REGION, false));
+
+    static final List<String[]> TENANTS = List.of(new String[] {"acme", "standard"},
+            new String[] {"globex", "platinum"});
+
+    static final List<DemoFleet> FLEETS = List.of(
+            new DemoFleet("acme", "trucks", null),
+            new DemoFleet("acme", "vans", null),
+            new DemoFleet("acme", "buses", null),
+            new DemoFleet("acme", "cranes", null),
+            new DemoFleet("acme", "drones", null),
+            new DemoFleet("acme", "scooters", null),
+            new DemoFleet("globex", "ships", "maria-1"));
+
+    static final int VEHICLES_PER_FLEET = 3;
+
+    private DemoTopology() {
+    }
+}

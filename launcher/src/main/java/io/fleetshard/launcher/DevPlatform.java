@@ -1,0 +1,273 @@
+package io.fleetshard.launcher;
+
+import io.fleetshard.controlapi.ControlApi;
+import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.router.FleetSchema;
+import io.fleetshard.router.Router;
+import io.fleetshard.shardmap.DynamoDbMapMirror;
+import io.fleetshard.shardmap.MapEntity;
+import io.fleetshard.shardmap.MapMirrorSync;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.ShardMapFollower;
+import io.fleetshard.shardmap.ShardMapLogConfig;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardMapWriter;
+import io.fleetshard.testkit.DynamoDbLocal;
+import io.fleetshard.testkit.EmbeddedKafka;
+import io.fleetshard.testkit.MariaDbNode;
+import io.fleetshard.testkit.PostgresNode;
+import io.fleetshard.testkit.S3Server;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * {@code fleetshard dev}: every component in one process on embedded services, with the demo topology. Starts the
+ * independent servers in parallel, registers what the map lacks through the control API, and stops everything in
+ * reverse order.
+ */
+final class DevPlatform implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DevPlatform.class);
+    static final String MIRROR_TABLE = "fleetshard-shardmap";
+
+    private final DevOptions options;
+    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Map<String, String> nodeJdbcUrls = new ConcurrentSkipListMap<>(); // filled by parallel shard starts
+    private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>();
+    private long startNanos;
+    private EmbeddedKafka kafka;
+    private S3Server s3;
+    private DynamoDbLocal dynamo;
+    private ControlApi controlApi;
+    private Router router;
+    private boolean closed;
+
+    DevPlatform(DevOptions options) {
+        this.options = options;
+    }
+
+    void start() {
+        startNanos = System.nanoTime();
+        Path data = options.dataDir();
+        if (options.fresh()) {
+            deleteTree(data);
+        }
+        try {
+            Files.createDirectories(data.resolve("tmp"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create data directory " + data, e);
+        }
+        DevPorts ports = new DevPorts(data);
+        String tenantSecret = DevSecrets.tenantSecret(data);
+
+        CompletableFuture<EmbeddedKafka> kafkaF = CompletableFuture.supplyAsync(
+                () -> EmbeddedKafka.start(data.resolve("kafka"), ports.portFor("kafka")));
+        CompletableFuture<S3Server> s3F = CompletableFuture.supplyAsync(
+                () -> S3Server.start(data.resolve("s3"), ports.portFor("s3")));
+        CompletableFuture<DynamoDbLocal> dynamoF = CompletableFuture.supplyAsync(() -> DynamoDbLocal.start(
+                data.resolve("dynamodb"), ports.portFor("dynamodb")));
+        List<CompletableFuture<Void>> shards = new ArrayList<>();
+        for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
+            shards.add(CompletableFuture.runAsync(() -> startShard(shard, data, ports, tenantSecret)));
+        }
+        kafka = register(kafkaF.join());
+        s3 = register(s3F.join());
+        dynamo = register(dynamoF.join());
+        CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new)).join();
+
+        ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
+        ShardMapFollower follower = register(ShardMapFollower.start(log, data.resolve("shardmap-snapshot.json")));
+        ShardMapWriter writer = register(ShardMapWriter.open(log, follower));
+        DynamoDbClient dynamoClient = register(dynamo.newClient());
+        DynamoDbMapMirror mirror = new DynamoDbMapMirror(dynamoClient, MIRROR_TABLE);
+        mirror.ensureTable();
+        register(MapMirrorSync.attach(follower, mirror));
+
+        // The health monitor probes as the router's role: it may run SELECT 1 and read WAL positions, nothing more.
+        controlApi = register(new ControlApi(ControlApiConfig.defaults()
+                .with(ControlApiConfig.HTTP_PORT, Integer.toString(options.controlPort()))
+                .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE), follower, writer,
+                Clock.systemUTC()).start());
+        router = register(DevRouter.start(options.routerPort(), follower, tenantSecret));
+
+        DemoSetup demo = new DemoSetup("http://127.0.0.1:" + controlApi.port(), "http://127.0.0.1:" + router.port());
+        demo.registerMissing(follower.current(), nodeJdbcUrls);
+        reconcileNodeUrls(follower, writer);
+        demo.insertDemoVehicles(follower.current());
+        LOG.info("fleetshard dev ready in {} ms", Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
+    }
+
+    private void startShard(DemoTopology.DemoShard shard, Path data, DevPorts ports, String tenantSecret) {
+        String primaryId = shard.primaryNodeId();
+        switch (shard.engine()) {
+            case POSTGRES -> {
+                PostgresNode primary = register(PostgresNode.startPrimary(data.resolve(primaryId),
+                        ports.portFor(primaryId)));
+                Path replicaDir = data.resolve(shard.replicaNodeId());
+                // A restarted primary waits for its synchronous replica on every commit: start the replica first.
+                // A new replica is copied from the primary after the schema exists, so it starts with it.
+                boolean replicaExists = shard.withReplica() && Files.isDirectory(replicaDir);
+                PostgresNode replica = replicaExists ? startReplica(primary, shard, replicaDir) : null;
+                ensurePostgresDatabase(primary);
+                adminJdbcUrls.put(primaryId, primary.jdbcUrl(DemoTopology.DATABASE));
+                DevRouter.installSchema(shard.engine(), primary.jdbcUrl(DemoTopology.DATABASE), tenantSecret);
+                nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), primary.port()));
+                if (shard.withReplica() && replica == null) {
+                    replica = startReplica(primary, shard, replicaDir);
+                }
+                if (replica != null) {
+                    nodeJdbcUrls.put(shard.replicaNodeId(), DevRouter.appJdbcUrl(shard.engine(), replica.port()));
+                }
+            }
+            case MARIADB, MYSQL -> {
+                MariaDbNode node = register(MariaDbNode.start(data.resolve(primaryId), ports.portFor(primaryId), 1));
+                node.createDatabase(DemoTopology.DATABASE);
+                adminJdbcUrls.put(primaryId, node.jdbcUrl(DemoTopology.DATABASE));
+                DevRouter.installSchema(shard.engine(), node.jdbcUrl(DemoTopology.DATABASE), tenantSecret);
+                nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), node.port()));
+            }
+        }
+    }
+
+    private PostgresNode startReplica(PostgresNode primary, DemoTopology.DemoShard shard, Path dir) {
+        return register(primary.startReplica(dir, shard.replicaNodeId().replace('-', '_'), true));
+    }
+
+    private static void ensurePostgresDatabase(PostgresNode primary) {
+        try (Connection c = DriverManager.getConnection(primary.jdbcUrl("postgres"));
+                PreparedStatement ps = c.prepareStatement("select 1 from pg_database where datname = ?")) {
+            ps.setString(1, DemoTopology.DATABASE);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot reach PostgreSQL on port " + primary.port() + ": " + e, e);
+        }
+        primary.createDatabase(DemoTopology.DATABASE);
+    }
+
+    /** Replicas get a new port when their server restarts; keep the map's JDBC URLs pointing at the live servers. */
+    private void reconcileNodeUrls(ShardMapFollower follower, ShardMapWriter writer) {
+        ShardMapSnapshot map = follower.current();
+        List<MapEntity> changed = new ArrayList<>();
+        for (Map.Entry<String, String> e : nodeJdbcUrls.entrySet()) {
+            map.node(e.getKey()).filter(n -> !n.jdbcUrl().equals(e.getValue())).ifPresent(n -> changed.add(
+                    new Node(n.nodeId(), n.shardId(), n.role(), n.region(), n.az(), e.getValue())));
+        }
+        if (!changed.isEmpty()) {
+            long v = writer.commit(map.version(), changed, List.of());
+            LOG.info("updated the JDBC URL of {} restarted node(s) in map version {}", changed.size(), v);
+        }
+    }
+
+    String controlUrl() {
+        return "http://127.0.0.1:" + controlApi.port();
+    }
+
+    String routerUrl() {
+        return "http://127.0.0.1:" + router.port();
+    }
+
+    void printEndpoints(PrintStream out) {
+        long ms = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
+        String control = controlUrl();
+        String route = routerUrl();
+        out.printf("""
+
+                FleetShard dev is up (%d ms). Data: %s
+                  router        %s   (POST /v1/query, /v1/query/scatter; /metrics, /openapi.json)
+                  control API   %s   (/v1/tenants, /v1/shards, /v1/shardmap; /metrics, /openapi.json)
+                  Kafka         %s   (shard map topic fleetshard.shardmap)
+                  S3            %s   (key %s)
+                  DynamoDB      %s   (map mirror table %s)
+                  shards        %s
+
+                Try:
+                  curl -s %s/v1/tenants/acme/fleets/trucks
+                  curl -s -X POST %s/v1/query -H 'Content-Type: application/json' \\
+                    -d '{"tenantId":"acme","fleetId":"trucks","sql":"select vehicle_id, vin, status from vehicles where fleet_id = ?","params":["trucks"]}'
+                  curl -s -X POST %s/v1/query/scatter -H 'Content-Type: application/json' \\
+                    -d '{"tenantId":"acme","sql":"select fleet_id, count(*) as vehicles from vehicles group by fleet_id","orderBy":"fleet_id"}'
+
+                Ctrl-C stops everything.
+                """, ms, options.dataDir(), route, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
+                dynamo.endpoint(), MIRROR_TABLE, String.join(", ", adminJdbcUrls.values()), control, route, route);
+        out.flush();
+    }
+
+    void awaitShutdown() {
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private synchronized <T extends AutoCloseable> T register(T closeable) {
+        toClose.push(closeable);
+        return closeable;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        System.out.println("fleetshard dev: stopping...");
+        AutoCloseable c;
+        while ((c = pollNext()) != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("error while stopping {}: {}", c, e.toString());
+            }
+        }
+        System.out.println("fleetshard dev: stopped");
+        stopped.countDown();
+    }
+
+    private synchronized AutoCloseable pollNext() {
+        return toClose.poll();
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir + " for --fresh", e);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.fleetshard.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fleetshard dev} end to end, as a newcomer uses it: the platform comes up with the demo topology, the
+ * printed example commands work, and a restart on the same data keeps everything.
+ */
+class DevPlatformIT {
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(String url, String json) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void demoPlatformServesTheExampleCommandsAndKeepsItsDataAcrossARestart(@TempDir Path dir) throws Exception {
+        DevOptions options = new DevOptions(dir.resolve("dev"), false, 0, 0);
+        String firstVins;
+        try (DevPlatform platform = new DevPlatform(options)) {
+            platform.start();
+            String control = platform.controlUrl();
+            String router = platform.routerUrl();
+
+            HttpResponse<String> shards = get(control + "/v1/shards");
+            assertThat(shards.statusCode()).isEqualTo(200);
+            assertThat(shards.body()).contains("\"pg-1\"", "\"pg-2\"", "\"pg-3\"", "\"maria-1\"",
+                    "\"sync-replica\"", "eu-west-1b", "us-east-1a");
+
+            HttpResponse<String> placement = get(control + "/v1/tenants/acme/fleets/trucks");
+            assertThat(placement.statusCode()).isEqualTo(200);
+            assertThat(placement.body()).contains("\"tenantId\":\"acme\"", "\"fleetId\":\"trucks\"");
+
+            HttpResponse<String> read = post(router + "/v1/query", "{\"tenantId\":\"acme\",\"fleetId\":\"trucks\","
+                    + "\"sql\":\"select vehicle_id, vin, status from vehicles where fleet_id = ? order by vehicle_id\","
+                    + "\"params\":[\"trucks\"]}");
+            assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+            assertThat(read.body()).contains("trucks-1", "trucks-2", "trucks-3").doesNotContain("vans-1");
+            firstVins = read.body();
+
+            HttpResponse<String> pinned = post(router + "/v1/query", "{\"tenantId\":\"globex\",\"fleetId\":\"ships\","
+                    + "\"sql\":\"select count(*) from vehicles\",\"params\":[]}");
+            assertThat(pinned.statusCode()).as(pinned.body()).isEqualTo(200);
+            assertThat(pinned.body()).contains("\"shardId\":\"maria-1\"");
+
+            HttpResponse<String> scatter = post(router + "/v1/query/scatter", "{\"tenantId\":\"acme\",\"sql\":"
+                    + "\"select fleet_id, count(*) as vehicles from vehicles group by fleet_id\",\"orderBy\":\"fleet_id\"}");
+            assertThat(scatter.statusCode()).as(scatter.body()).isEqualTo(200);
+            assertThat(scatter.body()).contains("buses", "cranes", "drones", "scooters", "trucks", "vans")
+                    .doesNotContain("ships");
+        }
+        try (DevPlatform again = new DevPlatform(options)) {
+            again.start();
+            HttpResponse<String> read = post(again.routerUrl() + "/v1/query", "{\"tenantId\":\"acme\","
+                    + "\"fleetId\":\"trucks\",\"sql\":\"select vehicle_id, vin, status from vehicles where fleet_id = ?"
+                    + " order by vehicle_id\",\"params\":[\"trucks\"]}");
+            assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+            assertThat(extractRows(read.body())).isEqualTo(extractRows(firstVins));
+        }
+    }
+
+    private static String extractRows(String body) {
+        int i = body.indexOf("\"rows\"");
+        return body.substring(i, body.indexOf(']', body.indexOf("]]", i)) + 1);
+    }
+}
