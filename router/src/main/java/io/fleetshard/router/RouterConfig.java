@@ -65,7 +65,7 @@ public final class RouterConfig {
             new Key(SCATTER_THREADS, "8", false, "Threads running the per-shard legs of scatter queries.", range(1, 256)),
             new Key(SCATTER_MAX_ROWS, "100000", false, "Most rows a scatter query may gather before merging; more is"
                     + " answered 422 (add a LIMIT to the SQL).", range(1, 10_000_000)),
-            new Key(PG_PREPARE_THRESHOLD, "5", false, "pgjdbc prepareThreshold for PostgreSQL shards: after this many"
+            new Key(PG_PREPARE_THRESHOLD, "0", false, "pgjdbc prepareThreshold for PostgreSQL shards: after this many"
                     + " runs of the same SQL on a connection it becomes a server-side prepared statement (0: never)."
                     + " Prepared statements save parsing but cost a second round trip per statement (pgjdbc syncs"
                     + " before a described statement); see router/README.md.", range(0, 1000)));
