@@ -23,11 +23,12 @@ import org.postgresql.util.ServerErrorMessage;
  * on it after checking its signature.
  *
  * <p>The explicit transaction matters. pgjdbc sends a composite query with a single Sync (one implicit transaction)
- * only while it batches; once a statement is server-prepared and described (untyped parameters make pgjdbc describe
- * it), pgjdbc sends a Sync before any sub-statement whose result rows have no size bound, to avoid filling the socket
- * buffers. Each Sync would end an implicit transaction, and the client's statement would run without its tenant.
- * Inside {@code BEGIN ... COMMIT} the Syncs change the number of round trips (one while batched, two once described)
- * but never the transaction. A connection left in a transaction by a failure is rolled back before it returns to the
+ * only while it batches; once a statement is server-prepared and described (parameters of unspecified type, such as
+ * untyped strings or nulls, make pgjdbc describe it), pgjdbc sends a Sync before any sub-statement whose result rows
+ * have no size bound, to avoid filling the socket buffers. Each Sync would end an implicit transaction, and the
+ * client's statement would run without its tenant. Inside {@code BEGIN ... COMMIT} the Syncs change the number of
+ * round trips (one while batched, two once described) but never the transaction. Strings are therefore sent as
+ * {@code varchar} by default ({@code router.pg.string.type}), which keeps prepared statements at one round trip. A connection left in a transaction by a failure is rolled back before it returns to the
  * pool.
  */
 final class PostgresDialect implements ShardDialect {
@@ -63,8 +64,9 @@ final class PostgresDialect implements ShardDialect {
 
     @Override
     public void configurePool(HikariConfig pool, RouterConfig config) {
-        // untyped strings let the server infer parameter types (a timestamptz compared with a JSON string)
-        pool.addDataSourceProperty("stringtype", "unspecified");
+        // varchar strings keep prepared statements at one round trip; untyped ones let the server infer their type
+        // but make pgjdbc describe the statement, and then sync before it (see the class comment)
+        pool.addDataSourceProperty("stringtype", config.pgStringType());
         pool.addDataSourceProperty("ApplicationName", "fleetshard-router");
         pool.addDataSourceProperty("connectTimeout", "5");
         // backstop for a stalled network; the statement timeout itself is enforced by the server

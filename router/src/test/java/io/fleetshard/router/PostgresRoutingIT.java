@@ -218,7 +218,23 @@ class PostgresRoutingIT {
             RouterHttp.Reply r = http.query(Map.of("tenantId", TENANT, "fleetId", "f1",
                     "sql", "SELECT vehicle_id FROM vehicles WHERE vehicle_id = ?", "params", List.of(id)));
             assertThat(r.body().get("rows").size()).as("run " + run).isEqualTo(1);
+            // a null parameter is untyped: pgjdbc describes this statement and syncs before it, still one transaction
+            RouterHttp.Reply withNull = http.query(Map.of("tenantId", TENANT, "fleetId", "f1",
+                    "sql", "SELECT vehicle_id FROM vehicles WHERE vehicle_id = ? AND (?::text IS NULL OR vin = ?)",
+                    "params", java.util.Arrays.asList(id, null, null)));
+            assertThat(withNull.body().get("rows").size()).as("run " + run + " with nulls").isEqualTo(1);
         }
+    }
+
+    @Test
+    void aStringComparedWithATimestampNeedsACast() {
+        RouterHttp.Reply plain = read("SELECT count(*) FROM vehicles WHERE updated_at > ?", "strong",
+                Map.of("params", List.of("2020-01-01T00:00:00Z")));
+        assertThat(plain.status()).isEqualTo(422);
+        assertThat(plain.detail()).contains("operator does not exist");
+        RouterHttp.Reply cast = read("SELECT count(*) FROM vehicles WHERE updated_at > ?::timestamptz", "strong",
+                Map.of("params", List.of("2020-01-01T00:00:00Z")));
+        assertThat(cast.status()).isEqualTo(200);
     }
 
     @Test
@@ -289,8 +305,8 @@ class PostgresRoutingIT {
     @Test
     void writesJsonTypesAndReturnsRowsOfDataModifyingStatements() {
         String id = "v-" + UUID.randomUUID();
-        RouterHttp.Reply ins = write("INSERT INTO telemetry VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ts, speed_kph,"
-                + " lat, vehicle_id", TENANT, "f1", id, "2026-05-01T10:15:30.5Z", 52.5, -0.125, 88);
+        RouterHttp.Reply ins = write("INSERT INTO telemetry VALUES (?, ?, ?, ?::timestamptz, ?, ?, ?) RETURNING ts,"
+                + " speed_kph, lat, vehicle_id", TENANT, "f1", id, "2026-05-01T10:15:30.5Z", 52.5, -0.125, 88);
         assertThat(ins.status()).as(ins.body().toString()).isEqualTo(200);
         assertThat(ins.body().get("token").asText()).startsWith("s1@postgres:");
         JsonNode row = ins.body().get("rows").get(0);
