@@ -63,6 +63,7 @@ final class DevPlatform implements AutoCloseable {
     private DynamoDbLocal dynamo;
     private ControlApi controlApi;
     private Router router;
+    private io.fleetshard.cdc.CaptureWorker capture;
     private boolean closed;
 
     DevPlatform(DevOptions options) {
@@ -117,6 +118,7 @@ final class DevPlatform implements AutoCloseable {
         demo.registerMissing(follower.current(), nodeJdbcUrls);
         reconcileNodeUrls(follower, writer);
         demo.insertDemoVehicles(follower.current());
+        capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
         LOG.info("fleetshard dev ready in {} ms", Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
     }
 
@@ -189,6 +191,10 @@ final class DevPlatform implements AutoCloseable {
         return "http://127.0.0.1:" + controlApi.port();
     }
 
+    String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
     String routerUrl() {
         return "http://127.0.0.1:" + router.port();
     }
@@ -206,6 +212,7 @@ final class DevPlatform implements AutoCloseable {
                   S3            %s   (key %s)
                   DynamoDB      %s   (map mirror table %s)
                   shards        %s
+                  change topics fleetshard.cdc.vehicles, fleetshard.cdc.telemetry (./fleetshard tail --table vehicles)
 
                 Try:
                   curl -s %s/v1/tenants/acme/fleets/trucks

@@ -9,6 +9,7 @@ public final class FleetShardCommand {
             usage: fleetshard <command> [options]
               dev      run the whole platform on this machine: embedded Kafka, PostgreSQL and MariaDB shards,
                        S3 and DynamoDB, the control API and the router, with a demo tenant (dev --help)
+              tail     print a table's change events as JSON lines (tail --help)
               help     this text""";
 
     private FleetShardCommand() {
@@ -21,6 +22,7 @@ public final class FleetShardCommand {
         try {
             exit = switch (command) {
                 case "dev" -> runDev(rest);
+                case "tail" -> TailCommand.run(rest);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;

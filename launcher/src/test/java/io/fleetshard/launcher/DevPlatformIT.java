@@ -2,11 +2,17 @@ package io.fleetshard.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fleetshard.cdc.ChangeTail;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,6 +67,22 @@ class DevPlatformIT {
             assertThat(scatter.statusCode()).as(scatter.body()).isEqualTo(200);
             assertThat(scatter.body()).contains("buses", "cranes", "drones", "scooters", "trucks", "vans")
                     .doesNotContain("ships");
+
+            // every demo shard is captured: the demo vehicles of a fleet reach the change topic
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8)) {
+                ChangeTail tail = new ChangeTail(platform.kafkaBootstrapServers(), "fleetshard.cdc.",
+                        new ChangeTail.Options("vehicles", Optional.of("globex"), Optional.of("ships"), true, 3,
+                                Duration.ofSeconds(90)));
+                try {
+                    assertThat(tail.run(print)).isEqualTo(3);
+                } finally {
+                    tail.release();
+                }
+            }
+            assertThat(out.toString(StandardCharsets.UTF_8).lines()).hasSize(3)
+                    .allSatisfy(line -> assertThat(line).contains("\"tenant\":\"globex\"", "\"fleet\":\"ships\"",
+                            "\"shard\":\"maria-1\""));
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start();

@@ -1,0 +1,55 @@
+package io.fleetshard.cdc;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/** Creates the topics a worker writes and coordinates on, if missing (broker-default replication). */
+final class ChangeTopics {
+    private ChangeTopics() {
+    }
+
+    static void ensure(CaptureConfig config) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
+        try (Admin admin = Admin.create(props)) {
+            Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+            List<NewTopic> wanted = new ArrayList<>();
+            for (String table : config.tables()) {
+                wanted.add(new NewTopic(config.changeTopic(table), Optional.of(config.changeTopicPartitions()), Optional.empty()));
+            }
+            wanted.add(new NewTopic(config.offsetsTopic(), Optional.of(1), Optional.empty()).configs(OffsetsTopic.topicConfig()));
+            wanted.add(new NewTopic(config.deadLetterTopic(), Optional.of(1), Optional.empty()));
+            wanted.add(new NewTopic(config.assignmentTopic(), Optional.of(config.assignmentPartitions()), Optional.empty())
+                    .configs(Map.of("retention.ms", "3600000")));
+            wanted.removeIf(t -> existing.contains(t.name()));
+            if (wanted.isEmpty()) {
+                return;
+            }
+            try {
+                admin.createTopics(wanted).all().get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CaptureException("interrupted while creating change topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new CaptureException("cannot create change topics on " + config.bootstrapServers() + ": " + e.getMessage()
+                    + "; check that Kafka is reachable and that this worker may create topics", e);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.fleetshard.cdc;
+
+import io.fleetshard.shardmap.Engine;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * The Debezium engine properties of one shard. One place decides every connector setting; MariaDB shards always use
+ * Debezium's MariaDB connector (never MySqlConnector, which lost rows on restart against MariaDB: STACK.md).
+ */
+final class ConnectorSettings {
+    static final String OFFSET_BOOTSTRAP = "fleetshard.offsets.bootstrap.servers";
+    static final String OFFSET_TOPIC = "fleetshard.offsets.topic";
+    static final String OFFSET_SHARD = "fleetshard.offsets.shard";
+
+    /** A one-row table in each shard's publication: its update is a real transaction, so the slot's LSN moves. */
+    static final String HEARTBEAT_TABLE = "fleetshard_heartbeat";
+    static final String PG_HEARTBEAT_DDL = "CREATE TABLE IF NOT EXISTS public." + HEARTBEAT_TABLE
+            + " (id int PRIMARY KEY, ts timestamptz NOT NULL)";
+    static final String PG_HEARTBEAT_QUERY = "INSERT INTO public." + HEARTBEAT_TABLE
+            + " (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = excluded.ts";
+
+    private ConnectorSettings() {
+    }
+
+    /** Replication slot and publication name of a shard: {@code fleetshard_<id>} in lower-case identifier form. */
+    static String slotName(String shardId) {
+        String s = "fleetshard_" + shardId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        return s.length() <= 63 ? s : s.substring(0, 54) + "_" + Integer.toHexString(shardId.hashCode());
+    }
+
+    /** Debezium's topic.prefix (logical server name) of a shard; the envelope never exposes it. */
+    static String serverName(String shardId) {
+        return "fs_" + shardId.replaceAll("[^A-Za-z0-9_]", "_");
+    }
+
+    static String engineName(String shardId) {
+        return "fleetshard-cdc-" + shardId;
+    }
+
+    /** A binlog client id unique per shard, far from typical server ids (1..1000). */
+    static long binlogServerId(String shardId) {
+        return 100_000L + Utils.toPositive(Utils.murmur2(shardId.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % 1_000_000L;
+    }
+
+    static Properties forShard(CaptureConfig config, String shardId, Engine engine, JdbcTarget target) {
+        DbCredentials credentials = config.credentialsFor(shardId);
+        Properties p = new Properties();
+        p.setProperty("name", engineName(shardId));
+        p.setProperty("topic.prefix", serverName(shardId));
+        p.setProperty("offset.storage", TransactionalOffsetStore.class.getName());
+        p.setProperty(OFFSET_BOOTSTRAP, config.bootstrapServers());
+        p.setProperty(OFFSET_TOPIC, config.offsetsTopic());
+        p.setProperty(OFFSET_SHARD, shardId);
+        // Only moves the slot's confirmed LSN / nothing else: the durable offset is written with each batch.
+        p.setProperty("offset.flush.interval.ms", "1000");
+        p.setProperty("poll.interval.ms", Long.toString(config.pollIntervalMs()));
+        p.setProperty("max.batch.size", Integer.toString(config.maxBatchSize()));
+        p.setProperty("max.queue.size", Integer.toString(config.maxQueueSize()));
+        p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeatIntervalMs()));
+        p.setProperty("snapshot.mode", config.snapshotMode());
+        p.setProperty("tombstones.on.delete", "false");
+        p.setProperty("decimal.handling.mode", "string");
+        p.setProperty("binary.handling.mode", "base64");
+        // Failures surface to the shard's supervisor, which counts them, backs off and restarts from the stored offset.
+        p.setProperty("errors.max.retries", "0");
+        p.setProperty("database.hostname", target.host());
+        p.setProperty("database.port", Integer.toString(target.port()));
+        p.setProperty("database.user", credentials.user());
+        p.setProperty("database.password", credentials.password());
+        p.setProperty("database.connectionTimeZone", "UTC");
+        switch (engine) {
+            case POSTGRES -> {
+                p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+                p.setProperty("plugin.name", "pgoutput");
+                p.setProperty("database.dbname", target.database());
+                p.setProperty("database.sslmode", "disable");
+                p.setProperty("slot.name", slotName(shardId));
+                p.setProperty("slot.failover", "true");
+                p.setProperty("slot.max.retries", "3");
+                p.setProperty("slot.retry.delay.ms", "1000");
+                p.setProperty("publication.name", slotName(shardId));
+                p.setProperty("publication.autocreate.mode", "filtered");
+                p.setProperty("table.include.list", config.tables().stream().map(t -> "public." + t)
+                        .collect(Collectors.joining(",")) + ",public." + HEARTBEAT_TABLE);
+                p.setProperty("heartbeat.action.query", PG_HEARTBEAT_QUERY);
+                p.setProperty("status.update.interval.ms", "1000");
+            }
+            case MARIADB, MYSQL -> {
+                p.setProperty("connector.class", engine == Engine.MARIADB
+                        ? "io.debezium.connector.mariadb.MariaDbConnector"
+                        : "io.debezium.connector.mysql.MySqlConnector");
+                p.setProperty("database.server.id", Long.toString(binlogServerId(shardId)));
+                p.setProperty("database.include.list", target.database());
+                p.setProperty("table.include.list", config.tables().stream().map(t -> target.database() + "." + t)
+                        .collect(Collectors.joining(",")));
+                p.setProperty("database.ssl.mode", "disable");
+                p.setProperty("include.schema.changes", "false");
+                p.setProperty("schema.history.internal", "io.debezium.storage.kafka.history.KafkaSchemaHistory");
+                p.setProperty("schema.history.internal.kafka.bootstrap.servers", config.bootstrapServers());
+                p.setProperty("schema.history.internal.kafka.topic", config.schemaHistoryTopicPrefix() + shardId);
+                p.setProperty("schema.history.internal.store.only.captured.tables.ddl", "true");
+                p.setProperty("schema.history.internal.store.only.captured.databases.ddl", "true");
+                p.setProperty("connect.keep.alive", "true");
+                p.setProperty("connect.timeout.ms", "10000");
+                if (engine == Engine.MYSQL) {
+                    p.setProperty("gtid.source.filter.dml.events", "true");
+                }
+            }
+            default -> throw new CaptureException("shard " + shardId + ": no capture for engine " + engine);
+        }
+        return p;
+    }
+}

@@ -1,0 +1,462 @@
+package io.fleetshard.cdc;
+
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.ShardMapSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Captures one shard primary: a Debezium engine whose batches are each committed, together with the batch's source
+ * offset, in one Kafka transaction of a producer whose {@code transactional.id} is derived from the shard id (so a new
+ * owner fences a zombie). Only after the commit are the records marked processed. A failed engine is restarted with a
+ * bounded, doubling backoff from the last committed offset; failures are logged and counted, other shards never wait.
+ */
+final class ShardCapture {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardCapture.class);
+    private static final long STOP_TIMEOUT_MS = 30_000;
+    private static final String BAD_CONFIG_HINT = " (a setting or right of this shard is wrong: fix the shard's user, "
+            + "its rights (PostgreSQL: REPLICATION; MySQL/MariaDB: REPLICATION SLAVE, REPLICATION CLIENT) or its "
+            + "database name, see the cdc-capture README; capture retries with backoff meanwhile)";
+
+    enum State { STARTING, RUNNING, BACKOFF, STOPPED }
+
+    private final CaptureConfig config;
+    private final String shardId;
+    private final Engine engine;
+    private final String jdbcUrl;
+    private final ShardMapSource shardMap;
+    private final CaptureMetrics metrics;
+    private final Clock clock;
+    private final Thread supervisor;
+    private final Object wakeup = new Object();
+    private final AtomicLong published = new AtomicLong();
+    private final Map<String, Integer> partitionCounts = new ConcurrentHashMap<>();
+
+    private volatile boolean stopping;
+    private volatile State state = State.STARTING;
+    private volatile String lastError;
+    private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> running;
+    private volatile KafkaProducer<byte[], byte[]> producer;
+    private volatile ChangeEnvelopeMapper mapper;
+    private volatile boolean committedSinceStart;
+    private volatile Map<String, ?> lastOffset;
+
+    ShardCapture(CaptureConfig config, String shardId, Engine engine, String jdbcUrl, ShardMapSource shardMap,
+                 CaptureMetrics metrics, Clock clock) {
+        this.config = config;
+        this.shardId = shardId;
+        this.engine = engine;
+        this.jdbcUrl = jdbcUrl;
+        this.shardMap = shardMap;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.supervisor = new Thread(this::supervise, "cdc-" + shardId);
+        this.supervisor.setDaemon(true);
+    }
+
+    String shardId() {
+        return shardId;
+    }
+
+    String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
+    ShardCaptureStatus status() {
+        return new ShardCaptureStatus(shardId, state.name().toLowerCase(Locale.ROOT), lastError, published.get());
+    }
+
+    void start() {
+        LOG.info("Shard {} ({} at {}): capture starting", shardId, engine.wireName(), redact(jdbcUrl));
+        supervisor.start();
+    }
+
+    /** Stops the engine and waits for it; records not yet committed are left for the next owner. */
+    void stop() {
+        stopping = true;
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
+        closeEngine();
+        try {
+            supervisor.join(STOP_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (supervisor.isAlive()) {
+            LOG.warn("Shard {}: engine did not stop within {} ms; interrupting it", shardId, STOP_TIMEOUT_MS);
+            supervisor.interrupt();
+        }
+        state = State.STOPPED;
+        LOG.info("Shard {}: capture stopped ({} events published)", shardId, published.get());
+    }
+
+    private void closeEngine() {
+        DebeziumEngine<RecordChangeEvent<SourceRecord>> e = running;
+        if (e != null) {
+            try {
+                e.close();
+            } catch (Exception ex) {
+                LOG.warn("Shard {}: closing engine failed: {}", shardId, ex.toString());
+            }
+        }
+    }
+
+    private void supervise() {
+        long backoffMs = config.restartBackoffMs();
+        while (!stopping) {
+            state = State.STARTING;
+            committedSinceStart = false;
+            try {
+                runEngineOnce();
+                if (stopping) {
+                    break;
+                }
+                throw new CaptureException("engine of shard " + shardId + " stopped without being asked to");
+            } catch (Throwable e) {
+                if (stopping) {
+                    break;
+                }
+                String kind = ErrorKind.of(e);
+                lastError = describe(e) + ("bad-config".equals(kind) ? BAD_CONFIG_HINT : "");
+                metrics.error(kind);
+                LOG.error("Shard {}: capture failed ({}): {}. Retrying in {} ms; other shards are unaffected.", shardId,
+                        kind, lastError, backoffMs, e instanceof CaptureException ? null : e);
+            }
+            if (committedSinceStart) {
+                backoffMs = config.restartBackoffMs();
+            }
+            state = State.BACKOFF;
+            synchronized (wakeup) {
+                long deadline = System.currentTimeMillis() + backoffMs;
+                while (!stopping && System.currentTimeMillis() < deadline) {
+                    try {
+                        wakeup.wait(Math.max(1, deadline - System.currentTimeMillis()));
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+            backoffMs = Math.min(backoffMs * 2, config.restartBackoffMaxMs());
+        }
+        state = State.STOPPED;
+    }
+
+    private void runEngineOnce() throws Exception {
+        JdbcTarget target = JdbcTarget.parse(jdbcUrl);
+        Properties props = ConnectorSettings.forShard(config, shardId, engine, target);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try (KafkaProducer<byte[], byte[]> p = newProducer()) {
+            // Fences any earlier owner of this shard and aborts its open transaction before we read the stored offset.
+            p.initTransactions();
+            producer = p;
+            mapper = new ChangeEnvelopeMapper(config, shardId, engine, this::partitionsOf);
+            if (engine == Engine.POSTGRES) {
+                checkSlotStillThere(target);
+            }
+            DebeziumEngine<RecordChangeEvent<SourceRecord>> e = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                    .using(props)
+                    .using((success, message, error) -> {
+                        if (!success) {
+                            failure.set(error != null ? error : new CaptureException(message));
+                        }
+                    })
+                    .notifying(this::handleBatch)
+                    .build();
+            running = e;
+            if (stopping) {
+                e.close();
+                return;
+            }
+            state = State.RUNNING;
+            e.run();
+            running = null;
+            try {
+                e.close();
+            } catch (Exception | Error closeFailure) {
+                // A failed engine has already shut itself down ("Engine has been already shut down"): the failure
+                // reported to the completion callback is the one that counts.
+                if (failure.get() == null && !stopping) {
+                    failure.set(closeFailure);
+                }
+            }
+        } finally {
+            producer = null;
+        }
+        Throwable t = failure.get();
+        if (t != null && !stopping) {
+            throw t instanceof Exception ex ? ex : new CaptureException(t.toString(), t);
+        }
+    }
+
+    private KafkaProducer<byte[], byte[]> newProducer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(shardId));
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetshard-cdc-" + config.workerId() + "-" + shardId);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Math.max(1_048_576, config.maxRecordBytes() + 65_536)));
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    static String transactionalId(String shardId) {
+        return "fleetshard-cdc-" + shardId;
+    }
+
+    private int partitionsOf(String topic) {
+        return partitionCounts.computeIfAbsent(topic, t -> {
+            KafkaProducer<byte[], byte[]> p = producer;
+            int n = p.partitionsFor(t).size();
+            if (n < 1) {
+                throw new CaptureException("topic " + t + " has no partitions");
+            }
+            return n;
+        });
+    }
+
+    /** One batch = one Kafka transaction: its change events, dead letters and the offset of its last record. */
+    private void handleBatch(List<RecordChangeEvent<SourceRecord>> events,
+                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        KafkaProducer<byte[], byte[]> p = producer;
+        ChangeEnvelopeMapper m = mapper;
+        long mapVersion = shardMap.current().version();
+        long nowMs = clock.millis();
+        Map<String, Integer> perTable = new HashMap<>();
+        long[] commitTimes = new long[events.size()];
+        int changes = 0;
+        SourceRecord last = null;
+        try {
+            p.beginTransaction();
+            for (RecordChangeEvent<SourceRecord> event : events) {
+                SourceRecord r = event.record();
+                if (r.sourcePartition() != null && r.sourceOffset() != null) {
+                    last = r;
+                }
+                ChangeEnvelopeMapper.Outcome outcome;
+                try {
+                    outcome = m.map(r, mapVersion, nowMs);
+                } catch (RuntimeException e) {
+                    outcome = m.unmappable(r, e, mapVersion, nowMs);
+                }
+                if (outcome instanceof ChangeEnvelopeMapper.Change c) {
+                    p.send(c.record());
+                    perTable.merge(c.table(), 1, Integer::sum);
+                    commitTimes[changes++] = c.commitTsMs();
+                } else if (outcome instanceof ChangeEnvelopeMapper.Rejected rej) {
+                    p.send(rej.deadLetter());
+                    metrics.deadLetter();
+                    metrics.error("rejected-row");
+                    LOG.error("Shard {}: a {} change was sent to dead-letter topic {} instead of its change topic: {}",
+                            shardId, rej.table(), config.deadLetterTopic(), rej.reason());
+                }
+            }
+            if (last != null) {
+                p.send(OffsetsTopic.record(config.offsetsTopic(), partitionsOf(config.offsetsTopic()),
+                        StoredOffset.of(shardId, last.sourcePartition(), last.sourceOffset(), mapVersion, nowMs)));
+            }
+            p.commitTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
+                    + transactionalId(shardId) + " was fenced); this engine stops without committing", e);
+        } catch (KafkaException e) {
+            try {
+                p.abortTransaction();
+            } catch (RuntimeException abortFailure) {
+                e.addSuppressed(abortFailure);
+            }
+            throw new CaptureException("shard " + shardId + ": could not commit a batch of " + events.size()
+                    + " events to Kafka (" + e.getMessage() + "); the engine restarts from the last committed offset", e);
+        }
+        long committedAt = clock.millis();
+        for (int i = 0; i < changes; i++) {
+            metrics.commitLag(committedAt - commitTimes[i]);
+        }
+        perTable.forEach(metrics::published);
+        published.addAndGet(changes);
+        committedSinceStart = true;
+        if (last != null) {
+            lastOffset = last.sourceOffset();
+        }
+        lastError = null;
+        for (RecordChangeEvent<SourceRecord> event : events) {
+            committer.markProcessed(event);
+        }
+        committer.markBatchFinished();
+    }
+
+    /**
+     * A stored offset without its slot means the WAL since that offset is gone: starting anyway would silently skip
+     * changes. Refuse until an operator resets the shard ({@link CaptureOperations#resetShard}).
+     */
+    private void checkSlotStillThere(JdbcTarget target) throws SQLException {
+        String slot = ConnectorSettings.slotName(shardId);
+        try (Connection c = connect(); Statement ddl = c.createStatement()) {
+            ddl.execute(ConnectorSettings.PG_HEARTBEAT_DDL);
+        }
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(), config.offsetsTopic(), shardId);
+        if (stored.isPresent() && !stored.get().offset().path("snapshot").asBoolean(false)) {
+            throw new SlotMissingException("replication slot '" + slot + "' of shard " + shardId + " on "
+                    + target.host() + ":" + target.port() + "/" + target.database()
+                    + " is gone but capture stopped at " + stored.get().offset()
+                    + ": the changes since then are lost. Capture of this shard stays stopped; to re-snapshot it, call "
+                    + "CaptureOperations.resetShard(config, \"" + shardId + "\")");
+        }
+    }
+
+    /** Retained WAL (PostgreSQL: bytes behind the slot's restart LSN) or unread binlog bytes (MySQL/MariaDB). */
+    void measureSourceLag() {
+        if (state != State.RUNNING) {
+            return;
+        }
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            if (engine == Engine.POSTGRES) {
+                try (ResultSet rs = s.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint "
+                        + "FROM pg_replication_slots WHERE slot_name = '" + ConnectorSettings.slotName(shardId) + "'")) {
+                    if (rs.next()) {
+                        metrics.sourceLagBytes(rs.getLong(1));
+                    }
+                }
+            } else {
+                Map<String, ?> offset = lastOffset;
+                if (offset == null || !(offset.get("file") instanceof String file) || !(offset.get("pos") instanceof Number pos)) {
+                    return;
+                }
+                long lag = 0;
+                try (ResultSet rs = s.executeQuery("SHOW BINARY LOGS")) {
+                    while (rs.next()) {
+                        String name = rs.getString(1);
+                        long size = rs.getLong(2);
+                        int cmp = name.compareTo(file);
+                        if (cmp == 0) {
+                            lag += Math.max(0, size - pos.longValue());
+                        } else if (cmp > 0) {
+                            lag += size;
+                        }
+                    }
+                }
+                metrics.sourceLagBytes(lag);
+            }
+        } catch (SQLException e) {
+            metrics.error("source-lag");
+            LOG.warn("Shard {}: cannot measure source lag: {}", shardId, e.getMessage());
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        DbCredentials cred = config.credentialsFor(shardId);
+        Properties props = new Properties();
+        props.setProperty("user", cred.user());
+        props.setProperty("password", cred.password());
+        props.setProperty("connectTimeout", "10");
+        DriverManager.setLoginTimeout(10);
+        return DriverManager.getConnection(jdbcUrl, props);
+    }
+
+    private static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        Throwable c = e.getCause();
+        int depth = 0;
+        while (c != null && depth++ < 4) {
+            if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+                sb.append(" <- ").append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());
+            }
+            c = c.getCause();
+        }
+        return sb.toString();
+    }
+
+    static String redact(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1******");
+    }
+
+    /** Classifies a failure for the errors metric. */
+    static final class ErrorKind {
+        private ErrorKind() {
+        }
+
+        static String of(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof SlotMissingException) {
+                    return "slot-missing";
+                }
+                if (t instanceof ProducerFencedException) {
+                    return "fenced";
+                }
+                if (t instanceof SQLException sql) {
+                    String state = sql.getSQLState() == null ? "" : sql.getSQLState();
+                    // 28: invalid authorization; 42501: insufficient privilege (no REPLICATION); 3D000: no such database
+                    if (state.startsWith("28") || state.equals("42501") || state.equals("3D000")) {
+                        return "bad-config";
+                    }
+                    return "source-unreachable";
+                }
+                if (t.getMessage() != null && t.getMessage().contains("onnection refused")) {
+                    return "source-unreachable";
+                }
+                if (t instanceof KafkaException) {
+                    return "kafka";
+                }
+                if (t.getClass().getName().contains("ConfigException") || t.getClass().getName().contains("ConnectException")
+                        && t.getMessage() != null && t.getMessage().contains("onfig")) {
+                    return "bad-config";
+                }
+            }
+            return "engine";
+        }
+    }
+
+    static final class SlotMissingException extends CaptureException {
+        private static final long serialVersionUID = 1L;
+
+        SlotMissingException(String message) {
+            super(message);
+        }
+    }
+}

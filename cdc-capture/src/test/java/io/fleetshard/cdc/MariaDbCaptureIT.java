@@ -1,0 +1,78 @@
+package io.fleetshard.cdc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fleetshard.cdc.CdcTestSupport.Collector;
+import io.fleetshard.cdc.CdcTestSupport.Received;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.FleetToken;
+import io.fleetshard.shardmap.InMemoryShardMap;
+import io.fleetshard.testkit.Await;
+import io.fleetshard.testkit.MariaDbNode;
+import io.fleetshard.testkit.SharedKafka;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A MariaDB 11.4 shard captured through Debezium's MariaDB connector (never MySqlConnector: STACK.md). */
+class MariaDbCaptureIT {
+    private static final Duration WAIT = Duration.ofSeconds(90);
+
+    @TempDir
+    static Path dir;
+    static MariaDbNode db;
+
+    @BeforeAll
+    static void start() {
+        db = MariaDbNode.start(dir.resolve("mariadb"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    @Test
+    void insertUpdateDeleteReachTheTableTopicWithGtidPositions() throws Exception {
+        String prefix = CdcTestSupport.unique("maria");
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        db.createDatabase(prefix);
+        String url = db.jdbcUrl(prefix);
+        CdcTestSupport.createMariaDbSchema(url);
+        CdcTestSupport.exec(url, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status) VALUES ('t1','f1','v0','VIN0','parked')");
+        InMemoryShardMap map = new InMemoryShardMap();
+        String shardId = prefix + "-m";
+        CdcTestSupport.addShard(map, shardId, Engine.MARIADB, url);
+        CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials("root", "").build();
+        try (CaptureWorker worker = new CaptureWorker(config, map)) {
+            worker.start();
+            Collector topics = new Collector(bootstrap, List.of(config.changeTopic("vehicles")));
+            Await.condition("snapshot row", WAIT, () -> topics.count(r -> r.value().path("op").asText().equals("r")) == 1);
+            CdcTestSupport.exec(url,
+                    "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status) VALUES ('t1','f1','v1','VIN1','s0')",
+                    "UPDATE vehicles SET status = 's1' WHERE vehicle_id = 'v1'",
+                    "DELETE FROM vehicles WHERE vehicle_id = 'v0'");
+            Await.condition("insert, update and delete", WAIT, () -> topics.all().size() == 4);
+            List<Received> all = topics.all();
+            assertThat(all).extracting(r -> r.value().path("op").asText()).containsExactly("r", "c", "u", "d");
+            Received update = all.get(2);
+            assertThat(update.value().path("before").path("status").asText()).isEqualTo("s0");
+            assertThat(update.value().path("after").path("status").asText()).isEqualTo("s1");
+            assertThat(update.value().path("source").path("engine").asText()).isEqualTo("mariadb");
+            assertThat(update.value().path("txId").asText()).matches("\\d+-\\d+-\\d+");
+            assertThat(update.header(ChangeEnvelopeMapper.H_POSITION)).isEqualTo(update.value().path("position").asText())
+                    .contains("@mariadb-bin.");
+            assertThat(all).allSatisfy(r -> assertThat(r.partition()).isEqualTo(Math.floorMod(FleetToken.of("t1", "f1"), 6)));
+            Await.condition("unread binlog bytes of the shard measured", WAIT, () -> worker.meterRegistry()
+                    .get("fleetshard.cdc.source.lag.bytes").tag("shard", shardId).gauge().value() >= 0);
+            assertThat(worker.meterRegistry().get("fleetshard.cdc.commit.lag").tag("shard", shardId).timer().count()).isEqualTo(4);
+            topics.close();
+        }
+    }
+}
