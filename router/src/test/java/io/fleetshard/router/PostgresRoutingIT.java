@@ -227,6 +227,30 @@ class PostgresRoutingIT {
     }
 
     @Test
+    void opensAPoolWhenTheMapAddsANodeAndClosesItWhenTheMapRemovesIt() {
+        InMemoryShardMap map = new InMemoryShardMap();
+        map.commit(0, List.of(new Tenant(TENANT, DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Fleet(TENANT, "f1", "s1")), List.of());
+        try (Router own = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0)
+                .poolMaxSize(1).poolMinIdle(1).build(), map).start()) {
+            RouterHttp client = new RouterHttp(own.port());
+            assertThat(client.get("/metrics")).doesNotContain("pool=\"router-late-p\"");
+            map.commit(1, List.of(new Node("late-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a",
+                    pg.primary.jdbcUrl(db))), List.of());
+            Await.condition("a pool for the added node", WAIT,
+                    () -> client.get("/metrics").contains("hikaricp_connections_idle{pool=\"router-late-p\"} 1"));
+            assertThat(client.query(Map.of("tenantId", TENANT, "fleetId", "f1", "sql", "SELECT 1")).nodeId())
+                    .isEqualTo("late-p");
+            map.commit(2, List.of(), List.of(Node.keyOf("late-p")));
+            Await.condition("the removed node's pool to close", WAIT,
+                    () -> !client.get("/metrics").contains("pool=\"router-late-p\""));
+            assertThat(client.query(Map.of("tenantId", TENANT, "fleetId", "f1", "sql", "SELECT 1")).status())
+                    .isEqualTo(503);
+        }
+    }
+
+    @Test
     void aStringComparedWithATimestampNeedsACast() {
         RouterHttp.Reply plain = read("SELECT count(*) FROM vehicles WHERE updated_at > ?", "strong",
                 Map.of("params", List.of("2020-01-01T00:00:00Z")));
