@@ -206,25 +206,56 @@ public final class FleetSchema {
                   lon        double precision,
                   speed_kph  double precision,
                   PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts))""",
-                // the tenant of the current transaction, if its signature matches the shard's secret; else NULL
+                // the tenant of the current transaction, if its signature matches the shard's secret; else NULL.
+                // plpgsql, not sql: its plans are cached per session, an sql function would be re-planned per query
                 """
                 CREATE OR REPLACE FUNCTION public.fleetshard_current_tenant() RETURNS text
-                  LANGUAGE sql STABLE SECURITY DEFINER
+                  LANGUAGE plpgsql STABLE SECURITY DEFINER
                   SET search_path = pg_catalog, pg_temp
                 AS $$
-                  SELECT CASE WHEN current_setting('fleetshard.tenant_sig', true)
-                                   = encode(sha256(convert_to(s.secret || ':'
-                                       || coalesce(current_setting('fleetshard.tenant_id', true), ''), 'UTF8')), 'hex')
-                              THEN nullif(current_setting('fleetshard.tenant_id', true), '') END
-                  FROM fleetshard_private.tenant_secret s WHERE s.id = 1
+                DECLARE
+                  v_secret text;
+                  v_tenant text := current_setting('fleetshard.tenant_id', true);
+                BEGIN
+                  IF v_tenant IS NULL OR v_tenant = '' THEN
+                    RETURN NULL;
+                  END IF;
+                  SELECT s.secret INTO v_secret FROM fleetshard_private.tenant_secret s WHERE s.id = 1;
+                  IF current_setting('fleetshard.tenant_sig', true)
+                     = encode(sha256(convert_to(v_secret || ':' || v_tenant, 'UTF8')), 'hex') THEN
+                    RETURN v_tenant;
+                  END IF;
+                  RETURN NULL;
+                END
                 $$""",
                 "ALTER FUNCTION public.fleetshard_current_tenant() OWNER TO " + owner,
                 "REVOKE ALL ON FUNCTION public.fleetshard_current_tenant() FROM PUBLIC",
                 "GRANT EXECUTE ON FUNCTION public.fleetshard_current_tenant() TO " + app,
-                // the only way the router's role can set the tenant; refuses a signature made with another secret.
-                // A procedure, not a function: CALL returns no rows, so pgjdbc keeps it and the client's statement
-                // in one Sync (one implicit transaction) even once both are server-side prepared statements; after
-                // a statement that returns rows it would send a Sync of its own.
+                // raises FS001 unless the signature was made with this shard's secret: the router's connections
+                // call it once when they open, so a router with another secret gets no connection and says why
+                """
+                CREATE OR REPLACE FUNCTION public.fleetshard_check_signature(p_tenant text, p_sig text) RETURNS boolean
+                  LANGUAGE plpgsql STABLE SECURITY DEFINER
+                  SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                  v_secret text;
+                BEGIN
+                  SELECT s.secret INTO v_secret FROM fleetshard_private.tenant_secret s WHERE s.id = 1;
+                  IF v_secret IS NULL OR p_sig IS DISTINCT FROM
+                     encode(sha256(convert_to(v_secret || ':' || p_tenant, 'UTF8')), 'hex') THEN
+                    RAISE EXCEPTION 'fleetshard: the tenant signature does not match this shard''s secret'
+                      USING ERRCODE = 'FS001';
+                  END IF;
+                  RETURN true;
+                END
+                $$""",
+                "ALTER FUNCTION public.fleetshard_check_signature(text, text) OWNER TO " + owner,
+                "REVOKE ALL ON FUNCTION public.fleetshard_check_signature(text, text) FROM PUBLIC",
+                "GRANT EXECUTE ON FUNCTION public.fleetshard_check_signature(text, text) TO " + app,
+                // the only way the router's role can set the tenant (set_config is revoked from PUBLIC). It does not
+                // check the signature: fleetshard_current_tenant() does, on every statement. A procedure, so that
+                // CALL returns no rows; every name is schema-qualified, so it needs no search_path of its own.
                 """
                 DO $$
                 BEGIN
@@ -237,21 +268,13 @@ public final class FleetSchema {
                 CREATE OR REPLACE PROCEDURE public.fleetshard_bind(p_tenant text, p_sig text, p_fleet text,
                                                                    p_timeout_ms integer)
                   LANGUAGE plpgsql SECURITY DEFINER
-                  SET search_path = pg_catalog, pg_temp
                 AS $$
-                DECLARE
-                  v_secret text;
                 BEGIN
-                  SELECT secret INTO v_secret FROM fleetshard_private.tenant_secret WHERE id = 1;
-                  IF v_secret IS NULL OR p_tenant IS NULL OR p_sig IS DISTINCT FROM
-                     encode(sha256(convert_to(v_secret || ':' || p_tenant, 'UTF8')), 'hex') THEN
-                    RAISE EXCEPTION 'fleetshard: the tenant signature does not match this shard''s secret'
-                      USING ERRCODE = 'FS001';
-                  END IF;
-                  PERFORM set_config('fleetshard.tenant_id', p_tenant, true);
-                  PERFORM set_config('fleetshard.tenant_sig', p_sig, true);
-                  PERFORM set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), true);
-                  PERFORM set_config('statement_timeout', greatest(p_timeout_ms, 1)::text, true);
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), true);
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), true);
+                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), true);
+                  PERFORM pg_catalog.set_config('statement_timeout',
+                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, true);
                 END
                 $$""",
                 "ALTER PROCEDURE public.fleetshard_bind(text, text, text, integer) OWNER TO " + owner,

@@ -17,23 +17,32 @@ import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
 /**
- * PostgreSQL shards. A statement is sent as {@code CALL public.fleetshard_bind(tenant, signature, fleet, timeout);
- * <client sql>} in one prepared query: pgjdbc sends both with a single Sync, so PostgreSQL runs them as one implicit
- * transaction and the transaction-local tenant setting the bind procedure makes holds for exactly the client's
- * statement. It must be a {@code CALL}: once the query is server-prepared, pgjdbc sends a Sync after every statement
- * that returns rows (its guard against filling the socket buffers), which would put a {@code SELECT} bind in a
- * transaction of its own. Should that ever happen, the client's statement runs unbound and row-level security shows it
- * nothing (fails closed). Row-level security policies installed by {@link FleetSchema} filter on that setting, after checking its
- * signature. One network round trip per read; a write adds one for its WAL position.
+ * PostgreSQL shards. A statement is sent as {@code BEGIN; CALL public.fleetshard_bind(tenant, signature, fleet,
+ * timeout); <client sql>; COMMIT} in one prepared query, so the transaction-local tenant setting made by the bind
+ * procedure holds for exactly the client's statement, and row-level security installed by {@link FleetSchema} filters
+ * on it after checking its signature.
+ *
+ * <p>The explicit transaction matters. pgjdbc sends a composite query with a single Sync (one implicit transaction)
+ * only while it batches; once a statement is server-prepared and described (parameters of unspecified type, such as
+ * untyped strings or nulls, make pgjdbc describe it), pgjdbc sends a Sync before any sub-statement whose result rows
+ * have no size bound, to avoid filling the socket buffers. Each Sync would end an implicit transaction, and the
+ * client's statement would run without its tenant. Inside {@code BEGIN ... COMMIT} the Syncs change the number of
+ * round trips (one while batched, two once described) but never the transaction. Strings are therefore sent as
+ * {@code varchar} by default ({@code router.pg.string.type}), which keeps prepared statements at one round trip. A connection left in a transaction by a failure is rolled back before it returns to the
+ * pool.
  */
 final class PostgresDialect implements ShardDialect {
     static final PostgresDialect INSTANCE = new PostgresDialect();
 
-    /** The bind call that precedes every client statement; 4 parameters. */
-    static final String BIND_PREFIX = "CALL public.fleetshard_bind(?, ?, ?, ?);\n";
+    /** What precedes every client statement: the transaction and the bind call (4 parameters). */
+    static final String BIND_PREFIX = "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?);\n";
+    /** What follows it; the newline ends a trailing line comment of the client's SQL. */
+    static final String COMMIT_SUFFIX = "\n;\nCOMMIT";
     private static final int BIND_PARAMS = 4;
-    /** SQLSTATE that the fleetshard_bind procedure raises when the signature does not match the shard's secret. */
+    /** SQLSTATE that fleetshard_check_signature raises when a signature was not made with the shard's secret. */
     static final String SIGNATURE_REJECTED = "FS001";
+    /** Tenant whose signature new connections check; not a valid tenant id, so the signature grants nothing. */
+    private static final String PROBE_TENANT = "_fleetshard_probe";
 
     private PostgresDialect() {
     }
@@ -55,13 +64,23 @@ final class PostgresDialect implements ShardDialect {
 
     @Override
     public void configurePool(HikariConfig pool, RouterConfig config) {
-        // untyped strings let the server infer parameter types (a timestamptz compared with a JSON string)
-        pool.addDataSourceProperty("stringtype", "unspecified");
+        // varchar strings keep prepared statements at one round trip; untyped ones let the server infer their type
+        // but make pgjdbc describe the statement, and then sync before it (see the class comment)
+        pool.addDataSourceProperty("stringtype", config.pgStringType());
         pool.addDataSourceProperty("ApplicationName", "fleetshard-router");
         pool.addDataSourceProperty("connectTimeout", "5");
         // backstop for a stalled network; the statement timeout itself is enforced by the server
         pool.addDataSourceProperty("socketTimeout", Long.toString(config.requestTimeoutMs() / 1000 + 10));
         pool.addDataSourceProperty("tcpKeepAlive", "true");
+        pool.addDataSourceProperty("prepareThreshold", Integer.toString(config.pgPrepareThreshold()));
+        // a router whose secret differs from the shard's gets no connection, and the pool says why
+        pool.setConnectionInitSql("SELECT public.fleetshard_check_signature('" + PROBE_TENANT + "', '"
+                + TenantSigner.sign(config.tenantSecret(), PROBE_TENANT) + "')");
+    }
+
+    /** The client's statement inside the transaction that binds it to its tenant. */
+    static String wrap(String sql) {
+        return BIND_PREFIX + sql + COMMIT_SUFFIX;
     }
 
     @Override
@@ -82,7 +101,7 @@ final class PostgresDialect implements ShardDialect {
             throw ApiProblem.unavailable("the shard runs with standard_conforming_strings=off, which the router"
                     + " refuses", 60);
         }
-        return c.prepareStatement(BIND_PREFIX + sql.sql());
+        return c.prepareStatement(wrap(sql.sql()));
     }
 
     @Override
@@ -97,8 +116,26 @@ final class PostgresDialect implements ShardDialect {
         }
         ps.setInt(4, timeoutMs);
         ShardDialect.bindParams(ps, BIND_PARAMS, params);
-        ps.execute(); // first result: the CALL's (no rows)
-        return ps.getMoreResults();
+        try {
+            ps.execute(); // BEGIN
+            ps.getMoreResults(); // CALL
+            return ps.getMoreResults(); // the client's statement (COMMIT has run too)
+        } catch (SQLException e) {
+            rollbackIfInTransaction(c);
+            throw e;
+        }
+    }
+
+    private static void rollbackIfInTransaction(Connection c) {
+        try {
+            if (c.unwrap(BaseConnection.class).getTransactionState() != TransactionState.IDLE) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("ROLLBACK");
+                }
+            }
+        } catch (SQLException e) {
+            // the connection is broken; the pool evicts it
+        }
     }
 
     @Override
@@ -144,11 +181,6 @@ final class PostgresDialect implements ShardDialect {
         String message = serverMessage(e);
         if (state == null) {
             return ApiProblem.unavailable("node " + nodeId + " cannot serve: " + message, 1);
-        }
-        if (state.equals(SIGNATURE_REJECTED)) {
-            return ApiProblem.unavailable("node " + nodeId + " rejected the tenant signature (FS001): the router's"
-                    + " router.tenant.secret differs from the secret FleetSchema installed on the shard, or the"
-                    + " statement called fleetshard_bind itself", 60);
         }
         if (state.equals("42883") && message.contains("fleetshard_bind")) {
             return ApiProblem.unavailable("node " + nodeId + " is not prepared for tenant isolation (no"

@@ -29,6 +29,8 @@ public final class RouterConfig {
     public static final String PROBE_INTERVAL_MS = "router.probe.interval.ms";
     public static final String SCATTER_THREADS = "router.scatter.threads";
     public static final String SCATTER_MAX_ROWS = "router.scatter.max.rows";
+    public static final String PG_PREPARE_THRESHOLD = "router.pg.prepare.threshold";
+    public static final String PG_STRING_TYPE = "router.pg.string.type";
 
     /** Shortest accepted tenant secret: it keys the signatures that shards check, so it must not be guessable. */
     public static final int MIN_SECRET_LENGTH = 16;
@@ -63,7 +65,14 @@ public final class RouterConfig {
                     + " replication lag.", range(10, 60_000)),
             new Key(SCATTER_THREADS, "8", false, "Threads running the per-shard legs of scatter queries.", range(1, 256)),
             new Key(SCATTER_MAX_ROWS, "100000", false, "Most rows a scatter query may gather before merging; more is"
-                    + " answered 422 (add a LIMIT to the SQL).", range(1, 10_000_000)));
+                    + " answered 422 (add a LIMIT to the SQL).", range(1, 10_000_000)),
+            new Key(PG_PREPARE_THRESHOLD, "5", false, "pgjdbc prepareThreshold for PostgreSQL shards: after this many"
+                    + " runs of the same SQL on a connection it becomes a server-side prepared statement (0: never).",
+                    range(0, 1000)),
+            new Key(PG_STRING_TYPE, "varchar", false, "How JSON string parameters are typed on PostgreSQL shards:"
+                    + " varchar (cast in SQL for other types: ?::timestamptz), or unspecified (the server infers the"
+                    + " type, but a prepared statement then costs a second round trip); see router/README.md.",
+                    v -> v.equals("varchar") || v.equals("unspecified") ? null : "must be varchar or unspecified"));
 
     private final Map<String, String> values;
 
@@ -193,6 +202,15 @@ public final class RouterConfig {
         return intValue(SCATTER_MAX_ROWS);
     }
 
+    public int pgPrepareThreshold() {
+        return intValue(PG_PREPARE_THRESHOLD);
+    }
+
+    /** pgjdbc's {@code stringtype}: {@code varchar} or {@code unspecified}. */
+    public String pgStringType() {
+        return values.get(PG_STRING_TYPE);
+    }
+
     /** The effective values, secrets masked: what to log once at start. */
     public Map<String, String> effectiveValues() {
         Map<String, String> out = new LinkedHashMap<>();
@@ -297,6 +315,14 @@ public final class RouterConfig {
 
         public Builder scatterMaxRows(int n) {
             return set(SCATTER_MAX_ROWS, Integer.toString(n));
+        }
+
+        public Builder pgPrepareThreshold(int n) {
+            return set(PG_PREPARE_THRESHOLD, Integer.toString(n));
+        }
+
+        public Builder pgStringType(String type) {
+            return set(PG_STRING_TYPE, type);
         }
 
         public RouterConfig build() {

@@ -86,8 +86,17 @@ interface ShardDialect {
 
     /** The answer when a node's pool gave no connection in time: the node is down, unreachable, or saturated. */
     static ApiProblem poolTimeout(SQLException e, String nodeId) {
-        Throwable cause = e.getCause();
-        String why = cleanMessage(cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage());
+        Throwable cause = e;
+        for (Throwable t = e.getCause(); t != null && t != cause; t = t.getCause()) {
+            cause = t;
+            if (t instanceof SQLException se && PostgresDialect.SIGNATURE_REJECTED.equals(se.getSQLState())) {
+                return ApiProblem.unavailable("node " + nodeId + " rejects the router's tenant signatures: the"
+                        + " router's router.tenant.secret differs from the secret FleetSchema installed on the shard",
+                        60);
+            }
+        }
+        // the innermost cause says what is wrong with the node (refused, unknown host, authentication...)
+        String why = cleanMessage(cause.getMessage() != null ? cause.getMessage() : e.getMessage());
         return ApiProblem.unavailable("no connection to node " + nodeId + " became available in time: " + why, 1);
     }
 
@@ -96,7 +105,8 @@ interface ShardDialect {
         if (message == null) {
             return "no message";
         }
-        String m = message;
+        int newline = message.indexOf('\n');
+        String m = newline > 0 ? message.substring(0, newline) : message;
         if (m.startsWith("(conn=")) {
             int close = m.indexOf(") ");
             if (close > 0) {

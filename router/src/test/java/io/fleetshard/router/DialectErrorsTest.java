@@ -55,8 +55,11 @@ class DialectErrorsTest {
 
     @Test
     void aSecretMismatchOrMissingSchemaIsNamed() {
-        assertThat(classifyPg(pg("FS001", "fleetshard: the tenant signature does not match", null)).detail())
-                .contains("router.tenant.secret differs");
+        ApiProblem mismatch = ShardDialect.poolTimeout(new SQLTransientConnectionException("router-n1 - Connection is"
+                + " not available", "08001", pg("FS001", "fleetshard: the tenant signature does not match", null)),
+                "n1");
+        assertThat(mismatch.status()).isEqualTo(503);
+        assertThat(mismatch.detail()).contains("router.tenant.secret differs");
         assertThat(classifyPg(pg("42883", "function public.fleetshard_bind(unknown) does not exist", null)).detail())
                 .contains("install FleetSchema");
     }

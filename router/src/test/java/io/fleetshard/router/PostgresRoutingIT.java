@@ -175,29 +175,32 @@ class PostgresRoutingIT {
     }
 
     @Test
-    void pgjdbcRunsTheBindAndTheStatementInOneImplicitTransactionAlsoOnceServerPrepared() throws Exception {
+    void theBindAndTheStatementShareOneTransactionAlsoOnceServerPreparedWithUntypedParameters() throws Exception {
+        String id = newVehicle();
+        // the router's driver settings: untyped strings, default prepare threshold (5). From the fifth run on the
+        // statements are server-prepared and described, and pgjdbc puts a Sync before the client's statement
         try (Connection c = DriverManager.getConnection(pg.primary.jdbcUrl(db, FleetSchema.DEFAULT_APP_ROLE)
-                + "&stringtype=unspecified&prepareThreshold=2")) {
-            // past pgjdbc's prepare threshold the same query runs as named server-side statements: still one Sync
-            for (int run = 0; run < 6; run++) {
-                try (PreparedStatement ps = c.prepareStatement(PostgresDialect.BIND_PREFIX
-                        + "SELECT txid_current(), current_setting('fleetshard.tenant_id'),"
-                        + " public.fleetshard_current_tenant(), current_setting('statement_timeout')")) {
+                + "&stringtype=unspecified")) {
+            for (int run = 0; run < 10; run++) {
+                try (PreparedStatement ps = c.prepareStatement(PostgresDialect.wrap("SELECT txid_current(),"
+                        + " current_setting('fleetshard.tenant_id'), current_setting('statement_timeout'), vin"
+                        + " FROM vehicles WHERE vehicle_id = ?"))) {
                     ps.setString(1, TENANT);
                     ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, TENANT));
                     ps.setString(3, "f1");
                     ps.setInt(4, 1234);
-                    assertThat(ps.execute()).isFalse(); // the CALL returns no rows
+                    ps.setString(5, id);
+                    ps.execute();
+                    ps.getMoreResults();
                     assertThat(ps.getMoreResults()).isTrue();
                     try (ResultSet rs = ps.getResultSet()) {
-                        rs.next();
+                        assertThat(rs.next()).as("run " + run + " sees the row").isTrue();
                         assertThat(rs.getString(2)).as("run " + run).isEqualTo(TENANT);
-                        assertThat(rs.getString(3)).as("run " + run).isEqualTo(TENANT);
-                        assertThat(rs.getString(4)).isEqualTo("1234ms");
+                        assertThat(rs.getString(3)).isEqualTo("1234ms");
                     }
                 }
             }
-            // transaction-local: gone after the implicit transaction
+            // transaction-local: gone after the transaction
             try (PreparedStatement after = c.prepareStatement("SELECT public.fleetshard_current_tenant(),"
                     + " current_setting('statement_timeout')");
                  ResultSet rs = after.executeQuery()) {
@@ -205,6 +208,72 @@ class PostgresRoutingIT {
                 assertThat(rs.getString(1)).isNull();
                 assertThat(rs.getString(2)).isEqualTo("0");
             }
+        }
+    }
+
+    @Test
+    void aRepeatedParameterizedReadKeepsSeeingItsRows() {
+        String id = newVehicle();
+        for (int run = 0; run < 12; run++) {
+            RouterHttp.Reply r = http.query(Map.of("tenantId", TENANT, "fleetId", "f1",
+                    "sql", "SELECT vehicle_id FROM vehicles WHERE vehicle_id = ?", "params", List.of(id)));
+            assertThat(r.body().get("rows").size()).as("run " + run).isEqualTo(1);
+            // a null parameter is untyped: pgjdbc describes this statement and syncs before it, still one transaction
+            RouterHttp.Reply withNull = http.query(Map.of("tenantId", TENANT, "fleetId", "f1",
+                    "sql", "SELECT vehicle_id FROM vehicles WHERE vehicle_id = ? AND (?::text IS NULL OR vin = ?)",
+                    "params", java.util.Arrays.asList(id, null, null)));
+            assertThat(withNull.body().get("rows").size()).as("run " + run + " with nulls").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void opensAPoolWhenTheMapAddsANodeAndClosesItWhenTheMapRemovesIt() {
+        InMemoryShardMap map = new InMemoryShardMap();
+        map.commit(0, List.of(new Tenant(TENANT, DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Fleet(TENANT, "f1", "s1")), List.of());
+        try (Router own = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0)
+                .poolMaxSize(1).poolMinIdle(1).build(), map).start()) {
+            RouterHttp client = new RouterHttp(own.port());
+            assertThat(client.get("/metrics")).doesNotContain("pool=\"router-late-p\"");
+            map.commit(1, List.of(new Node("late-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a",
+                    pg.primary.jdbcUrl(db))), List.of());
+            Await.condition("a pool for the added node", WAIT,
+                    () -> client.get("/metrics").contains("hikaricp_connections_idle{pool=\"router-late-p\"} 1"));
+            assertThat(client.query(Map.of("tenantId", TENANT, "fleetId", "f1", "sql", "SELECT 1")).nodeId())
+                    .isEqualTo("late-p");
+            map.commit(2, List.of(), List.of(Node.keyOf("late-p")));
+            Await.condition("the removed node's pool to close", WAIT,
+                    () -> !client.get("/metrics").contains("pool=\"router-late-p\""));
+            assertThat(client.query(Map.of("tenantId", TENANT, "fleetId", "f1", "sql", "SELECT 1")).status())
+                    .isEqualTo(503);
+        }
+    }
+
+    @Test
+    void aStringComparedWithATimestampNeedsACast() {
+        RouterHttp.Reply plain = read("SELECT count(*) FROM vehicles WHERE updated_at > ?", "strong",
+                Map.of("params", List.of("2020-01-01T00:00:00Z")));
+        assertThat(plain.status()).isEqualTo(422);
+        assertThat(plain.detail()).contains("operator does not exist");
+        RouterHttp.Reply cast = read("SELECT count(*) FROM vehicles WHERE updated_at > ?::timestamptz", "strong",
+                Map.of("params", List.of("2020-01-01T00:00:00Z")));
+        assertThat(cast.status()).isEqualTo(200);
+    }
+
+    @Test
+    void aRouterWithAnotherSecretGetsNoConnectionAndSaysWhy() {
+        InMemoryShardMap map = new InMemoryShardMap();
+        map.commit(0, List.of(new Tenant(TENANT, DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Node("s1-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)),
+                new Fleet(TENANT, "f1", "s1")), List.of());
+        try (Router wrong = new Router(RouterConfig.builder().tenantSecret("some-other-secret-123456").port(0)
+                .poolMaxSize(1).poolMinIdle(0).requestTimeoutMs(1000).build(), map).start()) {
+            RouterHttp.Reply r = new RouterHttp(wrong.port()).query(Map.of("tenantId", TENANT, "fleetId", "f1",
+                    "sql", "SELECT 1"));
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.detail()).contains("router.tenant.secret differs");
         }
     }
 
@@ -260,8 +329,8 @@ class PostgresRoutingIT {
     @Test
     void writesJsonTypesAndReturnsRowsOfDataModifyingStatements() {
         String id = "v-" + UUID.randomUUID();
-        RouterHttp.Reply ins = write("INSERT INTO telemetry VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ts, speed_kph,"
-                + " lat, vehicle_id", TENANT, "f1", id, "2026-05-01T10:15:30.5Z", 52.5, -0.125, 88);
+        RouterHttp.Reply ins = write("INSERT INTO telemetry VALUES (?, ?, ?, ?::timestamptz, ?, ?, ?) RETURNING ts,"
+                + " speed_kph, lat, vehicle_id", TENANT, "f1", id, "2026-05-01T10:15:30.5Z", 52.5, -0.125, 88);
         assertThat(ins.status()).as(ins.body().toString()).isEqualTo(200);
         assertThat(ins.body().get("token").asText()).startsWith("s1@postgres:");
         JsonNode row = ins.body().get("rows").get(0);

@@ -118,6 +118,7 @@ class PostgresTenantIsolationIT {
         "SELECT set_config('fleetshard.tenant_id', 'acme', false)",
         "SELECT pg_catalog.set_config('fleetshard.tenant_sig', 'x', true), * FROM vehicles",
         "SELECT public.fleetshard_bind('acme', 'forged', 'f1', 1000), * FROM vehicles",
+        "SELECT public.fleetshard_check_signature('acme', 'forged')",
         "WITH x AS (SELECT 1) SELECT * FROM vehicles, LATERAL (SELECT set_config('role', 'fleetshard_owner', true)) s",
         "SELECT secret FROM fleetshard_private.tenant_secret",
         "SELECT query FROM pg_stat_activity",
@@ -132,7 +133,7 @@ class PostgresTenantIsolationIT {
     })
     void craftedStatementsThatTryToForgeOrEscapeAreRefusedByTheDatabase(String sql) {
         RouterHttp.Reply r = evil(sql);
-        assertThat(r.status()).as(r.detail()).isIn(422, 503);
+        assertThat(r.status()).as(r.detail()).isEqualTo(422);
         assertAcmeUntouched();
     }
 
@@ -204,22 +205,21 @@ class PostgresTenantIsolationIT {
 
     /** Runs bind(evil) and {@code sql} in one implicit transaction, as the router does, and returns the last result. */
     private static List<String> asEvilInOneTransaction(String sql) throws SQLException {
-        try (Connection c = appConnection(); PreparedStatement ps = c.prepareStatement(PostgresDialect.BIND_PREFIX
-                + sql)) {
+        try (Connection c = appConnection(); PreparedStatement ps = c.prepareStatement(PostgresDialect.wrap(sql))) {
             ps.setString(1, "evil");
             ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "evil"));
             ps.setString(3, "e1");
             ps.setInt(4, 5000);
             ps.execute();
             List<String> out = new ArrayList<>();
-            while (ps.getMoreResults() || ps.getUpdateCount() != -1) {
-                try (ResultSet rs = ps.getResultSet()) {
-                    if (rs == null) {
-                        continue;
-                    }
-                    out.clear();
-                    while (rs.next()) {
-                        out.add(rs.getString(1));
+            // a CALL has no update count, so "no more results" cannot be told from it: walk a fixed number
+            for (int i = 0; i < 10; i++) {
+                if (ps.getMoreResults()) {
+                    try (ResultSet rs = ps.getResultSet()) {
+                        out.clear();
+                        while (rs.next()) {
+                            out.add(rs.getString(1));
+                        }
                     }
                 }
             }
@@ -255,11 +255,9 @@ class PostgresTenantIsolationIT {
     @Test
     void aBindWithASignatureOfAnotherSecretIsRefused() throws SQLException {
         try (Connection c = appConnection();
-             PreparedStatement ps = c.prepareStatement("CALL public.fleetshard_bind(?, ?, ?, ?)")) {
+             PreparedStatement ps = c.prepareStatement("SELECT public.fleetshard_check_signature(?, ?)")) {
             ps.setString(1, "acme");
             ps.setString(2, TenantSigner.sign("another-secret-0123456789", "acme"));
-            ps.setString(3, "f1");
-            ps.setInt(4, 1000);
             assertThatThrownBy(ps::execute).isInstanceOfSatisfying(SQLException.class,
                     e -> assertThat(e.getSQLState()).isEqualTo(PostgresDialect.SIGNATURE_REJECTED));
         }

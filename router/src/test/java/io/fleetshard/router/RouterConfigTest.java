@@ -66,10 +66,12 @@ class RouterConfigTest {
     }
 
     @Test
-    void generatesTheReadmeTableFromTheKeyDefinitions() {
+    void generatesTheReadmeTableFromTheKeyDefinitions() throws Exception {
         String table = RouterConfig.markdownTable();
         for (String key : RouterConfig.names()) {
             assertThat(table).contains("`" + key + "`");
         }
+        assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("README.md")))
+                .as("router/README.md carries RouterConfig.markdownTable()").contains(table);
     }
 }

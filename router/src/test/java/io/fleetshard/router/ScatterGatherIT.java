@@ -78,7 +78,8 @@ class ScatterGatherIT {
 
     private static void insert(String tenant, String fleet, String vehicle, String updatedAt, String status) {
         RouterHttp.Reply r = http.query(Map.of("tenantId", tenant, "fleetId", fleet,
-                "sql", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status, updated_at) VALUES (?, ?, ?, ?, ?)",
+                "sql", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status, updated_at)"
+                        + " VALUES (?, ?, ?, ?, ?::timestamptz)",
                 "params", List.of(tenant, fleet, vehicle, status, updatedAt)));
         assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
     }
