@@ -38,6 +38,13 @@ final class RawHttpClient implements AutoCloseable {
         return readResponse();
     }
 
+    /** GETs a path; returns the status code. */
+    int get(String path) throws IOException {
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        return readResponse();
+    }
+
     private int lastLength;
 
     String lastBody() {
