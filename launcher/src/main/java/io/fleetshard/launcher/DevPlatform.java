@@ -14,6 +14,7 @@ import io.fleetshard.shardmap.ShardMapSnapshot;
 import io.fleetshard.shardmap.ShardMapWriter;
 import io.fleetshard.testkit.DynamoDbLocal;
 import io.fleetshard.testkit.EmbeddedKafka;
+import io.fleetshard.testkit.FileTrees;
 import io.fleetshard.testkit.MariaDbNode;
 import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.S3Server;
@@ -31,14 +32,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -74,7 +73,7 @@ final class DevPlatform implements AutoCloseable {
         startNanos = System.nanoTime();
         Path data = options.dataDir();
         if (options.fresh()) {
-            deleteTree(data);
+            FileTrees.deleteRecursively(data);
         }
         try {
             Files.createDirectories(data.resolve("tmp"));
@@ -263,18 +262,5 @@ final class DevPlatform implements AutoCloseable {
 
     private synchronized AutoCloseable pollNext() {
         return toClose.poll();
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + dir + " for --fresh", e);
-        }
     }
 }

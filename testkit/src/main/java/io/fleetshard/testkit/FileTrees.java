@@ -9,14 +9,14 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** Deleting directory trees that the embedded services leave behind. */
-final class FileTrees {
+/** Deleting directory trees that the embedded services leave behind (also the dev platform's {@code --fresh}). */
+public final class FileTrees {
 
     private FileTrees() {
     }
 
     /** Deletes {@code root} and everything below it; a missing root is not an error. */
-    static void deleteRecursively(Path root) {
+    public static void deleteRecursively(Path root) {
         if (!Files.exists(root)) {
             return;
         }
