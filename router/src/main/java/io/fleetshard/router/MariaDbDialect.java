@@ -6,9 +6,7 @@ import io.fleetshard.shardmap.Engine;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Properties;
 
@@ -86,25 +84,17 @@ final class MariaDbDialect implements ShardDialect {
 
     @Override
     public LogPosition positionAfterWrite(Connection c) throws SQLException {
-        return gtid(c, "SELECT @@gtid_binlog_pos");
+        return ShardDialect.readPosition(c, "SELECT @@gtid_binlog_pos", GtidPosition::parse);
     }
 
     @Override
     public LogPosition primaryPosition(Connection c) throws SQLException {
-        return gtid(c, "SELECT @@gtid_binlog_pos");
+        return ShardDialect.readPosition(c, "SELECT @@gtid_binlog_pos", GtidPosition::parse);
     }
 
     @Override
     public LogPosition replicaPosition(Connection c) throws SQLException {
-        return gtid(c, "SELECT @@gtid_slave_pos");
-    }
-
-    private static GtidPosition gtid(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            String text = rs.getString(1);
-            return text == null ? null : GtidPosition.parse(text);
-        }
+        return ShardDialect.readPosition(c, "SELECT @@gtid_slave_pos", GtidPosition::parse);
     }
 
     @Override

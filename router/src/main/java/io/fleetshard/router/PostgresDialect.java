@@ -5,7 +5,6 @@ import io.fleetshard.http.ApiProblem;
 import io.fleetshard.shardmap.Engine;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
@@ -154,25 +153,18 @@ final class PostgresDialect implements ShardDialect {
 
     @Override
     public LogPosition positionAfterWrite(Connection c) throws SQLException {
-        return lsn(c, "SELECT pg_current_wal_lsn()::text");
+        return ShardDialect.readPosition(c, "SELECT pg_current_wal_lsn()::text", Lsn::parse);
     }
 
     @Override
     public LogPosition primaryPosition(Connection c) throws SQLException {
-        return lsn(c, "SELECT pg_current_wal_lsn()::text");
+        return ShardDialect.readPosition(c, "SELECT pg_current_wal_lsn()::text", Lsn::parse);
     }
 
     @Override
     public LogPosition replicaPosition(Connection c) throws SQLException {
-        return lsn(c, "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END");
-    }
-
-    private static Lsn lsn(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            String text = rs.getString(1);
-            return text == null ? null : Lsn.parse(text);
-        }
+        return ShardDialect.readPosition(c,
+                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END", Lsn::parse);
     }
 
     @Override

@@ -6,10 +6,13 @@ import io.fleetshard.shardmap.Engine;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.List;
 import java.util.Properties;
+import java.util.function.Function;
 
 /**
  * What differs between shard engines: how the router's connections are set up, how a statement is bound to its tenant
@@ -101,6 +104,19 @@ interface ShardDialect {
     }
 
     /** The first line of a driver message, without a MariaDB {@code (conn=N)} prefix, trimmed to a sane length. */
+    /**
+     * Runs {@code sql}, a one-row, one-column query of a log position, and parses it; null when the server returns
+     * none (a primary asked for a replica position, or a server without a position yet).
+     */
+    static <P extends LogPosition> P readPosition(Connection c, String sql, Function<String, P> parse)
+            throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            String text = rs.getString(1);
+            return text == null ? null : parse.apply(text);
+        }
+    }
+
     static String cleanMessage(String message) {
         if (message == null) {
             return "no message";
