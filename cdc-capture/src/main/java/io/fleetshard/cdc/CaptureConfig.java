@@ -25,6 +25,7 @@ public record CaptureConfig(
         String offsetsTopic,
         String schemaHistoryTopicPrefix,
         String deadLetterTopic,
+        String shardLogTopicPrefix,
         DbCredentials defaultCredentials,
         Map<String, DbCredentials> shardCredentials,
         long pollIntervalMs,
@@ -51,6 +52,7 @@ public record CaptureConfig(
         OFFSETS_TOPIC("offsets.topic", "fleetshard.cdc.offsets", "Compacted topic holding each shard's source offset, written in the same transaction as its changes."),
         SCHEMA_HISTORY_TOPIC_PREFIX("schema.history.topic.prefix", "fleetshard.cdc.schema-history.", "MySQL/MariaDB schema history topic of shard s is <prefix>s."),
         DEAD_LETTER_TOPIC("dead.letter.topic", "fleetshard.cdc.dead-letters", "Where a row that cannot be published (no tenant/fleet, oversized) is reported instead."),
+        SHARD_LOG_TOPIC_PREFIX("shard.log.topic.prefix", "fleetshard.shardlog.", "Shard log of shard s: <prefix>s, one partition, every change of s in commit order in the same transaction as the change topics (ADR 0011; read by the archiver)."),
         DB_USER("db.user", "fleetshard_cdc", "Database user of every shard unless overridden by db.credentials.<shard>.user."),
         DB_PASSWORD("db.password", "", "Password of db.user (masked in logs); db.credentials.<shard>.password overrides it."),
         POLL_INTERVAL_MS("poll.interval.ms", "20", "Debezium poll interval; dominates commit-to-topic latency (STACK.md)."),
@@ -99,6 +101,7 @@ public record CaptureConfig(
         requireText(problems, Key.OFFSETS_TOPIC, offsetsTopic);
         requireText(problems, Key.SCHEMA_HISTORY_TOPIC_PREFIX, schemaHistoryTopicPrefix);
         requireText(problems, Key.DEAD_LETTER_TOPIC, deadLetterTopic);
+        requireText(problems, Key.SHARD_LOG_TOPIC_PREFIX, shardLogTopicPrefix);
         requireText(problems, Key.SNAPSHOT_MODE, snapshotMode);
         range(problems, Key.CHANGE_TOPIC_PARTITIONS, changeTopicPartitions, 1, 10_000);
         range(problems, Key.ASSIGNMENT_PARTITIONS, assignmentPartitions, 1, 10_000);
@@ -187,6 +190,11 @@ public record CaptureConfig(
 
     public String changeTopic(String table) {
         return changeTopicPrefix + table;
+    }
+
+    /** The single-partition topic holding every change of one shard in commit order (ADR 0011). */
+    public String shardLogTopic(String shardId) {
+        return shardLogTopicPrefix + shardId;
     }
 
     /** The configuration table of the README, rendered from {@link Key}. */
@@ -289,7 +297,7 @@ public record CaptureConfig(
                     values.get(Key.CHANGE_TOPIC_PREFIX), (int) n[Key.CHANGE_TOPIC_PARTITIONS.ordinal()], tables,
                     values.get(Key.ASSIGNMENT_TOPIC), (int) n[Key.ASSIGNMENT_PARTITIONS.ordinal()],
                     values.get(Key.OFFSETS_TOPIC), values.get(Key.SCHEMA_HISTORY_TOPIC_PREFIX),
-                    values.get(Key.DEAD_LETTER_TOPIC), defaults, shardCredentials,
+                    values.get(Key.DEAD_LETTER_TOPIC), values.get(Key.SHARD_LOG_TOPIC_PREFIX), defaults, shardCredentials,
                     n[Key.POLL_INTERVAL_MS.ordinal()], (int) n[Key.MAX_BATCH_SIZE.ordinal()],
                     (int) n[Key.MAX_QUEUE_SIZE.ordinal()], n[Key.HEARTBEAT_INTERVAL_MS.ordinal()],
                     (int) n[Key.SESSION_TIMEOUT_MS.ordinal()], (int) n[Key.MAX_RECORD_BYTES.ordinal()],

@@ -20,19 +20,30 @@ final class ChangeTopics {
     }
 
     static void ensure(CaptureConfig config) {
+        create(config, List.of());
+    }
+
+    /** The shard log of one shard: a single partition, so it holds the shard's changes in commit order (ADR 0011). */
+    static void ensureShardLog(CaptureConfig config, String shardId) {
+        create(config, List.of(new NewTopic(config.shardLogTopic(shardId), Optional.of(1), Optional.empty())));
+    }
+
+    private static void create(CaptureConfig config, List<NewTopic> only) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
         try (Admin admin = Admin.create(props)) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
-            List<NewTopic> wanted = new ArrayList<>();
-            for (String table : config.tables()) {
-                wanted.add(new NewTopic(config.changeTopic(table), Optional.of(config.changeTopicPartitions()), Optional.empty()));
+            List<NewTopic> wanted = new ArrayList<>(only);
+            if (only.isEmpty()) {
+                for (String table : config.tables()) {
+                    wanted.add(new NewTopic(config.changeTopic(table), Optional.of(config.changeTopicPartitions()), Optional.empty()));
+                }
+                wanted.add(new NewTopic(config.offsetsTopic(), Optional.of(1), Optional.empty()).configs(OffsetsTopic.topicConfig()));
+                wanted.add(new NewTopic(config.deadLetterTopic(), Optional.of(1), Optional.empty()));
+                wanted.add(new NewTopic(config.assignmentTopic(), Optional.of(config.assignmentPartitions()), Optional.empty())
+                        .configs(Map.of("retention.ms", "3600000")));
             }
-            wanted.add(new NewTopic(config.offsetsTopic(), Optional.of(1), Optional.empty()).configs(OffsetsTopic.topicConfig()));
-            wanted.add(new NewTopic(config.deadLetterTopic(), Optional.of(1), Optional.empty()));
-            wanted.add(new NewTopic(config.assignmentTopic(), Optional.of(config.assignmentPartitions()), Optional.empty())
-                    .configs(Map.of("retention.ms", "3600000")));
             wanted.removeIf(t -> existing.contains(t.name()));
             if (wanted.isEmpty()) {
                 return;

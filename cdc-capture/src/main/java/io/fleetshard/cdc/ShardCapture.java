@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -181,6 +182,7 @@ final class ShardCapture {
         try (KafkaProducer<byte[], byte[]> p = newProducer()) {
             // Fences any earlier owner of this shard and aborts its open transaction before we read the stored offset.
             p.initTransactions();
+            ChangeTopics.ensureShardLog(config, shardId);
             producer = p;
             mapper = new ChangeEnvelopeMapper(config, shardId, engine, this::partitionsOf);
             if (engine == Engine.POSTGRES) {
@@ -259,6 +261,7 @@ final class ShardCapture {
         ChangeEnvelopeMapper m = mapper;
         long mapVersion = shardMap.current().version();
         long nowMs = clock.millis();
+        String shardLog = config.shardLogTopic(shardId);
         Map<String, Integer> perTable = new HashMap<>();
         long[] commitTimes = new long[events.size()];
         int changes = 0;
@@ -277,7 +280,11 @@ final class ShardCapture {
                     outcome = m.unmappable(r, e, mapVersion, nowMs);
                 }
                 if (outcome instanceof ChangeEnvelopeMapper.Change c) {
-                    p.send(c.record());
+                    ProducerRecord<byte[], byte[]> change = c.record();
+                    p.send(change);
+                    // The shard's own log: the same record in the shard's commit order, for the archive (ADR 0011).
+                    p.send(new ProducerRecord<>(shardLog, 0, change.timestamp(), change.key(), change.value(),
+                            change.headers()));
                     perTable.merge(c.table(), 1, Integer::sum);
                     commitTimes[changes++] = c.commitTsMs();
                 } else if (outcome instanceof ChangeEnvelopeMapper.Rejected rej) {

@@ -141,6 +141,19 @@ class PostgresCaptureIT {
                     }
                     assertThat(statuses).as("changes of fleet %s in commit order", fleet).isEqualTo(expected);
                 }
+
+                // The shard log (ADR 0011) holds exactly shard a's changes, once each, in the shard's commit order.
+                List<Received> ofShardA = all.stream().filter(r -> r.value().path("shard").asText().equals(prefix + "-a")).toList();
+                try (Collector shardLog = new Collector(bootstrap, List.of(config.shardLogTopic(prefix + "-a")))) {
+                    Await.condition("shard a's log", WAIT, () -> shardLog.all().size() == ofShardA.size());
+                    List<Received> log = shardLog.all();
+                    assertThat(log).extracting(Received::partition).containsOnly(0);
+                    assertThat(log).extracting(r -> r.value().path("position").asText())
+                            .containsExactlyInAnyOrderElementsOf(ofShardA.stream().map(r -> r.value().path("position").asText()).toList());
+                    assertThat(log).extracting(r -> r.value().path("after").path("status").asText(""))
+                            .filteredOn(st -> st.startsWith("s")).containsExactly(expectedStatuses());
+                    assertThat(log.get(log.size() - 1).value().path("op").asText()).isEqualTo("d");
+                }
             }
             try (Connection c = DriverManager.getConnection(a); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT failover FROM pg_replication_slots WHERE slot_name = '"
@@ -160,6 +173,14 @@ class PostgresCaptureIT {
             assertThat(worker.meterRegistry().get("fleetshard.cdc.events").tag("shard", prefix + "-a").counters().stream()
                     .mapToDouble(c -> c.count()).sum()).isEqualTo(24);
         }
+    }
+
+    private static String[] expectedStatuses() {
+        String[] statuses = new String[21];
+        for (int i = 0; i <= 20; i++) {
+            statuses[i] = "s" + i;
+        }
+        return statuses;
     }
 
     @Test
