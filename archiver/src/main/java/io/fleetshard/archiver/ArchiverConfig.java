@@ -1,0 +1,212 @@
+package io.fleetshard.archiver;
+
+import io.fleetshard.archive.format.ShardArchivePath;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of an {@link Archiver}, checked once at construction with every problem reported together. Keys of
+ * {@link Key} work from a properties file, environment or flags through {@link #fromMap}; {@link #markdownTable()}
+ * renders the README's table from the same definitions.
+ */
+public record ArchiverConfig(
+        String bootstrapServers,
+        String archiverId,
+        String groupId,
+        String shardLogTopicPrefix,
+        String bucket,
+        String tier,
+        long segmentMaxBytes,
+        long segmentMaxAgeMs,
+        int maxPollRecords,
+        long storeBackoffMs,
+        long storeBackoffMaxMs,
+        int sessionTimeoutMs,
+        long topicDiscoveryMs,
+        String s3Endpoint,
+        String s3Region,
+        String s3AccessKey,
+        String s3SecretKey) {
+
+    /** Every configuration key with its default and meaning. */
+    public enum Key {
+        BOOTSTRAP_SERVERS("kafka.bootstrap.servers", null, "Kafka bootstrap servers (required)."),
+        ARCHIVER_ID("archiver.id", null, "Id of this archiver instance (required): client ids, logs, the manifests' `writer`."),
+        GROUP_ID("group.id", "fleetshard-archiver", "Consumer group whose members divide the shard logs; offsets are committed after each manifest."),
+        SHARD_LOG_TOPIC_PREFIX("shard.log.topic.prefix", "fleetshard.shardlog.", "Shard logs to archive: every topic <prefix><shard> (cdc-capture's key of the same name)."),
+        BUCKET("archive.bucket", "fleetshard-archive", "Bucket of the archive; a shard's objects are under <tier>/<shard>/."),
+        TIER("archive.tier", "standard", "Durability tier in the archive prefix of the shards this archiver writes: standard, enhanced or platinum."),
+        SEGMENT_MAX_BYTES("segment.max.bytes", "8388608", "A segment is cut when its events reach this many bytes (uncompressed)."),
+        SEGMENT_MAX_AGE_MS("segment.max.age.ms", "1000", "... or this long after its first event arrived: the archive's RPO on a busy shard."),
+        MAX_POLL_RECORDS("max.poll.records", "5000", "Most shard-log records per poll."),
+        STORE_BACKOFF_MS("store.backoff.ms", "200", "First pause after a failed S3 write; doubles per failure. The shard's log is paused meanwhile (bounded memory)."),
+        STORE_BACKOFF_MAX_MS("store.backoff.max.ms", "10000", "Longest pause between S3 write attempts."),
+        SESSION_TIMEOUT_MS("session.timeout.ms", "6000", "Group session timeout: a dead archiver's shards move after about this long."),
+        TOPIC_DISCOVERY_MS("topic.discovery.ms", "5000", "How often new shard logs (new shards) are looked for."),
+        S3_ENDPOINT("s3.endpoint", "", "S3 endpoint for S3-compatible servers (path-style); empty for AWS."),
+        S3_REGION("s3.region", "us-east-1", "AWS region of the bucket."),
+        S3_ACCESS_KEY("s3.access.key", "", "Access key; empty for the AWS default credentials chain."),
+        S3_SECRET_KEY("s3.secret.key", "", "Secret key of s3.access.key (masked in logs).");
+
+        private final String key;
+        private final String defaultValue;
+        private final String doc;
+
+        Key(String key, String defaultValue, String doc) {
+            this.key = key;
+            this.defaultValue = defaultValue;
+            this.doc = doc;
+        }
+
+        public String key() {
+            return key;
+        }
+    }
+
+    public ArchiverConfig {
+        List<String> problems = new ArrayList<>();
+        require(problems, Key.BOOTSTRAP_SERVERS, bootstrapServers);
+        require(problems, Key.ARCHIVER_ID, archiverId);
+        require(problems, Key.GROUP_ID, groupId);
+        require(problems, Key.SHARD_LOG_TOPIC_PREFIX, shardLogTopicPrefix);
+        require(problems, Key.S3_REGION, s3Region);
+        if (bucket == null || !bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+            problems.add(Key.BUCKET.key + " must be a valid S3 bucket name (3-63 of a-z 0-9 . -), got '" + bucket + "'");
+        }
+        if (!ShardArchivePath.TIERS.contains(tier)) {
+            problems.add(Key.TIER.key + " must be one of standard, enhanced, platinum, got '" + tier + "'");
+        }
+        range(problems, Key.SEGMENT_MAX_BYTES, segmentMaxBytes, 1_024, 1L << 30);
+        range(problems, Key.SEGMENT_MAX_AGE_MS, segmentMaxAgeMs, 10, 3_600_000);
+        range(problems, Key.MAX_POLL_RECORDS, maxPollRecords, 1, 100_000);
+        range(problems, Key.STORE_BACKOFF_MS, storeBackoffMs, 10, 600_000);
+        range(problems, Key.STORE_BACKOFF_MAX_MS, storeBackoffMaxMs, 10, 3_600_000);
+        range(problems, Key.SESSION_TIMEOUT_MS, sessionTimeoutMs, 1_000, 300_000);
+        range(problems, Key.TOPIC_DISCOVERY_MS, topicDiscoveryMs, 100, 3_600_000);
+        if (storeBackoffMaxMs < storeBackoffMs) {
+            problems.add(Key.STORE_BACKOFF_MAX_MS.key + " (" + storeBackoffMaxMs + ") must be at least "
+                    + Key.STORE_BACKOFF_MS.key + " (" + storeBackoffMs + ")");
+        }
+        if (s3Endpoint != null && !s3Endpoint.isBlank() && !s3Endpoint.matches("https?://.+")) {
+            problems.add(Key.S3_ENDPOINT.key + " must be an http(s) URL, got '" + s3Endpoint + "'");
+        }
+        if (!problems.isEmpty()) {
+            throw new ArchiverException("invalid archiver configuration (" + problems.size() + " problem"
+                    + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
+        }
+    }
+
+    /** The defaults with the two required values. */
+    public static Builder builder(String bootstrapServers, String archiverId) {
+        return new Builder().set(Key.BOOTSTRAP_SERVERS, bootstrapServers).set(Key.ARCHIVER_ID, archiverId);
+    }
+
+    /** Parses keys of {@link Key}; an unknown key is a problem (a typo must not fall back to a default silently). */
+    public static ArchiverConfig fromMap(Map<String, String> values) {
+        Builder b = new Builder();
+        List<String> unknown = new ArrayList<>();
+        values.forEach((k, v) -> {
+            Key key = null;
+            for (Key candidate : Key.values()) {
+                if (candidate.key.equals(k)) {
+                    key = candidate;
+                }
+            }
+            if (key == null) {
+                unknown.add("unknown key '" + k + "'");
+            } else {
+                b.set(key, v);
+            }
+        });
+        return b.build(unknown);
+    }
+
+    /** The shard a shard-log topic belongs to, or null if the topic is not a shard log. */
+    String shardOf(String topic) {
+        return topic.startsWith(shardLogTopicPrefix) && topic.length() > shardLogTopicPrefix.length()
+                ? topic.substring(shardLogTopicPrefix.length()) : null;
+    }
+
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| key | default | meaning |\n| --- | --- | --- |\n");
+        for (Key k : Key.values()) {
+            sb.append("| `").append(k.key).append("` | ")
+                    .append(k.defaultValue == null ? "(required)" : k.defaultValue.isEmpty() ? "(empty)" : "`" + k.defaultValue + "`")
+                    .append(" | ").append(k.doc).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "ArchiverConfig[id=" + archiverId + ", group=" + groupId + ", kafka=" + bootstrapServers + ", logs="
+                + shardLogTopicPrefix + "*, s3://" + bucket + "/" + tier + "/, segment<=" + segmentMaxBytes + "B/"
+                + segmentMaxAgeMs + "ms, s3=" + (s3Endpoint == null || s3Endpoint.isBlank() ? "aws:" + s3Region : s3Endpoint)
+                + ", key=" + (s3AccessKey == null || s3AccessKey.isBlank() ? "(default chain)" : s3AccessKey + "/******") + "]";
+    }
+
+    private static void require(List<String> problems, Key key, String value) {
+        if (value == null || value.isBlank()) {
+            problems.add(key.key + " is required");
+        }
+    }
+
+    private static void range(List<String> problems, Key key, long value, long min, long max) {
+        if (value < min || value > max) {
+            problems.add(key.key + " must be between " + min + " and " + max + ", got " + value);
+        }
+    }
+
+    /** Mutable collector of settings; {@link #build()} validates everything at once. */
+    public static final class Builder {
+        private final Map<Key, String> values = new LinkedHashMap<>();
+
+        private Builder() {
+            for (Key k : Key.values()) {
+                if (k.defaultValue != null) {
+                    values.put(k, k.defaultValue);
+                }
+            }
+        }
+
+        public Builder set(Key key, String value) {
+            values.put(key, value);
+            return this;
+        }
+
+        public Builder set(Key key, long value) {
+            return set(key, Long.toString(value));
+        }
+
+        public ArchiverConfig build() {
+            return build(new ArrayList<>());
+        }
+
+        private ArchiverConfig build(List<String> problems) {
+            long[] n = new long[Key.values().length];
+            for (Key k : Key.values()) {
+                if (k.defaultValue != null && k.defaultValue.matches("\\d+")) {
+                    String v = values.get(k);
+                    try {
+                        n[k.ordinal()] = Long.parseLong(v.trim());
+                    } catch (RuntimeException e) {
+                        problems.add(k.key + " must be a number, got '" + v + "'");
+                    }
+                }
+            }
+            if (!problems.isEmpty()) {
+                throw new ArchiverException("invalid archiver configuration (" + problems.size() + " problem"
+                        + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
+            }
+            return new ArchiverConfig(values.get(Key.BOOTSTRAP_SERVERS), values.get(Key.ARCHIVER_ID),
+                    values.get(Key.GROUP_ID), values.get(Key.SHARD_LOG_TOPIC_PREFIX), values.get(Key.BUCKET),
+                    values.get(Key.TIER), n[Key.SEGMENT_MAX_BYTES.ordinal()], n[Key.SEGMENT_MAX_AGE_MS.ordinal()],
+                    (int) n[Key.MAX_POLL_RECORDS.ordinal()], n[Key.STORE_BACKOFF_MS.ordinal()],
+                    n[Key.STORE_BACKOFF_MAX_MS.ordinal()], (int) n[Key.SESSION_TIMEOUT_MS.ordinal()],
+                    n[Key.TOPIC_DISCOVERY_MS.ordinal()], values.get(Key.S3_ENDPOINT), values.get(Key.S3_REGION),
+                    values.get(Key.S3_ACCESS_KEY), values.get(Key.S3_SECRET_KEY));
+        }
+    }
+}
