@@ -93,8 +93,19 @@ public record ArchiverConfig(
             problems.add(Key.S3_ENDPOINT.key + " must be an http(s) URL, got '" + s3Endpoint + "'");
         }
         if (!problems.isEmpty()) {
-            throw new ArchiverException("invalid archiver configuration (" + problems.size() + " problem"
-                    + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
+            throw new InvalidConfig(problems);
+        }
+    }
+
+    /** Every problem of a configuration; the message lists them all. */
+    static final class InvalidConfig extends ArchiverException {
+        private static final long serialVersionUID = 1L;
+        private final transient List<String> problems;
+
+        InvalidConfig(List<String> problems) {
+            super("invalid archiver configuration (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s")
+                    + "): " + String.join("; ", problems));
+            this.problems = List.copyOf(problems);
         }
     }
 
@@ -193,13 +204,22 @@ public record ArchiverConfig(
                         n[k.ordinal()] = Long.parseLong(v.trim());
                     } catch (RuntimeException e) {
                         problems.add(k.key + " must be a number, got '" + v + "'");
+                        n[k.ordinal()] = Long.parseLong(k.defaultValue);
                     }
                 }
             }
-            if (!problems.isEmpty()) {
-                throw new ArchiverException("invalid archiver configuration (" + problems.size() + " problem"
-                        + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
+            try {
+                ArchiverConfig config = create(n);
+                if (problems.isEmpty()) {
+                    return config;
+                }
+            } catch (InvalidConfig e) {
+                problems.addAll(e.problems);
             }
+            throw new InvalidConfig(problems);
+        }
+
+        private ArchiverConfig create(long[] n) {
             return new ArchiverConfig(values.get(Key.BOOTSTRAP_SERVERS), values.get(Key.ARCHIVER_ID),
                     values.get(Key.GROUP_ID), values.get(Key.SHARD_LOG_TOPIC_PREFIX), values.get(Key.BUCKET),
                     values.get(Key.TIER), n[Key.SEGMENT_MAX_BYTES.ordinal()], n[Key.SEGMENT_MAX_AGE_MS.ordinal()],
