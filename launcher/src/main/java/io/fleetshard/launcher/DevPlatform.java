@@ -63,6 +63,7 @@ final class DevPlatform implements AutoCloseable {
     private ControlApi controlApi;
     private Router router;
     private io.fleetshard.cdc.CaptureWorker capture;
+    private DevArchive archive;
     private boolean closed;
 
     DevPlatform(DevOptions options) {
@@ -118,6 +119,7 @@ final class DevPlatform implements AutoCloseable {
         reconcileNodeUrls(follower, writer);
         demo.insertDemoVehicles(follower.current());
         capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
+        archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
         LOG.info("fleetshard dev ready in {} ms", Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
     }
 
@@ -194,6 +196,10 @@ final class DevPlatform implements AutoCloseable {
         return kafka.bootstrapServers();
     }
 
+    DevArchive archive() {
+        return archive;
+    }
+
     String routerUrl() {
         return "http://127.0.0.1:" + router.port();
     }
@@ -212,6 +218,7 @@ final class DevPlatform implements AutoCloseable {
                   DynamoDB      %s   (map mirror table %s)
                   shards        %s
                   change topics fleetshard.cdc.vehicles, fleetshard.cdc.telemetry (./fleetshard tail --table vehicles)
+                  archive       s3://%s/standard/<shard>/ (./fleetshard archive ls --shard pg-1; archive verify --shard pg-1)
 
                 Try:
                   curl -s %s/v1/tenants/acme/fleets/trucks
@@ -222,7 +229,7 @@ final class DevPlatform implements AutoCloseable {
 
                 Ctrl-C stops everything.
                 """, ms, options.dataDir(), route, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
-                dynamo.endpoint(), MIRROR_TABLE, String.join(", ", adminJdbcUrls.values()), control, route, route);
+                dynamo.endpoint(), MIRROR_TABLE, DevArchive.BUCKET, String.join(", ", adminJdbcUrls.values()), control, route, route);
         out.flush();
     }
 

@@ -31,6 +31,12 @@ final class DevPorts {
         }
     }
 
+    /** The port a dev platform in {@code dataDir} recorded for {@code name}, for commands that talk to it. */
+    static java.util.Optional<String> recorded(Path dataDir, String name) {
+        DevPorts ports = new DevPorts(dataDir);
+        return java.util.Optional.ofNullable(ports.ports.getProperty(name));
+    }
+
     synchronized int portFor(String name) {
         String known = ports.getProperty(name);
         if (known != null && isFree(Integer.parseInt(known))) {

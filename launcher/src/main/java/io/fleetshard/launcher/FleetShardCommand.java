@@ -10,6 +10,7 @@ public final class FleetShardCommand {
               dev      run the whole platform on this machine: embedded Kafka, PostgreSQL and MariaDB shards,
                        S3 and DynamoDB, the control API and the router, with a demo tenant (dev --help)
               tail     print a table's change events as JSON lines (tail --help)
+              archive  list or verify a shard's S3 archive: archive ls|verify --shard S (archive --help)
               help     this text""";
 
     private FleetShardCommand() {
@@ -23,6 +24,7 @@ public final class FleetShardCommand {
             exit = switch (command) {
                 case "dev" -> runDev(rest);
                 case "tail" -> TailCommand.run(rest);
+                case "archive" -> ArchiveCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;

@@ -1,15 +1,10 @@
 package io.fleetshard.launcher;
 
 import io.fleetshard.cdc.ChangeTail;
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Properties;
 
 /** {@code fleetshard tail}: change events of one logical table as JSON lines, one per event. */
 final class TailCommand {
@@ -86,18 +81,7 @@ final class TailCommand {
     }
 
     private static String devBroker(Path dataDir) {
-        Path ports = dataDir.resolve("ports.properties");
-        if (!Files.exists(ports)) {
-            return null;
-        }
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(ports)) {
-            p.load(r);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + ports, e);
-        }
-        String port = p.getProperty("kafka");
-        return port == null ? null : "127.0.0.1:" + port;
+        return DevPorts.recorded(dataDir, "kafka").map(port -> "127.0.0.1:" + port).orElse(null);
     }
 
     static int run(List<String> args) {

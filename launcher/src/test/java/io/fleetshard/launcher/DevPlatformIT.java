@@ -2,7 +2,10 @@ package io.fleetshard.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fleetshard.archive.format.ArchiveVerifier;
+import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.cdc.ChangeTail;
+import io.fleetshard.testkit.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -83,6 +86,16 @@ class DevPlatformIT {
             assertThat(out.toString(StandardCharsets.UTF_8).lines()).hasSize(3)
                     .allSatisfy(line -> assertThat(line).contains("\"tenant\":\"globex\"", "\"fleet\":\"ships\"",
                             "\"shard\":\"maria-1\""));
+
+            // ... and archived: maria-1's manifests verify whole and hold at least the demo vehicles
+            ShardArchivePath maria = new ShardArchivePath("standard", "maria-1");
+            Await.condition("maria-1 archived", Duration.ofSeconds(60), () -> ArchiveVerifier.verify(platform.archive().store(),
+                    maria, m -> { }).records() >= DemoTopology.VEHICLES_PER_FLEET);
+            ByteArrayOutputStream verifyOut = new ByteArrayOutputStream();
+            try (PrintStream print = new PrintStream(verifyOut, true, StandardCharsets.UTF_8)) {
+                assertThat(ArchiveCommand.verify(platform.archive().store(), maria, print, print)).isZero();
+            }
+            assertThat(verifyOut.toString(StandardCharsets.UTF_8)).contains("archive is whole");
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start();

@@ -1,0 +1,185 @@
+package io.fleetshard.launcher;
+
+import io.fleetshard.archive.format.ArchiveException;
+import io.fleetshard.archive.format.ArchiveReader;
+import io.fleetshard.archive.format.ArchiveStore;
+import io.fleetshard.archive.format.ArchiveVerifier;
+import io.fleetshard.archive.format.S3ArchiveStore;
+import io.fleetshard.archive.format.SegmentRef;
+import io.fleetshard.archive.format.ShardArchivePath;
+import io.fleetshard.archive.format.StoredManifest;
+import io.fleetshard.testkit.S3Server;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code fleetshard archive ls|verify --shard S}: lists a shard's manifests and snapshots, or proves its archive
+ * whole (every checksum and the hash chain; exit 1 at the first defect, naming the object).
+ */
+final class ArchiveCommand {
+    static final String USAGE = """
+            usage: fleetshard archive ls     --shard S [archive options]
+                   fleetshard archive verify --shard S [archive options]
+              ls       one line per manifest (seq, offsets, events, bytes, commit times, hash) and per base snapshot
+              verify   checks every manifest link and segment checksum; exit 0 if whole, 1 at the first defect
+            archive options (defaults: the running dev platform's S3, read from DIR/ports.properties):
+              --tier T             standard | enhanced | platinum (default standard)
+              --bucket B           default fleetshard-archive
+              --s3-endpoint URL    S3-compatible endpoint; AWS when --region is given without it
+              --region R           default us-east-1
+              --access-key K, --secret-key S   default: dev keys for the dev endpoint, else the AWS chain
+              --data-dir DIR       default .fleetshard/dev""";
+
+    private ArchiveCommand() {
+    }
+
+    /** Where an archive is and whose: the parsed common options. */
+    record Target(ShardArchivePath path, URI endpoint, String region, String accessKey, String secretKey, String bucket,
+                  Map<String, String> rest) {
+        S3ArchiveStore open() {
+            return S3ArchiveStore.connect(endpoint, region, accessKey, secretKey, bucket);
+        }
+    }
+
+    /**
+     * Parses {@code --shard} and the archive options; other {@code --key value} pairs named in {@code extra} are
+     * returned in {@link Target#rest}. Every problem is reported at once.
+     */
+    static Target parseTarget(List<String> args, List<String> extra, String usage) {
+        Map<String, String> values = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        List<String> known = new ArrayList<>(List.of("--shard", "--tier", "--bucket", "--s3-endpoint", "--region",
+                "--access-key", "--secret-key", "--data-dir"));
+        known.addAll(extra);
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (!known.contains(a)) {
+                problems.add("unknown option " + a);
+            } else if (i + 1 >= args.size()) {
+                problems.add(a + " needs a value");
+            } else {
+                values.put(a, args.get(++i));
+            }
+        }
+        String shard = values.get("--shard");
+        if (shard == null) {
+            problems.add("--shard is required");
+        }
+        String tier = values.getOrDefault("--tier", "standard");
+        if (!ShardArchivePath.TIERS.contains(tier)) {
+            problems.add("--tier must be one of standard, enhanced, platinum, got '" + tier + "'");
+        }
+        String region = values.getOrDefault("--region", "us-east-1");
+        URI endpoint = null;
+        String accessKey = values.get("--access-key");
+        String secretKey = values.get("--secret-key");
+        if (values.containsKey("--s3-endpoint")) {
+            try {
+                endpoint = URI.create(values.get("--s3-endpoint"));
+            } catch (IllegalArgumentException e) {
+                problems.add("--s3-endpoint is not a URL: " + values.get("--s3-endpoint"));
+            }
+        } else if (!values.containsKey("--region")) {
+            Path dataDir = Path.of(values.getOrDefault("--data-dir", ".fleetshard/dev"));
+            Optional<String> port = DevPorts.recorded(dataDir, "s3");
+            if (port.isEmpty()) {
+                problems.add("no --s3-endpoint or --region given and no dev platform data in " + dataDir.toAbsolutePath()
+                        + " (start ./fleetshard dev, or name the archive's S3)");
+            } else {
+                endpoint = URI.create("http://127.0.0.1:" + port.get());
+                accessKey = accessKey == null ? S3Server.ACCESS_KEY : accessKey;
+                secretKey = secretKey == null ? S3Server.SECRET_KEY : secretKey;
+            }
+        }
+        ShardArchivePath path = null;
+        if (shard != null && problems.isEmpty()) {
+            try {
+                path = new ShardArchivePath(tier, shard);
+            } catch (IllegalArgumentException e) {
+                problems.add("--shard: " + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems) + "\n" + usage);
+        }
+        return new Target(path, endpoint, region, accessKey, secretKey,
+                values.getOrDefault("--bucket", "fleetshard-archive"), values);
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
+            out.println(USAGE);
+            return args.isEmpty() ? 2 : 0;
+        }
+        String verb = args.get(0);
+        if (!verb.equals("ls") && !verb.equals("verify")) {
+            throw new IllegalArgumentException("unknown archive command '" + verb + "'\n" + USAGE);
+        }
+        Target target = parseTarget(args.subList(1, args.size()), List.of(), USAGE);
+        try (S3ArchiveStore store = target.open()) {
+            return verb.equals("ls") ? list(store, target.path(), out) : verify(store, target.path(), out, err);
+        } catch (ArchiveException e) {
+            err.println("fleetshard archive " + verb + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static int list(ArchiveStore store, ShardArchivePath path, PrintStream out) {
+        ArchiveReader reader = new ArchiveReader(store, path);
+        List<ArchiveStore.StoredObject> manifests = store.list(path.manifestsPrefix(), null, Integer.MAX_VALUE);
+        out.printf("archive s3://…/%s: %d manifests%n", path.prefix(), manifests.size());
+        out.println("seq        offsets                    events   bytes       first commit              last commit               sha256");
+        for (ArchiveStore.StoredObject o : manifests) {
+            long seq = path.manifestSeqOf(o.key());
+            if (seq < 1) {
+                out.println("?          " + o.key() + " (not a manifest name)");
+                continue;
+            }
+            Optional<StoredManifest> m = reader.get(seq);
+            if (m.isEmpty()) {
+                continue;
+            }
+            SegmentRef first = m.get().manifest().segments().get(0);
+            SegmentRef last = m.get().manifest().lastSegment();
+            long bytes = m.get().manifest().segments().stream().mapToLong(SegmentRef::bytes).sum();
+            out.printf("%-10d %-26s %-8d %-11d %-25s %-25s %s%n", seq, first.fromOffset() + ".." + last.toOffset(),
+                    m.get().manifest().records(), bytes, Instant.ofEpochMilli(first.firstCommitTsMs()),
+                    Instant.ofEpochMilli(last.lastCommitTsMs()), m.get().sha256().substring(0, 16));
+        }
+        for (ArchiveStore.StoredObject o : store.list(path.snapshotsPrefix(), null, Integer.MAX_VALUE)) {
+            long seq = path.snapshotSeqOf(o.key());
+            if (seq > 0) {
+                out.printf("snapshot after manifest %d: %s%n", seq, o.key());
+            }
+        }
+        return 0;
+    }
+
+    static int verify(ArchiveStore store, ShardArchivePath path, PrintStream out, PrintStream err) {
+        ArchiveVerifier.Report report = ArchiveVerifier.verify(store, path, m -> {
+            if (m.manifest().seq() % 100 == 0) {
+                out.printf("  verified %d manifests…%n", m.manifest().seq());
+            }
+        });
+        out.printf("%s: %d manifests, %d segments, %d events, %d bytes checked; last commit %s%n", path.prefix(),
+                report.manifests(), report.segments(), report.records(), report.bytes(),
+                report.lastCommitTsMs() == 0 ? "-" : Instant.ofEpochMilli(report.lastCommitTsMs()));
+        if (!report.orphanSegments().isEmpty()) {
+            out.printf("%d orphan segment(s) listed by no manifest (left by a crash or a race; harmless): %s%n",
+                    report.orphanSegments().size(), String.join(", ", report.orphanSegments()));
+        }
+        if (report.defect().isPresent()) {
+            err.println("DEFECT: " + report.defect().get().getMessage());
+            return 1;
+        }
+        out.println("archive is whole");
+        return 0;
+    }
+}
