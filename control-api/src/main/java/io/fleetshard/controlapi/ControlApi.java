@@ -39,6 +39,7 @@ public final class ControlApi implements AutoCloseable {
     private final Supplier<String> mapNotReady;
     private final MapTransactionRunner runner;
     private final NodeHealthMonitor monitor;
+    private final Clock clock;
     private final ExecutorService probePool;
     private final ScheduledExecutorService probeScheduler;
     private Javalin app;
@@ -59,11 +60,13 @@ public final class ControlApi implements AutoCloseable {
             PrometheusMeterRegistry registry) {
         this(config, source, committer, clock, registry,
                 new JdbcNodeProbe(config.probeTimeout(), config.probeUser(), config.probePassword()),
+                new JdbcStandbyPositionReader(config.probeTimeout(), config.probeUser(), config.probePassword()),
                 mapReadinessOf(source));
     }
 
     ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
-            PrometheusMeterRegistry registry, NodeProbe probe, Supplier<String> mapNotReady) {
+            PrometheusMeterRegistry registry, NodeProbe probe, StandbyPositionReader standbyReader,
+            Supplier<String> mapNotReady) {
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(clock, "clock");
@@ -73,7 +76,8 @@ public final class ControlApi implements AutoCloseable {
                 new MapVersionTracker(source), clock, config, registry);
         this.probePool = Executors.newFixedThreadPool(config.probeThreads(), daemonThreads("control-api-probe"));
         this.probeScheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("control-api-probe-rounds"));
-        this.monitor = new NodeHealthMonitor(source, probe, clock, probePool, config.probeTimeout(),
+        this.clock = clock;
+        this.monitor = new NodeHealthMonitor(source, probe, standbyReader, clock, probePool, config.probeTimeout(),
                 config.probeFailuresBeforeDown(), registry);
         Gauge.builder("fleetshard.control.map.version", source, s -> s.current().version())
                 .description("Shard map version this control-API instance has applied").register(registry);
@@ -91,7 +95,7 @@ public final class ControlApi implements AutoCloseable {
         RequestBodyReader bodies = new RequestBodyReader(config.maxRequestBytes());
         TenantRoutes tenants = new TenantRoutes(runner, bodies);
         FleetRoutes fleets = new FleetRoutes(runner, bodies);
-        ShardRoutes shards = new ShardRoutes(runner, monitor, bodies);
+        ShardRoutes shards = new ShardRoutes(runner, monitor, bodies, clock);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;

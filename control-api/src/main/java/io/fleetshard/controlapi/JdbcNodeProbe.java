@@ -129,13 +129,18 @@ final class JdbcNodeProbe implements NodeProbe {
     }
 
     private Properties properties(Engine engine) {
+        return connectionProperties(engine, timeout, user, password);
+    }
+
+    /** Driver settings of a probe connection: the probe user (when set) and every timeout bounded by {@code timeout}. */
+    static Properties connectionProperties(Engine engine, Duration timeout, String user, String password) {
         Properties p = new Properties();
         if (!user.isEmpty()) {
             p.setProperty("user", user);
             p.setProperty("password", password);
         }
         if (engine == Engine.POSTGRES) {
-            String seconds = Integer.toString(timeoutSeconds());
+            String seconds = Integer.toString(timeoutSeconds(timeout));
             p.setProperty("connectTimeout", seconds);
             p.setProperty("loginTimeout", seconds);
             p.setProperty("socketTimeout", seconds);
@@ -150,6 +155,11 @@ final class JdbcNodeProbe implements NodeProbe {
     }
 
     private int timeoutSeconds() {
+        return timeoutSeconds(timeout);
+    }
+
+    /** {@code timeout} in whole seconds, rounded up, at least 1 (JDBC query timeouts are in seconds). */
+    static int timeoutSeconds(Duration timeout) {
         return (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
     }
 

@@ -23,6 +23,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +33,11 @@ import org.slf4j.LoggerFactory;
  * endpoints and the node gauges. Rounds run on the caller's schedule (never on a request thread); a request only
  * reads the last round's immutable results.
  *
- * <p>A round probes replicas first and primaries second, so a replica's replay position is read before its primary's
+ * <p>Warm standbys (role {@code standby}) are separate databases: besides the probe, each round reads their
+ * {@code fleetshard_standby_position} row ({@link StandbyPositionReader}), for {@code GET /v1/shards/{id}/standby}, the
+ * standby's lag in the node view and the {@code fleetshard.standby.applied.lag.ms} gauge.
+ *
+ * <p>A round reads standby positions first, probes replicas second and primaries last, so a replica's replay position is read before its primary's
  * current position: the WAL distance between them is then never less than the true lag at the moment the replica was
  * read (it errs on the side of "more behind", which is the safe side for bounded-staleness reads).
  */
@@ -49,12 +55,16 @@ final class NodeHealthMonitor {
     private final MultiGauge lagMsGauge;
     private final MultiGauge lagBytesGauge;
     private final MultiGauge failuresGauge;
+    private final MultiGauge standbyLagGauge;
+    private final StandbyPositionReader standbyReader;
     private volatile Map<String, NodeHealth> health = Map.of();
+    private volatile Map<String, StandbyStatus> standbys = Map.of();
 
-    NodeHealthMonitor(ShardMapSource source, NodeProbe probe, Clock clock, ExecutorService probePool,
-            Duration probeTimeout, int failuresBeforeDown, MeterRegistry registry) {
+    NodeHealthMonitor(ShardMapSource source, NodeProbe probe, StandbyPositionReader standbyReader, Clock clock,
+            ExecutorService probePool, Duration probeTimeout, int failuresBeforeDown, MeterRegistry registry) {
         this.source = source;
         this.probe = probe;
+        this.standbyReader = standbyReader;
         this.clock = clock;
         this.probePool = probePool;
         this.failuresBeforeDown = failuresBeforeDown;
@@ -70,11 +80,20 @@ final class NodeHealthMonitor {
                 .description("WAL bytes a PostgreSQL replica has not replayed yet (where known)").register(registry);
         this.failuresGauge = MultiGauge.builder("fleetshard.node.probe.consecutive.failures")
                 .description("Probes of the node that failed in a row").register(registry);
+        this.standbyLagGauge = MultiGauge.builder("fleetshard.standby.applied.lag.ms")
+                .description("Now minus the source commit time of the last change a warm standby applied (an upper"
+                        + " bound of its lag when the primary is idle); absent while its position cannot be read")
+                .register(registry);
     }
 
     /** The node's health after the last round; {@link NodeHealth#UNKNOWN} if it was not probed yet. */
     NodeHealth health(String nodeId) {
         return health.getOrDefault(nodeId, NodeHealth.UNKNOWN);
+    }
+
+    /** The standby's position after the last round; null if it is not a standby or was not read yet. */
+    StandbyStatus standby(String nodeId) {
+        return standbys.get(nodeId);
     }
 
     /** One round for a scheduler: never throws, so the schedule keeps running. */
@@ -99,8 +118,21 @@ final class NodeHealthMonitor {
             }
             (n.role() == NodeRole.PRIMARY ? primaries : replicas).add(n);
         }
-        Map<String, ProbeResult> results = new HashMap<>(probeAll(replicas, map));
-        results.putAll(probeAll(primaries, map));
+        // standby positions first, then replicas, then primaries: each distance to a primary is read after the node's
+        // own position, so it is never less than the true lag
+        List<Node> standbyNodes = replicas.stream().filter(n -> n.role() == NodeRole.STANDBY).toList();
+        Map<String, StandbyReading> readings = runAll(standbyNodes, map, standbyReader::read, StandbyReading::failed);
+        Instant readAt = clock.instant();
+        Map<String, ProbeResult> results = new HashMap<>(runAll(replicas, map, this::timed, this::timedOut));
+        results.putAll(runAll(primaries, map, this::timed, this::timedOut));
+
+        Map<String, StandbyStatus> nextStandbys = new HashMap<>();
+        for (Map.Entry<String, StandbyReading> e : readings.entrySet()) {
+            Node node = map.node(e.getKey()).orElseThrow();
+            nextStandbys.put(node.nodeId(), new StandbyStatus(e.getValue(), readAt,
+                    behindBytes(map, node, e.getValue(), results)));
+        }
+        standbys = Map.copyOf(nextStandbys);
 
         Instant now = clock.instant();
         Map<String, NodeHealth> previous = health;
@@ -108,7 +140,9 @@ final class NodeHealthMonitor {
         for (Map.Entry<String, ProbeResult> e : results.entrySet()) {
             Node node = map.node(e.getKey()).orElseThrow();
             NodeHealth before = previous.getOrDefault(node.nodeId(), NodeHealth.UNKNOWN);
-            NodeHealth after = next(before, e.getValue(), lag(map, node, results), now);
+            Lag lag = node.role() == NodeRole.STANDBY ? standbyLag(nextStandbys.get(node.nodeId()), now)
+                    : lag(map, node, results);
+            NodeHealth after = next(before, e.getValue(), lag, now);
             next.put(node.nodeId(), after);
             if (before.status() != after.status()) {
                 logTransition(node, before, after);
@@ -116,24 +150,30 @@ final class NodeHealthMonitor {
         }
         health = Map.copyOf(next);
         publishGauges(map, next);
+        publishStandbyGauges(map, nextStandbys);
     }
 
-    private Map<String, ProbeResult> probeAll(List<Node> nodes, ShardMapSnapshot map) throws InterruptedException {
+    /** Runs {@code task} for every node on the probe pool, bounded by the phase timeout. */
+    private <T> Map<String, T> runAll(List<Node> nodes, ShardMapSnapshot map, BiFunction<Node, Engine, T> task,
+            Function<String, T> failed) throws InterruptedException {
         if (nodes.isEmpty()) {
             return Map.of();
         }
-        List<Callable<ProbeResult>> tasks = new ArrayList<>();
+        List<Callable<T>> tasks = new ArrayList<>();
         for (Node n : nodes) {
             Engine engine = map.shard(n.shardId()).map(Shard::engine).orElseThrow();
-            tasks.add(() -> timed(n, engine));
+            tasks.add(() -> task.apply(n, engine));
         }
-        List<Future<ProbeResult>> futures = probePool.invokeAll(tasks, roundPhaseTimeout.toMillis(),
-                TimeUnit.MILLISECONDS);
-        Map<String, ProbeResult> out = new HashMap<>();
+        List<Future<T>> futures = probePool.invokeAll(tasks, roundPhaseTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        Map<String, T> out = new HashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
-            out.put(nodes.get(i).nodeId(), resultOf(futures.get(i)));
+            out.put(nodes.get(i).nodeId(), resultOf(futures.get(i), failed));
         }
         return out;
+    }
+
+    private ProbeResult timedOut(String error) {
+        return ProbeResult.failed(error, roundPhaseTimeout.toMillis());
     }
 
     private ProbeResult timed(Node node, Engine engine) {
@@ -147,14 +187,13 @@ final class NodeHealthMonitor {
         return r;
     }
 
-    private ProbeResult resultOf(Future<ProbeResult> f) throws InterruptedException {
+    private <T> T resultOf(Future<T> f, Function<String, T> failed) throws InterruptedException {
         try {
             return f.get();
         } catch (CancellationException e) {
-            return ProbeResult.failed("probe did not finish within " + roundPhaseTimeout.toMillis() + " ms",
-                    roundPhaseTimeout.toMillis());
+            return failed.apply("probe did not finish within " + roundPhaseTimeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            return ProbeResult.failed("probe failed: " + e.getCause(), 0);
+            return failed.apply("probe failed: " + e.getCause());
         }
     }
 
@@ -183,6 +222,33 @@ final class NodeHealthMonitor {
         return new Lag(ms, bytes);
     }
 
+    /**
+     * PostgreSQL: WAL bytes from the standby's last applied LSN to its primary's current LSN of this round (what
+     * {@code pg_wal_lsn_diff(pg_current_wal_lsn(), last_position)} on the primary answers); null when unknown.
+     */
+    private static Long behindBytes(ShardMapSnapshot map, Node standby, StandbyReading reading,
+            Map<String, ProbeResult> results) {
+        Engine engine = map.shard(standby.shardId()).map(Shard::engine).orElse(null);
+        if (engine != Engine.POSTGRES || !reading.ok()) {
+            return null;
+        }
+        ProbeResult primary = map.primaryOf(standby.shardId()).map(p -> results.get(p.nodeId())).orElse(null);
+        if (primary == null || !primary.ok() || primary.walPosition() == null
+                || Boolean.TRUE.equals(primary.inRecovery())) {
+            return null;
+        }
+        try {
+            return primary.walPosition().bytesAfter(PgLsn.parse(reading.position().lastPosition()));
+        } catch (IllegalArgumentException e) {
+            return null; // reported as is in lastPosition; not a distance
+        }
+    }
+
+    /** A standby's lag in the node view: its applied lag and WAL distance (its own WAL is another server's). */
+    private static Lag standbyLag(StandbyStatus status, Instant now) {
+        return status == null ? Lag.UNKNOWN : new Lag(status.appliedLagMs(now.toEpochMilli()), status.behindBytes());
+    }
+
     private NodeHealth next(NodeHealth before, ProbeResult r, Lag lag, Instant now) {
         if (r.ok()) {
             return new NodeHealth(HealthStatus.UP, now, now, 0, null, r.latencyMs(), lag.ms(), lag.bytes());
@@ -201,6 +267,20 @@ final class NodeHealthMonitor {
                     node.role().wireName(), node.shardId(), after.status().wireName(), after.consecutiveFailures(),
                     before.status().wireName(), after.lastError());
         }
+    }
+
+    private void publishStandbyGauges(ShardMapSnapshot map, Map<String, StandbyStatus> byNode) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        for (Map.Entry<String, StandbyStatus> e : byNode.entrySet()) {
+            StandbyStatus s = e.getValue();
+            if (s.reading().ok()) {
+                Node node = map.node(e.getKey()).orElseThrow();
+                // evaluated at each scrape: the lag grows between rounds as it does in reality
+                rows.add(MultiGauge.Row.of(Tags.of("shard", node.shardId(), "node", node.nodeId()), s,
+                        st -> st.appliedLagMs(clock.millis())));
+            }
+        }
+        standbyLagGauge.register(rows, true);
     }
 
     private void publishGauges(ShardMapSnapshot map, Map<String, NodeHealth> byNode) {

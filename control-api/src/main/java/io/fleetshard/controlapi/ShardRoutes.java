@@ -3,12 +3,15 @@ package io.fleetshard.controlapi;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.MapEntity;
 import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
 import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardMapSnapshot;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,7 +20,8 @@ import java.util.regex.Pattern;
 
 /**
  * The shards: {@code GET /v1/shards}, {@code GET /v1/shards/{shardId}} (with each node's health and replication lag
- * from the last probe round), {@code POST /v1/shards} (register a node group; the shard and all its nodes are one map
+ * from the last probe round), {@code GET /v1/shards/{shardId}/standby} (the applied position and lag of its warm
+ * standbys, from the same round), {@code POST /v1/shards} (register a node group; the shard and all its nodes are one map
  * transaction and join the ring together), and the map summary {@code GET /v1/shardmap}.
  */
 final class ShardRoutes {
@@ -27,17 +31,20 @@ final class ShardRoutes {
     private final MapTransactionRunner runner;
     private final NodeHealthMonitor monitor;
     private final RequestBodyReader bodies;
+    private final Clock clock;
 
-    ShardRoutes(MapTransactionRunner runner, NodeHealthMonitor monitor, RequestBodyReader bodies) {
+    ShardRoutes(MapTransactionRunner runner, NodeHealthMonitor monitor, RequestBodyReader bodies, Clock clock) {
         this.runner = runner;
         this.monitor = monitor;
         this.bodies = bodies;
+        this.clock = clock;
     }
 
     void install(RoutesConfig routes) {
         routes.get("/v1/shards", this::list);
         routes.post("/v1/shards", this::register);
         routes.get("/v1/shards/{shardId}", this::get);
+        routes.get("/v1/shards/{shardId}/standby", this::standby);
         routes.get("/v1/shardmap", this::summary);
     }
 
@@ -59,6 +66,50 @@ final class ShardRoutes {
         Shard shard = map.shard(shardId)
                 .orElseThrow(() -> ApiProblem.notFound("shard " + shardId + " does not exist"));
         ResponseJson.write(ctx, 200, view(shard, map.nodesOf(shardId)).put("mapVersion", map.version()));
+    }
+
+    /**
+     * The applied position and lag of each warm standby of the shard, from the health monitor's last round (no database
+     * is read on the request thread). A standby that could not be read has an {@code error} instead of its figures.
+     */
+    private void standby(Context ctx) {
+        String shardId = ResponseJson.pathId(ctx, "shardId");
+        ShardMapSnapshot map = runner.readSnapshot();
+        Shard shard = map.shard(shardId)
+                .orElseThrow(() -> ApiProblem.notFound("shard " + shardId + " does not exist"));
+        long now = clock.millis();
+        ObjectNode body = ResponseJson.object().put("shardId", shardId).put("engine", shard.engine().wireName())
+                .put("mapVersion", map.version());
+        ArrayNode items = body.putArray("standbys");
+        for (Node n : map.nodesOf(shardId)) {
+            if (n.role() != NodeRole.STANDBY) {
+                continue;
+            }
+            ObjectNode o = items.addObject().put("nodeId", n.nodeId()).put("region", n.region()).put("az", n.az());
+            StandbyStatus st = monitor.standby(n.nodeId());
+            if (st == null) {
+                o.put("error", "not read yet: the health monitor's first round since the node joined the map has"
+                        + " not finished");
+                continue;
+            }
+            o.put("readAt", st.readAt().toString());
+            if (!st.reading().ok()) {
+                o.put("error", st.reading().error());
+                continue;
+            }
+            StandbyPosition p = st.reading().position();
+            o.put("appliedManifestSeq", p.manifestSeq())
+                    .put("manifestSha256", p.manifestSha256())
+                    .put("nextOffset", p.nextOffset())
+                    .put("lastPosition", p.lastPosition())
+                    .put("lastCommitTsMs", p.lastCommitTsMs())
+                    .put("appliedAtMs", p.appliedAtMs())
+                    .put("appliedLagMs", st.appliedLagMs(now));
+            if (shard.engine() == Engine.POSTGRES) {
+                o.put("behindBytes", st.behindBytes());
+            }
+        }
+        ResponseJson.write(ctx, 200, body);
     }
 
     private void register(Context ctx) {

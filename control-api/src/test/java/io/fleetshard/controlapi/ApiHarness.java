@@ -37,8 +37,13 @@ final class ApiHarness implements AutoCloseable {
 
     ApiHarness(ShardMapSource source, ShardMapCommitter committer, NodeProbe probe, Supplier<String> mapNotReady,
             Map<String, String> settings) {
+        this(source, committer, probe, new InMemoryStandbyPositionReader(), mapNotReady, settings);
+    }
+
+    ApiHarness(ShardMapSource source, ShardMapCommitter committer, NodeProbe probe,
+            StandbyPositionReader standbyReader, Supplier<String> mapNotReady, Map<String, String> settings) {
         this(new ControlApi(config(settings), source, committer, Clock.fixed(NOW, ZoneOffset.UTC),
-                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), probe, mapNotReady).start());
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), probe, standbyReader, mapNotReady).start());
     }
 
     ApiHarness(ShardMapSource source, ShardMapCommitter committer) {

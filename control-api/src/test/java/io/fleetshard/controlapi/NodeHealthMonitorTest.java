@@ -29,10 +29,11 @@ class NodeHealthMonitorTest {
     private final MutableClock clock = new MutableClock(Instant.parse("2025-01-01T00:00:00Z"));
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final InMemoryStandbyPositionReader standbyPositions = new InMemoryStandbyPositionReader();
     private final NodeHealthMonitor monitor = new NodeHealthMonitor(map, (node, engine) -> {
         probeOrder.add(node.nodeId());
         return results.getOrDefault(node.nodeId(), ProbeResult.failed("refused", 1));
-    }, clock, pool, Duration.ofMillis(200), 3, registry);
+    }, standbyPositions, clock, pool, Duration.ofMillis(200), 3, registry);
 
     @AfterEach
     void stop() {
@@ -144,7 +145,7 @@ class NodeHealthMonitorTest {
                 Thread.currentThread().interrupt();
             }
             return ProbeResult.up(1);
-        }, clock, pool, Duration.ofMillis(50), 3, registry);
+        }, standbyPositions, clock, pool, Duration.ofMillis(50), 3, registry);
 
         hanging.probeRound();
 
@@ -163,6 +164,89 @@ class NodeHealthMonitorTest {
 
         assertThat(monitor.health("r")).isEqualTo(NodeHealth.UNKNOWN);
         assertThat(registry.find("fleetshard.node.up").tag("node", "r").gauge()).isNull();
+    }
+
+    private void standbyShard(Engine engine) {
+        String scheme = engine == Engine.POSTGRES ? "jdbc:postgresql://h/" : "jdbc:mariadb://h/";
+        map.commit(map.current().version(), List.of(Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, engine, 4),
+                new Node("p", "s1", NodeRole.PRIMARY, "r1", "r1a", scheme + "p"),
+                new Node("r", "s1", NodeRole.REPLICA, "r1", "r1b", scheme + "r"),
+                new Node("sb", "s1", NodeRole.STANDBY, "r2", "r2a", scheme + "sb")), List.of());
+    }
+
+    private static StandbyPosition position(String lastPosition, long lastCommitTsMs) {
+        return new StandbyPosition("s1", 7, "ab".repeat(32), 420, lastPosition, lastCommitTsMs, lastCommitTsMs + 40);
+    }
+
+    @Test
+    void standbyPositionsAreReadBeforeReplicasAndPrimariesAreProbed() throws Exception {
+        standbyShard(Engine.POSTGRES);
+        List<String> order = new CopyOnWriteArrayList<>();
+        NodeHealthMonitor ordered = new NodeHealthMonitor(map, (node, engine) -> {
+            order.add("probe " + node.nodeId());
+            return ProbeResult.up(1);
+        }, (node, engine) -> {
+            order.add("read " + node.nodeId());
+            return StandbyReading.nothingApplied(node.shardId());
+        }, clock, pool, Duration.ofMillis(200), 3, registry);
+
+        ordered.probeRound();
+
+        assertThat(order.get(0)).isEqualTo("read sb");
+        assertThat(order.indexOf("probe p")).isEqualTo(3);
+    }
+
+    @Test
+    void postgresStandbyIsBehindByTheWalFromItsLastAppliedLsnToThePrimarysAndLagsByTheAgeOfThatChange()
+            throws Exception {
+        standbyShard(Engine.POSTGRES);
+        long now = clock.now.toEpochMilli();
+        results.put("p", new ProbeResult(null, 1, false, PgLsn.parse("0/3000000"), null, null, null));
+        // a standby is a primary-mode server: its own WAL position says nothing about the shard's primary
+        results.put("sb", new ProbeResult(null, 1, false, PgLsn.parse("5/0"), null, null, null));
+        standbyPositions.put("sb", StandbyReading.of(position("0/2FFF000", now - 1500)));
+
+        monitor.probeRound();
+
+        StandbyStatus sb = monitor.standby("sb");
+        assertThat(sb.reading().position().manifestSeq()).isEqualTo(7);
+        assertThat(sb.behindBytes()).isEqualTo(0x1000);
+        assertThat(sb.appliedLagMs(now)).isEqualTo(1500);
+        assertThat(sb.readAt()).isEqualTo(clock.now);
+        assertThat(monitor.health("sb").replicationLagBytes()).isEqualTo(0x1000);
+        assertThat(monitor.health("sb").replicationLagMs()).isEqualTo(1500);
+        assertThat(monitor.standby("r")).as("not a standby").isNull();
+
+        clock.now = clock.now.plusSeconds(2);
+        assertThat(registry.get("fleetshard.standby.applied.lag.ms").tag("shard", "s1").tag("node", "sb").gauge()
+                .value()).as("the gauge ages between rounds").isEqualTo(3500);
+    }
+
+    @Test
+    void standbyLagIsKnownWithoutBytesOnMariaDbAndWhenThePrimaryIsDown() throws Exception {
+        standbyShard(Engine.MARIADB);
+        long now = clock.now.toEpochMilli();
+        results.put("sb", ProbeResult.up(1));
+        standbyPositions.put("sb", StandbyReading.of(position("0-1-42@mariadb-bin.000003:1234#0", now - 2000)));
+
+        monitor.probeRound();
+
+        assertThat(monitor.standby("sb").behindBytes()).isNull();
+        assertThat(monitor.standby("sb").appliedLagMs(now)).isEqualTo(2000);
+    }
+
+    @Test
+    void anUnreadableStandbyKeepsItsErrorAndHasNoLagGauge() throws Exception {
+        standbyShard(Engine.POSTGRES);
+        results.put("sb", ProbeResult.up(1));
+        standbyPositions.put("sb", StandbyReading.failed(StandbyReading.NOT_A_STANDBY));
+
+        monitor.probeRound();
+
+        assertThat(monitor.standby("sb").reading().error())
+                .isEqualTo("not a FleetShard standby: no fleetshard_standby_position table");
+        assertThat(monitor.health("sb").replicationLagMs()).isNull();
+        assertThat(registry.find("fleetshard.standby.applied.lag.ms").tag("node", "sb").gauge()).isNull();
     }
 
     /** A clock tests move by hand. */

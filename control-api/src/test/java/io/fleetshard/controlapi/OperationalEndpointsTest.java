@@ -104,7 +104,8 @@ class OperationalEndpointsTest {
         assertThat(operations).containsExactlyInAnyOrder(
                 "POST /v1/tenants", "GET /v1/tenants/{tenantId}",
                 "POST /v1/tenants/{tenantId}/fleets", "GET /v1/tenants/{tenantId}/fleets/{fleetId}",
-                "GET /v1/shards", "POST /v1/shards", "GET /v1/shards/{shardId}", "GET /v1/shardmap",
+                "GET /v1/shards", "POST /v1/shards", "GET /v1/shards/{shardId}",
+                "GET /v1/shards/{shardId}/standby", "GET /v1/shardmap",
                 "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json");
         JsonNode problem = doc.path("components").path("schemas").path("Problem");
         assertThat(problem.path("required")).extracting(JsonNode::asText)

@@ -283,6 +283,15 @@ public final class FleetSchema {
                 policy.formatted("vehicles", owner, app),
                 policy.formatted("telemetry", owner, app),
                 "GRANT USAGE ON SCHEMA public TO " + app,
+                // on a warm standby the router's prober reads the applier's position table (docs/spec/archive.md);
+                // the applier may create it after this install, so a later install (every start) grants it then
+                """
+                DO $$
+                BEGIN
+                  IF to_regclass('public.fleetshard_standby_position') IS NOT NULL THEN
+                    GRANT SELECT ON public.fleetshard_standby_position TO %s;
+                  END IF;
+                END $$""".formatted(app),
                 "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
                 // nothing a statement does may outlive it on a pooled connection that another tenant reuses
                 "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$",
@@ -334,8 +343,24 @@ public final class FleetSchema {
                     ps.setString(1, secret);
                     ps.executeUpdate();
                 }
+                if (mariaDbTableExists(c, db, "fleetshard_standby_position")) {
+                    // a warm standby: the router's prober reads the applier's position table (docs/spec/archive.md)
+                    st.execute("GRANT SELECT ON `" + db + "`.fleetshard_standby_position TO '" + app + "'@'%', '"
+                            + app + "'@'localhost'");
+                }
             } finally {
                 st.execute("SELECT RELEASE_LOCK('fleetshard_schema')");
+            }
+        }
+    }
+
+    private static boolean mariaDbTableExists(Connection c, String db, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.tables WHERE table_schema = ?"
+                + " AND table_name = ?")) {
+            ps.setString(1, db);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
             }
         }
     }

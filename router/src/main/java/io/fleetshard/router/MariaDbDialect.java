@@ -98,6 +98,39 @@ final class MariaDbDialect implements ShardDialect {
     }
 
     @Override
+    public LogPosition standbyPosition(Connection c, String nodeJdbcUrl, String shardId) throws SQLException {
+        // the router's connections use the view database; the applier's table lives in the node's own database
+        String db = JdbcUrl.parse(nodeJdbcUrl).database();
+        return ShardDialect.readStandbyPosition(c, "SELECT last_position FROM `" + db.replace("`", "``") + "`."
+                + STANDBY_POSITION_TABLE + " WHERE shard_id = ?", shardId, this::parseStandbyPosition);
+    }
+
+    /**
+     * MariaDB standbys record {@code <gtid>@<binlog file>:<pos>#<row>} ({@code docs/spec/change-events.md}); the GTID
+     * before {@code @} is the position, comparable with {@code @@gtid_binlog_pos} tokens.
+     */
+    @Override
+    public LogPosition parseStandbyPosition(String lastPosition) {
+        int at = lastPosition == null ? -1 : lastPosition.indexOf('@');
+        if (at <= 0) {
+            throw new IllegalArgumentException("not a MariaDB change position (<gtid>@<binlog file>:<pos>#<row>): '"
+                    + lastPosition + "'");
+        }
+        return GtidPosition.parse(lastPosition.substring(0, at));
+    }
+
+    @Override
+    public String standbyProblem(SQLException e) {
+        return switch (e.getErrorCode()) {
+            case 1146 -> NOT_A_STANDBY;
+            case 1142, 1044 -> "the router's account may not read " + STANDBY_POSITION_TABLE + " ("
+                    + ShardDialect.cleanMessage(e.getMessage()) + "): grant SELECT on it to router.db.user"
+                    + " (FleetSchema.install does when the table exists)";
+            default -> null;
+        };
+    }
+
+    @Override
     public ApiProblem classify(SQLException e, String nodeId, long timeoutMs) {
         String message = ShardDialect.cleanMessage(e.getMessage());
         String state = e.getSQLState() == null ? "" : e.getSQLState();

@@ -168,6 +168,29 @@ final class PostgresDialect implements ShardDialect {
     }
 
     @Override
+    public LogPosition standbyPosition(Connection c, String nodeJdbcUrl, String shardId) throws SQLException {
+        // unqualified as the spec declares it: the router's role can create no table of that name anywhere
+        return ShardDialect.readStandbyPosition(c, "SELECT last_position FROM " + STANDBY_POSITION_TABLE
+                + " WHERE shard_id = ?", shardId, this::parseStandbyPosition);
+    }
+
+    /** PostgreSQL standbys record the source LSN {@code X/Y} of the last applied change. */
+    @Override
+    public LogPosition parseStandbyPosition(String lastPosition) {
+        return Lsn.parse(lastPosition);
+    }
+
+    @Override
+    public String standbyProblem(SQLException e) {
+        return switch (String.valueOf(e.getSQLState())) {
+            case "42P01" -> NOT_A_STANDBY;
+            case "42501" -> "the router's role may not read " + STANDBY_POSITION_TABLE + " (" + serverMessage(e)
+                    + "): grant SELECT on it to router.db.user (FleetSchema.install does when the table exists)";
+            default -> null;
+        };
+    }
+
+    @Override
     public ApiProblem classify(SQLException e, String nodeId, long timeoutMs) {
         String state = e.getSQLState();
         String message = serverMessage(e);

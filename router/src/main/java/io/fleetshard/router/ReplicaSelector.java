@@ -14,6 +14,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * primary. With an {@code afterToken}, only a node that has replayed past the token's position qualifies. Nearest means
  * in the preferred region first, then any; equally near replicas take turns.
  *
+ * <p>"Replica" includes a warm standby (role {@code standby}): a separate database kept current by the standby applier
+ * from the archive, probed through its {@code fleetshard_standby_position} row. It obeys the same rules: healthy for
+ * {@code eventual}, a measured lag within the bound for {@code bounded} (a standby whose lag is unknown never serves
+ * bounded reads), an applied position covering the token for {@code afterToken}.
+ *
  * <p>Only what the prober last measured is used, never a probe on the request path; a measurement older than
  * {@link #freshnessMs} counts as unknown, so a replica is not used on stale evidence.
  */
@@ -95,8 +100,8 @@ final class ReplicaSelector {
         return after == null || (h.position() != null && h.position().covers(after.position()));
     }
 
-    /** Replicas that stream from the primary serve reads; a standby in another region does not. */
+    /** Nodes that may serve relaxed reads: streaming replicas and warm standbys; never the primary's role. */
     static boolean servesReads(NodeRole role) {
-        return role == NodeRole.SYNC_REPLICA || role == NodeRole.REPLICA;
+        return role == NodeRole.SYNC_REPLICA || role == NodeRole.REPLICA || role == NodeRole.STANDBY;
     }
 }

@@ -2,6 +2,7 @@ package io.fleetshard.router;
 
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
 import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardMapSnapshot;
 import io.fleetshard.shardmap.ShardMapSource;
@@ -25,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Probes, every {@code router.probe.interval.ms}, each shard that has read replicas: the primary's log position, then
- * each replica's replayed position, over connections of its own (so a saturated request pool cannot make a node look
+ * Probes, every {@code router.probe.interval.ms}, each shard that has read replicas or warm standbys: the primary's log
+ * position, then each replica's replayed position and each standby's applied position (its
+ * {@code fleetshard_standby_position} row), over connections of its own (so a saturated request pool cannot make a node look
  * down). From the primary's recent positions it derives each replica's lag ({@link PrimaryLsnHistory}); a node whose
  * probe fails is marked down. Results go to the {@link NodeHealthBoard} that request routing reads, and to the
  * {@code fleetshard_router_replica_lag_ms} gauges. Nothing here runs on the request path.
@@ -114,26 +116,78 @@ final class ReplicationProber implements AutoCloseable {
                 fail(primary, e, t);
             }
         }
-        for (Node replica : map.nodesOf(shard.shardId())) {
-            if (!ReplicaSelector.servesReads(replica.role())) {
+        for (Node node : map.nodesOf(shard.shardId())) {
+            if (!ReplicaSelector.servesReads(node.role())) {
                 continue;
             }
-            long t = clock.millis();
-            try {
-                LogPosition replayed = dialect.replicaPosition(connection(replica, dialect));
-                if (replayed == null) {
-                    board.put(replica.nodeId(), NodeHealth.down("not replaying (not in recovery)", t));
-                } else {
-                    long lag = replayed instanceof Lsn lsn && primaryPosition != null
-                            ? state.history.lagMs(lsn.value(), t) : -1;
-                    board.put(replica.nodeId(), NodeHealth.up(lag, replayed, t));
-                }
-                registerGauge(replica);
-            } catch (SQLException | RuntimeException e) {
-                fail(replica, e, t);
-                registerGauge(replica);
+            if (node.role() == NodeRole.STANDBY) {
+                probeStandby(node, shard, dialect, state, primaryPosition);
+            } else {
+                probeReplica(node, dialect, state, primaryPosition);
             }
+            registerGauge(node);
         }
+    }
+
+    private void probeReplica(Node replica, ShardDialect dialect, ShardState state, LogPosition primaryPosition) {
+        long t = clock.millis();
+        try {
+            LogPosition replayed = dialect.replicaPosition(connection(replica, dialect));
+            if (replayed == null) {
+                board.put(replica.nodeId(), NodeHealth.down("not replaying (not in recovery)", t));
+            } else {
+                board.put(replica.nodeId(), NodeHealth.up(lagMs(replayed, state, primaryPosition, t), replayed, t));
+            }
+        } catch (SQLException | RuntimeException e) {
+            fail(replica, e, t);
+        }
+    }
+
+    /**
+     * A warm standby is a database of its own, not a streaming replica: its position is the source position of the last
+     * change the standby applier applied, from its {@code fleetshard_standby_position} row. On PostgreSQL that is an LSN
+     * of the primary's WAL, so its lag comes from the same history as a replica's; otherwise it is unknown (-1).
+     */
+    private void probeStandby(Node standby, Shard shard, ShardDialect dialect, ShardState state,
+            LogPosition primaryPosition) {
+        long t = clock.millis();
+        try {
+            LogPosition applied = dialect.standbyPosition(connection(standby, dialect), standby.jdbcUrl(),
+                    shard.shardId());
+            if (applied == null) {
+                notServing(standby, "standby has not applied anything yet: no row for shard " + shard.shardId()
+                        + " in " + ShardDialect.STANDBY_POSITION_TABLE, t);
+            } else {
+                board.put(standby.nodeId(), NodeHealth.up(lagMs(applied, state, primaryPosition, t), applied, t));
+            }
+        } catch (SQLException e) {
+            String problem = dialect.standbyProblem(e);
+            if (problem == null) {
+                fail(standby, e, t);
+            } else {
+                notServing(standby, problem, t);
+            }
+        } catch (IllegalArgumentException e) {
+            notServing(standby, ShardDialect.STANDBY_POSITION_TABLE + ".last_position of shard " + shard.shardId()
+                    + " is unreadable: " + e.getMessage(), t);
+        } catch (RuntimeException e) {
+            fail(standby, e, t);
+        }
+    }
+
+    /** Lag of a node at {@code position}: from the primary's WAL history on PostgreSQL, else unknown (-1). */
+    private static long lagMs(LogPosition position, ShardState state, LogPosition primaryPosition, long t) {
+        return position instanceof Lsn lsn && primaryPosition != null ? state.history.lagMs(lsn.value(), t) : -1;
+    }
+
+    /** The node answered, but must not serve reads; its connection is fine and is kept. */
+    private void notServing(Node node, String problem, long t) {
+        NodeHealth before = board.get(node.nodeId());
+        if (before == null || before.healthy() || !problem.equals(before.problem())) {
+            LOG.warn("node {} ({} of shard {}) does not serve reads: {}", node.nodeId(), node.role().wireName(),
+                    node.shardId(), problem);
+        }
+        board.put(node.nodeId(), NodeHealth.down(problem, t));
     }
 
     private void fail(Node node, Exception e, long t) {
@@ -170,8 +224,8 @@ final class ReplicationProber implements AutoCloseable {
     private void registerGauge(Node replica) {
         gauges.computeIfAbsent(replica.nodeId(), id -> Gauge.builder("fleetshard.router.replica.lag.ms", board,
                         b -> b.lagMsOrNaN(id))
-                .description("Replication lag of a replica as last probed: how long ago the primary was at the"
-                        + " replica's replayed position (NaN when unknown or down)")
+                .description("Replication lag of a replica or standby as last probed: how long ago the primary was at"
+                        + " the node's replayed or applied position (NaN when unknown or down)")
                 .tag("shard", replica.shardId()).tag("node", id)
                 .register(registry));
     }

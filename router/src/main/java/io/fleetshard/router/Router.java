@@ -44,6 +44,7 @@ public final class Router implements AutoCloseable {
     private ThreadPoolExecutor scatterExecutor;
     private NodePools pools;
     private ReplicationProber prober;
+    private volatile NodeHealthBoard health;
     private Javalin app;
     private volatile boolean running;
     private boolean used;
@@ -80,7 +81,7 @@ public final class Router implements AutoCloseable {
         scatterExecutor.allowCoreThreadTimeOut(true);
 
         RouterMetrics metrics = new RouterMetrics(registry);
-        NodeHealthBoard health = new NodeHealthBoard();
+        health = new NodeHealthBoard();
         pools = new NodePools(config, registry, housekeeping, closer);
         prober = new ReplicationProber(mapSource, config, health, clock, registry, probeExecutor);
         ReplicaSelector selector = new ReplicaSelector(health, clock, config.probeIntervalMs());
@@ -117,6 +118,11 @@ public final class Router implements AutoCloseable {
             throw new IllegalStateException("the router is not started");
         }
         return app.port();
+    }
+
+    /** What the prober last found about a node (null before its first probe); for tests in this package. */
+    NodeHealth nodeHealth(String nodeId) {
+        return health == null ? null : health.get(nodeId);
     }
 
     public PrometheusMeterRegistry registry() {

@@ -63,6 +63,46 @@ interface ShardDialect {
     /** The position a replica has replayed, or null when it is not replaying. */
     LogPosition replicaPosition(Connection c) throws SQLException;
 
+    /**
+     * The source position up to which a warm standby has applied shard {@code shardId}: the {@code last_position} of
+     * the shard's row in the standby's {@value #STANDBY_POSITION_TABLE} table ({@code docs/spec/archive.md}), parsed;
+     * null when the shard has no row (the applier has applied nothing yet). Throws the driver's exception when the
+     * table is missing or unreadable (see {@link #standbyProblem}), and {@link IllegalArgumentException} naming the
+     * value when it is not a position of this engine.
+     *
+     * @param nodeJdbcUrl the standby node's JDBC URL as registered (names the database holding the table)
+     */
+    LogPosition standbyPosition(Connection c, String nodeJdbcUrl, String shardId) throws SQLException;
+
+    /** A standby row's {@code last_position} text as a position of this engine; throws naming the value if not one. */
+    LogPosition parseStandbyPosition(String lastPosition);
+
+    /**
+     * When {@code e}, raised by {@link #standbyPosition}, means that the node is not a standby the router can read
+     * (no position table, no privilege on it), the reason to report; null for other failures (unreachable...).
+     */
+    String standbyProblem(SQLException e);
+
+    /** The table the standby applier keeps a standby's applied position in, one row per shard. */
+    String STANDBY_POSITION_TABLE = "fleetshard_standby_position";
+
+    /** The reason a node is not used as a standby when its database has no position table. */
+    String NOT_A_STANDBY = "not a FleetShard standby: no " + STANDBY_POSITION_TABLE + " table";
+
+    /**
+     * Runs {@code sql}, a query of the {@code last_position} column of one shard's position row with the shard id as its
+     * only parameter, and parses the value; null when there is no row.
+     */
+    static LogPosition readStandbyPosition(Connection c, String sql, String shardId, Function<String, LogPosition> parse)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, shardId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? parse.apply(rs.getString(1)) : null;
+            }
+        }
+    }
+
     /** Maps a database error on node {@code nodeId} to the client's problem. */
     ApiProblem classify(SQLException e, String nodeId, long timeoutMs);
 

@@ -23,7 +23,7 @@ class ReplicaSelectorTest {
     private final Node primary = node("p", NodeRole.PRIMARY, "eu");
     private final Node euReplica = node("r-eu", NodeRole.REPLICA, "eu");
     private final Node usReplica = node("r-us", NodeRole.SYNC_REPLICA, "us");
-    private final Node standby = node("sb", NodeRole.STANDBY, "eu");
+    private final Node standby = node("sb", NodeRole.STANDBY, "ap");
     private final ShardMapSnapshot map = ShardMapSnapshot.of(1, List.of(
             Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 8), primary, euReplica, usReplica,
             standby));
@@ -76,9 +76,57 @@ class ReplicaSelectorTest {
     }
 
     @Test
-    void neverReadsFromAStandby() {
-        health.put(standby.nodeId(), NodeHealth.up(0, Lsn.parse("0/100"), clock.millis()));
-        assertThat(read(pref(Consistency.EVENTUAL, 0, "eu", null))).isEqualTo(primary);
+    void eventualReadsInTheStandbysRegionAreServedByTheStandby() {
+        up(euReplica, 0, "0/100");
+        up(standby, -1, "0/100");
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", null))).isEqualTo(standby);
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "eu", null))).as("nearest first").isEqualTo(euReplica);
+    }
+
+    @Test
+    void strongReadsAndWritesNeverGoToAStandby() {
+        up(standby, 0, "0/100");
+        assertThat(read(pref(Consistency.STRONG, 0, "ap", null))).isEqualTo(primary);
+        assertThat(selector.select(map, "s1", StatementKind.WRITE, pref(Consistency.EVENTUAL, 0, "ap", null)))
+                .isEqualTo(primary);
+    }
+
+    @Test
+    void aStandbyThatIsDownOrNotProbedIsNotUsed() {
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", null))).as("never probed").isEqualTo(primary);
+        health.put(standby.nodeId(), NodeHealth.down("standby has not applied anything yet", clock.millis()));
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", null))).isEqualTo(primary);
+        up(usReplica, 0, "0/100");
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", null))).as("then any region").isEqualTo(usReplica);
+    }
+
+    @Test
+    void boundedReadsUseAStandbyOnlyWithAMeasuredLagWithinTheBound() {
+        up(standby, -1, "0/100");
+        assertThat(read(pref(Consistency.BOUNDED, 60_000, "ap", null))).as("unknown lag").isEqualTo(primary);
+        up(standby, 250, "0/100");
+        assertThat(read(pref(Consistency.BOUNDED, 300, "ap", null))).isEqualTo(standby);
+        assertThat(read(pref(Consistency.BOUNDED, 200, "ap", null))).isEqualTo(primary);
+    }
+
+    @Test
+    void readYourWritesUsesAStandbyOnlyWhenItsAppliedPositionCoversTheToken() {
+        ConsistencyToken token = new ConsistencyToken("s1", Engine.POSTGRES, Lsn.parse("0/200"));
+        up(standby, -1, "0/1FF");
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", token))).isEqualTo(primary);
+        up(standby, -1, "0/200");
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", token))).isEqualTo(standby);
+    }
+
+    @Test
+    void aMariaDbStandbyServesTokensItsGtidCovers() {
+        ConsistencyToken token = new ConsistencyToken("s1", Engine.MARIADB, GtidPosition.parse("0-1-42"));
+        LogPosition applied = MariaDbDialect.INSTANCE.parseStandbyPosition("0-1-41@mariadb-bin.000003:1234#0");
+        health.put(standby.nodeId(), NodeHealth.up(-1, applied, clock.millis()));
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", token))).isEqualTo(primary);
+        applied = MariaDbDialect.INSTANCE.parseStandbyPosition("0-1-42@mariadb-bin.000003:1388#0");
+        health.put(standby.nodeId(), NodeHealth.up(-1, applied, clock.millis()));
+        assertThat(read(pref(Consistency.EVENTUAL, 0, "ap", token))).isEqualTo(standby);
     }
 
     @Test
