@@ -25,13 +25,13 @@ final class StandbyMetrics {
         this.manifestApply = Timer.builder("fleetshard.standby.manifest.apply").description("one manifest's transaction")
                 .tag("shard", shardId).publishPercentiles(0.5, 0.99).register(registry);
         Gauge.builder("fleetshard.standby.applied.seq", status, s -> s.get().appliedSeq()).tag("shard", shardId)
-                .description("last manifest wholly applied").register(registry);
+                .description("last manifest wholly applied").strongReference(true).register(registry);
         Gauge.builder("fleetshard.standby.archive.seq", status, s -> s.get().archiveSeq()).tag("shard", shardId)
-                .description("latest manifest of the archive, as last listed").register(registry);
+                .description("latest manifest of the archive, as last listed").strongReference(true).register(registry);
         Gauge.builder("fleetshard.standby.lag.manifests", status, s -> s.get().lagManifests()).tag("shard", shardId)
-                .register(registry);
+                .strongReference(true).register(registry);
         Gauge.builder("fleetshard.standby.lag.ms", status, s -> s.get().lagMs()).tag("shard", shardId)
-                .description("now minus the last applied commit time while behind, else 0").register(registry);
+                .description("now minus the last applied commit time while behind, else 0").strongReference(true).register(registry);
     }
 
     void applied(long events, long nanos) {
