@@ -24,7 +24,7 @@ public record StandbyApplierConfig(
 
     /** Every configuration key with its default and meaning. */
     public enum Key {
-        DB_USER("db.user", "", "Standby database user; empty: the JDBC URL's own. Must bypass row-level security (PostgreSQL: superuser or BYPASSRLS; MariaDB: the base tables' owner)."),
+        DB_USER("db.user", "", "Standby database user; empty: the JDBC URL's own. Must bypass row-level security (PostgreSQL: superuser or BYPASSRLS; MariaDB: write access to the base tables, not the _rls views)."),
         DB_PASSWORD("db.password", "", "Password of db.user (masked in logs)."),
         POLL_INTERVAL_MS("poll.interval.ms", "200", "Pause between looks for the next manifest once the standby has caught up."),
         BATCH_SIZE("batch.size", "1000", "Most rows per JDBC batch (one statement run of one table and kind)."),
