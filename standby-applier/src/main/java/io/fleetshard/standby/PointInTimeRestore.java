@@ -197,9 +197,7 @@ public final class PointInTimeRestore {
             ChangeWriter writer = new ChangeWriter(c, catalog, config.batchSize(), () -> { });
             try {
                 for (SnapshotDescriptor.Part part : t.parts()) {
-                    for (JsonNode row : readPart(part)) {
-                        writer.apply(new ChangeEvent(0, 'r', t.table(), null, row, "", s.lastCommitTsMs()));
-                    }
+                    loadPart(part, row -> writer.apply(new ChangeEvent(0, 'r', t.table(), null, row, "", s.lastCommitTsMs())));
                     writer.flush();
                     c.commit();
                     rows += part.rows();
@@ -233,8 +231,17 @@ public final class PointInTimeRestore {
                 t.table());
     }
 
-    /** A part's rows, after checking its length and SHA-256 against the descriptor. */
-    private List<JsonNode> readPart(SnapshotDescriptor.Part part) {
+    /** Receives one snapshot row. */
+    @FunctionalInterface
+    private interface RowSink {
+        void accept(JsonNode row) throws SQLException;
+    }
+
+    /**
+     * Streams a part's rows into {@code sink} after checking its length and SHA-256 against the descriptor; a row count
+     * that differs from the descriptor's is a defect thrown before the caller commits.
+     */
+    private void loadPart(SnapshotDescriptor.Part part, RowSink sink) throws SQLException {
         byte[] bytes = store.get(part.key()).orElseThrow(() -> new ArchiveDefectException(
                 ArchiveDefectException.Kind.MISSING_SEGMENT, part.key(), "listed by snapshot.json but not in the store"));
         if (bytes.length != part.bytes() || !Sha256.hex(bytes).equals(part.sha256())) {
@@ -242,25 +249,28 @@ public final class PointInTimeRestore {
                     + " bytes with SHA-256 " + Sha256.hex(bytes) + ", snapshot.json lists " + part.bytes() + " bytes with "
                     + part.sha256());
         }
-        List<JsonNode> rows = new ArrayList<>();
+        long rows = 0;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(
                 new ByteArrayInputStream(bytes), 1 << 16), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 JsonNode row = JSON.readTree(line).path("row");
                 if (!row.isObject()) {
-                    throw new IOException("line " + (rows.size() + 1) + " has no row object");
+                    throw new IOException("line " + (rows + 1) + " has no row object");
                 }
-                rows.add(row);
+                sink.accept(row);
+                rows++;
             }
         } catch (IOException | RuntimeException e) {
+            if (e instanceof StandbyException se) {
+                throw se;
+            }
             throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, part.key(), "unreadable row file: "
                     + e.getMessage());
         }
-        if (rows.size() != part.rows()) {
-            throw new ArchiveDefectException(ArchiveDefectException.Kind.RANGE_MISMATCH, part.key(), "holds " + rows.size()
+        if (rows != part.rows()) {
+            throw new ArchiveDefectException(ArchiveDefectException.Kind.RANGE_MISMATCH, part.key(), "holds " + rows
                     + " rows, snapshot.json lists " + part.rows());
         }
-        return rows;
     }
 }
