@@ -1,0 +1,27 @@
+package io.fleetshard.standby;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * States of a {@link StandbyApplier}. {@code DEFECT} is terminal but for {@code STOPPED}: the archive must be repaired
+ * (or the standby rebuilt) by an operator; the applier never applies past a defect.
+ */
+public enum ApplierState {
+    NEW, STARTING, APPLYING, CAUGHT_UP, RETRYING, DEFECT, STOPPED;
+
+    boolean canMoveTo(ApplierState next) {
+        return allowed().contains(next);
+    }
+
+    private Set<ApplierState> allowed() {
+        return switch (this) {
+            case NEW -> EnumSet.of(STARTING, STOPPED);
+            case STARTING -> EnumSet.of(APPLYING, CAUGHT_UP, RETRYING, DEFECT, STOPPED);
+            case APPLYING, CAUGHT_UP -> EnumSet.of(APPLYING, CAUGHT_UP, RETRYING, DEFECT, STOPPED);
+            case RETRYING -> EnumSet.of(STARTING, APPLYING, CAUGHT_UP, RETRYING, DEFECT, STOPPED);
+            case DEFECT -> EnumSet.of(STOPPED);
+            case STOPPED -> EnumSet.noneOf(ApplierState.class);
+        };
+    }
+}

@@ -1,0 +1,178 @@
+package io.fleetshard.standby;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies change events to one connection in JDBC batches, in order: consecutive events of one table, one kind
+ * (upsert or delete) and one column set form a run, flushed as one batch when the next event does not belong to it.
+ * Within a run the last image of a key wins (earlier upserts of it are superseded; PostgreSQL's multi-row
+ * {@code ON CONFLICT} cannot touch one row twice). The caller owns the transaction.
+ */
+final class ChangeWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeWriter.class);
+
+    private final Connection connection;
+    private final TableCatalog catalog;
+    private final Dialect dialect;
+    private final int maxBatch;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private final Set<String> warnedColumns = new HashSet<>();
+    private final Runnable unknownColumn;
+
+    private String runTable;
+    private boolean runDelete;
+    private List<TableShape.Column> runColumns;
+    private TableShape runShape;
+    private final LinkedHashMap<List<String>, JsonNode> run = new LinkedHashMap<>();
+    private long rows;
+
+    ChangeWriter(Connection connection, TableCatalog catalog, int maxBatch, Runnable unknownColumn) {
+        this.connection = connection;
+        this.catalog = catalog;
+        this.dialect = catalog.dialect();
+        this.maxBatch = maxBatch;
+        this.unknownColumn = unknownColumn;
+    }
+
+    /** Rows written (statements executed) so far. */
+    long rows() {
+        return rows;
+    }
+
+    void apply(ChangeEvent e) throws SQLException {
+        TableShape shape = catalog.shape(connection, e.table());
+        JsonNode image = e.isDelete() ? e.key() : e.after();
+        List<TableShape.Column> columns = e.isDelete() ? keyColumns(shape) : imageColumns(shape, image);
+        if (!run.isEmpty() && (!e.table().equals(runTable) || runDelete != e.isDelete() || !columns.equals(runColumns))) {
+            flush();
+        }
+        runTable = e.table();
+        runDelete = e.isDelete();
+        runColumns = columns;
+        runShape = shape;
+        List<String> key = new ArrayList<>(shape.primaryKey().size());
+        for (String k : shape.primaryKey()) {
+            JsonNode v = image.get(k);
+            if (v == null || v.isNull()) {
+                throw new StandbyException("a '" + e.op() + "' event of table '" + e.table() + "' at shard-log offset "
+                        + e.offset() + " has no value for primary-key column '" + k + "' of the standby's table: the "
+                        + "standby's primary key must be the primary's");
+            }
+            key.add(ColumnValues.text(v));
+        }
+        run.remove(key);
+        run.put(key, image);
+        if (run.size() >= maxBatch) {
+            flush();
+        }
+    }
+
+    void flush() throws SQLException {
+        if (run.isEmpty()) {
+            return;
+        }
+        PreparedStatement ps = statement();
+        for (Iterator<JsonNode> it = run.values().iterator(); it.hasNext(); ) {
+            JsonNode image = it.next();
+            int i = 1;
+            for (TableShape.Column c : runColumns) {
+                ColumnValues.bind(dialect, ps, i++, c, image.get(c.name()));
+            }
+            ps.addBatch();
+        }
+        ps.executeBatch();
+        rows += run.size();
+        run.clear();
+    }
+
+    /** Closes the cached statements (the connection stays open). */
+    void close() {
+        for (PreparedStatement ps : statements.values()) {
+            try {
+                ps.close();
+            } catch (SQLException ignored) {
+                // closing with its connection anyway
+            }
+        }
+        statements.clear();
+    }
+
+    private PreparedStatement statement() throws SQLException {
+        StringBuilder names = new StringBuilder();
+        for (TableShape.Column c : runColumns) {
+            names.append(c.name()).append(',');
+        }
+        String cacheKey = (runDelete ? "d:" : "u:") + runTable + ":" + names;
+        PreparedStatement ps = statements.get(cacheKey);
+        if (ps == null) {
+            ps = connection.prepareStatement(runDelete ? deleteSql() : upsertSql());
+            statements.put(cacheKey, ps);
+        }
+        return ps;
+    }
+
+    private String upsertSql() {
+        StringBuilder sb = new StringBuilder("INSERT INTO ").append(dialect.quote(runTable)).append(" (");
+        List<String> names = runColumns.stream().map(TableShape.Column::name).toList();
+        dialect.appendList(sb, names);
+        sb.append(") VALUES (");
+        for (int i = 0; i < runColumns.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(ColumnValues.placeholder(dialect, runColumns.get(i)));
+        }
+        sb.append(')');
+        List<String> updated = names.stream().filter(n -> !runShape.primaryKey().contains(n)).toList();
+        return sb.append(dialect.upsertSuffix(runShape.primaryKey(), updated)).toString();
+    }
+
+    private String deleteSql() {
+        StringBuilder sb = new StringBuilder("DELETE FROM ").append(dialect.quote(runTable)).append(" WHERE ");
+        for (int i = 0; i < runColumns.size(); i++) {
+            TableShape.Column c = runColumns.get(i);
+            sb.append(i == 0 ? "" : " AND ").append(dialect.quote(c.name())).append(" = ")
+                    .append(ColumnValues.placeholder(dialect, c));
+        }
+        return sb.toString();
+    }
+
+    private static List<TableShape.Column> keyColumns(TableShape shape) {
+        List<TableShape.Column> out = new ArrayList<>();
+        for (String k : shape.primaryKey()) {
+            out.add(shape.column(k));
+        }
+        return out;
+    }
+
+    /** The image's columns that the standby's table has, in table order; unknown ones are reported once. */
+    private List<TableShape.Column> imageColumns(TableShape shape, JsonNode image) {
+        List<TableShape.Column> out = new ArrayList<>(shape.columns().size());
+        for (TableShape.Column c : shape.columns()) {
+            if (image.has(c.name())) {
+                out.add(c);
+            }
+        }
+        if (out.size() < image.size()) {
+            for (Iterator<String> it = image.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (shape.column(f) == null && warnedColumns.add(shape.table() + "." + f)) {
+                    unknownColumn.run();
+                    LOG.warn("Column '{}' of table '{}' is in change events but not in the standby's table; its values "
+                            + "are not applied: add the column to the standby (ALTER TABLE) to keep them", f, shape.table());
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,114 @@
+package io.fleetshard.standby;
+
+import io.fleetshard.archive.format.ArchivedEvent;
+import io.fleetshard.archive.format.Segment;
+import io.fleetshard.archive.format.StoredManifest;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Applies one manifest's events, and the position row that records it, in ONE transaction of the standby (ADR 0012):
+ * the rows and the position commit together or not at all, so a crash at any point leaves the standby exactly at a
+ * manifest boundary and a restart resumes there, applying nothing twice.
+ */
+final class ManifestApplier {
+    /** What one manifest's transaction did; {@code stoppedAtTime} when an event later than the limit ended it early. */
+    record Result(long events, StandbyPosition position, boolean stoppedAtTime) {
+    }
+
+    private final TableCatalog catalog;
+    private final PositionTable positions;
+    private final int batchSize;
+    private final Clock clock;
+    private final Runnable unknownColumn;
+
+    ManifestApplier(TableCatalog catalog, int batchSize, Clock clock, Runnable unknownColumn) {
+        this.catalog = catalog;
+        this.positions = new PositionTable(catalog.dialect());
+        this.batchSize = batchSize;
+        this.clock = clock;
+        this.unknownColumn = unknownColumn;
+    }
+
+    PositionTable positions() {
+        return positions;
+    }
+
+    /**
+     * Applies the events of {@code segments} (already verified against {@code manifest}, in its order) with {@code commitTsMs <=
+     * maxCommitTsMs}, stopping at the first later one, and commits. The standby's position must be manifest
+     * {@code manifest.seq - 1} (or absent for seq 1), else nothing is applied: another writer moved it.
+     */
+    Result apply(Connection c, String shardId, StoredManifest manifest, List<Segment> segments, long maxCommitTsMs)
+            throws SQLException {
+        long expectedSeq = manifest.manifest().seq() - 1;
+        boolean committed = false;
+        try {
+            Optional<StandbyPosition> current = positions.lock(c, shardId);
+            long currentSeq = current.map(StandbyPosition::manifestSeq).orElse(0L);
+            if (currentSeq != expectedSeq) {
+                throw new StandbyException("the standby's position of shard " + shardId + " is manifest " + currentSeq
+                        + ", expected " + expectedSeq + " before applying manifest " + manifest.manifest().seq()
+                        + ": another applier or restore writes this standby; run one applier per shard and standby");
+            }
+            ChangeWriter writer = new ChangeWriter(c, catalog, batchSize, unknownColumn);
+            long events = 0;
+            boolean stopped = false;
+            String lastPosition = current.map(StandbyPosition::lastPosition).orElse("");
+            long lastCommitTsMs = current.map(StandbyPosition::lastCommitTsMs).orElse(0L);
+            try {
+                outer:
+                for (int i = 0; i < segments.size(); i++) {
+                    String key = manifest.manifest().segments().get(i).key();
+                    for (ArchivedEvent ae : segments.get(i).events()) {
+                        ChangeEvent e = ChangeEvent.parse(key, ae);
+                        if (e.commitTsMs() > maxCommitTsMs) {
+                            stopped = true;
+                            break outer;
+                        }
+                        writer.apply(e);
+                        events++;
+                        lastPosition = e.position();
+                        lastCommitTsMs = e.commitTsMs();
+                    }
+                }
+                writer.flush();
+            } finally {
+                writer.close();
+            }
+            StandbyPosition next;
+            if (!stopped) {
+                next = new StandbyPosition(shardId, manifest.manifest().seq(), manifest.sha256(),
+                        manifest.manifest().nextOffset(), lastPosition, lastCommitTsMs, clock.millis());
+            } else if (events > 0) {
+                // part of a manifest (a restore to a time inside it): the position stays at the last whole manifest
+                StandbyPosition base = current.orElse(new StandbyPosition(shardId, 0, StandbyPosition.NO_MANIFEST_SHA, 0, "", 0, 0));
+                next = new StandbyPosition(shardId, base.manifestSeq(), base.manifestSha256(), base.nextOffset(), lastPosition,
+                        lastCommitTsMs, clock.millis());
+            } else {
+                c.rollback();
+                committed = true;
+                return new Result(0, current.orElse(null), true);
+            }
+            positions.write(c, next, current.isPresent());
+            c.commit();
+            committed = true;
+            return new Result(events, next, stopped);
+        } finally {
+            if (!committed) {
+                rollbackQuietly(c);
+            }
+        }
+    }
+
+    static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException | RuntimeException ignored) {
+            // the connection is broken; the transaction dies with it
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.fleetshard.standby;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+
+/** Reads and writes {@code fleetshard_standby_position} (docs/spec/archive.md) inside the caller's transaction. */
+final class PositionTable {
+    private static final String COLUMNS = "shard_id, manifest_seq, manifest_sha256, next_offset, last_position, "
+            + "last_commit_ts_ms, applied_at_ms";
+
+    private final Dialect dialect;
+
+    PositionTable(Dialect dialect) {
+        this.dialect = dialect;
+    }
+
+    /** Creates the table if missing, in a transaction of its own. */
+    void ensure(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(dialect.positionTableDdl());
+        }
+        c.commit();
+    }
+
+    Optional<StandbyPosition> read(Connection c, String shardId) throws SQLException {
+        return select(c, shardId, "");
+    }
+
+    /** Reads the row with a row lock held to the end of the transaction (two appliers of one shard serialise here). */
+    Optional<StandbyPosition> lock(Connection c, String shardId) throws SQLException {
+        return select(c, shardId, dialect.forUpdate());
+    }
+
+    /** Inserts or updates the shard's row; {@code exists} says which (the caller holds the lock from {@link #lock}). */
+    void write(Connection c, StandbyPosition p, boolean exists) throws SQLException {
+        String sql = exists
+                ? "UPDATE " + Dialect.POSITION_TABLE + " SET manifest_seq = ?, manifest_sha256 = ?, next_offset = ?, "
+                        + "last_position = ?, last_commit_ts_ms = ?, applied_at_ms = ? WHERE shard_id = ?"
+                : "INSERT INTO " + Dialect.POSITION_TABLE + " (manifest_seq, manifest_sha256, next_offset, last_position, "
+                        + "last_commit_ts_ms, applied_at_ms, shard_id) VALUES (?, ?, ?, ?, ?, ?, ?)";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, p.manifestSeq());
+            ps.setString(2, p.manifestSha256());
+            ps.setLong(3, p.nextOffset());
+            ps.setString(4, p.lastPosition().length() > 200 ? p.lastPosition().substring(0, 200) : p.lastPosition());
+            ps.setLong(5, p.lastCommitTsMs());
+            ps.setLong(6, p.appliedAtMs());
+            ps.setString(7, p.shardId());
+            if (ps.executeUpdate() != 1) {
+                throw new StandbyException("the position row of shard " + p.shardId() + " was not written (update count "
+                        + "not 1): another applier or an operator changed " + Dialect.POSITION_TABLE);
+            }
+        }
+    }
+
+    private Optional<StandbyPosition> select(Connection c, String shardId, String suffix) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + Dialect.POSITION_TABLE
+                + " WHERE shard_id = ?" + suffix)) {
+            ps.setString(1, shardId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new StandbyPosition(rs.getString(1), rs.getLong(2), rs.getString(3).trim(), rs.getLong(4),
+                        rs.getString(5), rs.getLong(6), rs.getLong(7)));
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package io.fleetshard.standby;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of a {@link StandbyApplier} (and of snapshots and restores), checked once at construction: every problem is
+ * collected and reported together. Keys of {@link Key} work from a file, env vars or flags through {@link #fromMap};
+ * {@link #markdownTable()} renders the README's table from the same definitions.
+ */
+public record StandbyApplierConfig(
+        String dbUser,
+        String dbPassword,
+        long pollIntervalMs,
+        int batchSize,
+        long retryBackoffMs,
+        long retryBackoffMaxMs,
+        long lagRefreshMs,
+        long snapshotEveryManifests,
+        long snapshotEveryMs,
+        long snapshotPartMaxBytes) {
+
+    /** Every configuration key with its default and meaning. */
+    public enum Key {
+        DB_USER("db.user", "", "Standby database user; empty: the JDBC URL's own. Must bypass row-level security (PostgreSQL: superuser or BYPASSRLS; MariaDB: write access to the base tables, not the _rls views)."),
+        DB_PASSWORD("db.password", "", "Password of db.user (masked in logs)."),
+        POLL_INTERVAL_MS("poll.interval.ms", "200", "Pause between looks for the next manifest once the standby has caught up."),
+        BATCH_SIZE("batch.size", "1000", "Most rows per JDBC batch (one statement run of one table and kind)."),
+        RETRY_BACKOFF_MS("retry.backoff.ms", "200", "First pause after the archive store or the standby database failed; doubles per failure."),
+        RETRY_BACKOFF_MAX_MS("retry.backoff.max.ms", "10000", "Longest pause between retries."),
+        LAG_REFRESH_MS("lag.refresh.ms", "5000", "How often the archive's latest manifest seq is listed while the standby is behind (applied lag)."),
+        SNAPSHOT_EVERY_MANIFESTS("snapshot.every.manifests", "0", "Take a base snapshot after this many manifests since the last one; 0: never by count."),
+        SNAPSHOT_EVERY_MS("snapshot.every.ms", "0", "Take a base snapshot when the last one is older than this; 0: never by age."),
+        SNAPSHOT_PART_MAX_BYTES("snapshot.part.max.bytes", "67108864", "Uncompressed bytes of rows after which a snapshot row file is cut (bounds memory: one compressed part is held at a time).");
+
+        private final String key;
+        private final String defaultValue;
+        private final String doc;
+
+        Key(String key, String defaultValue, String doc) {
+            this.key = key;
+            this.defaultValue = defaultValue;
+            this.doc = doc;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        public String defaultValue() {
+            return defaultValue;
+        }
+
+        public String doc() {
+            return doc;
+        }
+    }
+
+    public StandbyApplierConfig {
+        List<String> problems = new ArrayList<>();
+        range(problems, Key.POLL_INTERVAL_MS, pollIntervalMs, 1, 60_000);
+        range(problems, Key.BATCH_SIZE, batchSize, 1, 100_000);
+        range(problems, Key.RETRY_BACKOFF_MS, retryBackoffMs, 1, 600_000);
+        range(problems, Key.RETRY_BACKOFF_MAX_MS, retryBackoffMaxMs, 1, 3_600_000);
+        range(problems, Key.LAG_REFRESH_MS, lagRefreshMs, 100, 3_600_000);
+        range(problems, Key.SNAPSHOT_EVERY_MANIFESTS, snapshotEveryManifests, 0, 1_000_000_000);
+        range(problems, Key.SNAPSHOT_EVERY_MS, snapshotEveryMs, 0, 365L * 86_400_000);
+        range(problems, Key.SNAPSHOT_PART_MAX_BYTES, snapshotPartMaxBytes, 1_024, 1L << 32);
+        if (retryBackoffMaxMs < retryBackoffMs) {
+            problems.add(Key.RETRY_BACKOFF_MAX_MS.key + " (" + retryBackoffMaxMs + ") must be at least "
+                    + Key.RETRY_BACKOFF_MS.key + " (" + retryBackoffMs + ")");
+        }
+        if (dbUser == null) {
+            problems.add(Key.DB_USER.key + " must not be null (empty means the URL's user)");
+        }
+        fail(problems);
+        dbPassword = dbPassword == null ? "" : dbPassword;
+    }
+
+    /** The defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static StandbyApplierConfig defaults() {
+        return builder().build();
+    }
+
+    /** Parses keys of {@link Key}; unknown keys are a problem too (a typo must not fall back to a default silently). */
+    public static StandbyApplierConfig fromMap(Map<String, String> values) {
+        Builder b = new Builder();
+        List<String> problems = new ArrayList<>();
+        outer:
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            for (Key k : Key.values()) {
+                if (k.key.equals(e.getKey())) {
+                    b.set(k, e.getValue());
+                    continue outer;
+                }
+            }
+            problems.add("unknown key '" + e.getKey() + "'");
+        }
+        return b.build(problems);
+    }
+
+    public boolean snapshotsEnabled() {
+        return snapshotEveryManifests > 0 || snapshotEveryMs > 0;
+    }
+
+    /** The configuration table of the README, rendered from {@link Key}. */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| key | default | meaning |\n| --- | --- | --- |\n");
+        for (Key k : Key.values()) {
+            sb.append("| `").append(k.key).append("` | ")
+                    .append(k.defaultValue.isEmpty() ? "(empty)" : "`" + k.defaultValue + "`")
+                    .append(" | ").append(k.doc).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "StandbyApplierConfig[db.user=" + (dbUser.isEmpty() ? "(from URL)" : dbUser) + ", db.password="
+                + (dbPassword.isEmpty() ? "(empty)" : "******") + ", poll=" + pollIntervalMs + "ms, batch=" + batchSize
+                + ", backoff=" + retryBackoffMs + ".." + retryBackoffMaxMs + "ms, lagRefresh=" + lagRefreshMs
+                + "ms, snapshot every " + snapshotEveryManifests + " manifests / " + snapshotEveryMs + "ms, part<="
+                + snapshotPartMaxBytes + "B]";
+    }
+
+    private static void range(List<String> problems, Key key, long value, long min, long max) {
+        if (value < min || value > max) {
+            problems.add(key.key + " must be between " + min + " and " + max + ", got " + value);
+        }
+    }
+
+    private static void fail(List<String> problems) {
+        if (!problems.isEmpty()) {
+            throw new StandbyException("invalid standby applier configuration (" + problems.size() + " problem"
+                    + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
+        }
+    }
+
+    /** Mutable collector of settings; {@link #build()} validates everything at once. */
+    public static final class Builder {
+        private final Map<Key, String> values = new LinkedHashMap<>();
+
+        private Builder() {
+            for (Key k : Key.values()) {
+                values.put(k, k.defaultValue);
+            }
+        }
+
+        public Builder set(Key key, String value) {
+            values.put(key, value);
+            return this;
+        }
+
+        public Builder set(Key key, long value) {
+            return set(key, Long.toString(value));
+        }
+
+        public StandbyApplierConfig build() {
+            return build(new ArrayList<>());
+        }
+
+        private StandbyApplierConfig build(List<String> problems) {
+            long[] n = new long[Key.values().length];
+            for (Key k : Key.values()) {
+                if (k.defaultValue.matches("\\d+")) {
+                    String v = values.get(k);
+                    try {
+                        n[k.ordinal()] = Long.parseLong(v.trim());
+                    } catch (RuntimeException e) {
+                        problems.add(k.key + " must be a number, got '" + v + "'");
+                    }
+                }
+            }
+            fail(problems);
+            return new StandbyApplierConfig(values.get(Key.DB_USER), values.get(Key.DB_PASSWORD),
+                    n[Key.POLL_INTERVAL_MS.ordinal()], (int) Math.min(Integer.MAX_VALUE, n[Key.BATCH_SIZE.ordinal()]),
+                    n[Key.RETRY_BACKOFF_MS.ordinal()], n[Key.RETRY_BACKOFF_MAX_MS.ordinal()], n[Key.LAG_REFRESH_MS.ordinal()],
+                    n[Key.SNAPSHOT_EVERY_MANIFESTS.ordinal()], n[Key.SNAPSHOT_EVERY_MS.ordinal()],
+                    n[Key.SNAPSHOT_PART_MAX_BYTES.ordinal()]);
+        }
+    }
+}
