@@ -152,6 +152,12 @@ enum Dialect {
                 + "last_position VARCHAR(200) NOT NULL, last_commit_ts_ms BIGINT NOT NULL, applied_at_ms BIGINT NOT NULL)";
     }
 
+    /** Lets {@code role} read the position table (router and control-API probes). */
+    String grantPositionRead(String role, String database) {
+        return this == POSTGRES ? "GRANT SELECT ON " + POSITION_TABLE + " TO " + role
+                : "GRANT SELECT ON `" + database + "`." + POSITION_TABLE + " TO '" + role + "'@'%', '" + role + "'@'localhost'";
+    }
+
     static Dialect of(String jdbcUrl) {
         if (jdbcUrl != null && jdbcUrl.startsWith("jdbc:postgresql:")) {
             return POSTGRES;

@@ -82,7 +82,7 @@ public final class PointInTimeRestore {
         TableCatalog catalog = new TableCatalog(dialect);
         ManifestApplier applier = new ManifestApplier(catalog, config.batchSize(), clock, () -> { });
         try (Connection c = dialect.connect(targetJdbcUrl, config.dbUser(), config.dbPassword())) {
-            applier.positions().ensure(c);
+            applier.positions().ensure(c, config.positionReaders());
             requireEmpty(c, catalog, applier.positions(), path.shardId());
             long rowsDone = 0;
             StandbyPosition position = null;

@@ -18,10 +18,19 @@ final class PositionTable {
         this.dialect = dialect;
     }
 
-    /** Creates the table if missing, in a transaction of its own. */
-    void ensure(Connection c) throws SQLException {
+    /** Creates the table if missing and lets {@code readers} read it, in a transaction of its own. */
+    void ensure(Connection c, java.util.List<String> readers) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(dialect.positionTableDdl());
+            for (String role : readers) {
+                try {
+                    s.execute(dialect.grantPositionRead(role, c.getCatalog()));
+                } catch (SQLException e) {
+                    throw new StandbyException("cannot grant SELECT on " + Dialect.POSITION_TABLE + " to '" + role
+                            + "' (position.readers): " + e.getMessage() + "; create that role first or drop it from "
+                            + "position.readers", e);
+                }
+            }
         }
         c.commit();
     }

@@ -164,7 +164,7 @@ public final class StandbyApplier implements AutoCloseable {
         connection = dialect.connect(jdbcUrl, config.dbUser(), config.dbPassword());
         catalog = new TableCatalog(dialect);
         applier = new ManifestApplier(catalog, config.batchSize(), clock, () -> metrics.error("unknown-column"));
-        applier.positions().ensure(connection);
+        applier.positions().ensure(connection, config.positionReaders());
         Optional<StandbyPosition> stored = applier.positions().read(connection, shardId());
         connection.commit();
         last = resume(stored);

@@ -20,7 +20,8 @@ public record StandbyApplierConfig(
         long lagRefreshMs,
         long snapshotEveryManifests,
         long snapshotEveryMs,
-        long snapshotPartMaxBytes) {
+        long snapshotPartMaxBytes,
+        List<String> positionReaders) {
 
     /** Every configuration key with its default and meaning. */
     public enum Key {
@@ -33,6 +34,7 @@ public record StandbyApplierConfig(
         LAG_REFRESH_MS("lag.refresh.ms", "5000", "How often the archive's latest manifest seq is listed while the standby is behind (applied lag)."),
         SNAPSHOT_EVERY_MANIFESTS("snapshot.every.manifests", "0", "Take a base snapshot after this many manifests since the last one; 0: never by count."),
         SNAPSHOT_EVERY_MS("snapshot.every.ms", "0", "Take a base snapshot when the last one is older than this; 0: never by age."),
+        POSITION_READERS("position.readers", "", "Database roles (comma-separated) granted SELECT on fleetshard_standby_position when the applier creates or finds it: the router's and the control API's probe users (PostgreSQL role names; MariaDB users, granted @'%' and @'localhost')."),
         SNAPSHOT_PART_MAX_BYTES("snapshot.part.max.bytes", "67108864", "Uncompressed bytes of rows after which a snapshot row file is cut (bounds memory: one compressed part is held at a time).");
 
         private final String key;
@@ -74,6 +76,13 @@ public record StandbyApplierConfig(
         }
         if (dbUser == null) {
             problems.add(Key.DB_USER.key + " must not be null (empty means the URL's user)");
+        }
+        positionReaders = positionReaders == null ? List.of() : List.copyOf(positionReaders);
+        for (String role : positionReaders) {
+            if (!role.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+                problems.add(Key.POSITION_READERS.key + " entries must be plain role names ([A-Za-z_][A-Za-z0-9_]*), got '"
+                        + role + "'");
+            }
         }
         fail(problems);
         dbPassword = dbPassword == null ? "" : dbPassword;
@@ -182,7 +191,17 @@ public record StandbyApplierConfig(
                     n[Key.POLL_INTERVAL_MS.ordinal()], (int) Math.min(Integer.MAX_VALUE, n[Key.BATCH_SIZE.ordinal()]),
                     n[Key.RETRY_BACKOFF_MS.ordinal()], n[Key.RETRY_BACKOFF_MAX_MS.ordinal()], n[Key.LAG_REFRESH_MS.ordinal()],
                     n[Key.SNAPSHOT_EVERY_MANIFESTS.ordinal()], n[Key.SNAPSHOT_EVERY_MS.ordinal()],
-                    n[Key.SNAPSHOT_PART_MAX_BYTES.ordinal()]);
+                    n[Key.SNAPSHOT_PART_MAX_BYTES.ordinal()], readers(values.get(Key.POSITION_READERS)));
+        }
+
+        private static List<String> readers(String text) {
+            List<String> out = new ArrayList<>();
+            for (String r : (text == null ? "" : text).split(",")) {
+                if (!r.isBlank()) {
+                    out.add(r.trim());
+                }
+            }
+            return out;
         }
     }
 }
