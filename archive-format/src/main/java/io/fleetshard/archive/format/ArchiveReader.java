@@ -29,13 +29,16 @@ public final class ArchiveReader {
     public Optional<StoredManifest> next(StoredManifest previous) {
         long seq = previous == null ? 1 : previous.manifest().seq() + 1;
         String key = path.manifestKey(seq);
-        List<ArchiveStore.StoredObject> after = store.list(path.manifestsPrefix(), previous == null ? null : previous.key(), 1);
-        if (after.isEmpty()) {
+        // Only manifest names count: an S3-compatible server may list other objects here (S3Proxy's filesystem
+        // backend shows an upload in progress as '<key>-<uuid>'), and they are neither manifests nor gaps.
+        Optional<String> following = store.list(path.manifestsPrefix(), previous == null ? null : previous.key(), 16)
+                .stream().map(ArchiveStore.StoredObject::key).filter(k -> path.manifestSeqOf(k) > 0).findFirst();
+        if (following.isEmpty()) {
             return Optional.empty();
         }
-        if (!after.get(0).key().equals(key)) {
+        if (!following.get().equals(key)) {
             throw new ArchiveDefectException(Kind.MISSING_MANIFEST, key, "manifest " + seq + " is missing but "
-                    + after.get(0).key() + " exists");
+                    + following.get() + " exists");
         }
         byte[] bytes = store.get(key).orElseThrow(() -> new ArchiveDefectException(Kind.MISSING_MANIFEST, key,
                 "listed but cannot be read"));

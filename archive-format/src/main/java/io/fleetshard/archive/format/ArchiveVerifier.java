@@ -51,7 +51,7 @@ public final class ArchiveVerifier {
             return new Report(path.shardId(), manifests, segments, records, bytes, lastCommit, List.of(), Optional.of(defect));
         }
         List<String> orphans = store.list(path.segmentsPrefix(), null, Integer.MAX_VALUE).stream()
-                .map(ArchiveStore.StoredObject::key).filter(k -> !listed.contains(k)).toList();
+                .map(ArchiveStore.StoredObject::key).filter(k -> path.isSegmentKey(k) && !listed.contains(k)).toList();
         return new Report(path.shardId(), manifests, segments, records, bytes, lastCommit, orphans, Optional.empty());
     }
 }

@@ -52,6 +52,12 @@ public record ShardArchivePath(String tier, String shardId) {
         return snapshotsPrefix() + pad(manifestSeq) + "/" + table + "-" + String.format("%05d", part) + SEGMENT_SUFFIX;
     }
 
+    /** Whether {@code key} is named as one of this shard's segments ({@code <20 digits>-<20 digits>.jsonl.gz}). */
+    public boolean isSegmentKey(String key) {
+        return key.startsWith(segmentsPrefix()) && key.endsWith(SEGMENT_SUFFIX)
+                && key.substring(segmentsPrefix().length(), key.length() - SEGMENT_SUFFIX.length()).matches("\\d{20}-\\d{20}");
+    }
+
     /** The seq of a manifest key of this shard, or -1 if the key is not one. */
     public long manifestSeqOf(String key) {
         if (!key.startsWith(manifestsPrefix()) || !key.endsWith(".json")) {

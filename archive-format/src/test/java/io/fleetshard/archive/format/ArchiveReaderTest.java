@@ -139,6 +139,19 @@ class ArchiveReaderTest {
     }
 
     @Test
+    void objectsThatAreNotManifestOrSegmentNamesAreNeitherManifestsNorOrphans() {
+        archive(2);
+        // S3Proxy's filesystem backend lists an upload in progress as '<key>-<uuid>'
+        store.putIfAbsent(path.manifestKey(3) + "-0b7c", new byte[] {1});
+        store.putIfAbsent(path.segmentKey(6, 9) + "-0b7c", new byte[] {1});
+        ArchiveVerifier.Report report = ArchiveVerifier.verify(store, path, x -> { });
+        assertThat(report.whole()).isTrue();
+        assertThat(report.manifests()).isEqualTo(2);
+        assertThat(report.orphanSegments()).isEmpty();
+        assertThat(reader.latest().orElseThrow().manifest().seq()).isEqualTo(2);
+    }
+
+    @Test
     void layoutKeysSortNumerically() {
         assertThat(path.manifestKey(9).compareTo(path.manifestKey(10))).isNegative();
         assertThat(path.manifestSeqOf(path.manifestKey(42))).isEqualTo(42);
