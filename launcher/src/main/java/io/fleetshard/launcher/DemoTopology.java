@@ -7,6 +7,8 @@ import java.util.List;
 final class DemoTopology {
     static final String PRIMARY_REGION = "eu-west-1";
     static final String MARIADB_REGION = "us-east-1";
+    /** Where every demo shard's warm standby runs, fed from the S3 archive. */
+    static final String STANDBY_REGION = "us-west-2";
     static final String DATABASE = "fleet";
 
     /** A demo shard: id, engine, and whether it has a synchronous replica. */
@@ -17,6 +19,11 @@ final class DemoTopology {
 
         String replicaNodeId() {
             return shardId + "-b";
+        }
+
+        /** The warm standby in {@link #STANDBY_REGION}. */
+        String standbyNodeId() {
+            return shardId + "-dr";
         }
     }
 

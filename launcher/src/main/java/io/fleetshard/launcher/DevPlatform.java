@@ -56,6 +56,7 @@ final class DevPlatform implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, String> nodeJdbcUrls = new ConcurrentSkipListMap<>(); // filled by parallel shard starts
     private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>();
+    private final Map<String, String> standbyAdminUrls = new ConcurrentSkipListMap<>(); // by shard id
     private long startNanos;
     private EmbeddedKafka kafka;
     private S3Server s3;
@@ -64,6 +65,7 @@ final class DevPlatform implements AutoCloseable {
     private Router router;
     private io.fleetshard.cdc.CaptureWorker capture;
     private DevArchive archive;
+    private DevStandby standby;
     private boolean closed;
 
     DevPlatform(DevOptions options) {
@@ -120,6 +122,7 @@ final class DevPlatform implements AutoCloseable {
         demo.insertDemoVehicles(follower.current());
         capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
+        standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
         LOG.info("fleetshard dev ready in {} ms", Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
     }
 
@@ -153,6 +156,31 @@ final class DevPlatform implements AutoCloseable {
                 nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), node.port()));
             }
         }
+        startStandbyServer(shard, data, ports, tenantSecret);
+    }
+
+    /**
+     * The shard's warm standby in the second region: a database server of its own with the same schema and tenant
+     * isolation, filled only by the standby applier from the S3 archive.
+     */
+    private void startStandbyServer(DemoTopology.DemoShard shard, Path data, DevPorts ports, String tenantSecret) {
+        String nodeId = shard.standbyNodeId();
+        String adminUrl;
+        int port;
+        if (shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES) {
+            PostgresNode standby = register(PostgresNode.startPrimary(data.resolve(nodeId), ports.portFor(nodeId)));
+            ensurePostgresDatabase(standby);
+            adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
+            port = standby.port();
+        } else {
+            MariaDbNode standby = register(MariaDbNode.start(data.resolve(nodeId), ports.portFor(nodeId), 2));
+            standby.createDatabase(DemoTopology.DATABASE);
+            adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
+            port = standby.port();
+        }
+        DevRouter.installSchema(shard.engine(), adminUrl, tenantSecret);
+        standbyAdminUrls.put(shard.shardId(), adminUrl);
+        nodeJdbcUrls.put(nodeId, DevRouter.appJdbcUrl(shard.engine(), port));
     }
 
     private PostgresNode startReplica(PostgresNode primary, DemoTopology.DemoShard shard, Path dir) {
@@ -182,9 +210,17 @@ final class DevPlatform implements AutoCloseable {
             map.node(e.getKey()).filter(n -> !n.jdbcUrl().equals(e.getValue())).ifPresent(n -> changed.add(
                     new Node(n.nodeId(), n.shardId(), n.role(), n.region(), n.az(), e.getValue())));
         }
+        for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
+            String url = nodeJdbcUrls.get(shard.standbyNodeId());
+            if (url != null && map.node(shard.standbyNodeId()).isEmpty()) {
+                changed.add(new Node(shard.standbyNodeId(), shard.shardId(), io.fleetshard.shardmap.NodeRole.STANDBY,
+                        DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION + "a", url));
+            }
+        }
         if (!changed.isEmpty()) {
             long v = writer.commit(map.version(), changed, List.of());
-            LOG.info("updated the JDBC URL of {} restarted node(s) in map version {}", changed.size(), v);
+            LOG.info("registered or updated {} node(s) (restarted replicas, warm standbys) in map version {}",
+                    changed.size(), v);
         }
     }
 
@@ -198,6 +234,10 @@ final class DevPlatform implements AutoCloseable {
 
     DevArchive archive() {
         return archive;
+    }
+
+    DevStandby standby() {
+        return standby;
     }
 
     String routerUrl() {
@@ -219,6 +259,7 @@ final class DevPlatform implements AutoCloseable {
                   shards        %s
                   change topics fleetshard.cdc.vehicles, fleetshard.cdc.telemetry (./fleetshard tail --table vehicles)
                   archive       s3://%s/standard/<shard>/ (./fleetshard archive ls --shard pg-1; archive verify --shard pg-1)
+                  warm standbys %s (region %s, fed from S3; eventual reads with "regionHint":"%s")
 
                 Try:
                   curl -s %s/v1/tenants/acme/fleets/trucks
@@ -229,7 +270,8 @@ final class DevPlatform implements AutoCloseable {
 
                 Ctrl-C stops everything.
                 """, ms, options.dataDir(), route, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
-                dynamo.endpoint(), MIRROR_TABLE, DevArchive.BUCKET, String.join(", ", adminJdbcUrls.values()), control, route, route);
+                dynamo.endpoint(), MIRROR_TABLE, DevArchive.BUCKET,
+                String.join(", ", standbyAdminUrls.values()), DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION, String.join(", ", adminJdbcUrls.values()), control, route, route);
         out.flush();
     }
 

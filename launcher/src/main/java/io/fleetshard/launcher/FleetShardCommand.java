@@ -11,6 +11,7 @@ public final class FleetShardCommand {
                        S3 and DynamoDB, the control API and the router, with a demo tenant (dev --help)
               tail     print a table's change events as JSON lines (tail --help)
               archive  list or verify a shard's S3 archive: archive ls|verify --shard S (archive --help)
+              restore  point-in-time restore of a shard from S3: restore --shard S --to-time T --target JDBC_URL
               help     this text""";
 
     private FleetShardCommand() {
@@ -25,6 +26,7 @@ public final class FleetShardCommand {
                 case "dev" -> runDev(rest);
                 case "tail" -> TailCommand.run(rest);
                 case "archive" -> ArchiveCommand.run(rest, System.out, System.err);
+                case "restore" -> RestoreCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;

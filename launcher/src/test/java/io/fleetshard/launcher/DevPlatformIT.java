@@ -96,6 +96,22 @@ class DevPlatformIT {
                 assertThat(ArchiveCommand.verify(platform.archive().store(), maria, print, print)).isZero();
             }
             assertThat(verifyOut.toString(StandardCharsets.UTF_8)).contains("archive is whole");
+
+            // ... and replayed into the warm standby in the second region, which serves eventual reads there
+            Await.condition("maria-1's standby applied the archive", Duration.ofSeconds(60),
+                    () -> platform.standby().status().get("maria-1").appliedSeq() > 0);
+            String eventual = "{\"tenantId\":\"globex\",\"fleetId\":\"ships\",\"consistency\":\"eventual\","
+                    + "\"regionHint\":\"" + DemoTopology.STANDBY_REGION + "\",\"sql\":\"select count(*) as n from vehicles\",\"params\":[]}";
+            Await.condition("an eventual read in the standby region is served by the standby", Duration.ofSeconds(60), () -> {
+                try {
+                    HttpResponse<String> r = post(router + "/v1/query", eventual);
+                    return r.statusCode() == 200 && r.body().contains("\"nodeId\":\"maria-1-dr\"");
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            HttpResponse<String> fromStandby = post(router + "/v1/query", eventual);
+            assertThat(fromStandby.body()).contains("\"nodeId\":\"maria-1-dr\"", "[" + DemoTopology.VEHICLES_PER_FLEET + "]");
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start();
