@@ -3,11 +3,9 @@ package io.fleetshard.archive.format;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -71,28 +69,40 @@ public final class SegmentCodec {
         return bytes.toByteArray();
     }
 
-    /** Decodes a segment; anything unreadable is an {@link ArchiveDefectException} naming {@code key}. */
+    /**
+     * Decodes a segment; anything unreadable is an {@link ArchiveDefectException} naming {@code key}. Record lines are
+     * split without a JSON parse (their shape is fixed by {@link #encode}); each event is handed on as its bytes.
+     */
     public static Segment decode(String key, byte[] gz) {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(
-                new GZIPInputStream(new ByteArrayInputStream(gz), 65_536), StandardCharsets.UTF_8))) {
-            String first = in.readLine();
-            JsonNode h = first == null ? null : JSON.readTree(first);
+        try {
+            byte[] raw;
+            try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gz), 65_536)) {
+                raw = in.readAllBytes();
+            }
+            int eol = indexOf(raw, 0, (byte) '\n');
+            if (eol < 0) {
+                throw new IllegalArgumentException("no header line");
+            }
+            JsonNode h = JSON.readTree(raw, 0, eol);
             if (h == null || !FORMAT.equals(h.path("format").asText()) || h.path("version").asInt() != VERSION) {
                 throw new IllegalArgumentException("no " + FORMAT + " version " + VERSION + " header");
             }
             long records = h.path("records").asLong(-1);
             List<ArchivedEvent> events = new ArrayList<>((int) Math.max(0, Math.min(records, 1_000_000)));
-            String line;
             long prev = -1;
-            while ((line = in.readLine()) != null) {
-                JsonNode r = JSON.readTree(line);
-                long offset = r.path("offset").asLong(-1);
-                JsonNode event = r.path("event");
-                if (offset <= prev || !event.isObject()) {
-                    throw new IllegalArgumentException("record line " + (events.size() + 1) + " has no rising offset and event");
+            int pos = eol + 1;
+            while (pos < raw.length) {
+                int end = indexOf(raw, pos, (byte) '\n');
+                if (end < 0) {
+                    throw new IllegalArgumentException("record line " + (events.size() + 1) + " is not terminated");
                 }
-                prev = offset;
-                events.add(new ArchivedEvent(offset, JSON.writeValueAsBytes(event)));
+                ArchivedEvent e = recordLine(raw, pos, end, events.size() + 1);
+                if (e.offset() <= prev) {
+                    throw new IllegalArgumentException("record line " + (events.size() + 1) + " does not rise in offset");
+                }
+                prev = e.offset();
+                events.add(e);
+                pos = end + 1;
             }
             if (events.size() != records) {
                 throw new IllegalArgumentException("header says " + records + " records, found " + events.size());
@@ -106,5 +116,49 @@ public final class SegmentCodec {
         } catch (IOException | RuntimeException e) {
             throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, key, "unreadable segment: " + e.getMessage());
         }
+    }
+
+    /** {@code {"offset":O,"event":E}} between {@code start} and {@code end} (exclusive, the newline). */
+    private static ArchivedEvent recordLine(byte[] raw, int start, int end, int line) {
+        if (!startsWith(raw, start, OFFSET_PREFIX) || end - start < OFFSET_PREFIX.length + EVENT_PREFIX.length + 3
+                || raw[end - 1] != '}') {
+            throw new IllegalArgumentException("record line " + line + " is not {\"offset\":O,\"event\":E}");
+        }
+        int i = start + OFFSET_PREFIX.length;
+        long offset = 0;
+        int digits = 0;
+        while (i < end && raw[i] >= '0' && raw[i] <= '9' && digits < 19) {
+            offset = offset * 10 + (raw[i++] - '0');
+            digits++;
+        }
+        if (digits == 0 || !startsWith(raw, i, EVENT_PREFIX)) {
+            throw new IllegalArgumentException("record line " + line + " has no offset and event");
+        }
+        int eventStart = i + EVENT_PREFIX.length;
+        if (raw[eventStart] != '{' || raw[end - 2] != '}') {
+            throw new IllegalArgumentException("record line " + line + "'s event is not a JSON object");
+        }
+        return new ArchivedEvent(offset, java.util.Arrays.copyOfRange(raw, eventStart, end - 1));
+    }
+
+    private static boolean startsWith(byte[] raw, int at, byte[] prefix) {
+        if (at + prefix.length > raw.length) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length; k++) {
+            if (raw[at + k] != prefix[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int indexOf(byte[] raw, int from, byte b) {
+        for (int i = from; i < raw.length; i++) {
+            if (raw[i] == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

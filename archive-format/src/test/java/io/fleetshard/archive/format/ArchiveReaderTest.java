@@ -51,7 +51,19 @@ class ArchiveReaderTest {
         assertThat(s.fromOffset()).isEqualTo(4);
         assertThat(s.toOffset()).isEqualTo(9);
         assertThat(s.events()).extracting(ArchivedEvent::offset).containsExactly(4L, 9L);
-        assertThat(new String(s.events().get(1).event(), StandardCharsets.UTF_8)).contains("\"status\":\"y\"");
+        assertThat(s.events().get(1).event()).as("events come back byte for byte").isEqualTo(events.get(1).event());
+    }
+
+    @Test
+    void aSegmentWhoseLinesAreNotRecordsIsMalformed() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bytes)) {
+            gz.write(("{\"format\":\"fleetshard-segment\",\"version\":1,\"shard\":\"pg-1\",\"topic\":\"t\",\"fromOffset\":1,"
+                    + "\"toOffset\":1,\"records\":1}\n{\"offset\":x,\"event\":{}}\n").getBytes(StandardCharsets.UTF_8));
+        }
+        assertThatThrownBy(() -> SegmentCodec.decode("k", bytes.toByteArray()))
+                .isInstanceOfSatisfying(ArchiveDefectException.class, e -> assertThat(e.kind()).isEqualTo(ArchiveDefectException.Kind.MALFORMED))
+                .hasMessageContaining("record line 1");
     }
 
     @Test
