@@ -107,12 +107,13 @@ final class MariaDbDialect implements ShardDialect {
 
     /**
      * MariaDB standbys record {@code <gtid>@<binlog file>:<pos>#<row>} ({@code docs/spec/change-events.md}); the GTID
-     * before {@code @} is the position, comparable with {@code @@gtid_binlog_pos} tokens.
+     * before {@code @} is the position, comparable with {@code @@gtid_binlog_pos} tokens. Snapshot reads carry no
+     * GTID: a standby that has applied only the initial snapshot has the empty position, which covers no write token.
      */
     @Override
     public LogPosition parseStandbyPosition(String lastPosition) {
         int at = lastPosition == null ? -1 : lastPosition.indexOf('@');
-        if (at <= 0) {
+        if (at < 0) {
             throw new IllegalArgumentException("not a MariaDB change position (<gtid>@<binlog file>:<pos>#<row>): '"
                     + lastPosition + "'");
         }

@@ -29,6 +29,13 @@ class StandbyPositionTest {
     }
 
     @Test
+    void aMariaDbStandbyThatAppliedOnlyTheSnapshotHasTheEmptyPosition() {
+        LogPosition p = MariaDbDialect.INSTANCE.parseStandbyPosition("@mariadb-bin.000001:11659#0");
+        assertThat(p).isEqualTo(GtidPosition.parse(""));
+        assertThat(p.covers(GtidPosition.parse("0-1-1"))).isFalse();
+    }
+
+    @Test
     void aDatabaseWithoutThePositionTableIsNotAStandby() {
         assertThat(PostgresDialect.INSTANCE.standbyProblem(new SQLException(
                 "ERROR: relation \"fleetshard_standby_position\" does not exist", "42P01")))
