@@ -2,6 +2,7 @@ package io.fleetshard.controlapi;
 
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -37,8 +38,9 @@ final class JdbcNodeProbe implements NodeProbe {
             }
             return switch (engine) {
                 case POSTGRES -> probePostgres(c, start);
-                case MYSQL, MARIADB -> node.role().isReplica() ? probeMysqlReplica(c, start)
-                        : ProbeResult.up(elapsedMs(start));
+                // a warm standby is not a binlog replica: its progress is its position row (StandbyPositionReader)
+                case MYSQL, MARIADB -> node.role().isReplica() && node.role() != NodeRole.STANDBY
+                        ? probeMysqlReplica(c, start) : ProbeResult.up(elapsedMs(start));
             };
         } catch (SQLException e) {
             return ProbeResult.failed(describe(e), elapsedMs(start));

@@ -259,7 +259,7 @@ final class DevPlatform implements AutoCloseable {
                   shards        %s
                   change topics fleetshard.cdc.vehicles, fleetshard.cdc.telemetry (./fleetshard tail --table vehicles)
                   archive       s3://%s/standard/<shard>/ (./fleetshard archive ls --shard pg-1; archive verify --shard pg-1)
-                  warm standbys %s (region %s, fed from S3; eventual reads with "regionHint":"%s")
+                  warm standbys %s (region %s, fed from S3; eventual reads with "region":"%s")
 
                 Try:
                   curl -s %s/v1/tenants/acme/fleets/trucks
@@ -270,8 +270,9 @@ final class DevPlatform implements AutoCloseable {
 
                 Ctrl-C stops everything.
                 """, ms, options.dataDir(), route, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
-                dynamo.endpoint(), MIRROR_TABLE, DevArchive.BUCKET,
-                String.join(", ", standbyAdminUrls.values()), DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION, String.join(", ", adminJdbcUrls.values()), control, route, route);
+                dynamo.endpoint(), MIRROR_TABLE, String.join(", ", adminJdbcUrls.values()), DevArchive.BUCKET,
+                String.join(", ", standbyAdminUrls.values()), DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION,
+                control, route, route);
         out.flush();
     }
 

@@ -15,7 +15,7 @@ import java.util.TreeMap;
 
 /**
  * The warm standbys of {@code fleetshard dev}: one standby applier per demo shard, replaying the shard's S3 archive
- * into its standby server in {@link DemoTopology#STANDBY_REGION}, with a base snapshot every 50 manifests.
+ * into its standby server in {@link DemoTopology#STANDBY_REGION}, with a base snapshot every 50 manifests or every minute with new changes.
  */
 final class DevStandby implements AutoCloseable {
     private final List<StandbyApplier> appliers;
@@ -28,6 +28,7 @@ final class DevStandby implements AutoCloseable {
     static DevStandby start(ArchiveStore store, Map<String, String> standbyAdminUrls) {
         StandbyApplierConfig config = StandbyApplierConfig.builder()
                 .set(StandbyApplierConfig.Key.SNAPSHOT_EVERY_MANIFESTS, 50)
+                .set(StandbyApplierConfig.Key.SNAPSHOT_EVERY_MS, 60_000) // so fleetshard restore works a minute in
                 // the router's prober and the control API's monitor read the position as the app role
                 .set(StandbyApplierConfig.Key.POSITION_READERS, FleetSchema.DEFAULT_APP_ROLE).build();
         List<StandbyApplier> appliers = new ArrayList<>();

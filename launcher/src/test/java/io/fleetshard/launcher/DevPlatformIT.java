@@ -101,7 +101,7 @@ class DevPlatformIT {
             Await.condition("maria-1's standby applied the archive", Duration.ofSeconds(60),
                     () -> platform.standby().status().get("maria-1").appliedSeq() > 0);
             String eventual = "{\"tenantId\":\"globex\",\"fleetId\":\"ships\",\"consistency\":\"eventual\","
-                    + "\"regionHint\":\"" + DemoTopology.STANDBY_REGION + "\",\"sql\":\"select count(*) as n from vehicles\",\"params\":[]}";
+                    + "\"region\":\"" + DemoTopology.STANDBY_REGION + "\",\"sql\":\"select count(*) as n from vehicles\",\"params\":[]}";
             Await.condition("an eventual read in the standby region is served by the standby", Duration.ofSeconds(60), () -> {
                 try {
                     HttpResponse<String> r = post(router + "/v1/query", eventual);

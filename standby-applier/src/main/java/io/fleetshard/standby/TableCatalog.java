@@ -30,7 +30,7 @@ final class TableCatalog {
             return cached;
         }
         TableShape shape = find(c, table).orElseThrow(() -> new StandbyException("table '" + table
-                + "' does not exist in the standby database: create it with the primary's DDL (the applier retries)"));
+                + "' does not exist in the database: create it with the primary's DDL (a standby applier retries meanwhile; a restore creates tables only from a base snapshot's column list)"));
         if (shape.primaryKey().isEmpty()) {
             throw new StandbyException("table '" + table + "' of the standby has no primary key: changes are applied "
                     + "by primary key, so add the primary's key to the standby's table");

@@ -1,0 +1,32 @@
+package io.fleetshard.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RestoreCommandTest {
+    private final PrintStream out = new PrintStream(new ByteArrayOutputStream(), true);
+
+    @Test
+    void takesIsoInstantsAndEpochMilliseconds() {
+        assertThat(RestoreCommand.parseTime("2026-12-02T05:30:00Z")).isEqualTo(1_796_189_400_000L);
+        assertThat(RestoreCommand.parseTime("1796189400123")).isEqualTo(1_796_189_400_123L);
+        assertThatThrownBy(() -> RestoreCommand.parseTime("yesterday"))
+                .hasMessageContaining("--to-time must be an ISO-8601 instant").hasMessageContaining("'yesterday'");
+    }
+
+    @Test
+    void refusesAMissingTimeOrTargetAndAnUnknownTargetKind() {
+        List<String> base = List.of("--shard", "pg-1", "--s3-endpoint", "http://127.0.0.1:9");
+        assertThatThrownBy(() -> RestoreCommand.run(base, out, out))
+                .hasMessageContaining("--to-time is required").hasMessageContaining("--target is required");
+        List<String> oracle = new java.util.ArrayList<>(base);
+        oracle.addAll(List.of("--to-time", "1", "--target", "jdbc:oracle:thin:@x"));
+        assertThatThrownBy(() -> RestoreCommand.run(oracle, out, out))
+                .hasMessageContaining("--target must be a jdbc:postgresql:, jdbc:mariadb: or jdbc:mysql: URL");
+    }
+}
