@@ -1,5 +1,8 @@
 package io.fleetshard.archive.format;
 
+import static io.fleetshard.archive.format.JsonFields.num;
+import static io.fleetshard.archive.format.JsonFields.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -75,21 +78,5 @@ public final class ManifestParser {
             throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, key,
                     "unreadable manifest: " + e.getMessage());
         }
-    }
-
-    private static String text(JsonNode o, String field) {
-        JsonNode v = o.path(field);
-        if (!v.isTextual()) {
-            throw new IllegalArgumentException("field '" + field + "' must be a string");
-        }
-        return v.asText();
-    }
-
-    private static long num(JsonNode o, String field) {
-        JsonNode v = o.path(field);
-        if (!v.canConvertToLong()) {
-            throw new IllegalArgumentException("field '" + field + "' must be an integer");
-        }
-        return v.asLong();
     }
 }
