@@ -1,5 +1,6 @@
 package io.fleetshard.controlapi;
 
+import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.http.OperationalRoutes;
 import io.fleetshard.http.ProblemResponses;
 import io.fleetshard.shardmap.ShardMapCommitter;
@@ -83,6 +84,29 @@ public final class ControlApi implements AutoCloseable {
                 .description("Shard map version this control-API instance has applied").register(registry);
         Gauge.builder("fleetshard.control.map.writer.fenced", runner, r -> r.fencedAt() == null ? 0 : 1)
                 .description("1 once another instance fenced this instance's map writer").register(registry);
+    }
+
+    /**
+     * Reports the archive's side of {@code GET /v1/shards/{shardId}/standby} from the next probe round on: the newest
+     * manifest of each shard under {@code <control.archive.tier>/<shard>/} of {@code store}, read in the probe rounds
+     * (never on a request thread). Without it the endpoint's {@code archive} is null. May be called before or after
+     * {@link #start()}, once; the caller owns the store (and its S3 client) and closes it after {@link #stop()}.
+     *
+     * @throws IllegalStateException if an archive is already attached
+     */
+    public ControlApi attachArchive(ArchiveStore store) {
+        return attachArchive(new ArchiveStoreHead(Objects.requireNonNull(store, "store"), config.archiveTier()));
+    }
+
+    /** {@link #attachArchive(ArchiveStore)} with any {@link ArchiveHead} (tests: an in-memory fake). */
+    synchronized ControlApi attachArchive(ArchiveHead head) {
+        if (monitor.archiveAttached()) {
+            throw new IllegalStateException("an archive is already attached to this control API");
+        }
+        monitor.attachArchive(head);
+        LOG.info("control API reports the archive {}", head instanceof ArchiveStoreHead s
+                ? "of tier " + s.tier() : head);
+        return this;
     }
 
     /** Starts the HTTP server and the node health monitor. */

@@ -1,5 +1,6 @@
 package io.fleetshard.controlapi;
 
+import io.fleetshard.archive.format.ShardArchivePath;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,6 +29,7 @@ public final class ControlApiConfig {
     public static final String MAP_WAIT_TIMEOUT_MS = "control.map.wait.timeout.ms";
     public static final String MAP_WRITE_LOCK_TIMEOUT_MS = "control.map.write.lock.timeout.ms";
     public static final String RETRY_AFTER_SECONDS = "control.retry.after.seconds";
+    public static final String ARCHIVE_TIER = "control.archive.tier";
 
     private static final String PREFIX = "control.";
     private static final String MASK = "********";
@@ -56,7 +58,11 @@ public final class ControlApiConfig {
             Key.integer(MAP_WRITE_LOCK_TIMEOUT_MS, 10_000, 0, 120_000,
                     "How long a map change waits for the change before it in this instance; then 503."),
             Key.integer(RETRY_AFTER_SECONDS, 5, 1, 3_600,
-                    "Retry-After of 503 answers (writer fenced, map log unreachable, busy)."));
+                    "Retry-After of 503 answers (writer fenced, map log unreachable, busy)."),
+            new Key(ARCHIVE_TIER, "standard", false, "Tier of the archive prefix (`<tier>/<shard>/`) whose newest "
+                    + "manifests the standby endpoint reports, once the launcher attached the archive's store: "
+                    + "standard, enhanced or platinum (the archiver's `archive.tier`).",
+                    v -> ShardArchivePath.TIERS.contains(v) ? null : "must be one of standard, enhanced, platinum"));
 
     private final Map<String, String> values;
 
@@ -166,6 +172,11 @@ public final class ControlApiConfig {
 
     public int retryAfterSeconds() {
         return intValue(RETRY_AFTER_SECONDS);
+    }
+
+    /** The archive tier whose shard prefixes the control API reads, when an archive store is attached. */
+    public String archiveTier() {
+        return values.get(ARCHIVE_TIER);
     }
 
     /** Every key with its effective value, secrets masked: what the component logs once at start. */

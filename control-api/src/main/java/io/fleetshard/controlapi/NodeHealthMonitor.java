@@ -15,8 +15,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
@@ -35,11 +37,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Warm standbys (role {@code standby}) are separate databases: besides the probe, each round reads their
  * {@code fleetshard_standby_position} row ({@link StandbyPositionReader}), for {@code GET /v1/shards/{id}/standby}, the
- * standby's lag in the node view and the {@code fleetshard.standby.applied.lag.ms} gauge.
+ * standby's lag in the node view and the {@code fleetshard.standby.applied.lag.ms} gauge. Once an archive is attached
+ * ({@link #attachArchive}), each round also reads the newest manifest of every shard's archive ({@link ArchiveHead}),
+ * for the archive's side of that endpoint and the {@code fleetshard.archive.manifests.behind} gauge.
  *
- * <p>A round reads standby positions first, probes replicas second and primaries last, so a replica's replay position is read before its primary's
- * current position: the WAL distance between them is then never less than the true lag at the moment the replica was
- * read (it errs on the side of "more behind", which is the safe side for bounded-staleness reads).
+ * <p>A round reads standby positions first, archive heads second, probes replicas third and primaries last, so every
+ * position is read before the positions it is compared with further along the chain (standby, archive, primary): a
+ * distance between them is then never less than the true one at the moment the earlier was read (it errs on the side
+ * of "more behind", which is the safe side for bounded-staleness reads and recovery points).
  */
 final class NodeHealthMonitor {
     private static final Logger LOG = LoggerFactory.getLogger(NodeHealthMonitor.class);
@@ -56,9 +61,12 @@ final class NodeHealthMonitor {
     private final MultiGauge lagBytesGauge;
     private final MultiGauge failuresGauge;
     private final MultiGauge standbyLagGauge;
+    private final MultiGauge manifestsBehindGauge;
     private final StandbyPositionReader standbyReader;
+    private volatile ArchiveHead archiveHead;
     private volatile Map<String, NodeHealth> health = Map.of();
     private volatile Map<String, StandbyStatus> standbys = Map.of();
+    private volatile Map<String, ArchiveStatus> archives = Map.of();
 
     NodeHealthMonitor(ShardMapSource source, NodeProbe probe, StandbyPositionReader standbyReader, Clock clock,
             ExecutorService probePool, Duration probeTimeout, int failuresBeforeDown, MeterRegistry registry) {
@@ -84,6 +92,28 @@ final class NodeHealthMonitor {
                 .description("Now minus the source commit time of the last change a warm standby applied (an upper"
                         + " bound of its lag when the primary is idle); absent while its position cannot be read")
                 .register(registry);
+        this.manifestsBehindGauge = MultiGauge.builder("fleetshard.archive.manifests.behind")
+                .description("Manifests of the shard's archive a warm standby has not applied yet; absent while the"
+                        + " standby's position or the archive cannot be read")
+                .register(registry);
+    }
+
+    /**
+     * From the next round on, also reads the newest manifest of every shard's archive through {@code head}. May be
+     * called while rounds run (the launcher starts the archive after the control API).
+     */
+    void attachArchive(ArchiveHead head) {
+        this.archiveHead = Objects.requireNonNull(head, "head");
+    }
+
+    /** Whether an archive is attached: if not, the standby endpoint reports no archive at all. */
+    boolean archiveAttached() {
+        return archiveHead != null;
+    }
+
+    /** The shard's archive after the last round; null if no archive is attached or the shard was not read yet. */
+    ArchiveStatus archive(String shardId) {
+        return archives.get(shardId);
     }
 
     /** The node's health after the last round; {@link NodeHealth#UNKNOWN} if it was not probed yet. */
@@ -123,6 +153,8 @@ final class NodeHealthMonitor {
         List<Node> standbyNodes = replicas.stream().filter(n -> n.role() == NodeRole.STANDBY).toList();
         Map<String, StandbyReading> readings = runAll(standbyNodes, map, standbyReader::read, StandbyReading::failed);
         Instant readAt = clock.instant();
+        ArchiveHead head = archiveHead;
+        Map<String, ArchiveStatus> heads = head == null ? Map.of() : readArchives(head, map);
         Map<String, ProbeResult> results = new HashMap<>(runAll(replicas, map, this::timed, this::timedOut));
         results.putAll(runAll(primaries, map, this::timed, this::timedOut));
 
@@ -133,6 +165,13 @@ final class NodeHealthMonitor {
                     behindBytes(map, node, e.getValue(), results)));
         }
         standbys = Map.copyOf(nextStandbys);
+        Map<String, ArchiveStatus> nextArchives = new HashMap<>();
+        for (Map.Entry<String, ArchiveStatus> e : heads.entrySet()) {
+            ArchiveStatus a = e.getValue();
+            Long bytes = a.latest() == null ? null : walBehind(map, e.getKey(), a.latest().lastPosition(), results);
+            nextArchives.put(e.getKey(), new ArchiveStatus(a.latest(), a.error(), a.readAt(), bytes));
+        }
+        archives = Map.copyOf(nextArchives);
 
         Instant now = clock.instant();
         Map<String, NodeHealth> previous = health;
@@ -151,23 +190,52 @@ final class NodeHealthMonitor {
         health = Map.copyOf(next);
         publishGauges(map, next);
         publishStandbyGauges(map, nextStandbys);
+        publishArchiveGauges(map, nextStandbys, nextArchives);
+    }
+
+    /** The newest manifest of every shard's archive, read on the probe pool and bounded like a probe. */
+    private Map<String, ArchiveStatus> readArchives(ArchiveHead head, ShardMapSnapshot map)
+            throws InterruptedException {
+        Map<String, Callable<ArchiveStatus>> tasks = new LinkedHashMap<>();
+        for (Shard shard : map.shards()) {
+            String shardId = shard.shardId();
+            tasks.put(shardId, () -> {
+                try {
+                    LatestManifest latest = head.latest(shardId).orElse(null);
+                    return new ArchiveStatus(latest, null, clock.instant(), null);
+                } catch (RuntimeException e) {
+                    LOG.debug("archive of shard {} could not be read", shardId, e);
+                    return ArchiveStatus.failed(e.getMessage() == null ? e.getClass().getSimpleName()
+                            : e.getMessage(), clock.instant());
+                }
+            });
+        }
+        return invokeAll(tasks, "archive read", error -> ArchiveStatus.failed(error, clock.instant()));
     }
 
     /** Runs {@code task} for every node on the probe pool, bounded by the phase timeout. */
     private <T> Map<String, T> runAll(List<Node> nodes, ShardMapSnapshot map, BiFunction<Node, Engine, T> task,
             Function<String, T> failed) throws InterruptedException {
-        if (nodes.isEmpty()) {
-            return Map.of();
-        }
-        List<Callable<T>> tasks = new ArrayList<>();
+        Map<String, Callable<T>> tasks = new LinkedHashMap<>();
         for (Node n : nodes) {
             Engine engine = map.shard(n.shardId()).map(Shard::engine).orElseThrow();
-            tasks.add(() -> task.apply(n, engine));
+            tasks.put(n.nodeId(), () -> task.apply(n, engine));
         }
-        List<Future<T>> futures = probePool.invokeAll(tasks, roundPhaseTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        return invokeAll(tasks, "probe", failed);
+    }
+
+    /** Runs the tasks on the probe pool, bounded by the phase timeout; results by the tasks' keys. */
+    private <T> Map<String, T> invokeAll(Map<String, Callable<T>> tasks, String what, Function<String, T> failed)
+            throws InterruptedException {
+        if (tasks.isEmpty()) {
+            return Map.of();
+        }
+        List<String> keys = new ArrayList<>(tasks.keySet());
+        List<Future<T>> futures = probePool.invokeAll(new ArrayList<>(tasks.values()), roundPhaseTimeout.toMillis(),
+                TimeUnit.MILLISECONDS);
         Map<String, T> out = new HashMap<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            out.put(nodes.get(i).nodeId(), resultOf(futures.get(i), failed));
+        for (int i = 0; i < keys.size(); i++) {
+            out.put(keys.get(i), resultOf(futures.get(i), what, failed));
         }
         return out;
     }
@@ -187,13 +255,13 @@ final class NodeHealthMonitor {
         return r;
     }
 
-    private <T> T resultOf(Future<T> f, Function<String, T> failed) throws InterruptedException {
+    private <T> T resultOf(Future<T> f, String what, Function<String, T> failed) throws InterruptedException {
         try {
             return f.get();
         } catch (CancellationException e) {
-            return failed.apply("probe did not finish within " + roundPhaseTimeout.toMillis() + " ms");
+            return failed.apply(what + " did not finish within " + roundPhaseTimeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            return failed.apply("probe failed: " + e.getCause());
+            return failed.apply(what + " failed: " + e.getCause());
         }
     }
 
@@ -228,17 +296,27 @@ final class NodeHealthMonitor {
      */
     private static Long behindBytes(ShardMapSnapshot map, Node standby, StandbyReading reading,
             Map<String, ProbeResult> results) {
-        Engine engine = map.shard(standby.shardId()).map(Shard::engine).orElse(null);
-        if (engine != Engine.POSTGRES || !reading.ok()) {
+        return reading.ok() ? walBehind(map, standby.shardId(), reading.position().lastPosition(), results) : null;
+    }
+
+    /**
+     * PostgreSQL shards: WAL bytes from {@code lastPosition} (an LSN read earlier in the round) to the shard primary's
+     * current LSN of this round; null for other engines, while the primary cannot be probed, or for a position that
+     * is not an LSN. The same distance for a standby's applied position and the archive's newest one.
+     */
+    private static Long walBehind(ShardMapSnapshot map, String shardId, String lastPosition,
+            Map<String, ProbeResult> results) {
+        Engine engine = map.shard(shardId).map(Shard::engine).orElse(null);
+        if (engine != Engine.POSTGRES) {
             return null;
         }
-        ProbeResult primary = map.primaryOf(standby.shardId()).map(p -> results.get(p.nodeId())).orElse(null);
+        ProbeResult primary = map.primaryOf(shardId).map(p -> results.get(p.nodeId())).orElse(null);
         if (primary == null || !primary.ok() || primary.walPosition() == null
                 || Boolean.TRUE.equals(primary.inRecovery())) {
             return null;
         }
         try {
-            return primary.walPosition().bytesAfter(PgLsn.parse(reading.position().lastPosition()));
+            return primary.walPosition().bytesAfter(PgLsn.parse(lastPosition));
         } catch (IllegalArgumentException e) {
             return null; // reported as is in lastPosition; not a distance
         }
@@ -281,6 +359,20 @@ final class NodeHealthMonitor {
             }
         }
         standbyLagGauge.register(rows, true);
+    }
+
+    private void publishArchiveGauges(ShardMapSnapshot map, Map<String, StandbyStatus> byNode,
+            Map<String, ArchiveStatus> byShard) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        for (Map.Entry<String, StandbyStatus> e : byNode.entrySet()) {
+            Node node = map.node(e.getKey()).orElseThrow();
+            ArchiveStatus archive = byShard.get(node.shardId());
+            Long behind = archive == null ? null : e.getValue().manifestsBehind(archive.latest());
+            if (behind != null) {
+                rows.add(MultiGauge.Row.of(Tags.of("shard", node.shardId(), "node", node.nodeId()), behind));
+            }
+        }
+        manifestsBehindGauge.register(rows, true);
     }
 
     private void publishGauges(ShardMapSnapshot map, Map<String, NodeHealth> byNode) {

@@ -69,8 +69,10 @@ final class ShardRoutes {
     }
 
     /**
-     * The applied position and lag of each warm standby of the shard, from the health monitor's last round (no database
-     * is read on the request thread). A standby that could not be read has an {@code error} instead of its figures.
+     * The applied position and lag of each warm standby of the shard, and how far the shard's archive reaches, from the
+     * health monitor's last round (no database or object store is read on the request thread). A standby or an archive
+     * that could not be read has an {@code error} instead of its figures; {@code archive} is null when no archive is
+     * attached.
      */
     private void standby(Context ctx) {
         String shardId = ResponseJson.pathId(ctx, "shardId");
@@ -80,6 +82,13 @@ final class ShardRoutes {
         long now = clock.millis();
         ObjectNode body = ResponseJson.object().put("shardId", shardId).put("engine", shard.engine().wireName())
                 .put("mapVersion", map.version());
+        ArchiveStatus archive = monitor.archive(shardId);
+        if (monitor.archiveAttached()) {
+            body.set("archive", archiveView(archive, shard.engine()));
+        } else {
+            body.putNull("archive");
+        }
+        LatestManifest head = archive == null ? null : archive.latest();
         ArrayNode items = body.putArray("standbys");
         for (Node n : map.nodesOf(shardId)) {
             if (n.role() != NodeRole.STANDBY) {
@@ -108,8 +117,31 @@ final class ShardRoutes {
             if (shard.engine() == Engine.POSTGRES) {
                 o.put("behindBytes", st.behindBytes());
             }
+            o.put("manifestsBehind", st.manifestsBehind(head)).put("archiveLagMs", st.archiveLagMs(head));
         }
         ResponseJson.write(ctx, 200, body);
+    }
+
+    /** The newest manifest of the shard's archive; its figures are null while the archive has no manifest. */
+    private static ObjectNode archiveView(ArchiveStatus archive, Engine engine) {
+        ObjectNode o = ResponseJson.object();
+        if (archive == null) {
+            return o.put("error", "not read yet: the health monitor's first round since the archive was attached or"
+                    + " the shard joined the map has not finished");
+        }
+        o.put("readAt", archive.readAt().toString());
+        if (!archive.ok()) {
+            return o.put("error", archive.error());
+        }
+        LatestManifest m = archive.latest();
+        o.put("latestManifestSeq", m == null ? null : m.seq())
+                .put("lastCommitTsMs", m == null ? null : m.lastCommitTsMs())
+                .put("lastPosition", m == null ? null : m.lastPosition())
+                .put("manifestCreatedMs", m == null ? null : m.createdMs());
+        if (engine == Engine.POSTGRES) {
+            o.put("behindBytes", archive.behindBytes());
+        }
+        return o;
     }
 
     private void register(Context ctx) {

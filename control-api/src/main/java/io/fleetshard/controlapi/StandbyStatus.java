@@ -16,4 +16,23 @@ record StandbyStatus(StandbyReading reading, Instant readAt, Long behindBytes) {
     Long appliedLagMs(long nowMs) {
         return reading.ok() ? Math.max(0, nowMs - reading.position().lastCommitTsMs()) : null;
     }
+
+    /**
+     * Manifests the archive holds that the standby has not applied: the newest manifest's seq minus the applied one,
+     * never negative (the archive is read after the standby in a round, but a standby may be read mid-step); null when
+     * either is unknown.
+     */
+    Long manifestsBehind(LatestManifest archive) {
+        return reading.ok() && archive != null
+                ? Math.max(0, archive.seq() - reading.position().manifestSeq()) : null;
+    }
+
+    /**
+     * Source commit time of the newest archived change minus that of the last applied change, never negative: how far
+     * the standby trails the archive, in source time; null when either is unknown.
+     */
+    Long archiveLagMs(LatestManifest archive) {
+        return reading.ok() && archive != null
+                ? Math.max(0, archive.lastCommitTsMs() - reading.position().lastCommitTsMs()) : null;
+    }
 }

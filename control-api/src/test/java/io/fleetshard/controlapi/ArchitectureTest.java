@@ -10,18 +10,21 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The module's boundaries (STYLE.md 1, 2): only shard-map and http-support of ours, and a small public surface. */
+/**
+ * The module's boundaries (STYLE.md 1, 2): only shard-map, http-support and archive-format (the archive's wire format,
+ * to read its newest manifests) of ours, no S3 SDK (the launcher builds the store), and a small public surface.
+ */
 class ArchitectureTest {
     private static final JavaClasses CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("io.fleetshard.controlapi");
 
     @Test
-    void usesNoOtherFleetShardModuleThanShardMapAndHttpSupport() {
+    void usesNoOtherFleetShardModuleThanShardMapHttpSupportAndArchiveFormat() {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("io.fleetshard.router..",
                 "io.fleetshard.testkit..", "io.fleetshard.launcher..").check(CLASSES);
         classes().should().onlyDependOnClassesThat().resideInAnyPackage("io.fleetshard.controlapi..",
-                "io.fleetshard.shardmap..", "io.fleetshard.http..", "java..", "io.javalin..",
+                "io.fleetshard.shardmap..", "io.fleetshard.http..", "io.fleetshard.archive.format..", "java..", "io.javalin..",
                 "com.fasterxml.jackson..", "io.micrometer..", "org.slf4j..", "jakarta.servlet..", "")
                 .check(CLASSES);
     }

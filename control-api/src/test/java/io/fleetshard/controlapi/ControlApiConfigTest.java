@@ -66,6 +66,15 @@ class ControlApiConfigTest {
     }
 
     @Test
+    void theArchiveTierIsOneOfTheArchivesTiers() {
+        assertThat(ControlApiConfig.defaults().archiveTier()).isEqualTo("standard");
+        assertThat(ControlApiConfig.defaults().with(ControlApiConfig.ARCHIVE_TIER, "platinum").archiveTier())
+                .isEqualTo("platinum");
+        assertThatThrownBy(() -> ControlApiConfig.defaults().with(ControlApiConfig.ARCHIVE_TIER, "gold"))
+                .hasMessageContaining("control.archive.tier must be one of standard, enhanced, platinum, got 'gold'");
+    }
+
+    @Test
     void readmeTableIsGeneratedFromTheDefinitions() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         assertThat(readme).as("control-api/README.md must contain ControlApiConfig.markdownTable() verbatim")
