@@ -123,6 +123,7 @@ final class DevPlatform implements AutoCloseable {
         capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
         standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
+        controlApi.attachArchive(archive.store()); // the standby endpoint reports the archive's newest manifests too
         LOG.info("fleetshard dev ready in {} ms", Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
     }
 
