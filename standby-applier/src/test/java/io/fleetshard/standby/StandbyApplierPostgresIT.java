@@ -246,7 +246,7 @@ class StandbyApplierPostgresIT {
         try (StandbyApplier a = applier(store, path, url, registry)) {
             a.start();
             Await.condition("the applier to report the missing table", WAIT, () -> a.status().state() == ApplierState.RETRYING
-                    && a.status().lastError() != null && a.status().lastError().contains("does not exist in the standby"));
+                    && a.status().lastError() != null && a.status().lastError().contains("does not exist in the database"));
             StandbyTestSupport.createPostgresSchema(url, false);
             awaitApplied(a, 1);
             assertThat(registry.get("fleetshard.standby.errors").tag("kind", "standby-schema").counter().count()).isPositive();
