@@ -207,6 +207,11 @@ public final class ControlApi implements AutoCloseable {
         monitor.probeRound();
     }
 
+    /** Probe rounds finished so far, the scheduled start-up round included. */
+    long probeRounds() {
+        return monitor.roundsDone();
+    }
+
     private static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {

@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
  * of "more behind", which is the safe side for bounded-staleness reads and recovery points).
  */
 final class NodeHealthMonitor {
+    private final java.util.concurrent.atomic.AtomicLong roundsDone = new java.util.concurrent.atomic.AtomicLong();
     private static final Logger LOG = LoggerFactory.getLogger(NodeHealthMonitor.class);
 
     private final ShardMapSource source;
@@ -126,6 +127,11 @@ final class NodeHealthMonitor {
         return standbys.get(nodeId);
     }
 
+    /** Rounds finished so far (tests wait for the start-up round with it). */
+    long roundsDone() {
+        return roundsDone.get();
+    }
+
     /** One round for a scheduler: never throws, so the schedule keeps running. */
     void probeRoundSafely() {
         try {
@@ -139,6 +145,14 @@ final class NodeHealthMonitor {
 
     /** Probes every node of the current map once and publishes the results. Blocks until the round is over. */
     void probeRound() throws InterruptedException {
+        try {
+            probeRoundOnce();
+        } finally {
+            roundsDone.incrementAndGet();
+        }
+    }
+
+    private void probeRoundOnce() throws InterruptedException {
         ShardMapSnapshot map = source.current();
         List<Node> replicas = new ArrayList<>();
         List<Node> primaries = new ArrayList<>();
