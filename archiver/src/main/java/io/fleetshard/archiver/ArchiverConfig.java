@@ -1,9 +1,9 @@
 package io.fleetshard.archiver;
 
 import io.fleetshard.archive.format.ShardArchivePath;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
+import io.fleetshard.config.ConfigKey;
+import io.fleetshard.config.ConfigProblems;
+import io.fleetshard.config.ConfigValues;
 import java.util.Map;
 
 /**
@@ -31,7 +31,7 @@ public record ArchiverConfig(
         String s3SecretKey) {
 
     /** Every configuration key with its default and meaning. */
-    public enum Key {
+    public enum Key implements ConfigKey {
         BOOTSTRAP_SERVERS("kafka.bootstrap.servers", null, "Kafka bootstrap servers (required)."),
         ARCHIVER_ID("archiver.id", null, "Id of this archiver instance (required): client ids, logs, the manifests' `writer`."),
         GROUP_ID("group.id", "fleetshard-archiver", "Consumer group whose members divide the shard logs; offsets are committed after each manifest."),
@@ -60,31 +60,42 @@ public record ArchiverConfig(
             this.doc = doc;
         }
 
+        @Override
         public String key() {
             return key;
+        }
+
+        @Override
+        public String defaultValue() {
+            return defaultValue;
+        }
+
+        @Override
+        public String doc() {
+            return doc;
         }
     }
 
     public ArchiverConfig {
-        List<String> problems = new ArrayList<>();
-        require(problems, Key.BOOTSTRAP_SERVERS, bootstrapServers);
-        require(problems, Key.ARCHIVER_ID, archiverId);
-        require(problems, Key.GROUP_ID, groupId);
-        require(problems, Key.SHARD_LOG_TOPIC_PREFIX, shardLogTopicPrefix);
-        require(problems, Key.S3_REGION, s3Region);
+        ConfigProblems problems = new ConfigProblems();
+        problems.require(Key.BOOTSTRAP_SERVERS, bootstrapServers);
+        problems.require(Key.ARCHIVER_ID, archiverId);
+        problems.require(Key.GROUP_ID, groupId);
+        problems.require(Key.SHARD_LOG_TOPIC_PREFIX, shardLogTopicPrefix);
+        problems.require(Key.S3_REGION, s3Region);
         if (bucket == null || !bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
             problems.add(Key.BUCKET.key + " must be a valid S3 bucket name (3-63 of a-z 0-9 . -), got '" + bucket + "'");
         }
         if (!ShardArchivePath.TIERS.contains(tier)) {
             problems.add(Key.TIER.key + " must be one of standard, enhanced, platinum, got '" + tier + "'");
         }
-        range(problems, Key.SEGMENT_MAX_BYTES, segmentMaxBytes, 1_024, 1L << 30);
-        range(problems, Key.SEGMENT_MAX_AGE_MS, segmentMaxAgeMs, 10, 3_600_000);
-        range(problems, Key.MAX_POLL_RECORDS, maxPollRecords, 1, 100_000);
-        range(problems, Key.STORE_BACKOFF_MS, storeBackoffMs, 10, 600_000);
-        range(problems, Key.STORE_BACKOFF_MAX_MS, storeBackoffMaxMs, 10, 3_600_000);
-        range(problems, Key.SESSION_TIMEOUT_MS, sessionTimeoutMs, 1_000, 300_000);
-        range(problems, Key.TOPIC_DISCOVERY_MS, topicDiscoveryMs, 100, 3_600_000);
+        problems.range(Key.SEGMENT_MAX_BYTES, segmentMaxBytes, 1_024, 1L << 30);
+        problems.range(Key.SEGMENT_MAX_AGE_MS, segmentMaxAgeMs, 10, 3_600_000);
+        problems.range(Key.MAX_POLL_RECORDS, maxPollRecords, 1, 100_000);
+        problems.range(Key.STORE_BACKOFF_MS, storeBackoffMs, 10, 600_000);
+        problems.range(Key.STORE_BACKOFF_MAX_MS, storeBackoffMaxMs, 10, 3_600_000);
+        problems.range(Key.SESSION_TIMEOUT_MS, sessionTimeoutMs, 1_000, 300_000);
+        problems.range(Key.TOPIC_DISCOVERY_MS, topicDiscoveryMs, 100, 3_600_000);
         if (storeBackoffMaxMs < storeBackoffMs) {
             problems.add(Key.STORE_BACKOFF_MAX_MS.key + " (" + storeBackoffMaxMs + ") must be at least "
                     + Key.STORE_BACKOFF_MS.key + " (" + storeBackoffMs + ")");
@@ -100,12 +111,11 @@ public record ArchiverConfig(
     /** Every problem of a configuration; the message lists them all. */
     static final class InvalidConfig extends ArchiverException {
         private static final long serialVersionUID = 1L;
-        private final transient List<String> problems;
+        private final transient ConfigProblems problems;
 
-        InvalidConfig(List<String> problems) {
-            super("invalid archiver configuration (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s")
-                    + "): " + String.join("; ", problems));
-            this.problems = List.copyOf(problems);
+        InvalidConfig(ConfigProblems problems) {
+            super(problems.message("archiver"));
+            this.problems = problems;
         }
     }
 
@@ -117,21 +127,9 @@ public record ArchiverConfig(
     /** Parses keys of {@link Key}; an unknown key is a problem (a typo must not fall back to a default silently). */
     public static ArchiverConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
-        List<String> unknown = new ArrayList<>();
-        values.forEach((k, v) -> {
-            Key key = null;
-            for (Key candidate : Key.values()) {
-                if (candidate.key.equals(k)) {
-                    key = candidate;
-                }
-            }
-            if (key == null) {
-                unknown.add("unknown key '" + k + "'");
-            } else {
-                b.set(key, v);
-            }
-        });
-        return b.build(unknown);
+        ConfigProblems problems = new ConfigProblems();
+        b.values.setAll(values, (k, v) -> false, problems);
+        return b.build(problems);
     }
 
     /** The shard a shard-log topic belongs to, or null if the topic is not a shard log. */
@@ -140,14 +138,9 @@ public record ArchiverConfig(
                 ? topic.substring(shardLogTopicPrefix.length()) : null;
     }
 
+    /** The configuration table of the README, rendered from {@link Key}. */
     public static String markdownTable() {
-        StringBuilder sb = new StringBuilder("| key | default | meaning |\n| --- | --- | --- |\n");
-        for (Key k : Key.values()) {
-            sb.append("| `").append(k.key).append("` | ")
-                    .append(k.defaultValue == null ? "(required)" : k.defaultValue.isEmpty() ? "(empty)" : "`" + k.defaultValue + "`")
-                    .append(" | ").append(k.doc).append(" |\n");
-        }
-        return sb.toString();
+        return ConfigValues.markdownTable(Key.class);
     }
 
     @Override
@@ -158,32 +151,15 @@ public record ArchiverConfig(
                 + ", key=" + (s3AccessKey == null || s3AccessKey.isBlank() ? "(default chain)" : s3AccessKey + "/******") + "]";
     }
 
-    private static void require(List<String> problems, Key key, String value) {
-        if (value == null || value.isBlank()) {
-            problems.add(key.key + " is required");
-        }
-    }
-
-    private static void range(List<String> problems, Key key, long value, long min, long max) {
-        if (value < min || value > max) {
-            problems.add(key.key + " must be between " + min + " and " + max + ", got " + value);
-        }
-    }
-
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
-        private final Map<Key, String> values = new LinkedHashMap<>();
+        private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
 
         private Builder() {
-            for (Key k : Key.values()) {
-                if (k.defaultValue != null) {
-                    values.put(k, k.defaultValue);
-                }
-            }
         }
 
         public Builder set(Key key, String value) {
-            values.put(key, value);
+            values.set(key, value);
             return this;
         }
 
@@ -192,41 +168,29 @@ public record ArchiverConfig(
         }
 
         public ArchiverConfig build() {
-            return build(new ArrayList<>());
+            return build(new ConfigProblems());
         }
 
-        private ArchiverConfig build(List<String> problems) {
-            long[] n = new long[Key.values().length];
-            for (Key k : Key.values()) {
-                if (k.defaultValue != null && k.defaultValue.matches("\\d+")) {
-                    String v = values.get(k);
-                    try {
-                        n[k.ordinal()] = Long.parseLong(v.trim());
-                    } catch (RuntimeException e) {
-                        problems.add(k.key + " must be a number, got '" + v + "'");
-                        n[k.ordinal()] = Long.parseLong(k.defaultValue);
-                    }
-                }
-            }
+        /** Builds with the problems found so far; on failure the message lists those and the record's own. */
+        private ArchiverConfig build(ConfigProblems problems) {
+            ArchiverConfig config;
             try {
-                ArchiverConfig config = create(n);
-                if (problems.isEmpty()) {
-                    return config;
-                }
+                config = new ArchiverConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.ARCHIVER_ID),
+                        values.text(Key.GROUP_ID), values.text(Key.SHARD_LOG_TOPIC_PREFIX), values.text(Key.BUCKET),
+                        values.text(Key.TIER), values.number(Key.SEGMENT_MAX_BYTES, problems),
+                        values.number(Key.SEGMENT_MAX_AGE_MS, problems), (int) values.number(Key.MAX_POLL_RECORDS, problems),
+                        values.number(Key.STORE_BACKOFF_MS, problems), values.number(Key.STORE_BACKOFF_MAX_MS, problems),
+                        (int) values.number(Key.SESSION_TIMEOUT_MS, problems), values.number(Key.TOPIC_DISCOVERY_MS, problems),
+                        values.text(Key.S3_ENDPOINT), values.text(Key.S3_REGION), values.text(Key.S3_ACCESS_KEY),
+                        values.text(Key.S3_SECRET_KEY));
             } catch (InvalidConfig e) {
-                problems.addAll(e.problems);
+                problems.addAll(e.problems.list());
+                throw new InvalidConfig(problems);
             }
-            throw new InvalidConfig(problems);
-        }
-
-        private ArchiverConfig create(long[] n) {
-            return new ArchiverConfig(values.get(Key.BOOTSTRAP_SERVERS), values.get(Key.ARCHIVER_ID),
-                    values.get(Key.GROUP_ID), values.get(Key.SHARD_LOG_TOPIC_PREFIX), values.get(Key.BUCKET),
-                    values.get(Key.TIER), n[Key.SEGMENT_MAX_BYTES.ordinal()], n[Key.SEGMENT_MAX_AGE_MS.ordinal()],
-                    (int) n[Key.MAX_POLL_RECORDS.ordinal()], n[Key.STORE_BACKOFF_MS.ordinal()],
-                    n[Key.STORE_BACKOFF_MAX_MS.ordinal()], (int) n[Key.SESSION_TIMEOUT_MS.ordinal()],
-                    n[Key.TOPIC_DISCOVERY_MS.ordinal()], values.get(Key.S3_ENDPOINT), values.get(Key.S3_REGION),
-                    values.get(Key.S3_ACCESS_KEY), values.get(Key.S3_SECRET_KEY));
+            if (!problems.isEmpty()) {
+                throw new InvalidConfig(problems);
+            }
+            return config;
         }
     }
 }

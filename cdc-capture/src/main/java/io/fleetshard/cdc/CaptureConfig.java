@@ -1,12 +1,14 @@
 package io.fleetshard.cdc;
 
+import io.fleetshard.config.ConfigKey;
+import io.fleetshard.config.ConfigProblems;
+import io.fleetshard.config.ConfigValues;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Function;
 
 /**
  * Settings of a {@link CaptureWorker}, checked once at construction: every problem is collected and reported together.
@@ -40,7 +42,7 @@ public record CaptureConfig(
         long sourceLagIntervalMs) {
 
     /** Every configuration key with its default and meaning. */
-    public enum Key {
+    public enum Key implements ConfigKey {
         BOOTSTRAP_SERVERS("kafka.bootstrap.servers", null, "Kafka bootstrap servers (required)."),
         WORKER_ID("worker.id", null, "Id of this capture worker, unique in its group (required); used in client ids and logs."),
         GROUP_ID("group.id", "fleetshard-cdc", "Kafka consumer group whose members divide the shards."),
@@ -76,14 +78,17 @@ public record CaptureConfig(
             this.doc = doc;
         }
 
+        @Override
         public String key() {
             return key;
         }
 
+        @Override
         public String defaultValue() {
             return defaultValue;
         }
 
+        @Override
         public String doc() {
             return doc;
         }
@@ -92,28 +97,28 @@ public record CaptureConfig(
     public static final String SHARD_CREDENTIALS_PREFIX = "db.credentials.";
 
     public CaptureConfig {
-        List<String> problems = new ArrayList<>();
-        requireText(problems, Key.BOOTSTRAP_SERVERS, bootstrapServers);
-        requireText(problems, Key.WORKER_ID, workerId);
-        requireText(problems, Key.GROUP_ID, groupId);
-        requireText(problems, Key.CHANGE_TOPIC_PREFIX, changeTopicPrefix);
-        requireText(problems, Key.ASSIGNMENT_TOPIC, assignmentTopic);
-        requireText(problems, Key.OFFSETS_TOPIC, offsetsTopic);
-        requireText(problems, Key.SCHEMA_HISTORY_TOPIC_PREFIX, schemaHistoryTopicPrefix);
-        requireText(problems, Key.DEAD_LETTER_TOPIC, deadLetterTopic);
-        requireText(problems, Key.SHARD_LOG_TOPIC_PREFIX, shardLogTopicPrefix);
-        requireText(problems, Key.SNAPSHOT_MODE, snapshotMode);
-        range(problems, Key.CHANGE_TOPIC_PARTITIONS, changeTopicPartitions, 1, 10_000);
-        range(problems, Key.ASSIGNMENT_PARTITIONS, assignmentPartitions, 1, 10_000);
-        range(problems, Key.POLL_INTERVAL_MS, pollIntervalMs, 1, 60_000);
-        range(problems, Key.MAX_BATCH_SIZE, maxBatchSize, 1, 100_000);
-        range(problems, Key.MAX_QUEUE_SIZE, maxQueueSize, 2, 1_000_000);
-        range(problems, Key.HEARTBEAT_INTERVAL_MS, heartbeatIntervalMs, 100, 3_600_000);
-        range(problems, Key.SESSION_TIMEOUT_MS, sessionTimeoutMs, 1_000, 300_000);
-        range(problems, Key.MAX_RECORD_BYTES, maxRecordBytes, 1_024, 100_000_000);
-        range(problems, Key.RESTART_BACKOFF_MS, restartBackoffMs, 10, 600_000);
-        range(problems, Key.RESTART_BACKOFF_MAX_MS, restartBackoffMaxMs, 10, 3_600_000);
-        range(problems, Key.SOURCE_LAG_INTERVAL_MS, sourceLagIntervalMs, 100, 3_600_000);
+        ConfigProblems problems = new ConfigProblems();
+        problems.require(Key.BOOTSTRAP_SERVERS, bootstrapServers);
+        problems.require(Key.WORKER_ID, workerId);
+        problems.require(Key.GROUP_ID, groupId);
+        problems.require(Key.CHANGE_TOPIC_PREFIX, changeTopicPrefix);
+        problems.require(Key.ASSIGNMENT_TOPIC, assignmentTopic);
+        problems.require(Key.OFFSETS_TOPIC, offsetsTopic);
+        problems.require(Key.SCHEMA_HISTORY_TOPIC_PREFIX, schemaHistoryTopicPrefix);
+        problems.require(Key.DEAD_LETTER_TOPIC, deadLetterTopic);
+        problems.require(Key.SHARD_LOG_TOPIC_PREFIX, shardLogTopicPrefix);
+        problems.require(Key.SNAPSHOT_MODE, snapshotMode);
+        problems.range(Key.CHANGE_TOPIC_PARTITIONS, changeTopicPartitions, 1, 10_000);
+        problems.range(Key.ASSIGNMENT_PARTITIONS, assignmentPartitions, 1, 10_000);
+        problems.range(Key.POLL_INTERVAL_MS, pollIntervalMs, 1, 60_000);
+        problems.range(Key.MAX_BATCH_SIZE, maxBatchSize, 1, 100_000);
+        problems.range(Key.MAX_QUEUE_SIZE, maxQueueSize, 2, 1_000_000);
+        problems.range(Key.HEARTBEAT_INTERVAL_MS, heartbeatIntervalMs, 100, 3_600_000);
+        problems.range(Key.SESSION_TIMEOUT_MS, sessionTimeoutMs, 1_000, 300_000);
+        problems.range(Key.MAX_RECORD_BYTES, maxRecordBytes, 1_024, 100_000_000);
+        problems.range(Key.RESTART_BACKOFF_MS, restartBackoffMs, 10, 600_000);
+        problems.range(Key.RESTART_BACKOFF_MAX_MS, restartBackoffMaxMs, 10, 3_600_000);
+        problems.range(Key.SOURCE_LAG_INTERVAL_MS, sourceLagIntervalMs, 100, 3_600_000);
         if (maxQueueSize <= maxBatchSize) {
             problems.add(Key.MAX_QUEUE_SIZE.key + " (" + maxQueueSize + ") must be larger than " + Key.MAX_BATCH_SIZE.key
                     + " (" + maxBatchSize + ")");
@@ -135,11 +140,21 @@ public record CaptureConfig(
             problems.add("default database credentials (" + Key.DB_USER.key + ") are required");
         }
         if (!problems.isEmpty()) {
-            throw new CaptureException("invalid capture configuration (" + problems.size() + " problem"
-                    + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
+            throw new InvalidConfig(problems);
         }
         tables = List.copyOf(tables);
         shardCredentials = Map.copyOf(Objects.requireNonNullElse(shardCredentials, Map.of()));
+    }
+
+    /** Every problem of a configuration; the message lists them all. */
+    static final class InvalidConfig extends CaptureException {
+        private static final long serialVersionUID = 1L;
+        private final transient ConfigProblems problems;
+
+        InvalidConfig(ConfigProblems problems) {
+            super(problems.message("capture"));
+            this.problems = problems;
+        }
     }
 
     /** The defaults, with the two required values. */
@@ -153,26 +168,17 @@ public record CaptureConfig(
      */
     public static CaptureConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
-        List<String> problems = new ArrayList<>();
+        ConfigProblems problems = new ConfigProblems();
         Map<String, String[]> perShard = new LinkedHashMap<>();
-        outer:
-        for (Map.Entry<String, String> e : values.entrySet()) {
-            for (Key k : Key.values()) {
-                if (k.key.equals(e.getKey())) {
-                    b.set(k, e.getValue());
-                    continue outer;
-                }
+        b.values.setAll(values, (key, value) -> {
+            if (!key.startsWith(SHARD_CREDENTIALS_PREFIX) || !(key.endsWith(".user") || key.endsWith(".password"))) {
+                return false;
             }
-            String key = e.getKey();
-            if (key.startsWith(SHARD_CREDENTIALS_PREFIX) && (key.endsWith(".user") || key.endsWith(".password"))) {
-                String rest = key.substring(SHARD_CREDENTIALS_PREFIX.length());
-                String shard = rest.substring(0, rest.lastIndexOf('.'));
-                String[] pair = perShard.computeIfAbsent(shard, s -> new String[2]);
-                pair[key.endsWith(".user") ? 0 : 1] = e.getValue();
-            } else {
-                problems.add("unknown key '" + key + "'");
-            }
-        }
+            String rest = key.substring(SHARD_CREDENTIALS_PREFIX.length());
+            String[] pair = perShard.computeIfAbsent(rest.substring(0, rest.lastIndexOf('.')), s -> new String[2]);
+            pair[key.endsWith(".user") ? 0 : 1] = value;
+            return true;
+        }, problems);
         perShard.forEach((shard, pair) -> {
             if (pair[0] == null) {
                 problems.add(SHARD_CREDENTIALS_PREFIX + shard + ".user is missing");
@@ -199,14 +205,8 @@ public record CaptureConfig(
 
     /** The configuration table of the README, rendered from {@link Key}. */
     public static String markdownTable() {
-        StringBuilder sb = new StringBuilder("| key | default | meaning |\n| --- | --- | --- |\n");
-        for (Key k : Key.values()) {
-            sb.append("| `").append(k.key).append("` | ")
-                    .append(k.defaultValue == null ? "(required)" : k.defaultValue.isEmpty() ? "(empty)" : "`" + k.defaultValue + "`")
-                    .append(" | ").append(k.doc).append(" |\n");
-        }
-        sb.append("| `").append(SHARD_CREDENTIALS_PREFIX).append("<shard>.user` / `.password` | | Credentials of one shard. |\n");
-        return sb.toString();
+        return ConfigValues.markdownTable(Key.class) + "| `" + SHARD_CREDENTIALS_PREFIX
+                + "<shard>.user` / `.password` | | Credentials of one shard. |\n";
     }
 
     @Override
@@ -218,33 +218,16 @@ public record CaptureConfig(
                 + maxBatchSize + ", heartbeat=" + heartbeatIntervalMs + "ms, session=" + sessionTimeoutMs + "ms]";
     }
 
-    private static void requireText(List<String> problems, Key key, String value) {
-        if (value == null || value.isBlank()) {
-            problems.add(key.key + " is required");
-        }
-    }
-
-    private static void range(List<String> problems, Key key, long value, long min, long max) {
-        if (value < min || value > max) {
-            problems.add(key.key + " must be between " + min + " and " + max + ", got " + value);
-        }
-    }
-
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
-        private final Map<Key, String> values = new LinkedHashMap<>();
+        private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
         private final Map<String, DbCredentials> shardCredentials = new LinkedHashMap<>();
 
         private Builder() {
-            for (Key k : Key.values()) {
-                if (k.defaultValue != null) {
-                    values.put(k, k.defaultValue);
-                }
-            }
         }
 
         public Builder set(Key key, String value) {
-            values.put(key, value);
+            values.set(key, value);
             return this;
         }
 
@@ -262,47 +245,41 @@ public record CaptureConfig(
         }
 
         public CaptureConfig build() {
-            return build(new ArrayList<>());
+            return build(new ConfigProblems());
         }
 
-        private CaptureConfig build(List<String> problems) {
-            Function<Key, Long> num = k -> {
-                String v = values.get(k);
-                try {
-                    return Long.parseLong(v.trim());
-                } catch (RuntimeException e) {
-                    problems.add(k.key + " must be a number, got '" + v + "'");
-                    return Long.parseLong(k.defaultValue);
-                }
-            };
+        /** Builds with the problems found so far; on failure the message lists those and the record's own. */
+        private CaptureConfig build(ConfigProblems problems) {
             List<String> tables = new ArrayList<>();
-            for (String t : values.getOrDefault(Key.TABLES, "").split(",")) {
+            for (String t : java.util.Objects.requireNonNullElse(values.text(Key.TABLES), "").split(",")) {
                 if (!t.isBlank()) {
                     tables.add(t.trim().toLowerCase(Locale.ROOT));
                 }
             }
-            long[] n = new long[Key.values().length];
-            for (Key k : Key.values()) {
-                if (k.defaultValue != null && k.defaultValue.matches("\\d+")) {
-                    n[k.ordinal()] = num.apply(k);
-                }
+            String user = values.text(Key.DB_USER);
+            DbCredentials defaults = user == null || user.isBlank() ? null : new DbCredentials(user, values.text(Key.DB_PASSWORD));
+            CaptureConfig config;
+            try {
+                config = new CaptureConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.WORKER_ID),
+                        values.text(Key.GROUP_ID), values.text(Key.CHANGE_TOPIC_PREFIX),
+                        (int) values.number(Key.CHANGE_TOPIC_PARTITIONS, problems), tables,
+                        values.text(Key.ASSIGNMENT_TOPIC), (int) values.number(Key.ASSIGNMENT_PARTITIONS, problems),
+                        values.text(Key.OFFSETS_TOPIC), values.text(Key.SCHEMA_HISTORY_TOPIC_PREFIX),
+                        values.text(Key.DEAD_LETTER_TOPIC), values.text(Key.SHARD_LOG_TOPIC_PREFIX), defaults,
+                        shardCredentials, values.number(Key.POLL_INTERVAL_MS, problems),
+                        (int) values.number(Key.MAX_BATCH_SIZE, problems), (int) values.number(Key.MAX_QUEUE_SIZE, problems),
+                        values.number(Key.HEARTBEAT_INTERVAL_MS, problems), (int) values.number(Key.SESSION_TIMEOUT_MS, problems),
+                        (int) values.number(Key.MAX_RECORD_BYTES, problems), values.number(Key.RESTART_BACKOFF_MS, problems),
+                        values.number(Key.RESTART_BACKOFF_MAX_MS, problems), values.text(Key.SNAPSHOT_MODE),
+                        values.number(Key.SOURCE_LAG_INTERVAL_MS, problems));
+            } catch (InvalidConfig e) {
+                problems.addAll(e.problems.list());
+                throw new InvalidConfig(problems);
             }
-            String user = values.get(Key.DB_USER);
-            DbCredentials defaults = user == null || user.isBlank() ? null : new DbCredentials(user, values.get(Key.DB_PASSWORD));
             if (!problems.isEmpty()) {
-                throw new CaptureException("invalid capture configuration (" + problems.size() + " problem"
-                        + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
+                throw new InvalidConfig(problems);
             }
-            return new CaptureConfig(values.get(Key.BOOTSTRAP_SERVERS), values.get(Key.WORKER_ID), values.get(Key.GROUP_ID),
-                    values.get(Key.CHANGE_TOPIC_PREFIX), (int) n[Key.CHANGE_TOPIC_PARTITIONS.ordinal()], tables,
-                    values.get(Key.ASSIGNMENT_TOPIC), (int) n[Key.ASSIGNMENT_PARTITIONS.ordinal()],
-                    values.get(Key.OFFSETS_TOPIC), values.get(Key.SCHEMA_HISTORY_TOPIC_PREFIX),
-                    values.get(Key.DEAD_LETTER_TOPIC), values.get(Key.SHARD_LOG_TOPIC_PREFIX), defaults, shardCredentials,
-                    n[Key.POLL_INTERVAL_MS.ordinal()], (int) n[Key.MAX_BATCH_SIZE.ordinal()],
-                    (int) n[Key.MAX_QUEUE_SIZE.ordinal()], n[Key.HEARTBEAT_INTERVAL_MS.ordinal()],
-                    (int) n[Key.SESSION_TIMEOUT_MS.ordinal()], (int) n[Key.MAX_RECORD_BYTES.ordinal()],
-                    n[Key.RESTART_BACKOFF_MS.ordinal()], n[Key.RESTART_BACKOFF_MAX_MS.ordinal()],
-                    values.get(Key.SNAPSHOT_MODE), n[Key.SOURCE_LAG_INTERVAL_MS.ordinal()]);
+            return config;
         }
     }
 }

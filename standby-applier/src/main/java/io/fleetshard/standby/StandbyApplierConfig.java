@@ -1,7 +1,9 @@
 package io.fleetshard.standby;
 
+import io.fleetshard.config.ConfigKey;
+import io.fleetshard.config.ConfigProblems;
+import io.fleetshard.config.ConfigValues;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,7 +26,7 @@ public record StandbyApplierConfig(
         List<String> positionReaders) {
 
     /** Every configuration key with its default and meaning. */
-    public enum Key {
+    public enum Key implements ConfigKey {
         DB_USER("db.user", "", "Standby database user; empty: the JDBC URL's own. Must bypass row-level security (PostgreSQL: superuser or BYPASSRLS; MariaDB: write access to the base tables, not the _rls views)."),
         DB_PASSWORD("db.password", "", "Password of db.user (masked in logs)."),
         POLL_INTERVAL_MS("poll.interval.ms", "200", "Pause between looks for the next manifest once the standby has caught up."),
@@ -47,29 +49,32 @@ public record StandbyApplierConfig(
             this.doc = doc;
         }
 
+        @Override
         public String key() {
             return key;
         }
 
+        @Override
         public String defaultValue() {
             return defaultValue;
         }
 
+        @Override
         public String doc() {
             return doc;
         }
     }
 
     public StandbyApplierConfig {
-        List<String> problems = new ArrayList<>();
-        range(problems, Key.POLL_INTERVAL_MS, pollIntervalMs, 1, 60_000);
-        range(problems, Key.BATCH_SIZE, batchSize, 1, 100_000);
-        range(problems, Key.RETRY_BACKOFF_MS, retryBackoffMs, 1, 600_000);
-        range(problems, Key.RETRY_BACKOFF_MAX_MS, retryBackoffMaxMs, 1, 3_600_000);
-        range(problems, Key.LAG_REFRESH_MS, lagRefreshMs, 100, 3_600_000);
-        range(problems, Key.SNAPSHOT_EVERY_MANIFESTS, snapshotEveryManifests, 0, 1_000_000_000);
-        range(problems, Key.SNAPSHOT_EVERY_MS, snapshotEveryMs, 0, 365L * 86_400_000);
-        range(problems, Key.SNAPSHOT_PART_MAX_BYTES, snapshotPartMaxBytes, 1_024, 1L << 32);
+        ConfigProblems problems = new ConfigProblems();
+        problems.range(Key.POLL_INTERVAL_MS, pollIntervalMs, 1, 60_000);
+        problems.range(Key.BATCH_SIZE, batchSize, 1, 100_000);
+        problems.range(Key.RETRY_BACKOFF_MS, retryBackoffMs, 1, 600_000);
+        problems.range(Key.RETRY_BACKOFF_MAX_MS, retryBackoffMaxMs, 1, 3_600_000);
+        problems.range(Key.LAG_REFRESH_MS, lagRefreshMs, 100, 3_600_000);
+        problems.range(Key.SNAPSHOT_EVERY_MANIFESTS, snapshotEveryManifests, 0, 1_000_000_000);
+        problems.range(Key.SNAPSHOT_EVERY_MS, snapshotEveryMs, 0, 365L * 86_400_000);
+        problems.range(Key.SNAPSHOT_PART_MAX_BYTES, snapshotPartMaxBytes, 1_024, 1L << 32);
         if (retryBackoffMaxMs < retryBackoffMs) {
             problems.add(Key.RETRY_BACKOFF_MAX_MS.key + " (" + retryBackoffMaxMs + ") must be at least "
                     + Key.RETRY_BACKOFF_MS.key + " (" + retryBackoffMs + ")");
@@ -84,8 +89,21 @@ public record StandbyApplierConfig(
                         + role + "'");
             }
         }
-        fail(problems);
+        if (!problems.isEmpty()) {
+            throw new InvalidConfig(problems);
+        }
         dbPassword = dbPassword == null ? "" : dbPassword;
+    }
+
+    /** Every problem of a configuration; the message lists them all. */
+    static final class InvalidConfig extends StandbyException {
+        private static final long serialVersionUID = 1L;
+        private final transient ConfigProblems problems;
+
+        InvalidConfig(ConfigProblems problems) {
+            super(problems.message("standby applier"));
+            this.problems = problems;
+        }
     }
 
     /** The defaults. */
@@ -100,17 +118,8 @@ public record StandbyApplierConfig(
     /** Parses keys of {@link Key}; unknown keys are a problem too (a typo must not fall back to a default silently). */
     public static StandbyApplierConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
-        List<String> problems = new ArrayList<>();
-        outer:
-        for (Map.Entry<String, String> e : values.entrySet()) {
-            for (Key k : Key.values()) {
-                if (k.key.equals(e.getKey())) {
-                    b.set(k, e.getValue());
-                    continue outer;
-                }
-            }
-            problems.add("unknown key '" + e.getKey() + "'");
-        }
+        ConfigProblems problems = new ConfigProblems();
+        b.values.setAll(values, (k, v) -> false, problems);
         return b.build(problems);
     }
 
@@ -120,13 +129,7 @@ public record StandbyApplierConfig(
 
     /** The configuration table of the README, rendered from {@link Key}. */
     public static String markdownTable() {
-        StringBuilder sb = new StringBuilder("| key | default | meaning |\n| --- | --- | --- |\n");
-        for (Key k : Key.values()) {
-            sb.append("| `").append(k.key).append("` | ")
-                    .append(k.defaultValue.isEmpty() ? "(empty)" : "`" + k.defaultValue + "`")
-                    .append(" | ").append(k.doc).append(" |\n");
-        }
-        return sb.toString();
+        return ConfigValues.markdownTable(Key.class);
     }
 
     @Override
@@ -138,31 +141,15 @@ public record StandbyApplierConfig(
                 + snapshotPartMaxBytes + "B]";
     }
 
-    private static void range(List<String> problems, Key key, long value, long min, long max) {
-        if (value < min || value > max) {
-            problems.add(key.key + " must be between " + min + " and " + max + ", got " + value);
-        }
-    }
-
-    private static void fail(List<String> problems) {
-        if (!problems.isEmpty()) {
-            throw new StandbyException("invalid standby applier configuration (" + problems.size() + " problem"
-                    + (problems.size() == 1 ? "" : "s") + "): " + String.join("; ", problems));
-        }
-    }
-
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
-        private final Map<Key, String> values = new LinkedHashMap<>();
+        private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
 
         private Builder() {
-            for (Key k : Key.values()) {
-                values.put(k, k.defaultValue);
-            }
         }
 
         public Builder set(Key key, String value) {
-            values.put(key, value);
+            values.set(key, value);
             return this;
         }
 
@@ -171,27 +158,28 @@ public record StandbyApplierConfig(
         }
 
         public StandbyApplierConfig build() {
-            return build(new ArrayList<>());
+            return build(new ConfigProblems());
         }
 
-        private StandbyApplierConfig build(List<String> problems) {
-            long[] n = new long[Key.values().length];
-            for (Key k : Key.values()) {
-                if (k.defaultValue.matches("\\d+")) {
-                    String v = values.get(k);
-                    try {
-                        n[k.ordinal()] = Long.parseLong(v.trim());
-                    } catch (RuntimeException e) {
-                        problems.add(k.key + " must be a number, got '" + v + "'");
-                    }
-                }
+        /** Builds with the problems found so far; on failure the message lists those and the record's own. */
+        private StandbyApplierConfig build(ConfigProblems problems) {
+            StandbyApplierConfig config;
+            try {
+                config = new StandbyApplierConfig(values.text(Key.DB_USER), values.text(Key.DB_PASSWORD),
+                        values.number(Key.POLL_INTERVAL_MS, problems),
+                        (int) Math.min(Integer.MAX_VALUE, values.number(Key.BATCH_SIZE, problems)),
+                        values.number(Key.RETRY_BACKOFF_MS, problems), values.number(Key.RETRY_BACKOFF_MAX_MS, problems),
+                        values.number(Key.LAG_REFRESH_MS, problems), values.number(Key.SNAPSHOT_EVERY_MANIFESTS, problems),
+                        values.number(Key.SNAPSHOT_EVERY_MS, problems), values.number(Key.SNAPSHOT_PART_MAX_BYTES, problems),
+                        readers(values.text(Key.POSITION_READERS)));
+            } catch (InvalidConfig e) {
+                problems.addAll(e.problems.list());
+                throw new InvalidConfig(problems);
             }
-            fail(problems);
-            return new StandbyApplierConfig(values.get(Key.DB_USER), values.get(Key.DB_PASSWORD),
-                    n[Key.POLL_INTERVAL_MS.ordinal()], (int) Math.min(Integer.MAX_VALUE, n[Key.BATCH_SIZE.ordinal()]),
-                    n[Key.RETRY_BACKOFF_MS.ordinal()], n[Key.RETRY_BACKOFF_MAX_MS.ordinal()], n[Key.LAG_REFRESH_MS.ordinal()],
-                    n[Key.SNAPSHOT_EVERY_MANIFESTS.ordinal()], n[Key.SNAPSHOT_EVERY_MS.ordinal()],
-                    n[Key.SNAPSHOT_PART_MAX_BYTES.ordinal()], readers(values.get(Key.POSITION_READERS)));
+            if (!problems.isEmpty()) {
+                throw new InvalidConfig(problems);
+            }
+            return config;
         }
 
         private static List<String> readers(String text) {
