@@ -1,9 +1,8 @@
 package io.fleetshard.cdc;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.FleetToken;
 import java.io.IOException;
@@ -40,8 +39,7 @@ final class ChangeEnvelopeMapper {
     static final String H_MAP_VERSION = "fleetshard.map.version";
 
     private static final java.util.Set<String> ROW_OPS = java.util.Set.of("c", "u", "d", "r");
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final JsonFactory FACTORY = new JsonFactory();
 
     /** What became of one Debezium record. */
     sealed interface Outcome permits Change, Rejected, NotAChange {
@@ -68,10 +66,12 @@ final class ChangeEnvelopeMapper {
     private final String shardId;
     private final Engine engine;
     private final PartitionCounts partitions;
+    private final byte[] shardIdBytes;
 
     ChangeEnvelopeMapper(CaptureConfig config, String shardId, Engine engine, PartitionCounts partitions) {
         this.config = config;
         this.shardId = shardId;
+        this.shardIdBytes = utf8(shardId);
         this.engine = engine;
         this.partitions = partitions;
     }
@@ -91,12 +91,12 @@ final class ChangeEnvelopeMapper {
             return new NotAChange();
         }
         Struct before = value.schema().field("before") != null ? value.getStruct("before") : null;
-        Struct after = value.schema().field("after") != null ? value.getStruct("after") : null;
+        Struct after = value.getStruct("after");
         Struct row = after != null ? after : before;
         Long commitTs = source.getInt64("ts_ms");
         long commitTsMs = commitTs == null ? nowMs : commitTs;
         Position position = position(source);
-        ObjectNode key = record.key() instanceof Struct k ? toJson(k) : NODES.objectNode();
+        Struct key = record.key() instanceof Struct k ? k : null;
 
         String tenant = textField(row, "tenant_id");
         String fleet = textField(row, "fleet_id");
@@ -105,30 +105,33 @@ final class ChangeEnvelopeMapper {
                     "row has no tenant_id/fleet_id (every sharded table must carry both)");
         }
 
-        ObjectNode env = NODES.objectNode();
-        env.put("version", ENVELOPE_VERSION);
-        env.put("op", op);
-        env.put("table", table);
-        env.put("tenant", tenant);
-        env.put("fleet", fleet);
-        env.put("shard", shardId);
-        env.set("key", key);
-        env.set("before", before == null ? NODES.nullNode() : toJson(before));
-        env.set("after", after == null ? NODES.nullNode() : toJson(after));
-        env.set("source", position.json());
-        env.put("position", position.text());
-        if (position.txId() == null) {
-            env.putNull("txId");
-        } else {
-            env.put("txId", position.txId());
-        }
-        env.put("commitTsMs", commitTsMs);
-        env.put("captureTsMs", nowMs);
-        env.put("mapVersion", mapVersion);
-        env.put("snapshot", "r".equals(op));
-
-        byte[] keyBytes = bytes(key);
-        byte[] valueBytes = bytes(env);
+        // Streamed straight to bytes: a JsonNode tree per event, serialized afterwards, was the worker's largest own
+        // cost per event (CaptureLatencyBench profile). ChangeEnvelopeMapperTest pins the exact bytes.
+        byte[] keyBytes = keyBytes(key);
+        byte[] valueBytes = json(g -> {
+            g.writeStartObject();
+            g.writeNumberField("version", ENVELOPE_VERSION);
+            g.writeStringField("op", op);
+            g.writeStringField("table", table);
+            g.writeStringField("tenant", tenant);
+            g.writeStringField("fleet", fleet);
+            g.writeStringField("shard", shardId);
+            g.writeFieldName("key");
+            writeStruct(g, key);
+            g.writeFieldName("before");
+            writeStruct(g, before);
+            g.writeFieldName("after");
+            writeStruct(g, after);
+            g.writeFieldName("source");
+            position.writeSource(g);
+            g.writeStringField("position", position.text());
+            g.writeStringField("txId", position.txId());
+            g.writeNumberField("commitTsMs", commitTsMs);
+            g.writeNumberField("captureTsMs", nowMs);
+            g.writeNumberField("mapVersion", mapVersion);
+            g.writeBooleanField("snapshot", "r".equals(op));
+            g.writeEndObject();
+        });
         if (valueBytes.length + keyBytes.length > config.maxRecordBytes()) {
             return reject(table, key, position, commitTsMs, mapVersion, nowMs, "change event of " + (valueBytes.length
                     + keyBytes.length) + " bytes exceeds max.record.bytes=" + config.maxRecordBytes());
@@ -141,34 +144,43 @@ final class ChangeEnvelopeMapper {
 
     /** A record that could not even be read as a change (malformed): reported with its topic and offset only. */
     Rejected unmappable(SourceRecord record, RuntimeException error, long mapVersion, long nowMs) {
-        ObjectNode dl = NODES.objectNode();
-        dl.put("reason", "cannot map change record: " + error);
-        dl.put("shard", shardId);
-        dl.put("debeziumTopic", record.topic());
-        dl.put("sourceOffset", String.valueOf(record.sourceOffset()));
-        dl.put("captureTsMs", nowMs);
-        dl.put("mapVersion", mapVersion);
+        String reason = "cannot map change record: " + error;
+        byte[] deadLetter = json(g -> {
+            g.writeStartObject();
+            g.writeStringField("reason", reason);
+            g.writeStringField("shard", shardId);
+            g.writeStringField("debeziumTopic", record.topic());
+            g.writeStringField("sourceOffset", String.valueOf(record.sourceOffset()));
+            g.writeNumberField("captureTsMs", nowMs);
+            g.writeNumberField("mapVersion", mapVersion);
+            g.writeEndObject();
+        });
         RecordHeaders headers = new RecordHeaders();
         headers.add(H_SHARD, utf8(shardId));
-        return new Rejected(record.topic(), "cannot map change record: " + error,
-                new ProducerRecord<>(config.deadLetterTopic(), (Integer) null, (byte[]) null, bytes(dl), headers));
+        return new Rejected(record.topic(), reason,
+                new ProducerRecord<>(config.deadLetterTopic(), (Integer) null, (byte[]) null, deadLetter, headers));
     }
 
-    private Rejected reject(String table, ObjectNode key, Position position, long commitTsMs, long mapVersion, long nowMs,
+    private Rejected reject(String table, Struct key, Position position, long commitTsMs, long mapVersion, long nowMs,
                             String reason) {
-        ObjectNode dl = NODES.objectNode();
-        dl.put("reason", reason);
-        dl.put("table", table);
-        dl.put("shard", shardId);
-        dl.set("key", key);
-        dl.set("source", position.json());
-        dl.put("position", position.text());
-        dl.put("commitTsMs", commitTsMs);
-        dl.put("captureTsMs", nowMs);
-        dl.put("mapVersion", mapVersion);
-        byte[] keyBytes = bytes(key);
+        byte[] deadLetter = json(g -> {
+            g.writeStartObject();
+            g.writeStringField("reason", reason);
+            g.writeStringField("table", table);
+            g.writeStringField("shard", shardId);
+            g.writeFieldName("key");
+            writeKey(g, key);
+            g.writeFieldName("source");
+            position.writeSource(g);
+            g.writeStringField("position", position.text());
+            g.writeNumberField("commitTsMs", commitTsMs);
+            g.writeNumberField("captureTsMs", nowMs);
+            g.writeNumberField("mapVersion", mapVersion);
+            g.writeEndObject();
+        });
         RecordHeaders headers = headers("", table, "", "", position, commitTsMs, mapVersion);
-        return new Rejected(table, reason, new ProducerRecord<>(config.deadLetterTopic(), (Integer) null, keyBytes, bytes(dl), headers));
+        return new Rejected(table, reason, new ProducerRecord<>(config.deadLetterTopic(), (Integer) null, keyBytes(key),
+                deadLetter, headers));
     }
 
     private RecordHeaders headers(String op, String table, String tenant, String fleet, Position position, long commitTsMs,
@@ -178,7 +190,7 @@ final class ChangeEnvelopeMapper {
         h.add(H_TABLE, utf8(table));
         h.add(H_TENANT, utf8(tenant));
         h.add(H_FLEET, utf8(fleet));
-        h.add(H_SHARD, utf8(shardId));
+        h.add(H_SHARD, shardIdBytes);
         h.add(H_POSITION, utf8(position.text()));
         if (position.txId() != null) {
             h.add(H_TX, utf8(position.txId()));
@@ -188,33 +200,52 @@ final class ChangeEnvelopeMapper {
         return h;
     }
 
-    /** Where a change sits in its shard's log. */
-    record Position(String text, String txId, ObjectNode json) {
+    /**
+     * Where a change sits in its shard's log, and the envelope's {@code source} object: PostgreSQL fills lsn/lsnNumeric,
+     * MySQL/MariaDB gtid/file/pos/row.
+     */
+    record Position(String text, String txId, Engine engine, Long lsn, String gtid, String file, Long pos, Integer row,
+                    String db) {
+        void writeSource(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            g.writeStringField("engine", engine.wireName());
+            if (engine == Engine.POSTGRES) {
+                g.writeStringField("lsn", lsn == null ? null : formatLsn(lsn));
+                writeNumberOrNull(g, "lsnNumeric", lsn);
+            } else {
+                g.writeStringField("gtid", gtid);
+                g.writeStringField("file", file);
+                writeNumberOrNull(g, "pos", pos);
+                writeNumberOrNull(g, "row", row == null ? null : row.longValue());
+            }
+            g.writeStringField("db", db);
+            g.writeEndObject();
+        }
+
+        private static void writeNumberOrNull(JsonGenerator g, String field, Long v) throws IOException {
+            g.writeFieldName(field);
+            if (v == null) {
+                g.writeNull();
+            } else {
+                g.writeNumber(v.longValue());
+            }
+        }
     }
 
     private Position position(Struct source) {
-        ObjectNode json = NODES.objectNode();
-        json.put("engine", engine.wireName());
+        String db = source.getString("db");
         if (engine == Engine.POSTGRES) {
             Long lsn = optionalLong(source, "lsn");
             Long txId = optionalLong(source, "txId");
-            json.put("lsn", lsn == null ? null : formatLsn(lsn));
-            json.put("lsnNumeric", lsn);
-            json.put("db", source.getString("db"));
             String text = lsn == null ? "" : formatLsn(lsn);
-            return new Position(text, txId == null ? null : Long.toString(txId), json);
+            return new Position(text, txId == null ? null : Long.toString(txId), engine, lsn, null, null, null, null, db);
         }
         String gtid = optionalString(source, "gtid");
         String file = optionalString(source, "file");
         Long pos = optionalLong(source, "pos");
         Integer row = source.schema().field("row") != null ? source.getInt32("row") : null;
-        json.put("gtid", gtid);
-        json.put("file", file);
-        json.put("pos", pos);
-        json.put("row", row);
-        json.put("db", source.getString("db"));
         String text = (gtid == null ? "" : gtid) + "@" + file + ":" + pos + "#" + (row == null ? 0 : row);
-        return new Position(text, gtid, json);
+        return new Position(text, gtid, engine, null, gtid, file, pos, row, db);
     }
 
     static String formatLsn(long lsn) {
@@ -241,55 +272,92 @@ final class ChangeEnvelopeMapper {
         return v == null ? null : v.toString();
     }
 
-    static ObjectNode toJson(Struct struct) {
-        ObjectNode n = NODES.objectNode();
-        for (Field f : struct.schema().fields()) {
-            n.set(f.name(), toJson(f.schema(), struct.get(f)));
+    /** One JSON document written by {@code body} into a fresh byte array. */
+    private static byte[] json(JsonBody body) {
+        ByteArrayBuilder out = new ByteArrayBuilder(512);
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            body.write(g);
+        } catch (IOException e) {
+            throw new CaptureException("cannot encode change event: " + e.getMessage(), e);
         }
-        return n;
+        return out.toByteArray();
     }
 
-    private static JsonNode toJson(Schema schema, Object v) {
+    private interface JsonBody {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    /** The record key: the primary key columns as a JSON object ({@code {}} for a table without one). */
+    private static byte[] keyBytes(Struct key) {
+        return json(g -> writeKey(g, key));
+    }
+
+    private static void writeKey(JsonGenerator g, Struct key) throws IOException {
+        if (key == null) {
+            g.writeStartObject();
+            g.writeEndObject();
+        } else {
+            writeStruct(g, key);
+        }
+    }
+
+    /** A row image (or key) as a JSON object, columns in schema order; null as JSON null. */
+    static void writeStruct(JsonGenerator g, Struct struct) throws IOException {
+        if (struct == null) {
+            g.writeNull();
+            return;
+        }
+        g.writeStartObject();
+        for (Field f : struct.schema().fields()) {
+            g.writeFieldName(f.name());
+            writeValue(g, f.schema(), struct.get(f));
+        }
+        g.writeEndObject();
+    }
+
+    private static void writeValue(JsonGenerator g, Schema schema, Object v) throws IOException {
         if (v == null) {
-            return NODES.nullNode();
+            g.writeNull();
+            return;
         }
         String logical = schema.name();
         if (logical != null) {
-            switch (logical) {
-                case "io.debezium.time.MicroTimestamp":
-                    return NODES.textNode(Instant.EPOCH.plusNanos((Long) v * 1000).toString());
-                case "io.debezium.time.NanoTimestamp":
-                    return NODES.textNode(Instant.EPOCH.plusNanos((Long) v).toString());
-                case "io.debezium.time.Timestamp":
-                    return NODES.textNode(Instant.ofEpochMilli((Long) v).toString());
-                case "io.debezium.time.Date":
-                    return NODES.textNode(LocalDate.ofEpochDay((Integer) v).toString());
-                case "io.debezium.time.MicroTime":
-                    return NODES.textNode(LocalTime.ofNanoOfDay((Long) v * 1000).toString());
-                case "org.apache.kafka.connect.data.Timestamp":
-                    return NODES.textNode(((java.util.Date) v).toInstant().toString());
-                case "org.apache.kafka.connect.data.Decimal":
-                    return NODES.textNode(((BigDecimal) v).toPlainString());
-                default:
-                    break;
+            String text = logicalText(logical, v);
+            if (text != null) {
+                g.writeString(text);
+                return;
             }
         }
-        return switch (schema.type()) {
-            case INT8, INT16, INT32, INT64 -> NODES.numberNode(((Number) v).longValue());
-            case FLOAT32, FLOAT64 -> NODES.numberNode(((Number) v).doubleValue());
-            case BOOLEAN -> NODES.booleanNode((Boolean) v);
-            case STRING -> NODES.textNode((String) v);
-            case BYTES -> NODES.textNode(Base64.getEncoder().encodeToString(v instanceof ByteBuffer b
-                    ? toArray(b) : (byte[]) v));
-            case STRUCT -> toJson((Struct) v);
+        switch (schema.type()) {
+            case INT8, INT16, INT32, INT64 -> g.writeNumber(((Number) v).longValue());
+            case FLOAT32, FLOAT64 -> g.writeNumber(((Number) v).doubleValue());
+            case BOOLEAN -> g.writeBoolean((Boolean) v);
+            case STRING -> g.writeString((String) v);
+            case BYTES -> g.writeString(Base64.getEncoder().encodeToString(v instanceof ByteBuffer b ? toArray(b) : (byte[]) v));
+            case STRUCT -> writeStruct(g, (Struct) v);
             case ARRAY -> {
-                var arr = NODES.arrayNode();
+                g.writeStartArray();
                 for (Object o : (List<?>) v) {
-                    arr.add(toJson(schema.valueSchema(), o));
+                    writeValue(g, schema.valueSchema(), o);
                 }
-                yield arr;
+                g.writeEndArray();
             }
-            case MAP -> NODES.textNode(v.toString());
+            case MAP -> g.writeString(v.toString());
+            default -> throw new CaptureException("unsupported column type " + schema.type());
+        }
+    }
+
+    /** Debezium/Connect logical types written as ISO-8601 or exact decimal strings; null for other types. */
+    private static String logicalText(String logical, Object v) {
+        return switch (logical) {
+            case "io.debezium.time.MicroTimestamp" -> Instant.EPOCH.plusNanos((Long) v * 1000).toString();
+            case "io.debezium.time.NanoTimestamp" -> Instant.EPOCH.plusNanos((Long) v).toString();
+            case "io.debezium.time.Timestamp" -> Instant.ofEpochMilli((Long) v).toString();
+            case "io.debezium.time.Date" -> LocalDate.ofEpochDay((Integer) v).toString();
+            case "io.debezium.time.MicroTime" -> LocalTime.ofNanoOfDay((Long) v * 1000).toString();
+            case "org.apache.kafka.connect.data.Timestamp" -> ((java.util.Date) v).toInstant().toString();
+            case "org.apache.kafka.connect.data.Decimal" -> ((BigDecimal) v).toPlainString();
+            default -> null;
         };
     }
 
@@ -297,14 +365,6 @@ final class ChangeEnvelopeMapper {
         byte[] out = new byte[b.remaining()];
         b.duplicate().get(out);
         return out;
-    }
-
-    private static byte[] bytes(JsonNode n) {
-        try {
-            return JSON.writeValueAsBytes(n);
-        } catch (IOException e) {
-            throw new CaptureException("cannot encode change event: " + e.getMessage(), e);
-        }
     }
 
     private static byte[] utf8(String s) {

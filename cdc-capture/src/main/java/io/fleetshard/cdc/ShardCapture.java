@@ -230,7 +230,12 @@ final class ShardCapture {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetshard-cdc-" + config.workerId() + "-" + shardId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        // A batch's records are invisible until commitTransaction(), which sends whatever still lingers at once: lingering
+        // costs a read_committed consumer nothing and fills fewer, larger produce requests (each change is sent twice,
+        // to its table topic and the shard log). Measured: about a quarter less CPU per event than linger 0 with 16 KiB
+        // batches (CaptureLatencyBench); lz4 cost more CPU than it saved on the 2-core bench machine.
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Math.max(1_048_576, config.maxRecordBytes() + 65_536)));
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

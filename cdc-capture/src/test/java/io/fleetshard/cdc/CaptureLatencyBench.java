@@ -32,7 +32,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class CaptureLatencyBench {
     private static final int RATE_SECONDS = 10;
-    private static final int SUSTAINED_ROWS = 50_000;
+    private static final int SUSTAINED_ROWS = Integer.getInteger("bench.sustained.rows", 50_000);
 
     private CaptureLatencyBench() {
     }
@@ -77,20 +77,24 @@ public final class CaptureLatencyBench {
                         reader.latenciesNs.clear();
                         long first = seq;
                         long txBefore = kafkaTransactions(bootstrap, config.offsetsTopic());
+                        long cpuBefore = cpuNs();
                         seq = run(url, reader, seq, rate, RATE_SECONDS);
+                        long cpuNs = cpuNs() - cpuBefore;
                         long[] l = reader.latencies(first, seq);
                         io.micrometer.core.instrument.distribution.HistogramSnapshot internal = worker.meterRegistry()
                                 .get("fleetshard.cdc.commit.lag").timer().takeSnapshot();
                         long txNow = kafkaTransactions(bootstrap, config.offsetsTopic());
                         report.add(String.format("%-8s %5d ev/s offered: %6d events in %d Kafka transactions, commit->visible p50 %7.1f ms, p99 %7.1f ms, max %7.1f ms"
-                                        + " (worker's own commit.lag meter, cumulative: p50 %.0f ms, p99 %.0f ms, max %.0f ms)",
+                                        + ", JVM CPU %.0f us/event (worker's own commit.lag meter, cumulative: p50 %.0f ms, p99 %.0f ms, max %.0f ms)",
                                 engine, rate, l.length, txNow - txBefore, pct(l, 50), pct(l, 99), l.length == 0 ? 0 : l[l.length - 1] / 1e6,
+                                cpuNs / 1e3 / Math.max(1, l.length),
                                 internal.percentileValues()[0].value(TimeUnit.MILLISECONDS),
                                 internal.percentileValues()[1].value(TimeUnit.MILLISECONDS), internal.max(TimeUnit.MILLISECONDS)));
                         System.out.println(report.get(report.size() - 1));
                     }
                     long first = seq;
                     long startNs = System.nanoTime();
+                    long cpuStart = cpuNs();
                     seq = write(url, seq, SUSTAINED_ROWS, 500, 0, reader);
                     long writtenNs = System.nanoTime();
                     long last = seq - 1;
@@ -99,10 +103,12 @@ public final class CaptureLatencyBench {
                         Thread.sleep(1);
                     }
                     long endNs = System.nanoTime();
+                    long cpuEnd = cpuNs();
                     report.add(String.format("%-8s sustained: %d rows in transactions of 500, written in %.1f s (%.0f rows/s), "
-                                    + "all visible after %.1f s = %.0f events/s captured",
+                                    + "all visible after %.1f s = %.0f events/s captured, JVM CPU %.0f us/event",
                             engine, seq - first, (writtenNs - startNs) / 1e9, (seq - first) / ((writtenNs - startNs) / 1e9),
-                            (endNs - startNs) / 1e9, (seq - first) / ((endNs - startNs) / 1e9)));
+                            (endNs - startNs) / 1e9, (seq - first) / ((endNs - startNs) / 1e9),
+                            (cpuEnd - cpuStart) / 1e3 / (seq - first)));
                     System.out.println(report.get(report.size() - 1));
                 }
             }
@@ -110,6 +116,15 @@ public final class CaptureLatencyBench {
         System.out.println("\n=== CaptureLatencyBench (" + Runtime.getRuntime().availableProcessors() + " cores) ===");
         report.forEach(System.out::println);
         System.exit(0);
+    }
+
+    /**
+     * CPU time of this whole JVM (worker, Kafka broker, writer, reader): per event it is a measure of work that a
+     * shared machine's load barely disturbs, unlike latency (used for A/B runs of capture changes).
+     */
+    private static long cpuNs() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** Writes at {@code rate} rows/s for {@code seconds}, in a transaction every 10 ms; waits until all are visible. */
