@@ -71,6 +71,13 @@ public final class StandbyApplyBench {
             archive(mstore, mpath, mariaRows);
             maria.createDatabase("standby");
             String mstandby = maria.jdbcUrl("standby");
+            String pool = System.getProperty("bench.maria.buffer.pool", "");
+            if (!pool.isEmpty()) {
+                // the testkit server is sized for tests (32 MB pool, 16 MB redo); a standby would not be
+                StandbyTestSupport.exec(mstandby, "SET GLOBAL innodb_buffer_pool_size = " + pool,
+                        "SET GLOBAL innodb_log_file_size = " + pool);
+                report.add("MariaDB innodb_buffer_pool_size and innodb_log_file_size set to " + pool);
+            }
             StandbyTestSupport.createMariaDbSchema(mstandby, false);
             long mApplyMs = apply(config, mstore, mpath, mstandby, mariaRows);
             report.add(String.format("MariaDB apply: %,d rows in %d ms = %,d rows/s", mariaRows, mApplyMs,
