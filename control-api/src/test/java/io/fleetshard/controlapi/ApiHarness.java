@@ -29,10 +29,15 @@ final class ApiHarness implements AutoCloseable {
     final ControlApi api;
     final PrometheusMeterRegistry registry;
 
-    /** Wraps a started control API. */
+    /**
+     * Wraps a started control API once its scheduled start-up probe round is over, so that round cannot land in the
+     * middle of a test (tests run further rounds with {@code api.probeNow()}).
+     */
     ApiHarness(ControlApi api) {
         this.api = api;
         this.registry = api.registry();
+        io.fleetshard.testkit.Await.condition("the control API's start-up probe round", java.time.Duration.ofSeconds(30),
+                () -> api.probeRounds() >= 1);
     }
 
     ApiHarness(ShardMapSource source, ShardMapCommitter committer, NodeProbe probe, Supplier<String> mapNotReady,
