@@ -96,7 +96,8 @@ final class ConnectorSettings {
                 p.setProperty("database.include.list", target.database());
                 p.setProperty("table.include.list", config.tables().stream().map(t -> target.database() + "." + t)
                         .collect(Collectors.joining(",")));
-                p.setProperty("database.ssl.mode", "disable");
+                // The two connectors spell it differently; MySqlConnector rejects "disable" and never starts.
+                p.setProperty("database.ssl.mode", engine == Engine.MARIADB ? "disable" : "disabled");
                 p.setProperty("include.schema.changes", "false");
                 p.setProperty("schema.history.internal", "io.debezium.storage.kafka.history.KafkaSchemaHistory");
                 p.setProperty("schema.history.internal.kafka.bootstrap.servers", config.bootstrapServers());

@@ -1,8 +1,6 @@
 package io.fleetshard.testkit;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -13,11 +11,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -48,7 +43,6 @@ public final class MariaDbNode implements AutoCloseable {
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_]{1,64}");
-    private static final int OUTPUT_TAIL_LINES = 40;
 
     /** Sizing for a 2-core box; passed to the installer's bootstrap server too. */
     private static final List<String> SIZING = List.of(
@@ -67,11 +61,11 @@ public final class MariaDbNode implements AutoCloseable {
     private final int serverId;
     private final Path runDir;
     private final Process process;
-    private final OutputTail output;
+    private final ServerOutput output;
     private final Thread killOnExit;
     private boolean stopped;
 
-    private MariaDbNode(Path dataDir, int port, int serverId, Path runDir, Process process, OutputTail output) {
+    private MariaDbNode(Path dataDir, int port, int serverId, Path runDir, Process process, ServerOutput output) {
         this.dataDir = dataDir;
         this.port = port;
         this.serverId = serverId;
@@ -102,7 +96,7 @@ public final class MariaDbNode implements AutoCloseable {
                     .directory(dir.toFile())
                     .redirectErrorStream(true);
             process = builder.start();
-            OutputTail output = OutputTail.follow(process, "mariadb-" + port);
+            ServerOutput output = ServerOutput.follow(process, "mariadb-" + port, MariaDbNode.class);
             awaitReady(process, output, port);
             MariaDbNode node = new MariaDbNode(dir, port, serverId, runDir, process, output);
             LOG.info("MariaDB on port {} ready in {} ms ({} {})", port,
@@ -233,7 +227,7 @@ public final class MariaDbNode implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Process install = new ProcessBuilder(command).directory(base.toFile()).redirectErrorStream(true).start();
-            OutputTail output = OutputTail.follow(install, "mariadb-install");
+            ServerOutput output = ServerOutput.follow(install, "mariadb-install", MariaDbNode.class);
             if (!install.waitFor(INSTALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 install.destroyForcibly();
                 throw new IllegalStateException("mariadb-install-db did not finish within " + INSTALL_TIMEOUT
@@ -283,7 +277,7 @@ public final class MariaDbNode implements AutoCloseable {
         return command;
     }
 
-    private static void awaitReady(Process process, OutputTail output, int port) {
+    private static void awaitReady(Process process, ServerOutput output, int port) {
         Await.until("MariaDB on port " + port + " to accept connections", STARTUP_TIMEOUT, () -> {
             if (!process.isAlive()) {
                 throw new Await.Hopeless("mariadbd exited with " + process.exitValue() + "; last output:\n"
@@ -313,60 +307,5 @@ public final class MariaDbNode implements AutoCloseable {
     @Override
     public String toString() {
         return "MariaDB 127.0.0.1:" + port + " server_id=" + serverId + " " + dataDir;
-    }
-
-    /** Drains a child process's output on a daemon thread, logging it and keeping the last lines. */
-    private static final class OutputTail {
-        private final Deque<String> lines = new ArrayDeque<>();
-        private final CountDownLatch ended = new CountDownLatch(1);
-        private volatile boolean sawReady;
-
-        static OutputTail follow(Process process, String name) {
-            OutputTail tail = new OutputTail();
-            Logger log = LoggerFactory.getLogger(MariaDbNode.class.getName() + ".output");
-            Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        log.debug("[{}] {}", name, line);
-                        tail.add(line);
-                    }
-                } catch (IOException e) {
-                    log.debug("output of {} ended: {}", name, e.toString());
-                } finally {
-                    tail.ended.countDown();
-                }
-            }, name + "-output");
-            reader.setDaemon(true);
-            reader.start();
-            return tail;
-        }
-
-        private synchronized void add(String line) {
-            if (line.contains("ready for connections")) {
-                sawReady = true;
-            }
-            lines.addLast(line);
-            if (lines.size() > OUTPUT_TAIL_LINES) {
-                lines.removeFirst();
-            }
-        }
-
-        boolean sawReadyForConnections() {
-            return sawReady;
-        }
-
-        synchronized String lastLines() {
-            return String.join("\n", lines);
-        }
-
-        void awaitEnd(Duration timeout) {
-            try {
-                ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 }
