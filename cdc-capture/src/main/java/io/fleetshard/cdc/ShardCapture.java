@@ -406,7 +406,8 @@ final class ShardCapture {
         Properties props = new Properties();
         props.setProperty("user", cred.user());
         props.setProperty("password", cred.password());
-        props.setProperty("connectTimeout", "10");
+        // 10 s either way: pgjdbc reads connectTimeout in seconds, the MariaDB and MySQL drivers in milliseconds
+        props.setProperty("connectTimeout", engine == Engine.POSTGRES ? "10" : "10000");
         DriverManager.setLoginTimeout(10);
         return DriverManager.getConnection(jdbcUrl, props);
     }
