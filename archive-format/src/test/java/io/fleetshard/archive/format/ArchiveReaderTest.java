@@ -89,6 +89,15 @@ class ArchiveReaderTest {
     }
 
     @Test
+    void latestAfterAKnownManifestListsOnlyWhatFollowsIt() {
+        List<StoredManifest> written = archive(2);
+        assertThat(reader.latest(written.get(1))).get().extracting(StoredManifest::sha256).isEqualTo(written.get(1).sha256());
+        assertThat(reader.latest(written.get(0))).get().extracting(m -> m.manifest().seq()).isEqualTo(2L);
+        store.replace(path.manifestKey(1), null); // not listed again once known
+        assertThat(reader.latest(written.get(1))).get().extracting(m -> m.manifest().seq()).isEqualTo(2L);
+    }
+
+    @Test
     void aFlippedBitInASegmentIsACheckumMismatchNamingTheSegment() {
         StoredManifest m = archive(2).get(1);
         SegmentRef ref = m.manifest().lastSegment();
