@@ -2,19 +2,12 @@ package io.fleetshard.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,12 +30,9 @@ public final class MariaDbNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MariaDbNode.class);
 
     /** The administrator account; no password, connects from 127.0.0.1. */
-    public static final String ROOT_USER = "root";
+    public static final String ROOT_USER = MySqlFamilyServer.ROOT_USER;
 
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(2);
-    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_]{1,64}");
 
     /** Sizing for a 2-core box; passed to the installer's bootstrap server too. */
     private static final List<String> SIZING = List.of(
@@ -57,23 +47,13 @@ public final class MariaDbNode implements AutoCloseable {
             "--performance-schema=OFF");
 
     private final Path dataDir;
-    private final int port;
     private final int serverId;
-    private final Path runDir;
-    private final Process process;
-    private final ServerOutput output;
-    private final Thread killOnExit;
-    private boolean stopped;
+    private final MySqlFamilyServer server;
 
-    private MariaDbNode(Path dataDir, int port, int serverId, Path runDir, Process process, ServerOutput output) {
+    private MariaDbNode(Path dataDir, int serverId, MySqlFamilyServer server) {
         this.dataDir = dataDir;
-        this.port = port;
         this.serverId = serverId;
-        this.runDir = runDir;
-        this.process = process;
-        this.output = output;
-        this.killOnExit = new Thread(this::terminateProcess, "mariadb-" + port + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(killOnExit);
+        this.server = server;
     }
 
     /**
@@ -90,22 +70,14 @@ public final class MariaDbNode implements AutoCloseable {
         long startNs = System.nanoTime();
         boolean fresh = installIfNew(dir);
         Path runDir = LocalHost.newPrivateRunDir("fsmdb");
-        Process process = null;
         try {
-            ProcessBuilder builder = new ProcessBuilder(serverCommand(dir, port, serverId, runDir))
-                    .directory(dir.toFile())
-                    .redirectErrorStream(true);
-            process = builder.start();
-            ServerOutput output = ServerOutput.follow(process, "mariadb-" + port, MariaDbNode.class);
-            awaitReady(process, output, port);
-            MariaDbNode node = new MariaDbNode(dir, port, serverId, runDir, process, output);
+            MySqlFamilyServer server = MySqlFamilyServer.launch("MariaDB", "mariadb", "mariadbd", MariaDbNode.class,
+                    serverCommand(dir, port, serverId, runDir), dir, port, runDir);
+            MariaDbNode node = new MariaDbNode(dir, serverId, server);
             LOG.info("MariaDB on port {} ready in {} ms ({} {})", port,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), fresh ? "installed" : "reopened", dir);
             return node;
         } catch (IOException | RuntimeException e) {
-            if (process != null) {
-                process.destroyForcibly();
-            }
             FileTrees.deleteRecursively(runDir);
             throw new IllegalStateException("MariaDB in " + dir + " did not start on port " + port + ": "
                     + e.getMessage(), e);
@@ -113,7 +85,7 @@ public final class MariaDbNode implements AutoCloseable {
     }
 
     public int port() {
-        return port;
+        return server.port();
     }
 
     public int serverId() {
@@ -124,9 +96,9 @@ public final class MariaDbNode implements AutoCloseable {
         return dataDir;
     }
 
-    /** JDBC URL for {@code database} as {@code root} (no password). */
+    /** JDBC URL for {@code database} as {@code root} (no password), for the MariaDB driver. */
     public String jdbcUrl(String database) {
-        return "jdbc:mariadb://" + LocalHost.LOOPBACK + ":" + port + "/" + database + "?user=" + ROOT_USER;
+        return server.jdbcUrl(database);
     }
 
     /**
@@ -134,14 +106,12 @@ public final class MariaDbNode implements AutoCloseable {
      * property {@code password}, or the pool's password setting), never in the URL.
      */
     public String jdbcUrl(String database, String user) {
-        return "jdbc:mariadb://" + LocalHost.LOOPBACK + ":" + port + "/" + database
-                + "?user=" + URLEncoder.encode(user, StandardCharsets.UTF_8);
+        return server.jdbcUrl(database, user);
     }
 
     /** Creates {@code name} unless it exists. Names: letters, digits, underscores. */
     public void createDatabase(String name) {
-        requireName("database", name);
-        executeAsRoot("CREATE DATABASE IF NOT EXISTS `" + name + "`");
+        server.createDatabase(name);
     }
 
     /**
@@ -149,61 +119,17 @@ public final class MariaDbNode implements AutoCloseable {
      * {@code database} only; other databases stay invisible to it.
      */
     public void createUser(String user, String password, String database) {
-        requireName("user", user);
-        requireName("database", database);
-        String account = "'" + user + "'@'%'";
-        executeAsRoot("CREATE USER IF NOT EXISTS " + account + " IDENTIFIED BY '" + escapeLiteral(password) + "'");
-        executeAsRoot("GRANT ALL PRIVILEGES ON `" + database + "`.* TO " + account);
+        server.createUser(user, password, database, "IDENTIFIED BY");
     }
 
     /** Shuts the server down (SIGTERM, clean InnoDB shutdown) and waits; the data dir stays. */
-    public synchronized void stop() {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        long startNs = System.nanoTime();
-        terminateProcess();
-        output.awaitEnd(Duration.ofSeconds(5));
-        FileTrees.deleteRecursively(runDir);
-        try {
-            Runtime.getRuntime().removeShutdownHook(killOnExit);
-        } catch (IllegalStateException shuttingDown) {
-            // The JVM is exiting and runs the hook itself.
-        }
-        LOG.info("MariaDB on port {} stopped in {} ms (exit code {})", port,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), process.exitValue());
+    public void stop() {
+        server.stop();
     }
 
     @Override
     public void close() {
         stop();
-    }
-
-    private void terminateProcess() {
-        if (!process.isAlive()) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("MariaDB on port {} did not stop within {}; killing it", port, STOP_TIMEOUT);
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
-    }
-
-    private void executeAsRoot(String sql) {
-        try (Connection connection = DriverManager.getConnection(jdbcUrl(""));
-             Statement statement = connection.createStatement()) {
-            statement.execute(sql);
-        } catch (SQLException e) {
-            throw new IllegalStateException("'" + sql.replaceAll("IDENTIFIED BY '.*'", "IDENTIFIED BY '***'")
-                    + "' failed on MariaDB port " + port + ": " + e.getMessage(), e);
-        }
     }
 
     /** Runs mariadb-install-db when the data dir is missing or empty; true when it did. */
@@ -277,35 +203,8 @@ public final class MariaDbNode implements AutoCloseable {
         return command;
     }
 
-    private static void awaitReady(Process process, ServerOutput output, int port) {
-        Await.until("MariaDB on port " + port + " to accept connections", STARTUP_TIMEOUT, () -> {
-            if (!process.isAlive()) {
-                throw new Await.Hopeless("mariadbd exited with " + process.exitValue() + "; last output:\n"
-                        + output.lastLines());
-            }
-            if (!output.sawReadyForConnections()) {
-                return false;
-            }
-            try (Connection connection = DriverManager.getConnection(
-                    "jdbc:mariadb://" + LocalHost.LOOPBACK + ":" + port + "/?user=" + ROOT_USER + "&connectTimeout=2000");
-                 Statement statement = connection.createStatement()) {
-                return statement.execute("SELECT 1");
-            }
-        });
-    }
-
-    private static void requireName(String kind, String name) {
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(kind + " name '" + name + "' must match " + NAME.pattern());
-        }
-    }
-
-    private static String escapeLiteral(String value) {
-        return value.replace("\\", "\\\\").replace("'", "''");
-    }
-
     @Override
     public String toString() {
-        return "MariaDB 127.0.0.1:" + port + " server_id=" + serverId + " " + dataDir;
+        return "MariaDB 127.0.0.1:" + server.port() + " server_id=" + serverId + " " + dataDir;
     }
 }

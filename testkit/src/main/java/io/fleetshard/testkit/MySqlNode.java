@@ -2,19 +2,12 @@ package io.fleetshard.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,12 +32,9 @@ public final class MySqlNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MySqlNode.class);
 
     /** The administrator account; no password, connects from 127.0.0.1. */
-    public static final String ROOT_USER = "root";
+    public static final String ROOT_USER = MySqlFamilyServer.ROOT_USER;
 
     private static final Duration INITIALIZE_TIMEOUT = Duration.ofMinutes(2);
-    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_]{1,64}");
     /** Present in a data dir once {@code mysqld --initialize} created the data dictionary. */
     private static final String SYSTEM_TABLESPACE = "mysql.ibd";
 
@@ -61,23 +51,13 @@ public final class MySqlNode implements AutoCloseable {
             "--default-authentication-plugin=mysql_native_password");
 
     private final Path dataDir;
-    private final int port;
     private final int serverId;
-    private final Path runDir;
-    private final Process process;
-    private final ServerOutput output;
-    private final Thread killOnExit;
-    private boolean stopped;
+    private final MySqlFamilyServer server;
 
-    private MySqlNode(Path dataDir, int port, int serverId, Path runDir, Process process, ServerOutput output) {
+    private MySqlNode(Path dataDir, int serverId, MySqlFamilyServer server) {
         this.dataDir = dataDir;
-        this.port = port;
         this.serverId = serverId;
-        this.runDir = runDir;
-        this.process = process;
-        this.output = output;
-        this.killOnExit = new Thread(this::terminateProcess, "mysql-" + port + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(killOnExit);
+        this.server = server;
     }
 
     /**
@@ -93,23 +73,15 @@ public final class MySqlNode implements AutoCloseable {
         Path dir = dataDir.toAbsolutePath();
         long startNs = System.nanoTime();
         Path runDir = LocalHost.newPrivateRunDir("fsmy");
-        Process process = null;
         try {
             boolean fresh = initializeIfNew(dir, runDir);
-            ProcessBuilder builder = new ProcessBuilder(serverCommand(dir, port, serverId, runDir))
-                    .directory(dir.toFile())
-                    .redirectErrorStream(true);
-            process = builder.start();
-            ServerOutput output = ServerOutput.follow(process, "mysql-" + port, MySqlNode.class);
-            awaitReady(process, output, port);
-            MySqlNode node = new MySqlNode(dir, port, serverId, runDir, process, output);
+            MySqlFamilyServer server = MySqlFamilyServer.launch("MySQL", "mysql", "mysqld", MySqlNode.class,
+                    serverCommand(dir, port, serverId, runDir), dir, port, runDir);
+            MySqlNode node = new MySqlNode(dir, serverId, server);
             LOG.info("MySQL on port {} ready in {} ms ({} {})", port,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), fresh ? "initialized" : "reopened", dir);
             return node;
         } catch (IOException | RuntimeException e) {
-            if (process != null) {
-                process.destroyForcibly();
-            }
             FileTrees.deleteRecursively(runDir);
             throw new IllegalStateException("MySQL in " + dir + " did not start on port " + port + ": "
                     + e.getMessage(), e);
@@ -117,7 +89,7 @@ public final class MySqlNode implements AutoCloseable {
     }
 
     public int port() {
-        return port;
+        return server.port();
     }
 
     public int serverId() {
@@ -130,7 +102,7 @@ public final class MySqlNode implements AutoCloseable {
 
     /** JDBC URL for {@code database} as {@code root} (no password), for the MariaDB driver. */
     public String jdbcUrl(String database) {
-        return "jdbc:mariadb://" + LocalHost.LOOPBACK + ":" + port + "/" + database + "?user=" + ROOT_USER;
+        return server.jdbcUrl(database);
     }
 
     /**
@@ -138,14 +110,12 @@ public final class MySqlNode implements AutoCloseable {
      * property {@code password}, or the pool's password setting), never in the URL.
      */
     public String jdbcUrl(String database, String user) {
-        return "jdbc:mariadb://" + LocalHost.LOOPBACK + ":" + port + "/" + database
-                + "?user=" + URLEncoder.encode(user, StandardCharsets.UTF_8);
+        return server.jdbcUrl(database, user);
     }
 
     /** Creates {@code name} unless it exists. Names: letters, digits, underscores. */
     public void createDatabase(String name) {
-        requireName("database", name);
-        executeAsRoot("CREATE DATABASE IF NOT EXISTS `" + name + "`");
+        server.createDatabase(name);
     }
 
     /**
@@ -153,62 +123,17 @@ public final class MySqlNode implements AutoCloseable {
      * {@code database} only; other databases stay invisible to it.
      */
     public void createUser(String user, String password, String database) {
-        requireName("user", user);
-        requireName("database", database);
-        String account = "'" + user + "'@'%'";
-        executeAsRoot("CREATE USER IF NOT EXISTS " + account + " IDENTIFIED WITH mysql_native_password BY '"
-                + escapeLiteral(password) + "'");
-        executeAsRoot("GRANT ALL PRIVILEGES ON `" + database + "`.* TO " + account);
+        server.createUser(user, password, database, "IDENTIFIED WITH mysql_native_password BY");
     }
 
     /** Shuts the server down (SIGTERM, clean InnoDB shutdown) and waits; the data dir stays. */
-    public synchronized void stop() {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        long startNs = System.nanoTime();
-        terminateProcess();
-        output.awaitEnd(Duration.ofSeconds(5));
-        FileTrees.deleteRecursively(runDir);
-        try {
-            Runtime.getRuntime().removeShutdownHook(killOnExit);
-        } catch (IllegalStateException shuttingDown) {
-            // The JVM is exiting and runs the hook itself.
-        }
-        LOG.info("MySQL on port {} stopped in {} ms (exit code {})", port,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), process.exitValue());
+    public void stop() {
+        server.stop();
     }
 
     @Override
     public void close() {
         stop();
-    }
-
-    private void terminateProcess() {
-        if (!process.isAlive()) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("MySQL on port {} did not stop within {}; killing it", port, STOP_TIMEOUT);
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
-    }
-
-    private void executeAsRoot(String sql) {
-        try (Connection connection = DriverManager.getConnection(jdbcUrl(""));
-             Statement statement = connection.createStatement()) {
-            statement.execute(sql);
-        } catch (SQLException e) {
-            throw new IllegalStateException("'" + sql.replaceAll("BY '.*'", "BY '***'")
-                    + "' failed on MySQL port " + port + ": " + e.getMessage(), e);
-        }
     }
 
     /**
@@ -293,35 +218,8 @@ public final class MySqlNode implements AutoCloseable {
         return command;
     }
 
-    private static void awaitReady(Process process, ServerOutput output, int port) {
-        Await.until("MySQL on port " + port + " to accept connections", STARTUP_TIMEOUT, () -> {
-            if (!process.isAlive()) {
-                throw new Await.Hopeless("mysqld exited with " + process.exitValue() + "; last output:\n"
-                        + output.lastLines());
-            }
-            if (!output.sawReadyForConnections()) {
-                return false;
-            }
-            try (Connection connection = DriverManager.getConnection(
-                    "jdbc:mariadb://" + LocalHost.LOOPBACK + ":" + port + "/?user=" + ROOT_USER + "&connectTimeout=2000");
-                 Statement statement = connection.createStatement()) {
-                return statement.execute("SELECT 1");
-            }
-        });
-    }
-
-    private static void requireName(String kind, String name) {
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(kind + " name '" + name + "' must match " + NAME.pattern());
-        }
-    }
-
-    private static String escapeLiteral(String value) {
-        return value.replace("\\", "\\\\").replace("'", "''");
-    }
-
     @Override
     public String toString() {
-        return "MySQL 127.0.0.1:" + port + " server_id=" + serverId + " " + dataDir;
+        return "MySQL 127.0.0.1:" + server.port() + " server_id=" + serverId + " " + dataDir;
     }
 }
