@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * JSON wire format of map-log record values, specified in {@code docs/spec/shard-map-records.md}. Entity values carry
@@ -43,6 +45,18 @@ public final class MapRecordCodec {
             o.put("kind", "node").put("version", version).put("nodeId", n.nodeId()).put("shardId", n.shardId())
                     .put("role", n.role().wireName()).put("region", n.region()).put("az", n.az())
                     .put("jdbcUrl", n.jdbcUrl());
+        } else if (entity instanceof ReshardJob j) {
+            o.put("kind", "reshard").put("version", version).put("jobId", j.jobId()).put("reshardKind", j.kind().wireName())
+                    .put("sourceShardId", j.sourceShardId()).put("targetShardId", j.targetShardId())
+                    .put("phase", j.phase().wireName()).put("startOffset", j.startOffset())
+                    .put("createdAtMs", j.createdAtMs()).put("updatedAtMs", j.updatedAtMs()).put("paused", j.paused());
+            ArrayNode fleets = o.putArray("fleets");
+            j.fleets().forEach(fleets::add);
+            ArrayNode tokens = o.putArray("tokens");
+            j.tokens().forEach(tokens::add);
+            if (j.detail() != null) {
+                o.put("detail", j.detail());
+            }
         }
         return o;
     }
@@ -78,6 +92,17 @@ public final class MapRecordCodec {
                 }
                 case "node" -> new Node(text(o, "nodeId"), text(o, "shardId"), NodeRole.parse(text(o, "role")),
                         text(o, "region"), text(o, "az"), text(o, "jdbcUrl"));
+                case "reshard" -> {
+                    List<String> fleets = new ArrayList<>();
+                    o.path("fleets").forEach(f -> fleets.add(f.asText()));
+                    List<Long> tokens = new ArrayList<>();
+                    o.path("tokens").forEach(t -> tokens.add(t.asLong()));
+                    yield new ReshardJob(text(o, "jobId"), ReshardKind.parse(text(o, "reshardKind")),
+                            text(o, "sourceShardId"), text(o, "targetShardId"), fleets, tokens,
+                            ReshardPhase.parse(text(o, "phase")), o.path("startOffset").asLong(-1),
+                            o.path("createdAtMs").asLong(), o.path("updatedAtMs").asLong(),
+                            o.path("paused").asBoolean(false), o.hasNonNull("detail") ? o.get("detail").asText() : null);
+                }
                 default -> throw new IllegalArgumentException("unknown kind '" + text(o, "kind") + "'");
             };
             return new MapRecord(key, version, entity);

@@ -35,6 +35,7 @@ public final class MapSnapshotFile {
         snapshot.tenants().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
         snapshot.shards().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
         snapshot.nodes().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
+        snapshot.reshards().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
         snapshot.fleets().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
         try {
             Path parent = file.toAbsolutePath().getParent();
@@ -75,6 +76,7 @@ public final class MapSnapshotFile {
             case "fleet" -> Fleet.keyOf(e.path("tenantId").asText(), e.path("fleetId").asText());
             case "shard" -> Shard.keyOf(e.path("shardId").asText());
             case "node" -> Node.keyOf(e.path("nodeId").asText());
+            case "reshard" -> ReshardJob.keyOf(e.path("jobId").asText());
             default -> "unknown:" + e.path("kind").asText();
         };
     }

@@ -18,19 +18,20 @@ import java.util.Set;
  */
 public final class ShardMapSnapshot {
     private static final ShardMapSnapshot EMPTY = new ShardMapSnapshot(0, Map.of(), Map.of(), Map.of(), Map.of(),
-            HashRing.empty());
+            Map.of(), HashRing.empty());
 
     private final long version;
     private final Map<String, Tenant> tenants;
     private final Map<String, Fleet> fleets; // by "tenant/fleet"
     private final Map<String, Shard> shards;
     private final Map<String, Node> nodes;
+    private final Map<String, ReshardJob> reshards;
     private final HashRing ring;
     private final Map<String, List<Node>> nodesByShard;
     private final Map<String, List<Fleet>> fleetsByTenant;
 
     private ShardMapSnapshot(long version, Map<String, Tenant> tenants, Map<String, Fleet> fleets,
-            Map<String, Shard> shards, Map<String, Node> nodes, HashRing ring) {
+            Map<String, Shard> shards, Map<String, Node> nodes, Map<String, ReshardJob> reshards, HashRing ring) {
         if (version < 0) {
             throw new IllegalArgumentException("map version must be >= 0, got " + version);
         }
@@ -39,6 +40,7 @@ public final class ShardMapSnapshot {
         this.fleets = Collections.unmodifiableMap(fleets);
         this.shards = Collections.unmodifiableMap(shards);
         this.nodes = Collections.unmodifiableMap(nodes);
+        this.reshards = Collections.unmodifiableMap(reshards);
         this.ring = ring;
         Map<String, List<Node>> byShard = new HashMap<>();
         for (Node n : nodes.values()) {
@@ -77,6 +79,7 @@ public final class ShardMapSnapshot {
         Map<String, Fleet> f = new HashMap<>(fleets);
         Map<String, Shard> s = new HashMap<>(shards);
         Map<String, Node> n = new HashMap<>(nodes);
+        Map<String, ReshardJob> r = new HashMap<>(reshards);
         boolean shardsChanged = false;
         for (String key : deletedKeys) {
             int colon = key.indexOf(':');
@@ -87,6 +90,7 @@ public final class ShardMapSnapshot {
                 case "fleet" -> f.remove(id);
                 case "shard" -> shardsChanged |= s.remove(id) != null;
                 case "node" -> n.remove(id);
+                case "reshard" -> r.remove(id);
                 default -> throw new IllegalArgumentException("not an entity key: '" + key + "'");
             }
         }
@@ -99,10 +103,12 @@ public final class ShardMapSnapshot {
                 shardsChanged |= !x.equals(s.put(x.shardId(), x));
             } else if (e instanceof Node x) {
                 n.put(x.nodeId(), x);
+            } else if (e instanceof ReshardJob x) {
+                r.put(x.jobId(), x);
             }
         }
         HashRing newRing = shardsChanged ? HashRing.of(s.values()) : ring;
-        return new ShardMapSnapshot(newVersion, t, f, s, n, newRing);
+        return new ShardMapSnapshot(newVersion, t, f, s, n, r, newRing);
     }
 
     public long version() {
@@ -143,6 +149,15 @@ public final class ShardMapSnapshot {
 
     public Collection<Node> nodes() {
         return nodes.values();
+    }
+
+    public Optional<ReshardJob> reshard(String jobId) {
+        return Optional.ofNullable(reshards.get(jobId));
+    }
+
+    /** Every reshard job the map holds, finished ones included. */
+    public Collection<ReshardJob> reshards() {
+        return reshards.values();
     }
 
     /** Nodes of a shard, primary first, then by role and id. */
@@ -188,12 +203,13 @@ public final class ShardMapSnapshot {
     @Override
     public boolean equals(Object o) {
         return o instanceof ShardMapSnapshot s && version == s.version && tenants.equals(s.tenants)
-                && fleets.equals(s.fleets) && shards.equals(s.shards) && nodes.equals(s.nodes);
+                && fleets.equals(s.fleets) && shards.equals(s.shards) && nodes.equals(s.nodes)
+                && reshards.equals(s.reshards);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(version, tenants, fleets, shards, nodes);
+        return Objects.hash(version, tenants, fleets, shards, nodes, reshards);
     }
 
     @Override

@@ -16,7 +16,9 @@ class MapRecordCodecTest {
                 new Fleet("acme", "f1", null),
                 new Fleet("acme", "f2", "s9"),
                 Shard.withDefaultTokens("s1", ShardStatus.DRAINING, Engine.MARIADB, 8),
-                new Node("n1", "s1", NodeRole.SYNC_REPLICA, "us-east-1", "us-east-1a", "jdbc:mariadb://h:1/db"));
+                new Node("n1", "s1", NodeRole.SYNC_REPLICA, "us-east-1", "us-east-1a", "jdbc:mariadb://h:1/db"),
+                new ReshardJob("rs-1", ReshardKind.SPLIT, "s1", "s2", List.of("acme/f1", "acme/f3"), List.of(-5L, 17L),
+                        ReshardPhase.CATCHUP, 1234, 1_000, 2_000, true, "copied 10 rows"));
         for (MapEntity e : entities) {
             MapRecord r = MapRecordCodec.decode(e.entityKey(), MapRecordCodec.encode(42, e), 0);
             assertThat(r.entity()).isEqualTo(e);
