@@ -43,6 +43,8 @@ public final class ControlApi implements AutoCloseable {
     private final Clock clock;
     private final ExecutorService probePool;
     private final ScheduledExecutorService probeScheduler;
+    private final ShardMapSource source;
+    private volatile ReshardOrchestrator reshards;
     private Javalin app;
     private boolean stopped;
 
@@ -73,6 +75,7 @@ public final class ControlApi implements AutoCloseable {
         Objects.requireNonNull(clock, "clock");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.mapNotReady = Objects.requireNonNull(mapNotReady, "mapNotReady");
+        this.source = source;
         this.runner = new MapTransactionRunner(Objects.requireNonNull(committer, "committer"),
                 new MapVersionTracker(source), clock, config, registry);
         this.probePool = Executors.newFixedThreadPool(config.probeThreads(), daemonThreads("control-api-probe"));
@@ -109,6 +112,28 @@ public final class ControlApi implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs reshard jobs in this instance (ADR 0013): {@code POST /v1/reshards} accepts jobs once this is called, and
+     * the orchestrator works on every unfinished job of the map while this instance's writer is not fenced. It reads
+     * the shard logs' end offsets from the Kafka cluster at {@code bootstrapServers} (topics
+     * {@code <shardLogPrefix><shard>}, capture's {@code fleetshard.shardlog.} by default). Call before or after
+     * {@link #start()}, once.
+     */
+    public synchronized ControlApi enableResharding(String bootstrapServers, String shardLogPrefix) {
+        return enableResharding(new KafkaShardLogOffsets(bootstrapServers, shardLogPrefix));
+    }
+
+    synchronized ControlApi enableResharding(ShardLogOffsets offsets) {
+        if (reshards != null) {
+            throw new IllegalStateException("resharding is already enabled on this control API");
+        }
+        reshards = new ReshardOrchestrator(config, runner, source, offsets, clock, registry);
+        if (app != null) {
+            reshards.start();
+        }
+        return this;
+    }
+
     /** Starts the HTTP server and the node health monitor. */
     public synchronized ControlApi start() {
         if (app != null || stopped) {
@@ -120,6 +145,8 @@ public final class ControlApi implements AutoCloseable {
         TenantRoutes tenants = new TenantRoutes(runner, bodies);
         FleetRoutes fleets = new FleetRoutes(runner, bodies);
         ShardRoutes shards = new ShardRoutes(runner, monitor, bodies, clock);
+        ReshardRoutes reshardRoutes = new ReshardRoutes(runner, bodies, monitor, () -> reshards, clock,
+                config.retryAfterSeconds());
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -130,6 +157,7 @@ public final class ControlApi implements AutoCloseable {
             tenants.install(cfg.routes);
             fleets.install(cfg.routes);
             shards.install(cfg.routes);
+            reshardRoutes.install(cfg.routes);
         });
         try {
             app.start(config.host(), config.port());
@@ -140,6 +168,9 @@ public final class ControlApi implements AutoCloseable {
         }
         probeScheduler.scheduleWithFixedDelay(monitor::probeRoundSafely, 0, config.probeInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
+        if (reshards != null) {
+            reshards.start();
+        }
         LOG.info("control API listening on http://{}:{}", config.host(), app.port());
         return this;
     }
@@ -150,6 +181,9 @@ public final class ControlApi implements AutoCloseable {
             return;
         }
         stopped = true;
+        if (reshards != null) {
+            reshards.close();
+        }
         probeScheduler.shutdownNow();
         probePool.shutdownNow();
         if (app != null) {

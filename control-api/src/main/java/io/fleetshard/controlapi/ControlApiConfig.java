@@ -30,6 +30,14 @@ public final class ControlApiConfig {
     public static final String MAP_WRITE_LOCK_TIMEOUT_MS = "control.map.write.lock.timeout.ms";
     public static final String RETRY_AFTER_SECONDS = "control.retry.after.seconds";
     public static final String ARCHIVE_TIER = "control.archive.tier";
+    public static final String RESHARD_TICK_MS = "control.reshard.tick.ms";
+    public static final String RESHARD_COPY_BATCH_ROWS = "control.reshard.copy.batch.rows";
+    public static final String RESHARD_COPY_MAX_ROWS_PER_SEC = "control.reshard.copy.max.rows.per.sec";
+    public static final String RESHARD_CUTOVER_MAX_LAG = "control.reshard.cutover.max.lag";
+    public static final String RESHARD_CUTOVER_TIMEOUT_MS = "control.reshard.cutover.timeout.ms";
+    public static final String RESHARD_DB_USER = "control.reshard.db.user";
+    public static final String RESHARD_DB_PASSWORD = "control.reshard.db.password";
+    public static final String RESHARD_AUTO = "control.reshard.auto";
 
     private static final String PREFIX = "control.";
     private static final String MASK = "********";
@@ -62,7 +70,25 @@ public final class ControlApiConfig {
             new Key(ARCHIVE_TIER, "standard", false, "Tier of the archive prefix (`<tier>/<shard>/`) whose newest "
                     + "manifests the standby endpoint reports, once the launcher attached the archive's store: "
                     + "standard, enhanced or platinum (the archiver's `archive.tier`).",
-                    v -> ShardArchivePath.TIERS.contains(v) ? null : "must be one of standard, enhanced, platinum"));
+                    v -> ShardArchivePath.TIERS.contains(v) ? null : "must be one of standard, enhanced, platinum"),
+            Key.integer(RESHARD_TICK_MS, 200, 10, 60_000,
+                    "How often the reshard orchestrator looks at its jobs (lag, fence, phase changes)."),
+            Key.integer(RESHARD_COPY_BATCH_ROWS, 1_000, 1, 100_000,
+                    "Rows per transaction of the bulk copy, the rollback and the cleanup of a reshard job."),
+            Key.integer(RESHARD_COPY_MAX_ROWS_PER_SEC, 0, 0, 10_000_000,
+                    "Throttle of the bulk copy and the cleanup, rows per second; 0 copies as fast as the shards go."),
+            Key.integer(RESHARD_CUTOVER_MAX_LAG, 200, 0, 10_000_000,
+                    "Shard-log records the delta sync may still have to apply when the cutover starts; the write"
+                            + " freeze lasts about as long as applying them takes."),
+            Key.integer(RESHARD_CUTOVER_TIMEOUT_MS, 10_000, 100, 600_000,
+                    "How long a cutover waits for the target to apply through the fence; then the fence is lifted,"
+                            + " writes resume on the source and the job returns to catch-up."),
+            Key.text(RESHARD_DB_USER, "", false, "Database user of the resharder (copy, fence, validation,"
+                    + " cleanup); it must bypass row-level security. Empty uses the user in each primary's JDBC URL."),
+            Key.text(RESHARD_DB_PASSWORD, "", true, "Password of the resharder's user (never logged)."),
+            new Key(RESHARD_AUTO, "false", false, "When true, a hot fleet (GET /v1/hot-fleets) is moved to the"
+                    + " least-loaded shard of its engine automatically.",
+                    v -> v.equals("true") || v.equals("false") ? null : "must be true or false"));
 
     private final Map<String, String> values;
 
@@ -177,6 +203,40 @@ public final class ControlApiConfig {
     /** The archive tier whose shard prefixes the control API reads, when an archive store is attached. */
     public String archiveTier() {
         return values.get(ARCHIVE_TIER);
+    }
+
+    public long reshardTickMs() {
+        return intValue(RESHARD_TICK_MS);
+    }
+
+    public int reshardCopyBatchRows() {
+        return intValue(RESHARD_COPY_BATCH_ROWS);
+    }
+
+    /** 0: unthrottled. */
+    public int reshardCopyMaxRowsPerSec() {
+        return intValue(RESHARD_COPY_MAX_ROWS_PER_SEC);
+    }
+
+    public long reshardCutoverMaxLag() {
+        return intValue(RESHARD_CUTOVER_MAX_LAG);
+    }
+
+    public Duration reshardCutoverTimeout() {
+        return Duration.ofMillis(intValue(RESHARD_CUTOVER_TIMEOUT_MS));
+    }
+
+    /** Empty when the JDBC URLs carry the user. */
+    public String reshardDbUser() {
+        return values.get(RESHARD_DB_USER);
+    }
+
+    public String reshardDbPassword() {
+        return values.get(RESHARD_DB_PASSWORD);
+    }
+
+    public boolean reshardAuto() {
+        return Boolean.parseBoolean(values.get(RESHARD_AUTO));
     }
 
     /** Every key with its effective value, secrets masked: what the component logs once at start. */

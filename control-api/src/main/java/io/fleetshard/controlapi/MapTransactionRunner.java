@@ -6,6 +6,7 @@ import io.fleetshard.shardmap.MapEntity;
 import io.fleetshard.shardmap.MapUnavailableException;
 import io.fleetshard.shardmap.MapVersionConflictException;
 import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.ReshardJob;
 import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardMapCommitter;
 import io.fleetshard.shardmap.ShardMapSnapshot;
@@ -247,6 +248,8 @@ final class MapTransactionRunner {
             return s.shard(x.shardId()).orElse(null);
         } else if (e instanceof Node n) {
             return s.node(n.nodeId()).orElse(null);
+        } else if (e instanceof ReshardJob j) {
+            return s.reshard(j.jobId()).orElse(null);
         }
         return null;
     }
@@ -260,6 +263,7 @@ final class MapTransactionRunner {
             case "fleet" -> slash > 0 && s.fleet(id.substring(0, slash), id.substring(slash + 1)).isPresent();
             case "shard" -> s.shard(id).isPresent();
             case "node" -> s.node(id).isPresent();
+            case "reshard" -> s.reshard(id).isPresent();
             default -> false;
         };
     }

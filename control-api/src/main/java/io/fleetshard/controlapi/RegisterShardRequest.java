@@ -44,7 +44,7 @@ record RegisterShardRequest(String shardId, Engine engine, int vnodes, List<Node
             throw ApiProblem.badRequest("engine must be one of postgres, mysql, mariadb, got "
                     + RequestJson.quote(engineName));
         }
-        int vnodes = RequestJson.optionalInt(o, "", "vnodes", 1, MAX_VNODES, Shard.DEFAULT_VNODES);
+        int vnodes = RequestJson.optionalInt(o, "", "vnodes", 0, MAX_VNODES, Shard.DEFAULT_VNODES);
         JsonNode array = o.get("nodes");
         if (array == null || array.isNull()) {
             throw ApiProblem.badRequest("nodes is required: a shard needs at least its primary");
@@ -97,7 +97,9 @@ record RegisterShardRequest(String shardId, Engine engine, int vnodes, List<Node
 
     /** The shard entity, active on the ring with {@code vnodes} tokens derived from its id. */
     Shard shard() {
-        return Shard.withDefaultTokens(shardId, ShardStatus.ACTIVE, engine, vnodes);
+        // vnodes 0: the shard owns no arc until a split or merge hands it tokens (ADR 0013)
+        return vnodes == 0 ? new Shard(shardId, ShardStatus.ACTIVE, engine, new long[0])
+                : Shard.withDefaultTokens(shardId, ShardStatus.ACTIVE, engine, vnodes);
     }
 
     private static void checkJdbcUrl(String name, String url, Engine engine) {

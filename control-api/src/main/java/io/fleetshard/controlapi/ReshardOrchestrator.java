@@ -1,0 +1,694 @@
+package io.fleetshard.controlapi;
+
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.MapEntity;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.ReshardJob;
+import io.fleetshard.shardmap.ReshardPhase;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardMapSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs reshard jobs as durable state machines (ADR 0013). The map log holds each job's phase; this orchestrator, in
+ * the control-API instance whose map writer is not fenced, looks at the map every {@code control.reshard.tick.ms} and
+ * gives every job that is neither finished nor paused a worker thread, which runs the job's current phase and commits
+ * the next phase as a map transaction. Every phase is idempotent, so a worker that dies (or a whole instance) is
+ * replaced by the next tick, here or in the instance that takes the writer over, and the job goes on from its phase.
+ *
+ * <p>The delta sync is not run here: the {@code stream-processors} worker follows the same map and runs it while a
+ * job is in {@code catchup} or {@code cutover}; this class reads its progress row on the target.
+ */
+final class ReshardOrchestrator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReshardOrchestrator.class);
+    private static final long FENCE_POLL_MS = 2;
+    private static final long RETRY_BACKOFF_MS = 2_000;
+    private static final long DELTA_QUIET_MS = 2_000;
+    private static final long DELTA_QUIET_MAX_MS = 30_000;
+    /** PostgreSQL accepts at most 65535 parameters per statement. */
+    private static final int MAX_PARAMETERS = 30_000;
+
+    private final ControlApiConfig config;
+    private final MapTransactionRunner runner;
+    private final ShardMapSource source;
+    private final ShardLogOffsets offsets;
+    private final Clock clock;
+    private final ScheduledExecutorService ticker;
+    private final ExecutorService workers;
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private final Map<String, ReshardProgress> progress = new ConcurrentHashMap<>();
+    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
+    /** A repeatable-read transaction on the target, opened at cutover before the placement commits (validation). */
+    private final Map<String, Connection> cutoverSnapshots = new ConcurrentHashMap<>();
+    private final Timer freeze;
+    private final Counter rowsCopied;
+    private final Counter rowsValidated;
+    private final Counter rowsCleaned;
+    private volatile boolean stopping;
+
+    ReshardOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
+            ShardLogOffsets offsets, Clock clock, MeterRegistry registry) {
+        this.config = config;
+        this.runner = runner;
+        this.source = source;
+        this.offsets = offsets;
+        this.clock = clock;
+        this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("control-api-reshard-tick"));
+        this.workers = Executors.newCachedThreadPool(daemon("control-api-reshard-job"));
+        this.freeze = Timer.builder("fleetshard.reshard.write.freeze")
+                .description("Fence committed on the source until the new placement is in the map: how long writes"
+                        + " of the moving fleets were held")
+                .publishPercentiles(0.5, 0.99).register(registry);
+        this.rowsCopied = Counter.builder("fleetshard.reshard.rows").tag("step", "copy").register(registry);
+        this.rowsValidated = Counter.builder("fleetshard.reshard.rows").tag("step", "validate").register(registry);
+        this.rowsCleaned = Counter.builder("fleetshard.reshard.rows").tag("step", "cleanup").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("fleetshard.reshard.jobs.running", running, Set::size)
+                .description("Reshard jobs this instance is working on").register(registry);
+    }
+
+    void start() {
+        ticker.scheduleWithFixedDelay(this::tickSafely, 0, config.reshardTickMs(), TimeUnit.MILLISECONDS);
+    }
+
+    ReshardProgress progress(String jobId) {
+        return progress.computeIfAbsent(jobId, id -> new ReshardProgress());
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        ticker.shutdownNow();
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cutoverSnapshots.values().forEach(ReshardOrchestrator::closeQuietly);
+        offsets.close();
+    }
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOG.warn("reshard orchestrator round failed: {}", e.toString());
+        }
+    }
+
+    void tick() {
+        if (stopping || runner.fencedAt() != null) {
+            return;
+        }
+        long now = clock.millis();
+        for (ReshardJob job : source.current().reshards()) {
+            if (job.phase().isTerminal() || job.paused() || retryAt.getOrDefault(job.jobId(), 0L) > now) {
+                continue;
+            }
+            if (running.add(job.jobId())) {
+                workers.execute(() -> work(job.jobId()));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ the worker
+
+    /** Thrown when the job left the phase a step was running for (cancel, pause, another instance). */
+    private static final class PhaseChanged extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        PhaseChanged(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** A failure that retrying cannot fix: the job goes to {@code failed}. */
+    private static final class JobFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        JobFailed(String message) {
+            super(message);
+        }
+    }
+
+    private void work(String jobId) {
+        ReshardProgress p = progress(jobId);
+        try {
+            while (!stopping) {
+                ReshardJob job = source.current().reshard(jobId).orElse(null);
+                if (job == null || job.phase().isTerminal() || job.paused() || runner.fencedAt() != null) {
+                    return;
+                }
+                try {
+                    step(job, p);
+                } catch (PhaseChanged e) {
+                    LOG.info("reshard job {}: {}", jobId, e.getMessage());
+                } catch (JobFailed e) {
+                    LOG.error("reshard job {} failed: {}", jobId, e.getMessage());
+                    p.lastError = e.getMessage();
+                    p.lastErrorAtMs = clock.millis();
+                    transition(current(jobId), ReshardPhase.FAILED, e.getMessage(), List.of());
+                }
+            }
+        } catch (PhaseChanged e) {
+            LOG.info("reshard job {}: {}", jobId, e.getMessage());
+        } catch (SQLException | RuntimeException e) {
+            String message = e instanceof SQLException sql ? sql.getMessage() + " (SQLState " + sql.getSQLState() + ")"
+                    : e.getMessage();
+            p.lastError = message;
+            p.lastErrorAtMs = clock.millis();
+            retryAt.put(jobId, clock.millis() + RETRY_BACKOFF_MS);
+            LOG.warn("reshard job {}: {}; retrying in {} ms", jobId, message, RETRY_BACKOFF_MS);
+        } finally {
+            running.remove(jobId);
+        }
+    }
+
+    private void step(ReshardJob job, ReshardProgress p) throws SQLException {
+        switch (job.phase()) {
+            case PRECOPY -> precopy(job, p);
+            case CATCHUP -> catchup(job, p);
+            case CUTOVER -> cutover(job, p);
+            case VALIDATE -> validate(job, p);
+            case CLEANUP -> cleanup(job, p);
+            case CANCELLING -> cancel(job, p);
+            default -> throw new PhaseChanged("nothing to do in phase " + job.phase().wireName());
+        }
+    }
+
+    private ReshardJob current(String jobId) {
+        return source.current().reshard(jobId).orElseThrow(() -> new PhaseChanged("job " + jobId + " left the map"));
+    }
+
+    /** Fails with {@link PhaseChanged} once the job is no longer in {@code job}'s phase, paused, or we stop. */
+    private void checkStill(ReshardJob job) {
+        ReshardJob now = current(job.jobId());
+        if (stopping || now.phase() != job.phase() || now.paused() || runner.fencedAt() != null) {
+            throw new PhaseChanged("left " + job.phase().wireName() + " (now " + now.phase().wireName()
+                    + (now.paused() ? ", paused" : "") + ")");
+        }
+    }
+
+    /** Commits {@code next} for the job if it is still in {@code expected}'s phase, with {@code extra} in the same map transaction. */
+    private ReshardJob transition(ReshardJob expected, ReshardPhase next, String detail,
+            List<? extends MapEntity> extra) {
+        return commit(expected, "move to " + next.wireName(), map -> {
+            List<MapEntity> puts = new ArrayList<>(extra);
+            return puts;
+        }, j -> j.withPhase(next, clock.millis(), detail));
+    }
+
+    private ReshardJob commit(ReshardJob expected, String what,
+            java.util.function.Function<ShardMapSnapshot, List<MapEntity>> extra,
+            java.util.function.UnaryOperator<ReshardJob> change) {
+        try {
+            MapTransactionRunner.Committed<ReshardJob> done = runner.run("reshard job " + expected.jobId() + ": "
+                    + what, map -> {
+                ReshardJob now = map.reshard(expected.jobId()).orElseThrow(() -> ApiProblem.conflict("job "
+                        + expected.jobId() + " is gone"));
+                if (now.phase() != expected.phase()) {
+                    throw ApiProblem.conflict("job " + expected.jobId() + " is in " + now.phase().wireName()
+                            + ", not " + expected.phase().wireName());
+                }
+                ReshardJob updated = change.apply(now);
+                List<MapEntity> puts = new ArrayList<>(extra.apply(map));
+                puts.add(updated);
+                return MapTransactionRunner.Plan.put(puts, updated);
+            });
+            LOG.info("reshard job {}: {} (map version {})", expected.jobId(), what, done.mapVersion());
+            return done.result();
+        } catch (ApiProblem e) {
+            if (e.status() == 409) {
+                throw new PhaseChanged(e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ phases
+
+    private void precopy(ReshardJob job, ReshardProgress p) throws SQLException {
+        if (job.startOffset() < 0) {
+            long end = offsets.endOffset(job.sourceShardId());
+            job = commit(job, "record shard-log start offset " + end, map -> List.of(),
+                    j -> j.withStartOffset(end, clock.millis()));
+        }
+        ReshardSql srcSql = sqlOf(job.sourceShardId());
+        ReshardSql tgtSql = sqlOf(job.targetShardId());
+        int slot = ReshardSql.slotOf(job.jobId());
+        try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
+            srcSql.prepare(src);
+            tgtSql.prepare(tgt);
+            // a fleet that moves back to a shard it once left: its old fence row there must go before copying
+            tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
+            for (String key : job.fleets()) {
+                tgtSql.unfence(tgt, tenant(key), fleet(key));
+            }
+            tgt.commit();
+            List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
+            long total = 0;
+            for (String key : job.fleets()) {
+                for (ReshardTable t : tables) {
+                    total += srcSql.count(src, t, tenant(key), fleet(key));
+                }
+            }
+            p.rowsTotal = total;
+            p.rowsCopied = 0;
+            p.copyStartedAtMs = clock.millis();
+            src.setAutoCommit(false); // PostgreSQL streams a result only inside a transaction
+            for (String key : job.fleets()) {
+                for (ReshardTable t : tables) {
+                    copy(job, p, srcSql, src, tgtSql, tgt, t, tenant(key), fleet(key), slot);
+                }
+            }
+            src.commit();
+        }
+        transition(job, ReshardPhase.CATCHUP, null, List.of());
+    }
+
+    private void copy(ReshardJob job, ReshardProgress p, ReshardSql srcSql, Connection src, ReshardSql tgtSql,
+            Connection tgt, ReshardTable t, String tenant, String fleet, int slot) throws SQLException {
+        int batch = Math.max(1, Math.min(config.reshardCopyBatchRows(), MAX_PARAMETERS / t.columns().size()));
+        List<Object[]> rows = new ArrayList<>(batch);
+        try (PreparedStatement ps = srcSql.selectRows(src, t, tenant, fleet, batch); ResultSet rs = ps.executeQuery()) {
+            int n = t.columns().size();
+            while (rs.next()) {
+                Object[] row = new Object[n];
+                for (int i = 0; i < n; i++) {
+                    row[i] = srcSql.read(rs, i + 1, t.typeNames().get(i));
+                }
+                rows.add(row);
+                if (rows.size() == batch) {
+                    writeBatch(job, p, tgtSql, tgt, t, rows, slot);
+                }
+            }
+        }
+        if (!rows.isEmpty()) {
+            writeBatch(job, p, tgtSql, tgt, t, rows, slot);
+        }
+    }
+
+    private void writeBatch(ReshardJob job, ReshardProgress p, ReshardSql tgtSql, Connection tgt, ReshardTable t,
+            List<Object[]> rows, int slot) throws SQLException {
+        checkStill(job);
+        tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
+        tgtSql.upsert(tgt, t, rows);
+        tgt.commit();
+        p.rowsCopied += rows.size();
+        rowsCopied.increment(rows.size());
+        rows.clear();
+        throttle(p.rowsCopied, p.copyStartedAtMs);
+    }
+
+    private void catchup(ReshardJob job, ReshardProgress p) throws SQLException {
+        ReshardSql tgtSql = sqlOf(job.targetShardId());
+        long lastApplied = -1;
+        long lastAt = clock.millis();
+        try (Connection tgt = connect(job.targetShardId())) {
+            while (true) {
+                checkStill(job);
+                ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
+                long end = offsets.endOffset(job.sourceShardId());
+                long applied = d == null ? job.startOffset() - 1 : d.sourceOffset();
+                long lag = Math.max(0, end - applied - 1);
+                long now = clock.millis();
+                if (lastApplied >= 0 && now > lastAt && applied > lastApplied) {
+                    p.lagRecordsPerSec = (applied - lastApplied) * 1000 / (now - lastAt);
+                }
+                if (applied != lastApplied) {
+                    lastApplied = applied;
+                    lastAt = now;
+                }
+                p.lagRecords = lag;
+                p.appliedOffset = applied;
+                if (lag <= config.reshardCutoverMaxLag()) {
+                    transition(job, ReshardPhase.CUTOVER, null, List.of());
+                    return;
+                }
+                pause(config.reshardTickMs());
+            }
+        }
+    }
+
+    private void cutover(ReshardJob job, ReshardProgress p) throws SQLException {
+        ReshardSql srcSql = sqlOf(job.sourceShardId());
+        ReshardSql tgtSql = sqlOf(job.targetShardId());
+        int slot = ReshardSql.slotOf(job.jobId());
+        try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
+            srcSql.beginTagged(src, slot, job.jobId(), "fence");
+            for (String key : job.fleets()) {
+                srcSql.fence(src, tenant(key), fleet(key), job.jobId());
+            }
+            src.commit();
+            long fencedAtNanos = System.nanoTime();
+            long deadline = fencedAtNanos + config.reshardCutoverTimeout().toNanos();
+            while (true) {
+                ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
+                if (d != null) {
+                    p.appliedOffset = d.sourceOffset();
+                }
+                if (d != null && d.fenceSeen()) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    liftFence(job, srcSql, src, tgtSql, tgt, slot);
+                    String why = "the target did not apply through the fence within "
+                            + config.reshardCutoverTimeout().toMillis() + " ms (is the stream-processors delta sync"
+                            + " running?); the fence is lifted and writes go on on " + job.sourceShardId();
+                    p.lastError = why;
+                    p.lastErrorAtMs = clock.millis();
+                    transition(job, ReshardPhase.CATCHUP, why, List.of());
+                    return;
+                }
+                checkStill(job);
+                pause(FENCE_POLL_MS);
+            }
+            Connection snapshot = openSnapshot(job.targetShardId(), tgtSql);
+            try {
+                commit(job, "cutover: new placement on " + job.targetShardId(),
+                        map -> ReshardPlanner.placementAfter(job, map),
+                        j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null));
+            } catch (RuntimeException e) {
+                closeQuietly(snapshot);
+                throw e;
+            }
+            long frozenNanos = System.nanoTime() - fencedAtNanos;
+            freeze.record(Duration.ofNanos(frozenNanos));
+            p.freezeMs = frozenNanos / 1_000_000;
+            Connection old = cutoverSnapshots.put(job.jobId(), snapshot);
+            closeQuietly(old);
+            LOG.info("reshard job {}: cutover done, writes of {} fleet(s) held {} ms", job.jobId(), job.fleets().size(),
+                    p.freezeMs);
+        }
+    }
+
+    private void liftFence(ReshardJob job, ReshardSql srcSql, Connection src, ReshardSql tgtSql, Connection tgt,
+            int slot) throws SQLException {
+        srcSql.beginTagged(src, slot, job.jobId(), "rollback");
+        for (String key : job.fleets()) {
+            srcSql.unfence(src, tenant(key), fleet(key));
+        }
+        src.commit();
+        // the next cutover must see its own fence, not this one
+        try (PreparedStatement ps = tgt.prepareStatement("UPDATE " + tgtSql.quote(ReshardSql.PROGRESS_TABLE)
+                + " SET fence_seen = " + (tgtSql instanceof ReshardSql.Postgres ? "false" : "0") + " WHERE job_id = ?")) {
+            ps.setString(1, job.jobId());
+            ps.executeUpdate();
+        }
+        if (!tgt.getAutoCommit()) {
+            tgt.commit();
+        }
+    }
+
+    /** A repeatable-read transaction on the target whose snapshot is the target at the fence. */
+    private Connection openSnapshot(String shardId, ReshardSql sql) throws SQLException {
+        Connection c = connect(shardId);
+        try {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            try (Statement st = c.createStatement()) {
+                if (sql instanceof ReshardSql.Postgres) {
+                    st.execute("SET TIME ZONE 'UTC'");
+                    st.executeQuery("SELECT 1").close();
+                } else {
+                    st.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
+                }
+            }
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
+    private void validate(ReshardJob job, ReshardProgress p) throws SQLException {
+        ReshardSql srcSql = sqlOf(job.sourceShardId());
+        ReshardSql tgtSql = sqlOf(job.targetShardId());
+        Connection snapshot = cutoverSnapshots.remove(job.jobId());
+        boolean exact = snapshot != null;
+        List<String> mismatches = new ArrayList<>();
+        long rows = 0;
+        try (Connection src = connect(job.sourceShardId());
+                Connection tgt = snapshot != null ? snapshot : connect(job.targetShardId())) {
+            List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
+            long total = 0;
+            for (String key : job.fleets()) {
+                for (ReshardTable t : tables) {
+                    total += srcSql.count(src, t, tenant(key), fleet(key));
+                }
+            }
+            p.rowsToValidate = total;
+            p.rowsValidated = 0;
+            p.validateStartedAtMs = clock.millis();
+            p.mismatches.clear();
+            for (String key : job.fleets()) {
+                for (ReshardTable t : tables) {
+                    checkStill(job);
+                    ReshardSql.Checksum a = srcSql.checksum(src, t, tenant(key), fleet(key));
+                    ReshardSql.Checksum b = tgtSql.checksum(tgt, t, tenant(key), fleet(key));
+                    if (!a.equals(b)) {
+                        String m = key + " " + t.name() + ": source " + a.rows() + " rows / checksum " + a.sum()
+                                + ", target " + b.rows() + " rows / checksum " + b.sum();
+                        mismatches.add(m);
+                        p.mismatches.add(m);
+                    }
+                    rows += a.rows();
+                    p.rowsValidated += a.rows();
+                    rowsValidated.increment(a.rows());
+                }
+            }
+            if (snapshot != null) {
+                snapshot.rollback();
+            }
+        }
+        String summary = job.fleets().size() + " fleet(s), " + rows + " row(s): row counts and checksums equal on "
+                + job.sourceShardId() + " and " + job.targetShardId();
+        if (mismatches.isEmpty()) {
+            p.validation = summary;
+            transition(job, ReshardPhase.CLEANUP, summary, List.of());
+            return;
+        }
+        String why = "validation found " + mismatches.size() + " difference(s)"
+                + (exact ? "" : " (the control API restarted after cutover, so the target was compared as it is"
+                        + " now, with writes made since the cutover)")
+                + ": " + String.join("; ", mismatches.subList(0, Math.min(5, mismatches.size())))
+                + ". The fleets are served by " + job.targetShardId() + "; their rows on " + job.sourceShardId()
+                + " are kept for inspection";
+        p.validation = why;
+        throw new JobFailed(why);
+    }
+
+    private void cleanup(ReshardJob job, ReshardProgress p) throws SQLException {
+        ReshardSql srcSql = sqlOf(job.sourceShardId());
+        int slot = ReshardSql.slotOf(job.jobId());
+        long started = clock.millis();
+        long deleted = 0;
+        try (Connection src = connect(job.sourceShardId())) {
+            List<ReshardTable> tables = srcSql.tables(src);
+            for (String key : job.fleets()) {
+                for (ReshardTable t : tables) {
+                    deleted += deleteAll(job, srcSql, src, t, key, slot, "cleanup", started, deleted);
+                    p.rowsCleaned = deleted;
+                }
+            }
+        }
+        rowsCleaned.increment(deleted);
+        String detail = (p.validation != null ? p.validation : job.detail()) + "; " + deleted + " moved row(s) deleted"
+                + " from " + job.sourceShardId();
+        transition(job, ReshardPhase.DONE, detail, List.of());
+    }
+
+    private long deleteAll(ReshardJob job, ReshardSql sql, Connection c, ReshardTable t, String key, int slot,
+            String kind, long startedAtMs, long doneBefore) throws SQLException {
+        long deleted = 0;
+        while (true) {
+            checkStill(job);
+            sql.beginTagged(c, slot, job.jobId(), kind);
+            int n = sql.deleteBatch(c, t, tenant(key), fleet(key), config.reshardCopyBatchRows());
+            c.commit();
+            deleted += n;
+            if (n == 0) {
+                return deleted;
+            }
+            throttle(doneBefore + deleted, startedAtMs);
+        }
+    }
+
+    private void cancel(ReshardJob job, ReshardProgress p) throws SQLException {
+        ReshardSql srcSql = sqlOf(job.sourceShardId());
+        ReshardSql tgtSql = sqlOf(job.targetShardId());
+        int slot = ReshardSql.slotOf(job.jobId());
+        long removed = 0;
+        try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
+            srcSql.prepare(src);
+            tgtSql.prepare(tgt);
+            srcSql.beginTagged(src, slot, job.jobId(), "rollback");
+            for (String key : job.fleets()) {
+                srcSql.unfence(src, tenant(key), fleet(key));
+            }
+            src.commit();
+            awaitDeltaSyncStopped(job, tgtSql, tgt);
+            long started = clock.millis();
+            for (String key : job.fleets()) {
+                for (ReshardTable t : tgtSql.tables(tgt)) {
+                    removed += deleteAll(job, tgtSql, tgt, t, key, slot, "rollback", started, removed);
+                }
+            }
+            try (PreparedStatement ps = tgt.prepareStatement("DELETE FROM " + tgtSql.quote(ReshardSql.PROGRESS_TABLE)
+                    + " WHERE job_id = ?")) {
+                ps.setString(1, job.jobId());
+                ps.executeUpdate();
+            }
+            tgt.commit();
+        }
+        closeQuietly(cutoverSnapshots.remove(job.jobId()));
+        transition(job, ReshardPhase.CANCELLED, (job.detail() == null ? "cancelled" : job.detail()) + "; " + removed
+                + " copied row(s) removed from " + job.targetShardId() + ", writes stay on " + job.sourceShardId(),
+                List.of());
+    }
+
+    /**
+     * The delta sync stops when it sees the job leave {@code catchup}/{@code cutover}; a batch it applies after the
+     * rollback's deletes would leave rows behind, so wait until its progress row has been quiet for a while.
+     */
+    private void awaitDeltaSyncStopped(ReshardJob job, ReshardSql sql, Connection tgt) throws SQLException {
+        long deadline = clock.millis() + DELTA_QUIET_MAX_MS;
+        while (clock.millis() < deadline) {
+            ReshardSql.DeltaProgress d = sql.progress(tgt, job.jobId());
+            if (!tgt.getAutoCommit()) {
+                tgt.commit();
+            }
+            if (d == null || clock.millis() - d.updatedAtMs() >= DELTA_QUIET_MS) {
+                return;
+            }
+            checkStill(job);
+            pause(100);
+        }
+        LOG.warn("reshard job {}: the delta sync still wrote progress {} ms after the rollback began; removing the"
+                + " copied rows anyway", job.jobId(), DELTA_QUIET_MAX_MS);
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private List<ReshardTable> tablesOf(ReshardSql srcSql, Connection src, ReshardSql tgtSql, Connection tgt)
+            throws SQLException {
+        List<ReshardTable> tables = srcSql.tables(src);
+        List<String> onTarget = tgtSql.tables(tgt).stream().map(ReshardTable::name).toList();
+        for (ReshardTable t : tables) {
+            if (!onTarget.contains(t.name())) {
+                throw new JobFailed("table " + t.name() + " exists on the source but not on the target (it has "
+                        + onTarget + "); create it there first");
+            }
+        }
+        return tables;
+    }
+
+    private void throttle(long done, long startedAtMs) {
+        int rate = config.reshardCopyMaxRowsPerSec();
+        if (rate <= 0) {
+            return;
+        }
+        long due = startedAtMs + done * 1000 / rate;
+        long wait = due - clock.millis();
+        if (wait > 0) {
+            pause(wait);
+        }
+    }
+
+    private void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PhaseChanged("interrupted (the control API stops)");
+        }
+    }
+
+    private ReshardSql sqlOf(String shardId) {
+        return ReshardSql.of(shard(shardId).engine());
+    }
+
+    private Shard shard(String shardId) {
+        return source.current().shard(shardId).orElseThrow(() -> new JobFailed("shard " + shardId
+                + " is no longer in the map"));
+    }
+
+    private Connection connect(String shardId) throws SQLException {
+        Engine engine = shard(shardId).engine();
+        Node primary = source.current().primaryOf(shardId).orElseThrow(() -> new JobFailed("shard " + shardId
+                + " has no primary in the map"));
+        Properties props = new Properties();
+        if (!config.reshardDbUser().isEmpty()) {
+            props.setProperty("user", config.reshardDbUser());
+            props.setProperty("password", config.reshardDbPassword());
+        }
+        if (engine == Engine.POSTGRES) {
+            props.setProperty("connectTimeout", "10");
+            props.setProperty("socketTimeout", "600");
+            props.setProperty("ApplicationName", "fleetshard-resharder");
+        } else {
+            props.setProperty("connectTimeout", "10000");
+            props.setProperty("socketTimeout", "600000");
+            props.setProperty("permitMysqlScheme", "true");
+        }
+        return DriverManager.getConnection(primary.jdbcUrl(), props);
+    }
+
+    static String tenant(String key) {
+        return key.substring(0, key.indexOf('/'));
+    }
+
+    static String fleet(String key) {
+        return key.substring(key.indexOf('/') + 1);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException e) {
+            LOG.debug("closing a resharder connection failed: {}", e.toString());
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    static String requireJobId(String id) {
+        return Objects.requireNonNull(id, "jobId");
+    }
+}

@@ -1,0 +1,73 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * What this instance knows about a running job beyond its phase in the map: rows copied and validated, the delta
+ * sync's lag, the last write freeze, the last error. Written by the job's worker, read by {@code GET /v1/reshards}.
+ * Lost on a restart (the worker measures again).
+ */
+final class ReshardProgress {
+    volatile long rowsTotal = -1;
+    volatile long rowsCopied;
+    volatile long copyStartedAtMs;
+    volatile long lagRecords = -1;
+    volatile long appliedOffset = -1;
+    volatile long lagRecordsPerSec;
+    volatile long rowsToValidate = -1;
+    volatile long rowsValidated;
+    volatile long validateStartedAtMs;
+    volatile long rowsCleaned;
+    volatile long freezeMs = -1;
+    volatile String validation;
+    volatile String lastError;
+    volatile long lastErrorAtMs;
+    final List<String> mismatches = new CopyOnWriteArrayList<>();
+
+    /** Estimated ms until the current phase ends, or -1 when there is no estimate. */
+    static long eta(long done, long total, long startedAtMs, long nowMs) {
+        long elapsed = nowMs - startedAtMs;
+        if (total < 0 || done <= 0 || elapsed <= 0) {
+            return -1;
+        }
+        if (done >= total) {
+            return 0;
+        }
+        return (long) ((total - done) * (elapsed / (double) done));
+    }
+
+    ObjectNode toJson(String phase, long nowMs) {
+        ObjectNode o = ResponseJson.object();
+        ObjectNode copy = o.putObject("copy");
+        copy.put("rowsCopied", rowsCopied).put("rowsTotal", rowsTotal);
+        if (phase.equals("precopy")) {
+            copy.put("etaMs", eta(rowsCopied, rowsTotal, copyStartedAtMs, nowMs));
+        }
+        ObjectNode delta = o.putObject("delta");
+        delta.put("lagRecords", lagRecords).put("appliedOffset", appliedOffset);
+        if (phase.equals("catchup") && lagRecordsPerSec > 0 && lagRecords >= 0) {
+            delta.put("etaMs", lagRecords * 1000 / lagRecordsPerSec);
+        }
+        ObjectNode v = o.putObject("validation");
+        v.put("rowsValidated", rowsValidated).put("rowsTotal", rowsToValidate);
+        if (phase.equals("validate")) {
+            v.put("etaMs", eta(rowsValidated, rowsToValidate, validateStartedAtMs, nowMs));
+        }
+        if (validation != null) {
+            v.put("result", validation);
+        }
+        ArrayNode m = v.putArray("mismatches");
+        mismatches.forEach(m::add);
+        o.put("rowsCleaned", rowsCleaned);
+        if (freezeMs >= 0) {
+            o.put("writeFreezeMs", freezeMs);
+        }
+        if (lastError != null) {
+            o.put("lastError", lastError).put("lastErrorAtMs", lastErrorAtMs);
+        }
+        return o;
+    }
+}

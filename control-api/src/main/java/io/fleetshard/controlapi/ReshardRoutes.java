@@ -1,0 +1,164 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.ReshardJob;
+import io.fleetshard.shardmap.ReshardPhase;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * {@code /v1/reshards}: plan a move, split or merge (ADR 0013), list and read jobs with their progress, cancel, pause
+ * and resume them. Planning and every operator action is one map transaction; the work is the orchestrator's.
+ */
+final class ReshardRoutes {
+    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+            .withZone(ZoneOffset.UTC);
+
+    private final MapTransactionRunner runner;
+    private final RequestBodyReader bodies;
+    private final NodeHealthMonitor monitor;
+    private final Supplier<ReshardOrchestrator> orchestrator;
+    private final Clock clock;
+    private final int retryAfterSeconds;
+    private final SecureRandom random = new SecureRandom();
+
+    ReshardRoutes(MapTransactionRunner runner, RequestBodyReader bodies, NodeHealthMonitor monitor,
+            Supplier<ReshardOrchestrator> orchestrator, Clock clock, int retryAfterSeconds) {
+        this.runner = runner;
+        this.bodies = bodies;
+        this.monitor = monitor;
+        this.orchestrator = orchestrator;
+        this.clock = clock;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    void install(RoutesConfig routes) {
+        routes.post("/v1/reshards", this::create);
+        routes.get("/v1/reshards", this::list);
+        routes.get("/v1/reshards/{jobId}", this::get);
+        routes.post("/v1/reshards/{jobId}/cancel", this::cancel);
+        routes.post("/v1/reshards/{jobId}/pause", ctx -> setPaused(ctx, true));
+        routes.post("/v1/reshards/{jobId}/resume", ctx -> setPaused(ctx, false));
+    }
+
+    private void create(Context ctx) {
+        ReshardRequest req = ReshardRequest.parse(bodies.read(ctx));
+        requireEnabled();
+        String jobId = newJobId();
+        MapTransactionRunner.Committed<ReshardJob> done = runner.run("plan reshard " + req.kind().wireName(), map -> {
+            ReshardJob job = ReshardPlanner.plan(req, map, monitor::health, jobId, clock.millis());
+            return MapTransactionRunner.Plan.put(List.of(job), job);
+        });
+        ctx.header("Location", "/v1/reshards/" + jobId);
+        ResponseJson.write(ctx, 202, view(done.result(), done.mapVersion()));
+    }
+
+    private void list(Context ctx) {
+        ShardMapSnapshot map = runner.readSnapshot();
+        ObjectNode out = ResponseJson.object().put("mapVersion", map.version());
+        ArrayNode jobs = out.putArray("reshards");
+        map.reshards().stream().sorted(Comparator.comparingLong(ReshardJob::createdAtMs).reversed()
+                .thenComparing(ReshardJob::jobId)).forEach(j -> jobs.add(view(j, map.version())));
+        ResponseJson.write(ctx, 200, out);
+    }
+
+    private void get(Context ctx) {
+        String jobId = ResponseJson.pathId(ctx, "jobId");
+        ShardMapSnapshot map = runner.readSnapshot();
+        ResponseJson.write(ctx, 200, view(job(map, jobId), map.version()));
+    }
+
+    private void cancel(Context ctx) {
+        String jobId = ResponseJson.pathId(ctx, "jobId");
+        MapTransactionRunner.Committed<ReshardJob> done = runner.run("cancel reshard " + jobId, map -> {
+            ReshardJob job = job(map, jobId);
+            if (job.phase() == ReshardPhase.CANCELLING || job.phase() == ReshardPhase.CANCELLED) {
+                return MapTransactionRunner.Plan.put(List.of(), job); // idempotent
+            }
+            if (!job.phase().isCancellable()) {
+                throw ApiProblem.conflict("reshard job " + jobId + " is in " + job.phase().wireName() + ": it can be"
+                        + " cancelled only before its cutover committed (precopy, catchup, cutover)");
+            }
+            ReshardJob next = job.withPhase(ReshardPhase.CANCELLING, clock.millis(), "cancelled by an operator in "
+                    + job.phase().wireName()).withPaused(false, clock.millis());
+            return MapTransactionRunner.Plan.put(List.of(next), next);
+        });
+        ResponseJson.write(ctx, 202, view(done.result(), done.mapVersion()));
+    }
+
+    private void setPaused(Context ctx, boolean paused) {
+        String jobId = ResponseJson.pathId(ctx, "jobId");
+        MapTransactionRunner.Committed<ReshardJob> done = runner.run((paused ? "pause" : "resume") + " reshard "
+                + jobId, map -> {
+            ReshardJob job = job(map, jobId);
+            if (job.phase().isTerminal()) {
+                throw ApiProblem.conflict("reshard job " + jobId + " is " + job.phase().wireName()
+                        + "; only a running job can be paused or resumed");
+            }
+            if (paused && job.phase() == ReshardPhase.CUTOVER) {
+                throw ApiProblem.conflict("reshard job " + jobId + " is in cutover, where writes of its fleets are"
+                        + " held; it cannot pause there (cancel it instead)");
+            }
+            if (job.paused() == paused) {
+                return MapTransactionRunner.Plan.put(List.of(), job);
+            }
+            ReshardJob next = job.withPaused(paused, clock.millis());
+            return MapTransactionRunner.Plan.put(List.of(next), next);
+        });
+        ResponseJson.write(ctx, 200, view(done.result(), done.mapVersion()));
+    }
+
+    private void requireEnabled() {
+        if (orchestrator.get() == null) {
+            throw ApiProblem.unavailable("resharding is not enabled on this control API: it needs the Kafka cluster"
+                    + " of the shard logs (ControlApi.enableResharding)", retryAfterSeconds);
+        }
+    }
+
+    private static ReshardJob job(ShardMapSnapshot map, String jobId) {
+        return map.reshard(jobId).orElseThrow(() -> ApiProblem.notFound("reshard job " + jobId
+                + " does not exist; GET /v1/reshards lists them"));
+    }
+
+    private String newJobId() {
+        byte[] b = new byte[2];
+        random.nextBytes(b);
+        return "rs-" + ID_TIME.format(clock.instant()) + "-" + HexFormat.of().formatHex(b);
+    }
+
+    private ObjectNode view(ReshardJob j, long mapVersion) {
+        ObjectNode o = ResponseJson.object()
+                .put("jobId", j.jobId())
+                .put("kind", j.kind().wireName())
+                .put("sourceShardId", j.sourceShardId())
+                .put("targetShardId", j.targetShardId())
+                .put("phase", j.phase().wireName())
+                .put("paused", j.paused())
+                .put("startOffset", j.startOffset())
+                .put("createdAtMs", j.createdAtMs())
+                .put("updatedAtMs", j.updatedAtMs())
+                .put("tokens", j.tokens().size())
+                .put("mapVersion", mapVersion);
+        ArrayNode fleets = o.putArray("fleets");
+        j.fleets().forEach(fleets::add);
+        if (j.detail() != null) {
+            o.put("detail", j.detail());
+        }
+        ReshardOrchestrator orch = orchestrator.get();
+        if (orch != null) {
+            o.set("progress", orch.progress(j.jobId()).toJson(j.phase().wireName(), clock.millis()));
+        }
+        return o;
+    }
+}
