@@ -35,8 +35,10 @@ public final class ControlApiConfig {
     public static final String RESHARD_COPY_MAX_ROWS_PER_SEC = "control.reshard.copy.max.rows.per.sec";
     public static final String RESHARD_CUTOVER_MAX_LAG = "control.reshard.cutover.max.lag";
     public static final String RESHARD_CUTOVER_TIMEOUT_MS = "control.reshard.cutover.timeout.ms";
-    public static final String RESHARD_DB_USER = "control.reshard.db.user";
-    public static final String RESHARD_DB_PASSWORD = "control.reshard.db.password";
+    public static final String RESHARD_PG_USER = "control.reshard.postgres.user";
+    public static final String RESHARD_PG_PASSWORD = "control.reshard.postgres.password";
+    public static final String RESHARD_MYSQL_USER = "control.reshard.mysql.user";
+    public static final String RESHARD_MYSQL_PASSWORD = "control.reshard.mysql.password";
     public static final String RESHARD_AUTO = "control.reshard.auto";
 
     private static final String PREFIX = "control.";
@@ -83,9 +85,13 @@ public final class ControlApiConfig {
             Key.integer(RESHARD_CUTOVER_TIMEOUT_MS, 10_000, 100, 600_000,
                     "How long a cutover waits for the target to apply through the fence; then the fence is lifted,"
                             + " writes resume on the source and the job returns to catch-up."),
-            Key.text(RESHARD_DB_USER, "", false, "Database user of the resharder (copy, fence, validation,"
-                    + " cleanup); it must bypass row-level security. Empty uses the user in each primary's JDBC URL."),
-            Key.text(RESHARD_DB_PASSWORD, "", true, "Password of the resharder's user (never logged)."),
+            Key.text(RESHARD_PG_USER, "", false, "PostgreSQL user of the resharder (copy, fence, validation,"
+                    + " cleanup): it must bypass row-level security (superuser or table owner with BYPASSRLS)."
+                    + " Empty uses the user in each primary's JDBC URL."),
+            Key.text(RESHARD_PG_PASSWORD, "", true, "Password of the PostgreSQL resharder user (never logged)."),
+            Key.text(RESHARD_MYSQL_USER, "", false, "MySQL/MariaDB user of the resharder: it writes the base tables"
+                    + " (not the tenant views) and the marker table. Empty uses the user in the JDBC URL."),
+            Key.text(RESHARD_MYSQL_PASSWORD, "", true, "Password of the MySQL/MariaDB resharder user (never logged)."),
             new Key(RESHARD_AUTO, "false", false, "When true, a hot fleet (GET /v1/hot-fleets) is moved to the"
                     + " least-loaded shard of its engine automatically.",
                     v -> v.equals("true") || v.equals("false") ? null : "must be true or false"));
@@ -226,13 +232,14 @@ public final class ControlApiConfig {
         return Duration.ofMillis(intValue(RESHARD_CUTOVER_TIMEOUT_MS));
     }
 
-    /** Empty when the JDBC URLs carry the user. */
-    public String reshardDbUser() {
-        return values.get(RESHARD_DB_USER);
+    /** The resharder's user for a shard of {@code engine}; empty when the JDBC URLs carry it. */
+    public String reshardUser(io.fleetshard.shardmap.Engine engine) {
+        return values.get(engine == io.fleetshard.shardmap.Engine.POSTGRES ? RESHARD_PG_USER : RESHARD_MYSQL_USER);
     }
 
-    public String reshardDbPassword() {
-        return values.get(RESHARD_DB_PASSWORD);
+    public String reshardPassword(io.fleetshard.shardmap.Engine engine) {
+        return values.get(engine == io.fleetshard.shardmap.Engine.POSTGRES ? RESHARD_PG_PASSWORD
+                : RESHARD_MYSQL_PASSWORD);
     }
 
     public boolean reshardAuto() {

@@ -644,9 +644,9 @@ final class ReshardOrchestrator implements AutoCloseable {
         Node primary = source.current().primaryOf(shardId).orElseThrow(() -> new JobFailed("shard " + shardId
                 + " has no primary in the map"));
         Properties props = new Properties();
-        if (!config.reshardDbUser().isEmpty()) {
-            props.setProperty("user", config.reshardDbUser());
-            props.setProperty("password", config.reshardDbPassword());
+        if (!config.reshardUser(engine).isEmpty()) {
+            props.setProperty("user", config.reshardUser(engine));
+            props.setProperty("password", config.reshardPassword(engine));
         }
         if (engine == Engine.POSTGRES) {
             props.setProperty("connectTimeout", "10");

@@ -112,8 +112,11 @@ final class DevPlatform implements AutoCloseable {
         // The health monitor probes as the router's role: it may run SELECT 1 and read WAL positions, nothing more.
         controlApi = register(new ControlApi(ControlApiConfig.defaults()
                 .with(ControlApiConfig.HTTP_PORT, Integer.toString(options.controlPort()))
-                .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE), follower, writer,
+                .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
+                .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
+                .with(ControlApiConfig.RESHARD_MYSQL_USER, "root"), follower, writer,
                 Clock.systemUTC()).start());
+        controlApi.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
         router = register(DevRouter.start(options.routerPort(), follower, tenantSecret));
 
         DemoSetup demo = new DemoSetup("http://127.0.0.1:" + controlApi.port(), "http://127.0.0.1:" + router.port());

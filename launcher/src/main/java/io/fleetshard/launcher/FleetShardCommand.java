@@ -12,6 +12,7 @@ public final class FleetShardCommand {
               tail     print a table's change events as JSON lines (tail --help)
               archive  list or verify a shard's S3 archive: archive ls|verify --shard S (archive --help)
               restore  point-in-time restore of a shard from S3: restore --shard S --to-time T --target JDBC_URL
+              reshard  move a fleet, split or merge shards online, follow or cancel a job (reshard --help)
               help     this text""";
 
     private FleetShardCommand() {
@@ -27,6 +28,7 @@ public final class FleetShardCommand {
                 case "tail" -> TailCommand.run(rest);
                 case "archive" -> ArchiveCommand.run(rest, System.out, System.err);
                 case "restore" -> RestoreCommand.run(rest, System.out, System.err);
+                case "reshard" -> ReshardCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;
