@@ -106,6 +106,9 @@ class OperationalEndpointsTest {
                 "POST /v1/tenants/{tenantId}/fleets", "GET /v1/tenants/{tenantId}/fleets/{fleetId}",
                 "GET /v1/shards", "POST /v1/shards", "GET /v1/shards/{shardId}",
                 "GET /v1/shards/{shardId}/standby", "GET /v1/shardmap",
+                "POST /v1/reshards", "GET /v1/reshards", "GET /v1/reshards/{jobId}",
+                "POST /v1/reshards/{jobId}/cancel", "POST /v1/reshards/{jobId}/pause",
+                "POST /v1/reshards/{jobId}/resume",
                 "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json");
         JsonNode problem = doc.path("components").path("schemas").path("Problem");
         assertThat(problem.path("required")).extracting(JsonNode::asText)
@@ -113,7 +116,7 @@ class OperationalEndpointsTest {
         for (String op : operations) {
             String[] parts = op.split(" ");
             String concrete = parts[1].replace("{tenantId}", "acme").replace("{fleetId}", "f1")
-                    .replace("{shardId}", "s1");
+                    .replace("{shardId}", "s1").replace("{jobId}", "rs-1");
             ApiHarness.Response r = parts[0].equals("GET") ? h.get(concrete) : h.post(concrete, "{}");
             assertThat(r.body()).as("%s is served", op).doesNotContain("not found\"");
         }
