@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +46,7 @@ public final class ControlApi implements AutoCloseable {
     private final ScheduledExecutorService probeScheduler;
     private final ShardMapSource source;
     private volatile ReshardOrchestrator reshards;
+    private volatile HotFleetBoard hotFleets;
     private Javalin app;
     private boolean stopped;
 
@@ -120,7 +122,13 @@ public final class ControlApi implements AutoCloseable {
      * {@link #start()}, once.
      */
     public synchronized ControlApi enableResharding(String bootstrapServers, String shardLogPrefix) {
-        return enableResharding(new KafkaShardLogOffsets(bootstrapServers, shardLogPrefix));
+        enableResharding(new KafkaShardLogOffsets(bootstrapServers, shardLogPrefix));
+        hotFleets = new HotFleetBoard(bootstrapServers, clock, java.time.Duration.ofMinutes(10));
+        reshards.autoMoveFrom(hotFleets::current, monitor::health);
+        if (app != null) {
+            hotFleets.start();
+        }
+        return this;
     }
 
     synchronized ControlApi enableResharding(ShardLogOffsets offsets) {
@@ -128,10 +136,30 @@ public final class ControlApi implements AutoCloseable {
             throw new IllegalStateException("resharding is already enabled on this control API");
         }
         reshards = new ReshardOrchestrator(config, runner, source, offsets, clock, registry);
+        reshards.autoMoveFrom(List::of, monitor::health);
         if (app != null) {
             reshards.start();
         }
         return this;
+    }
+
+    private void hotFleetsView(io.javalin.http.Context ctx, HotFleetBoard board) {
+        com.fasterxml.jackson.databind.node.ObjectNode out = ResponseJson.object()
+                .put("autoMove", config.reshardAuto()).put("enabled", board != null);
+        com.fasterxml.jackson.databind.node.ArrayNode list = out.putArray("hotFleets");
+        if (board != null) {
+            for (HotFleetBoard.HotFleet f : board.current()) {
+                list.addObject().put("tenantId", f.tenantId()).put("fleetId", f.fleetId()).put("shardId", f.shardId())
+                        .put("writes", f.writes()).put("windowStartMs", f.windowStartMs())
+                        .put("windowEndMs", f.windowEndMs());
+            }
+        }
+        ResponseJson.write(ctx, 200, out);
+    }
+
+    /** Tests: hot fleets from {@code hot} instead of the Kafka topic. */
+    synchronized void autoMoveFrom(Supplier<List<HotFleetBoard.HotFleet>> hot) {
+        reshards.autoMoveFrom(hot, monitor::health);
     }
 
     /** Starts the HTTP server and the node health monitor. */
@@ -147,6 +175,7 @@ public final class ControlApi implements AutoCloseable {
         ShardRoutes shards = new ShardRoutes(runner, monitor, bodies, clock);
         ReshardRoutes reshardRoutes = new ReshardRoutes(runner, bodies, monitor, () -> reshards, clock,
                 config.retryAfterSeconds());
+        Supplier<HotFleetBoard> hot = () -> hotFleets;
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -158,6 +187,7 @@ public final class ControlApi implements AutoCloseable {
             fleets.install(cfg.routes);
             shards.install(cfg.routes);
             reshardRoutes.install(cfg.routes);
+            cfg.routes.get("/v1/hot-fleets", ctx -> hotFleetsView(ctx, hot.get()));
         });
         try {
             app.start(config.host(), config.port());
@@ -171,6 +201,9 @@ public final class ControlApi implements AutoCloseable {
         if (reshards != null) {
             reshards.start();
         }
+        if (hotFleets != null) {
+            hotFleets.start();
+        }
         LOG.info("control API listening on http://{}:{}", config.host(), app.port());
         return this;
     }
@@ -183,6 +216,9 @@ public final class ControlApi implements AutoCloseable {
         stopped = true;
         if (reshards != null) {
             reshards.close();
+        }
+        if (hotFleets != null) {
+            hotFleets.close();
         }
         probeScheduler.shutdownNow();
         probePool.shutdownNow();

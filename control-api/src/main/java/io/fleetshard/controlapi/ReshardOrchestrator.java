@@ -71,6 +71,8 @@ final class ReshardOrchestrator implements AutoCloseable {
     private final Counter rowsValidated;
     private final Counter rowsCleaned;
     private volatile boolean stopping;
+    private volatile java.util.function.Supplier<List<HotFleetBoard.HotFleet>> hotFleets = List::of;
+    private volatile java.util.function.Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
 
     ReshardOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
             ShardLogOffsets offsets, Clock clock, MeterRegistry registry) {
@@ -90,6 +92,13 @@ final class ReshardOrchestrator implements AutoCloseable {
         this.rowsCleaned = Counter.builder("fleetshard.reshard.rows").tag("step", "cleanup").register(registry);
         io.micrometer.core.instrument.Gauge.builder("fleetshard.reshard.jobs.running", running, Set::size)
                 .description("Reshard jobs this instance is working on").register(registry);
+    }
+
+    /** Where {@code control.reshard.auto} finds hot fleets, and the node health the planner checks. */
+    void autoMoveFrom(java.util.function.Supplier<List<HotFleetBoard.HotFleet>> hot,
+            java.util.function.Function<String, NodeHealth> nodeHealth) {
+        this.hotFleets = hot;
+        this.health = nodeHealth;
     }
 
     void start() {
@@ -127,12 +136,64 @@ final class ReshardOrchestrator implements AutoCloseable {
             return;
         }
         long now = clock.millis();
+        if (config.reshardAuto()) {
+            planAutoMove();
+        }
         for (ReshardJob job : source.current().reshards()) {
             if (job.phase().isTerminal() || job.paused() || retryAt.getOrDefault(job.jobId(), 0L) > now) {
                 continue;
             }
             if (running.add(job.jobId())) {
                 workers.execute(() -> work(job.jobId()));
+            }
+        }
+    }
+
+    /**
+     * {@code control.reshard.auto}: while no job runs, moves the hottest reported fleet that is still on the shard it
+     * was hot on to the shard of the same engine holding the fewest fleets (one job at a time).
+     */
+    private void planAutoMove() {
+        ShardMapSnapshot map = source.current();
+        if (map.reshards().stream().anyMatch(j -> !j.phase().isTerminal())) {
+            return;
+        }
+        for (HotFleetBoard.HotFleet hot : hotFleets.get()) {
+            var fleet = map.fleet(hot.tenantId(), hot.fleetId());
+            if (fleet.isEmpty()) {
+                continue;
+            }
+            String on = map.shardFor(fleet.get());
+            if (hot.shardId() != null && !hot.shardId().isEmpty() && !hot.shardId().equals(on)) {
+                continue; // reported hot on a shard it has left since
+            }
+            Engine engine = map.shard(on).map(Shard::engine).orElse(null);
+            Map<String, Integer> load = new java.util.HashMap<>();
+            for (Shard s : map.shards()) {
+                if (s.engine() == engine && !s.shardId().equals(on) && s.status().ownsRing()) {
+                    load.put(s.shardId(), 0);
+                }
+            }
+            map.fleets().forEach(f -> load.computeIfPresent(map.shardFor(f), (k, v) -> v + 1));
+            String target = load.entrySet().stream().min(Map.Entry.<String, Integer>comparingByValue()
+                    .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(null);
+            if (target == null) {
+                continue;
+            }
+            String jobId = "rs-auto-" + Long.toString(clock.millis(), 36);
+            ReshardRequest req = new ReshardRequest(io.fleetshard.shardmap.ReshardKind.MOVE, hot.tenantId(),
+                    hot.fleetId(), null, target);
+            try {
+                runner.run("auto-move hot fleet " + hot.tenantId() + "/" + hot.fleetId(), m -> {
+                    ReshardJob job = ReshardPlanner.plan(req, m, health, jobId, clock.millis());
+                    return MapTransactionRunner.Plan.put(List.of(job), job);
+                });
+                LOG.info("control.reshard.auto: moving hot fleet {}/{} ({} writes in its window) from {} to {} as job"
+                        + " {}", hot.tenantId(), hot.fleetId(), hot.writes(), on, target, jobId);
+                return;
+            } catch (ApiProblem e) {
+                LOG.info("control.reshard.auto: cannot move hot fleet {}/{}: {}", hot.tenantId(), hot.fleetId(),
+                        e.getMessage());
             }
         }
     }

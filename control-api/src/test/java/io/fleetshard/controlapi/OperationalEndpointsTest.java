@@ -108,7 +108,7 @@ class OperationalEndpointsTest {
                 "GET /v1/shards/{shardId}/standby", "GET /v1/shardmap",
                 "POST /v1/reshards", "GET /v1/reshards", "GET /v1/reshards/{jobId}",
                 "POST /v1/reshards/{jobId}/cancel", "POST /v1/reshards/{jobId}/pause",
-                "POST /v1/reshards/{jobId}/resume",
+                "POST /v1/reshards/{jobId}/resume", "GET /v1/hot-fleets",
                 "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json");
         JsonNode problem = doc.path("components").path("schemas").path("Problem");
         assertThat(problem.path("required")).extracting(JsonNode::asText)

@@ -169,6 +169,36 @@ class ReshardEndpointsTest {
     }
 
     @Test
+    void autoMoveSendsTheHottestFleetToTheShardWithFewestFleets() throws Exception {
+        String hotShard = shardOf("f7");
+        try (ApiHarness auto = new ApiHarness(map, map, (node, engine) -> ProbeResult.up(1), () -> null,
+                Map.of(ControlApiConfig.RESHARD_TICK_MS, "20", ControlApiConfig.RESHARD_AUTO, "true"))) {
+            auto.api.enableResharding(shardId -> 0L);
+            auto.api.autoMoveFrom(() -> List.of(new HotFleetBoard.HotFleet("acme", "f7", hotShard, 50_000, 0, 60_000)));
+            io.fleetshard.testkit.Await.condition("an auto-move job", java.time.Duration.ofSeconds(10),
+                    () -> !map.current().reshards().isEmpty());
+            ReshardJob job = map.current().reshards().iterator().next();
+            assertThat(job.fleets()).containsExactly("acme/f7");
+            assertThat(job.sourceShardId()).isEqualTo(hotShard);
+            assertThat(job.targetShardId()).isEqualTo("pg-4"); // the postgres shard holding no fleet
+        }
+    }
+
+    @Test
+    void hotFleetBoardKeepsTheNewestWindowPerFleet() {
+        HotFleetBoard board = new HotFleetBoard("127.0.0.1:1", java.time.Clock.fixed(java.time.Instant.ofEpochMilli(
+                200_000), java.time.ZoneOffset.UTC), java.time.Duration.ofSeconds(100));
+        board.accept("{\"tenantId\":\"acme\",\"fleetId\":\"a\",\"shardId\":\"pg-1\",\"writes\":10,\"windowStartMs\":0,\"windowEndMs\":60000}".getBytes());
+        board.accept("{\"tenantId\":\"acme\",\"fleetId\":\"b\",\"shardId\":\"pg-1\",\"writes\":30,\"windowStartMs\":120000,\"windowEndMs\":180000}".getBytes());
+        board.accept("{\"tenantId\":\"acme\",\"fleetId\":\"c\",\"shardId\":\"pg-2\",\"writes\":20,\"windowStartMs\":120000,\"windowEndMs\":180000}".getBytes());
+        board.accept("{\"tenantId\":\"acme\",\"fleetId\":\"b\",\"shardId\":\"pg-1\",\"writes\":5,\"windowStartMs\":60000,\"windowEndMs\":120000}".getBytes());
+        board.accept("not json".getBytes());
+        assertThat(board.current()).extracting(HotFleetBoard.HotFleet::fleetId).containsExactly("b", "c");
+        assertThat(board.current().get(0).writes()).isEqualTo(30);
+        board.close();
+    }
+
+    @Test
     void cancelPauseAndResumeAreMapTransactions() {
         String from = shardOf("f3");
         String to = from.equals("pg-1") ? "pg-2" : "pg-1";

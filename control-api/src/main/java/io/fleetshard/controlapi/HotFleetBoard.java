@@ -1,0 +1,139 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hot fleets that the {@code stream-processors} hot-fleet detector reports on {@code fleetshard.hotfleets}
+ * (key {@code tenant/fleet}, value {@code {"tenantId","fleetId","shardId","writes","windowStartMs","windowEndMs"}}):
+ * the newest window of each fleet, kept while it is recent. Read by {@code GET /v1/hot-fleets}; with
+ * {@code control.reshard.auto=true} the orchestrator moves them.
+ */
+final class HotFleetBoard implements AutoCloseable {
+    static final String TOPIC = "fleetshard.hotfleets";
+    private static final Logger LOG = LoggerFactory.getLogger(HotFleetBoard.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One fleet's hottest recent window. */
+    record HotFleet(String tenantId, String fleetId, String shardId, long writes, long windowStartMs,
+                    long windowEndMs) {
+    }
+
+    private final Map<String, HotFleet> fleets = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final Duration keep;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    HotFleetBoard(String bootstrapServers, Clock clock, Duration keep) {
+        this.clock = clock;
+        this.keep = keep;
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-hotfleets");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        this.consumer = new KafkaConsumer<>(p);
+        this.thread = new Thread(this::follow, "control-api-hotfleets");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Fleets whose newest hot window ended less than the keep time ago, hottest first. */
+    List<HotFleet> current() {
+        long cutoff = clock.millis() - keep.toMillis();
+        List<HotFleet> out = new ArrayList<>();
+        for (HotFleet f : fleets.values()) {
+            if (f.windowEndMs() >= cutoff) {
+                out.add(f);
+            }
+        }
+        out.sort(Comparator.comparingLong(HotFleet::writes).reversed().thenComparing(HotFleet::tenantId)
+                .thenComparing(HotFleet::fleetId));
+        return out;
+    }
+
+    /** Records one report (also used by tests). */
+    void accept(byte[] value) {
+        if (value == null) {
+            return;
+        }
+        try {
+            JsonNode o = JSON.readTree(value);
+            HotFleet f = new HotFleet(o.path("tenantId").asText(), o.path("fleetId").asText(),
+                    o.path("shardId").asText(null), o.path("writes").asLong(), o.path("windowStartMs").asLong(),
+                    o.path("windowEndMs").asLong());
+            fleets.merge(f.tenantId() + "/" + f.fleetId(), f,
+                    (a, b) -> b.windowStartMs() > a.windowStartMs() || b.windowStartMs() == a.windowStartMs()
+                            && b.writes() >= a.writes() ? b : a);
+        } catch (IOException e) {
+            LOG.warn("skipping an unreadable hot-fleet report on {}: {}", TOPIC, e.getMessage());
+        }
+    }
+
+    private void follow() {
+        try {
+            boolean subscribed = false;
+            while (running) {
+                if (!subscribed) {
+                    if (consumer.listTopics(Duration.ofSeconds(5)).containsKey(TOPIC)) {
+                        consumer.subscribe(List.of(TOPIC));
+                        subscribed = true;
+                    } else {
+                        Thread.sleep(1_000); // the detector has not created its topic yet
+                        continue;
+                    }
+                }
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    accept(r.value());
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("hot-fleet board stopped following {}: {}", TOPIC, e.toString());
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (!thread.isAlive()) {
+            consumer.close(Duration.ofSeconds(2));
+            return;
+        }
+        consumer.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
