@@ -37,7 +37,8 @@ final class DemoSetup {
             if (map.shard(s.shardId()).isPresent()) {
                 continue;
             }
-            ObjectNode body = JSON.createObjectNode().put("shardId", s.shardId()).put("engine", s.engine().wireName());
+            ObjectNode body = JSON.createObjectNode().put("shardId", s.shardId()).put("engine", s.engine().wireName())
+                    .put("vnodes", s.vnodes());
             ArrayNode nodes = body.putArray("nodes");
             nodes.addObject().put("nodeId", s.primaryNodeId()).put("role", "primary").put("region", s.region())
                     .put("az", s.region() + "a").put("jdbcUrl", nodeJdbcUrls.get(s.primaryNodeId()));

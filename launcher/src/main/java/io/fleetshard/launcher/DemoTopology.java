@@ -11,8 +11,11 @@ final class DemoTopology {
     static final String STANDBY_REGION = "us-west-2";
     static final String DATABASE = "fleet";
 
-    /** A demo shard: id, engine, and whether it has a synchronous replica. */
-    record DemoShard(String shardId, Engine engine, String region, boolean withReplica) {
+    /**
+     * A demo shard: id, engine, whether it has a synchronous replica, and how many vnode tokens it owns when registered
+     * (0: none until a split or merge hands it some; a target for moves).
+     */
+    record DemoShard(String shardId, Engine engine, String region, boolean withReplica, int vnodes) {
         String primaryNodeId() {
             return shardId + "-a";
         }
@@ -32,10 +35,12 @@ final class DemoTopology {
     }
 
     static final List<DemoShard> SHARDS = List.of(
-            new DemoShard("pg-1", Engine.POSTGRES, PRIMARY_REGION, true),
-            new DemoShard("pg-2", Engine.POSTGRES, PRIMARY_REGION, true),
-            new DemoShard("pg-3", Engine.POSTGRES, PRIMARY_REGION, true),
-            new DemoShard("maria-1", Engine.MARIADB, MARIADB_REGION, false));
+            new DemoShard("pg-1", Engine.POSTGRES, PRIMARY_REGION, true, 256),
+            new DemoShard("pg-2", Engine.POSTGRES, PRIMARY_REGION, true, 256),
+            new DemoShard("pg-3", Engine.POSTGRES, PRIMARY_REGION, true, 256),
+            new DemoShard("maria-1", Engine.MARIADB, MARIADB_REGION, false, 256),
+            // owns no arc: a MariaDB target for `fleetshard reshard move --fleet globex/ships --to maria-2`
+            new DemoShard("maria-2", Engine.MARIADB, MARIADB_REGION, false, 0));
 
     static final List<String[]> TENANTS = List.of(new String[] {"acme", "standard"},
             new String[] {"globex", "platinum"});
