@@ -422,7 +422,9 @@ final class ReshardOrchestrator implements AutoCloseable {
         ReshardSql tgtSql = sqlOf(job.targetShardId());
         int slot = ReshardSql.slotOf(job.jobId());
         try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
+            List<ReshardTable> tables = srcSql.tables(src);
             srcSql.beginTagged(src, slot, job.jobId(), "fence");
+            srcSql.lockForFence(src, tables);
             for (String key : job.fleets()) {
                 srcSql.fence(src, tenant(key), fleet(key), job.jobId());
             }

@@ -125,6 +125,13 @@ abstract class ReshardSql {
 
     abstract void fence(Connection c, String tenant, String fleet, String jobId) throws SQLException;
 
+    /**
+     * Called in the fence transaction before {@link #fence}: makes writes that already passed the fence guard finish
+     * before the fence commits, so none commits after it (router README, "Writes in flight at the fence").
+     */
+    void lockForFence(Connection c, List<ReshardTable> tables) throws SQLException {
+    }
+
     void unfence(Connection c, String tenant, String fleet) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + quote(FENCE_TABLE)
                 + " WHERE tenant_id = ? AND fleet_id = ?")) {
@@ -273,6 +280,22 @@ abstract class ReshardSql {
                     rs.next();
                     return new Checksum(rs.getLong(1), rs.getString(2));
                 }
+            }
+        }
+
+        /**
+         * PostgreSQL's guard reads the fence with a fresh snapshot but takes no lock the fence insert would wait for:
+         * SHARE ROW EXCLUSIVE waits for every open writer of the tables and holds new ones for the milliseconds until
+         * the fence commits (they then fail with FS002, or pass if they are other fleets').
+         */
+        @Override
+        void lockForFence(Connection c, List<ReshardTable> tables) throws SQLException {
+            if (tables.isEmpty()) {
+                return;
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("LOCK TABLE " + tables.stream().map(t -> "public." + quote(t.name()))
+                        .collect(Collectors.joining(", ")) + " IN SHARE ROW EXCLUSIVE MODE");
             }
         }
 
