@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * and {@code WITH CASCADED CHECK OPTION}. The router's account may use those views only. A server running with
  * {@code --skip-grant-tables} is refused: no account could be limited there. See {@code router/README.md} for what
  * remains.
+ *
+ * <p><b>Both</b>: the write fence of ADR 0013 ({@code docs/adr/0013-online-resharding-protocol.md}, "The write fence
+ * lives in the database"): a {@code fleetshard_fence} table the router cannot touch, and BEFORE row triggers on the
+ * sharded tables that raise SQLSTATE {@value #FENCED} for a write to a fenced fleet unless the session is the
+ * resharder's ({@code SET LOCAL fleetshard.resharder = 'on'} / {@code @fleetshard_resharder = 1}) and not a router
+ * account.
  */
 public final class FleetSchema {
     private static final Logger LOG = LoggerFactory.getLogger(FleetSchema.class);
