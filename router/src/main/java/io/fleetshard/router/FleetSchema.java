@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -33,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * and {@code WITH CASCADED CHECK OPTION}. The router's account may use those views only. A server running with
  * {@code --skip-grant-tables} is refused: no account could be limited there. See {@code router/README.md} for what
  * remains.
+ *
+ * <p><b>Both</b>: the write fence of ADR 0013 ({@code docs/adr/0013-online-resharding-protocol.md}, "The write fence
+ * lives in the database"): a {@code fleetshard_fence} table the router cannot touch, and BEFORE row triggers on the
+ * sharded tables that raise SQLSTATE {@value #FENCED} for a write to a fenced fleet unless the session is the
+ * resharder's ({@code SET LOCAL fleetshard.resharder = 'on'} / {@code @fleetshard_resharder = 1}) and not a router
+ * account.
  */
 public final class FleetSchema {
     private static final Logger LOG = LoggerFactory.getLogger(FleetSchema.class);
@@ -51,6 +58,8 @@ public final class FleetSchema {
     private static final Pattern MARIADB_DB = Pattern.compile("[A-Za-z0-9_]{1,60}");
     private static final Set<String> RESERVED_ROLES = Set.of("postgres", "root", OWNER_ROLE, "fleetshard_definer");
     private static final int ATTEMPTS = 5;
+    /** SQLSTATE of a write to a fleet that {@code fleetshard_fence} fences on the shard (ADR 0013). */
+    static final String FENCED = "FS002";
 
     private FleetSchema() {
     }
@@ -177,6 +186,9 @@ public final class FleetSchema {
                 ALTER TABLE public.%1$s OWNER TO %2$s;
                 REVOKE ALL ON public.%1$s FROM PUBLIC;
                 GRANT SELECT, INSERT, UPDATE, DELETE ON public.%1$s TO %3$s""";
+        String fenceTrigger = """
+                CREATE OR REPLACE TRIGGER fleetshard_fence_guard BEFORE INSERT OR UPDATE OR DELETE ON public.%s
+                  FOR EACH ROW EXECUTE FUNCTION public.fleetshard_fence_guard()""";
         return List.of(
                 "CREATE SCHEMA IF NOT EXISTS fleetshard_private",
                 "ALTER SCHEMA fleetshard_private OWNER TO " + owner,
@@ -282,6 +294,63 @@ public final class FleetSchema {
                 "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind(text, text, text, integer) TO " + app,
                 policy.formatted("vehicles", owner, app),
                 policy.formatted("telemetry", owner, app),
+                // ADR 0013 "The write fence lives in the database": the resharder fences a moving fleet by a row here
+                """
+                CREATE TABLE IF NOT EXISTS public.fleetshard_fence (
+                  tenant_id text,
+                  fleet_id  text,
+                  job_id    text NOT NULL,
+                  fenced_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (tenant_id, fleet_id))""",
+                "ALTER TABLE public.fleetshard_fence OWNER TO " + owner,
+                "REVOKE ALL ON public.fleetshard_fence FROM PUBLIC, " + app,
+                // the router's roles: never the resharder, whatever settings their SQL manages to make
+                "CREATE TABLE IF NOT EXISTS fleetshard_private.router_role (role_name text PRIMARY KEY)",
+                "ALTER TABLE fleetshard_private.router_role OWNER TO " + owner,
+                "REVOKE ALL ON fleetshard_private.router_role FROM PUBLIC",
+                "INSERT INTO fleetshard_private.router_role (role_name) VALUES ('" + app + "') ON CONFLICT DO NOTHING",
+                """
+                CREATE OR REPLACE FUNCTION public.fleetshard_fence_guard() RETURNS trigger
+                  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+                  SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                  v_job text;
+                BEGIN
+                  IF current_setting('fleetshard.resharder', true) = 'on'
+                     AND NOT EXISTS (SELECT 1 FROM fleetshard_private.router_role r WHERE r.role_name = session_user) THEN
+                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                    RETURN NEW;
+                  END IF;
+                  IF TG_OP <> 'INSERT' THEN
+                    SELECT f.job_id INTO v_job FROM public.fleetshard_fence f
+                      WHERE f.tenant_id = OLD.tenant_id AND f.fleet_id = OLD.fleet_id;
+                    IF FOUND THEN
+                      RAISE EXCEPTION 'fleetshard: fleet % of tenant % is fenced on this shard by reshard job % (moved'
+                        ' or moving): write it on its new shard', OLD.fleet_id, OLD.tenant_id, v_job
+                        USING ERRCODE = 'FS002';
+                    END IF;
+                  END IF;
+                  IF TG_OP = 'DELETE' THEN
+                    RETURN OLD;
+                  END IF;
+                  IF TG_OP = 'INSERT' OR NEW.tenant_id IS DISTINCT FROM OLD.tenant_id
+                     OR NEW.fleet_id IS DISTINCT FROM OLD.fleet_id THEN
+                    SELECT f.job_id INTO v_job FROM public.fleetshard_fence f
+                      WHERE f.tenant_id = NEW.tenant_id AND f.fleet_id = NEW.fleet_id;
+                    IF FOUND THEN
+                      RAISE EXCEPTION 'fleetshard: fleet % of tenant % is fenced on this shard by reshard job % (moved'
+                        ' or moving): write it on its new shard', NEW.fleet_id, NEW.tenant_id, v_job
+                        USING ERRCODE = 'FS002';
+                    END IF;
+                  END IF;
+                  RETURN NEW;
+                END
+                $$""",
+                "ALTER FUNCTION public.fleetshard_fence_guard() OWNER TO " + owner,
+                "REVOKE ALL ON FUNCTION public.fleetshard_fence_guard() FROM PUBLIC",
+                fenceTrigger.formatted("vehicles"),
+                fenceTrigger.formatted("telemetry"),
                 "GRANT USAGE ON SCHEMA public TO " + app,
                 // on a warm standby the router's prober reads the applier's position table (docs/spec/archive.md);
                 // the applier may create it after this install, so a later install (every start) grants it then
@@ -376,7 +445,7 @@ public final class FleetSchema {
         String d = "`" + db + "`";
         String r = "`" + rls + "`";
         String apps = "'" + app + "'@'%', '" + app + "'@'localhost'";
-        return List.of(
+        List<String> out = new ArrayList<>(List.of(
                 """
                 CREATE TABLE IF NOT EXISTS %s.vehicles (
                   tenant_id  VARCHAR(64) NOT NULL,
@@ -438,7 +507,62 @@ public final class FleetSchema {
                 "ALTER USER '" + app + "'@'localhost' IDENTIFIED BY '" + quotedPassword + "'",
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON " + r + ".vehicles TO " + apps,
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON " + r + ".telemetry TO " + apps,
-                "GRANT EXECUTE ON FUNCTION " + r + "." + MARIADB_GRANTS_GUARD + " TO " + apps);
+                "GRANT EXECUTE ON FUNCTION " + r + "." + MARIADB_GRANTS_GUARD + " TO " + apps,
+                // ADR 0013 "The write fence lives in the database"; the router's account gets no right on it
+                """
+                CREATE TABLE IF NOT EXISTS %s.fleetshard_fence (
+                  tenant_id VARCHAR(64) NOT NULL,
+                  fleet_id  VARCHAR(64) NOT NULL,
+                  job_id    VARCHAR(64) NOT NULL,
+                  PRIMARY KEY (tenant_id, fleet_id)) CHARACTER SET utf8mb4""".formatted(d),
+                // the router's accounts: never the resharder, whatever user variables their SQL sets
+                "CREATE TABLE IF NOT EXISTS " + d + ".fleetshard_router_account (user_name VARCHAR(128) PRIMARY KEY)"
+                        + " CHARACTER SET utf8mb4",
+                "INSERT IGNORE INTO " + d + ".fleetshard_router_account (user_name) VALUES ('" + app + "')",
+                "GRANT SELECT ON " + d + ".fleetshard_fence TO " + definer,
+                "GRANT SELECT ON " + d + ".fleetshard_router_account TO " + definer,
+                "GRANT TRIGGER ON " + d + ".vehicles TO " + definer,
+                "GRANT TRIGGER ON " + d + ".telemetry TO " + definer));
+        for (String table : List.of("vehicles", "telemetry")) {
+            out.add(mariaDbFenceTrigger(d, table, "INSERT", List.of("NEW")));
+            out.add(mariaDbFenceTrigger(d, table, "UPDATE", List.of("OLD", "NEW")));
+            out.add(mariaDbFenceTrigger(d, table, "DELETE", List.of("OLD")));
+        }
+        return out;
+    }
+
+    /**
+     * A BEFORE trigger of {@code event} on {@code table} that signals {@value #FENCED} when a row of {@code rows}
+     * ({@code OLD}, {@code NEW}) belongs to a fenced fleet, unless the session is the resharder's
+     * ({@code @fleetshard_resharder = 1}, and not a router account). The fence row is read with a shared lock, so the
+     * resharder's fence insert waits for writes in flight and a later write waits for the fence to commit.
+     */
+    private static String mariaDbFenceTrigger(String d, String table, String event, List<String> rows) {
+        StringBuilder checks = new StringBuilder();
+        for (String row : rows) {
+            checks.append("""
+                    SET v_job = NULL;
+                    SELECT f.job_id INTO v_job FROM %1$s.fleetshard_fence f
+                      WHERE f.tenant_id = %2$s.tenant_id AND f.fleet_id = %2$s.fleet_id LOCK IN SHARE MODE;
+                    IF v_job IS NOT NULL THEN
+                      SET v_msg = CONCAT('fleetshard: fleet ', %2$s.fleet_id, ' of tenant ', %2$s.tenant_id,
+                        ' is fenced on this shard by reshard job ', v_job, ' (moved or moving): write it on its new shard');
+                      SIGNAL SQLSTATE 'FS002' SET MESSAGE_TEXT = v_msg;
+                    END IF;
+                    """.formatted(d, row));
+        }
+        return """
+                CREATE OR REPLACE DEFINER = %1$s TRIGGER %2$s.fleetshard_fence_guard_%3$s_%4$s
+                  BEFORE %5$s ON %2$s.%3$s FOR EACH ROW
+                BEGIN
+                  DECLARE v_job VARCHAR(64);
+                  DECLARE v_msg VARCHAR(512);
+                  DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_job = NULL;
+                  IF NOT (@fleetshard_resharder <=> 1 AND NOT EXISTS (SELECT 1 FROM %2$s.fleetshard_router_account a
+                          WHERE a.user_name = SUBSTRING_INDEX(SESSION_USER(), '@', 1))) THEN
+                %6$s  END IF;
+                END""".formatted(MARIADB_DEFINER, d, table, event.toLowerCase(java.util.Locale.ROOT), event,
+                checks.toString().indent(4));
     }
 
     /** {@code s} escaped for a single-quoted MariaDB literal (backslash escapes on). */

@@ -135,6 +135,9 @@ final class MariaDbDialect implements ShardDialect {
     public ApiProblem classify(SQLException e, String nodeId, long timeoutMs) {
         String message = ShardDialect.cleanMessage(e.getMessage());
         String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.equals(FleetSchema.FENCED)) {
+            return new WriteFencedProblem(nodeId, message);
+        }
         return switch (e.getErrorCode()) {
             case 1062, 1586 -> ApiProblem.conflict(message);
             case 1969, 3024 -> ApiProblem.timeout("statement did not finish within the request timeout of " + timeoutMs

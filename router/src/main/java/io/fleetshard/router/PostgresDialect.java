@@ -197,6 +197,9 @@ final class PostgresDialect implements ShardDialect {
         if (state == null) {
             return ApiProblem.unavailable("node " + nodeId + " cannot serve: " + message, 1);
         }
+        if (state.equals(FleetSchema.FENCED)) {
+            return new WriteFencedProblem(nodeId, message);
+        }
         if (state.equals("42883") && message.contains("fleetshard_bind")) {
             return ApiProblem.unavailable("node " + nodeId + " is not prepared for tenant isolation (no"
                     + " fleetshard_bind procedure): install FleetSchema on the shard", 60);

@@ -22,7 +22,8 @@ import java.util.List;
  * {@code POST /v1/query}: one statement for one fleet. The hot path reads one map snapshot, parses the body with a
  * streaming parser, picks a node from the prober's last measurements, and streams the result set into a reused
  * per-thread buffer with a JSON generator; the body is sent only once the statement succeeded, so a failure is always
- * a clean problem response. Scatter queries are in {@link ScatterGather}.
+ * a clean problem response. A write refused by a shard's reshard fence is held and retried on the fleet's new shard
+ * ({@link WriteHold}, ADR 0013). Scatter queries are in {@link ScatterGather}.
  */
 final class QueryEndpoints {
     static final String JSON_TYPE = "application/json";
@@ -36,10 +37,11 @@ final class QueryEndpoints {
     private final NodeHealthBoard health;
     private final TenantSigner signer;
     private final RouterMetrics metrics;
+    private final WriteHold hold;
     private final Clock clock;
 
     QueryEndpoints(RouterConfig config, ShardMapSource mapSource, NodePools pools, ReplicaSelector selector,
-            NodeHealthBoard health, TenantSigner signer, RouterMetrics metrics, Clock clock) {
+            NodeHealthBoard health, TenantSigner signer, RouterMetrics metrics, WriteHold hold, Clock clock) {
         this.config = config;
         this.mapSource = mapSource;
         this.pools = pools;
@@ -47,6 +49,7 @@ final class QueryEndpoints {
         this.health = health;
         this.signer = signer;
         this.metrics = metrics;
+        this.hold = hold;
         this.clock = clock;
     }
 
@@ -68,22 +71,64 @@ final class QueryEndpoints {
                     + shard.shardId() + " (" + shard.engine().wireName() + ")");
         }
         TenantBinding tenant = new TenantBinding(req.tenantId(), signer.signatureOf(req.tenantId()), req.fleetId());
-        Node node = selector.select(map, shard.shardId(), sql.kind(), pref);
         ResponseBuffer out = BUFFERS.get();
         out.reset();
+        if (sql.kind().isRead()) {
+            read(map, shard, sql, req.params(), pref, tenant, deadline, out);
+        } else {
+            shard = write(map, shard, sql, req, tenant, deadline, out);
+        }
+        ctx.contentType(JSON_TYPE).result(out.copy());
+        // a held write counts with its hold, on the shard that took it
+        metrics.recordQuery(shard.shardId(), sql.kind(), System.nanoTime() - start);
+    }
+
+    private void read(ShardMapSnapshot map, Shard shard, ScannedSql sql, List<Object> params, ReadPreference pref,
+            TenantBinding tenant, long deadline, ResponseBuffer out) throws IOException {
+        Node node = selector.select(map, shard.shardId(), sql.kind(), pref);
         try {
-            run(node, shard, sql, req.params(), tenant, deadline, out);
+            run(node, shard, sql, params, tenant, deadline, out);
         } catch (ApiProblem p) {
-            if (node.role() == NodeRole.PRIMARY || p.status() != 503 || !sql.kind().isRead()) {
+            if (node.role() == NodeRole.PRIMARY || p.status() != 503) {
                 throw p;
             }
             // the replica could not serve: the primary always can serve a read, at any consistency
             health.markDown(node.nodeId(), p.detail(), clock.millis());
             out.reset();
-            run(ReplicaSelector.primaryOf(map, shard.shardId()), shard, sql, req.params(), tenant, deadline, out);
+            run(ReplicaSelector.primaryOf(map, shard.shardId()), shard, sql, params, tenant, deadline, out);
         }
-        ctx.contentType(JSON_TYPE).result(out.copy());
-        metrics.recordQuery(shard.shardId(), sql.kind(), System.nanoTime() - start);
+    }
+
+    /**
+     * Runs a write on the primary of the fleet's shard. A shard that refuses it because the fleet is fenced there for
+     * a move (ADR 0013) changed nothing: the write is held until a map places the fleet elsewhere, then retried on
+     * the new shard ({@link WriteHold}). Returns the shard that took the write.
+     */
+    private Shard write(ShardMapSnapshot map, Shard shard, ScannedSql sql, QueryRequest req, TenantBinding tenant,
+            long deadline, ResponseBuffer out) throws IOException {
+        boolean held = false;
+        long holdStart = 0;
+        for (;;) {
+            try {
+                run(ReplicaSelector.primaryOf(map, shard.shardId()), shard, sql, req.params(), tenant, deadline, out);
+                return shard;
+            } catch (WriteFencedProblem fenced) {
+                long heldSince = System.nanoTime();
+                if (!held) {
+                    held = true;
+                    holdStart = heldSince;
+                }
+                map = hold.awaitMove(req.tenantId(), req.fleetId(), shard.shardId(), map.version(), holdStart);
+                deadline += System.nanoTime() - heldSince; // the hold does not count against the request timeout
+                Shard moved = shardOf(map, fleetOf(map, req.tenantId(), req.fleetId()));
+                if (moved.engine() != shard.engine()) {
+                    sql = SqlScanner.scan(req.sql(), ShardDialect.of(moved.engine()).sqlDialect());
+                    checkPlaceholders(sql, req.params());
+                }
+                shard = moved;
+                out.reset();
+            }
+        }
     }
 
     private void run(Node node, Shard shard, ScannedSql sql, List<Object> params, TenantBinding tenant,

@@ -86,12 +86,16 @@ public final class Router implements AutoCloseable {
         prober = new ReplicationProber(mapSource, config, health, clock, registry, probeExecutor);
         ReplicaSelector selector = new ReplicaSelector(health, clock, config.probeIntervalMs());
         TenantSigner signer = new TenantSigner(config.tenantSecret());
-        QueryEndpoints query = new QueryEndpoints(config, mapSource, pools, selector, health, signer, metrics, clock);
+        ShardMapChanges mapChanges = new ShardMapChanges(mapSource);
+        WriteHold hold = new WriteHold(mapChanges, config.reshardHoldMs(), metrics);
+        QueryEndpoints query = new QueryEndpoints(config, mapSource, pools, selector, health, signer, metrics, hold,
+                clock);
         ScatterGather scatter = new ScatterGather(config, mapSource, pools, selector, health, signer, metrics,
                 scatterExecutor, clock);
 
         running = true;
         mapSource.addListener(this::onNewMap);
+        mapSource.addListener(mapChanges::onNewMap); // after the pools: a held write retries on the new map's nodes
         pools.sync(mapSource.current());
         housekeeping.scheduleWithFixedDelay(this::probeSafely, 0, config.probeIntervalMs(), TimeUnit.MILLISECONDS);
 

@@ -31,6 +31,7 @@ public final class RouterConfig {
     public static final String SCATTER_MAX_ROWS = "router.scatter.max.rows";
     public static final String PG_PREPARE_THRESHOLD = "router.pg.prepare.threshold";
     public static final String PG_STRING_TYPE = "router.pg.string.type";
+    public static final String RESHARD_HOLD_MS = "router.reshard.hold.ms";
 
     /** Shortest accepted tenant secret: it keys the signatures that shards check, so it must not be guessable. */
     public static final int MIN_SECRET_LENGTH = 16;
@@ -72,7 +73,11 @@ public final class RouterConfig {
             new Key(PG_STRING_TYPE, "varchar", false, "How JSON string parameters are typed on PostgreSQL shards:"
                     + " varchar (cast in SQL for other types: ?::timestamptz), or unspecified (the server infers the"
                     + " type, but a prepared statement then costs a second round trip); see router/README.md.",
-                    v -> v.equals("varchar") || v.equals("unspecified") ? null : "must be varchar or unspecified"));
+                    v -> v.equals("varchar") || v.equals("unspecified") ? null : "must be varchar or unspecified"),
+            new Key(RESHARD_HOLD_MS, "2000", false, "How long a write that a shard refuses because its fleet is"
+                    + " fenced for a move (SQLSTATE FS002, ADR 0013) is held, waiting for a shard map that places the"
+                    + " fleet elsewhere and retrying it there; past it the answer is 503 with Retry-After (0: no hold)."
+                    + " The hold does not count against router.request.timeout.ms.", range(0, 600_000)));
 
     private final Map<String, String> values;
 
@@ -211,6 +216,11 @@ public final class RouterConfig {
         return values.get(PG_STRING_TYPE);
     }
 
+    /** How long a write refused by a shard's fence waits for a map that moves its fleet (ADR 0013). */
+    public long reshardHoldMs() {
+        return intValue(RESHARD_HOLD_MS);
+    }
+
     /** The effective values, secrets masked: what to log once at start. */
     public Map<String, String> effectiveValues() {
         Map<String, String> out = new LinkedHashMap<>();
@@ -323,6 +333,10 @@ public final class RouterConfig {
 
         public Builder pgStringType(String type) {
             return set(PG_STRING_TYPE, type);
+        }
+
+        public Builder reshardHoldMs(long ms) {
+            return set(RESHARD_HOLD_MS, Long.toString(ms));
         }
 
         public RouterConfig build() {

@@ -103,7 +103,10 @@ interface ShardDialect {
         }
     }
 
-    /** Maps a database error on node {@code nodeId} to the client's problem. */
+    /**
+     * Maps a database error on node {@code nodeId} to the client's problem; a write refused by the shard's reshard
+     * fence (SQLSTATE {@value FleetSchema#FENCED}) is a {@link WriteFencedProblem}.
+     */
     ApiProblem classify(SQLException e, String nodeId, long timeoutMs);
 
     /** Binds the client's values to {@code ?} placeholders {@code offset + 1 ...}. */

@@ -65,6 +65,21 @@ class DialectErrorsTest {
     }
 
     @Test
+    void aWriteRefusedByTheReshardFenceIsAFencedProblemOnBothEngines() {
+        ApiProblem pg = classifyPg(pg("FS002", "fleetshard: fleet f1 of tenant acme is fenced on this shard by reshard"
+                + " job j1 (moved or moving): write it on its new shard", null));
+        assertThat(pg).isInstanceOf(WriteFencedProblem.class);
+        assertThat(pg.status()).isEqualTo(503);
+        assertThat(pg.retryAfterSeconds()).isEqualTo(1);
+        assertThat(pg.detail()).contains("fleet f1 of tenant acme is fenced");
+        // MariaDB: SIGNAL SQLSTATE 'FS002' arrives as error 1644
+        ApiProblem maria = MariaDbDialect.INSTANCE.classify(new SQLTransientConnectionException("(conn=9) fleetshard:"
+                + " fleet f1 of tenant acme is fenced", "FS002", 1644), "m1", 5000);
+        assertThat(maria).isInstanceOf(WriteFencedProblem.class);
+        assertThat(maria.detail()).isEqualTo("node m1 refused the write: fleetshard: fleet f1 of tenant acme is fenced");
+    }
+
+    @Test
     void mariaDbErrorsMapByCode() {
         MariaDbDialect d = MariaDbDialect.INSTANCE;
         assertThat(d.classify(new SQLException("(conn=7) Duplicate entry 'acme-f1-v1' for key 'PRIMARY'", "23000",

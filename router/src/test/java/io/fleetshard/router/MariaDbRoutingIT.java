@@ -154,6 +154,10 @@ class MariaDbRoutingIT {
         "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'planted')",
         "UPDATE vehicles SET tenant_id = 'acme'",
         "REPLACE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'a0')",
+        "SELECT tenant_id, fleet_id, job_id FROM %DB%.fleetshard_fence",
+        "INSERT INTO %DB%.fleetshard_fence (tenant_id, fleet_id, job_id) VALUES ('acme', 'f1', 'freeze-acme')",
+        "DELETE FROM %DB%.fleetshard_fence",
+        "DROP TRIGGER %DB%.fleetshard_fence_guard_vehicles_update",
     })
     void craftedStatementsThatReachBeyondTheViewsAreRefused(String sql) {
         RouterHttp.Reply r = evil(sql.replace("%DB%", db));
@@ -165,6 +169,7 @@ class MariaDbRoutingIT {
     @ValueSource(strings = {
         "SET @fleetshard_tenant_id = 'acme'",
         "SET @fleetshard_tenant_sig = 'x', @fleetshard_tenant_id = 'acme'",
+        "SET @fleetshard_resharder = 1",
         "SELECT 1; SELECT * FROM vehicles",
         "SELECT 1 /*! ; SELECT * FROM vehicles */",
         "USE " + "mysql",

@@ -130,6 +130,11 @@ class PostgresTenantIsolationIT {
         "DROP TABLE vehicles",
         "ALTER TABLE vehicles DISABLE ROW LEVEL SECURITY",
         "CREATE FUNCTION public.leak() RETURNS SETOF vehicles LANGUAGE sql AS 'SELECT * FROM vehicles'",
+        "SELECT tenant_id, fleet_id, job_id FROM fleetshard_fence",
+        "INSERT INTO fleetshard_fence (tenant_id, fleet_id, job_id) VALUES ('acme', 'f1', 'freeze-acme')",
+        "DELETE FROM fleetshard_fence",
+        "SELECT set_config('fleetshard.resharder', 'on', true)",
+        "ALTER TABLE vehicles DISABLE TRIGGER fleetshard_fence_guard",
     })
     void craftedStatementsThatTryToForgeOrEscapeAreRefusedByTheDatabase(String sql) {
         RouterHttp.Reply r = evil(sql);
@@ -152,6 +157,7 @@ class PostgresTenantIsolationIT {
         "COPY vehicles TO STDOUT",
         "SELECT 1 /* */ ; /* */ DELETE FROM vehicles",
         "CALL public.fleetshard_bind('acme', 'forged', 'f1', 1000)",
+        "SET LOCAL fleetshard.resharder = 'on'",
     })
     void sessionControlAndMultipleStatementsAreRejectedByTheRouter(String sql) {
         assertThat(evil(sql).status()).isEqualTo(400);

@@ -1,0 +1,223 @@
+package io.fleetshard.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fleetshard.shardmap.DurabilityTier;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Fleet;
+import io.fleetshard.shardmap.InMemoryShardMap;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardStatus;
+import io.fleetshard.shardmap.Tenant;
+import io.fleetshard.testkit.Await;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The write fence of ADR 0013 through the router, the same on every engine: shards {@code a} and {@code b} of one
+ * server, tenant {@code acme}; fleet {@code stuck} is fenced on {@code a} for the whole class and never moves. Two
+ * routers follow the same in-memory map: one holds fenced writes long enough for a test to move the fleet, the other
+ * gives up after {@value #QUICK_HOLD_MS} ms.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class WriteFenceContract {
+    static final long QUICK_HOLD_MS = 300;
+
+    final InMemoryShardMap map = new InMemoryShardMap();
+    String urlA;
+    String urlB;
+    Router patient;
+    Router quick;
+    RouterHttp patientHttp;
+    RouterHttp quickHttp;
+
+    /** Starts the server; returns superuser JDBC URLs of two fresh shard databases with the fleet schema. */
+    abstract List<String> startShards();
+
+    abstract Engine engine();
+
+    abstract void stopServers();
+
+    /** Runs {@code sql} as a superuser on {@code url} in a session marked as the resharder's. */
+    abstract void asResharder(String url, String sql) throws SQLException;
+
+    @BeforeAll
+    void start() throws SQLException {
+        List<String> urls = startShards();
+        urlA = urls.get(0);
+        urlB = urls.get(1);
+        map.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("a", ShardStatus.ACTIVE, engine(), 16),
+                Shard.withDefaultTokens("b", ShardStatus.ACTIVE, engine(), 16),
+                new Node("a-p", "a", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", urlA),
+                new Node("b-p", "b", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", urlB),
+                new Fleet("acme", "free", "a"), new Fleet("acme", "moving", "a"), new Fleet("acme", "stuck", "a"),
+                new Fleet("acme", "other", "a"), new Fleet("acme", "forging", "a")), List.of());
+        patient = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+                .poolMinIdle(1).reshardHoldMs(60_000).build(), map).start();
+        quick = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+                .poolMinIdle(1).reshardHoldMs(QUICK_HOLD_MS).build(), map).start();
+        patientHttp = new RouterHttp(patient.port());
+        quickHttp = new RouterHttp(quick.port());
+        assertThat(insert(patientHttp, "stuck", "s0").status()).isEqualTo(200);
+        fence(urlA, "stuck", "job-stuck");
+        fence(urlA, "forging", "job-forging");
+    }
+
+    @AfterAll
+    void stop() {
+        for (Router r : new Router[] {patient, quick}) {
+            if (r != null) {
+                r.stop();
+            }
+        }
+        stopServers();
+    }
+
+    static RouterHttp.Reply insert(RouterHttp http, String fleet, String vehicle) {
+        return http.query(Map.of("tenantId", "acme", "fleetId", fleet, "sql", "INSERT INTO vehicles (tenant_id,"
+                + " fleet_id, vehicle_id, status) VALUES ('acme', ?, ?, 'new')", "params", List.of(fleet, vehicle)));
+    }
+
+    static RouterHttp.Reply query(RouterHttp http, String fleet, String sql) {
+        return http.query(Map.of("tenantId", "acme", "fleetId", fleet, "sql", sql));
+    }
+
+    /** What the resharder's fence transaction does (ADR 0013 "Cutover" step 2), as a superuser. */
+    static void fence(String url, String fleet, String job) throws SQLException {
+        execute(url, "INSERT INTO fleetshard_fence (tenant_id, fleet_id, job_id) VALUES ('acme', '" + fleet + "', '"
+                + job + "')");
+    }
+
+    static void execute(String url, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    /** Vehicle ids of {@code fleet} in the base table of the shard at {@code url}, read as a superuser. */
+    static List<String> vehiclesOn(String url, String fleet) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT vehicle_id FROM vehicles WHERE tenant_id = 'acme' AND fleet_id = '"
+                     + fleet + "' ORDER BY vehicle_id")) {
+            List<String> out = new java.util.ArrayList<>();
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+            return out;
+        }
+    }
+
+    double held(Router router, String outcome) {
+        return router.registry().counter("fleetshard.router.held.writes", "outcome", outcome).count();
+    }
+
+    @Test
+    void writesOfAnUnfencedFleetWork() throws SQLException {
+        assertThat(insert(quickHttp, "free", "v1").status()).isEqualTo(200);
+        RouterHttp.Reply update = query(quickHttp, "free", "UPDATE vehicles SET status = 'parked' WHERE vehicle_id = 'v1'");
+        assertThat(update.body().get("updateCount").asInt()).as(update.body().toString()).isEqualTo(1);
+        assertThat(vehiclesOn(urlA, "free")).containsExactly("v1");
+        assertThat(query(quickHttp, "free", "DELETE FROM vehicles WHERE vehicle_id = 'v1'").status()).isEqualTo(200);
+        assertThat(vehiclesOn(urlA, "free")).isEmpty();
+    }
+
+    @Test
+    void aFencedWriteIsHeldUntilTheMapMovesItsFleetThenTakenByTheNewShard() throws Exception {
+        fence(urlA, "moving", "job-1");
+        double retriedBefore = held(patient, "retried");
+        CompletableFuture<RouterHttp.Reply> write = CompletableFuture.supplyAsync(
+                () -> insert(patientHttp, "moving", "m1"));
+        Await.condition("the write to fence fleet 'moving' to be held", Duration.ofSeconds(30),
+                () -> patient.registry().get("fleetshard.router.held.writes.waiting").gauge().value() >= 1);
+        assertThat(write).isNotDone();
+
+        // the cutover's map transaction (ADR 0013 step 4): the fleet now lives on b
+        map.commit(map.current().version(), List.of(new Fleet("acme", "moving", "b")), List.of());
+
+        RouterHttp.Reply reply = write.get(30, TimeUnit.SECONDS);
+        assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
+        assertThat(reply.body().get("shardId").asText()).isEqualTo("b");
+        assertThat(reply.body().get("updateCount").asInt()).isEqualTo(1);
+        assertThat(reply.body().get("token").asText()).startsWith("b@");
+        assertThat(vehiclesOn(urlB, "moving")).containsExactly("m1");
+        assertThat(vehiclesOn(urlA, "moving")).as("the fenced shard changed nothing").isEmpty();
+        assertThat(held(patient, "retried")).isEqualTo(retriedBefore + 1);
+        // later writes go straight to b
+        assertThat(insert(patientHttp, "moving", "m2").body().get("shardId").asText()).isEqualTo("b");
+    }
+
+    @Test
+    void aFencedWriteWithoutAMoveEndsIn503WithRetryAfterNamingTheFleet() throws SQLException {
+        double timedOutBefore = held(quick, "timed-out");
+        RouterHttp.Reply r = query(quickHttp, "stuck", "UPDATE vehicles SET status = 'lost' WHERE vehicle_id = 's0'");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(503);
+        assertThat(r.raw().headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(r.raw().headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        assertThat(r.body().get("type").asText()).endsWith("fleet-moving");
+        assertThat(r.detail()).contains("fleet stuck of tenant acme is being moved")
+                .contains("router.reshard.hold.ms").contains("nothing was written");
+        assertThat(held(quick, "timed-out")).isEqualTo(timedOutBefore + 1);
+        assertThat(insert(quickHttp, "stuck", "s9").status()).isEqualTo(503);
+        assertThat(query(quickHttp, "stuck", "DELETE FROM vehicles").status()).isEqualTo(503);
+        assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
+        assertThat(query(quickHttp, "stuck", "SELECT status FROM vehicles WHERE fleet_id = 'stuck'")
+                .body().get("rows").toString()).isEqualTo("[[\"new\"]]");
+    }
+
+    @Test
+    void readsOfAFencedFleetAreServed() {
+        RouterHttp.Reply r = query(patientHttp, "stuck", "SELECT vehicle_id FROM vehicles WHERE fleet_id = 'stuck'");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+        assertThat(r.body().get("rows").toString()).isEqualTo("[[\"s0\"]]");
+    }
+
+    @Test
+    void writesOfAnotherFleetOnTheFencedShardAreNotHeld() throws SQLException {
+        double before = held(patient, "retried") + held(patient, "timed-out");
+        RouterHttp.Reply r = insert(patientHttp, "other", "o1");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+        assertThat(r.body().get("shardId").asText()).isEqualTo("a");
+        assertThat(held(patient, "retried") + held(patient, "timed-out")).isEqualTo(before);
+        assertThat(vehiclesOn(urlA, "other")).containsExactly("o1");
+    }
+
+    @Test
+    void theResharderCanStillWriteAFencedFleetAndOthersCannot() throws SQLException {
+        asResharder(urlA, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'stuck', 'r1')");
+        asResharder(urlA, "UPDATE vehicles SET status = 'copied' WHERE fleet_id = 'stuck' AND vehicle_id = 'r1'");
+        asResharder(urlA, "DELETE FROM vehicles WHERE fleet_id = 'stuck' AND vehicle_id = 'r1'");
+        // a superuser that is not marked as the resharder is fenced like anyone
+        assertThatThrownBy(() -> execute(urlA, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                + " ('acme', 'stuck', 'r2')")).isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED);
+                    assertThat(e.getMessage()).contains("fleet stuck of tenant acme is fenced on this shard by"
+                            + " reshard job job-stuck");
+                });
+        assertThatThrownBy(() -> execute(urlA, "UPDATE vehicles SET fleet_id = 'stuck' WHERE fleet_id = 'other'"))
+                .as("moving a row into a fenced fleet").isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED));
+        assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
+    }
+
+    @Test
+    void installingTheSchemaAgainKeepsTheFence() {
+        FleetSchema.install(urlA, PostgresCluster.SECRET);
+        assertThat(insert(quickHttp, "stuck", "s8").status()).isEqualTo(503);
+    }
+}
