@@ -228,6 +228,16 @@ final class DevPlatform implements AutoCloseable {
         }
     }
 
+    /** The superuser JDBC URL of a demo node (primary node id, e.g. {@code pg-1-a}). */
+    String adminJdbcUrl(String nodeId) {
+        return adminJdbcUrls.get(nodeId);
+    }
+
+    /** The superuser JDBC URL of a demo shard's warm standby. */
+    String standbyAdminJdbcUrl(String shardId) {
+        return standbyAdminUrls.get(shardId);
+    }
+
     String controlUrl() {
         return "http://127.0.0.1:" + controlApi.port();
     }

@@ -1,0 +1,312 @@
+package io.fleetshard.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.testkit.Await;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Online resharding on the dev platform (ADR 0013), as an operator and the applications see it: a fleet moves between
+ * two PostgreSQL shards and between two MariaDB shards while writers keep writing it (and another fleet of the source)
+ * through the router. Afterwards no acknowledged write is lost, the rows live only on the target, each application
+ * write appears exactly once in {@code fleetshard.cdc.vehicles} in per-fleet order while the resharder's copy,
+ * delta apply and cleanup do not appear at all, and the warm standbys of both shards converge.
+ */
+class OnlineReshardIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static DevPlatform platform;
+    private static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "reshard-it");
+        platform = new DevPlatform(new DevOptions(dir.resolve("dev"), true, 0, 0));
+        platform.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    void movesAPostgresFleetUnderWritesAndConsumersSeeEveryWriteOnce() throws Exception {
+        String source = shardOf("acme", "trucks");
+        String target = List.of("pg-1", "pg-2", "pg-3").stream().filter(s -> !s.equals(source)).findFirst()
+                .orElseThrow();
+        String neighbour = fleetOnShard("acme", source, "trucks");
+        moveUnderLoad("acme", "trucks", neighbour, source, target, "postgres");
+    }
+
+    @Test
+    void movesAMariaDbFleetUnderWrites() throws Exception {
+        moveUnderLoad("globex", "ships", null, "maria-1", "maria-2", "mariadb");
+    }
+
+    private void moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
+            String engine) throws Exception {
+        Writers movingWriters = new Writers(tenant, fleet, engine, 2);
+        Writers otherWriters = neighbour == null ? null : new Writers(tenant, neighbour, engine, 1);
+        movingWriters.start();
+        if (otherWriters != null) {
+            otherWriters.start();
+        }
+        Await.condition("writers got going", Duration.ofSeconds(30), () -> movingWriters.acked.size() >= 20);
+
+        HttpResponse<String> planned = post(platform.controlUrl() + "/v1/reshards",
+                "{\"kind\":\"move\",\"fleet\":\"" + tenant + "/" + fleet + "\",\"to\":\"" + target + "\"}");
+        assertThat(planned.statusCode()).as(planned.body()).isEqualTo(202);
+        String jobId = JSON.readTree(planned.body()).path("jobId").asText();
+        JsonNode job = awaitEnded(jobId);
+        int ackedAtDone = movingWriters.acked.size();
+        Await.condition("writes continue on the target", Duration.ofSeconds(30),
+                () -> movingWriters.acked.size() >= ackedAtDone + 20);
+        movingWriters.stop();
+        if (otherWriters != null) {
+            otherWriters.stop();
+        }
+
+        assertThat(job.path("phase").asText()).as(job.toString()).isEqualTo("done");
+        assertThat(job.path("detail").asText()).contains("row counts and checksums equal");
+        assertThat(job.path("progress").path("writeFreezeMs").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(shardOf(tenant, fleet)).isEqualTo(target);
+        if (otherWriters != null) {
+            assertThat(otherWriters.failures).as("writes of another fleet of the source never fail").isEmpty();
+        }
+
+        // nothing acknowledged is lost, and the rows are on the target only
+        Set<String> onTarget = vehicleIds(platform.adminJdbcUrl(target + "-a"), tenant, fleet);
+        Set<String> onSource = vehicleIds(platform.adminJdbcUrl(source + "-a"), tenant, fleet);
+        assertThat(onTarget).containsAll(movingWriters.acked.keySet());
+        assertThat(onSource).as("moved rows deleted from the source").isEmpty();
+        for (String id : onTarget) {
+            if (movingWriters.acked.containsKey(id) && movingWriters.acked.get(id) == 2) {
+                assertThat(status(platform.adminJdbcUrl(target + "-a"), tenant, fleet, id)).isEqualTo("v2");
+            }
+        }
+
+        // every application write once, in order; none of the resharder's writes
+        Map<String, List<String>> events = changeEvents(tenant, fleet, onTarget);
+        for (String id : movingWriters.acked.keySet()) {
+            List<String> ops = events.getOrDefault(id, List.of());
+            if (movingWriters.acked.get(id) == 2) {
+                assertThat(ops).as("change events of %s/%s/%s", tenant, fleet, id).containsExactly("c", "u");
+            } else { // the update's answer was lost or refused: it may have been written or not
+                assertThat(ops.toString()).as("change events of %s/%s/%s", tenant, fleet, id).isIn("[c]", "[c, u]");
+            }
+        }
+        for (int i = 1; i <= DemoTopology.VEHICLES_PER_FLEET; i++) {
+            assertThat(events.get(fleet + "-" + i)).as("demo vehicle %s-%d: its snapshot read only, no copy or"
+                    + " cleanup event", fleet, i).containsExactly("r");
+        }
+        assertThat(events.values().stream().flatMap(List::stream)).doesNotContain("d");
+
+        // the warm standbys of both shards converge: the target's holds the fleet, the source's no longer does
+        Await.condition("standby of " + target + " holds the moved fleet", Duration.ofSeconds(90),
+                () -> vehicleIds(platform.standbyAdminJdbcUrl(target), tenant, fleet).equals(onTarget));
+        Await.condition("standby of " + source + " dropped the moved fleet", Duration.ofSeconds(90),
+                () -> vehicleIds(platform.standbyAdminJdbcUrl(source), tenant, fleet).isEmpty());
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    /** Writers of one fleet through the router: insert a new vehicle, then update it; acked: id -> writes acked. */
+    private static final class Writers {
+        final Map<String, Integer> acked = new ConcurrentHashMap<>();
+        final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<Thread> threads = new ArrayList<>();
+
+        Writers(String tenant, String fleet, String engine, int n) {
+            String upsert = engine.equals("postgres")
+                    ? "insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status, updated_at) values (?, ?, ?, ?, ?,"
+                            + " now()) on conflict (tenant_id, fleet_id, vehicle_id) do update set status = excluded.status"
+                    : "insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status, updated_at) values (?, ?, ?, ?, ?,"
+                            + " now(6)) on duplicate key update status = values(status)";
+            for (int t = 0; t < n; t++) {
+                String prefix = "w" + t + "-";
+                threads.add(new Thread(() -> {
+                    for (int i = 0; running.get(); i++) {
+                        String id = prefix + i;
+                        if (write(tenant, fleet, upsert, id, "v1")) {
+                            acked.put(id, 1);
+                            if (write(tenant, fleet, upsert, id, "v2")) {
+                                acked.put(id, 2);
+                            }
+                        }
+                    }
+                }, "writer-" + fleet + "-" + t));
+            }
+        }
+
+        private boolean write(String tenant, String fleet, String sql, String id, String status) {
+            ObjectNode body = JSON.createObjectNode().put("tenantId", tenant).put("fleetId", fleet).put("sql", sql);
+            body.putArray("params").add(tenant).add(fleet).add(id).add("VIN" + id).add(status);
+            try {
+                HttpResponse<String> r = post(platform.routerUrl() + "/v1/query", body.toString());
+                if (r.statusCode() == 200) {
+                    return true;
+                }
+                failures.add(r.statusCode() + " " + r.body());
+            } catch (Exception e) {
+                failures.add(e.toString());
+            }
+            return false;
+        }
+
+        void start() {
+            threads.forEach(Thread::start);
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) {
+                t.join(30_000);
+            }
+        }
+    }
+
+    private static JsonNode awaitEnded(String jobId) throws Exception {
+        JsonNode[] last = new JsonNode[1];
+        Await.condition("reshard job " + jobId + " ends", Duration.ofSeconds(180), () -> {
+            try {
+                last[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(platform.controlUrl()
+                        + "/v1/reshards/" + jobId)).build(), HttpResponse.BodyHandlers.ofString()).body());
+                return Set.of("done", "failed", "cancelled").contains(last[0].path("phase").asText());
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        return last[0];
+    }
+
+    private static String shardOf(String tenant, String fleet) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(platform.controlUrl() + "/v1/tenants/"
+                + tenant + "/fleets/" + fleet)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body()).path("shardId").asText();
+    }
+
+    /** A demo fleet of the tenant on {@code shard} other than {@code not}, or null. */
+    private static String fleetOnShard(String tenant, String shard, String not) throws Exception {
+        for (DemoTopology.DemoFleet f : DemoTopology.FLEETS) {
+            if (f.tenantId().equals(tenant) && !f.fleetId().equals(not) && shardOf(tenant, f.fleetId()).equals(shard)) {
+                return f.fleetId();
+            }
+        }
+        return null;
+    }
+
+    private static HttpResponse<String> post(String url, String json) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static Set<String> vehicleIds(String adminUrl, String tenant, String fleet) {
+        Set<String> ids = new HashSet<>();
+        try (Connection c = DriverManager.getConnection(adminUrl);
+                PreparedStatement ps = c.prepareStatement("select vehicle_id from vehicles where tenant_id = ? and"
+                        + " fleet_id = ?")) {
+            ps.setString(1, tenant);
+            ps.setString(2, fleet);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("reading " + adminUrl + ": " + e.getMessage(), e);
+        }
+        return ids;
+    }
+
+    private static String status(String adminUrl, String tenant, String fleet, String id) throws Exception {
+        try (Connection c = DriverManager.getConnection(adminUrl);
+                PreparedStatement ps = c.prepareStatement("select status from vehicles where tenant_id = ? and"
+                        + " fleet_id = ? and vehicle_id = ?")) {
+            ps.setString(1, tenant);
+            ps.setString(2, fleet);
+            ps.setString(3, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /**
+     * The fleet's events in {@code fleetshard.cdc.vehicles}, read_committed from the beginning until every vehicle in
+     * {@code ids} has an event and the consumer has reached the end offsets seen then: vehicle id -> ops in
+     * partition order.
+     */
+    private static Map<String, List<String>> changeEvents(String tenant, String fleet, Set<String> ids)
+            throws Exception {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.kafkaBootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        Map<String, List<String>> events = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts = consumer.partitionsFor("fleetshard.cdc.vehicles").stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    JsonNode v = JSON.readTree(new String(r.value(), StandardCharsets.UTF_8));
+                    if (v.path("tenant").asText().equals(tenant) && v.path("fleet").asText().equals(fleet)) {
+                        events.computeIfAbsent(v.path("key").path("vehicle_id").asText(), k -> new ArrayList<>())
+                                .add(v.path("op").asText());
+                    }
+                }
+                if (end == null && events.keySet().containsAll(ids)) {
+                    end = consumer.endOffsets(parts); // late duplicates would be before these
+                }
+                if (end != null) {
+                    Map<TopicPartition, Long> e = end;
+                    if (parts.stream().allMatch(tp -> consumer.position(tp) >= e.get(tp))) {
+                        return events;
+                    }
+                }
+            }
+        }
+        return events;
+    }
+}
