@@ -12,7 +12,7 @@ import java.util.List;
  * @param routerPort router HTTP port
  * @param controlPort control-API HTTP port
  */
-record DevOptions(Path dataDir, boolean fresh, int routerPort, int controlPort) {
+public record DevOptions(Path dataDir, boolean fresh, int routerPort, int controlPort) {
     static final String USAGE = """
             usage: fleetshard dev [--fresh] [--data-dir DIR] [--router-port PORT] [--control-port PORT]
               --fresh              start from empty data (deletes DIR first)

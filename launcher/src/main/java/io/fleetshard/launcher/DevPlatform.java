@@ -47,7 +47,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * independent servers in parallel, registers what the map lacks through the control API, and stops everything in
  * reverse order.
  */
-final class DevPlatform implements AutoCloseable {
+public final class DevPlatform implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DevPlatform.class);
     static final String MIRROR_TABLE = "fleetshard-shardmap";
 
@@ -68,11 +68,11 @@ final class DevPlatform implements AutoCloseable {
     private DevStandby standby;
     private boolean closed;
 
-    DevPlatform(DevOptions options) {
+    public DevPlatform(DevOptions options) {
         this.options = options;
     }
 
-    void start() {
+    public void start() {
         startNanos = System.nanoTime();
         Path data = options.dataDir();
         if (options.fresh()) {
@@ -229,7 +229,7 @@ final class DevPlatform implements AutoCloseable {
     }
 
     /** The superuser JDBC URL of a demo node (primary node id, e.g. {@code pg-1-a}). */
-    String adminJdbcUrl(String nodeId) {
+    public String adminJdbcUrl(String nodeId) {
         return adminJdbcUrls.get(nodeId);
     }
 
@@ -238,11 +238,11 @@ final class DevPlatform implements AutoCloseable {
         return standbyAdminUrls.get(shardId);
     }
 
-    String controlUrl() {
+    public String controlUrl() {
         return "http://127.0.0.1:" + controlApi.port();
     }
 
-    String kafkaBootstrapServers() {
+    public String kafkaBootstrapServers() {
         return kafka.bootstrapServers();
     }
 
@@ -254,7 +254,7 @@ final class DevPlatform implements AutoCloseable {
         return standby;
     }
 
-    String routerUrl() {
+    public String routerUrl() {
         return "http://127.0.0.1:" + router.port();
     }
 
