@@ -388,6 +388,10 @@ final class ReshardOrchestrator implements AutoCloseable {
     }
 
     private void catchup(ReshardJob job, ReshardProgress p) throws SQLException {
+        if (job.fleets().isEmpty()) { // a split whose arcs hold no fleet: nothing to catch up
+            transition(job, ReshardPhase.CUTOVER, null, List.of());
+            return;
+        }
         ReshardSql tgtSql = sqlOf(job.targetShardId());
         long lastApplied = -1;
         long lastAt = clock.millis();
@@ -418,6 +422,12 @@ final class ReshardOrchestrator implements AutoCloseable {
     }
 
     private void cutover(ReshardJob job, ReshardProgress p) throws SQLException {
+        if (job.fleets().isEmpty()) { // only tokens change owner: no row to fence or apply
+            commit(job, "cutover: tokens to " + job.targetShardId(), map -> ReshardPlanner.placementAfter(job, map),
+                    j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null));
+            p.freezeMs = 0;
+            return;
+        }
         ReshardSql srcSql = sqlOf(job.sourceShardId());
         ReshardSql tgtSql = sqlOf(job.targetShardId());
         int slot = ReshardSql.slotOf(job.jobId());
