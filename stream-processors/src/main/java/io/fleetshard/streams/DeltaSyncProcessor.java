@@ -87,7 +87,7 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
                 if (!after.isObject()) {
                     throw malformed(offset, "is a '" + op + "' event without an 'after' object");
                 }
-                return new TargetChange(offset, table, false, null, after);
+                return new TargetChange(offset, table, false, n.path("key").isObject() ? n.get("key") : null, after);
             }
             case "d" -> {
                 JsonNode key = n.path("key");
