@@ -9,7 +9,7 @@ final class DeltaSyncProgress {
     private volatile String lastError;
     private final AtomicLong eventsApplied = new AtomicLong();
 
-    void applied(TargetWriter.Progress p) {
+    void applied(TargetProgress p) {
         appliedOffset = Math.max(appliedOffset, p.sourceOffset());
         fenceSeen |= p.fenceSeen();
         eventsApplied.addAndGet(p.applied());

@@ -57,16 +57,16 @@ final class JdbcTargetWriter implements TargetWriter {
     }
 
     @Override
-    public Progress stored() {
+    public TargetProgress stored() {
         return withRetries("read the progress row", c -> {
-            Progress p = readProgress(c, false);
+            TargetProgress p = readProgress(c, false);
             c.commit();
             return p;
         });
     }
 
     @Override
-    public Progress apply(List<TargetChange> changes, long lastOffset, boolean fenceSeen) {
+    public TargetProgress apply(List<TargetChange> changes, long lastOffset, boolean fenceSeen) {
         return withRetries("apply " + changes.size() + " changes through shard-log offset " + lastOffset, c -> {
             try (Statement s = c.createStatement()) {
                 s.execute(postgres ? "SET LOCAL fleetshard.resharder = 'on'" : "SET @fleetshard_resharder = 1");
@@ -76,7 +76,7 @@ final class JdbcTargetWriter implements TargetWriter {
                 ps.setString(2, jobId);
                 ps.executeUpdate();
             }
-            Progress before = readProgress(c, true);
+            TargetProgress before = readProgress(c, true);
             int applied = 0;
             for (TargetChange ch : changes) {
                 if (ch.offset() <= before.sourceOffset()) {
@@ -98,7 +98,7 @@ final class JdbcTargetWriter implements TargetWriter {
                 ps.executeUpdate();
             }
             c.commit();
-            return new Progress(Math.max(before.sourceOffset(), lastOffset), before.fenceSeen() || fenceSeen, applied);
+            return new TargetProgress(Math.max(before.sourceOffset(), lastOffset), before.fenceSeen() || fenceSeen, applied);
         });
     }
 
@@ -107,12 +107,12 @@ final class JdbcTargetWriter implements TargetWriter {
         return unknownColumns.get();
     }
 
-    private Progress readProgress(Connection c, boolean lock) throws SQLException {
+    private TargetProgress readProgress(Connection c, boolean lock) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT source_offset, fence_seen FROM " + PROGRESS_TABLE
                 + " WHERE job_id = ?" + (lock ? " FOR UPDATE" : ""))) {
             ps.setString(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new Progress(rs.getLong(1), rs.getBoolean(2), 0) : Progress.NONE;
+                return rs.next() ? new TargetProgress(rs.getLong(1), rs.getBoolean(2), 0) : TargetProgress.NONE;
             }
         }
     }

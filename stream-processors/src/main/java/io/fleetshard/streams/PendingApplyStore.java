@@ -44,7 +44,7 @@ final class PendingApplyStore implements StateStore {
     @Override
     public void init(StateStoreContext context, StateStore root) {
         writer = writers.get();
-        TargetWriter.Progress stored = writer.stored();
+        TargetProgress stored = writer.stored();
         storedOffset = stored.sourceOffset();
         storedFence = stored.fenceSeen();
         progress.applied(stored);
@@ -80,7 +80,7 @@ final class PendingApplyStore implements StateStore {
             return;
         }
         long start = System.nanoTime();
-        TargetWriter.Progress p = writer.apply(List.copyOf(pending), pendingLastOffset, pendingFence);
+        TargetProgress p = writer.apply(List.copyOf(pending), pendingLastOffset, pendingFence);
         metrics.batch(System.nanoTime() - start, p.applied());
         progress.applied(p);
         storedOffset = p.sourceOffset();

@@ -14,16 +14,11 @@ import java.util.List;
  */
 interface TargetWriter extends AutoCloseable {
 
-    /** The target's progress after a transaction: {@code sourceOffset} -1 when there is none yet. */
-    record Progress(long sourceOffset, boolean fenceSeen, int applied) {
-        static final Progress NONE = new Progress(-1, false, 0);
-    }
-
     /** The progress stored on the target (tables created if missing). */
-    Progress stored();
+    TargetProgress stored();
 
     /** Applies {@code changes} (offsets rising, all at most {@code lastOffset}) and the progress, in one transaction. */
-    Progress apply(List<TargetChange> changes, long lastOffset, boolean fenceSeen);
+    TargetProgress apply(List<TargetChange> changes, long lastOffset, boolean fenceSeen);
 
     @Override
     void close();

@@ -16,12 +16,12 @@ final class InMemoryTargetWriter implements TargetWriter {
     boolean closed;
 
     @Override
-    public synchronized Progress stored() {
-        return new Progress(sourceOffset, fenceSeen, 0);
+    public synchronized TargetProgress stored() {
+        return new TargetProgress(sourceOffset, fenceSeen, 0);
     }
 
     @Override
-    public synchronized Progress apply(List<TargetChange> changes, long lastOffset, boolean fence) {
+    public synchronized TargetProgress apply(List<TargetChange> changes, long lastOffset, boolean fence) {
         int applied = 0;
         for (TargetChange c : changes) {
             if (c.offset() <= sourceOffset) {
@@ -38,7 +38,7 @@ final class InMemoryTargetWriter implements TargetWriter {
         sourceOffset = Math.max(sourceOffset, lastOffset);
         fenceSeen |= fence;
         transactions.add(applied);
-        return new Progress(sourceOffset, fenceSeen, applied);
+        return new TargetProgress(sourceOffset, fenceSeen, applied);
     }
 
     synchronized Map<String, JsonNode> rows(String table) {
