@@ -34,6 +34,8 @@ class StandbyArchitectureTest {
                 .orShould().haveSimpleName("Key")
                 .orShould().haveSimpleName("Phase")
                 .orShould().haveSimpleName("Listener")
+                // the entry point of stream-processors' delta sync (ADR 0013), which applies changes as the standby does
+                .orShould().haveSimpleName("ChangeApplier")
                 .check(classes);
     }
 }

@@ -1,0 +1,131 @@
+package io.fleetshard.streams;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+/**
+ * Decides, per shard-log record, what the delta sync does with it (ADR 0013): a tagged record (the resharder's own
+ * writes) is skipped, except this job's fence marker, which is recorded; a change of a moving fleet is queued for the
+ * target; anything else is skipped. Every handled record moves the progress offset. Queued changes are applied when a
+ * batch is full, on a wall-clock punctuation, and before every commit ({@link PendingApplyStore}).
+ */
+final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
+
+    private final String jobId;
+    private final Set<String> fleets;
+    private final int batchSize;
+    private final Duration flushInterval;
+    private final String storeName;
+    private ProcessorContext<Void, Void> context;
+    private PendingApplyStore store;
+
+    DeltaSyncProcessor(String jobId, Set<String> fleets, int batchSize, Duration flushInterval, String storeName) {
+        this.jobId = jobId;
+        this.fleets = fleets;
+        this.batchSize = batchSize;
+        this.flushInterval = flushInterval;
+        this.storeName = storeName;
+    }
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+        this.context = context;
+        this.store = context.getStateStore(storeName);
+        context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, now -> store.flush());
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        long offset = context.recordMetadata().map(RecordMetadata::offset)
+                .orElseThrow(() -> new IllegalStateException("a shard-log record without an offset"));
+        if (offset <= store.storedOffset()) {
+            return; // applied by an earlier target transaction (a replay after a crash, see PendingApplyStore)
+        }
+        Headers headers = record.headers();
+        if (ChangeHeaders.isTagged(headers)) {
+            store.add(null, offset, isOwnFence(headers, record.value(), offset));
+        } else if (fleets.contains(ChangeHeaders.fleetKey(headers))) {
+            store.add(change(record.value(), offset), offset, false);
+        } else {
+            store.add(null, offset, false);
+        }
+        if (store.pendingChanges() >= batchSize) {
+            store.flush();
+        }
+    }
+
+    private boolean isOwnFence(Headers headers, byte[] value, long offset) {
+        if (!ChangeHeaders.MARKER_FENCE.equals(ChangeHeaders.text(headers, ChangeHeaders.MARKER))) {
+            return false;
+        }
+        return jobId.equals(envelope(value, offset).path("after").path("job_id").asText(null));
+    }
+
+    /** The change an envelope (docs/spec/change-events.md) asks for; a malformed one stops the job. */
+    private TargetChange change(byte[] value, long offset) {
+        JsonNode n = envelope(value, offset);
+        String op = n.path("op").asText("");
+        String table = n.path("table").asText("");
+        if (!TABLE.matcher(table).matches()) {
+            throw malformed(offset, "has table '" + table + "', not a plain SQL identifier");
+        }
+        switch (op) {
+            case "c", "u", "r" -> {
+                JsonNode after = n.path("after");
+                if (!after.isObject()) {
+                    throw malformed(offset, "is a '" + op + "' event without an 'after' object");
+                }
+                return new TargetChange(offset, table, false, n.path("key").isObject() ? n.get("key") : null, after);
+            }
+            case "d" -> {
+                JsonNode key = n.path("key");
+                if (!key.isObject()) {
+                    throw malformed(offset, "is a 'd' event without a 'key' object");
+                }
+                return new TargetChange(offset, table, true, key, null);
+            }
+            default -> throw malformed(offset, "has op '" + op + "', expected c, u, r or d");
+        }
+    }
+
+    private JsonNode envelope(byte[] value, long offset) {
+        if (value == null) {
+            throw malformed(offset, "has no value");
+        }
+        try {
+            JsonNode n = JSON.readTree(value);
+            if (n == null || !n.isObject()) {
+                throw malformed(offset, "is not a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw malformed(offset, "is not JSON (" + e.getMessage() + ")");
+        }
+    }
+
+    private MalformedRecord malformed(long offset, String detail) {
+        return new MalformedRecord("delta sync job '" + jobId + "': the shard-log record at offset " + offset + " " + detail
+                + "; the job stops here so that no change is skipped: repair the shard log or cancel the job");
+    }
+
+    /** A shard-log record the job cannot apply: fatal for the job (skipping it could lose a row). */
+    static final class MalformedRecord extends StreamProcessorException {
+        private static final long serialVersionUID = 1L;
+
+        MalformedRecord(String message) {
+            super(message);
+        }
+    }
+}

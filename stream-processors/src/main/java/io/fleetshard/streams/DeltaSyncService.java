@@ -1,0 +1,326 @@
+package io.fleetshard.streams;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the delta syncs of resharding jobs (ADR 0013), one Kafka Streams app ({@code exactly_once_v2}, application id
+ * {@code fleetshard-reshard-<jobId>}) per job. The control plane calls {@link #reconcile} with the jobs it wants
+ * running and reads {@link #status}; the job is done with the delta sync when {@code fenceSeen}.
+ *
+ * <p>A new job (its consumer group has no committed offset) starts at the spec's {@code startOffset}: the service
+ * commits that offset for the group before the app starts, after checking that the shard log still holds it. From
+ * then on the group's committed offset wins, so a restart (of the job or the process) resumes where it stopped; the
+ * app never resets to another offset ({@code auto.offset.reset=none}), so no record is ever skipped silently.
+ */
+public final class DeltaSyncService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DeltaSyncService.class);
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final DeltaSyncConfig config;
+    private final MeterRegistry registry;
+    private final Function<DeltaSyncSpec, TargetWriter> targets;
+    private final Admin admin;
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private boolean closed;
+
+    public DeltaSyncService(DeltaSyncConfig config, MeterRegistry registry, Clock clock) {
+        this(config, registry, spec -> new JdbcTargetWriter(spec.jobId(), spec.targetJdbcUrl(), config.applyBatchSize(),
+                config.applyAttempts(), config.applyRetryBackoffMs(), clock));
+    }
+
+    DeltaSyncService(DeltaSyncConfig config, MeterRegistry registry, Function<DeltaSyncSpec, TargetWriter> targets) {
+        this.config = config;
+        this.registry = registry;
+        this.targets = targets;
+        Map<String, Object> props = new HashMap<>();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "fleetshard-reshard-delta-sync-admin");
+        this.admin = Admin.create(props);
+        LOG.info("delta sync service: {}", config);
+    }
+
+    /**
+     * Makes the running jobs the {@code wanted} ones: starts each new job, stops (close, then remove its local state)
+     * each job no longer wanted, restarts a job whose spec changed or that failed. A job already running with the
+     * same spec is left alone, so calling this again with the same set does nothing. A job that cannot start (its
+     * shard log is missing or no longer holds the start offset) is reported {@link DeltaSyncState#FAILED} by
+     * {@link #status} and tried again by the next call.
+     */
+    public synchronized void reconcile(Collection<DeltaSyncSpec> wanted) {
+        if (closed) {
+            throw new StreamProcessorException("the delta sync service is closed");
+        }
+        Map<String, DeltaSyncSpec> byId = new HashMap<>();
+        for (DeltaSyncSpec s : wanted) {
+            if (byId.put(s.jobId(), s) != null) {
+                throw new StreamProcessorException("job '" + s.jobId() + "' is wanted twice in one reconcile");
+            }
+        }
+        for (Job j : List.copyOf(jobs.values())) {
+            if (!byId.containsKey(j.spec.jobId())) {
+                LOG.info("delta sync job '{}' is no longer wanted: stopping it and removing its local state", j.spec.jobId());
+                jobs.remove(j.spec.jobId());
+                j.stop(true);
+            }
+        }
+        for (DeltaSyncSpec s : byId.values()) {
+            Job j = jobs.get(s.jobId());
+            if (j != null && j.spec.equals(s) && j.state() != DeltaSyncState.FAILED) {
+                continue;
+            }
+            if (j != null) {
+                LOG.info("delta sync job '{}' {}: restarting it from its committed offset", s.jobId(),
+                        j.spec.equals(s) ? "failed (" + j.progress.lastError() + ")" : "changed to " + s);
+                jobs.remove(s.jobId());
+                j.stop(false);
+            }
+            jobs.put(s.jobId(), start(s));
+        }
+    }
+
+    /** The job's status, or empty if the job is not wanted here. */
+    public Optional<DeltaSyncStatus> status(String jobId) {
+        Job j = jobs.get(jobId);
+        if (j == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new DeltaSyncStatus(jobId, j.state(), j.progress.appliedOffset(), j.lag(),
+                j.progress.eventsApplied(), j.progress.fenceSeen(), j.progress.lastError()));
+    }
+
+    /** Stops every job (their local state and committed offsets stay, so a new service resumes them). */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Job j : List.copyOf(jobs.values())) {
+            j.stop(false);
+        }
+        jobs.clear();
+        admin.close(ADMIN_TIMEOUT);
+    }
+
+    private Job start(DeltaSyncSpec spec) {
+        String topic = config.shardLogTopicPrefix() + spec.sourceShardId();
+        Job job = new Job(spec, topic);
+        try {
+            seedStartOffset(spec, topic);
+        } catch (RuntimeException e) {
+            String message = e.getMessage();
+            LOG.error("delta sync job '{}' cannot start: {}", spec.jobId(), message);
+            job.startFailed(message);
+            return job;
+        }
+        Topology topology = DeltaSyncTopology.build(topic, spec.jobId(), spec.fleets(), config.applyBatchSize(),
+                Duration.ofMillis(config.applyFlushIntervalMs()), () -> targets.apply(spec), job.progress, job.metrics);
+        KafkaStreams streams = new KafkaStreams(topology, streamsProperties(spec));
+        streams.setStateListener((now, before) -> LOG.info("delta sync job '{}': {} -> {}", spec.jobId(), before, now));
+        streams.setUncaughtExceptionHandler(e -> job.failed(e));
+        job.streams = streams;
+        LOG.info("delta sync job '{}' starting: {}", spec.jobId(), spec);
+        streams.start();
+        return job;
+    }
+
+    private Properties streamsProperties(DeltaSyncSpec spec) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, spec.applicationId());
+        p.put(StreamsConfig.CLIENT_ID_CONFIG, spec.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        // the committed offset (seeded with the start offset) or nothing: never reset past unapplied rows
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "none");
+        return p;
+    }
+
+    /** Commits {@code startOffset} for a new job's group; a group with a committed offset keeps it. */
+    private void seedStartOffset(DeltaSyncSpec spec, String topic) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        String group = spec.applicationId();
+        Map<TopicPartition, OffsetAndMetadata> committed =
+                get(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(), "read the committed offsets of group " + group);
+        if (committed.get(tp) != null) {
+            LOG.info("delta sync job '{}' resumes at committed offset {} of {}", spec.jobId(), committed.get(tp).offset(), topic);
+            return;
+        }
+        TopicDescription d;
+        try {
+            d = get(admin.describeTopics(List.of(topic)).allTopicNames(), "describe " + topic).get(topic);
+        } catch (StreamProcessorException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                throw new StreamProcessorException("shard log " + topic + " of source shard '" + spec.sourceShardId()
+                        + "' does not exist: check the shard id and shard.log.topic.prefix (" + config.shardLogTopicPrefix() + ")");
+            }
+            throw e;
+        }
+        if (d.partitions().size() != 1) {
+            throw new StreamProcessorException("shard log " + topic + " has " + d.partitions().size()
+                    + " partitions; a shard log has exactly one (ADR 0011)");
+        }
+        long earliest = offset(tp, OffsetSpec.earliest());
+        long latest = offset(tp, OffsetSpec.latest());
+        if (spec.startOffset() < earliest) {
+            throw new StreamProcessorException("shard log " + topic + " starts at offset " + earliest + ", after the job's start "
+                    + "offset " + spec.startOffset() + ": changes after the bulk copy were deleted by retention; copy again "
+                    + "with a new start offset");
+        }
+        if (spec.startOffset() > latest) {
+            throw new StreamProcessorException("the job's start offset " + spec.startOffset() + " is beyond the end (" + latest
+                    + ") of shard log " + topic + ": the start offset must be an end offset read before the bulk copy");
+        }
+        get(admin.alterConsumerGroupOffsets(group, Map.of(tp, new OffsetAndMetadata(spec.startOffset(), "delta sync start")))
+                .all(), "commit the start offset for group " + group);
+        LOG.info("delta sync job '{}' starts at offset {} of {} (shard log holds {}..{})", spec.jobId(), spec.startOffset(),
+                topic, earliest, latest);
+    }
+
+    private long offset(TopicPartition tp, OffsetSpec which) {
+        ListOffsetsResult r = admin.listOffsets(Map.of(tp, which));
+        return get(r.partitionResult(tp), "list the offsets of " + tp).offset();
+    }
+
+    private static <T> T get(org.apache.kafka.common.KafkaFuture<T> f, String what) {
+        try {
+            return f.get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StreamProcessorException("interrupted while trying to " + what, e);
+        } catch (ExecutionException e) {
+            throw new StreamProcessorException("could not " + what + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StreamProcessorException("could not " + what + " within " + ADMIN_TIMEOUT.toSeconds() + " s: is Kafka up?", e);
+        }
+    }
+
+    /** One job's app and what it reports. */
+    private final class Job {
+        final DeltaSyncSpec spec;
+        final String topic;
+        final DeltaSyncProgress progress = new DeltaSyncProgress();
+        final DeltaSyncMetrics metrics;
+        volatile KafkaStreams streams;
+        volatile boolean startFailed;
+
+        Job(DeltaSyncSpec spec, String topic) {
+            this.spec = spec;
+            this.topic = topic;
+            this.metrics = new DeltaSyncMetrics(registry, spec.jobId(), this::lag);
+        }
+
+        void startFailed(String message) {
+            startFailed = true;
+            progress.failed(message);
+            metrics.error();
+        }
+
+        /** Classifies a stream thread's failure: the target being down is retried with a new thread, the rest stops. */
+        StreamThreadExceptionResponse failed(Throwable e) {
+            Throwable root = e;
+            boolean retriable = false;
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                root = t;
+                retriable |= t instanceof JdbcTargetWriter.TargetUnavailable || t instanceof SQLException;
+            }
+            String message = root.getMessage() == null ? root.toString() : root.getMessage();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof StreamProcessorException) {
+                    message = t.getMessage(); // ours says what failed and what to do
+                    break;
+                }
+            }
+            progress.failed(message);
+            metrics.error();
+            LOG.error("delta sync job '{}' failed ({}): {}", spec.jobId(), retriable ? "retrying with a new stream thread"
+                    : "stopping", message, e);
+            return retriable ? StreamThreadExceptionResponse.REPLACE_THREAD : StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+
+        DeltaSyncState state() {
+            KafkaStreams s = streams;
+            if (startFailed) {
+                return DeltaSyncState.FAILED;
+            }
+            if (s == null) {
+                return DeltaSyncState.STARTING;
+            }
+            return switch (s.state()) {
+                case CREATED -> DeltaSyncState.STARTING;
+                case REBALANCING -> DeltaSyncState.REBALANCING;
+                case RUNNING -> DeltaSyncState.RUNNING;
+                case PENDING_SHUTDOWN, NOT_RUNNING -> DeltaSyncState.STOPPED;
+                case PENDING_ERROR, ERROR -> DeltaSyncState.FAILED;
+            };
+        }
+
+        /** The main consumer's lag on the shard log (end offset - position), -1 while unknown. */
+        long lag() {
+            KafkaStreams s = streams;
+            if (s == null) {
+                return -1;
+            }
+            for (Map.Entry<MetricName, ? extends Metric> e : s.metrics().entrySet()) {
+                MetricName n = e.getKey();
+                if (n.name().equals("records-lag") && n.group().equals("consumer-fetch-manager-metrics")
+                        && topic.equals(n.tags().get("topic")) && "0".equals(n.tags().get("partition"))
+                        && !String.valueOf(n.tags().get("client-id")).contains("restore")) {
+                    Object v = e.getValue().metricValue();
+                    if (v instanceof Number num && !Double.isNaN(num.doubleValue())) {
+                        return Math.max(0, num.longValue());
+                    }
+                }
+            }
+            return -1;
+        }
+
+        void stop(boolean cleanUp) {
+            KafkaStreams s = streams;
+            if (s != null) {
+                boolean closedInTime = s.close(new KafkaStreams.CloseOptions()
+                        .timeout(Duration.ofMillis(config.closeTimeoutMs())).leaveGroup(true));
+                if (!closedInTime) {
+                    LOG.warn("delta sync job '{}' did not close within {} ms", spec.jobId(), config.closeTimeoutMs());
+                } else if (cleanUp) {
+                    s.cleanUp();
+                }
+            }
+            metrics.remove();
+        }
+    }
+}

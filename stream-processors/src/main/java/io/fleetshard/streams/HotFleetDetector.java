@@ -1,0 +1,67 @@
+package io.fleetshard.streams;
+
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link HotFleetTopology} (application id {@code fleetshard-hotfleets} by default): reports fleets whose writes
+ * in a window reach the threshold to {@code fleetshard.hotfleets}, for the control plane to consider moving them.
+ */
+public final class HotFleetDetector implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HotFleetDetector.class);
+
+    private final HotFleetConfig config;
+    private KafkaStreams streams;
+    private volatile String lastError;
+
+    public HotFleetDetector(HotFleetConfig config) {
+        this.config = config;
+    }
+
+    /** Starts the app; returns at once ({@link #state()} says when it runs). */
+    public synchronized void start() {
+        if (streams != null) {
+            throw new StreamProcessorException("the hot-fleet detector is already started (state " + streams.state() + ")");
+        }
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, config.replicationFactor());
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        streams = new KafkaStreams(HotFleetTopology.build(config.inputPattern(), config.outputTopic(),
+                Duration.ofMillis(config.windowMs()), Duration.ofMillis(config.graceMs()), config.threshold()), p);
+        streams.setStateListener((now, before) -> LOG.info("hot-fleet detector: {} -> {}", before, now));
+        streams.setUncaughtExceptionHandler(e -> {
+            lastError = e.toString();
+            LOG.error("hot-fleet detector failed; replacing its stream thread", e);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        LOG.info("hot-fleet detector starting: {}", config);
+        streams.start();
+    }
+
+    /** The Kafka Streams state; {@code CREATED} before {@link #start()}. */
+    public synchronized KafkaStreams.State state() {
+        return streams == null ? KafkaStreams.State.CREATED : streams.state();
+    }
+
+    /** The last stream-thread failure, or null. */
+    public String lastError() {
+        return lastError;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (streams != null) {
+            streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
+        }
+    }
+}
