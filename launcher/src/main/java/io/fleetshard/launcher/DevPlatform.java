@@ -66,6 +66,7 @@ public final class DevPlatform implements AutoCloseable {
     private io.fleetshard.cdc.CaptureWorker capture;
     private DevArchive archive;
     private DevStandby standby;
+    private DevStreamProcessors streams;
     private boolean closed;
 
     public DevPlatform(DevOptions options) {
@@ -124,6 +125,8 @@ public final class DevPlatform implements AutoCloseable {
         reconcileNodeUrls(follower, writer);
         demo.insertDemoVehicles(follower.current());
         capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
+        streams = register(DevStreamProcessors.start(kafka.bootstrapServers(), follower, data.resolve("streams"),
+                controlApi.registry(), 5_000));
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
         standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
         controlApi.attachArchive(archive.store()); // the standby endpoint reports the archive's newest manifests too
