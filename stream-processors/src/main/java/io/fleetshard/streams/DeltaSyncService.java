@@ -167,6 +167,8 @@ public final class DeltaSyncService implements AutoCloseable {
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         // the committed offset (seeded with the start offset) or nothing: never reset past unapplied rows
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "none");
+        // a stopped job leaves its group at once, so a restart (or a start-offset reset) need not wait out the session
+        p.put(StreamsConfig.mainConsumerPrefix("internal.leave.group.on.close"), true);
         return p;
     }
 
@@ -205,7 +207,7 @@ public final class DeltaSyncService implements AutoCloseable {
             throw new StreamProcessorException("the job's start offset " + spec.startOffset() + " is beyond the end (" + latest
                     + ") of shard log " + topic + ": the start offset must be an end offset read before the bulk copy");
         }
-        get(admin.alterConsumerGroupOffsets(group, Map.of(tp, new OffsetAndMetadata(spec.startOffset(), "delta sync start")))
+        get(admin.alterConsumerGroupOffsets(group, Map.of(tp, new OffsetAndMetadata(spec.startOffset())))
                 .all(), "commit the start offset for group " + group);
         LOG.info("delta sync job '{}' starts at offset {} of {} (shard log holds {}..{})", spec.jobId(), spec.startOffset(),
                 topic, earliest, latest);

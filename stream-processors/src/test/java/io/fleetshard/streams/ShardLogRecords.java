@@ -21,7 +21,8 @@ final class ShardLogRecords {
     /** A change of table {@code vehicles (tenant_id, fleet_id, vehicle_id) -> (..., odometer)}; {@code d} has no after. */
     static Rec vehicle(String op, String tenant, String fleet, String vehicle, long odometer) {
         ObjectNode key = JSON.createObjectNode().put("tenant_id", tenant).put("fleet_id", fleet).put("vehicle_id", vehicle);
-        ObjectNode after = op.equals("d") ? null : key.deepCopy().put("odometer", odometer).put("label", "v-" + vehicle + "-" + odometer);
+        ObjectNode after = op.equals("d") ? null : key.deepCopy().put("odometer", odometer).put("label", "v-" + vehicle + "-" + odometer)
+                .put("seen_at", java.time.Instant.ofEpochMilli(1_700_000_000_000L + odometer).toString());
         return change(op, "vehicles", tenant, fleet, key, after, false);
     }
 
