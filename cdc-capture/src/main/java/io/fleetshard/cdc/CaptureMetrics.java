@@ -30,6 +30,13 @@ final class CaptureMetrics {
                 .tag("shard", shardId).tag("table", table).register(registry).increment(count);
     }
 
+    /** Changes of resharder transactions (ADR 0013): in the shard log only. */
+    void resharderEvents(int count) {
+        Counter.builder("fleetshard.cdc.resharder.events")
+                .description("changes of resharder transactions, written to the shard log only")
+                .tag("shard", shardId).register(registry).increment(count);
+    }
+
     void commitLag(long lagMs) {
         commitLag.record(Duration.ofMillis(Math.max(0, lagMs)));
     }

@@ -37,6 +37,11 @@ final class ChangeEnvelopeMapper {
     static final String H_TX = "fleetshard.tx";
     static final String H_COMMIT_TS = "fleetshard.commit.ts.ms";
     static final String H_MAP_VERSION = "fleetshard.map.version";
+    /** {@code reshard} on the shard-log records of a resharder's transaction (ADR 0013). */
+    static final String H_ORIGIN = "fleetshard.origin";
+    /** The marker's kind ({@code copy}, {@code apply}, {@code cleanup}, {@code fence}, {@code rollback}). */
+    static final String H_MARKER = "fleetshard.marker";
+    static final String ORIGIN_RESHARD = "reshard";
 
     private static final java.util.Set<String> ROW_OPS = java.util.Set.of("c", "u", "d", "r");
     private static final JsonFactory FACTORY = new JsonFactory();
@@ -45,8 +50,15 @@ final class ChangeEnvelopeMapper {
     sealed interface Outcome permits Change, Rejected, NotAChange {
     }
 
-    /** A row change, ready to send. */
-    record Change(ProducerRecord<byte[], byte[]> record, String table, long commitTsMs) implements Outcome {
+    /**
+     * A row change, ready to send. {@code txId} is the source transaction (null for snapshot reads);
+     * {@code markerKind} is non-null for a change of the resharder's marker table, which is not a row of any tenant.
+     */
+    record Change(ProducerRecord<byte[], byte[]> record, String table, long commitTsMs, String txId, String markerKind)
+            implements Outcome {
+        boolean isMarker() {
+            return markerKind != null;
+        }
     }
 
     /** A row change that cannot be published as is (reason says why); goes to the dead-letter topic. */
@@ -98,8 +110,10 @@ final class ChangeEnvelopeMapper {
         Position position = position(source);
         Struct key = record.key() instanceof Struct k ? k : null;
 
-        String tenant = textField(row, "tenant_id");
-        String fleet = textField(row, "fleet_id");
+        boolean marker = ConnectorSettings.RESHARD_TX_TABLE.equals(table);
+        String markerKind = marker ? String.valueOf(textField(row, "kind")) : null;
+        String tenant = marker ? "" : textField(row, "tenant_id");
+        String fleet = marker ? "" : textField(row, "fleet_id");
         if (tenant == null || fleet == null) {
             return reject(table, key, position, commitTsMs, mapVersion, nowMs,
                     "row has no tenant_id/fleet_id (every sharded table must carry both)");
@@ -136,10 +150,12 @@ final class ChangeEnvelopeMapper {
             return reject(table, key, position, commitTsMs, mapVersion, nowMs, "change event of " + (valueBytes.length
                     + keyBytes.length) + " bytes exceeds max.record.bytes=" + config.maxRecordBytes());
         }
-        String topic = config.changeTopic(table);
-        int partition = Math.floorMod(FleetToken.of(tenant, fleet), partitions.partitionsOf(topic));
+        // a marker belongs to no fleet and never reaches a change topic: only the shard log (one partition) gets it
+        String topic = marker ? config.shardLogTopic(shardId) : config.changeTopic(table);
+        int partition = marker ? 0 : Math.floorMod(FleetToken.of(tenant, fleet), partitions.partitionsOf(topic));
         RecordHeaders headers = headers(op, table, tenant, fleet, position, commitTsMs, mapVersion);
-        return new Change(new ProducerRecord<>(topic, partition, commitTsMs, keyBytes, valueBytes, headers), table, commitTsMs);
+        return new Change(new ProducerRecord<>(topic, partition, commitTsMs, keyBytes, valueBytes, headers), table, commitTsMs,
+                position.txId(), markerKind);
     }
 
     /** A record that could not even be read as a change (malformed): reported with its topic and offset only. */

@@ -22,6 +22,16 @@ final class ConnectorSettings {
     static final String PG_HEARTBEAT_QUERY = "INSERT INTO public." + HEARTBEAT_TABLE
             + " (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = excluded.ts";
 
+    /**
+     * The resharder's transaction marker (ADR 0013, docs/spec/change-events.md): a change of this table starts a tagged
+     * transaction, whose changes go to the shard log only.
+     */
+    static final String RESHARD_TX_TABLE = "fleetshard_reshard_tx";
+    static final String PG_RESHARD_TX_DDL = "CREATE TABLE IF NOT EXISTS public." + RESHARD_TX_TABLE
+            + " (slot integer PRIMARY KEY, job_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL)";
+    static final String MYSQL_RESHARD_TX_DDL = "CREATE TABLE IF NOT EXISTS " + RESHARD_TX_TABLE
+            + " (slot INT PRIMARY KEY, job_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, seq BIGINT NOT NULL)";
+
     private ConnectorSettings() {
     }
 
@@ -84,7 +94,7 @@ final class ConnectorSettings {
                 p.setProperty("publication.name", slotName(shardId));
                 p.setProperty("publication.autocreate.mode", "filtered");
                 p.setProperty("table.include.list", config.tables().stream().map(t -> "public." + t)
-                        .collect(Collectors.joining(",")) + ",public." + HEARTBEAT_TABLE);
+                        .collect(Collectors.joining(",")) + ",public." + HEARTBEAT_TABLE + ",public." + RESHARD_TX_TABLE);
                 p.setProperty("heartbeat.action.query", PG_HEARTBEAT_QUERY);
                 p.setProperty("status.update.interval.ms", "1000");
             }
@@ -95,7 +105,7 @@ final class ConnectorSettings {
                 p.setProperty("database.server.id", Long.toString(binlogServerId(shardId)));
                 p.setProperty("database.include.list", target.database());
                 p.setProperty("table.include.list", config.tables().stream().map(t -> target.database() + "." + t)
-                        .collect(Collectors.joining(",")));
+                        .collect(Collectors.joining(",")) + "," + target.database() + "." + RESHARD_TX_TABLE);
                 // The two connectors spell it differently; MySqlConnector rejects "disable" and never starts.
                 p.setProperty("database.ssl.mode", engine == Engine.MARIADB ? "disable" : "disabled");
                 p.setProperty("include.schema.changes", "false");

@@ -6,6 +6,7 @@ import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.ShardMapSource;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -42,6 +43,7 @@ import org.slf4j.LoggerFactory;
 final class ShardCapture {
     private static final Logger LOG = LoggerFactory.getLogger(ShardCapture.class);
     private static final long STOP_TIMEOUT_MS = 30_000;
+    private static final byte[] ORIGIN_RESHARD = ChangeEnvelopeMapper.ORIGIN_RESHARD.getBytes(StandardCharsets.UTF_8);
     private static final String BAD_CONFIG_HINT = " (a setting or right of this shard is wrong: fix the shard's user, "
             + "its rights (PostgreSQL: REPLICATION; MySQL/MariaDB: REPLICATION SLAVE, REPLICATION CLIENT) or its "
             + "database name, see the cdc-capture README; capture retries with backoff meanwhile)";
@@ -68,6 +70,8 @@ final class ShardCapture {
     private volatile ChangeEnvelopeMapper mapper;
     private volatile boolean committedSinceStart;
     private volatile Map<String, ?> lastOffset;
+    /** The source transaction a resharder marker started and that is still being read (ADR 0013); null if none. */
+    private volatile String taggedTx;
 
     ShardCapture(CaptureConfig config, String shardId, Engine engine, String jdbcUrl, ShardMapSource shardMap,
                  CaptureMetrics metrics, Clock clock) {
@@ -183,10 +187,17 @@ final class ShardCapture {
             // Fences any earlier owner of this shard and aborts its open transaction before we read the stored offset.
             p.initTransactions();
             ChangeTopics.ensureShardLog(config, shardId);
+            // Debezium may resume inside a source transaction: if the shard log ends in a tagged one, go on tagging it.
+            taggedTx = ShardLogTail.taggedTxAtEnd(config.bootstrapServers(), config.shardLogTopic(shardId));
             producer = p;
             mapper = new ChangeEnvelopeMapper(config, shardId, engine, this::partitionsOf);
             if (engine == Engine.POSTGRES) {
                 checkSlotStillThere(target);
+                ensureMarkerTablePostgres();
+            } else {
+                try (Connection c = connect(); Statement ddl = c.createStatement()) {
+                    ddl.execute(ConnectorSettings.MYSQL_RESHARD_TX_DDL);
+                }
             }
             DebeziumEngine<RecordChangeEvent<SourceRecord>> e = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                     .using(props)
@@ -270,6 +281,7 @@ final class ShardCapture {
         Map<String, Integer> perTable = new HashMap<>();
         long[] commitTimes = new long[events.size()];
         int changes = 0;
+        int tagged = 0;
         SourceRecord last = null;
         try {
             p.beginTransaction();
@@ -284,7 +296,19 @@ final class ShardCapture {
                 } catch (RuntimeException e) {
                     outcome = m.unmappable(r, e, mapVersion, nowMs);
                 }
-                if (outcome instanceof ChangeEnvelopeMapper.Change c) {
+                if (outcome instanceof ChangeEnvelopeMapper.Change c && isTagged(c)) {
+                    // A resharder's transaction (ADR 0013): the shard log (archive, standbys, delta sync) keeps it,
+                    // the change topics never see it.
+                    ProducerRecord<byte[], byte[]> change = c.record();
+                    change.headers().add(ChangeEnvelopeMapper.H_ORIGIN, ORIGIN_RESHARD);
+                    if (c.isMarker()) {
+                        change.headers().add(ChangeEnvelopeMapper.H_MARKER,
+                                c.markerKind().getBytes(StandardCharsets.UTF_8));
+                    }
+                    p.send(new ProducerRecord<>(shardLog, 0, change.timestamp(), change.key(), change.value(),
+                            change.headers()));
+                    tagged++;
+                } else if (outcome instanceof ChangeEnvelopeMapper.Change c) {
                     ProducerRecord<byte[], byte[]> change = c.record();
                     p.send(change);
                     // The shard's own log: the same record in the shard's commit order, for the archive (ADR 0011).
@@ -322,6 +346,9 @@ final class ShardCapture {
             metrics.commitLag(committedAt - commitTimes[i]);
         }
         perTable.forEach(metrics::published);
+        if (tagged > 0) {
+            metrics.resharderEvents(tagged);
+        }
         published.addAndGet(changes);
         committedSinceStart = true;
         if (last != null) {
@@ -332,6 +359,46 @@ final class ShardCapture {
             committer.markProcessed(event);
         }
         committer.markBatchFinished();
+    }
+
+    /**
+     * Whether a change belongs to a resharder's transaction: a marker starts one (its source transaction is tagged),
+     * every change of the same transaction follows it, and a change of any other transaction ends it (a shard's log
+     * holds whole transactions in commit order). Snapshot reads have no transaction and are never tagged.
+     */
+    private boolean isTagged(ChangeEnvelopeMapper.Change c) {
+        if (c.isMarker()) {
+            taggedTx = c.txId();
+            return true;
+        }
+        String tx = taggedTx;
+        if (tx != null && tx.equals(c.txId())) {
+            return true;
+        }
+        taggedTx = null;
+        return false;
+    }
+
+    /**
+     * The marker table must exist and be in the shard's publication: Debezium's filtered publication is created with
+     * the include list, but one created before the marker table existed lacks it.
+     */
+    private void ensureMarkerTablePostgres() throws SQLException {
+        String publication = ConnectorSettings.slotName(shardId);
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            st.execute(ConnectorSettings.PG_RESHARD_TX_DDL);
+            try (ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM pg_publication WHERE pubname = '"
+                    + publication + "'), (SELECT count(*) FROM pg_publication_tables WHERE pubname = '" + publication
+                    + "' AND schemaname = 'public' AND tablename = '" + ConnectorSettings.RESHARD_TX_TABLE + "')")) {
+                rs.next();
+                if (rs.getInt(1) == 1 && rs.getInt(2) == 0) {
+                    st.execute("ALTER PUBLICATION " + publication + " ADD TABLE public."
+                            + ConnectorSettings.RESHARD_TX_TABLE);
+                    LOG.info("Shard {}: added {} to publication {}", shardId, ConnectorSettings.RESHARD_TX_TABLE,
+                            publication);
+                }
+            }
+        }
     }
 
     /**

@@ -52,7 +52,13 @@ final class ChangeWriter {
         return rows;
     }
 
+    /** Capture's marker of a resharder transaction ({@code docs/spec/change-events.md}); never applied. */
+    static final String RESHARD_MARKER_TABLE = "fleetshard_reshard_tx";
+
     void apply(ChangeEvent e) throws SQLException {
+        if (RESHARD_MARKER_TABLE.equals(e.table())) {
+            return; // the resharder's transaction marker (ADR 0013): the standby needs its rows, not the marker
+        }
         TableShape shape = catalog.shape(connection, e.table());
         JsonNode image = e.isDelete() ? e.key() : e.after();
         List<TableShape.Column> columns = e.isDelete() ? keyColumns(shape) : imageColumns(shape, image);

@@ -1,0 +1,64 @@
+package io.fleetshard.cdc;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** Reads the end of a shard log: whether its last committed record belongs to a resharder's transaction (ADR 0013). */
+final class ShardLogTail {
+    /** How far before the end to look for the last data record: transaction markers take offsets too. */
+    private static final int LOOK_BACK = 256;
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(15);
+
+    private ShardLogTail() {
+    }
+
+    /** The {@code fleetshard.tx} of the shard log's last record if it is tagged {@code fleetshard.origin=reshard}. */
+    static String taggedTxAtEnd(String bootstrapServers, String shardLog) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        TopicPartition tp = new TopicPartition(shardLog, 0);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            consumer.assign(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            if (end == 0) {
+                return null;
+            }
+            consumer.seek(tp, Math.max(0, end - LOOK_BACK));
+            ConsumerRecord<byte[], byte[]> last = null;
+            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+            while (consumer.position(tp) < end && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    last = r;
+                }
+            }
+            if (consumer.position(tp) < end) {
+                throw new CaptureException("could not read the end of shard log " + shardLog + " within "
+                        + READ_TIMEOUT.toSeconds() + " s; capture retries");
+            }
+            return last == null ? null : taggedTx(last.headers());
+        }
+    }
+
+    static String taggedTx(Headers headers) {
+        Header origin = headers.lastHeader(ChangeEnvelopeMapper.H_ORIGIN);
+        Header tx = headers.lastHeader(ChangeEnvelopeMapper.H_TX);
+        if (origin == null || tx == null
+                || !ChangeEnvelopeMapper.ORIGIN_RESHARD.equals(new String(origin.value(), StandardCharsets.UTF_8))) {
+            return null;
+        }
+        return new String(tx.value(), StandardCharsets.UTF_8);
+    }
+}
