@@ -412,7 +412,10 @@ final class ReshardOrchestrator implements AutoCloseable {
                 }
                 p.lagRecords = lag;
                 p.appliedOffset = applied;
-                if (lag <= config.reshardCutoverMaxLag()) {
+                // the delta sync writes its progress row once it runs (at start offset - 1 before any record), so a
+                // missing row means it is still starting: cutting over then would hold writes for its whole start-up
+                boolean running = d != null || job.startOffset() == 0;
+                if (running && lag <= config.reshardCutoverMaxLag()) {
                     transition(job, ReshardPhase.CUTOVER, null, List.of());
                     return;
                 }

@@ -79,6 +79,9 @@ class OnlineReshardIT {
 
     private void moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
             String engine) throws Exception {
+        // a move must not overlap a shard's initial snapshot: its snapshot would read the copied rows as 'r' events
+        awaitStreaming(source);
+        awaitStreaming(target);
         Writers movingWriters = new Writers(tenant, fleet, engine, 2);
         Writers otherWriters = neighbour == null ? null : new Writers(tenant, neighbour, engine, 1);
         movingWriters.start();
@@ -143,6 +146,26 @@ class OnlineReshardIT {
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
+
+    /**
+     * Waits until capture streams the shard: a probe row written on its primary arrives as a 'c' event (a row written
+     * while the initial snapshot runs arrives as 'r', so every attempt writes a new one).
+     */
+    private static void awaitStreaming(String shardId) {
+        String probeFleet = "probe-" + shardId;
+        Await.condition("capture of " + shardId + " streams", Duration.ofSeconds(120), () -> {
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shardId + "-a"));
+                    PreparedStatement ps = c.prepareStatement("insert into vehicles (tenant_id, fleet_id, vehicle_id,"
+                            + " status) values ('probe', ?, ?, 'probe')")) {
+                ps.setString(1, probeFleet);
+                ps.setString(2, "p-" + System.nanoTime());
+                ps.executeUpdate();
+                return changeEvents("probe", probeFleet, Set.of()).values().stream().anyMatch(ops -> ops.contains("c"));
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
 
     /** Writers of one fleet through the router: insert a new vehicle, then update it; acked: id -> writes acked. */
     private static final class Writers {

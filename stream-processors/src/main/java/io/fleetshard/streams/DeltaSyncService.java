@@ -145,7 +145,8 @@ public final class DeltaSyncService implements AutoCloseable {
             return job;
         }
         Topology topology = DeltaSyncTopology.build(topic, spec.jobId(), spec.fleets(), config.applyBatchSize(),
-                Duration.ofMillis(config.applyFlushIntervalMs()), () -> targets.apply(spec), job.progress, job.metrics);
+                Duration.ofMillis(config.applyFlushIntervalMs()),
+                () -> new StartAnnouncingWriter(targets.apply(spec), spec.startOffset()), job.progress, job.metrics);
         KafkaStreams streams = new KafkaStreams(topology, streamsProperties(spec));
         streams.setStateListener((now, before) -> LOG.info("delta sync job '{}': {} -> {}", spec.jobId(), before, now));
         streams.setUncaughtExceptionHandler(e -> job.failed(e));
@@ -323,6 +324,40 @@ public final class DeltaSyncService implements AutoCloseable {
                 }
             }
             metrics.remove();
+        }
+    }
+
+    /**
+     * Writes the job's progress row at {@code startOffset - 1} when the running app first opens the target and finds
+     * none: the control API then knows the delta sync runs and how far it is, even before any record arrives (it
+     * starts the cutover only once the delta sync is caught up, not while it is still starting).
+     */
+    static final class StartAnnouncingWriter implements TargetWriter {
+        private final TargetWriter inner;
+        private final long startOffset;
+
+        StartAnnouncingWriter(TargetWriter inner, long startOffset) {
+            this.inner = inner;
+            this.startOffset = startOffset;
+        }
+
+        @Override
+        public TargetProgress stored() {
+            TargetProgress p = inner.stored();
+            if (p.sourceOffset() < startOffset - 1 && !p.fenceSeen()) {
+                p = inner.apply(List.of(), startOffset - 1, false);
+            }
+            return p;
+        }
+
+        @Override
+        public TargetProgress apply(List<TargetChange> changes, long lastOffset, boolean fenceSeen) {
+            return inner.apply(changes, lastOffset, fenceSeen);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
         }
     }
 }

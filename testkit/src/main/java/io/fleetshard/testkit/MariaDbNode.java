@@ -68,6 +68,7 @@ public final class MariaDbNode implements AutoCloseable {
     public static MariaDbNode start(Path dataDir, int port, int serverId) {
         Path dir = dataDir.toAbsolutePath();
         long startNs = System.nanoTime();
+        SharedLibraries.requireAll("MariaDB", MariaDbBinaries.server());
         boolean fresh = installIfNew(dir);
         Path runDir = LocalHost.newPrivateRunDir("fsmdb");
         try {

@@ -72,6 +72,7 @@ public final class MySqlNode implements AutoCloseable {
     public static MySqlNode start(Path dataDir, int port, int serverId) {
         Path dir = dataDir.toAbsolutePath();
         long startNs = System.nanoTime();
+        SharedLibraries.requireAll("MySQL 8", MySqlBinaries.server());
         Path runDir = LocalHost.newPrivateRunDir("fsmy");
         try {
             boolean fresh = initializeIfNew(dir, runDir);
