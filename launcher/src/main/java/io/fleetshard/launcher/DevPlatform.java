@@ -67,6 +67,9 @@ public final class DevPlatform implements AutoCloseable {
     private DevArchive archive;
     private DevStandby standby;
     private DevStreamProcessors streams;
+    private Path streamsDir;
+    private ShardMapFollower follower;
+    private ShardMapLogConfig mapLog;
     private boolean closed;
 
     public DevPlatform(DevOptions options) {
@@ -103,7 +106,8 @@ public final class DevPlatform implements AutoCloseable {
         CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new)).join();
 
         ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
-        ShardMapFollower follower = register(ShardMapFollower.start(log, data.resolve("shardmap-snapshot.json")));
+        follower = register(ShardMapFollower.start(log, data.resolve("shardmap-snapshot.json")));
+        mapLog = log;
         ShardMapWriter writer = register(ShardMapWriter.open(log, follower));
         DynamoDbClient dynamoClient = register(dynamo.newClient());
         DynamoDbMapMirror mirror = new DynamoDbMapMirror(dynamoClient, MIRROR_TABLE);
@@ -111,13 +115,7 @@ public final class DevPlatform implements AutoCloseable {
         register(MapMirrorSync.attach(follower, mirror));
 
         // The health monitor probes as the router's role: it may run SELECT 1 and read WAL positions, nothing more.
-        controlApi = register(new ControlApi(ControlApiConfig.defaults()
-                .with(ControlApiConfig.HTTP_PORT, Integer.toString(options.controlPort()))
-                .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
-                .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
-                .with(ControlApiConfig.RESHARD_MYSQL_USER, "root"), follower, writer,
-                Clock.systemUTC()).start());
-        controlApi.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
+        controlApi = register(newControlApi(writer));
         router = register(DevRouter.start(options.routerPort(), follower, tenantSecret));
 
         DemoSetup demo = new DemoSetup("http://127.0.0.1:" + controlApi.port(), "http://127.0.0.1:" + router.port());
@@ -127,6 +125,7 @@ public final class DevPlatform implements AutoCloseable {
         capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
         streams = register(DevStreamProcessors.start(kafka.bootstrapServers(), follower, data.resolve("streams"),
                 controlApi.registry(), 5_000));
+        streamsDir = data.resolve("streams");
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
         standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
         controlApi.attachArchive(archive.store()); // the standby endpoint reports the archive's newest manifests too
@@ -210,6 +209,38 @@ public final class DevPlatform implements AutoCloseable {
     }
 
     /** Replicas get a new port when their server restarts; keep the map's JDBC URLs pointing at the live servers. */
+    private ControlApi newControlApi(ShardMapWriter writer) {
+        ControlApi api = new ControlApi(ControlApiConfig.defaults()
+                .with(ControlApiConfig.HTTP_PORT, Integer.toString(options.controlPort()))
+                .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
+                .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
+                .with(ControlApiConfig.RESHARD_MYSQL_USER, "root"), follower, writer, Clock.systemUTC()).start();
+        api.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
+        return api;
+    }
+
+    /**
+     * Tests: another control-API instance takes over, as after a crash of this one: the running one stops (its reshard
+     * workers are interrupted mid-phase), a new map writer fences the old one, and a new control API (on a new port
+     * unless one was configured) resumes every unfinished job from its phase in the map.
+     */
+    synchronized void replaceControlApi() {
+        controlApi.stop();
+        if (archive != null) {
+            controlApi = register(newControlApi(register(ShardMapWriter.open(mapLog, follower))));
+            controlApi.attachArchive(archive.store());
+        } else {
+            controlApi = register(newControlApi(register(ShardMapWriter.open(mapLog, follower))));
+        }
+    }
+
+    /** Tests: the stream processors stop and new ones start on the same state, as after a crash of their process. */
+    synchronized void replaceStreamProcessors() {
+        streams.close();
+        streams = register(DevStreamProcessors.start(kafka.bootstrapServers(), follower, streamsDir,
+                controlApi.registry(), 5_000));
+    }
+
     private void reconcileNodeUrls(ShardMapFollower follower, ShardMapWriter writer) {
         ShardMapSnapshot map = follower.current();
         List<MapEntity> changed = new ArrayList<>();
