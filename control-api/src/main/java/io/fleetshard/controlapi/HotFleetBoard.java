@@ -48,6 +48,8 @@ final class HotFleetBoard implements AutoCloseable {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-hotfleets");
+        // every instance reads the whole topic; the group only serves the subscription (nothing is committed)
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "fleetshard-control-api-hotfleets-" + java.util.UUID.randomUUID());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -96,25 +98,15 @@ final class HotFleetBoard implements AutoCloseable {
 
     private void follow() {
         try {
-            boolean subscribed = false;
+            // a pattern subscription also picks the topic up once the detector creates it
+            consumer.subscribe(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(TOPIC)));
             while (running) {
-                if (!subscribed) {
-                    if (consumer.listTopics(Duration.ofSeconds(5)).containsKey(TOPIC)) {
-                        consumer.subscribe(List.of(TOPIC));
-                        subscribed = true;
-                    } else {
-                        Thread.sleep(1_000); // the detector has not created its topic yet
-                        continue;
-                    }
-                }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     accept(r.value());
                 }
             }
         } catch (WakeupException e) {
             // closing
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.warn("hot-fleet board stopped following {}: {}", TOPIC, e.toString());
         } finally {

@@ -71,6 +71,8 @@ final class ReshardOrchestrator implements AutoCloseable {
     private final Counter rowsValidated;
     private final Counter rowsCleaned;
     private volatile boolean stopping;
+    private final Object mapChanged = new Object();
+    private long mapVersionSeen;
     private volatile java.util.function.Supplier<List<HotFleetBoard.HotFleet>> hotFleets = List::of;
     private volatile java.util.function.Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
 
@@ -102,6 +104,7 @@ final class ReshardOrchestrator implements AutoCloseable {
     }
 
     void start() {
+        source.addListener(this::onMapChange);
         ticker.scheduleWithFixedDelay(this::tickSafely, 0, config.reshardTickMs(), TimeUnit.MILLISECONDS);
     }
 
@@ -697,12 +700,30 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
     }
 
+    /** Waits {@code ms}, or less when the map changes (a cancel or pause should not wait out a poll interval). */
     private void pause(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PhaseChanged("interrupted (the control API stops)");
+        long deadline = System.nanoTime() + ms * 1_000_000;
+        synchronized (mapChanged) {
+            long left;
+            while (!stopping && (left = deadline - System.nanoTime()) > 0) {
+                long seen = mapVersionSeen;
+                try {
+                    mapChanged.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new PhaseChanged("interrupted (the control API stops)");
+                }
+                if (mapVersionSeen != seen) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void onMapChange(ShardMapSnapshot map) {
+        synchronized (mapChanged) {
+            mapVersionSeen = map.version();
+            mapChanged.notifyAll();
         }
     }
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The module's boundaries (STYLE.md 1, 2): only shard-map, http-support and archive-format (the archive's wire format,
- * to read its newest manifests) of ours, no S3 SDK (the launcher builds the store), and a small public surface.
+ * to read its newest manifests) of ours, Kafka clients only to read topics (shard-log ends, hot-fleet reports), no S3 SDK (the launcher builds the store), and a small public surface.
  */
 class ArchitectureTest {
     private static final JavaClasses CLASSES = new ClassFileImporter()
@@ -25,7 +25,9 @@ class ArchitectureTest {
                 "io.fleetshard.testkit..", "io.fleetshard.launcher..").check(CLASSES);
         classes().should().onlyDependOnClassesThat().resideInAnyPackage("io.fleetshard.controlapi..",
                 "io.fleetshard.shardmap..", "io.fleetshard.http..", "io.fleetshard.archive.format..", "java..", "io.javalin..",
-                "com.fasterxml.jackson..", "io.micrometer..", "org.slf4j..", "jakarta.servlet..", "")
+                "com.fasterxml.jackson..", "io.micrometer..", "org.slf4j..", "jakarta.servlet..",
+                // resharding reads the shard logs' end offsets and the hot-fleet reports (ADR 0013)
+                "org.apache.kafka.clients..", "org.apache.kafka.common..", "")
                 .check(CLASSES);
     }
 

@@ -155,7 +155,7 @@ class ShardEndpointsTest {
         "invalid shardId       | {\"shardId\":\"s 1\",\"engine\":\"postgres\",\"nodes\":[N0]}  | shardId must be 1-64 characters",
         "missing engine        | {\"shardId\":\"s1\",\"nodes\":[N0]}                            | engine is required",
         "unknown engine        | {\"shardId\":\"s1\",\"engine\":\"oracle\",\"nodes\":[N0]}     | engine must be one of postgres, mysql, mariadb, got 'oracle'",
-        "zero vnodes           | {\"shardId\":\"s1\",\"engine\":\"postgres\",\"vnodes\":0,\"nodes\":[N0]} | vnodes must be an integer between 1 and 4096, got number 0",
+        "negative vnodes       | {\"shardId\":\"s1\",\"engine\":\"postgres\",\"vnodes\":-1,\"nodes\":[N0]} | vnodes must be an integer between 0 and 4096, got number -1",
         "too many vnodes       | {\"shardId\":\"s1\",\"engine\":\"postgres\",\"vnodes\":5000,\"nodes\":[N0]} | got number 5000",
         "fractional vnodes     | {\"shardId\":\"s1\",\"engine\":\"postgres\",\"vnodes\":1.5,\"nodes\":[N0]} | got number 1.5",
         "text vnodes           | {\"shardId\":\"s1\",\"engine\":\"postgres\",\"vnodes\":\"many\",\"nodes\":[N0]} | got string \"many\"",

@@ -143,8 +143,10 @@ public final class MariaDbNode implements AutoCloseable {
                     + "(no mysql/ directory); delete it or pick another directory");
         }
         Path base = MariaDbBinaries.baseDir();
+        // a private tmpdir: installs running side by side in /tmp were seen to remove each other's temporary tables
+        Path installTmp = LocalHost.newPrivateRunDir("fsmdbi");
         List<String> command = new ArrayList<>(List.of("sh", MariaDbBinaries.installScript().toString(),
-                "--no-defaults", "--basedir=" + base, "--datadir=" + dir,
+                "--no-defaults", "--basedir=" + base, "--datadir=" + dir, "--tmpdir=" + installTmp,
                 "--skip-name-resolve", "--skip-test-db", "--auth-root-authentication-method=normal"));
         if (LocalHost.runsAsRoot()) {
             command.add("--user=root");
@@ -171,6 +173,7 @@ public final class MariaDbNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while installing MariaDB into " + dir, e);
         }
+        FileTrees.deleteRecursively(installTmp);
         LOG.info("Installed MariaDB system tables into {} in {} ms", dir,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
         return true;
