@@ -36,10 +36,11 @@ import org.slf4j.LoggerFactory;
  * remains.
  *
  * <p><b>Both</b>: the write fence of ADR 0013 ({@code docs/adr/0013-online-resharding-protocol.md}, "The write fence
- * lives in the database"): a {@code fleetshard_fence} table the router cannot touch, and BEFORE row triggers on the
- * sharded tables that raise SQLSTATE {@value #FENCED} for a write to a fenced fleet unless the session is the
- * resharder's ({@code SET LOCAL fleetshard.resharder = 'on'} / {@code @fleetshard_resharder = 1}) and not a router
- * account.
+ * lives in the database"): a {@code fleetshard_fence} table the router cannot touch, and triggers on the sharded tables
+ * that raise SQLSTATE {@value #FENCED} for a write to a fenced fleet unless the session is the resharder's
+ * ({@code SET LOCAL fleetshard.resharder = 'on'} / {@code @fleetshard_resharder = 1}) and not a router account. On
+ * PostgreSQL they are AFTER ... FOR EACH STATEMENT triggers with transition tables (one join per statement, none while
+ * the fence is empty); on MariaDB, which has no statement triggers, BEFORE row triggers.
  */
 public final class FleetSchema {
     private static final Logger LOG = LoggerFactory.getLogger(FleetSchema.class);
@@ -186,9 +187,25 @@ public final class FleetSchema {
                 ALTER TABLE public.%1$s OWNER TO %2$s;
                 REVOKE ALL ON public.%1$s FROM PUBLIC;
                 GRANT SELECT, INSERT, UPDATE, DELETE ON public.%1$s TO %3$s""";
-        String fenceTrigger = """
-                CREATE OR REPLACE TRIGGER fleetshard_fence_guard BEFORE INSERT OR UPDATE OR DELETE ON public.%s
-                  FOR EACH ROW EXECUTE FUNCTION public.fleetshard_fence_guard()""";
+        // the INSERT trigger keeps the name of the row trigger it replaces (BEFORE INSERT OR UPDATE OR DELETE ... FOR
+        // EACH ROW, up to 2026-12), which shards installed before still have: dropped here, in the install's transaction
+        String fenceTriggers = """
+                DO $$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = 'public.%1$s'::regclass
+                             AND t.tgname = 'fleetshard_fence_guard' AND t.tgtype <> 4) THEN
+                    DROP TRIGGER fleetshard_fence_guard ON public.%1$s;
+                  END IF;
+                END $$;
+                CREATE OR REPLACE TRIGGER fleetshard_fence_guard AFTER INSERT ON public.%1$s
+                  REFERENCING NEW TABLE AS fleetshard_new_rows
+                  FOR EACH STATEMENT EXECUTE FUNCTION public.fleetshard_fence_guard();
+                CREATE OR REPLACE TRIGGER fleetshard_fence_guard_update AFTER UPDATE ON public.%1$s
+                  REFERENCING OLD TABLE AS fleetshard_old_rows NEW TABLE AS fleetshard_new_rows
+                  FOR EACH STATEMENT EXECUTE FUNCTION public.fleetshard_fence_guard();
+                CREATE OR REPLACE TRIGGER fleetshard_fence_guard_delete AFTER DELETE ON public.%1$s
+                  REFERENCING OLD TABLE AS fleetshard_old_rows
+                  FOR EACH STATEMENT EXECUTE FUNCTION public.fleetshard_fence_guard()""";
         return List.of(
                 "CREATE SCHEMA IF NOT EXISTS fleetshard_private",
                 "ALTER SCHEMA fleetshard_private OWNER TO " + owner,
@@ -309,48 +326,60 @@ public final class FleetSchema {
                 "ALTER TABLE fleetshard_private.router_role OWNER TO " + owner,
                 "REVOKE ALL ON fleetshard_private.router_role FROM PUBLIC",
                 "INSERT INTO fleetshard_private.router_role (role_name) VALUES ('" + app + "') ON CONFLICT DO NOTHING",
+                // one check per statement, not per row: AFTER ... FOR EACH STATEMENT triggers see the statement's
+                // rows in transition tables (one trigger per event: PostgreSQL allows transition tables only on
+                // single-event triggers). They run before the statement ends, while the writer still holds its ROW
+                // EXCLUSIVE lock, so the fence transaction's SHARE ROW EXCLUSIVE lock orders them as before
                 """
                 CREATE OR REPLACE FUNCTION public.fleetshard_fence_guard() RETURNS trigger
                   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
                   SET search_path = pg_catalog, pg_temp
                 AS $$
                 DECLARE
+                  v_tenant text;
+                  v_fleet text;
                   v_job text;
                 BEGIN
                   IF current_setting('fleetshard.resharder', true) = 'on'
                      AND NOT EXISTS (SELECT 1 FROM fleetshard_private.router_role r WHERE r.role_name = session_user) THEN
-                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-                    RETURN NEW;
+                    RETURN NULL;
                   END IF;
-                  IF TG_OP <> 'INSERT' THEN
-                    SELECT f.job_id INTO v_job FROM public.fleetshard_fence f
-                      WHERE f.tenant_id = OLD.tenant_id AND f.fleet_id = OLD.fleet_id;
-                    IF FOUND THEN
-                      RAISE EXCEPTION 'fleetshard: fleet % of tenant % is fenced on this shard by reshard job % (moved'
-                        ' or moving): write it on its new shard', OLD.fleet_id, OLD.tenant_id, v_job
-                        USING ERRCODE = 'FS002';
-                    END IF;
+                  -- no fence on this shard (it never took part in a move): nothing to join
+                  PERFORM 1 FROM public.fleetshard_fence LIMIT 1;
+                  IF NOT FOUND THEN
+                    RETURN NULL;
                   END IF;
-                  IF TG_OP = 'DELETE' THEN
-                    RETURN OLD;
+                  IF TG_OP = 'INSERT' THEN
+                    SELECT f.tenant_id, f.fleet_id, f.job_id INTO v_tenant, v_fleet, v_job
+                      FROM fleetshard_new_rows n JOIN public.fleetshard_fence f
+                        ON f.tenant_id = n.tenant_id AND f.fleet_id = n.fleet_id
+                      LIMIT 1;
+                  ELSIF TG_OP = 'DELETE' THEN
+                    SELECT f.tenant_id, f.fleet_id, f.job_id INTO v_tenant, v_fleet, v_job
+                      FROM fleetshard_old_rows o JOIN public.fleetshard_fence f
+                        ON f.tenant_id = o.tenant_id AND f.fleet_id = o.fleet_id
+                      LIMIT 1;
+                  ELSE
+                    -- the rows before and after: changing a fenced row, or moving a row into a fenced fleet
+                    SELECT f.tenant_id, f.fleet_id, f.job_id INTO v_tenant, v_fleet, v_job
+                      FROM (SELECT o.tenant_id, o.fleet_id FROM fleetshard_old_rows o
+                            UNION ALL
+                            SELECT n.tenant_id, n.fleet_id FROM fleetshard_new_rows n) r
+                      JOIN public.fleetshard_fence f ON f.tenant_id = r.tenant_id AND f.fleet_id = r.fleet_id
+                      LIMIT 1;
                   END IF;
-                  IF TG_OP = 'INSERT' OR NEW.tenant_id IS DISTINCT FROM OLD.tenant_id
-                     OR NEW.fleet_id IS DISTINCT FROM OLD.fleet_id THEN
-                    SELECT f.job_id INTO v_job FROM public.fleetshard_fence f
-                      WHERE f.tenant_id = NEW.tenant_id AND f.fleet_id = NEW.fleet_id;
-                    IF FOUND THEN
-                      RAISE EXCEPTION 'fleetshard: fleet % of tenant % is fenced on this shard by reshard job % (moved'
-                        ' or moving): write it on its new shard', NEW.fleet_id, NEW.tenant_id, v_job
-                        USING ERRCODE = 'FS002';
-                    END IF;
+                  IF FOUND THEN
+                    RAISE EXCEPTION 'fleetshard: fleet % of tenant % is fenced on this shard by reshard job % (moved'
+                      ' or moving): write it on its new shard', v_fleet, v_tenant, v_job
+                      USING ERRCODE = 'FS002';
                   END IF;
-                  RETURN NEW;
+                  RETURN NULL;
                 END
                 $$""",
                 "ALTER FUNCTION public.fleetshard_fence_guard() OWNER TO " + owner,
                 "REVOKE ALL ON FUNCTION public.fleetshard_fence_guard() FROM PUBLIC",
-                fenceTrigger.formatted("vehicles"),
-                fenceTrigger.formatted("telemetry"),
+                fenceTriggers.formatted("vehicles"),
+                fenceTriggers.formatted("telemetry"),
                 "GRANT USAGE ON SCHEMA public TO " + app,
                 // on a warm standby the router's prober reads the applier's position table (docs/spec/archive.md);
                 // the applier may create it after this install, so a later install (every start) grants it then

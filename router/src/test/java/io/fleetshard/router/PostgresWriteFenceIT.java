@@ -103,4 +103,75 @@ class PostgresWriteFenceIT extends WriteFenceContract {
         }
         assertThat(vehiclesOn(urlA, "forging")).isEmpty();
     }
+
+    @Test
+    void aStatementThatTouchesOneFencedRowAmongOthersWritesNothing() throws SQLException {
+        // the guard checks once per statement, over all its rows (transition tables)
+        assertThatThrownBy(() -> execute(urlA, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                + " ('acme', 'other', 'batch-1'), ('acme', 'stuck', 'batch-2'), ('acme', 'free', 'batch-3')"))
+                .isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED);
+                    assertThat(e.getMessage()).contains("fleet stuck of tenant acme is fenced on this shard by"
+                            + " reshard job job-stuck");
+                });
+        assertThatThrownBy(() -> execute(urlA, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin)"
+                + " SELECT 'acme', CASE WHEN g = 500 THEN 'stuck' ELSE 'other' END, 'bulk-' || g, 'x'"
+                + " FROM generate_series(1, 1000) g")).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED));
+        assertThat(vehiclesOn(urlA, "other")).noneMatch(v -> v.startsWith("batch-") || v.startsWith("bulk-"));
+        assertThat(vehiclesOn(urlA, "free")).doesNotContain("batch-3");
+    }
+
+    @Test
+    void upsertsAndMergeOfAFencedFleetAreFenced() throws SQLException {
+        List<String> writes = List.of(
+                "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES ('acme', 'stuck', 's0', 'x')"
+                        + " ON CONFLICT (tenant_id, fleet_id, vehicle_id) DO UPDATE SET status = 'upserted'",
+                "MERGE INTO vehicles v USING (VALUES ('acme', 'stuck', 's0')) s (t, f, id)"
+                        + " ON v.tenant_id = s.t AND v.fleet_id = s.f AND v.vehicle_id = s.id"
+                        + " WHEN MATCHED THEN UPDATE SET status = 'merged'",
+                "MERGE INTO vehicles v USING (VALUES ('acme', 'stuck', 's0')) s (t, f, id)"
+                        + " ON v.tenant_id = s.t AND v.fleet_id = s.f AND v.vehicle_id = s.id WHEN MATCHED THEN DELETE",
+                "MERGE INTO vehicles v USING (VALUES ('acme', 'stuck', 'm9')) s (t, f, id)"
+                        + " ON v.tenant_id = s.t AND v.fleet_id = s.f AND v.vehicle_id = s.id"
+                        + " WHEN NOT MATCHED THEN INSERT (tenant_id, fleet_id, vehicle_id) VALUES (s.t, s.f, s.id)",
+                "COPY vehicles (tenant_id, fleet_id, vehicle_id) FROM PROGRAM 'echo acme,stuck,c1' WITH (FORMAT csv)");
+        for (String sql : writes) {
+            assertThatThrownBy(() -> execute(urlA, sql)).as(sql).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED));
+        }
+        assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
+        try (Connection c = DriverManager.getConnection(urlA); Statement st = c.createStatement();
+             var rs = st.executeQuery("SELECT status FROM vehicles WHERE fleet_id = 'stuck'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("new");
+        }
+    }
+
+    @Test
+    void installingOnAShardWithTheFormerRowTriggerReplacesIt() throws SQLException {
+        String url = pg.primary.jdbcUrl(pg.newShardDatabase("fence_old"));
+        // what FleetSchema installed up to 2026-12: one BEFORE ... FOR EACH ROW trigger of the same name
+        execute(url, "DROP TRIGGER fleetshard_fence_guard ON vehicles; DROP TRIGGER fleetshard_fence_guard_update"
+                + " ON vehicles; DROP TRIGGER fleetshard_fence_guard_delete ON vehicles;"
+                + " CREATE FUNCTION public.old_guard() RETURNS trigger LANGUAGE plpgsql AS"
+                + " 'BEGIN RAISE EXCEPTION ''old guard'' USING ERRCODE = ''FS002''; END';"
+                + " CREATE TRIGGER fleetshard_fence_guard BEFORE INSERT OR UPDATE OR DELETE ON vehicles"
+                + " FOR EACH ROW EXECUTE FUNCTION public.old_guard()");
+        FleetSchema.install(url, PostgresCluster.SECRET);
+        FleetSchema.install(url, PostgresCluster.SECRET);
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+             var rs = st.executeQuery("SELECT string_agg(tgname || ':' || tgtype, ',' ORDER BY tgname) FROM pg_trigger"
+                     + " WHERE tgrelid = 'public.vehicles'::regclass AND NOT tgisinternal")) {
+            rs.next();
+            // tgtype: 4 = AFTER INSERT FOR EACH STATEMENT, 16 = UPDATE, 8 = DELETE
+            assertThat(rs.getString(1)).isEqualTo("fleetshard_fence_guard:4,fleetshard_fence_guard_delete:8,"
+                    + "fleetshard_fence_guard_update:16");
+        }
+        execute(url, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'free', 'v1')");
+        fence(url, "stuck", "job-old");
+        assertThatThrownBy(() -> execute(url, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                + " ('acme', 'stuck', 'v2')")).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getMessage()).contains("fenced on this shard by reshard job job-old"));
+    }
 }
