@@ -117,6 +117,29 @@ abstract class ReshardSql {
     /** Upserts {@code rows} (values in table column order) by primary key, in the caller's transaction. */
     abstract void upsert(Connection c, ReshardTable t, List<Object[]> rows) throws SQLException;
 
+    /** {@code INSERT INTO t (columns) VALUES (?, ...), ...} for {@code rows} rows, to be completed by the engine. */
+    StringBuilder insertValues(ReshardTable t, int rows) {
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(quote(t.name())).append(" (")
+                .append(t.columns().stream().map(this::quote).collect(Collectors.joining(", "))).append(") VALUES ");
+        String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "" : ", ").append(tuple);
+        }
+        return sql;
+    }
+
+    static void executeWithRows(Connection c, String sql, List<Object[]> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int p = 1;
+            for (Object[] row : rows) {
+                for (Object v : row) {
+                    ps.setObject(p++, v);
+                }
+            }
+            ps.executeUpdate();
+        }
+    }
+
     /** Deletes at most {@code limit} rows of the fleet; returns how many. */
     abstract int deleteBatch(Connection c, ReshardTable t, String tenant, String fleet, int limit) throws SQLException;
 
@@ -227,13 +250,7 @@ abstract class ReshardSql {
             if (rows.isEmpty()) {
                 return;
             }
-            StringBuilder sql = new StringBuilder("INSERT INTO ").append(quote(t.name())).append(" (")
-                    .append(t.columns().stream().map(this::quote).collect(Collectors.joining(", ")))
-                    .append(") VALUES ");
-            String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
-            for (int i = 0; i < rows.size(); i++) {
-                sql.append(i == 0 ? "" : ", ").append(tuple);
-            }
+            StringBuilder sql = insertValues(t, rows.size());
             sql.append(" ON CONFLICT (").append(t.primaryKey().stream().map(this::quote)
                     .collect(Collectors.joining(", "))).append(") DO ");
             List<String> rest = t.columns().stream().filter(col -> !t.primaryKey().contains(col)).toList();
@@ -243,15 +260,7 @@ abstract class ReshardSql {
                 sql.append("UPDATE SET ").append(rest.stream().map(col -> quote(col) + " = EXCLUDED." + quote(col))
                         .collect(Collectors.joining(", ")));
             }
-            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-                int p = 1;
-                for (Object[] row : rows) {
-                    for (Object v : row) {
-                        ps.setObject(p++, v);
-                    }
-                }
-                ps.executeUpdate();
-            }
+            executeWithRows(c, sql.toString(), rows);
         }
 
         @Override
@@ -370,24 +379,10 @@ abstract class ReshardSql {
             if (rows.isEmpty()) {
                 return;
             }
-            StringBuilder sql = new StringBuilder("INSERT INTO ").append(quote(t.name())).append(" (")
-                    .append(t.columns().stream().map(this::quote).collect(Collectors.joining(", ")))
-                    .append(") VALUES ");
-            String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
-            for (int i = 0; i < rows.size(); i++) {
-                sql.append(i == 0 ? "" : ", ").append(tuple);
-            }
+            StringBuilder sql = insertValues(t, rows.size());
             sql.append(" ON DUPLICATE KEY UPDATE ").append(t.columns().stream()
                     .map(col -> quote(col) + " = VALUES(" + quote(col) + ")").collect(Collectors.joining(", ")));
-            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-                int p = 1;
-                for (Object[] row : rows) {
-                    for (Object v : row) {
-                        ps.setObject(p++, v);
-                    }
-                }
-                ps.executeUpdate();
-            }
+            executeWithRows(c, sql.toString(), rows);
         }
 
         @Override

@@ -234,6 +234,11 @@ public final class DevPlatform implements AutoCloseable {
         }
     }
 
+    /** Tests: the stream processors stop, so that ones in another process (on the same map and topics) take over. */
+    synchronized void stopStreamProcessors() {
+        streams.close();
+    }
+
     /** Tests: the stream processors stop and new ones start on the same state, as after a crash of their process. */
     synchronized void replaceStreamProcessors() {
         streams.close();

@@ -43,10 +43,13 @@ import org.junit.jupiter.api.Test;
  * write appears exactly once in {@code fleetshard.cdc.vehicles} in per-fleet order while the resharder's copy,
  * delta apply and cleanup do not appear at all, and the warm standbys of both shards converge.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class OnlineReshardIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static DevPlatform platform;
+    /** The control API in charge: the platform's, or a child process's once one took the map writer over. */
+    private static volatile String controlOverride;
     private static Path dir;
 
     @BeforeAll
@@ -64,6 +67,7 @@ class OnlineReshardIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void movesAPostgresFleetUnderWritesAndConsumersSeeEveryWriteOnce() throws Exception {
         String source = shardOf("acme", "trucks");
         String target = List.of("pg-1", "pg-2", "pg-3").stream().filter(s -> !s.equals(source)).findFirst()
@@ -73,6 +77,7 @@ class OnlineReshardIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(2)
     void movesAMariaDbFleetUnderWrites() throws Exception {
         moveUnderLoad("globex", "ships", null, "maria-1", "maria-2", "mariadb", jobId -> { });
     }
@@ -83,27 +88,13 @@ class OnlineReshardIT {
      * its phase in the map and ends as if nothing happened.
      */
     @Test
+    @org.junit.jupiter.api.Order(3)
     void resumesAfterTheControlApiAndTheDeltaSyncAreReplacedMidJob() throws Exception {
         String source = "pg-3";
         String target = "pg-2";
-        assertThat(post(platform.controlUrl() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"big\",\"shardId\":\""
+        assertThat(post(control() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"big\",\"shardId\":\""
                 + source + "\"}").statusCode()).isEqualTo(201);
-        try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(source + "-a"))) {
-            c.setAutoCommit(false);
-            for (int b = 0; b < 40; b++) {
-                StringBuilder sql = new StringBuilder("insert into telemetry (tenant_id, fleet_id, vehicle_id, ts, lat, lon,"
-                        + " speed_kph) values ");
-                for (int i = 0; i < 1000; i++) {
-                    int n = b * 1000 + i;
-                    sql.append(i == 0 ? "" : ",").append("('acme','big','v").append(n % 100).append("', timestamptz"
-                            + " '2026-01-01 00:00:00+00' + interval '").append(n).append(" seconds', 48.1, 2.3, 50)");
-                }
-                try (java.sql.Statement st = c.createStatement()) {
-                    st.execute(sql.toString());
-                }
-            }
-            c.commit();
-        }
+        seedTelemetry(source, "big", 40);
         java.util.List<String> replacedIn = new java.util.ArrayList<>();
         moveUnderLoad("acme", "big", null, source, target, "postgres", jobId -> {
             replacedIn.add(awaitPhaseAmong(jobId, Set.of("precopy", "catchup", "cutover", "validate", "cleanup", "done")));
@@ -118,11 +109,112 @@ class OnlineReshardIT {
         assertThat(count(platform.adminJdbcUrl(source + "-a"), "telemetry", "acme", "big")).isZero();
     }
 
+    /** A merge moves every fleet of the shard, pinned ones included, and hands all its vnode tokens over. */
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void mergesAShardIntoAnother() throws Exception {
+        awaitStreaming("pg-3");
+        awaitStreaming("pg-2");
+        Map<String, Set<String>> before = new HashMap<>();
+        List<String> fleets = new ArrayList<>(List.of("big"));
+        DemoTopology.FLEETS.stream().filter(f -> f.tenantId().equals("acme")).forEach(f -> fleets.add(f.fleetId()));
+        for (String f : fleets) {
+            if (shardOf("acme", f).equals("pg-3")) {
+                before.put(f, vehicleIds(platform.adminJdbcUrl("pg-3-a"), "acme", f));
+            }
+        }
+        HttpResponse<String> planned = post(control() + "/v1/reshards",
+                "{\"kind\":\"merge\",\"shard\":\"pg-3\",\"into\":\"pg-2\"}");
+        assertThat(planned.statusCode()).as(planned.body()).isEqualTo(202);
+        JsonNode job = awaitEnded(JSON.readTree(planned.body()).path("jobId").asText());
+        assertThat(job.path("phase").asText()).as(job.toString()).isEqualTo("done");
+        assertThat(job.path("fleets")).hasSize(before.size());
+        for (Map.Entry<String, Set<String>> e : before.entrySet()) {
+            assertThat(shardOf("acme", e.getKey())).isEqualTo("pg-2");
+            assertThat(vehicleIds(platform.adminJdbcUrl("pg-2-a"), "acme", e.getKey())).containsAll(e.getValue());
+            assertThat(vehicleIds(platform.adminJdbcUrl("pg-3-a"), "acme", e.getKey())).isEmpty();
+        }
+        JsonNode pg3 = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(control()
+                + "/v1/shards/pg-3")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(pg3.path("vnodes").asInt()).isZero();
+    }
+
+    /**
+     * SIGKILL of the processes running a job: a control API in a child process takes the map writer over (fencing the
+     * platform's) and is killed while the job copies; a second one resumes it. The delta sync runs in a child process
+     * too and is killed while the job catches up; a second one resumes from the committed offsets. Writers keep
+     * writing the fleet through the router all along: nothing acknowledged is lost, every write appears once.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(5)
+    void survivesSigkillOfTheControlApiAndTheDeltaSyncMidJob() throws Exception {
+        String source = "pg-1";
+        String target = "pg-2";
+        assertThat(post(control() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"killed\",\"shardId\":\"" + source
+                + "\"}").statusCode()).isEqualTo(201);
+        seedTelemetry(source, "killed", 40);
+        Path childDir = dir.resolve("children");
+        platform.stopStreamProcessors();
+        ChildProcesses.Child streams = ChildProcesses.start("streams", platform.kafkaBootstrapServers(),
+                childDir.resolve("streams"));
+        ChildProcesses.Child control = ChildProcesses.start("control", platform.kafkaBootstrapServers(),
+                childDir.resolve("control-1"));
+        ChildProcesses.Child[] children = {streams, control};
+        try {
+            controlOverride = "http://127.0.0.1:" + control.readyArg();
+            java.util.List<String> killedIn = new java.util.ArrayList<>();
+            moveUnderLoad("acme", "killed", null, source, target, "postgres", jobId -> {
+                killedIn.add(awaitPhaseAmong(jobId, Set.of("precopy", "catchup", "cutover", "validate", "cleanup",
+                        "done")));
+                children[1].kill();
+                children[1] = ChildProcesses.start("control", platform.kafkaBootstrapServers(),
+                        childDir.resolve("control-2"));
+                controlOverride = "http://127.0.0.1:" + children[1].readyArg();
+                killedIn.add(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done")));
+                children[0].kill();
+                children[0] = ChildProcesses.start("streams", platform.kafkaBootstrapServers(),
+                        childDir.resolve("streams"));
+            });
+            assertThat(killedIn.get(0)).as("the control API was killed while the job copied").isEqualTo("precopy");
+            assertThat(count(platform.adminJdbcUrl(target + "-a"), "telemetry", "acme", "killed")).isEqualTo(40_000);
+            assertThat(count(platform.adminJdbcUrl(source + "-a"), "telemetry", "acme", "killed")).isZero();
+        } finally {
+            for (ChildProcesses.Child c : children) {
+                c.kill();
+            }
+        }
+    }
+
+    private static String control() {
+        String o = controlOverride;
+        return o != null ? o : platform.controlUrl();
+    }
+
+    private static void seedTelemetry(String shard, String fleet, int thousands) throws Exception {
+        try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"))) {
+            c.setAutoCommit(false);
+            for (int b = 0; b < thousands; b++) {
+                StringBuilder sql = new StringBuilder("insert into telemetry (tenant_id, fleet_id, vehicle_id, ts, lat, lon,"
+                        + " speed_kph) values ");
+                for (int i = 0; i < 1000; i++) {
+                    int n = b * 1000 + i;
+                    sql.append(i == 0 ? "" : ",").append("('acme','").append(fleet).append("','v").append(n % 100)
+                            .append("', timestamptz '2026-01-01 00:00:00+00' + interval '").append(n)
+                            .append(" seconds', 48.1, 2.3, 50)");
+                }
+                try (java.sql.Statement st = c.createStatement()) {
+                    st.execute(sql.toString());
+                }
+            }
+            c.commit();
+        }
+    }
+
     private static String awaitPhaseAmong(String jobId, Set<String> phases) {
         String[] seen = {null};
         Await.condition("job " + jobId + " in one of " + phases, Duration.ofSeconds(120), () -> {
             try {
-                seen[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(platform.controlUrl()
+                seen[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(control()
                         + "/v1/reshards/" + jobId)).build(), HttpResponse.BodyHandlers.ofString()).body())
                         .path("phase").asText();
                 return phases.contains(seen[0]);
@@ -170,7 +262,7 @@ class OnlineReshardIT {
         }
         Await.condition("writers got going", Duration.ofSeconds(30), () -> movingWriters.acked.size() >= 20);
 
-        HttpResponse<String> planned = post(platform.controlUrl() + "/v1/reshards",
+        HttpResponse<String> planned = post(control() + "/v1/reshards",
                 "{\"kind\":\"move\",\"fleet\":\"" + tenant + "/" + fleet + "\",\"to\":\"" + target + "\"}");
         assertThat(planned.statusCode()).as(planned.body()).isEqualTo(202);
         String jobId = JSON.readTree(planned.body()).path("jobId").asText();
@@ -309,7 +401,7 @@ class OnlineReshardIT {
         JsonNode[] last = new JsonNode[1];
         Await.condition("reshard job " + jobId + " ends", Duration.ofSeconds(180), () -> {
             try {
-                last[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(platform.controlUrl()
+                last[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(control()
                         + "/v1/reshards/" + jobId)).build(), HttpResponse.BodyHandlers.ofString()).body());
                 return Set.of("done", "failed", "cancelled").contains(last[0].path("phase").asText());
             } catch (Exception e) {
@@ -320,7 +412,7 @@ class OnlineReshardIT {
     }
 
     private static String shardOf(String tenant, String fleet) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(platform.controlUrl() + "/v1/tenants/"
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(control() + "/v1/tenants/"
                 + tenant + "/fleets/" + fleet)).build(), HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body()).path("shardId").asText();
     }

@@ -1,0 +1,91 @@
+package io.fleetshard.launcher;
+
+import io.fleetshard.controlapi.ControlApi;
+import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.shardmap.ShardMapFollower;
+import io.fleetshard.shardmap.ShardMapLogConfig;
+import io.fleetshard.shardmap.ShardMapWriter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Components of the dev platform in processes of their own, for tests that SIGKILL them mid-job: the stream
+ * processors (delta sync) and a control API that takes the map writer over (fencing the platform's own).
+ */
+final class ChildProcesses {
+    private ChildProcesses() {
+    }
+
+    /** {@code streams BOOTSTRAP STATE_DIR} or {@code control BOOTSTRAP DATA_DIR}; prints {@code READY [port]}. */
+    public static void main(String[] args) throws Exception {
+        String bootstrap = args[1];
+        Path dir = Path.of(args[2]);
+        ShardMapLogConfig log = ShardMapLogConfig.defaults(bootstrap);
+        ShardMapFollower follower = ShardMapFollower.start(log, dir.resolve("map-" + ProcessHandle.current().pid()
+                + ".json"));
+        if (args[0].equals("streams")) {
+            DevStreamProcessors.start(bootstrap, follower, dir, new SimpleMeterRegistry(), 5_000);
+            System.out.println("READY");
+        } else {
+            ShardMapWriter writer = ShardMapWriter.open(log, follower);
+            ControlApi api = new ControlApi(ControlApiConfig.defaults().with(ControlApiConfig.HTTP_PORT, "0")
+                    .with(ControlApiConfig.RESHARD_PG_USER, "postgres").with(ControlApiConfig.RESHARD_MYSQL_USER, "root"),
+                    follower, writer, Clock.systemUTC()).start();
+            api.enableResharding(bootstrap, "fleetshard.shardlog.");
+            System.out.println("READY " + api.port());
+        }
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+
+    /** A started child and the first word after READY (the control API's port), once it printed READY. */
+    record Child(Process process, String readyArg) {
+        /** SIGKILL: no shutdown hook, no graceful close. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    static Child start(String kind, String bootstrap, Path dir) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"),
+                ChildProcesses.class.getName(), kind, bootstrap, dir.toString())).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                for (String line; (line = out.readLine()) != null; ) {
+                    if (line.startsWith("READY")) {
+                        ready.complete(line.length() > 6 ? line.substring(6).trim() : "");
+                    }
+                }
+            } catch (IOException e) {
+                // the child died
+            }
+            ready.complete(null);
+        }, "child-" + kind + "-output");
+        reader.setDaemon(true);
+        reader.start();
+        String arg;
+        try {
+            arg = ready.get(120, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IllegalStateException("child " + kind + " did not get ready: " + e, e);
+        }
+        if (arg == null) {
+            throw new IllegalStateException("child " + kind + " exited with " + p.exitValue() + " before it was ready");
+        }
+        return new Child(p, arg);
+    }
+}
