@@ -75,7 +75,7 @@ public final class ControlApiConfig {
                     v -> ShardArchivePath.TIERS.contains(v) ? null : "must be one of standard, enhanced, platinum"),
             Key.integer(RESHARD_TICK_MS, 200, 10, 60_000,
                     "How often the reshard orchestrator looks at its jobs (lag, fence, phase changes)."),
-            Key.integer(RESHARD_COPY_BATCH_ROWS, 1_000, 1, 100_000,
+            Key.integer(RESHARD_COPY_BATCH_ROWS, 5_000, 1, 100_000,
                     "Rows per transaction of the bulk copy, the rollback and the cleanup of a reshard job."),
             Key.integer(RESHARD_COPY_MAX_ROWS_PER_SEC, 0, 0, 10_000_000,
                     "Throttle of the bulk copy and the cleanup, rows per second; 0 copies as fast as the shards go."),

@@ -437,6 +437,8 @@ final class ReshardOrchestrator implements AutoCloseable {
         ReshardSql srcSql = sqlOf(job.sourceShardId());
         ReshardSql tgtSql = sqlOf(job.targetShardId());
         int slot = ReshardSql.slotOf(job.jobId());
+        Connection snapshot = connect(job.targetShardId()); // connected before the fence: not part of the freeze
+        boolean snapshotKept = false;
         try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
             List<ReshardTable> tables = srcSql.tables(src);
             srcSql.beginTagged(src, slot, job.jobId(), "fence");
@@ -468,22 +470,22 @@ final class ReshardOrchestrator implements AutoCloseable {
                 checkStill(job);
                 pause(FENCE_POLL_MS);
             }
-            Connection snapshot = openSnapshot(job.targetShardId(), tgtSql);
-            try {
-                commit(job, "cutover: new placement on " + job.targetShardId(),
-                        map -> ReshardPlanner.placementAfter(job, map),
-                        j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null));
-            } catch (RuntimeException e) {
-                closeQuietly(snapshot);
-                throw e;
-            }
+            beginSnapshot(snapshot, tgtSql);
+            commit(job, "cutover: new placement on " + job.targetShardId(),
+                    map -> ReshardPlanner.placementAfter(job, map),
+                    j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null));
             long frozenNanos = System.nanoTime() - fencedAtNanos;
             freeze.record(Duration.ofNanos(frozenNanos));
             p.freezeMs = frozenNanos / 1_000_000;
             Connection old = cutoverSnapshots.put(job.jobId(), snapshot);
+            snapshotKept = true;
             closeQuietly(old);
             LOG.info("reshard job {}: cutover done, writes of {} fleet(s) held {} ms", job.jobId(), job.fleets().size(),
                     p.freezeMs);
+        } finally {
+            if (!snapshotKept) {
+                closeQuietly(snapshot);
+            }
         }
     }
 
@@ -505,9 +507,8 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
     }
 
-    /** A repeatable-read transaction on the target whose snapshot is the target at the fence. */
-    private Connection openSnapshot(String shardId, ReshardSql sql) throws SQLException {
-        Connection c = connect(shardId);
+    /** Starts, on {@code c}, a repeatable-read transaction whose snapshot is the target at the fence. */
+    private static void beginSnapshot(Connection c, ReshardSql sql) throws SQLException {
         try {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
@@ -519,7 +520,6 @@ final class ReshardOrchestrator implements AutoCloseable {
                     st.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
                 }
             }
-            return c;
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
             throw e;

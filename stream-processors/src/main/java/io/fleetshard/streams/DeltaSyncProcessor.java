@@ -55,7 +55,12 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
         }
         Headers headers = record.headers();
         if (ChangeHeaders.isTagged(headers)) {
-            store.add(null, offset, isOwnFence(headers, record.value(), offset));
+            boolean fence = isOwnFence(headers, record.value(), offset);
+            store.add(null, offset, fence);
+            if (fence) {
+                store.flush(); // the moving fleets' writes are held until the target shows the fence: no batching
+                return;
+            }
         } else if (fleets.contains(ChangeHeaders.fleetKey(headers))) {
             store.add(change(record.value(), offset), offset, false);
         } else {
