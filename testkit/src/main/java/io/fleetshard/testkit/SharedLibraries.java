@@ -22,10 +22,13 @@ final class SharedLibraries {
     /** Debian 12 package that provides each library the embedded servers were seen to need. */
     static final Map<String, String> DEBIAN_PACKAGES = Map.of(
             "libaio.so.1", "libaio1",
+            "libnuma.so.1", "libnuma1",
+            "libcrypt.so.1", "libcrypt1",
+            "libsystemd.so.0", "libsystemd0",
+            "libstdc++.so.6", "libstdc++6",
             "libncurses.so.6", "libncurses6",
             "libtinfo.so.6", "libtinfo6",
-            "libxml2.so.2", "libxml2",
-            "libnuma.so.1", "libnuma1");
+            "libxml2.so.2", "libxml2");
     private static final Map<Path, Boolean> CHECKED = new ConcurrentHashMap<>();
 
     private SharedLibraries() {
