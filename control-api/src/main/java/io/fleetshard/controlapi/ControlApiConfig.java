@@ -33,6 +33,7 @@ public final class ControlApiConfig {
     public static final String RESHARD_TICK_MS = "control.reshard.tick.ms";
     public static final String RESHARD_COPY_BATCH_ROWS = "control.reshard.copy.batch.rows";
     public static final String RESHARD_COPY_MAX_ROWS_PER_SEC = "control.reshard.copy.max.rows.per.sec";
+    public static final String RESHARD_VALIDATE_MAX_ROWS_PER_SEC = "control.reshard.validate.max.rows.per.sec";
     public static final String RESHARD_CUTOVER_MAX_LAG = "control.reshard.cutover.max.lag";
     public static final String RESHARD_CUTOVER_TIMEOUT_MS = "control.reshard.cutover.timeout.ms";
     public static final String RESHARD_PG_USER = "control.reshard.postgres.user";
@@ -79,6 +80,9 @@ public final class ControlApiConfig {
                     "Rows per transaction of the bulk copy, the rollback and the cleanup of a reshard job."),
             Key.integer(RESHARD_COPY_MAX_ROWS_PER_SEC, 0, 0, 10_000_000,
                     "Throttle of the bulk copy and the cleanup, rows per second; 0 copies as fast as the shards go."),
+            Key.integer(RESHARD_VALIDATE_MAX_ROWS_PER_SEC, 0, 0, 100_000_000,
+                    "Throttle of the validation (count and checksum on both shards), rows per second; 0 validates"
+                            + " as fast as the shards go."),
             Key.integer(RESHARD_CUTOVER_MAX_LAG, 200, 0, 10_000_000,
                     "Shard-log records the delta sync may still have to apply when the cutover starts; the write"
                             + " freeze lasts about as long as applying them takes."),
@@ -222,6 +226,11 @@ public final class ControlApiConfig {
     /** 0: unthrottled. */
     public int reshardCopyMaxRowsPerSec() {
         return intValue(RESHARD_COPY_MAX_ROWS_PER_SEC);
+    }
+
+    /** 0: unthrottled. */
+    public int reshardValidateMaxRowsPerSec() {
+        return intValue(RESHARD_VALIDATE_MAX_ROWS_PER_SEC);
     }
 
     public long reshardCutoverMaxLag() {

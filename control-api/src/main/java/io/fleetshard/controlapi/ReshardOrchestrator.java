@@ -387,7 +387,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         p.rowsCopied += rows.size();
         rowsCopied.increment(rows.size());
         rows.clear();
-        throttle(p.rowsCopied, p.copyStartedAtMs);
+        throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
     }
 
     private void catchup(ReshardJob job, ReshardProgress p) throws SQLException {
@@ -560,6 +560,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                     rows += a.rows();
                     p.rowsValidated += a.rows();
                     rowsValidated.increment(a.rows());
+                    throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
                 }
             }
             if (snapshot != null) {
@@ -615,7 +616,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             if (n == 0) {
                 return deleted;
             }
-            throttle(doneBefore + deleted, startedAtMs);
+            throttle(config.reshardCopyMaxRowsPerSec(), doneBefore + deleted, startedAtMs);
         }
     }
 
@@ -688,8 +689,8 @@ final class ReshardOrchestrator implements AutoCloseable {
         return tables;
     }
 
-    private void throttle(long done, long startedAtMs) {
-        int rate = config.reshardCopyMaxRowsPerSec();
+    /** Waits until {@code done} rows since {@code startedAtMs} are no faster than {@code rate} per second. */
+    private void throttle(int rate, long done, long startedAtMs) {
         if (rate <= 0) {
             return;
         }
