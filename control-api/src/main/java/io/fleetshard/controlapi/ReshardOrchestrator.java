@@ -51,8 +51,6 @@ final class ReshardOrchestrator implements AutoCloseable {
     private static final long RETRY_BACKOFF_MS = 2_000;
     private static final long DELTA_QUIET_MS = 2_000;
     private static final long DELTA_QUIET_MAX_MS = 30_000;
-    /** PostgreSQL accepts at most 65535 parameters per statement. */
-    private static final int MAX_PARAMETERS = 30_000;
 
     private final ControlApiConfig config;
     private final MapTransactionRunner runner;
@@ -61,6 +59,8 @@ final class ReshardOrchestrator implements AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService ticker;
     private final ExecutorService workers;
+    /** Runs the source's half of a validation step while the worker runs the target's. */
+    private final ExecutorService helpers;
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     private final Map<String, ReshardProgress> progress = new ConcurrentHashMap<>();
     private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
@@ -85,6 +85,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         this.clock = clock;
         this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("control-api-reshard-tick"));
         this.workers = Executors.newCachedThreadPool(daemon("control-api-reshard-job"));
+        this.helpers = Executors.newCachedThreadPool(daemon("control-api-reshard-validate"));
         this.freeze = Timer.builder("fleetshard.reshard.write.freeze")
                 .description("Fence committed on the source until the new placement is in the map: how long writes"
                         + " of the moving fleets were held")
@@ -117,6 +118,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         stopping = true;
         ticker.shutdownNow();
         workers.shutdownNow();
+        helpers.shutdownNow();
         try {
             workers.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -336,58 +338,48 @@ final class ReshardOrchestrator implements AutoCloseable {
             }
             tgt.commit();
             List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
-            long total = 0;
-            for (String key : job.fleets()) {
-                for (ReshardTable t : tables) {
-                    total += srcSql.count(src, t, tenant(key), fleet(key));
-                }
-            }
-            p.rowsTotal = total;
+            List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables);
+            p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
-            src.setAutoCommit(false); // PostgreSQL streams a result only inside a transaction
-            for (String key : job.fleets()) {
-                for (ReshardTable t : tables) {
-                    copy(job, p, srcSql, src, tgtSql, tgt, t, tenant(key), fleet(key), slot);
-                }
+            for (RangeOfFleet r : ranges) {
+                checkStill(job);
+                tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
+                long n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
+                        config.reshardCopyBatchRows());
+                tgt.commit();
+                p.rowsCopied += n;
+                rowsCopied.increment(n);
+                throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
             }
-            src.commit();
         }
         transition(job, ReshardPhase.CATCHUP, null, List.of());
     }
 
-    private void copy(ReshardJob job, ReshardProgress p, ReshardSql srcSql, Connection src, ReshardSql tgtSql,
-            Connection tgt, ReshardTable t, String tenant, String fleet, int slot) throws SQLException {
-        int batch = Math.max(1, Math.min(config.reshardCopyBatchRows(), MAX_PARAMETERS / t.columns().size()));
-        List<Object[]> rows = new ArrayList<>(batch);
-        try (PreparedStatement ps = srcSql.selectRows(src, t, tenant, fleet, batch); ResultSet rs = ps.executeQuery()) {
-            int n = t.columns().size();
-            while (rs.next()) {
-                Object[] row = new Object[n];
-                for (int i = 0; i < n; i++) {
-                    row[i] = srcSql.read(rs, i + 1, t.typeNames().get(i));
-                }
-                rows.add(row);
-                if (rows.size() == batch) {
-                    writeBatch(job, p, tgtSql, tgt, t, rows, slot);
+    /** One key range of one fleet's rows of one table, and about how many rows it holds. */
+    private record RangeOfFleet(String fleet, ReshardTable table, ReshardSql.KeyRange range, long rows) {
+    }
+
+    /**
+     * The moving fleets' rows on the source cut into key ranges of {@code control.reshard.copy.batch.rows} rows: the
+     * units of copy and validation, so a transaction stays small and progress (and the ETA) moves evenly.
+     */
+    private List<RangeOfFleet> rangesOf(ReshardJob job, ReshardSql sql, Connection src, List<ReshardTable> tables)
+            throws SQLException {
+        int rows = config.reshardCopyBatchRows();
+        List<RangeOfFleet> out = new ArrayList<>();
+        for (String key : job.fleets()) {
+            for (ReshardTable t : tables) {
+                checkStill(job);
+                List<ReshardSql.KeyRange> ranges = sql.ranges(src, t, tenant(key), fleet(key), rows);
+                long total = sql.count(src, t, tenant(key), fleet(key));
+                for (int i = 0; i < ranges.size(); i++) {
+                    long in = i < ranges.size() - 1 ? rows : total - (long) rows * (ranges.size() - 1);
+                    out.add(new RangeOfFleet(key, t, ranges.get(i), Math.max(0, in)));
                 }
             }
         }
-        if (!rows.isEmpty()) {
-            writeBatch(job, p, tgtSql, tgt, t, rows, slot);
-        }
-    }
-
-    private void writeBatch(ReshardJob job, ReshardProgress p, ReshardSql tgtSql, Connection tgt, ReshardTable t,
-            List<Object[]> rows, int slot) throws SQLException {
-        checkStill(job);
-        tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
-        tgtSql.upsert(tgt, t, rows);
-        tgt.commit();
-        p.rowsCopied += rows.size();
-        rowsCopied.increment(rows.size());
-        rows.clear();
-        throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
+        return out;
     }
 
     private void catchup(ReshardJob job, ReshardProgress p) throws SQLException {
@@ -536,32 +528,30 @@ final class ReshardOrchestrator implements AutoCloseable {
         try (Connection src = connect(job.sourceShardId());
                 Connection tgt = snapshot != null ? snapshot : connect(job.targetShardId())) {
             List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
-            long total = 0;
-            for (String key : job.fleets()) {
-                for (ReshardTable t : tables) {
-                    total += srcSql.count(src, t, tenant(key), fleet(key));
-                }
-            }
-            p.rowsToValidate = total;
+            List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables); // the source no longer changes: fenced
+            p.rowsToValidate = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsValidated = 0;
             p.validateStartedAtMs = clock.millis();
             p.mismatches.clear();
-            for (String key : job.fleets()) {
-                for (ReshardTable t : tables) {
-                    checkStill(job);
-                    ReshardSql.Checksum a = srcSql.checksum(src, t, tenant(key), fleet(key));
-                    ReshardSql.Checksum b = tgtSql.checksum(tgt, t, tenant(key), fleet(key));
-                    if (!a.equals(b)) {
-                        String m = key + " " + t.name() + ": source " + a.rows() + " rows / checksum " + a.sum()
-                                + ", target " + b.rows() + " rows / checksum " + b.sum();
-                        mismatches.add(m);
-                        p.mismatches.add(m);
-                    }
-                    rows += a.rows();
-                    p.rowsValidated += a.rows();
-                    rowsValidated.increment(a.rows());
-                    throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
+            for (RangeOfFleet r : ranges) {
+                checkStill(job);
+                String tenant = tenant(r.fleet());
+                String fleet = fleet(r.fleet());
+                // both databases compute their side at once
+                java.util.concurrent.Future<ReshardSql.Checksum> onSource = helpers.submit(
+                        () -> srcSql.checksum(src, r.table(), tenant, fleet, r.range()));
+                ReshardSql.Checksum b = tgtSql.checksum(tgt, r.table(), tenant, fleet, r.range());
+                ReshardSql.Checksum a = join(onSource);
+                if (!a.equals(b)) {
+                    String m = r.fleet() + " " + r.table().name() + " " + r.range() + ": source " + a.rows()
+                            + " rows / checksum " + a.sum() + ", target " + b.rows() + " rows / checksum " + b.sum();
+                    mismatches.add(m);
+                    p.mismatches.add(m);
                 }
+                rows += a.rows();
+                p.rowsValidated += a.rows();
+                rowsValidated.increment(a.rows());
+                throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
             }
             if (snapshot != null) {
                 snapshot.rollback();
@@ -675,6 +665,21 @@ final class ReshardOrchestrator implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
+
+    private static <T> T join(java.util.concurrent.Future<T> f) throws SQLException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(true);
+            throw new PhaseChanged("interrupted (the control API stops)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof SQLException sql) {
+                throw sql;
+            }
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
 
     private List<ReshardTable> tablesOf(ReshardSql srcSql, Connection src, ReshardSql tgtSql, Connection tgt)
             throws SQLException {

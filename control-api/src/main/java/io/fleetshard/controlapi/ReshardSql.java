@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +24,8 @@ abstract class ReshardSql {
     static final String MARKER_TABLE = "fleetshard_reshard_tx";
     static final String PROGRESS_TABLE = "fleetshard_reshard_progress";
     static final String FENCE_TABLE = "fleetshard_fence";
+    /** PostgreSQL accepts at most 65535 parameters per statement; MariaDB as many. */
+    static final int MAX_PARAMETERS = 30_000;
     /** Ids of both engines that the copied value of a column of this type needs converting for. */
     private static final String TENANT = "tenant_id";
     private static final String FLEET = "fleet_id";
@@ -95,24 +96,117 @@ abstract class ReshardSql {
         }
     }
 
-    /** Reads the fleet's rows of {@code t} in primary-key order, streaming (the caller's transaction keeps a cursor). */
-    PreparedStatement selectRows(Connection c, ReshardTable t, String tenant, String fleet, int fetchSize)
-            throws SQLException {
-        String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
-        String order = t.primaryKey().stream().map(this::quote).collect(Collectors.joining(", "));
-        PreparedStatement ps = c.prepareStatement("SELECT " + cols + " FROM " + quote(t.name())
-                + " WHERE tenant_id = ? AND fleet_id = ? ORDER BY " + order, ResultSet.TYPE_FORWARD_ONLY,
-                ResultSet.CONCUR_READ_ONLY);
-        ps.setFetchSize(fetchSize);
-        ps.setString(1, tenant);
-        ps.setString(2, fleet);
-        return ps;
+    /**
+     * A primary-key range of one fleet's rows of a table, {@code (after, upTo]}: each bound is the key's columns as SQL
+     * literals of the source's engine, or null where the range is open. The copy and the validation work range by
+     * range, so a transaction stays small, progress moves evenly and the ETA holds.
+     */
+    record KeyRange(List<String> after, List<String> upTo) {
+        static final KeyRange ALL = new KeyRange(null, null);
+
+        @Override
+        public String toString() {
+            return "(" + (after == null ? "-inf" : String.join(", ", after)) + " .. "
+                    + (upTo == null ? "+inf" : String.join(", ", upTo)) + "]";
+        }
     }
 
-    /** One column value as read for copying to a server of the same engine. */
-    Object read(ResultSet rs, int column, String typeName) throws SQLException {
-        return rs.getObject(column);
+    /**
+     * Cuts the fleet's rows of {@code t} into consecutive key ranges of {@code rows} rows each (the last one holds the
+     * rest, possibly none): one scan of the fleet's part of the primary key.
+     */
+    List<KeyRange> ranges(Connection c, ReshardTable t, String tenant, String fleet, int rows) throws SQLException {
+        if (rangeColumns(t).isEmpty()) { // the key is (tenant_id, fleet_id): one row per fleet at most
+            return List.of(KeyRange.ALL);
+        }
+        String pk = t.primaryKey().stream().map(this::quote).collect(Collectors.joining(", "));
+        String literals = t.primaryKey().stream().map(col -> literalOf(quote(col)))
+                .collect(Collectors.joining(", "));
+        List<KeyRange> out = new ArrayList<>();
+        List<String> after = null;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + literals + " FROM (SELECT "
+                + pk + ", row_number() OVER (ORDER BY " + pk + ") AS fleetshard_rn FROM " + quote(t.name()) + " WHERE "
+                + fleetPredicate(tenant, fleet) + ") s WHERE fleetshard_rn % " + rows + " = 0 ORDER BY fleetshard_rn")) {
+            int n = t.primaryKey().size();
+            while (rs.next()) {
+                List<String> bound = new ArrayList<>(n);
+                for (int i = 1; i <= n; i++) {
+                    bound.add(rs.getString(i));
+                }
+                out.add(new KeyRange(after, bound));
+                after = bound;
+            }
+        }
+        out.add(new KeyRange(after, null));
+        return out;
     }
+
+    /** The SQL expression giving a column's value as a literal of this engine, cast back to its type on use. */
+    abstract String literalOf(String quotedColumn);
+
+    /** A string as an SQL literal of this engine. */
+    abstract String literal(String value);
+
+    /** {@code tenant_id = '...' AND fleet_id = '...'}, literals inlined (COPY takes no parameters). */
+    final String fleetPredicate(String tenant, String fleet) {
+        return TENANT + " = " + literal(tenant) + " AND " + FLEET + " = " + literal(fleet);
+    }
+
+    /** The fleet's rows of {@code t} within {@code range}, as a WHERE condition. */
+    final String rangePredicate(ReshardTable t, String tenant, String fleet, KeyRange range) {
+        StringBuilder sql = new StringBuilder(fleetPredicate(tenant, fleet));
+        if (range.after() != null) {
+            sql.append(" AND ").append(keyCompare(t, ">", range.after()));
+        }
+        if (range.upTo() != null) {
+            sql.append(" AND ").append(keyCompare(t, "<=", range.upTo()));
+        }
+        return sql.toString();
+    }
+
+    /**
+     * {@code (k1, k2, ...) op (v1, v2, ...)} in key order, written out as nested conditions: the form every engine's
+     * range optimiser turns into an index range (MariaDB and MySQL do not for a row constructor with {@code <} or
+     * {@code >}).
+     */
+    String keyCompare(ReshardTable t, String op, List<String> bound) {
+        List<Integer> key = rangeColumns(t);
+        String strict = op.substring(0, 1);
+        String sql = "";
+        for (int k = key.size() - 1; k >= 0; k--) {
+            int i = key.get(k);
+            String col = quote(t.primaryKey().get(i));
+            String cmp = col + " " + (k == key.size() - 1 ? op : strict) + " " + bound.get(i);
+            sql = k == key.size() - 1 ? cmp : "(" + cmp + " OR (" + col + " = " + bound.get(i) + " AND " + sql + "))";
+        }
+        return sql;
+    }
+
+    /**
+     * Positions of the primary-key columns a range compares: all but tenant_id and fleet_id, which the fleet predicate
+     * fixes (an index on (tenant_id, fleet_id, ...) is then used for the rest too).
+     */
+    static List<Integer> rangeColumns(ReshardTable t) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < t.primaryKey().size(); i++) {
+            String col = t.primaryKey().get(i);
+            if (!col.equals(TENANT) && !col.equals(FLEET)) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Copies the rows of {@code range} from {@code src} to {@code tgt} (a tagged transaction the caller commits): the
+     * range's rows on the target are replaced, so a copy that runs again converges. Returns the rows copied.
+     */
+    abstract long copyRange(Connection src, Connection tgt, ReshardTable t, String tenant, String fleet,
+            KeyRange range, int batchRows) throws SQLException;
+
+    /** Row count and an order-independent checksum of the fleet's rows of {@code range}, computed by the database. */
+    abstract Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+            throws SQLException;
 
     /** Upserts {@code rows} (values in table column order) by primary key, in the caller's transaction. */
     abstract void upsert(Connection c, ReshardTable t, List<Object[]> rows) throws SQLException;
@@ -142,9 +236,6 @@ abstract class ReshardSql {
 
     /** Deletes at most {@code limit} rows of the fleet; returns how many. */
     abstract int deleteBatch(Connection c, ReshardTable t, String tenant, String fleet, int limit) throws SQLException;
-
-    /** Row count and an order-independent checksum of the fleet's rows, both computed by the database. */
-    abstract Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet) throws SQLException;
 
     abstract void fence(Connection c, String tenant, String fleet, String jobId) throws SQLException;
 
@@ -241,11 +332,6 @@ abstract class ReshardSql {
         }
 
         @Override
-        Object read(ResultSet rs, int column, String typeName) throws SQLException {
-            return typeName.equals("timestamptz") ? rs.getObject(column, OffsetDateTime.class) : rs.getObject(column);
-        }
-
-        @Override
         void upsert(Connection c, ReshardTable t, List<Object[]> rows) throws SQLException {
             if (rows.isEmpty()) {
                 return;
@@ -275,17 +361,60 @@ abstract class ReshardSql {
         }
 
         @Override
-        Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet) throws SQLException {
+        String literalOf(String quotedColumn) {
+            return "quote_literal(" + quotedColumn + ") || '::' || pg_typeof(" + quotedColumn + ")::text";
+        }
+
+        @Override
+        String literal(String value) {
+            return "'" + value.replace("'", "''") + "'"; // standard_conforming_strings is on since 9.1
+        }
+
+        /** A row comparison: PostgreSQL uses it as an index condition, the written-out form only as a filter. */
+        @Override
+        String keyCompare(ReshardTable t, String op, List<String> bound) {
+            List<Integer> key = rangeColumns(t);
+            return "(" + key.stream().map(i -> quote(t.primaryKey().get(i))).collect(Collectors.joining(", "))
+                    + ") " + op + " (" + key.stream().map(bound::get).collect(Collectors.joining(", ")) + ")";
+        }
+
+        /**
+         * Streams the range with COPY from the source straight into COPY on the target (text format, so a column
+         * type that differs in width on the two sides still converts), after deleting the range there.
+         */
+        @Override
+        long copyRange(Connection src, Connection tgt, ReshardTable t, String tenant, String fleet, KeyRange range,
+                int batchRows) throws SQLException {
+            String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
+            String where = rangePredicate(t, tenant, fleet, range);
+            try (Statement st = tgt.createStatement()) {
+                st.executeUpdate("DELETE FROM " + quote(t.name()) + " WHERE " + where);
+            }
+            org.postgresql.copy.CopyIn in = tgt.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+                    .copyIn("COPY " + quote(t.name()) + " (" + cols + ") FROM STDIN");
+            try (org.postgresql.copy.PGCopyOutputStream to = new org.postgresql.copy.PGCopyOutputStream(in, 1 << 16)) {
+                src.unwrap(org.postgresql.PGConnection.class).getCopyAPI().copyOut("COPY (SELECT " + cols + " FROM "
+                        + quote(t.name()) + " WHERE " + where + " ORDER BY " + t.primaryKey().stream()
+                        .map(this::quote).collect(Collectors.joining(", ")) + ") TO STDOUT", to);
+                return to.endCopy();
+            } catch (java.io.IOException e) {
+                throw new SQLException("COPY of " + t.name() + " " + range + " failed: " + e.getMessage(), "58030", e);
+            } finally {
+                if (in.isActive()) {
+                    in.cancelCopy();
+                }
+            }
+        }
+
+        @Override
+        Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+                throws SQLException {
             String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
             try (Statement st = c.createStatement()) {
-                st.execute("SET TIME ZONE 'UTC'");
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(('x' || substr(md5(r::text),"
-                    + " 1, 15))::bit(60)::bigint), 0)::text FROM (SELECT " + cols + " FROM " + quote(t.name())
-                    + " WHERE tenant_id = ? AND fleet_id = ?) r")) {
-                ps.setString(1, tenant);
-                ps.setString(2, fleet);
-                try (ResultSet rs = ps.executeQuery()) {
+                st.execute("SET TIME ZONE 'UTC'"); // a row's text, which the hash reads, shows timestamps in it
+                try (ResultSet rs = st.executeQuery("SELECT count(*), coalesce(sum(hashtextextended(r::text, 0)), 0)"
+                        + "::text FROM (SELECT " + cols + " FROM " + quote(t.name()) + " WHERE "
+                        + rangePredicate(t, tenant, fleet, range) + ") r")) {
                     rs.next();
                     return new Checksum(rs.getLong(1), rs.getString(2));
                 }
@@ -397,18 +526,60 @@ abstract class ReshardSql {
         }
 
         @Override
-        Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet) throws SQLException {
+        String literalOf(String quotedColumn) {
+            return "QUOTE(" + quotedColumn + ")";
+        }
+
+        @Override
+        String literal(String value) {
+            return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+        }
+
+        /** Reads the range's rows and upserts them in multi-row statements, after deleting the range there. */
+        @Override
+        long copyRange(Connection src, Connection tgt, ReshardTable t, String tenant, String fleet, KeyRange range,
+                int batchRows) throws SQLException {
+            String where = rangePredicate(t, tenant, fleet, range);
+            try (Statement st = tgt.createStatement()) {
+                st.executeUpdate("DELETE FROM " + quote(t.name()) + " WHERE " + where);
+            }
+            int n = t.columns().size();
+            int batch = Math.max(1, Math.min(batchRows, MAX_PARAMETERS / n));
+            List<Object[]> rows = new ArrayList<>(batch);
+            long copied = 0;
+            try (Statement st = src.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+                st.setFetchSize(batch);
+                try (ResultSet rs = st.executeQuery("SELECT " + t.columns().stream().map(this::quote)
+                        .collect(Collectors.joining(", ")) + " FROM " + quote(t.name()) + " WHERE " + where)) {
+                    while (rs.next()) {
+                        Object[] row = new Object[n];
+                        for (int i = 0; i < n; i++) {
+                            row[i] = rs.getObject(i + 1);
+                        }
+                        rows.add(row);
+                        if (rows.size() == batch) {
+                            upsert(tgt, t, rows);
+                            copied += rows.size();
+                            rows.clear();
+                        }
+                    }
+                }
+            }
+            upsert(tgt, t, rows);
+            return copied + rows.size();
+        }
+
+        @Override
+        Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+                throws SQLException {
             String cols = t.columns().stream().map(col -> "IFNULL(" + quote(col) + ", '\\\\N')")
                     .collect(Collectors.joining(", "));
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5("
-                    + "CONCAT_WS('|', " + cols + ")), 1, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) FROM "
-                    + quote(t.name()) + " WHERE tenant_id = ? AND fleet_id = ?")) {
-                ps.setString(1, tenant);
-                ps.setString(2, fleet);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return new Checksum(rs.getLong(1), rs.getString(2));
-                }
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*),"
+                    + " CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5(CONCAT_WS('|', " + cols + ")), 1, 15), 16, 10) AS"
+                    + " UNSIGNED)), 0) AS CHAR) FROM " + quote(t.name()) + " WHERE "
+                    + rangePredicate(t, tenant, fleet, range))) {
+                rs.next();
+                return new Checksum(rs.getLong(1), rs.getString(2));
             }
         }
 

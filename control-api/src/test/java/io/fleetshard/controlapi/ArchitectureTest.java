@@ -27,7 +27,9 @@ class ArchitectureTest {
                 "io.fleetshard.shardmap..", "io.fleetshard.http..", "io.fleetshard.archive.format..", "java..", "io.javalin..",
                 "com.fasterxml.jackson..", "io.micrometer..", "org.slf4j..", "jakarta.servlet..",
                 // resharding reads the shard logs' end offsets and the hot-fleet reports (ADR 0013)
-                "org.apache.kafka.clients..", "org.apache.kafka.common..", "")
+                "org.apache.kafka.clients..", "org.apache.kafka.common..",
+                // the bulk copy streams PostgreSQL's COPY between two shards
+                "org.postgresql..", "")
                 .check(CLASSES);
     }
 
