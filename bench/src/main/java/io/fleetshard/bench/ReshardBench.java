@@ -169,6 +169,9 @@ public final class ReshardBench {
         hopper.reset();
         long movesStart = System.nanoTime();
         List<Long> freezes = new ArrayList<>();
+        List<Long> applied = new ArrayList<>();
+        List<Long> noticed = new ArrayList<>();
+        List<Long> mapCommit = new ArrayList<>();
         String at = "pg-1";
         for (int i = 0; i < n; i++) {
             String to = at.equals("pg-1") ? "pg-2" : "pg-1";
@@ -182,6 +185,10 @@ public final class ReshardBench {
                 throw new IllegalStateException("move " + i + " ended " + job);
             }
             freezes.add(job.path("progress").path("writeFreezeMs").asLong());
+            JsonNode parts = job.path("progress").path("writeFreeze");
+            applied.add(parts.path("fenceAppliedMs").asLong(-1));
+            noticed.add(parts.path("fenceNoticedMs").asLong(-1));
+            mapCommit.add(parts.path("mapCommitMs").asLong(-1));
             at = to;
         }
         double movesS = (System.nanoTime() - movesStart) / 1e9;
@@ -189,11 +196,19 @@ public final class ReshardBench {
         long[] hopperLat = hopper.snapshot();
         hopper.stop();
         others.stop();
-        freezes.sort(Long::compare);
+        for (List<Long> l : List.of(freezes, applied, noticed, mapCommit)) {
+            l.sort(Long::compare);
+        }
         System.out.printf(Locale.ROOT, "| measure (%d cutovers of acme/hopper between pg-1 and pg-2, 2 writers on it,"
                 + " 3 on other fleets of pg-1) | result |%n| --- | --- |%n", n);
         System.out.printf(Locale.ROOT, "| write freeze p50 / p99 / max | %d / %d / %d ms |%n", pct(freezes, 50),
                 pct(freezes, 99), freezes.get(freezes.size() - 1));
+        System.out.printf(Locale.ROOT, "| of which: fence applied on the target (capture + delta sync), p50 / max | %d /"
+                + " %d ms |%n", pct(applied, 50), applied.get(applied.size() - 1));
+        System.out.printf(Locale.ROOT, "| of which: seen applied by the control API, p50 / max | %d / %d ms |%n",
+                pct(noticed, 50), noticed.get(noticed.size() - 1));
+        System.out.printf(Locale.ROOT, "| of which: map transaction of the new placement, p50 / max | %d / %d ms |%n",
+                pct(mapCommit, 50), mapCommit.get(mapCommit.size() - 1));
         System.out.printf(Locale.ROOT, "| moving fleet's writes during the moves: p50 / p99 / max | %.1f / %.1f / %.1f ms"
                 + " (%d writes, %d refused with 503) |%n", ms(hopperLat, 50), ms(hopperLat, 99),
                 ms(hopperLat, 100), hopperLat.length, hopper.errors());

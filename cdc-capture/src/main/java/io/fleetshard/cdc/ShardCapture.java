@@ -248,6 +248,11 @@ final class ShardCapture {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+        // With transactions v2 (Kafka 4) a partition's first batch of a transaction is verified before it is written,
+        // and a second batch to it arriving meanwhile is refused as out of order (retriable, KAFKA-18202). The default
+        // backoff (100 ms, doubling to 1 s) then lands in the change latency; a short one costs a few more requests.
+        p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "5");
+        p.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "50");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Math.max(1_048_576, config.maxRecordBytes() + 65_536)));
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

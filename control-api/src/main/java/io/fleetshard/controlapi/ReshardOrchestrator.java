@@ -440,6 +440,8 @@ final class ReshardOrchestrator implements AutoCloseable {
             }
             src.commit();
             long fencedAtNanos = System.nanoTime();
+            long fencedAtMs = clock.millis();
+            long appliedAtMs = -1;
             long deadline = fencedAtNanos + config.reshardCutoverTimeout().toNanos();
             while (true) {
                 ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
@@ -447,6 +449,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                     p.appliedOffset = d.sourceOffset();
                 }
                 if (d != null && d.fenceSeen()) {
+                    appliedAtMs = d.updatedAtMs();
                     break;
                 }
                 if (System.nanoTime() > deadline) {
@@ -462,6 +465,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                 checkStill(job);
                 pause(FENCE_POLL_MS);
             }
+            long noticedNanos = System.nanoTime();
             beginSnapshot(snapshot, tgtSql);
             commit(job, "cutover: new placement on " + job.targetShardId(),
                     map -> ReshardPlanner.placementAfter(job, map),
@@ -469,11 +473,18 @@ final class ReshardOrchestrator implements AutoCloseable {
             long frozenNanos = System.nanoTime() - fencedAtNanos;
             freeze.record(Duration.ofNanos(frozenNanos));
             p.freezeMs = frozenNanos / 1_000_000;
+            // where the freeze went: capture + delta sync (fence to the target's progress row, both wall clocks of
+            // this machine or NTP-synchronised ones), this instance noticing it, the map transaction
+            long noticedMs = (noticedNanos - fencedAtNanos) / 1_000_000;
+            p.freezeAppliedMs = appliedAtMs >= fencedAtMs ? Math.min(noticedMs, appliedAtMs - fencedAtMs) : -1;
+            p.freezeNoticedMs = noticedMs;
+            p.freezeMapCommitMs = (System.nanoTime() - noticedNanos) / 1_000_000;
             Connection old = cutoverSnapshots.put(job.jobId(), snapshot);
             snapshotKept = true;
             closeQuietly(old);
-            LOG.info("reshard job {}: cutover done, writes of {} fleet(s) held {} ms", job.jobId(), job.fleets().size(),
-                    p.freezeMs);
+            LOG.info("reshard job {}: cutover done, writes of {} fleet(s) held {} ms (fence applied on the target"
+                    + " after {} ms, noticed after {} ms, map transaction {} ms)", job.jobId(), job.fleets().size(),
+                    p.freezeMs, p.freezeAppliedMs, p.freezeNoticedMs, p.freezeMapCommitMs);
         } finally {
             if (!snapshotKept) {
                 closeQuietly(snapshot);

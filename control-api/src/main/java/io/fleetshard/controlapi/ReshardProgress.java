@@ -22,6 +22,12 @@ final class ReshardProgress {
     volatile long validateStartedAtMs;
     volatile long rowsCleaned;
     volatile long freezeMs = -1;
+    /** Fence committed on the source until the delta sync wrote it on the target; -1 when unknown. */
+    volatile long freezeAppliedMs = -1;
+    /** Fence committed until this instance saw it applied. */
+    volatile long freezeNoticedMs = -1;
+    /** The map transaction of the new placement, until this instance saw it. */
+    volatile long freezeMapCommitMs = -1;
     volatile String validation;
     volatile String lastError;
     volatile long lastErrorAtMs;
@@ -64,6 +70,10 @@ final class ReshardProgress {
         o.put("rowsCleaned", rowsCleaned);
         if (freezeMs >= 0) {
             o.put("writeFreezeMs", freezeMs);
+            if (freezeNoticedMs >= 0) {
+                o.putObject("writeFreeze").put("fenceAppliedMs", freezeAppliedMs)
+                        .put("fenceNoticedMs", freezeNoticedMs).put("mapCommitMs", freezeMapCommitMs);
+            }
         }
         if (lastError != null) {
             o.put("lastError", lastError).put("lastErrorAtMs", lastErrorAtMs);
