@@ -433,7 +433,9 @@ final class ReshardOrchestrator implements AutoCloseable {
         boolean snapshotKept = false;
         try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
             List<ReshardTable> tables = srcSql.tables(src);
-            srcSql.beginTagged(src, slot, job.jobId(), "fence");
+            // the delta sync reports the newest fence marker of the job it applied by its sequence number: an older
+            // fence of this job (lifted after a timeout) that it replays must not count as this one
+            long fenceSeq = srcSql.beginTagged(src, slot, job.jobId(), "fence");
             srcSql.lockForFence(src, tables);
             for (String key : job.fleets()) {
                 srcSql.fence(src, tenant(key), fleet(key), job.jobId());
@@ -448,12 +450,12 @@ final class ReshardOrchestrator implements AutoCloseable {
                 if (d != null) {
                     p.appliedOffset = d.sourceOffset();
                 }
-                if (d != null && d.fenceSeen()) {
+                if (d != null && d.fenceSeq() >= fenceSeq) {
                     appliedAtMs = d.updatedAtMs();
                     break;
                 }
                 if (System.nanoTime() > deadline) {
-                    liftFence(job, srcSql, src, tgtSql, tgt, slot);
+                    liftFence(job, srcSql, src, slot);
                     String why = "the target did not apply through the fence within "
                             + config.reshardCutoverTimeout().toMillis() + " ms (is the stream-processors delta sync"
                             + " running?); the fence is lifted and writes go on on " + job.sourceShardId();
@@ -492,22 +494,13 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
     }
 
-    private void liftFence(ReshardJob job, ReshardSql srcSql, Connection src, ReshardSql tgtSql, Connection tgt,
-            int slot) throws SQLException {
+    private void liftFence(ReshardJob job, ReshardSql srcSql, Connection src, int slot) throws SQLException {
         srcSql.beginTagged(src, slot, job.jobId(), "rollback");
         for (String key : job.fleets()) {
             srcSql.unfence(src, tenant(key), fleet(key));
         }
         src.commit();
-        // the next cutover must see its own fence, not this one
-        try (PreparedStatement ps = tgt.prepareStatement("UPDATE " + tgtSql.quote(ReshardSql.PROGRESS_TABLE)
-                + " SET fence_seen = " + (tgtSql instanceof ReshardSql.Postgres ? "false" : "0") + " WHERE job_id = ?")) {
-            ps.setString(1, job.jobId());
-            ps.executeUpdate();
-        }
-        if (!tgt.getAutoCommit()) {
-            tgt.commit();
-        }
+        // the next cutover's fence has a higher marker sequence number, which is what it waits for on the target
     }
 
     /** Starts, on {@code c}, a repeatable-read transaction whose snapshot is the target at the fence. */

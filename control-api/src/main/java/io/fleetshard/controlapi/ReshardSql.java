@@ -39,9 +39,22 @@ abstract class ReshardSql {
 
     /**
      * Starts a tagged transaction: autocommit off, the resharder's bypass of the fence set, and the marker upsert as
-     * its first change, so capture keeps the whole transaction out of the change topics.
+     * its first change, so capture keeps the whole transaction out of the change topics. Returns the marker's new
+     * sequence number (per slot, rising), by which the delta sync reports which fence it applied.
      */
-    abstract void beginTagged(Connection c, int slot, String jobId, String kind) throws SQLException;
+    abstract long beginTagged(Connection c, int slot, String jobId, String kind) throws SQLException;
+
+    /** Adds {@code fence_seq} to a progress table made before it existed. */
+    final void addFenceSeq(Statement st, String schemaExpression) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_name = '"
+                + PROGRESS_TABLE + "' AND column_name = 'fence_seq' AND table_schema = " + schemaExpression)) {
+            rs.next();
+            if (rs.getLong(1) > 0) {
+                return;
+            }
+        }
+        st.execute("ALTER TABLE " + quote(PROGRESS_TABLE) + " ADD COLUMN fence_seq BIGINT NOT NULL DEFAULT 0");
+    }
 
     abstract String quote(String identifier);
 
@@ -257,11 +270,11 @@ abstract class ReshardSql {
 
     /** The delta sync's progress row of the job on the target, if it wrote one. */
     DeltaProgress progress(Connection c, String jobId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT source_offset, fence_seen, updated_at_ms FROM "
+        try (PreparedStatement ps = c.prepareStatement("SELECT source_offset, fence_seq, updated_at_ms FROM "
                 + quote(PROGRESS_TABLE) + " WHERE job_id = ?")) {
             ps.setString(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new DeltaProgress(rs.getLong(1), rs.getBoolean(2), rs.getLong(3)) : null;
+                return rs.next() ? new DeltaProgress(rs.getLong(1), rs.getLong(2), rs.getLong(3)) : null;
             }
         }
     }
@@ -270,8 +283,11 @@ abstract class ReshardSql {
     record Checksum(long rows, String sum) {
     }
 
-    /** The last shard-log offset the delta sync handled, whether it saw this job's fence, and when it wrote. */
-    record DeltaProgress(long sourceOffset, boolean fenceSeen, long updatedAtMs) {
+    /**
+     * The last shard-log offset the delta sync handled, the marker sequence number of the newest fence of this job it
+     * applied (0: none), and when it wrote.
+     */
+    record DeltaProgress(long sourceOffset, long fenceSeq, long updatedAtMs) {
     }
 
     static int slotOf(String jobId) {
@@ -288,7 +304,8 @@ abstract class ReshardSql {
                         + " job_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL)");
                 st.execute("CREATE TABLE IF NOT EXISTS public." + PROGRESS_TABLE + " (job_id text PRIMARY KEY,"
                         + " source_offset bigint NOT NULL, fence_seen boolean NOT NULL DEFAULT false,"
-                        + " updated_at_ms bigint NOT NULL)");
+                        + " fence_seq bigint NOT NULL DEFAULT 0, updated_at_ms bigint NOT NULL)");
+                addFenceSeq(st, "'public'");
                 try (ResultSet rs = st.executeQuery("SELECT to_regclass('public." + FENCE_TABLE + "') IS NOT NULL")) {
                     rs.next();
                     if (!rs.getBoolean(1)) {
@@ -300,7 +317,7 @@ abstract class ReshardSql {
         }
 
         @Override
-        void beginTagged(Connection c, int slot, String jobId, String kind) throws SQLException {
+        long beginTagged(Connection c, int slot, String jobId, String kind) throws SQLException {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute("SET LOCAL fleetshard.resharder = 'on'");
@@ -308,11 +325,14 @@ abstract class ReshardSql {
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO public." + MARKER_TABLE
                     + " (slot, job_id, kind, seq) VALUES (?, ?, ?, 1) ON CONFLICT (slot) DO UPDATE SET job_id ="
-                    + " EXCLUDED.job_id, kind = EXCLUDED.kind, seq = " + MARKER_TABLE + ".seq + 1")) {
+                    + " EXCLUDED.job_id, kind = EXCLUDED.kind, seq = " + MARKER_TABLE + ".seq + 1 RETURNING seq")) {
                 ps.setInt(1, slot);
                 ps.setString(2, jobId);
                 ps.setString(3, kind);
-                ps.executeUpdate();
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
             }
         }
 
@@ -460,7 +480,8 @@ abstract class ReshardSql {
                         + " job_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, seq BIGINT NOT NULL)");
                 st.execute("CREATE TABLE IF NOT EXISTS " + PROGRESS_TABLE + " (job_id VARCHAR(64) PRIMARY KEY,"
                         + " source_offset BIGINT NOT NULL, fence_seen TINYINT NOT NULL DEFAULT 0,"
-                        + " updated_at_ms BIGINT NOT NULL)");
+                        + " fence_seq BIGINT NOT NULL DEFAULT 0, updated_at_ms BIGINT NOT NULL)");
+                addFenceSeq(st, "DATABASE()");
                 try (ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.tables WHERE"
                         + " table_schema = DATABASE() AND table_name = '" + FENCE_TABLE + "'")) {
                     rs.next();
@@ -473,7 +494,7 @@ abstract class ReshardSql {
         }
 
         @Override
-        void beginTagged(Connection c, int slot, String jobId, String kind) throws SQLException {
+        long beginTagged(Connection c, int slot, String jobId, String kind) throws SQLException {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute("SET @fleetshard_resharder = 1");
@@ -485,6 +506,13 @@ abstract class ReshardSql {
                 ps.setString(2, jobId);
                 ps.setString(3, kind);
                 ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT seq FROM " + MARKER_TABLE + " WHERE slot = ?")) {
+                ps.setInt(1, slot); // the row this transaction wrote and locks
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
             }
         }
 

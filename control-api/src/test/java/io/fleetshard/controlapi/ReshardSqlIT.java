@@ -133,7 +133,39 @@ class ReshardSqlIT {
             }
             assertThat(differing).hasSize(1);
             assertThat(after.get(differing.get(0)).rows()).isEqualTo(sums.get(differing.get(0)).rows());
+
+            markersAndProgress(sql, tgt);
         }
+    }
+
+    /**
+     * A progress table of before {@code fence_seq} gets the column; each tagged transaction's marker returns the
+     * slot's next sequence number, which is what a cutover waits for the delta sync to report.
+     */
+    private static void markersAndProgress(ReshardSql sql, Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE fleetshard_fence (tenant_id varchar(64) NOT NULL, fleet_id varchar(64) NOT NULL,"
+                    + " job_id varchar(64) NOT NULL, PRIMARY KEY (tenant_id, fleet_id))");
+            st.execute("CREATE TABLE fleetshard_reshard_progress (job_id varchar(64) PRIMARY KEY, source_offset bigint"
+                    + " NOT NULL, fence_seen " + (sql instanceof ReshardSql.Postgres ? "boolean" : "tinyint")
+                    + " NOT NULL, updated_at_ms bigint NOT NULL)");
+            st.execute("INSERT INTO fleetshard_reshard_progress VALUES ('old-job', 7, "
+                    + (sql instanceof ReshardSql.Postgres ? "true" : "1") + ", 1)");
+        }
+        sql.prepare(c);
+        sql.prepare(c); // idempotent
+        assertThat(sql.progress(c, "old-job")).isEqualTo(new ReshardSql.DeltaProgress(7, 0, 1));
+        assertThat(sql.progress(c, "no-job")).isNull();
+        int slot = ReshardSql.slotOf("j1");
+        long first = sql.beginTagged(c, slot, "j1", "fence");
+        c.commit();
+        long second = sql.beginTagged(c, slot, "j1", "fence");
+        c.rollback();
+        long third = sql.beginTagged(c, slot, "j1", "fence");
+        c.commit();
+        c.setAutoCommit(true);
+        assertThat(second).isEqualTo(first + 1);
+        assertThat(third).as("a rolled-back marker does not count").isEqualTo(first + 1);
     }
 
     private static List<ReshardSql.Checksum> checksums(ReshardSql sql, Connection c, ReshardTable t,

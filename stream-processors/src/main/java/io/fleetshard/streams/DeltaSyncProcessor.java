@@ -55,27 +55,36 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
         }
         Headers headers = record.headers();
         if (ChangeHeaders.isTagged(headers)) {
-            boolean fence = isOwnFence(headers, record.value(), offset);
-            store.add(null, offset, fence);
-            if (fence) {
+            long fenceSeq = ownFenceSeq(headers, record.value(), offset);
+            store.add(null, offset, fenceSeq);
+            if (fenceSeq > 0) {
                 store.flush(); // the moving fleets' writes are held until the target shows the fence: no batching
                 return;
             }
         } else if (fleets.contains(ChangeHeaders.fleetKey(headers))) {
-            store.add(change(record.value(), offset), offset, false);
+            store.add(change(record.value(), offset), offset, 0);
         } else {
-            store.add(null, offset, false);
+            store.add(null, offset, 0);
         }
         if (store.pendingChanges() >= batchSize) {
             store.flush();
         }
     }
 
-    private boolean isOwnFence(Headers headers, byte[] value, long offset) {
+    /** The marker's sequence number if the record is this job's fence marker, else 0. */
+    private long ownFenceSeq(Headers headers, byte[] value, long offset) {
         if (!ChangeHeaders.MARKER_FENCE.equals(ChangeHeaders.text(headers, ChangeHeaders.MARKER))) {
-            return false;
+            return 0;
         }
-        return jobId.equals(envelope(value, offset).path("after").path("job_id").asText(null));
+        JsonNode after = envelope(value, offset).path("after");
+        if (!jobId.equals(after.path("job_id").asText(null))) {
+            return 0;
+        }
+        long seq = after.path("seq").asLong(0);
+        if (seq <= 0) {
+            throw malformed(offset, "is this job's fence marker without a positive 'seq'");
+        }
+        return seq;
     }
 
     /** The change an envelope (docs/spec/change-events.md) asks for; a malformed one stops the job. */

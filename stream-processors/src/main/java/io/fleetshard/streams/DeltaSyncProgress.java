@@ -5,13 +5,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /** What a job's processor reports to its service: written by the stream thread, read by {@code status()}. */
 final class DeltaSyncProgress {
     private volatile long appliedOffset = -1;
-    private volatile boolean fenceSeen;
+    private volatile long fenceSeq;
     private volatile String lastError;
     private final AtomicLong eventsApplied = new AtomicLong();
 
     void applied(TargetProgress p) {
         appliedOffset = Math.max(appliedOffset, p.sourceOffset());
-        fenceSeen |= p.fenceSeen();
+        fenceSeq = Math.max(fenceSeq, p.fenceSeq());
         eventsApplied.addAndGet(p.applied());
     }
 
@@ -24,7 +24,7 @@ final class DeltaSyncProgress {
     }
 
     boolean fenceSeen() {
-        return fenceSeen;
+        return fenceSeq > 0;
     }
 
     long eventsApplied() {

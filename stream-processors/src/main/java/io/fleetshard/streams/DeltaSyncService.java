@@ -350,14 +350,14 @@ public final class DeltaSyncService implements AutoCloseable {
         public TargetProgress stored() {
             TargetProgress p = inner.stored();
             if (p.sourceOffset() < startOffset - 1 && !p.fenceSeen()) {
-                p = inner.apply(List.of(), startOffset - 1, false);
+                p = inner.apply(List.of(), startOffset - 1, 0);
             }
             return p;
         }
 
         @Override
-        public TargetProgress apply(List<TargetChange> changes, long lastOffset, boolean fenceSeen) {
-            return inner.apply(changes, lastOffset, fenceSeen);
+        public TargetProgress apply(List<TargetChange> changes, long lastOffset, long fenceSeq) {
+            return inner.apply(changes, lastOffset, fenceSeq);
         }
 
         @Override

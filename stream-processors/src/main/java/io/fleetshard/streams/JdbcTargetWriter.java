@@ -66,7 +66,7 @@ final class JdbcTargetWriter implements TargetWriter {
     }
 
     @Override
-    public TargetProgress apply(List<TargetChange> changes, long lastOffset, boolean fenceSeen) {
+    public TargetProgress apply(List<TargetChange> changes, long lastOffset, long fenceSeq) {
         return withRetries("apply " + changes.size() + " changes through shard-log offset " + lastOffset, c -> {
             try (Statement s = c.createStatement()) {
                 s.execute(postgres ? "SET LOCAL fleetshard.resharder = 'on'" : "SET @fleetshard_resharder = 1");
@@ -93,12 +93,14 @@ final class JdbcTargetWriter implements TargetWriter {
             try (PreparedStatement ps = c.prepareStatement(progressSql())) {
                 ps.setString(1, jobId);
                 ps.setLong(2, lastOffset);
-                ps.setBoolean(3, fenceSeen);
-                ps.setLong(4, clock.millis());
+                ps.setBoolean(3, fenceSeq > 0);
+                ps.setLong(4, fenceSeq);
+                ps.setLong(5, clock.millis());
                 ps.executeUpdate();
             }
             c.commit();
-            return new TargetProgress(Math.max(before.sourceOffset(), lastOffset), before.fenceSeen() || fenceSeen, applied);
+            return new TargetProgress(Math.max(before.sourceOffset(), lastOffset), Math.max(before.fenceSeq(), fenceSeq),
+                    applied);
         });
     }
 
@@ -108,11 +110,11 @@ final class JdbcTargetWriter implements TargetWriter {
     }
 
     private TargetProgress readProgress(Connection c, boolean lock) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT source_offset, fence_seen FROM " + PROGRESS_TABLE
+        try (PreparedStatement ps = c.prepareStatement("SELECT source_offset, fence_seq FROM " + PROGRESS_TABLE
                 + " WHERE job_id = ?" + (lock ? " FOR UPDATE" : ""))) {
             ps.setString(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new TargetProgress(rs.getLong(1), rs.getBoolean(2), 0) : TargetProgress.NONE;
+                return rs.next() ? new TargetProgress(rs.getLong(1), rs.getLong(2), 0) : TargetProgress.NONE;
             }
         }
     }
@@ -125,16 +127,18 @@ final class JdbcTargetWriter implements TargetWriter {
                         + "job_id = VALUES(job_id), kind = VALUES(kind), seq = seq + 1";
     }
 
-    /** Offset never backwards (a replay, a zombie), fence never back to false. */
+    /** Offset and fence sequence never backwards (a replay, a zombie). */
     private String progressSql() {
         return postgres
-                ? "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, updated_at_ms) VALUES (?, ?, ?, ?) "
-                        + "ON CONFLICT (job_id) DO UPDATE SET source_offset = GREATEST(" + PROGRESS_TABLE + ".source_offset, "
-                        + "EXCLUDED.source_offset), fence_seen = " + PROGRESS_TABLE + ".fence_seen OR EXCLUDED.fence_seen, "
+                ? "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, fence_seq, updated_at_ms) VALUES "
+                        + "(?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET source_offset = GREATEST(" + PROGRESS_TABLE
+                        + ".source_offset, EXCLUDED.source_offset), fence_seen = " + PROGRESS_TABLE + ".fence_seen OR "
+                        + "EXCLUDED.fence_seen, fence_seq = GREATEST(" + PROGRESS_TABLE + ".fence_seq, EXCLUDED.fence_seq), "
                         + "updated_at_ms = EXCLUDED.updated_at_ms"
-                : "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, updated_at_ms) VALUES (?, ?, ?, ?) "
-                        + "ON DUPLICATE KEY UPDATE source_offset = GREATEST(source_offset, VALUES(source_offset)), "
-                        + "fence_seen = GREATEST(fence_seen, VALUES(fence_seen)), updated_at_ms = VALUES(updated_at_ms)";
+                : "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, fence_seq, updated_at_ms) VALUES "
+                        + "(?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE source_offset = GREATEST(source_offset, "
+                        + "VALUES(source_offset)), fence_seen = GREATEST(fence_seen, VALUES(fence_seen)), "
+                        + "fence_seq = GREATEST(fence_seq, VALUES(fence_seq)), updated_at_ms = VALUES(updated_at_ms)";
     }
 
     private List<String> ddl() {
@@ -142,11 +146,12 @@ final class JdbcTargetWriter implements TargetWriter {
                 ? List.of("CREATE TABLE IF NOT EXISTS " + TX_TABLE + " (slot int PRIMARY KEY, job_id text NOT NULL, "
                                 + "kind text NOT NULL, seq bigint NOT NULL)",
                         "CREATE TABLE IF NOT EXISTS " + PROGRESS_TABLE + " (job_id text PRIMARY KEY, source_offset bigint NOT NULL, "
-                                + "fence_seen boolean NOT NULL, updated_at_ms bigint NOT NULL)")
+                                + "fence_seen boolean NOT NULL, fence_seq bigint NOT NULL DEFAULT 0, updated_at_ms bigint NOT NULL)")
                 : List.of("CREATE TABLE IF NOT EXISTS " + TX_TABLE + " (slot INT PRIMARY KEY, job_id VARCHAR(64) NOT NULL, "
                                 + "kind VARCHAR(16) NOT NULL, seq BIGINT NOT NULL)",
                         "CREATE TABLE IF NOT EXISTS " + PROGRESS_TABLE + " (job_id VARCHAR(64) PRIMARY KEY, "
-                                + "source_offset BIGINT NOT NULL, fence_seen TINYINT(1) NOT NULL, updated_at_ms BIGINT NOT NULL)");
+                                + "source_offset BIGINT NOT NULL, fence_seen TINYINT(1) NOT NULL, fence_seq BIGINT NOT NULL DEFAULT 0, "
+                                + "updated_at_ms BIGINT NOT NULL)");
     }
 
     @FunctionalInterface
@@ -190,6 +195,16 @@ final class JdbcTargetWriter implements TargetWriter {
             try (Statement s = c.createStatement()) {
                 for (String sql : ddl()) {
                     s.execute(sql);
+                }
+                // fence_seq came after the table (a lifted fence's successor is told apart by it); MySQL 8 has no
+                // ADD COLUMN IF NOT EXISTS
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_name = '"
+                        + PROGRESS_TABLE + "' AND column_name = 'fence_seq' AND table_schema = "
+                        + (postgres ? "current_schema()" : "DATABASE()"))) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        s.execute("ALTER TABLE " + PROGRESS_TABLE + " ADD COLUMN fence_seq BIGINT NOT NULL DEFAULT 0");
+                    }
                 }
                 c.commit();
             } catch (SQLException e) {

@@ -24,9 +24,9 @@ final class PendingApplyStore implements StateStore {
     private final List<TargetChange> pending = new ArrayList<>();
     private TargetWriter writer;
     private long pendingLastOffset = -1;
-    private boolean pendingFence;
+    private long pendingFenceSeq;
     private long storedOffset = -1;
-    private boolean storedFence;
+    private long storedFenceSeq;
     private boolean open;
 
     PendingApplyStore(String name, Supplier<TargetWriter> writers, DeltaSyncProgress progress, DeltaSyncMetrics metrics) {
@@ -46,7 +46,7 @@ final class PendingApplyStore implements StateStore {
         writer = writers.get();
         TargetProgress stored = writer.stored();
         storedOffset = stored.sourceOffset();
-        storedFence = stored.fenceSeen();
+        storedFenceSeq = stored.fenceSeq();
         progress.applied(stored);
         context.register(root, (key, value) -> {
             throw new IllegalStateException("the pending-apply store has no changelog to restore");
@@ -59,13 +59,16 @@ final class PendingApplyStore implements StateStore {
         return storedOffset;
     }
 
-    /** Records the handling of the record at {@code offset}: a change to apply, or none (skipped), and a fence. */
-    void add(TargetChange change, long offset, boolean fence) {
+    /**
+     * Records the handling of the record at {@code offset}: a change to apply, or none (skipped), and the marker
+     * sequence number of the job's fence when the record is one (else 0).
+     */
+    void add(TargetChange change, long offset, long fenceSeq) {
         if (change != null) {
             pending.add(change);
         }
         pendingLastOffset = Math.max(pendingLastOffset, offset);
-        pendingFence |= fence;
+        pendingFenceSeq = Math.max(pendingFenceSeq, fenceSeq);
     }
 
     int pendingChanges() {
@@ -75,23 +78,23 @@ final class PendingApplyStore implements StateStore {
     /** Applies what is pending in one target transaction; nothing to do when no record was handled since. */
     @Override
     public void flush() {
-        if (pendingLastOffset <= storedOffset && (!pendingFence || storedFence)) {
+        if (pendingLastOffset <= storedOffset && pendingFenceSeq <= storedFenceSeq) {
             clearPending();
             return;
         }
         long start = System.nanoTime();
-        TargetProgress p = writer.apply(List.copyOf(pending), pendingLastOffset, pendingFence);
+        TargetProgress p = writer.apply(List.copyOf(pending), pendingLastOffset, pendingFenceSeq);
         metrics.batch(System.nanoTime() - start, p.applied());
         progress.applied(p);
         storedOffset = p.sourceOffset();
-        storedFence = p.fenceSeen();
+        storedFenceSeq = p.fenceSeq();
         clearPending();
     }
 
     private void clearPending() {
         pending.clear();
         pendingLastOffset = -1;
-        pendingFence = false;
+        pendingFenceSeq = 0;
     }
 
     @Override

@@ -124,11 +124,12 @@ class DeltaSyncIT {
         return out;
     }
 
-    /** {@code [source_offset, fence_seen]} of the job's progress row, or null. */
+    /** {@code [source_offset, fence_seen (1 or 0), fence_seq]} of the job's progress row, or null. */
     static long[] progressRow(String url, String jobId) throws Exception {
         try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT source_offset, fence_seen FROM fleetshard_reshard_progress WHERE job_id = '" + jobId + "'")) {
-            return rs.next() ? new long[] {rs.getLong(1), rs.getBoolean(2) ? 1 : 0} : null;
+             ResultSet rs = s.executeQuery("SELECT source_offset, fence_seen, fence_seq FROM fleetshard_reshard_progress"
+                     + " WHERE job_id = '" + jobId + "'")) {
+            return rs.next() ? new long[] {rs.getLong(1), rs.getBoolean(2) ? 1 : 0, rs.getLong(3)} : null;
         }
     }
 
@@ -275,7 +276,7 @@ class DeltaSyncIT {
             DeltaSyncStatus s = awaitApplied(svc, jobId, source.lastOffset);
             assertThat(s.state()).isEqualTo(DeltaSyncState.RUNNING);
             assertThat(rows(url)).isEqualTo(source.expected());
-            assertThat(progressRow(url, jobId)).containsExactly(source.lastOffset, 0);
+            assertThat(progressRow(url, jobId)).containsExactly(source.lastOffset, 0, 0);
             svc.reconcile(List.of(spec));                      // idempotent: nothing restarted
             assertThat(svc.status(jobId).orElseThrow().state()).isEqualTo(DeltaSyncState.RUNNING);
             Await.condition("lag 0", WAIT, () -> svc.status(jobId).orElseThrow().lag() == 0);
@@ -292,8 +293,8 @@ class DeltaSyncIT {
                     .isBetween(1L, 100L);
 
             List<ShardLogRecords.Rec> fenceTx = new ArrayList<>();
-            fenceTx.add(ShardLogRecords.marker("fence", "another-job"));
-            fenceTx.add(ShardLogRecords.marker("fence", jobId));
+            fenceTx.add(ShardLogRecords.marker("fence", "another-job", 41));
+            fenceTx.add(ShardLogRecords.marker("fence", jobId, 42));
             fenceTx.add(tagged(ShardLogRecords.vehicle("c", "t1", "f1", "fence-row", 1)));
             source.send(fenceTx);
             List<ShardLogRecords.Rec> cleanup = new ArrayList<>();
@@ -303,7 +304,7 @@ class DeltaSyncIT {
             source.send(cleanup);
             Await.condition("the fence to be seen", WAIT, () -> svc.status(jobId).orElseThrow().fenceSeen());
             awaitApplied(svc, jobId, source.lastOffset);
-            assertThat(progressRow(url, jobId)).containsExactly(source.lastOffset, 1);
+            assertThat(progressRow(url, jobId)).containsExactly(source.lastOffset, 1, 42);
             assertThat(rows(url)).as("tagged records are not applied").isEqualTo(source.expected());
             try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT job_id, kind, seq FROM fleetshard_reshard_tx WHERE slot = "
@@ -386,15 +387,15 @@ class DeltaSyncIT {
              JdbcTargetWriter current = new JdbcTargetWriter(jobId, url, 10, 2, 10, Clock.systemUTC())) {
             assertThat(zombie.stored()).isEqualTo(TargetProgress.NONE);
             assertThat(zombie.apply(changes(0, ShardLogRecords.vehicle("c", "t1", "f1", "a", 10),
-                    ShardLogRecords.vehicle("c", "t1", "f1", "b", 10)), 4, false)).isEqualTo(new TargetProgress(4, false, 2));
+                    ShardLogRecords.vehicle("c", "t1", "f1", "b", 10)), 4, 0)).isEqualTo(new TargetProgress(4, 0, 2));
             assertThat(current.apply(changes(5, ShardLogRecords.vehicle("u", "t1", "f1", "a", 20),
-                    ShardLogRecords.vehicle("d", "t1", "f1", "b", 0)), 9, true)).isEqualTo(new TargetProgress(9, true, 2));
+                    ShardLogRecords.vehicle("d", "t1", "f1", "b", 0)), 9, 3)).isEqualTo(new TargetProgress(9, 3, 2));
             // the zombie, still holding offsets 3..8 of an older assignment, writes them late: nothing of it lands
             assertThat(zombie.apply(changes(3, ShardLogRecords.vehicle("u", "t1", "f1", "a", 15),
-                    ShardLogRecords.vehicle("u", "t1", "f1", "b", 15)), 8, false)).isEqualTo(new TargetProgress(9, true, 0));
+                    ShardLogRecords.vehicle("u", "t1", "f1", "b", 15)), 8, 2)).isEqualTo(new TargetProgress(9, 3, 0));
             assertThat(rows(url)).containsExactly(Map.entry("t1/f1/a", "20:v-a-20"));
-            assertThat(progressRow(url, jobId)).as("offset and fence never move back").containsExactly(9, 1);
-            assertThat(current.stored()).isEqualTo(new TargetProgress(9, true, 0));
+            assertThat(progressRow(url, jobId)).as("offset and fence never move back").containsExactly(9, 1, 3);
+            assertThat(current.stored()).isEqualTo(new TargetProgress(9, 3, 0));
         }
     }
 

@@ -78,19 +78,38 @@ class DeltaSyncTopologyTest {
         pipe(ShardLogRecords.change("c", "vehicles", "t1", "f1",
                 ShardLogRecords.JSON.createObjectNode().put("vehicle_id", "copied"),
                 ShardLogRecords.JSON.createObjectNode().put("vehicle_id", "copied"), true));
-        pipe(ShardLogRecords.marker("fence", "other-job"));
-        assertThat(target.fenceSeen).isFalse();
+        pipe(ShardLogRecords.marker("fence", "other-job", 2));
+        assertThat(target.fenceSeq).isZero();
         assertThat(progress.fenceSeen()).isFalse();
 
-        pipe(ShardLogRecords.marker("fence", "j1"));
-        assertThat(target.fenceSeen).isTrue();
+        pipe(ShardLogRecords.marker("fence", "j1", 3));
+        assertThat(target.fenceSeq).isEqualTo(3);
         assertThat(progress.fenceSeen()).isTrue();
 
-        pipe(ShardLogRecords.marker("cleanup", "j1"));
+        pipe(ShardLogRecords.marker("cleanup", "j1", 4));
         pipe(ShardLogRecords.vehicle("c", "t1", "f2", "v2", 20));
-        assertThat(target.fenceSeen).as("once seen, the fence stays seen").isTrue();
+        assertThat(target.fenceSeq).as("once seen, the fence stays seen").isEqualTo(3);
         assertThat(target.rows("vehicles")).isEmpty();
         assertThat(target.sourceOffset).isEqualTo(5);
+    }
+
+    /**
+     * A cutover whose fence was lifted (the delta sync was down) fences again: the target's progress must tell the
+     * second fence from the first, which a restarted delta sync still finds in the shard log before it.
+     */
+    @Test
+    void aLiftedFenceAndItsSuccessorAreToldApartBySequenceNumber() {
+        start("j1", Set.of("t1/f1"));
+        pipe(ShardLogRecords.marker("fence", "j1", 5));
+        pipe(ShardLogRecords.marker("rollback", "j1", 6));
+        pipe(ShardLogRecords.vehicle("c", "t1", "f1", "v1", 10)); // written between the two fences
+        assertThat(target.fenceSeq).as("the first fence only").isEqualTo(5);
+        assertThat(target.rows("vehicles")).hasSize(1);
+
+        pipe(ShardLogRecords.marker("fence", "j1", 7));
+        assertThat(target.fenceSeq).isEqualTo(7);
+        pipe(ShardLogRecords.marker("fence", "j1", 5)); // never backwards
+        assertThat(target.fenceSeq).isEqualTo(7);
     }
 
     @Test

@@ -12,16 +12,16 @@ final class InMemoryTargetWriter implements TargetWriter {
     final Map<String, Map<String, JsonNode>> tables = new TreeMap<>();
     final List<Integer> transactions = new ArrayList<>();
     long sourceOffset = -1;
-    boolean fenceSeen;
+    long fenceSeq;
     boolean closed;
 
     @Override
     public synchronized TargetProgress stored() {
-        return new TargetProgress(sourceOffset, fenceSeen, 0);
+        return new TargetProgress(sourceOffset, fenceSeq, 0);
     }
 
     @Override
-    public synchronized TargetProgress apply(List<TargetChange> changes, long lastOffset, boolean fence) {
+    public synchronized TargetProgress apply(List<TargetChange> changes, long lastOffset, long fence) {
         int applied = 0;
         for (TargetChange c : changes) {
             if (c.offset() <= sourceOffset) {
@@ -36,9 +36,9 @@ final class InMemoryTargetWriter implements TargetWriter {
             applied++;
         }
         sourceOffset = Math.max(sourceOffset, lastOffset);
-        fenceSeen |= fence;
+        fenceSeq = Math.max(fenceSeq, fence);
         transactions.add(applied);
-        return new TargetProgress(sourceOffset, fenceSeen, applied);
+        return new TargetProgress(sourceOffset, fenceSeq, applied);
     }
 
     synchronized Map<String, JsonNode> rows(String table) {

@@ -44,8 +44,13 @@ final class ShardLogRecords {
 
     /** A resharder marker row of {@code fleetshard_reshard_tx} (tagged), of kind {@code kind} for {@code jobId}. */
     static Rec marker(String kind, String jobId) {
+        return marker(kind, jobId, 1);
+    }
+
+    /** A marker with the slot's sequence number {@code seq} (every tagged transaction of the slot increments it). */
+    static Rec marker(String kind, String jobId, long seq) {
         ObjectNode key = JSON.createObjectNode().put("slot", 7);
-        ObjectNode after = JSON.createObjectNode().put("slot", 7).put("job_id", jobId).put("kind", kind).put("seq", 1);
+        ObjectNode after = JSON.createObjectNode().put("slot", 7).put("job_id", jobId).put("kind", kind).put("seq", seq);
         ObjectNode v = JSON.createObjectNode();
         v.put("version", 1).put("op", "u").put("table", "fleetshard_reshard_tx").put("shard", "s1");
         v.set("key", key);
