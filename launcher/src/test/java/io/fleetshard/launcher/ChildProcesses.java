@@ -2,6 +2,7 @@ package io.fleetshard.launcher;
 
 import io.fleetshard.controlapi.ControlApi;
 import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.router.FleetSchema;
 import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapLogConfig;
 import io.fleetshard.shardmap.ShardMapWriter;
@@ -9,10 +10,16 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -24,7 +31,10 @@ final class ChildProcesses {
     private ChildProcesses() {
     }
 
-    /** {@code streams BOOTSTRAP STATE_DIR} or {@code control BOOTSTRAP DATA_DIR}; prints {@code READY [port]}. */
+    /**
+     * {@code streams BOOTSTRAP STATE_DIR} or {@code control BOOTSTRAP DATA_DIR [key=value ...]} (control-API settings
+     * over the defaults, e.g. reshard throttles); prints {@code READY [port]}.
+     */
     public static void main(String[] args) throws Exception {
         String bootstrap = args[1];
         Path dir = Path.of(args[2]);
@@ -36,9 +46,15 @@ final class ChildProcesses {
             System.out.println("READY");
         } else {
             ShardMapWriter writer = ShardMapWriter.open(log, follower);
-            ControlApi api = new ControlApi(ControlApiConfig.defaults().with(ControlApiConfig.HTTP_PORT, "0")
-                    .with(ControlApiConfig.RESHARD_PG_USER, "postgres").with(ControlApiConfig.RESHARD_MYSQL_USER, "root"),
-                    follower, writer, Clock.systemUTC()).start();
+            // as the platform's own (DevPlatform.newControlApi): probes as the router's role, reshards as superuser
+            ControlApiConfig config = ControlApiConfig.defaults().with(ControlApiConfig.HTTP_PORT, "0")
+                    .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
+                    .with(ControlApiConfig.RESHARD_PG_USER, "postgres").with(ControlApiConfig.RESHARD_MYSQL_USER, "root");
+            for (int i = 3; i < args.length; i++) {
+                int eq = args[i].indexOf('=');
+                config = config.with(args[i].substring(0, eq), args[i].substring(eq + 1));
+            }
+            ControlApi api = new ControlApi(config, follower, writer, Clock.systemUTC()).start();
             api.enableResharding(bootstrap, "fleetshard.shardlog.");
             System.out.println("READY " + api.port());
         }
@@ -56,15 +72,30 @@ final class ChildProcesses {
     }
 
     static Child start(String kind, String bootstrap, Path dir) throws IOException {
+        return start(kind, bootstrap, dir, Map.of());
+    }
+
+    /** A child whose control API runs with {@code settings} ({@code control.*} keys) over the defaults. */
+    static Child start(String kind, String bootstrap, Path dir, Map<String, String> settings) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"),
-                ChildProcesses.class.getName(), kind, bootstrap, dir.toString())).redirectErrorStream(true).start();
+                ChildProcesses.class.getName(), kind, bootstrap, dir.toString()));
+        new TreeMap<>(settings).forEach((k, v) -> command.add(k + "=" + v));
+        Files.createDirectories(dir);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        // the child's log, for a failure's post-mortem: appended, as a restarted child shares its predecessor's dir
+        Writer log = Files.newBufferedWriter(dir.resolve("child-output.log"), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         CompletableFuture<String> ready = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
-            try {
+            try (log) {
+                log.write("---- child " + kind + " pid " + p.pid() + " " + settings + "\n");
                 for (String line; (line = out.readLine()) != null; ) {
+                    log.write(line);
+                    log.write('\n');
+                    log.flush();
                     if (line.startsWith("READY")) {
                         ready.complete(line.length() > 6 ? line.substring(6).trim() : "");
                     }
