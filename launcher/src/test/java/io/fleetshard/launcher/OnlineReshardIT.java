@@ -289,11 +289,12 @@ class OnlineReshardIT {
         Set<String> onSource = vehicleIds(platform.adminJdbcUrl(source + "-a"), tenant, fleet);
         assertThat(onTarget).containsAll(movingWriters.acked.keySet());
         assertThat(onSource).as("moved rows deleted from the source").isEmpty();
-        for (String id : onTarget) {
-            if (movingWriters.acked.containsKey(id) && movingWriters.acked.get(id) == 2) {
-                assertThat(status(platform.adminJdbcUrl(target + "-a"), tenant, fleet, id)).isEqualTo("v2");
+        Map<String, String> statuses = statuses(platform.adminJdbcUrl(target + "-a"), tenant, fleet);
+        movingWriters.acked.forEach((id, writes) -> {
+            if (writes == 2) {
+                assertThat(statuses.get(id)).as("status of %s/%s/%s", tenant, fleet, id).isEqualTo("v2");
             }
-        }
+        });
 
         // every application write once, in order; none of the resharder's writes
         Map<String, List<String>> events = changeEvents(tenant, fleet, onTarget);
@@ -451,17 +452,21 @@ class OnlineReshardIT {
         return ids;
     }
 
-    private static String status(String adminUrl, String tenant, String fleet, String id) throws Exception {
+    /** The fleet's vehicles on a node: vehicle id -> status. */
+    private static Map<String, String> statuses(String adminUrl, String tenant, String fleet) throws Exception {
+        Map<String, String> statuses = new HashMap<>();
         try (Connection c = DriverManager.getConnection(adminUrl);
-                PreparedStatement ps = c.prepareStatement("select status from vehicles where tenant_id = ? and"
-                        + " fleet_id = ? and vehicle_id = ?")) {
+                PreparedStatement ps = c.prepareStatement("select vehicle_id, status from vehicles where tenant_id = ?"
+                        + " and fleet_id = ?")) {
             ps.setString(1, tenant);
             ps.setString(2, fleet);
-            ps.setString(3, id);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
+                while (rs.next()) {
+                    statuses.put(rs.getString(1), rs.getString(2));
+                }
             }
         }
+        return statuses;
     }
 
     /**
