@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.controlapi.ControlApiConfig;
 import io.fleetshard.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,6 +51,7 @@ class OnlineReshardIT {
     private static DevPlatform platform;
     /** The control API in charge: the platform's, or a child process's once one took the map writer over. */
     private static volatile String controlOverride;
+    private static boolean platformStreamsStopped;
     private static Path dir;
 
     @BeforeAll
@@ -79,7 +81,7 @@ class OnlineReshardIT {
     @Test
     @org.junit.jupiter.api.Order(2)
     void movesAMariaDbFleetUnderWrites() throws Exception {
-        moveUnderLoad("globex", "ships", null, "maria-1", "maria-2", "mariadb", jobId -> { });
+        moveUnderLoad("globex", "ships", null, "maria-1", "maria-2", "mariadb");
     }
 
     /**
@@ -96,7 +98,7 @@ class OnlineReshardIT {
                 + source + "\"}").statusCode()).isEqualTo(201);
         seedTelemetry(source, "big", 40);
         java.util.List<String> replacedIn = new java.util.ArrayList<>();
-        moveUnderLoad("acme", "big", null, source, target, "postgres", jobId -> {
+        moveUnderLoad("acme", "big", null, source, target, "postgres", (jobId, moving) -> {
             replacedIn.add(awaitPhaseAmong(jobId, Set.of("precopy", "catchup", "cutover", "validate", "cleanup", "done")));
             platform.replaceControlApi();
             replacedIn.add(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done")));
@@ -146,7 +148,7 @@ class OnlineReshardIT {
      * writing the fleet through the router all along: nothing acknowledged is lost, every write appears once.
      */
     @Test
-    @org.junit.jupiter.api.Order(5)
+    @org.junit.jupiter.api.Order(6)
     void survivesSigkillOfTheControlApiAndTheDeltaSyncMidJob() throws Exception {
         String source = "pg-1";
         String target = "pg-2";
@@ -154,7 +156,7 @@ class OnlineReshardIT {
                 + "\"}").statusCode()).isEqualTo(201);
         seedTelemetry(source, "killed", 40);
         Path childDir = dir.resolve("children");
-        platform.stopStreamProcessors();
+        stopPlatformStreamProcessors();
         ChildProcesses.Child streams = ChildProcesses.start("streams", platform.kafkaBootstrapServers(),
                 childDir.resolve("streams"));
         ChildProcesses.Child control = ChildProcesses.start("control", platform.kafkaBootstrapServers(),
@@ -163,7 +165,7 @@ class OnlineReshardIT {
         try {
             controlOverride = "http://127.0.0.1:" + control.readyArg();
             java.util.List<String> killedIn = new java.util.ArrayList<>();
-            moveUnderLoad("acme", "killed", null, source, target, "postgres", jobId -> {
+            moveUnderLoad("acme", "killed", null, source, target, "postgres", (jobId, moving) -> {
                 killedIn.add(awaitPhaseAmong(jobId, Set.of("precopy", "catchup", "cutover", "validate", "cleanup",
                         "done")));
                 children[1].kill();
@@ -182,6 +184,14 @@ class OnlineReshardIT {
             for (ChildProcesses.Child c : children) {
                 c.kill();
             }
+        }
+    }
+
+    /** From here on the delta sync runs in child processes only (once stopped, the platform's stay stopped). */
+    private static void stopPlatformStreamProcessors() {
+        if (!platformStreamsStopped) {
+            platform.stopStreamProcessors();
+            platformStreamsStopped = true;
         }
     }
 
@@ -238,19 +248,32 @@ class OnlineReshardIT {
         }
     }
 
-    /** Something done to the platform while a job runs. */
+    /** Something done to the platform while a job runs; {@code moving} writes the moving fleet. */
     @FunctionalInterface
     private interface Interference {
-        void during(String jobId) throws Exception;
+        void during(String jobId, Writers moving) throws Exception;
     }
 
     private void moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
             String engine) throws Exception {
-        moveUnderLoad(tenant, fleet, neighbour, source, target, engine, jobId -> { });
+        moveUnderLoad(tenant, fleet, neighbour, source, target, engine, "done", (jobId, moving) -> { });
     }
 
     private void moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
             String engine, Interference interference) throws Exception {
+        moveUnderLoad(tenant, fleet, neighbour, source, target, engine, "done", interference);
+    }
+
+    /**
+     * Moves the fleet while writers write it (and {@code neighbour}, another fleet of the source, if not null) through
+     * the router, lets {@code interference} act on the job, and checks what users see once the job ended in
+     * {@code expectedPhase}: {@code done} (the fleet lives on the target only) or {@code cancelled} (it stays on the
+     * source, the target holds none of its rows). Either way no acknowledged write is lost, every write that reached a
+     * shard is in the change topic exactly once and in order, the resharder's writes are not there at all, and the
+     * warm standbys of both shards converge.
+     */
+    private void moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
+            String engine, String expectedPhase, Interference interference) throws Exception {
         // a move must not overlap a shard's initial snapshot: its snapshot would read the copied rows as 'r' events
         awaitStreaming(source);
         awaitStreaming(target);
@@ -266,30 +289,39 @@ class OnlineReshardIT {
                 "{\"kind\":\"move\",\"fleet\":\"" + tenant + "/" + fleet + "\",\"to\":\"" + target + "\"}");
         assertThat(planned.statusCode()).as(planned.body()).isEqualTo(202);
         String jobId = JSON.readTree(planned.body()).path("jobId").asText();
-        interference.during(jobId);
+        interference.during(jobId, movingWriters);
+        movingWriters.resume(); // if the interference paused them
         JsonNode job = awaitEnded(jobId);
-        int ackedAtDone = movingWriters.acked.size();
-        Await.condition("writes continue on the target", Duration.ofSeconds(30),
-                () -> movingWriters.acked.size() >= ackedAtDone + 20);
+        int ackedAtEnd = movingWriters.acked.size();
+        Await.condition("writes of the fleet continue after the job", Duration.ofSeconds(30),
+                () -> movingWriters.acked.size() >= ackedAtEnd + 20);
         movingWriters.stop();
         if (otherWriters != null) {
             otherWriters.stop();
         }
 
-        assertThat(job.path("phase").asText()).as(job.toString()).isEqualTo("done");
-        assertThat(job.path("detail").asText()).contains("row counts and checksums equal");
-        assertThat(job.path("progress").path("writeFreezeMs").asLong()).isGreaterThanOrEqualTo(0);
-        assertThat(shardOf(tenant, fleet)).isEqualTo(target);
+        boolean moved = expectedPhase.equals("done");
+        String home = moved ? target : source; // where the fleet's rows must be now
+        String away = moved ? source : target;
+        assertThat(job.path("phase").asText()).as(job.toString()).isEqualTo(expectedPhase);
+        if (moved) {
+            assertThat(job.path("detail").asText()).contains("row counts and checksums equal");
+            assertThat(job.path("progress").path("writeFreezeMs").asLong()).isGreaterThanOrEqualTo(0);
+        } else {
+            assertThat(job.path("detail").asText()).contains("copied row(s) removed from " + target);
+        }
+        assertThat(shardOf(tenant, fleet)).isEqualTo(home);
         if (otherWriters != null) {
             assertThat(otherWriters.failures).as("writes of another fleet of the source never fail").isEmpty();
         }
 
-        // nothing acknowledged is lost, and the rows are on the target only
-        Set<String> onTarget = vehicleIds(platform.adminJdbcUrl(target + "-a"), tenant, fleet);
-        Set<String> onSource = vehicleIds(platform.adminJdbcUrl(source + "-a"), tenant, fleet);
-        assertThat(onTarget).containsAll(movingWriters.acked.keySet());
-        assertThat(onSource).as("moved rows deleted from the source").isEmpty();
-        Map<String, String> statuses = statuses(platform.adminJdbcUrl(target + "-a"), tenant, fleet);
+        // nothing acknowledged is lost, and the rows are on one shard only
+        Set<String> onHome = vehicleIds(platform.adminJdbcUrl(home + "-a"), tenant, fleet);
+        Set<String> onAway = vehicleIds(platform.adminJdbcUrl(away + "-a"), tenant, fleet);
+        assertThat(onHome).containsAll(movingWriters.acked.keySet());
+        assertThat(onAway).as(moved ? "moved rows deleted from the source" : "copied rows removed from the target")
+                .isEmpty();
+        Map<String, String> statuses = statuses(platform.adminJdbcUrl(home + "-a"), tenant, fleet);
         movingWriters.acked.forEach((id, writes) -> {
             if (writes == 2) {
                 assertThat(statuses.get(id)).as("status of %s/%s/%s", tenant, fleet, id).isEqualTo("v2");
@@ -297,7 +329,7 @@ class OnlineReshardIT {
         });
 
         // every application write once, in order; none of the resharder's writes
-        Map<String, List<String>> events = changeEvents(tenant, fleet, onTarget);
+        Map<String, List<String>> events = changeEvents(tenant, fleet, onHome);
         for (String id : movingWriters.acked.keySet()) {
             List<String> ops = events.getOrDefault(id, List.of());
             if (movingWriters.acked.get(id) == 2) {
@@ -311,13 +343,20 @@ class OnlineReshardIT {
             assertThat(events.get(fleet + "-" + i)).as("demo vehicle %s-%d: its snapshot read only, no copy or"
                     + " cleanup event", fleet, i).containsExactly("r");
         }
-        assertThat(events.values().stream().flatMap(List::stream)).doesNotContain("d");
+        assertThat(events.keySet()).as("vehicles of %s/%s without a change event", tenant, fleet).containsAll(onHome);
+        for (Map.Entry<String, List<String>> e : events.entrySet()) {
+            // a write that reached a shard, acknowledged or not, is still there, and appears once
+            assertThat(onHome).as("vehicle %s/%s/%s has change events %s", tenant, fleet, e.getKey(), e.getValue())
+                    .contains(e.getKey());
+            assertThat(e.getValue().toString()).as("change events of %s/%s/%s", tenant, fleet, e.getKey())
+                    .isIn("[c]", "[c, u]", "[r]");
+        }
 
-        // the warm standbys of both shards converge: the target's holds the fleet, the source's no longer does
-        Await.condition("standby of " + target + " holds the moved fleet", Duration.ofSeconds(90),
-                () -> vehicleIds(platform.standbyAdminJdbcUrl(target), tenant, fleet).equals(onTarget));
-        Await.condition("standby of " + source + " dropped the moved fleet", Duration.ofSeconds(90),
-                () -> vehicleIds(platform.standbyAdminJdbcUrl(source), tenant, fleet).isEmpty());
+        // the warm standbys of both shards converge: only the fleet's shard's holds it
+        Await.condition("standby of " + home + " holds the fleet", Duration.ofSeconds(90),
+                () -> vehicleIds(platform.standbyAdminJdbcUrl(home), tenant, fleet).equals(onHome));
+        Await.condition("standby of " + away + " holds none of the fleet", Duration.ofSeconds(90),
+                () -> vehicleIds(platform.standbyAdminJdbcUrl(away), tenant, fleet).isEmpty());
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
@@ -342,12 +381,18 @@ class OnlineReshardIT {
         });
     }
 
-    /** Writers of one fleet through the router: insert a new vehicle, then update it; acked: id -> writes acked. */
+    /**
+     * Writers of one fleet through the router: insert a new vehicle, then update it; acked: id -> writes acked. They
+     * can be paused: {@link #pause} returns once no write is in flight.
+     */
     private static final class Writers {
         final Map<String, Integer> acked = new ConcurrentHashMap<>();
         final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final List<Thread> threads = new ArrayList<>();
+        private final Object gate = new Object();
+        private boolean paused; // guarded by gate
+        private int writing; // guarded by gate: threads between their turn's start and end
 
         Writers(String tenant, String fleet, String engine, int n) {
             String upsert = engine.equals("postgres")
@@ -358,13 +403,17 @@ class OnlineReshardIT {
             for (int t = 0; t < n; t++) {
                 String prefix = "w" + t + "-";
                 threads.add(new Thread(() -> {
-                    for (int i = 0; running.get(); i++) {
-                        String id = prefix + i;
-                        if (write(tenant, fleet, upsert, id, "v1")) {
-                            acked.put(id, 1);
-                            if (write(tenant, fleet, upsert, id, "v2")) {
-                                acked.put(id, 2);
+                    for (int i = 0; takeTurn(); i++) {
+                        try {
+                            String id = prefix + i;
+                            if (write(tenant, fleet, upsert, id, "v1")) {
+                                acked.put(id, 1);
+                                if (write(tenant, fleet, upsert, id, "v2")) {
+                                    acked.put(id, 2);
+                                }
                             }
+                        } finally {
+                            endTurn();
                         }
                     }
                 }, "writer-" + fleet + "-" + t));
@@ -386,12 +435,61 @@ class OnlineReshardIT {
             return false;
         }
 
+        /** Waits while paused; false once stopped. */
+        private boolean takeTurn() {
+            synchronized (gate) {
+                while (paused && running.get()) {
+                    try {
+                        gate.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+                if (!running.get()) {
+                    return false;
+                }
+                writing++;
+                return true;
+            }
+        }
+
+        private void endTurn() {
+            synchronized (gate) {
+                writing--;
+                gate.notifyAll();
+            }
+        }
+
         void start() {
             threads.forEach(Thread::start);
         }
 
+        /** No new write starts until {@link #resume}; returns once the writes in flight have their answers. */
+        void pause() throws InterruptedException {
+            synchronized (gate) {
+                paused = true;
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (writing > 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new IllegalStateException(writing + " writer(s) still waiting for an answer after 60 s");
+                    }
+                    gate.wait(Math.max(1, left / 1_000_000));
+                }
+            }
+        }
+
+        void resume() {
+            synchronized (gate) {
+                paused = false;
+                gate.notifyAll();
+            }
+        }
+
         void stop() throws InterruptedException {
             running.set(false);
+            resume();
             for (Thread t : threads) {
                 t.join(30_000);
             }
@@ -476,6 +574,20 @@ class OnlineReshardIT {
      */
     private static Map<String, List<String>> changeEvents(String tenant, String fleet, Set<String> ids)
             throws Exception {
+        Set<String> keys = new HashSet<>();
+        ids.forEach(id -> keys.add(fleet + "/" + id));
+        Map<String, List<String>> byId = new HashMap<>();
+        changeEvents(tenant, Set.of(fleet), keys).forEach((key, ops) -> byId.put(key.substring(fleet.length() + 1),
+                ops));
+        return byId;
+    }
+
+    /**
+     * Like {@link #changeEvents(String, String, Set)} for several fleets of a tenant: {@code fleet/vehicle id} -> ops,
+     * read until every key in {@code keys} has an event.
+     */
+    private static Map<String, List<String>> changeEvents(String tenant, Set<String> fleets, Set<String> keys)
+            throws Exception {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.kafkaBootstrapServers());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -493,12 +605,12 @@ class OnlineReshardIT {
             while (System.nanoTime() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     JsonNode v = JSON.readTree(new String(r.value(), StandardCharsets.UTF_8));
-                    if (v.path("tenant").asText().equals(tenant) && v.path("fleet").asText().equals(fleet)) {
-                        events.computeIfAbsent(v.path("key").path("vehicle_id").asText(), k -> new ArrayList<>())
-                                .add(v.path("op").asText());
+                    if (v.path("tenant").asText().equals(tenant) && fleets.contains(v.path("fleet").asText())) {
+                        events.computeIfAbsent(v.path("fleet").asText() + "/" + v.path("key").path("vehicle_id")
+                                .asText(), k -> new ArrayList<>()).add(v.path("op").asText());
                     }
                 }
-                if (end == null && events.keySet().containsAll(ids)) {
+                if (end == null && events.keySet().containsAll(keys)) {
                     end = consumer.endOffsets(parts); // late duplicates would be before these
                 }
                 if (end != null) {
