@@ -142,6 +142,99 @@ class OnlineReshardIT {
     }
 
     /**
+     * A split of a MariaDB shard into itself and a shard that owns no arc yet (test 2 pinned a fleet there, so it is not
+     * empty): the unpinned fleets of the source whose tokens fall into the arcs handed over move with their rows, the
+     * others stay, and each fleet's rows are afterwards only on the shard the new map places it on.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(5)
+    void splitsAMariaDbShardAndEveryFleetEndsWhereTheNewMapPlacesIt() throws Exception {
+        String source = "maria-1";
+        String target = "maria-2";
+        awaitStreaming(source);
+        awaitStreaming(target);
+        int sourceVnodes = vnodes(source);
+        int targetVnodes = vnodes(target);
+        // unpinned fleets: the ring places some on the source; seed rows into those
+        Map<String, Set<String>> vehicles = new HashMap<>();
+        Map<String, Long> telemetry = new HashMap<>();
+        for (int i = 0; i < 16; i++) {
+            String fleet = "split-" + i;
+            HttpResponse<String> created = post(control() + "/v1/tenants/globex/fleets", "{\"fleetId\":\"" + fleet
+                    + "\"}");
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            if (shardOf("globex", fleet).equals(source)) {
+                vehicles.put(fleet, seedMariaDbFleet(source, "globex", fleet, 40 + i, 300 + 10 * i));
+                telemetry.put(fleet, (long) (300 + 10 * i));
+            }
+        }
+        HttpResponse<String> planned = post(control() + "/v1/reshards",
+                "{\"kind\":\"split\",\"shard\":\"" + source + "\",\"into\":[\"" + source + "\",\"" + target + "\"]}");
+        assertThat(planned.statusCode()).as(planned.body()).isEqualTo(202);
+        JsonNode job = awaitEnded(JSON.readTree(planned.body()).path("jobId").asText());
+        assertThat(job.path("phase").asText()).as(job.toString()).isEqualTo("done");
+        assertThat(job.path("detail").asText()).contains("row counts and checksums equal");
+        Set<String> moved = new HashSet<>();
+        job.path("fleets").forEach(f -> moved.add(f.asText()));
+        Set<String> seededMoved = new HashSet<>(vehicles.keySet());
+        seededMoved.removeIf(f -> !moved.contains("globex/" + f));
+        assertThat(seededMoved).as("seeded fleets the split moved, of %s", vehicles.keySet()).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(vehicles.size() - seededMoved.size()).as("seeded fleets the split left on %s, of %s", source,
+                vehicles.keySet()).isGreaterThanOrEqualTo(1);
+        assertThat(vnodes(source)).isEqualTo(sourceVnodes - sourceVnodes / 2);
+        assertThat(vnodes(target)).isEqualTo(targetVnodes + sourceVnodes / 2);
+
+        // every fleet is where the new map says, with all its rows, and only there
+        for (String key : moved) {
+            String tenant = key.substring(0, key.indexOf('/'));
+            String fleet = key.substring(key.indexOf('/') + 1);
+            assertThat(shardOf(tenant, fleet)).as("shard of moved fleet %s", key).isEqualTo(target);
+            assertThat(vehicleIds(platform.adminJdbcUrl(source + "-a"), tenant, fleet)).as("rows of %s left on %s", key,
+                    source).isEmpty();
+        }
+        for (Map.Entry<String, Set<String>> e : vehicles.entrySet()) {
+            String fleet = e.getKey();
+            String home = moved.contains("globex/" + fleet) ? target : source;
+            String away = home.equals(target) ? source : target;
+            assertThat(shardOf("globex", fleet)).as("shard of globex/%s", fleet).isEqualTo(home);
+            assertThat(vehicleIds(platform.adminJdbcUrl(home + "-a"), "globex", fleet)).as("vehicles of globex/%s on %s",
+                    fleet, home).isEqualTo(e.getValue());
+            assertThat(count(platform.adminJdbcUrl(home + "-a"), "telemetry", "globex", fleet)).as(
+                    "telemetry of globex/%s on %s", fleet, home).isEqualTo(telemetry.get(fleet));
+            assertThat(vehicleIds(platform.adminJdbcUrl(away + "-a"), "globex", fleet)).isEmpty();
+            assertThat(count(platform.adminJdbcUrl(away + "-a"), "telemetry", "globex", fleet)).isZero();
+        }
+
+        // the router follows the new tokens: a write of a moved fleet lands on the target
+        String movedFleet = seededMoved.iterator().next();
+        ObjectNode write = JSON.createObjectNode().put("tenantId", "globex").put("fleetId", movedFleet).put("sql",
+                "insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status, updated_at) values (?, ?, ?, ?, ?,"
+                        + " now(6))");
+        write.putArray("params").add("globex").add(movedFleet).add("after-split").add("VIN-AS").add("v1");
+        HttpResponse<String> routed = post(platform.routerUrl() + "/v1/query", write.toString());
+        assertThat(routed.statusCode()).as(routed.body()).isEqualTo(200);
+        assertThat(vehicleIds(platform.adminJdbcUrl(target + "-a"), "globex", movedFleet)).contains("after-split");
+        vehicles.get(movedFleet).add("after-split");
+
+        // consumers see each seeded row's insert once (and the routed write), no copy, apply or cleanup event
+        Set<String> keys = new HashSet<>();
+        vehicles.forEach((fleet, ids) -> ids.forEach(id -> keys.add(fleet + "/" + id)));
+        Map<String, List<String>> events = changeEvents("globex", vehicles.keySet(), keys);
+        assertThat(events.keySet()).isEqualTo(keys);
+        events.forEach((key, ops) -> assertThat(ops).as("change events of globex/%s", key).containsExactly("c"));
+
+        // the warm standbys follow: the target's holds the moved fleets, the source's only the ones that stayed
+        for (Map.Entry<String, Set<String>> e : vehicles.entrySet()) {
+            String home = seededMoved.contains(e.getKey()) ? target : source;
+            String away = home.equals(target) ? source : target;
+            Await.condition("standby of " + home + " holds globex/" + e.getKey(), Duration.ofSeconds(90),
+                    () -> vehicleIds(platform.standbyAdminJdbcUrl(home), "globex", e.getKey()).equals(e.getValue()));
+            Await.condition("standby of " + away + " holds none of globex/" + e.getKey(), Duration.ofSeconds(90),
+                    () -> vehicleIds(platform.standbyAdminJdbcUrl(away), "globex", e.getKey()).isEmpty());
+        }
+    }
+
+    /**
      * SIGKILL of the processes running a job: a control API in a child process takes the map writer over (fencing the
      * platform's) and is killed while the job copies; a second one resumes it. The delta sync runs in a child process
      * too and is killed while the job catches up; a second one resumes from the committed offsets. Writers keep
@@ -193,6 +286,45 @@ class OnlineReshardIT {
             platform.stopStreamProcessors();
             platformStreamsStopped = true;
         }
+    }
+
+    private static String get(String url) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    private static int vnodes(String shard) throws Exception {
+        return JSON.readTree(get(control() + "/v1/shards/" + shard)).path("vnodes").asInt();
+    }
+
+    /** Rows of a fleet written straight into a MariaDB primary (as an application would): the vehicle ids. */
+    private static Set<String> seedMariaDbFleet(String shard, String tenant, String fleet, int vehicles,
+            int telemetry) throws Exception {
+        Set<String> ids = new HashSet<>();
+        try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"))) {
+            StringBuilder v = new StringBuilder("insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status)"
+                    + " values ");
+            for (int i = 0; i < vehicles; i++) {
+                String id = "s" + i;
+                ids.add(id);
+                v.append(i == 0 ? "" : ",").append("('").append(tenant).append("','").append(fleet).append("','")
+                        .append(id).append("','VIN").append(i).append("','seeded')");
+            }
+            StringBuilder t = new StringBuilder("insert into telemetry (tenant_id, fleet_id, vehicle_id, ts, lat, lon,"
+                    + " speed_kph) values ");
+            for (int i = 0; i < telemetry; i++) {
+                t.append(i == 0 ? "" : ",").append("('").append(tenant).append("','").append(fleet).append("','s")
+                        .append(i % vehicles).append("', timestamp '2026-01-01 00:00:00' + interval ").append(i)
+                        .append(" second, 48.1, 2.3, 50)");
+            }
+            try (java.sql.Statement st = c.createStatement()) {
+                st.execute(v.toString());
+                st.execute(t.toString());
+            }
+        }
+        return ids;
     }
 
     private static String control() {
