@@ -280,6 +280,118 @@ class OnlineReshardIT {
         }
     }
 
+    /**
+     * SIGKILL in the phases after the copy, one job under load. The job waits in catch-up until a delta sync runs; it
+     * is paused there while one starts, and the delta sync's progress row on the target is locked so that it cannot
+     * apply the fence; resumed, the job cuts over, and the delta sync and the control API are killed while the cutover
+     * waits for the fence. A new control API and delta sync finish the cutover; that control API is killed while it
+     * validates, and the next one while it deletes the moved rows from the source. Throttles make each phase last
+     * seconds, so that each kill lands in its phase.
+     *
+     * <p>The moving fleet's writers pause from the cutover kill until cleanup: a control API that restarts in
+     * {@code validate} has lost the target snapshot taken at the fence (ADR 0013, "As built") and compares the target
+     * as it is, so any write after the fence would fail the job. The other fleet's writers never pause.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(7)
+    void resumesAfterSigkillInCutoverValidateAndCleanup() throws Exception {
+        String source = "pg-1";
+        String target = "pg-2";
+        List<String> killed = new ArrayList<>();
+        try (Children children = new Children(dir.resolve("matrix"), Map.of(
+                ControlApiConfig.RESHARD_COPY_BATCH_ROWS, "1000",
+                ControlApiConfig.RESHARD_COPY_MAX_ROWS_PER_SEC, "5000", // copy and cleanup: 2 s or more each
+                ControlApiConfig.RESHARD_VALIDATE_MAX_ROWS_PER_SEC, "2500", // validation: 4 s or more
+                ControlApiConfig.RESHARD_CUTOVER_MAX_LAG, "10000000", // cut over as soon as a delta sync runs
+                ControlApiConfig.RESHARD_CUTOVER_TIMEOUT_MS, "600000"))) { // and wait for the fence, however long
+            children.startControl(); // no delta sync yet: the job will wait for one in catch-up
+            assertThat(post(control() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"matrix\",\"shardId\":\"" + source
+                    + "\"}").statusCode()).isEqualTo(201);
+            seedTelemetry(source, "matrix", 10);
+            String neighbour = fleetOnShard("acme", source, "matrix");
+            moveUnderLoad("acme", "matrix", neighbour, source, target, "postgres", "done", (jobId, moving) -> {
+                // without a delta sync the job waits in catch-up; paused, it stays there while one starts
+                assertThat(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done",
+                        "failed"))).isEqualTo("catchup");
+                assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/pause")).isEqualTo(200);
+                children.startStreams();
+                try (Connection lock = DriverManager.getConnection(platform.adminJdbcUrl(target + "-a"))) {
+                    Await.condition("the delta sync of " + jobId + " runs", Duration.ofSeconds(120),
+                            () -> deltaProgress(target, jobId) != null);
+                    lock.setAutoCommit(false);
+                    try (PreparedStatement ps = lock.prepareStatement("select 1 from fleetshard_reshard_progress"
+                            + " where job_id = ? for update")) {
+                        ps.setString(1, jobId);
+                        ps.executeQuery().close();
+                    }
+                    assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/resume")).isEqualTo(200);
+                    assertThat(awaitPhaseAmong(jobId, Set.of("cutover", "validate", "cleanup", "done", "failed")))
+                            .isEqualTo("cutover");
+                    assertThat(deltaProgress(target, jobId)).as("fence_seen on %s when the delta sync is killed",
+                            target).isEqualTo(Boolean.FALSE);
+                    killed.add("delta sync in " + children.killStreams(jobId));
+                    killed.add("control API in " + children.killControl(jobId));
+                    moving.pause(); // held writes end in 503 while the fence stands and the map is unchanged
+                    lock.rollback();
+                }
+                children.startControl();
+                assertThat(phaseOf(jobId)).as("the phase a new control API resumes").isEqualTo("cutover");
+                children.startStreams();
+                killed.add("control API in " + children.killControlIn(jobId, "validate"));
+                killed.add("control API in " + children.killControlIn(jobId, "cleanup", moving::resume));
+            });
+            assertThat(killed).containsExactly("delta sync in cutover", "control API in cutover", "control API in validate",
+                    "control API in cleanup");
+            assertThat(count(platform.adminJdbcUrl(target + "-a"), "telemetry", "acme", "matrix")).isEqualTo(10_000);
+            assertThat(count(platform.adminJdbcUrl(source + "-a"), "telemetry", "acme", "matrix")).isZero();
+        }
+    }
+
+    /**
+     * Rollback after a crash: the control API is SIGKILLed while the job catches up, the next one takes over, and an
+     * operator cancels the job once the delta sync has applied writes to the target. The fleet stays on the source with
+     * every acknowledged write, the copied and applied rows are removed from the target, and consumers of the change
+     * topic see neither the copy nor its removal.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(8)
+    void rollsBackACancelledJobAfterSigkillOfTheControlApi() throws Exception {
+        String source = "pg-1";
+        String target = "pg-2";
+        List<String> killed = new ArrayList<>();
+        try (Children children = new Children(dir.resolve("rollback"), Map.of(
+                ControlApiConfig.RESHARD_COPY_BATCH_ROWS, "1000",
+                ControlApiConfig.RESHARD_COPY_MAX_ROWS_PER_SEC, "5000"))) {
+            children.startControl();
+            children.startStreams();
+            assertThat(post(control() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"rolledback\",\"shardId\":\""
+                    + source + "\"}").statusCode()).isEqualTo(201);
+            seedTelemetry(source, "rolledback", 10);
+            moveUnderLoad("acme", "rolledback", null, source, target, "postgres", "cancelled", (jobId, moving) -> {
+                killed.add("delta sync in " + children.killStreams(jobId));
+                assertThat(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done",
+                        "failed"))).isEqualTo("catchup");
+                killed.add("control API in " + children.killControl(jobId));
+                children.startControl();
+                assertThat(phaseOf(jobId)).as("the phase a new control API resumes").isEqualTo("catchup");
+                // paused, the job stays in catch-up while a delta sync starts and applies writes to the target
+                assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/pause")).isEqualTo(200);
+                children.startStreams();
+                long start = JSON.readTree(get(control() + "/v1/reshards/" + jobId)).path("startOffset").asLong();
+                Await.condition("the delta sync of " + jobId + " applied writes to " + target, Duration.ofSeconds(120),
+                        () -> deltaOffset(target, jobId) >= start);
+                assertThat(count(platform.adminJdbcUrl(target + "-a"), "telemetry", "acme", "rolledback"))
+                        .as("rows copied to the target").isEqualTo(10_000);
+                assertThat(vehicleIds(platform.adminJdbcUrl(target + "-a"), "acme", "rolledback")).isNotEmpty();
+                HttpResponse<String> cancelled = post(control() + "/v1/reshards/" + jobId + "/cancel", "");
+                assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(202);
+            });
+            assertThat(killed).containsExactly("delta sync in precopy", "control API in catchup");
+            assertThat(count(platform.adminJdbcUrl(source + "-a"), "telemetry", "acme", "rolledback")).isEqualTo(10_000);
+            assertThat(count(platform.adminJdbcUrl(target + "-a"), "telemetry", "acme", "rolledback")).isZero();
+        }
+    }
+
     /** From here on the delta sync runs in child processes only (once stopped, the platform's stay stopped). */
     private static void stopPlatformStreamProcessors() {
         if (!platformStreamsStopped) {
@@ -288,11 +400,127 @@ class OnlineReshardIT {
         }
     }
 
+    /**
+     * Child processes of a kill test: the delta sync, and a control API that takes the map writer over and becomes the
+     * one {@link #control()} talks to; whatever still runs is killed at the end.
+     */
+    private static final class Children implements AutoCloseable {
+        private final Path dir;
+        private final Map<String, String> controlSettings;
+        private ChildProcesses.Child streams;
+        private ChildProcesses.Child control;
+        private int controls;
+
+        Children(Path dir, Map<String, String> controlSettings) {
+            this.dir = dir;
+            this.controlSettings = controlSettings;
+            stopPlatformStreamProcessors(); // a delta sync runs only when and where the test starts one
+        }
+
+        void startStreams() throws Exception {
+            streams = ChildProcesses.start("streams", platform.kafkaBootstrapServers(), dir.resolve("streams"));
+        }
+
+        void startControl() throws Exception {
+            startControl(Map.of());
+        }
+
+        /** A control API with {@code overrides} over this test's settings. */
+        void startControl(Map<String, String> overrides) throws Exception {
+            Map<String, String> settings = new HashMap<>(controlSettings);
+            settings.putAll(overrides);
+            control = ChildProcesses.start("control", platform.kafkaBootstrapServers(),
+                    dir.resolve("control-" + ++controls), settings);
+            controlOverride = "http://127.0.0.1:" + control.readyArg();
+        }
+
+        /** SIGKILLs the delta sync; returns the job's phase just before. */
+        String killStreams(String jobId) throws Exception {
+            String phase = phaseOf(jobId);
+            streams.kill();
+            streams = null;
+            return phase;
+        }
+
+        /** SIGKILLs the control API; returns the job's phase just before, as that control API had it. */
+        String killControl(String jobId) throws Exception {
+            String phase = phaseOf(jobId);
+            control.kill();
+            control = null;
+            return phase;
+        }
+
+        /**
+         * Once the job is in {@code phase} (or past it), runs {@code then}, SIGKILLs the control API and starts another,
+         * which must find the job still in that phase; returns the phase the job was in.
+         */
+        String killControlIn(String jobId, String phase, Runnable... then) throws Exception {
+            List<String> later = List.of("precopy", "catchup", "cutover", "validate", "cleanup", "done");
+            Set<String> atOrPast = new HashSet<>(later.subList(later.indexOf(phase), later.size()));
+            atOrPast.add("failed");
+            awaitPhaseAmong(jobId, atOrPast);
+            for (Runnable r : then) {
+                r.run();
+            }
+            String killedIn = killControl(jobId);
+            startControl();
+            assertThat(phaseOf(jobId)).as("the phase a new control API resumes").isEqualTo(killedIn);
+            return killedIn;
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (streams != null) {
+                streams.kill();
+            }
+            if (control != null) {
+                control.kill();
+            }
+        }
+    }
+
+    /** The delta sync's progress row of the job on the shard: whether it saw the fence; null when there is none. */
+    private static Boolean deltaProgress(String shard, String jobId) {
+        try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
+                PreparedStatement ps = c.prepareStatement("select fence_seen from fleetshard_reshard_progress where"
+                        + " job_id = ?")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getBoolean(1) : null;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("reading the delta sync's progress on " + shard + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The shard-log offset the delta sync applied through on the shard; -1 when it has no progress row. */
+    private static long deltaOffset(String shard, String jobId) {
+        try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
+                PreparedStatement ps = c.prepareStatement("select source_offset from fleetshard_reshard_progress where"
+                        + " job_id = ?")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("reading the delta sync's progress on " + shard + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String phaseOf(String jobId) throws Exception {
+        return JSON.readTree(get(control() + "/v1/reshards/" + jobId)).path("phase").asText();
+    }
+
     private static String get(String url) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
         return r.body();
+    }
+
+    private static int postStatus(String url) throws Exception {
+        HttpResponse<String> r = post(url, "");
+        return r.statusCode();
     }
 
     private static int vnodes(String shard) throws Exception {
