@@ -327,8 +327,8 @@ class OnlineReshardIT {
                     assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/resume")).isEqualTo(200);
                     assertThat(awaitPhaseAmong(jobId, Set.of("cutover", "validate", "cleanup", "done", "failed")))
                             .isEqualTo("cutover");
-                    assertThat(deltaProgress(target, jobId)).as("fence_seen on %s when the delta sync is killed",
-                            target).isEqualTo(Boolean.FALSE);
+                    assertThat(deltaProgress(target, jobId)).as("fence applied on %s when the delta sync is killed",
+                            target).isZero();
                     killed.add("delta sync in " + children.killStreams(jobId));
                     killed.add("control API in " + children.killControl(jobId));
                     moving.pause(); // held writes end in 503 while the fence stands and the map is unchanged
@@ -397,6 +397,71 @@ class OnlineReshardIT {
         if (!platformStreamsStopped) {
             platform.stopStreamProcessors();
             platformStreamsStopped = true;
+        }
+    }
+
+    /**
+     * A cutover whose fence the delta sync does not apply in time is lifted and the job returns to catch-up while the
+     * fleet's writes go on on the source; when a delta sync later applies the lifted fence's marker, the next cutover
+     * must still wait until the target has the writes made after the lift (its own fence), not commit at once.
+     *
+     * <p>Set-up: the delta sync is blocked (its progress row locked) and SIGKILLed while the cutover waits for the
+     * fence, the control API too; the next control API (with a short cutover timeout) fences again, times out, lifts
+     * the fence and waits in catch-up (writes of another fleet of the source keep the lag above the cutover's limit)
+     * until a new delta sync catches up from before the first fence.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(9)
+    void aCutoverAfterALiftedFenceWaitsForItsOwnFence() throws Exception {
+        String source = "pg-1";
+        String target = "pg-2";
+        Map<String, String> throttled = Map.of(ControlApiConfig.RESHARD_COPY_BATCH_ROWS, "1000",
+                ControlApiConfig.RESHARD_COPY_MAX_ROWS_PER_SEC, "5000");
+        try (Children children = new Children(dir.resolve("refence"), throttled)) {
+            children.startControl(Map.of(ControlApiConfig.RESHARD_CUTOVER_MAX_LAG, "10000000",
+                    ControlApiConfig.RESHARD_CUTOVER_TIMEOUT_MS, "600000"));
+            for (String fleet : List.of("refenced", "refenced-nb")) {
+                assertThat(post(control() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"" + fleet
+                        + "\",\"shardId\":\"" + source + "\"}").statusCode()).isEqualTo(201);
+            }
+            seedTelemetry(source, "refenced", 10);
+            moveUnderLoad("acme", "refenced", "refenced-nb", source, target, "postgres", "done", (jobId, moving) -> {
+                assertThat(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done",
+                        "failed"))).isEqualTo("catchup");
+                assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/pause")).isEqualTo(200);
+                children.startStreams();
+                try (Connection lock = DriverManager.getConnection(platform.adminJdbcUrl(target + "-a"))) {
+                    Await.condition("the delta sync of " + jobId + " runs", Duration.ofSeconds(120),
+                            () -> deltaProgress(target, jobId) != null);
+                    lock.setAutoCommit(false);
+                    try (PreparedStatement ps = lock.prepareStatement("select 1 from fleetshard_reshard_progress"
+                            + " where job_id = ? for update")) {
+                        ps.setString(1, jobId);
+                        ps.executeQuery().close();
+                    }
+                    assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/resume")).isEqualTo(200);
+                    assertThat(awaitPhaseAmong(jobId, Set.of("cutover", "validate", "cleanup", "done", "failed")))
+                            .isEqualTo("cutover");
+                    assertThat(children.killStreams(jobId)).isEqualTo("cutover"); // before it applied the fence
+                    assertThat(children.killControl(jobId)).isEqualTo("cutover");
+                    lock.rollback();
+                }
+                children.startControl(Map.of(ControlApiConfig.RESHARD_CUTOVER_MAX_LAG, "50",
+                        ControlApiConfig.RESHARD_CUTOVER_TIMEOUT_MS, "3000"));
+                // its cutover times out: the fence is lifted, the job waits in catch-up, writes go on on the source
+                Await.condition("the cutover of " + jobId + " timed out", Duration.ofSeconds(60), () -> {
+                    try {
+                        return get(control() + "/v1/reshards/" + jobId).contains("did not apply through the fence");
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+                int ackedAfterLift = moving.acked.size();
+                Await.condition("writes acknowledged on " + source + " after the lift", Duration.ofSeconds(30),
+                        () -> moving.acked.size() >= ackedAfterLift + 100);
+                assertThat(phaseOf(jobId)).isEqualTo("catchup");
+                children.startStreams();
+            });
         }
     }
 
@@ -479,14 +544,17 @@ class OnlineReshardIT {
         }
     }
 
-    /** The delta sync's progress row of the job on the shard: whether it saw the fence; null when there is none. */
-    private static Boolean deltaProgress(String shard, String jobId) {
+    /**
+     * The delta sync's progress row of the job on the shard: the sequence number of the newest fence of the job it
+     * applied (0: none yet); null when there is no row.
+     */
+    private static Long deltaProgress(String shard, String jobId) {
         try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
-                PreparedStatement ps = c.prepareStatement("select fence_seen from fleetshard_reshard_progress where"
+                PreparedStatement ps = c.prepareStatement("select fence_seq from fleetshard_reshard_progress where"
                         + " job_id = ?")) {
             ps.setString(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getBoolean(1) : null;
+                return rs.next() ? rs.getLong(1) : null;
             }
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("reading the delta sync's progress on " + shard + ": " + e.getMessage(), e);
