@@ -175,6 +175,10 @@ public final class DeltaSyncService implements AutoCloseable {
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "none");
         // a stopped job leaves its group at once, so a restart (or a start-offset reset) need not wait out the session
         p.put(StreamsConfig.mainConsumerPrefix("internal.leave.group.on.close"), true);
+        // a crashed one (SIGKILL, lost host) does not leave: its successor waits for the session to expire, and a job
+        // in catch-up or cutover waits with it (the default 45 s made a cutover time out and lift its fence)
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
         return p;
     }
 
