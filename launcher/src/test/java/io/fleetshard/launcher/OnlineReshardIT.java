@@ -311,22 +311,7 @@ class OnlineReshardIT {
             String neighbour = fleetOnShard("acme", source, "matrix");
             moveUnderLoad("acme", "matrix", neighbour, source, target, "postgres", "done", (jobId, moving) -> {
                 // without a delta sync the job waits in catch-up; paused, it stays there while one starts
-                assertThat(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done",
-                        "failed"))).isEqualTo("catchup");
-                assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/pause")).isEqualTo(200);
-                children.startStreams();
-                try (Connection lock = DriverManager.getConnection(platform.adminJdbcUrl(target + "-a"))) {
-                    Await.condition("the delta sync of " + jobId + " runs", Duration.ofSeconds(120),
-                            () -> deltaProgress(target, jobId) != null);
-                    lock.setAutoCommit(false);
-                    try (PreparedStatement ps = lock.prepareStatement("select 1 from fleetshard_reshard_progress"
-                            + " where job_id = ? for update")) {
-                        ps.setString(1, jobId);
-                        ps.executeQuery().close();
-                    }
-                    assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/resume")).isEqualTo(200);
-                    assertThat(awaitPhaseAmong(jobId, Set.of("cutover", "validate", "cleanup", "done", "failed")))
-                            .isEqualTo("cutover");
+                try (Connection lock = cutOverWithTheDeltaSyncHeld(children, jobId, target)) {
                     assertThat(deltaProgress(target, jobId)).as("fence applied on %s when the delta sync is killed",
                             target).isZero();
                     killed.add("delta sync in " + children.killStreams(jobId));
@@ -392,6 +377,38 @@ class OnlineReshardIT {
         }
     }
 
+    /**
+     * Lets the job (waiting in catch-up for a delta sync) start its cutover while a newly started delta sync cannot
+     * apply the fence: the job is paused, the delta sync starts and writes its progress row, a transaction on the
+     * target locks that row, and the job resumes into {@code cutover}. Rolling back the returned connection lets the
+     * delta sync go on.
+     */
+    private static Connection cutOverWithTheDeltaSyncHeld(Children children, String jobId, String target)
+            throws Exception {
+        assertThat(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done", "failed")))
+                .isEqualTo("catchup");
+        assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/pause")).isEqualTo(200);
+        children.startStreams();
+        Connection lock = DriverManager.getConnection(platform.adminJdbcUrl(target + "-a"));
+        try {
+            Await.condition("the delta sync of " + jobId + " runs", Duration.ofSeconds(120),
+                    () -> deltaProgress(target, jobId) != null);
+            lock.setAutoCommit(false);
+            try (PreparedStatement ps = lock.prepareStatement("select 1 from fleetshard_reshard_progress"
+                    + " where job_id = ? for update")) {
+                ps.setString(1, jobId);
+                ps.executeQuery().close();
+            }
+            assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/resume")).isEqualTo(200);
+            assertThat(awaitPhaseAmong(jobId, Set.of("cutover", "validate", "cleanup", "done", "failed")))
+                    .isEqualTo("cutover");
+            return lock;
+        } catch (Exception | AssertionError e) {
+            lock.close();
+            throw e;
+        }
+    }
+
     /** From here on the delta sync runs in child processes only (once stopped, the platform's stay stopped). */
     private static void stopPlatformStreamProcessors() {
         if (!platformStreamsStopped) {
@@ -426,22 +443,7 @@ class OnlineReshardIT {
             }
             seedTelemetry(source, "refenced", 10);
             moveUnderLoad("acme", "refenced", "refenced-nb", source, target, "postgres", "done", (jobId, moving) -> {
-                assertThat(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done",
-                        "failed"))).isEqualTo("catchup");
-                assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/pause")).isEqualTo(200);
-                children.startStreams();
-                try (Connection lock = DriverManager.getConnection(platform.adminJdbcUrl(target + "-a"))) {
-                    Await.condition("the delta sync of " + jobId + " runs", Duration.ofSeconds(120),
-                            () -> deltaProgress(target, jobId) != null);
-                    lock.setAutoCommit(false);
-                    try (PreparedStatement ps = lock.prepareStatement("select 1 from fleetshard_reshard_progress"
-                            + " where job_id = ? for update")) {
-                        ps.setString(1, jobId);
-                        ps.executeQuery().close();
-                    }
-                    assertThat(postStatus(control() + "/v1/reshards/" + jobId + "/resume")).isEqualTo(200);
-                    assertThat(awaitPhaseAmong(jobId, Set.of("cutover", "validate", "cleanup", "done", "failed")))
-                            .isEqualTo("cutover");
+                try (Connection lock = cutOverWithTheDeltaSyncHeld(children, jobId, target)) {
                     assertThat(children.killStreams(jobId)).isEqualTo("cutover"); // before it applied the fence
                     assertThat(children.killControl(jobId)).isEqualTo("cutover");
                     lock.rollback();
