@@ -342,8 +342,6 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
-            p.copyRate.reset();
-            p.copyRate.add(p.copyStartedAtMs, 0);
             for (RangeOfFleet r : ranges) {
                 checkStill(job);
                 tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
@@ -351,7 +349,6 @@ final class ReshardOrchestrator implements AutoCloseable {
                         config.reshardCopyBatchRows());
                 tgt.commit();
                 p.rowsCopied += n;
-                p.copyRate.add(clock.millis(), p.rowsCopied);
                 rowsCopied.increment(n);
                 throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
             }
@@ -539,8 +536,6 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsToValidate = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsValidated = 0;
             p.validateStartedAtMs = clock.millis();
-            p.validateRate.reset();
-            p.validateRate.add(p.validateStartedAtMs, 0);
             p.mismatches.clear();
             for (RangeOfFleet r : ranges) {
                 checkStill(job);
@@ -559,7 +554,6 @@ final class ReshardOrchestrator implements AutoCloseable {
                 }
                 rows += a.rows();
                 p.rowsValidated += a.rows();
-                p.validateRate.add(clock.millis(), p.rowsValidated);
                 rowsValidated.increment(a.rows());
                 throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
             }

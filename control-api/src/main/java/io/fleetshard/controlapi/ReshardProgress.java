@@ -32,45 +32,6 @@ final class ReshardProgress {
     volatile String lastError;
     volatile long lastErrorAtMs;
     final List<String> mismatches = new CopyOnWriteArrayList<>();
-    /** Recent (time, rows done) of the copy and of the validation, for ETAs that follow the current speed. */
-    final RecentRate copyRate = new RecentRate();
-    final RecentRate validateRate = new RecentRate();
-
-    /**
-     * Rows per ms over the last {@link #WINDOW_MS}: a phase runs slower at first (cold caches, a JIT still compiling,
-     * capture still draining the previous phase's writes), so the average since the start overestimates what is left
-     * (measured +50–90 % at a quarter done, docs/benchmarks.md).
-     */
-    static final class RecentRate {
-        static final long WINDOW_MS = 3_000;
-        private final java.util.ArrayDeque<long[]> samples = new java.util.ArrayDeque<>();
-
-        synchronized void reset() {
-            samples.clear();
-        }
-
-        synchronized void add(long nowMs, long done) {
-            samples.addLast(new long[] {nowMs, done});
-            while (samples.size() > 2 && samples.peekFirst()[0] < nowMs - WINDOW_MS) {
-                samples.removeFirst();
-            }
-        }
-
-        /** Estimated ms left, or -1 without two samples at least 200 ms apart in the window. */
-        synchronized long etaMs(long total) {
-            if (samples.size() < 2 || total < 0) {
-                return -1;
-            }
-            long[] first = samples.peekFirst();
-            long[] last = samples.peekLast();
-            long ms = last[0] - first[0];
-            long rows = last[1] - first[1];
-            if (ms < 200 || rows <= 0) {
-                return -1;
-            }
-            return Math.max(0, (total - last[1]) * ms / rows);
-        }
-    }
 
     /** Estimated ms until the current phase ends, or -1 when there is no estimate. */
     static long eta(long done, long total, long startedAtMs, long nowMs) {
@@ -89,8 +50,7 @@ final class ReshardProgress {
         ObjectNode copy = o.putObject("copy");
         copy.put("rowsCopied", rowsCopied).put("rowsTotal", rowsTotal);
         if (phase.equals("precopy")) {
-            long recent = copyRate.etaMs(rowsTotal);
-            copy.put("etaMs", recent >= 0 ? recent : eta(rowsCopied, rowsTotal, copyStartedAtMs, nowMs));
+            copy.put("etaMs", eta(rowsCopied, rowsTotal, copyStartedAtMs, nowMs));
         }
         ObjectNode delta = o.putObject("delta");
         delta.put("lagRecords", lagRecords).put("appliedOffset", appliedOffset);
@@ -100,8 +60,7 @@ final class ReshardProgress {
         ObjectNode v = o.putObject("validation");
         v.put("rowsValidated", rowsValidated).put("rowsTotal", rowsToValidate);
         if (phase.equals("validate")) {
-            long recent = validateRate.etaMs(rowsToValidate);
-            v.put("etaMs", recent >= 0 ? recent : eta(rowsValidated, rowsToValidate, validateStartedAtMs, nowMs));
+            v.put("etaMs", eta(rowsValidated, rowsToValidate, validateStartedAtMs, nowMs));
         }
         if (validation != null) {
             v.put("result", validation);
