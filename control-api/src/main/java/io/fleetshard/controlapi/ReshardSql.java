@@ -24,9 +24,6 @@ abstract class ReshardSql {
     static final String MARKER_TABLE = "fleetshard_reshard_tx";
     static final String PROGRESS_TABLE = "fleetshard_reshard_progress";
     static final String FENCE_TABLE = "fleetshard_fence";
-    /** PostgreSQL accepts at most 65535 parameters per statement; MariaDB as many. */
-    static final int MAX_PARAMETERS = 30_000;
-    /** Ids of both engines that the copied value of a column of this type needs converting for. */
     private static final String TENANT = "tenant_id";
     private static final String FLEET = "fleet_id";
 
@@ -73,11 +70,9 @@ abstract class ReshardSql {
         }
         for (String name : names) {
             List<String> cols = new ArrayList<>();
-            List<String> types = new ArrayList<>();
             try (ResultSet rs = md.getColumns(catalog(c), schemaPattern(), name, "%")) {
                 while (rs.next()) {
                     cols.add(rs.getString("COLUMN_NAME"));
-                    types.add(rs.getString("TYPE_NAME").toLowerCase(java.util.Locale.ROOT));
                 }
             }
             Map<Integer, String> pk = new TreeMap<>();
@@ -87,7 +82,7 @@ abstract class ReshardSql {
                 }
             }
             if (cols.contains(TENANT) && cols.contains(FLEET) && !pk.isEmpty()) {
-                out.put(name, new ReshardTable(name, cols, types, new ArrayList<>(pk.values())));
+                out.put(name, new ReshardTable(name, cols, new ArrayList<>(pk.values())));
             }
         }
         return new ArrayList<>(out.values());
@@ -212,40 +207,25 @@ abstract class ReshardSql {
 
     /**
      * Copies the rows of {@code range} from {@code src} to {@code tgt} (a tagged transaction the caller commits): the
-     * range's rows on the target are replaced, so a copy that runs again converges. Returns the rows copied.
+     * range's rows on the target are deleted and written again, so a copy that runs again converges. Returns the rows
+     * copied.
      */
-    abstract long copyRange(Connection src, Connection tgt, ReshardTable t, String tenant, String fleet,
-            KeyRange range, int batchRows) throws SQLException;
+    final long copyRange(Connection src, Connection tgt, ReshardTable t, String tenant, String fleet, KeyRange range,
+            int batchRows) throws SQLException {
+        String where = rangePredicate(t, tenant, fleet, range);
+        try (Statement st = tgt.createStatement()) {
+            st.executeUpdate("DELETE FROM " + quote(t.name()) + " WHERE " + where);
+        }
+        return writeRange(src, tgt, t, where, batchRows);
+    }
+
+    /** Writes the source's rows matching {@code where} to the target (where none of them is left); returns how many. */
+    abstract long writeRange(Connection src, Connection tgt, ReshardTable t, String where, int batchRows)
+            throws SQLException;
 
     /** Row count and an order-independent checksum of the fleet's rows of {@code range}, computed by the database. */
     abstract Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
             throws SQLException;
-
-    /** Upserts {@code rows} (values in table column order) by primary key, in the caller's transaction. */
-    abstract void upsert(Connection c, ReshardTable t, List<Object[]> rows) throws SQLException;
-
-    /** {@code INSERT INTO t (columns) VALUES (?, ...), ...} for {@code rows} rows, to be completed by the engine. */
-    StringBuilder insertValues(ReshardTable t, int rows) {
-        StringBuilder sql = new StringBuilder("INSERT INTO ").append(quote(t.name())).append(" (")
-                .append(t.columns().stream().map(this::quote).collect(Collectors.joining(", "))).append(") VALUES ");
-        String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
-        for (int i = 0; i < rows; i++) {
-            sql.append(i == 0 ? "" : ", ").append(tuple);
-        }
-        return sql;
-    }
-
-    static void executeWithRows(Connection c, String sql, List<Object[]> rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int p = 1;
-            for (Object[] row : rows) {
-                for (Object v : row) {
-                    ps.setObject(p++, v);
-                }
-            }
-            ps.executeUpdate();
-        }
-    }
 
     /** Deletes at most {@code limit} rows of the fleet; returns how many. */
     abstract int deleteBatch(Connection c, ReshardTable t, String tenant, String fleet, int limit) throws SQLException;
@@ -352,24 +332,6 @@ abstract class ReshardSql {
         }
 
         @Override
-        void upsert(Connection c, ReshardTable t, List<Object[]> rows) throws SQLException {
-            if (rows.isEmpty()) {
-                return;
-            }
-            StringBuilder sql = insertValues(t, rows.size());
-            sql.append(" ON CONFLICT (").append(t.primaryKey().stream().map(this::quote)
-                    .collect(Collectors.joining(", "))).append(") DO ");
-            List<String> rest = t.columns().stream().filter(col -> !t.primaryKey().contains(col)).toList();
-            if (rest.isEmpty()) {
-                sql.append("NOTHING");
-            } else {
-                sql.append("UPDATE SET ").append(rest.stream().map(col -> quote(col) + " = EXCLUDED." + quote(col))
-                        .collect(Collectors.joining(", ")));
-            }
-            executeWithRows(c, sql.toString(), rows);
-        }
-
-        @Override
         int deleteBatch(Connection c, ReshardTable t, String tenant, String fleet, int limit) throws SQLException {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + quote(t.name()) + " WHERE ctid IN"
                     + " (SELECT ctid FROM " + quote(t.name()) + " WHERE tenant_id = ? AND fleet_id = ? LIMIT ?)")) {
@@ -399,17 +361,13 @@ abstract class ReshardSql {
         }
 
         /**
-         * Streams the range with COPY from the source straight into COPY on the target (text format, so a column
-         * type that differs in width on the two sides still converts), after deleting the range there.
+         * Streams the rows with COPY from the source straight into COPY on the target (text format, so a column
+         * type that differs in width on the two sides still converts).
          */
         @Override
-        long copyRange(Connection src, Connection tgt, ReshardTable t, String tenant, String fleet, KeyRange range,
-                int batchRows) throws SQLException {
+        long writeRange(Connection src, Connection tgt, ReshardTable t, String where, int batchRows)
+                throws SQLException {
             String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
-            String where = rangePredicate(t, tenant, fleet, range);
-            try (Statement st = tgt.createStatement()) {
-                st.executeUpdate("DELETE FROM " + quote(t.name()) + " WHERE " + where);
-            }
             org.postgresql.copy.CopyIn in = tgt.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
                     .copyIn("COPY " + quote(t.name()) + " (" + cols + ") FROM STDIN");
             try (org.postgresql.copy.PGCopyOutputStream to = new org.postgresql.copy.PGCopyOutputStream(in, 1 << 16)) {
@@ -418,7 +376,8 @@ abstract class ReshardSql {
                         .map(this::quote).collect(Collectors.joining(", ")) + ") TO STDOUT", to);
                 return to.endCopy();
             } catch (java.io.IOException e) {
-                throw new SQLException("COPY of " + t.name() + " " + range + " failed: " + e.getMessage(), "58030", e);
+                throw new SQLException("COPY of " + t.name() + " rows where " + where + " failed: " + e.getMessage(),
+                        "58030", e);
             } finally {
                 if (in.isActive()) {
                     in.cancelCopy();
@@ -473,6 +432,9 @@ abstract class ReshardSql {
     // ------------------------------------------------------------------------------------------------ MySQL family
 
     static final class MySqlFamily extends ReshardSql {
+        /** Parameters of one multi-row upsert, well below the drivers' limits (65535 in MySQL's protocol). */
+        private static final int MAX_PARAMETERS = 30_000;
+
         @Override
         void prepare(Connection c) throws SQLException {
             try (Statement st = c.createStatement()) {
@@ -531,15 +493,25 @@ abstract class ReshardSql {
             return null;
         }
 
-        @Override
-        void upsert(Connection c, ReshardTable t, List<Object[]> rows) throws SQLException {
+        /** Upserts {@code rows} (values in table column order) by primary key, in the caller's transaction. */
+        private void upsert(Connection c, ReshardTable t, List<Object[]> rows) throws SQLException {
             if (rows.isEmpty()) {
                 return;
             }
-            StringBuilder sql = insertValues(t, rows.size());
-            sql.append(" ON DUPLICATE KEY UPDATE ").append(t.columns().stream()
-                    .map(col -> quote(col) + " = VALUES(" + quote(col) + ")").collect(Collectors.joining(", ")));
-            executeWithRows(c, sql.toString(), rows);
+            String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
+            String sql = "INSERT INTO " + quote(t.name()) + " (" + t.columns().stream().map(this::quote)
+                    .collect(Collectors.joining(", ")) + ") VALUES " + String.join(", ", java.util.Collections.nCopies(
+                    rows.size(), tuple)) + " ON DUPLICATE KEY UPDATE " + t.columns().stream()
+                    .map(col -> quote(col) + " = VALUES(" + quote(col) + ")").collect(Collectors.joining(", "));
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int p = 1;
+                for (Object[] row : rows) {
+                    for (Object v : row) {
+                        ps.setObject(p++, v);
+                    }
+                }
+                ps.executeUpdate();
+            }
         }
 
         @Override
@@ -563,14 +535,10 @@ abstract class ReshardSql {
             return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
         }
 
-        /** Reads the range's rows and upserts them in multi-row statements, after deleting the range there. */
+        /** Reads the rows and upserts them in multi-row statements. */
         @Override
-        long copyRange(Connection src, Connection tgt, ReshardTable t, String tenant, String fleet, KeyRange range,
-                int batchRows) throws SQLException {
-            String where = rangePredicate(t, tenant, fleet, range);
-            try (Statement st = tgt.createStatement()) {
-                st.executeUpdate("DELETE FROM " + quote(t.name()) + " WHERE " + where);
-            }
+        long writeRange(Connection src, Connection tgt, ReshardTable t, String where, int batchRows)
+                throws SQLException {
             int n = t.columns().size();
             int batch = Math.max(1, Math.min(batchRows, MAX_PARAMETERS / n));
             List<Object[]> rows = new ArrayList<>(batch);
