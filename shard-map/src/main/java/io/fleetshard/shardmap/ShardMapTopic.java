@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Creates the map topic if missing: one partition (total order), compacted, replicated up to 3. */
 public final class ShardMapTopic {
@@ -39,8 +40,8 @@ public final class ShardMapTopic {
                     throw e;
                 }
             }
-            TopicDescription d = admin.describeTopics(List.of(config.topic())).allTopicNames()
-                    .get(timeoutMs, TimeUnit.MILLISECONDS).get(config.topic());
+            TopicDescription d = describeOnceKnown(admin, config.topic(), System.nanoTime()
+                    + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
             if (d.partitions().size() != 1) {
                 throw new ShardMapException("map topic " + config.topic() + " has " + d.partitions().size()
                         + " partitions; it must have exactly 1 so map transactions are totally ordered");
@@ -51,6 +52,30 @@ public final class ShardMapTopic {
         } catch (ExecutionException | TimeoutException e) {
             throw new MapUnavailableException("could not create or describe map topic " + config.topic() + " at "
                     + config.bootstrapServers() + " within " + timeoutMs + " ms: " + e, e);
+        }
+    }
+
+    /**
+     * Describes the topic, retrying while the broker answering has not yet learned of it: in KRaft a just-created
+     * topic reaches each broker's metadata cache a moment after the controller acknowledged the creation, and a
+     * describe in that window fails with {@link UnknownTopicOrPartitionException}.
+     */
+    private static TopicDescription describeOnceKnown(Admin admin, String topic, long deadlineNanos)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long backoffMs = 10;
+        while (true) {
+            long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+            try {
+                return admin.describeTopics(List.of(topic)).allTopicNames().get(leftMs, TimeUnit.MILLISECONDS)
+                        .get(topic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+                        || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadlineNanos) {
+                    throw e;
+                }
+            }
+            Thread.sleep(backoffMs);
+            backoffMs = Math.min(200, backoffMs * 2);
         }
     }
 }
