@@ -122,7 +122,7 @@ public final class ControlApi implements AutoCloseable {
      * {@link #start()}, once.
      */
     public synchronized ControlApi enableResharding(String bootstrapServers, String shardLogPrefix) {
-        enableResharding(new KafkaShardLogOffsets(bootstrapServers, shardLogPrefix));
+        enableResharding(new KafkaShardLogs(bootstrapServers, shardLogPrefix));
         hotFleets = new HotFleetBoard(bootstrapServers, clock, java.time.Duration.ofMinutes(10));
         reshards.autoMoveFrom(hotFleets::current, monitor::health);
         if (app != null) {
@@ -131,7 +131,7 @@ public final class ControlApi implements AutoCloseable {
         return this;
     }
 
-    synchronized ControlApi enableResharding(ShardLogOffsets offsets) {
+    synchronized ControlApi enableResharding(ShardLogs offsets) {
         if (reshards != null) {
             throw new IllegalStateException("resharding is already enabled on this control API");
         }

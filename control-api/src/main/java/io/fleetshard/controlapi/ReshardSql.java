@@ -227,6 +227,27 @@ abstract class ReshardSql {
     abstract Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
             throws SQLException;
 
+    /**
+     * The fleet's rows of {@code range}, each key with the hash {@link #checksum} sums: where two checksums differ,
+     * this names the rows that do.
+     */
+    final Map<RowKey, String> rowHashes(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+            throws SQLException {
+        Map<RowKey, String> out = new java.util.HashMap<>();
+        try (Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery(rowHashQuery(st, t, rangePredicate(t, tenant, fleet, range)))) {
+                int keys = t.primaryKey().size();
+                while (rs.next()) {
+                    out.put(RowKey.ofRow(t.name(), rs, keys), rs.getString(keys + 1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A query of the primary key columns and then the row's hash, of the rows matching {@code where}. */
+    abstract String rowHashQuery(Statement st, ReshardTable t, String where) throws SQLException;
+
     /** Deletes at most {@code limit} rows of the fleet; returns how many. */
     abstract int deleteBatch(Connection c, ReshardTable t, String tenant, String fleet, int limit) throws SQLException;
 
@@ -400,6 +421,15 @@ abstract class ReshardSql {
             }
         }
 
+        @Override
+        String rowHashQuery(Statement st, ReshardTable t, String where) throws SQLException {
+            st.execute("SET TIME ZONE 'UTC'");
+            String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
+            String keys = t.primaryKey().stream().map(k -> "r." + quote(k)).collect(Collectors.joining(", "));
+            return "SELECT " + keys + ", hashtextextended(r::text, 0)::text FROM (SELECT " + cols + " FROM "
+                    + quote(t.name()) + " WHERE " + where + ") r";
+        }
+
         /**
          * PostgreSQL's guard reads the fence with a fresh snapshot but takes no lock the fence insert would wait for:
          * SHARE ROW EXCLUSIVE waits for every open writer of the tables and holds new ones for the milliseconds until
@@ -568,15 +598,24 @@ abstract class ReshardSql {
         @Override
         Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
                 throws SQLException {
-            String cols = t.columns().stream().map(col -> "IFNULL(" + quote(col) + ", '\\\\N')")
-                    .collect(Collectors.joining(", "));
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*),"
-                    + " CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5(CONCAT_WS('|', " + cols + ")), 1, 15), 16, 10) AS"
-                    + " UNSIGNED)), 0) AS CHAR) FROM " + quote(t.name()) + " WHERE "
+                    + " CAST(COALESCE(SUM(" + rowHash(t) + "), 0) AS CHAR) FROM " + quote(t.name()) + " WHERE "
                     + rangePredicate(t, tenant, fleet, range))) {
                 rs.next();
                 return new Checksum(rs.getLong(1), rs.getString(2));
             }
+        }
+
+        @Override
+        String rowHashQuery(Statement st, ReshardTable t, String where) {
+            return "SELECT " + t.primaryKey().stream().map(this::quote).collect(Collectors.joining(", ")) + ", "
+                    + rowHash(t) + " FROM " + quote(t.name()) + " WHERE " + where;
+        }
+
+        private String rowHash(ReshardTable t) {
+            String cols = t.columns().stream().map(col -> "IFNULL(" + quote(col) + ", '\\\\N')")
+                    .collect(Collectors.joining(", "));
+            return "CAST(CONV(SUBSTR(MD5(CONCAT_WS('|', " + cols + ")), 1, 15), 16, 10) AS UNSIGNED)";
         }
 
         @Override

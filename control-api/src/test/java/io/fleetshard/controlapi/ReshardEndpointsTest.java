@@ -32,7 +32,7 @@ class ReshardEndpointsTest {
             Map.of(ControlApiConfig.RESHARD_TICK_MS, "60000"));
 
     ReshardEndpointsTest() {
-        h.api.enableResharding(shardId -> 100L);
+        h.api.enableResharding(new FixedShardLogs(100L));
     }
 
     private static List<MapEntity> initial() {
@@ -118,7 +118,7 @@ class ReshardEndpointsTest {
         try (ApiHarness down = new ApiHarness(map, map, (node, engine) -> node.nodeId().equals("pg-2-a")
                 ? ProbeResult.failed("connection refused", 1) : ProbeResult.up(1), () -> null,
                 Map.of(ControlApiConfig.RESHARD_TICK_MS, "60000", ControlApiConfig.PROBE_FAILURES_BEFORE_DOWN, "1"))) {
-            down.api.enableResharding(shardId -> 0L);
+            down.api.enableResharding(new FixedShardLogs(0L));
             down.api.probeNow();
             String fleet = shardOf("f1").equals("pg-2") ? "f2" : "f1";
             for (int i = 0; shardOf(fleet).equals("pg-2"); i++) {
@@ -173,7 +173,7 @@ class ReshardEndpointsTest {
         String hotShard = shardOf("f7");
         try (ApiHarness auto = new ApiHarness(map, map, (node, engine) -> ProbeResult.up(1), () -> null,
                 Map.of(ControlApiConfig.RESHARD_TICK_MS, "20", ControlApiConfig.RESHARD_AUTO, "true"))) {
-            auto.api.enableResharding(shardId -> 0L);
+            auto.api.enableResharding(new FixedShardLogs(0L));
             auto.api.autoMoveFrom(() -> List.of(new HotFleetBoard.HotFleet("acme", "f7", hotShard, 50_000, 0, 60_000)));
             io.fleetshard.testkit.Await.condition("an auto-move job", java.time.Duration.ofSeconds(10),
                     () -> !map.current().reshards().isEmpty());

@@ -288,9 +288,10 @@ class OnlineReshardIT {
      * validates, and the next one while it deletes the moved rows from the source. Throttles make each phase last
      * seconds, so that each kill lands in its phase.
      *
-     * <p>The moving fleet's writers pause from the cutover kill until cleanup: a control API that restarts in
-     * {@code validate} has lost the target snapshot taken at the fence (ADR 0013, "As built") and compares the target
-     * as it is, so any write after the fence would fail the job. The other fleet's writers never pause.
+     * <p>The moving fleet's writers pause from the cutover kill until the new cutover is done, and write on through
+     * validation: a control API that restarts in {@code validate} has lost the target snapshot taken at the fence, so
+     * it compares the target as it is and must explain every row that differs by a write in the target's shard log
+     * (ADR 0013). The other fleet's writers never pause.
      */
     @Test
     @org.junit.jupiter.api.Order(7)
@@ -309,7 +310,8 @@ class OnlineReshardIT {
                     + "\"}").statusCode()).isEqualTo(201);
             seedTelemetry(source, "matrix", 10);
             String neighbour = fleetOnShard("acme", source, "matrix");
-            moveUnderLoad("acme", "matrix", neighbour, source, target, "postgres", "done", (jobId, moving) -> {
+            JsonNode job = moveUnderLoad("acme", "matrix", neighbour, source, target, "postgres", "done",
+                    (jobId, moving) -> {
                 // without a delta sync the job waits in catch-up; paused, it stays there while one starts
                 try (Connection lock = cutOverWithTheDeltaSyncHeld(children, jobId, target)) {
                     assertThat(deltaProgress(target, jobId)).as("fence applied on %s when the delta sync is killed",
@@ -322,9 +324,16 @@ class OnlineReshardIT {
                 children.startControl();
                 assertThat(phaseOf(jobId)).as("the phase a new control API resumes").isEqualTo("cutover");
                 children.startStreams();
-                killed.add("control API in " + children.killControlIn(jobId, "validate"));
-                killed.add("control API in " + children.killControlIn(jobId, "cleanup", moving::resume));
+                // the writers go on from here: the restarted validation compares the target as it is now, and
+                // explains each row that differs by the application's write of it in the target's shard log
+                killed.add("control API in " + children.killControlIn(jobId, "validate", moving::resume));
+                killed.add("control API in " + children.killControlIn(jobId, "cleanup"));
             });
+            java.util.regex.Matcher explained = java.util.regex.Pattern.compile("(\\d+) row\\(s\\) written by the"
+                    + " application since the cutover differ").matcher(job.path("detail").asText());
+            assertThat(explained.find()).as(job.toString()).isTrue();
+            assertThat(Long.parseLong(explained.group(1))).as("rows the restarted validation explained by writes"
+                    + " since the cutover").isPositive();
             assertThat(killed).containsExactly("delta sync in cutover", "control API in cutover", "control API in validate",
                     "control API in cleanup");
             assertThat(count(platform.adminJdbcUrl(target + "-a"), "telemetry", "acme", "matrix")).isEqualTo(10_000);
@@ -689,9 +698,9 @@ class OnlineReshardIT {
         moveUnderLoad(tenant, fleet, neighbour, source, target, engine, "done", (jobId, moving) -> { });
     }
 
-    private void moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
+    private JsonNode moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
             String engine, Interference interference) throws Exception {
-        moveUnderLoad(tenant, fleet, neighbour, source, target, engine, "done", interference);
+        return moveUnderLoad(tenant, fleet, neighbour, source, target, engine, "done", interference);
     }
 
     /**
@@ -702,7 +711,7 @@ class OnlineReshardIT {
      * shard is in the change topic exactly once and in order, the resharder's writes are not there at all, and the
      * warm standbys of both shards converge.
      */
-    private void moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
+    private JsonNode moveUnderLoad(String tenant, String fleet, String neighbour, String source, String target,
             String engine, String expectedPhase, Interference interference) throws Exception {
         // a move must not overlap a shard's initial snapshot: its snapshot would read the copied rows as 'r' events
         awaitStreaming(source);
@@ -787,6 +796,7 @@ class OnlineReshardIT {
                 () -> vehicleIds(platform.standbyAdminJdbcUrl(home), tenant, fleet).equals(onHome));
         Await.condition("standby of " + away + " holds none of the fleet", Duration.ofSeconds(90),
                 () -> vehicleIds(platform.standbyAdminJdbcUrl(away), tenant, fleet).isEmpty());
+        return job;
     }
 
     // ------------------------------------------------------------------------------------------------ helpers

@@ -1,0 +1,163 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * {@link ShardLogs} from Kafka: the last stable offset of the shard log's one partition, and its records, read
+ * committed.
+ */
+final class KafkaShardLogs implements ShardLogs {
+    private final Admin admin;
+    private final String topicPrefix;
+    private final String bootstrapServers;
+
+    KafkaShardLogs(String bootstrapServers, String topicPrefix) {
+        this.bootstrapServers = bootstrapServers;
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-reshard");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        this.admin = Admin.create(p);
+        this.topicPrefix = topicPrefix;
+    }
+
+    @Override
+    public long endOffset(String shardId) {
+        TopicPartition tp = new TopicPartition(topicPrefix + shardId, 0);
+        try {
+            return admin.listOffsets(Map.of(tp, OffsetSpec.latest()),
+                            new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                    .partitionResult(tp).get(10, TimeUnit.SECONDS).offset();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ControlApiException("interrupted while reading the end of " + tp.topic(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new ControlApiException("cannot read the end offset of shard log " + tp.topic() + ": "
+                    + (e.getCause() == null ? e : e.getCause()).getMessage()
+                    + " (is change capture running for shard " + shardId + "?)", e);
+        }
+    }
+
+    @Override
+    public ApplicationWrites applicationWrites(String shardId, Set<String> fleets, long sinceMs) {
+        TopicPartition tp = new TopicPartition(topicPrefix + shardId, 0);
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-reshard-validate");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        try {
+            consumer.assign(List.of(tp));
+            OffsetAndTimestamp from = consumer.offsetsForTimes(Map.of(tp, Math.max(0, sinceMs))).get(tp);
+            if (from == null) {
+                consumer.seekToEnd(List.of(tp)); // nothing stamped since: only records yet to come count
+            } else {
+                consumer.seek(tp, from.offset());
+            }
+            consumer.position(tp);
+        } catch (KafkaException e) {
+            consumer.close(Duration.ZERO);
+            throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
+        }
+        return new KafkaApplicationWrites(consumer, tp, Set.copyOf(fleets));
+    }
+
+    /** Keeps the untagged records of the fleets; a record's key is its primary key (docs/spec/change-events.md). */
+    private static final class KafkaApplicationWrites implements ApplicationWrites {
+        private static final ObjectMapper JSON = new ObjectMapper();
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final TopicPartition tp;
+        private final Set<String> fleets;
+
+        KafkaApplicationWrites(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, Set<String> fleets) {
+            this.consumer = consumer;
+            this.tp = tp;
+            this.fleets = fleets;
+        }
+
+        @Override
+        public long readToEnd(Consumer<RowKey> sink) {
+            long found = 0;
+            try {
+                long end = consumer.endOffsets(List.of(tp)).get(tp); // read_committed: the last stable offset
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (consumer.position(tp) < end) {
+                    if (System.nanoTime() > deadline) {
+                        throw new ControlApiException("shard log " + tp.topic() + " not read up to offset " + end
+                                + " within 30 s (at " + consumer.position(tp) + ")");
+                    }
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        RowKey key = applicationWrite(r);
+                        if (key != null) {
+                            sink.accept(key);
+                            found++;
+                        }
+                    }
+                }
+            } catch (KafkaException e) {
+                throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
+            }
+            return found;
+        }
+
+        private RowKey applicationWrite(ConsumerRecord<byte[], byte[]> r) {
+            if ("reshard".equals(header(r, "fleetshard.origin")) || r.key() == null) {
+                return null;
+            }
+            String table = header(r, "fleetshard.table");
+            String tenant = header(r, "fleetshard.tenant");
+            String fleet = header(r, "fleetshard.fleet");
+            if (table == null || tenant == null || fleet == null || !fleets.contains(tenant + "/" + fleet)) {
+                return null;
+            }
+            try {
+                return RowKey.ofEvent(table, JSON.readTree(r.key()));
+            } catch (java.io.IOException e) {
+                throw new ControlApiException("shard log " + tp.topic() + " offset " + r.offset()
+                        + ": the record's key is not JSON: " + e.getMessage(), e);
+            }
+        }
+
+        private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+            Header h = r.headers().lastHeader(name);
+            return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void close() {
+            consumer.close(Duration.ofSeconds(1));
+        }
+    }
+
+    @Override
+    public void close() {
+        admin.close();
+    }
+}
