@@ -139,10 +139,9 @@ final class ReshardPlanner {
         Shard target = map.shard(job.targetShardId()).orElseThrow();
         Set<Long> moving = new HashSet<>(job.tokens());
         HashRing after = ringAfter(map, source, target, moving);
-        puts.add(new Shard(source.shardId(), source.status(), source.engine(),
+        puts.add(source.withVnodeTokens(
                 Arrays.stream(source.vnodeTokens()).filter(t -> !moving.contains(t)).toArray()));
-        puts.add(new Shard(target.shardId(), target.status(), target.engine(),
-                concat(target.vnodeTokens(), job.tokens())));
+        puts.add(target.withVnodeTokens(concat(target.vnodeTokens(), job.tokens())));
         for (Fleet f : map.fleets()) {
             boolean inJob = job.moves(f.tenantId(), f.fleetId());
             if (f.isPinned()) {
@@ -161,11 +160,10 @@ final class ReshardPlanner {
         List<Shard> shards = new ArrayList<>();
         for (Shard s : map.shards()) {
             if (s.shardId().equals(source.shardId())) {
-                shards.add(new Shard(s.shardId(), s.status(), s.engine(),
+                shards.add(s.withVnodeTokens(
                         Arrays.stream(s.vnodeTokens()).filter(t -> !moving.contains(t)).toArray()));
             } else if (s.shardId().equals(target.shardId())) {
-                shards.add(new Shard(s.shardId(), s.status(), s.engine(),
-                        concat(s.vnodeTokens(), new ArrayList<>(moving))));
+                shards.add(s.withVnodeTokens(concat(s.vnodeTokens(), new ArrayList<>(moving))));
             } else {
                 shards.add(s);
             }

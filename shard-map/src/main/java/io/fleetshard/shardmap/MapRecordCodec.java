@@ -37,6 +37,9 @@ public final class MapRecordCodec {
         } else if (entity instanceof Shard s) {
             o.put("kind", "shard").put("version", version).put("shardId", s.shardId())
                     .put("status", s.status().wireName()).put("engine", s.engine().wireName());
+            if (s.epoch() > 0) {
+                o.put("epoch", s.epoch());
+            }
             ArrayNode tokens = o.putArray("vnodeTokens");
             for (long token : s.vnodeTokens()) {
                 tokens.add(token);
@@ -88,7 +91,7 @@ public final class MapRecordCodec {
                         tokens[i] = arr.get(i).asLong();
                     }
                     yield new Shard(text(o, "shardId"), ShardStatus.parse(text(o, "status")),
-                            Engine.parse(text(o, "engine")), tokens);
+                            Engine.parse(text(o, "engine")), tokens, o.path("epoch").asLong(0));
                 }
                 case "node" -> new Node(text(o, "nodeId"), text(o, "shardId"), NodeRole.parse(text(o, "role")),
                         text(o, "region"), text(o, "az"), text(o, "jdbcUrl"));

@@ -14,8 +14,22 @@ public final class Shard implements MapEntity {
     private final ShardStatus status;
     private final Engine engine;
     private final long[] vnodeTokens; // sorted, distinct
+    private final long epoch;
 
+    /** A shard at epoch 0: no failover yet. */
     public Shard(String shardId, ShardStatus status, Engine engine, long[] vnodeTokens) {
+        this(shardId, status, engine, vnodeTokens, 0);
+    }
+
+    /**
+     * @param epoch how many times the shard's primary was replaced (failover, switchover); nodes of an older epoch
+     *     (role {@code fenced}) are never routed to
+     */
+    public Shard(String shardId, ShardStatus status, Engine engine, long[] vnodeTokens, long epoch) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch of shard " + shardId + " must be >= 0, got " + epoch);
+        }
+        this.epoch = epoch;
         this.shardId = Ids.require("shardId", shardId);
         this.status = Objects.requireNonNull(status, "status");
         this.engine = Objects.requireNonNull(engine, "engine");
@@ -70,8 +84,22 @@ public final class Shard implements MapEntity {
         return vnodeTokens[i];
     }
 
+    public long epoch() {
+        return epoch;
+    }
+
     public Shard withStatus(ShardStatus newStatus) {
-        return new Shard(shardId, newStatus, engine, vnodeTokens);
+        return new Shard(shardId, newStatus, engine, vnodeTokens, epoch);
+    }
+
+    /** The same shard owning {@code tokens} instead (a split, move of vnodes or merge). */
+    public Shard withVnodeTokens(long[] tokens) {
+        return new Shard(shardId, status, engine, tokens, epoch);
+    }
+
+    /** The same shard with its epoch one higher: its primary was replaced. */
+    public Shard nextEpoch() {
+        return new Shard(shardId, status, engine, vnodeTokens, epoch + 1);
     }
 
     @Override
@@ -82,17 +110,17 @@ public final class Shard implements MapEntity {
     @Override
     public boolean equals(Object o) {
         return o instanceof Shard s && shardId.equals(s.shardId) && status == s.status && engine == s.engine
-                && Arrays.equals(vnodeTokens, s.vnodeTokens);
+                && epoch == s.epoch && Arrays.equals(vnodeTokens, s.vnodeTokens);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(shardId, status, engine, Arrays.hashCode(vnodeTokens));
+        return Objects.hash(shardId, status, engine, epoch, Arrays.hashCode(vnodeTokens));
     }
 
     @Override
     public String toString() {
         return "Shard[" + shardId + ", " + status.wireName() + ", " + engine.wireName() + ", " + vnodeTokens.length
-                + " vnodes]";
+                + " vnodes, epoch " + epoch + "]";
     }
 }

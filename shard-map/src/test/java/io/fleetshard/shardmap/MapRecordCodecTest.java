@@ -16,6 +16,8 @@ class MapRecordCodecTest {
                 new Fleet("acme", "f1", null),
                 new Fleet("acme", "f2", "s9"),
                 Shard.withDefaultTokens("s1", ShardStatus.DRAINING, Engine.MARIADB, 8),
+                Shard.withDefaultTokens("s2", ShardStatus.ACTIVE, Engine.POSTGRES, 4).nextEpoch().nextEpoch(),
+                new Node("n0", "s2", NodeRole.FENCED, "us-east-1", "us-east-1b", "jdbc:postgresql://h:2/db"),
                 new Node("n1", "s1", NodeRole.SYNC_REPLICA, "us-east-1", "us-east-1a", "jdbc:mariadb://h:1/db"),
                 new ReshardJob("rs-1", ReshardKind.SPLIT, "s1", "s2", List.of("acme/f1", "acme/f3"), List.of(-5L, 17L),
                         ReshardPhase.CATCHUP, 1234, 1_000, 2_000, true, "copied 10 rows"));

@@ -68,7 +68,7 @@ public final class PostgresNode implements AutoCloseable {
             "pg_stat_tmp", "pg_subtrans");
     /** Settings a replica must not inherit from its primary's postgresql.auto.conf. */
     private static final Set<String> STANDBY_OWNED_SETTINGS = Set.of(
-            "synchronous_standby_names", "primary_conninfo", "primary_slot_name");
+            "synchronous_standby_names", "synchronized_standby_slots", "primary_conninfo", "primary_slot_name");
 
     private final Path dataDir;
     private final int port;
@@ -207,6 +207,34 @@ public final class PostgresNode implements AutoCloseable {
                 + "?user=" + URLEncoder.encode(user, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Kills the server as a crash would: SIGKILL to the postmaster (its backends exit when they notice). The data
+     * directory stays, with its stale {@code postmaster.pid}, which a later start replaces. Returns once the
+     * postmaster is gone; {@link #stop} is then a no-op.
+     */
+    public synchronized void kill() {
+        if (server == null) {
+            return;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8).get(0)
+                    .trim());
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot read the postmaster's pid in " + dataDir + ": " + e, e);
+        }
+        ProcessHandle postmaster = ProcessHandle.of(pid).orElse(null);
+        server = null; // zonky's own stop would run pg_ctl against a dead server
+        if (postmaster != null) {
+            postmaster.destroyForcibly(); // SIGKILL
+            Await.until("postmaster " + pid + " on port " + port + " to exit", STARTUP_TIMEOUT,
+                    () -> !postmaster.isAlive());
+        }
+        FileTrees.deleteRecursively(socketDir);
+        LOG.info("PostgreSQL {} on port {} killed (SIGKILL to postmaster {})", replica ? "replica" : "primary", port,
+                pid);
+    }
+
     /** Stops the server ({@code pg_ctl stop -m fast}); the data directory stays. */
     public synchronized void stop() {
         if (server == null) {
@@ -275,6 +303,9 @@ public final class PostgresNode implements AutoCloseable {
         settings.put("max_replication_slots", "10");
         settings.put("hot_standby", "on");
         settings.put("hot_standby_feedback", "on");
+        // a replica keeps copies of the primary's failover logical slots (change capture's), so that capture goes on
+        // from a promoted replica (PostgreSQL 17; needs dbname in primary_conninfo and hot_standby_feedback)
+        settings.put("sync_replication_slots", "on");
         settings.put("shared_buffers", "16MB");
         settings.put("max_connections", "60");
         settings.put("work_mem", "4MB");
@@ -395,7 +426,7 @@ public final class PostgresNode implements AutoCloseable {
                 }
             }
             lines.add("primary_conninfo = 'host=" + LocalHost.LOOPBACK + " port=" + port + " user=" + SUPERUSER
-                    + " application_name=" + applicationName + "'");
+                    + " application_name=" + applicationName + " dbname=postgres'");
             lines.add("primary_slot_name = '" + slot + "'");
             Files.write(autoConf, lines, StandardCharsets.UTF_8);
             Files.writeString(dir.resolve("standby.signal"), "", StandardCharsets.UTF_8);
@@ -406,6 +437,10 @@ public final class PostgresNode implements AutoCloseable {
 
     private void makeSynchronous(String applicationName) {
         execute("postgres", "ALTER SYSTEM SET synchronous_standby_names = '\"" + applicationName + "\"'");
+        // logical decoding (capture) sends nothing the synchronous replica has not received: what capture published
+        // is on a replica that may be promoted, and the replica's copy of the capture slot is never ahead of it
+        execute("postgres", "ALTER SYSTEM SET synchronized_standby_slots = '"
+                + applicationName.toLowerCase(Locale.ROOT) + "'");
         execute("postgres", "SELECT pg_reload_conf()");
     }
 

@@ -59,6 +59,45 @@ class PostgresNodeIT {
         ThreadLeaks.assertNoneStartedSince(threadsBefore);
     }
 
+    /**
+     * What a failover relies on: the sync replica keeps a copy of the primary's failover logical slot (change
+     * capture's), and after the primary is killed and the replica promoted, the slot there streams what the primary
+     * committed, from where its consumer had confirmed.
+     */
+    @Test
+    void promotedReplicaKeepsTheLogicalFailoverSlotAndEveryCommittedRow(@TempDir Path dir) throws Exception {
+        try (PostgresNode primary = PostgresNode.startPrimary(dir.resolve("primary"));
+             PostgresNode replica = primary.startReplica(dir.resolve("replica"), "replica_a", true)) {
+            execute(primary, "CREATE TABLE vehicle (id int PRIMARY KEY, plate text NOT NULL)");
+            execute(primary, "CREATE PUBLICATION cap FOR TABLE vehicle");
+            // temporary false, two-phase false, failover true
+            execute(primary, "SELECT pg_create_logical_replication_slot('cap', 'pgoutput', false, false, true)");
+            execute(primary, "INSERT INTO vehicle VALUES (1, 'FS-001')");
+            // its consumer confirms the first insert; the replica's slot sync worker (sync_replication_slots = on)
+            // copies the slot, and keeps the copy (not temporary) once the copy's position is one the replica has
+            // (the slot's restart point moves with a running-transactions record, which an idle primary writes
+            // only every 15 s: written here at once, as a busy primary would)
+            Await.until("the replica's lasting copy of slot cap", REPLAY_WAIT, () -> {
+                execute(primary, "SELECT pg_log_standby_snapshot()");
+                execute(primary, "SELECT pg_replication_slot_advance('cap', pg_current_wal_lsn())");
+                return query(replica, "SELECT (synced AND NOT temporary)::text FROM pg_replication_slots"
+                        + " WHERE slot_name = 'cap'").equals(List.of("true"));
+            });
+            execute(primary, "INSERT INTO vehicle VALUES (2, 'FS-002')"); // committed: on the sync replica too
+
+            primary.kill();
+            execute(replica, "SELECT pg_promote(true, 60)");
+            assertThat(query(replica, "SELECT pg_is_in_recovery()::text")).containsExactly("false");
+            execute(replica, "INSERT INTO vehicle VALUES (3, 'FS-003')");
+            assertThat(query(replica, "SELECT plate FROM vehicle ORDER BY id"))
+                    .containsExactly("FS-001", "FS-002", "FS-003");
+            // on the promoted replica the slot goes on after the confirmed insert: the second and the third
+            assertThat(query(replica, "SELECT count(*)::text FROM pg_logical_slot_peek_binary_changes('cap', NULL,"
+                    + " NULL, 'proto_version', '1', 'publication_names', 'cap') WHERE get_byte(data, 0) = 73"))
+                    .as("pgoutput insert messages ('I')").containsExactly("2");
+        }
+    }
+
     @Test
     void primaryRunsInitdbOnlyOnceAndServesOtherUsersAndDatabases(@TempDir Path dir) throws Exception {
         try (PostgresNode primary = PostgresNode.startPrimary(dir)) {
