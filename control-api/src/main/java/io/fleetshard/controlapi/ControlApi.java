@@ -46,6 +46,7 @@ public final class ControlApi implements AutoCloseable {
     private final ScheduledExecutorService probeScheduler;
     private final ShardMapSource source;
     private volatile ReshardOrchestrator reshards;
+    private volatile FailoverOrchestrator failovers;
     private volatile HotFleetBoard hotFleets;
     private Javalin app;
     private boolean stopped;
@@ -143,6 +144,30 @@ public final class ControlApi implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs failovers in this instance (ADR 0014): the orchestration log is the topic {@code control.orchestrations.topic}
+     * of the Kafka cluster at {@code bootstrapServers}; a PostgreSQL primary the health monitor finds failing is
+     * confirmed down and replaced by its best replica while this instance writes the map, when
+     * {@code control.failover.auto} is true; operators fail shards over with {@code POST /v1/shards/{id}/failover}.
+     * Call before or after {@link #start()}, once.
+     */
+    public synchronized ControlApi enableFailover(String bootstrapServers) {
+        return enableFailover(new KafkaOrchestrationLog(bootstrapServers, config.orchestrationsTopic()),
+                new JdbcFailoverActions(config));
+    }
+
+    synchronized ControlApi enableFailover(OrchestrationLog log, FailoverActions actions) {
+        if (failovers != null) {
+            throw new IllegalStateException("failover is already enabled on this control API");
+        }
+        failovers = new FailoverOrchestrator(config, runner, source, log, actions, clock, registry);
+        failovers.healthFrom(monitor::health);
+        if (app != null) {
+            failovers.start();
+        }
+        return this;
+    }
+
     private void hotFleetsView(io.javalin.http.Context ctx, HotFleetBoard board) {
         com.fasterxml.jackson.databind.node.ObjectNode out = ResponseJson.object()
                 .put("autoMove", config.reshardAuto()).put("enabled", board != null);
@@ -176,6 +201,8 @@ public final class ControlApi implements AutoCloseable {
         ReshardRoutes reshardRoutes = new ReshardRoutes(runner, bodies, monitor, () -> reshards, clock,
                 config.retryAfterSeconds());
         Supplier<HotFleetBoard> hot = () -> hotFleets;
+        OrchestrationRoutes orchestrations = new OrchestrationRoutes(bodies, () -> failovers,
+                config.retryAfterSeconds());
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -187,6 +214,7 @@ public final class ControlApi implements AutoCloseable {
             fleets.install(cfg.routes);
             shards.install(cfg.routes);
             reshardRoutes.install(cfg.routes);
+            orchestrations.install(cfg.routes);
             cfg.routes.get("/v1/hot-fleets", ctx -> hotFleetsView(ctx, hot.get()));
         });
         try {
@@ -201,6 +229,9 @@ public final class ControlApi implements AutoCloseable {
         if (reshards != null) {
             reshards.start();
         }
+        if (failovers != null) {
+            failovers.start();
+        }
         if (hotFleets != null) {
             hotFleets.start();
         }
@@ -214,6 +245,9 @@ public final class ControlApi implements AutoCloseable {
             return;
         }
         stopped = true;
+        if (failovers != null) {
+            failovers.close();
+        }
         if (reshards != null) {
             reshards.close();
         }

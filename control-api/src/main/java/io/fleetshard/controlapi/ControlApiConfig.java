@@ -41,6 +41,12 @@ public final class ControlApiConfig {
     public static final String RESHARD_MYSQL_USER = "control.reshard.mysql.user";
     public static final String RESHARD_MYSQL_PASSWORD = "control.reshard.mysql.password";
     public static final String RESHARD_AUTO = "control.reshard.auto";
+    public static final String FAILOVER_AUTO = "control.failover.auto";
+    public static final String FAILOVER_TICK_MS = "control.failover.tick.ms";
+    public static final String FAILOVER_CONFIRM_ATTEMPTS = "control.failover.confirm.attempts";
+    public static final String FAILOVER_CONFIRM_INTERVAL_MS = "control.failover.confirm.interval.ms";
+    public static final String FAILOVER_PROMOTE_TIMEOUT_MS = "control.failover.promote.timeout.ms";
+    public static final String ORCHESTRATIONS_TOPIC = "control.orchestrations.topic";
 
     private static final String PREFIX = "control.";
     private static final String MASK = "********";
@@ -90,15 +96,29 @@ public final class ControlApiConfig {
                     "How long a cutover waits for the target to apply through the fence; then the fence is lifted,"
                             + " writes resume on the source and the job returns to catch-up."),
             Key.text(RESHARD_PG_USER, "", false, "PostgreSQL user of the resharder (copy, fence, validation,"
-                    + " cleanup): it must bypass row-level security (superuser or table owner with BYPASSRLS)."
-                    + " Empty uses the user in each primary's JDBC URL."),
+                    + " cleanup) and of failover (promotion): it must bypass row-level security (superuser or table"
+                    + " owner with BYPASSRLS); promotion needs a superuser or a grant on pg_promote. Empty uses the"
+                    + " user in each node's JDBC URL."),
             Key.text(RESHARD_PG_PASSWORD, "", true, "Password of the PostgreSQL resharder user (never logged)."),
             Key.text(RESHARD_MYSQL_USER, "", false, "MySQL/MariaDB user of the resharder: it writes the base tables"
                     + " (not the tenant views) and the marker table. Empty uses the user in the JDBC URL."),
             Key.text(RESHARD_MYSQL_PASSWORD, "", true, "Password of the MySQL/MariaDB resharder user (never logged)."),
             new Key(RESHARD_AUTO, "false", false, "When true, a hot fleet (GET /v1/hot-fleets) is moved to the"
                     + " least-loaded shard of its engine automatically.",
-                    v -> v.equals("true") || v.equals("false") ? null : "must be true or false"));
+                    v -> v.equals("true") || v.equals("false") ? null : "must be true or false"),
+            new Key(FAILOVER_AUTO, "true", false, "When true (and failover is enabled), a PostgreSQL primary whose"
+                    + " health probe fails is confirmed down and replaced by its best replica (ADR 0014).",
+                    v -> v.equals("true") || v.equals("false") ? null : "must be true or false"),
+            Key.integer(FAILOVER_TICK_MS, 100, 10, 60_000,
+                    "How often the failover orchestrator looks at node health and drives running orchestrations."),
+            Key.integer(FAILOVER_CONFIRM_ATTEMPTS, 3, 1, 20, "Probes of a suspect primary, by the orchestrator"
+                    + " itself, that must all fail before it is declared down; one answer ends the orchestration."),
+            Key.integer(FAILOVER_CONFIRM_INTERVAL_MS, 300, 0, 60_000,
+                    "Pause between two confirmation probes of a suspect primary."),
+            Key.integer(FAILOVER_PROMOTE_TIMEOUT_MS, 30_000, 1_000, 600_000,
+                    "How long the promotion of a replica may take (pg_promote's wait)."),
+            Key.text(ORCHESTRATIONS_TOPIC, "fleetshard.orchestrations", false, "Kafka topic of the orchestration"
+                    + " events (one partition, kept 90 days; docs/spec/orchestrations.md)."));
 
     private final Map<String, String> values;
 
@@ -253,6 +273,30 @@ public final class ControlApiConfig {
 
     public boolean reshardAuto() {
         return Boolean.parseBoolean(values.get(RESHARD_AUTO));
+    }
+
+    public boolean failoverAuto() {
+        return Boolean.parseBoolean(values.get(FAILOVER_AUTO));
+    }
+
+    public long failoverTickMs() {
+        return intValue(FAILOVER_TICK_MS);
+    }
+
+    public int failoverConfirmAttempts() {
+        return intValue(FAILOVER_CONFIRM_ATTEMPTS);
+    }
+
+    public long failoverConfirmIntervalMs() {
+        return intValue(FAILOVER_CONFIRM_INTERVAL_MS);
+    }
+
+    public Duration failoverPromoteTimeout() {
+        return Duration.ofMillis(intValue(FAILOVER_PROMOTE_TIMEOUT_MS));
+    }
+
+    public String orchestrationsTopic() {
+        return values.get(ORCHESTRATIONS_TOPIC);
     }
 
     /** Every key with its effective value, secrets masked: what the component logs once at start. */

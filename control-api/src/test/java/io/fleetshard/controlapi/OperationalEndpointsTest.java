@@ -109,6 +109,8 @@ class OperationalEndpointsTest {
                 "POST /v1/reshards", "GET /v1/reshards", "GET /v1/reshards/{jobId}",
                 "POST /v1/reshards/{jobId}/cancel", "POST /v1/reshards/{jobId}/pause",
                 "POST /v1/reshards/{jobId}/resume", "GET /v1/hot-fleets",
+                "GET /v1/orchestrations", "GET /v1/orchestrations/{orchestrationId}",
+                "POST /v1/shards/{shardId}/failover",
                 "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json");
         JsonNode problem = doc.path("components").path("schemas").path("Problem");
         assertThat(problem.path("required")).extracting(JsonNode::asText)
@@ -116,7 +118,7 @@ class OperationalEndpointsTest {
         for (String op : operations) {
             String[] parts = op.split(" ");
             String concrete = parts[1].replace("{tenantId}", "acme").replace("{fleetId}", "f1")
-                    .replace("{shardId}", "s1").replace("{jobId}", "rs-1");
+                    .replace("{shardId}", "s1").replace("{jobId}", "rs-1").replace("{orchestrationId}", "fo-1");
             ApiHarness.Response r = parts[0].equals("GET") ? h.get(concrete) : h.post(concrete, "{}");
             assertThat(r.body()).as("%s is served", op).doesNotContain("not found\"");
         }

@@ -1,0 +1,29 @@
+package io.fleetshard.controlapi;
+
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Node;
+import java.time.Duration;
+
+/** What a failover does to database servers; {@link JdbcFailoverActions} over JDBC, fakes in tests. */
+interface FailoverActions {
+    /** Null when {@code node} accepts a connection and answers {@code SELECT 1} within {@code timeout}; else why not. */
+    String unreachable(Node node, Engine engine, Duration timeout);
+
+    /**
+     * Promotes {@code candidate} to a primary that takes writes, if it is not one already (so a repeat after a crash
+     * does nothing), and says what it found: replay position, change capture's slot copies.
+     *
+     * @throws ControlApiException when the node cannot be promoted
+     */
+    String promote(Node candidate, Engine engine, Duration timeout);
+
+    /** Best effort: makes a reachable old primary refuse writes; says what it did. Never throws. */
+    String fence(Node oldPrimary, Engine engine, Duration timeout);
+
+    /**
+     * Checks that {@code primary} takes writes (not in recovery, a transaction id can be assigned); says what it saw.
+     *
+     * @throws ControlApiException when it does not
+     */
+    String verifyWritable(Node primary, Engine engine, Duration timeout);
+}

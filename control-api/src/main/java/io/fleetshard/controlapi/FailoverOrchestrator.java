@@ -1,0 +1,397 @@
+package io.fleetshard.controlapi;
+
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.MapEntity;
+import io.fleetshard.shardmap.MapUnavailableException;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardMapSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fails shards over when their primary dies (docs/spec/orchestrations.md, ADR 0014): {@code detect → declare → promote
+ * → update-map → verify}, each step idempotent and stored in the {@link OrchestrationLog} once done, so that the next
+ * control-API instance to write the map resumes an orchestration where this one stopped.
+ *
+ * <ul>
+ *   <li><b>detect</b>: the health monitor's last probe of a primary failed (or an operator asked).</li>
+ *   <li><b>declare</b>: the primary is probed again {@code control.failover.confirm.attempts} times, apart by
+ *       {@code control.failover.confirm.interval.ms}; if it answers once, the orchestration ends {@code aborted}.
+ *       Otherwise the candidate is chosen: a reachable synchronous replica first (no acknowledged write lost), else
+ *       the reachable replica with the least replay lag.</li>
+ *   <li><b>promote</b>: the candidate leaves recovery ({@code pg_promote}); a promoted one is left as it is.</li>
+ *   <li><b>update-map</b>: one map transaction makes the candidate the primary, the old primary {@code fenced}
+ *       (never routed to again) and bumps the shard's epoch; the old primary, if reachable, is made read-only.</li>
+ *   <li><b>verify</b>: the new primary takes writes.</li>
+ * </ul>
+ * Only the instance whose map writer is live drives orchestrations; every instance reads the log and shows them all.
+ */
+final class FailoverOrchestrator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverOrchestrator.class);
+    /** After an aborted failover of a shard, how long the monitor's next failed probe is not a new detection. */
+    private static final long ABORT_COOLDOWN_MS = 10_000;
+
+    private final ControlApiConfig config;
+    private final MapTransactionRunner runner;
+    private final ShardMapSource source;
+    private final OrchestrationLog log;
+    private final FailoverActions actions;
+    private final Clock clock;
+    private final ScheduledExecutorService ticker;
+    private final ExecutorService workers;
+    private final Map<String, Orchestration> all = new ConcurrentHashMap<>();
+    private final Set<String> busy = ConcurrentHashMap.newKeySet();
+    private final Object waiter = new Object();
+    private final MeterRegistry registry;
+    private volatile Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
+    private volatile boolean stopping;
+
+    FailoverOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
+            OrchestrationLog log, FailoverActions actions, Clock clock, MeterRegistry registry) {
+        this.config = config;
+        this.runner = runner;
+        this.source = source;
+        this.log = log;
+        this.actions = actions;
+        this.clock = clock;
+        this.registry = registry;
+        this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("control-api-failover-tick"));
+        this.workers = Executors.newCachedThreadPool(daemon("control-api-failover-step"));
+        io.micrometer.core.instrument.Gauge.builder("fleetshard.control.orchestrations.running", all,
+                m -> m.values().stream().filter(o -> !o.state().ended()).count())
+                .description("Orchestrations (failovers) not ended yet, as this instance reads them").register(registry);
+    }
+
+    /** Where detection reads the health monitor's view of a node. */
+    void healthFrom(Function<String, NodeHealth> nodeHealth) {
+        this.health = nodeHealth;
+    }
+
+    void start() {
+        log.start(this::onEvent);
+        ticker.scheduleWithFixedDelay(this::tickSafely, 0, config.failoverTickMs(), TimeUnit.MILLISECONDS);
+    }
+
+    private void onEvent(Orchestration o) {
+        all.merge(o.id(), o, (a, b) -> b.seq() > a.seq() ? b : a);
+    }
+
+    /** Every orchestration this instance knows of, newest first. */
+    List<Orchestration> list() {
+        return all.values().stream().sorted(Comparator.comparingLong(Orchestration::startedAtMs).reversed()
+                .thenComparing(Orchestration::id)).toList();
+    }
+
+    Optional<Orchestration> get(String id) {
+        return Optional.ofNullable(all.get(id));
+    }
+
+    /**
+     * An operator's failover of {@code shardId}: checked now (404 unknown shard; 409 engine not supported, a failover
+     * already running, no primary, or a primary that answers; 503 when this instance does not write the map), then
+     * run like a detected one.
+     */
+    Orchestration requestFailover(String shardId, String reason) {
+        if (runner.fencedAt() != null) {
+            throw ApiProblem.unavailable("this control-API instance no longer writes the map (another took over);"
+                    + " ask that one", config.retryAfterSeconds());
+        }
+        ShardMapSnapshot map = source.current();
+        Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
+        if (shard.engine() != Engine.POSTGRES) {
+            throw ApiProblem.conflict("failover of " + shard.engine().wireName() + " shards is not supported yet"
+                    + " (shard " + shardId + ")");
+        }
+        runningFor(shardId).ifPresent(o -> {
+            throw ApiProblem.conflict("orchestration " + o.id() + " is already failing shard " + shardId + " over ("
+                    + "next step " + o.nextStep() + ")");
+        });
+        Node primary = map.primaryOf(shardId).orElseThrow(() -> ApiProblem.conflict("shard " + shardId
+                + " has no primary in map version " + map.version()));
+        String why = actions.unreachable(primary, shard.engine(), config.probeTimeout());
+        if (why == null) {
+            throw ApiProblem.conflict("primary " + primary.nodeId() + " of shard " + shardId + " answers; a failover"
+                    + " would leave two primaries (a planned switchover is not available yet)");
+        }
+        return begin(shardId, primary, "operator" + (reason == null || reason.isBlank() ? "" : ": " + reason),
+                "operator asked; primary " + primary.nodeId() + " does not answer: " + why);
+    }
+
+    private Orchestration begin(String shardId, Node primary, String trigger, String detail) {
+        String id = "fo-" + UUID.randomUUID().toString().substring(0, 8);
+        Orchestration o = Orchestration.failover(id, shardId, primary.nodeId(), trigger, clock.millis(), detail);
+        log.append(o);
+        onEvent(o);
+        LOG.warn("orchestration {}: failing shard {} over from primary {} ({})", id, shardId, primary.nodeId(), detail);
+        count(o);
+        return o;
+    }
+
+    private Optional<Orchestration> runningFor(String shardId) {
+        return all.values().stream().filter(o -> o.shardId().equals(shardId) && !o.state().ended()).findFirst();
+    }
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOG.warn("failover tick failed: {}", e.toString(), e);
+        }
+    }
+
+    private void tick() {
+        if (stopping || runner.fencedAt() != null || !log.caughtUp()) {
+            return; // resumes only with every stored event read, and only where this instance writes the map
+        }
+        if (config.failoverAuto()) {
+            detect(source.current());
+        }
+        for (Orchestration o : all.values()) {
+            if (!o.state().ended() && busy.add(o.id())) {
+                workers.execute(() -> {
+                    try {
+                        runStep(o.id());
+                    } finally {
+                        busy.remove(o.id());
+                    }
+                });
+            }
+        }
+    }
+
+    private void detect(ShardMapSnapshot map) {
+        long now = clock.millis();
+        for (Shard shard : map.shards()) {
+            if (shard.engine() != Engine.POSTGRES || runningFor(shard.shardId()).isPresent()
+                    || recentlyAborted(shard.shardId(), now)) {
+                continue;
+            }
+            Node primary = map.primaryOf(shard.shardId()).orElse(null);
+            if (primary == null) {
+                continue;
+            }
+            NodeHealth h = health.apply(primary.nodeId());
+            if (h.status() == HealthStatus.SUSPECT || h.status() == HealthStatus.DOWN) {
+                begin(shard.shardId(), primary, "health monitor", "primary " + primary.nodeId() + ": "
+                        + h.consecutiveFailures() + " failed probe(s) in a row, last: " + h.lastError()
+                        + (h.lastSuccessAt() != null ? "; last answered at " + h.lastSuccessAt() : ""));
+            }
+        }
+    }
+
+    private boolean recentlyAborted(String shardId, long now) {
+        return all.values().stream().anyMatch(o -> o.shardId().equals(shardId)
+                && o.state() == Orchestration.State.ABORTED && now - o.endedAtMs() < ABORT_COOLDOWN_MS);
+    }
+
+    private void runStep(String id) {
+        Orchestration o = all.get(id);
+        if (o == null || o.state().ended() || stopping || runner.fencedAt() != null) {
+            return;
+        }
+        String step = o.nextStep();
+        long started = clock.millis();
+        Orchestration next;
+        try {
+            next = switch (step) {
+                case "declare" -> declare(o, started);
+                case "promote" -> o.withStep(done("promote", started, actions.promote(candidate(o), engine(o),
+                        config.failoverPromoteTimeout())), null);
+                case "update-map" -> o.withStep(done("update-map", started, updateMap(o)), null);
+                case "verify" -> o.withStep(done("verify", started, verify(o, started)), null);
+                default -> throw new IllegalStateException("unknown step " + step);
+            };
+        } catch (ApiProblem e) {
+            if (e.status() == 503) { // the map log is unreachable or busy: the step is tried again
+                LOG.warn("orchestration {}: step {} will be retried: {}", id, step, e.getMessage());
+                return;
+            }
+            next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()), null);
+        } catch (MapUnavailableException e) {
+            LOG.warn("orchestration {}: step {} will be retried: {}", id, step, e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            if (stopping) {
+                return;
+            }
+            next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()), null);
+        }
+        log.append(next);
+        onEvent(next);
+        Orchestration.Step last = next.steps().get(next.steps().size() - 1);
+        LOG.info("orchestration {}: {} {} in {} ms: {}", id, step, last.ok() ? "done" : "failed",
+                last.endedAtMs() - last.startedAtMs(), last.detail());
+        if (next.state().ended()) {
+            LOG.warn("orchestration {} of shard {} ended {} after {} ms", id, next.shardId(), next.state().wireName(),
+                    next.endedAtMs() - next.startedAtMs());
+            count(next);
+        }
+    }
+
+    private Orchestration declare(Orchestration o, long started) {
+        ShardMapSnapshot map = source.current();
+        Engine engine = engine(o);
+        Node old = map.node(o.fromNodeId()).orElseThrow(() -> new ControlApiException("node " + o.fromNodeId()
+                + " left the map"));
+        if (old.role() != NodeRole.PRIMARY) {
+            throw new ControlApiException(old.nodeId() + " is no longer the primary of " + o.shardId() + " (it is "
+                    + old.role().wireName() + ")");
+        }
+        String last = null;
+        int attempts = config.failoverConfirmAttempts();
+        for (int i = 0; i < attempts; i++) {
+            if (i > 0) {
+                pause(config.failoverConfirmIntervalMs());
+            }
+            last = actions.unreachable(old, engine, config.probeTimeout());
+            if (last == null) {
+                return o.aborted(new Orchestration.Step("declare", started, clock.millis(), true, "primary "
+                        + old.nodeId() + " answered on confirmation attempt " + (i + 1) + ": no failover"));
+            }
+        }
+        List<Node> candidates = new ArrayList<>(map.nodesOf(o.shardId()).stream()
+                .filter(n -> n.role() == NodeRole.SYNC_REPLICA || n.role() == NodeRole.REPLICA).toList());
+        candidates.sort(Comparator.comparing((Node n) -> n.role() == NodeRole.SYNC_REPLICA ? 0 : 1)
+                .thenComparingLong(n -> lagBytes(n)));
+        List<String> refused = new ArrayList<>();
+        for (Node c : candidates) {
+            String why = actions.unreachable(c, engine, config.probeTimeout());
+            if (why == null) {
+                String rpo = c.role() == NodeRole.SYNC_REPLICA ? "synchronous replica: no acknowledged write lost"
+                        : "asynchronous replica, " + lagBytes(c) + " WAL byte(s) behind at its last probe: writes"
+                                + " acknowledged after that may be lost";
+                return o.withStep(done("declare", started, "primary " + old.nodeId() + " did not answer "
+                        + attempts + " confirmation probe(s) (last: " + last + "); promoting " + c.nodeId() + " ("
+                        + rpo + ")" + (refused.isEmpty() ? "" : "; passed over: " + String.join(", ", refused))),
+                        c.nodeId());
+            }
+            refused.add(c.nodeId() + " (" + why + ")");
+        }
+        throw new ControlApiException("primary " + old.nodeId() + " is down and no replica can be promoted"
+                + (refused.isEmpty() ? " (the shard has none)" : ": " + String.join(", ", refused))
+                + "; writes to shard " + o.shardId() + " fail until it returns");
+    }
+
+    private long lagBytes(Node n) {
+        Long lag = health.apply(n.nodeId()).replicationLagBytes();
+        return lag == null ? Long.MAX_VALUE : lag;
+    }
+
+    private String updateMap(Orchestration o) {
+        Engine engine = engine(o);
+        Node old = source.current().node(o.fromNodeId()).orElse(null);
+        String fenced = old == null ? "old primary left the map" : actions.fence(old, engine,
+                config.probeTimeout());
+        ShardMapSnapshot current = source.current();
+        Node promoted = candidate(o);
+        if (promoted.role() == NodeRole.PRIMARY) {
+            return "map version " + current.version() + " already has " + promoted.nodeId() + " as primary; " + fenced;
+        }
+        MapTransactionRunner.Committed<Long> c = runner.run("fail shard " + o.shardId() + " over to "
+                + promoted.nodeId(), map -> {
+                    Shard shard = map.shard(o.shardId()).orElseThrow(() -> ApiProblem.conflict("shard "
+                            + o.shardId() + " left the map"));
+                    Node p = map.node(promoted.nodeId()).orElseThrow(() -> ApiProblem.conflict("node "
+                            + promoted.nodeId() + " left the map"));
+                    List<MapEntity> puts = new ArrayList<>();
+                    Shard next = shard.nextEpoch();
+                    puts.add(next);
+                    puts.add(p.withRole(NodeRole.PRIMARY));
+                    map.node(o.fromNodeId()).filter(n -> n.role() == NodeRole.PRIMARY)
+                            .ifPresent(n -> puts.add(n.withRole(NodeRole.FENCED)));
+                    return MapTransactionRunner.Plan.put(puts, next.epoch());
+                });
+        return "map version " + c.mapVersion() + ": " + promoted.nodeId() + " primary, " + o.fromNodeId()
+                + " fenced, shard epoch " + c.result() + "; " + fenced;
+    }
+
+    private String verify(Orchestration o, long started) {
+        String seen = actions.verifyWritable(candidate(o), engine(o), config.probeTimeout());
+        return seen + "; " + (started - o.startedAtMs()) + " ms since detection";
+    }
+
+    private Node candidate(Orchestration o) {
+        if (o.toNodeId() == null) {
+            throw new ControlApiException("no candidate was chosen");
+        }
+        return source.current().node(o.toNodeId()).orElseThrow(() -> new ControlApiException("node "
+                + o.toNodeId() + " left the map"));
+    }
+
+    private Engine engine(Orchestration o) {
+        return source.current().shard(o.shardId()).map(Shard::engine).orElseThrow(() -> new ControlApiException(
+                "shard " + o.shardId() + " left the map"));
+    }
+
+    private Orchestration.Step done(String name, long started, String detail) {
+        return new Orchestration.Step(name, started, clock.millis(), true, detail);
+    }
+
+    private void count(Orchestration o) {
+        Counter.builder("fleetshard.control.orchestrations").tag("kind", o.kind()).tag("state", o.state().wireName())
+                .description("Orchestrations started (state running) and ended, by kind and outcome")
+                .register(registry).increment();
+    }
+
+    /** Waits {@code ms} unless the orchestrator stops (no sleeping thread in the control API). */
+    private void pause(long ms) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        synchronized (waiter) {
+            long left;
+            while (!stopping && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    waiter.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ControlApiException("interrupted (the control API stops)", e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        synchronized (waiter) {
+            waiter.notifyAll();
+        }
+        ticker.shutdownNow();
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.close();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,142 @@
+package io.fleetshard.controlapi;
+
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Node;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * {@link FailoverActions} for PostgreSQL streaming replicas, as the control API's admin user (the resharder's,
+ * {@code control.reshard.postgres.user}: promotion needs a superuser or a grant on {@code pg_promote}). MariaDB and
+ * MySQL shards are refused: their replicas are not set up for failover yet.
+ */
+final class JdbcFailoverActions implements FailoverActions {
+    private final ControlApiConfig config;
+
+    JdbcFailoverActions(ControlApiConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public String unreachable(Node node, Engine engine, Duration timeout) {
+        try (Connection c = connect(node, engine, timeout); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT 1")) {
+            return rs.next() ? null : "SELECT 1 returned nothing";
+        } catch (SQLException e) {
+            return e.getMessage() + (e.getSQLState() != null ? " (SQLSTATE " + e.getSQLState() + ")" : "");
+        }
+    }
+
+    @Override
+    public String promote(Node candidate, Engine engine, Duration timeout) {
+        requirePostgres(candidate, engine);
+        try (Connection c = connect(candidate, engine, timeout); Statement st = c.createStatement()) {
+            String slots = captureSlots(st);
+            String replayed = text(st, "SELECT coalesce(pg_last_wal_replay_lsn()::text, '')");
+            if (!bool(st, "SELECT pg_is_in_recovery()")) {
+                return candidate.nodeId() + " already takes writes (promoted before); capture slots: " + slots;
+            }
+            int seconds = (int) Math.max(1, timeout.toSeconds());
+            if (!bool(st, "SELECT pg_promote(true, " + seconds + ")")) {
+                throw new ControlApiException("pg_promote on " + candidate.nodeId() + " did not finish within "
+                        + seconds + " s");
+            }
+            return candidate.nodeId() + " promoted after replaying WAL up to " + replayed + "; capture slots: "
+                    + slots;
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot promote " + candidate.nodeId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The node's logical slots that change capture can go on from after a promotion (PostgreSQL 17 slot sync). */
+    private static String captureSlots(Statement st) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = st.executeQuery("SELECT slot_name, failover, synced, temporary, confirmed_flush_lsn::text"
+                + " FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name")) {
+            while (rs.next()) {
+                boolean usable = rs.getBoolean(2) && !rs.getBoolean(4);
+                out.add(rs.getString(1) + (usable ? " (kept, confirmed up to " + rs.getString(5) + ")"
+                        : rs.getBoolean(4) ? " (temporary copy: dropped at promotion, capture will miss changes)"
+                        : " (not a failover slot)"));
+            }
+        }
+        return out.isEmpty() ? "none (capture will start a new slot: changes since its last position are missed)"
+                : String.join(", ", out);
+    }
+
+    @Override
+    public String fence(Node oldPrimary, Engine engine, Duration timeout) {
+        if (engine != Engine.POSTGRES) {
+            return "not fenced (" + engine.wireName() + ")";
+        }
+        try (Connection c = connect(oldPrimary, engine, timeout); Statement st = c.createStatement()) {
+            st.execute("ALTER SYSTEM SET default_transaction_read_only = on");
+            st.execute("SELECT pg_reload_conf()");
+            return oldPrimary.nodeId() + " reachable: set read-only (default_transaction_read_only)";
+        } catch (SQLException e) {
+            return oldPrimary.nodeId() + " unreachable, not fenced on the server (" + e.getMessage() + "); routers"
+                    + " no longer route to it";
+        }
+    }
+
+    @Override
+    public String verifyWritable(Node primary, Engine engine, Duration timeout) {
+        requirePostgres(primary, engine);
+        try (Connection c = connect(primary, engine, timeout); Statement st = c.createStatement()) {
+            if (bool(st, "SELECT pg_is_in_recovery()")) {
+                throw new ControlApiException(primary.nodeId() + " is still in recovery");
+            }
+            String xid = text(st, "SELECT pg_current_xact_id()::text");
+            return primary.nodeId() + " takes writes (transaction " + xid + ")";
+        } catch (SQLException e) {
+            throw new ControlApiException(primary.nodeId() + " does not take writes: " + e.getMessage(), e);
+        }
+    }
+
+    private static void requirePostgres(Node node, Engine engine) {
+        if (engine != Engine.POSTGRES) {
+            throw new ControlApiException("failover of " + engine.wireName() + " shards is not supported yet: "
+                    + node.shardId() + " keeps its primary");
+        }
+    }
+
+    private Connection connect(Node node, Engine engine, Duration timeout) throws SQLException {
+        Properties props = new Properties();
+        if (!config.reshardUser(engine).isEmpty()) {
+            props.setProperty("user", config.reshardUser(engine));
+            props.setProperty("password", config.reshardPassword(engine));
+        }
+        long seconds = Math.max(1, timeout.toSeconds());
+        if (engine == Engine.POSTGRES) {
+            props.setProperty("connectTimeout", Long.toString(seconds));
+            props.setProperty("socketTimeout", Long.toString(seconds + 5));
+            props.setProperty("ApplicationName", "fleetshard-failover");
+        } else {
+            props.setProperty("connectTimeout", Long.toString(timeout.toMillis()));
+            props.setProperty("socketTimeout", Long.toString(timeout.toMillis() + 5_000));
+            props.setProperty("permitMysqlScheme", "true");
+        }
+        return DriverManager.getConnection(node.jdbcUrl(), props);
+    }
+
+    private static boolean bool(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    private static String text(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

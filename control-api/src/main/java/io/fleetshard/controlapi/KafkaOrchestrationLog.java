@@ -1,0 +1,179 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link OrchestrationLog} on a Kafka topic of one partition (one order for all events), kept for
+ * {@link #RETENTION}: each record's key is the orchestration id, its value the orchestration as JSON.
+ */
+final class KafkaOrchestrationLog implements OrchestrationLog {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaOrchestrationLog.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration RETENTION = Duration.ofDays(90);
+
+    private final String bootstrapServers;
+    private final String topic;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition tp;
+    private volatile long endAtStart = -1;
+    private volatile boolean caughtUp;
+    private volatile boolean closing;
+    private Thread tail;
+
+    KafkaOrchestrationLog(String bootstrapServers, String topic) {
+        this.bootstrapServers = bootstrapServers;
+        this.topic = topic;
+        this.tp = new TopicPartition(topic, 0);
+        ensureTopic();
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-orchestrations");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-orchestrations");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private void ensureTopic() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+        try (Admin admin = Admin.create(p)) {
+            int brokers = admin.describeCluster().nodes().get(15, TimeUnit.SECONDS).size();
+            short replication = (short) Math.min(3, Math.max(1, brokers));
+            NewTopic t = new NewTopic(topic, 1, replication).configs(Map.of(
+                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(RETENTION.toMillis()),
+                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(Math.max(1, replication - 1))));
+            try {
+                admin.createTopics(List.of(t)).all().get(15, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ControlApiException("interrupted while creating topic " + topic, e);
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            throw new ControlApiException("cannot create orchestration topic " + topic + " at " + bootstrapServers
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void append(Orchestration o) {
+        try {
+            producer.send(new ProducerRecord<>(topic, 0, o.id().getBytes(StandardCharsets.UTF_8),
+                    o.toJson().toString().getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ControlApiException("interrupted while storing orchestration " + o.id(), e);
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            throw new ControlApiException("cannot store orchestration " + o.id() + " in " + topic + ": "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+        }
+    }
+
+    @Override
+    public synchronized void start(Consumer<Orchestration> sink) {
+        if (tail != null) {
+            throw new IllegalStateException("the orchestration log is already started");
+        }
+        tail = new Thread(() -> run(sink), "control-api-orchestrations-tail");
+        tail.setDaemon(true);
+        tail.start();
+    }
+
+    private void run(Consumer<Orchestration> sink) {
+        try {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            endAtStart = consumer.endOffsets(List.of(tp)).get(tp);
+            while (!closing) {
+                if (!caughtUp && consumer.position(tp) >= endAtStart) {
+                    caughtUp = true;
+                }
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    try {
+                        sink.accept(Orchestration.fromJson(JSON.readTree(r.value())));
+                    } catch (IOException | RuntimeException e) {
+                        LOG.warn("skipping unreadable orchestration event at {} offset {}: {}", topic, r.offset(),
+                                e.toString());
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            if (!closing) {
+                LOG.error("orchestration log reader of {} stopped: {}", topic, e.toString(), e);
+            }
+        } finally {
+            consumer.close(Duration.ofSeconds(1));
+        }
+    }
+
+    @Override
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        consumer.wakeup();
+        Thread t;
+        synchronized (this) {
+            t = tail;
+        }
+        if (t != null) {
+            try {
+                t.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            consumer.close(Duration.ZERO);
+        }
+        producer.close(Duration.ofSeconds(2));
+    }
+}

@@ -1,0 +1,115 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A failover of one shard as a durable state machine (docs/spec/orchestrations.md): the steps done so far, each with
+ * its time and what it found. Every change is one event in {@code fleetshard.orchestrations} carrying the whole value,
+ * so the newest event of an id is its state, and {@code seq} orders them.
+ *
+ * @param fromNodeId the primary being replaced
+ * @param toNodeId the node promoted, once {@code declare} chose it (null before)
+ * @param trigger who started it: the health monitor (with its evidence) or an operator
+ */
+record Orchestration(String id, String kind, String shardId, String fromNodeId, String toNodeId, State state,
+        String trigger, long startedAtMs, long endedAtMs, long seq, List<Step> steps) {
+
+    /** The steps of a failover, in order. */
+    static final List<String> FAILOVER_STEPS = List.of("detect", "declare", "promote", "update-map", "verify");
+
+    enum State {
+        RUNNING, DONE, FAILED, ABORTED;
+
+        String wireName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static State parse(String s) {
+            return valueOf(s.toUpperCase(Locale.ROOT));
+        }
+
+        boolean ended() {
+            return this != RUNNING;
+        }
+    }
+
+    /** One step done (or failed): when it started and ended, and what it found. */
+    record Step(String name, long startedAtMs, long endedAtMs, boolean ok, String detail) {
+    }
+
+    Orchestration {
+        steps = List.copyOf(steps);
+    }
+
+    static Orchestration failover(String id, String shardId, String fromNodeId, String trigger, long nowMs,
+            String detectDetail) {
+        return new Orchestration(id, "failover", shardId, fromNodeId, null, State.RUNNING, trigger, nowMs, 0, 1,
+                List.of(new Step("detect", nowMs, nowMs, true, detectDetail)));
+    }
+
+    /** The next step to run, or null when every step is done or the orchestration ended. */
+    String nextStep() {
+        if (state.ended()) {
+            return null;
+        }
+        int done = steps.size();
+        return done < FAILOVER_STEPS.size() ? FAILOVER_STEPS.get(done) : null;
+    }
+
+    Orchestration withStep(Step step, String promotedNodeId) {
+        List<Step> next = new ArrayList<>(steps);
+        next.add(step);
+        State s = !step.ok() ? State.FAILED : next.size() == FAILOVER_STEPS.size() ? State.DONE : State.RUNNING;
+        return new Orchestration(id, kind, shardId, fromNodeId, promotedNodeId != null ? promotedNodeId : toNodeId, s,
+                trigger, startedAtMs, s.ended() ? step.endedAtMs() : 0, seq + 1, next);
+    }
+
+    /** Ends without failing over: the primary answered again. */
+    Orchestration aborted(Step step) {
+        List<Step> next = new ArrayList<>(steps);
+        next.add(step);
+        return new Orchestration(id, kind, shardId, fromNodeId, toNodeId, State.ABORTED, trigger, startedAtMs,
+                step.endedAtMs(), seq + 1, next);
+    }
+
+    ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("orchestrationId", id).put("kind", kind).put("shardId", shardId).put("fromNodeId", fromNodeId)
+                .put("toNodeId", toNodeId).put("state", state.wireName()).put("trigger", trigger)
+                .put("startedAtMs", startedAtMs).put("seq", seq);
+        if (endedAtMs > 0) {
+            o.put("endedAtMs", endedAtMs).put("durationMs", endedAtMs - startedAtMs);
+        } else {
+            o.putNull("endedAtMs");
+        }
+        String next = nextStep();
+        if (next != null) {
+            o.put("nextStep", next);
+        }
+        ArrayNode arr = o.putArray("steps");
+        for (Step s : steps) {
+            arr.addObject().put("step", s.name()).put("startedAtMs", s.startedAtMs()).put("endedAtMs", s.endedAtMs())
+                    .put("durationMs", s.endedAtMs() - s.startedAtMs()).put("ok", s.ok()).put("detail", s.detail());
+        }
+        return o;
+    }
+
+    static Orchestration fromJson(JsonNode o) {
+        List<Step> steps = new ArrayList<>();
+        for (JsonNode s : o.path("steps")) {
+            steps.add(new Step(s.path("step").asText(), s.path("startedAtMs").asLong(), s.path("endedAtMs").asLong(),
+                    s.path("ok").asBoolean(), s.path("detail").asText()));
+        }
+        return new Orchestration(o.path("orchestrationId").asText(), o.path("kind").asText(),
+                o.path("shardId").asText(), o.path("fromNodeId").asText(),
+                o.path("toNodeId").isNull() || o.path("toNodeId").isMissingNode() ? null : o.path("toNodeId").asText(),
+                State.parse(o.path("state").asText()), o.path("trigger").asText(), o.path("startedAtMs").asLong(),
+                o.path("endedAtMs").asLong(0), o.path("seq").asLong(), steps);
+    }
+}

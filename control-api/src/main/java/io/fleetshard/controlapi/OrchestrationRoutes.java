@@ -1,0 +1,70 @@
+package io.fleetshard.controlapi;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.http.ApiProblem;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * {@code /v1/orchestrations} (failovers with every step and its time) and {@code POST /v1/shards/{shardId}/failover}
+ * (an operator's failover of a shard whose primary is down). The work is the {@link FailoverOrchestrator}'s.
+ */
+final class OrchestrationRoutes {
+    private final RequestBodyReader bodies;
+    private final Supplier<FailoverOrchestrator> orchestrator;
+    private final int retryAfterSeconds;
+
+    OrchestrationRoutes(RequestBodyReader bodies, Supplier<FailoverOrchestrator> orchestrator, int retryAfterSeconds) {
+        this.bodies = bodies;
+        this.orchestrator = orchestrator;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    void install(RoutesConfig routes) {
+        routes.get("/v1/orchestrations", this::list);
+        routes.get("/v1/orchestrations/{orchestrationId}", this::get);
+        routes.post("/v1/shards/{shardId}/failover", this::failover);
+    }
+
+    private void list(Context ctx) {
+        ObjectNode out = ResponseJson.object();
+        ArrayNode arr = out.putArray("orchestrations");
+        FailoverOrchestrator o = orchestrator.get();
+        if (o != null) {
+            o.list().forEach(x -> arr.add(x.toJson()));
+        }
+        out.put("failoverEnabled", o != null);
+        ResponseJson.write(ctx, 200, out);
+    }
+
+    private void get(Context ctx) {
+        String id = ResponseJson.pathId(ctx, "orchestrationId");
+        Orchestration o = enabled().get(id).orElseThrow(() -> ApiProblem.notFound("no orchestration " + id));
+        ResponseJson.write(ctx, 200, o.toJson());
+    }
+
+    private void failover(Context ctx) {
+        String shardId = ResponseJson.pathId(ctx, "shardId");
+        byte[] body = bodies.read(ctx);
+        String reason = null;
+        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            reason = RequestJson.optionalText(RequestJson.object(body, List.of("reason"), "{\"reason\"}"), "",
+                    "reason");
+        }
+        Orchestration o = enabled().requestFailover(shardId, reason);
+        ctx.header("Location", "/v1/orchestrations/" + o.id());
+        ResponseJson.write(ctx, 202, o.toJson());
+    }
+
+    private FailoverOrchestrator enabled() {
+        FailoverOrchestrator o = orchestrator.get();
+        if (o == null) {
+            throw ApiProblem.unavailable("failover is not enabled on this control API: it needs the Kafka cluster of"
+                    + " the orchestration log (ControlApi.enableFailover)", retryAfterSeconds);
+        }
+        return o;
+    }
+}

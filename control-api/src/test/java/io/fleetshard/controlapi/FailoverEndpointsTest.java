@@ -1,0 +1,196 @@
+package io.fleetshard.controlapi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fleetshard.shardmap.DurabilityTier;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.InMemoryShardMap;
+import io.fleetshard.shardmap.MapEntity;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapSnapshot;
+import io.fleetshard.shardmap.ShardStatus;
+import io.fleetshard.shardmap.Tenant;
+import io.fleetshard.testkit.Await;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Failover against an in-memory map, with database actions faked: detection by the health monitor, confirmation,
+ * the choice of the candidate, the map transaction, refusals at the edge, and an orchestration resumed from its log.
+ */
+class FailoverEndpointsTest {
+    private final InMemoryShardMap map = new InMemoryShardMap(ShardMapSnapshot.of(1, initial()));
+    private final FakeActions actions = new FakeActions();
+    private ApiHarness h;
+    private InMemoryOrchestrationLog log;
+
+    private static List<MapEntity> initial() {
+        List<MapEntity> e = new ArrayList<>(List.of(new Tenant("acme", DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("pg-1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                Shard.withDefaultTokens("maria-1", ShardStatus.ACTIVE, Engine.MARIADB, 16)));
+        e.add(node("pg-1-a", "pg-1", NodeRole.PRIMARY));
+        e.add(node("pg-1-b", "pg-1", NodeRole.REPLICA));
+        e.add(node("pg-1-c", "pg-1", NodeRole.SYNC_REPLICA));
+        e.add(node("maria-1-a", "maria-1", NodeRole.PRIMARY));
+        return e;
+    }
+
+    private static Node node(String id, String shard, NodeRole role) {
+        return new Node(id, shard, role, "eu-west-1", "eu-west-1a", "jdbc:postgresql://127.0.0.1:1/" + id);
+    }
+
+    private void start(List<Orchestration> stored, Map<String, String> settings) {
+        Map<String, String> all = new java.util.HashMap<>(Map.of(ControlApiConfig.FAILOVER_TICK_MS, "20",
+                ControlApiConfig.FAILOVER_CONFIRM_INTERVAL_MS, "0"));
+        all.putAll(settings);
+        h = new ApiHarness(map, map, (node, engine) -> actions.down.contains(node.nodeId())
+                ? ProbeResult.failed("connection refused", 1) : ProbeResult.up(1), () -> null, all);
+        log = new InMemoryOrchestrationLog(stored);
+        h.api.enableFailover(log, actions);
+    }
+
+    @AfterEach
+    void stop() {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    @Test
+    void aPrimaryTheMonitorFindsDownIsReplacedByTheSyncReplica() throws Exception {
+        start(List.of(), Map.of());
+        actions.down.add("pg-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("trigger").asText()).isEqualTo("health monitor");
+        assertThat(o.path("toNodeId").asText()).as("the sync replica first").isEqualTo("pg-1-c");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("detect", "declare", "promote", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("no acknowledged write lost");
+
+        ShardMapSnapshot m = map.current();
+        assertThat(m.primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-c");
+        assertThat(m.node("pg-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
+        assertThat(m.node("pg-1-b")).map(Node::role).hasValue(NodeRole.REPLICA);
+        assertThat(m.shard("pg-1")).map(Shard::epoch).hasValue(1L);
+        assertThat(actions.promoted).containsExactly("pg-1-c");
+        assertThat(actions.fenced).containsExactly("pg-1-a");
+        assertThat(log.events()).extracting(Orchestration::seq).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(h.get("/v1/orchestrations").json().path("orchestrations")).hasSize(1);
+    }
+
+    @Test
+    void aPrimaryThatAnswersTheConfirmationIsKept() throws Exception {
+        start(List.of(), Map.of());
+        actions.down.add("pg-1-a");
+        actions.answersConfirmation.add("pg-1-a"); // the monitor's probe failed, the orchestrator's own answers
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).isEqualTo("aborted");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("answered");
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-a");
+        assertThat(actions.promoted).isEmpty();
+    }
+
+    @Test
+    void withNoReachableReplicaTheOrchestrationFailsAndTheMapStays() throws Exception {
+        start(List.of(), Map.of());
+        actions.down.addAll(List.of("pg-1-a", "pg-1-b", "pg-1-c"));
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).isEqualTo("failed");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("no replica can be promoted")
+                .contains("pg-1-b").contains("pg-1-c");
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-a");
+    }
+
+    @Test
+    void anOperatorFailoverIsRefusedAtTheEdgeWhereItCannotBeDone() {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        h.post("/v1/shards/nope/failover", "").assertProblem(404);
+        h.post("/v1/shards/maria-1/failover", "").assertProblem(409);
+        ApiHarness.Response alive = h.post("/v1/shards/pg-1/failover", "{\"reason\":\"drill\"}");
+        alive.assertProblem(409);
+        assertThat(alive.body()).contains("answers");
+        h.post("/v1/shards/pg-1/failover", "{\"why\":\"x\"}").assertProblem(400);
+        h.get("/v1/orchestrations/none").assertProblem(404);
+
+        actions.down.add("pg-1-a");
+        ApiHarness.Response accepted = h.post("/v1/shards/pg-1/failover", "{\"reason\":\"drill\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        assertThat(accepted.json().path("trigger").asText()).isEqualTo("operator: drill");
+        h.post("/v1/shards/pg-1/failover", "").assertProblem(409); // one at a time per shard
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).isEqualTo("done");
+    }
+
+    @Test
+    void anOrchestrationStoppedAfterPromotionIsResumedFromItsLog() throws Exception {
+        // a previous instance detected, declared and promoted, then died before the map transaction
+        long t = ApiHarness.NOW.toEpochMilli();
+        Orchestration stored = Orchestration.failover("fo-1", "pg-1", "pg-1-a", "health monitor", t, "probe failed")
+                .withStep(new Orchestration.Step("declare", t, t, true, "promoting pg-1-c"), "pg-1-c")
+                .withStep(new Orchestration.Step("promote", t, t, true, "pg-1-c promoted"), null);
+        actions.down.add("pg-1-a");
+        start(List.of(stored), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        JsonNode o = awaitEnded();
+        assertThat(o.path("orchestrationId").asText()).isEqualTo("fo-1");
+        assertThat(o.path("state").asText()).isEqualTo("done");
+        assertThat(actions.promoted).as("the promote step is not run again").isEmpty();
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-c");
+    }
+
+    private JsonNode awaitEnded() {
+        JsonNode[] last = new JsonNode[1];
+        Await.condition("an orchestration ends", Duration.ofSeconds(20), () -> {
+            JsonNode list = h.get("/v1/orchestrations").json().path("orchestrations");
+            if (list.size() == 0) {
+                return false;
+            }
+            last[0] = list.get(0);
+            return !last[0].path("state").asText().equals("running");
+        });
+        return h.get("/v1/orchestrations/" + last[0].path("orchestrationId").asText()).json();
+    }
+
+    /** Database actions on a script: nodes in {@code down} do not answer. */
+    private static final class FakeActions implements FailoverActions {
+        final Set<String> down = ConcurrentHashMap.newKeySet();
+        final Set<String> answersConfirmation = ConcurrentHashMap.newKeySet();
+        final List<String> promoted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> fenced = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public String unreachable(Node node, Engine engine, Duration timeout) {
+            return down.contains(node.nodeId()) && !answersConfirmation.contains(node.nodeId())
+                    ? "connection refused" : null;
+        }
+
+        @Override
+        public String promote(Node candidate, Engine engine, Duration timeout) {
+            promoted.add(candidate.nodeId());
+            return candidate.nodeId() + " promoted";
+        }
+
+        @Override
+        public String fence(Node oldPrimary, Engine engine, Duration timeout) {
+            fenced.add(oldPrimary.nodeId());
+            return "fenced";
+        }
+
+        @Override
+        public String verifyWritable(Node primary, Engine engine, Duration timeout) {
+            return primary.nodeId() + " takes writes";
+        }
+    }
+}
