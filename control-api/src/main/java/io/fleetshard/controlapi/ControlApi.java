@@ -145,7 +145,7 @@ public final class ControlApi implements AutoCloseable {
     }
 
     /**
-     * Runs failovers in this instance (ADR 0014): the orchestration log is the topic {@code control.orchestrations.topic}
+     * Runs failovers in this instance (ADR 0015): the orchestration log is the topic {@code control.orchestrations.topic}
      * of the Kafka cluster at {@code bootstrapServers}; a PostgreSQL primary the health monitor finds failing is
      * confirmed down and replaced by its best replica while this instance writes the map, when
      * {@code control.failover.auto} is true; operators fail shards over with {@code POST /v1/shards/{id}/failover}.

@@ -45,6 +45,7 @@ public final class ControlApiConfig {
     public static final String FAILOVER_TICK_MS = "control.failover.tick.ms";
     public static final String FAILOVER_CONFIRM_ATTEMPTS = "control.failover.confirm.attempts";
     public static final String FAILOVER_CONFIRM_INTERVAL_MS = "control.failover.confirm.interval.ms";
+    public static final String FAILOVER_CONFIRM_TIMEOUT_MS = "control.failover.confirm.timeout.ms";
     public static final String FAILOVER_PROMOTE_TIMEOUT_MS = "control.failover.promote.timeout.ms";
     public static final String ORCHESTRATIONS_TOPIC = "control.orchestrations.topic";
 
@@ -107,7 +108,7 @@ public final class ControlApiConfig {
                     + " least-loaded shard of its engine automatically.",
                     v -> v.equals("true") || v.equals("false") ? null : "must be true or false"),
             new Key(FAILOVER_AUTO, "true", false, "When true (and failover is enabled), a PostgreSQL primary whose"
-                    + " health probe fails is confirmed down and replaced by its best replica (ADR 0014).",
+                    + " health probe fails is confirmed down and replaced by its best replica (ADR 0015).",
                     v -> v.equals("true") || v.equals("false") ? null : "must be true or false"),
             Key.integer(FAILOVER_TICK_MS, 100, 10, 60_000,
                     "How often the failover orchestrator looks at node health and drives running orchestrations."),
@@ -115,6 +116,9 @@ public final class ControlApiConfig {
                     + " itself, that must all fail before it is declared down; one answer ends the orchestration."),
             Key.integer(FAILOVER_CONFIRM_INTERVAL_MS, 300, 0, 60_000,
                     "Pause between two confirmation probes of a suspect primary."),
+            Key.integer(FAILOVER_CONFIRM_TIMEOUT_MS, 2_000, 100, 60_000, "Connect and query timeout of one"
+                    + " confirmation probe, and of reaching a candidate: a primary merely slow on a loaded host"
+                    + " answers within it; a dead server refuses at once."),
             Key.integer(FAILOVER_PROMOTE_TIMEOUT_MS, 30_000, 1_000, 600_000,
                     "How long the promotion of a replica may take (pg_promote's wait)."),
             Key.text(ORCHESTRATIONS_TOPIC, "fleetshard.orchestrations", false, "Kafka topic of the orchestration"
@@ -285,6 +289,10 @@ public final class ControlApiConfig {
 
     public int failoverConfirmAttempts() {
         return intValue(FAILOVER_CONFIRM_ATTEMPTS);
+    }
+
+    public Duration failoverConfirmTimeout() {
+        return Duration.ofMillis(intValue(FAILOVER_CONFIRM_TIMEOUT_MS));
     }
 
     public long failoverConfirmIntervalMs() {

@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fails shards over when their primary dies (docs/spec/orchestrations.md, ADR 0014): {@code detect → declare → promote
+ * Fails shards over when their primary dies (docs/spec/orchestrations.md, ADR 0015): {@code detect → declare → promote
  * → update-map → verify}, each step idempotent and stored in the {@link OrchestrationLog} once done, so that the next
  * control-API instance to write the map resumes an orchestration where this one stopped.
  *
@@ -129,7 +129,7 @@ final class FailoverOrchestrator implements AutoCloseable {
         });
         Node primary = map.primaryOf(shardId).orElseThrow(() -> ApiProblem.conflict("shard " + shardId
                 + " has no primary in map version " + map.version()));
-        String why = actions.unreachable(primary, shard.engine(), config.probeTimeout());
+        String why = actions.unreachable(primary, shard.engine(), config.failoverConfirmTimeout());
         if (why == null) {
             throw ApiProblem.conflict("primary " + primary.nodeId() + " of shard " + shardId + " answers; a failover"
                     + " would leave two primaries (a planned switchover is not available yet)");
@@ -264,7 +264,7 @@ final class FailoverOrchestrator implements AutoCloseable {
             if (i > 0) {
                 pause(config.failoverConfirmIntervalMs());
             }
-            last = actions.unreachable(old, engine, config.probeTimeout());
+            last = actions.unreachable(old, engine, config.failoverConfirmTimeout());
             if (last == null) {
                 return o.aborted(new Orchestration.Step("declare", started, clock.millis(), true, "primary "
                         + old.nodeId() + " answered on confirmation attempt " + (i + 1) + ": no failover"));
@@ -276,7 +276,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                 .thenComparingLong(n -> lagBytes(n)));
         List<String> refused = new ArrayList<>();
         for (Node c : candidates) {
-            String why = actions.unreachable(c, engine, config.probeTimeout());
+            String why = actions.unreachable(c, engine, config.failoverConfirmTimeout());
             if (why == null) {
                 String rpo = c.role() == NodeRole.SYNC_REPLICA ? "synchronous replica: no acknowledged write lost"
                         : "asynchronous replica, " + lagBytes(c) + " WAL byte(s) behind at its last probe: writes"
@@ -302,7 +302,7 @@ final class FailoverOrchestrator implements AutoCloseable {
         Engine engine = engine(o);
         Node old = source.current().node(o.fromNodeId()).orElse(null);
         String fenced = old == null ? "old primary left the map" : actions.fence(old, engine,
-                config.probeTimeout());
+                config.failoverConfirmTimeout());
         ShardMapSnapshot current = source.current();
         Node promoted = candidate(o);
         if (promoted.role() == NodeRole.PRIMARY) {
@@ -327,7 +327,7 @@ final class FailoverOrchestrator implements AutoCloseable {
     }
 
     private String verify(Orchestration o, long started) {
-        String seen = actions.verifyWritable(candidate(o), engine(o), config.probeTimeout());
+        String seen = actions.verifyWritable(candidate(o), engine(o), config.failoverConfirmTimeout());
         return seen + "; " + (started - o.startedAtMs()) + " ms since detection";
     }
 

@@ -75,7 +75,8 @@ final class KafkaOrchestrationLog implements OrchestrationLog {
     private void ensureTopic() {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000); // not below the request timeout
         try (Admin admin = Admin.create(p)) {
             int brokers = admin.describeCluster().nodes().get(15, TimeUnit.SECONDS).size();
             short replication = (short) Math.min(3, Math.max(1, brokers));

@@ -186,7 +186,7 @@ final class ShardRoutes {
                 .put("shardId", shard.shardId())
                 .put("engine", shard.engine().wireName())
                 .put("status", shard.status().wireName())
-                .put("vnodes", shard.vnodeCount());
+                .put("vnodes", shard.vnodeCount()).put("epoch", shard.epoch());
         ArrayNode items = o.putArray("nodes");
         for (Node n : nodes) {
             NodeHealth h = monitor.health(n.nodeId());

@@ -55,7 +55,9 @@ public final class DevPlatform implements AutoCloseable {
     private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, String> nodeJdbcUrls = new ConcurrentSkipListMap<>(); // filled by parallel shard starts
-    private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>();
+    private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>(); // primaries
+    private final Map<String, String> replicaAdminJdbcUrls = new ConcurrentSkipListMap<>();
+    private final Map<String, PostgresNode> postgresNodes = new ConcurrentSkipListMap<>(); // tests kill them
     private final Map<String, String> standbyAdminUrls = new ConcurrentSkipListMap<>(); // by shard id
     private long startNanos;
     private EmbeddedKafka kafka;
@@ -138,6 +140,7 @@ public final class DevPlatform implements AutoCloseable {
             case POSTGRES -> {
                 PostgresNode primary = register(PostgresNode.startPrimary(data.resolve(primaryId),
                         ports.portFor(primaryId)));
+                postgresNodes.put(primaryId, primary);
                 Path replicaDir = data.resolve(shard.replicaNodeId());
                 // A restarted primary waits for its synchronous replica on every commit: start the replica first.
                 // A new replica is copied from the primary after the schema exists, so it starts with it.
@@ -152,6 +155,8 @@ public final class DevPlatform implements AutoCloseable {
                 }
                 if (replica != null) {
                     nodeJdbcUrls.put(shard.replicaNodeId(), DevRouter.appJdbcUrl(shard.engine(), replica.port()));
+                    replicaAdminJdbcUrls.put(shard.replicaNodeId(), replica.jdbcUrl(DemoTopology.DATABASE));
+                    postgresNodes.put(shard.replicaNodeId(), replica);
                 }
             }
             case MARIADB, MYSQL -> {
@@ -214,8 +219,12 @@ public final class DevPlatform implements AutoCloseable {
                 .with(ControlApiConfig.HTTP_PORT, Integer.toString(options.controlPort()))
                 .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
                 .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
-                .with(ControlApiConfig.RESHARD_MYSQL_USER, "root"), follower, writer, Clock.systemUTC()).start();
+                .with(ControlApiConfig.RESHARD_MYSQL_USER, "root")
+                // a primary found failing within a second or two is failed over (ADR 0015): kill one to try it
+                .with(ControlApiConfig.PROBE_TIMEOUT_MS, "800")
+                .with(ControlApiConfig.PROBE_INTERVAL_MS, "1000"), follower, writer, Clock.systemUTC()).start();
         api.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
+        api.enableFailover(kafka.bootstrapServers());
         return api;
     }
 
@@ -267,9 +276,19 @@ public final class DevPlatform implements AutoCloseable {
         }
     }
 
-    /** The superuser JDBC URL of a demo node (primary node id, e.g. {@code pg-1-a}). */
+    /** Tests: the demo node's PostgreSQL server is killed (SIGKILL), as in a crash of its host. */
+    void killPostgres(String nodeId) {
+        PostgresNode node = postgresNodes.get(nodeId);
+        if (node == null) {
+            throw new IllegalArgumentException("no PostgreSQL node " + nodeId + "; nodes: " + postgresNodes.keySet());
+        }
+        node.kill();
+    }
+
+    /** The superuser JDBC URL of a demo node (e.g. {@code pg-1-a}, or its replica {@code pg-1-b}). */
     public String adminJdbcUrl(String nodeId) {
-        return adminJdbcUrls.get(nodeId);
+        String url = adminJdbcUrls.get(nodeId);
+        return url != null ? url : replicaAdminJdbcUrls.get(nodeId);
     }
 
     /** The superuser JDBC URL of a demo shard's warm standby. */

@@ -1,0 +1,324 @@
+package io.fleetshard.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.testkit.Await;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Failover on the dev platform (issue 9, ADR 0015), as applications see it: writers write a fleet of pg-1 through the
+ * router, pg-1's primary server is SIGKILLed, and the control API's health monitor and failover orchestrator promote
+ * the synchronous replica. Writes resume on it; no acknowledged write is lost; every write appears in
+ * {@code fleetshard.cdc.vehicles} exactly once (change capture goes on from the promoted replica's copy of its slot);
+ * the warm standby of pg-1, fed from the archive, converges.
+ */
+class FailoverIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String TENANT = "acme";
+    private static final String FLEET = "failover";
+    private static DevPlatform platform;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "failover-it");
+        platform = new DevPlatform(new DevOptions(dir.resolve("dev"), true, 0, 0));
+        platform.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    void aKilledPrimaryIsReplacedByItsSyncReplicaWithNoWriteLostAndEveryChangeOnce() throws Exception {
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + FLEET + "\",\"shardId\":\"pg-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming();
+        awaitLastingSlotCopy();
+
+        Writers writers = new Writers(2);
+        writers.start();
+        Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        long killedAt = System.currentTimeMillis();
+        platform.killPostgres("pg-1-a");
+        writers.ackedSince(killedAt); // from here on, acknowledgements are timed against the kill
+
+        JsonNode o = awaitOrchestration();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("fromNodeId").asText()).isEqualTo("pg-1-a");
+        assertThat(o.path("toNodeId").asText()).isEqualTo("pg-1-b");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("detect", "declare", "promote", "update-map", "verify");
+        assertThat(o.path("steps").get(2).path("detail").asText()).as("capture's slot on the promoted replica")
+                .contains("kept");
+        Await.condition("writes resume after the failover", Duration.ofSeconds(60),
+                () -> writers.firstAckAfterKill.get() > 0 && writers.acked.size() >= 40);
+        long rtoMs = writers.firstAckAfterKill.get() - killedAt;
+        int ackedAtEnd = writers.acked.size();
+        Await.condition("writes go on", Duration.ofSeconds(30), () -> writers.acked.size() >= ackedAtEnd + 20);
+        writers.stop();
+        System.out.printf("failover: first acknowledged write %d ms after the kill; orchestration %d ms%n", rtoMs,
+                o.path("durationMs").asLong());
+
+        JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/pg-1"));
+        assertThat(shard.toString()).contains("\"epoch\":1");
+        Map<String, String> roles = new HashMap<>();
+        shard.path("nodes").forEach(n -> roles.put(n.path("nodeId").asText(), n.path("role").asText()));
+        assertThat(roles).containsEntry("pg-1-b", "primary").containsEntry("pg-1-a", "fenced");
+
+        // no acknowledged write lost: each is on the promoted replica, with its last acknowledged status
+        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl("pg-1-b"));
+        assertThat(onNewPrimary.keySet()).containsAll(writers.acked.keySet());
+        writers.acked.forEach((id, writes) -> {
+            if (writes == 2) {
+                assertThat(onNewPrimary.get(id)).as("status of %s", id).isEqualTo("v2");
+            }
+        });
+
+        // every write that reached the database appears in the change topic exactly once, in order
+        Map<String, List<String>> events = changeEvents(onNewPrimary.keySet());
+        assertThat(events.keySet()).containsAll(onNewPrimary.keySet());
+        events.forEach((id, ops) -> {
+            assertThat(onNewPrimary).as("vehicle %s has change events %s", id, ops).containsKey(id);
+            assertThat(ops.toString()).as("change events of %s", id).isIn("[c]", "[c, u]");
+            assertThat(ops).as("events of %s match its row", id).hasSize("v2".equals(onNewPrimary.get(id)) ? 2 : 1);
+        });
+
+        // the archive's chain goes on: the warm standby of pg-1 converges
+        Await.condition("warm standby of pg-1 holds every row", Duration.ofSeconds(90),
+                () -> quietly(() -> statuses(platform.standbyAdminJdbcUrl("pg-1")).equals(onNewPrimary)));
+    }
+
+    /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */
+    private static void awaitStreaming() {
+        Await.condition("capture of pg-1 streams", Duration.ofSeconds(120), () -> quietly(() -> {
+            String id = "probe-" + System.nanoTime();
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl("pg-1-a"));
+                    PreparedStatement ps = c.prepareStatement("insert into vehicles (tenant_id, fleet_id, vehicle_id,"
+                            + " status) values ('probe', 'probe', ?, 'probe')")) {
+                ps.setString(1, id);
+                ps.executeUpdate();
+            }
+            return !changeEvents("probe", "probe", Set.of(id), Duration.ofSeconds(5)).isEmpty();
+        }));
+    }
+
+    /**
+     * The sync replica holds a lasting copy of capture's logical slot (PostgreSQL 17 slot sync). The copy stays
+     * temporary until the primary's slot moves past a running-transactions record, which an idle primary writes
+     * every 15 s; one is written at once here, as a busy primary would.
+     */
+    private static void awaitLastingSlotCopy() {
+        Await.condition("a lasting copy of capture's slot on pg-1-b", Duration.ofSeconds(90), () -> quietly(() -> {
+            try (Connection p = DriverManager.getConnection(platform.adminJdbcUrl("pg-1-a"));
+                    Statement st = p.createStatement()) {
+                st.execute("SELECT pg_log_standby_snapshot()");
+            }
+            try (Connection r = DriverManager.getConnection(platform.adminJdbcUrl("pg-1-b"));
+                    Statement st = r.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE slot_type ="
+                            + " 'logical' AND synced AND NOT temporary")) {
+                rs.next();
+                return rs.getInt(1) > 0;
+            }
+        }));
+    }
+
+    private static JsonNode awaitOrchestration() {
+        JsonNode[] last = new JsonNode[1];
+        Await.condition("the failover of pg-1 ends", Duration.ofSeconds(60), () -> quietly(() -> {
+            for (JsonNode o : JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations"))
+                    .path("orchestrations")) {
+                if (o.path("shardId").asText().equals("pg-1") && !o.path("state").asText().equals("running")
+                        && !o.path("state").asText().equals("aborted")) {
+                    last[0] = o;
+                    return true;
+                }
+            }
+            return false;
+        }));
+        return last[0];
+    }
+
+    /** The condition's answer; false while it throws (a server not up yet, a connection refused). */
+    private static boolean quietly(java.util.concurrent.Callable<Boolean> condition) {
+        try {
+            return condition.call();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static Map<String, String> statuses(String adminUrl) throws Exception {
+        Map<String, String> out = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(adminUrl);
+                PreparedStatement ps = c.prepareStatement("select vehicle_id, status from vehicles where tenant_id = ?"
+                        + " and fleet_id = ?")) {
+            ps.setString(1, TENANT);
+            ps.setString(2, FLEET);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, List<String>> changeEvents(Set<String> ids) throws Exception {
+        return changeEvents(TENANT, FLEET, ids, Duration.ofSeconds(90));
+    }
+
+    /** vehicle id -> ops of the fleet's events, read until every id has one and then to the topic's end. */
+    private static Map<String, List<String>> changeEvents(String tenant, String fleet, Set<String> ids,
+            Duration wait) throws Exception {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.kafkaBootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Map<String, List<String>> events = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = consumer.partitionsFor("fleetshard.cdc.vehicles").stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = null;
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    JsonNode v = JSON.readTree(new String(r.value(), StandardCharsets.UTF_8));
+                    if (v.path("tenant").asText().equals(tenant) && v.path("fleet").asText().equals(fleet)) {
+                        events.computeIfAbsent(v.path("key").path("vehicle_id").asText(), k -> new ArrayList<>())
+                                .add(v.path("op").asText());
+                    }
+                }
+                if (end == null && events.keySet().containsAll(ids)) {
+                    end = consumer.endOffsets(parts); // late duplicates would be before these
+                }
+                if (end != null) {
+                    Map<TopicPartition, Long> e = end;
+                    if (parts.stream().allMatch(tp -> consumer.position(tp) >= e.get(tp))) {
+                        return events;
+                    }
+                }
+            }
+        }
+        return ids.isEmpty() || !events.keySet().containsAll(ids) ? Map.of() : events;
+    }
+
+    private static String get(String url) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    private static HttpResponse<String> post(String url, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Writers of the fleet through the router: insert a new vehicle, then update it; acked: id -> writes acked. */
+    private static final class Writers {
+        private static final String UPSERT = "insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status,"
+                + " updated_at) values (?, ?, ?, ?, ?, now()) on conflict (tenant_id, fleet_id, vehicle_id) do update"
+                + " set status = excluded.status";
+        final Map<String, Integer> acked = new ConcurrentHashMap<>();
+        final AtomicLong firstAckAfterKill = new AtomicLong();
+        private final AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<Thread> threads = new ArrayList<>();
+
+        Writers(int n) {
+            for (int t = 0; t < n; t++) {
+                String prefix = "w" + t + "-";
+                threads.add(new Thread(() -> {
+                    for (int i = 0; running.get(); i++) {
+                        String id = prefix + i;
+                        if (write(id, "v1")) {
+                            acked.put(id, 1);
+                            if (write(id, "v2")) {
+                                acked.put(id, 2);
+                            }
+                        }
+                    }
+                }, "failover-writer-" + t));
+            }
+        }
+
+        void ackedSince(long t) {
+            killedAt.set(t);
+        }
+
+        /** True when the router answered 200; 503s (no primary yet) and errors are retried with a new vehicle. */
+        private boolean write(String id, String status) {
+            ObjectNode body = JSON.createObjectNode().put("tenantId", TENANT).put("fleetId", FLEET).put("sql", UPSERT);
+            body.putArray("params").add(TENANT).add(FLEET).add(id).add("VIN" + id).add(status);
+            long sentAt = System.currentTimeMillis();
+            try {
+                HttpResponse<String> r = post(platform.routerUrl() + "/v1/query", body.toString());
+                if (r.statusCode() == 200) {
+                    if (sentAt > killedAt.get()) {
+                        firstAckAfterKill.compareAndSet(0, System.currentTimeMillis());
+                    }
+                    return true;
+                }
+            } catch (Exception e) {
+                // counted as not acknowledged
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // a client's back-off, not a wait for state
+            return false;
+        }
+
+        void start() {
+            threads.forEach(Thread::start);
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) {
+                t.join(30_000);
+            }
+        }
+    }
+}
