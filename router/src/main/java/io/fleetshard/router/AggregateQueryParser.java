@@ -1,0 +1,700 @@
+package io.fleetshard.router;
+
+import io.fleetshard.http.ApiProblem;
+import io.fleetshard.router.AggregateQuery.Column;
+import io.fleetshard.router.AggregateQuery.Function;
+import io.fleetshard.router.AggregateQuery.SortKey;
+import io.fleetshard.router.SqlTokenizer.Kind;
+import io.fleetshard.router.SqlTokenizer.Token;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Decides whether a scatter statement needs its aggregates merged and, if so, plans the merge (ADR 0014). A small
+ * parser over {@link SqlTokenizer} tokens, not a SQL grammar: it understands the top level of
+ * <pre>
+ * SELECT [ALL] item, ... FROM table [[AS] alias] [WHERE ...] [GROUP BY key, ...] [ORDER BY term, ...]
+ *   [LIMIT n | LIMIT ALL | LIMIT offset, n] [OFFSET n [ROW|ROWS]]
+ * </pre>
+ * where an item is a {@code count(*)}, {@code count(x)}, {@code sum(x)}, {@code min(x)}, {@code max(x)} or
+ * {@code avg(x)} call or an expression equal to a group key, optionally aliased. The {@code WHERE} condition and the
+ * aggregates' arguments are passed to the shards as the client wrote them. Every other shape that has an aggregate,
+ * a {@code GROUP BY}, a {@code HAVING} or a window function is refused with a 422 naming the construct: merging it
+ * naively would give a wrong answer.
+ *
+ * <p>Statements without any of these run unchanged, as before ({@link Optional#empty()}).
+ */
+final class AggregateQueryParser {
+    /** Aggregate functions the merge combines. */
+    private static final Set<String> MERGED = Set.of("COUNT", "SUM", "MIN", "MAX", "AVG");
+    /** Aggregate (and ordered-set) functions of PostgreSQL and MariaDB that the merge does not combine. */
+    private static final Set<String> OTHER_AGGREGATES = Set.of("ARRAY_AGG", "STRING_AGG", "GROUP_CONCAT", "JSON_AGG",
+            "JSONB_AGG", "JSON_OBJECT_AGG", "JSONB_OBJECT_AGG", "JSON_ARRAYAGG", "JSON_OBJECTAGG", "XMLAGG",
+            "BOOL_AND", "BOOL_OR", "EVERY", "BIT_AND", "BIT_OR", "BIT_XOR", "STDDEV", "STDDEV_POP", "STDDEV_SAMP",
+            "STD", "VARIANCE", "VAR_POP", "VAR_SAMP", "PERCENTILE_CONT", "PERCENTILE_DISC", "MODE", "MEDIAN", "CORR",
+            "COVAR_POP", "COVAR_SAMP", "REGR_AVGX", "REGR_AVGY", "REGR_COUNT", "REGR_INTERCEPT", "REGR_R2",
+            "REGR_SLOPE", "REGR_SXX", "REGR_SXY", "REGR_SYY", "ANY_VALUE", "RANGE_AGG", "RANGE_INTERSECT_AGG");
+    /** First words of statements that are passed through whatever they contain (their output is per shard). */
+    private static final Set<String> PASS_THROUGH = Set.of("EXPLAIN", "SHOW", "DESCRIBE", "DESC");
+    /** Top-level words after which no clause of the supported shape follows. */
+    private static final Set<String> UNSUPPORTED_CLAUSES = Set.of("UNION", "INTERSECT", "EXCEPT", "MINUS", "WINDOW",
+            "FETCH", "FOR", "INTO", "LOCK", "PROCEDURE", "QUALIFY", "RETURNING");
+    /** Words that end an expression and so are never an implicit alias. */
+    private static final Set<String> NOT_ALIASES = Set.of("END", "NULL", "TRUE", "FALSE", "UNKNOWN", "AND", "OR",
+            "NOT", "FROM", "DISTINCT", "ALL");
+
+    private final SqlTokenizer.Tokens tokens;
+    private final List<Token> t;
+    private final SqlDialect dialect;
+
+    private AggregateQueryParser(SqlTokenizer.Tokens tokens, SqlDialect dialect) {
+        this.tokens = tokens;
+        this.t = tokens.list();
+        this.dialect = dialect;
+    }
+
+    /**
+     * The merge plan of {@code sql}, a statement {@link SqlScanner} accepted for {@code dialect}; empty when it has no
+     * aggregate, {@code GROUP BY}, {@code HAVING} or window function and runs unchanged.
+     *
+     * @throws ApiProblem 422 naming the construct when it has one of them in a shape the merge does not support
+     */
+    static Optional<AggregateQuery> plan(String sql, SqlDialect dialect) {
+        return new AggregateQueryParser(SqlTokenizer.tokenize(sql, dialect), dialect).plan();
+    }
+
+    private Optional<AggregateQuery> plan() {
+        if (t.isEmpty() || PASS_THROUGH.contains(t.get(0).upper())) {
+            return Optional.empty();
+        }
+        boolean aggregate = false;
+        int depth = 0;
+        for (int k = 0; k < t.size(); k++) {
+            Token x = t.get(k);
+            if (x.isSymbol("(")) {
+                depth++;
+            } else if (x.isSymbol(")")) {
+                depth--;
+            } else if (x.kind() == Kind.WORD && next(k).isSymbol("(")
+                    && (MERGED.contains(x.upper()) || OTHER_AGGREGATES.contains(x.upper()))) {
+                aggregate = true;
+            } else if (x.is("OVER") && k > 0 && t.get(k - 1).isSymbol(")")
+                    && (next(k).isSymbol("(") || next(k).kind() == Kind.WORD || next(k).kind() == Kind.QUOTED)) {
+                throw refuse("a window function (" + text(callStart(k - 1), k - 1) + " OVER ...): each shard would"
+                        + " compute it over its own rows only");
+            } else if (x.is("HAVING")) {
+                throw refuse("HAVING: it is not evaluated after the merge yet; select the aggregates and filter the"
+                        + " merged rows in the client");
+            } else if (x.is("GROUP") && next(k).is("BY") && depth == 0) {
+                aggregate = true;
+            }
+        }
+        if (!aggregate) {
+            return Optional.empty();
+        }
+        if (!t.get(0).is("SELECT")) {
+            throw refuse("aggregates or GROUP BY in a statement starting with " + t.get(0).upper() + " (WITH, VALUES,"
+                    + " a parenthesized SELECT ...): only a SELECT from one table is merged");
+        }
+        if (tokens.executableComments()) {
+            throw refuse("MariaDB executable comments (/*! ... */) in a statement with aggregates");
+        }
+        return Optional.of(parseSelect());
+    }
+
+    // ---- the top level ------------------------------------------------------------------------------------------
+
+    private AggregateQuery parseSelect() {
+        int k = 1;
+        if (at(k).is("DISTINCT") || at(k).is("DISTINCTROW")) {
+            throw refuse("SELECT DISTINCT with aggregates or GROUP BY");
+        }
+        if (at(k).is("ALL")) {
+            k++;
+        }
+        int fromAt = findTopLevel(k, "FROM");
+        if (fromAt < 0) {
+            throw refuse("aggregates without FROM: only a SELECT from one table is merged");
+        }
+        // clause boundaries at depth 0, in order
+        int whereAt = -1;
+        int groupAt = -1;
+        int orderAt = -1;
+        int limitAt = -1;
+        int offsetAt = -1;
+        int depth = 0;
+        for (int j = fromAt + 1; j < t.size(); j++) {
+            Token x = t.get(j);
+            if (x.isSymbol("(")) {
+                depth++;
+                continue;
+            }
+            if (x.isSymbol(")")) {
+                depth--;
+                continue;
+            }
+            if (depth != 0 || x.kind() != Kind.WORD) {
+                continue;
+            }
+            String w = x.upper();
+            if (UNSUPPORTED_CLAUSES.contains(w)) {
+                throw refuse(w + " in a statement with aggregates or GROUP BY");
+            }
+            switch (w) {
+                case "WHERE" -> whereAt = order(whereAt, j, w, Math.max(groupAt, Math.max(orderAt, limitAt)));
+                case "GROUP" -> {
+                    if (next(j).is("BY")) {
+                        groupAt = order(groupAt, j, "GROUP BY", Math.max(orderAt, Math.max(limitAt, offsetAt)));
+                    }
+                }
+                case "ORDER" -> {
+                    if (next(j).is("BY")) {
+                        orderAt = order(orderAt, j, "ORDER BY", Math.max(limitAt, offsetAt));
+                    }
+                }
+                case "LIMIT" -> limitAt = order(limitAt, j, w, -1);
+                case "OFFSET" -> offsetAt = order(offsetAt, j, w, -1);
+                default -> {
+                }
+            }
+        }
+        int end = t.size();
+        int fromEnd = firstOf(end, whereAt, groupAt, orderAt, limitAt, offsetAt);
+        String[] table = parseFrom(fromAt + 1, fromEnd);
+        int whereEnd = firstOf(end, groupAt, orderAt, limitAt, offsetAt);
+        if (whereAt >= 0) {
+            noAggregates(whereAt + 1, whereEnd, "WHERE (a subquery with an aggregate, or an aggregate in the"
+                    + " condition)");
+        }
+
+        List<Item> items = parseItems(k, fromAt, table);
+        List<Expr> keys = new ArrayList<>();
+        if (groupAt >= 0) {
+            int groupEnd = firstOf(end, orderAt, limitAt, offsetAt);
+            for (int[] range : split(groupAt + 2, groupEnd, "GROUP BY")) {
+                keys.add(groupKey(range, items, table));
+            }
+        }
+
+        // the result's columns, and each shard's select list: the group keys, then the partial aggregates
+        StringBuilder shardSql = new StringBuilder("SELECT ");
+        List<Integer> params = new ArrayList<>();
+        for (int g = 0; g < keys.size(); g++) {
+            shardSql.append(g == 0 ? "" : ", ");
+            emit(shardSql, params, keys.get(g).from, keys.get(g).to);
+        }
+        int partial = keys.size();
+        List<Column> columns = new ArrayList<>();
+        for (Item item : items) {
+            if (item.function == null) {
+                int key = indexOfKey(keys, item.expr);
+                if (key < 0) {
+                    throw refuse("select item '" + text(item.expr.from, item.expr.to - 1) + "' is neither an"
+                            + " aggregate nor a GROUP BY key" + (keys.isEmpty() ? " (there is no GROUP BY)" : ""));
+                }
+                columns.add(new Column(item.name, null, key));
+                continue;
+            }
+            columns.add(new Column(item.name, item.function, partial));
+            for (String fn : item.function == Function.AVG ? List.of("sum", "count")
+                    : List.of(item.function.sqlName())) {
+                shardSql.append(partial == 0 ? "" : ", ").append(fn).append('(');
+                if (item.star) {
+                    shardSql.append('*');
+                } else {
+                    emit(shardSql, params, item.argFrom, item.argTo);
+                }
+                shardSql.append(')');
+                partial++;
+            }
+        }
+        shardSql.append(' ');
+        emit(shardSql, params, fromAt, whereEnd);
+        if (!keys.isEmpty()) {
+            shardSql.append(" GROUP BY ");
+            for (int g = 0; g < keys.size(); g++) {
+                shardSql.append(g == 0 ? "" : ", ").append(g + 1);
+            }
+        }
+
+        List<SortKey> order = new ArrayList<>();
+        if (orderAt >= 0) {
+            int orderEnd = firstOf(end, limitAt, offsetAt);
+            for (int[] range : split(orderAt + 2, orderEnd, "ORDER BY")) {
+                order.add(sortKey(range, items, columns, keys, table));
+            }
+        }
+        long[] limits = limits(limitAt, offsetAt, end);
+        return new AggregateQuery(shardSql.toString(), params, keys.size(), columns, order, limits[0], limits[1]);
+    }
+
+    private int order(int previous, int at, String clause, int later) {
+        if (previous >= 0) {
+            throw refuse("two top-level " + clause + " clauses");
+        }
+        if (later >= 0) {
+            throw refuse(clause + " after a clause that must follow it");
+        }
+        return at;
+    }
+
+    private static int firstOf(int end, int... ats) {
+        int first = end;
+        for (int a : ats) {
+            if (a >= 0 && a < first) {
+                first = a;
+            }
+        }
+        return first;
+    }
+
+    /** FROM must name one table: {@code [schema.]table [[AS] alias]}. Returns the table name and alias (or null). */
+    private String[] parseFrom(int from, int to) {
+        for (int j = from; j < to; j++) {
+            Token x = t.get(j);
+            if (x.isSymbol(",") || x.is("JOIN") || x.isSymbol("(") || x.is("LATERAL") || x.is("ONLY")
+                    || x.is("TABLESAMPLE") || x.is("PARTITION")) {
+                throw refuse("FROM with " + (x.isSymbol("(") ? "a subquery or function" : x.text().toUpperCase(
+                        Locale.ROOT)) + " in a statement with aggregates: only one table is merged");
+            }
+        }
+        int j = from;
+        if (!isName(at(j))) {
+            throw refuse("FROM without a table name in a statement with aggregates");
+        }
+        String table = name(at(j));
+        j++;
+        if (at(j).isSymbol(".") && isName(at(j + 1))) {
+            table = name(at(j + 1));
+            j += 2;
+        }
+        String alias = null;
+        if (at(j).is("AS")) {
+            j++;
+        }
+        if (j < to && isName(at(j))) {
+            alias = name(at(j));
+            j++;
+        }
+        if (j != to) {
+            throw refuse("FROM " + text(from, to - 1) + ": only one table, optionally aliased, is merged");
+        }
+        return new String[] {table, alias};
+    }
+
+    // ---- the select list ----------------------------------------------------------------------------------------
+
+    /** One select item: an aggregate call ({@code function} set) or an expression, and its result column name. */
+    private record Item(Expr expr, String name, boolean explicitName, Function function, boolean star, int argFrom,
+            int argTo) {
+    }
+
+    /** The tokens {@code from} (inclusive) to {@code to} (exclusive), and their normalized text for matching. */
+    private record Expr(int from, int to, String normalized) {
+    }
+
+    private List<Item> parseItems(int from, int to, String[] table) {
+        List<Item> items = new ArrayList<>();
+        for (int[] range : split(from, to, "the select list")) {
+            items.add(item(range[0], range[1], table));
+        }
+        return items;
+    }
+
+    private Item item(int from, int to, String[] table) {
+        String alias = null;
+        int exprTo = to;
+        if (to - from >= 3 && t.get(to - 2).is("AS") && isName(t.get(to - 1))) {
+            alias = name(t.get(to - 1));
+            exprTo = to - 2;
+        } else if (to - from >= 2 && isName(t.get(to - 1)) && !NOT_ALIASES.contains(t.get(to - 1).upper())
+                && impliesAlias(from, to - 2)) {
+            alias = name(t.get(to - 1));
+            exprTo = to - 1;
+        }
+        Token first = t.get(from);
+        if (exprTo - from == 1 && first.isSymbol("*") || exprTo - from >= 2 && t.get(exprTo - 1).isSymbol("*")
+                && t.get(exprTo - 2).isSymbol(".")) {
+            throw refuse("SELECT * in a statement with aggregates or GROUP BY: name the columns");
+        }
+        Expr expr = expr(from, exprTo, table);
+        boolean call = first.kind() == Kind.WORD && at(from + 1).isSymbol("(");
+        if (call && (MERGED.contains(first.upper()) || OTHER_AGGREGATES.contains(first.upper()))) {
+            int close = closing(from + 1);
+            if (close != exprTo - 1) {
+                Token after = t.get(close + 1);
+                if (after.is("FILTER")) {
+                    throw refuse("FILTER (WHERE ...) on " + text(from, close) + "; move the condition into WHERE or a"
+                            + " CASE inside the aggregate");
+                }
+                throw refuse("an aggregate inside an expression: '" + text(from, exprTo - 1) + "'; select each"
+                        + " aggregate as its own column and combine them in the client");
+            }
+            if (!MERGED.contains(first.upper())) {
+                throw refuse("aggregate function " + first.text().toLowerCase(Locale.ROOT) + "() is not merged across"
+                        + " shards (merged: count, sum, min, max, avg)");
+            }
+            Function function = Function.valueOf(first.upper());
+            int argFrom = from + 2;
+            int argTo = close;
+            if (argFrom == argTo) {
+                throw refuse(first.text() + "() without an argument");
+            }
+            if (at(argFrom).is("DISTINCT")) {
+                throw refuse(first.text().toLowerCase(Locale.ROOT) + "(DISTINCT ...): distinct values cannot be"
+                        + " combined from per-shard results");
+            }
+            boolean star = argTo - argFrom == 1 && at(argFrom).isSymbol("*");
+            if (star && function != Function.COUNT) {
+                throw refuse(first.text() + "(*): only count takes *");
+            }
+            noAggregates(argFrom, argTo, "the argument of " + first.text() + "() (a nested aggregate or a subquery"
+                    + " with one)");
+            if (containsWord(argFrom, argTo, "SELECT")) {
+                throw refuse("a subquery inside " + text(from, close));
+            }
+            String name = alias != null ? alias : function.sqlName();
+            return new Item(expr, name, alias != null, function, star, argFrom, argTo);
+        }
+        noAggregates(from, exprTo, "select item '" + text(from, exprTo - 1) + "' (an aggregate inside an"
+                + " expression, or a subquery with an aggregate): select each aggregate as its own column and combine"
+                + " them in the client");
+        if (containsWord(from, exprTo, "SELECT")) {
+            throw refuse("a subquery in the select list ('" + text(from, exprTo - 1) + "') of a statement with"
+                    + " aggregates or GROUP BY");
+        }
+        String name = alias != null ? alias : derivedName(from, exprTo);
+        return new Item(expr, name, alias != null, null, false, -1, -1);
+    }
+
+    /** Whether the token before a trailing name (at {@code before}) ends an expression, so the name is an alias. */
+    private boolean impliesAlias(int from, int before) {
+        Token b = t.get(before);
+        if (b.isSymbol(")")) {
+            return true;
+        }
+        // a column reference: name, or qualifier.name
+        return isName(b) && (before == from || before - 2 >= from && t.get(before - 1).isSymbol(".")
+                && before - 2 == from);
+    }
+
+    /** PostgreSQL's rule, applied on every engine: a column's name, a function's name, else {@code ?column?}. */
+    private String derivedName(int from, int to) {
+        Token last = t.get(to - 1);
+        boolean columnRef = to - from == 1 && isName(last)
+                || to - from == 3 && isName(t.get(from)) && t.get(from + 1).isSymbol(".") && isName(last);
+        if (columnRef) {
+            return name(last);
+        }
+        if (t.get(from).kind() == Kind.WORD && at(from + 1).isSymbol("(") && closing(from + 1) == to - 1) {
+            return t.get(from).text().toLowerCase(Locale.ROOT);
+        }
+        return "?column?";
+    }
+
+    // ---- GROUP BY and ORDER BY ----------------------------------------------------------------------------------
+
+    private Expr groupKey(int[] range, List<Item> items, String[] table) {
+        int from = range[0];
+        int to = range[1];
+        if (at(from).is("ROLLUP") || at(from).is("CUBE") || at(from).is("GROUPING") || containsWord(from, to, "WITH")
+                && containsWord(from, to, "ROLLUP")) {
+            throw refuse("GROUP BY " + text(from, to - 1) + ": grouping sets are not merged");
+        }
+        noAggregates(from, to, "GROUP BY");
+        if (to - from == 1 && at(from).kind() == Kind.NUMBER) {
+            Item item = byPosition(at(from), items, "GROUP BY");
+            if (item.function != null) {
+                throw refuse("GROUP BY " + at(from).text() + " refers to the aggregate '" + item.name + "'");
+            }
+            return item.expr;
+        }
+        Expr expr = expr(from, to, table);
+        if (to - from == 1 && isName(at(from))) {
+            for (Item item : items) {
+                if (item.explicitName && item.name.equals(name(at(from)))
+                        && !item.expr.normalized.equals(expr.normalized)) {
+                    throw refuse("GROUP BY " + at(from).text() + " names the alias of select item '"
+                            + text(item.expr.from, item.expr.to - 1) + "' and maybe also a column; group by the"
+                            + " expression or its position");
+                }
+            }
+        }
+        return expr;
+    }
+
+    private SortKey sortKey(int[] range, List<Item> items, List<Column> columns, List<Expr> keys, String[] table) {
+        int from = range[0];
+        int to = range[1];
+        boolean descending = false;
+        Boolean nullsFirst = null;
+        if (to - from >= 3 && t.get(to - 2).is("NULLS") && (t.get(to - 1).is("FIRST") || t.get(to - 1).is("LAST"))) {
+            nullsFirst = t.get(to - 1).is("FIRST");
+            to -= 2;
+        }
+        if (to - from >= 2 && (t.get(to - 1).is("ASC") || t.get(to - 1).is("DESC"))) {
+            descending = t.get(to - 1).is("DESC");
+            to--;
+        }
+        if (to - from >= 2 && t.get(to - 2).is("USING")) {
+            throw refuse("ORDER BY ... USING");
+        }
+        boolean nulls = nullsFirst != null ? nullsFirst : descending;
+        if (to - from == 1 && at(from).kind() == Kind.NUMBER) {
+            byPosition(at(from), items, "ORDER BY");
+            return new SortKey(Integer.parseInt(at(from).text()) - 1, descending, nulls);
+        }
+        Expr expr = expr(from, to, table);
+        if (to - from == 1 && isName(at(from))) {
+            String n = name(at(from));
+            int found = -1;
+            for (int c = 0; c < columns.size(); c++) {
+                if (columns.get(c).name().equals(n)) {
+                    if (found >= 0) {
+                        throw refuse("ORDER BY " + at(from).text() + " matches more than one result column");
+                    }
+                    found = c;
+                }
+            }
+            if (found >= 0) {
+                return new SortKey(found, descending, nulls);
+            }
+        }
+        for (int c = 0; c < items.size(); c++) {
+            if (items.get(c).expr.normalized.equals(expr.normalized)) {
+                return new SortKey(c, descending, nulls);
+            }
+        }
+        int key = indexOfKey(keys, expr);
+        if (key >= 0) {
+            return new SortKey(columns.size() + key, descending, nulls);
+        }
+        throw refuse("ORDER BY " + text(from, to - 1) + " is neither a result column nor a GROUP BY key");
+    }
+
+    private Item byPosition(Token number, List<Item> items, String clause) {
+        int position;
+        try {
+            position = Integer.parseInt(number.text());
+        } catch (NumberFormatException e) {
+            position = -1;
+        }
+        if (position < 1 || position > items.size()) {
+            throw refuse(clause + " " + number.text() + ": not a position of the select list (1 to " + items.size()
+                    + ")");
+        }
+        return items.get(position - 1);
+    }
+
+    private static int indexOfKey(List<Expr> keys, Expr expr) {
+        for (int g = 0; g < keys.size(); g++) {
+            if (keys.get(g).normalized.equals(expr.normalized)) {
+                return g;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code [offset, limit]} from {@code LIMIT n | ALL | o, n} and {@code OFFSET n [ROW|ROWS]}; limit -1 for none. */
+    private long[] limits(int limitAt, int offsetAt, int end) {
+        long offset = 0;
+        long limit = -1;
+        if (limitAt >= 0) {
+            int to = offsetAt > limitAt ? offsetAt : end;
+            if (to - limitAt == 2 && at(limitAt + 1).is("ALL")) {
+                limit = -1;
+            } else if (to - limitAt == 2) {
+                limit = count(at(limitAt + 1), "LIMIT");
+            } else if (to - limitAt == 4 && at(limitAt + 2).isSymbol(",")) {
+                offset = count(at(limitAt + 1), "LIMIT");
+                limit = count(at(limitAt + 3), "LIMIT");
+            } else {
+                throw refuse("LIMIT " + text(limitAt + 1, to - 1) + ": write LIMIT n with a number");
+            }
+        }
+        if (offsetAt >= 0) {
+            int to = limitAt > offsetAt ? limitAt : end;
+            if (to - offsetAt == 3 && (at(offsetAt + 2).is("ROW") || at(offsetAt + 2).is("ROWS"))) {
+                to--;
+            }
+            if (to - offsetAt != 2) {
+                throw refuse("OFFSET " + text(offsetAt + 1, Math.max(offsetAt + 1, to - 1)) + ": write OFFSET n with"
+                        + " a number");
+            }
+            offset = count(at(offsetAt + 1), "OFFSET");
+        }
+        return new long[] {offset, limit};
+    }
+
+    private long count(Token x, String clause) {
+        if (x.kind() == Kind.PARAM) {
+            throw refuse(clause + " ? in a statement with aggregates: write the number in the SQL, or use the"
+                    + " request's limit field");
+        }
+        if (x.kind() != Kind.NUMBER || !x.text().chars().allMatch(Character::isDigit)) {
+            throw refuse(clause + " " + x.text() + ": expected a whole number");
+        }
+        try {
+            return Long.parseLong(x.text());
+        } catch (NumberFormatException e) {
+            throw refuse(clause + " " + x.text() + " is too large");
+        }
+    }
+
+    // ---- tokens -------------------------------------------------------------------------------------------------
+
+    /** The statement's own text of tokens {@code from} to {@code to} inclusive. */
+    private String text(int from, int to) {
+        if (from > to || from >= t.size()) {
+            return "";
+        }
+        return tokens.sql().substring(t.get(from).start(), t.get(Math.min(to, t.size() - 1)).end());
+    }
+
+    /** Appends the client's text of tokens {@code from} (inclusive) to {@code to} (exclusive), and its parameters. */
+    private void emit(StringBuilder out, List<Integer> params, int from, int to) {
+        out.append(text(from, to - 1));
+        for (int j = from; j < to; j++) {
+            if (t.get(j).kind() == Kind.PARAM) {
+                params.add(t.get(j).param());
+            }
+        }
+    }
+
+    private Expr expr(int from, int to, String[] table) {
+        if (from >= to) {
+            throw refuse("an empty expression");
+        }
+        StringBuilder n = new StringBuilder();
+        int j = from;
+        // a column qualified by the table's name or alias is the same column unqualified
+        if (to - from == 3 && isName(t.get(from)) && t.get(from + 1).isSymbol(".")
+                && (name(t.get(from)).equals(table[0]) || name(t.get(from)).equals(table[1]))) {
+            j = from + 2;
+        }
+        for (; j < to; j++) {
+            Token x = t.get(j);
+            n.append(isName(x) ? name(x) : x.text()).append(' ');
+        }
+        return new Expr(from, to, n.toString());
+    }
+
+    private boolean isName(Token x) {
+        return x.kind() == Kind.WORD || x.kind() == Kind.QUOTED;
+    }
+
+    /**
+     * An identifier as the engine resolves it for matching and naming: unquoted names folded to lower case, quoted
+     * ones exact on PostgreSQL; MariaDB compares column names ignoring case, so both are folded there.
+     */
+    private String name(Token x) {
+        if (x.kind() == Kind.QUOTED) {
+            String q = x.text().substring(0, 1);
+            String inner = x.text().substring(1, x.text().length() - 1).replace(q + q, q);
+            return dialect == SqlDialect.MARIADB ? inner.toLowerCase(Locale.ROOT) : inner;
+        }
+        return x.text().toLowerCase(Locale.ROOT);
+    }
+
+    private Token at(int k) {
+        return k < t.size() ? t.get(k) : new Token(Kind.SYMBOL, "", tokens.sql().length(), tokens.sql().length(), -1);
+    }
+
+    private Token next(int k) {
+        return at(k + 1);
+    }
+
+    private int closing(int open) {
+        int depth = 0;
+        for (int j = open; j < t.size(); j++) {
+            if (t.get(j).isSymbol("(")) {
+                depth++;
+            } else if (t.get(j).isSymbol(")") && --depth == 0) {
+                return j;
+            }
+        }
+        throw refuse("an unbalanced parenthesis");
+    }
+
+    /** The start of the function call whose closing parenthesis is at {@code close}. */
+    private int callStart(int close) {
+        int depth = 0;
+        for (int j = close; j >= 0; j--) {
+            if (t.get(j).isSymbol(")")) {
+                depth++;
+            } else if (t.get(j).isSymbol("(") && --depth == 0) {
+                return j > 0 && t.get(j - 1).kind() == Kind.WORD ? j - 1 : j;
+            }
+        }
+        return 0;
+    }
+
+    private int findTopLevel(int from, String word) {
+        int depth = 0;
+        for (int j = from; j < t.size(); j++) {
+            Token x = t.get(j);
+            if (x.isSymbol("(")) {
+                depth++;
+            } else if (x.isSymbol(")")) {
+                depth--;
+            } else if (depth == 0 && x.is(word)) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /** The comma-separated parts of tokens {@code from} to {@code to} at depth 0, as {@code [from, to)} ranges. */
+    private List<int[]> split(int from, int to, String where) {
+        List<int[]> parts = new ArrayList<>();
+        int depth = 0;
+        int start = from;
+        for (int j = from; j < to; j++) {
+            Token x = t.get(j);
+            if (x.isSymbol("(")) {
+                depth++;
+            } else if (x.isSymbol(")")) {
+                depth--;
+            } else if (depth == 0 && x.isSymbol(",")) {
+                if (j == start) {
+                    throw refuse("an empty item in " + where);
+                }
+                parts.add(new int[] {start, j});
+                start = j + 1;
+            }
+        }
+        if (start >= to) {
+            throw refuse("an empty item in " + where);
+        }
+        parts.add(new int[] {start, to});
+        return parts;
+    }
+
+    private void noAggregates(int from, int to, String where) {
+        for (int j = from; j < to; j++) {
+            Token x = t.get(j);
+            if (x.kind() == Kind.WORD && next(j).isSymbol("(")
+                    && (MERGED.contains(x.upper()) || OTHER_AGGREGATES.contains(x.upper()))) {
+                throw refuse("aggregate " + x.text().toLowerCase(Locale.ROOT) + "() in " + where);
+            }
+        }
+    }
+
+    private boolean containsWord(int from, int to, String word) {
+        for (int j = from; j < to; j++) {
+            if (t.get(j).is(word)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ApiProblem refuse(String construct) {
+        return ApiProblem.unprocessable("scatter cannot merge this statement: " + construct + ". Supported: SELECT"
+                + " of count, sum, min, max, avg and GROUP BY keys from one table, with WHERE, GROUP BY, ORDER BY,"
+                + " LIMIT and OFFSET (router/README.md, \"Aggregates\")");
+    }
+}
