@@ -307,12 +307,12 @@ final class AggregateQueryParser {
     private Item item(int from, int to, String[] table) {
         String alias = null;
         int exprTo = to;
-        if (to - from >= 3 && t.get(to - 2).is("AS") && isName(t.get(to - 1))) {
-            alias = name(t.get(to - 1));
+        if (to - from >= 3 && t.get(to - 2).is("AS") && isAlias(t.get(to - 1))) {
+            alias = aliasName(t.get(to - 1));
             exprTo = to - 2;
-        } else if (to - from >= 2 && isName(t.get(to - 1)) && !NOT_ALIASES.contains(t.get(to - 1).upper())
+        } else if (to - from >= 2 && isAlias(t.get(to - 1)) && !NOT_ALIASES.contains(t.get(to - 1).upper())
                 && impliesAlias(from, to - 2)) {
-            alias = name(t.get(to - 1));
+            alias = aliasName(t.get(to - 1));
             exprTo = to - 1;
         }
         Token first = t.get(from);
@@ -368,6 +368,21 @@ final class AggregateQueryParser {
         }
         String name = alias != null ? alias : derivedName(from, exprTo);
         return new Item(expr, name, alias != null, null, false, -1, -1);
+    }
+
+    /** A name, or on MariaDB also a string: {@code count(*) AS "Total"} is an alias there too. */
+    private boolean isAlias(Token x) {
+        return isName(x) || dialect == SqlDialect.MARIADB && x.kind() == Kind.STRING
+                && (x.text().startsWith("'") || x.text().startsWith("\""));
+    }
+
+    /** An alias as a result column name: unquoted folded to lower case (PostgreSQL's rule), quoted exactly. */
+    private static String aliasName(Token x) {
+        if (x.kind() == Kind.WORD) {
+            return x.text().toLowerCase(Locale.ROOT);
+        }
+        String q = x.text().substring(0, 1);
+        return x.text().substring(1, x.text().length() - 1).replace(q + q, q);
     }
 
     /** Whether the token before a trailing name (at {@code before}) ends an expression, so the name is an alias. */
