@@ -1,8 +1,18 @@
 package io.fleetshard.router;
 
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.router.AggregateQuery.And;
 import io.fleetshard.router.AggregateQuery.Column;
+import io.fleetshard.router.AggregateQuery.Compare;
+import io.fleetshard.router.AggregateQuery.Condition;
 import io.fleetshard.router.AggregateQuery.Function;
+import io.fleetshard.router.AggregateQuery.IsNull;
+import io.fleetshard.router.AggregateQuery.Literal;
+import io.fleetshard.router.AggregateQuery.Not;
+import io.fleetshard.router.AggregateQuery.Operand;
+import io.fleetshard.router.AggregateQuery.Or;
+import io.fleetshard.router.AggregateQuery.Param;
+import io.fleetshard.router.AggregateQuery.Ref;
 import io.fleetshard.router.AggregateQuery.SortKey;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -23,7 +33,9 @@ import java.util.Map;
  * ({@link BigDecimal}) unless its argument is floating-point (then double); {@code avg} of exact values is the exact
  * sum divided by the count to 34 significant digits (decimal128, half-even, trailing zeros removed), of floating-point
  * values a double; {@code min}/{@code max} keep the column's type. Group keys match by value: numbers of any type by
- * their numeric value, strings exactly (code units, whatever the shard's collation).
+ * their numeric value, strings exactly (code units, whatever the shard's collation). {@code HAVING} compares the same
+ * way (three-valued: a comparison with NULL is unknown, and only groups for which it is true are kept), before
+ * {@code ORDER BY}, {@code OFFSET} and {@code LIMIT}.
  */
 final class AggregateMerge {
 
@@ -34,7 +46,11 @@ final class AggregateMerge {
     private AggregateMerge() {
     }
 
-    static Merged merge(AggregateQuery q, List<ScatterGather.ShardRows> answers) {
+    /**
+     * Merges {@code answers}, the shards' rows for {@code q}; {@code params} are the client's parameters, which a
+     * {@code HAVING} may read.
+     */
+    static Merged merge(AggregateQuery q, List<ScatterGather.ShardRows> answers, List<Object> params) {
         List<Column> columns = q.columns();
         int keys = q.keyCount();
         ScatterGather.ShardRows typed = answers.stream().filter(a -> !a.columns().isEmpty()).findFirst().orElse(null);
@@ -78,21 +94,24 @@ final class AggregateMerge {
                 row[c] = col.isKey() ? g.keys[col.source()] : g.result(c, col.function(), floating[col.source()]);
             }
             System.arraycopy(g.keys, 0, row, columns.size(), keys);
-            rows.add(row);
+            if (q.having() == null || Boolean.TRUE.equals(test(q.having(), row, q, params))) {
+                rows.add(row);
+            }
         }
         if (!q.order().isEmpty()) {
-            rows.sort(comparator(q.order()));
+            rows.sort(comparator(q));
         }
         long from = Math.min(q.offset(), rows.size());
         long to = q.limit() < 0 ? rows.size() : Math.min(rows.size(), from + q.limit());
+        int visible = q.visibleColumns();
         List<Object[]> out = new ArrayList<>((int) (to - from));
         for (int r = (int) from; r < to; r++) {
-            out.add(Arrays.copyOf(rows.get(r), columns.size()));
+            out.add(Arrays.copyOf(rows.get(r), visible));
         }
 
-        List<String> names = new ArrayList<>(columns.size());
-        List<String> types = new ArrayList<>(columns.size());
-        for (Column c : columns) {
+        List<String> names = new ArrayList<>(visible);
+        List<String> types = new ArrayList<>(visible);
+        for (Column c : columns.subList(0, visible)) {
             names.add(c.name());
             types.add(typeOf(c, typed, floating));
         }
@@ -109,11 +128,59 @@ final class AggregateMerge {
         return floating[c.source()] ? "double precision" : "numeric";
     }
 
-    private static Comparator<Object[]> comparator(List<SortKey> order) {
+    /** SQL's three-valued logic: null is unknown. */
+    static Boolean test(Condition c, Object[] row, AggregateQuery q, List<Object> params) {
+        if (c instanceof And a) {
+            Boolean l = test(a.left(), row, q, params);
+            Boolean r = test(a.right(), row, q, params);
+            return Boolean.FALSE.equals(l) || Boolean.FALSE.equals(r) ? Boolean.FALSE
+                    : l == null || r == null ? null : Boolean.TRUE;
+        }
+        if (c instanceof Or o) {
+            Boolean l = test(o.left(), row, q, params);
+            Boolean r = test(o.right(), row, q, params);
+            return Boolean.TRUE.equals(l) || Boolean.TRUE.equals(r) ? Boolean.TRUE
+                    : l == null || r == null ? null : Boolean.FALSE;
+        }
+        if (c instanceof Not n) {
+            Boolean v = test(n.condition(), row, q, params);
+            return v == null ? null : !v;
+        }
+        if (c instanceof IsNull n) {
+            return (value(n.operand(), row, q, params) == null) != n.negated();
+        }
+        Compare cmp = (Compare) c;
+        Object x = value(cmp.left(), row, q, params);
+        Object y = value(cmp.right(), row, q, params);
+        if (x == null || y == null) {
+            return null;
+        }
+        int d = OrderBy.compareValues(x, y);
+        return switch (cmp.op()) {
+            case "=" -> d == 0;
+            case "<>" -> d != 0;
+            case "<" -> d < 0;
+            case "<=" -> d <= 0;
+            case ">" -> d > 0;
+            default -> d >= 0;
+        };
+    }
+
+    private static Object value(Operand o, Object[] row, AggregateQuery q, List<Object> params) {
+        if (o instanceof Ref r) {
+            return row[q.ref(r.index())];
+        }
+        if (o instanceof Literal l) {
+            return l.value();
+        }
+        return params.get(((Param) o).index());
+    }
+
+    private static Comparator<Object[]> comparator(AggregateQuery q) {
         return (a, b) -> {
-            for (SortKey k : order) {
-                Object x = a[k.index()];
-                Object y = b[k.index()];
+            for (SortKey k : q.order()) {
+                Object x = a[q.ref(k.index())];
+                Object y = b[q.ref(k.index())];
                 int c;
                 if (x == null || y == null) {
                     c = x == y ? 0 : (x == null) == k.nullsFirst() ? -1 : 1;

@@ -1,11 +1,22 @@
 package io.fleetshard.router;
 
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.router.AggregateQuery.And;
 import io.fleetshard.router.AggregateQuery.Column;
+import io.fleetshard.router.AggregateQuery.Compare;
+import io.fleetshard.router.AggregateQuery.Condition;
 import io.fleetshard.router.AggregateQuery.Function;
+import io.fleetshard.router.AggregateQuery.IsNull;
+import io.fleetshard.router.AggregateQuery.Literal;
+import io.fleetshard.router.AggregateQuery.Not;
+import io.fleetshard.router.AggregateQuery.Operand;
+import io.fleetshard.router.AggregateQuery.Or;
+import io.fleetshard.router.AggregateQuery.Param;
+import io.fleetshard.router.AggregateQuery.Ref;
 import io.fleetshard.router.AggregateQuery.SortKey;
 import io.fleetshard.router.SqlTokenizer.Kind;
 import io.fleetshard.router.SqlTokenizer.Token;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,14 +27,14 @@ import java.util.Set;
  * Decides whether a scatter statement needs its aggregates merged and, if so, plans the merge (ADR 0014). A small
  * parser over {@link SqlTokenizer} tokens, not a SQL grammar: it understands the top level of
  * <pre>
- * SELECT [ALL] item, ... FROM table [[AS] alias] [WHERE ...] [GROUP BY key, ...] [ORDER BY term, ...]
- *   [LIMIT n | LIMIT ALL | LIMIT offset, n] [OFFSET n [ROW|ROWS]]
+ * SELECT [ALL] item, ... FROM table [[AS] alias] [WHERE ...] [GROUP BY key, ...] [HAVING condition]
+ *   [ORDER BY term, ...] [LIMIT n | LIMIT ALL | LIMIT offset, n] [OFFSET n [ROW|ROWS]]
  * </pre>
  * where an item is a {@code count(*)}, {@code count(x)}, {@code sum(x)}, {@code min(x)}, {@code max(x)} or
  * {@code avg(x)} call or an expression equal to a group key, optionally aliased. The {@code WHERE} condition and the
- * aggregates' arguments are passed to the shards as the client wrote them. Every other shape that has an aggregate,
- * a {@code GROUP BY}, a {@code HAVING} or a window function is refused with a 422 naming the construct: merging it
- * naively would give a wrong answer.
+ * aggregates' arguments are passed to the shards as the client wrote them; {@code HAVING}, {@code ORDER BY} and the
+ * limits are evaluated by the merge. Every other shape that has an aggregate, a {@code GROUP BY}, a {@code HAVING} or a
+ * window function is refused with a 422 naming the construct: merging it naively would give a wrong answer.
  *
  * <p>Statements without any of these run unchanged, as before ({@link Optional#empty()}).
  */
@@ -86,8 +97,10 @@ final class AggregateQueryParser {
                 throw refuse("a window function (" + text(callStart(k - 1), k - 1) + " OVER ...): each shard would"
                         + " compute it over its own rows only");
             } else if (x.is("HAVING")) {
-                throw refuse("HAVING: it is not evaluated after the merge yet; select the aggregates and filter the"
-                        + " merged rows in the client");
+                if (depth != 0) {
+                    throw refuse("HAVING in a subquery: each shard would filter its own partial groups");
+                }
+                aggregate = true;
             } else if (x.is("GROUP") && next(k).is("BY") && depth == 0) {
                 aggregate = true;
             }
@@ -122,6 +135,7 @@ final class AggregateQueryParser {
         // clause boundaries at depth 0, in order
         int whereAt = -1;
         int groupAt = -1;
+        int havingAt = -1;
         int orderAt = -1;
         int limitAt = -1;
         int offsetAt = -1;
@@ -143,13 +157,15 @@ final class AggregateQueryParser {
             if (UNSUPPORTED_CLAUSES.contains(w)) {
                 throw refuse(w + " in a statement with aggregates or GROUP BY");
             }
+            int afterOrder = Math.max(orderAt, Math.max(limitAt, offsetAt));
             switch (w) {
-                case "WHERE" -> whereAt = order(whereAt, j, w, Math.max(groupAt, Math.max(orderAt, limitAt)));
+                case "WHERE" -> whereAt = order(whereAt, j, w, Math.max(Math.max(groupAt, havingAt), afterOrder));
                 case "GROUP" -> {
                     if (next(j).is("BY")) {
-                        groupAt = order(groupAt, j, "GROUP BY", Math.max(orderAt, Math.max(limitAt, offsetAt)));
+                        groupAt = order(groupAt, j, "GROUP BY", Math.max(havingAt, afterOrder));
                     }
                 }
+                case "HAVING" -> havingAt = order(havingAt, j, w, afterOrder);
                 case "ORDER" -> {
                     if (next(j).is("BY")) {
                         orderAt = order(orderAt, j, "ORDER BY", Math.max(limitAt, offsetAt));
@@ -162,9 +178,9 @@ final class AggregateQueryParser {
             }
         }
         int end = t.size();
-        int fromEnd = firstOf(end, whereAt, groupAt, orderAt, limitAt, offsetAt);
+        int fromEnd = firstOf(end, whereAt, groupAt, havingAt, orderAt, limitAt, offsetAt);
         String[] table = parseFrom(fromAt + 1, fromEnd);
-        int whereEnd = firstOf(end, groupAt, orderAt, limitAt, offsetAt);
+        int whereEnd = firstOf(end, groupAt, havingAt, orderAt, limitAt, offsetAt);
         if (whereAt >= 0) {
             noAggregates(whereAt + 1, whereEnd, "WHERE (a subquery with an aggregate, or an aggregate in the"
                     + " condition)");
@@ -173,13 +189,40 @@ final class AggregateQueryParser {
         List<Item> items = parseItems(k, fromAt, table);
         List<Expr> keys = new ArrayList<>();
         if (groupAt >= 0) {
-            int groupEnd = firstOf(end, orderAt, limitAt, offsetAt);
+            int groupEnd = firstOf(end, havingAt, orderAt, limitAt, offsetAt);
             for (int[] range : split(groupAt + 2, groupEnd, "GROUP BY")) {
                 keys.add(groupKey(range, items, table));
             }
         }
 
-        // the result's columns, and each shard's select list: the group keys, then the partial aggregates
+        // the result's columns; then hidden aggregates of HAVING and ORDER BY
+        Columns columns = new Columns(keys.size());
+        for (Item item : items) {
+            if (item.call == null) {
+                int key = indexOfKey(keys, item.expr);
+                if (key < 0) {
+                    throw refuse("select item '" + text(item.expr.from, item.expr.to - 1) + "' is neither an"
+                            + " aggregate nor a GROUP BY key" + (keys.isEmpty() ? " (there is no GROUP BY)" : ""));
+                }
+                columns.list.add(new Column(item.name, null, key, false));
+            } else {
+                columns.aggregate(item.name, item.call, false);
+            }
+        }
+        Condition having = null;
+        if (havingAt >= 0) {
+            int havingEnd = firstOf(end, orderAt, limitAt, offsetAt);
+            having = new HavingParser(havingAt + 1, havingEnd, items, keys, columns, table).parse();
+        }
+        List<SortKey> order = new ArrayList<>();
+        if (orderAt >= 0) {
+            int orderEnd = firstOf(end, limitAt, offsetAt);
+            for (int[] range : split(orderAt + 2, orderEnd, "ORDER BY")) {
+                order.add(sortKey(range, items, columns, keys, table));
+            }
+        }
+
+        // each shard's statement: the group keys, then the partial aggregates, FROM and WHERE as written
         StringBuilder shardSql = new StringBuilder("SELECT ");
         List<Integer> params = new ArrayList<>();
         for (int g = 0; g < keys.size(); g++) {
@@ -187,25 +230,14 @@ final class AggregateQueryParser {
             emit(shardSql, params, keys.get(g).from, keys.get(g).to);
         }
         int partial = keys.size();
-        List<Column> columns = new ArrayList<>();
-        for (Item item : items) {
-            if (item.function == null) {
-                int key = indexOfKey(keys, item.expr);
-                if (key < 0) {
-                    throw refuse("select item '" + text(item.expr.from, item.expr.to - 1) + "' is neither an"
-                            + " aggregate nor a GROUP BY key" + (keys.isEmpty() ? " (there is no GROUP BY)" : ""));
-                }
-                columns.add(new Column(item.name, null, key));
-                continue;
-            }
-            columns.add(new Column(item.name, item.function, partial));
-            for (String fn : item.function == Function.AVG ? List.of("sum", "count")
-                    : List.of(item.function.sqlName())) {
+        for (Call call : columns.calls) {
+            for (String fn : call.function == Function.AVG ? List.of("sum", "count")
+                    : List.of(call.function.sqlName())) {
                 shardSql.append(partial == 0 ? "" : ", ").append(fn).append('(');
-                if (item.star) {
+                if (call.star) {
                     shardSql.append('*');
                 } else {
-                    emit(shardSql, params, item.argFrom, item.argTo);
+                    emit(shardSql, params, call.argFrom, call.argTo);
                 }
                 shardSql.append(')');
                 partial++;
@@ -219,16 +251,41 @@ final class AggregateQueryParser {
                 shardSql.append(g == 0 ? "" : ", ").append(g + 1);
             }
         }
-
-        List<SortKey> order = new ArrayList<>();
-        if (orderAt >= 0) {
-            int orderEnd = firstOf(end, limitAt, offsetAt);
-            for (int[] range : split(orderAt + 2, orderEnd, "ORDER BY")) {
-                order.add(sortKey(range, items, columns, keys, table));
-            }
-        }
         long[] limits = limits(limitAt, offsetAt, end);
-        return new AggregateQuery(shardSql.toString(), params, keys.size(), columns, order, limits[0], limits[1]);
+        return new AggregateQuery(shardSql.toString(), params, keys.size(), columns.list, having, order, limits[0],
+                limits[1]);
+    }
+
+    /** An aggregate call of the statement: its function and argument tokens, normalized for matching. */
+    private record Call(Function function, boolean star, int argFrom, int argTo, String normalized) {
+    }
+
+    /** The merge's columns as they are planned, and the aggregate calls whose partials the shards compute. */
+    private static final class Columns {
+        final List<Column> list = new ArrayList<>();
+        final List<Call> calls = new ArrayList<>();
+        final List<Integer> callColumns = new ArrayList<>();
+        int nextPartial;
+
+        Columns(int keys) {
+            this.nextPartial = keys;
+        }
+
+        /** Adds an aggregate column; a hidden one reuses an equal call's column instead. Returns its index. */
+        int aggregate(String name, Call call, boolean hidden) {
+            if (hidden) {
+                for (int c = 0; c < calls.size(); c++) {
+                    if (calls.get(c).normalized.equals(call.normalized)) {
+                        return callColumns.get(c);
+                    }
+                }
+            }
+            list.add(new Column(name, call.function, nextPartial, hidden));
+            nextPartial += call.function.partials();
+            calls.add(call);
+            callColumns.add(list.size() - 1);
+            return list.size() - 1;
+        }
     }
 
     private int order(int previous, int at, String clause, int later) {
@@ -287,9 +344,11 @@ final class AggregateQueryParser {
 
     // ---- the select list ----------------------------------------------------------------------------------------
 
-    /** One select item: an aggregate call ({@code function} set) or an expression, and its result column name. */
-    private record Item(Expr expr, String name, boolean explicitName, Function function, boolean star, int argFrom,
-            int argTo) {
+    /** One select item: an aggregate call ({@code call} set) or an expression, and its result column name. */
+    private record Item(Expr expr, String name, boolean explicitName, Call call) {
+        Function function() {
+            return call == null ? null : call.function;
+        }
     }
 
     /** The tokens {@code from} (inclusive) to {@code to} (exclusive), and their normalized text for matching. */
@@ -321,43 +380,10 @@ final class AggregateQueryParser {
             throw refuse("SELECT * in a statement with aggregates or GROUP BY: name the columns");
         }
         Expr expr = expr(from, exprTo, table);
-        boolean call = first.kind() == Kind.WORD && at(from + 1).isSymbol("(");
-        if (call && (MERGED.contains(first.upper()) || OTHER_AGGREGATES.contains(first.upper()))) {
-            int close = closing(from + 1);
-            if (close != exprTo - 1) {
-                Token after = t.get(close + 1);
-                if (after.is("FILTER")) {
-                    throw refuse("FILTER (WHERE ...) on " + text(from, close) + "; move the condition into WHERE or a"
-                            + " CASE inside the aggregate");
-                }
-                throw refuse("an aggregate inside an expression: '" + text(from, exprTo - 1) + "'; select each"
-                        + " aggregate as its own column and combine them in the client");
-            }
-            if (!MERGED.contains(first.upper())) {
-                throw refuse("aggregate function " + first.text().toLowerCase(Locale.ROOT) + "() is not merged across"
-                        + " shards (merged: count, sum, min, max, avg)");
-            }
-            Function function = Function.valueOf(first.upper());
-            int argFrom = from + 2;
-            int argTo = close;
-            if (argFrom == argTo) {
-                throw refuse(first.text() + "() without an argument");
-            }
-            if (at(argFrom).is("DISTINCT")) {
-                throw refuse(first.text().toLowerCase(Locale.ROOT) + "(DISTINCT ...): distinct values cannot be"
-                        + " combined from per-shard results");
-            }
-            boolean star = argTo - argFrom == 1 && at(argFrom).isSymbol("*");
-            if (star && function != Function.COUNT) {
-                throw refuse(first.text() + "(*): only count takes *");
-            }
-            noAggregates(argFrom, argTo, "the argument of " + first.text() + "() (a nested aggregate or a subquery"
-                    + " with one)");
-            if (containsWord(argFrom, argTo, "SELECT")) {
-                throw refuse("a subquery inside " + text(from, close));
-            }
-            String name = alias != null ? alias : function.sqlName();
-            return new Item(expr, name, alias != null, function, star, argFrom, argTo);
+        if (isAggregateCall(from)) {
+            Call call = call(from, exprTo, expr);
+            String name = alias != null ? alias : call.function.sqlName();
+            return new Item(expr, name, alias != null, call);
         }
         noAggregates(from, exprTo, "select item '" + text(from, exprTo - 1) + "' (an aggregate inside an"
                 + " expression, or a subquery with an aggregate): select each aggregate as its own column and combine"
@@ -367,7 +393,52 @@ final class AggregateQueryParser {
                     + " aggregates or GROUP BY");
         }
         String name = alias != null ? alias : derivedName(from, exprTo);
-        return new Item(expr, name, alias != null, null, false, -1, -1);
+        return new Item(expr, name, alias != null, null);
+    }
+
+    private boolean isAggregateCall(int from) {
+        Token first = at(from);
+        return first.kind() == Kind.WORD && at(from + 1).isSymbol("(")
+                && (MERGED.contains(first.upper()) || OTHER_AGGREGATES.contains(first.upper()));
+    }
+
+    /** The aggregate call that tokens {@code from} to {@code to} (exclusive) must be exactly; 422 if not mergeable. */
+    private Call call(int from, int to, Expr expr) {
+        Token first = t.get(from);
+        int close = closing(from + 1);
+        if (close != to - 1) {
+            Token after = t.get(close + 1);
+            if (after.is("FILTER")) {
+                throw refuse("FILTER (WHERE ...) on " + text(from, close) + "; move the condition into WHERE or a"
+                        + " CASE inside the aggregate");
+            }
+            throw refuse("an aggregate inside an expression: '" + text(from, to - 1) + "'; select each"
+                    + " aggregate as its own column and combine them in the client");
+        }
+        if (!MERGED.contains(first.upper())) {
+            throw refuse("aggregate function " + first.text().toLowerCase(Locale.ROOT) + "() is not merged across"
+                    + " shards (merged: count, sum, min, max, avg)");
+        }
+        Function function = Function.valueOf(first.upper());
+        int argFrom = from + 2;
+        int argTo = close;
+        if (argFrom == argTo) {
+            throw refuse(first.text() + "() without an argument");
+        }
+        if (at(argFrom).is("DISTINCT")) {
+            throw refuse(first.text().toLowerCase(Locale.ROOT) + "(DISTINCT ...): distinct values cannot be"
+                    + " combined from per-shard results");
+        }
+        boolean star = argTo - argFrom == 1 && at(argFrom).isSymbol("*");
+        if (star && function != Function.COUNT) {
+            throw refuse(first.text() + "(*): only count takes *");
+        }
+        noAggregates(argFrom, argTo, "the argument of " + first.text() + "() (a nested aggregate or a subquery"
+                + " with one)");
+        if (containsWord(argFrom, argTo, "SELECT")) {
+            throw refuse("a subquery inside " + text(from, close));
+        }
+        return new Call(function, star, argFrom, argTo, expr.normalized);
     }
 
     /** A name, or on MariaDB also a string: {@code count(*) AS "Total"} is an alias there too. */
@@ -422,7 +493,7 @@ final class AggregateQueryParser {
         noAggregates(from, to, "GROUP BY");
         if (to - from == 1 && at(from).kind() == Kind.NUMBER) {
             Item item = byPosition(at(from), items, "GROUP BY");
-            if (item.function != null) {
+            if (item.call != null) {
                 throw refuse("GROUP BY " + at(from).text() + " refers to the aggregate '" + item.name + "'");
             }
             return item.expr;
@@ -441,7 +512,7 @@ final class AggregateQueryParser {
         return expr;
     }
 
-    private SortKey sortKey(int[] range, List<Item> items, List<Column> columns, List<Expr> keys, String[] table) {
+    private SortKey sortKey(int[] range, List<Item> items, Columns columns, List<Expr> keys, String[] table) {
         int from = range[0];
         int to = range[1];
         boolean descending = false;
@@ -464,30 +535,264 @@ final class AggregateQueryParser {
         }
         Expr expr = expr(from, to, table);
         if (to - from == 1 && isName(at(from))) {
-            String n = name(at(from));
-            int found = -1;
-            for (int c = 0; c < columns.size(); c++) {
-                if (columns.get(c).name().equals(n)) {
-                    if (found >= 0) {
-                        throw refuse("ORDER BY " + at(from).text() + " matches more than one result column");
-                    }
-                    found = c;
-                }
-            }
+            int found = byName(name(at(from)), items, "ORDER BY " + at(from).text());
             if (found >= 0) {
                 return new SortKey(found, descending, nulls);
             }
         }
+        int ref = reference(expr, items, columns, keys);
+        if (ref == NONE) {
+            throw refuse("ORDER BY " + text(from, to - 1) + " is neither a result column, an aggregate nor a GROUP"
+                    + " BY key");
+        }
+        return new SortKey(ref, descending, nulls);
+    }
+
+    private static final int NONE = Integer.MIN_VALUE;
+
+    /** The result column named {@code name} (alias or derived name), or -1; 422 if several are. */
+    private int byName(String name, List<Item> items, String what) {
+        int found = -1;
         for (int c = 0; c < items.size(); c++) {
-            if (items.get(c).expr.normalized.equals(expr.normalized)) {
-                return new SortKey(c, descending, nulls);
+            if (items.get(c).name.equals(name)) {
+                if (found >= 0) {
+                    throw refuse(what + " matches more than one result column");
+                }
+                found = c;
             }
         }
-        int key = indexOfKey(keys, expr);
-        if (key >= 0) {
-            return new SortKey(columns.size() + key, descending, nulls);
+        return found;
+    }
+
+    /**
+     * What an expression of ORDER BY or HAVING reads: a select item written the same way, an aggregate call (a hidden
+     * column when it is not selected), or a group key ({@link AggregateQuery#keyRef}); {@link #NONE} if none.
+     */
+    private int reference(Expr expr, List<Item> items, Columns columns, List<Expr> keys) {
+        for (int c = 0; c < items.size(); c++) {
+            if (items.get(c).expr.normalized.equals(expr.normalized)) {
+                return c;
+            }
         }
-        throw refuse("ORDER BY " + text(from, to - 1) + " is neither a result column nor a GROUP BY key");
+        if (isAggregateCall(expr.from)) {
+            return columns.aggregate("", call(expr.from, expr.to, expr), true);
+        }
+        int key = indexOfKey(keys, expr);
+        return key >= 0 ? AggregateQuery.keyRef(key) : NONE;
+    }
+
+    /**
+     * {@code HAVING}, evaluated on the merged groups: comparisons ({@code = <> != < <= > >=}) and {@code IS [NOT] NULL}
+     * of aggregates, group keys, select aliases, numbers, strings and {@code ?}, combined with {@code AND}, {@code OR},
+     * {@code NOT} and parentheses. Anything else (arithmetic, {@code BETWEEN}, {@code IN}, {@code LIKE}, functions of
+     * aggregates ...) is refused.
+     */
+    private final class HavingParser {
+        private static final Set<String> PREDICATES = Set.of("BETWEEN", "IN", "LIKE", "ILIKE", "SIMILAR", "REGEXP",
+                "RLIKE", "NOT", "EXISTS", "ANY", "ALL", "SOME");
+        private final int from;
+        private final int end;
+        private final List<Item> items;
+        private final List<Expr> keys;
+        private final Columns columns;
+        private final String[] table;
+        private int j;
+
+        HavingParser(int from, int end, List<Item> items, List<Expr> keys, Columns columns, String[] table) {
+            this.from = from;
+            this.end = end;
+            this.items = items;
+            this.keys = keys;
+            this.columns = columns;
+            this.table = table;
+            this.j = from;
+        }
+
+        Condition parse() {
+            if (from >= end) {
+                throw refuse("an empty HAVING");
+            }
+            Condition c = or();
+            if (j != end) {
+                throw refuse("HAVING " + text(from, end - 1) + ": unexpected '" + at(j).text() + "'");
+            }
+            return c;
+        }
+
+        private Condition or() {
+            Condition c = and();
+            while (j < end && at(j).is("OR")) {
+                j++;
+                c = new Or(c, and());
+            }
+            return c;
+        }
+
+        private Condition and() {
+            Condition c = not();
+            while (j < end && at(j).is("AND")) {
+                j++;
+                c = new And(c, not());
+            }
+            return c;
+        }
+
+        private Condition not() {
+            if (j < end && at(j).is("NOT")) {
+                j++;
+                return new Not(not());
+            }
+            return primary();
+        }
+
+        private Condition primary() {
+            if (j < end && at(j).isSymbol("(") && holdsCondition(j)) {
+                int close = closing(j);
+                j++;
+                Condition c = or();
+                if (j != close) {
+                    throw refuse("HAVING " + text(from, end - 1) + ": unexpected '" + at(j).text() + "'");
+                }
+                j = close + 1;
+                return c;
+            }
+            Operand left = operand();
+            if (j < end && at(j).is("IS")) {
+                j++;
+                boolean negated = j < end && at(j).is("NOT");
+                if (negated) {
+                    j++;
+                }
+                if (j >= end || !at(j).is("NULL")) {
+                    throw refuse("HAVING ... IS " + (negated ? "NOT " : "") + at(j).text() + ": only IS [NOT] NULL is"
+                            + " evaluated");
+                }
+                j++;
+                return new IsNull(left, negated);
+            }
+            String op = comparison();
+            return new Compare(left, op, operand());
+        }
+
+        /** Whether the parenthesis at {@code open} groups a condition rather than a value. */
+        private boolean holdsCondition(int open) {
+            int close = closing(open);
+            int depth = 0;
+            for (int k = open + 1; k < close; k++) {
+                Token x = t.get(k);
+                if (x.isSymbol("(")) {
+                    depth++;
+                } else if (x.isSymbol(")")) {
+                    depth--;
+                } else if (depth == 0 && (comparisonSymbol(x) || x.is("AND") || x.is("OR") || x.is("NOT")
+                        || x.is("IS"))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean comparisonSymbol(Token x) {
+            return x.isSymbol("=") || x.isSymbol("<") || x.isSymbol(">") || x.isSymbol("!");
+        }
+
+        private String comparison() {
+            Token x = at(j);
+            Token y = at(j + 1);
+            boolean joined = j + 1 < end && y.start() == x.end() && y.kind() == Kind.SYMBOL;
+            String op;
+            if (x.isSymbol("=")) {
+                op = "=";
+            } else if (x.isSymbol("<") && joined && (y.isSymbol("=") || y.isSymbol(">"))) {
+                op = "<" + y.text();
+            } else if (x.isSymbol(">") && joined && y.isSymbol("=")) {
+                op = ">=";
+            } else if (x.isSymbol("!") && joined && y.isSymbol("=")) {
+                op = "!=";
+            } else if (x.isSymbol("<") || x.isSymbol(">")) {
+                op = x.text();
+            } else {
+                throw refuse("HAVING " + text(from, end - 1) + ": expected a comparison (=, <>, <, <=, >, >=, IS [NOT]"
+                        + " NULL) at '" + x.text() + "'; BETWEEN, IN, LIKE and arithmetic are not evaluated");
+            }
+            j += op.length();
+            if (op.equals("<=") && j < end && at(j).isSymbol(">") && at(j).start() == at(j - 1).end()) {
+                throw refuse("HAVING with <=>");
+            }
+            return op.equals("!=") ? "<>" : op;
+        }
+
+        private Operand operand() {
+            int start = j;
+            int depth = 0;
+            while (j < end) {
+                Token x = at(j);
+                if (x.isSymbol("(")) {
+                    depth++;
+                } else if (x.isSymbol(")")) {
+                    if (depth == 0) {
+                        break;
+                    }
+                    depth--;
+                } else if (depth == 0 && (comparisonSymbol(x) || x.is("AND") || x.is("OR") || x.is("IS"))) {
+                    break;
+                } else if (depth == 0 && x.kind() == Kind.WORD && PREDICATES.contains(x.upper())) {
+                    throw refuse("HAVING with " + x.upper() + ": only comparisons (=, <>, <, <=, >, >=), IS [NOT]"
+                            + " NULL, AND, OR and NOT are evaluated after the merge");
+                }
+                j++;
+            }
+            if (start == j) {
+                throw refuse("HAVING " + text(from, end - 1) + ": expected a value at '" + at(j).text() + "'");
+            }
+            return value(start, j);
+        }
+
+        private Operand value(int start, int stop) {
+            while (at(start).isSymbol("(") && closing(start) == stop - 1) {
+                start++;
+                stop--;
+            }
+            Token x = at(start);
+            if (stop - start == 1 && x.kind() == Kind.PARAM) {
+                return new Param(x.param());
+            }
+            if (stop - start == 1 && x.kind() == Kind.NUMBER || stop - start == 2 && x.isSymbol("-")
+                    && at(start + 1).kind() == Kind.NUMBER) {
+                try {
+                    return new Literal(new BigDecimal(text(start, stop - 1).replace(" ", "")));
+                } catch (NumberFormatException e) {
+                    throw refuse("HAVING number " + text(start, stop - 1));
+                }
+            }
+            if (stop - start == 1 && x.kind() == Kind.STRING) {
+                return new Literal(string(x));
+            }
+            if (stop - start == 1 && x.is("NULL")) {
+                return new Literal(null);
+            }
+            Expr expr = expr(start, stop, table);
+            int ref = reference(expr, items, columns, keys);
+            if (ref == NONE && stop - start == 1 && isName(x)) {
+                ref = byName(name(x), items, "HAVING " + x.text());
+                ref = ref < 0 ? NONE : ref;
+            }
+            if (ref == NONE) {
+                throw refuse("HAVING operand '" + text(start, stop - 1) + "' is neither an aggregate, a GROUP BY key,"
+                        + " a select alias nor a literal (arithmetic and functions are not evaluated after the merge)");
+            }
+            return new Ref(ref);
+        }
+
+        private String string(Token x) {
+            String text = x.text();
+            char q = text.charAt(0);
+            boolean plain = q == '\'' || dialect == SqlDialect.MARIADB && q == '"';
+            if (!plain || dialect == SqlDialect.MARIADB && text.indexOf('\\') >= 0) {
+                throw refuse("HAVING string " + text + ": write it as a plain '...' literal without escapes");
+            }
+            return text.substring(1, text.length() - 1).replace("" + q + q, "" + q);
+        }
     }
 
     private Item byPosition(Token number, List<Item> items, String clause) {
@@ -709,7 +1014,7 @@ final class AggregateQueryParser {
 
     private static ApiProblem refuse(String construct) {
         return ApiProblem.unprocessable("scatter cannot merge this statement: " + construct + ". Supported: SELECT"
-                + " of count, sum, min, max, avg and GROUP BY keys from one table, with WHERE, GROUP BY, ORDER BY,"
-                + " LIMIT and OFFSET (router/README.md, \"Aggregates\")");
+                + " of count, sum, min, max, avg and GROUP BY keys from one table, with WHERE, GROUP BY, HAVING"
+                + " comparisons, ORDER BY, LIMIT and OFFSET (router/README.md, \"Aggregates\")");
     }
 }

@@ -252,7 +252,7 @@ final class ScatterGather {
         List<String> types = List.of();
         List<Object[]> rows;
         if (aggregate != null) {
-            AggregateMerge.Merged merged = AggregateMerge.merge(aggregate, answers);
+            AggregateMerge.Merged merged = AggregateMerge.merge(aggregate, answers, req.params());
             columns = merged.columns();
             types = merged.types();
             rows = new ArrayList<>(merged.rows());

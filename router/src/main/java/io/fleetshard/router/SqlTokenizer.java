@@ -22,7 +22,7 @@ final class SqlTokenizer {
         /** A string literal of any form ({@code 'x'}, {@code E'x'}, {@code $$x$$}, MariaDB {@code "x"}). */
         STRING,
         NUMBER,
-        /** A {@code ?} placeholder; {@link Token#param()} is its 0-based position among the statement's placeholders. */
+        /** A {@code ?} placeholder; {@link Token#param()} is its 0-based position among the statement's {@code ?}. */
         PARAM,
         /** Any other character or operator: {@code ( ) , . * ::} ... */
         SYMBOL

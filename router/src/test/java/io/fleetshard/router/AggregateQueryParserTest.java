@@ -56,7 +56,7 @@ class AggregateQueryParserTest {
         assertThat(q.shardSql()).isEqualTo("SELECT count(*) FROM vehicles WHERE tenant_id = ?");
         assertThat(q.paramOrder()).containsExactly(0);
         assertThat(q.keyCount()).isZero();
-        assertThat(q.columns()).containsExactly(new Column("count", Function.COUNT, 0));
+        assertThat(q.columns()).containsExactly(new Column("count", Function.COUNT, 0, false));
         assertThat(q.limit()).isEqualTo(-1);
     }
 
@@ -67,8 +67,9 @@ class AggregateQueryParserTest {
         assertThat(q.shardSql()).isEqualTo("SELECT status, sum(speed_kph), count(speed_kph), count(vin),"
                 + " max(updated_at) from vehicles v where fleet_id = ? GROUP BY 1");
         assertThat(q.keyCount()).isEqualTo(1);
-        assertThat(q.columns()).containsExactly(new Column("status", null, 0), new Column("mean", Function.AVG, 1),
-                new Column("n", Function.COUNT, 3), new Column("max", Function.MAX, 4));
+        assertThat(q.columns()).containsExactly(new Column("status", null, 0, false),
+                new Column("mean", Function.AVG, 1, false), new Column("n", Function.COUNT, 3, false),
+                new Column("max", Function.MAX, 4, false));
         assertThat(q.order()).containsExactly(new SortKey(1, true, false), new SortKey(0, false, false));
         assertThat(q.offset()).isEqualTo(1);
         assertThat(q.limit()).isEqualTo(3);
@@ -76,14 +77,15 @@ class AggregateQueryParserTest {
 
     @Test
     void bindsParametersInTheOrderOfTheRewrittenStatement() {
-        AggregateQuery q = pg("SELECT speed_kph > ? AS fast, avg(speed_kph * ?) FROM telemetry WHERE ts > ?::timestamptz"
+        AggregateQuery q = pg("SELECT speed_kph > ? AS fast, avg(speed_kph * ?) FROM telemetry"
+                + " WHERE ts > ?::timestamptz"
                 + " AND vehicle_id <> ? GROUP BY speed_kph > ?");
         // group key (param 4, as written in GROUP BY), avg's sum and count (param 1 twice), WHERE (2, 3)
         assertThat(q.shardSql()).isEqualTo("SELECT speed_kph > ?, sum(speed_kph * ?), count(speed_kph * ?) FROM"
                 + " telemetry WHERE ts > ?::timestamptz AND vehicle_id <> ? GROUP BY 1");
         assertThat(q.paramOrder()).containsExactly(4, 1, 1, 2, 3);
         assertThat(q.shardParams(List.of("a", "b", "c", "d", "e"))).containsExactly("e", "b", "b", "c", "d");
-        assertThat(q.columns().get(0)).isEqualTo(new Column("fast", null, 0));
+        assertThat(q.columns().get(0)).isEqualTo(new Column("fast", null, 0, false));
     }
 
     @Test
@@ -105,11 +107,11 @@ class AggregateQueryParserTest {
         assertThat(pg("SELECT status, count(*) FROM vehicles GROUP BY 1").shardSql())
                 .isEqualTo("SELECT status, count(*) FROM vehicles GROUP BY 1");
         assertThat(pg("SELECT vehicles.status, count(*) FROM vehicles GROUP BY STATUS").columns().get(0))
-                .isEqualTo(new Column("status", null, 0));
+                .isEqualTo(new Column("status", null, 0, false));
         // a key that is not selected still groups, and can order
         AggregateQuery hidden = pg("SELECT count(*) FROM vehicles GROUP BY fleet_id ORDER BY fleet_id DESC");
         assertThat(hidden.shardSql()).isEqualTo("SELECT fleet_id, count(*) FROM vehicles GROUP BY 1");
-        assertThat(hidden.order()).containsExactly(new SortKey(1, true, true));
+        assertThat(hidden.order()).containsExactly(new SortKey(AggregateQuery.keyRef(0), true, true));
     }
 
     @Test
@@ -120,6 +122,66 @@ class AggregateQueryParserTest {
                 .containsExactly(new SortKey(1, false, false), new SortKey(0, false, false));
         assertThat(pg("SELECT status, count(*) FROM vehicles GROUP BY status ORDER BY count NULLS FIRST").order())
                 .containsExactly(new SortKey(1, false, true));
+    }
+
+    @Test
+    void plansHavingOverSelectedAndHiddenAggregatesKeysAliasesLiteralsAndParameters() {
+        AggregateQuery q = pg("SELECT status, count(*) AS n FROM vehicles WHERE fleet_id = ? GROUP BY status"
+                + " HAVING (count(*) >= 2 OR NOT sum(speed) <> ?) AND max(vin) IS NOT NULL AND status != 'x''y'"
+                + " AND n < -1.5 ORDER BY min(vin) DESC");
+        // sum(speed), max(vin) and min(vin) are computed for HAVING and ORDER BY only; the HAVING ? is not sent
+        assertThat(q.shardSql()).isEqualTo("SELECT status, count(*), sum(speed), max(vin), min(vin) FROM vehicles"
+                + " WHERE fleet_id = ? GROUP BY 1");
+        assertThat(q.paramOrder()).containsExactly(0);
+        assertThat(q.columns()).containsExactly(new Column("status", null, 0, false),
+                new Column("n", Function.COUNT, 1, false), new Column("", Function.SUM, 2, true),
+                new Column("", Function.MAX, 3, true), new Column("", Function.MIN, 4, true));
+        assertThat(q.visibleColumns()).isEqualTo(2);
+        assertThat(q.having()).isEqualTo(new AggregateQuery.And(new AggregateQuery.And(new AggregateQuery.And(
+                new AggregateQuery.Or(
+                        new AggregateQuery.Compare(new AggregateQuery.Ref(1), ">=",
+                                new AggregateQuery.Literal(new java.math.BigDecimal("2"))),
+                        new AggregateQuery.Not(new AggregateQuery.Compare(new AggregateQuery.Ref(2), "<>",
+                                new AggregateQuery.Param(1)))),
+                new AggregateQuery.IsNull(new AggregateQuery.Ref(3), true)),
+                new AggregateQuery.Compare(new AggregateQuery.Ref(0), "<>", new AggregateQuery.Literal("x'y"))),
+                new AggregateQuery.Compare(new AggregateQuery.Ref(1), "<",
+                        new AggregateQuery.Literal(new java.math.BigDecimal("-1.5")))));
+        assertThat(q.order()).containsExactly(new SortKey(4, true, true));
+    }
+
+    @Test
+    void havingWithoutGroupByAndOnAHiddenKey() {
+        AggregateQuery q = pg("SELECT count(*) FROM vehicles HAVING count(*) > 0");
+        assertThat(q.shardSql()).isEqualTo("SELECT count(*) FROM vehicles");
+        AggregateQuery k = pg("SELECT count(*) FROM vehicles GROUP BY fleet_id HAVING fleet_id <> 'f1'");
+        assertThat(k.having()).isEqualTo(new AggregateQuery.Compare(new AggregateQuery.Ref(AggregateQuery.keyRef(0)),
+                "<>", new AggregateQuery.Literal("f1")));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "HAVING count(*) BETWEEN 1 AND 2|HAVING with BETWEEN",
+        "HAVING status IN ('a')|HAVING with IN",
+        "HAVING status LIKE 'a%'|HAVING with LIKE",
+        "HAVING sum(a) / count(*) > 1|an aggregate inside an expression: 'sum(a) / count(*)'",
+        "HAVING count(*) + 1 > 2|an aggregate inside an expression",
+        "HAVING vin = 'a'|HAVING operand 'vin' is neither an aggregate, a GROUP BY key, a select alias nor a literal",
+        "HAVING count(DISTINCT vin) > 1|count(DISTINCT ...)",
+        "HAVING count(*) <=> 1|HAVING with <=>",
+        "HAVING status = E'x'|HAVING string E'x'",
+        "HAVING count(*) > (SELECT 1)|HAVING operand 'SELECT 1' is neither",
+        "HAVING count(*)|expected a comparison",
+        "HAVING|an empty HAVING",
+    })
+    void refusesHavingItCannotEvaluate(String having, String construct) {
+        assertThat(refusal("SELECT status, count(*) FROM vehicles GROUP BY status " + having)).contains(construct);
+    }
+
+    @Test
+    void refusesHavingInASubquery() {
+        assertThat(refusal("SELECT vin FROM vehicles WHERE status IN (SELECT status FROM vehicles GROUP BY status"
+                + " HAVING count(*) > 1)")).contains("HAVING in a subquery");
     }
 
     @ParameterizedTest
@@ -155,7 +217,6 @@ class AggregateQueryParserTest {
         "SELECT coalesce(sum(a), 0) FROM t|aggregate sum() in select item 'coalesce(sum(a), 0)'",
         "SELECT count(*) FILTER (WHERE a > 1) FROM t|FILTER (WHERE ...) on count(*)",
         "SELECT string_agg(vin, ',') FROM vehicles|aggregate function string_agg() is not merged",
-        "SELECT status, count(*) FROM vehicles GROUP BY status HAVING count(*) > 1|HAVING",
         "SELECT vin, row_number() OVER (ORDER BY vin) FROM vehicles|a window function (row_number() OVER ...)",
         "SELECT sum(x) OVER w FROM t WINDOW w AS (ORDER BY y)|a window function (sum(x) OVER ...)",
         "SELECT vin FROM vehicles WHERE updated_at = (SELECT max(updated_at) FROM vehicles)|aggregate max() in WHERE",
@@ -174,8 +235,8 @@ class AggregateQueryParserTest {
         "SELECT count(*) FROM vehicles GROUP BY 2|GROUP BY 2: not a position of the select list (1 to 1)",
         "SELECT count(*) FROM vehicles GROUP BY 1|GROUP BY 1 refers to the aggregate 'count'",
         "SELECT status, count(*) FROM vehicles GROUP BY ROLLUP (status)|grouping sets",
-        "SELECT status, count(*) FROM vehicles GROUP BY status ORDER BY vin|ORDER BY vin is neither a result column"
-                + " nor a GROUP BY key",
+        "SELECT status, count(*) FROM vehicles GROUP BY status ORDER BY vin|ORDER BY vin is neither a result column,"
+                + " an aggregate nor a GROUP BY key",
         "SELECT count(*) FROM vehicles LIMIT ?|LIMIT ? in a statement with aggregates",
         "SELECT DISTINCT status, count(*) FROM vehicles GROUP BY status|SELECT DISTINCT",
         "SELECT * FROM vehicles GROUP BY status|SELECT * in a statement",

@@ -166,6 +166,12 @@ class ScatterAggregateIT {
         "SELECT status, count(*) FROM vehicles WHERE status = 'nope' GROUP BY status",
         "SELECT sum(speed_kph) AS total, avg(speed_kph) AS mean FROM telemetry",
         "SELECT max(vin) AS top FROM vehicles WHERE vin IS NOT NULL GROUP BY status ORDER BY top LIMIT 1",
+        // each shard has v1 once: only the merged count passes
+        "SELECT vehicle_id, count(*) AS n FROM vehicles GROUP BY vehicle_id HAVING count(*) > 1",
+        "SELECT status, sum(length(vin)) AS total FROM vehicles GROUP BY status"
+                + " HAVING sum(length(vin)) >= 5 OR count(*) > 2 ORDER BY total DESC",
+        "SELECT vehicle_id, count(*) FROM telemetry GROUP BY vehicle_id"
+                + " HAVING max(speed_kph) < ? AND min(ts) IS NOT NULL ORDER BY vehicle_id",
     })
     void answersWhatOneDatabaseHoldingAllRowsAnswersOnBothEngines(String sql) {
         Object[] params = sql.contains("?") ? new Object[] {50} : new Object[0];
