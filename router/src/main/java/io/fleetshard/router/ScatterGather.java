@@ -41,7 +41,15 @@ final class ScatterGather {
     private static final long LEG_GRACE_NANOS = 250_000_000L;
 
     /** One shard's answer. */
-    record ShardRows(String shardId, Node node, List<String> columns, List<String> types, List<Object[]> rows) {
+    record ShardRows(String shardId, Node node, List<String> columns, List<String> types, List<ColumnKind> kinds,
+            List<Object[]> rows) {
+    }
+
+    /**
+     * What runs on the shards of one SQL dialect: the client's statement, or, for a statement with aggregates, the
+     * rewritten one of {@code aggregate} with the parameters it binds.
+     */
+    private record Prepared(ScannedSql sql, List<Object> params, AggregateQuery aggregate) {
     }
 
     private final RouterConfig config;
@@ -78,20 +86,22 @@ final class ScatterGather {
         TenantBinding tenant = new TenantBinding(req.tenantId(), signer.signatureOf(req.tenantId()), null);
         AtomicInteger budget = new AtomicInteger(config.scatterMaxRows());
 
-        Map<SqlDialect, ScannedSql> scanned = new EnumMap<>(SqlDialect.class);
-        Map<String, Future<ShardRows>> legs = new LinkedHashMap<>();
-        Map<String, ApiProblem> failed = new LinkedHashMap<>();
+        Map<SqlDialect, Prepared> prepared = new EnumMap<>(SqlDialect.class);
+        List<Shard> shards = new ArrayList<>(shardIds.size());
         for (String shardId : shardIds) {
             Shard shard = QueryEndpoints.shard(map, shardId);
-            ShardDialect dialect = ShardDialect.of(shard.engine());
-            ScannedSql sql = scanned.computeIfAbsent(dialect.sqlDialect(), d -> SqlScanner.scan(req.sql(), d));
-            if (!sql.kind().isRead()) {
-                throw ApiProblem.badRequest("scatter runs reads only (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); send"
-                        + " writes to /v1/query with a fleetId");
-            }
-            QueryEndpoints.checkPlaceholders(sql, req.params());
+            shards.add(shard);
+            prepared.computeIfAbsent(ShardDialect.of(shard.engine()).sqlDialect(), d -> prepare(req, d));
+        }
+        AggregateQuery aggregate = aggregateOf(req, prepared);
+
+        Map<String, Future<ShardRows>> legs = new LinkedHashMap<>();
+        Map<String, ApiProblem> failed = new LinkedHashMap<>();
+        for (Shard shard : shards) {
+            String shardId = shard.shardId();
+            Prepared p = prepared.get(ShardDialect.of(shard.engine()).sqlDialect());
             try {
-                legs.put(shardId, executor.submit(() -> leg(map, shard, sql, req.params(), pref, tenant, deadline,
+                legs.put(shardId, executor.submit(() -> leg(map, shard, p.sql(), p.params(), pref, tenant, deadline,
                         budget)));
             } catch (RejectedExecutionException e) {
                 legs.values().forEach(f -> f.cancel(true));
@@ -132,9 +142,50 @@ final class ScatterGather {
             throw ApiProblem.unavailable(failed.size() + " of " + shardIds.size() + " shards failed (set allowPartial"
                     + " to accept partial results): " + why, 1);
         }
-        byte[] body = merge(req, shardIds.size(), answers, failed);
+        byte[] body = merge(req, aggregate, shardIds.size(), answers, failed);
         ctx.contentType(QueryEndpoints.JSON_TYPE).result(body);
         metrics.recordScatter(System.nanoTime() - start);
+    }
+
+    /**
+     * Scans the client's statement for {@code dialect} and, when it has aggregates, plans their merge (ADR 0014) and
+     * scans the rewritten statement the same way: it runs bound to the tenant exactly as the client's would.
+     */
+    private static Prepared prepare(ScatterRequest req, SqlDialect dialect) {
+        ScannedSql sql = SqlScanner.scan(req.sql(), dialect);
+        if (!sql.kind().isRead()) {
+            throw ApiProblem.badRequest("scatter runs reads only (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); send"
+                    + " writes to /v1/query with a fleetId");
+        }
+        QueryEndpoints.checkPlaceholders(sql, req.params());
+        AggregateQuery aggregate = AggregateQueryParser.plan(sql.sql(), dialect).orElse(null);
+        if (aggregate == null) {
+            return new Prepared(sql, req.params(), null);
+        }
+        ScannedSql rewritten = SqlScanner.scan(aggregate.shardSql(), dialect);
+        if (!rewritten.kind().isRead() || rewritten.placeholders() != aggregate.paramOrder().size()) {
+            throw new IllegalStateException("the aggregate rewrite of a read is not a read with "
+                    + aggregate.paramOrder().size() + " placeholders: " + aggregate.shardSql());
+        }
+        return new Prepared(rewritten, aggregate.shardParams(req.params()), aggregate);
+    }
+
+    /** The merge plan of the statement (null: rows are concatenated), the same whatever the shards' engines. */
+    private static AggregateQuery aggregateOf(ScatterRequest req, Map<SqlDialect, Prepared> prepared) {
+        if (prepared.isEmpty()) {
+            // no shard: the merge still answers as SQL would (one row of count 0 without GROUP BY)
+            prepared.put(SqlDialect.POSTGRES, prepare(req, SqlDialect.POSTGRES));
+        }
+        List<AggregateQuery> plans = prepared.values().stream().map(Prepared::aggregate).toList();
+        AggregateQuery first = plans.get(0);
+        for (AggregateQuery a : plans) {
+            if ((first == null) != (a == null) || a != null && !a.shape().equals(first.shape())) {
+                throw ApiProblem.unprocessable("the statement reads differently on the tenant's PostgreSQL and MariaDB"
+                        + " shards (their quoting differs: \"x\" is a name on PostgreSQL and a string on MariaDB),"
+                        + " so its aggregates cannot be merged; quote names portably or not at all");
+            }
+        }
+        return first;
     }
 
     private ShardRows leg(ShardMapSnapshot map, Shard shard, ScannedSql sql, List<Object> params, ReadPreference pref,
@@ -157,7 +208,7 @@ final class ScatterGather {
         return NodeStatementRunner.run(pools.poolFor(node, shard.engine()), sql, params, tenant, deadline,
                 config.requestTimeoutMs(), (ps, resultSet, c, dialect) -> {
                     if (!resultSet) {
-                        return new ShardRows(shard.shardId(), node, List.of(), List.of(), List.of());
+                        return new ShardRows(shard.shardId(), node, List.of(), List.of(), List.of(), List.of());
                     }
                     try (ResultSet rs = ps.getResultSet()) {
                         ResultSetMetaData md = rs.getMetaData();
@@ -181,7 +232,7 @@ final class ScatterGather {
                             }
                             rows.add(row);
                         }
-                        return new ShardRows(shard.shardId(), node, columns, types, rows);
+                        return new ShardRows(shard.shardId(), node, columns, types, List.of(kinds), rows);
                     }
                 });
     }
@@ -195,25 +246,35 @@ final class ScatterGather {
                 + cause.getClass().getSimpleName(), 1);
     }
 
-    private byte[] merge(ScatterRequest req, int shardCount, List<ShardRows> answers, Map<String, ApiProblem> failed)
-            throws IOException {
+    private byte[] merge(ScatterRequest req, AggregateQuery aggregate, int shardCount, List<ShardRows> answers,
+            Map<String, ApiProblem> failed) throws IOException {
         List<String> columns = List.of();
         List<String> types = List.of();
-        String columnsFrom = null;
-        int total = 0;
-        for (ShardRows a : answers) {
-            if (columnsFrom == null && !a.columns().isEmpty()) {
-                columns = a.columns();
-                types = a.types();
-                columnsFrom = a.shardId();
-            } else if (!a.columns().isEmpty() && !a.columns().equals(columns)) {
-                throw ApiProblem.unprocessable("shards returned different columns: " + columnsFrom + " " + columns
-                        + ", " + a.shardId() + " " + a.columns());
+        List<Object[]> rows;
+        if (aggregate != null) {
+            AggregateMerge.Merged merged = AggregateMerge.merge(aggregate, answers, req.params());
+            columns = merged.columns();
+            types = merged.types();
+            rows = new ArrayList<>(merged.rows());
+        } else {
+            String columnsFrom = null;
+            int total = 0;
+            for (ShardRows a : answers) {
+                if (columnsFrom == null && !a.columns().isEmpty()) {
+                    columns = a.columns();
+                    types = a.types();
+                    columnsFrom = a.shardId();
+                } else if (!a.columns().isEmpty() && !a.columns().equals(columns)) {
+                    throw ApiProblem.unprocessable("shards returned different columns: " + columnsFrom + " "
+                            + columns + ", " + a.shardId() + " " + a.columns());
+                }
+                total += a.rows().size();
             }
-            total += a.rows().size();
+            rows = new ArrayList<>(total);
+            for (ShardRows a : answers) {
+                rows.addAll(a.rows());
+            }
         }
-        List<Object[]> rows = new ArrayList<>(total);
-        answers.forEach(a -> rows.addAll(a.rows()));
         if (!req.orderBy().isEmpty() && !columns.isEmpty()) {
             Comparator<Object[]> order = OrderBy.comparator(req.orderBy(), columns);
             rows.sort(order);
