@@ -97,6 +97,10 @@ class FailoverIT {
         writers.stop();
         System.out.printf("failover: first acknowledged write %d ms after the kill; orchestration %d ms%n", rtoMs,
                 o.path("durationMs").asLong());
+        List<String> refused = new ArrayList<>(writers.refusedAfterKill);
+        for (int i = 0; i < refused.size(); i += Math.max(1, refused.size() / 25)) {
+            System.out.println("failover: refused at " + refused.get(i));
+        }
 
         JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/pg-1"));
         assertThat(shard.toString()).contains("\"epoch\":1");
@@ -265,6 +269,8 @@ class FailoverIT {
                 + " set status = excluded.status";
         final Map<String, Integer> acked = new ConcurrentHashMap<>();
         final AtomicLong firstAckAfterKill = new AtomicLong();
+        /** What writers sent after the kill got until one was acknowledged: for the report of where the time went. */
+        final List<String> refusedAfterKill = java.util.Collections.synchronizedList(new ArrayList<>());
         private final AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final List<Thread> threads = new ArrayList<>();
@@ -303,11 +309,19 @@ class FailoverIT {
                     }
                     return true;
                 }
+                refused(sentAt, r.statusCode() + " " + r.body());
             } catch (Exception e) {
-                // counted as not acknowledged
+                refused(sentAt, e.toString()); // counted as not acknowledged
             }
             java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // a client's back-off, not a wait for state
             return false;
+        }
+
+        private void refused(long sentAt, String what) {
+            if (sentAt > killedAt.get() && firstAckAfterKill.get() == 0 && refusedAfterKill.size() < 2_000) {
+                refusedAfterKill.add((sentAt - killedAt.get()) + " ms: " + what.substring(0, Math.min(200,
+                        what.length())));
+            }
         }
 
         void start() {

@@ -31,6 +31,15 @@ final class NodeStatementRunner {
      */
     static <T> T run(NodePools.NodePool pool, ScannedSql sql, List<Object> params, TenantBinding tenant,
             long deadlineNanos, long timeoutMs, ResultReader<T> reader) throws IOException {
+        return run(pool, sql, params, tenant, deadlineNanos, timeoutMs, Long.MAX_VALUE, reader);
+    }
+
+    /**
+     * @param connectWaitMs the longest wait for a connection of this attempt, below the time the deadline leaves (a
+     *     write tries its primary in short attempts, so that it can follow a failover)
+     */
+    static <T> T run(NodePools.NodePool pool, ScannedSql sql, List<Object> params, TenantBinding tenant,
+            long deadlineNanos, long timeoutMs, long connectWaitMs, ResultReader<T> reader) throws IOException {
         String nodeId = pool.node().nodeId();
         ShardDialect dialect = pool.dialect();
         long waitMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
@@ -40,7 +49,7 @@ final class NodeStatementRunner {
         }
         Connection connection;
         try {
-            connection = pool.connection(waitMs);
+            connection = pool.connection(Math.min(waitMs, connectWaitMs));
         } catch (SQLException e) {
             // the pool could not hand out a connection in time: the node is down, refusing, or saturated
             throw ShardDialect.poolTimeout(e, nodeId);

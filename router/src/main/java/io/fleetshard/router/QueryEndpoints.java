@@ -29,6 +29,11 @@ final class QueryEndpoints {
     static final String JSON_TYPE = "application/json";
     static final JsonFactory JSON = JsonFactory.builder().disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET).build();
     private static final ThreadLocal<ResponseBuffer> BUFFERS = ThreadLocal.withInitial(ResponseBuffer::new);
+    /** A write waits at most this long for a connection of its primary before it looks at the map again. */
+    private static final long WRITE_CONNECT_ATTEMPT_MS = 300;
+    /** An attempt that failed faster than this (a closed pool) waits up to the pause for a newer map. */
+    private static final long WRITE_FAST_FAILURE_NANOS = 50_000_000L;
+    private static final long WRITE_RETRY_PAUSE_NANOS = 100_000_000L;
 
     private final RouterConfig config;
     private final ShardMapSource mapSource;
@@ -109,9 +114,31 @@ final class QueryEndpoints {
         boolean held = false;
         long holdStart = 0;
         for (;;) {
+            long attemptStart = System.nanoTime();
             try {
-                run(ReplicaSelector.primaryOf(map, shard.shardId()), shard, sql, req.params(), tenant, deadline, out);
+                run(ReplicaSelector.primaryOf(map, shard.shardId()), shard, sql, req.params(), tenant, deadline,
+                        WRITE_CONNECT_ATTEMPT_MS, out);
                 return shard;
+            } catch (NoConnectionProblem down) {
+                // nothing reached the primary: try again until the request's deadline, with the newest map (a
+                // failover names another primary, ADR 0015); a pool that failed at once waits a moment for one
+                long now = System.nanoTime();
+                if (now >= deadline) {
+                    throw down;
+                }
+                ShardMapSnapshot newer = now - attemptStart < WRITE_FAST_FAILURE_NANOS
+                        ? hold.awaitNewer(map.version(), Math.min(deadline, now + WRITE_RETRY_PAUSE_NANOS))
+                        : mapSource.current();
+                if (newer.version() != map.version()) {
+                    Shard again = shardOf(newer, fleetOf(newer, req.tenantId(), req.fleetId()));
+                    if (again.engine() != shard.engine()) {
+                        sql = SqlScanner.scan(req.sql(), ShardDialect.of(again.engine()).sqlDialect());
+                        checkPlaceholders(sql, req.params());
+                    }
+                    map = newer;
+                    shard = again;
+                }
+                out.reset();
             } catch (WriteFencedProblem fenced) {
                 long heldSince = System.nanoTime();
                 if (!held) {
@@ -133,8 +160,13 @@ final class QueryEndpoints {
 
     private void run(Node node, Shard shard, ScannedSql sql, List<Object> params, TenantBinding tenant,
             long deadline, ResponseBuffer out) throws IOException {
+        run(node, shard, sql, params, tenant, deadline, Long.MAX_VALUE, out);
+    }
+
+    private void run(Node node, Shard shard, ScannedSql sql, List<Object> params, TenantBinding tenant,
+            long deadline, long connectWaitMs, ResponseBuffer out) throws IOException {
         NodePools.NodePool pool = pools.poolFor(node, shard.engine());
-        NodeStatementRunner.run(pool, sql, params, tenant, deadline, config.requestTimeoutMs(),
+        NodeStatementRunner.run(pool, sql, params, tenant, deadline, config.requestTimeoutMs(), connectWaitMs,
                 (ps, resultSet, c, dialect) -> {
                     try (JsonGenerator g = JSON.createGenerator(out)) {
                         g.writeStartObject();

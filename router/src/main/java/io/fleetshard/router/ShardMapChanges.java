@@ -19,6 +19,10 @@ final class ShardMapChanges {
         this.source = source;
     }
 
+    ShardMapSnapshot current() {
+        return source.current();
+    }
+
     /** The map listener: wakes the waiters (brief; never blocks the source's thread for long). */
     void onNewMap(ShardMapSnapshot map) {
         lock.lock();

@@ -87,6 +87,22 @@ final class WriteHold {
         throw timedOut(tenantId, fleetId, fencedShardId, version);
     }
 
+    /**
+     * The newest map once one newer than {@code seenVersion} arrives, else the current one at
+     * {@code deadlineNanos}: a write whose primary hands out no connection looks again after a failover.
+     */
+    ShardMapSnapshot awaitNewer(long seenVersion, long deadlineNanos) {
+        try {
+            ShardMapSnapshot map = changes.awaitNewerThan(seenVersion, deadlineNanos);
+            if (map != null) {
+                return map;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return changes.current();
+    }
+
     private ApiProblem timedOut(String tenantId, String fleetId, String fencedShardId, long version) {
         int retryAfter = retryAfterSeconds(holdMs);
         return new ApiProblem(503, "fleet-moving", "Fleet is being moved", "fleet " + fleetId + " of tenant "

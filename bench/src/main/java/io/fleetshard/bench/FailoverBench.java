@@ -1,0 +1,249 @@
+package io.fleetshard.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.controlapi.ControlApi;
+import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.router.FleetSchema;
+import io.fleetshard.router.Router;
+import io.fleetshard.router.RouterConfig;
+import io.fleetshard.shardmap.ShardMapFollower;
+import io.fleetshard.shardmap.ShardMapLogConfig;
+import io.fleetshard.shardmap.ShardMapWriter;
+import io.fleetshard.testkit.EmbeddedKafka;
+import io.fleetshard.testkit.PostgresNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Failover recovery time (issue 9, ADR 0015): trials of "kill a PostgreSQL primary under routed writes, wait for the
+ * first acknowledged write after it". Each trial gets a shard of its own (a primary with a synchronous streaming
+ * replica, registered through the control API, owning no arc of the ring; one fleet pinned to it), two writers through
+ * the router, then SIGKILL of the primary's postmaster. Reported per trial and as percentiles: RTO (kill to the first
+ * acknowledged write sent after the kill), detection (kill to the orchestration's start), the orchestration's steps,
+ * and the acknowledged writes missing afterwards (RPO, must be 0: the replica is synchronous).
+ *
+ * <p>The control API probes every 1000 ms (timeout 800 ms), as {@code ./fleetshard dev} does. No change capture runs.
+ *
+ * <p>Usage: {@code bench/run failover [trials]} (default 20).
+ */
+public final class FailoverBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final String SECRET = "failover-bench-secret-0123456789abcdef";
+
+    private FailoverBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int trials = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "failover-bench");
+        List<PostgresNode> servers = new ArrayList<>();
+        List<long[]> results = new ArrayList<>(); // rto, detect, orchestration, lost
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"))) {
+            ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
+            try (ShardMapFollower follower = ShardMapFollower.start(log, dir.resolve("map.json"));
+                    ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+                ControlApi control = new ControlApi(ControlApiConfig.defaults()
+                        .with(ControlApiConfig.HTTP_PORT, "0")
+                        .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
+                        .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
+                        .with(ControlApiConfig.PROBE_TIMEOUT_MS, "800")
+                        .with(ControlApiConfig.PROBE_INTERVAL_MS, "1000"), follower, writer, Clock.systemUTC()).start();
+                control.enableFailover(kafka.bootstrapServers());
+                Router router = new Router(RouterConfig.from(Map.of(RouterConfig.PORT, "0",
+                        RouterConfig.TENANT_SECRET, SECRET)), follower).start();
+                String controlUrl = "http://127.0.0.1:" + control.port();
+                String routerUrl = "http://127.0.0.1:" + router.port();
+                try {
+                    check(post(controlUrl + "/v1/tenants", "{\"tenantId\":\"bench\",\"tier\":\"standard\"}"), 201);
+                    for (int i = 1; i <= trials; i++) {
+                        results.add(trial(i, dir, servers, controlUrl, routerUrl));
+                    }
+                } finally {
+                    control.stop(); // first: servers that stop now are not failed over
+                    router.close();
+                }
+            }
+        } finally {
+            servers.forEach(PostgresNode::close);
+        }
+        report(results);
+    }
+
+    private static long[] trial(int i, Path dir, List<PostgresNode> servers, String controlUrl, String routerUrl)
+            throws Exception {
+        String shard = "t" + i;
+        PostgresNode primary = PostgresNode.startPrimary(dir.resolve(shard + "-a"));
+        servers.add(primary);
+        primary.createDatabase("fleet");
+        FleetSchema.install(primary.jdbcUrl("fleet"), SECRET);
+        PostgresNode replica = primary.startReplica(dir.resolve(shard + "-b"), shard + "_b", true);
+        servers.add(replica);
+        ObjectNode body = JSON.createObjectNode().put("shardId", shard).put("engine", "postgres").put("vnodes", 0);
+        body.putArray("nodes")
+                .add(node(shard + "-a", shard, "primary", primary.port()))
+                .add(node(shard + "-b", shard, "sync-replica", replica.port()));
+        check(post(controlUrl + "/v1/shards", body.toString()), 201);
+        check(post(controlUrl + "/v1/tenants/bench/fleets", "{\"fleetId\":\"f" + i + "\",\"shardId\":\"" + shard
+                + "\"}"), 201);
+        Writers w = new Writers(routerUrl, "f" + i);
+        w.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (w.acked.get() < 50 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(10_000_000L);
+        }
+        long killedAtMs = System.currentTimeMillis();
+        w.killedAtMs.set(killedAtMs);
+        primary.kill();
+        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (w.firstAckAfterKillMs.get() == 0 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(5_000_000L);
+        }
+        w.stop();
+        long rto = w.firstAckAfterKillMs.get() == 0 ? -1 : w.firstAckAfterKillMs.get() - killedAtMs;
+        JsonNode o = orchestrationOf(controlUrl, shard);
+        long detect = o == null ? -1 : o.path("startedAtMs").asLong() - killedAtMs;
+        long orchestration = o == null ? -1 : o.path("durationMs").asLong(-1);
+        long lost = w.ackedIds().stream().filter(id -> !exists(replica, "f" + i, id)).count();
+        StringBuilder steps = new StringBuilder();
+        if (o != null) {
+            o.path("steps").forEach(s -> steps.append(s.path("step").asText()).append(' ')
+                    .append(s.path("durationMs").asLong()).append(" ms, "));
+        }
+        System.out.printf("trial %2d: RTO %5d ms, detection %5d ms, orchestration %5d ms (%s), %s, acked %d, lost %d%n",
+                i, rto, detect, orchestration, steps.toString().replaceAll(", $", ""),
+                o == null ? "no orchestration" : o.path("state").asText(), w.acked.get(), lost);
+        return new long[] {rto, detect, orchestration, lost};
+    }
+
+    private static ObjectNode node(String id, String shard, String role, int port) {
+        return JSON.createObjectNode().put("nodeId", id).put("role", role).put("region", "eu-west-1")
+                .put("az", "eu-west-1a").put("jdbcUrl", "jdbc:postgresql://127.0.0.1:" + port + "/fleet");
+    }
+
+    private static JsonNode orchestrationOf(String controlUrl, String shard) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode list = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(controlUrl
+                    + "/v1/orchestrations")).build(), HttpResponse.BodyHandlers.ofString()).body());
+            for (JsonNode o : list.path("orchestrations")) {
+                if (o.path("shardId").asText().equals(shard) && o.path("state").asText().equals("done")) {
+                    return o;
+                }
+            }
+            LockSupport.parkNanos(50_000_000L);
+        }
+        return null;
+    }
+
+    private static boolean exists(PostgresNode node, String fleet, String id) {
+        try (var c = java.sql.DriverManager.getConnection(node.jdbcUrl("fleet"));
+                var ps = c.prepareStatement("select 1 from vehicles where tenant_id = 'bench' and fleet_id = ? and"
+                        + " vehicle_id = ?")) {
+            ps.setString(1, fleet);
+            ps.setString(2, id);
+            try (var rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("reading the promoted replica: " + e.getMessage(), e);
+        }
+    }
+
+    private static void report(List<long[]> results) {
+        System.out.println();
+        System.out.printf("%d trials: RTO %s; detection %s; orchestration %s; acknowledged writes lost: %d%n",
+                results.size(), percentiles(results, 0), percentiles(results, 1), percentiles(results, 2),
+                results.stream().mapToLong(r -> r[3]).sum());
+    }
+
+    private static String percentiles(List<long[]> results, int column) {
+        long[] v = results.stream().mapToLong(r -> r[column]).filter(x -> x >= 0).sorted().toArray();
+        if (v.length == 0) {
+            return "n/a";
+        }
+        return "p50 " + v[(int) Math.ceil(0.50 * v.length) - 1] + " / p95 " + v[(int) Math.ceil(0.95 * v.length) - 1]
+                + " / max " + v[v.length - 1] + " ms";
+    }
+
+    private static HttpResponse<String> post(String url, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void check(HttpResponse<String> r, int status) {
+        if (r.statusCode() != status) {
+            throw new IllegalStateException("expected " + status + ", got " + r.statusCode() + ": " + r.body());
+        }
+    }
+
+    /** Two writers inserting new vehicles of one fleet through the router, as fast as answers come. */
+    private static final class Writers {
+        private static final String INSERT = "insert into vehicles (tenant_id, fleet_id, vehicle_id, status) values"
+                + " (?, ?, ?, 'ok')";
+        final AtomicLong acked = new AtomicLong();
+        final AtomicLong killedAtMs = new AtomicLong(Long.MAX_VALUE);
+        final AtomicLong firstAckAfterKillMs = new AtomicLong();
+        private final List<String> ackedIds = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<Thread> threads = new ArrayList<>();
+
+        Writers(String routerUrl, String fleet) {
+            for (int t = 0; t < 2; t++) {
+                String prefix = "w" + t + "-";
+                threads.add(new Thread(() -> {
+                    for (int n = 0; running.get(); n++) {
+                        String id = prefix + n;
+                        ObjectNode body = JSON.createObjectNode().put("tenantId", "bench").put("fleetId", fleet)
+                                .put("sql", INSERT);
+                        body.putArray("params").add("bench").add(fleet).add(id);
+                        long sentAt = System.currentTimeMillis();
+                        try {
+                            if (post(routerUrl + "/v1/query", body.toString()).statusCode() == 200) {
+                                acked.incrementAndGet();
+                                ackedIds.add(id);
+                                if (sentAt > killedAtMs.get()) {
+                                    firstAckAfterKillMs.compareAndSet(0, System.currentTimeMillis());
+                                }
+                                continue;
+                            }
+                        } catch (Exception e) {
+                            // not acknowledged
+                        }
+                        LockSupport.parkNanos(20_000_000L); // a client's back-off after a refusal
+                    }
+                }, "bench-writer-" + t));
+            }
+        }
+
+        List<String> ackedIds() {
+            return List.copyOf(ackedIds);
+        }
+
+        void start() {
+            threads.forEach(Thread::start);
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) {
+                t.join(30_000);
+            }
+        }
+    }
+}
