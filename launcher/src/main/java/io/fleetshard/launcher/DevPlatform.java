@@ -50,6 +50,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 public final class DevPlatform implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DevPlatform.class);
     static final String MIRROR_TABLE = "fleetshard-shardmap";
+    /** How long start() waits for every capture lane to finish its initial snapshot and stream. */
+    static final Duration CAPTURE_STREAMING_TIMEOUT = Duration.ofMinutes(2);
 
     private final DevOptions options;
     private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
@@ -71,6 +73,8 @@ public final class DevPlatform implements AutoCloseable {
     private ShardMapFollower follower;
     private ShardMapLogConfig mapLog;
     private boolean closed;
+    /** Null once start() finished; else what it is doing, as /readyz of the router and control API answer it. */
+    private volatile String starting = "fleetshard dev is starting its servers";
 
     public DevPlatform(DevOptions options) {
         this.options = options;
@@ -104,6 +108,7 @@ public final class DevPlatform implements AutoCloseable {
         s3 = register(s3F.join());
         dynamo = register(dynamoF.join());
         CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new)).join();
+        starting = "fleetshard dev is starting its components";
 
         ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
         follower = register(ShardMapFollower.start(log, data.resolve("shardmap-snapshot.json")));
@@ -117,6 +122,7 @@ public final class DevPlatform implements AutoCloseable {
         // The health monitor probes as the router's role: it may run SELECT 1 and read WAL positions, nothing more.
         controlApi = register(newControlApi(writer));
         router = register(DevRouter.start(options.routerPort(), follower, tenantSecret));
+        router.addReadinessCheck(() -> starting);
 
         DemoSetup demo = new DemoSetup("http://127.0.0.1:" + controlApi.port(), "http://127.0.0.1:" + router.port());
         demo.registerMissing(follower.current(), nodeJdbcUrls);
@@ -129,7 +135,31 @@ public final class DevPlatform implements AutoCloseable {
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
         standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
         controlApi.attachArchive(archive.store()); // the standby endpoint reports the archive's newest manifests too
+        awaitCaptureStreaming();
+        starting = null;
         LOG.info("fleetshard dev ready in {} ms", Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
+    }
+
+    /**
+     * Waits until every shard that capture should read (those owning part of the ring, with a primary) is past its
+     * initial snapshot and streams: a write committed before that could reach the change topics as a snapshot read
+     * ({@code op=r}) instead of a change. The snapshots ran meanwhile, in parallel with the later components' start.
+     */
+    private void awaitCaptureStreaming() {
+        ShardMapSnapshot map = follower.current();
+        List<String> shardIds = map.shards().stream()
+                .filter(s -> s.status().ownsRing() && map.primaryOf(s.shardId()).isPresent())
+                .map(io.fleetshard.shardmap.Shard::shardId).toList();
+        starting = "fleetshard dev is waiting for change capture to finish its initial snapshots of " + shardIds;
+        long t0 = System.nanoTime();
+        try {
+            capture.awaitStreaming(shardIds, CAPTURE_STREAMING_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for change capture to stream " + shardIds, e);
+        }
+        LOG.info("change capture streams {} ({} ms after it was ready to start)", shardIds,
+                Duration.ofNanos(System.nanoTime() - t0).toMillis());
     }
 
     private void startShard(DemoTopology.DemoShard shard, Path data, DevPorts ports, String tenantSecret) {
@@ -215,6 +245,7 @@ public final class DevPlatform implements AutoCloseable {
                 .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
                 .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
                 .with(ControlApiConfig.RESHARD_MYSQL_USER, "root"), follower, writer, Clock.systemUTC()).start();
+        api.addReadinessCheck(() -> starting);
         api.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
         return api;
     }

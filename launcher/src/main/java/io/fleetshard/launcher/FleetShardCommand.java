@@ -57,7 +57,9 @@ public final class FleetShardCommand {
             platform.start();
         } catch (RuntimeException e) {
             System.err.println("fleetshard dev: failed to start: " + e.getMessage());
-            e.printStackTrace(System.err);
+            if (!(e instanceof io.fleetshard.cdc.CaptureException)) { // that one's message says it all
+                e.printStackTrace(System.err);
+            }
             return 1;
         }
         platform.printEndpoints(System.out);
