@@ -164,6 +164,7 @@ public final class DevPlatform implements AutoCloseable {
 
     private void startShard(DemoTopology.DemoShard shard, Path data, DevPorts ports, String tenantSecret) {
         String primaryId = shard.primaryNodeId();
+        stopOrphans(shard, data);
         switch (shard.engine()) {
             case POSTGRES -> {
                 PostgresNode primary = register(PostgresNode.startPrimary(data.resolve(primaryId),
@@ -221,6 +222,26 @@ public final class DevPlatform implements AutoCloseable {
 
     private PostgresNode startReplica(PostgresNode primary, DemoTopology.DemoShard shard, Path dir) {
         return register(primary.startReplica(dir, shard.replicaNodeId().replace('-', '_'), true));
+    }
+
+    /**
+     * Stops database servers that a dev process which died without stopping them (kill -9) left on this shard's
+     * directories, before ports are picked: they hold the remembered ports and lock their data. Servers started now
+     * stop with this process however it ends (testkit's exit watchdogs); this covers older runs and lost watchdogs.
+     */
+    private static void stopOrphans(DemoTopology.DemoShard shard, Path data) {
+        List<String> nodeIds = new ArrayList<>(List.of(shard.primaryNodeId(), shard.standbyNodeId()));
+        if (shard.withReplica()) {
+            nodeIds.add(shard.replicaNodeId());
+        }
+        for (String nodeId : nodeIds) {
+            Path dir = data.resolve(nodeId);
+            if (shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES) {
+                PostgresNode.stopOrphan(dir);
+            } else {
+                MariaDbNode.stopOrphan(dir);
+            }
+        }
     }
 
     private static void ensurePostgresDatabase(PostgresNode primary) {
