@@ -43,8 +43,13 @@ final class MySqlFamilyServer {
         this.process = process;
         this.output = output;
         this.watchdog = watchdog;
-        this.killOnExit = new Thread(this::terminateProcess, processName + "-" + port + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(killOnExit);
+        // Without a watchdog, a hook stops the server at JVM exit. With one, no hook: it would stop the server while
+        // the JVM's other hooks (its owner's orderly shutdown) still use it; the watchdog does it once the JVM is gone.
+        this.killOnExit = watchdog == null ? new Thread(this::terminateProcess, processName + "-" + port + "-shutdown")
+                : null;
+        if (killOnExit != null) {
+            Runtime.getRuntime().addShutdownHook(killOnExit);
+        }
     }
 
     /**
@@ -142,7 +147,9 @@ final class MySqlFamilyServer {
         output.awaitEnd(Duration.ofSeconds(5));
         FileTrees.deleteRecursively(runDir);
         try {
-            Runtime.getRuntime().removeShutdownHook(killOnExit);
+            if (killOnExit != null) {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+            }
         } catch (IllegalStateException shuttingDown) {
             // The JVM is exiting and runs the hook itself.
         }

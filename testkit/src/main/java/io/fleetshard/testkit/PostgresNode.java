@@ -264,7 +264,10 @@ public final class PostgresNode implements AutoCloseable {
                 .setDataDirectory(dir)
                 .setCleanDataDirectory(false)
                 .setPort(port)
-                .setPGStartupWait(STARTUP_TIMEOUT);
+                .setPGStartupWait(STARTUP_TIMEOUT)
+                // zonky's hook would stop the server while the JVM's other hooks (the owner's orderly shutdown) still
+                // use it; the exit watchdog stops it once the JVM is gone instead
+                .setRegisterShutdownHook(false);
         serverSettings(socketDir).forEach(builder::setServerConfig);
         try {
             EmbeddedPostgres server = builder.start();
