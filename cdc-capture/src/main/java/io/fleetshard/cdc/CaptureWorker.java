@@ -111,6 +111,52 @@ public final class CaptureWorker implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Waits until this worker captures every shard of {@code shardIds} and each one streams
+     * ({@link ShardCaptureStatus#streaming()}): its initial snapshot is done, so from now on a committed write reaches
+     * the change topics as a change ({@code c}/{@code u}/{@code d}), never as a snapshot read ({@code r}).
+     *
+     * @throws CaptureException if {@code timeout} passes first; it names every shard that does not stream yet, with its
+     *     state and last error
+     */
+    public void awaitStreaming(Collection<String> shardIds, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<String> pending = notStreaming(shardIds);
+            if (pending.isEmpty()) {
+                return;
+            }
+            if (closing) {
+                throw new CaptureException("capture worker " + config.workerId() + " was closed while waiting for "
+                        + String.join("; ", pending) + " to stream");
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new CaptureException("change capture did not reach streaming within " + timeout.toSeconds()
+                        + " s: " + String.join("; ", pending) + ". Writes are not captured as changes until it does;"
+                        + " see the log of io.fleetshard.cdc for why (a snapshot still running, or a failing engine)");
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+    }
+
+    /** "shard: what it does" for each of {@code shardIds} that this worker does not stream. */
+    private List<String> notStreaming(Collection<String> shardIds) {
+        List<String> pending = new ArrayList<>();
+        for (String shardId : new TreeSet<>(shardIds)) {
+            ShardCapture c = captures.get(shardId);
+            if (c == null) {
+                pending.add(shardId + " not captured by this worker (yet)");
+                continue;
+            }
+            ShardCaptureStatus s = c.status();
+            if (!s.streaming()) {
+                pending.add(shardId + " " + ("running".equals(s.state()) ? "running its initial snapshot" : s.state())
+                        + (s.lastError() == null ? "" : " (last error: " + s.lastError() + ")"));
+            }
+        }
+        return pending;
+    }
+
     /** Partitions of the assignment topic the group gave this worker. */
     public Set<Integer> assignedPartitions() {
         return new TreeSet<>(assigned);

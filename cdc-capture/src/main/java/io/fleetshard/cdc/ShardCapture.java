@@ -99,7 +99,9 @@ final class ShardCapture {
     }
 
     ShardCaptureStatus status() {
-        return new ShardCaptureStatus(shardId, state.name().toLowerCase(Locale.ROOT), lastError, published.get());
+        State s = state;
+        boolean streaming = s == State.RUNNING && StreamingMetricsProbe.connected(ConnectorSettings.serverName(shardId));
+        return new ShardCaptureStatus(shardId, s.name().toLowerCase(Locale.ROOT), streaming, lastError, published.get());
     }
 
     void start() {

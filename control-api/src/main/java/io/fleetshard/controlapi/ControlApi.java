@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,6 +40,7 @@ public final class ControlApi implements AutoCloseable {
     private final ControlApiConfig config;
     private final PrometheusMeterRegistry registry;
     private final Supplier<String> mapNotReady;
+    private final List<Supplier<String>> readinessChecks = new CopyOnWriteArrayList<>();
     private final MapTransactionRunner runner;
     private final NodeHealthMonitor monitor;
     private final Clock clock;
@@ -285,6 +287,16 @@ public final class ControlApi implements AutoCloseable {
         return registry;
     }
 
+    /**
+     * Adds a condition to {@code /readyz}: while {@code notReadyReason} returns non-null the control API answers 503
+     * with that reason (e.g. a launcher still starting the parts that the API's changes rely on). May be called at any
+     * time.
+     */
+    public ControlApi addReadinessCheck(Supplier<String> notReadyReason) {
+        readinessChecks.add(Objects.requireNonNull(notReadyReason, "notReadyReason"));
+        return this;
+    }
+
     /** Null when ready; else why not, as {@code /readyz} answers it. */
     String notReadyReason() {
         Instant fenced = runner.fencedAt();
@@ -292,7 +304,17 @@ public final class ControlApi implements AutoCloseable {
             return "the map writer of this instance was fenced at " + fenced + " by another control-API instance;"
                     + " this instance no longer accepts changes";
         }
-        return mapNotReady.get();
+        String map = mapNotReady.get();
+        if (map != null) {
+            return map;
+        }
+        for (Supplier<String> check : readinessChecks) {
+            String reason = check.get();
+            if (reason != null) {
+                return reason;
+            }
+        }
+        return null;
     }
 
     /**

@@ -40,6 +40,19 @@ class OperationalEndpointsTest {
     }
 
     @Test
+    void staysNotReadyWhileAnAddedReadinessCheckGivesAReason() {
+        loaded.set(true);
+        java.util.concurrent.atomic.AtomicReference<String> starting =
+                new java.util.concurrent.atomic.AtomicReference<>("change capture does not stream yet");
+        h.api.addReadinessCheck(starting::get);
+        h.get("/readyz").assertProblem(503, "change capture does not stream yet");
+
+        starting.set(null);
+
+        assertThat(h.get("/readyz").status()).isEqualTo(200);
+    }
+
+    @Test
     void metricsCarryRequestTimersAndTheMapVersion() {
         h.post("/v1/tenants", tenant("acme", "standard"));
         h.get("/v1/tenants/acme");

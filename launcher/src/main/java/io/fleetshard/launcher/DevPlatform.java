@@ -50,9 +50,16 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 public final class DevPlatform implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DevPlatform.class);
     static final String MIRROR_TABLE = "fleetshard-shardmap";
+    /** How long start() waits for every capture lane to finish its initial snapshot and stream. */
+    static final Duration CAPTURE_STREAMING_TIMEOUT = Duration.ofMinutes(2);
+    /** How long start() waits, at most, for the stream processors' first rebalance (see awaitStreamProcessors). */
+    static final Duration STREAMS_RUNNING_TIMEOUT = Duration.ofSeconds(30);
 
     private final DevOptions options;
+    /** Components, closed last-registered first, all before any server. */
     private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+    /** Embedded servers (databases, Kafka, S3, DynamoDB): stopped together once no component uses them. */
+    private final List<AutoCloseable> servers = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, String> nodeJdbcUrls = new ConcurrentSkipListMap<>(); // filled by parallel shard starts
     private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>(); // primaries
@@ -73,6 +80,8 @@ public final class DevPlatform implements AutoCloseable {
     private ShardMapFollower follower;
     private ShardMapLogConfig mapLog;
     private boolean closed;
+    /** Null once start() finished; else what it is doing, as /readyz of the router and control API answer it. */
+    private volatile String starting = "fleetshard dev is starting its servers";
 
     public DevPlatform(DevOptions options) {
         this.options = options;
@@ -102,10 +111,11 @@ public final class DevPlatform implements AutoCloseable {
         for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
             shards.add(CompletableFuture.runAsync(() -> startShard(shard, data, ports, tenantSecret)));
         }
-        kafka = register(kafkaF.join());
-        s3 = register(s3F.join());
-        dynamo = register(dynamoF.join());
+        kafka = registerServer(kafkaF.join());
+        s3 = registerServer(s3F.join());
+        dynamo = registerServer(dynamoF.join());
         CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new)).join();
+        starting = "fleetshard dev is starting its components";
 
         ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
         follower = register(ShardMapFollower.start(log, data.resolve("shardmap-snapshot.json")));
@@ -119,6 +129,7 @@ public final class DevPlatform implements AutoCloseable {
         // The health monitor probes as the router's role: it may run SELECT 1 and read WAL positions, nothing more.
         controlApi = register(newControlApi(writer));
         router = register(DevRouter.start(options.routerPort(), follower, tenantSecret));
+        router.addReadinessCheck(() -> starting);
 
         DemoSetup demo = new DemoSetup("http://127.0.0.1:" + controlApi.port(), "http://127.0.0.1:" + router.port());
         demo.registerMissing(follower.current(), nodeJdbcUrls);
@@ -131,14 +142,57 @@ public final class DevPlatform implements AutoCloseable {
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
         standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
         controlApi.attachArchive(archive.store()); // the standby endpoint reports the archive's newest manifests too
+        awaitCaptureStreaming();
+        awaitStreamProcessors();
+        starting = null;
         LOG.info("fleetshard dev ready in {} ms", Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
+    }
+
+    /**
+     * Waits (briefly, never failing) for the stream processors' first rebalance: Ctrl-C right after "up" then stops
+     * them at once instead of waiting out Kafka Streams' close timeout. Usually done by the time capture streams.
+     */
+    private void awaitStreamProcessors() {
+        starting = "fleetshard dev is waiting for the stream processors to join their group";
+        try {
+            if (!streams.awaitRunning(STREAMS_RUNNING_TIMEOUT)) {
+                LOG.warn("the hot-fleet detector does not run yet after {} s; going on without waiting for it",
+                        STREAMS_RUNNING_TIMEOUT.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the stream processors", e);
+        }
+    }
+
+    /**
+     * Waits until every shard that capture should read (those owning part of the ring, with a primary) is past its
+     * initial snapshot and streams: a write committed before that could reach the change topics as a snapshot read
+     * ({@code op=r}) instead of a change. The snapshots ran meanwhile, in parallel with the later components' start.
+     */
+    private void awaitCaptureStreaming() {
+        ShardMapSnapshot map = follower.current();
+        List<String> shardIds = map.shards().stream()
+                .filter(s -> s.status().ownsRing() && map.primaryOf(s.shardId()).isPresent())
+                .map(io.fleetshard.shardmap.Shard::shardId).toList();
+        starting = "fleetshard dev is waiting for change capture to finish its initial snapshots of " + shardIds;
+        long t0 = System.nanoTime();
+        try {
+            capture.awaitStreaming(shardIds, CAPTURE_STREAMING_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for change capture to stream " + shardIds, e);
+        }
+        LOG.info("change capture streams {} ({} ms after it was ready to start)", shardIds,
+                Duration.ofNanos(System.nanoTime() - t0).toMillis());
     }
 
     private void startShard(DemoTopology.DemoShard shard, Path data, DevPorts ports, String tenantSecret) {
         String primaryId = shard.primaryNodeId();
+        stopOrphans(shard, data);
         switch (shard.engine()) {
             case POSTGRES -> {
-                PostgresNode primary = register(PostgresNode.startPrimary(data.resolve(primaryId),
+                PostgresNode primary = registerServer(PostgresNode.startPrimary(data.resolve(primaryId),
                         ports.portFor(primaryId)));
                 postgresNodes.put(primaryId, primary);
                 Path replicaDir = data.resolve(shard.replicaNodeId());
@@ -160,7 +214,8 @@ public final class DevPlatform implements AutoCloseable {
                 }
             }
             case MARIADB, MYSQL -> {
-                MariaDbNode node = register(MariaDbNode.start(data.resolve(primaryId), ports.portFor(primaryId), 1));
+                MariaDbNode node = registerServer(MariaDbNode.start(data.resolve(primaryId), ports.portFor(primaryId),
+                        1));
                 node.createDatabase(DemoTopology.DATABASE);
                 adminJdbcUrls.put(primaryId, node.jdbcUrl(DemoTopology.DATABASE));
                 DevRouter.installSchema(shard.engine(), node.jdbcUrl(DemoTopology.DATABASE), tenantSecret);
@@ -179,12 +234,13 @@ public final class DevPlatform implements AutoCloseable {
         String adminUrl;
         int port;
         if (shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES) {
-            PostgresNode standby = register(PostgresNode.startPrimary(data.resolve(nodeId), ports.portFor(nodeId)));
+            PostgresNode standby = registerServer(PostgresNode.startPrimary(data.resolve(nodeId),
+                    ports.portFor(nodeId)));
             ensurePostgresDatabase(standby);
             adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
             port = standby.port();
         } else {
-            MariaDbNode standby = register(MariaDbNode.start(data.resolve(nodeId), ports.portFor(nodeId), 2));
+            MariaDbNode standby = registerServer(MariaDbNode.start(data.resolve(nodeId), ports.portFor(nodeId), 2));
             standby.createDatabase(DemoTopology.DATABASE);
             adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
             port = standby.port();
@@ -195,7 +251,27 @@ public final class DevPlatform implements AutoCloseable {
     }
 
     private PostgresNode startReplica(PostgresNode primary, DemoTopology.DemoShard shard, Path dir) {
-        return register(primary.startReplica(dir, shard.replicaNodeId().replace('-', '_'), true));
+        return registerServer(primary.startReplica(dir, shard.replicaNodeId().replace('-', '_'), true));
+    }
+
+    /**
+     * Stops database servers that a dev process which died without stopping them (kill -9) left on this shard's
+     * directories, before ports are picked: they hold the remembered ports and lock their data. Servers started now
+     * stop with this process however it ends (testkit's exit watchdogs); this covers older runs and lost watchdogs.
+     */
+    private static void stopOrphans(DemoTopology.DemoShard shard, Path data) {
+        List<String> nodeIds = new ArrayList<>(List.of(shard.primaryNodeId(), shard.standbyNodeId()));
+        if (shard.withReplica()) {
+            nodeIds.add(shard.replicaNodeId());
+        }
+        for (String nodeId : nodeIds) {
+            Path dir = data.resolve(nodeId);
+            if (shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES) {
+                PostgresNode.stopOrphan(dir);
+            } else {
+                MariaDbNode.stopOrphan(dir);
+            }
+        }
     }
 
     private static void ensurePostgresDatabase(PostgresNode primary) {
@@ -223,6 +299,7 @@ public final class DevPlatform implements AutoCloseable {
                 // a primary found failing within a second or two is failed over (ADR 0015): kill one to try it
                 .with(ControlApiConfig.PROBE_TIMEOUT_MS, "800")
                 .with(ControlApiConfig.PROBE_INTERVAL_MS, "1000"), follower, writer, Clock.systemUTC()).start();
+        api.addReadinessCheck(() -> starting);
         api.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
         api.enableFailover(kafka.bootstrapServers());
         return api;
@@ -356,11 +433,43 @@ public final class DevPlatform implements AutoCloseable {
         }
     }
 
-    private synchronized <T extends AutoCloseable> T register(T closeable) {
-        toClose.push(closeable);
-        return closeable;
+    private <T extends AutoCloseable> T register(T closeable) {
+        synchronized (this) {
+            if (!closed) {
+                toClose.push(closeable);
+                return closeable;
+            }
+        }
+        throw stoppedWhileStarting(closeable);
     }
 
+    private <T extends AutoCloseable> T registerServer(T server) {
+        synchronized (this) {
+            if (!closed) {
+                servers.add(server);
+                return server;
+            }
+        }
+        throw stoppedWhileStarting(server);
+    }
+
+    /** close() ran while start() was still starting things (Ctrl-C during start): what starts now stops at once. */
+    private IllegalStateException stoppedWhileStarting(AutoCloseable started) {
+        closeQuietly(started);
+        return new IllegalStateException("fleetshard dev was stopped while it was starting");
+    }
+
+    /** True once {@link #close()} began (e.g. Ctrl-C during start). */
+    synchronized boolean closing() {
+        return closed;
+    }
+
+    /**
+     * Stops everything in an order where nothing loses a server under its feet: first what takes work in (the router,
+     * then the control API with its reshard jobs), then every other component, last-started first (standby appliers,
+     * archiver, stream processors, capture, the map's mirror, writer and follower), then all servers together.
+     * Failures are logged, never thrown: every part gets its chance to stop.
+     */
     @Override
     public void close() {
         synchronized (this) {
@@ -369,17 +478,37 @@ public final class DevPlatform implements AutoCloseable {
             }
             closed = true;
         }
-        System.out.println("fleetshard dev: stopping...");
+        long t0 = System.nanoTime();
+        closeQuietly(router);
+        closeQuietly(controlApi);
         AutoCloseable c;
         while ((c = pollNext()) != null) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOG.warn("error while stopping {}: {}", c, e.toString());
-            }
+            closeQuietly(c);
         }
-        System.out.println("fleetshard dev: stopped");
+        List<AutoCloseable> toStop;
+        synchronized (this) {
+            toStop = new ArrayList<>(servers);
+            servers.clear();
+        }
+        CompletableFuture.allOf(toStop.stream().map(server -> CompletableFuture.runAsync(() -> closeQuietly(server)))
+                .toArray(CompletableFuture[]::new)).join();
+        LOG.info("fleetshard dev stopped in {} ms", Duration.ofNanos(System.nanoTime() - t0).toMillis());
         stopped.countDown();
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.warn("error while stopping {}: {}", c, e.toString());
+            LOG.debug("stack of the error while stopping {}", c, e);
+        }
     }
 
     private synchronized AutoCloseable pollNext() {

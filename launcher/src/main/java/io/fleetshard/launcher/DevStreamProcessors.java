@@ -15,6 +15,7 @@ import io.fleetshard.streams.HotFleetDetector;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +99,22 @@ final class DevStreamProcessors implements AutoCloseable {
 
     private static String withUser(String jdbcUrl, String user) {
         return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "user=" + user;
+    }
+
+    /**
+     * Waits until the hot-fleet detector has finished its first rebalance and runs. Kafka Streams cannot close while
+     * that rebalance is in progress (the stream thread is inside the group join, creating internal topics): a close
+     * then waits out its whole timeout. Returns false, without failing, if it does not get there in time.
+     */
+    boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (hotFleets.state() != KafkaStreams.State.RUNNING) {
+            if (!hotFleets.state().isRunningOrRebalancing() || System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        return true;
     }
 
     @Override

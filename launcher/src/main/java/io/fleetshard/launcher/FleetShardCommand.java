@@ -2,6 +2,7 @@ package io.fleetshard.launcher;
 
 import java.util.Arrays;
 import java.util.List;
+import org.slf4j.LoggerFactory;
 
 /** Entry point of the {@code fleetshard} command: the one place that wires components together. */
 public final class FleetShardCommand {
@@ -52,16 +53,41 @@ public final class FleetShardCommand {
         }
         DevOptions options = DevOptions.parse(args);
         DevPlatform platform = new DevPlatform(options);
-        Runtime.getRuntime().addShutdownHook(new Thread(platform::close, "fleetshard-dev-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopDev(platform), "fleetshard-dev-shutdown"));
         try {
             platform.start();
         } catch (RuntimeException e) {
+            if (platform.closing()) {
+                return 130; // Ctrl-C while starting: the shutdown hook stops what had started, quietly
+            }
             System.err.println("fleetshard dev: failed to start: " + e.getMessage());
-            e.printStackTrace(System.err);
+            if (!(e instanceof io.fleetshard.cdc.CaptureException)) { // that one's message says it all
+                e.printStackTrace(System.err);
+            }
             return 1;
         }
         platform.printEndpoints(System.out);
         platform.awaitShutdown();
         return 0;
+    }
+
+    /**
+     * Ctrl-C (or any JVM exit): stops the platform in order and says so in one line. Each component's own "stopped"
+     * (info) is not shown then, nor the Kafka broker's and clients' warnings about connections closing as they all
+     * stop; other warnings and errors still are.
+     */
+    private static void stopDev(DevPlatform platform) {
+        quietLogs();
+        long t0 = System.nanoTime();
+        platform.close();
+        System.out.printf("FleetShard dev stopped (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+        System.out.flush();
+    }
+
+    private static void quietLogs() {
+        if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.getLogger("io.fleetshard").setLevel(ch.qos.logback.classic.Level.WARN);
+            context.getLogger("org.apache.kafka").setLevel(ch.qos.logback.classic.Level.ERROR);
+        }
     }
 }

@@ -6,6 +6,8 @@ import io.fleetshard.router.FleetSchema;
 import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapLogConfig;
 import io.fleetshard.shardmap.ShardMapWriter;
+import io.fleetshard.testkit.MariaDbNode;
+import io.fleetshard.testkit.PostgresNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Components of the dev platform in processes of their own, for tests that SIGKILL them mid-job: the stream
- * processors (delta sync) and a control API that takes the map writer over (fencing the platform's own).
+ * processors (delta sync), a control API that takes the map writer over (fencing the platform's own), and the dev
+ * platform's kinds of database servers (a process that dies and leaves them behind).
  */
 final class ChildProcesses {
     private ChildProcesses() {
@@ -33,11 +36,18 @@ final class ChildProcesses {
 
     /**
      * {@code streams BOOTSTRAP STATE_DIR} or {@code control BOOTSTRAP DATA_DIR [key=value ...]} (control-API settings
-     * over the defaults, e.g. reshard throttles); prints {@code READY [port]}.
+     * over the defaults, e.g. reshard throttles); prints {@code READY [port]}. {@code servers - DIR} starts what
+     * {@link #startServers} does and prints {@code READY}.
      */
     public static void main(String[] args) throws Exception {
         String bootstrap = args[1];
         Path dir = Path.of(args[2]);
+        if (args[0].equals("servers")) {
+            startServers(dir);
+            System.out.println("READY");
+            System.out.flush();
+            Thread.currentThread().join();
+        }
         ShardMapLogConfig log = ShardMapLogConfig.defaults(bootstrap);
         ShardMapFollower follower = ShardMapFollower.start(log, dir.resolve("map-" + ProcessHandle.current().pid()
                 + ".json"));
@@ -60,6 +70,14 @@ final class ChildProcesses {
         }
         System.out.flush();
         Thread.currentThread().join();
+    }
+
+    /** Servers as the dev platform runs them: {@code pg} (with a synchronous replica {@code pg-replica}) and {@code maria}. */
+    static List<AutoCloseable> startServers(Path dir) {
+        CompletableFuture<MariaDbNode> maria = CompletableFuture.supplyAsync(() -> MariaDbNode.start(dir.resolve("maria")));
+        PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg"));
+        PostgresNode replica = pg.startReplica(dir.resolve("pg-replica"), "pg_replica", true);
+        return List.of(maria.join(), replica, pg);
     }
 
     /** A started child and the first word after READY (the control API's port), once it printed READY. */

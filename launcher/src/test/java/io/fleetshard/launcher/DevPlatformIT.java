@@ -14,6 +14,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -43,6 +46,32 @@ class DevPlatformIT {
             platform.start();
             String control = platform.controlUrl();
             String router = platform.routerUrl();
+
+            // start() returns once every capture lane streams: a write made at once is a change (c), not a snapshot
+            // read (r), on every shard; and both readiness endpoints agree that the platform is ready
+            for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
+                try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard.primaryNodeId()));
+                        PreparedStatement ps = c.prepareStatement("insert into vehicles (tenant_id, fleet_id,"
+                                + " vehicle_id, status) values ('probe', ?, 'right-after-start', 'probe')")) {
+                    ps.setString(1, "on-" + shard.shardId());
+                    ps.executeUpdate();
+                }
+            }
+            assertThat(get(router + "/readyz").statusCode()).isEqualTo(200);
+            assertThat(get(control + "/readyz").statusCode()).isEqualTo(200);
+            ByteArrayOutputStream probeOut = new ByteArrayOutputStream();
+            try (PrintStream print = new PrintStream(probeOut, true, StandardCharsets.UTF_8)) {
+                ChangeTail tail = new ChangeTail(platform.kafkaBootstrapServers(), "fleetshard.cdc.",
+                        new ChangeTail.Options("vehicles", Optional.of("probe"), Optional.empty(), true,
+                                DemoTopology.SHARDS.size(), Duration.ofSeconds(60)));
+                try {
+                    assertThat(tail.run(print)).isEqualTo(DemoTopology.SHARDS.size());
+                } finally {
+                    tail.release();
+                }
+            }
+            assertThat(probeOut.toString(StandardCharsets.UTF_8).lines()).hasSize(DemoTopology.SHARDS.size())
+                    .allSatisfy(line -> assertThat(line).contains("\"op\":\"c\"", "right-after-start"));
 
             HttpResponse<String> shards = get(control + "/v1/shards");
             assertThat(shards.statusCode()).isEqualTo(200);

@@ -9,8 +9,10 @@ import io.javalin.compression.CompressionStrategy;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -18,6 +20,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +51,7 @@ public final class Router implements AutoCloseable {
     private Javalin app;
     private volatile boolean running;
     private boolean used;
+    private final List<Supplier<String>> readinessChecks = new CopyOnWriteArrayList<>();
 
     /** A router with its own Prometheus registry and the system clock. */
     public Router(RouterConfig config, ShardMapSource mapSource) {
@@ -116,6 +120,15 @@ public final class Router implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Adds a condition to {@code /readyz}: while {@code notReadyReason} returns non-null the router answers 503 with
+     * that reason (e.g. a launcher still starting the parts the router's users rely on). May be called at any time.
+     */
+    public Router addReadinessCheck(Supplier<String> notReadyReason) {
+        readinessChecks.add(Objects.requireNonNull(notReadyReason, "notReadyReason"));
+        return this;
+    }
+
     /** The HTTP port (useful when configured as 0). */
     public int port() {
         if (app == null) {
@@ -174,7 +187,16 @@ public final class Router implements AutoCloseable {
 
     private String notReadyReason() {
         long v = mapSource.current().version();
-        return v > 0 ? null : "the shard map is not loaded yet (version " + v + ")";
+        if (v <= 0) {
+            return "the shard map is not loaded yet (version " + v + ")";
+        }
+        for (Supplier<String> check : readinessChecks) {
+            String reason = check.get();
+            if (reason != null) {
+                return reason;
+            }
+        }
+        return null;
     }
 
     private static void await(ExecutorService e) {

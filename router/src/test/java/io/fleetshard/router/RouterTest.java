@@ -87,6 +87,17 @@ class RouterTest {
     }
 
     @Test
+    void staysNotReadyWhileAnAddedReadinessCheckGivesAReason() throws Exception {
+        loadMap();
+        java.util.concurrent.atomic.AtomicReference<String> starting =
+                new java.util.concurrent.atomic.AtomicReference<>("change capture does not stream yet");
+        router.addReadinessCheck(starting::get);
+        assertThat(problem(get("/readyz"), 503).get("detail").asText()).isEqualTo("change capture does not stream yet");
+        starting.set(null);
+        assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void servesItsOpenApiDocument() throws Exception {
         JsonNode doc = JSON.readTree(get("/openapi.json").body());
         assertThat(doc.get("openapi").asText()).startsWith("3.");

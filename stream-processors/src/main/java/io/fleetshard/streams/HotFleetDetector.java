@@ -2,6 +2,7 @@ package io.fleetshard.streams;
 
 import java.time.Duration;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -36,6 +37,12 @@ public final class HotFleetDetector implements AutoCloseable {
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, config.replicationFactor());
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        // as DeltaSyncService: a stopped detector leaves its group at once, and a crashed one's member expires after
+        // 10 s, not the default 45 s. Until the group has rebalanced the new member's stream thread sits in the group
+        // join, and a close() meanwhile waits out its whole timeout (a Ctrl-C of fleetshard dev right after a restart).
+        p.put(StreamsConfig.mainConsumerPrefix("internal.leave.group.on.close"), true);
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
         streams = new KafkaStreams(HotFleetTopology.build(config.inputPattern(), config.outputTopic(),
                 Duration.ofMillis(config.windowMs()), Duration.ofMillis(config.graceMs()), config.threshold()), p);
         streams.setStateListener((now, before) -> LOG.info("hot-fleet detector: {} -> {}", before, now));

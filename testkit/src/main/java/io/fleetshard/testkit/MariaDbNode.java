@@ -85,6 +85,17 @@ public final class MariaDbNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops a MariaDB server that an earlier process left running on {@code dataDir} (it died without stopping it),
+     * if there is one: a {@code mariadbd} whose command line holds {@code --datadir=<dataDir>}. Starting a node does
+     * this itself; call it earlier to free the orphan's port before picking ports.
+     *
+     * @return true if one was stopped
+     */
+    public static boolean stopOrphan(Path dataDir) {
+        return MySqlFamilyServer.stopOrphan("MariaDB", "mariadbd", dataDir);
+    }
+
     public int port() {
         return server.port();
     }

@@ -32,34 +32,56 @@ final class MySqlFamilyServer {
     private final Process process;
     private final ServerOutput output;
     private final Thread killOnExit;
+    private final ExitWatchdog watchdog;
     private boolean stopped;
 
     private MySqlFamilyServer(String product, String processName, int port, Path runDir, Process process,
-                              ServerOutput output) {
+                              ServerOutput output, ExitWatchdog watchdog) {
         this.product = product;
         this.port = port;
         this.runDir = runDir;
         this.process = process;
         this.output = output;
-        this.killOnExit = new Thread(this::terminateProcess, processName + "-" + port + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(killOnExit);
+        this.watchdog = watchdog;
+        // Without a watchdog, a hook stops the server at JVM exit. With one, no hook: it would stop the server while
+        // the JVM's other hooks (its owner's orderly shutdown) still use it; the watchdog does it once the JVM is gone.
+        this.killOnExit = watchdog == null ? new Thread(this::terminateProcess, processName + "-" + port + "-shutdown")
+                : null;
+        if (killOnExit != null) {
+            Runtime.getRuntime().addShutdownHook(killOnExit);
+        }
     }
 
     /**
      * Runs {@code command} in {@code dataDir} and waits until root can connect on {@code port}; a process that fails
-     * to get there is killed before the failure is thrown.
+     * to get there is killed before the failure is thrown. A server that an earlier process left running on
+     * {@code dataDir} is stopped first. The server runs in its own session (a terminal's Ctrl-C reaches only this
+     * JVM, which stops it in order) and an {@link ExitWatchdog} stops it if this JVM dies without doing so.
+     *
+     * @param command the server's command line; it must hold {@code --datadir=<dataDir>}
      */
     static MySqlFamilyServer launch(String product, String processName, String daemon, Class<?> logAs,
                                     List<String> command, Path dataDir, int port, Path runDir) throws IOException {
-        Process process = new ProcessBuilder(command).directory(dataDir.toFile()).redirectErrorStream(true).start();
+        stopOrphan(product, daemon, dataDir);
+        List<String> inOwnSession = new java.util.ArrayList<>(ExitWatchdog.inOwnSession());
+        inOwnSession.addAll(command);
+        Process process = new ProcessBuilder(inOwnSession).directory(dataDir.toFile()).redirectErrorStream(true)
+                .start();
         try {
             ServerOutput output = ServerOutput.follow(process, processName + "-" + port, logAs);
             awaitReady(product, daemon, process, output, port);
-            return new MySqlFamilyServer(product, processName, port, runDir, process, output);
+            ExitWatchdog watchdog = ExitWatchdog.watch(process.pid(), "--datadir=" + dataDir, "TERM",
+                    product + " on port " + port);
+            return new MySqlFamilyServer(product, processName, port, runDir, process, output, watchdog);
         } catch (RuntimeException e) {
             process.destroyForcibly();
             throw e;
         }
+    }
+
+    /** See {@link OrphanServers#stopMySqlFamily}. */
+    static boolean stopOrphan(String product, String daemon, Path dataDir) {
+        return OrphanServers.stopMySqlFamily(product, daemon, dataDir.toAbsolutePath());
     }
 
     private static void awaitReady(String product, String daemon, Process process, ServerOutput output, int port) {
@@ -118,11 +140,16 @@ final class MySqlFamilyServer {
         }
         stopped = true;
         long startNs = System.nanoTime();
+        if (watchdog != null) {
+            watchdog.dismiss();
+        }
         terminateProcess();
         output.awaitEnd(Duration.ofSeconds(5));
         FileTrees.deleteRecursively(runDir);
         try {
-            Runtime.getRuntime().removeShutdownHook(killOnExit);
+            if (killOnExit != null) {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+            }
         } catch (IllegalStateException shuttingDown) {
             // The JVM is exiting and runs the hook itself.
         }

@@ -74,14 +74,28 @@ public final class PostgresNode implements AutoCloseable {
     private final int port;
     private final boolean replica;
     private final Path socketDir;
+    private final ExitWatchdog watchdog;
     private EmbeddedPostgres server;
 
-    private PostgresNode(Path dataDir, int port, boolean replica, Path socketDir, EmbeddedPostgres server) {
+    private PostgresNode(Path dataDir, int port, boolean replica, Path socketDir, EmbeddedPostgres server,
+                         ExitWatchdog watchdog) {
         this.dataDir = dataDir;
         this.port = port;
         this.replica = replica;
         this.socketDir = socketDir;
         this.server = server;
+        this.watchdog = watchdog;
+    }
+
+    /**
+     * Stops a PostgreSQL server that an earlier process left running on {@code dataDir} (it died without stopping
+     * it), if there is one: the postmaster named in {@code postmaster.pid}, when it is alive and serves that
+     * directory. Starting a node does this itself; call it earlier to free the orphan's port before picking ports.
+     *
+     * @return true if one was stopped
+     */
+    public static boolean stopOrphan(Path dataDir) {
+        return OrphanServers.stopPostgres(dataDir.toAbsolutePath());
     }
 
     /**
@@ -225,6 +239,9 @@ public final class PostgresNode implements AutoCloseable {
         }
         ProcessHandle postmaster = ProcessHandle.of(pid).orElse(null);
         server = null; // zonky's own stop would run pg_ctl against a dead server
+        if (watchdog != null) {
+            watchdog.dismiss(); // nothing left for it to stop
+        }
         if (postmaster != null) {
             postmaster.destroyForcibly(); // SIGKILL
             Await.until("postmaster " + pid + " on port " + port + " to exit", STARTUP_TIMEOUT,
@@ -243,6 +260,9 @@ public final class PostgresNode implements AutoCloseable {
         long startNs = System.nanoTime();
         EmbeddedPostgres running = server;
         server = null;
+        if (watchdog != null) {
+            watchdog.dismiss();
+        }
         try {
             running.close();
         } catch (IOException e) {
@@ -269,22 +289,43 @@ public final class PostgresNode implements AutoCloseable {
         LocalHost.ensureJavaTmpDir();
         long startNs = System.nanoTime();
         boolean fresh = !Files.exists(dir.resolve("postgresql.conf"));
+        OrphanServers.stopPostgres(dir);
         Path socketDir = LocalHost.newPrivateRunDir("fspg");
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dir)
                 .setCleanDataDirectory(false)
                 .setPort(port)
-                .setPGStartupWait(STARTUP_TIMEOUT);
+                .setPGStartupWait(STARTUP_TIMEOUT)
+                // zonky's hook would stop the server while the JVM's other hooks (the owner's orderly shutdown) still
+                // use it; the exit watchdog stops it once the JVM is gone instead
+                .setRegisterShutdownHook(false);
         serverSettings(socketDir).forEach(builder::setServerConfig);
         try {
             EmbeddedPostgres server = builder.start();
             LOG.info("PostgreSQL {} on port {} ready in {} ms ({} {})", replica ? "replica" : "primary", port,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), fresh ? "initdb" : "reopened", dir);
-            return new PostgresNode(dir, port, replica, socketDir, server);
+            return new PostgresNode(dir, port, replica, socketDir, server, watchExit(dir, replica, port));
         } catch (IOException | RuntimeException e) {
             FileTrees.deleteRecursively(socketDir);
             throw new IllegalStateException("PostgreSQL " + (replica ? "replica" : "primary") + " in " + dir
                     + " did not start on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A watchdog that fast-shuts-down the postmaster (SIGINT) if this JVM dies without stopping it: pg_ctl starts
+     * PostgreSQL detached, so nothing else would (zonky's shutdown hook runs only on a clean JVM exit).
+     */
+    private static ExitWatchdog watchExit(Path dir, boolean replica, int port) {
+        String what = "PostgreSQL " + (replica ? "replica" : "primary") + " on port " + port;
+        try {
+            long pid = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid"), StandardCharsets.UTF_8)
+                    .get(0).trim());
+            return ExitWatchdog.watch(pid, dir.toString(), "INT", what);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot read the pid of {} from {}/postmaster.pid ({}); it will outlive this JVM if the JVM is"
+                    + " killed", what, dir, e.toString());
+            return null;
         }
     }
 
