@@ -1,0 +1,323 @@
+package io.fleetshard.client;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A client of the FleetShard router (router/README.md): runs SQL for a tenant's fleet, or over all of a tenant's
+ * shards, with typed results and errors, read-your-writes through the router's consistency tokens, bounded retries,
+ * and routing to the router in the region of the fleet's primary.
+ *
+ * <pre>{@code
+ * try (FleetShardClient client = FleetShardClient.builder()
+ *         .router("http://router.eu:8080")
+ *         .router("us-east-1", "http://router.us:8080")
+ *         .controlApi("http://control:8081")
+ *         .defaultConsistency(Consistency.READ_YOUR_WRITES)
+ *         .build()) {
+ *     Session s = client.session();
+ *     s.query("acme", "trucks", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES (?, ?, ?)",
+ *             "acme", "trucks", "v-1");
+ *     QueryResult r = s.query("acme", "trucks", "SELECT vehicle_id FROM vehicles WHERE vehicle_id = ?", "v-1");
+ * }
+ * }</pre>
+ *
+ * Thread-safe. The query methods here share one {@link Session}; {@link #session()} makes one of its own.
+ */
+public final class FleetShardClient implements AutoCloseable {
+    private final Config config;
+    private final ExecutorService httpThreads;
+    private final RouterCalls calls;
+    private final Session shared;
+
+    private FleetShardClient(Config config, Clock clock, Sleeper sleeper) {
+        this.config = config;
+        this.httpThreads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fleetshard-client-http");
+            t.setDaemon(true);
+            return t;
+        });
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout()).executor(httpThreads).build();
+        JsonHttp json = new JsonHttp(http);
+        ShardMapCache map = config.controlApi() == null ? null
+                : new ShardMapCache(json, config.controlApi(), config.mapRefreshInterval(), config.requestTimeout(),
+                        clock);
+        this.calls = new RouterCalls(config.defaultRouter(), config.regionRouters(), map,
+                new RetryingSender(json, config.maxAttempts(), config.maxRetryWait(), sleeper, clock),
+                config.requestTimeout());
+        this.shared = new Session(calls, config.defaultConsistency());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static FleetShardClient create(Config config) {
+        return new FleetShardClient(Objects.requireNonNull(config, "config"), Clock.systemUTC(), Sleeper.REAL);
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** A new session: its own write tokens, so its reads see its own writes. */
+    public Session session() {
+        return new Session(calls, config.defaultConsistency());
+    }
+
+    /** {@link Session#query(String, String, String, Object...)} on the client's shared session. */
+    public QueryResult query(String tenantId, String fleetId, String sql, Object... params) {
+        return shared.query(tenantId, fleetId, sql, params);
+    }
+
+    /** {@link Session#query(QueryRequest)} on the client's shared session. */
+    public QueryResult query(QueryRequest request) {
+        return shared.query(request);
+    }
+
+    /** {@link Session#scatter(String, String, Object...)} on the client's shared session. */
+    public ScatterResult scatter(String tenantId, String sql, Object... params) {
+        return shared.scatter(tenantId, sql, params);
+    }
+
+    /** {@link Session#scatter(ScatterRequest)} on the client's shared session. */
+    public ScatterResult scatter(ScatterRequest request) {
+        return shared.scatter(request);
+    }
+
+    /** Stops the client's HTTP threads; requests in flight may fail. */
+    @Override
+    public void close() {
+        httpThreads.shutdownNow();
+    }
+
+    /**
+     * The client's settings, valid by construction ({@link InvalidClientConfigException} lists every problem).
+     *
+     * @param defaultRouter base URL of the router used when no regional one applies
+     * @param regionRouters region (as in the shard map's nodes) → base URL of the router there
+     * @param controlApi base URL of the control API whose shard map picks regional routers; null: always the default
+     * @param defaultConsistency of requests that name none
+     * @param connectTimeout to open a connection
+     * @param requestTimeout of one attempt (the whole exchange), unless the request sets its own
+     * @param maxAttempts attempts per request in all, retries included (1: no retries)
+     * @param maxRetryWait the most a request waits between its attempts, in all
+     * @param mapRefreshInterval how long the cached shard map is used before its version is checked again
+     */
+    public record Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
+            Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
+            Duration maxRetryWait, Duration mapRefreshInterval) {
+        public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+        public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+        public static final int DEFAULT_MAX_ATTEMPTS = 3;
+        public static final Duration DEFAULT_MAX_RETRY_WAIT = Duration.ofSeconds(10);
+        public static final Duration DEFAULT_MAP_REFRESH_INTERVAL = Duration.ofSeconds(30);
+        static final int MAX_ATTEMPTS_LIMIT = 20;
+        static final String DEFAULT_ROUTER_REQUIRED = "router: the default router's base URL is required";
+
+        public Config {
+            regionRouters = regionRouters == null ? Map.of() : Map.copyOf(regionRouters);
+            List<String> problems = problems(defaultRouter, regionRouters, controlApi, defaultConsistency,
+                    connectTimeout, requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval);
+            if (!problems.isEmpty()) {
+                throw new InvalidClientConfigException(problems);
+            }
+        }
+
+        public Optional<URI> controlApiUri() {
+            return Optional.ofNullable(controlApi);
+        }
+
+        static List<String> problems(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
+                Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
+                Duration maxRetryWait, Duration mapRefreshInterval) {
+            List<String> p = new ArrayList<>();
+            if (defaultRouter == null) {
+                p.add(DEFAULT_ROUTER_REQUIRED + ", e.g. router(\"http://127.0.0.1:8080\")");
+            } else {
+                checkUrl(p, "router", defaultRouter);
+            }
+            regionRouters.forEach((region, url) -> {
+                if (region.isBlank()) {
+                    p.add("router(region, url): the region must not be blank (url " + url + ")");
+                }
+                checkUrl(p, "router for region " + region, url);
+            });
+            if (!regionRouters.isEmpty() && controlApi == null) {
+                p.add("routers per region " + regionRouters.keySet() + " need controlApi: the client learns each"
+                        + " fleet's region from the control API's shard map");
+            }
+            if (controlApi != null) {
+                checkUrl(p, "controlApi", controlApi);
+            }
+            if (defaultConsistency == null) {
+                p.add("defaultConsistency is required");
+            }
+            positive(p, "connectTimeout", connectTimeout);
+            positive(p, "requestTimeout", requestTimeout);
+            if (maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
+                p.add("maxAttempts must be between 1 and " + MAX_ATTEMPTS_LIMIT + " (1: no retries), got "
+                        + maxAttempts);
+            }
+            if (maxRetryWait == null || maxRetryWait.isNegative()) {
+                p.add("maxRetryWait must be 0 or more, got " + maxRetryWait);
+            }
+            positive(p, "mapRefreshInterval", mapRefreshInterval);
+            return p;
+        }
+
+        private static void positive(List<String> p, String name, Duration d) {
+            if (d == null || d.isZero() || d.isNegative()) {
+                p.add(name + " must be positive, got " + d);
+            }
+        }
+
+        private static void checkUrl(List<String> p, String name, URI url) {
+            if (url == null) {
+                p.add(name + ": URL is required");
+                return;
+            }
+            String scheme = url.getScheme();
+            if (!"http".equals(scheme) && !"https".equals(scheme)) {
+                p.add(name + " must be an http:// or https:// URL, got '" + url + "'");
+            } else if (url.getHost() == null) {
+                p.add(name + " has no host: '" + url + "'");
+            }
+            if (url.getRawQuery() != null || url.getRawFragment() != null) {
+                p.add(name + " must be a base URL without query or fragment, got '" + url + "'");
+            }
+        }
+    }
+
+    /** Builds a {@link FleetShardClient}; every setting but the default router has a default. */
+    public static final class Builder {
+        private final List<String> parseProblems = new ArrayList<>();
+        private URI defaultRouter;
+        private boolean defaultRouterUnparsed;
+        private final Map<String, URI> regionRouters = new LinkedHashMap<>();
+        private URI controlApi;
+        private Consistency defaultConsistency = Consistency.STRONG;
+        private Duration connectTimeout = Config.DEFAULT_CONNECT_TIMEOUT;
+        private Duration requestTimeout = Config.DEFAULT_REQUEST_TIMEOUT;
+        private int maxAttempts = Config.DEFAULT_MAX_ATTEMPTS;
+        private Duration maxRetryWait = Config.DEFAULT_MAX_RETRY_WAIT;
+        private Duration mapRefreshInterval = Config.DEFAULT_MAP_REFRESH_INTERVAL;
+        private Clock clock = Clock.systemUTC();
+        private Sleeper sleeper = Sleeper.REAL;
+
+        private Builder() {
+        }
+
+        /** The default router's base URL, e.g. {@code http://127.0.0.1:8080}. */
+        public Builder router(String baseUrl) {
+            this.defaultRouter = url("router", baseUrl);
+            this.defaultRouterUnparsed = defaultRouter == null;
+            return this;
+        }
+
+        /** The router to use for fleets whose primary is in {@code region}. */
+        public Builder router(String region, String baseUrl) {
+            URI u = url("router for region " + region, baseUrl);
+            if (region == null || region.isBlank()) {
+                parseProblems.add("router(region, url): the region must not be blank (url " + baseUrl + ")");
+            } else if (u != null) {
+                regionRouters.put(region, u);
+            }
+            return this;
+        }
+
+        /** The control API's base URL, e.g. {@code http://127.0.0.1:8081}; needed for regional routers. */
+        public Builder controlApi(String baseUrl) {
+            this.controlApi = url("controlApi", baseUrl);
+            return this;
+        }
+
+        /** Consistency of requests that name none; default {@link Consistency#STRONG}, as the router's. */
+        public Builder defaultConsistency(Consistency c) {
+            this.defaultConsistency = c;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = d;
+            return this;
+        }
+
+        public Builder requestTimeout(Duration d) {
+            this.requestTimeout = d;
+            return this;
+        }
+
+        public Builder maxAttempts(int n) {
+            this.maxAttempts = n;
+            return this;
+        }
+
+        public Builder maxRetryWait(Duration d) {
+            this.maxRetryWait = d;
+            return this;
+        }
+
+        public Builder mapRefreshInterval(Duration d) {
+            this.mapRefreshInterval = d;
+            return this;
+        }
+
+        /** Tests: the clock of Retry-After dates and map refreshes. */
+        Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        /** Tests: how waits between attempts are done. */
+        Builder sleeper(Sleeper sleeper) {
+            this.sleeper = Objects.requireNonNull(sleeper);
+            return this;
+        }
+
+        private URI url(String name, String text) {
+            if (text == null || text.isBlank()) {
+                parseProblems.add(name + ": URL is required, got " + (text == null ? "null" : "'" + text + "'"));
+                return null;
+            }
+            try {
+                return new URI(text.strip());
+            } catch (URISyntaxException e) {
+                parseProblems.add(name + " is not a URL: '" + text + "' (" + e.getReason() + ")");
+                return null;
+            }
+        }
+
+        /** The settings; {@link InvalidClientConfigException} lists every problem. */
+        public Config config() {
+            List<String> problems = new ArrayList<>(parseProblems);
+            for (String p : Config.problems(defaultRouter, regionRouters, controlApi, defaultConsistency,
+                    connectTimeout, requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval)) {
+                if (!(defaultRouterUnparsed && p.startsWith(Config.DEFAULT_ROUTER_REQUIRED))) {
+                    problems.add(p); // an unparseable default router is reported once, as such
+                }
+            }
+            if (!problems.isEmpty()) {
+                throw new InvalidClientConfigException(problems);
+            }
+            return new Config(defaultRouter, regionRouters, controlApi, defaultConsistency, connectTimeout,
+                    requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval);
+        }
+
+        public FleetShardClient build() {
+            return new FleetShardClient(config(), clock, sleeper);
+        }
+    }
+}
