@@ -18,9 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,8 +81,8 @@ public final class ControlApi implements AutoCloseable {
         this.source = source;
         this.runner = new MapTransactionRunner(Objects.requireNonNull(committer, "committer"),
                 new MapVersionTracker(source), clock, config, registry);
-        this.probePool = Executors.newFixedThreadPool(config.probeThreads(), daemonThreads("control-api-probe"));
-        this.probeScheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("control-api-probe-rounds"));
+        this.probePool = Executors.newFixedThreadPool(config.probeThreads(), DaemonThreads.named("control-api-probe"));
+        this.probeScheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-api-probe-rounds"));
         this.clock = clock;
         this.monitor = new NodeHealthMonitor(source, probe, standbyReader, clock, probePool, config.probeTimeout(),
                 config.probeFailuresBeforeDown(), registry);
@@ -338,12 +336,4 @@ public final class ControlApi implements AutoCloseable {
         return monitor.roundsDone();
     }
 
-    private static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
 }

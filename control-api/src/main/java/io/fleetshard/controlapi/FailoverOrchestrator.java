@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,8 +75,8 @@ final class FailoverOrchestrator implements AutoCloseable {
         this.actions = actions;
         this.clock = clock;
         this.registry = registry;
-        this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("control-api-failover-tick"));
-        this.workers = Executors.newCachedThreadPool(daemon("control-api-failover-step"));
+        this.ticker = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-api-failover-tick"));
+        this.workers = Executors.newCachedThreadPool(DaemonThreads.named("control-api-failover-step"));
         io.micrometer.core.instrument.Gauge.builder("fleetshard.control.orchestrations.running", all,
                 m -> m.values().stream().filter(o -> !o.state().ended()).count())
                 .description("Orchestrations (failovers) not ended yet, as this instance reads them").register(registry);
@@ -386,12 +385,4 @@ final class FailoverOrchestrator implements AutoCloseable {
         log.close();
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
 }

@@ -31,7 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,9 +86,9 @@ final class ReshardOrchestrator implements AutoCloseable {
         this.source = source;
         this.offsets = offsets;
         this.clock = clock;
-        this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("control-api-reshard-tick"));
-        this.workers = Executors.newCachedThreadPool(daemon("control-api-reshard-job"));
-        this.helpers = Executors.newCachedThreadPool(daemon("control-api-reshard-validate"));
+        this.ticker = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-api-reshard-tick"));
+        this.workers = Executors.newCachedThreadPool(DaemonThreads.named("control-api-reshard-job"));
+        this.helpers = Executors.newCachedThreadPool(DaemonThreads.named("control-api-reshard-validate"));
         this.freeze = Timer.builder("fleetshard.reshard.write.freeze")
                 .description("Fence committed on the source until the new placement is in the map: how long writes"
                         + " of the moving fleets were held")
@@ -856,14 +855,6 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
 
     static String requireJobId(String id) {
         return Objects.requireNonNull(id, "jobId");
