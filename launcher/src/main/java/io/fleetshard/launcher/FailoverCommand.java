@@ -1,0 +1,226 @@
+package io.fleetshard.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code fleetshard failover --shard S} and {@code fleetshard orchestrations [ID]}: fail a shard over whose primary is
+ * down, and show orchestrations with every step, through the control API (ADR 0015).
+ */
+final class FailoverCommand {
+    static final String USAGE = """
+            usage: fleetshard failover --shard SHARD [--reason TEXT] [options]
+                   fleetshard orchestrations [ID]                     (no ID: every orchestration, newest first)
+              failover promotes the shard's best replica when its primary does not answer (a primary that answers is
+              refused) and follows the orchestration step by step until it ends (exit 0 only when done).
+            options:
+              --control-api URL   default $FLEETSHARD_CONTROL_API or http://127.0.0.1:8081 (the dev platform)
+              --no-watch          start the failover and print it without following it
+              --output json       print JSON instead of text""";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long POLL_MS = 200;
+
+    private final String baseUrl;
+    private final boolean json;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private FailoverCommand(String baseUrl, boolean json, PrintStream out, PrintStream err) {
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.json = json;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** {@code verb} is {@code failover} or {@code orchestrations}; {@code args} what follows it. */
+    static int run(String verb, List<String> args, PrintStream out, PrintStream err) {
+        if (args.contains("--help") || args.contains("-h")) {
+            out.println(USAGE);
+            return 0;
+        }
+        String shard = null;
+        String reason = null;
+        String url = null;
+        String output = "text";
+        boolean watch = true;
+        List<String> positional = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--no-watch")) {
+                watch = false;
+                continue;
+            }
+            if (!a.startsWith("--")) {
+                positional.add(a);
+                continue;
+            }
+            if (i + 1 >= args.size()) {
+                throw new IllegalArgumentException(a + " needs a value\n" + USAGE);
+            }
+            String v = args.get(++i);
+            switch (a) {
+                case "--shard" -> shard = v;
+                case "--reason" -> reason = v;
+                case "--control-api" -> url = v;
+                case "--output" -> output = v;
+                default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
+            }
+        }
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        if (verb.equals("failover") && (shard == null || !positional.isEmpty())) {
+            throw new IllegalArgumentException("failover needs --shard SHARD (and nothing else)\n" + USAGE);
+        }
+        if (verb.equals("orchestrations") && (shard != null || reason != null || positional.size() > 1)) {
+            throw new IllegalArgumentException("orchestrations takes at most one orchestration id\n" + USAGE);
+        }
+        if (url == null) {
+            String env = System.getenv("FLEETSHARD_CONTROL_API");
+            url = env == null || env.isBlank() ? "http://127.0.0.1:8081" : env;
+        }
+        FailoverCommand cmd = new FailoverCommand(url, output.equals("json"), out, err);
+        try {
+            if (verb.equals("failover")) {
+                return cmd.failover(shard, reason, watch);
+            }
+            return positional.isEmpty() ? cmd.list() : cmd.show(positional.get(0));
+        } catch (ConnectException e) {
+            err.println("fleetshard " + verb + ": cannot reach the control API at " + url + " (is `./fleetshard dev`"
+                    + " running? else pass --control-api URL)");
+            return 1;
+        } catch (IOException e) {
+            err.println("fleetshard " + verb + ": " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 130;
+        }
+    }
+
+    private int failover(String shard, String reason, boolean watch) throws IOException, InterruptedException {
+        String body = reason == null ? "" : JSON.createObjectNode().put("reason", reason).toString();
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/shards/" + shard + "/failover"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+        if (r.statusCode() != 202) {
+            return problem("failover", r);
+        }
+        JsonNode o = JSON.readTree(r.body());
+        if (!watch) {
+            print(o);
+            return 0;
+        }
+        int shown = 0;
+        if (!json) {
+            out.println("orchestration " + o.path("orchestrationId").asText() + ": failing " + shard + " over from "
+                    + o.path("fromNodeId").asText());
+        }
+        while (true) {
+            JsonNode steps = o.path("steps");
+            for (; !json && shown < steps.size(); shown++) {
+                out.println("  " + stepLine(steps.get(shown)));
+            }
+            if (!o.path("state").asText().equals("running")) {
+                if (json) {
+                    out.println(o.toPrettyString());
+                } else {
+                    out.println(o.path("state").asText() + " after " + o.path("durationMs").asLong() + " ms"
+                            + (o.hasNonNull("toNodeId") ? "; primary now " + o.path("toNodeId").asText() : ""));
+                }
+                return o.path("state").asText().equals("done") ? 0 : 1;
+            }
+            Thread.sleep(POLL_MS);
+            HttpResponse<String> g = send(HttpRequest.newBuilder(uri("/v1/orchestrations/"
+                    + o.path("orchestrationId").asText())).GET());
+            if (g.statusCode() != 200) {
+                return problem("failover", g);
+            }
+            o = JSON.readTree(g.body());
+        }
+    }
+
+    private int list() throws IOException, InterruptedException {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/orchestrations")).GET());
+        if (r.statusCode() != 200) {
+            return problem("orchestrations", r);
+        }
+        JsonNode body = JSON.readTree(r.body());
+        if (json) {
+            out.println(body.toPrettyString());
+            return 0;
+        }
+        if (body.path("orchestrations").isEmpty()) {
+            out.println(body.path("failoverEnabled").asBoolean() ? "no orchestrations"
+                    : "no orchestrations (failover is not enabled on this control API)");
+        }
+        for (JsonNode o : body.path("orchestrations")) {
+            out.println(summary(o));
+        }
+        return 0;
+    }
+
+    private int show(String id) throws IOException, InterruptedException {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/orchestrations/" + id)).GET());
+        if (r.statusCode() != 200) {
+            return problem("orchestrations", r);
+        }
+        print(JSON.readTree(r.body()));
+        return 0;
+    }
+
+    private void print(JsonNode o) {
+        if (json) {
+            out.println(o.toPrettyString());
+            return;
+        }
+        out.println(summary(o));
+        out.println("  trigger: " + o.path("trigger").asText());
+        o.path("steps").forEach(s -> out.println("  " + stepLine(s)));
+    }
+
+    static String summary(JsonNode o) {
+        return String.format("%-12s %-8s %-8s %-10s %s -> %s%s", o.path("orchestrationId").asText(),
+                o.path("kind").asText(), o.path("shardId").asText(), o.path("state").asText(),
+                o.path("fromNodeId").asText(), o.hasNonNull("toNodeId") ? o.path("toNodeId").asText() : "?",
+                o.hasNonNull("durationMs") ? "  (" + o.path("durationMs").asLong() + " ms)" : "");
+    }
+
+    static String stepLine(JsonNode s) {
+        return String.format("%-10s %-6s %5d ms  %s", s.path("step").asText(), s.path("ok").asBoolean() ? "ok"
+                : "FAILED", s.path("durationMs").asLong(), s.path("detail").asText());
+    }
+
+    private int problem(String verb, HttpResponse<String> r) {
+        String detail = r.body();
+        try {
+            JsonNode p = JSON.readTree(r.body());
+            if (p.hasNonNull("detail")) {
+                detail = p.path("detail").asText();
+            }
+        } catch (IOException e) {
+            // not JSON: print it as it is
+        }
+        err.println("fleetshard " + verb + ": " + r.statusCode() + " " + detail);
+        return 1;
+    }
+
+    private URI uri(String path) {
+        return URI.create(baseUrl + path);
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder b) throws IOException, InterruptedException {
+        return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
