@@ -21,6 +21,20 @@ interface FailoverActions {
     String fence(Node oldPrimary, Engine engine, Duration timeout);
 
     /**
+     * Switchover: makes {@code primary} refuse new write transactions, waits (up to {@code timeout}) until no write
+     * transaction is running there, and returns its WAL position then: every committed write is at or before it.
+     *
+     * @throws ControlApiException when the node cannot be frozen (it is thawed again first)
+     */
+    String freeze(Node primary, Engine engine, Duration timeout);
+
+    /** Whether {@code replica} has replayed the WAL up to {@code position}. */
+    boolean caughtUp(Node replica, Engine engine, String position, Duration timeout);
+
+    /** Undoes {@link #freeze} and {@link #fence}: the node takes writes again. Says what it did; never throws. */
+    String thaw(Node node, Engine engine, Duration timeout);
+
+    /**
      * Checks that {@code primary} takes writes (not in recovery, a transaction id can be assigned); says what it saw.
      *
      * @throws ControlApiException when it does not

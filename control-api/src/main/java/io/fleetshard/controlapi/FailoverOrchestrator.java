@@ -137,6 +137,66 @@ final class FailoverOrchestrator implements AutoCloseable {
                 "operator asked; primary " + primary.nodeId() + " does not answer: " + why);
     }
 
+    /**
+     * An operator's planned switchover of {@code shardId} to {@code toNodeId} (null: its synchronous replica, else its
+     * least-lagging replica): checked now (404 unknown shard or node; 409 engine not supported, an orchestration
+     * running, a primary that does not answer — that is a failover — or a target that is not a reachable replica of
+     * the shard; 503 when this instance does not write the map), then run: freeze, catch-up, promote, update-map,
+     * verify. Writes to the shard pause from the freeze until routers see the new map.
+     */
+    Orchestration requestSwitchover(String shardId, String toNodeId, String reason) {
+        if (runner.fencedAt() != null) {
+            throw ApiProblem.unavailable("this control-API instance no longer writes the map (another took over);"
+                    + " ask that one", config.retryAfterSeconds());
+        }
+        ShardMapSnapshot map = source.current();
+        Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
+        if (shard.engine() != Engine.POSTGRES) {
+            throw ApiProblem.conflict("switchover of " + shard.engine().wireName() + " shards is not supported yet"
+                    + " (shard " + shardId + ")");
+        }
+        runningFor(shardId).ifPresent(o -> {
+            throw ApiProblem.conflict("orchestration " + o.id() + " (" + o.kind() + ") is running on shard "
+                    + shardId + " (next step " + o.nextStep() + ")");
+        });
+        Node primary = map.primaryOf(shardId).orElseThrow(() -> ApiProblem.conflict("shard " + shardId
+                + " has no primary in map version " + map.version()));
+        String down = actions.unreachable(primary, shard.engine(), config.failoverConfirmTimeout());
+        if (down != null) {
+            throw ApiProblem.conflict("primary " + primary.nodeId() + " of shard " + shardId + " does not answer ("
+                    + down + "): fail it over instead (POST /v1/shards/" + shardId + "/failover)");
+        }
+        Node target;
+        if (toNodeId != null) {
+            target = map.node(toNodeId).orElseThrow(() -> ApiProblem.notFound("no node " + toNodeId));
+            if (!target.shardId().equals(shardId) || (target.role() != NodeRole.SYNC_REPLICA
+                    && target.role() != NodeRole.REPLICA)) {
+                throw ApiProblem.conflict("node " + toNodeId + " is not a replica of shard " + shardId + " (it is the "
+                        + target.role().wireName() + " of " + target.shardId() + ")");
+            }
+        } else {
+            target = map.nodesOf(shardId).stream().filter(n -> n.role() == NodeRole.SYNC_REPLICA
+                    || n.role() == NodeRole.REPLICA).min(Comparator.comparing((Node n) -> n.role()
+                    == NodeRole.SYNC_REPLICA ? 0 : 1).thenComparingLong(this::lagBytes)).orElseThrow(() ->
+                    ApiProblem.conflict("shard " + shardId + " has no replica to switch over to"));
+        }
+        String targetDown = actions.unreachable(target, shard.engine(), config.failoverConfirmTimeout());
+        if (targetDown != null) {
+            throw ApiProblem.conflict("replica " + target.nodeId() + " does not answer (" + targetDown + ")");
+        }
+        String id = "so-" + UUID.randomUUID().toString().substring(0, 8);
+        Orchestration o = Orchestration.switchover(id, shardId, primary.nodeId(), target.nodeId(),
+                "operator" + (reason == null || reason.isBlank() ? "" : ": " + reason), clock.millis(),
+                "switching " + shardId + " from " + primary.nodeId() + " to " + target.nodeId() + " ("
+                        + target.role().wireName() + "); both answer");
+        log.append(o);
+        onEvent(o);
+        LOG.warn("orchestration {}: switching shard {} over from {} to {}", id, shardId, primary.nodeId(),
+                target.nodeId());
+        count(o);
+        return o;
+    }
+
     private Orchestration begin(String shardId, Node primary, String trigger, String detail) {
         String id = "fo-" + UUID.randomUUID().toString().substring(0, 8);
         Orchestration o = Orchestration.failover(id, shardId, primary.nodeId(), trigger, clock.millis(), detail);
@@ -219,6 +279,10 @@ final class FailoverOrchestrator implements AutoCloseable {
                         config.failoverPromoteTimeout())), null);
                 case "update-map" -> o.withStep(done("update-map", started, updateMap(o)), null);
                 case "verify" -> o.withStep(done("verify", started, verify(o, started)), null);
+                case "freeze" -> o.withStep(done("freeze", started, "writes frozen on " + o.fromNodeId()
+                        + " at WAL position " + actions.freeze(old(o), engine(o), config.failoverConfirmTimeout())),
+                        null);
+                case "catch-up" -> o.withStep(done("catch-up", started, catchUp(o)), null);
                 default -> throw new IllegalStateException("unknown step " + step);
             };
         } catch (ApiProblem e) {
@@ -226,7 +290,8 @@ final class FailoverOrchestrator implements AutoCloseable {
                 LOG.warn("orchestration {}: step {} will be retried: {}", id, step, e.getMessage());
                 return;
             }
-            next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()), null);
+            next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()
+                    + thawAfterFailure(o)), null);
         } catch (MapUnavailableException e) {
             LOG.warn("orchestration {}: step {} will be retried: {}", id, step, e.getMessage());
             return;
@@ -234,7 +299,8 @@ final class FailoverOrchestrator implements AutoCloseable {
             if (stopping) {
                 return;
             }
-            next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()), null);
+            next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()
+                    + thawAfterFailure(o)), null);
         }
         log.append(next);
         onEvent(next);
@@ -246,6 +312,46 @@ final class FailoverOrchestrator implements AutoCloseable {
                     next.endedAtMs() - next.startedAtMs());
             count(next);
         }
+    }
+
+    /** A switchover that failed before its promotion gives the old primary its writes back. */
+    private String thawAfterFailure(Orchestration o) {
+        if (!o.kind().equals("switchover") || !o.did("freeze") || o.did("promote")) {
+            return "";
+        }
+        try {
+            return "; " + actions.thaw(old(o), engine(o), config.failoverConfirmTimeout());
+        } catch (RuntimeException e) {
+            return "; could not thaw " + o.fromNodeId() + ": " + e.getMessage();
+        }
+    }
+
+    private static final java.util.regex.Pattern FROZEN_AT = java.util.regex.Pattern.compile("WAL position (\\S+)$");
+
+    /** Waits (up to the confirmation timeout, a few seconds) until the target replayed through the freeze. */
+    private String catchUp(Orchestration o) {
+        String freezeDetail = o.steps().stream().filter(s -> s.name().equals("freeze")).findFirst()
+                .map(Orchestration.Step::detail).orElseThrow();
+        java.util.regex.Matcher m = FROZEN_AT.matcher(freezeDetail);
+        if (!m.find()) {
+            throw new ControlApiException("the freeze step recorded no WAL position: " + freezeDetail);
+        }
+        String position = m.group(1);
+        Node target = candidate(o);
+        long deadline = System.nanoTime() + config.failoverPromoteTimeout().toNanos();
+        while (!actions.caughtUp(target, engine(o), position, config.failoverConfirmTimeout())) {
+            if (System.nanoTime() > deadline) {
+                throw new ControlApiException(target.nodeId() + " did not replay up to " + position + " within "
+                        + config.failoverPromoteTimeout().toMillis() + " ms");
+            }
+            pause(2);
+        }
+        return target.nodeId() + " replayed up to " + position;
+    }
+
+    private Node old(Orchestration o) {
+        return source.current().node(o.fromNodeId()).orElseThrow(() -> new ControlApiException("node "
+                + o.fromNodeId() + " left the map"));
     }
 
     private Orchestration declare(Orchestration o, long started) {

@@ -87,6 +87,69 @@ final class JdbcFailoverActions implements FailoverActions {
     }
 
     @Override
+    public String freeze(Node primary, Engine engine, Duration timeout) {
+        requirePostgres(primary, engine);
+        try (Connection c = connect(primary, engine, timeout); Statement st = c.createStatement()) {
+            st.execute("ALTER SYSTEM SET default_transaction_read_only = on");
+            st.execute("SELECT pg_reload_conf()");
+            long deadline = System.nanoTime() + timeout.toNanos();
+            // write transactions begun before the reload may still commit: wait for them (they hold an xid)
+            while (true) {
+                long writing;
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT"
+                        + " NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
+                    rs.next();
+                    writing = rs.getLong(1);
+                }
+                if (writing == 0) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    thaw(primary, engine, timeout);
+                    throw new ControlApiException(writing + " write transaction(s) still running on "
+                            + primary.nodeId() + " after " + timeout.toMillis() + " ms; switchover abandoned, the"
+                            + " node takes writes again");
+                }
+                st.execute("SELECT pg_sleep(0.005)");
+            }
+            return text(st, "SELECT pg_current_wal_lsn()::text");
+        } catch (SQLException e) {
+            thaw(primary, engine, timeout);
+            throw new ControlApiException("cannot freeze " + primary.nodeId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean caughtUp(Node replica, Engine engine, String position, Duration timeout) {
+        try (Connection c = connect(replica, engine, timeout);
+                java.sql.PreparedStatement ps = c.prepareStatement(
+                        "SELECT coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false)")) {
+            ps.setString(1, position);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot read the replay position of " + replica.nodeId() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String thaw(Node node, Engine engine, Duration timeout) {
+        if (engine != Engine.POSTGRES) {
+            return "nothing to thaw (" + engine.wireName() + ")";
+        }
+        try (Connection c = connect(node, engine, timeout); Statement st = c.createStatement()) {
+            st.execute("ALTER SYSTEM RESET default_transaction_read_only");
+            st.execute("SELECT pg_reload_conf()");
+            return node.nodeId() + " takes writes again";
+        } catch (SQLException e) {
+            return node.nodeId() + " could not be thawed (" + e.getMessage() + ")";
+        }
+    }
+
+    @Override
     public String verifyWritable(Node primary, Engine engine, Duration timeout) {
         requirePostgres(primary, engine);
         try (Connection c = connect(primary, engine, timeout); Statement st = c.createStatement()) {

@@ -22,6 +22,9 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
 
     /** The steps of a failover, in order. */
     static final List<String> FAILOVER_STEPS = List.of("detect", "declare", "promote", "update-map", "verify");
+    /** The steps of a planned switchover, in order: writes pause from freeze to update-map. */
+    static final List<String> SWITCHOVER_STEPS = List.of("prepare", "freeze", "catch-up", "promote", "update-map",
+            "verify");
 
     enum State {
         RUNNING, DONE, FAILED, ABORTED;
@@ -53,19 +56,35 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
                 List.of(new Step("detect", nowMs, nowMs, true, detectDetail)));
     }
 
+    /** A planned switchover to {@code toNodeId}, prepared (checked) at {@code nowMs}. */
+    static Orchestration switchover(String id, String shardId, String fromNodeId, String toNodeId, String trigger,
+            long nowMs, String prepareDetail) {
+        return new Orchestration(id, "switchover", shardId, fromNodeId, toNodeId, State.RUNNING, trigger, nowMs, 0, 1,
+                List.of(new Step("prepare", nowMs, nowMs, true, prepareDetail)));
+    }
+
+    List<String> plannedSteps() {
+        return kind.equals("switchover") ? SWITCHOVER_STEPS : FAILOVER_STEPS;
+    }
+
     /** The next step to run, or null when every step is done or the orchestration ended. */
     String nextStep() {
         if (state.ended()) {
             return null;
         }
         int done = steps.size();
-        return done < FAILOVER_STEPS.size() ? FAILOVER_STEPS.get(done) : null;
+        return done < plannedSteps().size() ? plannedSteps().get(done) : null;
+    }
+
+    /** True once {@code step} is among the steps done. */
+    boolean did(String step) {
+        return steps.stream().anyMatch(s -> s.name().equals(step) && s.ok());
     }
 
     Orchestration withStep(Step step, String promotedNodeId) {
         List<Step> next = new ArrayList<>(steps);
         next.add(step);
-        State s = !step.ok() ? State.FAILED : next.size() == FAILOVER_STEPS.size() ? State.DONE : State.RUNNING;
+        State s = !step.ok() ? State.FAILED : next.size() == plannedSteps().size() ? State.DONE : State.RUNNING;
         return new Orchestration(id, kind, shardId, fromNodeId, promotedNodeId != null ? promotedNodeId : toNodeId, s,
                 trigger, startedAtMs, s.ended() ? step.endedAtMs() : 0, seq + 1, next);
     }

@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * {@code /v1/orchestrations} (failovers with every step and its time) and {@code POST /v1/shards/{shardId}/failover}
- * (an operator's failover of a shard whose primary is down). The work is the {@link FailoverOrchestrator}'s.
+ * {@code /v1/orchestrations} (failovers and switchovers with every step and its time), {@code POST
+ * /v1/shards/{shardId}/failover} (an operator's failover of a shard whose primary is down) and {@code POST
+ * /v1/shards/{shardId}/switchover} (a planned switch to a replica). The work is the {@link FailoverOrchestrator}'s.
  */
 final class OrchestrationRoutes {
     private final RequestBodyReader bodies;
@@ -27,6 +28,7 @@ final class OrchestrationRoutes {
         routes.get("/v1/orchestrations", this::list);
         routes.get("/v1/orchestrations/{orchestrationId}", this::get);
         routes.post("/v1/shards/{shardId}/failover", this::failover);
+        routes.post("/v1/shards/{shardId}/switchover", this::switchover);
     }
 
     private void list(Context ctx) {
@@ -55,6 +57,22 @@ final class OrchestrationRoutes {
                     "reason");
         }
         Orchestration o = enabled().requestFailover(shardId, reason);
+        ctx.header("Location", "/v1/orchestrations/" + o.id());
+        ResponseJson.write(ctx, 202, o.toJson());
+    }
+
+    private void switchover(Context ctx) {
+        String shardId = ResponseJson.pathId(ctx, "shardId");
+        byte[] body = bodies.read(ctx);
+        String to = null;
+        String reason = null;
+        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = RequestJson.object(body, List.of("to", "reason"),
+                    "{\"to\",\"reason\"}");
+            to = RequestJson.optionalId(o, "", "to");
+            reason = RequestJson.optionalText(o, "", "reason");
+        }
+        Orchestration o = enabled().requestSwitchover(shardId, to, reason);
         ctx.header("Location", "/v1/orchestrations/" + o.id());
         ResponseJson.write(ctx, 202, o.toJson());
     }

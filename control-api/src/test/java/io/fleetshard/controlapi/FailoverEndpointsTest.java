@@ -150,6 +150,57 @@ class FailoverEndpointsTest {
         assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-c");
     }
 
+    @Test
+    void aSwitchoverFreezesWaitsForTheReplicaPromotesAndFlipsTheMap() {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        ApiHarness.Response accepted = h.post("/v1/shards/pg-1/switchover", "{\"reason\":\"patching\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        assertThat(accepted.json().path("toNodeId").asText()).as("the sync replica by default").isEqualTo("pg-1-c");
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("kind").asText()).isEqualTo("switchover");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "freeze", "catch-up", "promote", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText()).endsWith("WAL position 0/3000148");
+        assertThat(actions.frozen).containsExactly("pg-1-a");
+        assertThat(actions.promoted).containsExactly("pg-1-c");
+        assertThat(actions.thawed).isEmpty();
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-c");
+        assertThat(map.current().node("pg-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
+        assertThat(map.current().shard("pg-1")).map(Shard::epoch).hasValue(1L);
+    }
+
+    @Test
+    void aSwitchoverWhoseReplicaDoesNotCatchUpGivesTheWritesBack() {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false",
+                ControlApiConfig.FAILOVER_PROMOTE_TIMEOUT_MS, "1000"));
+        actions.replicaBehind = true;
+        assertThat(h.post("/v1/shards/pg-1/switchover", "{\"to\":\"pg-1-b\"}").status()).isEqualTo(202);
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).isEqualTo("failed");
+        assertThat(o.path("steps").get(2).path("detail").asText()).contains("did not replay")
+                .contains("pg-1-a takes writes again");
+        assertThat(actions.thawed).containsExactly("pg-1-a");
+        assertThat(actions.promoted).isEmpty();
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-a");
+    }
+
+    @Test
+    void aSwitchoverIsRefusedAtTheEdgeWhereItCannotBeDone() {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        h.post("/v1/shards/nope/switchover", "").assertProblem(404);
+        h.post("/v1/shards/maria-1/switchover", "").assertProblem(409);
+        h.post("/v1/shards/pg-1/switchover", "{\"to\":\"ghost\"}").assertProblem(404);
+        h.post("/v1/shards/pg-1/switchover", "{\"to\":\"maria-1-a\"}").assertProblem(409, "not a replica");
+        h.post("/v1/shards/pg-1/switchover", "{\"to\":\"pg-1-a\"}").assertProblem(409, "not a replica");
+        h.post("/v1/shards/pg-1/switchover", "{\"into\":\"pg-1-b\"}").assertProblem(400);
+        actions.down.add("pg-1-b");
+        h.post("/v1/shards/pg-1/switchover", "{\"to\":\"pg-1-b\"}").assertProblem(409, "does not answer");
+        actions.down.add("pg-1-a");
+        h.post("/v1/shards/pg-1/switchover", "").assertProblem(409, "fail it over instead");
+        assertThat(actions.frozen).isEmpty();
+    }
+
     private JsonNode awaitEnded() {
         JsonNode[] last = new JsonNode[1];
         Await.condition("an orchestration ends", Duration.ofSeconds(20), () -> {
@@ -169,6 +220,9 @@ class FailoverEndpointsTest {
         final Set<String> answersConfirmation = ConcurrentHashMap.newKeySet();
         final List<String> promoted = new java.util.concurrent.CopyOnWriteArrayList<>();
         final List<String> fenced = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> frozen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> thawed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile boolean replicaBehind;
 
         @Override
         public String unreachable(Node node, Engine engine, Duration timeout) {
@@ -186,6 +240,24 @@ class FailoverEndpointsTest {
         public String fence(Node oldPrimary, Engine engine, Duration timeout) {
             fenced.add(oldPrimary.nodeId());
             return "fenced";
+        }
+
+        @Override
+        public String freeze(Node primary, Engine engine, Duration timeout) {
+            frozen.add(primary.nodeId());
+            return "0/3000148";
+        }
+
+        @Override
+        public boolean caughtUp(Node replica, Engine engine, String position, Duration timeout) {
+            assertThat(position).isEqualTo("0/3000148");
+            return !replicaBehind;
+        }
+
+        @Override
+        public String thaw(Node node, Engine engine, Duration timeout) {
+            thawed.add(node.nodeId());
+            return node.nodeId() + " takes writes again";
         }
 
         @Override

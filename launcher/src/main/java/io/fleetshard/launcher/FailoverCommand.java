@@ -14,15 +14,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code fleetshard failover --shard S} and {@code fleetshard orchestrations [ID]}: fail a shard over whose primary is
- * down, and show orchestrations with every step, through the control API (ADR 0015).
+ * {@code fleetshard failover --shard S}, {@code fleetshard switchover --shard S [--to N]} and {@code fleetshard
+ * orchestrations [ID]}: fail a shard over whose primary is down, switch one over as planned, and show orchestrations
+ * with every step, through the control API (ADR 0015).
  */
 final class FailoverCommand {
     static final String USAGE = """
-            usage: fleetshard failover --shard SHARD [--reason TEXT] [options]
+            usage: fleetshard failover   --shard SHARD [--reason TEXT] [options]
+                   fleetshard switchover --shard SHARD [--to NODE] [--reason TEXT] [options]
                    fleetshard orchestrations [ID]                     (no ID: every orchestration, newest first)
               failover promotes the shard's best replica when its primary does not answer (a primary that answers is
-              refused) and follows the orchestration step by step until it ends (exit 0 only when done).
+              refused); switchover moves the primary role to a replica (default: the synchronous one) while writes
+              pause. Both follow the orchestration step by step until it ends (exit 0 only when done).
             options:
               --control-api URL   default $FLEETSHARD_CONTROL_API or http://127.0.0.1:8081 (the dev platform)
               --no-watch          start the failover and print it without following it
@@ -44,13 +47,14 @@ final class FailoverCommand {
         this.err = err;
     }
 
-    /** {@code verb} is {@code failover} or {@code orchestrations}; {@code args} what follows it. */
+    /** {@code verb} is {@code failover}, {@code switchover} or {@code orchestrations}; {@code args} what follows it. */
     static int run(String verb, List<String> args, PrintStream out, PrintStream err) {
         if (args.contains("--help") || args.contains("-h")) {
             out.println(USAGE);
             return 0;
         }
         String shard = null;
+        String to = null;
         String reason = null;
         String url = null;
         String output = "text";
@@ -72,6 +76,7 @@ final class FailoverCommand {
             String v = args.get(++i);
             switch (a) {
                 case "--shard" -> shard = v;
+                case "--to" -> to = v;
                 case "--reason" -> reason = v;
                 case "--control-api" -> url = v;
                 case "--output" -> output = v;
@@ -81,10 +86,14 @@ final class FailoverCommand {
         if (!output.equals("text") && !output.equals("json")) {
             throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
         }
-        if (verb.equals("failover") && (shard == null || !positional.isEmpty())) {
-            throw new IllegalArgumentException("failover needs --shard SHARD (and nothing else)\n" + USAGE);
+        if (!verb.equals("orchestrations") && (shard == null || !positional.isEmpty())) {
+            throw new IllegalArgumentException(verb + " needs --shard SHARD (and nothing else)\n" + USAGE);
         }
-        if (verb.equals("orchestrations") && (shard != null || reason != null || positional.size() > 1)) {
+        if (verb.equals("failover") && to != null) {
+            throw new IllegalArgumentException("failover picks the replica itself; --to is for switchover\n" + USAGE);
+        }
+        if (verb.equals("orchestrations") && (shard != null || reason != null || to != null
+                || positional.size() > 1)) {
             throw new IllegalArgumentException("orchestrations takes at most one orchestration id\n" + USAGE);
         }
         if (url == null) {
@@ -93,8 +102,8 @@ final class FailoverCommand {
         }
         FailoverCommand cmd = new FailoverCommand(url, output.equals("json"), out, err);
         try {
-            if (verb.equals("failover")) {
-                return cmd.failover(shard, reason, watch);
+            if (!verb.equals("orchestrations")) {
+                return cmd.start(verb, shard, to, reason, watch);
             }
             return positional.isEmpty() ? cmd.list() : cmd.show(positional.get(0));
         } catch (ConnectException e) {
@@ -110,12 +119,20 @@ final class FailoverCommand {
         }
     }
 
-    private int failover(String shard, String reason, boolean watch) throws IOException, InterruptedException {
-        String body = reason == null ? "" : JSON.createObjectNode().put("reason", reason).toString();
-        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/shards/" + shard + "/failover"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+    private int start(String verb, String shard, String to, String reason, boolean watch)
+            throws IOException, InterruptedException {
+        com.fasterxml.jackson.databind.node.ObjectNode b = JSON.createObjectNode();
+        if (reason != null) {
+            b.put("reason", reason);
+        }
+        if (to != null) {
+            b.put("to", to);
+        }
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/shards/" + shard + "/" + verb))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                        b.isEmpty() ? "" : b.toString())));
         if (r.statusCode() != 202) {
-            return problem("failover", r);
+            return problem(verb, r);
         }
         JsonNode o = JSON.readTree(r.body());
         if (!watch) {
@@ -124,8 +141,8 @@ final class FailoverCommand {
         }
         int shown = 0;
         if (!json) {
-            out.println("orchestration " + o.path("orchestrationId").asText() + ": failing " + shard + " over from "
-                    + o.path("fromNodeId").asText());
+            out.println("orchestration " + o.path("orchestrationId").asText() + ": " + verb + " of " + shard
+                    + " from " + o.path("fromNodeId").asText());
         }
         while (true) {
             JsonNode steps = o.path("steps");
@@ -145,7 +162,7 @@ final class FailoverCommand {
             HttpResponse<String> g = send(HttpRequest.newBuilder(uri("/v1/orchestrations/"
                     + o.path("orchestrationId").asText())).GET());
             if (g.statusCode() != 200) {
-                return problem("failover", g);
+                return problem(verb, g);
             }
             o = JSON.readTree(g.body());
         }

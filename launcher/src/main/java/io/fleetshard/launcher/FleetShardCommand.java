@@ -15,6 +15,7 @@ public final class FleetShardCommand {
               restore  point-in-time restore of a shard from S3: restore --shard S --to-time T --target JDBC_URL
               reshard  move a fleet, split or merge shards online, follow or cancel a job (reshard --help)
               failover fail a shard over whose primary is down: failover --shard S (failover --help)
+              switchover  move a shard's primary role to a replica as planned: switchover --shard S [--to N]
               orchestrations  failovers with every step: orchestrations [ID]
               help     this text""";
 
@@ -32,7 +33,8 @@ public final class FleetShardCommand {
                 case "archive" -> ArchiveCommand.run(rest, System.out, System.err);
                 case "restore" -> RestoreCommand.run(rest, System.out, System.err);
                 case "reshard" -> ReshardCommand.run(rest, System.out, System.err);
-                case "failover", "orchestrations" -> FailoverCommand.run(command, rest, System.out, System.err);
+                case "failover", "switchover", "orchestrations" -> FailoverCommand.run(command, rest, System.out,
+                        System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;

@@ -33,6 +33,10 @@ class FailoverCommandTest {
         PrintStream print = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertThatThrownBy(() -> FailoverCommand.run("failover", List.of(), print, print))
                 .hasMessageContaining("failover needs --shard SHARD");
+        assertThatThrownBy(() -> FailoverCommand.run("switchover", List.of("pg-1"), print, print))
+                .hasMessageContaining("switchover needs --shard SHARD");
+        assertThatThrownBy(() -> FailoverCommand.run("failover", List.of("--shard", "pg-1", "--to", "pg-1-b"), print,
+                print)).hasMessageContaining("--to is for switchover");
         assertThatThrownBy(() -> FailoverCommand.run("failover", List.of("--shard", "pg-1", "--speed", "9"), print,
                 print)).hasMessageContaining("unknown option --speed");
         assertThatThrownBy(() -> FailoverCommand.run("orchestrations", List.of("a", "b"), print, print))

@@ -50,6 +50,7 @@ class FailoverIT {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String TENANT = "acme";
     private static final String FLEET = "failover";
+    private static final String SWITCHED_FLEET = "switchover";
     private static DevPlatform platform;
 
     @BeforeAll
@@ -71,10 +72,10 @@ class FailoverIT {
         HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
                 "{\"fleetId\":\"" + FLEET + "\",\"shardId\":\"pg-1\"}");
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming();
-        awaitLastingSlotCopy();
+        awaitStreaming("pg-1");
+        awaitLastingSlotCopy("pg-1");
 
-        Writers writers = new Writers(2);
+        Writers writers = new Writers(FLEET, 2);
         writers.start();
         Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
         long killedAt = System.currentTimeMillis();
@@ -109,7 +110,7 @@ class FailoverIT {
         assertThat(roles).containsEntry("pg-1-b", "primary").containsEntry("pg-1-a", "fenced");
 
         // no acknowledged write lost: each is on the promoted replica, with its last acknowledged status
-        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl("pg-1-b"));
+        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl("pg-1-b"), FLEET);
         assertThat(onNewPrimary.keySet()).containsAll(writers.acked.keySet());
         writers.acked.forEach((id, writes) -> {
             if (writes == 2) {
@@ -118,7 +119,7 @@ class FailoverIT {
         });
 
         // every write that reached the database appears in the change topic exactly once, in order
-        Map<String, List<String>> events = changeEvents(onNewPrimary.keySet());
+        Map<String, List<String>> events = changeEvents(FLEET, onNewPrimary.keySet());
         assertThat(events.keySet()).containsAll(onNewPrimary.keySet());
         events.forEach((id, ops) -> {
             assertThat(onNewPrimary).as("vehicle %s has change events %s", id, ops).containsKey(id);
@@ -128,14 +129,57 @@ class FailoverIT {
 
         // the archive's chain goes on: the warm standby of pg-1 converges
         Await.condition("warm standby of pg-1 holds every row", Duration.ofSeconds(90),
-                () -> quietly(() -> statuses(platform.standbyAdminJdbcUrl("pg-1")).equals(onNewPrimary)));
+                () -> quietly(() -> statuses(platform.standbyAdminJdbcUrl("pg-1"), FLEET).equals(onNewPrimary)));
+    }
+
+    /**
+     * A planned switchover of pg-2 to its synchronous replica under routed writes: the writes pause (the router holds
+     * them while the primary is frozen and follows the map to the new primary) and none fails; none is lost; change
+     * events go on exactly once.
+     */
+    @Test
+    void aSwitchoverPausesWritesWithoutFailingOrLosingAny() throws Exception {
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + SWITCHED_FLEET + "\",\"shardId\":\"pg-2\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("pg-2");
+        awaitLastingSlotCopy("pg-2");
+        Writers writers = new Writers(SWITCHED_FLEET, 2);
+        writers.start();
+        Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        HttpResponse<String> started = post(platform.controlUrl() + "/v1/shards/pg-2/switchover",
+                "{\"reason\":\"FailoverIT\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        String id = JSON.readTree(started.body()).path("orchestrationId").asText();
+        JsonNode[] o = new JsonNode[1];
+        Await.condition("the switchover ends", Duration.ofSeconds(60), () -> quietly(() -> {
+            o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
+            return !o[0].path("state").asText().equals("running");
+        }));
+        assertThat(o[0].path("state").asText()).as(o[0].toString()).isEqualTo("done");
+        assertThat(o[0].path("toNodeId").asText()).isEqualTo("pg-2-b");
+        int ackedAtEnd = writers.acked.size();
+        Await.condition("writes go on", Duration.ofSeconds(30), () -> writers.acked.size() >= ackedAtEnd + 20);
+        writers.stop();
+        System.out.printf("switchover: %d ms, longest write %d ms%n", o[0].path("durationMs").asLong(),
+                writers.longestMs.get());
+        assertThat(writers.failures).as("writes during a switchover pause, they do not fail").isEmpty();
+
+        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl("pg-2-b"), SWITCHED_FLEET);
+        assertThat(onNewPrimary.keySet()).containsAll(writers.acked.keySet());
+        writers.acked.forEach((vid, writes) -> assertThat(onNewPrimary.get(vid)).as("status of %s", vid)
+                .isEqualTo(writes == 2 ? "v2" : "v1"));
+        Map<String, List<String>> events = changeEvents(SWITCHED_FLEET, onNewPrimary.keySet());
+        assertThat(events.keySet()).containsExactlyInAnyOrderElementsOf(onNewPrimary.keySet());
+        events.forEach((vid, ops) -> assertThat(ops).as("events of %s", vid)
+                .isEqualTo("v2".equals(onNewPrimary.get(vid)) ? List.of("c", "u") : List.of("c")));
     }
 
     /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */
-    private static void awaitStreaming() {
-        Await.condition("capture of pg-1 streams", Duration.ofSeconds(120), () -> quietly(() -> {
+    private static void awaitStreaming(String shard) {
+        Await.condition("capture of " + shard + " streams", Duration.ofSeconds(120), () -> quietly(() -> {
             String id = "probe-" + System.nanoTime();
-            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl("pg-1-a"));
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
                     PreparedStatement ps = c.prepareStatement("insert into vehicles (tenant_id, fleet_id, vehicle_id,"
                             + " status) values ('probe', 'probe', ?, 'probe')")) {
                 ps.setString(1, id);
@@ -150,13 +194,14 @@ class FailoverIT {
      * temporary until the primary's slot moves past a running-transactions record, which an idle primary writes
      * every 15 s; one is written at once here, as a busy primary would.
      */
-    private static void awaitLastingSlotCopy() {
-        Await.condition("a lasting copy of capture's slot on pg-1-b", Duration.ofSeconds(90), () -> quietly(() -> {
-            try (Connection p = DriverManager.getConnection(platform.adminJdbcUrl("pg-1-a"));
+    private static void awaitLastingSlotCopy(String shard) {
+        Await.condition("a lasting copy of capture's slot on " + shard + "-b", Duration.ofSeconds(90),
+                () -> quietly(() -> {
+            try (Connection p = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
                     Statement st = p.createStatement()) {
                 st.execute("SELECT pg_log_standby_snapshot()");
             }
-            try (Connection r = DriverManager.getConnection(platform.adminJdbcUrl("pg-1-b"));
+            try (Connection r = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-b"));
                     Statement st = r.createStatement();
                     ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE slot_type ="
                             + " 'logical' AND synced AND NOT temporary")) {
@@ -191,13 +236,13 @@ class FailoverIT {
         }
     }
 
-    private static Map<String, String> statuses(String adminUrl) throws Exception {
+    private static Map<String, String> statuses(String adminUrl, String fleet) throws Exception {
         Map<String, String> out = new HashMap<>();
         try (Connection c = DriverManager.getConnection(adminUrl);
                 PreparedStatement ps = c.prepareStatement("select vehicle_id, status from vehicles where tenant_id = ?"
                         + " and fleet_id = ?")) {
             ps.setString(1, TENANT);
-            ps.setString(2, FLEET);
+            ps.setString(2, fleet);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.put(rs.getString(1), rs.getString(2));
@@ -207,8 +252,8 @@ class FailoverIT {
         return out;
     }
 
-    private static Map<String, List<String>> changeEvents(Set<String> ids) throws Exception {
-        return changeEvents(TENANT, FLEET, ids, Duration.ofSeconds(90));
+    private static Map<String, List<String>> changeEvents(String fleet, Set<String> ids) throws Exception {
+        return changeEvents(TENANT, fleet, ids, Duration.ofSeconds(90));
     }
 
     /** vehicle id -> ops of the fleet's events, read until every id has one and then to the topic's end. */
@@ -268,6 +313,8 @@ class FailoverIT {
                 + " updated_at) values (?, ?, ?, ?, ?, now()) on conflict (tenant_id, fleet_id, vehicle_id) do update"
                 + " set status = excluded.status";
         final Map<String, Integer> acked = new ConcurrentHashMap<>();
+        final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        final AtomicLong longestMs = new AtomicLong();
         final AtomicLong firstAckAfterKill = new AtomicLong();
         /** What writers sent after the kill got until one was acknowledged: for the report of where the time went. */
         final List<String> refusedAfterKill = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -275,7 +322,10 @@ class FailoverIT {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final List<Thread> threads = new ArrayList<>();
 
-        Writers(int n) {
+        private final String fleet;
+
+        Writers(String fleet, int n) {
+            this.fleet = fleet;
             for (int t = 0; t < n; t++) {
                 String prefix = "w" + t + "-";
                 threads.add(new Thread(() -> {
@@ -288,7 +338,7 @@ class FailoverIT {
                             }
                         }
                     }
-                }, "failover-writer-" + t));
+                }, "writer-" + fleet + "-" + t));
             }
         }
 
@@ -298,11 +348,15 @@ class FailoverIT {
 
         /** True when the router answered 200; 503s (no primary yet) and errors are retried with a new vehicle. */
         private boolean write(String id, String status) {
-            ObjectNode body = JSON.createObjectNode().put("tenantId", TENANT).put("fleetId", FLEET).put("sql", UPSERT);
-            body.putArray("params").add(TENANT).add(FLEET).add(id).add("VIN" + id).add(status);
+            ObjectNode body = JSON.createObjectNode().put("tenantId", TENANT).put("fleetId", fleet).put("sql", UPSERT);
+            body.putArray("params").add(TENANT).add(fleet).add(id).add("VIN" + id).add(status);
             long sentAt = System.currentTimeMillis();
             try {
                 HttpResponse<String> r = post(platform.routerUrl() + "/v1/query", body.toString());
+                longestMs.accumulateAndGet(System.currentTimeMillis() - sentAt, Math::max);
+                if (r.statusCode() != 200) {
+                    failures.add(r.statusCode() + " " + r.body());
+                }
                 if (r.statusCode() == 200) {
                     if (sentAt > killedAt.get()) {
                         firstAckAfterKill.compareAndSet(0, System.currentTimeMillis());
@@ -311,6 +365,7 @@ class FailoverIT {
                 }
                 refused(sentAt, r.statusCode() + " " + r.body());
             } catch (Exception e) {
+                failures.add(e.toString());
                 refused(sentAt, e.toString()); // counted as not acknowledged
             }
             java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // a client's back-off, not a wait for state

@@ -205,6 +205,8 @@ final class PostgresDialect implements ShardDialect {
                     + " fleetshard_bind procedure): install FleetSchema on the shard", 60);
         }
         return switch (state) {
+            // read_only_sql_transaction: a primary frozen for a switchover (ADR 0015); the write did not run
+            case "25006" -> new ReadOnlyNodeProblem(nodeId, message);
             case "23505", "23P01" -> ApiProblem.conflict(message);
             case "57014" -> ApiProblem.timeout("statement did not finish within the request timeout of " + timeoutMs
                     + " ms on node " + nodeId + ": " + message);

@@ -119,12 +119,13 @@ final class QueryEndpoints {
                 run(ReplicaSelector.primaryOf(map, shard.shardId()), shard, sql, req.params(), tenant, deadline,
                         WRITE_CONNECT_ATTEMPT_MS, out);
                 return shard;
-            } catch (NoConnectionProblem down) {
-                // nothing reached the primary: try again until the request's deadline, with the newest map (a
-                // failover names another primary, ADR 0015); a pool that failed at once waits a moment for one
+            } catch (NotExecutedProblem | ReadOnlyNodeProblem down) {
+                // the primary did not run it (no connection, or read-only while a switchover freezes it): try again
+                // until the request's deadline, with the newest map (a failover or switchover names another primary,
+                // ADR 0015); an attempt that failed at once waits a moment for a newer map
                 long now = System.nanoTime();
                 if (now >= deadline) {
-                    throw down;
+                    throw down instanceof ReadOnlyNodeProblem ro ? ro.asUnavailable() : down;
                 }
                 ShardMapSnapshot newer = now - attemptStart < WRITE_FAST_FAILURE_NANOS
                         ? hold.awaitNewer(map.version(), Math.min(deadline, now + WRITE_RETRY_PAUSE_NANOS))

@@ -143,7 +143,7 @@ interface ShardDialect {
         }
         // the innermost cause says what is wrong with the node (refused, unknown host, authentication...)
         String why = cleanMessage(cause.getMessage() != null ? cause.getMessage() : e.getMessage());
-        return new NoConnectionProblem("no connection to node " + nodeId + " became available in time: " + why);
+        return new NotExecutedProblem("no connection to node " + nodeId + " became available in time: " + why);
     }
 
     /** The first line of a driver message, without a MariaDB {@code (conn=N)} prefix, trimmed to a sane length. */

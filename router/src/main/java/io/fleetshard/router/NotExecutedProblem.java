@@ -7,8 +7,8 @@ import io.fleetshard.http.ApiProblem;
  * node, so the statement can be tried again elsewhere. A write whose primary is down waits for a failover this way
  * ({@link QueryEndpoints}); answered as is, it is a 503 with {@code Retry-After}.
  */
-final class NoConnectionProblem extends ApiProblem {
-    NoConnectionProblem(String detail) {
+final class NotExecutedProblem extends ApiProblem {
+    NotExecutedProblem(String detail) {
         super(503, "unavailable", "Service unavailable", detail, 1);
     }
 }
