@@ -38,7 +38,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The control API probes every 1000 ms (timeout 800 ms), as {@code ./fleetshard dev} does. No change capture runs.
  *
- * <p>Usage: {@code bench/run failover [trials]} (default 20).
+ * <p>With {@code switchover} as the second argument, each trial runs a planned switchover instead of the kill
+ * ({@code POST /v1/shards/{id}/switchover}) and reports the write pause: the longest write of the trial after the
+ * switchover was asked for, and the writes refused (must be 0: the router holds them).
+ *
+ * <p>Usage: {@code bench/run failover [trials] [switchover]} (default 20 trials of a kill).
  */
 public final class FailoverBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,6 +54,7 @@ public final class FailoverBench {
 
     public static void main(String[] args) throws Exception {
         int trials = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        boolean switchover = args.length > 1 && args[1].equals("switchover");
         Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "failover-bench");
         List<PostgresNode> servers = new ArrayList<>();
         List<long[]> results = new ArrayList<>(); // rto, detect, orchestration, lost
@@ -71,7 +76,8 @@ public final class FailoverBench {
                 try {
                     check(post(controlUrl + "/v1/tenants", "{\"tenantId\":\"bench\",\"tier\":\"standard\"}"), 201);
                     for (int i = 1; i <= trials; i++) {
-                        results.add(trial(i, dir, servers, controlUrl, routerUrl));
+                        results.add(switchover ? switchoverTrial(i, dir, servers, controlUrl, routerUrl)
+                                : trial(i, dir, servers, controlUrl, routerUrl));
                     }
                 } finally {
                     control.stop(); // first: servers that stop now are not failed over
@@ -81,25 +87,22 @@ public final class FailoverBench {
         } finally {
             servers.forEach(PostgresNode::close);
         }
-        report(results);
+        if (switchover) {
+            System.out.println();
+            System.out.printf("%d switchovers: write pause %s; orchestration %s; writes refused: %d; acknowledged"
+                    + " writes lost: %d%n", results.size(), percentiles(results, 0), percentiles(results, 2),
+                    results.stream().mapToLong(r -> r[1]).sum(), results.stream().mapToLong(r -> r[3]).sum());
+        } else {
+            report(results);
+        }
     }
 
     private static long[] trial(int i, Path dir, List<PostgresNode> servers, String controlUrl, String routerUrl)
             throws Exception {
         String shard = "t" + i;
-        PostgresNode primary = PostgresNode.startPrimary(dir.resolve(shard + "-a"));
-        servers.add(primary);
-        primary.createDatabase("fleet");
-        FleetSchema.install(primary.jdbcUrl("fleet"), SECRET);
-        PostgresNode replica = primary.startReplica(dir.resolve(shard + "-b"), shard + "_b", true);
-        servers.add(replica);
-        ObjectNode body = JSON.createObjectNode().put("shardId", shard).put("engine", "postgres").put("vnodes", 0);
-        body.putArray("nodes")
-                .add(node(shard + "-a", shard, "primary", primary.port()))
-                .add(node(shard + "-b", shard, "sync-replica", replica.port()));
-        check(post(controlUrl + "/v1/shards", body.toString()), 201);
-        check(post(controlUrl + "/v1/tenants/bench/fleets", "{\"fleetId\":\"f" + i + "\",\"shardId\":\"" + shard
-                + "\"}"), 201);
+        PostgresNode[] nodes = shard(i, dir, servers, controlUrl);
+        PostgresNode primary = nodes[0];
+        PostgresNode replica = nodes[1];
         Writers w = new Writers(routerUrl, "f" + i);
         w.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -128,6 +131,52 @@ public final class FailoverBench {
                 i, rto, detect, orchestration, steps.toString().replaceAll(", $", ""),
                 o == null ? "no orchestration" : o.path("state").asText(), w.acked.get(), lost);
         return new long[] {rto, detect, orchestration, lost};
+    }
+
+    /** One shard with a primary and a sync replica, registered, with a fleet pinned to it: {primary, replica}. */
+    private static PostgresNode[] shard(int i, Path dir, List<PostgresNode> servers, String controlUrl)
+            throws Exception {
+        String shard = "t" + i;
+        PostgresNode primary = PostgresNode.startPrimary(dir.resolve(shard + "-a"));
+        servers.add(primary);
+        primary.createDatabase("fleet");
+        FleetSchema.install(primary.jdbcUrl("fleet"), SECRET);
+        PostgresNode replica = primary.startReplica(dir.resolve(shard + "-b"), shard + "_b", true);
+        servers.add(replica);
+        ObjectNode body = JSON.createObjectNode().put("shardId", shard).put("engine", "postgres").put("vnodes", 0);
+        body.putArray("nodes")
+                .add(node(shard + "-a", shard, "primary", primary.port()))
+                .add(node(shard + "-b", shard, "sync-replica", replica.port()));
+        check(post(controlUrl + "/v1/shards", body.toString()), 201);
+        check(post(controlUrl + "/v1/tenants/bench/fleets", "{\"fleetId\":\"f" + i + "\",\"shardId\":\"" + shard
+                + "\"}"), 201);
+        return new PostgresNode[] {primary, replica};
+    }
+
+    /** A planned switchover under writes: {pause, refused, orchestration, lost}. */
+    private static long[] switchoverTrial(int i, Path dir, List<PostgresNode> servers, String controlUrl,
+            String routerUrl) throws Exception {
+        PostgresNode replica = shard(i, dir, servers, controlUrl)[1];
+        Writers w = new Writers(routerUrl, "f" + i);
+        w.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (w.acked.get() < 50 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(10_000_000L);
+        }
+        w.killedAtMs.set(System.currentTimeMillis()); // from here on: the longest write, the refusals
+        check(post(controlUrl + "/v1/shards/t" + i + "/switchover", ""), 202);
+        JsonNode o = orchestrationOf(controlUrl, "t" + i);
+        long afterDone = w.acked.get();
+        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (w.acked.get() < afterDone + 20 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(10_000_000L);
+        }
+        w.stop();
+        long lost = w.ackedIds().stream().filter(id -> !exists(replica, "f" + i, id)).count();
+        long orchestration = o == null ? -1 : o.path("durationMs").asLong(-1);
+        System.out.printf("switchover %2d: write pause %5d ms, orchestration %5d ms, refused %d, acked %d, lost %d%n",
+                i, w.longestAfterMs.get(), orchestration, w.refusedAfter.get(), w.acked.get(), lost);
+        return new long[] {w.longestAfterMs.get(), w.refusedAfter.get(), orchestration, lost};
     }
 
     private static ObjectNode node(String id, String shard, String role, int port) {
@@ -199,6 +248,8 @@ public final class FailoverBench {
         final AtomicLong acked = new AtomicLong();
         final AtomicLong killedAtMs = new AtomicLong(Long.MAX_VALUE);
         final AtomicLong firstAckAfterKillMs = new AtomicLong();
+        final AtomicLong longestAfterMs = new AtomicLong();
+        final AtomicLong refusedAfter = new AtomicLong();
         private final List<String> ackedIds = java.util.Collections.synchronizedList(new ArrayList<>());
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final List<Thread> threads = new ArrayList<>();
@@ -212,8 +263,16 @@ public final class FailoverBench {
                         ObjectNode body = JSON.createObjectNode().put("tenantId", "bench").put("fleetId", fleet)
                                 .put("sql", INSERT);
                         body.putArray("params").add("bench").add(fleet).add(id);
+                        long sentAt = System.currentTimeMillis();
                         try {
                             HttpResponse<String> r = post(routerUrl + "/v1/query", body.toString());
+                            long now = System.currentTimeMillis();
+                            if (now > killedAtMs.get()) {
+                                longestAfterMs.accumulateAndGet(now - Math.max(sentAt, killedAtMs.get()), Math::max);
+                                if (r.statusCode() != 200) {
+                                    refusedAfter.incrementAndGet();
+                                }
+                            }
                             if (r.statusCode() == 200) {
                                 acked.incrementAndGet();
                                 ackedIds.add(id);
