@@ -194,6 +194,7 @@ final class FailoverOrchestrator implements AutoCloseable {
         LOG.warn("orchestration {}: switching shard {} over from {} to {}", id, shardId, primary.nodeId(),
                 target.nodeId());
         count(o);
+        drive(id);
         return o;
     }
 
@@ -204,6 +205,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         onEvent(o);
         LOG.warn("orchestration {}: failing shard {} over from primary {} ({})", id, shardId, primary.nodeId(), detail);
         count(o);
+        if (runner.fencedAt() == null && log.caughtUp()) {
+            drive(id);
+        }
         return o;
     }
 
@@ -227,15 +231,29 @@ final class FailoverOrchestrator implements AutoCloseable {
             detect(source.current());
         }
         for (Orchestration o : all.values()) {
-            if (!o.state().ended() && busy.add(o.id())) {
-                workers.execute(() -> {
-                    try {
-                        runStep(o.id());
-                    } finally {
-                        busy.remove(o.id());
-                    }
-                });
+            if (!o.state().ended()) {
+                drive(o.id());
             }
+        }
+    }
+
+    /** Runs the orchestration's steps one after another on a worker, unless one already does. */
+    private void drive(String id) {
+        if (stopping || !busy.add(id)) {
+            return;
+        }
+        try {
+            workers.execute(() -> {
+                try {
+                    while (runStep(id)) {
+                        // the next step at once: a step left for the next tick would add to the write pause
+                    }
+                } finally {
+                    busy.remove(id);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            busy.remove(id); // stopping
         }
     }
 
@@ -264,10 +282,11 @@ final class FailoverOrchestrator implements AutoCloseable {
                 && o.state() == Orchestration.State.ABORTED && now - o.endedAtMs() < ABORT_COOLDOWN_MS);
     }
 
-    private void runStep(String id) {
+    /** Runs the next step and stores it; true when the orchestration goes on (run its next step now). */
+    private boolean runStep(String id) {
         Orchestration o = all.get(id);
         if (o == null || o.state().ended() || stopping || runner.fencedAt() != null) {
-            return;
+            return false;
         }
         String step = o.nextStep();
         long started = clock.millis();
@@ -288,16 +307,16 @@ final class FailoverOrchestrator implements AutoCloseable {
         } catch (ApiProblem e) {
             if (e.status() == 503) { // the map log is unreachable or busy: the step is tried again
                 LOG.warn("orchestration {}: step {} will be retried: {}", id, step, e.getMessage());
-                return;
+                return false;
             }
             next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()
                     + thawAfterFailure(o)), null);
         } catch (MapUnavailableException e) {
             LOG.warn("orchestration {}: step {} will be retried: {}", id, step, e.getMessage());
-            return;
+            return false;
         } catch (RuntimeException e) {
             if (stopping) {
-                return;
+                return false;
             }
             next = o.withStep(new Orchestration.Step(step, started, clock.millis(), false, e.getMessage()
                     + thawAfterFailure(o)), null);
@@ -307,11 +326,13 @@ final class FailoverOrchestrator implements AutoCloseable {
         Orchestration.Step last = next.steps().get(next.steps().size() - 1);
         LOG.info("orchestration {}: {} {} in {} ms: {}", id, step, last.ok() ? "done" : "failed",
                 last.endedAtMs() - last.startedAtMs(), last.detail());
-        if (next.state().ended()) {
-            LOG.warn("orchestration {} of shard {} ended {} after {} ms", id, next.shardId(), next.state().wireName(),
-                    next.endedAtMs() - next.startedAtMs());
-            count(next);
+        if (!next.state().ended()) {
+            return true;
         }
+        LOG.warn("orchestration {} of shard {} ended {} after {} ms", id, next.shardId(), next.state().wireName(),
+                next.endedAtMs() - next.startedAtMs());
+        count(next);
+        return false;
     }
 
     /** A switchover that failed before its promotion gives the old primary its writes back. */

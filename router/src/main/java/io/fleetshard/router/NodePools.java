@@ -41,6 +41,8 @@ final class NodePools implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final ExecutorService closer;
     private final ConcurrentHashMap<String, NodePool> pools = new ConcurrentHashMap<>();
+    /** Pools out of the map, closed once their statements had time to finish (or when the router stops). */
+    private final Set<NodePool> retiring = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     NodePools(RouterConfig config, MeterRegistry registry, ScheduledExecutorService housekeeping,
@@ -124,9 +126,26 @@ final class NodePools implements AutoCloseable {
         return new NodePool(node, dialect, new HikariDataSource(hc));
     }
 
+    /**
+     * Closes a pool no longer in the map once the statements it still runs had their request timeout to finish:
+     * closing at once would abort them (a read on a primary just replaced by a switchover, say). New requests do not
+     * get it any more.
+     */
     private void retire(NodePool pool) {
-        LOG.info("closing pool of node {} (shard {})", pool.node().nodeId(), pool.node().shardId());
-        closer.execute(pool.dataSource()::close);
+        LOG.info("closing pool of node {} (shard {}) in {} ms", pool.node().nodeId(), pool.node().shardId(),
+                config.requestTimeoutMs());
+        retiring.add(pool);
+        try {
+            housekeeping.schedule(() -> {
+                if (retiring.remove(pool)) {
+                    closer.execute(pool.dataSource()::close);
+                }
+            }, config.requestTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            if (retiring.remove(pool)) {
+                closer.execute(pool.dataSource()::close); // the router is stopping
+            }
+        }
     }
 
     static boolean servesRequests(NodeRole role) {
@@ -140,5 +159,10 @@ final class NodePools implements AutoCloseable {
             p.dataSource().close();
         }
         pools.clear();
+        for (NodePool p : retiring) {
+            if (retiring.remove(p)) {
+                p.dataSource().close();
+            }
+        }
     }
 }
