@@ -17,7 +17,7 @@ and KEDA ScaledObject (when autoscaled). Called by each component's template wit
 {{- $root := .root -}}
 {{- $v := .values -}}
 {{- $fullname := printf "%s-%s" (include "fleetshard.fullname" $root) .name | trunc 63 | trimSuffix "-" -}}
-{{- $config := merge (deepCopy (default dict $v.config)) .config -}}
+{{- $config := merge (deepCopy (default (dict) $v.config)) .config -}}
 {{- $sa := default $fullname .serviceAccount -}}
 {{- $autoscaled := and $root.Values.keda.enabled $v.autoscaling $v.autoscaling.enabled (not .singleton) -}}
 {{- $files := dict "component.properties" (include "fleetshard.properties" $config | trim) "platform.properties" (include "fleetshard.properties" .platform | trim) -}}
