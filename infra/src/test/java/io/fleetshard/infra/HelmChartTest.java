@@ -24,6 +24,8 @@ class HelmChartTest {
     static final Path CHART = INFRA.resolve("helm/fleetshard");
     static final Path PROD_VALUES = INFRA.resolve("src/test/resources/values-eu-west-1.yaml");
     static final String RELEASE = "fs";
+    /** The chart requires Kubernetes 1.25+ (policy/v1 budgets); helm template alone assumes v1.20. */
+    static final String KUBE_VERSION = "1.31.0";
 
     /** Every component and the name suffix of its objects. */
     static final Map<String, String> COMPONENTS = Map.of(
@@ -37,7 +39,8 @@ class HelmChartTest {
             "iceberg-sink", "fs-fleetshard-iceberg-sink");
 
     static RenderedChart render(UnaryOperator<TemplateCommand> options) {
-        TemplateCommand template = new Helm(CHART).template().withName(RELEASE).withNamespace("fleetshard");
+        TemplateCommand template = new Helm(CHART).template().withName(RELEASE).withNamespace("fleetshard")
+                .withKubeVersion(KUBE_VERSION);
         return RenderedChart.parse(options.apply(template).call());
     }
 

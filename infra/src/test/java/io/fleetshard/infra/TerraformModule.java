@@ -14,7 +14,7 @@ record TerraformModule(Path dir, List<JsonNode> files) {
     Map<String, JsonNode> blocks(String kind, String type) {
         Map<String, JsonNode> out = new LinkedHashMap<>();
         for (JsonNode f : files) {
-            f.path(kind).path(type).fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().path(0)));
+            f.path(kind).path(type).properties().forEach(e -> out.put(e.getKey(), e.getValue().path(0)));
         }
         return out;
     }
@@ -40,7 +40,7 @@ record TerraformModule(Path dir, List<JsonNode> files) {
     Map<String, JsonNode> modules() {
         Map<String, JsonNode> out = new LinkedHashMap<>();
         for (JsonNode f : files) {
-            f.path("module").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().path(0)));
+            f.path("module").properties().forEach(e -> out.put(e.getKey(), e.getValue().path(0)));
         }
         return out;
     }
@@ -58,7 +58,7 @@ record TerraformModule(Path dir, List<JsonNode> files) {
     Map<String, JsonNode> locals() {
         Map<String, JsonNode> out = new LinkedHashMap<>();
         for (JsonNode f : files) {
-            f.path("locals").forEach(l -> l.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue())));
+            f.path("locals").forEach(l -> l.properties().forEach(e -> out.put(e.getKey(), e.getValue())));
         }
         return out;
     }
@@ -66,7 +66,7 @@ record TerraformModule(Path dir, List<JsonNode> files) {
     Map<String, JsonNode> variables() {
         Map<String, JsonNode> out = new LinkedHashMap<>();
         for (JsonNode f : files) {
-            f.path("variable").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().path(0)));
+            f.path("variable").properties().forEach(e -> out.put(e.getKey(), e.getValue().path(0)));
         }
         return out;
     }

@@ -280,7 +280,7 @@ class TerraformTest {
 
         // release "fleetshard" (docs/deploy.md): objects are fleetshard-<component>
         RenderedChart chart = RenderedChart.parse(new com.marcnuri.helm.Helm(HelmChartTest.CHART).template()
-                .withName("fleetshard").withNamespace("fleetshard").withValuesFile(HelmChartTest.PROD_VALUES).call());
+                .withName("fleetshard").withNamespace("fleetshard").withKubeVersion(HelmChartTest.KUBE_VERSION).withValuesFile(HelmChartTest.PROD_VALUES).call());
         Set<String> expected = COMPONENTS.stream().map(c -> "fleetshard-" + c).collect(Collectors.toSet());
         assertThat(chart.names("ServiceAccount")).containsExactlyInAnyOrderElementsOf(expected);
         for (JsonNode deployment : chart.ofKind("Deployment")) {
