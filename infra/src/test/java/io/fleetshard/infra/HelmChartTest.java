@@ -261,6 +261,20 @@ class HelmChartTest {
     }
 
     @Test
+    void aSecondRegionRunsStandbysAndRoutersButNoSecondMapWriter() {
+        RenderedChart chart = render(t -> t.withValuesFile(INFRA.resolve("src/test/resources/values-us-east-1.yaml")));
+
+        assertThat(chart.byComponent("Deployment")).doesNotContainKey("control-api")
+                .containsKeys("router", "standby-applier-pg-1");
+        assertThat(chart.all()).noneMatch(o -> o.at("/metadata/name").asText().contains("control-api"));
+        assertThat(RenderedChart.properties(chart.get("ConfigMap", "fs-fleetshard-router"), "component.properties"))
+                .containsEntry("router.region", "us-east-1");
+        assertThat(RenderedChart.properties(chart.get("ConfigMap", "fs-fleetshard-standby-applier-pg-1"),
+                "platform.properties")).containsEntry("archive.bucket", "fleetshard-prod-archive-us-east-1")
+                .containsEntry("s3.region", "us-east-1");
+    }
+
+    @Test
     void aStandbyWithoutAJdbcUrlFailsTheRenderNamingIt() {
         assertThatThrownBy(() -> render(t -> t.set("standbyApplier.shards[0].shard", "pg-9")))
                 .hasMessageContaining("standbyApplier.shards[pg-9].jdbcUrl is required");
