@@ -275,6 +275,17 @@ class HelmChartTest {
     }
 
     @Test
+    void valuesOfTheWrongShapeAreRefusedByTheSchemaNamingTheValue() {
+        assertThatThrownBy(() -> render(t -> t.set("archive.tier", "gold")))
+                .hasMessageContaining("/archive/tier");
+        assertThatThrownBy(() -> render(t -> t.set("archiver.autoscaling.trigger.type", "cpu")))
+                .hasMessageContaining("/archiver/autoscaling/trigger/type");
+        assertThatThrownBy(() -> render(t -> t.set("standbyApplier.shards[0].shard", "pg-1")
+                .set("standbyApplier.shards[0].jdbcUrl", "postgres://pg-1")))
+                .hasMessageContaining("/standbyApplier/shards/0/jdbcUrl");
+    }
+
+    @Test
     void aStandbyWithoutAJdbcUrlFailsTheRenderNamingIt() {
         assertThatThrownBy(() -> render(t -> t.set("standbyApplier.shards[0].shard", "pg-9")))
                 .hasMessageContaining("standbyApplier.shards[pg-9].jdbcUrl is required");
