@@ -87,6 +87,20 @@ class IcebergSinkConfigTest {
     }
 
     @Test
+    void theGlueCatalogAndS3FileIoLoadFromTheSinksClasspath() throws Exception {
+        IcebergSinkConfig glue = IcebergSinkConfig.builder("k:9092", "s3://lake/w")
+                .set(IcebergSinkConfig.Key.CATALOG_TYPE, "glue")
+                .catalogProperty("client.region", "eu-west-1").build();
+        org.apache.iceberg.catalog.Catalog catalog = IcebergSink.catalogOf(glue); // builds clients, calls nothing
+        try {
+            assertThat(catalog).isInstanceOf(org.apache.iceberg.aws.glue.GlueCatalog.class);
+            assertThat(catalog.name()).isEqualTo("fleetshard");
+        } finally {
+            ((java.io.Closeable) catalog).close();
+        }
+    }
+
+    @Test
     void theReadmeTableIsTheOneTheKeysDefine() throws Exception {
         assertThat(Files.readString(Path.of("README.md"))).contains(IcebergSinkConfig.markdownTable());
     }
