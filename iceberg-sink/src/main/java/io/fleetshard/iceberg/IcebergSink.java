@@ -198,10 +198,11 @@ public final class IcebergSink implements AutoCloseable {
                 continue;
             }
             try {
+                Map<Integer, Long> positions = positions(ts);
                 for (SinkTarget t : ts.targets) {
                     long start = System.nanoTime();
                     int events = t.buffered();
-                    TableCommitter.Committed c = t.commit();
+                    TableCommitter.Committed c = t.commit(positions);
                     if (c != null) {
                         ts.commits++;
                         LOG.debug("committed {} events to {} in {} ms: snapshot {}, {} data files, {} delete files,"
@@ -227,6 +228,25 @@ public final class IcebergSink implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /**
+     * The consumer's position in each of the table's partitions, when one of its targets has something to commit:
+     * every record before it was routed (buffered by the targets that need it) or skipped by read_committed.
+     */
+    private Map<Integer, Long> positions(TableState ts) {
+        boolean pending = false;
+        for (SinkTarget t : ts.targets) {
+            pending |= t.buffered() > 0;
+        }
+        if (!pending) {
+            return Map.of();
+        }
+        Map<Integer, Long> out = new HashMap<>();
+        for (TopicPartition tp : ts.partitions) {
+            out.put(tp.partition(), consumer.position(tp, Duration.ofSeconds(30)));
+        }
+        return out;
     }
 
     /** The group offsets of a table's partitions: the lowest any of its targets committed. */
@@ -277,6 +297,7 @@ public final class IcebergSink implements AutoCloseable {
                         t.ensureTable(catalog, null); // the others wait for their first event (route)
                     }
                 }
+                checkForGaps(ts);
                 List<TopicPartition> fromStart = new ArrayList<>();
                 for (TopicPartition tp : ts.partitions) {
                     long min = Long.MAX_VALUE;
@@ -307,6 +328,27 @@ public final class IcebergSink implements AutoCloseable {
                 LOG.warn("could not resume {} (retrying in {} ms): {}", ts.table, config.commitIntervalMs(), e.toString());
             }
             publish(ts);
+        }
+    }
+
+    /**
+     * Refuses to resume a table whose committed offset of a partition is below the topic's earliest retained offset:
+     * retention deleted changes the table never got, and reading on would silently lose them.
+     */
+    private void checkForGaps(TableState ts) {
+        Map<TopicPartition, Long> earliest = consumer.beginningOffsets(ts.partitions);
+        for (TopicPartition tp : ts.partitions) {
+            long first = earliest.getOrDefault(tp, 0L);
+            for (SinkTarget t : ts.targets) {
+                Long committed = t.committed().get(tp.partition());
+                if (committed != null && committed < first) {
+                    throw new DefectiveChangeException("gap: " + t.id() + " holds " + tp + " up to offset " + committed
+                            + " but the topic's earliest retained offset is " + first + ": changes " + committed + ".."
+                            + (first - 1) + " were deleted by retention before the sink read them. The table cannot be"
+                            + " completed from Kafka: rebuild it from the shards (not automated yet) and keep the change"
+                            + " topics' retention above the sink's longest outage");
+                }
+            }
         }
     }
 

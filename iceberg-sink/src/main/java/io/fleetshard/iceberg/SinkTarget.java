@@ -151,11 +151,23 @@ final class SinkTarget {
 
     /** Commits the buffered events, if any; answers what was committed, or null when there was nothing. */
     TableCommitter.Committed commit() {
+        return commit(Map.of());
+    }
+
+    /**
+     * Commits the buffered events, if any, recording for each partition the later of the offset after its last
+     * buffered event and {@code positions}: the consumer's position, past the transaction markers and aborted records
+     * it skipped, so the recorded offset does not point at a marker that retention may delete (a false gap).
+     *
+     * @param positions per partition, an offset before which every record was either buffered here or is not a change
+     */
+    TableCommitter.Committed commit(Map<Integer, Long> positions) {
         if (batch == null || batch.isEmpty()) {
             return null;
         }
         Map<Integer, Long> offsets = new TreeMap<>(committed);
         offsets.putAll(batch.nextOffsets());
+        positions.forEach((p, o) -> offsets.merge(p, o, Math::max));
         TableCommitter.Committed c = kind == Kind.CURRENT
                 ? TableCommitter.upsert(table, topic, batch, baseSnapshotId, offsets)
                 : TableCommitter.appendHistory(table, topic, batch, baseSnapshotId, offsets);
