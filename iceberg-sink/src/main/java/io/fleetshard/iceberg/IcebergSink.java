@@ -363,7 +363,7 @@ public final class IcebergSink implements AutoCloseable {
         ts.stoppedReason = e.getMessage();
         ts.lastError = e.getMessage();
         consumer.pause(ts.partitions);
-        LOG.error("table {} stopped on a defective change, other tables go on: {}", ts.table, e.getMessage());
+        LOG.error("table {} stopped (its partitions paused; other tables go on): {}", ts.table, e.getMessage());
     }
 
     private static String describe(TableState ts) {

@@ -193,7 +193,8 @@ public record IcebergSinkConfig(
         Map<String, String> shown = new TreeMap<>();
         catalogProperties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "******" : v));
         return "IcebergSinkConfig[kafka=" + bootstrapServers + ", group=" + groupId + ", topics=" + topicPrefix + tables
-                + ", catalog=" + catalogType + ":" + catalogName + (catalogType.equals("jdbc") ? "@" + catalogUri : "")
+                + ", catalog=" + catalogType + ":" + catalogName
+                + (catalogType.equals("jdbc") ? "@" + catalogUri.replaceAll("(?i)(password=)[^&;]*", "$1******") : "")
                 + ", warehouse=" + warehouse + ", namespace=" + namespace + ", commit=" + commitIntervalMs + "ms, history="
                 + historyEnabled + ", maxPoll=" + maxPollRecords + ", catalogProperties=" + shown + "]";
     }

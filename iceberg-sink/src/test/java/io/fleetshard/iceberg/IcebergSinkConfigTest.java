@@ -62,19 +62,20 @@ class IcebergSinkConfigTest {
         IcebergSinkConfig c = IcebergSinkConfig.fromMap(Map.of(
                 "kafka.bootstrap.servers", "k:9092",
                 "warehouse", "s3://lake/w",
-                "catalog.uri", "jdbc:postgresql://db/iceberg",
+                "catalog.uri", "jdbc:postgresql://db/iceberg?user=sink&password=pw42",
                 "catalog.property.s3.endpoint", "http://127.0.0.1:9000",
                 "catalog.property.s3.secret-access-key", "hunter2",
                 "catalog.property.http-client.type", "urlconnection"));
 
         assertThat(c.icebergCatalogProperties())
                 .containsEntry("catalog-impl", "org.apache.iceberg.jdbc.JdbcCatalog")
-                .containsEntry("uri", "jdbc:postgresql://db/iceberg")
+                .containsEntry("uri", "jdbc:postgresql://db/iceberg?user=sink&password=pw42")
                 .containsEntry("jdbc.schema-version", "V1")
                 .containsEntry("warehouse", "s3://lake/w")
                 .containsEntry("s3.endpoint", "http://127.0.0.1:9000")
                 .containsEntry("http-client.type", "urlconnection");
-        assertThat(c.toString()).contains("s3.secret-access-key=******").doesNotContain("hunter2");
+        assertThat(c.toString()).contains("s3.secret-access-key=******").doesNotContain("hunter2")
+                .contains("iceberg?user=sink&password=******").doesNotContain("pw42");
     }
 
     @Test
