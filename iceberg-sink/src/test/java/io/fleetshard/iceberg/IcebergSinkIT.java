@@ -1,0 +1,398 @@
+package io.fleetshard.iceberg;
+
+import static io.fleetshard.iceberg.Envelopes.TELEMETRY_KEY;
+import static io.fleetshard.iceberg.Envelopes.VEHICLE_KEY;
+import static io.fleetshard.iceberg.Envelopes.envelope;
+import static io.fleetshard.iceberg.Envelopes.keyOnly;
+import static io.fleetshard.iceberg.Envelopes.telemetry;
+import static io.fleetshard.iceberg.Envelopes.vehicle;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.testkit.Await;
+import io.fleetshard.testkit.PostgresNode;
+import io.fleetshard.testkit.S3Server;
+import io.fleetshard.testkit.SharedKafka;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sink against a real Kafka broker (transactional change topics as cdc-capture writes them), a real S3 API server
+ * (S3FileIO) and a real PostgreSQL (JDBC catalog); tables read back with Iceberg's generic reader.
+ */
+class IcebergSinkIT {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final int PARTITIONS = 3;
+    private static final long DAY_MS = 86_400_000L;
+    private static final long T0 = 1_796_000_000_000L; // 2026-12-01
+
+    @TempDir
+    static Path dir;
+    static S3Server s3;
+    static PostgresNode postgres;
+
+    private String prefix;
+    private String namespace;
+    private ChangeTopicWriter vehicles;
+    private ChangeTopicWriter telemetry;
+    private Catalog catalog;
+    private final List<IcebergSink> sinks = new ArrayList<>();
+    /** The expected current rows: key → status (vehicles), key → speed (telemetry). */
+    private final Map<String, String> vehicleModel = new TreeMap<>();
+    private final Map<String, String> telemetryModel = new TreeMap<>();
+    private long vehicleEvents;
+    private long clockMs = T0;
+
+    @BeforeAll
+    static void services() {
+        s3 = S3Server.start(dir.resolve("s3"));
+        try (var client = s3.newClient()) {
+            client.createBucket(b -> b.bucket("lake"));
+        }
+        postgres = PostgresNode.startPrimary(dir.resolve("pg"));
+        postgres.createDatabase("iceberg");
+    }
+
+    @AfterAll
+    static void stopServices() {
+        postgres.close();
+        s3.close();
+    }
+
+    @BeforeEach
+    void topics() throws Exception {
+        String id = UUID.randomUUID().toString().substring(0, 8);
+        prefix = "it" + id + ".cdc.";
+        namespace = "it_" + id;
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(prefix + "vehicles", Optional.of(PARTITIONS), Optional.empty()),
+                    new NewTopic(prefix + "telemetry", Optional.of(PARTITIONS), Optional.empty()))).all().get();
+        }
+        vehicles = new ChangeTopicWriter(bootstrap, prefix + "vehicles", PARTITIONS);
+        telemetry = new ChangeTopicWriter(bootstrap, prefix + "telemetry", PARTITIONS);
+        catalog = IcebergSink.catalogOf(config(1_000).build());
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        sinks.forEach(IcebergSink::close);
+        vehicles.close();
+        telemetry.close();
+        if (catalog instanceof Closeable c) {
+            c.close();
+        }
+    }
+
+    private IcebergSinkConfig.Builder config(long commitIntervalMs) {
+        return IcebergSinkConfig.builder(SharedKafka.get().bootstrapServers(), "s3://lake/warehouse")
+                .set(IcebergSinkConfig.Key.CATALOG_URI, postgres.jdbcUrl("iceberg"))
+                .set(IcebergSinkConfig.Key.TOPIC_PREFIX, prefix)
+                .set(IcebergSinkConfig.Key.NAMESPACE, namespace)
+                .set(IcebergSinkConfig.Key.GROUP_ID, prefix + "sink")
+                .set(IcebergSinkConfig.Key.COMMIT_INTERVAL_MS, commitIntervalMs)
+                .set(IcebergSinkConfig.Key.HISTORY_ENABLED, "true")
+                .catalogProperty("s3.endpoint", s3.endpoint().toString())
+                .catalogProperty("s3.path-style-access", "true")
+                .catalogProperty("s3.access-key-id", s3.accessKey())
+                .catalogProperty("s3.secret-access-key", s3.secretKey())
+                .catalogProperty("client.region", "us-east-1");
+    }
+
+    private IcebergSink startSink(long commitIntervalMs) {
+        return startSink(config(commitIntervalMs));
+    }
+
+    private IcebergSink startSink(IcebergSinkConfig.Builder config) {
+        IcebergSink sink = IcebergSink.open(config.build());
+        sinks.add(sink);
+        sink.start();
+        return sink;
+    }
+
+    // ------------------------------------------------------------------ changes, and the state they must leave
+
+    private static String vkey(ObjectNode row) {
+        return row.get("tenant_id").asText() + "/" + row.get("fleet_id").asText() + "/" + row.get("vehicle_id").asText();
+    }
+
+    private ObjectNode vehicleChange(String op, ObjectNode before, ObjectNode after) {
+        vehicleEvents++;
+        if (after == null) {
+            vehicleModel.remove(vkey(before));
+        } else {
+            vehicleModel.put(vkey(after), after.get("status").asText() + "|" + after.path("color").asText("-"));
+        }
+        return envelope("vehicles", op, VEHICLE_KEY, before, after, clockMs++);
+    }
+
+    private ObjectNode telemetryInsert(String tenant, String fleet, String vehicle, int n) {
+        String ts = java.time.Instant.ofEpochMilli(T0 + (n % 3) * DAY_MS + n * 1_000L).toString();
+        ObjectNode row = telemetry(tenant, fleet, vehicle, ts, n);
+        telemetryModel.put(tenant + "/" + fleet + "/" + vehicle + "/" + ts, Double.toString(n));
+        return envelope("telemetry", "c", TELEMETRY_KEY, null, row, clockMs++);
+    }
+
+    /** 3 tenants x 2 fleets x 4 vehicles inserted, in one transaction per fleet. */
+    private void insertVehicles() {
+        for (int t = 1; t <= 3; t++) {
+            for (int f = 1; f <= 2; f++) {
+                List<ObjectNode> tx = new ArrayList<>();
+                for (int v = 1; v <= 4; v++) {
+                    tx.add(vehicleChange("c", null, vehicle("t" + t, "f" + f, "v" + v, "new")));
+                }
+                vehicles.write(tx, true);
+            }
+        }
+    }
+
+    private void insertTelemetry(int from, int to) {
+        List<ObjectNode> tx = new ArrayList<>();
+        for (int n = from; n < to; n++) {
+            tx.add(telemetryInsert("t" + (1 + n % 3), "f" + (1 + n % 2), "v" + (1 + n % 4), n));
+        }
+        telemetry.write(tx, true);
+    }
+
+    // ------------------------------------------------------------------ reading the tables
+
+    private Table table(String name) {
+        return catalog.loadTable(TableIdentifier.of(namespace, name));
+    }
+
+    private List<Record> read(String name) {
+        List<Record> out = new ArrayList<>();
+        try (CloseableIterable<Record> it = IcebergGenerics.read(table(name)).build()) {
+            it.forEach(out::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    private Map<String, String> vehicleRows() {
+        Map<String, String> out = new TreeMap<>();
+        for (Record r : read("vehicles")) {
+            String key = r.getField("tenant_id") + "/" + r.getField("fleet_id") + "/" + r.getField("vehicle_id");
+            Object color = r.getField("color");
+            assertThat(out.put(key, r.getField("status") + "|" + (color == null ? "-" : color)))
+                    .as("one row of %s", key).isNull();
+        }
+        return out;
+    }
+
+    private Map<String, String> telemetryRows() {
+        Map<String, String> out = new TreeMap<>();
+        for (Record r : read("telemetry")) {
+            String ts = ((java.time.OffsetDateTime) r.getField("ts")).toInstant().toString();
+            String key = r.getField("tenant_id") + "/" + r.getField("fleet_id") + "/" + r.getField("vehicle_id") + "/" + ts;
+            assertThat(out.put(key, String.valueOf(r.getField("speed_kph")))).as("one row of %s", key).isNull();
+        }
+        return out;
+    }
+
+    /** Waits until the sink has committed everything written so far to both tables and their histories. */
+    private void awaitCaughtUp(IcebergSink sink) {
+        awaitCaughtUp(sink, true);
+    }
+
+    private void awaitCaughtUp(IcebergSink sink, boolean history) {
+        Await.condition("the sink to commit up to the written offsets", WAIT, () -> {
+            Map<String, TableSinkStatus> s = sink.status();
+            TableSinkStatus v = s.get("vehicles");
+            TableSinkStatus t = s.get("telemetry");
+            assertThat(sink.failure()).isNull();
+            return v != null && t != null
+                    && covers(v.offsets(), vehicles.nextOffsets()) && covers(t.offsets(), telemetry.nextOffsets())
+                    && (!history || covers(v.historyOffsets(), vehicles.nextOffsets())
+                            && covers(t.historyOffsets(), telemetry.nextOffsets()));
+        });
+    }
+
+    private static boolean covers(Map<Integer, Long> committed, Map<Integer, Long> written) {
+        return written.entrySet().stream().allMatch(e -> committed.getOrDefault(e.getKey(), 0L) >= e.getValue());
+    }
+
+    /** Every committed change in the history exactly once: distinct (partition, offset), as many as were written. */
+    private void assertHistoryHoldsEachChangeOnce(String table, long expected) {
+        Set<String> positions = new HashSet<>();
+        List<Record> rows = read(table + "_history");
+        for (Record r : rows) {
+            assertThat(positions.add(r.getField("_kafka_partition") + "@" + r.getField("_kafka_offset")))
+                    .as("change %s@%s once", r.getField("_kafka_partition"), r.getField("_kafka_offset")).isTrue();
+        }
+        assertThat(rows).hasSize((int) expected);
+    }
+
+    // ------------------------------------------------------------------ tests
+
+    @Test
+    void theTablesHoldTheCurrentRowsAfterInsertsUpdatesDeletesAndReinserts() {
+        IcebergSink sink = startSink(300);
+        insertVehicles();
+        insertTelemetry(0, 60);
+        awaitCaughtUp(sink);
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+
+        // updates with PostgreSQL's default identity (key-only before), a column added on the shards, deletes
+        List<ObjectNode> tx = new ArrayList<>();
+        for (int v = 1; v <= 4; v++) {
+            ObjectNode after = vehicle("t1", "f1", "v" + v, "active");
+            if (v <= 2) {
+                after.put("color", "red");
+            }
+            tx.add(vehicleChange("u", keyOnly(after, VEHICLE_KEY), after));
+        }
+        tx.add(vehicleChange("d", keyOnly(vehicle("t2", "f1", "v1", ""), VEHICLE_KEY), null));
+        tx.add(vehicleChange("d", vehicle("t2", "f2", "v2", "new"), null));
+        vehicles.write(tx, true);
+        // a transaction the source rolled back after capture wrote it: read_committed never shows it
+        List<ObjectNode> aborted = List.of(
+                envelope("vehicles", "u", VEHICLE_KEY, null, vehicle("t3", "f1", "v1", "ABORTED"), clockMs),
+                envelope("vehicles", "d", VEHICLE_KEY, vehicle("t3", "f1", "v2", "new"), null, clockMs));
+        vehicles.write(aborted, false);
+        // delete then re-insert in one transaction, and across two
+        ObjectNode again = vehicle("t3", "f2", "v3", "reborn");
+        vehicles.write(List.of(vehicleChange("d", vehicle("t3", "f2", "v3", "new"), null),
+                vehicleChange("c", null, again)), true);
+        vehicles.write(List.of(vehicleChange("d", vehicle("t3", "f2", "v4", "new"), null)), true);
+        insertTelemetry(60, 90);
+        awaitCaughtUp(sink);
+        vehicles.write(List.of(vehicleChange("c", null, vehicle("t3", "f2", "v4", "back"))), true);
+        awaitCaughtUp(sink);
+
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(vehicleModel).containsEntry("t1/f1/v1", "active|red").containsEntry("t3/f2/v3", "reborn|-")
+                .containsEntry("t3/f2/v4", "back|-").containsEntry("t3/f1/v1", "new|-").doesNotContainKey("t2/f1/v1");
+        assertThat(telemetryRows()).isEqualTo(telemetryModel).hasSize(90);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+        assertHistoryHoldsEachChangeOnce("telemetry", 90);
+        Map<Integer, Long> recorded = SnapshotOffsets.read(table("vehicles"), prefix + "vehicles").offsets();
+        assertThat(covers(recorded, vehicles.nextOffsets())).as("%s covers %s", recorded, vehicles.nextOffsets()).isTrue();
+        assertThat(table("telemetry").spec().fields()).extracting(f -> f.name()).containsExactly("tenant_id", "ts_day");
+        assertThat(table("vehicles").schema().findField("color")).as("schema evolution").isNotNull();
+    }
+
+    @Test
+    void aRestartedSinkResumesFromTheSnapshotsWithoutLosingOrRepeatingAChange() {
+        IcebergSink first = startSink(300);
+        insertVehicles();
+        insertTelemetry(0, 40);
+        awaitCaughtUp(first);
+        first.close(); // stopped after a commit
+
+        // written while no sink runs
+        List<ObjectNode> tx = new ArrayList<>();
+        for (int v = 1; v <= 4; v++) {
+            tx.add(vehicleChange("u", vehicle("t2", "f2", "v" + v, "new"), vehicle("t2", "f2", "v" + v, "moving")));
+        }
+        vehicles.write(tx, true);
+        insertTelemetry(40, 70);
+
+        // a sink that reads everything and dies before its commit: nothing of it may count
+        IcebergSink crashed = startSink(60_000);
+        Await.condition("the second sink to buffer the new changes", WAIT, () -> {
+            TableSinkStatus t = crashed.status().get("telemetry");
+            TableSinkStatus v = crashed.status().get("vehicles");
+            return t != null && v != null && t.bufferedEvents() == 30 && v.bufferedEvents() == 4;
+        });
+        crashed.closeWithoutCommit();
+        assertThat(SnapshotOffsets.read(table("telemetry"), prefix + "telemetry").offsets())
+                .as("the crashed sink committed nothing").isEqualTo(first.status().get("telemetry").offsets());
+
+        vehicles.write(List.of(vehicleChange("d", vehicle("t1", "f1", "v1", "new"), null),
+                vehicleChange("c", null, vehicle("t1", "f1", "v1", "again"))), true);
+        insertTelemetry(70, 100);
+        IcebergSink third = startSink(300);
+        awaitCaughtUp(third);
+
+        assertThat(telemetryRows()).as("no insert lost or applied twice").isEqualTo(telemetryModel).hasSize(100);
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertHistoryHoldsEachChangeOnce("telemetry", 100);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+    }
+
+    @Test
+    void historyEnabledLaterIsBackfilledWhileTheCurrentTableIsNotAppliedTwice() {
+        IcebergSink withoutHistory = startSink(config(300).set(IcebergSinkConfig.Key.HISTORY_ENABLED, "false"));
+        insertVehicles();
+        insertTelemetry(0, 30);
+        awaitCaughtUp(withoutHistory, false);
+        withoutHistory.close();
+        assertThat(catalog.tableExists(TableIdentifier.of(namespace, "telemetry_history"))).isFalse();
+
+        insertTelemetry(30, 50);
+        IcebergSink withHistory = startSink(300);
+        awaitCaughtUp(withHistory);
+
+        assertThat(telemetryRows()).as("the current table re-read nothing it held").isEqualTo(telemetryModel).hasSize(50);
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertHistoryHoldsEachChangeOnce("telemetry", 50);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+    }
+
+    @Test
+    void aGapLeftByRetentionStopsTheTableInsteadOfSkippingChanges() throws Exception {
+        IcebergSink first = startSink(300);
+        insertVehicles();
+        insertTelemetry(0, 10);
+        awaitCaughtUp(first);
+        first.close();
+        Map<String, String> before = telemetryRows();
+
+        insertTelemetry(10, 20); // written while the sink is down, then deleted by "retention" before it comes back
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                SharedKafka.get().bootstrapServers()))) {
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                latest.put(new org.apache.kafka.common.TopicPartition(prefix + "telemetry", p),
+                        org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> delete = new java.util.HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) ->
+                    delete.put(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(info.offset())));
+            admin.deleteRecords(delete).all().get();
+        }
+        vehicles.write(List.of(vehicleChange("u", vehicle("t1", "f1", "v1", "new"), vehicle("t1", "f1", "v1", "later"))), true);
+
+        IcebergSink second = startSink(300);
+        Await.condition("telemetry to stop on the gap", WAIT, () -> {
+            TableSinkStatus t = second.status().get("telemetry");
+            return t != null && t.state().equals("stopped");
+        });
+        assertThat(second.status().get("telemetry").error()).startsWith("gap: " + namespace + ".telemetry holds "
+                + prefix + "telemetry-").contains("were deleted by retention before the sink read them");
+        Await.condition("vehicles to go on", WAIT, () -> {
+            TableSinkStatus v = second.status().get("vehicles");
+            return v != null && v.state().equals("running") && covers(v.offsets(), vehicles.nextOffsets());
+        });
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(telemetryRows()).as("nothing applied past the gap").isEqualTo(before);
+    }
+}
