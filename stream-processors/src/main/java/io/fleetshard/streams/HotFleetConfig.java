@@ -29,7 +29,7 @@ public record HotFleetConfig(
     public enum Key implements ConfigKey {
         BOOTSTRAP_SERVERS("kafka.bootstrap.servers", null, "Kafka bootstrap servers (required)."),
         APPLICATION_ID("hotfleets.application.id", "fleetshard-hotfleets", "Kafka Streams application id (consumer group, internal topic prefix)."),
-        INPUT_PATTERN("hotfleets.input.pattern", HotFleetTopology.DEFAULT_INPUT, "Regex of the change topics to count (cdc-capture's topic prefix; never the dead letters)."),
+        INPUT_PATTERN("hotfleets.input.pattern", HotFleetTopology.DEFAULT_INPUT, "Regex of the change topics to count (cdc-capture's topic prefix; never its dead-letter, assignment and offsets topics)."),
         OUTPUT_TOPIC("hotfleets.output.topic", "fleetshard.hotfleets", "Where a hot fleet is reported: key tenant/fleet, JSON value."),
         WINDOW_MS("hotfleets.window.ms", "60000", "Tumbling window (event time: the source commit time) in which writes are counted."),
         GRACE_MS("hotfleets.grace.ms", "5000", "How late (event time) a write may arrive and still count in its window."),

@@ -37,8 +37,11 @@ final class HotFleetTopology {
     static final String WINDOWS = "hotfleets-windows";
     static final String REACHED = "hotfleets-threshold-reached";
     static final String SINK = "hotfleets-sink";
-    /** Default input: every change topic but the dead letters. */
-    static final String DEFAULT_INPUT = "fleetshard\\.cdc\\.(?!dead-letters).*";
+    /**
+     * Default input: every change topic, not capture's own topics under the same prefix (dead letters, shard
+     * assignments, source offsets), which carry no row changes and would add tasks for nothing.
+     */
+    static final String DEFAULT_INPUT = "fleetshard\\.cdc\\.(?!dead-letters$)(?!assignments$)(?!offsets$).*";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

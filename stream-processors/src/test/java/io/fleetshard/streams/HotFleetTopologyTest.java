@@ -54,6 +54,15 @@ class HotFleetTopologyTest {
     }
 
     @Test
+    void theDefaultInputIsTheChangeTopicsNotCapturesOwnTopics() {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(HotFleetTopology.DEFAULT_INPUT);
+        assertThat(java.util.List.of("fleetshard.cdc.vehicles", "fleetshard.cdc.telemetry",
+                "fleetshard.cdc.offsets_archive")).allMatch(t -> p.matcher(t).matches());
+        assertThat(java.util.List.of("fleetshard.cdc.dead-letters", "fleetshard.cdc.assignments",
+                "fleetshard.cdc.offsets", "fleetshard.shardlog.pg-1")).noneMatch(t -> p.matcher(t).matches());
+    }
+
+    @Test
     void reportsAFleetOnceWhenItsWritesInAWindowReachTheThresholdAcrossTables() throws Exception {
         pipe(vehicles, ShardLogRecords.vehicle("c", "t1", "f1", "v1", 1), T0 + 1);
         pipe(trips, ShardLogRecords.vehicle("u", "t1", "f1", "v1", 2), T0 + 2);
