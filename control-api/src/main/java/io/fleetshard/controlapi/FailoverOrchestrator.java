@@ -361,6 +361,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         Node target = candidate(o);
         long deadline = System.nanoTime() + config.failoverPromoteTimeout().toNanos();
         while (!actions.caughtUp(target, engine(o), position, config.failoverConfirmTimeout())) {
+            if (stopping) {
+                throw new ControlApiException("stopped while waiting for " + target.nodeId() + " to catch up");
+            }
             if (System.nanoTime() > deadline) {
                 throw new ControlApiException(target.nodeId() + " did not replay up to " + position + " within "
                         + config.failoverPromoteTimeout().toMillis() + " ms");
@@ -389,6 +392,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         for (int i = 0; i < attempts; i++) {
             if (i > 0) {
                 pause(config.failoverConfirmIntervalMs());
+            }
+            if (stopping) {
+                throw new ControlApiException("stopped while confirming that " + old.nodeId() + " is down");
             }
             last = actions.unreachable(old, engine, config.failoverConfirmTimeout());
             if (last == null) {

@@ -175,6 +175,52 @@ class FailoverIT {
                 .isEqualTo("v2".equals(onNewPrimary.get(vid)) ? List.of("c", "u") : List.of("c")));
     }
 
+    /**
+     * The control API in charge is replaced in the middle of a switchover of pg-3 (the target's replay is paused, so
+     * the orchestration waits in catch-up): the new instance resumes it from its stored steps and finishes it; no
+     * acknowledged write is lost and the old primary is not left frozen with no new one.
+     */
+    @Test
+    void anotherControlApiResumesASwitchoverStoppedMidway() throws Exception {
+        String fleet = "resumed";
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-3\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("pg-3");
+        awaitLastingSlotCopy("pg-3");
+        Writers writers = new Writers(fleet, 2);
+        writers.start();
+        Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        try (Connection replica = DriverManager.getConnection(platform.adminJdbcUrl("pg-3-b"));
+                Statement st = replica.createStatement()) {
+            st.execute("SELECT pg_wal_replay_pause()");
+            HttpResponse<String> started = post(platform.controlUrl() + "/v1/shards/pg-3/switchover", "");
+            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            String id = JSON.readTree(started.body()).path("orchestrationId").asText();
+            Await.condition("the switchover waits in catch-up", Duration.ofSeconds(30), () -> quietly(() ->
+                    JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id)).path("nextStep").asText()
+                            .equals("catch-up")));
+            platform.replaceControlApi(); // the instance driving it stops; a new one takes the map writer over
+            st.execute("SELECT pg_wal_replay_resume()");
+            JsonNode[] o = new JsonNode[1];
+            Await.condition("the resumed switchover ends", Duration.ofSeconds(60), () -> quietly(() -> {
+                o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
+                return !o[0].path("state").asText().equals("running");
+            }));
+            assertThat(o[0].path("state").asText()).as(o[0].toString()).isEqualTo("done");
+            assertThat(o[0].path("steps")).extracting(s -> s.path("step").asText())
+                    .containsExactly("prepare", "freeze", "catch-up", "promote", "update-map", "verify");
+        }
+        int ackedAtEnd = writers.acked.size();
+        Await.condition("writes go on", Duration.ofSeconds(30), () -> writers.acked.size() >= ackedAtEnd + 20);
+        writers.stop();
+        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl("pg-3-b"), fleet);
+        assertThat(onNewPrimary.keySet()).containsAll(writers.acked.keySet());
+        Map<String, List<String>> events = changeEvents(fleet, onNewPrimary.keySet());
+        assertThat(events.keySet()).containsExactlyInAnyOrderElementsOf(onNewPrimary.keySet());
+        events.forEach((vid, ops) -> assertThat(ops.toString()).as("events of %s", vid).isIn("[c]", "[c, u]"));
+    }
+
     /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */
     private static void awaitStreaming(String shard) {
         Await.condition("capture of " + shard + " streams", Duration.ofSeconds(120), () -> quietly(() -> {
