@@ -10,7 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -24,16 +23,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -305,39 +298,12 @@ class FailoverIT {
     /** vehicle id -> ops of the fleet's events, read until every id has one and then to the topic's end. */
     private static Map<String, List<String>> changeEvents(String tenant, String fleet, Set<String> ids,
             Duration wait) throws Exception {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.kafkaBootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        Map<String, List<String>> events = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = consumer.partitionsFor("fleetshard.cdc.vehicles").stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = null;
-            long deadline = System.nanoTime() + wait.toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    JsonNode v = JSON.readTree(new String(r.value(), StandardCharsets.UTF_8));
-                    if (v.path("tenant").asText().equals(tenant) && v.path("fleet").asText().equals(fleet)) {
-                        events.computeIfAbsent(v.path("key").path("vehicle_id").asText(), k -> new ArrayList<>())
-                                .add(v.path("op").asText());
-                    }
-                }
-                if (end == null && events.keySet().containsAll(ids)) {
-                    end = consumer.endOffsets(parts); // late duplicates would be before these
-                }
-                if (end != null) {
-                    Map<TopicPartition, Long> e = end;
-                    if (parts.stream().allMatch(tp -> consumer.position(tp) >= e.get(tp))) {
-                        return events;
-                    }
-                }
-            }
-        }
-        return ids.isEmpty() || !events.keySet().containsAll(ids) ? Map.of() : events;
+        Set<String> keys = new HashSet<>();
+        ids.forEach(id -> keys.add(fleet + "/" + id));
+        Map<String, List<String>> byId = new HashMap<>();
+        ChangeTopicEvents.read(platform.kafkaBootstrapServers(), tenant, Set.of(fleet), keys, wait)
+                .forEach((key, ops) -> byId.put(key.substring(fleet.length() + 1), ops));
+        return ids.isEmpty() || !byId.keySet().containsAll(ids) ? Map.of() : byId;
     }
 
     private static String get(String url) throws Exception {

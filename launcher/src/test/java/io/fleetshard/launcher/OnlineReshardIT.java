@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -24,15 +23,9 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -1028,39 +1021,6 @@ class OnlineReshardIT {
      */
     private static Map<String, List<String>> changeEvents(String tenant, Set<String> fleets, Set<String> keys)
             throws Exception {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, platform.kafkaBootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        Map<String, List<String>> events = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-            List<TopicPartition> parts = consumer.partitionsFor("fleetshard.cdc.vehicles").stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    JsonNode v = JSON.readTree(new String(r.value(), StandardCharsets.UTF_8));
-                    if (v.path("tenant").asText().equals(tenant) && fleets.contains(v.path("fleet").asText())) {
-                        events.computeIfAbsent(v.path("fleet").asText() + "/" + v.path("key").path("vehicle_id")
-                                .asText(), k -> new ArrayList<>()).add(v.path("op").asText());
-                    }
-                }
-                if (end == null && events.keySet().containsAll(keys)) {
-                    end = consumer.endOffsets(parts); // late duplicates would be before these
-                }
-                if (end != null) {
-                    Map<TopicPartition, Long> e = end;
-                    if (parts.stream().allMatch(tp -> consumer.position(tp) >= e.get(tp))) {
-                        return events;
-                    }
-                }
-            }
-        }
-        return events;
+        return ChangeTopicEvents.read(platform.kafkaBootstrapServers(), tenant, fleets, keys, Duration.ofSeconds(90));
     }
 }
