@@ -17,6 +17,7 @@ public final class FleetShardCommand {
               failover fail a shard over whose primary is down: failover --shard S (failover --help)
               switchover  move a shard's primary role to a replica as planned: switchover --shard S [--to N]
               orchestrations  failovers with every step: orchestrations [ID]
+              completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
 
     private FleetShardCommand() {
@@ -35,6 +36,7 @@ public final class FleetShardCommand {
                 case "reshard" -> ReshardCommand.run(rest, System.out, System.err);
                 case "failover", "switchover", "orchestrations" -> FailoverCommand.run(command, rest, System.out,
                         System.err);
+                case "completion" -> CompletionCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;
