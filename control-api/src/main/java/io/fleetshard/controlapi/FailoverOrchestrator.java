@@ -106,6 +106,11 @@ final class FailoverOrchestrator implements AutoCloseable {
         return Optional.ofNullable(all.get(id));
     }
 
+    /** False while this instance has not read every event stored before it started: it may not know them all yet. */
+    boolean loaded() {
+        return log.caughtUp();
+    }
+
     /**
      * An operator's failover of {@code shardId}: checked now (404 unknown shard; 409 engine not supported, a failover
      * already running, no primary, or a primary that answers; 503 when this instance does not write the map), then

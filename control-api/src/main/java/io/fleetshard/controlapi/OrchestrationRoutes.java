@@ -39,12 +39,16 @@ final class OrchestrationRoutes {
             o.list().forEach(x -> arr.add(x.toJson()));
         }
         out.put("failoverEnabled", o != null);
+        out.put("loaded", o == null || o.loaded()); // false: a just-started instance may not list every one yet
         ResponseJson.write(ctx, 200, out);
     }
 
     private void get(Context ctx) {
         String id = ResponseJson.pathId(ctx, "orchestrationId");
-        Orchestration o = enabled().get(id).orElseThrow(() -> ApiProblem.notFound("no orchestration " + id));
+        FailoverOrchestrator orchestrations = enabled();
+        Orchestration o = orchestrations.get(id).orElseThrow(() -> orchestrations.loaded()
+                ? ApiProblem.notFound("no orchestration " + id)
+                : ApiProblem.unavailable("this control API is still reading the orchestration log; retry", 1));
         ResponseJson.write(ctx, 200, o.toJson());
     }
 
