@@ -159,6 +159,7 @@ final class MapTransactionRunner {
                 throw e;
             }
             long version;
+            long started = System.nanoTime();
             try {
                 version = committer.commit(base.version(), plan.puts(), plan.deletedKeys());
             } catch (MapVersionConflictException e) {
@@ -181,17 +182,17 @@ final class MapTransactionRunner {
             } catch (MapUnavailableException e) {
                 return reconcileUnknownOutcome(what, base, plan, e);
             }
-            return committed(what, version, plan);
+            return committed(what, version, plan, started);
         }
         throw ApiProblem.unavailable("could not " + what + ": the shard map changed concurrently on each of "
                 + maxAttempts + " attempts; retry", retryAfterSeconds);
     }
 
-    private <R> Committed<R> committed(String what, long version, Plan<R> plan) {
+    /** Counts a committed change and waits (bounded) until this instance's follower shows it. */
+    private <R> Committed<R> committed(String what, long version, Plan<R> plan, long startedNanos) {
         outcomes.get("committed").increment();
         lastCommittedVersion = Math.max(lastCommittedVersion, version);
-        LOG.info("committed map version {}: {} ({} puts, {} deletes)", version, what, plan.puts().size(),
-                plan.deletedKeys().size());
+        long committedNanos = System.nanoTime();
         try {
             if (tracker.awaitAtLeast(version, waitTimeout) == null) {
                 LOG.warn("map version {} ({}) is committed but this instance's follower has not applied it within"
@@ -200,6 +201,9 @@ final class MapTransactionRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        LOG.info("committed map version {}: {} ({} puts, {} deletes; transaction {} ms, then seen here {} ms)", version,
+                what, plan.puts().size(), plan.deletedKeys().size(), (committedNanos - startedNanos) / 1_000_000,
+                (System.nanoTime() - committedNanos) / 1_000_000);
         return new Committed<>(version, plan.result());
     }
 
@@ -222,7 +226,7 @@ final class MapTransactionRunner {
         if (after != null && contains(after, plan)) {
             outcomes.get("unknown-reconciled").increment();
             LOG.info("map version {} shows the change to {}: it was committed", after.version(), what);
-            return committed(what, after.version(), plan);
+            return committed(what, after.version(), plan, System.nanoTime());
         }
         outcomes.get("unavailable").increment();
         throw ApiProblem.unavailable("could not " + what + ": the shard map log is unreachable (" + cause.getMessage()

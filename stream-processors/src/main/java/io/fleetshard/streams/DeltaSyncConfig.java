@@ -19,6 +19,7 @@ public record DeltaSyncConfig(
         long applyFlushIntervalMs,
         int applyAttempts,
         long applyRetryBackoffMs,
+        long fetchMaxWaitMs,
         long closeTimeoutMs) {
 
     /** Every configuration key with its default and meaning. */
@@ -31,6 +32,7 @@ public record DeltaSyncConfig(
         APPLY_FLUSH_INTERVAL_MS("apply.flush.interval.ms", "50", "Pending changes are also applied this often (wall clock), so a quiet shard log is applied promptly."),
         APPLY_ATTEMPTS("apply.attempts", "3", "Attempts of one target transaction (reconnecting) before the job's stream thread fails and is replaced; a replay skips what the target already has."),
         APPLY_RETRY_BACKOFF_MS("apply.retry.backoff.ms", "200", "Pause before the second attempt; doubles per attempt."),
+        FETCH_MAX_WAIT_MS("fetch.max.wait.ms", "10", "Longest wait of the job's shard-log fetch on the broker (Kafka's default is 500 ms); kept short because the fence marker's trip is part of the cutover's write freeze."),
         CLOSE_TIMEOUT_MS("close.timeout.ms", "30000", "How long stopping a job waits for its Kafka Streams app to close.");
 
         private final String key;
@@ -69,6 +71,7 @@ public record DeltaSyncConfig(
         problems.range(Key.APPLY_FLUSH_INTERVAL_MS, applyFlushIntervalMs, 10, 60_000);
         problems.range(Key.APPLY_ATTEMPTS, applyAttempts, 1, 10);
         problems.range(Key.APPLY_RETRY_BACKOFF_MS, applyRetryBackoffMs, 1, 10_000);
+        problems.range(Key.FETCH_MAX_WAIT_MS, fetchMaxWaitMs, 1, 500);
         problems.range(Key.CLOSE_TIMEOUT_MS, closeTimeoutMs, 100, 600_000);
         if (!problems.isEmpty()) {
             throw new InvalidConfig(problems);
@@ -131,7 +134,7 @@ public record DeltaSyncConfig(
                         values.text(Key.STATE_DIR), values.number(Key.COMMIT_INTERVAL_MS, problems),
                         (int) values.number(Key.APPLY_BATCH_SIZE, problems), values.number(Key.APPLY_FLUSH_INTERVAL_MS, problems),
                         (int) values.number(Key.APPLY_ATTEMPTS, problems), values.number(Key.APPLY_RETRY_BACKOFF_MS, problems),
-                        values.number(Key.CLOSE_TIMEOUT_MS, problems));
+                        values.number(Key.FETCH_MAX_WAIT_MS, problems), values.number(Key.CLOSE_TIMEOUT_MS, problems));
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

@@ -12,6 +12,8 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides, per shard-log record, what the delta sync does with it (ADR 0013): a tagged record (the resharder's own
@@ -20,6 +22,7 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * batch is full, on a wall-clock punctuation, and before every commit ({@link PendingApplyStore}).
  */
 final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> {
+    private static final Logger LOG = LoggerFactory.getLogger(DeltaSyncProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
 
@@ -58,7 +61,9 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
             long fenceSeq = ownFenceSeq(headers, record.value(), offset);
             store.add(null, offset, fenceSeq);
             if (fenceSeq > 0) {
+                long readMs = System.currentTimeMillis();
                 store.flush(); // the moving fleets' writes are held until the target shows the fence: no batching
+                logFencePath(fenceSeq, offset, record, readMs);
                 return;
             }
         } else if (fleets.contains(ChangeHeaders.fleetKey(headers))) {
@@ -69,6 +74,24 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
         if (store.pendingChanges() >= batchSize) {
             store.flush();
         }
+    }
+
+    /**
+     * Says where the write freeze went, hop by hop from the source commit: capture mapped the marker, this app read it,
+     * the target applied it (the clocks of the source, capture and this process: one machine or NTP-synchronised ones).
+     */
+    private void logFencePath(long fenceSeq, long offset, Record<byte[], byte[]> record, long readMs) {
+        JsonNode n = envelope(record.value(), offset);
+        long committedMs = n.path("commitTsMs").asLong(-1);
+        long capturedMs = n.path("captureTsMs").asLong(-1);
+        long appliedMs = System.currentTimeMillis();
+        if (committedMs <= 0 || capturedMs < committedMs) {
+            LOG.info("delta sync job '{}': fence {} at offset {} applied on the target", jobId, fenceSeq, offset);
+            return;
+        }
+        LOG.info("delta sync job '{}': fence {} at offset {} applied on the target; from the source commit: captured +{} ms,"
+                + " read here +{} ms, applied +{} ms", jobId, fenceSeq, offset, capturedMs - committedMs,
+                readMs - committedMs, appliedMs - committedMs);
     }
 
     /** The marker's sequence number if the record is this job's fence marker, else 0. */

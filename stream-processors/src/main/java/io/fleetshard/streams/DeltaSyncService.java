@@ -171,6 +171,8 @@ public final class DeltaSyncService implements AutoCloseable {
         // the retry short, it is in the cutover's path (see ShardCapture)
         p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG), 50);
+        // the fence marker's trip from capture to the target is part of the cutover's write freeze
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), (int) config.fetchMaxWaitMs());
         // the committed offset (seeded with the start offset) or nothing: never reset past unapplied rows
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "none");
         // a stopped job leaves its group at once, so a restart (or a start-offset reset) need not wait out the session
