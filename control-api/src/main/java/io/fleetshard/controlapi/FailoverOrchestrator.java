@@ -117,23 +117,9 @@ final class FailoverOrchestrator implements AutoCloseable {
      * run like a detected one.
      */
     Orchestration requestFailover(String shardId, String reason) {
-        if (runner.fencedAt() != null) {
-            throw ApiProblem.unavailable("this control-API instance no longer writes the map (another took over);"
-                    + " ask that one", config.retryAfterSeconds());
-        }
-        ShardMapSnapshot map = source.current();
-        Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
-        if (shard.engine() != Engine.POSTGRES) {
-            throw ApiProblem.conflict("failover of " + shard.engine().wireName() + " shards is not supported yet"
-                    + " (shard " + shardId + ")");
-        }
-        runningFor(shardId).ifPresent(o -> {
-            throw ApiProblem.conflict("orchestration " + o.id() + " is already failing shard " + shardId + " over ("
-                    + "next step " + o.nextStep() + ")");
-        });
-        Node primary = map.primaryOf(shardId).orElseThrow(() -> ApiProblem.conflict("shard " + shardId
-                + " has no primary in map version " + map.version()));
-        String why = actions.unreachable(primary, shard.engine(), config.failoverConfirmTimeout());
+        Checked c = checked(shardId, "failover");
+        Node primary = c.primary();
+        String why = actions.unreachable(primary, c.shard().engine(), config.failoverConfirmTimeout());
         if (why == null) {
             throw ApiProblem.conflict("primary " + primary.nodeId() + " of shard " + shardId + " answers; a failover"
                     + " would leave two primaries (a planned switchover is not available yet)");
@@ -150,22 +136,10 @@ final class FailoverOrchestrator implements AutoCloseable {
      * verify. Writes to the shard pause from the freeze until routers see the new map.
      */
     Orchestration requestSwitchover(String shardId, String toNodeId, String reason) {
-        if (runner.fencedAt() != null) {
-            throw ApiProblem.unavailable("this control-API instance no longer writes the map (another took over);"
-                    + " ask that one", config.retryAfterSeconds());
-        }
-        ShardMapSnapshot map = source.current();
-        Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
-        if (shard.engine() != Engine.POSTGRES) {
-            throw ApiProblem.conflict("switchover of " + shard.engine().wireName() + " shards is not supported yet"
-                    + " (shard " + shardId + ")");
-        }
-        runningFor(shardId).ifPresent(o -> {
-            throw ApiProblem.conflict("orchestration " + o.id() + " (" + o.kind() + ") is running on shard "
-                    + shardId + " (next step " + o.nextStep() + ")");
-        });
-        Node primary = map.primaryOf(shardId).orElseThrow(() -> ApiProblem.conflict("shard " + shardId
-                + " has no primary in map version " + map.version()));
+        Checked c = checked(shardId, "switchover");
+        ShardMapSnapshot map = c.map();
+        Shard shard = c.shard();
+        Node primary = c.primary();
         String down = actions.unreachable(primary, shard.engine(), config.failoverConfirmTimeout());
         if (down != null) {
             throw ApiProblem.conflict("primary " + primary.nodeId() + " of shard " + shardId + " does not answer ("
@@ -180,9 +154,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                         + target.role().wireName() + " of " + target.shardId() + ")");
             }
         } else {
-            target = map.nodesOf(shardId).stream().filter(n -> n.role() == NodeRole.SYNC_REPLICA
-                    || n.role() == NodeRole.REPLICA).min(Comparator.comparing((Node n) -> n.role()
-                    == NodeRole.SYNC_REPLICA ? 0 : 1).thenComparingLong(this::lagBytes)).orElseThrow(() ->
+            target = replicasBestFirst(map, shardId).stream().findFirst().orElseThrow(() ->
                     ApiProblem.conflict("shard " + shardId + " has no replica to switch over to"));
         }
         String targetDown = actions.unreachable(target, shard.engine(), config.failoverConfirmTimeout());
@@ -201,6 +173,41 @@ final class FailoverOrchestrator implements AutoCloseable {
         count(o);
         drive(id);
         return o;
+    }
+
+    /** What an operator's request was checked against: the map then, the shard and its primary. */
+    private record Checked(ShardMapSnapshot map, Shard shard, Node primary) {
+    }
+
+    /**
+     * The checks every operator request of {@code kind} starts with: 503 when this instance does not write the map,
+     * 404 unknown shard, 409 engine not supported, an orchestration already running on the shard, or no primary.
+     */
+    private Checked checked(String shardId, String kind) {
+        if (runner.fencedAt() != null) {
+            throw ApiProblem.unavailable("this control-API instance no longer writes the map (another took over);"
+                    + " ask that one", config.retryAfterSeconds());
+        }
+        ShardMapSnapshot map = source.current();
+        Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
+        if (shard.engine() != Engine.POSTGRES) {
+            throw ApiProblem.conflict(kind + " of " + shard.engine().wireName() + " shards is not supported yet"
+                    + " (shard " + shardId + ")");
+        }
+        runningFor(shardId).ifPresent(o -> {
+            throw ApiProblem.conflict("orchestration " + o.id() + " (" + o.kind() + ") is running on shard "
+                    + shardId + " (next step " + o.nextStep() + ")");
+        });
+        Node primary = map.primaryOf(shardId).orElseThrow(() -> ApiProblem.conflict("shard " + shardId
+                + " has no primary in map version " + map.version()));
+        return new Checked(map, shard, primary);
+    }
+
+    /** The shard's replicas, the best to promote first: the synchronous one, then by replay lag at the last probe. */
+    private List<Node> replicasBestFirst(ShardMapSnapshot map, String shardId) {
+        return map.nodesOf(shardId).stream().filter(n -> n.role() == NodeRole.SYNC_REPLICA
+                || n.role() == NodeRole.REPLICA).sorted(Comparator.comparing((Node n) -> n.role()
+                == NodeRole.SYNC_REPLICA ? 0 : 1).thenComparingLong(this::lagBytes)).toList();
     }
 
     private Orchestration begin(String shardId, Node primary, String trigger, String detail) {
@@ -303,9 +310,11 @@ final class FailoverOrchestrator implements AutoCloseable {
                         config.failoverPromoteTimeout())), null);
                 case "update-map" -> o.withStep(done("update-map", started, updateMap(o)), null);
                 case "verify" -> o.withStep(done("verify", started, verify(o, started)), null);
-                case "freeze" -> o.withStep(done("freeze", started, "writes frozen on " + o.fromNodeId()
-                        + " at WAL position " + actions.freeze(old(o), engine(o), config.failoverConfirmTimeout())),
-                        null);
+                case "freeze" -> {
+                    String frozenAt = actions.freeze(old(o), engine(o), config.failoverConfirmTimeout());
+                    yield o.withStep(new Orchestration.Step("freeze", started, clock.millis(), true, "writes frozen on "
+                            + o.fromNodeId() + " at WAL position " + frozenAt, frozenAt), null);
+                }
                 case "catch-up" -> o.withStep(done("catch-up", started, catchUp(o)), null);
                 default -> throw new IllegalStateException("unknown step " + step);
             };
@@ -352,17 +361,11 @@ final class FailoverOrchestrator implements AutoCloseable {
         }
     }
 
-    private static final java.util.regex.Pattern FROZEN_AT = java.util.regex.Pattern.compile("WAL position (\\S+)$");
-
     /** Waits (up to the confirmation timeout, a few seconds) until the target replayed through the freeze. */
     private String catchUp(Orchestration o) {
-        String freezeDetail = o.steps().stream().filter(s -> s.name().equals("freeze")).findFirst()
-                .map(Orchestration.Step::detail).orElseThrow();
-        java.util.regex.Matcher m = FROZEN_AT.matcher(freezeDetail);
-        if (!m.find()) {
-            throw new ControlApiException("the freeze step recorded no WAL position: " + freezeDetail);
-        }
-        String position = m.group(1);
+        String position = o.steps().stream().filter(s -> s.name().equals("freeze") && s.ok()).findFirst()
+                .map(Orchestration.Step::position).orElseThrow(() -> new ControlApiException("the freeze step"
+                        + " recorded no WAL position"));
         Node target = candidate(o);
         long deadline = System.nanoTime() + config.failoverPromoteTimeout().toNanos();
         while (!actions.caughtUp(target, engine(o), position, config.failoverConfirmTimeout())) {
@@ -407,10 +410,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                         + old.nodeId() + " answered on confirmation attempt " + (i + 1) + ": no failover"));
             }
         }
-        List<Node> candidates = new ArrayList<>(map.nodesOf(o.shardId()).stream()
-                .filter(n -> n.role() == NodeRole.SYNC_REPLICA || n.role() == NodeRole.REPLICA).toList());
-        candidates.sort(Comparator.comparing((Node n) -> n.role() == NodeRole.SYNC_REPLICA ? 0 : 1)
-                .thenComparingLong(n -> lagBytes(n)));
+        List<Node> candidates = replicasBestFirst(map, o.shardId());
         List<String> refused = new ArrayList<>();
         for (Node c : candidates) {
             String why = actions.unreachable(c, engine, config.failoverConfirmTimeout());

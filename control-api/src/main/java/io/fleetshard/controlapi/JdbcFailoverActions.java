@@ -3,14 +3,12 @@ package io.fleetshard.controlapi;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 
 /**
  * {@link FailoverActions} for PostgreSQL streaming replicas, as the control API's admin user (the resharder's,
@@ -171,22 +169,9 @@ final class JdbcFailoverActions implements FailoverActions {
     }
 
     private Connection connect(Node node, Engine engine, Duration timeout) throws SQLException {
-        Properties props = new Properties();
-        if (!config.reshardUser(engine).isEmpty()) {
-            props.setProperty("user", config.reshardUser(engine));
-            props.setProperty("password", config.reshardPassword(engine));
-        }
-        long seconds = Math.max(1, timeout.toSeconds());
-        if (engine == Engine.POSTGRES) {
-            props.setProperty("connectTimeout", Long.toString(seconds));
-            props.setProperty("socketTimeout", Long.toString(seconds + 5));
-            props.setProperty("ApplicationName", "fleetshard-failover");
-        } else {
-            props.setProperty("connectTimeout", Long.toString(timeout.toMillis()));
-            props.setProperty("socketTimeout", Long.toString(timeout.toMillis() + 5_000));
-            props.setProperty("permitMysqlScheme", "true");
-        }
-        return DriverManager.getConnection(node.jdbcUrl(), props);
+        Duration connect = Duration.ofSeconds(Math.max(1, timeout.toSeconds()));
+        return AdminConnections.open(config, engine, node.jdbcUrl(), "fleetshard-failover", connect,
+                connect.plusSeconds(5));
     }
 
     private static boolean bool(Statement st, String sql) throws SQLException {

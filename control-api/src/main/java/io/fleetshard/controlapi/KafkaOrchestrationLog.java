@@ -1,6 +1,8 @@
 package io.fleetshard.controlapi;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fleetshard.shardmap.ShardMapException;
+import io.fleetshard.shardmap.ShardMapTopic;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -11,9 +13,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,7 +22,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -73,30 +71,13 @@ final class KafkaOrchestrationLog implements OrchestrationLog {
     }
 
     private void ensureTopic() {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000); // not below the request timeout
-        try (Admin admin = Admin.create(p)) {
-            int brokers = admin.describeCluster().nodes().get(15, TimeUnit.SECONDS).size();
-            short replication = (short) Math.min(3, Math.max(1, brokers));
-            NewTopic t = new NewTopic(topic, 1, replication).configs(Map.of(
+        try {
+            ShardMapTopic.ensureOnePartition(bootstrapServers, topic, Map.of(
                     TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(RETENTION.toMillis()),
-                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(Math.max(1, replication - 1))));
-            try {
-                admin.createTopics(List.of(t)).all().get(15, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ControlApiException("interrupted while creating topic " + topic, e);
-        } catch (ExecutionException | TimeoutException | KafkaException e) {
-            throw new ControlApiException("cannot create orchestration topic " + topic + " at " + bootstrapServers
-                    + ": " + e.getMessage(), e);
+                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(RETENTION.toMillis())), Duration.ofSeconds(15),
+                    "an orchestration's events keep their order");
+        } catch (ShardMapException e) {
+            throw new ControlApiException("cannot create orchestration topic " + topic + ": " + e.getMessage(), e);
         }
     }
 

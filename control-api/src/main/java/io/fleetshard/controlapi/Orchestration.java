@@ -42,8 +42,16 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
         }
     }
 
-    /** One step done (or failed): when it started and ended, and what it found. */
-    record Step(String name, long startedAtMs, long endedAtMs, boolean ok, String detail) {
+    /**
+     * One step done (or failed): when it started and ended, and what it found.
+     *
+     * @param position a WAL position a later step needs (a switchover's {@code freeze}: every committed write is at
+     *     or before it), else null
+     */
+    record Step(String name, long startedAtMs, long endedAtMs, boolean ok, String detail, String position) {
+        Step(String name, long startedAtMs, long endedAtMs, boolean ok, String detail) {
+            this(name, startedAtMs, endedAtMs, ok, detail, null);
+        }
     }
 
     Orchestration {
@@ -113,8 +121,12 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
         }
         ArrayNode arr = o.putArray("steps");
         for (Step s : steps) {
-            arr.addObject().put("step", s.name()).put("startedAtMs", s.startedAtMs()).put("endedAtMs", s.endedAtMs())
-                    .put("durationMs", s.endedAtMs() - s.startedAtMs()).put("ok", s.ok()).put("detail", s.detail());
+            ObjectNode step = arr.addObject().put("step", s.name()).put("startedAtMs", s.startedAtMs())
+                    .put("endedAtMs", s.endedAtMs()).put("durationMs", s.endedAtMs() - s.startedAtMs())
+                    .put("ok", s.ok()).put("detail", s.detail());
+            if (s.position() != null) {
+                step.put("position", s.position());
+            }
         }
         return o;
     }
@@ -123,7 +135,7 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
         List<Step> steps = new ArrayList<>();
         for (JsonNode s : o.path("steps")) {
             steps.add(new Step(s.path("step").asText(), s.path("startedAtMs").asLong(), s.path("endedAtMs").asLong(),
-                    s.path("ok").asBoolean(), s.path("detail").asText()));
+                    s.path("ok").asBoolean(), s.path("detail").asText(), s.path("position").textValue()));
         }
         return new Orchestration(o.path("orchestrationId").asText(), o.path("kind").asText(),
                 o.path("shardId").asText(), o.path("fromNodeId").asText(),

@@ -13,7 +13,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -819,21 +817,8 @@ final class ReshardOrchestrator implements AutoCloseable {
         Engine engine = shard(shardId).engine();
         Node primary = source.current().primaryOf(shardId).orElseThrow(() -> new JobFailed("shard " + shardId
                 + " has no primary in the map"));
-        Properties props = new Properties();
-        if (!config.reshardUser(engine).isEmpty()) {
-            props.setProperty("user", config.reshardUser(engine));
-            props.setProperty("password", config.reshardPassword(engine));
-        }
-        if (engine == Engine.POSTGRES) {
-            props.setProperty("connectTimeout", "10");
-            props.setProperty("socketTimeout", "600");
-            props.setProperty("ApplicationName", "fleetshard-resharder");
-        } else {
-            props.setProperty("connectTimeout", "10000");
-            props.setProperty("socketTimeout", "600000");
-            props.setProperty("permitMysqlScheme", "true");
-        }
-        return DriverManager.getConnection(primary.jdbcUrl(), props);
+        return AdminConnections.open(config, engine, primary.jdbcUrl(), "fleetshard-resharder", Duration.ofSeconds(10),
+                Duration.ofMinutes(10));
     }
 
     static String tenant(String key) {

@@ -162,6 +162,10 @@ class FailoverEndpointsTest {
         assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
                 .containsExactly("prepare", "freeze", "catch-up", "promote", "update-map", "verify");
         assertThat(o.path("steps").get(1).path("detail").asText()).endsWith("WAL position 0/3000148");
+        assertThat(o.path("steps").get(1).path("position").asText()).as("what catch-up waits for")
+                .isEqualTo("0/3000148");
+        assertThat(Orchestration.fromJson(o).steps().get(1).position()).as("kept in the stored event")
+                .isEqualTo("0/3000148");
         assertThat(actions.frozen).containsExactly("pg-1-a");
         assertThat(actions.promoted).containsExactly("pg-1-c");
         assertThat(actions.thawed).isEmpty();

@@ -21,18 +21,34 @@ public final class ShardMapTopic {
     }
 
     public static void ensureExists(ShardMapLogConfig config) {
+        ensureOnePartition(config.bootstrapServers(), config.topic(), Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT), config.requestTimeout(),
+                "map transactions are totally ordered");
+    }
+
+    /**
+     * Creates {@code topic} with one partition, replicated up to 3 (min in-sync replicas one less), if it is missing,
+     * and checks that it has exactly one partition. Used for every log whose order is its meaning (the map log, the
+     * orchestration log).
+     *
+     * @param configs topic settings besides replication
+     * @param why what one partition guarantees, for the message when the topic has more
+     * @throws ShardMapException when the topic exists with more than one partition
+     * @throws MapUnavailableException when Kafka does not answer within {@code timeout}
+     */
+    public static void ensureOnePartition(String bootstrapServers, String topicName, Map<String, String> configs,
+            java.time.Duration timeout, String why) {
         Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        int timeout = (int) config.requestTimeout().toMillis();
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout);
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeout);
-        long timeoutMs = config.requestTimeout().toMillis();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        long timeoutMs = timeout.toMillis();
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeoutMs);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs);
         try (Admin admin = Admin.create(props)) {
             int brokers = admin.describeCluster().nodes().get(timeoutMs, TimeUnit.MILLISECONDS).size();
             short replication = (short) Math.min(3, Math.max(1, brokers));
-            NewTopic topic = new NewTopic(config.topic(), Optional.of(1), Optional.of(replication)).configs(Map.of(
-                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(Math.max(1, replication - 1))));
+            Map<String, String> all = new java.util.HashMap<>(configs);
+            all.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(Math.max(1, replication - 1)));
+            NewTopic topic = new NewTopic(topicName, Optional.of(1), Optional.of(replication)).configs(all);
             try {
                 admin.createTopics(List.of(topic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
@@ -40,18 +56,18 @@ public final class ShardMapTopic {
                     throw e;
                 }
             }
-            TopicDescription d = describeOnceKnown(admin, config.topic(), System.nanoTime()
+            TopicDescription d = describeOnceKnown(admin, topicName, System.nanoTime()
                     + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
             if (d.partitions().size() != 1) {
-                throw new ShardMapException("map topic " + config.topic() + " has " + d.partitions().size()
-                        + " partitions; it must have exactly 1 so map transactions are totally ordered");
+                throw new ShardMapException("topic " + topicName + " has " + d.partitions().size()
+                        + " partitions; it must have exactly 1 so " + why);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new MapUnavailableException("interrupted while creating map topic " + config.topic(), e);
+            throw new MapUnavailableException("interrupted while creating topic " + topicName, e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new MapUnavailableException("could not create or describe map topic " + config.topic() + " at "
-                    + config.bootstrapServers() + " within " + timeoutMs + " ms: " + e, e);
+            throw new MapUnavailableException("could not create or describe topic " + topicName + " at "
+                    + bootstrapServers + " within " + timeoutMs + " ms: " + e, e);
         }
     }
 
