@@ -83,6 +83,14 @@ class PostgresNodeIT {
                 return query(replica, "SELECT (synced AND NOT temporary)::text FROM pg_replication_slots"
                         + " WHERE slot_name = 'cap'").equals(List.of("true"));
             });
+            // the sync worker copies the slot's position every few hundred ms: wait until the copy has the primary's
+            // confirmed position too, else the promoted replica streams the first insert again (capture would skip
+            // it as a duplicate, but this test counts messages)
+            String confirmed = query(primary, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots"
+                    + " WHERE slot_name = 'cap'").get(0);
+            Await.until("the replica's copy of slot cap confirmed up to " + confirmed, REPLAY_WAIT, () -> query(replica,
+                    "SELECT (confirmed_flush_lsn >= '" + confirmed + "'::pg_lsn)::text FROM pg_replication_slots"
+                    + " WHERE slot_name = 'cap'").equals(List.of("true")));
             execute(primary, "INSERT INTO vehicle VALUES (2, 'FS-002')"); // committed: on the sync replica too
 
             primary.kill();
