@@ -156,6 +156,16 @@ public final class ControlApi implements AutoCloseable {
                 new JdbcFailoverActions(config));
     }
 
+    /**
+     * Like {@link #enableFailover(String)}, with a {@code rebuilder} that failbacks and rejoins call for a node that is
+     * not a replica of the primary yet (the dev platform rebuilds its embedded servers).
+     */
+    public synchronized ControlApi enableFailover(String bootstrapServers, NodeRebuilder rebuilder) {
+        enableFailover(bootstrapServers);
+        failovers.rebuildWith(rebuilder);
+        return this;
+    }
+
     synchronized ControlApi enableFailover(OrchestrationLog log, FailoverActions actions) {
         if (failovers != null) {
             throw new IllegalStateException("failover is already enabled on this control API");

@@ -40,4 +40,24 @@ interface FailoverActions {
      * @throws ControlApiException when it does not
      */
     String verifyWritable(Node primary, Engine engine, Duration timeout);
+
+    /**
+     * Failback and rejoin: checks that {@code node} is a replica streaming from {@code primary} and says whether the
+     * primary waits for it on commit (synchronous) and what it saw (replay position, capture's slot copies).
+     *
+     * @throws ControlApiException when it is not (unreachable, takes writes, streams from elsewhere or not at all)
+     */
+    ReplicaCheck replicaOf(Node node, Node primary, Engine engine, Duration timeout);
+
+    /**
+     * Null when {@code replica} holds a lasting copy (synced, not temporary) of each of {@code primary}'s failover
+     * logical slots (change capture's), so that promoting it keeps capture's position; else which are missing. A
+     * copy stays temporary until the primary logs a running-transactions record past it: this asks the primary to
+     * log one.
+     */
+    String slotCopiesMissing(Node replica, Node primary, Engine engine, Duration timeout);
+
+    /** What {@link #replicaOf} found. */
+    record ReplicaCheck(boolean synchronous, String detail) {
+    }
 }

@@ -64,6 +64,7 @@ final class FailoverOrchestrator implements AutoCloseable {
     private final Object waiter = new Object();
     private final MeterRegistry registry;
     private volatile Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
+    private volatile NodeRebuilder rebuilder;
     private volatile boolean stopping;
 
     FailoverOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
@@ -85,6 +86,11 @@ final class FailoverOrchestrator implements AutoCloseable {
     /** Where detection reads the health monitor's view of a node. */
     void healthFrom(Function<String, NodeHealth> nodeHealth) {
         this.health = nodeHealth;
+    }
+
+    /** Who rebuilds a failed node as a replica when a failback or rejoin finds it is not one (dev); none by default. */
+    void rebuildWith(NodeRebuilder nodeRebuilder) {
+        this.rebuilder = nodeRebuilder;
     }
 
     void start() {
@@ -173,6 +179,113 @@ final class FailoverOrchestrator implements AutoCloseable {
         count(o);
         drive(id);
         return o;
+    }
+
+    /**
+     * An operator's failback ({@code kind} {@code failback}) or rejoin ({@code rejoin}) of {@code nodeId} (null: the
+     * shard's one fenced node): checked now (404 unknown shard or node; 409 engine not supported, an orchestration
+     * running, a primary that does not answer, a node that is not the shard's or not fenced, or — with no node
+     * rebuilder — a node that is not yet a replica streaming from the primary; 503 when this instance does not write
+     * the map), then run: {@code rejoin} makes the node a replica in the map; a failback then switches over to it.
+     */
+    Orchestration requestReturn(String kind, String shardId, String nodeId, String reason) {
+        Checked c = checked(shardId, kind);
+        Node primary = c.primary();
+        String down = actions.unreachable(primary, c.shard().engine(), config.failoverConfirmTimeout());
+        if (down != null) {
+            throw ApiProblem.conflict("primary " + primary.nodeId() + " of shard " + shardId + " does not answer ("
+                    + down + "): fail it over first (POST /v1/shards/" + shardId + "/failover)");
+        }
+        Node node;
+        if (nodeId != null) {
+            node = c.map().node(nodeId).orElseThrow(() -> ApiProblem.notFound("no node " + nodeId));
+            if (!node.shardId().equals(shardId)) {
+                throw ApiProblem.conflict("node " + nodeId + " belongs to shard " + node.shardId() + ", not "
+                        + shardId);
+            }
+        } else {
+            List<Node> fenced = c.map().nodesOf(shardId).stream().filter(n -> n.role() == NodeRole.FENCED).toList();
+            if (fenced.size() != 1) {
+                throw ApiProblem.conflict("shard " + shardId + " has " + (fenced.isEmpty() ? "no fenced node"
+                        : "several fenced nodes (" + fenced.stream().map(Node::nodeId).toList() + ")")
+                        + ": name the node (\"node\")");
+            }
+            node = fenced.get(0);
+        }
+        boolean replica = node.role() == NodeRole.REPLICA || node.role() == NodeRole.SYNC_REPLICA;
+        if (node.role() != NodeRole.FENCED && !(kind.equals("failback") && replica)) {
+            throw ApiProblem.conflict("node " + node.nodeId() + " is the " + node.role().wireName() + " of shard "
+                    + shardId + (kind.equals("rejoin") ? "; only a fenced node rejoins" : "; failback returns a"
+                    + " fenced node or a replica to primary"));
+        }
+        String seen;
+        if (rebuilder == null) {
+            try {
+                seen = actions.replicaOf(node, primary, c.shard().engine(), config.failoverConfirmTimeout()).detail();
+            } catch (ControlApiException e) {
+                throw ApiProblem.conflict(e.getMessage());
+            }
+        } else {
+            seen = "a node rebuilder is configured: " + node.nodeId() + " is rebuilt if it is not a replica yet";
+        }
+        String id = (kind.equals("failback") ? "fb-" : "rj-") + UUID.randomUUID().toString().substring(0, 8);
+        Orchestration o = Orchestration.returning(kind, id, shardId, primary.nodeId(), node.nodeId(),
+                "operator" + (reason == null || reason.isBlank() ? "" : ": " + reason), clock.millis(),
+                kind + " of " + node.nodeId() + " (" + node.role().wireName() + ") to shard " + shardId + ", primary "
+                        + primary.nodeId() + "; " + seen);
+        log.append(o);
+        onEvent(o);
+        LOG.warn("orchestration {}: {} of node {} to shard {} (primary {})", id, kind, node.nodeId(), shardId,
+                primary.nodeId());
+        count(o);
+        drive(id);
+        return o;
+    }
+
+    /**
+     * The node returning is a replica of the primary (rebuilt first when it is not and a rebuilder is configured),
+     * and the map says so: a fenced node becomes a replica, synchronous when the primary waits for it.
+     */
+    private String rejoin(Orchestration o) {
+        Engine engine = engine(o);
+        Node node = candidate(o);
+        Node primary = old(o);
+        FailoverActions.ReplicaCheck check;
+        String rebuilt = "";
+        try {
+            check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
+        } catch (ControlApiException notYet) {
+            NodeRebuilder r = rebuilder;
+            if (r == null) {
+                throw notYet;
+            }
+            rebuilt = r.rebuildAsReplica(node, primary, engine) + "; ";
+            check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
+        }
+        if (o.kind().equals("failback")) { // it is promoted next: capture's slots must survive that
+            long deadline = System.nanoTime() + config.failoverPromoteTimeout().toNanos();
+            String missing;
+            while ((missing = actions.slotCopiesMissing(node, primary, engine, config.failoverConfirmTimeout()))
+                    != null) {
+                if (stopping || System.nanoTime() > deadline) {
+                    throw new ControlApiException(missing + " after " + config.failoverPromoteTimeout().toMillis()
+                            + " ms: promoting it now would lose change capture's position; try again");
+                }
+                pause(200);
+            }
+        }
+        NodeRole role = check.synchronous() ? NodeRole.SYNC_REPLICA : NodeRole.REPLICA;
+        if (node.role() == role) {
+            return rebuilt + check.detail() + "; already a " + role.wireName() + " in the map";
+        }
+        MapTransactionRunner.Committed<Long> c = runner.run(o.kind() + " of " + node.nodeId() + ": "
+                + role.wireName() + " of shard " + o.shardId(), map -> {
+                    Node n = map.node(node.nodeId()).orElseThrow(() -> ApiProblem.conflict("node " + node.nodeId()
+                            + " left the map"));
+                    return MapTransactionRunner.Plan.put(List.of(n.withRole(role)), map.version());
+                });
+        return rebuilt + check.detail() + "; map version " + c.mapVersion() + ": " + node.nodeId() + " is a "
+                + role.wireName();
     }
 
     /** What an operator's request was checked against: the map then, the shard and its primary. */
@@ -316,6 +429,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                             + o.fromNodeId() + " at WAL position " + frozenAt, frozenAt), null);
                 }
                 case "catch-up" -> o.withStep(done("catch-up", started, catchUp(o)), null);
+                case "rejoin" -> o.withStep(done("rejoin", started, rejoin(o)), null);
                 default -> throw new IllegalStateException("unknown step " + step);
             };
         } catch (ApiProblem e) {
@@ -349,9 +463,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         return false;
     }
 
-    /** A switchover that failed before its promotion gives the old primary its writes back. */
+    /** A switchover or failback that failed after its freeze and before its promotion gives the primary its writes back. */
     private String thawAfterFailure(Orchestration o) {
-        if (!o.kind().equals("switchover") || !o.did("freeze") || o.did("promote")) {
+        if (!o.plannedSteps().contains("freeze") || !o.did("freeze") || o.did("promote")) {
             return "";
         }
         try {

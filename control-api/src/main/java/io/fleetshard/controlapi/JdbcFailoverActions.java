@@ -161,6 +161,146 @@ final class JdbcFailoverActions implements FailoverActions {
         }
     }
 
+    @Override
+    public ReplicaCheck replicaOf(Node node, Node primary, Engine engine, Duration timeout) {
+        requirePostgres(node, engine);
+        String rebuild = "rebuild it as a replica of " + primary.nodeId() + " first (docs/runbooks/failback.md)";
+        String host;
+        int port;
+        String applicationName;
+        String detail;
+        try (Connection c = connect(node, engine, timeout); Statement st = c.createStatement()) {
+            if (!bool(st, "SELECT pg_is_in_recovery()")) {
+                throw new ControlApiException(node.nodeId() + " takes writes, so it is not a replica: " + rebuild);
+            }
+            String status;
+            String conninfo;
+            try (ResultSet rs = st.executeQuery("SELECT status, sender_host, sender_port, conninfo"
+                    + " FROM pg_stat_wal_receiver")) {
+                if (!rs.next()) {
+                    throw new ControlApiException(node.nodeId() + " is in recovery but receives no WAL (no WAL"
+                            + " receiver): " + rebuild);
+                }
+                status = rs.getString(1);
+                host = rs.getString(2);
+                port = rs.getInt(3);
+                conninfo = rs.getString(4);
+            }
+            if (!"streaming".equals(status)) {
+                throw new ControlApiException(node.nodeId() + "'s WAL receiver is " + status + ", not streaming");
+            }
+            HostPort primaryAddress = HostPort.of(primary.jdbcUrl());
+            if (port != primaryAddress.port() || !sameHost(host, primaryAddress.host())) {
+                throw new ControlApiException(node.nodeId() + " streams from " + host + ":" + port + ", not from the"
+                        + " primary " + primary.nodeId() + " (" + primaryAddress.host() + ":" + primaryAddress.port()
+                        + "): " + rebuild);
+            }
+            java.util.regex.Matcher m = APPLICATION_NAME.matcher(conninfo == null ? "" : conninfo);
+            applicationName = m.find() ? m.group(1) : null;
+            detail = node.nodeId() + " streams from " + primary.nodeId() + ", replayed up to "
+                    + text(st, "SELECT coalesce(pg_last_wal_replay_lsn()::text, '')") + "; capture slots: "
+                    + captureSlots(st);
+        } catch (SQLException e) {
+            throw new ControlApiException(node.nodeId() + " does not answer as a replica (" + e.getMessage() + "): "
+                    + rebuild, e);
+        }
+        boolean sync = false;
+        if (applicationName != null) {
+            try (Connection c = connect(primary, engine, timeout); java.sql.PreparedStatement ps = c.prepareStatement(
+                    "SELECT sync_state FROM pg_stat_replication WHERE application_name = ?")) {
+                ps.setString(1, applicationName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    sync = rs.next() && "sync".equals(rs.getString(1));
+                }
+            } catch (SQLException e) {
+                throw new ControlApiException("cannot ask primary " + primary.nodeId() + " whether " + node.nodeId()
+                        + " is synchronous: " + e.getMessage(), e);
+            }
+        }
+        return new ReplicaCheck(sync, detail + (sync ? "; synchronous (the primary waits for it on commit)"
+                : "; asynchronous"));
+    }
+
+    @Override
+    public String slotCopiesMissing(Node replica, Node primary, Engine engine, Duration timeout) {
+        requirePostgres(replica, engine);
+        List<String> wanted = new ArrayList<>();
+        try (Connection c = connect(primary, engine, timeout); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'"
+                    + " AND failover ORDER BY slot_name")) {
+                while (rs.next()) {
+                    wanted.add(rs.getString(1));
+                }
+            }
+            if (!wanted.isEmpty()) {
+                st.execute("SELECT pg_log_standby_snapshot()");
+            }
+        } catch (SQLException e) {
+            return "cannot list the failover slots of " + primary.nodeId() + ": " + e.getMessage();
+        }
+        if (wanted.isEmpty()) {
+            return null;
+        }
+        List<String> lasting = new ArrayList<>();
+        try (Connection c = connect(replica, engine, timeout); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'"
+                        + " AND synced AND NOT temporary")) {
+            while (rs.next()) {
+                lasting.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            return "cannot list the slot copies of " + replica.nodeId() + ": " + e.getMessage();
+        }
+        List<String> missing = wanted.stream().filter(w -> !lasting.contains(w)).toList();
+        return missing.isEmpty() ? null : "no lasting copy on " + replica.nodeId() + " yet of " + missing;
+    }
+
+    private static final java.util.regex.Pattern APPLICATION_NAME =
+            java.util.regex.Pattern.compile("application_name=(\\S+)");
+
+    /** The first host and port of a {@code jdbc:postgresql://host[:port][,...]/db} URL (port 5432 by default). */
+    record HostPort(String host, int port) {
+        static HostPort of(String jdbcUrl) {
+            int start = jdbcUrl.indexOf("//");
+            if (start < 0) {
+                throw new ControlApiException("JDBC URL without a host: " + jdbcUrl);
+            }
+            String rest = jdbcUrl.substring(start + 2);
+            int end = rest.length();
+            for (char stop : new char[] {'/', ',', '?'}) {
+                int i = rest.indexOf(stop);
+                if (i >= 0) {
+                    end = Math.min(end, i);
+                }
+            }
+            String hostPort = rest.substring(0, end);
+            int colon = hostPort.lastIndexOf(':');
+            if (colon < 0 || hostPort.endsWith("]")) {
+                return new HostPort(hostPort, 5432);
+            }
+            try {
+                return new HostPort(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new ControlApiException("JDBC URL with a port that is not a number: " + jdbcUrl);
+            }
+        }
+    }
+
+    /** Whether two host names (or literals) name the same host: equal, or resolving to the same address. */
+    private static boolean sameHost(String a, String b) {
+        if (a == null || b == null) {
+            return false;
+        }
+        if (a.equalsIgnoreCase(b)) {
+            return true;
+        }
+        try {
+            return java.net.InetAddress.getByName(a).equals(java.net.InetAddress.getByName(b));
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
     private static void requirePostgres(Node node, Engine engine) {
         if (engine != Engine.POSTGRES) {
             throw new ControlApiException("failover of " + engine.wireName() + " shards is not supported yet: "

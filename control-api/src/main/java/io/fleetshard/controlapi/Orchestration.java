@@ -26,6 +26,15 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
     static final List<String> SWITCHOVER_STEPS = List.of("prepare", "freeze", "catch-up", "promote", "update-map",
             "verify");
 
+    /**
+     * The steps of a failback: the failed primary, rebuilt as a replica of the current primary, rejoins the shard
+     * (checked, then a replica in the map), then a planned switchover makes it the primary again.
+     */
+    static final List<String> FAILBACK_STEPS = List.of("prepare", "rejoin", "freeze", "catch-up", "promote",
+            "update-map", "verify");
+    /** The steps of a rejoin: a fenced node, rebuilt as a replica of the primary, becomes a replica in the map. */
+    static final List<String> REJOIN_STEPS = List.of("prepare", "rejoin");
+
     enum State {
         RUNNING, DONE, FAILED, ABORTED;
 
@@ -71,8 +80,23 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
                 List.of(new Step("prepare", nowMs, nowMs, true, prepareDetail)));
     }
 
+    /** A failback or rejoin ({@code kind}) of {@code nodeId}, prepared (checked) at {@code nowMs}. */
+    static Orchestration returning(String kind, String id, String shardId, String primaryNodeId, String nodeId,
+            String trigger, long nowMs, String prepareDetail) {
+        if (!kind.equals("failback") && !kind.equals("rejoin")) {
+            throw new IllegalArgumentException("not a failback or rejoin: " + kind);
+        }
+        return new Orchestration(id, kind, shardId, primaryNodeId, nodeId, State.RUNNING, trigger, nowMs, 0, 1,
+                List.of(new Step("prepare", nowMs, nowMs, true, prepareDetail)));
+    }
+
     List<String> plannedSteps() {
-        return kind.equals("switchover") ? SWITCHOVER_STEPS : FAILOVER_STEPS;
+        return switch (kind) {
+            case "switchover" -> SWITCHOVER_STEPS;
+            case "failback" -> FAILBACK_STEPS;
+            case "rejoin" -> REJOIN_STEPS;
+            default -> FAILOVER_STEPS;
+        };
     }
 
     /** The next step to run, or null when every step is done or the orchestration ended. */

@@ -11,7 +11,9 @@ import java.util.function.Supplier;
 /**
  * {@code /v1/orchestrations} (failovers and switchovers with every step and its time), {@code POST
  * /v1/shards/{shardId}/failover} (an operator's failover of a shard whose primary is down) and {@code POST
- * /v1/shards/{shardId}/switchover} (a planned switch to a replica). The work is the {@link FailoverOrchestrator}'s.
+ * /v1/shards/{shardId}/switchover} (a planned switch to a replica), {@code POST /v1/shards/{shardId}/failback} (a
+ * failed primary, rebuilt as a replica, becomes the primary again) and {@code POST /v1/shards/{shardId}/rejoin} (a
+ * fenced node, rebuilt as a replica, becomes a replica in the map). The work is the {@link FailoverOrchestrator}'s.
  */
 final class OrchestrationRoutes {
     private final RequestBodyReader bodies;
@@ -29,6 +31,8 @@ final class OrchestrationRoutes {
         routes.get("/v1/orchestrations/{orchestrationId}", this::get);
         routes.post("/v1/shards/{shardId}/failover", this::failover);
         routes.post("/v1/shards/{shardId}/switchover", this::switchover);
+        routes.post("/v1/shards/{shardId}/failback", ctx -> returning(ctx, "failback"));
+        routes.post("/v1/shards/{shardId}/rejoin", ctx -> returning(ctx, "rejoin"));
     }
 
     private void list(Context ctx) {
@@ -77,6 +81,23 @@ final class OrchestrationRoutes {
             reason = RequestJson.optionalText(o, "", "reason");
         }
         Orchestration o = enabled().requestSwitchover(shardId, to, reason);
+        ctx.header("Location", "/v1/orchestrations/" + o.id());
+        ResponseJson.write(ctx, 202, o.toJson());
+    }
+
+    /** A failback or rejoin: body {@code {"node", "reason"}}, both optional. */
+    private void returning(Context ctx, String kind) {
+        String shardId = ResponseJson.pathId(ctx, "shardId");
+        byte[] body = bodies.read(ctx);
+        String node = null;
+        String reason = null;
+        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = RequestJson.object(body, List.of("node", "reason"),
+                    "{\"node\",\"reason\"}");
+            node = RequestJson.optionalId(o, "", "node");
+            reason = RequestJson.optionalText(o, "", "reason");
+        }
+        Orchestration o = enabled().requestReturn(kind, shardId, node, reason);
         ctx.header("Location", "/v1/orchestrations/" + o.id());
         ResponseJson.write(ctx, 202, o.toJson());
     }

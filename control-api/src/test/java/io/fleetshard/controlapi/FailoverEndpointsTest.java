@@ -205,6 +205,49 @@ class FailoverEndpointsTest {
         assertThat(actions.frozen).isEmpty();
     }
 
+    @Test
+    void aFailbackRejoinsTheRebuiltPrimaryAndSwitchesBackToIt() throws Exception {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        actions.down.add("pg-1-a");
+        assertThat(h.post("/v1/shards/pg-1/failover", "").status()).isEqualTo(202);
+        assertThat(awaitEnded().path("state").asText()).isEqualTo("done");
+        assertThat(map.current().node("pg-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
+
+        h.post("/v1/shards/pg-1/failback", "{\"node\":\"pg-1-a\"}").assertProblem(409, "not a replica");
+        h.post("/v1/shards/pg-1/failback", "{\"node\":\"maria-1-a\"}").assertProblem(409, "belongs to shard");
+        h.post("/v1/shards/pg-1/failback", "{\"node\":\"pg-9\"}").assertProblem(404, "no node pg-9");
+        h.post("/v1/shards/pg-1/failback", "{\"nod\":\"pg-1-a\"}").assertProblem(400);
+        h.post("/v1/shards/pg-1/rejoin", "{\"node\":\"pg-1-c\"}").assertProblem(409, "only a fenced node");
+        assertThat(map.current().node("pg-1-a")).map(Node::role).as("nothing started").hasValue(NodeRole.FENCED);
+
+        actions.down.remove("pg-1-a");
+        actions.streaming.add("pg-1-a"); // rebuilt by its operator as a replica of pg-1-c
+        ApiHarness.Response accepted = h.post("/v1/shards/pg-1/failback", "{\"reason\":\"pg-1-a repaired\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        assertThat(accepted.json().path("toNodeId").asText()).as("the one fenced node").isEqualTo("pg-1-a");
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("kind").asText()).isEqualTo("failback");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "rejoin", "freeze", "catch-up", "promote", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("pg-1-a is a sync-replica");
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-a");
+        assertThat(map.current().node("pg-1-c")).map(Node::role).hasValue(NodeRole.FENCED);
+        assertThat(map.current().shard("pg-1")).map(Shard::epoch).as("one bump per flip").hasValue(2L);
+        assertThat(actions.frozen).containsExactly("pg-1-c");
+
+        actions.streaming.add("pg-1-c");
+        ApiHarness.Response rejoining = h.post("/v1/shards/pg-1/rejoin", "");
+        assertThat(rejoining.status()).as(rejoining.body()).isEqualTo(202);
+        String id = rejoining.json().path("orchestrationId").asText();
+        Await.condition("the rejoin ends", Duration.ofSeconds(20), () -> !h.get("/v1/orchestrations/" + id).json()
+                .path("state").asText().equals("running"));
+        JsonNode rejoin = h.get("/v1/orchestrations/" + id).json();
+        assertThat(rejoin.path("state").asText()).as(rejoin.toString()).isEqualTo("done");
+        assertThat(rejoin.path("kind").asText()).isEqualTo("rejoin");
+        assertThat(map.current().node("pg-1-c")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
+    }
+
     private JsonNode awaitEnded() {
         JsonNode[] last = new JsonNode[1];
         Await.condition("an orchestration ends", Duration.ofSeconds(20), () -> {
@@ -227,6 +270,8 @@ class FailoverEndpointsTest {
         final List<String> frozen = new java.util.concurrent.CopyOnWriteArrayList<>();
         final List<String> thawed = new java.util.concurrent.CopyOnWriteArrayList<>();
         volatile boolean replicaBehind;
+        /** Nodes that stream from the primary (a failback or rejoin finds them replicas). */
+        final Set<String> streaming = ConcurrentHashMap.newKeySet();
 
         @Override
         public String unreachable(Node node, Engine engine, Duration timeout) {
@@ -267,6 +312,19 @@ class FailoverEndpointsTest {
         @Override
         public String verifyWritable(Node primary, Engine engine, Duration timeout) {
             return primary.nodeId() + " takes writes";
+        }
+
+        @Override
+        public String slotCopiesMissing(Node replica, Node primary, Engine engine, Duration timeout) {
+            return null;
+        }
+
+        @Override
+        public ReplicaCheck replicaOf(Node node, Node primary, Engine engine, Duration timeout) {
+            if (!streaming.contains(node.nodeId())) {
+                throw new ControlApiException(node.nodeId() + " takes writes, so it is not a replica: rebuild it");
+            }
+            return new ReplicaCheck(true, node.nodeId() + " streams from " + primary.nodeId());
         }
     }
 }

@@ -124,6 +124,7 @@ class OperationalEndpointsTest {
                 "POST /v1/reshards/{jobId}/resume", "GET /v1/hot-fleets",
                 "GET /v1/orchestrations", "GET /v1/orchestrations/{orchestrationId}",
                 "POST /v1/shards/{shardId}/failover", "POST /v1/shards/{shardId}/switchover",
+                "POST /v1/shards/{shardId}/failback", "POST /v1/shards/{shardId}/rejoin",
                 "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json");
         JsonNode problem = doc.path("components").path("schemas").path("Problem");
         assertThat(problem.path("required")).extracting(JsonNode::asText)

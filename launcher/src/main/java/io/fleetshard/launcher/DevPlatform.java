@@ -5,6 +5,7 @@ import io.fleetshard.controlapi.ControlApiConfig;
 import io.fleetshard.router.FleetSchema;
 import io.fleetshard.router.Router;
 import io.fleetshard.shardmap.DynamoDbMapMirror;
+import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.MapEntity;
 import io.fleetshard.shardmap.MapMirrorSync;
 import io.fleetshard.shardmap.Node;
@@ -21,6 +22,7 @@ import io.fleetshard.testkit.S3Server;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -301,7 +303,7 @@ public final class DevPlatform implements AutoCloseable {
                 .with(ControlApiConfig.PROBE_INTERVAL_MS, "1000"), follower, writer, Clock.systemUTC()).start();
         api.addReadinessCheck(() -> starting);
         api.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
-        api.enableFailover(kafka.bootstrapServers());
+        api.enableFailover(kafka.bootstrapServers(), this::rebuildAsReplica);
         return api;
     }
 
@@ -360,6 +362,31 @@ public final class DevPlatform implements AutoCloseable {
             throw new IllegalArgumentException("no PostgreSQL node " + nodeId + "; nodes: " + postgresNodes.keySet());
         }
         node.kill();
+    }
+
+    /**
+     * The dev platform's node agent for failbacks and rejoins: rebuilds a failed demo PostgreSQL node, wiping its data
+     * directory, as a synchronous replica of the shard's primary on the port the map has for it.
+     */
+    private synchronized String rebuildAsReplica(Node node, Node primary, Engine engine) {
+        if (engine != Engine.POSTGRES) {
+            throw new IllegalStateException("the dev platform rebuilds PostgreSQL nodes only, not " + node.nodeId());
+        }
+        PostgresNode source = postgresNodes.get(primary.nodeId());
+        if (source == null) {
+            throw new IllegalStateException("primary " + primary.nodeId() + " is not a server of this dev platform");
+        }
+        int port = URI.create(node.jdbcUrl().substring("jdbc:".length())).getPort();
+        PostgresNode old = postgresNodes.remove(node.nodeId());
+        if (old != null) {
+            old.close();
+        }
+        Path dir = options.dataDir().resolve(node.nodeId());
+        FileTrees.deleteRecursively(dir);
+        PostgresNode replica = registerServer(source.startReplica(dir, node.nodeId().replace('-', '_'), true, port));
+        postgresNodes.put(node.nodeId(), replica);
+        return "the dev platform rebuilt " + node.nodeId() + " from " + primary.nodeId() + " as its synchronous"
+                + " replica on port " + port;
     }
 
     /** The superuser JDBC URL of a demo node (e.g. {@code pg-1-a}, or its replica {@code pg-1-b}). */

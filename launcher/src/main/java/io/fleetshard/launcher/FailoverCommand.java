@@ -14,18 +14,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code fleetshard failover --shard S}, {@code fleetshard switchover --shard S [--to N]} and {@code fleetshard
- * orchestrations [ID]}: fail a shard over whose primary is down, switch one over as planned, and show orchestrations
- * with every step, through the control API (ADR 0015).
+ * {@code fleetshard failover --shard S}, {@code fleetshard switchover --shard S [--to N]}, {@code fleetshard
+ * failback|rejoin --shard S [--node N]} and {@code fleetshard orchestrations [ID]}: fail a shard over whose primary is
+ * down, switch one over as planned, bring a failed primary back, and show orchestrations with every step, through the
+ * control API (ADR 0015).
  */
 final class FailoverCommand {
     static final String USAGE = """
             usage: fleetshard failover   --shard SHARD [--reason TEXT] [options]
                    fleetshard switchover --shard SHARD [--to NODE] [--reason TEXT] [options]
+                   fleetshard failback   --shard SHARD [--node NODE] [--reason TEXT] [options]
+                   fleetshard rejoin     --shard SHARD [--node NODE] [--reason TEXT] [options]
                    fleetshard orchestrations [ID]                     (no ID: every orchestration, newest first)
               failover promotes the shard's best replica when its primary does not answer (a primary that answers is
               refused); switchover moves the primary role to a replica (default: the synchronous one) while writes
-              pause. Both follow the orchestration step by step until it ends (exit 0 only when done).
+              pause. failback makes the failed primary (default: the shard's one fenced node), once rebuilt as a
+              replica of the current primary, a replica again and switches back to it; rejoin only makes a fenced,
+              rebuilt node a replica (docs/runbooks/failback.md). Each follows the orchestration step by step until
+              it ends (exit 0 only when done).
             options:
               --control-api URL   default $FLEETSHARD_CONTROL_API or http://127.0.0.1:8081 (the dev platform)
               --no-watch          start the failover and print it without following it
@@ -47,7 +53,10 @@ final class FailoverCommand {
         this.err = err;
     }
 
-    /** {@code verb} is {@code failover}, {@code switchover} or {@code orchestrations}; {@code args} what follows it. */
+    /**
+     * {@code verb} is {@code failover}, {@code switchover}, {@code failback}, {@code rejoin} or {@code orchestrations};
+     * {@code args} what follows it.
+     */
     static int run(String verb, List<String> args, PrintStream out, PrintStream err) {
         if (args.contains("--help") || args.contains("-h")) {
             out.println(USAGE);
@@ -55,6 +64,7 @@ final class FailoverCommand {
         }
         String shard = null;
         String to = null;
+        String node = null;
         String reason = null;
         String url = null;
         String output = "text";
@@ -77,6 +87,7 @@ final class FailoverCommand {
             switch (a) {
                 case "--shard" -> shard = v;
                 case "--to" -> to = v;
+                case "--node" -> node = v;
                 case "--reason" -> reason = v;
                 case "--control-api" -> url = v;
                 case "--output" -> output = v;
@@ -92,8 +103,13 @@ final class FailoverCommand {
         if (verb.equals("failover") && to != null) {
             throw new IllegalArgumentException("failover picks the replica itself; --to is for switchover\n" + USAGE);
         }
-        if (verb.equals("orchestrations") && (shard != null || reason != null || to != null
-                || positional.size() > 1)) {
+        if (node != null && !verb.equals("failback") && !verb.equals("rejoin")) {
+            throw new IllegalArgumentException("--node is for failback and rejoin\n" + USAGE);
+        }
+        if (to != null && !verb.equals("switchover")) {
+            throw new IllegalArgumentException("--to is for switchover\n" + USAGE);
+        }
+        if (verb.equals("orchestrations") && (shard != null || reason != null || positional.size() > 1)) {
             throw new IllegalArgumentException("orchestrations takes at most one orchestration id\n" + USAGE);
         }
         if (url == null) {
@@ -103,7 +119,7 @@ final class FailoverCommand {
         FailoverCommand cmd = new FailoverCommand(url, output.equals("json"), out, err);
         try {
             if (!verb.equals("orchestrations")) {
-                return cmd.start(verb, shard, to, reason, watch);
+                return cmd.start(verb, shard, to != null ? to : node, reason, watch);
             }
             return positional.isEmpty() ? cmd.list() : cmd.show(positional.get(0));
         } catch (ConnectException e) {
@@ -119,14 +135,15 @@ final class FailoverCommand {
         }
     }
 
-    private int start(String verb, String shard, String to, String reason, boolean watch)
+    /** @param node the switchover's target ({@code to}), or the node a failback or rejoin returns ({@code node}) */
+    private int start(String verb, String shard, String node, String reason, boolean watch)
             throws IOException, InterruptedException {
         com.fasterxml.jackson.databind.node.ObjectNode b = JSON.createObjectNode();
         if (reason != null) {
             b.put("reason", reason);
         }
-        if (to != null) {
-            b.put("to", to);
+        if (node != null) {
+            b.put(verb.equals("switchover") ? "to" : "node", node);
         }
         HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/shards/" + shard + "/" + verb))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(

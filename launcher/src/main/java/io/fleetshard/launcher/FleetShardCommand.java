@@ -16,7 +16,9 @@ public final class FleetShardCommand {
               reshard  move a fleet, split or merge shards online, follow or cancel a job (reshard --help)
               failover fail a shard over whose primary is down: failover --shard S (failover --help)
               switchover  move a shard's primary role to a replica as planned: switchover --shard S [--to N]
-              orchestrations  failovers with every step: orchestrations [ID]
+              failback  make a failed, rebuilt primary the primary again: failback --shard S [--node N]
+              rejoin   make a fenced, rebuilt node a replica in the map: rejoin --shard S [--node N]
+              orchestrations  failovers, switchovers, failbacks with every step: orchestrations [ID]
               completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
 
@@ -34,7 +36,7 @@ public final class FleetShardCommand {
                 case "archive" -> ArchiveCommand.run(rest, System.out, System.err);
                 case "restore" -> RestoreCommand.run(rest, System.out, System.err);
                 case "reshard" -> ReshardCommand.run(rest, System.out, System.err);
-                case "failover", "switchover", "orchestrations" -> FailoverCommand.run(command, rest, System.out,
+                case "failover", "switchover", "failback", "rejoin", "orchestrations" -> FailoverCommand.run(command, rest, System.out,
                         System.err);
                 case "completion" -> CompletionCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {

@@ -123,6 +123,58 @@ class FailoverIT {
         // the archive's chain goes on: the warm standby of pg-1 converges
         Await.condition("warm standby of pg-1 holds every row", Duration.ofSeconds(90),
                 () -> quietly(() -> statuses(platform.standbyAdminJdbcUrl("pg-1"), FLEET).equals(onNewPrimary)));
+
+        failBackUnderWrites();
+    }
+
+    /**
+     * After the failover above: a failback of pg-1 under routed writes. The dev platform rebuilds the killed pg-1-a
+     * as a synchronous replica of pg-1-b on its old port, it rejoins the shard, and a switchover makes it the primary
+     * again: the writes pause, none fails, none is lost, change events go on exactly once.
+     */
+    private void failBackUnderWrites() throws Exception {
+        String fleet = FLEET + "-back";
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        Writers writers = new Writers(fleet, 2);
+        writers.start();
+        Await.condition("failback writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        HttpResponse<String> started = post(platform.controlUrl() + "/v1/shards/pg-1/failback",
+                "{\"reason\":\"FailoverIT\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        String id = JSON.readTree(started.body()).path("orchestrationId").asText();
+        JsonNode[] o = new JsonNode[1];
+        Await.condition("the failback ends", Duration.ofSeconds(120), () -> quietly(() -> {
+            o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
+            return !o[0].path("state").asText().equals("running");
+        }));
+        assertThat(o[0].path("state").asText()).as(o[0].toString()).isEqualTo("done");
+        assertThat(o[0].path("toNodeId").asText()).isEqualTo("pg-1-a");
+        assertThat(o[0].path("steps").get(1).path("detail").asText()).as("the rejoin step")
+                .contains("rebuilt pg-1-a").contains("sync-replica");
+        int ackedAtEnd = writers.acked.size();
+        Await.condition("writes go on after the failback", Duration.ofSeconds(30),
+                () -> writers.acked.size() >= ackedAtEnd + 20);
+        writers.stop();
+        System.out.printf("failback: %d ms, longest write %d ms%n", o[0].path("durationMs").asLong(),
+                writers.longestMs.get());
+        assertThat(writers.failures).as("writes during a failback pause, they do not fail").isEmpty();
+
+        JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/pg-1"));
+        assertThat(shard.toString()).contains("\"epoch\":2");
+        Map<String, String> roles = new HashMap<>();
+        shard.path("nodes").forEach(n -> roles.put(n.path("nodeId").asText(), n.path("role").asText()));
+        assertThat(roles).containsEntry("pg-1-a", "primary").containsEntry("pg-1-b", "fenced");
+
+        Map<String, String> onPrimary = statuses(platform.adminJdbcUrl("pg-1-a"), fleet);
+        assertThat(onPrimary.keySet()).containsAll(writers.acked.keySet());
+        writers.acked.forEach((vid, writes) -> assertThat(onPrimary.get(vid)).as("status of %s", vid)
+                .isEqualTo(writes == 2 ? "v2" : "v1"));
+        Map<String, List<String>> events = changeEvents(fleet, onPrimary.keySet());
+        assertThat(events.keySet()).containsExactlyInAnyOrderElementsOf(onPrimary.keySet());
+        events.forEach((vid, ops) -> assertThat(ops).as("events of %s", vid)
+                .isEqualTo("v2".equals(onPrimary.get(vid)) ? List.of("c", "u") : List.of("c")));
     }
 
     /**

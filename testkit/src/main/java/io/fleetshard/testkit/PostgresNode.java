@@ -72,7 +72,7 @@ public final class PostgresNode implements AutoCloseable {
 
     private final Path dataDir;
     private final int port;
-    private final boolean replica;
+    private volatile boolean replica;
     private final Path socketDir;
     private final ExitWatchdog watchdog;
     private EmbeddedPostgres server;
@@ -131,9 +131,19 @@ public final class PostgresNode implements AutoCloseable {
      *     from then on commits on the primary wait for the replica, also across restarts
      */
     public PostgresNode startReplica(Path replicaDataDir, String applicationName, boolean synchronous) {
-        if (replica) {
+        return startReplica(replicaDataDir, applicationName, synchronous, FreePorts.next());
+    }
+
+    /**
+     * Like {@link #startReplica(Path, String, boolean)} on a given port: a failed primary rebuilt as a replica of its
+     * promoted successor keeps the address the shard map knows it by. This node may be a replica that was promoted
+     * since it started (asked of the server, not remembered).
+     */
+    public PostgresNode startReplica(Path replicaDataDir, String applicationName, boolean synchronous, int replicaPort) {
+        if (replica && inRecovery()) {
             throw new IllegalStateException("node on port " + port + " is a replica; start replicas from the primary");
         }
+        replica = false;
         if (!APPLICATION_NAME.matcher(applicationName).matches()) {
             throw new IllegalArgumentException("application name '" + applicationName
                     + "' must match " + APPLICATION_NAME.pattern() + " (it also names the replication slot)");
@@ -149,7 +159,7 @@ public final class PostgresNode implements AutoCloseable {
                     + "(no standby.signal); delete it or pick another directory");
         }
         writeStandbySettings(dir, applicationName, slot);
-        PostgresNode standby = launch(dir, FreePorts.next(), true);
+        PostgresNode standby = launch(dir, replicaPort, true);
         try {
             awaitReplicationState(applicationName, "streaming", null);
             if (synchronous) {
@@ -207,6 +217,17 @@ public final class PostgresNode implements AutoCloseable {
 
     public boolean isReplica() {
         return replica;
+    }
+
+    private boolean inRecovery() {
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres")); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot ask node on port " + port + " whether it is a replica: "
+                    + e.getMessage(), e);
+        }
     }
 
     /** JDBC URL for {@code database} as the superuser {@code postgres}. */
