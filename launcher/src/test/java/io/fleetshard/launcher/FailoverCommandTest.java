@@ -39,6 +39,12 @@ class FailoverCommandTest {
                 print)).hasMessageContaining("--to is for switchover");
         assertThatThrownBy(() -> FailoverCommand.run("failover", List.of("--shard", "pg-1", "--speed", "9"), print,
                 print)).hasMessageContaining("unknown option --speed");
+        assertThatThrownBy(() -> FailoverCommand.run("failback", List.of("--shard", "pg-1", "--to", "pg-1-a"), print,
+                print)).hasMessageContaining("--to is for switchover");
+        assertThatThrownBy(() -> FailoverCommand.run("switchover", List.of("--shard", "pg-1", "--node", "pg-1-b"),
+                print, print)).hasMessageContaining("--node is for failback and rejoin");
+        assertThatThrownBy(() -> FailoverCommand.run("rejoin", List.of("--node", "pg-1-b"), print, print))
+                .hasMessageContaining("rejoin needs --shard SHARD");
         assertThatThrownBy(() -> FailoverCommand.run("orchestrations", List.of("a", "b"), print, print))
                 .hasMessageContaining("at most one orchestration id");
         assertThatThrownBy(() -> FailoverCommand.run("failover", List.of("--shard", "pg-1", "--output", "xml"),
