@@ -58,46 +58,36 @@ final class OrchestrationRoutes {
 
     private void failover(Context ctx) {
         String shardId = ResponseJson.pathId(ctx, "shardId");
-        byte[] body = bodies.read(ctx);
-        String reason = null;
-        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-            reason = RequestJson.optionalText(RequestJson.object(body, List.of("reason"), "{\"reason\"}"), "",
-                    "reason");
-        }
-        Orchestration o = enabled().requestFailover(shardId, reason);
-        ctx.header("Location", "/v1/orchestrations/" + o.id());
-        ResponseJson.write(ctx, 202, o.toJson());
+        ObjectNode body = optionalBody(ctx, List.of("reason"));
+        accepted(ctx, enabled().requestFailover(shardId, RequestJson.optionalText(body, "", "reason")));
     }
 
     private void switchover(Context ctx) {
         String shardId = ResponseJson.pathId(ctx, "shardId");
-        byte[] body = bodies.read(ctx);
-        String to = null;
-        String reason = null;
-        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-            com.fasterxml.jackson.databind.node.ObjectNode o = RequestJson.object(body, List.of("to", "reason"),
-                    "{\"to\",\"reason\"}");
-            to = RequestJson.optionalId(o, "", "to");
-            reason = RequestJson.optionalText(o, "", "reason");
-        }
-        Orchestration o = enabled().requestSwitchover(shardId, to, reason);
-        ctx.header("Location", "/v1/orchestrations/" + o.id());
-        ResponseJson.write(ctx, 202, o.toJson());
+        ObjectNode body = optionalBody(ctx, List.of("to", "reason"));
+        accepted(ctx, enabled().requestSwitchover(shardId, RequestJson.optionalId(body, "", "to"),
+                RequestJson.optionalText(body, "", "reason")));
     }
 
     /** A failback or rejoin: body {@code {"node", "reason"}}, both optional. */
     private void returning(Context ctx, String kind) {
         String shardId = ResponseJson.pathId(ctx, "shardId");
+        ObjectNode body = optionalBody(ctx, List.of("node", "reason"));
+        accepted(ctx, enabled().requestReturn(kind, shardId, RequestJson.optionalId(body, "", "node"),
+                RequestJson.optionalText(body, "", "reason")));
+    }
+
+    /** The request's JSON object of (only) {@code fields}, all optional; an empty body is an empty object. */
+    private ObjectNode optionalBody(Context ctx, List<String> fields) {
         byte[] body = bodies.read(ctx);
-        String node = null;
-        String reason = null;
-        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-            com.fasterxml.jackson.databind.node.ObjectNode o = RequestJson.object(body, List.of("node", "reason"),
-                    "{\"node\",\"reason\"}");
-            node = RequestJson.optionalId(o, "", "node");
-            reason = RequestJson.optionalText(o, "", "reason");
+        if (body.length == 0 || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         }
-        Orchestration o = enabled().requestReturn(kind, shardId, node, reason);
+        return RequestJson.object(body, fields, "{\"" + String.join("\",\"", fields) + "\"}");
+    }
+
+    /** 202 with the orchestration started and where to follow it. */
+    private static void accepted(Context ctx, Orchestration o) {
         ctx.header("Location", "/v1/orchestrations/" + o.id());
         ResponseJson.write(ctx, 202, o.toJson());
     }

@@ -62,15 +62,7 @@ class FailoverIT {
 
     @Test
     void aKilledPrimaryIsReplacedByItsSyncReplicaWithNoWriteLostAndEveryChangeOnce() throws Exception {
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + FLEET + "\",\"shardId\":\"pg-1\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("pg-1");
-        awaitLastingSlotCopy("pg-1");
-
-        Writers writers = new Writers(FLEET, 2);
-        writers.start();
-        Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        Writers writers = writingTo(FLEET, "pg-1", true);
         long killedAt = System.currentTimeMillis();
         platform.killPostgres("pg-1-a");
         writers.ackedSince(killedAt); // from here on, acknowledgements are timed against the kill
@@ -134,32 +126,12 @@ class FailoverIT {
      */
     private void failBackUnderWrites() throws Exception {
         String fleet = FLEET + "-back";
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-1\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        Writers writers = new Writers(fleet, 2);
-        writers.start();
-        Await.condition("failback writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
-        HttpResponse<String> started = post(platform.controlUrl() + "/v1/shards/pg-1/failback",
-                "{\"reason\":\"FailoverIT\"}");
-        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
-        String id = JSON.readTree(started.body()).path("orchestrationId").asText();
-        JsonNode[] o = new JsonNode[1];
-        Await.condition("the failback ends", Duration.ofSeconds(120), () -> quietly(() -> {
-            o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
-            return !o[0].path("state").asText().equals("running");
-        }));
-        assertThat(o[0].path("state").asText()).as(o[0].toString()).isEqualTo("done");
-        assertThat(o[0].path("toNodeId").asText()).isEqualTo("pg-1-a");
-        assertThat(o[0].path("steps").get(1).path("detail").asText()).as("the rejoin step")
+        Writers writers = writingTo(fleet, "pg-1", false); // pg-1 has no replica until the failback rebuilds one
+        JsonNode o = runToEnd("failback", "/v1/shards/pg-1/failback", Duration.ofSeconds(120));
+        assertThat(o.path("toNodeId").asText()).isEqualTo("pg-1-a");
+        assertThat(o.path("steps").get(1).path("detail").asText()).as("the rejoin step")
                 .contains("rebuilt pg-1-a").contains("sync-replica");
-        int ackedAtEnd = writers.acked.size();
-        Await.condition("writes go on after the failback", Duration.ofSeconds(30),
-                () -> writers.acked.size() >= ackedAtEnd + 20);
-        writers.stop();
-        System.out.printf("failback: %d ms, longest write %d ms%n", o[0].path("durationMs").asLong(),
-                writers.longestMs.get());
-        assertThat(writers.failures).as("writes during a failback pause, they do not fail").isEmpty();
+        writesWentOnWithoutFailing("failback", o, writers);
 
         JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/pg-1"));
         assertThat(shard.toString()).contains("\"epoch\":2");
@@ -167,7 +139,61 @@ class FailoverIT {
         shard.path("nodes").forEach(n -> roles.put(n.path("nodeId").asText(), n.path("role").asText()));
         assertThat(roles).containsEntry("pg-1-a", "primary").containsEntry("pg-1-b", "fenced");
 
-        Map<String, String> onPrimary = statuses(platform.adminJdbcUrl("pg-1-a"), fleet);
+        eachAckedWriteOnceOn("pg-1-a", fleet, writers);
+    }
+
+    /**
+     * Adds {@code fleet} on {@code shard}, when {@code replicaCopy} waits until capture streams the shard from
+     * {@code <shard>-a} and its slot has a lasting copy on the replica {@code <shard>-b}, and starts two writers of the
+     * fleet through the router.
+     */
+    private static Writers writingTo(String fleet, String shard, boolean replicaCopy) throws Exception {
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"" + shard + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        if (replicaCopy) {
+            awaitStreaming(shard);
+            awaitLastingSlotCopy(shard);
+        }
+        Writers writers = new Writers(fleet, 2);
+        writers.start();
+        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        return writers;
+    }
+
+    /** Asks for an orchestration ({@code POST path}) and waits until it ends; it must end done. */
+    private static JsonNode runToEnd(String what, String path, Duration timeout) throws Exception {
+        HttpResponse<String> started = post(platform.controlUrl() + path, "{\"reason\":\"FailoverIT\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        String id = JSON.readTree(started.body()).path("orchestrationId").asText();
+        JsonNode o = awaitEnded(what, id, timeout);
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        return o;
+    }
+
+    private static JsonNode awaitEnded(String what, String id, Duration timeout) {
+        JsonNode[] o = new JsonNode[1];
+        Await.condition("the " + what + " ends", timeout, () -> quietly(() -> {
+            o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
+            return !o[0].path("state").asText().equals("running");
+        }));
+        return o[0];
+    }
+
+    /** After an orchestration {@code o}: writes go on, then stop; none failed (they were held, not refused). */
+    private static void writesWentOnWithoutFailing(String what, JsonNode o, Writers writers) throws Exception {
+        int ackedAtEnd = writers.acked.size();
+        Await.condition("writes go on after the " + what, Duration.ofSeconds(30),
+                () -> writers.acked.size() >= ackedAtEnd + 20);
+        writers.stop();
+        System.out.printf("%s: %d ms, longest write %d ms%n", what, o.path("durationMs").asLong(),
+                writers.longestMs.get());
+        assertThat(writers.failures).as("writes during a %s pause, they do not fail", what).isEmpty();
+    }
+
+    /** Every acknowledged write is on {@code nodeId} with its last status, and in the change topic exactly once. */
+    private static void eachAckedWriteOnceOn(String nodeId, String fleet, Writers writers) throws Exception {
+        Map<String, String> onPrimary = statuses(platform.adminJdbcUrl(nodeId), fleet);
         assertThat(onPrimary.keySet()).containsAll(writers.acked.keySet());
         writers.acked.forEach((vid, writes) -> assertThat(onPrimary.get(vid)).as("status of %s", vid)
                 .isEqualTo(writes == 2 ? "v2" : "v1"));
@@ -184,40 +210,11 @@ class FailoverIT {
      */
     @Test
     void aSwitchoverPausesWritesWithoutFailingOrLosingAny() throws Exception {
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + SWITCHED_FLEET + "\",\"shardId\":\"pg-2\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("pg-2");
-        awaitLastingSlotCopy("pg-2");
-        Writers writers = new Writers(SWITCHED_FLEET, 2);
-        writers.start();
-        Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
-        HttpResponse<String> started = post(platform.controlUrl() + "/v1/shards/pg-2/switchover",
-                "{\"reason\":\"FailoverIT\"}");
-        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
-        String id = JSON.readTree(started.body()).path("orchestrationId").asText();
-        JsonNode[] o = new JsonNode[1];
-        Await.condition("the switchover ends", Duration.ofSeconds(60), () -> quietly(() -> {
-            o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
-            return !o[0].path("state").asText().equals("running");
-        }));
-        assertThat(o[0].path("state").asText()).as(o[0].toString()).isEqualTo("done");
-        assertThat(o[0].path("toNodeId").asText()).isEqualTo("pg-2-b");
-        int ackedAtEnd = writers.acked.size();
-        Await.condition("writes go on", Duration.ofSeconds(30), () -> writers.acked.size() >= ackedAtEnd + 20);
-        writers.stop();
-        System.out.printf("switchover: %d ms, longest write %d ms%n", o[0].path("durationMs").asLong(),
-                writers.longestMs.get());
-        assertThat(writers.failures).as("writes during a switchover pause, they do not fail").isEmpty();
-
-        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl("pg-2-b"), SWITCHED_FLEET);
-        assertThat(onNewPrimary.keySet()).containsAll(writers.acked.keySet());
-        writers.acked.forEach((vid, writes) -> assertThat(onNewPrimary.get(vid)).as("status of %s", vid)
-                .isEqualTo(writes == 2 ? "v2" : "v1"));
-        Map<String, List<String>> events = changeEvents(SWITCHED_FLEET, onNewPrimary.keySet());
-        assertThat(events.keySet()).containsExactlyInAnyOrderElementsOf(onNewPrimary.keySet());
-        events.forEach((vid, ops) -> assertThat(ops).as("events of %s", vid)
-                .isEqualTo("v2".equals(onNewPrimary.get(vid)) ? List.of("c", "u") : List.of("c")));
+        Writers writers = writingTo(SWITCHED_FLEET, "pg-2", true);
+        JsonNode o = runToEnd("switchover", "/v1/shards/pg-2/switchover", Duration.ofSeconds(60));
+        assertThat(o.path("toNodeId").asText()).isEqualTo("pg-2-b");
+        writesWentOnWithoutFailing("switchover", o, writers);
+        eachAckedWriteOnceOn("pg-2-b", SWITCHED_FLEET, writers);
     }
 
     /**
@@ -247,13 +244,9 @@ class FailoverIT {
                             .equals("catch-up")));
             platform.replaceControlApi(); // the instance driving it stops; a new one takes the map writer over
             st.execute("SELECT pg_wal_replay_resume()");
-            JsonNode[] o = new JsonNode[1];
-            Await.condition("the resumed switchover ends", Duration.ofSeconds(60), () -> quietly(() -> {
-                o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
-                return !o[0].path("state").asText().equals("running");
-            }));
-            assertThat(o[0].path("state").asText()).as(o[0].toString()).isEqualTo("done");
-            assertThat(o[0].path("steps")).extracting(s -> s.path("step").asText())
+            JsonNode o = awaitEnded("resumed switchover", id, Duration.ofSeconds(60));
+            assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+            assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
                     .containsExactly("prepare", "freeze", "catch-up", "promote", "update-map", "verify");
         }
         int ackedAtEnd = writers.acked.size();
