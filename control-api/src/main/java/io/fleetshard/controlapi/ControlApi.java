@@ -3,6 +3,8 @@ package io.fleetshard.controlapi;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.http.OperationalRoutes;
 import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.ShardMapCommitter;
 import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapSource;
@@ -32,6 +34,21 @@ import org.slf4j.LoggerFactory;
  * <p>Endpoints: see {@code control-api/README.md} and {@code /openapi.json}.
  */
 public final class ControlApi implements AutoCloseable {
+    /**
+     * Rebuilds a failed database node as a streaming replica of its shard's primary, at the address the map has for it
+     * (wiping what the node held). A failback or rejoin calls it when the node is not a replica of the primary yet. The
+     * dev platform has one; in production a node is rebuilt by its operator or provisioning (docs/runbooks/failback.md)
+     * and the control API runs without one.
+     */
+    public interface NodeRebuilder {
+        /**
+         * Rebuilds {@code node} as a replica of {@code primary} and returns once it streams from it; says what it did.
+         *
+         * @throws RuntimeException when it cannot; the step fails with its message
+         */
+        String rebuildAsReplica(Node node, Node primary, Engine engine);
+    }
+
     static final String OPENAPI_RESOURCE = "fleetshard/control-api/openapi.json";
     private static final Logger LOG = LoggerFactory.getLogger(ControlApi.class);
 

@@ -64,7 +64,7 @@ final class FailoverOrchestrator implements AutoCloseable {
     private final Object waiter = new Object();
     private final MeterRegistry registry;
     private volatile Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
-    private volatile NodeRebuilder rebuilder;
+    private volatile ControlApi.NodeRebuilder rebuilder;
     private volatile boolean stopping;
 
     FailoverOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
@@ -89,7 +89,7 @@ final class FailoverOrchestrator implements AutoCloseable {
     }
 
     /** Who rebuilds a failed node as a replica when a failback or rejoin finds it is not one (dev); none by default. */
-    void rebuildWith(NodeRebuilder nodeRebuilder) {
+    void rebuildWith(ControlApi.NodeRebuilder nodeRebuilder) {
         this.rebuilder = nodeRebuilder;
     }
 
@@ -255,7 +255,7 @@ final class FailoverOrchestrator implements AutoCloseable {
         try {
             check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
         } catch (ControlApiException notYet) {
-            NodeRebuilder r = rebuilder;
+            ControlApi.NodeRebuilder r = rebuilder;
             if (r == null) {
                 throw notYet;
             }
