@@ -54,6 +54,7 @@ final class SqlScanner {
         private boolean writeMarker;
         private int end = -1; // index of the terminating ';', if any
         private int executableCommentDepth;
+        private boolean variables;
 
         Lexer(String s, SqlDialect dialect) {
             this.s = s;
@@ -97,6 +98,9 @@ final class SqlScanner {
                         placeholders++;
                         i++;
                     }
+                } else if (c == '@') {
+                    variables = true;
+                    i++;
                 } else if (c == ';') {
                     end = i;
                     i++;
@@ -129,7 +133,7 @@ final class SqlScanner {
             }
             StatementKind kind = READ_STARTS.contains(first) && !writeMarker ? StatementKind.READ : StatementKind.WRITE;
             String text = end >= 0 ? s.substring(0, end) : s;
-            return new ScannedSql(text, kind, placeholders);
+            return new ScannedSql(text, kind, placeholders, variables && dialect == SqlDialect.MARIADB);
         }
 
         private void word(String w) {
