@@ -59,9 +59,17 @@ final class QueryEndpoints {
     }
 
     void query(Context ctx) throws IOException {
+        ctx.contentType(JSON_TYPE).result(answer(ctx.bodyAsBytes()));
+    }
+
+    /**
+     * Serves one {@code POST /v1/query} body and returns the {@value #JSON_TYPE} response body; a failure is thrown
+     * as an {@link ApiProblem} (or an unexpected exception) for the caller to answer.
+     */
+    byte[] answer(byte[] body) throws IOException {
         long start = System.nanoTime();
         long deadline = start + config.requestTimeoutMs() * 1_000_000L;
-        QueryRequest req = QueryRequestParser.parseQuery(ctx.bodyAsBytes());
+        QueryRequest req = QueryRequestParser.parseQuery(body);
         ShardMapSnapshot map = loaded(mapSource.current());
         Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
         Shard shard = shardOf(map, fleet);
@@ -83,9 +91,10 @@ final class QueryEndpoints {
         } else {
             shard = write(map, shard, sql, req, tenant, deadline, out);
         }
-        ctx.contentType(JSON_TYPE).result(out.copy());
+        byte[] response = out.copy();
         // a held write counts with its hold, on the shard that took it
         metrics.recordQuery(shard.shardId(), sql.kind(), System.nanoTime() - start);
+        return response;
     }
 
     private void read(ShardMapSnapshot map, Shard shard, ScannedSql sql, List<Object> params, ReadPreference pref,
