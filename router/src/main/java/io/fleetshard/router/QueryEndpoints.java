@@ -44,6 +44,7 @@ final class QueryEndpoints {
     private final RouterMetrics metrics;
     private final WriteHold hold;
     private final Clock clock;
+    private final ScannedSqlCache scans = new ScannedSqlCache();
 
     QueryEndpoints(RouterConfig config, ShardMapSource mapSource, NodePools pools, ReplicaSelector selector,
             NodeHealthBoard health, TenantSigner signer, RouterMetrics metrics, WriteHold hold, Clock clock) {
@@ -74,7 +75,7 @@ final class QueryEndpoints {
         Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
         Shard shard = shardOf(map, fleet);
         ShardDialect dialect = ShardDialect.of(shard.engine());
-        ScannedSql sql = SqlScanner.scan(req.sql(), dialect.sqlDialect());
+        ScannedSql sql = scans.scan(req.sql(), dialect.sqlDialect());
         checkPlaceholders(sql, req.params());
         ReadPreference pref = req.read().withRegionIfAbsent(config.region());
         ConsistencyToken after = pref.after();
@@ -142,7 +143,7 @@ final class QueryEndpoints {
                 if (newer.version() != map.version()) {
                     Shard again = shardOf(newer, fleetOf(newer, req.tenantId(), req.fleetId()));
                     if (again.engine() != shard.engine()) {
-                        sql = SqlScanner.scan(req.sql(), ShardDialect.of(again.engine()).sqlDialect());
+                        sql = scans.scan(req.sql(), ShardDialect.of(again.engine()).sqlDialect());
                         checkPlaceholders(sql, req.params());
                     }
                     map = newer;
@@ -159,7 +160,7 @@ final class QueryEndpoints {
                 deadline += System.nanoTime() - heldSince; // the hold does not count against the request timeout
                 Shard moved = shardOf(map, fleetOf(map, req.tenantId(), req.fleetId()));
                 if (moved.engine() != shard.engine()) {
-                    sql = SqlScanner.scan(req.sql(), ShardDialect.of(moved.engine()).sqlDialect());
+                    sql = scans.scan(req.sql(), ShardDialect.of(moved.engine()).sqlDialect());
                     checkPlaceholders(sql, req.params());
                 }
                 shard = moved;
