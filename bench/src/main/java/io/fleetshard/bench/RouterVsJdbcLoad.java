@@ -189,27 +189,27 @@ public final class RouterVsJdbcLoad {
                 };
                 System.out.printf("point reads by primary key, %d threads, %d s each, %d rows, after warm-up%n",
                         threads, seconds, rows);
-                LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
-                LoadRun.run("warm-router", threads, 0, warmupMs, viaRouter);
                 LoadRun.run("warm-bound", threads, 0, warmupMs / 4, viaBoundJdbc);
                 if (connectionBinding) {
                     LoadRun.run("warm-session", threads, 0, warmupMs / 4, viaSessionBoundJdbc);
                 }
                 LoadRun.run("warm-no-db", threads, 0, warmupMs / 4, routerNoDb);
                 LoadRun.run("warm-no-op", threads, 0, warmupMs / 4, httpOnly);
+                LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
+                LoadRun.run("warm-router", threads, 0, warmupMs, viaRouter);
                 List<LoadRun.Result> results = new java.util.ArrayList<>();
+                // the HTTP phases follow each other: Jetty closes a keep-alive connection idle for 30 s
                 LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
                 LoadRun.Result router1 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
-                results.addAll(List.of(jdbc1, router1));
+                LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
+                LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
+                results.addAll(List.of(jdbc1, router1, jdbc2, router2));
+                results.add(LoadRun.run("router no DB", threads, 500, seconds * 1000L, routerNoDb));
+                results.add(LoadRun.run("HTTP no-op", threads, 500, seconds * 1000L, httpOnly));
                 results.add(LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc));
                 if (connectionBinding) {
                     results.add(LoadRun.run("JDBC+RLS conn", threads, 500, seconds * 1000L, viaSessionBoundJdbc));
                 }
-                LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
-                LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
-                results.addAll(List.of(jdbc2, router2));
-                results.add(LoadRun.run("router no DB", threads, 500, seconds * 1000L, routerNoDb));
-                results.add(LoadRun.run("HTTP no-op", threads, 500, seconds * 1000L, httpOnly));
                 for (LoadRun.Result r : results) {
                     System.out.println(r);
                 }
