@@ -60,7 +60,8 @@ final class QueryEndpoints {
     }
 
     void query(Context ctx) throws IOException {
-        ctx.contentType(JSON_TYPE).result(answer(ctx.bodyAsBytes()));
+        byte[] answer = answer(ctx.bodyAsBytes()); // first: a failure must find no content type set
+        ctx.contentType(JSON_TYPE).result(answer);
     }
 
     /**
