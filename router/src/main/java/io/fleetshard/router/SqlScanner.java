@@ -25,7 +25,9 @@ final class SqlScanner {
             "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE", "EXECUTE", "DEALLOCATE", "LISTEN", "UNLISTEN",
             "NOTIFY", "LOAD", "DO", "CALL", "COPY", "GRANT", "REVOKE", "USE", "HANDLER", "FLUSH", "KILL", "LOCK",
             "UNLOCK", "XA", "CHECKPOINT", "VACUUM", "SHUTDOWN", "INSTALL", "UNINSTALL", "BINLOG", "PURGE", "CHANGE",
-            "RESTART", "SECURITY", "REASSIGN", "IMPORT", "CLUSTER");
+            "RESTART", "SECURITY", "REASSIGN", "IMPORT", "CLUSTER",
+            // a cursor WITH HOLD outlives the request on the pooled connection, materialized for its tenant
+            "DECLARE", "FETCH", "MOVE", "CLOSE");
     /** {@code ALTER/CREATE/DROP/RENAME} of these objects is access control, never forwarded. */
     private static final Set<String> CONTROL_OBJECTS = Set.of("ROLE", "USER", "GROUP", "SYSTEM", "SERVER");
     private static final Set<String> DDL_VERBS = Set.of("ALTER", "CREATE", "DROP", "RENAME");

@@ -160,6 +160,8 @@ class PostgresTenantIsolationIT {
         "SELECT 1 /* */ ; /* */ DELETE FROM vehicles",
         "CALL public.fleetshard_bind('acme', 'forged', 'f1', 1000)",
         "CALL public.fleetshard_bind_connection('evil', 'forged', 'f1', 600000)",
+        "DECLARE c CURSOR WITH HOLD FOR SELECT * FROM vehicles",
+        "FETCH ALL FROM c",
         "SET LOCAL fleetshard.resharder = 'on'",
     })
     void sessionControlAndMultipleStatementsAreRejectedByTheRouter(String sql) {
