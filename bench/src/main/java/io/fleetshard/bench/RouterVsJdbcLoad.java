@@ -31,7 +31,10 @@ import java.util.Map;
  * same concurrency, in one run: the router's added p50/p99 and its throughput ratio. The load driver runs in the
  * same JVM as the router and the database on the same 2 cores, as the issue's goal assumes.
  *
- * <p>Args: {@code [threads=4] [seconds=10] [rows=10000]}.
+ * <p>Args: {@code [threads=4] [seconds=10] [rows=10000] [warmupSeconds=8]}. Each kind of load is warmed up for
+ * {@code warmupSeconds} before any phase is measured (the router's JIT needs several seconds on two busy cores; with
+ * 3 s its first measured phase ran at half the speed of its second). The router and direct JDBC phases alternate
+ * twice; the ratio is reported per pair and for both.
  */
 public final class RouterVsJdbcLoad {
     private static final String TENANT = "bench";
@@ -51,6 +54,7 @@ public final class RouterVsJdbcLoad {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int rows = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
+        long warmupMs = (args.length > 3 ? Integer.parseInt(args[3]) : 8) * 1000L;
         Path dir = Files.createTempDirectory("fleetshard-bench-router");
         String secret = "bench-secret-0123456789";
         try (PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg"))) {
@@ -84,13 +88,31 @@ public final class RouterVsJdbcLoad {
             bound.setMaximumPoolSize(threads);
             bound.setMinimumIdle(threads);
             String signature = sha256Hex(secret + ":" + TENANT);
+            // The shard-side cost of a connection bound to its tenant once (ADR 0016): the statement alone, as the
+            // router's role under row-level security; skipped on a schema without fleetshard_bind_connection.
+            boolean connectionBinding;
+            try (Connection c = DriverManager.getConnection(admin); java.sql.Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_proc WHERE proname ="
+                            + " 'fleetshard_bind_connection'")) {
+                rs.next();
+                connectionBinding = rs.getLong(1) > 0;
+            }
+            HikariConfig sessionBound = new HikariConfig();
+            sessionBound.setJdbcUrl(pg.jdbcUrl("fleet", FleetSchema.DEFAULT_APP_ROLE));
+            sessionBound.setMaximumPoolSize(threads);
+            sessionBound.setMinimumIdle(threads);
+            if (connectionBinding) {
+                sessionBound.setConnectionInitSql("CALL public.fleetshard_bind_connection('" + TENANT + "', '"
+                        + signature + "', '" + FLEET + "', 5000)");
+            }
             HikariConfig hc = new HikariConfig();
             hc.setJdbcUrl(admin);
             hc.setMaximumPoolSize(threads);
             hc.setMinimumIdle(threads);
             try (Router router = new Router(config, new InMemoryShardMap(map)).start();
                     HikariDataSource direct = new HikariDataSource(hc);
-                    HikariDataSource boundDs = new HikariDataSource(bound)) {
+                    HikariDataSource boundDs = new HikariDataSource(bound);
+                    HikariDataSource sessionDs = new HikariDataSource(sessionBound)) {
                 RawHttpClient[] clients = new RawHttpClient[threads];
                 for (int t = 0; t < threads; t++) {
                     clients[t] = new RawHttpClient("127.0.0.1", router.port());
@@ -129,6 +151,18 @@ public final class RouterVsJdbcLoad {
                         }
                     }
                 };
+                LoadRun.Operation viaSessionBoundJdbc = (t, seq) -> {
+                    try (Connection c = sessionDs.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
+                        ps.setString(1, TENANT);
+                        ps.setString(2, FLEET);
+                        ps.setString(3, "v" + ((seq * 7919 + t) % rows));
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new IllegalStateException("row missing");
+                            }
+                        }
+                    }
+                };
                 LoadRun.Operation viaRouter = (t, seq) -> {
                     byte[] body = ("{\"tenantId\":\"" + TENANT + "\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
                             + "\",\"params\":[\"" + TENANT + "\",\"" + FLEET + "\",\"v" + ((seq * 7919 + t) % rows)
@@ -136,6 +170,14 @@ public final class RouterVsJdbcLoad {
                     int status = clients[t].postJson("/v1/query", body);
                     if (status != 200) {
                         throw new IllegalStateException("router answered " + status + ": " + clients[t].lastBody());
+                    }
+                };
+                // The router's HTTP path and front half (parse, map lookup), no database: a tenant the map lacks
+                byte[] unknownTenant = ("{\"tenantId\":\"nobody\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
+                        + "\",\"params\":[\"a\",\"b\",\"c\"]}").getBytes(StandardCharsets.UTF_8);
+                LoadRun.Operation routerNoDb = (t, seq) -> {
+                    if (clients[t].postJson("/v1/query", unknownTenant) != 404) {
+                        throw new IllegalStateException("expected 404: " + clients[t].lastBody());
                     }
                 };
                 // The HTTP hop alone: the router's /healthz does no work, so this bounds what any HTTP service on
@@ -147,24 +189,38 @@ public final class RouterVsJdbcLoad {
                 };
                 System.out.printf("point reads by primary key, %d threads, %d s each, %d rows, after warm-up%n",
                         threads, seconds, rows);
-                LoadRun.run("warm-jdbc", threads, 2000, 1000, viaJdbc);
-                LoadRun.run("warm-router", threads, 2000, 1000, viaRouter);
-                LoadRun.run("warm-bound", threads, 2000, 1000, viaBoundJdbc);
+                LoadRun.run("warm-bound", threads, 0, warmupMs / 4, viaBoundJdbc);
+                if (connectionBinding) {
+                    LoadRun.run("warm-session", threads, 0, warmupMs / 4, viaSessionBoundJdbc);
+                }
+                LoadRun.run("warm-no-db", threads, 0, warmupMs / 4, routerNoDb);
+                LoadRun.run("warm-no-op", threads, 0, warmupMs / 4, httpOnly);
+                LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
+                LoadRun.run("warm-router", threads, 0, warmupMs, viaRouter);
+                List<LoadRun.Result> results = new java.util.ArrayList<>();
+                // the HTTP phases follow each other: Jetty closes a keep-alive connection idle for 30 s
                 LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
-                LoadRun.Result bound1 = LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc);
                 LoadRun.Result router1 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
                 LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
                 LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
-                LoadRun.Result hop = LoadRun.run("HTTP no-op", threads, 500, seconds * 1000L, httpOnly);
-                for (LoadRun.Result r : List.of(jdbc1, bound1, router1, jdbc2, router2, hop)) {
+                results.addAll(List.of(jdbc1, router1, jdbc2, router2));
+                results.add(LoadRun.run("router no DB", threads, 500, seconds * 1000L, routerNoDb));
+                results.add(LoadRun.run("HTTP no-op", threads, 500, seconds * 1000L, httpOnly));
+                results.add(LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc));
+                if (connectionBinding) {
+                    results.add(LoadRun.run("JDBC+RLS conn", threads, 500, seconds * 1000L, viaSessionBoundJdbc));
+                }
+                for (LoadRun.Result r : results) {
                     System.out.println(r);
                 }
                 double jdbcTput = (jdbc1.throughput() + jdbc2.throughput()) / 2;
                 double routerTput = (router1.throughput() + router2.throughput()) / 2;
-                System.out.printf("added latency: p50 %+.3f ms, p99 %+.3f ms; throughput ratio router/JDBC %.2f%n",
+                System.out.printf("added latency: p50 %+.3f ms, p99 %+.3f ms; throughput ratio router/JDBC %.2f"
+                                + " (pairs: %.2f, %.2f)%n",
                         ((router1.p50Ns() + router2.p50Ns()) - (jdbc1.p50Ns() + jdbc2.p50Ns())) / 2e6,
                         ((router1.p99Ns() + router2.p99Ns()) - (jdbc1.p99Ns() + jdbc2.p99Ns())) / 2e6,
-                        routerTput / jdbcTput);
+                        routerTput / jdbcTput, router1.throughput() / jdbc1.throughput(),
+                        router2.throughput() / jdbc2.throughput());
                 for (RawHttpClient c : clients) {
                     c.close();
                 }

@@ -25,14 +25,11 @@ public final class ProblemResponses {
     public static void install(JavalinConfig config) {
         config.routes.exception(ApiProblem.class, (e, ctx) -> write(ctx, e));
         config.routes.exception(JsonProcessingException.class, (e, ctx) -> write(ctx,
-                ApiProblem.badRequest("request body is not valid JSON: " + e.getOriginalMessage())));
+                problemOf(e, ctx.method().name(), ctx.path())));
         config.routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e.getStatus(),
                 e.getMessage())));
-        config.routes.exception(Exception.class, (e, ctx) -> {
-            LOG.error("unexpected error serving {} {}", ctx.method(), ctx.path(), e);
-            write(ctx, new ApiProblem(500, "internal", "Internal error",
-                    "unexpected " + e.getClass().getSimpleName() + "; see the server log", null));
-        });
+        config.routes.exception(Exception.class, (e, ctx) -> write(ctx, problemOf(e, ctx.method().name(),
+                ctx.path())));
         config.routes.error(404, "*", ctx -> {
             if (!CONTENT_TYPE.equals(ctx.res().getContentType())) {
                 write(ctx, ApiProblem.notFound("no route for " + ctx.method() + " " + ctx.path()));
@@ -57,16 +54,40 @@ public final class ProblemResponses {
         };
     }
 
-    /** Writes {@code problem} as the response. */
-    public static void write(Context ctx, ApiProblem problem) {
+    /**
+     * The problem to answer for a failure of a handler that serves {@code method path} outside Javalin's exception
+     * mapping (the same mapping as {@link #install}'s); an unexpected failure is logged here and answered 500.
+     */
+    public static ApiProblem problemOf(Exception e, String method, String path) {
+        if (e instanceof ApiProblem p) {
+            return p;
+        }
+        if (e instanceof JsonProcessingException j) {
+            return ApiProblem.badRequest("request body is not valid JSON: " + j.getOriginalMessage());
+        }
+        if (e instanceof HttpResponseException h) {
+            return fromJavalin(h.getStatus(), h.getMessage());
+        }
+        LOG.error("unexpected error serving {} {}", method, path, e);
+        return new ApiProblem(500, "internal", "Internal error",
+                "unexpected " + e.getClass().getSimpleName() + "; see the server log", null);
+    }
+
+    /** The {@value #CONTENT_TYPE} body of {@code problem}. */
+    public static String body(ApiProblem problem) {
         ObjectNode body = JSON.createObjectNode()
                 .put("type", TYPE_PREFIX + problem.type())
                 .put("title", problem.title())
                 .put("status", problem.status())
                 .put("detail", problem.detail());
+        return body.toString();
+    }
+
+    /** Writes {@code problem} as the response. */
+    public static void write(Context ctx, ApiProblem problem) {
         if (problem.retryAfterSeconds() != null) {
             ctx.header("Retry-After", Integer.toString(problem.retryAfterSeconds()));
         }
-        ctx.status(problem.status()).contentType(CONTENT_TYPE).result(body.toString());
+        ctx.status(problem.status()).contentType(CONTENT_TYPE).result(body(problem));
     }
 }

@@ -309,6 +309,27 @@ public final class FleetSchema {
                 "ALTER PROCEDURE public.fleetshard_bind(text, text, text, integer) OWNER TO " + owner,
                 "REVOKE ALL ON PROCEDURE public.fleetshard_bind(text, text, text, integer) FROM PUBLIC",
                 "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind(text, text, text, integer) TO " + app,
+                // ADR 0016: the same settings for the session, so that a pooled connection stays bound to its tenant
+                // and later statements of that tenant need no bind. The router calls it only inside BEGIN ... COMMIT
+                // together with the client's statement: set_config(..., false) is undone by a rollback, so a failed
+                // transaction leaves the previous binding, which the router then forgets. Not a signature check:
+                // fleetshard_current_tenant() still checks on every statement.
+                """
+                CREATE OR REPLACE PROCEDURE public.fleetshard_bind_connection(p_tenant text, p_sig text, p_fleet text,
+                                                                              p_timeout_ms integer)
+                  LANGUAGE plpgsql SECURITY DEFINER
+                AS $$
+                BEGIN
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), false);
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), false);
+                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), false);
+                  PERFORM pg_catalog.set_config('statement_timeout',
+                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, false);
+                END
+                $$""",
+                "ALTER PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) OWNER TO " + owner,
+                "REVOKE ALL ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) FROM PUBLIC",
+                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) TO " + app,
                 policy.formatted("vehicles", owner, app),
                 policy.formatted("telemetry", owner, app),
                 // ADR 0013 "The write fence lives in the database": the resharder fences a moving fleet by a row here

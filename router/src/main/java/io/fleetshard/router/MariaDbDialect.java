@@ -14,7 +14,9 @@ import java.util.Properties;
  * MariaDB shards. MariaDB has no row-level security: {@link FleetSchema} puts tenant-filtering DEFINER views named like
  * the tables into a sibling database {@code <db>_rls}, which is the only thing the router's account may touch. Before
  * each statement the router sets the session variables the views' filter function checks (tenant and signature) and
- * the statement time limit, in one {@code SET}: two round trips per statement.
+ * the statement time limit, in one {@code SET}: two round trips per statement. These are session variables, so a
+ * connection whose last {@code SET} was for the same tenant and timeout skips it (ADR 0016), unless a statement since
+ * mentioned a variable and so may have assigned one.
  */
 final class MariaDbDialect implements ShardDialect {
     static final MariaDbDialect INSTANCE = new MariaDbDialect();
@@ -60,18 +62,28 @@ final class MariaDbDialect implements ShardDialect {
     }
 
     @Override
-    public PreparedStatement prepare(Connection c, ScannedSql sql) throws SQLException {
+    public PreparedStatement prepare(Connection c, ScannedSql sql, BindMode mode) throws SQLException {
         return c.prepareStatement(sql.sql());
     }
 
     @Override
+    public boolean mayChangeBinding(ScannedSql sql) {
+        // any statement may assign user variables (SELECT @fleetshard_tenant_id := ...): the next one sets them again
+        return sql.mentionsVariables();
+    }
+
+    @Override
     public boolean execute(Connection c, PreparedStatement ps, TenantBinding tenant, List<Object> params,
-            int timeoutMs) throws SQLException {
-        try (PreparedStatement set = c.prepareStatement(SET_TENANT)) {
-            set.setString(1, tenant.tenantId());
-            set.setString(2, tenant.signature());
-            set.setBigDecimal(3, BigDecimal.valueOf(timeoutMs, 3));
-            set.execute();
+            int timeoutMs, BindMode mode) throws SQLException {
+        if (mode != BindMode.BOUND) {
+            // user variables and max_statement_time belong to the session: binding the connection and binding the
+            // statement are the same SET
+            try (PreparedStatement set = c.prepareStatement(SET_TENANT)) {
+                set.setString(1, tenant.tenantId());
+                set.setString(2, tenant.signature());
+                set.setBigDecimal(3, BigDecimal.valueOf(timeoutMs, 3));
+                set.execute();
+            }
         }
         ShardDialect.bindParams(ps, 0, params);
         return ps.execute();

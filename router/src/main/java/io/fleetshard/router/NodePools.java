@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
 final class NodePools implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodePools.class);
 
-    /** A node's pool, with the dialect of its shard. */
-    record NodePool(Node node, ShardDialect dialect, HikariDataSource dataSource) {
+    /**
+     * A node's pool, with the dialect of its shard and what its connections are bound to (null when
+     * {@code router.tenant.binding} is {@code transaction}).
+     */
+    record NodePool(Node node, ShardDialect dialect, HikariDataSource dataSource, ConnectionBindings bindings) {
 
         /** A connection within {@code timeoutMs} (the time left of the request), else a transient exception. */
         java.sql.Connection connection(long timeoutMs) throws java.sql.SQLException {
@@ -123,7 +126,8 @@ final class NodePools implements AutoCloseable {
         dialect.configurePool(hc, config);
         LOG.info("opening pool for node {} ({} of shard {}, {})", node.nodeId(), node.role().wireName(),
                 node.shardId(), JdbcUrl.parse(hc.getJdbcUrl()));
-        return new NodePool(node, dialect, new HikariDataSource(hc));
+        return new NodePool(node, dialect, new HikariDataSource(hc),
+                config.bindsConnections() ? new ConnectionBindings(config.poolMaxSize()) : null);
     }
 
     /**

@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * Runs one client statement on one node: borrows a pooled connection, binds the statement to its tenant with the time
  * left until the request's deadline as the statement timeout, and hands the result to a {@link ResultReader} while
- * the connection is still held (a write reads its log position on the same connection, after the commit). Database
+ * the connection is still held. A connection stays bound to its last tenant ({@link ConnectionBindings}, ADR 0016):
+ * a statement of that tenant, with at least the binding's timeout left, runs without a bind (a write reads its log position on the same connection, after the commit). Database
  * errors become {@link ApiProblem}s through the node's dialect.
  */
 final class NodeStatementRunner {
@@ -60,9 +61,38 @@ final class NodeStatementRunner {
                 throw ApiProblem.timeout("the request timeout of " + timeoutMs + " ms passed while waiting for a"
                         + " connection to node " + nodeId);
             }
-            try (PreparedStatement ps = dialect.prepare(c, sql)) {
-                boolean resultSet = dialect.execute(c, ps, tenant, params, (int) Math.min(Integer.MAX_VALUE, remainingMs));
-                dialect.afterStatement(c);
+            ConnectionBindings bindings = pool.bindings();
+            Connection physical = bindings == null ? null : c.unwrap(Connection.class);
+            int bindTimeoutMs = ConnectionBindings.timeoutMs(timeoutMs);
+            BindMode mode;
+            int statementTimeoutMs;
+            if (bindings == null || remainingMs < bindTimeoutMs) {
+                // less time left than a connection binding allows: this statement alone gets the exact remainder
+                mode = BindMode.BIND_TRANSACTION;
+                statementTimeoutMs = (int) Math.min(Integer.MAX_VALUE, remainingMs);
+            } else {
+                mode = bindings.holds(physical, tenant, bindTimeoutMs) ? BindMode.BOUND : BindMode.BIND_CONNECTION;
+                statementTimeoutMs = bindTimeoutMs;
+            }
+            boolean resultSet;
+            try (PreparedStatement ps = dialect.prepare(c, sql, mode)) {
+                try {
+                    resultSet = dialect.execute(c, ps, tenant, params, statementTimeoutMs, mode);
+                    dialect.afterStatement(c);
+                } catch (SQLException | RuntimeException e) {
+                    // what the session holds now is unknown (a failed bind was rolled back): bind it next time
+                    if (physical != null) {
+                        bindings.forget(physical);
+                    }
+                    throw e;
+                }
+                if (physical != null) {
+                    if (mode == BindMode.BIND_TRANSACTION || dialect.mayChangeBinding(sql)) {
+                        bindings.forget(physical);
+                    } else if (mode == BindMode.BIND_CONNECTION) {
+                        bindings.record(physical, tenant, bindTimeoutMs);
+                    }
+                }
                 return reader.read(ps, resultSet, c, dialect);
             }
         } catch (SQLException e) {

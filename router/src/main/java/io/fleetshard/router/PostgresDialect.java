@@ -35,6 +35,8 @@ final class PostgresDialect implements ShardDialect {
 
     /** What precedes every client statement: the transaction and the bind call (4 parameters). */
     static final String BIND_PREFIX = "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?);\n";
+    /** The same, binding the connection's session (ADR 0016): later statements of the tenant need no bind. */
+    static final String BIND_CONNECTION_PREFIX = "BEGIN;\nCALL public.fleetshard_bind_connection(?, ?, ?, ?);\n";
     /** What follows it; the newline ends a trailing line comment of the client's SQL. */
     static final String COMMIT_SUFFIX = "\n;\nCOMMIT";
     private static final int BIND_PARAMS = 4;
@@ -82,6 +84,11 @@ final class PostgresDialect implements ShardDialect {
         return BIND_PREFIX + sql + COMMIT_SUFFIX;
     }
 
+    /** The client's statement inside the transaction that binds the connection to its tenant. */
+    static String wrapBindingConnection(String sql) {
+        return BIND_CONNECTION_PREFIX + sql + COMMIT_SUFFIX;
+    }
+
     @Override
     public Properties probeProperties(RouterConfig config) {
         Properties p = new Properties();
@@ -93,19 +100,40 @@ final class PostgresDialect implements ShardDialect {
     }
 
     @Override
-    public PreparedStatement prepare(Connection c, ScannedSql sql) throws SQLException {
+    public PreparedStatement prepare(Connection c, ScannedSql sql, BindMode mode) throws SQLException {
         if (!c.unwrap(BaseConnection.class).getStandardConformingStrings()) {
             // the scanner assumes backslashes are literal in plain strings; a server that escapes with them could
             // see two statements where the scanner saw one
             throw ApiProblem.unavailable("the shard runs with standard_conforming_strings=off, which the router"
                     + " refuses", 60);
         }
-        return c.prepareStatement(wrap(sql.sql()));
+        return c.prepareStatement(switch (mode) {
+            case BOUND -> sql.sql();
+            case BIND_CONNECTION -> wrapBindingConnection(sql.sql());
+            case BIND_TRANSACTION -> wrap(sql.sql());
+        });
+    }
+
+    @Override
+    public boolean mayChangeBinding(ScannedSql sql) {
+        // set_config is revoked, SET/RESET/DISCARD/CALL are rejected by the scanner, and the bind procedures need
+        // a signature only the router makes: a statement cannot bind its connection to another tenant
+        return false;
     }
 
     @Override
     public boolean execute(Connection c, PreparedStatement ps, TenantBinding tenant, List<Object> params,
-            int timeoutMs) throws SQLException {
+            int timeoutMs, BindMode mode) throws SQLException {
+        if (mode == BindMode.BOUND) {
+            // autocommit: the statement is its own transaction, under the connection's session binding
+            ShardDialect.bindParams(ps, 0, params);
+            try {
+                return ps.execute();
+            } catch (SQLException e) {
+                rollbackIfInTransaction(c);
+                throw e;
+            }
+        }
         ps.setString(1, tenant.tenantId());
         ps.setString(2, tenant.signature());
         if (tenant.fleetId() == null) {

@@ -44,6 +44,7 @@ final class QueryEndpoints {
     private final RouterMetrics metrics;
     private final WriteHold hold;
     private final Clock clock;
+    private final ScannedSqlCache scans = new ScannedSqlCache();
 
     QueryEndpoints(RouterConfig config, ShardMapSource mapSource, NodePools pools, ReplicaSelector selector,
             NodeHealthBoard health, TenantSigner signer, RouterMetrics metrics, WriteHold hold, Clock clock) {
@@ -59,14 +60,23 @@ final class QueryEndpoints {
     }
 
     void query(Context ctx) throws IOException {
+        byte[] answer = answer(ctx.bodyAsBytes()); // first: a failure must find no content type set
+        ctx.contentType(JSON_TYPE).result(answer);
+    }
+
+    /**
+     * Serves one {@code POST /v1/query} body and returns the {@value #JSON_TYPE} response body; a failure is thrown
+     * as an {@link ApiProblem} (or an unexpected exception) for the caller to answer.
+     */
+    byte[] answer(byte[] body) throws IOException {
         long start = System.nanoTime();
         long deadline = start + config.requestTimeoutMs() * 1_000_000L;
-        QueryRequest req = QueryRequestParser.parseQuery(ctx.bodyAsBytes());
+        QueryRequest req = QueryRequestParser.parseQuery(body);
         ShardMapSnapshot map = loaded(mapSource.current());
         Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
         Shard shard = shardOf(map, fleet);
         ShardDialect dialect = ShardDialect.of(shard.engine());
-        ScannedSql sql = SqlScanner.scan(req.sql(), dialect.sqlDialect());
+        ScannedSql sql = scans.scan(req.sql(), dialect.sqlDialect());
         checkPlaceholders(sql, req.params());
         ReadPreference pref = req.read().withRegionIfAbsent(config.region());
         ConsistencyToken after = pref.after();
@@ -83,9 +93,10 @@ final class QueryEndpoints {
         } else {
             shard = write(map, shard, sql, req, tenant, deadline, out);
         }
-        ctx.contentType(JSON_TYPE).result(out.copy());
+        byte[] response = out.copy();
         // a held write counts with its hold, on the shard that took it
         metrics.recordQuery(shard.shardId(), sql.kind(), System.nanoTime() - start);
+        return response;
     }
 
     private void read(ShardMapSnapshot map, Shard shard, ScannedSql sql, List<Object> params, ReadPreference pref,
@@ -133,7 +144,7 @@ final class QueryEndpoints {
                 if (newer.version() != map.version()) {
                     Shard again = shardOf(newer, fleetOf(newer, req.tenantId(), req.fleetId()));
                     if (again.engine() != shard.engine()) {
-                        sql = SqlScanner.scan(req.sql(), ShardDialect.of(again.engine()).sqlDialect());
+                        sql = scans.scan(req.sql(), ShardDialect.of(again.engine()).sqlDialect());
                         checkPlaceholders(sql, req.params());
                     }
                     map = newer;
@@ -150,7 +161,7 @@ final class QueryEndpoints {
                 deadline += System.nanoTime() - heldSince; // the hold does not count against the request timeout
                 Shard moved = shardOf(map, fleetOf(map, req.tenantId(), req.fleetId()));
                 if (moved.engine() != shard.engine()) {
-                    sql = SqlScanner.scan(req.sql(), ShardDialect.of(moved.engine()).sqlDialect());
+                    sql = scans.scan(req.sql(), ShardDialect.of(moved.engine()).sqlDialect());
                     checkPlaceholders(sql, req.params());
                 }
                 shard = moved;

@@ -32,6 +32,7 @@ public final class RouterConfig {
     public static final String PG_PREPARE_THRESHOLD = "router.pg.prepare.threshold";
     public static final String PG_STRING_TYPE = "router.pg.string.type";
     public static final String RESHARD_HOLD_MS = "router.reshard.hold.ms";
+    public static final String TENANT_BINDING = "router.tenant.binding";
 
     /** Shortest accepted tenant secret: it keys the signatures that shards check, so it must not be guessable. */
     public static final int MIN_SECRET_LENGTH = 16;
@@ -77,7 +78,13 @@ public final class RouterConfig {
             new Key(RESHARD_HOLD_MS, "2000", false, "How long a write that a shard refuses because its fleet is"
                     + " fenced for a move (SQLSTATE FS002, ADR 0013) is held, waiting for a shard map that places the"
                     + " fleet elsewhere and retrying it there; past it the answer is 503 with Retry-After (0: no hold)."
-                    + " The hold does not count against router.request.timeout.ms.", range(0, 600_000)));
+                    + " The hold does not count against router.request.timeout.ms.", range(0, 600_000)),
+            new Key(TENANT_BINDING, "connection", false, "How a statement is bound to its tenant on the shard:"
+                    + " connection (a pooled connection stays bound to its last tenant and fleet, so the next"
+                    + " statement of that tenant runs without a bind; ADR 0016) or transaction (every statement binds"
+                    + " its own transaction: one more statement per request on PostgreSQL, one more round trip on"
+                    + " MariaDB).", v -> v.equals("connection") || v.equals("transaction") ? null
+                            : "must be connection or transaction"));
 
     private final Map<String, String> values;
 
@@ -216,6 +223,11 @@ public final class RouterConfig {
         return values.get(PG_STRING_TYPE);
     }
 
+    /** True when pooled connections stay bound to their last tenant ({@code router.tenant.binding=connection}). */
+    public boolean bindsConnections() {
+        return values.get(TENANT_BINDING).equals("connection");
+    }
+
     /** How long a write refused by a shard's fence waits for a map that moves its fleet (ADR 0013). */
     public long reshardHoldMs() {
         return intValue(RESHARD_HOLD_MS);
@@ -337,6 +349,11 @@ public final class RouterConfig {
 
         public Builder reshardHoldMs(long ms) {
             return set(RESHARD_HOLD_MS, Long.toString(ms));
+        }
+
+        /** {@code connection} or {@code transaction} ({@link RouterConfig#TENANT_BINDING}). */
+        public Builder tenantBinding(String binding) {
+            return set(TENANT_BINDING, binding);
         }
 
         public RouterConfig build() {

@@ -41,15 +41,23 @@ interface ShardDialect {
     /** Driver settings of the prober's connections, which must fail fast. */
     Properties probeProperties(RouterConfig config);
 
-    /** Prepares the client's statement, wrapped as the engine needs it for {@link #execute}. */
-    PreparedStatement prepare(Connection c, ScannedSql sql) throws SQLException;
+    /** Prepares the client's statement, wrapped as the engine needs it for {@link #execute} in {@code mode}. */
+    PreparedStatement prepare(Connection c, ScannedSql sql, BindMode mode) throws SQLException;
 
     /**
-     * Binds the statement to the tenant, the client's parameters and the timeout, executes it in one transaction, and
-     * leaves {@code ps} on the client's result. Returns true when that result is a result set.
+     * Binds the statement to the tenant, the client's parameters and the timeout as {@code mode} says (in
+     * {@link BindMode#BOUND} the connection already holds them), executes it, and leaves {@code ps} on the client's
+     * result. Returns true when that result is a result set. A {@link BindMode#BIND_CONNECTION} that returns has bound
+     * the connection's session to {@code tenant} and {@code timeoutMs}.
      */
-    boolean execute(Connection c, PreparedStatement ps, TenantBinding tenant, List<Object> params, int timeoutMs)
-            throws SQLException;
+    boolean execute(Connection c, PreparedStatement ps, TenantBinding tenant, List<Object> params, int timeoutMs,
+            BindMode mode) throws SQLException;
+
+    /**
+     * Whether {@code sql} may change the session settings that bind a connection to its tenant (then the router
+     * forgets the connection's binding after it ran).
+     */
+    boolean mayChangeBinding(ScannedSql sql);
 
     /** Checks, after the statement, that the connection is fit to go back to the pool; throws a problem if not. */
     void afterStatement(Connection c) throws SQLException;

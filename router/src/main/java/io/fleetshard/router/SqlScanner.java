@@ -25,7 +25,9 @@ final class SqlScanner {
             "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE", "EXECUTE", "DEALLOCATE", "LISTEN", "UNLISTEN",
             "NOTIFY", "LOAD", "DO", "CALL", "COPY", "GRANT", "REVOKE", "USE", "HANDLER", "FLUSH", "KILL", "LOCK",
             "UNLOCK", "XA", "CHECKPOINT", "VACUUM", "SHUTDOWN", "INSTALL", "UNINSTALL", "BINLOG", "PURGE", "CHANGE",
-            "RESTART", "SECURITY", "REASSIGN", "IMPORT", "CLUSTER");
+            "RESTART", "SECURITY", "REASSIGN", "IMPORT", "CLUSTER",
+            // a cursor WITH HOLD outlives the request on the pooled connection, materialized for its tenant
+            "DECLARE", "FETCH", "MOVE", "CLOSE");
     /** {@code ALTER/CREATE/DROP/RENAME} of these objects is access control, never forwarded. */
     private static final Set<String> CONTROL_OBJECTS = Set.of("ROLE", "USER", "GROUP", "SYSTEM", "SERVER");
     private static final Set<String> DDL_VERBS = Set.of("ALTER", "CREATE", "DROP", "RENAME");
@@ -54,6 +56,7 @@ final class SqlScanner {
         private boolean writeMarker;
         private int end = -1; // index of the terminating ';', if any
         private int executableCommentDepth;
+        private boolean variables;
 
         Lexer(String s, SqlDialect dialect) {
             this.s = s;
@@ -97,6 +100,9 @@ final class SqlScanner {
                         placeholders++;
                         i++;
                     }
+                } else if (c == '@') {
+                    variables = true;
+                    i++;
                 } else if (c == ';') {
                     end = i;
                     i++;
@@ -129,7 +135,7 @@ final class SqlScanner {
             }
             StatementKind kind = READ_STARTS.contains(first) && !writeMarker ? StatementKind.READ : StatementKind.WRITE;
             String text = end >= 0 ? s.substring(0, end) : s;
-            return new ScannedSql(text, kind, placeholders);
+            return new ScannedSql(text, kind, placeholders, variables && dialect == SqlDialect.MARIADB);
         }
 
         private void word(String w) {

@@ -135,12 +135,37 @@ class MariaDbRoutingIT {
         "WITH everything AS (SELECT * FROM vehicles) SELECT * FROM everything WHERE tenant_id <> 'evil'",
         "SELECT *, @fleetshard_tenant_id := 'acme' AS forged FROM vehicles",
         "SELECT v.* FROM vehicles v WHERE (@fleetshard_tenant_id := 'acme') IS NOT NULL",
+        "SELECT v.* FROM vehicles v WHERE (@`fleetshard_tenant_sig` := 'x') IS NOT NULL",
+        "SELECT v.* FROM vehicles v WHERE (@'fleetshard_tenant_id' := 'acme') IS NOT NULL",
+        "SELECT vin INTO @fleetshard_tenant_sig FROM vehicles LIMIT 1",
     })
     void craftedReadsSeeOnlyTheirOwnTenantsRows(String sql) {
         RouterHttp.Reply r = evil(sql);
         assertThat(r.status()).as(r.detail()).isEqualTo(200);
         // the forged variable does not survive into the next request either
         assertThat(evil("SELECT vin FROM vehicles").body().get("rows").toString()).isEqualTo("[[\"EVIL-VIN\"]]");
+    }
+
+    /**
+     * Connections keep their tenant variables between statements (ADR 0016); with a pool of two, acme's and evil's
+     * statements keep landing on connections the other one set last. Evil never sees acme's variables or rows.
+     */
+    @Test
+    void aConnectionBoundToOneTenantShowsNothingOfItToTheNext() {
+        String evilSig = TenantSigner.sign(PostgresCluster.SECRET, "evil");
+        for (int round = 0; round < 12; round++) {
+            assertAcmeUntouched();
+            if (round % 3 == 1) {
+                assertThat(as("acme", "f1", "SELECT no_such_column FROM vehicles").status()).isEqualTo(422);
+            }
+            RouterHttp.Reply r = evil("SELECT (SELECT count(*) FROM vehicles) AS n, tenant_id, vin FROM vehicles");
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body().get("rows").toString()).isEqualTo("[[1,\"evil\",\"EVIL-VIN\"]]");
+            if (round % 4 == 2) {
+                RouterHttp.Reply v = evil("SELECT @fleetshard_tenant_id, @fleetshard_tenant_sig");
+                assertThat(v.body().get("rows").toString()).isEqualTo("[[\"evil\",\"" + evilSig + "\"]]");
+            }
+        }
     }
 
     @ParameterizedTest

@@ -120,6 +120,7 @@ class PostgresTenantIsolationIT {
         "SELECT pg_catalog.set_config('fleetshard.tenant_sig', 'x', true), * FROM vehicles",
         "SELECT public.fleetshard_bind('acme', 'forged', 'f1', 1000), * FROM vehicles",
         "SELECT public.fleetshard_check_signature('acme', 'forged')",
+        "SELECT public.fleetshard_bind_connection('acme', 'forged', 'f1', 1000), * FROM vehicles",
         "WITH x AS (SELECT 1) SELECT * FROM vehicles, LATERAL (SELECT set_config('role', 'fleetshard_owner', true)) s",
         "SELECT secret FROM fleetshard_private.tenant_secret",
         "SELECT query FROM pg_stat_activity",
@@ -158,6 +159,9 @@ class PostgresTenantIsolationIT {
         "COPY vehicles TO STDOUT",
         "SELECT 1 /* */ ; /* */ DELETE FROM vehicles",
         "CALL public.fleetshard_bind('acme', 'forged', 'f1', 1000)",
+        "CALL public.fleetshard_bind_connection('evil', 'forged', 'f1', 600000)",
+        "DECLARE c CURSOR WITH HOLD FOR SELECT * FROM vehicles",
+        "FETCH ALL FROM c",
         "SET LOCAL fleetshard.resharder = 'on'",
     })
     void sessionControlAndMultipleStatementsAreRejectedByTheRouter(String sql) {
@@ -187,6 +191,39 @@ class PostgresTenantIsolationIT {
         assertThat(merge.status()).isEqualTo(200);
         assertThat(merge.body().get("updateCount").asInt()).isZero();
         assertAcmeUntouched();
+    }
+
+    /**
+     * Connections stay bound to their last tenant (ADR 0016); with a pool of two, acme's and evil's statements keep
+     * landing on connections the other one bound last. Evil never sees acme's binding or rows, whether its statement
+     * succeeds or fails, or acme's last statement on that connection did.
+     */
+    @Test
+    void aConnectionBoundToOneTenantShowsNothingOfItToTheNext() {
+        String evilSig = TenantSigner.sign(PostgresCluster.SECRET, "evil");
+        for (int round = 0; round < 12; round++) {
+            assertAcmeUntouched();
+            if (round % 3 == 1) {
+                assertThat(as("acme", "f1", "SELECT 1 / 0").status()).isEqualTo(422);
+            }
+            if (round % 4 == 2) {
+                assertThat(evil("SELECT vin FROM vehicles WHERE vin = 1 / 0::int").status()).isEqualTo(422);
+            }
+            RouterHttp.Reply r = evil("SELECT current_setting('fleetshard.tenant_id', true),"
+                    + " current_setting('fleetshard.tenant_sig', true), current_setting('fleetshard.fleet_id', true),"
+                    + " (SELECT count(*) FROM vehicles)");
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body().get("rows").toString()).isEqualTo("[[\"evil\",\"" + evilSig + "\",\"e1\",1]]");
+        }
+    }
+
+    @Test
+    void aConnectionBoundToAFleetStillOnlyWritesTheFleetOfEachRequest() {
+        assertThat(as("acme", "f1", "SELECT count(*) FROM vehicles").status()).isEqualTo(200);
+        RouterHttp.Reply r = as("acme", "f1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme',"
+                + " 'f2', 'misplaced-after-bind')");
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.detail()).contains("row-level security");
     }
 
     @Test
@@ -293,6 +330,44 @@ class PostgresTenantIsolationIT {
         assertThat(asEvilInOneTransaction("RESET ALL; SELECT vin FROM vehicles")).isEmpty();
         assertThat(asEvilInOneTransaction("RESET fleetshard.tenant_sig; SELECT vin FROM vehicles")).isEmpty();
         assertThat(asEvilInOneTransaction("SELECT vin FROM vehicles")).containsExactly("EVIL-VIN");
+    }
+
+    /**
+     * What connection binding (ADR 0016) relies on: the session binding is made in the statement's transaction, so a
+     * failed transaction leaves the binding the connection had; a forged one binds nothing.
+     */
+    @Test
+    void aConnectionBindingIsUndoneWithItsTransactionAndCannotBeForged() throws SQLException {
+        try (Connection c = appConnection(); Statement st = c.createStatement()) {
+            try (PreparedStatement ps = c.prepareStatement(PostgresDialect.wrapBindingConnection(
+                    "SELECT count(*) FROM vehicles"))) {
+                ps.setString(1, "evil");
+                ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "evil"));
+                ps.setString(3, "e1");
+                ps.setInt(4, 5000);
+                ps.execute();
+            }
+            assertThat(single(st, "SELECT string_agg(vin, ',') FROM vehicles")).isEqualTo("EVIL-VIN");
+            try (PreparedStatement ps = c.prepareStatement(PostgresDialect.wrapBindingConnection("SELECT 1 / 0"))) {
+                ps.setString(1, "acme");
+                ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "acme"));
+                ps.setString(3, "f1");
+                ps.setInt(4, 5000);
+                assertThatThrownBy(ps::execute).isInstanceOf(SQLException.class);
+            }
+            st.execute("ROLLBACK");
+            assertThat(single(st, "SELECT current_setting('fleetshard.tenant_id')")).isEqualTo("evil");
+            assertThat(single(st, "SELECT string_agg(vin, ',') FROM vehicles")).isEqualTo("EVIL-VIN");
+            st.execute("CALL public.fleetshard_bind_connection('acme', 'forged', 'f1', 1000)");
+            assertThat(single(st, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+        }
+    }
+
+    private static String single(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     @Test

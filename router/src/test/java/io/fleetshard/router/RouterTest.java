@@ -172,6 +172,24 @@ class RouterTest {
         assertThat(body.get("shardCount").asInt()).isZero();
     }
 
+    /** A body without a Content-Length (chunked) takes Javalin's route instead of the fast lane: same answers. */
+    @Test
+    void aChunkedBodyIsAnsweredLikeOneOfDeclaredLength() throws Exception {
+        loadMap();
+        String body = "{\"tenantId\":\"nobody\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}";
+        HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(uri("/v1/query"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+                        body.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> sized = post("/v1/query", body);
+        assertThat(problem(chunked, 404)).isEqualTo(problem(sized, 404));
+        String big = "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select '" + "x".repeat(4000) + "'\"}";
+        problem(http.send(HttpRequest.newBuilder(uri("/v1/query")).POST(HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream(big.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+                .build(), HttpResponse.BodyHandlers.ofString()), 413);
+    }
+
     @Test
     void countsResponsesByStatusInMetrics() throws Exception {
         loadMap();

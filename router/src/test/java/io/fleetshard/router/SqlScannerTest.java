@@ -20,6 +20,30 @@ class SqlScannerTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
+        "SELECT @fleetshard_tenant_id := 'acme'",
+        "SELECT v.* FROM vehicles v WHERE (@`fleetshard_tenant_sig` := 'x') IS NOT NULL",
+        "SELECT vin INTO @x FROM vehicles",
+        "SELECT 1 /*! , @x := 2 */",
+        "SELECT @@max_statement_time",
+    })
+    void findsMariaDbVariablesAStatementCouldAssign(String sql) {
+        assertThat(maria(sql).mentionsVariables()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT '@fleetshard_tenant_id := 1'",
+        "SELECT `@x` FROM t",
+        "SELECT 1 /* @x := 2 */",
+        "SELECT 1 -- @x := 2",
+    })
+    void ignoresAtSignsOutsideCode(String sql) {
+        assertThat(maria(sql).mentionsVariables()).isFalse();
+        assertThat(pg("SELECT tags @> ARRAY['a'] FROM t").mentionsVariables()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
         "select * from vehicles",
         "  -- leading comment\n SELECT 1",
         "/* c */ (SELECT 1) UNION (SELECT 2)",

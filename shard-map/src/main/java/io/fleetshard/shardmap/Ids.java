@@ -1,16 +1,28 @@
 package io.fleetshard.shardmap;
 
-import java.util.regex.Pattern;
-
 /** Identifier rules shared by every entity of the map: 1–64 characters of {@code [A-Za-z0-9._-]}, starting alphanumeric. */
 public final class Ids {
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final int MAX_LENGTH = 64;
 
     private Ids() {
     }
 
     public static boolean isValid(String id) {
-        return id != null && ID.matcher(id).matches();
+        // a loop, not a regex: the router checks two ids per request
+        if (id == null || id.isEmpty() || id.length() > MAX_LENGTH || !alphanumeric(id.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!alphanumeric(c) && c != '.' && c != '_' && c != '-') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean alphanumeric(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
 
     /** Returns {@code id} or throws an {@link IllegalArgumentException} that names the field and the rule. */
