@@ -64,6 +64,7 @@ public final class ProblemResponses {
                 .put("title", problem.title())
                 .put("status", problem.status())
                 .put("detail", problem.detail());
+        problem.headers().forEach(ctx::header);
         if (problem.retryAfterSeconds() != null) {
             ctx.header("Retry-After", Integer.toString(problem.retryAfterSeconds()));
         }
