@@ -3,6 +3,8 @@ package io.fleetshard.router;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.http.auth.Authentication;
+import io.fleetshard.http.auth.Caller;
 import io.fleetshard.shardmap.Fleet;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.NodeRole;
@@ -62,12 +64,17 @@ final class QueryEndpoints {
         long start = System.nanoTime();
         long deadline = start + config.requestTimeoutMs() * 1_000_000L;
         QueryRequest req = QueryRequestParser.parseQuery(ctx.bodyAsBytes());
+        Caller caller = Authentication.requireTenant(ctx, req.tenantId());
         ShardMapSnapshot map = loaded(mapSource.current());
         Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
         Shard shard = shardOf(map, fleet);
         ShardDialect dialect = ShardDialect.of(shard.engine());
         ScannedSql sql = SqlScanner.scan(req.sql(), dialect.sqlDialect());
         checkPlaceholders(sql, req.params());
+        if (!sql.kind().isRead() && !caller.mayWriteRows()) {
+            throw Authentication.forbidden("a " + caller.role() + " token may only read, and this statement writes;"
+                    + " nothing was run");
+        }
         ReadPreference pref = req.read().withRegionIfAbsent(config.region());
         ConsistencyToken after = pref.after();
         if (after != null && (!after.shardId().equals(shard.shardId()) || after.engine() != shard.engine())) {
@@ -75,7 +82,9 @@ final class QueryEndpoints {
                     + " but fleet " + fleet.fleetId() + " of tenant " + fleet.tenantId() + " lives on shard "
                     + shard.shardId() + " (" + shard.engine().wireName() + ")");
         }
-        TenantBinding tenant = new TenantBinding(req.tenantId(), signer.signatureOf(req.tenantId()), req.fleetId());
+        // a tenant role binds the token's tenant, never one the request could choose (equal here, by requireTenant)
+        String tenantId = caller.role().isTenantRole() ? caller.tenantId() : req.tenantId();
+        TenantBinding tenant = new TenantBinding(tenantId, signer.signatureOf(tenantId), req.fleetId());
         ResponseBuffer out = BUFFERS.get();
         out.reset();
         if (sql.kind().isRead()) {

@@ -2,6 +2,8 @@ package io.fleetshard.router;
 
 import io.fleetshard.http.OperationalRoutes;
 import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.http.auth.Authentication;
+import io.fleetshard.http.auth.Role;
 import io.fleetshard.shardmap.ShardMapSnapshot;
 import io.fleetshard.shardmap.ShardMapSource;
 import io.javalin.Javalin;
@@ -108,9 +110,11 @@ public final class Router implements AutoCloseable {
             c.http.maxRequestSize = config.maxRequestBytes();
             c.http.compressionStrategy = CompressionStrategy.NONE;
             ProblemResponses.install(c);
+            Authentication.install(c, config.auth(), clock);
             OperationalRoutes.install(c, registry, this::notReadyReason, OPENAPI);
-            c.routes.post("/v1/query", query::query);
-            c.routes.post("/v1/query/scatter", scatter::scatter);
+            // every role that reads or writes tenant rows; the endpoints narrow it to the token's tenant (ADR 0018)
+            c.routes.post("/v1/query", query::query, Role.ADMIN, Role.TENANT_WRITER, Role.TENANT_READER);
+            c.routes.post("/v1/query/scatter", scatter::scatter, Role.ADMIN, Role.TENANT_WRITER, Role.TENANT_READER);
             c.routes.after("/v1/query", ctx -> metrics.recordResponse(RouterMetrics.QUERY, ctx.statusCode()));
             c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
                     ctx.statusCode()));

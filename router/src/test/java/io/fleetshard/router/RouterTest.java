@@ -34,8 +34,8 @@ class RouterTest {
 
     @BeforeEach
     void start() {
-        RouterConfig config = RouterConfig.builder().tenantSecret("0123456789abcdef-secret").port(0)
-                .maxRequestBytes(2048).build();
+        RouterConfig config = TestTokens.routerConfig()
+                .tenantSecret("0123456789abcdef-secret").port(0).maxRequestBytes(2048).build();
         router = new Router(config, map).start();
     }
 
@@ -53,11 +53,13 @@ class RouterTest {
 
     private HttpResponse<String> post(String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + TestTokens.admin())
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + TestTokens.admin())
+                .build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private URI uri(String path) {
