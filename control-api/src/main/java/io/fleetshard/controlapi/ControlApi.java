@@ -3,6 +3,7 @@ package io.fleetshard.controlapi;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.http.OperationalRoutes;
 import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.http.auth.Authentication;
 import io.fleetshard.shardmap.ShardMapCommitter;
 import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapSource;
@@ -208,6 +209,8 @@ public final class ControlApi implements AutoCloseable {
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.http.maxRequestSize = config.maxRequestBytes();
             ProblemResponses.install(cfg);
+            // token lifetimes are wall-clock time, whatever clock stamps this API's records (tests fix that one)
+            Authentication.install(cfg, config.auth(), Clock.systemUTC());
             OperationalRoutes.install(cfg, registry, this::notReadyReason, OPENAPI_RESOURCE);
             HttpRequestMetrics.install(cfg, registry);
             tenants.install(cfg.routes);
@@ -215,7 +218,7 @@ public final class ControlApi implements AutoCloseable {
             shards.install(cfg.routes);
             reshardRoutes.install(cfg.routes);
             orchestrations.install(cfg.routes);
-            cfg.routes.get("/v1/hot-fleets", ctx -> hotFleetsView(ctx, hot.get()));
+            cfg.routes.get("/v1/hot-fleets", ctx -> hotFleetsView(ctx, hot.get()), Access.READ_PLATFORM);
         });
         try {
             app.start(config.host(), config.port());

@@ -41,11 +41,11 @@ final class ShardRoutes {
     }
 
     void install(RoutesConfig routes) {
-        routes.get("/v1/shards", this::list);
-        routes.post("/v1/shards", this::register);
-        routes.get("/v1/shards/{shardId}", this::get);
-        routes.get("/v1/shards/{shardId}/standby", this::standby);
-        routes.get("/v1/shardmap", this::summary);
+        routes.get("/v1/shards", this::list, Access.READ_PLATFORM);
+        routes.post("/v1/shards", this::register, Access.OPERATE);
+        routes.get("/v1/shards/{shardId}", this::get, Access.READ_PLATFORM);
+        routes.get("/v1/shards/{shardId}/standby", this::standby, Access.READ_PLATFORM);
+        routes.get("/v1/shardmap", this::summary, Access.READ_PLATFORM);
     }
 
     private void list(Context ctx) {

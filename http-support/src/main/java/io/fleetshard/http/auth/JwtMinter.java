@@ -51,7 +51,7 @@ public final class JwtMinter {
         }
         long now = clock.instant().getEpochSecond();
         ObjectNode claims = JSON.createObjectNode().put("iss", issuer).put("aud", audience).put("sub", subject)
-                .put("role", role.wireName()).put("iat", now).put("exp", now + ttl.toSeconds())
+                .put("role", role.wireName()).put("iat", now).put("nbf", now).put("exp", now + ttl.toSeconds())
                 .put("jti", UUID.randomUUID().toString());
         if (tenantId != null) {
             claims.put("tenant", tenantId);
