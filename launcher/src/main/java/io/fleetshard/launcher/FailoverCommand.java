@@ -28,6 +28,8 @@ final class FailoverCommand {
               pause. Both follow the orchestration step by step until it ends (exit 0 only when done).
             options:
               --control-api URL   default $FLEETSHARD_CONTROL_API or http://127.0.0.1:8081 (the dev platform)
+              --token TOKEN       default $FLEETSHARD_TOKEN, else an operator token of the dev platform in --data-dir
+              --data-dir DIR      the dev platform's data (default .fleetshard/dev), for its token secret
               --no-watch          start the failover and print it without following it
               --output json       print JSON instead of text""";
 
@@ -39,9 +41,11 @@ final class FailoverCommand {
     private final PrintStream out;
     private final PrintStream err;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String token;
 
-    private FailoverCommand(String baseUrl, boolean json, PrintStream out, PrintStream err) {
+    private FailoverCommand(String baseUrl, String token, boolean json, PrintStream out, PrintStream err) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.token = token;
         this.json = json;
         this.out = out;
         this.err = err;
@@ -56,6 +60,8 @@ final class FailoverCommand {
         String shard = null;
         String to = null;
         String reason = null;
+        String tokenOption = null;
+        String dataDir = null;
         String url = null;
         String output = "text";
         boolean watch = true;
@@ -80,6 +86,8 @@ final class FailoverCommand {
                 case "--reason" -> reason = v;
                 case "--control-api" -> url = v;
                 case "--output" -> output = v;
+                case "--token" -> tokenOption = v;
+                case "--data-dir" -> dataDir = v;
                 default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
             }
         }
@@ -100,7 +108,8 @@ final class FailoverCommand {
             String env = System.getenv("FLEETSHARD_CONTROL_API");
             url = env == null || env.isBlank() ? "http://127.0.0.1:8081" : env;
         }
-        FailoverCommand cmd = new FailoverCommand(url, output.equals("json"), out, err);
+        FailoverCommand cmd = new FailoverCommand(url, CliToken.resolve(tokenOption, dataDir, System.getenv()),
+                output.equals("json"), out, err);
         try {
             if (!verb.equals("orchestrations")) {
                 return cmd.start(verb, shard, to, reason, watch);
@@ -229,7 +238,7 @@ final class FailoverCommand {
         } catch (IOException e) {
             // not JSON: print it as it is
         }
-        err.println("fleetshard " + verb + ": " + r.statusCode() + " " + detail);
+        err.println("fleetshard " + verb + ": " + r.statusCode() + " " + detail + CliToken.hint(r.statusCode()));
         return 1;
     }
 
@@ -238,6 +247,9 @@ final class FailoverCommand {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder b) throws IOException, InterruptedException {
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
         return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -17,6 +17,7 @@ public final class FleetShardCommand {
               failover fail a shard over whose primary is down: failover --shard S (failover --help)
               switchover  move a shard's primary role to a replica as planned: switchover --shard S [--to N]
               orchestrations  failovers with every step: orchestrations [ID]
+              token    print a token for the dev platform: token --role ROLE [--tenant T] (token --help)
               completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
 
@@ -37,6 +38,7 @@ public final class FleetShardCommand {
                 case "failover", "switchover", "orchestrations" -> FailoverCommand.run(command, rest, System.out,
                         System.err);
                 case "completion" -> CompletionCommand.run(rest, System.out, System.err);
+                case "token" -> TokenCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;
