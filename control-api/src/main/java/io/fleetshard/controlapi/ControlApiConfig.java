@@ -181,9 +181,8 @@ public final class ControlApiConfig {
                         + interval + "), or a slow node delays every probe round");
             }
         }
-        if (problems.isEmpty()) {
-            problems.addAll(AuthConfig.problems(PREFIX, suffix -> values.get(PREFIX + suffix)));
-        }
+        // the key source is checked with the other problems, so a first start lists it too
+        problems.addAll(AuthConfig.problems(PREFIX, suffix -> values.get(PREFIX + suffix)));
         if (!problems.isEmpty()) {
             throw new ControlApiConfigException(problems);
         }

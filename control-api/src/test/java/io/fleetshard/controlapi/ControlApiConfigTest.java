@@ -36,8 +36,13 @@ class ControlApiConfigTest {
                             "control.http.port must be between 0 and 65535, got '80000'",
                             "control.probe.interval.ms must be an integer between 100 and 3600000, got 'soon'",
                             "unknown key control.http.prot; known keys: " + String.join(", ",
-                                    new java.util.TreeSet<>(ControlApiConfig.defaults(TestTokens.SECRET).effectiveValues().keySet())));
-                    assertThat(e.getMessage()).startsWith("invalid control-API configuration (4 problems)");
+                                    new java.util.TreeSet<>(ControlApiConfig.defaults(TestTokens.SECRET)
+                                            .effectiveValues().keySet())),
+                            "control.auth.jwks.url (production: the identity provider's keys) or"
+                                    + " control.auth.jwt.secret (a shared HS256 secret) is required: without a key no"
+                                    + " token can be checked; control.auth.enabled=false turns authentication off,"
+                                    + " only for a process nothing else can reach");
+                    assertThat(e.getMessage()).startsWith("invalid control-API configuration (5 problems)");
                 });
     }
 

@@ -133,9 +133,8 @@ public final class RouterConfig {
             problems.add(POOL_MIN_IDLE + " (" + out.get(POOL_MIN_IDLE) + ") must not exceed " + POOL_MAX_SIZE + " ("
                     + out.get(POOL_MAX_SIZE) + ")");
         }
-        if (out.size() == KEYS.size()) {
-            problems.addAll(AuthConfig.problems(PREFIX, suffix -> out.get(PREFIX + suffix)));
-        }
+        // the key source is checked with the other problems, so a first start lists it too (invalid keys read as "")
+        problems.addAll(AuthConfig.problems(PREFIX, suffix -> out.getOrDefault(PREFIX + suffix, "")));
         if (!problems.isEmpty()) {
             throw new InvalidRouterConfigException(problems);
         }

@@ -35,8 +35,9 @@ class RouterConfigTest {
                 RouterConfig.REQUEST_TIMEOUT_MS, "-5",
                 "router.pool.max.sise", "3")))
                 .isInstanceOfSatisfying(InvalidRouterConfigException.class, e -> assertThat(e.problems())
-                        .hasSize(5)
+                        .hasSize(6)
                         .anySatisfy(p -> assertThat(p).contains("router.tenant.secret is required"))
+                        .anySatisfy(p -> assertThat(p).contains("router.auth.jwks.url (production"))
                         .anySatisfy(p -> assertThat(p).contains("router.port must be an integer between 0 and 65535"
                                 + " (got 'eighty')"))
                         .anySatisfy(p -> assertThat(p).contains("router.pool.max.size must be between 1 and 200"))
