@@ -15,6 +15,8 @@ final class Access {
     static final RouteRole[] OPERATE = {Role.ADMIN, Role.OPERATOR};
     /** Reading the platform: shards, the map, jobs, orchestrations, hot fleets (every tenant's placement). */
     static final RouteRole[] READ_PLATFORM = {Role.ADMIN, Role.OPERATOR};
+    /** Reading the audit trail: who changed what (ADR 0018 "Audit"). */
+    static final RouteRole[] AUDIT = {Role.ADMIN};
     /** Reading one tenant and its fleets; a tenant role only its own (the handler checks the path's tenant). */
     static final RouteRole[] READ_TENANT = {Role.ADMIN, Role.OPERATOR, Role.TENANT_WRITER, Role.TENANT_READER};
 

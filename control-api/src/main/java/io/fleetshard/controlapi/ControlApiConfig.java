@@ -49,6 +49,7 @@ public final class ControlApiConfig {
     public static final String FAILOVER_CONFIRM_TIMEOUT_MS = "control.failover.confirm.timeout.ms";
     public static final String FAILOVER_PROMOTE_TIMEOUT_MS = "control.failover.promote.timeout.ms";
     public static final String ORCHESTRATIONS_TOPIC = "control.orchestrations.topic";
+    public static final String AUDIT_TOPIC = "control.audit.topic";
 
     private static final String PREFIX = "control.";
     public static final String AUTH_ENABLED = PREFIX + AuthConfig.ENABLED;
@@ -126,7 +127,10 @@ public final class ControlApiConfig {
             Key.integer(FAILOVER_PROMOTE_TIMEOUT_MS, 30_000, 1_000, 600_000,
                     "How long the promotion of a replica may take (pg_promote's wait)."),
             Key.text(ORCHESTRATIONS_TOPIC, "fleetshard.orchestrations", false, "Kafka topic of the orchestration"
-                    + " events (one partition, kept 90 days; docs/spec/orchestrations.md)."));
+                    + " events (one partition, kept 90 days; docs/spec/orchestrations.md)."),
+            Key.text(AUDIT_TOPIC, "fleetshard.audit", false, "Kafka topic of the audit trail, once the launcher"
+                    + " enabled it: one event per change made through this API (one partition, kept forever; ADR"
+                    + " 0018 \"Audit\")."));
 
     /** The control API's keys, then the authentication keys of every HTTP component under {@code control.}. */
     private static List<Key> withAuthKeys(Key... own) {
@@ -194,6 +198,10 @@ public final class ControlApiConfig {
         Map<String, String> copy = new LinkedHashMap<>(values);
         copy.put(key, value);
         return from(copy);
+    }
+
+    public String auditTopic() {
+        return values.get(AUDIT_TOPIC);
     }
 
     /** Who may call the control API, and how tokens are checked (ADR 0018). */

@@ -74,9 +74,13 @@ final class ReshardRoutes {
     }
 
     private void get(Context ctx) {
-        String jobId = ResponseJson.pathId(ctx, "jobId");
+        ResponseJson.write(ctx, 200, currentView(ResponseJson.pathId(ctx, "jobId")));
+    }
+
+    /** The job as {@code GET /v1/reshards/{jobId}} answers it (404 problem if it does not exist). */
+    ObjectNode currentView(String jobId) {
         ShardMapSnapshot map = runner.readSnapshot();
-        ResponseJson.write(ctx, 200, view(job(map, jobId), map.version()));
+        return view(job(map, jobId), map.version());
     }
 
     private void cancel(Context ctx) {

@@ -61,11 +61,15 @@ final class ShardRoutes {
     }
 
     private void get(Context ctx) {
-        String shardId = ResponseJson.pathId(ctx, "shardId");
+        ResponseJson.write(ctx, 200, currentView(ResponseJson.pathId(ctx, "shardId")));
+    }
+
+    /** The shard as {@code GET /v1/shards/{shardId}} answers it (404 problem if it does not exist). */
+    ObjectNode currentView(String shardId) {
         ShardMapSnapshot map = runner.readSnapshot();
         Shard shard = map.shard(shardId)
                 .orElseThrow(() -> ApiProblem.notFound("shard " + shardId + " does not exist"));
-        ResponseJson.write(ctx, 200, view(shard, map.nodesOf(shardId)).put("mapVersion", map.version()));
+        return view(shard, map.nodesOf(shardId)).put("mapVersion", map.version());
     }
 
     /**

@@ -89,7 +89,7 @@ class ControlApiAccessTest {
                 checked.add(name);
             }
         }
-        assertThat(checked).hasSize(20);
+        assertThat(checked).hasSize(21);
         assertThat(map.current().version()).as("no call with a body of {} changed the map").isEqualTo(3);
     }
 
