@@ -47,6 +47,10 @@ import java.util.concurrent.locks.LockSupport;
 public final class FailoverBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final String JWT_SECRET = "failover-bench-jwt-" + java.util.UUID.randomUUID();
+    /** Admin token of the bench's router and control API (ADR 0018). */
+    private static final String TOKEN = io.fleetshard.http.auth.JwtMinter.withDefaults(JWT_SECRET).mint("bench",
+            io.fleetshard.http.auth.Role.ADMIN, null, Duration.ofHours(12));
     private static final String SECRET = "failover-bench-secret-0123456789abcdef";
 
     private FailoverBench() {
@@ -62,7 +66,7 @@ public final class FailoverBench {
             ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
             try (ShardMapFollower follower = ShardMapFollower.start(log, dir.resolve("map.json"));
                     ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
-                ControlApi control = new ControlApi(ControlApiConfig.defaults()
+                ControlApi control = new ControlApi(ControlApiConfig.defaults(JWT_SECRET)
                         .with(ControlApiConfig.HTTP_PORT, "0")
                         .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
                         .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
@@ -70,7 +74,7 @@ public final class FailoverBench {
                         .with(ControlApiConfig.PROBE_INTERVAL_MS, "1000"), follower, writer, Clock.systemUTC()).start();
                 control.enableFailover(kafka.bootstrapServers());
                 Router router = new Router(RouterConfig.from(Map.of(RouterConfig.PORT, "0",
-                        RouterConfig.TENANT_SECRET, SECRET)), follower).start();
+                        RouterConfig.TENANT_SECRET, SECRET, RouterConfig.AUTH_JWT_SECRET, JWT_SECRET)), follower).start();
                 String controlUrl = "http://127.0.0.1:" + control.port();
                 String routerUrl = "http://127.0.0.1:" + router.port();
                 try {
@@ -187,7 +191,7 @@ public final class FailoverBench {
     private static JsonNode orchestrationOf(String controlUrl, String shard) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
-            JsonNode list = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(controlUrl
+            JsonNode list = JSON.readTree(HTTP.send(authorized(URI.create(controlUrl
                     + "/v1/orchestrations")).build(), HttpResponse.BodyHandlers.ofString()).body());
             for (JsonNode o : list.path("orchestrations")) {
                 if (o.path("shardId").asText().equals(shard) && o.path("state").asText().equals("done")) {
@@ -229,8 +233,12 @@ public final class FailoverBench {
                 + " / max " + v[v.length - 1] + " ms";
     }
 
+    private static HttpRequest.Builder authorized(URI uri) {
+        return HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + TOKEN);
+    }
+
     private static HttpResponse<String> post(String url, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+        return HTTP.send(authorized(URI.create(url)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }

@@ -18,9 +18,12 @@ final class RawHttpClient implements AutoCloseable {
     private final InputStream in;
     private final String host;
     private final byte[] buffer = new byte[64 * 1024];
+    private final String authorization;
 
-    RawHttpClient(String host, int port) throws IOException {
+    /** @param token the bearer token of every request (ADR 0018), or null for none */
+    RawHttpClient(String host, int port, String token) throws IOException {
         this.host = host + ":" + port;
+        this.authorization = token == null ? "" : "Authorization: Bearer " + token + "\r\n";
         socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.connect(new InetSocketAddress(host, port));
@@ -31,7 +34,7 @@ final class RawHttpClient implements AutoCloseable {
     /** POSTs a JSON body; returns the status code and leaves the body in {@link #lastBody()}. */
     int postJson(String path, byte[] body) throws IOException {
         String head = "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + body.length + "\r\n\r\n";
+                + authorization + "Content-Length: " + body.length + "\r\n\r\n";
         out.write(head.getBytes(StandardCharsets.ISO_8859_1));
         out.write(body);
         out.flush();

@@ -44,6 +44,8 @@ import org.apache.kafka.common.TopicPartition;
 public final class ReshardBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Admin token of the dev platform under test (ADR 0018), set once it started. */
+    private static volatile String token;
 
     private ReshardBench() {
     }
@@ -54,6 +56,7 @@ public final class ReshardBench {
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "reshard-bench");
         try (DevPlatform platform = new DevPlatform(new DevOptions(dir, true, 0, 0))) {
             platform.start();
+            token = platform.adminToken();
             bulkMove(platform, rows);
             cutovers(platform, cutovers);
         }
@@ -256,7 +259,7 @@ public final class ReshardBench {
                         seq++;
                         long t0 = System.nanoTime();
                         try {
-                            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(p.routerUrl()
+                            HttpResponse<String> r = HTTP.send(authorized(URI.create(p.routerUrl()
                                     + "/v1/query")).header("Content-Type", "application/json")
                                     .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
                                     HttpResponse.BodyHandlers.ofString());
@@ -354,13 +357,17 @@ public final class ReshardBench {
         return JSON.readTree(r.body()).path("jobId").asText();
     }
 
+    private static HttpRequest.Builder authorized(URI uri) {
+        return HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token);
+    }
+
     private static JsonNode get(String url) throws Exception {
-        return JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),
+        return JSON.readTree(HTTP.send(authorized(URI.create(url)).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
     }
 
     private static HttpResponse<String> post(String url, String json) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        return HTTP.send(authorized(URI.create(url)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

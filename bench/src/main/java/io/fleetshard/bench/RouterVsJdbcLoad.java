@@ -78,8 +78,13 @@ public final class RouterVsJdbcLoad {
                     new Node("s1-a", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.jdbcUrl("fleet")
                             .replaceAll("\\?.*$", "")),
                     new Tenant(TENANT, DurabilityTier.STANDARD), new Fleet(TENANT, FLEET, null)));
+            String jwtSecret = "bench-jwt-secret-" + java.util.UUID.randomUUID();
             RouterConfig config = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET, secret,
-                    RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads))));
+                    RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads)),
+                    RouterConfig.AUTH_JWT_SECRET, jwtSecret));
+            // as an application sends them: a tenant-writer token of the benchmark's tenant on every request
+            String token = io.fleetshard.http.auth.JwtMinter.withDefaults(jwtSecret).mint("bench",
+                    io.fleetshard.http.auth.Role.TENANT_WRITER, TENANT, java.time.Duration.ofHours(6));
             // The router's own database work, without HTTP: the same one-round-trip statement it sends
             // (BEGIN; tenant bind; query; COMMIT) as its role, under row-level security. Separates the shard-side
             // cost of tenant isolation from the router's.
@@ -115,7 +120,7 @@ public final class RouterVsJdbcLoad {
                     HikariDataSource sessionDs = new HikariDataSource(sessionBound)) {
                 RawHttpClient[] clients = new RawHttpClient[threads];
                 for (int t = 0; t < threads; t++) {
-                    clients[t] = new RawHttpClient("127.0.0.1", router.port());
+                    clients[t] = new RawHttpClient("127.0.0.1", router.port(), token);
                 }
                 LoadRun.Operation viaJdbc = (t, seq) -> {
                     try (Connection c = direct.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {

@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
  * A client of the FleetShard router (router/README.md): runs SQL for a tenant's fleet, or over all of a tenant's
@@ -41,7 +42,7 @@ public final class FleetShardClient implements AutoCloseable {
     private final RouterCalls calls;
     private final Session shared;
 
-    private FleetShardClient(Config config, Clock clock, Sleeper sleeper) {
+    private FleetShardClient(Config config, Supplier<String> token, Clock clock, Sleeper sleeper) {
         this.config = config;
         this.httpThreads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "fleetshard-client-http");
@@ -50,7 +51,7 @@ public final class FleetShardClient implements AutoCloseable {
         });
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout()).executor(httpThreads).build();
-        JsonHttp json = new JsonHttp(http);
+        JsonHttp json = new JsonHttp(http, token);
         ShardMapCache map = config.controlApi() == null ? null
                 : new ShardMapCache(json, config.controlApi(), config.mapRefreshInterval(), config.requestTimeout(),
                         clock);
@@ -65,7 +66,7 @@ public final class FleetShardClient implements AutoCloseable {
     }
 
     public static FleetShardClient create(Config config) {
-        return new FleetShardClient(Objects.requireNonNull(config, "config"), Clock.systemUTC(), Sleeper.REAL);
+        return new FleetShardClient(Objects.requireNonNull(config, "config"), null, Clock.systemUTC(), Sleeper.REAL);
     }
 
     public Config config() {
@@ -216,8 +217,25 @@ public final class FleetShardClient implements AutoCloseable {
         private Duration mapRefreshInterval = Config.DEFAULT_MAP_REFRESH_INTERVAL;
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.REAL;
+        private Supplier<String> token;
 
         private Builder() {
+        }
+
+        /**
+         * The JWT every request carries ({@code Authorization: Bearer}, ADR 0018): a tenant token for an application,
+         * whose requests then reach only its tenant. Regional routing reads the control API's shard map, which needs
+         * an operator or admin token.
+         */
+        public Builder token(String jwt) {
+            Objects.requireNonNull(jwt, "jwt");
+            return tokenSupplier(() -> jwt);
+        }
+
+        /** Like {@link #token(String)}, asked before every request, so a renewed token is used at once. */
+        public Builder tokenSupplier(Supplier<String> supplier) {
+            this.token = Objects.requireNonNull(supplier, "supplier");
+            return this;
         }
 
         /** The default router's base URL, e.g. {@code http://127.0.0.1:8080}. */
@@ -317,7 +335,7 @@ public final class FleetShardClient implements AutoCloseable {
         }
 
         public FleetShardClient build() {
-            return new FleetShardClient(config(), clock, sleeper);
+            return new FleetShardClient(config(), token, clock, sleeper);
         }
     }
 }

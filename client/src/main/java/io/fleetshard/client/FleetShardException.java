@@ -5,7 +5,8 @@ package io.fleetshard.client;
  * body, {@link #status()}, {@link #type()}, {@link #title()}, {@link #detail()} and {@link #instance()} are its fields
  * ({@code detail} is the server's text, unchanged); otherwise {@link #status()} is 0 and the rest may be null.
  *
- * <p>Subclasses by status: {@link InvalidQueryException} (400, 413), {@link NotFoundException} (404),
+ * <p>Subclasses by status: {@link InvalidQueryException} (400, 413), {@link NotAuthorizedException} (401, 403),
+ * {@link NotFoundException} (404),
  * {@link ConflictException} (409), {@link QueryRejectedException} (422), {@link UnavailableException} (503),
  * {@link QueryTimeoutException} (504); {@link TransportException} when no answer came. Other statuses are this class.
  */

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /** JSON over the JDK's HTTP client: one exchange, no retries, no interpretation of the status. */
 final class JsonHttp {
@@ -17,9 +18,12 @@ final class JsonHttp {
     }
 
     private final HttpClient client;
+    private final Supplier<String> token;
 
-    JsonHttp(HttpClient client) {
+    /** @param token the bearer token of each request (asked each time, so it may be renewed); null: none */
+    JsonHttp(HttpClient client, Supplier<String> token) {
         this.client = client;
+        this.token = token;
     }
 
     Response post(URI uri, byte[] body, Duration timeout) throws IOException, InterruptedException {
@@ -33,6 +37,11 @@ final class JsonHttp {
     }
 
     private Response send(HttpRequest request) throws IOException, InterruptedException {
+        String t = token == null ? null : token.get();
+        if (t != null) {
+            request = HttpRequest.newBuilder(request, (name, value) -> true).header("Authorization", "Bearer " + t)
+                    .build();
+        }
         HttpResponse<byte[]> r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
         return new Response(r.statusCode(), r.headers().firstValue("Retry-After").orElse(null), r.body());
     }

@@ -76,6 +76,7 @@ record Problem(int status, String type, String title, String detail, String inst
         String message = context + ": " + status + (title == null ? "" : " " + title) + ": " + detail;
         return switch (status) {
             case 400, 413 -> new InvalidQueryException(message, this, false);
+            case 401, 403 -> new NotAuthorizedException(message, this);
             case 404 -> new NotFoundException(message, this, false);
             case 409 -> new ConflictException(message, this, false);
             case 422 -> new QueryRejectedException(message, this, false);

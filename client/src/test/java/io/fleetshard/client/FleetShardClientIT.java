@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.fleetshard.controlapi.ControlApi;
 import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.http.auth.JwtMinter;
+import io.fleetshard.http.auth.Role;
 import io.fleetshard.router.FleetSchema;
 import io.fleetshard.router.Router;
 import io.fleetshard.router.RouterConfig;
@@ -43,6 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetShardClientIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final String SECRET = "client-it-secret-0123456789";
+    private static final String JWT_SECRET = "client-it-jwt-secret-0123456789abcdef";
+    private static final JwtMinter TOKENS = JwtMinter.withDefaults(JWT_SECRET);
     private static final String TENANT = "acme";
     private static final String INSERT = "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status)"
             + " VALUES (?, ?, ?, ?)";
@@ -78,8 +82,11 @@ class FleetShardClientIT {
         eu = router(map, "eu-west-1");
         us = router(map, "us-east-1");
         control = new ControlApi(ControlApiConfig.from(Map.of(ControlApiConfig.HTTP_PORT, "0",
-                ControlApiConfig.PROBE_INTERVAL_MS, "5000")), map, map, Clock.systemUTC()).start();
+                ControlApiConfig.PROBE_INTERVAL_MS, "5000", ControlApiConfig.AUTH_JWT_SECRET, JWT_SECRET)), map, map,
+                Clock.systemUTC()).start();
+        // regional routing reads the control API's shard map, which takes an operator or admin token
         client = FleetShardClient.builder()
+                .token(TOKENS.mint("client-it", Role.ADMIN, null, Duration.ofHours(1)))
                 .router("http://127.0.0.1:" + eu.port())
                 .router("eu-west-1", "http://127.0.0.1:" + eu.port())
                 .router("us-east-1", "http://127.0.0.1:" + us.port())
@@ -92,7 +99,7 @@ class FleetShardClientIT {
     }
 
     private static Router router(InMemoryShardMap map, String region) {
-        return new Router(RouterConfig.builder().tenantSecret(SECRET).port(0).region(region).poolMaxSize(2)
+        return new Router(RouterConfig.builder().tenantSecret(SECRET).jwtSecret(JWT_SECRET).port(0).region(region).poolMaxSize(2)
                 .poolMinIdle(1).requestTimeoutMs(3000).probeIntervalMs(50).build(), map).start();
     }
 
@@ -193,6 +200,27 @@ class FleetShardClientIT {
                 () -> client.query(TENANT, "trucks", INSERT, TENANT, "trucks", id, "again"));
         assertThat(conflict.detail()).contains("duplicate key");
         assertThat(conflict.mayHaveExecuted()).isFalse();
+    }
+
+    @Test
+    void aTenantTokenReachesOnlyItsTenantAndAReaderCannotWrite() {
+        try (FleetShardClient reader = FleetShardClient.builder().router("http://127.0.0.1:" + eu.port())
+                .token(TOKENS.mint("app", Role.TENANT_READER, TENANT, Duration.ofHours(1))).build();
+                FleetShardClient stranger = FleetShardClient.builder().router("http://127.0.0.1:" + eu.port())
+                        .token(TOKENS.mint("app", Role.TENANT_WRITER, "globex", Duration.ofHours(1))).build();
+                FleetShardClient anonymous = FleetShardClient.builder().router("http://127.0.0.1:" + eu.port())
+                        .build()) {
+            assertThat(reader.query(TENANT, "trucks", "SELECT 1 AS one").rowValues()).hasSize(1);
+            NotAuthorizedException write = catchThrowableOfType(NotAuthorizedException.class,
+                    () -> reader.query(TENANT, "trucks", INSERT, TENANT, "trucks", vehicle(), "x"));
+            assertThat(write.status()).isEqualTo(403);
+            assertThat(write.mayHaveExecuted()).isFalse();
+            assertThat(catchThrowableOfType(NotAuthorizedException.class,
+                    () -> stranger.query(TENANT, "trucks", "SELECT 1")).detail())
+                    .contains("token of tenant globex may not reach tenant acme");
+            assertThat(catchThrowableOfType(NotAuthorizedException.class,
+                    () -> anonymous.query(TENANT, "trucks", "SELECT 1")).status()).isEqualTo(401);
+        }
     }
 
     @Test

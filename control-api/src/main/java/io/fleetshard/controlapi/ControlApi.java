@@ -3,6 +3,7 @@ package io.fleetshard.controlapi;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.http.OperationalRoutes;
 import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.http.auth.Authentication;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.ShardMapCommitter;
@@ -65,6 +66,7 @@ public final class ControlApi implements AutoCloseable {
     private volatile ReshardOrchestrator reshards;
     private volatile FailoverOrchestrator failovers;
     private volatile HotFleetBoard hotFleets;
+    private volatile AuditLog audit;
     private Javalin app;
     private boolean stopped;
 
@@ -195,6 +197,23 @@ public final class ControlApi implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Writes an audit event for every change made through this API to the topic {@code control.audit.topic} of the
+     * Kafka cluster at {@code bootstrapServers}, and answers {@code GET /v1/audit} from it (ADR 0018 "Audit"). Call
+     * before or after {@link #start()}, once; without it changes are not audited and {@code GET /v1/audit} is 503.
+     */
+    public synchronized ControlApi enableAudit(String bootstrapServers) {
+        return enableAudit(new KafkaAuditLog(bootstrapServers, config.auditTopic()));
+    }
+
+    synchronized ControlApi enableAudit(AuditLog log) {
+        if (audit != null) {
+            throw new IllegalStateException("auditing is already enabled on this control API");
+        }
+        audit = java.util.Objects.requireNonNull(log, "log");
+        return this;
+    }
+
     private void hotFleetsView(io.javalin.http.Context ctx, HotFleetBoard board) {
         com.fasterxml.jackson.databind.node.ObjectNode out = ResponseJson.object()
                 .put("autoMove", config.reshardAuto()).put("enabled", board != null);
@@ -230,11 +249,22 @@ public final class ControlApi implements AutoCloseable {
         Supplier<HotFleetBoard> hot = () -> hotFleets;
         OrchestrationRoutes orchestrations = new OrchestrationRoutes(bodies, () -> failovers,
                 config.retryAfterSeconds());
+        java.util.function.Function<io.javalin.http.Context, com.fasterxml.jackson.databind.JsonNode> shard =
+                ctx -> shards.currentView(ResponseJson.pathId(ctx, "shardId"));
+        java.util.function.Function<io.javalin.http.Context, com.fasterxml.jackson.databind.JsonNode> job =
+                ctx -> reshardRoutes.currentView(ResponseJson.pathId(ctx, "jobId"));
+        AuditTrail auditTrail = new AuditTrail(() -> audit, clock, java.util.Map.of(
+                "/v1/shards/{shardId}/failover", shard, "/v1/shards/{shardId}/switchover", shard,
+                "/v1/reshards/{jobId}/cancel", job, "/v1/reshards/{jobId}/pause", job,
+                "/v1/reshards/{jobId}/resume", job), registry);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.http.maxRequestSize = config.maxRequestBytes();
             ProblemResponses.install(cfg);
+            // token lifetimes are wall-clock time, whatever clock stamps this API's records (tests fix that one)
+            Authentication.install(cfg, config.auth(), Clock.systemUTC());
+            auditTrail.install(cfg.routes); // after Authentication: its handlers run once the caller is known
             OperationalRoutes.install(cfg, registry, this::notReadyReason, OPENAPI_RESOURCE);
             HttpRequestMetrics.install(cfg, registry);
             tenants.install(cfg.routes);
@@ -242,7 +272,7 @@ public final class ControlApi implements AutoCloseable {
             shards.install(cfg.routes);
             reshardRoutes.install(cfg.routes);
             orchestrations.install(cfg.routes);
-            cfg.routes.get("/v1/hot-fleets", ctx -> hotFleetsView(ctx, hot.get()));
+            cfg.routes.get("/v1/hot-fleets", ctx -> hotFleetsView(ctx, hot.get()), Access.READ_PLATFORM);
         });
         try {
             app.start(config.host(), config.port());
@@ -285,6 +315,9 @@ public final class ControlApi implements AutoCloseable {
         probePool.shutdownNow();
         if (app != null) {
             app.stop();
+        }
+        if (audit != null) {
+            audit.close(); // after the server: no request is left to audit
         }
         try {
             probeScheduler.awaitTermination(config.probeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);

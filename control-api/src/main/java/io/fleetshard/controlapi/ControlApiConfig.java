@@ -1,6 +1,7 @@
 package io.fleetshard.controlapi;
 
 import io.fleetshard.archive.format.ShardArchivePath;
+import io.fleetshard.http.auth.AuthConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,11 +49,15 @@ public final class ControlApiConfig {
     public static final String FAILOVER_CONFIRM_TIMEOUT_MS = "control.failover.confirm.timeout.ms";
     public static final String FAILOVER_PROMOTE_TIMEOUT_MS = "control.failover.promote.timeout.ms";
     public static final String ORCHESTRATIONS_TOPIC = "control.orchestrations.topic";
+    public static final String AUDIT_TOPIC = "control.audit.topic";
 
     private static final String PREFIX = "control.";
+    public static final String AUTH_ENABLED = PREFIX + AuthConfig.ENABLED;
+    public static final String AUTH_JWT_SECRET = PREFIX + AuthConfig.JWT_SECRET;
+    public static final String AUTH_JWKS_URL = PREFIX + AuthConfig.JWKS_URL;
     private static final String MASK = "********";
 
-    private static final List<Key> KEYS = List.of(
+    private static final List<Key> KEYS = withAuthKeys(
             new Key(HTTP_HOST, "127.0.0.1", false, "Address the HTTP server binds to.",
                     v -> v.isBlank() ? "must not be blank" : null),
             Key.integer(HTTP_PORT, 8081, 0, 65_535, "HTTP port; 0 picks a free port (tests)."),
@@ -122,7 +127,19 @@ public final class ControlApiConfig {
             Key.integer(FAILOVER_PROMOTE_TIMEOUT_MS, 30_000, 1_000, 600_000,
                     "How long the promotion of a replica may take (pg_promote's wait)."),
             Key.text(ORCHESTRATIONS_TOPIC, "fleetshard.orchestrations", false, "Kafka topic of the orchestration"
-                    + " events (one partition, kept 90 days; docs/spec/orchestrations.md)."));
+                    + " events (one partition, kept 90 days; docs/spec/orchestrations.md)."),
+            Key.text(AUDIT_TOPIC, "fleetshard.audit", false, "Kafka topic of the audit trail, once the launcher"
+                    + " enabled it: one event per change made through this API (one partition, kept forever; ADR"
+                    + " 0018 \"Audit\")."));
+
+    /** The control API's keys, then the authentication keys of every HTTP component under {@code control.}. */
+    private static List<Key> withAuthKeys(Key... own) {
+        List<Key> all = new ArrayList<>(List.of(own));
+        for (AuthConfig.Setting s : AuthConfig.settings()) {
+            all.add(new Key(PREFIX + s.suffix(), s.defaultValue(), s.secret(), s.doc(PREFIX), s.check()));
+        }
+        return List.copyOf(all);
+    }
 
     private final Map<String, String> values;
 
@@ -130,9 +147,9 @@ public final class ControlApiConfig {
         this.values = values;
     }
 
-    /** The configuration with every default. */
-    public static ControlApiConfig defaults() {
-        return from(Map.of());
+    /** Every default, tokens checked with the HS256 {@code jwtSecret} (the dev platform, tests). */
+    public static ControlApiConfig defaults(String jwtSecret) {
+        return from(Map.of(AUTH_JWT_SECRET, jwtSecret));
     }
 
     /**
@@ -168,6 +185,8 @@ public final class ControlApiConfig {
                         + interval + "), or a slow node delays every probe round");
             }
         }
+        // the key source is checked with the other problems, so a first start lists it too
+        problems.addAll(AuthConfig.problems(PREFIX, suffix -> values.get(PREFIX + suffix)));
         if (!problems.isEmpty()) {
             throw new ControlApiConfigException(problems);
         }
@@ -179,6 +198,15 @@ public final class ControlApiConfig {
         Map<String, String> copy = new LinkedHashMap<>(values);
         copy.put(key, value);
         return from(copy);
+    }
+
+    public String auditTopic() {
+        return values.get(AUDIT_TOPIC);
+    }
+
+    /** Who may call the control API, and how tokens are checked (ADR 0018). */
+    public AuthConfig auth() {
+        return AuthConfig.of(PREFIX, suffix -> values.get(PREFIX + suffix));
     }
 
     public String host() {

@@ -2,6 +2,7 @@ package io.fleetshard.controlapi;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.http.auth.Authentication;
 import io.fleetshard.shardmap.Fleet;
 import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardMapSnapshot;
@@ -25,8 +26,8 @@ final class FleetRoutes {
     }
 
     void install(RoutesConfig routes) {
-        routes.post("/v1/tenants/{tenantId}/fleets", this::create);
-        routes.get("/v1/tenants/{tenantId}/fleets/{fleetId}", this::get);
+        routes.post("/v1/tenants/{tenantId}/fleets", this::create, Access.ONBOARD);
+        routes.get("/v1/tenants/{tenantId}/fleets/{fleetId}", this::get, Access.READ_TENANT);
     }
 
     /** Where a fleet lives. */
@@ -35,6 +36,7 @@ final class FleetRoutes {
 
     private void create(Context ctx) {
         String tenantId = ResponseJson.pathId(ctx, "tenantId");
+        Authentication.requireTenant(ctx, tenantId);
         CreateFleetRequest req = CreateFleetRequest.parse(bodies.read(ctx));
         String name = tenantId + "/" + req.fleetId();
         MapTransactionRunner.Committed<Placement> done = runner.run("create fleet " + name, map -> {
@@ -61,6 +63,7 @@ final class FleetRoutes {
 
     private void get(Context ctx) {
         String tenantId = ResponseJson.pathId(ctx, "tenantId");
+        Authentication.requireTenant(ctx, tenantId);
         String fleetId = ResponseJson.pathId(ctx, "fleetId");
         ShardMapSnapshot map = runner.readSnapshot();
         requireTenant(map, tenantId);

@@ -27,12 +27,12 @@ final class OrchestrationRoutes {
     }
 
     void install(RoutesConfig routes) {
-        routes.get("/v1/orchestrations", this::list);
-        routes.get("/v1/orchestrations/{orchestrationId}", this::get);
-        routes.post("/v1/shards/{shardId}/failover", this::failover);
-        routes.post("/v1/shards/{shardId}/switchover", this::switchover);
-        routes.post("/v1/shards/{shardId}/failback", ctx -> returning(ctx, "failback"));
-        routes.post("/v1/shards/{shardId}/rejoin", ctx -> returning(ctx, "rejoin"));
+        routes.get("/v1/orchestrations", this::list, Access.READ_PLATFORM);
+        routes.get("/v1/orchestrations/{orchestrationId}", this::get, Access.READ_PLATFORM);
+        routes.post("/v1/shards/{shardId}/failover", this::failover, Access.OPERATE);
+        routes.post("/v1/shards/{shardId}/switchover", this::switchover, Access.OPERATE);
+        routes.post("/v1/shards/{shardId}/failback", ctx -> returning(ctx, "failback"), Access.OPERATE);
+        routes.post("/v1/shards/{shardId}/rejoin", ctx -> returning(ctx, "rejoin"), Access.OPERATE);
     }
 
     private void list(Context ctx) {

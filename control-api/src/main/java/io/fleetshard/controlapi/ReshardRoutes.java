@@ -44,12 +44,12 @@ final class ReshardRoutes {
     }
 
     void install(RoutesConfig routes) {
-        routes.post("/v1/reshards", this::create);
-        routes.get("/v1/reshards", this::list);
-        routes.get("/v1/reshards/{jobId}", this::get);
-        routes.post("/v1/reshards/{jobId}/cancel", this::cancel);
-        routes.post("/v1/reshards/{jobId}/pause", ctx -> setPaused(ctx, true));
-        routes.post("/v1/reshards/{jobId}/resume", ctx -> setPaused(ctx, false));
+        routes.post("/v1/reshards", this::create, Access.OPERATE);
+        routes.get("/v1/reshards", this::list, Access.READ_PLATFORM);
+        routes.get("/v1/reshards/{jobId}", this::get, Access.READ_PLATFORM);
+        routes.post("/v1/reshards/{jobId}/cancel", this::cancel, Access.OPERATE);
+        routes.post("/v1/reshards/{jobId}/pause", ctx -> setPaused(ctx, true), Access.OPERATE);
+        routes.post("/v1/reshards/{jobId}/resume", ctx -> setPaused(ctx, false), Access.OPERATE);
     }
 
     private void create(Context ctx) {
@@ -74,9 +74,13 @@ final class ReshardRoutes {
     }
 
     private void get(Context ctx) {
-        String jobId = ResponseJson.pathId(ctx, "jobId");
+        ResponseJson.write(ctx, 200, currentView(ResponseJson.pathId(ctx, "jobId")));
+    }
+
+    /** The job as {@code GET /v1/reshards/{jobId}} answers it (404 problem if it does not exist). */
+    ObjectNode currentView(String jobId) {
         ShardMapSnapshot map = runner.readSnapshot();
-        ResponseJson.write(ctx, 200, view(job(map, jobId), map.version()));
+        return view(job(map, jobId), map.version());
     }
 
     private void cancel(Context ctx) {

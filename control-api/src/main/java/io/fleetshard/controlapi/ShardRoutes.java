@@ -41,11 +41,11 @@ final class ShardRoutes {
     }
 
     void install(RoutesConfig routes) {
-        routes.get("/v1/shards", this::list);
-        routes.post("/v1/shards", this::register);
-        routes.get("/v1/shards/{shardId}", this::get);
-        routes.get("/v1/shards/{shardId}/standby", this::standby);
-        routes.get("/v1/shardmap", this::summary);
+        routes.get("/v1/shards", this::list, Access.READ_PLATFORM);
+        routes.post("/v1/shards", this::register, Access.OPERATE);
+        routes.get("/v1/shards/{shardId}", this::get, Access.READ_PLATFORM);
+        routes.get("/v1/shards/{shardId}/standby", this::standby, Access.READ_PLATFORM);
+        routes.get("/v1/shardmap", this::summary, Access.READ_PLATFORM);
     }
 
     private void list(Context ctx) {
@@ -61,11 +61,15 @@ final class ShardRoutes {
     }
 
     private void get(Context ctx) {
-        String shardId = ResponseJson.pathId(ctx, "shardId");
+        ResponseJson.write(ctx, 200, currentView(ResponseJson.pathId(ctx, "shardId")));
+    }
+
+    /** The shard as {@code GET /v1/shards/{shardId}} answers it (404 problem if it does not exist). */
+    ObjectNode currentView(String shardId) {
         ShardMapSnapshot map = runner.readSnapshot();
         Shard shard = map.shard(shardId)
                 .orElseThrow(() -> ApiProblem.notFound("shard " + shardId + " does not exist"));
-        ResponseJson.write(ctx, 200, view(shard, map.nodesOf(shardId)).put("mapVersion", map.version()));
+        return view(shard, map.nodesOf(shardId)).put("mapVersion", map.version());
     }
 
     /**

@@ -2,6 +2,7 @@ package io.fleetshard.controlapi;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.http.auth.Authentication;
 import io.fleetshard.shardmap.ShardMapSnapshot;
 import io.fleetshard.shardmap.Tenant;
 import io.javalin.config.RoutesConfig;
@@ -19,8 +20,8 @@ final class TenantRoutes {
     }
 
     void install(RoutesConfig routes) {
-        routes.post("/v1/tenants", this::create);
-        routes.get("/v1/tenants/{tenantId}", this::get);
+        routes.post("/v1/tenants", this::create, Access.ONBOARD);
+        routes.get("/v1/tenants/{tenantId}", this::get, Access.READ_TENANT);
     }
 
     /**
@@ -43,6 +44,7 @@ final class TenantRoutes {
 
     private void get(Context ctx) {
         String tenantId = ResponseJson.pathId(ctx, "tenantId");
+        Authentication.requireTenant(ctx, tenantId);
         ShardMapSnapshot map = runner.readSnapshot();
         Tenant tenant = map.tenant(tenantId)
                 .orElseThrow(() -> ApiProblem.notFound("tenant " + tenantId + " does not exist"));

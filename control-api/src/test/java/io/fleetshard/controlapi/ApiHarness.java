@@ -55,9 +55,10 @@ final class ApiHarness implements AutoCloseable {
         this(source, committer, (node, engine) -> ProbeResult.up(1), () -> null, Map.of());
     }
 
-    /** Test settings: a free port, no probe rounds unless asked, then {@code settings}. */
+    /** Test settings: a free port, no probe rounds unless asked, the tests' token secret, then {@code settings}. */
     static ControlApiConfig config(Map<String, String> settings) {
         Map<String, String> all = new java.util.HashMap<>(Map.of(
+                ControlApiConfig.AUTH_JWT_SECRET, TestTokens.SECRET,
                 ControlApiConfig.HTTP_PORT, "0",
                 ControlApiConfig.PROBE_INTERVAL_MS, "3600000",
                 ControlApiConfig.MAP_WAIT_TIMEOUT_MS, "2000"));
@@ -74,9 +75,22 @@ final class ApiHarness implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
+    /** Sends {@code request} with an admin token, unless it carries an Authorization header of its own. */
     Response send(HttpRequest.Builder request) {
+        HttpRequest built = request.build();
+        return built.headers().firstValue("Authorization").isPresent() ? exchange(built)
+                : exchange(HttpRequest.newBuilder(built, (name, value) -> true)
+                        .header("Authorization", "Bearer " + TestTokens.admin()).build());
+    }
+
+    /** Sends {@code request} as is: no token unless it carries one. */
+    Response sendWithoutDefaultToken(HttpRequest.Builder request) {
+        return exchange(request.build());
+    }
+
+    private Response exchange(HttpRequest built) {
         try {
-            HttpResponse<String> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = HTTP.send(built, HttpResponse.BodyHandlers.ofString());
             return new Response(r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -132,6 +146,11 @@ final class ApiHarness implements AutoCloseable {
 
         String header(String name) {
             return raw.headers().firstValue(name).orElse(null);
+        }
+
+        Response assertStatus(int status) {
+            assertThat(status()).as("status of %s", body()).isEqualTo(status);
+            return this;
         }
 
         /** Asserts a problem+json answer with this status whose detail contains every fragment. */

@@ -13,7 +13,7 @@ class ControlApiConfigTest {
 
     @Test
     void defaultsBindLoopbackOn8081With64KiBBodies() {
-        ControlApiConfig c = ControlApiConfig.defaults();
+        ControlApiConfig c = ControlApiConfig.defaults(TestTokens.SECRET);
         assertThat(c.host()).isEqualTo("127.0.0.1");
         assertThat(c.port()).isEqualTo(8081);
         assertThat(c.maxRequestBytes()).isEqualTo(65_536);
@@ -36,9 +36,28 @@ class ControlApiConfigTest {
                             "control.http.port must be between 0 and 65535, got '80000'",
                             "control.probe.interval.ms must be an integer between 100 and 3600000, got 'soon'",
                             "unknown key control.http.prot; known keys: " + String.join(", ",
-                                    new java.util.TreeSet<>(ControlApiConfig.defaults().effectiveValues().keySet())));
-                    assertThat(e.getMessage()).startsWith("invalid control-API configuration (4 problems)");
+                                    new java.util.TreeSet<>(ControlApiConfig.defaults(TestTokens.SECRET)
+                                            .effectiveValues().keySet())),
+                            "control.auth.jwks.url (production: the identity provider's keys) or"
+                                    + " control.auth.jwt.secret (a shared HS256 secret) is required: without a key no"
+                                    + " token can be checked; control.auth.enabled=false turns authentication off,"
+                                    + " only for a process nothing else can reach");
+                    assertThat(e.getMessage()).startsWith("invalid control-API configuration (5 problems)");
                 });
+    }
+
+    @Test
+    void refusesToStartWithoutAKeySourceForTokens() {
+        assertThatThrownBy(() -> ControlApiConfig.from(Map.of()))
+                .hasMessageContaining("control.auth.jwks.url (production: the identity provider's keys) or"
+                        + " control.auth.jwt.secret (a shared HS256 secret) is required");
+        assertThat(ControlApiConfig.from(Map.of(ControlApiConfig.AUTH_JWKS_URL, "https://idp.example/jwks"))
+                .auth().jwksUrl()).hasToString("https://idp.example/jwks");
+        assertThat(ControlApiConfig.from(Map.of(ControlApiConfig.AUTH_ENABLED, "false")).auth().enabled()).isFalse();
+        ControlApiConfig c = ControlApiConfig.defaults(TestTokens.SECRET);
+        assertThat(c.auth().jwtSecret()).isEqualTo(TestTokens.SECRET);
+        assertThat(c.effectiveValues().get(ControlApiConfig.AUTH_JWT_SECRET)).isEqualTo("********");
+        assertThat(c.toString()).doesNotContain(TestTokens.SECRET);
     }
 
     @Test
@@ -51,7 +70,7 @@ class ControlApiConfigTest {
     @Test
     void secretsAreMaskedInEffectiveValuesAndErrors() {
         ControlApiConfig c = ControlApiConfig.from(Map.of(ControlApiConfig.PROBE_USER, "monitor",
-                ControlApiConfig.PROBE_PASSWORD, "s3cret"));
+                ControlApiConfig.PROBE_PASSWORD, "s3cret", ControlApiConfig.AUTH_JWT_SECRET, TestTokens.SECRET));
         assertThat(c.probePassword()).isEqualTo("s3cret");
         assertThat(c.effectiveValues()).containsEntry(ControlApiConfig.PROBE_PASSWORD, "********")
                 .containsEntry(ControlApiConfig.PROBE_USER, "monitor");
@@ -60,17 +79,17 @@ class ControlApiConfigTest {
 
     @Test
     void withChecksTheChangedValue() {
-        assertThat(ControlApiConfig.defaults().with(ControlApiConfig.HTTP_PORT, "0").port()).isZero();
-        assertThatThrownBy(() -> ControlApiConfig.defaults().with(ControlApiConfig.PROBE_THREADS, "0"))
+        assertThat(ControlApiConfig.defaults(TestTokens.SECRET).with(ControlApiConfig.HTTP_PORT, "0").port()).isZero();
+        assertThatThrownBy(() -> ControlApiConfig.defaults(TestTokens.SECRET).with(ControlApiConfig.PROBE_THREADS, "0"))
                 .hasMessageContaining("control.probe.threads must be between 1 and 64, got '0'");
     }
 
     @Test
     void theArchiveTierIsOneOfTheArchivesTiers() {
-        assertThat(ControlApiConfig.defaults().archiveTier()).isEqualTo("standard");
-        assertThat(ControlApiConfig.defaults().with(ControlApiConfig.ARCHIVE_TIER, "platinum").archiveTier())
+        assertThat(ControlApiConfig.defaults(TestTokens.SECRET).archiveTier()).isEqualTo("standard");
+        assertThat(ControlApiConfig.defaults(TestTokens.SECRET).with(ControlApiConfig.ARCHIVE_TIER, "platinum").archiveTier())
                 .isEqualTo("platinum");
-        assertThatThrownBy(() -> ControlApiConfig.defaults().with(ControlApiConfig.ARCHIVE_TIER, "gold"))
+        assertThatThrownBy(() -> ControlApiConfig.defaults(TestTokens.SECRET).with(ControlApiConfig.ARCHIVE_TIER, "gold"))
                 .hasMessageContaining("control.archive.tier must be one of standard, enhanced, platinum, got 'gold'");
     }
 

@@ -32,6 +32,7 @@ class FailoverEndpointsTest {
     private final FakeActions actions = new FakeActions();
     private ApiHarness h;
     private InMemoryOrchestrationLog log;
+    private final InMemoryAuditLog audit = new InMemoryAuditLog();
 
     private static List<MapEntity> initial() {
         List<MapEntity> e = new ArrayList<>(List.of(new Tenant("acme", DurabilityTier.STANDARD),
@@ -56,6 +57,7 @@ class FailoverEndpointsTest {
                 ? ProbeResult.failed("connection refused", 1) : ProbeResult.up(1), () -> null, all);
         log = new InMemoryOrchestrationLog(stored);
         h.api.enableFailover(log, actions);
+        h.api.enableAudit(audit);
     }
 
     @AfterEach
@@ -172,6 +174,13 @@ class FailoverEndpointsTest {
         assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-c");
         assertThat(map.current().node("pg-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
         assertThat(map.current().shard("pg-1")).map(Shard::epoch).hasValue(1L);
+        // the audit trail names the change with the shard as it was before it
+        assertThat(audit.events).hasSize(1);
+        AuditEvent event = audit.events.get(0);
+        assertThat(event.action()).isEqualTo("POST /v1/shards/{shardId}/switchover");
+        assertThat(event.path()).isEqualTo("/v1/shards/pg-1/switchover");
+        assertThat(event.before().path("nodes").toString()).contains("\"nodeId\":\"pg-1-a\"", "\"role\":\"primary\"");
+        assertThat(event.after().path("kind").asText()).isEqualTo("switchover");
     }
 
     @Test

@@ -123,7 +123,7 @@ class OperationalEndpointsTest {
                 "POST /v1/reshards/{jobId}/cancel", "POST /v1/reshards/{jobId}/pause",
                 "POST /v1/reshards/{jobId}/resume", "GET /v1/hot-fleets",
                 "GET /v1/orchestrations", "GET /v1/orchestrations/{orchestrationId}",
-                "POST /v1/shards/{shardId}/failover", "POST /v1/shards/{shardId}/switchover",
+                "POST /v1/shards/{shardId}/failover", "POST /v1/shards/{shardId}/switchover", "GET /v1/audit",
                 "POST /v1/shards/{shardId}/failback", "POST /v1/shards/{shardId}/rejoin",
                 "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json");
         JsonNode problem = doc.path("components").path("schemas").path("Problem");

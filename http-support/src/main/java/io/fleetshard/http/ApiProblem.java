@@ -1,5 +1,7 @@
 package io.fleetshard.http;
 
+import java.util.Map;
+
 /**
  * An error answered to an API client as {@code application/problem+json} ({@code type}, {@code title}, {@code status},
  * {@code detail}). Handlers throw it; {@link ProblemResponses} turns it into the response, so every API of FleetShard
@@ -10,8 +12,15 @@ public class ApiProblem extends RuntimeException {
     private final String type;
     private final String title;
     private final Integer retryAfterSeconds;
+    private final Map<String, String> headers;
 
     public ApiProblem(int status, String type, String title, String detail, Integer retryAfterSeconds) {
+        this(status, type, title, detail, retryAfterSeconds, Map.of());
+    }
+
+    /** @param headers more response headers, e.g. {@code WWW-Authenticate} of a 401 */
+    public ApiProblem(int status, String type, String title, String detail, Integer retryAfterSeconds,
+            Map<String, String> headers) {
         super(detail);
         if (status < 400 || status > 599) {
             throw new IllegalArgumentException("problem status must be 4xx or 5xx, got " + status);
@@ -20,6 +29,7 @@ public class ApiProblem extends RuntimeException {
         this.type = type;
         this.title = title;
         this.retryAfterSeconds = retryAfterSeconds;
+        this.headers = Map.copyOf(headers);
     }
 
     public static ApiProblem badRequest(String detail) {
@@ -70,5 +80,10 @@ public class ApiProblem extends RuntimeException {
     /** Seconds for the {@code Retry-After} header, or null. */
     public Integer retryAfterSeconds() {
         return retryAfterSeconds;
+    }
+
+    /** Headers the response carries besides {@code Retry-After}. */
+    public Map<String, String> headers() {
+        return headers;
     }
 }

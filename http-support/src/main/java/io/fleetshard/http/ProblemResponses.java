@@ -85,6 +85,7 @@ public final class ProblemResponses {
 
     /** Writes {@code problem} as the response. */
     public static void write(Context ctx, ApiProblem problem) {
+        problem.headers().forEach(ctx::header);
         if (problem.retryAfterSeconds() != null) {
             ctx.header("Retry-After", Integer.toString(problem.retryAfterSeconds()));
         }

@@ -19,16 +19,18 @@ final class CompletionCommand {
             Map.entry("restore", List.of("--shard", "--to-time", "--target", "--target-user", "--target-password",
                     "--help")),
             Map.entry("reshard", List.of("move", "split", "merge", "status", "pause", "resume", "cancel", "--fleet",
-                    "--to", "--shard", "--into", "--control-api", "--no-watch", "--output", "--help")),
-            Map.entry("failover", List.of("--shard", "--reason", "--control-api", "--no-watch", "--output",
+                    "--to", "--shard", "--into", "--control-api", "--token", "--data-dir", "--no-watch", "--output",
                     "--help")),
-            Map.entry("switchover", List.of("--shard", "--to", "--reason", "--control-api", "--no-watch",
-                    "--output", "--help")),
-            Map.entry("failback", List.of("--shard", "--node", "--reason", "--control-api", "--no-watch",
-                    "--output", "--help")),
-            Map.entry("rejoin", List.of("--shard", "--node", "--reason", "--control-api", "--no-watch",
-                    "--output", "--help")),
-            Map.entry("orchestrations", List.of("--control-api", "--output", "--help")),
+            Map.entry("failover", List.of("--shard", "--reason", "--control-api", "--token", "--data-dir",
+                    "--no-watch", "--output", "--help")),
+            Map.entry("switchover", List.of("--shard", "--to", "--reason", "--control-api", "--token", "--data-dir",
+                    "--no-watch", "--output", "--help")),
+            Map.entry("failback", List.of("--shard", "--node", "--reason", "--control-api", "--token", "--data-dir",
+                    "--no-watch", "--output", "--help")),
+            Map.entry("rejoin", List.of("--shard", "--node", "--reason", "--control-api", "--token", "--data-dir",
+                    "--no-watch", "--output", "--help")),
+            Map.entry("orchestrations", List.of("--control-api", "--token", "--data-dir", "--output", "--help")),
+            Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--help")),
             Map.entry("completion", List.of("bash")),
             Map.entry("test", List.of()),
             Map.entry("help", List.of()));
@@ -63,6 +65,7 @@ final class CompletionCommand {
                   case "${COMP_WORDS[COMP_CWORD-1]}" in
                     --output) words="text json" ;;
                     --table) words="vehicles telemetry" ;;
+                    --role) words="admin operator tenant-writer tenant-reader" ;;
                   esac
                   COMPREPLY=($(compgen -W "$words" -- "$cur"))
                 }

@@ -26,10 +26,12 @@ final class DemoSetup {
     private final HttpClient http = HttpClient.newHttpClient();
     private final String controlUrl;
     private final String routerUrl;
+    private final String adminToken;
 
-    DemoSetup(String controlUrl, String routerUrl) {
+    DemoSetup(String controlUrl, String routerUrl, String adminToken) {
         this.controlUrl = controlUrl;
         this.routerUrl = routerUrl;
+        this.adminToken = adminToken;
     }
 
     void registerMissing(ShardMapSnapshot map, Map<String, String> nodeJdbcUrls) {
@@ -90,6 +92,7 @@ final class DemoSetup {
 
     private void post(String url, ObjectNode body) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + adminToken)
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -2,6 +2,8 @@ package io.fleetshard.launcher;
 
 import io.fleetshard.controlapi.ControlApi;
 import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.http.auth.JwtMinter;
+import io.fleetshard.http.auth.Role;
 import io.fleetshard.router.FleetSchema;
 import io.fleetshard.router.Router;
 import io.fleetshard.shardmap.DynamoDbMapMirror;
@@ -81,6 +83,8 @@ public final class DevPlatform implements AutoCloseable {
     private Path streamsDir;
     private ShardMapFollower follower;
     private ShardMapLogConfig mapLog;
+    private String jwtSecret;
+    private JwtMinter tokens;
     private boolean closed;
     /** Null once start() finished; else what it is doing, as /readyz of the router and control API answer it. */
     private volatile String starting = "fleetshard dev is starting its servers";
@@ -102,6 +106,8 @@ public final class DevPlatform implements AutoCloseable {
         }
         DevPorts ports = new DevPorts(data);
         String tenantSecret = DevSecrets.tenantSecret(data);
+        jwtSecret = DevSecrets.jwtSecret(data);
+        tokens = JwtMinter.withDefaults(jwtSecret);
 
         CompletableFuture<EmbeddedKafka> kafkaF = CompletableFuture.supplyAsync(
                 () -> EmbeddedKafka.start(data.resolve("kafka"), ports.portFor("kafka")));
@@ -130,10 +136,11 @@ public final class DevPlatform implements AutoCloseable {
 
         // The health monitor probes as the router's role: it may run SELECT 1 and read WAL positions, nothing more.
         controlApi = register(newControlApi(writer));
-        router = register(DevRouter.start(options.routerPort(), follower, tenantSecret));
+        router = register(DevRouter.start(options.routerPort(), follower, tenantSecret, jwtSecret));
         router.addReadinessCheck(() -> starting);
 
-        DemoSetup demo = new DemoSetup("http://127.0.0.1:" + controlApi.port(), "http://127.0.0.1:" + router.port());
+        DemoSetup demo = new DemoSetup("http://127.0.0.1:" + controlApi.port(), "http://127.0.0.1:" + router.port(),
+                token(Role.ADMIN, null, Duration.ofMinutes(10)));
         demo.registerMissing(follower.current(), nodeJdbcUrls);
         reconcileNodeUrls(follower, writer);
         demo.insertDemoVehicles(follower.current());
@@ -293,7 +300,7 @@ public final class DevPlatform implements AutoCloseable {
 
     /** Replicas get a new port when their server restarts; keep the map's JDBC URLs pointing at the live servers. */
     private ControlApi newControlApi(ShardMapWriter writer) {
-        ControlApi api = new ControlApi(ControlApiConfig.defaults()
+        ControlApi api = new ControlApi(ControlApiConfig.defaults(jwtSecret)
                 .with(ControlApiConfig.HTTP_PORT, Integer.toString(options.controlPort()))
                 .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
                 .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
@@ -400,6 +407,24 @@ public final class DevPlatform implements AutoCloseable {
         return standbyAdminUrls.get(shardId);
     }
 
+    /**
+     * A token for this platform's router and control API (ADR 0018), signed with the HS256 secret in its data
+     * directory; {@code tenantId} only for the tenant roles.
+     */
+    public String token(Role role, String tenantId, Duration ttl) {
+        return tokens.mint("dev:" + System.getProperty("user.name", "unknown"), role, tenantId, ttl);
+    }
+
+    /** An admin token valid for an hour (tests and tools of the dev platform). */
+    public String adminToken() {
+        return token(Role.ADMIN, null, Duration.ofHours(1));
+    }
+
+    /** The HS256 secret of this platform's tokens (tests: other processes serving the same platform). */
+    String jwtSecret() {
+        return jwtSecret;
+    }
+
     public String controlUrl() {
         return "http://127.0.0.1:" + controlApi.port();
     }
@@ -437,18 +462,23 @@ public final class DevPlatform implements AutoCloseable {
                   archive       s3://%s/standard/<shard>/ (./fleetshard archive ls --shard pg-1; archive verify --shard pg-1)
                   warm standbys %s (region %s, fed from S3; eventual reads with "region":"%s")
 
+                Every call but /healthz, /readyz, /metrics and /openapi.json needs a token (docs/adr/0018). Admin, 12 h:
+                  export TOKEN=%s
+                Others: ./fleetshard token --role operator (or tenant-writer, tenant-reader with --tenant acme)
+                The operator commands (reshard, failover, ...) mint their own from this data directory.
+
                 Try:
-                  curl -s %s/v1/tenants/acme/fleets/trucks
-                  curl -s -X POST %s/v1/query -H 'Content-Type: application/json' \\
+                  curl -s -H "Authorization: Bearer $TOKEN" %s/v1/tenants/acme/fleets/trucks
+                  curl -s -X POST %s/v1/query -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
                     -d '{"tenantId":"acme","fleetId":"trucks","sql":"select vehicle_id, vin, status from vehicles where fleet_id = ?","params":["trucks"]}'
-                  curl -s -X POST %s/v1/query/scatter -H 'Content-Type: application/json' \\
+                  curl -s -X POST %s/v1/query/scatter -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
                     -d '{"tenantId":"acme","sql":"select fleet_id, count(*) as vehicles from vehicles group by fleet_id","orderBy":"fleet_id"}'
 
                 Ctrl-C stops everything.
                 """, ms, options.dataDir(), route, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
                 dynamo.endpoint(), MIRROR_TABLE, String.join(", ", adminJdbcUrls.values()), DevArchive.BUCKET,
                 String.join(", ", standbyAdminUrls.values()), DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION,
-                control, route, route);
+                token(Role.ADMIN, null, Duration.ofHours(12)), control, route, route);
         out.flush();
     }
 

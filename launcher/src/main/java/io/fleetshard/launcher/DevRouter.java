@@ -12,10 +12,11 @@ final class DevRouter {
     private DevRouter() {
     }
 
-    static Router start(int port, ShardMapSource map, String tenantSecret) {
+    static Router start(int port, ShardMapSource map, String tenantSecret, String jwtSecret) {
         RouterConfig config = RouterConfig.from(Map.of(
                 RouterConfig.PORT, Integer.toString(port),
                 RouterConfig.TENANT_SECRET, tenantSecret,
+                RouterConfig.AUTH_JWT_SECRET, jwtSecret,
                 RouterConfig.REGION, DemoTopology.PRIMARY_REGION));
         return new Router(config, map).start();
     }

@@ -34,6 +34,8 @@ final class FailoverCommand {
               it ends (exit 0 only when done).
             options:
               --control-api URL   default $FLEETSHARD_CONTROL_API or http://127.0.0.1:8081 (the dev platform)
+              --token TOKEN       default $FLEETSHARD_TOKEN, else an operator token of the dev platform in --data-dir
+              --data-dir DIR      the dev platform's data (default .fleetshard/dev), for its token secret
               --no-watch          start the failover and print it without following it
               --output json       print JSON instead of text""";
 
@@ -45,9 +47,11 @@ final class FailoverCommand {
     private final PrintStream out;
     private final PrintStream err;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String token;
 
-    private FailoverCommand(String baseUrl, boolean json, PrintStream out, PrintStream err) {
+    private FailoverCommand(String baseUrl, String token, boolean json, PrintStream out, PrintStream err) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.token = token;
         this.json = json;
         this.out = out;
         this.err = err;
@@ -66,6 +70,8 @@ final class FailoverCommand {
         String to = null;
         String node = null;
         String reason = null;
+        String tokenOption = null;
+        String dataDir = null;
         String url = null;
         String output = "text";
         boolean watch = true;
@@ -91,6 +97,8 @@ final class FailoverCommand {
                 case "--reason" -> reason = v;
                 case "--control-api" -> url = v;
                 case "--output" -> output = v;
+                case "--token" -> tokenOption = v;
+                case "--data-dir" -> dataDir = v;
                 default -> throw new IllegalArgumentException("unknown option " + a + "\n" + USAGE);
             }
         }
@@ -116,7 +124,8 @@ final class FailoverCommand {
             String env = System.getenv("FLEETSHARD_CONTROL_API");
             url = env == null || env.isBlank() ? "http://127.0.0.1:8081" : env;
         }
-        FailoverCommand cmd = new FailoverCommand(url, output.equals("json"), out, err);
+        FailoverCommand cmd = new FailoverCommand(url, CliToken.resolve(tokenOption, dataDir, System.getenv()),
+                output.equals("json"), out, err);
         try {
             if (!verb.equals("orchestrations")) {
                 return cmd.start(verb, shard, to != null ? to : node, reason, watch);
@@ -246,7 +255,7 @@ final class FailoverCommand {
         } catch (IOException e) {
             // not JSON: print it as it is
         }
-        err.println("fleetshard " + verb + ": " + r.statusCode() + " " + detail);
+        err.println("fleetshard " + verb + ": " + r.statusCode() + " " + detail + CliToken.hint(r.statusCode()));
         return 1;
     }
 
@@ -255,6 +264,9 @@ final class FailoverCommand {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder b) throws IOException, InterruptedException {
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
         return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -33,6 +33,8 @@ final class ReshardCommand {
               cancelled or failed (exit 0 only when done); Ctrl-C stops following, not the job.
             options:
               --control-api URL   default $FLEETSHARD_CONTROL_API or http://127.0.0.1:8081 (the dev platform)
+              --token TOKEN       default $FLEETSHARD_TOKEN, else an operator token of the dev platform in --data-dir
+              --data-dir DIR      the dev platform's data (default .fleetshard/dev), for its token secret
               --no-watch          start the job and print it without following it
               --output json       print JSON instead of text""";
 
@@ -45,9 +47,11 @@ final class ReshardCommand {
     private final PrintStream out;
     private final PrintStream err;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String token;
 
-    private ReshardCommand(String baseUrl, boolean json, PrintStream out, PrintStream err) {
+    private ReshardCommand(String baseUrl, String token, boolean json, PrintStream out, PrintStream err) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.token = token;
         this.json = json;
         this.out = out;
         this.err = err;
@@ -81,7 +85,8 @@ final class ReshardCommand {
         if (!output.equals("text") && !output.equals("json")) {
             throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
         }
-        ReshardCommand cmd = new ReshardCommand(url, output.equals("json"), out, err);
+        String token = CliToken.resolve(opts.get("--token"), opts.get("--data-dir"), System.getenv());
+        ReshardCommand cmd = new ReshardCommand(url, token, output.equals("json"), out, err);
         try {
             return switch (verb) {
                 case "move" -> cmd.start(body("move", Map.of("fleet", required(opts, "--fleet", verb),
@@ -124,7 +129,7 @@ final class ReshardCommand {
     private static Map<String, String> allowed(Map<String, String> opts, String... names) {
         Set<String> ok = Set.of(names);
         for (String k : opts.keySet()) {
-            if (!ok.contains(k) && !k.equals("--control-api") && !k.equals("--output")) {
+            if (!ok.contains(k) && !Set.of("--control-api", "--output", "--token", "--data-dir").contains(k)) {
                 throw new IllegalArgumentException("unknown option " + k + "\n" + USAGE);
             }
         }
@@ -301,7 +306,7 @@ final class ReshardCommand {
         } catch (IOException e) {
             // not JSON: print it as it is
         }
-        err.println("fleetshard reshard: " + r.statusCode() + " " + detail);
+        err.println("fleetshard reshard: " + r.statusCode() + " " + detail + CliToken.hint(r.statusCode()));
         return 1;
     }
 
@@ -310,6 +315,9 @@ final class ReshardCommand {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder b) throws IOException, InterruptedException {
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
         return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -57,13 +57,14 @@ final class ChildProcesses {
         } else {
             ShardMapWriter writer = ShardMapWriter.open(log, follower);
             // as the platform's own (DevPlatform.newControlApi): probes as the router's role, reshards as superuser
-            ControlApiConfig config = ControlApiConfig.defaults().with(ControlApiConfig.HTTP_PORT, "0")
-                    .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
-                    .with(ControlApiConfig.RESHARD_PG_USER, "postgres").with(ControlApiConfig.RESHARD_MYSQL_USER, "root");
+            Map<String, String> settings = new java.util.HashMap<>(Map.of(ControlApiConfig.HTTP_PORT, "0",
+                    ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE,
+                    ControlApiConfig.RESHARD_PG_USER, "postgres", ControlApiConfig.RESHARD_MYSQL_USER, "root"));
             for (int i = 3; i < args.length; i++) {
                 int eq = args[i].indexOf('=');
-                config = config.with(args[i].substring(0, eq), args[i].substring(eq + 1));
+                settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
             }
+            ControlApiConfig config = ControlApiConfig.from(settings);
             ControlApi api = new ControlApi(config, follower, writer, Clock.systemUTC()).start();
             api.enableResharding(bootstrap, "fleetshard.shardlog.");
             System.out.println("READY " + api.port());

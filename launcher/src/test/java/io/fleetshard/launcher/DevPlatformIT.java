@@ -28,14 +28,38 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DevPlatformIT {
     private final HttpClient http = HttpClient.newHttpClient();
+    /** The token the requests carry: the one the banner prints, as a newcomer copies it. */
+    private String token;
+
+    private HttpRequest.Builder request(String url) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        return token == null ? b : b.header("Authorization", "Bearer " + token);
+    }
 
     private HttpResponse<String> get(String url) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(request(url).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> post(String url, String json) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        return http.send(request(url).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String bannerToken(DevPlatform platform) {
+        ByteArrayOutputStream banner = new ByteArrayOutputStream();
+        platform.printEndpoints(new PrintStream(banner, true, StandardCharsets.UTF_8));
+        return banner.toString(StandardCharsets.UTF_8).lines().filter(l -> l.strip().startsWith("export TOKEN="))
+                .findFirst().orElseThrow(() -> new AssertionError("the banner prints no token: " + banner))
+                .strip().substring("export TOKEN=".length());
+    }
+
+    /** {@code fleetshard token ...} against this data directory. */
+    private static String tokenCommand(Path dataDir, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
+        all.addAll(java.util.List.of("--data-dir", dataDir.toString()));
+        assertThat(TokenCommand.run(all, new PrintStream(out, true, StandardCharsets.UTF_8), System.err)).isZero();
+        return out.toString(StandardCharsets.UTF_8).strip();
     }
 
     @Test
@@ -59,6 +83,20 @@ class DevPlatformIT {
             }
             assertThat(get(router + "/readyz").statusCode()).isEqualTo(200);
             assertThat(get(control + "/readyz").statusCode()).isEqualTo(200);
+            // everything else needs a token (ADR 0018): the banner's works, and `fleetshard token` mints others
+            assertThat(get(control + "/v1/shards").statusCode()).isEqualTo(401);
+            assertThat(post(router + "/v1/query", "{}").statusCode()).isEqualTo(401);
+            token = tokenCommand(options.dataDir(), "--role", "tenant-reader", "--tenant", "globex");
+            assertThat(get(control + "/v1/tenants/acme").statusCode()).isEqualTo(403);
+            assertThat(get(control + "/v1/tenants/globex").statusCode()).isEqualTo(200);
+            token = tokenCommand(options.dataDir(), "--role", "operator");
+            assertThat(get(control + "/v1/shardmap").statusCode()).isEqualTo(200);
+            ByteArrayOutputStream cliOut = new ByteArrayOutputStream();
+            PrintStream cli = new PrintStream(cliOut, true, StandardCharsets.UTF_8);
+            assertThat(FailoverCommand.run("orchestrations", java.util.List.of("--control-api", control,
+                    "--data-dir", options.dataDir().toString()), cli, cli)).as("the CLI mints its own token from"
+                    + " the data directory: %s", cliOut).isZero();
+            token = bannerToken(platform);
             ByteArrayOutputStream probeOut = new ByteArrayOutputStream();
             try (PrintStream print = new PrintStream(probeOut, true, StandardCharsets.UTF_8)) {
                 ChangeTail tail = new ChangeTail(platform.kafkaBootstrapServers(), "fleetshard.cdc.",
@@ -143,7 +181,7 @@ class DevPlatformIT {
             assertThat(fromStandby.body()).contains("\"nodeId\":\"maria-1-dr\"", "[" + DemoTopology.VEHICLES_PER_FLEET + "]");
         }
         try (DevPlatform again = new DevPlatform(options)) {
-            again.start();
+            again.start(); // the same data directory keeps its token secret: the first run's token still works
             HttpResponse<String> read = post(again.routerUrl() + "/v1/query", "{\"tenantId\":\"acme\","
                     + "\"fleetId\":\"trucks\",\"sql\":\"select vehicle_id, vin, status from vehicles where fleet_id = ?"
                     + " order by vehicle_id\",\"params\":[\"trucks\"]}");

@@ -42,6 +42,11 @@ class OnlineReshardIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static DevPlatform platform;
+
+    /** A request with an admin token of the platform (ADR 0018); the child control APIs share its secret. */
+    private static HttpRequest.Builder authorized(URI uri) {
+        return HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + platform.adminToken());
+    }
     /** The control API in charge: the platform's, or a child process's once one took the map writer over. */
     private static volatile String controlOverride;
     private static boolean platformStreamsStopped;
@@ -129,7 +134,7 @@ class OnlineReshardIT {
             assertThat(vehicleIds(platform.adminJdbcUrl("pg-2-a"), "acme", e.getKey())).containsAll(e.getValue());
             assertThat(vehicleIds(platform.adminJdbcUrl("pg-3-a"), "acme", e.getKey())).isEmpty();
         }
-        JsonNode pg3 = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(control()
+        JsonNode pg3 = JSON.readTree(HTTP.send(authorized(URI.create(control()
                 + "/v1/shards/pg-3")).build(), HttpResponse.BodyHandlers.ofString()).body());
         assertThat(pg3.path("vnodes").asInt()).isZero();
     }
@@ -246,7 +251,7 @@ class OnlineReshardIT {
         ChildProcesses.Child streams = ChildProcesses.start("streams", platform.kafkaBootstrapServers(),
                 childDir.resolve("streams"));
         ChildProcesses.Child control = ChildProcesses.start("control", platform.kafkaBootstrapServers(),
-                childDir.resolve("control-1"));
+                childDir.resolve("control-1"), Map.of(ControlApiConfig.AUTH_JWT_SECRET, platform.jwtSecret()));
         ChildProcesses.Child[] children = {streams, control};
         try {
             controlOverride = "http://127.0.0.1:" + control.readyArg();
@@ -256,7 +261,7 @@ class OnlineReshardIT {
                         "done")));
                 children[1].kill();
                 children[1] = ChildProcesses.start("control", platform.kafkaBootstrapServers(),
-                        childDir.resolve("control-2"));
+                        childDir.resolve("control-2"), Map.of(ControlApiConfig.AUTH_JWT_SECRET, platform.jwtSecret()));
                 controlOverride = "http://127.0.0.1:" + children[1].readyArg();
                 killedIn.add(awaitPhaseAmong(jobId, Set.of("catchup", "cutover", "validate", "cleanup", "done")));
                 children[0].kill();
@@ -498,6 +503,7 @@ class OnlineReshardIT {
         void startControl(Map<String, String> overrides) throws Exception {
             Map<String, String> settings = new HashMap<>(controlSettings);
             settings.putAll(overrides);
+            settings.put(ControlApiConfig.AUTH_JWT_SECRET, platform.jwtSecret()); // the platform's tokens work there
             control = ChildProcesses.start("control", platform.kafkaBootstrapServers(),
                     dir.resolve("control-" + ++controls), settings);
             controlOverride = "http://127.0.0.1:" + control.readyArg();
@@ -584,7 +590,7 @@ class OnlineReshardIT {
     }
 
     private static String get(String url) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+        HttpResponse<String> r = HTTP.send(authorized(URI.create(url)).timeout(Duration.ofSeconds(30))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
         return r.body();
@@ -656,7 +662,7 @@ class OnlineReshardIT {
         String[] seen = {null};
         Await.condition("job " + jobId + " in one of " + phases, Duration.ofSeconds(120), () -> {
             try {
-                seen[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(control()
+                seen[0] = JSON.readTree(HTTP.send(authorized(URI.create(control()
                         + "/v1/reshards/" + jobId)).build(), HttpResponse.BodyHandlers.ofString()).body())
                         .path("phase").asText();
                 return phases.contains(seen[0]);
@@ -933,7 +939,7 @@ class OnlineReshardIT {
         JsonNode[] last = new JsonNode[1];
         Await.condition("reshard job " + jobId + " ends", Duration.ofSeconds(180), () -> {
             try {
-                last[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(control()
+                last[0] = JSON.readTree(HTTP.send(authorized(URI.create(control()
                         + "/v1/reshards/" + jobId)).build(), HttpResponse.BodyHandlers.ofString()).body());
                 return Set.of("done", "failed", "cancelled").contains(last[0].path("phase").asText());
             } catch (Exception e) {
@@ -944,7 +950,7 @@ class OnlineReshardIT {
     }
 
     private static String shardOf(String tenant, String fleet) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(control() + "/v1/tenants/"
+        HttpResponse<String> r = HTTP.send(authorized(URI.create(control() + "/v1/tenants/"
                 + tenant + "/fleets/" + fleet)).build(), HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body()).path("shardId").asText();
     }
@@ -960,7 +966,7 @@ class OnlineReshardIT {
     }
 
     private static HttpResponse<String> post(String url, String json) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        return HTTP.send(authorized(URI.create(url)).header("Content-Type", "application/json")
                 .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(json)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }

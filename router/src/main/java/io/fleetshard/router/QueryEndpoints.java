@@ -3,6 +3,8 @@ package io.fleetshard.router;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.http.auth.Authentication;
+import io.fleetshard.http.auth.Caller;
 import io.fleetshard.shardmap.Fleet;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.NodeRole;
@@ -60,24 +62,30 @@ final class QueryEndpoints {
     }
 
     void query(Context ctx) throws IOException {
-        byte[] answer = answer(ctx.bodyAsBytes()); // first: a failure must find no content type set
+        byte[] answer = answer(ctx.bodyAsBytes(), Authentication.caller(ctx)); // first: a failure must find no content type set
         ctx.contentType(JSON_TYPE).result(answer);
     }
 
     /**
-     * Serves one {@code POST /v1/query} body and returns the {@value #JSON_TYPE} response body; a failure is thrown
+     * Serves one {@code POST /v1/query} body of {@code caller} (already authenticated, of a role that may query)
+     * and returns the {@value #JSON_TYPE} response body; a failure is thrown
      * as an {@link ApiProblem} (or an unexpected exception) for the caller to answer.
      */
-    byte[] answer(byte[] body) throws IOException {
+    byte[] answer(byte[] body, Caller caller) throws IOException {
         long start = System.nanoTime();
         long deadline = start + config.requestTimeoutMs() * 1_000_000L;
         QueryRequest req = QueryRequestParser.parseQuery(body);
+        Authentication.requireTenant(caller, req.tenantId());
         ShardMapSnapshot map = loaded(mapSource.current());
         Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
         Shard shard = shardOf(map, fleet);
         ShardDialect dialect = ShardDialect.of(shard.engine());
         ScannedSql sql = scans.scan(req.sql(), dialect.sqlDialect());
         checkPlaceholders(sql, req.params());
+        if (!sql.kind().isRead() && !caller.mayWriteRows()) {
+            throw Authentication.forbidden("a " + caller.role() + " token may only read, and this statement writes;"
+                    + " nothing was run");
+        }
         ReadPreference pref = req.read().withRegionIfAbsent(config.region());
         ConsistencyToken after = pref.after();
         if (after != null && (!after.shardId().equals(shard.shardId()) || after.engine() != shard.engine())) {
@@ -85,7 +93,9 @@ final class QueryEndpoints {
                     + " but fleet " + fleet.fleetId() + " of tenant " + fleet.tenantId() + " lives on shard "
                     + shard.shardId() + " (" + shard.engine().wireName() + ")");
         }
-        TenantBinding tenant = new TenantBinding(req.tenantId(), signer.signatureOf(req.tenantId()), req.fleetId());
+        // a tenant role binds the token's tenant, never one the request could choose (equal here, by requireTenant)
+        String tenantId = caller.role().isTenantRole() ? caller.tenantId() : req.tenantId();
+        TenantBinding tenant = new TenantBinding(tenantId, signer.signatureOf(tenantId), req.fleetId());
         ResponseBuffer out = BUFFERS.get();
         out.reset();
         if (sql.kind().isRead()) {

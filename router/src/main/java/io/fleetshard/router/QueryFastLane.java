@@ -2,6 +2,8 @@ package io.fleetshard.router;
 
 import io.fleetshard.http.ApiProblem;
 import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.http.auth.Authentication;
+import io.fleetshard.http.auth.Caller;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +20,7 @@ import org.eclipse.jetty.util.Callback;
  * stack (ADR 0016): the hot request skips the servlet request and response wrappers, the session handler, Javalin's
  * routing and its before/after handlers, which cost more CPU than the router's own work. It answers exactly what the
  * Javalin route answers ({@link QueryEndpoints#answer}, problems through {@link ProblemResponses}, the response
- * counter); everything else, including a body without a length or over {@code router.max.request.bytes} (Javalin
+ * counter) after the same token and role checks ({@link Authentication.Gate}, ADR 0018); everything else, including a body without a length or over {@code router.max.request.bytes} (Javalin
  * answers those 413 or reads them), goes on to Javalin.
  */
 final class QueryFastLane extends Handler.Wrapper {
@@ -26,11 +28,13 @@ final class QueryFastLane extends Handler.Wrapper {
     private static final String JSON_CONTENT_TYPE = QueryEndpoints.JSON_TYPE;
 
     private final QueryEndpoints query;
+    private final Authentication.Gate gate;
     private final RouterMetrics metrics;
     private final long maxRequestBytes;
 
-    QueryFastLane(QueryEndpoints query, RouterMetrics metrics, long maxRequestBytes) {
+    QueryFastLane(QueryEndpoints query, Authentication.Gate gate, RouterMetrics metrics, long maxRequestBytes) {
         this.query = query;
+        this.gate = gate;
         this.metrics = metrics;
         this.maxRequestBytes = maxRequestBytes;
     }
@@ -50,7 +54,8 @@ final class QueryFastLane extends Handler.Wrapper {
         byte[] answer;
         String contentType;
         try {
-            answer = query.answer(body);
+            Caller caller = gate.admit(request.getHeaders().get(HttpHeader.AUTHORIZATION), request.getMethod(), PATH);
+            answer = query.answer(body, caller);
             status = 200;
             contentType = JSON_CONTENT_TYPE;
         } catch (Exception e) {
@@ -58,6 +63,7 @@ final class QueryFastLane extends Handler.Wrapper {
             status = problem.status();
             answer = ProblemResponses.body(problem).getBytes(StandardCharsets.UTF_8);
             contentType = ProblemResponses.CONTENT_TYPE;
+            problem.headers().forEach((name, value) -> response.getHeaders().put(name, value));
             if (problem.retryAfterSeconds() != null) {
                 response.getHeaders().put(HttpHeader.RETRY_AFTER, problem.retryAfterSeconds());
             }

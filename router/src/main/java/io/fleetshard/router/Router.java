@@ -2,6 +2,8 @@ package io.fleetshard.router;
 
 import io.fleetshard.http.OperationalRoutes;
 import io.fleetshard.http.ProblemResponses;
+import io.fleetshard.http.auth.Authentication;
+import io.fleetshard.http.auth.Role;
 import io.fleetshard.shardmap.ShardMapSnapshot;
 import io.fleetshard.shardmap.ShardMapSource;
 import io.javalin.Javalin;
@@ -35,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class Router implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
     private static final String OPENAPI = "io/fleetshard/router/openapi.json";
+    /** Every role that reads or writes tenant rows; the endpoints narrow it to the token's tenant (ADR 0018). */
+    private static final Role[] QUERY_ROLES = {Role.ADMIN, Role.TENANT_WRITER, Role.TENANT_READER};
 
     private final RouterConfig config;
     private final ShardMapSource mapSource;
@@ -108,12 +112,13 @@ public final class Router implements AutoCloseable {
             c.http.maxRequestSize = config.maxRequestBytes();
             c.http.compressionStrategy = CompressionStrategy.NONE;
             // the hot endpoint on Jetty's core API, in front of Javalin (ADR 0016); Javalin nests its servlet here
-            c.jetty.modifyServer(server -> server.setHandler(new QueryFastLane(query, metrics,
-                    config.maxRequestBytes())));
+            c.jetty.modifyServer(server -> server.setHandler(new QueryFastLane(query, Authentication.gate(
+                    config.auth(), clock, QUERY_ROLES), metrics, config.maxRequestBytes())));
             ProblemResponses.install(c);
+            Authentication.install(c, config.auth(), clock);
             OperationalRoutes.install(c, registry, this::notReadyReason, OPENAPI);
-            c.routes.post("/v1/query", query::query);
-            c.routes.post("/v1/query/scatter", scatter::scatter);
+            c.routes.post("/v1/query", query::query, QUERY_ROLES);
+            c.routes.post("/v1/query/scatter", scatter::scatter, QUERY_ROLES);
             c.routes.after("/v1/query", ctx -> metrics.recordResponse(RouterMetrics.QUERY, ctx.statusCode()));
             c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
                     ctx.statusCode()));

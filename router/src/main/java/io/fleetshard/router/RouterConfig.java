@@ -1,5 +1,6 @@
 package io.fleetshard.router;
 
+import io.fleetshard.http.auth.AuthConfig;
 import io.fleetshard.shardmap.Ids;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,6 +34,10 @@ public final class RouterConfig {
     public static final String PG_STRING_TYPE = "router.pg.string.type";
     public static final String RESHARD_HOLD_MS = "router.reshard.hold.ms";
     public static final String TENANT_BINDING = "router.tenant.binding";
+    private static final String PREFIX = "router.";
+    public static final String AUTH_ENABLED = PREFIX + AuthConfig.ENABLED;
+    public static final String AUTH_JWT_SECRET = PREFIX + AuthConfig.JWT_SECRET;
+    public static final String AUTH_JWKS_URL = PREFIX + AuthConfig.JWKS_URL;
 
     /** Shortest accepted tenant secret: it keys the signatures that shards check, so it must not be guessable. */
     public static final int MIN_SECRET_LENGTH = 16;
@@ -43,7 +48,7 @@ public final class RouterConfig {
     private record Key(String name, String defaultValue, boolean secret, String doc, Function<String, String> check) {
     }
 
-    private static final List<Key> KEYS = List.of(
+    private static final List<Key> KEYS = withAuthKeys(
             new Key(HOST, "127.0.0.1", false, "Interface the HTTP server binds to.", v -> v.isBlank() ? "must not be blank" : null),
             new Key(PORT, "8080", false, "HTTP port; 0 picks a free port.", range(0, 65535)),
             new Key(TENANT_SECRET, null, true, "Secret the per-request tenant signature is derived from; every shard's"
@@ -86,6 +91,15 @@ public final class RouterConfig {
                     + " MariaDB).", v -> v.equals("connection") || v.equals("transaction") ? null
                             : "must be connection or transaction"));
 
+    /** The router's keys, then the authentication keys of every HTTP component under {@code router.} (ADR 0018). */
+    private static List<Key> withAuthKeys(Key... own) {
+        List<Key> all = new ArrayList<>(List.of(own));
+        for (AuthConfig.Setting s : AuthConfig.settings()) {
+            all.add(new Key(PREFIX + s.suffix(), s.defaultValue(), s.secret(), s.doc(PREFIX), s.check()));
+        }
+        return List.copyOf(all);
+    }
+
     private final Map<String, String> values;
 
     private RouterConfig(Map<String, String> values) {
@@ -126,6 +140,8 @@ public final class RouterConfig {
             problems.add(POOL_MIN_IDLE + " (" + out.get(POOL_MIN_IDLE) + ") must not exceed " + POOL_MAX_SIZE + " ("
                     + out.get(POOL_MAX_SIZE) + ")");
         }
+        // the key source is checked with the other problems, so a first start lists it too (invalid keys read as "")
+        problems.addAll(AuthConfig.problems(PREFIX, suffix -> out.getOrDefault(PREFIX + suffix, "")));
         if (!problems.isEmpty()) {
             throw new InvalidRouterConfigException(problems);
         }
@@ -231,6 +247,11 @@ public final class RouterConfig {
     /** How long a write refused by a shard's fence waits for a map that moves its fleet (ADR 0013). */
     public long reshardHoldMs() {
         return intValue(RESHARD_HOLD_MS);
+    }
+
+    /** Who may call the router, and how tokens are checked (ADR 0018). */
+    public AuthConfig auth() {
+        return AuthConfig.of(PREFIX, suffix -> values.get(PREFIX + suffix));
     }
 
     /** The effective values, secrets masked: what to log once at start. */
@@ -354,6 +375,11 @@ public final class RouterConfig {
         /** {@code connection} or {@code transaction} ({@link RouterConfig#TENANT_BINDING}). */
         public Builder tenantBinding(String binding) {
             return set(TENANT_BINDING, binding);
+        }
+
+        /** The HS256 secret tokens are signed with ({@code router.auth.jwt.secret}). */
+        public Builder jwtSecret(String secret) {
+            return set(AUTH_JWT_SECRET, secret);
         }
 
         public RouterConfig build() {

@@ -2,6 +2,8 @@ package io.fleetshard.router;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.http.auth.Authentication;
+import io.fleetshard.http.auth.Caller;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.NodeRole;
 import io.fleetshard.shardmap.Shard;
@@ -79,11 +81,13 @@ final class ScatterGather {
         long start = System.nanoTime();
         long deadline = start + config.requestTimeoutMs() * 1_000_000L;
         ScatterRequest req = QueryRequestParser.parseScatter(ctx.bodyAsBytes());
+        Caller caller = Authentication.requireTenant(ctx, req.tenantId());
+        String tenantId = caller.role().isTenantRole() ? caller.tenantId() : req.tenantId(); // the token's, ADR 0018
         ShardMapSnapshot map = QueryEndpoints.loaded(mapSource.current());
         QueryEndpoints.requireTenant(map, req.tenantId());
         List<String> shardIds = map.shardsOfTenant(req.tenantId());
         ReadPreference pref = req.read().withRegionIfAbsent(config.region());
-        TenantBinding tenant = new TenantBinding(req.tenantId(), signer.signatureOf(req.tenantId()), null);
+        TenantBinding tenant = new TenantBinding(tenantId, signer.signatureOf(tenantId), null);
         AtomicInteger budget = new AtomicInteger(config.scatterMaxRows());
 
         Map<SqlDialect, Prepared> prepared = new EnumMap<>(SqlDialect.class);

@@ -51,7 +51,7 @@ class MariaDbRoutingIT {
                 Shard.withDefaultTokens("m1", ShardStatus.ACTIVE, Engine.MARIADB, 16),
                 new Node("m1-p", "m1", NodeRole.PRIMARY, "us-east-1", "us-east-1a", maria.jdbcUrl(db)),
                 new Fleet("acme", "f1", "m1"), new Fleet("evil", "e1", "m1")), List.of());
-        router = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+        router = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).requestTimeoutMs(1500).build(), map).start();
         http = new RouterHttp(router.port());
         for (int i = 0; i < 2; i++) {

@@ -56,7 +56,7 @@ class PostgresRoutingIT {
                 new Node("dead-p", "dead", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a",
                         "jdbc:postgresql://127.0.0.1:" + deadPort + "/nothing"),
                 new Fleet(TENANT, "f1", "s1"), new Fleet(TENANT, "gone", "dead")), List.of());
-        RouterConfig config = RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(4)
+        RouterConfig config = TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(4)
                 .poolMinIdle(1).requestTimeoutMs(1500).probeIntervalMs(50).build();
         router = new Router(config, map).start();
         http = new RouterHttp(router.port());
@@ -232,7 +232,7 @@ class PostgresRoutingIT {
         map.commit(0, List.of(new Tenant(TENANT, DurabilityTier.STANDARD),
                 Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
                 new Fleet(TENANT, "f1", "s1")), List.of());
-        try (Router own = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0)
+        try (Router own = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0)
                 .poolMaxSize(1).poolMinIdle(1).build(), map).start()) {
             RouterHttp client = new RouterHttp(own.port());
             assertThat(client.get("/metrics")).doesNotContain("pool=\"router-late-p\"");
@@ -268,7 +268,7 @@ class PostgresRoutingIT {
                 Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
                 new Node("s1-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)),
                 new Fleet(TENANT, "f1", "s1")), List.of());
-        try (Router wrong = new Router(RouterConfig.builder().tenantSecret("some-other-secret-123456").port(0)
+        try (Router wrong = new Router(TestTokens.routerConfig().tenantSecret("some-other-secret-123456").port(0)
                 .poolMaxSize(1).poolMinIdle(0).requestTimeoutMs(1000).build(), map).start()) {
             RouterHttp.Reply r = new RouterHttp(wrong.port()).query(Map.of("tenantId", TENANT, "fleetId", "f1",
                     "sql", "SELECT 1"));

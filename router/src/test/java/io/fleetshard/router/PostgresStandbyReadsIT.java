@@ -84,7 +84,7 @@ class PostgresStandbyReadsIT {
                 new Node("s3-sb", "s3", NodeRole.STANDBY, STANDBY_REGION, "us-east-1a", standbyServer.jdbcUrl(s3)),
                 new Fleet(TENANT, "f1", "s1"), new Fleet(TENANT, "f2", "s2"), new Fleet(TENANT, "f3", "s3")),
                 List.of());
-        RouterConfig config = RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(4)
+        RouterConfig config = TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(4)
                 .poolMinIdle(1).requestTimeoutMs(1500).probeIntervalMs(50).region(PRIMARY_REGION).build();
         router = new Router(config, map).start();
         http = new RouterHttp(router.port());

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fleetshard.http.auth.JwtMinter;
+import io.fleetshard.http.auth.Role;
 import io.fleetshard.shardmap.DurabilityTier;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Fleet;
@@ -54,7 +56,7 @@ class PostgresTenantIsolationIT {
                 Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
                 new Node("s1-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)),
                 new Fleet("acme", "f1", "s1"), new Fleet("evil", "e1", "s1")), List.of());
-        router = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+        router = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).build(), map).start();
         http = new RouterHttp(router.port());
         for (int i = 0; i < 3; i++) {
@@ -75,8 +77,13 @@ class PostgresTenantIsolationIT {
         }
     }
 
+    /** A request of {@code tenant} with a tenant-writer token of its own, as a tenant's application sends it. */
     private static RouterHttp.Reply as(String tenant, String fleet, String sql) {
-        return http.query(Map.of("tenantId", tenant, "fleetId", fleet, "sql", sql));
+        return tokenOf(Role.TENANT_WRITER, tenant).query(Map.of("tenantId", tenant, "fleetId", fleet, "sql", sql));
+    }
+
+    private static RouterHttp tokenOf(Role role, String tenant) {
+        return new RouterHttp(router.port(), TestTokens.of(role, tenant));
     }
 
     private static RouterHttp.Reply evil(String sql) {
@@ -236,7 +243,8 @@ class PostgresTenantIsolationIT {
 
     @Test
     void scatterSeesOnlyTheTenantsRows() {
-        RouterHttp.Reply r = http.scatter(Map.of("tenantId", "evil", "sql", "SELECT tenant_id, vin FROM vehicles"));
+        RouterHttp.Reply r = tokenOf(Role.TENANT_READER, "evil").scatter(Map.of("tenantId", "evil", "sql",
+                "SELECT tenant_id, vin FROM vehicles"));
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.raw().body()).doesNotContain(ACME_VIN);
     }
@@ -260,7 +268,8 @@ class PostgresTenantIsolationIT {
         "SELECT count(*) FROM vehicles WHERE vin IN (SELECT string_agg(vin, ',') FROM vehicles)",
     })
     void craftedAggregateScattersSeeOnlyTheirOwnTenantsRows(String sql) {
-        RouterHttp.Reply r = http.scatter(Map.of("tenantId", "evil", "sql", sql.replace("\\n", "\n")));
+        RouterHttp.Reply r = tokenOf(Role.TENANT_READER, "evil").scatter(Map.of("tenantId", "evil", "sql",
+                sql.replace("\\n", "\n")));
         assertThat(r.raw().body()).as(sql).doesNotContain(ACME_VIN).doesNotContain("acme");
         assertThat(r.status()).as(r.raw().body()).isIn(200, 400, 422);
         if (r.status() == 200) {
@@ -278,6 +287,93 @@ class PostgresTenantIsolationIT {
     }
 
     // ------------------------------------------------------------------ the database alone, as the router's role
+
+    // --- tokens (ADR 0018): the router runs nothing for a request without a valid token of a role that may ---
+
+    private static final String EVIL_INSERT = "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES"
+            + " ('acme', 'f1', 'planted', 'PLANTED')";
+
+    private static void assertNothingPlanted() {
+        RouterHttp.Reply r = http.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                "SELECT count(*) AS n FROM vehicles WHERE vehicle_id = 'planted'"));
+        assertThat(r.body().get("rows").get(0).get(0).asLong()).as(r.raw().body()).isZero();
+        assertAcmeUntouched();
+    }
+
+    private static void assertProblem(RouterHttp.Reply r, int status, String detail) {
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(status);
+        assertThat(r.raw().headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+        assertThat(r.detail()).contains(detail);
+        if (status == 401) {
+            assertThat(r.raw().headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer realm=");
+        }
+    }
+
+    @Test
+    void aRequestWithoutAValidTokenIs401AndRunsNothing() {
+        Map<String, Object> insert = Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT);
+        assertProblem(new RouterHttp(router.port(), null).query(insert), 401, "needs a token");
+        JwtMinter other = JwtMinter.withDefaults("a-different-secret-of-enough-length!!");
+        assertProblem(new RouterHttp(router.port(), other.mint("x", Role.ADMIN, null, java.time.Duration.ofHours(1)))
+                .query(insert), 401, "signature does not verify");
+        JwtMinter expired = new JwtMinter(TestTokens.SECRET, "fleetshard", "fleetshard",
+                java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofHours(-3)));
+        assertProblem(new RouterHttp(router.port(), expired.mint("x", Role.ADMIN, null, java.time.Duration.ofHours(1)))
+                .query(insert), 401, "expired at");
+        JwtMinter otherAudience = new JwtMinter(TestTokens.SECRET, "fleetshard", "billing",
+                java.time.Clock.systemUTC());
+        assertProblem(new RouterHttp(router.port(), otherAudience.mint("x", Role.ADMIN, null,
+                java.time.Duration.ofHours(1))).query(insert), 401, "audience");
+        JwtMinter otherIssuer = new JwtMinter(TestTokens.SECRET, "someone-else", "fleetshard",
+                java.time.Clock.systemUTC());
+        assertProblem(new RouterHttp(router.port(), otherIssuer.mint("x", Role.ADMIN, null,
+                java.time.Duration.ofHours(1))).query(insert), 401, "issuer");
+        assertProblem(new RouterHttp(router.port(), "not-a-jwt").scatter(Map.of("tenantId", "acme", "sql",
+                "SELECT vin FROM vehicles")), 401, "not a JWT");
+        assertNothingPlanted();
+    }
+
+    @Test
+    void aTenantTokenNamingAnotherTenantIs403AndRunsNothing() {
+        RouterHttp evilWriter = tokenOf(Role.TENANT_WRITER, "evil");
+        assertProblem(evilWriter.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT)), 403,
+                "token of tenant evil may not reach tenant acme");
+        assertProblem(evilWriter.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT vin FROM vehicles")),
+                403, "may not reach tenant acme");
+        assertProblem(tokenOf(Role.TENANT_READER, "evil").scatter(Map.of("tenantId", "acme", "sql",
+                "SELECT vin FROM vehicles")), 403, "may not reach tenant acme");
+        assertNothingPlanted();
+    }
+
+    @Test
+    void aTenantReaderReadsItsOwnRowsAndIs403OnAnyWrite() {
+        RouterHttp reader = tokenOf(Role.TENANT_READER, "acme");
+        RouterHttp.Reply read = reader.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                "SELECT count(*) AS n FROM vehicles"));
+        assertThat(read.status()).as(read.raw().body()).isEqualTo(200);
+        assertThat(read.body().get("rows").get(0).get(0).asLong()).isEqualTo(3);
+        assertProblem(reader.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT)), 403,
+                "tenant-reader token may only read");
+        assertProblem(reader.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                "UPDATE vehicles SET status = 'stolen'")), 403, "may only read");
+        assertNothingPlanted();
+    }
+
+    @Test
+    void anOperatorTokenReachesNoTenantRows() {
+        assertProblem(tokenOf(Role.OPERATOR, null).query(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                "SELECT vin FROM vehicles")), 403, "role operator may not call POST /v1/query");
+        assertProblem(tokenOf(Role.OPERATOR, null).scatter(Map.of("tenantId", "acme", "sql",
+                "SELECT vin FROM vehicles")), 403, "role operator may not call POST /v1/query/scatter");
+    }
+
+    @Test
+    void healthReadinessAndMetricsNeedNoToken() {
+        RouterHttp anonymous = new RouterHttp(router.port(), null);
+        assertThat(anonymous.get("/healthz")).contains("up");
+        assertThat(anonymous.get("/readyz")).contains("ready");
+        assertThat(anonymous.get("/metrics")).contains("fleetshard_router");
+    }
 
     private static Connection appConnection() throws SQLException {
         return DriverManager.getConnection(pg.primary.jdbcUrl(db, FleetSchema.DEFAULT_APP_ROLE));

@@ -10,8 +10,13 @@ class RouterConfigTest {
     private static final String SECRET = "0123456789abcdef-secret";
 
     @Test
-    void appliesDefaultsWhenOnlyTheSecretIsGiven() {
-        RouterConfig c = RouterConfig.from(Map.of(RouterConfig.TENANT_SECRET, SECRET));
+    void appliesDefaultsWhenOnlyTheSecretsAreGiven() {
+        RouterConfig c = RouterConfig.from(Map.of(RouterConfig.TENANT_SECRET, SECRET,
+                RouterConfig.AUTH_JWT_SECRET, TestTokens.SECRET));
+        assertThat(c.auth().enabled()).isTrue();
+        assertThat(c.auth().jwtSecret()).isEqualTo(TestTokens.SECRET);
+        assertThat(c.auth().openPaths()).containsExactlyInAnyOrder("/healthz", "/readyz", "/metrics",
+                "/openapi.json");
         assertThat(c.port()).isEqualTo(8080);
         assertThat(c.host()).isEqualTo("127.0.0.1");
         assertThat(c.poolMaxSize()).isEqualTo(8);
@@ -30,8 +35,9 @@ class RouterConfigTest {
                 RouterConfig.REQUEST_TIMEOUT_MS, "-5",
                 "router.pool.max.sise", "3")))
                 .isInstanceOfSatisfying(InvalidRouterConfigException.class, e -> assertThat(e.problems())
-                        .hasSize(5)
+                        .hasSize(6)
                         .anySatisfy(p -> assertThat(p).contains("router.tenant.secret is required"))
+                        .anySatisfy(p -> assertThat(p).contains("router.auth.jwks.url (production"))
                         .anySatisfy(p -> assertThat(p).contains("router.port must be an integer between 0 and 65535"
                                 + " (got 'eighty')"))
                         .anySatisfy(p -> assertThat(p).contains("router.pool.max.size must be between 1 and 200"))
@@ -41,14 +47,14 @@ class RouterConfigTest {
 
     @Test
     void rejectsAShortSecretWithoutEchoingIt() {
-        assertThatThrownBy(() -> RouterConfig.builder().tenantSecret("short-secret").build())
+        assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret("short-secret").build())
                 .hasMessageContaining("router.tenant.secret must be at least 16 characters, got 12")
                 .hasMessageNotContaining("short-secret");
     }
 
     @Test
     void crossChecksMinIdleAgainstMaxSize() {
-        assertThatThrownBy(() -> RouterConfig.builder().tenantSecret(SECRET).poolMaxSize(4).poolMinIdle(5).build())
+        assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).poolMaxSize(4).poolMinIdle(5).build())
                 .hasMessageContaining("router.pool.min.idle (5) must not exceed router.pool.max.size (4)");
     }
 
@@ -56,13 +62,36 @@ class RouterConfigTest {
     void readsEnvironmentVariablesAndMasksSecretsInItsDescription() {
         RouterConfig c = RouterConfig.fromEnvironment(Map.of(
                 "FLEETSHARD_ROUTER_TENANT_SECRET", SECRET,
+                "FLEETSHARD_ROUTER_AUTH_JWT_SECRET", TestTokens.SECRET,
                 "FLEETSHARD_ROUTER_POOL_MAX_SIZE", "3",
                 "FLEETSHARD_ROUTER_DB_PASSWORD", "hunter2",
                 "PATH", "/usr/bin"));
         assertThat(c.poolMaxSize()).isEqualTo(3);
-        assertThat(c.toString()).doesNotContain(SECRET).doesNotContain("hunter2").contains("router.pool.max.size=3");
+        assertThat(c.toString()).doesNotContain(SECRET).doesNotContain("hunter2").doesNotContain(TestTokens.SECRET)
+                .contains("router.pool.max.size=3");
         assertThat(RouterConfig.environmentName(RouterConfig.PROBE_INTERVAL_MS))
                 .isEqualTo("FLEETSHARD_ROUTER_PROBE_INTERVAL_MS");
+    }
+
+    @Test
+    void refusesToStartWithoutAKeySourceForTokens() {
+        assertThatThrownBy(() -> RouterConfig.builder().tenantSecret(SECRET).build())
+                .hasMessageContaining("router.auth.jwks.url (production: the identity provider's keys) or"
+                        + " router.auth.jwt.secret (a shared HS256 secret) is required");
+        assertThatThrownBy(() -> RouterConfig.builder().tenantSecret(SECRET).jwtSecret(TestTokens.SECRET)
+                .set(RouterConfig.AUTH_JWKS_URL, "https://idp.example/jwks.json").build())
+                .hasMessageContaining("set only one of router.auth.jwt.secret and router.auth.jwks.url");
+        assertThatThrownBy(() -> RouterConfig.builder().tenantSecret(SECRET).jwtSecret("too-short-jwt-secret").build())
+                .hasMessageContaining("router.auth.jwt.secret must be at least 32 characters, got 20")
+                .hasMessageNotContaining("too-short-jwt-secret");
+        assertThatThrownBy(() -> RouterConfig.builder().tenantSecret(SECRET)
+                .set(RouterConfig.AUTH_JWKS_URL, "ftp://idp").build())
+                .hasMessageContaining("router.auth.jwks.url must be an http:// or https:// URL");
+        assertThat(RouterConfig.builder().tenantSecret(SECRET).set(RouterConfig.AUTH_ENABLED, "false").build()
+                .auth().enabled()).isFalse();
+        assertThat(RouterConfig.builder().tenantSecret(SECRET)
+                .set(RouterConfig.AUTH_JWKS_URL, "https://idp.example/jwks.json").build().auth().jwksUrl())
+                .hasToString("https://idp.example/jwks.json");
     }
 
     @Test

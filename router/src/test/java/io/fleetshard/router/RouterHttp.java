@@ -30,9 +30,22 @@ final class RouterHttp {
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final int port;
+    private final String token;
 
+    /** A client that sends an admin token. */
     RouterHttp(int port) {
+        this(port, TestTokens.admin());
+    }
+
+    /** A client that sends {@code token} (none if null). */
+    RouterHttp(int port, String token) {
         this.port = port;
+        this.token = token;
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path));
+        return token == null ? b : b.header("Authorization", "Bearer " + token);
     }
 
     Reply post(String path, Map<String, ?> body) {
@@ -45,7 +58,7 @@ final class RouterHttp {
 
     Reply post(String path, String body) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(path))
+            HttpResponse<String> r = http.send(request(path)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
             JsonNode node = r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
@@ -60,7 +73,7 @@ final class RouterHttp {
 
     String get(String path) {
         try {
-            return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return http.send(request(path).build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

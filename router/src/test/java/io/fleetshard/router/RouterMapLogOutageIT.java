@@ -42,7 +42,7 @@ class RouterMapLogOutageIT {
                         new Node("s1-p", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)),
                         new Fleet("acme", "f1", null)), List.of());
                 assertThat(routerFollower.awaitVersion(v, WAIT)).isTrue();
-                try (Router router = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0)
+                try (Router router = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0)
                         .poolMaxSize(2).poolMinIdle(1).build(), routerFollower).start()) {
                     RouterHttp http = new RouterHttp(router.port());
                     assertThat(write(http, "f1", "v1").status()).isEqualTo(200);

@@ -34,8 +34,8 @@ class RouterTest {
 
     @BeforeEach
     void start() {
-        RouterConfig config = RouterConfig.builder().tenantSecret("0123456789abcdef-secret").port(0)
-                .maxRequestBytes(2048).build();
+        RouterConfig config = TestTokens.routerConfig()
+                .tenantSecret("0123456789abcdef-secret").port(0).maxRequestBytes(2048).build();
         router = new Router(config, map).start();
     }
 
@@ -53,11 +53,13 @@ class RouterTest {
 
     private HttpResponse<String> post(String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + TestTokens.admin())
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + TestTokens.admin())
+                .build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private URI uri(String path) {
@@ -178,14 +180,15 @@ class RouterTest {
         loadMap();
         String body = "{\"tenantId\":\"nobody\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}";
         HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(uri("/v1/query"))
-                .header("Content-Type", "application/json")
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + TestTokens.admin())
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
                         body.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).build(),
                 HttpResponse.BodyHandlers.ofString());
         HttpResponse<String> sized = post("/v1/query", body);
         assertThat(problem(chunked, 404)).isEqualTo(problem(sized, 404));
         String big = "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select '" + "x".repeat(4000) + "'\"}";
-        problem(http.send(HttpRequest.newBuilder(uri("/v1/query")).POST(HttpRequest.BodyPublishers.ofInputStream(
+        problem(http.send(HttpRequest.newBuilder(uri("/v1/query"))
+                .header("Authorization", "Bearer " + TestTokens.admin()).POST(HttpRequest.BodyPublishers.ofInputStream(
                 () -> new java.io.ByteArrayInputStream(big.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
                 .build(), HttpResponse.BodyHandlers.ofString()), 413);
     }

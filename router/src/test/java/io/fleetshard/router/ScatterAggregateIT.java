@@ -80,7 +80,7 @@ class ScatterAggregateIT {
         }
         InMemoryShardMap map = new InMemoryShardMap();
         map.commit(0, entities, List.of());
-        router = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+        router = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).requestTimeoutMs(5000).build(), map).start();
         http = new RouterHttp(router.port());
 

@@ -51,7 +51,7 @@ class ScatterGatherIT {
         entities.add(new Fleet("beta", "b4", "s4"));
         InMemoryShardMap map = new InMemoryShardMap();
         map.commit(0, entities, List.of());
-        router = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+        router = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).requestTimeoutMs(1500).scatterMaxRows(50).build(), map).start();
         http = new RouterHttp(router.port());
 

@@ -68,9 +68,9 @@ abstract class WriteFenceContract {
                 new Node("b-p", "b", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", urlB),
                 new Fleet("acme", "free", "a"), new Fleet("acme", "moving", "a"), new Fleet("acme", "stuck", "a"),
                 new Fleet("acme", "other", "a"), new Fleet("acme", "forging", "a")), List.of());
-        patient = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+        patient = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).reshardHoldMs(60_000).build(), map).start();
-        quick = new Router(RouterConfig.builder().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+        quick = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).reshardHoldMs(QUICK_HOLD_MS).build(), map).start();
         patientHttp = new RouterHttp(patient.port());
         quickHttp = new RouterHttp(quick.port());
