@@ -1,13 +1,10 @@
 package io.fleetshard.controlapi;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fleetshard.shardmap.ShardMapException;
-import io.fleetshard.shardmap.ShardMapTopic;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -17,14 +14,11 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,16 +45,8 @@ final class KafkaOrchestrationLog implements OrchestrationLog {
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
         this.tp = new TopicPartition(topic, 0);
-        ensureTopic();
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-orchestrations");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        ControlLogs.ensureTopic(bootstrapServers, topic, RETENTION, "orchestration");
+        this.producer = ControlLogs.producer(bootstrapServers, "fleetshard-control-api-orchestrations");
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-orchestrations");
@@ -68,17 +54,6 @@ final class KafkaOrchestrationLog implements OrchestrationLog {
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    }
-
-    private void ensureTopic() {
-        try {
-            ShardMapTopic.ensureOnePartition(bootstrapServers, topic, Map.of(
-                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(RETENTION.toMillis())), Duration.ofSeconds(15),
-                    "an orchestration's events keep their order");
-        } catch (ShardMapException e) {
-            throw new ControlApiException("cannot create orchestration topic " + topic + ": " + e.getMessage(), e);
-        }
     }
 
     @Override
