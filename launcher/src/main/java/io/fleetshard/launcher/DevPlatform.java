@@ -311,6 +311,7 @@ public final class DevPlatform implements AutoCloseable {
         api.addReadinessCheck(() -> starting);
         api.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
         api.enableFailover(kafka.bootstrapServers(), this::rebuildAsReplica);
+        api.enableAudit(kafka.bootstrapServers()); // every change through the API, in fleetshard.audit (ADR 0018)
         return api;
     }
 
@@ -453,7 +454,7 @@ public final class DevPlatform implements AutoCloseable {
 
                 FleetShard dev is up (%d ms). Data: %s
                   router        %s   (POST /v1/query, /v1/query/scatter; /metrics, /openapi.json)
-                  control API   %s   (/v1/tenants, /v1/shards, /v1/shardmap; /metrics, /openapi.json)
+                  control API   %s   (/v1/tenants, /v1/shards, /v1/shardmap, /v1/audit; /metrics, /openapi.json)
                   Kafka         %s   (shard map topic fleetshard.shardmap)
                   S3            %s   (key %s)
                   DynamoDB      %s   (map mirror table %s)

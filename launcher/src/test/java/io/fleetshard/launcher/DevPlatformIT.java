@@ -97,6 +97,10 @@ class DevPlatformIT {
                     "--data-dir", options.dataDir().toString()), cli, cli)).as("the CLI mints its own token from"
                     + " the data directory: %s", cliOut).isZero();
             token = bannerToken(platform);
+            // the demo setup's changes went through the control API, so the audit trail names them
+            HttpResponse<String> audit = get(control + "/v1/audit");
+            assertThat(audit.statusCode()).as(audit.body()).isEqualTo(200);
+            assertThat(audit.body()).contains("\"action\":\"POST /v1/tenants\"", "\"role\":\"admin\"");
             ByteArrayOutputStream probeOut = new ByteArrayOutputStream();
             try (PrintStream print = new PrintStream(probeOut, true, StandardCharsets.UTF_8)) {
                 ChangeTail tail = new ChangeTail(platform.kafkaBootstrapServers(), "fleetshard.cdc.",
