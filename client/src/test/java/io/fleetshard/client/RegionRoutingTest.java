@@ -4,6 +4,7 @@ import static io.fleetshard.client.FakeServer.Answer.json;
 import static io.fleetshard.client.FakeServer.Answer.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fleetshard.testkit.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +29,7 @@ class RegionRoutingTest {
     private final FakeServer control = new FakeServer();
     private final FakeServer eu = new FakeServer();
     private final FakeServer us = new FakeServer();
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-05T10:00:00Z"));
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-12-05T10:00:00Z"));
     private FleetShardClient client;
 
     @BeforeEach

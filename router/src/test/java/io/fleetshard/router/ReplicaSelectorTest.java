@@ -10,13 +10,16 @@ import io.fleetshard.shardmap.NodeRole;
 import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardMapSnapshot;
 import io.fleetshard.shardmap.ShardStatus;
+import io.fleetshard.testkit.ManualClock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ReplicaSelectorTest {
-    private final MutableClock clock = new MutableClock(1_000_000);
+    private final ManualClock clock = new ManualClock(Instant.ofEpochMilli(1_000_000));
     private final NodeHealthBoard health = new NodeHealthBoard();
     private final ReplicaSelector selector = new ReplicaSelector(health, clock, 100);
 
@@ -144,7 +147,7 @@ class ReplicaSelectorTest {
     @Test
     void staleMeasurementsDoNotCount() {
         up(euReplica, 0, "0/100");
-        clock.advance(1001);
+        clock.advance(Duration.ofMillis(1001));
         assertThat(read(pref(Consistency.EVENTUAL, 0, "eu", null))).isEqualTo(primary);
     }
 

@@ -5,16 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
+import io.fleetshard.testkit.ManualClock;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +26,7 @@ class JwksKeySourceTest {
     private final AtomicReference<String> served = new AtomicReference<>(TestKeys.jwks(RSA_1, EC_1));
     private final AtomicInteger status = new AtomicInteger(200);
     private final AtomicInteger fetches = new AtomicInteger();
-    private final MovableClock clock = new MovableClock(JwtVerifierTest.NOW);
+    private final ManualClock clock = new ManualClock(JwtVerifierTest.NOW);
     private final HttpServer server = start();
 
     private HttpServer start() {
@@ -136,33 +133,5 @@ class JwksKeySourceTest {
                 .containsExactly("ec-1");
         assertThatThrownBy(() -> JwkSetParser.parse("{}".getBytes(StandardCharsets.UTF_8)))
                 .hasMessageContaining("no \"keys\" array");
-    }
-
-    /** A clock tests move forward. */
-    static final class MovableClock extends Clock {
-        private volatile Instant now;
-
-        MovableClock(Instant start) {
-            this.now = start;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
