@@ -2,11 +2,17 @@ package io.fleetshard.controlapi;
 
 import io.fleetshard.shardmap.ShardMapException;
 import io.fleetshard.shardmap.ShardMapTopic;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -45,5 +51,26 @@ final class ControlLogs {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * Appends one record to the log's only partition and waits (up to 20 s) until every in-sync replica has it.
+     *
+     * @param timestampMs the record's timestamp, or null for the producer's time
+     * @param what the record in words, for messages ("orchestration fo-1")
+     * @throws ControlApiException when it is not stored
+     */
+    static void append(KafkaProducer<byte[], byte[]> producer, String topic, Long timestampMs, String key, String value,
+            String what) {
+        try {
+            producer.send(new ProducerRecord<>(topic, 0, timestampMs, key.getBytes(StandardCharsets.UTF_8),
+                    value.getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ControlApiException("interrupted while storing " + what, e);
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            throw new ControlApiException("cannot store " + what + " in " + topic + ": "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+        }
     }
 }

@@ -1,20 +1,15 @@
 package io.fleetshard.controlapi;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -42,17 +37,8 @@ final class KafkaAuditLog implements AuditLog {
 
     @Override
     public void append(AuditEvent event) {
-        try {
-            producer.send(new ProducerRecord<>(topic, 0, event.timeMs(),
-                    event.requestId().getBytes(StandardCharsets.UTF_8),
-                    event.toJson().toString().getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ControlApiException("interrupted while storing audit event " + event.eventId(), e);
-        } catch (ExecutionException | TimeoutException | KafkaException e) {
-            throw new ControlApiException("cannot store audit event " + event.eventId() + " in " + topic + ": "
-                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
-        }
+        ControlLogs.append(producer, topic, event.timeMs(), event.requestId(), event.toJson().toString(),
+                "audit event " + event.eventId());
     }
 
     @Override

@@ -2,20 +2,14 @@ package io.fleetshard.controlapi;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -58,16 +52,7 @@ final class KafkaOrchestrationLog implements OrchestrationLog {
 
     @Override
     public void append(Orchestration o) {
-        try {
-            producer.send(new ProducerRecord<>(topic, 0, o.id().getBytes(StandardCharsets.UTF_8),
-                    o.toJson().toString().getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ControlApiException("interrupted while storing orchestration " + o.id(), e);
-        } catch (ExecutionException | TimeoutException | KafkaException e) {
-            throw new ControlApiException("cannot store orchestration " + o.id() + " in " + topic + ": "
-                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
-        }
+        ControlLogs.append(producer, topic, null, o.id(), o.toJson().toString(), "orchestration " + o.id());
     }
 
     @Override
