@@ -58,12 +58,13 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
         }
         Headers headers = record.headers();
         if (ChangeHeaders.isTagged(headers)) {
-            long fenceSeq = ownFenceSeq(headers, record.value(), offset);
+            JsonNode fence = ownFence(headers, record.value(), offset);
+            long fenceSeq = fence == null ? 0 : fenceSeq(fence, offset);
             store.add(null, offset, fenceSeq);
             if (fenceSeq > 0) {
                 long readMs = System.currentTimeMillis();
                 store.flush(); // the moving fleets' writes are held until the target shows the fence: no batching
-                logFencePath(fenceSeq, offset, record, readMs);
+                logFencePath(fenceSeq, offset, fence, readMs);
                 return;
             }
         } else if (fleets.contains(ChangeHeaders.fleetKey(headers))) {
@@ -80,8 +81,7 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
      * Says where the write freeze went, hop by hop from the source commit: capture mapped the marker, this app read it,
      * the target applied it (the clocks of the source, capture and this process: one machine or NTP-synchronised ones).
      */
-    private void logFencePath(long fenceSeq, long offset, Record<byte[], byte[]> record, long readMs) {
-        JsonNode n = envelope(record.value(), offset);
+    private void logFencePath(long fenceSeq, long offset, JsonNode n, long readMs) {
         long committedMs = n.path("commitTsMs").asLong(-1);
         long capturedMs = n.path("captureTsMs").asLong(-1);
         long appliedMs = System.currentTimeMillis();
@@ -94,16 +94,18 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
                 readMs - committedMs, appliedMs - committedMs);
     }
 
-    /** The marker's sequence number if the record is this job's fence marker, else 0. */
-    private long ownFenceSeq(Headers headers, byte[] value, long offset) {
+    /** The envelope of the record if it is this job's fence marker, else null. */
+    private JsonNode ownFence(Headers headers, byte[] value, long offset) {
         if (!ChangeHeaders.MARKER_FENCE.equals(ChangeHeaders.text(headers, ChangeHeaders.MARKER))) {
-            return 0;
+            return null;
         }
-        JsonNode after = envelope(value, offset).path("after");
-        if (!jobId.equals(after.path("job_id").asText(null))) {
-            return 0;
-        }
-        long seq = after.path("seq").asLong(0);
+        JsonNode n = envelope(value, offset);
+        return jobId.equals(n.path("after").path("job_id").asText(null)) ? n : null;
+    }
+
+    /** The sequence number of this job's fence marker {@code fence}; a marker without a positive one stops the job. */
+    private long fenceSeq(JsonNode fence, long offset) {
+        long seq = fence.path("after").path("seq").asLong(0);
         if (seq <= 0) {
             throw malformed(offset, "is this job's fence marker without a positive 'seq'");
         }
