@@ -122,18 +122,7 @@ public final class RouterVsJdbcLoad {
                 for (int t = 0; t < threads; t++) {
                     clients[t] = new RawHttpClient("127.0.0.1", router.port(), token);
                 }
-                LoadRun.Operation viaJdbc = (t, seq) -> {
-                    try (Connection c = direct.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
-                        ps.setString(1, TENANT);
-                        ps.setString(2, FLEET);
-                        ps.setString(3, "v" + ((seq * 7919 + t) % rows));
-                        try (ResultSet rs = ps.executeQuery()) {
-                            if (!rs.next()) {
-                                throw new IllegalStateException("row missing");
-                            }
-                        }
-                    }
-                };
+                LoadRun.Operation viaJdbc = pointRead(direct, rows);
                 LoadRun.Operation viaBoundJdbc = (t, seq) -> {
                     try (Connection c = boundDs.getConnection(); PreparedStatement ps = c.prepareStatement(
                             "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?);\n" + SQL + "\n;\nCOMMIT")) {
@@ -156,18 +145,7 @@ public final class RouterVsJdbcLoad {
                         }
                     }
                 };
-                LoadRun.Operation viaSessionBoundJdbc = (t, seq) -> {
-                    try (Connection c = sessionDs.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
-                        ps.setString(1, TENANT);
-                        ps.setString(2, FLEET);
-                        ps.setString(3, "v" + ((seq * 7919 + t) % rows));
-                        try (ResultSet rs = ps.executeQuery()) {
-                            if (!rs.next()) {
-                                throw new IllegalStateException("row missing");
-                            }
-                        }
-                    }
-                };
+                LoadRun.Operation viaSessionBoundJdbc = pointRead(sessionDs, rows);
                 LoadRun.Operation viaRouter = (t, seq) -> {
                     byte[] body = ("{\"tenantId\":\"" + TENANT + "\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
                             + "\",\"params\":[\"" + TENANT + "\",\"" + FLEET + "\",\"v" + ((seq * 7919 + t) % rows)
@@ -232,5 +210,21 @@ public final class RouterVsJdbcLoad {
             }
         }
         System.exit(0);
+    }
+
+    /** The point read by primary key as plain JDBC on {@code ds}: the statement alone, no binding of its own. */
+    private static LoadRun.Operation pointRead(javax.sql.DataSource ds, int rows) {
+        return (t, seq) -> {
+            try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
+                ps.setString(1, TENANT);
+                ps.setString(2, FLEET);
+                ps.setString(3, "v" + ((seq * 7919 + t) % rows));
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IllegalStateException("row missing");
+                    }
+                }
+            }
+        };
     }
 }
