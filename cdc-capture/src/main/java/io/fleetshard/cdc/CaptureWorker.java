@@ -92,6 +92,11 @@ public final class CaptureWorker implements AutoCloseable {
         }
         started = true;
         LOG.info("Capture worker starting: {}", config);
+        if (!DebeziumEventSummary.cheapFormatterLoaded()) {
+            LOG.warn("Debezium's own EventFormatter is on the class path before cdc-capture's (ADR 0021): every change"
+                    + " event's metrics summary costs a Jackson ObjectMapper; put fleetshard-cdc-capture before the"
+                    + " Debezium jars");
+        }
         ChangeTopics.ensure(config);
         consumer = newConsumer();
         membership.start();
