@@ -14,11 +14,12 @@ public final class OperationalRoutes {
 
     /**
      * @param readiness returns null when ready, else the reason it is not (answered as 503 with that detail)
-     * @param openApiResource classpath resource of the component's OpenAPI document
+     * @param openApiResource classpath resource of the component's OpenAPI document; null for a worker, which serves
+     *                        no API (then there is no {@code /openapi.json})
      */
     public static void install(JavalinConfig config, PrometheusMeterRegistry registry, Supplier<String> readiness,
             String openApiResource) {
-        byte[] openApi = load(openApiResource);
+        byte[] openApi = openApiResource == null ? null : load(openApiResource);
         config.routes.get("/healthz", ctx -> ctx.json(java.util.Map.of("status", "up")));
         config.routes.get("/readyz", ctx -> {
             String notReady = readiness.get();
@@ -29,7 +30,9 @@ public final class OperationalRoutes {
         });
         config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
-        config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+        if (openApi != null) {
+            config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+        }
     }
 
     private static byte[] load(String resource) {

@@ -31,6 +31,8 @@ final class CompletionCommand {
                     "--no-watch", "--output", "--help")),
             Map.entry("orchestrations", List.of("--control-api", "--token", "--data-dir", "--output", "--help")),
             Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--help")),
+            Map.entry("run", List.of("router", "control-api", "capture", "archiver", "standby-applier", "--config",
+                    "--platform", "--set", "--help")),
             Map.entry("completion", List.of("bash")),
             Map.entry("test", List.of()),
             Map.entry("help", List.of()));

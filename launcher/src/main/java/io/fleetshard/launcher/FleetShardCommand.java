@@ -19,6 +19,7 @@ public final class FleetShardCommand {
               failback  make a failed, rebuilt primary the primary again: failback --shard S [--node N]
               rejoin   make a fenced, rebuilt node a replica in the map: rejoin --shard S [--node N]
               orchestrations  failovers, switchovers, failbacks with every step: orchestrations [ID]
+              run      one component, as a deployment runs it: run <component> --config F --platform F (run --help)
               token    print a token for the dev platform: token --role ROLE [--tenant T] (token --help)
               completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
@@ -41,6 +42,13 @@ public final class FleetShardCommand {
                         System.err);
                 case "completion" -> CompletionCommand.run(rest, System.out, System.err);
                 case "token" -> TokenCommand.run(rest, System.out, System.err);
+                case "run" -> {
+                    if (rest.contains("--help") || rest.contains("-h")) {
+                        System.out.println(RunCommand.USAGE);
+                        yield 0;
+                    }
+                    yield RunCommand.run(rest, System.out, System.err);
+                }
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;

@@ -1,0 +1,290 @@
+package io.fleetshard.launcher;
+
+import io.fleetshard.archive.format.S3ArchiveStore;
+import io.fleetshard.archive.format.ShardArchivePath;
+import io.fleetshard.archiver.Archiver;
+import io.fleetshard.archiver.ArchiverConfig;
+import io.fleetshard.cdc.CaptureConfig;
+import io.fleetshard.cdc.CaptureWorker;
+import io.fleetshard.controlapi.ControlApi;
+import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.router.Router;
+import io.fleetshard.router.RouterConfig;
+import io.fleetshard.shardmap.ShardMapFollower;
+import io.fleetshard.shardmap.ShardMapLogConfig;
+import io.fleetshard.shardmap.ShardMapWriter;
+import io.fleetshard.standby.StandbyApplier;
+import io.fleetshard.standby.StandbyApplierConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
+
+/**
+ * {@code fleetshard run <component>}: one component of the platform in this process, as the Helm chart's
+ * Deployments start it ({@code infra/helm}). The component's own keys come from {@code --config} (its module README's
+ * table), the keys the launcher wires around it from {@code --platform} ({@link ComponentSettings#PLATFORM_KEYS}).
+ * Workers without an API serve {@code /healthz}, {@code /readyz} and {@code /metrics} on {@code admin.port}. Runs
+ * until the process is stopped (SIGTERM closes the component cleanly).
+ */
+final class RunCommand {
+    static final String USAGE = """
+            usage: fleetshard run <component> --config FILE [--platform FILE] [--set key=value]...
+              components: router, control-api, capture, archiver, standby-applier
+              --config FILE      the component's own keys (the table in its module's README)
+              --platform FILE    what the launcher wires around it: kafka.bootstrap.servers, shardmap.topic,
+                                 admin.port (workers' /healthz, /readyz, /metrics; default 9090), archive.bucket,
+                                 s3.region, s3.endpoint, standby.shard, standby.jdbc.url, state.dir, ...
+              --set key=value    a component key (wins over --config); secrets come from FLEETSHARD_<KEY>
+                                 environment variables (db.password: FLEETSHARD_DB_PASSWORD)""";
+
+    static final List<String> COMPONENTS = List.of("router", "control-api", "capture", "archiver", "standby-applier");
+    private static final int DEFAULT_ADMIN_PORT = 9090;
+
+    private RunCommand() {
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err) {
+        Running running;
+        try {
+            running = start(args, System.getenv());
+        } catch (IllegalArgumentException e) {
+            err.println("fleetshard run: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        int port = running.adminPort() > 0 ? running.adminPort() : running.apiPort();
+        out.println("fleetshard run " + running.component() + ": up (/healthz, /readyz, /metrics on port " + port + ")");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stopped.countDown();
+        }, "fleetshard-run-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** Starts the component {@code args} name; the caller closes it. */
+    static Running start(List<String> args, Map<String, String> env) {
+        if (args.isEmpty() || args.get(0).startsWith("-")) {
+            throw new IllegalArgumentException("name the component to run, one of " + COMPONENTS);
+        }
+        String component = args.get(0);
+        if (!COMPONENTS.contains(component)) {
+            throw new IllegalArgumentException("unknown component '" + component + "'; one of " + COMPONENTS);
+        }
+        Path config = null;
+        Path platform = null;
+        Map<String, String> sets = new LinkedHashMap<>();
+        for (int i = 1; i < args.size(); i++) {
+            String a = args.get(i);
+            if (i + 1 >= args.size()) {
+                throw new IllegalArgumentException("option " + a + " needs a value");
+            }
+            String v = args.get(++i);
+            switch (a) {
+                case "--config" -> config = Path.of(v);
+                case "--platform" -> platform = Path.of(v);
+                case "--set" -> {
+                    int eq = v.indexOf('=');
+                    if (eq <= 0) {
+                        throw new IllegalArgumentException("--set takes key=value, got '" + v + "'");
+                    }
+                    sets.put(v.substring(0, eq).trim(), v.substring(eq + 1).trim());
+                }
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (config == null) {
+            throw new IllegalArgumentException("--config FILE is required");
+        }
+        ComponentSettings settings = ComponentSettings.load(config, platform, sets, env, secretKeys(component));
+        Running r = new Running(component);
+        try {
+            switch (component) {
+                case "router" -> startRouter(settings, r);
+                case "control-api" -> startControlApi(settings, r);
+                case "capture" -> startCapture(settings, r);
+                case "archiver" -> startArchiver(settings, r);
+                case "standby-applier" -> startStandbyApplier(settings, r);
+                default -> throw new IllegalStateException(component);
+            }
+        } catch (RuntimeException e) {
+            r.close();
+            throw e instanceof IllegalArgumentException ? e : new IllegalArgumentException(component
+                    + " did not start: " + e.getMessage(), e);
+        }
+        return r;
+    }
+
+    /** Secret keys of each component, read from {@code FLEETSHARD_<KEY>} even when the config file lacks them. */
+    static List<String> secretKeys(String component) {
+        return switch (component) {
+            case "router" -> List.of(RouterConfig.TENANT_SECRET, RouterConfig.DB_PASSWORD, RouterConfig.AUTH_JWT_SECRET);
+            case "control-api" -> List.of(ControlApiConfig.PROBE_PASSWORD, ControlApiConfig.RESHARD_PG_PASSWORD,
+                    ControlApiConfig.RESHARD_MYSQL_PASSWORD, ControlApiConfig.AUTH_JWT_SECRET);
+            case "capture", "standby-applier" -> List.of("db.password");
+            case "archiver" -> List.of("s3.secret.key");
+            default -> List.of();
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------------ components
+
+    private static void startRouter(ComponentSettings s, Running r) {
+        ShardMapFollower map = r.add(follow(s, "router", s.requirePlatform("kafka.bootstrap.servers", "router")));
+        Router router = new Router(RouterConfig.from(s.component()), map).start();
+        r.add(router);
+        r.apiPort = router.port();
+    }
+
+    private static void startControlApi(ComponentSettings s, Running r) {
+        String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "control-api");
+        ShardMapLogConfig log = mapLog(s, bootstrap);
+        ShardMapFollower map = r.add(ShardMapFollower.start(log, stateDir(s, "control-api").resolve(
+                "shardmap-snapshot.json")));
+        ShardMapWriter writer = r.add(ShardMapWriter.open(log, map));
+        ControlApi api = new ControlApi(ControlApiConfig.from(s.component()), map, writer, Clock.systemUTC()).start();
+        r.add(api::stop);
+        r.apiPort = api.port();
+        api.enableResharding(bootstrap, "fleetshard.shardlog.");
+        api.enableFailover(bootstrap);
+        api.enableAudit(bootstrap);
+        if (!s.platform("archive.bucket", "").isEmpty()) {
+            S3ArchiveStore store = r.add(archiveStore(s, s.platform("archive.bucket", "")));
+            api.attachArchive(store);
+        }
+    }
+
+    private static void startCapture(ComponentSettings s, Running r) {
+        CaptureConfig config = CaptureConfig.fromMap(s.component());
+        ShardMapFollower map = r.add(follow(s, "capture", config.bootstrapServers()));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        CaptureWorker worker = new CaptureWorker(config, map, registry);
+        r.add(worker);
+        worker.start();
+        r.admin(s, registry, () -> null);
+    }
+
+    private static void startArchiver(ComponentSettings s, Running r) {
+        ArchiverConfig config = ArchiverConfig.fromMap(s.component());
+        S3ArchiveStore store = r.add(S3ArchiveStore.connect(endpoint(config.s3Endpoint()), config.s3Region(),
+                config.s3AccessKey(), config.s3SecretKey(), config.bucket()));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Archiver archiver = new Archiver(config, store, registry, Clock.systemUTC());
+        r.add(archiver);
+        archiver.start();
+        r.admin(s, registry, () -> null);
+    }
+
+    private static void startStandbyApplier(ComponentSettings s, Running r) {
+        StandbyApplierConfig config = StandbyApplierConfig.fromMap(s.component());
+        String shard = s.requirePlatform("standby.shard", "standby-applier");
+        String url = s.requirePlatform("standby.jdbc.url", "standby-applier");
+        S3ArchiveStore store = r.add(archiveStore(s, s.requirePlatform("archive.bucket", "standby-applier")));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        StandbyApplier applier = new StandbyApplier(config, store, new ShardArchivePath(
+                s.platform("archive.tier", "standard"), shard), url, registry, Clock.systemUTC());
+        r.add(applier);
+        applier.start();
+        r.admin(s, registry, () -> null);
+    }
+
+    // ------------------------------------------------------------------------------------------------ wiring
+
+    private static ShardMapLogConfig mapLog(ComponentSettings s, String bootstrap) {
+        ShardMapLogConfig d = ShardMapLogConfig.defaults(bootstrap);
+        return new ShardMapLogConfig(bootstrap, s.platform("shardmap.topic", d.topic()), d.transactionalId(),
+                d.requestTimeout());
+    }
+
+    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap) {
+        return ShardMapFollower.start(mapLog(s, bootstrap), stateDir(s, component).resolve("shardmap-snapshot.json"));
+    }
+
+    private static Path stateDir(ComponentSettings s, String component) {
+        Path dir = Path.of(s.platform("state.dir", System.getProperty("java.io.tmpdir") + "/fleetshard-" + component));
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create state.dir " + dir, e);
+        }
+        return dir;
+    }
+
+    private static S3ArchiveStore archiveStore(ComponentSettings s, String bucket) {
+        return S3ArchiveStore.connect(endpoint(s.platform("s3.endpoint", "")),
+                s.platform("s3.region", s.platform("aws.region", "us-east-1")), s.platform("s3.access.key", null),
+                s.platform("s3.secret.key", null), bucket);
+    }
+
+    private static URI endpoint(String endpoint) {
+        return endpoint == null || endpoint.isBlank() ? null : URI.create(endpoint);
+    }
+
+    /** A started component and what it holds, closed in reverse order. */
+    static final class Running implements AutoCloseable {
+        private final String component;
+        private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+        private WorkerAdminServer admin;
+        private int apiPort = -1;
+
+        private Running(String component) {
+            this.component = component;
+        }
+
+        String component() {
+            return component;
+        }
+
+        /** The port of {@code /healthz}, {@code /readyz} and {@code /metrics} of a worker; -1 for an API component. */
+        int adminPort() {
+            return admin == null ? -1 : admin.port();
+        }
+
+        /** The port of the router's or control API's own HTTP server (its probes too); -1 for a worker. */
+        int apiPort() {
+            return apiPort;
+        }
+
+        <T extends AutoCloseable> T add(T resource) {
+            resources.push(resource);
+            return resource;
+        }
+
+        private void admin(ComponentSettings s, PrometheusMeterRegistry registry, Supplier<String> readiness) {
+            admin = add(WorkerAdminServer.start(s.platform("admin.host", "0.0.0.0"), s.adminPort(DEFAULT_ADMIN_PORT),
+                    registry, readiness));
+        }
+
+        @Override
+        public synchronized void close() {
+            List<Exception> failures = new ArrayList<>();
+            while (!resources.isEmpty()) {
+                try {
+                    resources.pop().close();
+                } catch (Exception e) {
+                    failures.add(e);
+                }
+            }
+            failures.forEach(e -> System.err.println("fleetshard run " + component + ": while stopping: " + e));
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.fleetshard.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fleetshard.shardmap.DurabilityTier;
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Fleet;
+import io.fleetshard.shardmap.Node;
+import io.fleetshard.shardmap.NodeRole;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardMapFollower;
+import io.fleetshard.shardmap.ShardMapLogConfig;
+import io.fleetshard.shardmap.ShardMapWriter;
+import io.fleetshard.shardmap.ShardStatus;
+import io.fleetshard.shardmap.Tenant;
+import io.fleetshard.testkit.Await;
+import io.fleetshard.testkit.PostgresNode;
+import io.fleetshard.testkit.S3Server;
+import io.fleetshard.testkit.SharedKafka;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fleetshard run <component>} as the Helm chart starts it: config and platform files, secrets from
+ * {@code FLEETSHARD_<KEY>} variables. Capture, archiver and standby applier, each started alone, carry a write on a
+ * real PostgreSQL shard through Kafka and S3 into the standby; the router follows the map topic; workers answer
+ * {@code /readyz} and {@code /metrics} on their admin port. Bad invocations are refused with what is wrong.
+ */
+class RunCommandIT {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Test
+    void captureArchiverStandbyAndRouterRunAloneFromTheChartsFiles(@TempDir Path dir) throws Exception {
+        List<AutoCloseable> open = new ArrayList<>();
+        try (PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg"));
+                S3Server s3 = S3Server.start(dir.resolve("s3"))) {
+            try {
+                carryAWriteToTheStandby(dir, pg, s3, open);
+            } finally { // the components stop before the servers they use
+                for (int i = open.size() - 1; i >= 0; i--) {
+                    open.get(i).close();
+                }
+            }
+        }
+    }
+
+    private static void carryAWriteToTheStandby(Path dir, PostgresNode pg, S3Server s3, List<AutoCloseable> open)
+            throws Exception {
+        String p = "run" + UUID.randomUUID().toString().substring(0, 8);
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        pg.createDatabase("fleet");
+        pg.createDatabase("standby");
+        String primaryUrl = pg.jdbcUrl("fleet");
+        DevRouter.installSchema(Engine.POSTGRES, primaryUrl, "tenant-secret-for-run-it-0123456789");
+        DevRouter.installSchema(Engine.POSTGRES, pg.jdbcUrl("standby"), "tenant-secret-for-run-it-0123456789");
+        ShardMapLogConfig log = new ShardMapLogConfig(bootstrap, p + ".shardmap",
+                ShardMapLogConfig.DEFAULT_TRANSACTIONAL_ID + "-" + p, Duration.ofSeconds(30));
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+            writer.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD),
+                    Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 8),
+                    new Node("s1-a", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", primaryUrl),
+                    new Fleet("acme", "trucks", "s1")), List.of());
+        }
+        Path platform = write(dir.resolve("platform.properties"), Map.of(
+                "kafka.bootstrap.servers", bootstrap, "shardmap.topic", p + ".shardmap", "admin.port", "0",
+                "admin.host", "127.0.0.1", "state.dir", dir.resolve("state").toString(),
+                "archive.bucket", p, "s3.endpoint", s3.endpoint().toString(), "s3.access.key",
+                S3Server.ACCESS_KEY, "standby.shard", "s1", "standby.jdbc.url", pg.jdbcUrl("standby")));
+        Map<String, String> env = Map.of("FLEETSHARD_S3_SECRET_KEY", S3Server.SECRET_KEY,
+                "FLEETSHARD_DB_PASSWORD", "");
+        String shardLog = p + ".shardlog.";
+
+        RunCommand.Running capture = open(open, RunCommand.start(List.of("capture", "--config",
+                write(dir.resolve("capture.properties"), Map.of("kafka.bootstrap.servers", bootstrap,
+                        "group.id", p + "cdc", "change.topic.prefix", p + ".cdc.", "assignment.topic",
+                        p + ".assign", "offsets.topic", p + ".offsets", "schema.history.topic.prefix",
+                        p + ".history.", "dead.letter.topic", p + ".dlq", "shard.log.topic.prefix", shardLog,
+                        "db.user", "postgres", "poll.interval.ms", "10")).toString(),
+                "--platform", platform.toString(), "--set", "worker.id=" + p + "-w1"), env));
+        RunCommand.Running archiver = open(open, RunCommand.start(List.of("archiver", "--config",
+                write(dir.resolve("archiver.properties"), Map.of("kafka.bootstrap.servers", bootstrap,
+                        "archiver.id", p + "-a1", "group.id", p + "arch", "shard.log.topic.prefix", shardLog,
+                        "archive.bucket", p, "s3.endpoint", s3.endpoint().toString(), "s3.access.key",
+                        S3Server.ACCESS_KEY, "segment.max.age.ms", "200", "topic.discovery.ms", "500"))
+                        .toString(), "--platform", platform.toString()), env));
+        s3.newClient().createBucket(b -> b.bucket(p));
+        RunCommand.Running standby = open(open, RunCommand.start(List.of("standby-applier", "--config",
+                write(dir.resolve("standby.properties"), Map.of("poll.interval.ms", "50")).toString(),
+                "--platform", platform.toString()), env));
+        RunCommand.Running router = open(open, RunCommand.start(List.of("router", "--config",
+                write(dir.resolve("router.properties"), Map.of("router.port", "0", "router.host", "127.0.0.1",
+                        "router.auth.jwt.secret", "jwt-secret-for-run-it-0123456789abcdef")).toString(),
+                "--platform", platform.toString()),
+                Map.of("FLEETSHARD_ROUTER_TENANT_SECRET", "tenant-secret-for-run-it-0123456789")));
+
+        for (RunCommand.Running worker : List.of(capture, archiver, standby)) {
+            assertThat(worker.adminPort()).as(worker.component()).isPositive();
+            Await.condition(worker.component() + " ready", WAIT, () -> get(worker.adminPort(), "/readyz").statusCode() == 200);
+            assertThat(get(worker.adminPort(), "/healthz").body()).contains("up");
+        }
+        RunCommand.Running control = open(open, RunCommand.start(List.of("control-api", "--config",
+                write(dir.resolve("control.properties"), Map.of("control.http.port", "0",
+                        "control.http.host", "127.0.0.1")).toString(), "--platform", platform.toString()),
+                Map.of("FLEETSHARD_CONTROL_AUTH_JWT_SECRET", "jwt-secret-for-run-it-0123456789abcdef",
+                        "FLEETSHARD_S3_SECRET_KEY", S3Server.SECRET_KEY)));
+        for (RunCommand.Running api : List.of(router, control)) {
+            assertThat(api.adminPort()).as(api.component()).isEqualTo(-1); // its own port serves the probes
+            Await.condition(api.component() + " ready", WAIT, () -> get(api.apiPort(), "/readyz").statusCode() == 200);
+        }
+        assertThat(get(control.apiPort(), "/v1/shards").statusCode()).as("no token").isEqualTo(401);
+
+        try (Connection c = DriverManager.getConnection(primaryUrl); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status, updated_at)"
+                    + " VALUES ('acme', 'trucks', 'v-1', 'VIN1', 'active', now())");
+        }
+        Await.condition("the write reaches the standby through S3", WAIT, () -> standbyRows(pg.jdbcUrl("standby")) == 1);
+        assertThat(get(capture.adminPort(), "/metrics").body()).contains("fleetshard_cdc");
+        assertThat(get(archiver.adminPort(), "/metrics").body()).contains("fleetshard_archive");
+    }
+
+    @Test
+    void badInvocationsAreRefusedWithWhatIsWrong(@TempDir Path dir) throws Exception {
+        Path empty = write(dir.resolve("empty.properties"), Map.of());
+        assertThatThrownBy(() -> RunCommand.start(List.of("nosuch", "--config", empty.toString()), Map.of()))
+                .hasMessageContaining("unknown component 'nosuch'").hasMessageContaining("capture");
+        assertThatThrownBy(() -> RunCommand.start(List.of("capture"), Map.of()))
+                .hasMessageContaining("--config FILE is required");
+        assertThatThrownBy(() -> RunCommand.start(List.of("capture", "--config", empty.toString(), "--platform",
+                write(dir.resolve("p.properties"), Map.of("kafka.bootstrap", "x")).toString()), Map.of()))
+                .hasMessageContaining("unknown key 'kafka.bootstrap' in the platform file");
+        assertThatThrownBy(() -> RunCommand.start(List.of("capture", "--config", empty.toString()), Map.of()))
+                .hasMessageContaining("worker.id");
+        assertThatThrownBy(() -> RunCommand.start(List.of("standby-applier", "--config", empty.toString()), Map.of()))
+                .hasMessageContaining("standby.shard");
+        assertThatThrownBy(() -> RunCommand.start(List.of("capture", "--config", empty.toString(), "--set", "novalue"),
+                Map.of())).hasMessageContaining("--set takes key=value");
+    }
+
+    private static RunCommand.Running open(List<AutoCloseable> open, RunCommand.Running r) {
+        open.add(r);
+        return r;
+    }
+
+    private static long standbyRows(String url) {
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM vehicles WHERE vehicle_id = 'v-1'")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return -1;
+        }
+    }
+
+    private static HttpResponse<String> get(int port, String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path write(Path file, Map<String, String> values) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        values.forEach((k, v) -> b.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+        return Files.writeString(file, b.toString());
+    }
+}
