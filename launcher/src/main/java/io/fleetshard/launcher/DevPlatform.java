@@ -79,7 +79,7 @@ public final class DevPlatform implements AutoCloseable {
     private io.fleetshard.cdc.CaptureWorker capture;
     private DevArchive archive;
     private DevStandby standby;
-    private DevStreamProcessors streams;
+    private StreamProcessors streams;
     private Path streamsDir;
     private ShardMapFollower follower;
     private ShardMapLogConfig mapLog;
@@ -145,7 +145,7 @@ public final class DevPlatform implements AutoCloseable {
         reconcileNodeUrls(follower, writer);
         demo.insertDemoVehicles(follower.current());
         capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
-        streams = register(DevStreamProcessors.start(kafka.bootstrapServers(), follower, data.resolve("streams"),
+        streams = register(StreamProcessors.start(kafka.bootstrapServers(), follower, data.resolve("streams"),
                 controlApi.registry(), 5_000));
         streamsDir = data.resolve("streams");
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
@@ -338,7 +338,7 @@ public final class DevPlatform implements AutoCloseable {
     /** Tests: the stream processors stop and new ones start on the same state, as after a crash of their process. */
     synchronized void replaceStreamProcessors() {
         streams.close();
-        streams = register(DevStreamProcessors.start(kafka.bootstrapServers(), follower, streamsDir,
+        streams = register(StreamProcessors.start(kafka.bootstrapServers(), follower, streamsDir,
                 controlApi.registry(), 5_000));
     }
 

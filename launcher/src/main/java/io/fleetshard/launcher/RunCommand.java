@@ -15,6 +15,8 @@ import io.fleetshard.shardmap.ShardMapLogConfig;
 import io.fleetshard.shardmap.ShardMapWriter;
 import io.fleetshard.standby.StandbyApplier;
 import io.fleetshard.standby.StandbyApplierConfig;
+import io.fleetshard.streams.DeltaSyncConfig;
+import io.fleetshard.streams.HotFleetConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -43,7 +45,7 @@ import java.util.function.Supplier;
 final class RunCommand {
     static final String USAGE = """
             usage: fleetshard run <component> --config FILE [--platform FILE] [--set key=value]...
-              components: router, control-api, capture, archiver, standby-applier
+              components: router, control-api, capture, archiver, standby-applier, stream-processors
               --config FILE      the component's own keys (the table in its module's README)
               --platform FILE    what the launcher wires around it: kafka.bootstrap.servers, shardmap.topic,
                                  admin.port (workers' /healthz, /readyz, /metrics; default 9090), archive.bucket,
@@ -51,7 +53,11 @@ final class RunCommand {
               --set key=value    a component key (wins over --config); secrets come from FLEETSHARD_<KEY>
                                  environment variables (db.password: FLEETSHARD_DB_PASSWORD)""";
 
-    static final List<String> COMPONENTS = List.of("router", "control-api", "capture", "archiver", "standby-applier");
+    static final List<String> COMPONENTS = List.of("router", "control-api", "capture", "archiver", "standby-applier",
+            "stream-processors");
+    /** Keys of {@code stream-processors} that are neither the delta sync's nor the hot-fleet detector's. */
+    static final List<String> TARGET_LOGIN_KEYS = List.of("target.postgres.user", "target.postgres.password",
+            "target.mysql.user", "target.mysql.password");
     private static final int DEFAULT_ADMIN_PORT = 9090;
 
     private RunCommand() {
@@ -124,6 +130,7 @@ final class RunCommand {
                 case "capture" -> startCapture(settings, r);
                 case "archiver" -> startArchiver(settings, r);
                 case "standby-applier" -> startStandbyApplier(settings, r);
+                case "stream-processors" -> startStreamProcessors(settings, r);
                 default -> throw new IllegalStateException(component);
             }
         } catch (RuntimeException e) {
@@ -142,6 +149,7 @@ final class RunCommand {
                     ControlApiConfig.RESHARD_MYSQL_PASSWORD, ControlApiConfig.AUTH_JWT_SECRET);
             case "capture", "standby-applier" -> List.of("db.password");
             case "archiver" -> List.of("s3.secret.key");
+            case "stream-processors" -> List.of("target.postgres.password", "target.mysql.password");
             default -> List.of();
         };
     }
@@ -204,6 +212,42 @@ final class RunCommand {
                 s.platform("archive.tier", "standard"), shard), url, registry, Clock.systemUTC());
         r.add(applier);
         applier.start();
+        r.admin(s, registry, () -> null);
+    }
+
+    /**
+     * The delta sync and the hot-fleet detector in one process: {@code hotfleets.*} keys are the detector's,
+     * {@code target.*} the database users the delta sync writes targets as, the rest the delta sync's;
+     * {@code kafka.bootstrap.servers} and {@code state.dir} (a directory for each under it) are both's.
+     */
+    private static void startStreamProcessors(ComponentSettings s, Running r) {
+        Map<String, String> delta = new LinkedHashMap<>();
+        Map<String, String> hot = new LinkedHashMap<>();
+        s.component().forEach((k, v) -> {
+            if (k.startsWith("hotfleets.")) {
+                hot.put(k, v);
+            } else if (!TARGET_LOGIN_KEYS.contains(k)) {
+                delta.put(k, v);
+            }
+        });
+        String bootstrap = s.component().get("kafka.bootstrap.servers");
+        if (bootstrap != null) {
+            hot.put("kafka.bootstrap.servers", bootstrap);
+        }
+        String stateDir = delta.remove("state.dir");
+        if (stateDir != null) {
+            delta.put("state.dir", Path.of(stateDir, "delta-sync").toString());
+            hot.put("state.dir", Path.of(stateDir, "hot-fleets").toString());
+        }
+        Map<String, String> c = s.component();
+        StreamProcessors.TargetLogins logins = new StreamProcessors.TargetLogins(
+                c.getOrDefault("target.postgres.user", ""), c.getOrDefault("target.postgres.password", ""),
+                c.getOrDefault("target.mysql.user", ""), c.getOrDefault("target.mysql.password", ""));
+        DeltaSyncConfig deltaConfig = DeltaSyncConfig.fromMap(delta);
+        HotFleetConfig hotConfig = HotFleetConfig.fromMap(hot);
+        ShardMapFollower map = r.add(follow(s, "stream-processors", deltaConfig.bootstrapServers()));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        r.add(StreamProcessors.start(deltaConfig, hotConfig, logins, map, registry));
         r.admin(s, registry, () -> null);
     }
 

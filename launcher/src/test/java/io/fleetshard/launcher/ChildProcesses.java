@@ -52,7 +52,7 @@ final class ChildProcesses {
         ShardMapFollower follower = ShardMapFollower.start(log, dir.resolve("map-" + ProcessHandle.current().pid()
                 + ".json"));
         if (args[0].equals("streams")) {
-            DevStreamProcessors.start(bootstrap, follower, dir, new SimpleMeterRegistry(), 5_000);
+            StreamProcessors.start(bootstrap, follower, dir, new SimpleMeterRegistry(), 5_000);
             System.out.println("READY");
         } else {
             ShardMapWriter writer = ShardMapWriter.open(log, follower);

@@ -111,7 +111,13 @@ class RunCommandIT {
                 "--platform", platform.toString()),
                 Map.of("FLEETSHARD_ROUTER_TENANT_SECRET", "tenant-secret-for-run-it-0123456789")));
 
-        for (RunCommand.Running worker : List.of(capture, archiver, standby)) {
+        RunCommand.Running streams = open(open, RunCommand.start(List.of("stream-processors", "--config",
+                write(dir.resolve("streams.properties"), Map.of("kafka.bootstrap.servers", bootstrap,
+                        "state.dir", dir.resolve("streams").toString(), "shard.log.topic.prefix", shardLog,
+                        "hotfleets.application.id", p + "-hot", "hotfleets.input.pattern",
+                        java.util.regex.Pattern.quote(p + ".cdc.") + ".*", "hotfleets.output.topic", p + ".hot",
+                        "target.postgres.user", "postgres")).toString(), "--platform", platform.toString()), env));
+        for (RunCommand.Running worker : List.of(capture, archiver, standby, streams)) {
             assertThat(worker.adminPort()).as(worker.component()).isPositive();
             Await.condition(worker.component() + " ready", WAIT, () -> get(worker.adminPort(), "/readyz").statusCode() == 200);
             assertThat(get(worker.adminPort(), "/healthz").body()).contains("up");

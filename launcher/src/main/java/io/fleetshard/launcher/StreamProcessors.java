@@ -28,13 +28,41 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code stream-processors} of {@code fleetshard dev}: the resharding delta sync, following the shard map so that
- * every job in {@code catchup} or {@code cutover} has its Kafka Streams app (ADR 0013), and the hot-fleet detector.
+ * The {@code stream-processors}, in {@code fleetshard dev} and {@code fleetshard run stream-processors}: the resharding
+ * delta sync, following the shard map so that every job in {@code catchup} or {@code cutover} has its Kafka Streams
+ * app (ADR 0013), writing to each job's target primary as the resharder's database user, and the hot-fleet detector.
  */
-final class DevStreamProcessors implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(DevStreamProcessors.class);
+final class StreamProcessors implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamProcessors.class);
+
+    /** The database users the delta sync writes to target primaries as, per engine family. */
+    record TargetLogins(String postgresUser, String postgresPassword, String mysqlUser, String mysqlPassword) {
+        /** {@code fleetshard dev}'s embedded servers: their superusers, no password. */
+        static final TargetLogins DEV = new TargetLogins("postgres", "", "root", "");
+
+        String urlFor(String jdbcUrl, Engine engine) {
+            boolean pg = engine == Engine.POSTGRES;
+            String user = pg ? postgresUser : mysqlUser;
+            String password = pg ? postgresPassword : mysqlPassword;
+            if (user == null || user.isEmpty()) { // the node URL's own credentials, as the control API's resharder
+                return jdbcUrl;
+            }
+            String url = jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "user=" + encode(user);
+            return password == null || password.isEmpty() ? url : url + "&password=" + encode(password);
+        }
+
+        private static String encode(String s) {
+            return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String toString() { // never the passwords
+            return "TargetLogins[postgres=" + postgresUser + ", mysql=" + mysqlUser + "]";
+        }
+    }
 
     private final ShardMapSource map;
+    private final TargetLogins logins;
     private final DeltaSyncService deltaSync;
     private final HotFleetDetector hotFleets;
     private final ExecutorService reconciler = Executors.newSingleThreadExecutor(r -> {
@@ -44,22 +72,30 @@ final class DevStreamProcessors implements AutoCloseable {
     });
     private volatile boolean closed;
 
-    private DevStreamProcessors(ShardMapSource map, DeltaSyncService deltaSync, HotFleetDetector hotFleets) {
+    private StreamProcessors(ShardMapSource map, TargetLogins logins, DeltaSyncService deltaSync,
+            HotFleetDetector hotFleets) {
         this.map = map;
+        this.logins = logins;
         this.deltaSync = deltaSync;
         this.hotFleets = hotFleets;
     }
 
-    static DevStreamProcessors start(String bootstrapServers, ShardMapSource map, Path stateDir, MeterRegistry registry,
+    /** {@code fleetshard dev}'s: state under {@code stateDir}, the embedded servers' superusers. */
+    static StreamProcessors start(String bootstrapServers, ShardMapSource map, Path stateDir, MeterRegistry registry,
             long hotFleetThreshold) {
-        DeltaSyncService deltaSync = new DeltaSyncService(DeltaSyncConfig.builder(bootstrapServers)
-                .set(DeltaSyncConfig.Key.STATE_DIR, stateDir.resolve("delta-sync").toString()).build(), registry,
-                Clock.systemUTC());
-        HotFleetDetector hot = new HotFleetDetector(HotFleetConfig.builder(bootstrapServers)
-                .set(HotFleetConfig.Key.STATE_DIR, stateDir.resolve("hot-fleets").toString())
-                .set(HotFleetConfig.Key.THRESHOLD, hotFleetThreshold).build());
+        return start(DeltaSyncConfig.builder(bootstrapServers)
+                .set(DeltaSyncConfig.Key.STATE_DIR, stateDir.resolve("delta-sync").toString()).build(),
+                HotFleetConfig.builder(bootstrapServers)
+                        .set(HotFleetConfig.Key.STATE_DIR, stateDir.resolve("hot-fleets").toString())
+                        .set(HotFleetConfig.Key.THRESHOLD, hotFleetThreshold).build(), TargetLogins.DEV, map, registry);
+    }
+
+    static StreamProcessors start(DeltaSyncConfig deltaSyncConfig, HotFleetConfig hotFleetConfig, TargetLogins logins,
+            ShardMapSource map, MeterRegistry registry) {
+        DeltaSyncService deltaSync = new DeltaSyncService(deltaSyncConfig, registry, Clock.systemUTC());
+        HotFleetDetector hot = new HotFleetDetector(hotFleetConfig);
         hot.start();
-        DevStreamProcessors p = new DevStreamProcessors(map, deltaSync, hot);
+        StreamProcessors p = new StreamProcessors(map, logins, deltaSync, hot);
         map.addListener(snapshot -> p.reconcileLater());
         p.reconcileLater();
         return p;
@@ -71,15 +107,15 @@ final class DevStreamProcessors implements AutoCloseable {
         }
         reconciler.execute(() -> {
             try {
-                deltaSync.reconcile(wanted(map.current()));
+                deltaSync.reconcile(wanted(map.current(), logins));
             } catch (RuntimeException e) {
                 LOG.warn("delta sync reconcile failed: {}", e.toString());
             }
         });
     }
 
-    /** A delta sync per job in catchup or cutover that moves rows, to the target's primary as its admin user. */
-    static List<DeltaSyncSpec> wanted(ShardMapSnapshot snapshot) {
+    /** A delta sync per job in catchup or cutover that moves rows, to the target's primary as {@code logins} say. */
+    static List<DeltaSyncSpec> wanted(ShardMapSnapshot snapshot, TargetLogins logins) {
         List<DeltaSyncSpec> out = new ArrayList<>();
         for (ReshardJob job : snapshot.reshards()) {
             if ((job.phase() != ReshardPhase.CATCHUP && job.phase() != ReshardPhase.CUTOVER) || job.fleets().isEmpty()
@@ -92,13 +128,9 @@ final class DevStreamProcessors implements AutoCloseable {
                 continue;
             }
             out.add(new DeltaSyncSpec(job.jobId(), job.sourceShardId(), job.startOffset(), new HashSet<>(job.fleets()),
-                    withUser(primary.get().jdbcUrl(), engine.get() == Engine.POSTGRES ? "postgres" : "root")));
+                    logins.urlFor(primary.get().jdbcUrl(), engine.get())));
         }
         return out;
-    }
-
-    private static String withUser(String jdbcUrl, String user) {
-        return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "user=" + user;
     }
 
     /**
