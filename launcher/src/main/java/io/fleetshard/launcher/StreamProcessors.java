@@ -107,7 +107,10 @@ final class StreamProcessors implements AutoCloseable {
         }
         reconciler.execute(() -> {
             try {
-                deltaSync.reconcile(wanted(map.current(), logins));
+                ShardMapSnapshot current = map.current();
+                deltaSync.reconcile(wanted(current, logins));
+                deltaSync.forgetFinished(current.reshards().stream().filter(j -> j.phase().isTerminal())
+                        .map(ReshardJob::jobId).toList());
             } catch (RuntimeException e) {
                 LOG.warn("delta sync reconcile failed: {}", e.toString());
             }

@@ -53,6 +53,7 @@ public final class DeltaSyncService implements AutoCloseable {
     private final Function<DeltaSyncSpec, TargetWriter> targets;
     private final Admin admin;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final java.util.Set<String> forgotten = ConcurrentHashMap.newKeySet();
     private boolean closed;
 
     public DeltaSyncService(DeltaSyncConfig config, MeterRegistry registry, Clock clock) {
@@ -107,6 +108,38 @@ public final class DeltaSyncService implements AutoCloseable {
                 j.stop(false);
             }
             jobs.put(s.jobId(), start(s));
+        }
+    }
+
+    /**
+     * Deletes the consumer groups (committed offsets) of finished jobs, which no delta sync will run again: each
+     * group is deleted once per service, and a group that still has members (an app of another process that has not
+     * stopped yet) is tried again at the next call. The apps keep no other Kafka state (the pending-apply store has no
+     * changelog). A job wanted here is never touched.
+     */
+    public synchronized void forgetFinished(Collection<String> jobIds) {
+        for (String jobId : jobIds) {
+            if (jobs.containsKey(jobId) || forgotten.contains(jobId)) {
+                continue;
+            }
+            String group = DeltaSyncSpec.applicationIdOf(jobId);
+            try {
+                admin.deleteConsumerGroups(List.of(group)).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                LOG.info("delta sync job '{}' is finished: deleted its consumer group {}", jobId, group);
+                forgotten.add(jobId);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                    forgotten.add(jobId);
+                } else {
+                    LOG.info("delta sync job '{}' is finished; its consumer group {} stays for now: {}", jobId, group,
+                            e.getCause().toString());
+                }
+            } catch (java.util.concurrent.TimeoutException e) {
+                LOG.info("delta sync job '{}' is finished; deleting its consumer group {} timed out", jobId, group);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -52,6 +52,10 @@ public record DeltaSyncSpec(String jobId, String sourceShardId, long startOffset
 
     /** The Kafka Streams application id (and consumer group) of this job. */
     public String applicationId() {
+        return applicationIdOf(jobId);
+    }
+
+    static String applicationIdOf(String jobId) {
         return "fleetshard-reshard-" + jobId;
     }
 

@@ -318,7 +318,15 @@ class DeltaSyncIT {
             svc.reconcile(List.of());                          // no longer wanted: stopped, local state removed
             assertThat(svc.status(jobId)).isEmpty();
             assertThat(Files.exists(stateDir.resolve(spec.applicationId()))).isFalse();
+            assertThat(groupExists(spec.applicationId())).isTrue();
+            svc.forgetFinished(List.of(jobId));                // finished: its committed offsets go too
+            assertThat(groupExists(spec.applicationId())).isFalse();
+            svc.forgetFinished(List.of(jobId));                // once is enough; a repeat is harmless
         }
+    }
+
+    private static boolean groupExists(String group) throws Exception {
+        return admin.listConsumerGroups().all().get().stream().anyMatch(g -> g.groupId().equals(group));
     }
 
     @Test
