@@ -36,7 +36,8 @@ final class ChildProcesses {
 
     /**
      * {@code streams BOOTSTRAP STATE_DIR} or {@code control BOOTSTRAP DATA_DIR [key=value ...]} (control-API settings
-     * over the defaults, e.g. reshard throttles); prints {@code READY [port]}. {@code servers - DIR} starts what
+     * over the defaults, e.g. reshard throttles; {@code control-failover} also runs failovers and switchovers);
+     * prints {@code READY [port]}. {@code servers - DIR} starts what
      * {@link #startServers} does and prints {@code READY}.
      */
     public static void main(String[] args) throws Exception {
@@ -67,6 +68,9 @@ final class ChildProcesses {
             ControlApiConfig config = ControlApiConfig.from(settings);
             ControlApi api = new ControlApi(config, follower, writer, Clock.systemUTC()).start();
             api.enableResharding(bootstrap, "fleetshard.shardlog.");
+            if (args[0].equals("control-failover")) {
+                api.enableFailover(bootstrap);
+            }
             System.out.println("READY " + api.port());
         }
         System.out.flush();

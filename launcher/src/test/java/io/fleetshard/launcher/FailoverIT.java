@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.controlapi.ControlApiConfig;
 import io.fleetshard.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -177,9 +178,13 @@ class FailoverIT {
     }
 
     private static JsonNode awaitEnded(String what, String id, Duration timeout) {
+        return awaitEnded(what, platform.controlUrl(), id, timeout);
+    }
+
+    private static JsonNode awaitEnded(String what, String controlUrl, String id, Duration timeout) {
         JsonNode[] o = new JsonNode[1];
         Await.condition("the " + what + " ends", timeout, () -> quietly(() -> {
-            o[0] = JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id));
+            o[0] = JSON.readTree(get(controlUrl + "/v1/orchestrations/" + id));
             return !o[0].path("state").asText().equals("running");
         }));
         return o[0];
@@ -223,12 +228,14 @@ class FailoverIT {
     }
 
     /**
-     * The control API in charge is replaced in the middle of a switchover of pg-3 (the target's replay is paused, so
-     * the orchestration waits in catch-up): the new instance resumes it from its stored steps and finishes it; no
-     * acknowledged write is lost and the old primary is not left frozen with no new one.
+     * The control API in charge is killed (SIGKILL) in the middle of a switchover of pg-3 (the target's replay is
+     * paused, so the orchestration waits in catch-up): it runs in a child process that took the map writer over, and
+     * a control API started after the kill resumes the switchover from its stored steps and finishes it; no
+     * acknowledged write is lost and the old primary is not left frozen with no new one. The platform's own control
+     * API takes the map writer back afterwards.
      */
     @Test
-    void anotherControlApiResumesASwitchoverStoppedMidway() throws Exception {
+    void anotherControlApiResumesASwitchoverAfterASigkillMidway() throws Exception {
         String fleet = "resumed";
         HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
                 "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-3\"}");
@@ -238,21 +245,37 @@ class FailoverIT {
         Writers writers = new Writers(fleet, 2);
         writers.start();
         Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        Path children = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "failover-children");
+        Map<String, String> settings = Map.of(ControlApiConfig.AUTH_JWT_SECRET, platform.jwtSecret(),
+                ControlApiConfig.PROBE_TIMEOUT_MS, "800", ControlApiConfig.PROBE_INTERVAL_MS, "1000");
+        ChildProcesses.Child first = ChildProcesses.start("control-failover", platform.kafkaBootstrapServers(),
+                children.resolve("control-1"), settings);
+        ChildProcesses.Child second = null;
         try (Connection replica = DriverManager.getConnection(platform.adminJdbcUrl("pg-3-b"));
                 Statement st = replica.createStatement()) {
             st.execute("SELECT pg_wal_replay_pause()");
-            HttpResponse<String> started = post(platform.controlUrl() + "/v1/shards/pg-3/switchover", "");
+            String firstUrl = "http://127.0.0.1:" + first.readyArg();
+            HttpResponse<String> started = post(firstUrl + "/v1/shards/pg-3/switchover", "");
             assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
             String id = JSON.readTree(started.body()).path("orchestrationId").asText();
             Await.condition("the switchover waits in catch-up", Duration.ofSeconds(30), () -> quietly(() ->
-                    JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations/" + id)).path("nextStep").asText()
+                    JSON.readTree(get(firstUrl + "/v1/orchestrations/" + id)).path("nextStep").asText()
                             .equals("catch-up")));
-            platform.replaceControlApi(); // the instance driving it stops; a new one takes the map writer over
+            first.kill(); // SIGKILL: the instance driving it dies mid-step
+            second = ChildProcesses.start("control-failover", platform.kafkaBootstrapServers(),
+                    children.resolve("control-2"), settings);
             st.execute("SELECT pg_wal_replay_resume()");
-            JsonNode o = awaitEnded("resumed switchover", id, Duration.ofSeconds(60));
+            JsonNode o = awaitEnded("resumed switchover", "http://127.0.0.1:" + second.readyArg(), id,
+                    Duration.ofSeconds(60));
             assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
             assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
                     .containsExactly("prepare", "freeze", "catch-up", "promote", "update-map", "verify");
+        } finally {
+            first.kill();
+            if (second != null) {
+                second.kill();
+            }
+            platform.replaceControlApi(); // the platform's control API writes the map again, for the other tests
         }
         int ackedAtEnd = writers.acked.size();
         Await.condition("writes go on", Duration.ofSeconds(30), () -> writers.acked.size() >= ackedAtEnd + 20);
