@@ -291,6 +291,43 @@ class HelmChartTest {
                 .hasMessageContaining("standbyApplier.shards[pg-9].jdbcUrl is required");
     }
 
+    /**
+     * The contract with the launcher: every Deployment's args, ConfigMap files and secret variables are accepted by
+     * {@code fleetshard run <component> --check} (the components' config classes parse them, the platform keys are
+     * known, what a component needs is there). Secrets get stand-in values: only their presence is the chart's job.
+     */
+    @Test
+    void everyDeploymentsFilesPassTheLaunchersCheck(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        RenderedChart chart = renderProd();
+        List<String> checked = new ArrayList<>();
+        for (JsonNode deployment : chart.ofKind("Deployment")) {
+            String name = deployment.at("/metadata/name").asText();
+            JsonNode container = RenderedChart.container(deployment);
+            List<String> args = new ArrayList<>();
+            container.path("args").forEach(a -> args.add(a.asText().replace("$(POD_NAME)", name + "-0")));
+            assertThat(args.subList(0, 2)).as(name).first().isEqualTo("run");
+            if (args.get(1).equals("iceberg-sink")) {
+                continue; // `fleetshard run iceberg-sink` is not in the launcher yet (infra/README.md, Left to do)
+            }
+            JsonNode configMap = chart.get("ConfigMap", name);
+            java.nio.file.Path config = dir.resolve(name + "-component.properties");
+            java.nio.file.Path platform = dir.resolve(name + "-platform.properties");
+            java.nio.file.Files.writeString(config, configMap.path("data").path("component.properties").asText());
+            java.nio.file.Files.writeString(platform, configMap.path("data").path("platform.properties").asText());
+            List<String> local = new ArrayList<>(args.subList(1, args.size()));
+            local.set(local.indexOf("/etc/fleetshard/component.properties"), config.toString());
+            local.set(local.indexOf("/etc/fleetshard/platform.properties"), platform.toString());
+            Map<String, String> env = new java.util.HashMap<>();
+            secretEnv(container).keySet().forEach(k -> env.put(k, "stand-in-secret-0123456789abcdef0123456789"));
+            String verdict = io.fleetshard.launcher.FleetShardCommand.checkRun(local, env);
+            assertThat(verdict).as(name).contains("configuration valid");
+            checked.add(args.get(1));
+        }
+        assertThat(checked).contains("router", "control-api", "capture", "archiver", "standby-applier",
+                "stream-processors");
+    }
+
     private static Map<String, String> secretEnv(JsonNode container) {
         Map<String, String> out = new java.util.TreeMap<>();
         for (JsonNode env : container.path("env")) {

@@ -33,7 +33,7 @@ final class CompletionCommand {
             Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--help")),
             Map.entry("run", List.of("router", "control-api", "capture", "archiver", "standby-applier", "stream-processors",
                     "--config",
-                    "--platform", "--set", "--help")),
+                    "--platform", "--set", "--check", "--help")),
             Map.entry("completion", List.of("bash")),
             Map.entry("test", List.of()),
             Map.entry("help", List.of()));

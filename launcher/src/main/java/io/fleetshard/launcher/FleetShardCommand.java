@@ -27,6 +27,17 @@ public final class FleetShardCommand {
     private FleetShardCommand() {
     }
 
+    /**
+     * What {@code fleetshard run <component> ... --check} does, for tools that validate deployment files (the Helm
+     * chart's tests): parses the component's configuration and platform files as {@code run} would, with secrets from
+     * {@code env}, without starting anything. Returns a line naming the keys given.
+     *
+     * @throws IllegalArgumentException what is wrong, as {@code run} would say it
+     */
+    public static String checkRun(List<String> args, java.util.Map<String, String> env) {
+        return RunCommand.check(args, env);
+    }
+
     public static void main(String[] args) {
         List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
         String command = args.length == 0 ? "help" : args[0];

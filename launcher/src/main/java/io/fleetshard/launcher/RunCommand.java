@@ -44,14 +44,15 @@ import java.util.function.Supplier;
  */
 final class RunCommand {
     static final String USAGE = """
-            usage: fleetshard run <component> --config FILE [--platform FILE] [--set key=value]...
+            usage: fleetshard run <component> --config FILE [--platform FILE] [--set key=value]... [--check]
               components: router, control-api, capture, archiver, standby-applier, stream-processors
               --config FILE      the component's own keys (the table in its module's README)
               --platform FILE    what the launcher wires around it: kafka.bootstrap.servers, shardmap.topic,
                                  admin.port (workers' /healthz, /readyz, /metrics; default 9090), archive.bucket,
                                  s3.region, s3.endpoint, standby.shard, standby.jdbc.url, state.dir, ...
               --set key=value    a component key (wins over --config); secrets come from FLEETSHARD_<KEY>
-                                 environment variables (db.password: FLEETSHARD_DB_PASSWORD)""";
+                                 environment variables (db.password: FLEETSHARD_DB_PASSWORD)
+              --check            validate the configuration, print it (secrets masked) and exit: 0 valid, 2 not""";
 
     static final List<String> COMPONENTS = List.of("router", "control-api", "capture", "archiver", "standby-applier",
             "stream-processors");
@@ -64,6 +65,15 @@ final class RunCommand {
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.contains("--check")) {
+            try {
+                out.println(check(args.stream().filter(a -> !a.equals("--check")).toList(), System.getenv()));
+                return 0;
+            } catch (IllegalArgumentException e) {
+                err.println("fleetshard run: " + e.getMessage());
+                return 2;
+            }
+        }
         Running running;
         try {
             running = start(args, System.getenv());
@@ -87,8 +97,11 @@ final class RunCommand {
         return 0;
     }
 
-    /** Starts the component {@code args} name; the caller closes it. */
-    static Running start(List<String> args, Map<String, String> env) {
+    /** What the command line names: the component and its settings. */
+    private record Invocation(String component, ComponentSettings settings) {
+    }
+
+    private static Invocation parse(List<String> args, Map<String, String> env) {
         if (args.isEmpty() || args.get(0).startsWith("-")) {
             throw new IllegalArgumentException("name the component to run, one of " + COMPONENTS);
         }
@@ -121,7 +134,55 @@ final class RunCommand {
         if (config == null) {
             throw new IllegalArgumentException("--config FILE is required");
         }
-        ComponentSettings settings = ComponentSettings.load(config, platform, sets, env, secretKeys(component));
+        return new Invocation(component, ComponentSettings.load(config, platform, sets, env, secretKeys(component)));
+    }
+
+    /**
+     * Validates what {@code args} would start, without starting it or touching the network: the component's
+     * configuration as its config class parses it, and the platform keys the component needs. Returns a line naming
+     * the keys given (never their values: some are secrets).
+     *
+     * @throws IllegalArgumentException what is wrong
+     */
+    static String check(List<String> args, Map<String, String> env) {
+        Invocation inv = parse(args, env);
+        ComponentSettings s = inv.settings();
+        try {
+            switch (inv.component()) {
+                case "router" -> {
+                    s.requirePlatform("kafka.bootstrap.servers", "router");
+                    RouterConfig.from(s.component());
+                }
+                case "control-api" -> {
+                    s.requirePlatform("kafka.bootstrap.servers", "control-api");
+                    ControlApiConfig.from(s.component());
+                }
+                case "capture" -> CaptureConfig.fromMap(s.component());
+                case "archiver" -> ArchiverConfig.fromMap(s.component());
+                case "standby-applier" -> {
+                    s.requirePlatform("standby.shard", "standby-applier");
+                    s.requirePlatform("standby.jdbc.url", "standby-applier");
+                    s.requirePlatform("archive.bucket", "standby-applier");
+                    StandbyApplierConfig.fromMap(s.component());
+                }
+                case "stream-processors" -> streamProcessorsConfig(s);
+                default -> throw new IllegalStateException(inv.component());
+            }
+            s.adminPort(DEFAULT_ADMIN_PORT);
+            return inv.component() + ": configuration valid; keys " + new java.util.TreeSet<>(s.component().keySet())
+                    + ", platform keys " + new java.util.TreeSet<>(s.platform().keySet());
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(inv.component() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts the component {@code args} name; the caller closes it. */
+    static Running start(List<String> args, Map<String, String> env) {
+        Invocation inv = parse(args, env);
+        String component = inv.component();
+        ComponentSettings settings = inv.settings();
         Running r = new Running(component);
         try {
             switch (component) {
@@ -221,6 +282,19 @@ final class RunCommand {
      * {@code kafka.bootstrap.servers} and {@code state.dir} (a directory for each under it) are both's.
      */
     private static void startStreamProcessors(ComponentSettings s, Running r) {
+        StreamProcessorsConfig c = streamProcessorsConfig(s);
+        ShardMapFollower map = r.add(follow(s, "stream-processors", c.deltaSync().bootstrapServers()));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        r.add(StreamProcessors.start(c.deltaSync(), c.hotFleets(), c.logins(), map, registry));
+        r.admin(s, registry, () -> null);
+    }
+
+    /** The three parts of the {@code stream-processors} keys. */
+    private record StreamProcessorsConfig(DeltaSyncConfig deltaSync, HotFleetConfig hotFleets,
+            StreamProcessors.TargetLogins logins) {
+    }
+
+    private static StreamProcessorsConfig streamProcessorsConfig(ComponentSettings s) {
         Map<String, String> delta = new LinkedHashMap<>();
         Map<String, String> hot = new LinkedHashMap<>();
         s.component().forEach((k, v) -> {
@@ -240,15 +314,10 @@ final class RunCommand {
             hot.put("state.dir", Path.of(stateDir, "hot-fleets").toString());
         }
         Map<String, String> c = s.component();
-        StreamProcessors.TargetLogins logins = new StreamProcessors.TargetLogins(
-                c.getOrDefault("target.postgres.user", ""), c.getOrDefault("target.postgres.password", ""),
-                c.getOrDefault("target.mysql.user", ""), c.getOrDefault("target.mysql.password", ""));
-        DeltaSyncConfig deltaConfig = DeltaSyncConfig.fromMap(delta);
-        HotFleetConfig hotConfig = HotFleetConfig.fromMap(hot);
-        ShardMapFollower map = r.add(follow(s, "stream-processors", deltaConfig.bootstrapServers()));
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        r.add(StreamProcessors.start(deltaConfig, hotConfig, logins, map, registry));
-        r.admin(s, registry, () -> null);
+        return new StreamProcessorsConfig(DeltaSyncConfig.fromMap(delta), HotFleetConfig.fromMap(hot),
+                new StreamProcessors.TargetLogins(c.getOrDefault("target.postgres.user", ""),
+                        c.getOrDefault("target.postgres.password", ""), c.getOrDefault("target.mysql.user", ""),
+                        c.getOrDefault("target.mysql.password", "")));
     }
 
     // ------------------------------------------------------------------------------------------------ wiring
