@@ -50,6 +50,20 @@ public final class ControlApi implements AutoCloseable {
         String rebuildAsReplica(Node node, Node primary, Engine engine);
     }
 
+    /**
+     * Tells change capture to start a shard over on a new primary of another history (a promoted warm standby): its
+     * stored position belongs to the lost primary. The launcher wires cdc-capture's reset; without one, a standby
+     * promotion says how to do it by hand.
+     */
+    public interface CaptureResetter {
+        /**
+         * Makes capture of {@code shardId} forget its position, so it snapshots the new primary; says what it did.
+         *
+         * @throws RuntimeException when it cannot; the step fails with its message
+         */
+        String resetCapture(String shardId);
+    }
+
     static final String OPENAPI_RESOURCE = "fleetshard/control-api/openapi.json";
     private static final Logger LOG = LoggerFactory.getLogger(ControlApi.class);
 
@@ -185,12 +199,22 @@ public final class ControlApi implements AutoCloseable {
         return this;
     }
 
+    /** The capture reset a standby promotion runs ({@code POST /v1/shards/{id}/promote-standby}); after enableFailover. */
+    public synchronized ControlApi resetCaptureWith(CaptureResetter resetter) {
+        if (failovers == null) {
+            throw new IllegalStateException("enable failover first");
+        }
+        failovers.resetCaptureWith(resetter);
+        return this;
+    }
+
     synchronized ControlApi enableFailover(OrchestrationLog log, FailoverActions actions) {
         if (failovers != null) {
             throw new IllegalStateException("failover is already enabled on this control API");
         }
         failovers = new FailoverOrchestrator(config, runner, source, log, actions, clock, registry);
         failovers.healthFrom(monitor::health);
+        failovers.standbysFrom(monitor::standby, monitor::archive);
         if (app != null) {
             failovers.start();
         }
@@ -255,7 +279,7 @@ public final class ControlApi implements AutoCloseable {
                 ctx -> reshardRoutes.currentView(ResponseJson.pathId(ctx, "jobId"));
         AuditTrail auditTrail = new AuditTrail(() -> audit, clock, java.util.Map.of(
                 "/v1/shards/{shardId}/failover", shard, "/v1/shards/{shardId}/switchover", shard,
-                "/v1/reshards/{jobId}/cancel", job, "/v1/reshards/{jobId}/pause", job,
+                "/v1/shards/{shardId}/promote-standby", shard, "/v1/reshards/{jobId}/cancel", job, "/v1/reshards/{jobId}/pause", job,
                 "/v1/reshards/{jobId}/resume", job), registry);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;

@@ -57,6 +57,16 @@ interface FailoverActions {
      */
     String slotCopiesMissing(Node replica, Node primary, Engine engine, Duration timeout);
 
+    /**
+     * Disaster recovery: marks the warm standby {@code standby} of shard {@code shardId} promoted (by {@code by}) in
+     * its database, in a transaction that holds the standby applier's position row, so the applier stops between two
+     * manifests and never writes it again; then checks that the server takes writes. Says what the standby had
+     * applied (manifest, last commit time). Repeating it does nothing more.
+     *
+     * @throws ControlApiException when the standby cannot be marked or does not take writes
+     */
+    String promoteStandby(Node standby, Engine engine, String shardId, String by, Duration timeout);
+
     /** What {@link #replicaOf} found. */
     record ReplicaCheck(boolean synchronous, String detail) {
     }

@@ -65,6 +65,9 @@ final class FailoverOrchestrator implements AutoCloseable {
     private final MeterRegistry registry;
     private volatile Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
     private volatile ControlApi.NodeRebuilder rebuilder;
+    private volatile ControlApi.CaptureResetter captureResetter;
+    private volatile Function<String, StandbyStatus> standbys = id -> null;
+    private volatile Function<String, ArchiveStatus> archives = id -> null;
     private volatile boolean stopping;
 
     FailoverOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
@@ -86,6 +89,17 @@ final class FailoverOrchestrator implements AutoCloseable {
     /** Where detection reads the health monitor's view of a node. */
     void healthFrom(Function<String, NodeHealth> nodeHealth) {
         this.health = nodeHealth;
+    }
+
+    /** Where a standby promotion reads the monitor's view of the standby's position and of the shard's archive. */
+    void standbysFrom(Function<String, StandbyStatus> standbyOfNode, Function<String, ArchiveStatus> archiveOfShard) {
+        this.standbys = standbyOfNode;
+        this.archives = archiveOfShard;
+    }
+
+    /** Who tells change capture to start a promoted standby's shard over; none by default (the step says so). */
+    void resetCaptureWith(ControlApi.CaptureResetter resetter) {
+        this.captureResetter = resetter;
     }
 
     /** Who rebuilds a failed node as a replica when a failback or rejoin finds it is not one (dev); none by default. */
@@ -240,6 +254,99 @@ final class FailoverOrchestrator implements AutoCloseable {
         count(o);
         drive(id);
         return o;
+    }
+
+    /**
+     * An operator's disaster recovery of {@code shardId} onto its warm standby (the node of role {@code standby}):
+     * checked now (404 unknown shard; 409 engine not supported, an orchestration running, no standby or one that does
+     * not answer, and — unless {@code force} — a primary or replica that answers: those lose nothing, the standby
+     * loses what the archive did not hold yet; 503 when this instance does not write the map), then run: the standby
+     * applies what the archive holds, stops being fed, capture starts the shard over on it, and it becomes the
+     * primary, every other node of the shard fenced.
+     */
+    Orchestration requestPromoteStandby(String shardId, String reason, boolean force) {
+        Checked c = checked(shardId, "promote-standby");
+        Engine engine = c.shard().engine();
+        List<Node> standbysOfShard = c.map().nodesOf(shardId).stream().filter(n -> n.role() == NodeRole.STANDBY)
+                .toList();
+        if (standbysOfShard.isEmpty()) {
+            throw ApiProblem.conflict("shard " + shardId + " has no warm standby (a node of role standby)");
+        }
+        Node standby = standbysOfShard.get(0);
+        String standbyDown = actions.unreachable(standby, engine, config.failoverConfirmTimeout());
+        if (standbyDown != null) {
+            throw ApiProblem.conflict("standby " + standby.nodeId() + " does not answer (" + standbyDown + ")");
+        }
+        List<String> answering = new ArrayList<>();
+        for (Node n : c.map().nodesOf(shardId)) {
+            boolean serving = n.role() == NodeRole.PRIMARY || n.role() == NodeRole.SYNC_REPLICA
+                    || n.role() == NodeRole.REPLICA;
+            if (serving && actions.unreachable(n, engine, config.failoverConfirmTimeout()) == null) {
+                answering.add(n.nodeId() + " (" + n.role().wireName() + ")");
+            }
+        }
+        if (!answering.isEmpty() && !force) {
+            throw ApiProblem.conflict("nodes of shard " + shardId + " in its own region answer: " + answering
+                    + "; a failover or switchover to them loses nothing, promoting the standby loses what the archive"
+                    + " does not hold yet. Send {\"force\": true} to promote the standby anyway");
+        }
+        String id = "dr-" + UUID.randomUUID().toString().substring(0, 8);
+        Orchestration o = Orchestration.promoteStandby(id, shardId, c.primary().nodeId(), standby.nodeId(),
+                "operator" + (reason == null || reason.isBlank() ? "" : ": " + reason), clock.millis(),
+                "promoting standby " + standby.nodeId() + " of shard " + shardId + " (region " + standby.region()
+                        + "); " + (answering.isEmpty() ? "no node of the shard answers"
+                        : "forced although " + answering + " answer: they are fenced"));
+        log.append(o);
+        onEvent(o);
+        LOG.warn("orchestration {}: promoting standby {} of shard {}", id, standby.nodeId(), shardId);
+        count(o);
+        drive(id);
+        return o;
+    }
+
+    /**
+     * Waits (up to the promote timeout) until the standby applied the archive's newest manifest, as the health monitor
+     * reads both after this step started; goes on without it when that does not happen in time, since the primary's
+     * region is lost anyway. Says what the standby applied and what that means for lost writes.
+     */
+    private String standbyCatchUp(Orchestration o, long started) {
+        Node standby = candidate(o);
+        long deadline = System.nanoTime() + config.failoverPromoteTimeout().toNanos();
+        while (true) {
+            StandbyStatus st = standbys.apply(standby.nodeId());
+            ArchiveStatus archive = archives.apply(o.shardId());
+            boolean fresh = st != null && archive != null && st.readAt().toEpochMilli() >= started
+                    && archive.readAt().toEpochMilli() >= started;
+            Long behind = fresh ? st.manifestsBehind(archive.latest()) : null;
+            if (behind != null && behind == 0) {
+                StandbyPosition p = st.reading().position();
+                return standby.nodeId() + " applied the archive's newest manifest " + p.manifestSeq() + " (last change"
+                        + " committed " + java.time.Instant.ofEpochMilli(p.lastCommitTsMs()) + "): writes committed"
+                        + " after it that the archive did not hold are lost (the archive's RPO)";
+            }
+            if (stopping) {
+                throw new ControlApiException("stopped while waiting for standby " + standby.nodeId());
+            }
+            if (System.nanoTime() > deadline) {
+                return standby.nodeId() + " did not reach the archive's newest manifest within "
+                        + config.failoverPromoteTimeout().toMillis() + " ms (" + (behind == null
+                        ? "its position or the archive could not be read: " + (st == null ? "no reading"
+                        : st.reading().ok() ? "archive " + (archive == null ? "not read" : archive.error())
+                        : st.reading().error()) : behind + " manifest(s) behind") + "); promoting it as it is: the"
+                        + " writes it lacks are lost";
+            }
+            pause(200);
+        }
+    }
+
+    private String captureReset(Orchestration o) {
+        ControlApi.CaptureResetter resetter = captureResetter;
+        if (resetter == null) {
+            return "no capture resetter on this control API: reset change capture of shard " + o.shardId()
+                    + " by hand before writes resume (docs/runbooks/promote-standby.md); until then capture refuses"
+                    + " the new primary (its slot is missing)";
+        }
+        return resetter.resetCapture(o.shardId());
     }
 
     /**
@@ -419,8 +526,10 @@ final class FailoverOrchestrator implements AutoCloseable {
         try {
             next = switch (step) {
                 case "declare" -> declare(o, started);
-                case "promote" -> o.withStep(done("promote", started, actions.promote(candidate(o), engine(o),
-                        config.failoverPromoteTimeout())), null);
+                case "promote" -> o.withStep(done("promote", started, o.kind().equals("promote-standby")
+                        ? actions.promoteStandby(candidate(o), engine(o), o.shardId(), "orchestration " + o.id(),
+                                config.failoverPromoteTimeout())
+                        : actions.promote(candidate(o), engine(o), config.failoverPromoteTimeout())), null);
                 case "update-map" -> o.withStep(done("update-map", started, updateMap(o)), null);
                 case "verify" -> o.withStep(done("verify", started, verify(o, started)), null);
                 case "freeze" -> {
@@ -428,7 +537,9 @@ final class FailoverOrchestrator implements AutoCloseable {
                     yield o.withStep(new Orchestration.Step("freeze", started, clock.millis(), true, "writes frozen on "
                             + o.fromNodeId() + " at WAL position " + frozenAt, frozenAt), null);
                 }
-                case "catch-up" -> o.withStep(done("catch-up", started, catchUp(o)), null);
+                case "catch-up" -> o.withStep(done("catch-up", started, o.kind().equals("promote-standby")
+                        ? standbyCatchUp(o, started) : catchUp(o)), null);
+                case "capture-reset" -> o.withStep(done("capture-reset", started, captureReset(o)), null);
                 case "rejoin" -> o.withStep(done("rejoin", started, rejoin(o)), null);
                 default -> throw new IllegalStateException("unknown step " + step);
             };
@@ -571,6 +682,11 @@ final class FailoverOrchestrator implements AutoCloseable {
                     puts.add(p.withRole(NodeRole.PRIMARY));
                     map.node(o.fromNodeId()).filter(n -> n.role() == NodeRole.PRIMARY)
                             .ifPresent(n -> puts.add(n.withRole(NodeRole.FENCED)));
+                    if (o.kind().equals("promote-standby")) { // replicas of the lost primary hold another history
+                        map.nodesOf(o.shardId()).stream().filter(n -> !n.nodeId().equals(promoted.nodeId())
+                                && (n.role() == NodeRole.SYNC_REPLICA || n.role() == NodeRole.REPLICA))
+                                .forEach(n -> puts.add(n.withRole(NodeRole.FENCED)));
+                    }
                     return MapTransactionRunner.Plan.put(puts, next.epoch());
                 });
         return "map version " + c.mapVersion() + ": " + promoted.nodeId() + " primary, " + o.fromNodeId()

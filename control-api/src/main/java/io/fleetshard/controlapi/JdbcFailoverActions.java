@@ -32,6 +32,9 @@ final class JdbcFailoverActions implements FailoverActions {
         }
     }
 
+    /** The standby applier's table of promotions (standby-applier's PositionTable.PROMOTED_TABLE). */
+    static final String STANDBY_PROMOTED = "fleetshard_standby_promoted";
+
     @Override
     public String promote(Node candidate, Engine engine, Duration timeout) {
         requirePostgres(candidate, engine);
@@ -50,6 +53,52 @@ final class JdbcFailoverActions implements FailoverActions {
                     + slots;
         } catch (SQLException e) {
             throw new ControlApiException("cannot promote " + candidate.nodeId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String promoteStandby(Node standby, Engine engine, String shardId, String by, Duration timeout) {
+        requirePostgres(standby, engine);
+        try (Connection c = connect(standby, engine, timeout)) {
+            c.setAutoCommit(false);
+            String applied;
+            try (Statement st = c.createStatement()) {
+                // the standby applier's table of promotions (standby-applier PositionTable); the applier checks it
+                // under its position row's lock, which this transaction takes first
+                st.execute("CREATE TABLE IF NOT EXISTS " + STANDBY_PROMOTED + " (shard_id VARCHAR(128) PRIMARY KEY,"
+                        + " promoted_by VARCHAR(200) NOT NULL, promoted_at_ms BIGINT NOT NULL)");
+                applied = "nothing applied from the archive";
+                if (bool(st, "SELECT to_regclass('fleetshard_standby_position') IS NOT NULL")) {
+                    try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT manifest_seq, last_commit_ts_ms"
+                            + " FROM fleetshard_standby_position WHERE shard_id = ? FOR UPDATE")) {
+                        ps.setString(1, shardId);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (rs.next()) {
+                                applied = "applied up to archive manifest " + rs.getLong(1) + " (last commit "
+                                        + java.time.Instant.ofEpochMilli(rs.getLong(2)) + ")";
+                            }
+                        }
+                    }
+                }
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO " + STANDBY_PROMOTED
+                    + " (shard_id, promoted_by, promoted_at_ms) VALUES (?, ?, ?) ON CONFLICT (shard_id) DO NOTHING")) {
+                ps.setString(1, shardId);
+                ps.setString(2, by.length() > 200 ? by.substring(0, 200) : by);
+                ps.setLong(3, System.currentTimeMillis());
+                ps.executeUpdate();
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            try (Statement st = c.createStatement()) {
+                if (bool(st, "SELECT pg_is_in_recovery()")) {
+                    throw new ControlApiException("standby " + standby.nodeId() + " is a recovering replica, not a"
+                            + " server of its own: it cannot take writes");
+                }
+            }
+            return standby.nodeId() + " no longer fed from the archive; it " + applied;
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot promote standby " + standby.nodeId() + ": " + e.getMessage(), e);
         }
     }
 

@@ -34,6 +34,12 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
             "update-map", "verify");
     /** The steps of a rejoin: a fenced node, rebuilt as a replica of the primary, becomes a replica in the map. */
     static final List<String> REJOIN_STEPS = List.of("prepare", "rejoin");
+    /**
+     * The steps of a disaster recovery: the warm standby (another region, fed from the S3 archive) applies what the
+     * archive holds, stops being fed, change capture is told to start over on it, and it becomes the primary.
+     */
+    static final List<String> PROMOTE_STANDBY_STEPS = List.of("prepare", "catch-up", "promote", "capture-reset",
+            "update-map", "verify");
 
     enum State {
         RUNNING, DONE, FAILED, ABORTED;
@@ -90,8 +96,16 @@ record Orchestration(String id, String kind, String shardId, String fromNodeId, 
                 List.of(new Step("prepare", nowMs, nowMs, true, prepareDetail)));
     }
 
+    /** A disaster recovery of {@code shardId} onto its warm standby {@code standbyNodeId}, prepared at {@code nowMs}. */
+    static Orchestration promoteStandby(String id, String shardId, String primaryNodeId, String standbyNodeId,
+            String trigger, long nowMs, String prepareDetail) {
+        return new Orchestration(id, "promote-standby", shardId, primaryNodeId, standbyNodeId, State.RUNNING, trigger,
+                nowMs, 0, 1, List.of(new Step("prepare", nowMs, nowMs, true, prepareDetail)));
+    }
+
     List<String> plannedSteps() {
         return switch (kind) {
+            case "promote-standby" -> PROMOTE_STANDBY_STEPS;
             case "switchover" -> SWITCHOVER_STEPS;
             case "failback" -> FAILBACK_STEPS;
             case "rejoin" -> REJOIN_STEPS;

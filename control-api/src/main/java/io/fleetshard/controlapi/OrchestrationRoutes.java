@@ -33,6 +33,7 @@ final class OrchestrationRoutes {
         routes.post("/v1/shards/{shardId}/switchover", this::switchover, Access.OPERATE);
         routes.post("/v1/shards/{shardId}/failback", ctx -> returning(ctx, "failback"), Access.OPERATE);
         routes.post("/v1/shards/{shardId}/rejoin", ctx -> returning(ctx, "rejoin"), Access.OPERATE);
+        routes.post("/v1/shards/{shardId}/promote-standby", this::promoteStandby, Access.OPERATE);
     }
 
     private void list(Context ctx) {
@@ -67,6 +68,18 @@ final class OrchestrationRoutes {
         ObjectNode body = optionalBody(ctx, List.of("to", "reason"));
         accepted(ctx, enabled().requestSwitchover(shardId, RequestJson.optionalId(body, "", "to"),
                 RequestJson.optionalText(body, "", "reason")));
+    }
+
+    /** Disaster recovery: body {@code {"reason", "force"}}, both optional. */
+    private void promoteStandby(Context ctx) {
+        String shardId = ResponseJson.pathId(ctx, "shardId");
+        ObjectNode body = optionalBody(ctx, List.of("reason", "force"));
+        com.fasterxml.jackson.databind.JsonNode force = body.get("force");
+        if (force != null && !force.isBoolean()) {
+            throw ApiProblem.badRequest("force must be true or false, got " + force);
+        }
+        accepted(ctx, enabled().requestPromoteStandby(shardId, RequestJson.optionalText(body, "", "reason"),
+                force != null && force.asBoolean()));
     }
 
     /** A failback or rejoin: body {@code {"node", "reason"}}, both optional. */

@@ -89,7 +89,7 @@ class ControlApiAccessTest {
                 checked.add(name);
             }
         }
-        assertThat(checked).hasSize(23);
+        assertThat(checked).hasSize(24);
         assertThat(map.current().version()).as("no call with a body of {} changed the map").isEqualTo(3);
     }
 

@@ -257,6 +257,40 @@ class FailoverEndpointsTest {
         assertThat(map.current().node("pg-1-c")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
     }
 
+    @Test
+    void aStandbyPromotionMakesTheStandbyPrimaryAndFencesEveryOtherNodeOfTheShard() throws Exception {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false",
+                ControlApiConfig.FAILOVER_PROMOTE_TIMEOUT_MS, "1000"));
+        h.post("/v1/shards/pg-1/promote-standby", "").assertProblem(409, "no warm standby");
+        map.commit(map.current().version(), List.of(new Node("pg-1-dr", "pg-1", NodeRole.STANDBY, "eu-central-1",
+                "eu-central-1a", "jdbc:postgresql://127.0.0.1:1/pg-1-dr")), List.of());
+        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "not supported");
+        h.post("/v1/shards/pg-1/promote-standby", "{\"force\":\"yes\"}").assertProblem(400, "force");
+        h.post("/v1/shards/pg-1/promote-standby", "").assertProblem(409, "force");
+        actions.down.addAll(List.of("pg-1-a", "pg-1-c"));
+        h.post("/v1/shards/pg-1/promote-standby", "").assertProblem(409, "pg-1-b (replica)");
+        assertThat(actions.promoted).as("nothing started").isEmpty();
+
+        actions.down.add("pg-1-b");
+        ApiHarness.Response accepted = h.post("/v1/shards/pg-1/promote-standby", "{\"reason\":\"eu-west-1 lost\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        assertThat(accepted.json().path("toNodeId").asText()).isEqualTo("pg-1-dr");
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("kind").asText()).isEqualTo("promote-standby");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "catch-up", "promote", "capture-reset", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText()).as("no standby reading here")
+                .contains("promoting it as it is");
+        assertThat(o.path("steps").get(3).path("detail").asText()).contains("reset change capture of shard pg-1 by hand");
+        assertThat(actions.promoted).containsExactly("pg-1-dr");
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-dr");
+        for (String old : List.of("pg-1-a", "pg-1-b", "pg-1-c")) {
+            assertThat(map.current().node(old)).map(Node::role).as(old).hasValue(NodeRole.FENCED);
+        }
+        assertThat(map.current().shard("pg-1")).map(Shard::epoch).hasValue(1L);
+    }
+
     private JsonNode awaitEnded() {
         JsonNode[] last = new JsonNode[1];
         Await.condition("an orchestration ends", Duration.ofSeconds(20), () -> {
@@ -292,6 +326,12 @@ class FailoverEndpointsTest {
         public String promote(Node candidate, Engine engine, Duration timeout) {
             promoted.add(candidate.nodeId());
             return candidate.nodeId() + " promoted";
+        }
+
+        @Override
+        public String promoteStandby(Node standby, Engine engine, String shardId, String by, Duration timeout) {
+            promoted.add(standby.nodeId());
+            return standby.nodeId() + " no longer fed from the archive";
         }
 
         @Override

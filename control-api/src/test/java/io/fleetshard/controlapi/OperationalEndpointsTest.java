@@ -125,6 +125,7 @@ class OperationalEndpointsTest {
                 "GET /v1/orchestrations", "GET /v1/orchestrations/{orchestrationId}",
                 "POST /v1/shards/{shardId}/failover", "POST /v1/shards/{shardId}/switchover", "GET /v1/audit",
                 "POST /v1/shards/{shardId}/failback", "POST /v1/shards/{shardId}/rejoin",
+                "POST /v1/shards/{shardId}/promote-standby",
                 "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json");
         JsonNode problem = doc.path("components").path("schemas").path("Problem");
         assertThat(problem.path("required")).extracting(JsonNode::asText)

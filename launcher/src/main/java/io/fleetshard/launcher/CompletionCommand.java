@@ -29,6 +29,8 @@ final class CompletionCommand {
                     "--no-watch", "--output", "--help")),
             Map.entry("rejoin", List.of("--shard", "--node", "--reason", "--control-api", "--token", "--data-dir",
                     "--no-watch", "--output", "--help")),
+            Map.entry("promote-standby", List.of("--shard", "--force", "--reason", "--control-api", "--token",
+                    "--data-dir", "--no-watch", "--output", "--help")),
             Map.entry("orchestrations", List.of("--control-api", "--token", "--data-dir", "--output", "--help")),
             Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--help")),
             Map.entry("run", List.of("router", "control-api", "capture", "archiver", "standby-applier", "stream-processors",

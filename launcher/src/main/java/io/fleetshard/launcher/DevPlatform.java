@@ -311,6 +311,7 @@ public final class DevPlatform implements AutoCloseable {
         api.addReadinessCheck(() -> starting);
         api.enableResharding(kafka.bootstrapServers(), "fleetshard.shardlog.");
         api.enableFailover(kafka.bootstrapServers(), this::rebuildAsReplica);
+        api.resetCaptureWith(CaptureReset.of(kafka.bootstrapServers())); // a promoted standby is captured anew
         api.enableAudit(kafka.bootstrapServers()); // every change through the API, in fleetshard.audit (ADR 0018)
         return api;
     }
@@ -404,6 +405,11 @@ public final class DevPlatform implements AutoCloseable {
     }
 
     /** The superuser JDBC URL of a demo shard's warm standby. */
+    /** Tests: the state of each shard's standby applier. */
+    Map<String, io.fleetshard.standby.StandbyStatus> standbyAppliers() {
+        return standby.status();
+    }
+
     String standbyAdminJdbcUrl(String shardId) {
         return standbyAdminUrls.get(shardId);
     }

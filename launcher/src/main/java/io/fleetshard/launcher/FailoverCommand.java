@@ -15,9 +15,10 @@ import java.util.List;
 
 /**
  * {@code fleetshard failover --shard S}, {@code fleetshard switchover --shard S [--to N]}, {@code fleetshard
- * failback|rejoin --shard S [--node N]} and {@code fleetshard orchestrations [ID]}: fail a shard over whose primary is
- * down, switch one over as planned, bring a failed primary back, and show orchestrations with every step, through the
- * control API (ADR 0015).
+ * failback|rejoin --shard S [--node N]}, {@code fleetshard promote-standby --shard S [--force]} and {@code fleetshard
+ * orchestrations [ID]}: fail a shard over whose primary is down, switch one over as planned, bring a failed primary
+ * back, recover a shard on its warm standby, and show orchestrations with every step, through the control API
+ * (ADR 0015).
  */
 final class FailoverCommand {
     static final String USAGE = """
@@ -25,12 +26,15 @@ final class FailoverCommand {
                    fleetshard switchover --shard SHARD [--to NODE] [--reason TEXT] [options]
                    fleetshard failback   --shard SHARD [--node NODE] [--reason TEXT] [options]
                    fleetshard rejoin     --shard SHARD [--node NODE] [--reason TEXT] [options]
+                   fleetshard promote-standby --shard SHARD [--force] [--reason TEXT] [options]
                    fleetshard orchestrations [ID]                     (no ID: every orchestration, newest first)
               failover promotes the shard's best replica when its primary does not answer (a primary that answers is
               refused); switchover moves the primary role to a replica (default: the synchronous one) while writes
               pause. failback makes the failed primary (default: the shard's one fenced node), once rebuilt as a
               replica of the current primary, a replica again and switches back to it; rejoin only makes a fenced,
-              rebuilt node a replica (docs/runbooks/failback.md). Each follows the orchestration step by step until
+              rebuilt node a replica (docs/runbooks/failback.md). promote-standby makes the shard's warm standby in
+              the other region its primary when the shard's own region is lost (refused while a node there answers,
+              unless --force; docs/runbooks/promote-standby.md). Each follows the orchestration step by step until
               it ends (exit 0 only when done).
             options:
               --control-api URL   default $FLEETSHARD_CONTROL_API or http://127.0.0.1:8081 (the dev platform)
@@ -75,11 +79,16 @@ final class FailoverCommand {
         String url = null;
         String output = "text";
         boolean watch = true;
+        boolean force = false;
         List<String> positional = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (a.equals("--no-watch")) {
                 watch = false;
+                continue;
+            }
+            if (a.equals("--force")) {
+                force = true;
                 continue;
             }
             if (!a.startsWith("--")) {
@@ -114,6 +123,9 @@ final class FailoverCommand {
         if (node != null && !verb.equals("failback") && !verb.equals("rejoin")) {
             throw new IllegalArgumentException("--node is for failback and rejoin\n" + USAGE);
         }
+        if (force && !verb.equals("promote-standby")) {
+            throw new IllegalArgumentException("--force is for promote-standby\n" + USAGE);
+        }
         if (to != null && !verb.equals("switchover")) {
             throw new IllegalArgumentException("--to is for switchover\n" + USAGE);
         }
@@ -128,7 +140,7 @@ final class FailoverCommand {
                 output.equals("json"), out, err);
         try {
             if (!verb.equals("orchestrations")) {
-                return cmd.start(verb, shard, to != null ? to : node, reason, watch);
+                return cmd.start(verb, shard, to != null ? to : node, reason, force, watch);
             }
             return positional.isEmpty() ? cmd.list() : cmd.show(positional.get(0));
         } catch (ConnectException e) {
@@ -145,11 +157,14 @@ final class FailoverCommand {
     }
 
     /** @param node the switchover's target ({@code to}), or the node a failback or rejoin returns ({@code node}) */
-    private int start(String verb, String shard, String node, String reason, boolean watch)
+    private int start(String verb, String shard, String node, String reason, boolean force, boolean watch)
             throws IOException, InterruptedException {
         com.fasterxml.jackson.databind.node.ObjectNode b = JSON.createObjectNode();
         if (reason != null) {
             b.put("reason", reason);
+        }
+        if (force) {
+            b.put("force", true);
         }
         if (node != null) {
             b.put(verb.equals("switchover") ? "to" : "node", node);

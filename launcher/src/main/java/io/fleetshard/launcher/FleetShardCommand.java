@@ -18,6 +18,7 @@ public final class FleetShardCommand {
               switchover  move a shard's primary role to a replica as planned: switchover --shard S [--to N]
               failback  make a failed, rebuilt primary the primary again: failback --shard S [--node N]
               rejoin   make a fenced, rebuilt node a replica in the map: rejoin --shard S [--node N]
+              promote-standby  disaster recovery: the warm standby becomes the primary: promote-standby --shard S
               orchestrations  failovers, switchovers, failbacks with every step: orchestrations [ID]
               run      one component, as a deployment runs it: run <component> --config F --platform F (run --help)
               token    print a token for the dev platform: token --role ROLE [--tenant T] (token --help)
@@ -49,7 +50,8 @@ public final class FleetShardCommand {
                 case "archive" -> ArchiveCommand.run(rest, System.out, System.err);
                 case "restore" -> RestoreCommand.run(rest, System.out, System.err);
                 case "reshard" -> ReshardCommand.run(rest, System.out, System.err);
-                case "failover", "switchover", "failback", "rejoin", "orchestrations" -> FailoverCommand.run(command, rest, System.out,
+                case "failover", "switchover", "failback", "rejoin", "promote-standby", "orchestrations" ->
+                        FailoverCommand.run(command, rest, System.out,
                         System.err);
                 case "completion" -> CompletionCommand.run(rest, System.out, System.err);
                 case "token" -> TokenCommand.run(rest, System.out, System.err);

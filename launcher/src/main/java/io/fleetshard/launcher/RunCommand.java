@@ -235,6 +235,7 @@ final class RunCommand {
         r.apiPort = api.port();
         api.enableResharding(bootstrap, "fleetshard.shardlog.");
         api.enableFailover(bootstrap);
+        api.resetCaptureWith(CaptureReset.of(bootstrap));
         api.enableAudit(bootstrap);
         if (!s.platform("archive.bucket", "").isEmpty()) {
             S3ArchiveStore store = r.add(archiveStore(s, s.platform("archive.bucket", "")));

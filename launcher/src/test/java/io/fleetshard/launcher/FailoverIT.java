@@ -29,6 +29,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.Test;
  * {@code fleetshard.cdc.vehicles} exactly once (change capture goes on from the promoted replica's copy of its slot);
  * the warm standby of pg-1, fed from the archive, converges.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -67,6 +71,7 @@ class FailoverIT {
     }
 
     @Test
+    @Order(1)
     void aKilledPrimaryIsReplacedByItsSyncReplicaWithNoWriteLostAndEveryChangeOnce() throws Exception {
         Writers writers = writingTo(FLEET, "pg-1", true);
         long killedAt = System.currentTimeMillis();
@@ -219,6 +224,7 @@ class FailoverIT {
      * events go on exactly once.
      */
     @Test
+    @Order(2)
     void aSwitchoverPausesWritesWithoutFailingOrLosingAny() throws Exception {
         Writers writers = writingTo(SWITCHED_FLEET, "pg-2", true);
         JsonNode o = runToEnd("switchover", "/v1/shards/pg-2/switchover", Duration.ofSeconds(60));
@@ -235,6 +241,7 @@ class FailoverIT {
      * API takes the map writer back afterwards.
      */
     @Test
+    @Order(3)
     void anotherControlApiResumesASwitchoverAfterASigkillMidway() throws Exception {
         String fleet = "resumed";
         HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
@@ -285,6 +292,62 @@ class FailoverIT {
         Map<String, List<String>> events = changeEvents(fleet, onNewPrimary.keySet());
         assertThat(events.keySet()).containsExactlyInAnyOrderElementsOf(onNewPrimary.keySet());
         events.forEach((vid, ops) -> assertThat(ops.toString()).as("events of %s", vid).isIn("[c]", "[c, u]"));
+    }
+
+    /**
+     * Disaster recovery, last (it takes pg-2 over for good): both servers of pg-2 in its region are SIGKILLed after
+     * routed writes the archive already holds; the operator promotes pg-2's warm standby. The standby (fed only from
+     * S3) becomes the primary with every acknowledged write, the routers write to it, and change capture starts over
+     * on it: a write made after the promotion reaches the change topic.
+     */
+    @Test
+    @Order(4)
+    void theWarmStandbyBecomesThePrimaryWhenTheShardsRegionIsLost() throws Exception {
+        String fleet = "recovered";
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-2\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        Writers before = new Writers(fleet, 2);
+        before.start();
+        Await.condition("writers got going", Duration.ofSeconds(30), () -> before.acked.size() >= 20);
+        before.stop();
+        Map<String, Integer> acked = new HashMap<>(before.acked);
+        String standbyUrl = platform.standbyAdminJdbcUrl("pg-2");
+        Await.condition("the standby holds every acknowledged write", Duration.ofSeconds(60),
+                () -> quietly(() -> statuses(standbyUrl, fleet).keySet().containsAll(acked.keySet())));
+
+        platform.killPostgres("pg-2-a");
+        platform.killPostgres("pg-2-b");
+        HttpResponse<String>[] started = new HttpResponse[1];
+        Await.condition("the promotion is accepted (an automatic failover may try first)", Duration.ofSeconds(60),
+                () -> quietly(() -> {
+                    started[0] = post(platform.controlUrl() + "/v1/shards/pg-2/promote-standby",
+                            "{\"reason\":\"FailoverIT: region lost\"}");
+                    return started[0].statusCode() != 409 || !started[0].body().contains("is running");
+                }));
+        assertThat(started[0].statusCode()).as(started[0].body()).isEqualTo(202);
+        JsonNode o = awaitEnded("standby promotion", JSON.readTree(started[0].body()).path("orchestrationId").asText(),
+                Duration.ofSeconds(120));
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "catch-up", "promote", "capture-reset", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("applied the archive's newest manifest");
+        JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/pg-2"));
+        assertThat(shard.toString()).contains("pg-2-dr");
+
+        Writers after = new Writers(fleet, 1);
+        after.start();
+        Await.condition("routed writes go to the promoted standby", Duration.ofSeconds(60),
+                () -> after.acked.size() >= 5);
+        after.stop();
+        Map<String, String> onStandby = statuses(standbyUrl, fleet);
+        assertThat(onStandby.keySet()).as("no acknowledged write lost").containsAll(acked.keySet())
+                .containsAll(after.acked.keySet());
+        Map<String, List<String>> events = changeEvents(fleet, after.acked.keySet());
+        assertThat(events.keySet()).as("capture streams the new primary").containsAll(after.acked.keySet());
+        // the new primary's changes reach the archive; its former applier finds it promoted and never writes it
+        Await.condition("pg-2's standby applier stops for good", Duration.ofSeconds(60),
+                () -> platform.standbyAppliers().get("pg-2").state() == io.fleetshard.standby.ApplierState.PROMOTED);
     }
 
     /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */

@@ -48,6 +48,12 @@ final class ManifestApplier {
         boolean committed = false;
         try {
             Optional<StandbyPosition> current = positions.lock(c, shardId);
+            Optional<String> promotedBy = positions.promotedBy(c, shardId);
+            if (promotedBy.isPresent()) {
+                throw new StandbyPromotedException("the standby of shard " + shardId + " was promoted to primary ("
+                        + promotedBy.get() + "): it takes the application's writes, nothing from the archive is"
+                        + " applied to it any more");
+            }
             long currentSeq = current.map(StandbyPosition::manifestSeq).orElse(0L);
             if (currentSeq != expectedSeq) {
                 throw new StandbyException("the standby's position of shard " + shardId + " is manifest " + currentSeq

@@ -12,6 +12,15 @@ final class PositionTable {
     private static final String COLUMNS = "shard_id, manifest_seq, manifest_sha256, next_offset, last_position, "
             + "last_commit_ts_ms, applied_at_ms";
 
+    /**
+     * A row here says the standby of that shard was promoted to primary (disaster recovery, by the control API's
+     * {@code promote-standby}): no applier writes this standby any more. Written in a transaction that holds the
+     * position row's lock, so it lands between two manifests, never inside one.
+     */
+    static final String PROMOTED_TABLE = "fleetshard_standby_promoted";
+    static final String PROMOTED_DDL = "CREATE TABLE IF NOT EXISTS " + PROMOTED_TABLE + " (shard_id VARCHAR(128)"
+            + " PRIMARY KEY, promoted_by VARCHAR(200) NOT NULL, promoted_at_ms BIGINT NOT NULL)";
+
     private final Dialect dialect;
 
     PositionTable(Dialect dialect) {
@@ -22,6 +31,7 @@ final class PositionTable {
     void ensure(Connection c, java.util.List<String> readers) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(dialect.positionTableDdl());
+            s.execute(PROMOTED_DDL);
             for (String role : readers) {
                 try {
                     s.execute(dialect.grantPositionRead(role, c.getCatalog()));
@@ -33,6 +43,17 @@ final class PositionTable {
             }
         }
         c.commit();
+    }
+
+    /** Who promoted this standby (the orchestration), or empty while it is a standby. */
+    Optional<String> promotedBy(Connection c, String shardId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT promoted_by FROM " + PROMOTED_TABLE
+                + " WHERE shard_id = ?")) {
+            ps.setString(1, shardId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
     }
 
     Optional<StandbyPosition> read(Connection c, String shardId) throws SQLException {

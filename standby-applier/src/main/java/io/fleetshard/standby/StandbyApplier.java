@@ -138,6 +138,12 @@ public final class StandbyApplier implements AutoCloseable {
                 } catch (ArchiveDefectException e) {
                     defect(e);
                     return;
+                } catch (StandbyPromotedException e) {
+                    lastError = e.getMessage();
+                    moveTo(ApplierState.PROMOTED);
+                    LOG.warn("Standby applier of shard {} stops after manifest {}: {}", shardId(), appliedSeq,
+                            e.getMessage());
+                    return;
                 } catch (ArchiveStoreUnavailableException e) {
                     backoffMs = retry("archive-unavailable", e, backoffMs, false);
                 } catch (SQLException e) {
@@ -152,7 +158,7 @@ public final class StandbyApplier implements AutoCloseable {
             }
         } finally {
             closeConnection();
-            if (state != ApplierState.DEFECT || closed) {
+            if ((state != ApplierState.DEFECT && state != ApplierState.PROMOTED) || closed) {
                 moveTo(ApplierState.STOPPED);
             }
         }
