@@ -319,9 +319,11 @@ class MariaDbRoutingIT {
         assertThat(evil("INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'p1')")
                 .status()).isEqualTo(422);
         RouterHttp.Reply insert = evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('acme',"
-                + " 'f1', 'planted', 'X')");
+                + " 'e1', 'planted', 'X')");
         assertThat(insert.status()).isEqualTo(422);
         assertThat(insert.detail()).contains("CHECK OPTION");
+        assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('acme', 'f1', 'planted',"
+                + " 'X')").detail()).contains("may write rows of fleet e1 only");
         assertThat(evil("UPDATE vehicles SET tenant_id = 'acme' WHERE vehicle_id = 'e0'").status()).isEqualTo(422);
         assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'a0')"
                 + " ON DUPLICATE KEY UPDATE status = 'pwned'").status()).isEqualTo(422);
