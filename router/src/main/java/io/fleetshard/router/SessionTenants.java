@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which tenant's statements each pooled connection of one node has run since its session was last reset (ADR 0020,
- * {@code docs/adr/0020-mariadb-fleet-guard-and-session-reset.md}). A statement of another tenant, or on a connection
+ * {@code docs/adr/0020-mariadb-isolation-and-audit-chain.md}). A statement of another tenant, or on a connection
  * whose record is unknown, resets the session first ({@link ShardDialect#resetSession}), so that nothing one tenant's
  * statements left in the session (a named lock, {@code LAST_INSERT_ID}, warnings, any state the scanner did not think
  * of) reaches the next tenant.
