@@ -28,6 +28,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * log's writer fences the others, ADR 0002); two writing at once would break the chain, which verify reports.
  */
 final class KafkaAuditLog implements AuditLog {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaAuditLog.class);
     private static final Duration READ_DEADLINE = Duration.ofSeconds(10);
 
     private final String bootstrapServers;
@@ -87,10 +88,15 @@ final class KafkaAuditLog implements AuditLog {
                     last = r.value();
                 }
             }
-            return AuditChain.parse(last).map(AuditChain.Link::sha256).orElseThrow(() -> new ControlApiException(
-                    "the last record of " + topic + " (offset " + (end - 1) + ") is not sealed into the audit hash"
-                    + " chain (docs/spec/audit-chain.md): written by an older control API? Start a new audit topic"
-                    + " (control.audit.topic) rather than append after it", null));
+            java.util.Optional<AuditChain.Link> link = AuditChain.parse(last);
+            if (link.isEmpty()) {
+                // a topic written before the chain: it starts here; verify counts the records before as unprotected
+                LOG.warn("the last record of {} (offset {}) is not sealed into the audit hash chain (written before"
+                        + " it existed): the chain starts with the next record (docs/spec/audit-chain.md)", topic,
+                        end - 1);
+                return AuditChain.GENESIS;
+            }
+            return link.get().sha256();
         } catch (KafkaException e) {
             throw new ControlApiException("cannot read " + topic + ": " + e.getMessage(), e);
         }

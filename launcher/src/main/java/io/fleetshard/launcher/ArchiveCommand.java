@@ -214,6 +214,10 @@ final class ArchiveCommand {
         if (audit) {
             out.printf("audit chain: %d records linked, head %s (compare it with one recorded elsewhere: the archive"
                     + " alone cannot show records cut from its end)%n", walker.records(), walker.head());
+            if (walker.unsealedBefore() > 0) {
+                out.printf("%d record(s) before the chain's start were written before the chain existed and are not"
+                        + " protected by it%n", walker.unsealedBefore());
+            }
         }
         out.println("archive is whole");
         return 0;

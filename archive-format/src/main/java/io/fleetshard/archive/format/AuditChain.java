@@ -98,11 +98,20 @@ public final class AuditChain {
     public static final class Walker {
         private String head = GENESIS;
         private long records;
+        private long unsealedBefore;
         private long lastOffset = -1;
 
         /** Checks the record at {@code offset}, read from {@code objectKey}. */
         public void accept(String objectKey, long offset, byte[] value) {
-            Link link = parse(value).orElseThrow(() -> defect(objectKey, offset, "is not sealed: it does not start"
+            Optional<Link> parsed = parse(value);
+            if (parsed.isEmpty() && records == 0) {
+                // written before the chain existed (a topic older than the seal): unprotected, counted, and the first
+                // sealed record must then start the chain from GENESIS
+                unsealedBefore++;
+                lastOffset = offset;
+                return;
+            }
+            Link link = parsed.orElseThrow(() -> defect(objectKey, offset, "is not sealed: it does not start"
                     + " with the chain member {\"chain\":{\"previous\":...,\"sha256\":...}} (written without the chain,"
                     + " or its first bytes were changed)"));
             if (!link.intact()) {
@@ -111,8 +120,8 @@ public final class AuditChain {
             }
             if (!link.previous().equals(head)) {
                 throw defect(objectKey, offset, records == 0
-                        ? "it is the first record read but links to " + link.previous() + ", not the chain's start"
-                                + " (records before it were removed)"
+                        ? "it is the first sealed record but links to " + link.previous() + ", not the chain's start"
+                                + " (records before it were removed, or their seals stripped)"
                         : "it links to " + link.previous() + ", but the record before it (offset " + lastOffset
                                 + ") has sha256 " + head + " (a record between them was removed or inserted, or records"
                                 + " were reordered)");
@@ -129,6 +138,11 @@ public final class AuditChain {
 
         public long records() {
             return records;
+        }
+
+        /** Records before the first sealed one: written before the chain existed, so not protected by it. */
+        public long unsealedBefore() {
+            return unsealedBefore;
         }
 
         private static ArchiveDefectException defect(String objectKey, long offset, String detail) {

@@ -93,4 +93,20 @@ class AuditChainTest {
         assertThatThrownBy(() -> AuditChain.seal("abc", "{\"a\":1}".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void recordsWrittenBeforeTheChainAreCountedAndTheChainMustStartAfterThem() {
+        List<byte[]> records = new ArrayList<>();
+        records.add("{\"eventId\":\"old-1\"}".getBytes(StandardCharsets.UTF_8));
+        records.add("{\"eventId\":\"old-2\"}".getBytes(StandardCharsets.UTF_8));
+        records.addAll(chain(3));
+        AuditChain.Walker w = walk(records);
+        assertThat(w.unsealedBefore()).isEqualTo(2);
+        assertThat(w.records()).isEqualTo(3);
+        // stripping the seal of the first sealed records does not hide a change: the next one links to them
+        List<byte[]> stripped = new ArrayList<>(chain(3));
+        stripped.set(0, "{\"eventId\":\"e0\",\"after\":{\"x\":9}}".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> walk(stripped)).hasMessageContaining("audit record at offset 1 it is the first"
+                + " sealed record but links to");
+    }
 }
