@@ -15,7 +15,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Archives shard logs to the object store (ADR 0011, docs/spec/archive.md). One consumer, in group {@code group.id},
- * subscribed to every topic {@code <shard.log.topic.prefix>*}: Kafka divides the shards among archiver instances and
+ * subscribed to every topic {@code <shard.log.topic.prefix>*} and to the audit log ({@code audit.topic}, archived under
+ * its own name like a shard: docs/spec/audit-chain.md): Kafka divides the shards among archiver instances and
  * hands a dead instance's shards to the others. Per owned shard a {@link ShardSegmenter} cuts segments by size and
  * age and writes segment, then manifest; the group offset is committed after the manifest, and on assignment the
  * consumer seeks to the stored chain's end, so a crash at any point neither loses nor repeats an event in the archive.
@@ -115,7 +115,7 @@ public final class Archiver implements AutoCloseable {
         try (KafkaConsumer<byte[], byte[]> c = newConsumer()) {
             consumer = c;
             ready.countDown();
-            c.subscribe(Pattern.compile(Pattern.quote(config.shardLogTopicPrefix()) + ".+"), new Rebalance(c));
+            c.subscribe(config.subscription(), new Rebalance(c));
             long pollMs = Math.max(10, Math.min(100, config.segmentMaxAgeMs() / 4));
             long nextLagMs = 0;
             while (!closing) {

@@ -28,7 +28,8 @@ public record ArchiverConfig(
         String s3Endpoint,
         String s3Region,
         String s3AccessKey,
-        String s3SecretKey) {
+        String s3SecretKey,
+        String auditTopic) {
 
     /** Every configuration key with its default and meaning. */
     public enum Key implements ConfigKey {
@@ -48,7 +49,8 @@ public record ArchiverConfig(
         S3_ENDPOINT("s3.endpoint", "", "S3 endpoint for S3-compatible servers (path-style); empty for AWS."),
         S3_REGION("s3.region", "us-east-1", "AWS region of the bucket."),
         S3_ACCESS_KEY("s3.access.key", "", "Access key; empty for the AWS default credentials chain."),
-        S3_SECRET_KEY("s3.secret.key", "", "Secret key of s3.access.key (masked in logs).");
+        S3_SECRET_KEY("s3.secret.key", "", "Secret key of s3.access.key (masked in logs)."),
+        AUDIT_TOPIC("audit.topic", "fleetshard.audit", "The control API's audit log (control.audit.topic), archived like a shard log under <tier>/<topic>/ (hash-chained records, docs/spec/audit-chain.md); empty: not archived by this group.");
 
         private final String key;
         private final String defaultValue;
@@ -100,6 +102,15 @@ public record ArchiverConfig(
             problems.add(Key.STORE_BACKOFF_MAX_MS.key + " (" + storeBackoffMaxMs + ") must be at least "
                     + Key.STORE_BACKOFF_MS.key + " (" + storeBackoffMs + ")");
         }
+        if (auditTopic != null && !auditTopic.isEmpty()) {
+            if (!auditTopic.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+                problems.add(Key.AUDIT_TOPIC.key + " must be a topic name of 1-128 of [A-Za-z0-9._-], got '"
+                        + auditTopic + "'");
+            } else if (shardLogTopicPrefix != null && auditTopic.startsWith(shardLogTopicPrefix)) {
+                problems.add(Key.AUDIT_TOPIC.key + " (" + auditTopic + ") must not start with "
+                        + Key.SHARD_LOG_TOPIC_PREFIX.key + " (" + shardLogTopicPrefix + ")");
+            }
+        }
         if (s3Endpoint != null && !s3Endpoint.isBlank() && !s3Endpoint.matches("https?://.+")) {
             problems.add(Key.S3_ENDPOINT.key + " must be an http(s) URL, got '" + s3Endpoint + "'");
         }
@@ -132,10 +143,23 @@ public record ArchiverConfig(
         return b.build(problems);
     }
 
-    /** The shard a shard-log topic belongs to, or null if the topic is not a shard log. */
+    /**
+     * The archive a topic is kept in: the shard of a shard-log topic, the audit topic's own name for the audit log, or
+     * null if this archiver does not archive the topic.
+     */
     String shardOf(String topic) {
+        if (auditTopic != null && !auditTopic.isEmpty() && topic.equals(auditTopic)) {
+            return auditTopic;
+        }
         return topic.startsWith(shardLogTopicPrefix) && topic.length() > shardLogTopicPrefix.length()
                 ? topic.substring(shardLogTopicPrefix.length()) : null;
+    }
+
+    /** The topics the archiver subscribes to: every shard log, and the audit log unless {@code audit.topic} is empty. */
+    java.util.regex.Pattern subscription() {
+        String logs = java.util.regex.Pattern.quote(shardLogTopicPrefix) + ".+";
+        return java.util.regex.Pattern.compile(auditTopic == null || auditTopic.isEmpty() ? logs
+                : logs + "|" + java.util.regex.Pattern.quote(auditTopic));
     }
 
     /** The configuration table of the README, rendered from {@link Key}. */
@@ -146,7 +170,7 @@ public record ArchiverConfig(
     @Override
     public String toString() {
         return "ArchiverConfig[id=" + archiverId + ", group=" + groupId + ", kafka=" + bootstrapServers + ", logs="
-                + shardLogTopicPrefix + "*, s3://" + bucket + "/" + tier + "/, segment<=" + segmentMaxBytes + "B/"
+                + shardLogTopicPrefix + "*" + (auditTopic == null || auditTopic.isEmpty() ? "" : " + " + auditTopic) + ", s3://" + bucket + "/" + tier + "/, segment<=" + segmentMaxBytes + "B/"
                 + segmentMaxAgeMs + "ms, s3=" + (s3Endpoint == null || s3Endpoint.isBlank() ? "aws:" + s3Region : s3Endpoint)
                 + ", key=" + (s3AccessKey == null || s3AccessKey.isBlank() ? "(default chain)" : s3AccessKey + "/******") + "]";
     }
@@ -182,7 +206,7 @@ public record ArchiverConfig(
                         values.number(Key.STORE_BACKOFF_MS, problems), values.number(Key.STORE_BACKOFF_MAX_MS, problems),
                         (int) values.number(Key.SESSION_TIMEOUT_MS, problems), values.number(Key.TOPIC_DISCOVERY_MS, problems),
                         values.text(Key.S3_ENDPOINT), values.text(Key.S3_REGION), values.text(Key.S3_ACCESS_KEY),
-                        values.text(Key.S3_SECRET_KEY));
+                        values.text(Key.S3_SECRET_KEY), values.text(Key.AUDIT_TOPIC));
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

@@ -35,6 +35,11 @@ import java.util.Map;
  * {@code warmupSeconds} before any phase is measured (the router's JIT needs several seconds on two busy cores; with
  * 3 s its first measured phase ran at half the speed of its second). The router and direct JDBC phases alternate
  * twice; the ratio is reported per pair and for both.
+ *
+ * <p>A fifth argument {@code jwt} runs only the authentication comparison (issue 12: at most 10 % loss): the same
+ * point read through a router that verifies a tenant-writer token on every request (HS256, ADR 0018) and through a
+ * second router, on the same database, with {@code router.auth.enabled=false}, phases alternating
+ * {@code on, off, on, off} (or {@code off, on, off, on} with {@code jwt-off-first}).
  */
 public final class RouterVsJdbcLoad {
     private static final String TENANT = "bench";
@@ -55,6 +60,10 @@ public final class RouterVsJdbcLoad {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int rows = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
         long warmupMs = (args.length > 3 ? Integer.parseInt(args[3]) : 8) * 1000L;
+        String phases = args.length > 4 ? args[4] : "all";
+        if (!List.of("all", "jwt", "jwt-off-first").contains(phases)) {
+            throw new IllegalArgumentException("the fifth argument is all, jwt or jwt-off-first, got '" + phases + "'");
+        }
         Path dir = Files.createTempDirectory("fleetshard-bench-router");
         String secret = "bench-secret-0123456789";
         try (PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg"))) {
@@ -114,6 +123,17 @@ public final class RouterVsJdbcLoad {
             hc.setJdbcUrl(admin);
             hc.setMaximumPoolSize(threads);
             hc.setMinimumIdle(threads);
+            if (!phases.equals("all")) {
+                RouterConfig open = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET,
+                        secret, RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads)),
+                        RouterConfig.AUTH_ENABLED, "false"));
+                try (Router withJwt = new Router(config, new InMemoryShardMap(map)).start();
+                        Router withoutJwt = new Router(open, new InMemoryShardMap(map)).start()) {
+                    jwtOnOff(withJwt, withoutJwt, token, threads, seconds, rows, warmupMs,
+                            phases.equals("jwt-off-first"));
+                }
+                System.exit(0);
+            }
             try (Router router = new Router(config, new InMemoryShardMap(map)).start();
                     HikariDataSource direct = new HikariDataSource(hc);
                     HikariDataSource boundDs = new HikariDataSource(bound);
@@ -210,6 +230,67 @@ public final class RouterVsJdbcLoad {
             }
         }
         System.exit(0);
+    }
+
+    /** The point read through {@code clients}' router. */
+    private static LoadRun.Operation viaRouter(RawHttpClient[] clients, int rows) {
+        return (t, seq) -> {
+            byte[] body = ("{\"tenantId\":\"" + TENANT + "\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
+                    + "\",\"params\":[\"" + TENANT + "\",\"" + FLEET + "\",\"v" + ((seq * 7919 + t) % rows)
+                    + "\"],\"consistency\":\"strong\"}").getBytes(StandardCharsets.UTF_8);
+            int status = clients[t].postJson("/v1/query", body);
+            if (status != 200) {
+                throw new IllegalStateException("router answered " + status + ": " + clients[t].lastBody());
+            }
+        };
+    }
+
+    /**
+     * The same point read through a router that verifies each request's token and one that does not, warmed up
+     * alike, in alternating phases; prints both and the ratio per pair.
+     */
+    private static void jwtOnOff(Router withJwt, Router withoutJwt, String token, int threads, int seconds, int rows,
+            long warmupMs, boolean offFirst) throws Exception {
+        RawHttpClient[] on = new RawHttpClient[threads];
+        RawHttpClient[] off = new RawHttpClient[threads];
+        for (int t = 0; t < threads; t++) {
+            on[t] = new RawHttpClient("127.0.0.1", withJwt.port(), token);
+            off[t] = new RawHttpClient("127.0.0.1", withoutJwt.port(), null);
+        }
+        LoadRun.Operation jwt = viaRouter(on, rows);
+        LoadRun.Operation noJwt = viaRouter(off, rows);
+        System.out.printf("point reads through the router, JWT verified (HS256) vs auth disabled, %d threads, %d s"
+                + " each, %d rows, after warm-up%n", threads, seconds, rows);
+        LoadRun.run("warm-jwt-on", threads, 0, warmupMs, jwt);
+        LoadRun.run("warm-jwt-off", threads, 0, warmupMs, noJwt);
+        List<LoadRun.Result> onResults = new java.util.ArrayList<>();
+        List<LoadRun.Result> offResults = new java.util.ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            if (offFirst) {
+                offResults.add(LoadRun.run("router JWT off", threads, 500, seconds * 1000L, noJwt));
+                onResults.add(LoadRun.run("router JWT on", threads, 500, seconds * 1000L, jwt));
+            } else {
+                onResults.add(LoadRun.run("router JWT on", threads, 500, seconds * 1000L, jwt));
+                offResults.add(LoadRun.run("router JWT off", threads, 500, seconds * 1000L, noJwt));
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            System.out.println(onResults.get(i));
+            System.out.println(offResults.get(i));
+        }
+        double onTput = (onResults.get(0).throughput() + onResults.get(1).throughput()) / 2;
+        double offTput = (offResults.get(0).throughput() + offResults.get(1).throughput()) / 2;
+        System.out.printf("JWT on/off throughput ratio %.3f (pairs: %.3f, %.3f); added p50 %+.3f ms, p99 %+.3f ms%n",
+                onTput / offTput, onResults.get(0).throughput() / offResults.get(0).throughput(),
+                onResults.get(1).throughput() / offResults.get(1).throughput(),
+                ((onResults.get(0).p50Ns() + onResults.get(1).p50Ns())
+                        - (offResults.get(0).p50Ns() + offResults.get(1).p50Ns())) / 2e6,
+                ((onResults.get(0).p99Ns() + onResults.get(1).p99Ns())
+                        - (offResults.get(0).p99Ns() + offResults.get(1).p99Ns())) / 2e6);
+        for (int t = 0; t < threads; t++) {
+            on[t].close();
+            off[t].close();
+        }
     }
 
     /** The point read by primary key as plain JDBC on {@code ds}: the statement alone, no binding of its own. */

@@ -285,6 +285,7 @@ public final class ControlApi implements AutoCloseable {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.http.maxRequestSize = config.maxRequestBytes();
+            config.tls().install(cfg); // HTTPS only, when a key store is configured (ADR 0020)
             ProblemResponses.install(cfg);
             // token lifetimes are wall-clock time, whatever clock stamps this API's records (tests fix that one)
             Authentication.install(cfg, config.auth(), Clock.systemUTC());
@@ -316,7 +317,8 @@ public final class ControlApi implements AutoCloseable {
         if (hotFleets != null) {
             hotFleets.start();
         }
-        LOG.info("control API listening on http://{}:{}", config.host(), app.port());
+        LOG.info("control API listening on {}://{}:{}", config.tls().enabled() ? "https" : "http", config.host(),
+                app.port());
         return this;
     }
 

@@ -1,6 +1,7 @@
 package io.fleetshard.controlapi;
 
 import io.fleetshard.archive.format.ShardArchivePath;
+import io.fleetshard.http.TlsConfig;
 import io.fleetshard.http.auth.AuthConfig;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +56,8 @@ public final class ControlApiConfig {
     public static final String AUTH_ENABLED = PREFIX + AuthConfig.ENABLED;
     public static final String AUTH_JWT_SECRET = PREFIX + AuthConfig.JWT_SECRET;
     public static final String AUTH_JWKS_URL = PREFIX + AuthConfig.JWKS_URL;
+    public static final String TLS_KEYSTORE_PATH = PREFIX + TlsConfig.KEYSTORE_PATH;
+    public static final String TLS_KEYSTORE_PASSWORD = PREFIX + TlsConfig.KEYSTORE_PASSWORD;
     private static final String MASK = "********";
 
     private static final List<Key> KEYS = withAuthKeys(
@@ -138,6 +141,9 @@ public final class ControlApiConfig {
         for (AuthConfig.Setting s : AuthConfig.settings()) {
             all.add(new Key(PREFIX + s.suffix(), s.defaultValue(), s.secret(), s.doc(PREFIX), s.check()));
         }
+        for (TlsConfig.Setting s : TlsConfig.settings()) {
+            all.add(new Key(PREFIX + s.suffix(), s.defaultValue(), s.secret(), s.doc(PREFIX), s.check()));
+        }
         return List.copyOf(all);
     }
 
@@ -187,6 +193,9 @@ public final class ControlApiConfig {
         }
         // the key source is checked with the other problems, so a first start lists it too
         problems.addAll(AuthConfig.problems(PREFIX, suffix -> values.get(PREFIX + suffix)));
+        if (problems.isEmpty()) {
+            problems.addAll(TlsConfig.problems(PREFIX, suffix -> values.get(PREFIX + suffix)));
+        }
         if (!problems.isEmpty()) {
             throw new ControlApiConfigException(problems);
         }
@@ -202,6 +211,11 @@ public final class ControlApiConfig {
 
     public String auditTopic() {
         return values.get(AUDIT_TOPIC);
+    }
+
+    /** HTTPS, when {@code control.tls.keystore.path} is set (ADR 0020). */
+    public TlsConfig tls() {
+        return TlsConfig.of(suffix -> values.get(PREFIX + suffix));
     }
 
     /** Who may call the control API, and how tokens are checked (ADR 0018). */

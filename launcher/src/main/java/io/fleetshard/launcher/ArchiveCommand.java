@@ -4,6 +4,7 @@ import io.fleetshard.archive.format.ArchiveException;
 import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.ArchiveVerifier;
+import io.fleetshard.archive.format.AuditChain;
 import io.fleetshard.archive.format.S3ArchiveStore;
 import io.fleetshard.archive.format.SegmentRef;
 import io.fleetshard.archive.format.ShardArchivePath;
@@ -20,15 +21,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code fleetshard archive ls|verify --shard S}: lists a shard's manifests and snapshots, or proves its archive
- * whole (every checksum and the hash chain; exit 1 at the first defect, naming the object).
+ * {@code fleetshard archive ls|verify --shard S | --audit}: lists a shard's manifests and snapshots, or proves its
+ * archive whole (every checksum and the hash chain; exit 1 at the first defect, naming the object); {@code --audit}
+ * means the archive of the audit log, whose verify also walks the audit record chain.
  */
 final class ArchiveCommand {
     static final String USAGE = """
-            usage: fleetshard archive ls     --shard S [archive options]
-                   fleetshard archive verify --shard S [archive options]
+            usage: fleetshard archive ls     --shard S | --audit [archive options]
+                   fleetshard archive verify --shard S | --audit [archive options]
               ls       one line per manifest (seq, offsets, events, bytes, commit times, hash) and per base snapshot
               verify   checks every manifest link and segment checksum; exit 0 if whole, 1 at the first defect
+              --audit  the archive of the control API's audit log instead of a shard's; verify also walks its record
+                       hash chain (docs/spec/audit-chain.md) and prints the chain head
+              --audit-topic T      the audit topic whose archive --audit means (default fleetshard.audit)
             archive options (defaults: the running dev platform's S3, read from DIR/ports.properties):
               --tier T             standard | enhanced | platinum (default standard)
               --bucket B           default fleetshard-archive
@@ -36,6 +41,9 @@ final class ArchiveCommand {
               --region R           default us-east-1
               --access-key K, --secret-key S   default: dev keys for the dev endpoint, else the AWS chain
               --data-dir DIR       default .fleetshard/dev""";
+
+    /** The control API's audit topic unless {@code --audit-topic} names another (control.audit.topic). */
+    static final String AUDIT_TOPIC = "fleetshard.audit";
 
     private ArchiveCommand() {
     }
@@ -122,9 +130,27 @@ final class ArchiveCommand {
         if (!verb.equals("ls") && !verb.equals("verify")) {
             throw new IllegalArgumentException("unknown archive command '" + verb + "'\n" + USAGE);
         }
-        Target target = parseTarget(args.subList(1, args.size()), List.of(), USAGE);
+        List<String> rest = new ArrayList<>(args.subList(1, args.size()));
+        boolean audit = rest.remove("--audit");
+        if (audit) {
+            int at = rest.indexOf("--audit-topic");
+            String topic = AUDIT_TOPIC;
+            if (at >= 0) {
+                if (at + 1 >= rest.size()) {
+                    throw new IllegalArgumentException("--audit-topic needs a value\n" + USAGE);
+                }
+                topic = rest.remove(at + 1);
+                rest.remove(at);
+            }
+            if (rest.contains("--shard")) {
+                throw new IllegalArgumentException("--audit and --shard name different archives: give one\n" + USAGE);
+            }
+            rest.add("--shard");
+            rest.add(topic);
+        }
+        Target target = parseTarget(rest, List.of(), USAGE);
         try (S3ArchiveStore store = target.open()) {
-            return verb.equals("ls") ? list(store, target.path(), out) : verify(store, target.path(), out, err);
+            return verb.equals("ls") ? list(store, target.path(), out) : verify(store, target.path(), audit, out, err);
         } catch (ArchiveException e) {
             err.println("fleetshard archive " + verb + ": " + e.getMessage());
             return 1;
@@ -163,11 +189,17 @@ final class ArchiveCommand {
     }
 
     static int verify(ArchiveStore store, ShardArchivePath path, PrintStream out, PrintStream err) {
+        return verify(store, path, false, out, err);
+    }
+
+    /** With {@code audit}, also walks the audit record chain (docs/spec/audit-chain.md) through every segment. */
+    static int verify(ArchiveStore store, ShardArchivePath path, boolean audit, PrintStream out, PrintStream err) {
+        AuditChain.Walker walker = new AuditChain.Walker();
         ArchiveVerifier.Report report = ArchiveVerifier.verify(store, path, m -> {
             if (m.manifest().seq() % 100 == 0) {
                 out.printf("  verified %d manifests…%n", m.manifest().seq());
             }
-        });
+        }, audit ? (key, event) -> walker.accept(key, event.offset(), event.event()) : (key, event) -> { });
         out.printf("%s: %d manifests, %d segments, %d events, %d bytes checked; last commit %s%n", path.prefix(),
                 report.manifests(), report.segments(), report.records(), report.bytes(),
                 report.lastCommitTsMs() == 0 ? "-" : Instant.ofEpochMilli(report.lastCommitTsMs()));
@@ -178,6 +210,14 @@ final class ArchiveCommand {
         if (report.defect().isPresent()) {
             err.println("DEFECT: " + report.defect().get().getMessage());
             return 1;
+        }
+        if (audit) {
+            out.printf("audit chain: %d records linked, head %s (compare it with one recorded elsewhere: the archive"
+                    + " alone cannot show records cut from its end)%n", walker.records(), walker.head());
+            if (walker.unsealedBefore() > 0) {
+                out.printf("%d record(s) before the chain's start were written before the chain existed and are not"
+                        + " protected by it%n", walker.unsealedBefore());
+            }
         }
         out.println("archive is whole");
         return 0;

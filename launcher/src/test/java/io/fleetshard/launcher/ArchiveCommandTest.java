@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fleetshard.archive.format.ArchivedEvent;
+import io.fleetshard.archive.format.AuditChain;
 import io.fleetshard.archive.format.InMemoryArchiveStore;
 import io.fleetshard.archive.format.Manifest;
 import io.fleetshard.archive.format.ManifestParser;
@@ -59,5 +60,46 @@ class ArchiveCommandTest {
         store.replace(path.segmentKey(0, 0), seg);
         assertThat(ArchiveCommand.verify(store, path, new PrintStream(out, true), new PrintStream(err, true))).isEqualTo(1);
         assertThat(err.toString()).contains("DEFECT", path.segmentKey(0, 0), "SHA-256");
+    }
+
+    @Test
+    void verifyOfTheAuditArchiveWalksTheRecordChainAndNamesTheBrokenRecord() {
+        InMemoryArchiveStore store = new InMemoryArchiveStore();
+        ShardArchivePath path = new ShardArchivePath("standard", ArchiveCommand.AUDIT_TOPIC);
+        byte[] first = AuditChain.seal(AuditChain.GENESIS, "{\"eventId\":\"a\"}".getBytes(StandardCharsets.UTF_8));
+        byte[] second = AuditChain.seal(AuditChain.parse(first).orElseThrow().sha256(),
+                "{\"eventId\":\"b\"}".getBytes(StandardCharsets.UTF_8));
+        java.util.function.Function<List<byte[]>, Integer> verifyOf = records -> {
+            InMemoryArchiveStore s = new InMemoryArchiveStore();
+            List<ArchivedEvent> events = new java.util.ArrayList<>();
+            for (int i = 0; i < records.size(); i++) {
+                events.add(new ArchivedEvent(i, records.get(i)));
+            }
+            byte[] seg = SegmentCodec.encode(path.shardId(), path.shardId(), events);
+            int last = records.size() - 1;
+            s.putIfAbsent(path.segmentKey(0, last), seg);
+            SegmentRef ref = new SegmentRef(path.segmentKey(0, last), 0, last, records.size(), seg.length,
+                    Sha256.hex(seg), "", "", 1, 1);
+            s.putIfAbsent(path.manifestKey(1), ManifestParser.toBytes(new Manifest(path.shardId(), "standard",
+                    path.shardId(), 1, null, List.of(ref), last + 1, 1, "w")));
+            return ArchiveCommand.verify(s, path, true, new PrintStream(OUT, true), new PrintStream(ERR, true));
+        };
+        assertThat(verifyOf.apply(List.of(first, second))).isZero();
+        assertThat(OUT.toString()).contains("audit chain: 2 records linked, head "
+                + AuditChain.parse(second).orElseThrow().sha256(), "archive is whole");
+        assertThat(verifyOf.apply(List.of(second))).isEqualTo(1);
+        assertThat(ERR.toString()).contains("DEFECT", "broken-audit-chain", "audit record at offset 0",
+                "not the chain's start");
+        assertThat(store.list(path.prefix(), null, 10)).isEmpty();
+    }
+
+    private static final ByteArrayOutputStream OUT = new ByteArrayOutputStream();
+    private static final ByteArrayOutputStream ERR = new ByteArrayOutputStream();
+
+    @Test
+    void auditAndShardAreExclusive() {
+        assertThatThrownBy(() -> ArchiveCommand.run(List.of("verify", "--audit", "--shard", "pg-1"),
+                new PrintStream(OUT, true), new PrintStream(ERR, true)))
+                .hasMessageContaining("--audit and --shard name different archives");
     }
 }

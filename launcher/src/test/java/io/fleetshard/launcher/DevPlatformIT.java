@@ -101,6 +101,17 @@ class DevPlatformIT {
             HttpResponse<String> audit = get(control + "/v1/audit");
             assertThat(audit.statusCode()).as(audit.body()).isEqualTo(200);
             assertThat(audit.body()).contains("\"action\":\"POST /v1/tenants\"", "\"role\":\"admin\"");
+            // ... sealed into its hash chain and archived like a shard log: `archive verify --audit` finds it whole
+            ShardArchivePath auditArchive = new ShardArchivePath("standard", ArchiveCommand.AUDIT_TOPIC);
+            Await.condition("the audit log in the archive", Duration.ofSeconds(60),
+                    () -> new io.fleetshard.archive.format.ArchiveReader(platform.archive().store(), auditArchive)
+                            .latest().isPresent());
+            ByteArrayOutputStream auditVerifyOut = new ByteArrayOutputStream();
+            PrintStream auditVerifyPrint = new PrintStream(auditVerifyOut, true, StandardCharsets.UTF_8);
+            assertThat(ArchiveCommand.verify(platform.archive().store(), auditArchive, true, auditVerifyPrint,
+                    auditVerifyPrint)).as("%s", auditVerifyOut).isZero();
+            assertThat(auditVerifyOut.toString(StandardCharsets.UTF_8)).contains("audit chain:", "archive is whole")
+                    .doesNotContain("not protected");
             ByteArrayOutputStream probeOut = new ByteArrayOutputStream();
             try (PrintStream print = new PrintStream(probeOut, true, StandardCharsets.UTF_8)) {
                 ChangeTail tail = new ChangeTail(platform.kafkaBootstrapServers(), "fleetshard.cdc.",

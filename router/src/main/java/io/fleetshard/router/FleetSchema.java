@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>MariaDB</b>: base tables stay in the URL's database (change capture reads them there); a sibling database
  * {@code <db>_rls} holds {@code SQL SECURITY DEFINER} views of the same names that filter on a signed session tenant
  * and {@code WITH CASCADED CHECK OPTION}. The router's account may use those views only. A server running with
- * {@code --skip-grant-tables} is refused: no account could be limited there. See {@code router/README.md} for what
- * remains.
+ * {@code --skip-grant-tables} is refused: no account could be limited there. BEFORE row triggers on the base tables
+ * refuse a router account's write of a row of another fleet than the request's (the fleet guard, ADR 0020). See
+ * {@code router/README.md} for what remains.
  *
  * <p><b>Both</b>: the write fence of ADR 0013 ({@code docs/adr/0013-online-resharding-protocol.md}, "The write fence
  * lives in the database"): a {@code fleetshard_fence} table the router cannot touch, and triggers on the sharded tables
@@ -61,6 +62,8 @@ public final class FleetSchema {
     private static final int ATTEMPTS = 5;
     /** SQLSTATE of a write to a fleet that {@code fleetshard_fence} fences on the shard (ADR 0013). */
     static final String FENCED = "FS002";
+    /** SQLSTATE of the MariaDB fleet guard: a router's write touched a row of another fleet than its request's. */
+    static final String FLEET_GUARD = "42501";
 
     private FleetSchema() {
     }
@@ -578,7 +581,44 @@ public final class FleetSchema {
             out.add(mariaDbFenceTrigger(d, table, "UPDATE", List.of("OLD", "NEW")));
             out.add(mariaDbFenceTrigger(d, table, "DELETE", List.of("OLD")));
         }
+        for (String table : List.of("vehicles", "telemetry")) {
+            out.add(mariaDbFleetGuard(d, table, "INSERT", List.of("NEW")));
+            out.add(mariaDbFleetGuard(d, table, "UPDATE", List.of("OLD", "NEW")));
+            out.add(mariaDbFleetGuard(d, table, "DELETE", List.of("OLD")));
+        }
         return out;
+    }
+
+    /**
+     * The fleet guard of writes on MariaDB (ADR 0020): a BEFORE trigger of {@code event} on {@code table}, fired ahead
+     * of the fence guard, that signals SQLSTATE {@value #FLEET_GUARD} when a row of {@code rows} ({@code OLD},
+     * {@code NEW}) is not of the fleet the router's {@code SET} named ({@code @fleetshard_fleet_id}, compared byte for
+     * byte) and the session is a router account. Other accounts (change capture, the resharder, operators) are not
+     * limited. A row of the request's fleet costs one comparison; the account is looked up only on a mismatch. The
+     * router's scanner refuses user variables, so a statement sent through it cannot change the fleet it names.
+     */
+    private static String mariaDbFleetGuard(String d, String table, String event, List<String> rows) {
+        StringBuilder checks = new StringBuilder();
+        for (String row : rows) {
+            String verb = row.equals("NEW") ? "written" : event.equals("DELETE") ? "deleted" : "changed";
+            checks.append("""
+                    IF NOT (CAST(%1$s.fleet_id AS BINARY) <=> CAST(@fleetshard_fleet_id AS BINARY))
+                       AND EXISTS (SELECT 1 FROM %2$s.fleetshard_router_account a
+                                   WHERE a.user_name = SUBSTRING_INDEX(SESSION_USER(), '@', 1)) THEN
+                      SET v_msg = CONCAT('fleetshard: this request may write rows of fleet ',
+                        COALESCE(@fleetshard_fleet_id, '(none: a read-only request)'), ' only; a row of fleet ',
+                        %1$s.fleet_id, ' was to be %3$s (send the write for that fleet)');
+                      SIGNAL SQLSTATE '%4$s' SET MESSAGE_TEXT = v_msg;
+                    END IF;
+                    """.formatted(row, d, verb, FLEET_GUARD));
+        }
+        return """
+                CREATE OR REPLACE DEFINER = %1$s TRIGGER %2$s.fleetshard_fleet_guard_%3$s_%4$s
+                  BEFORE %5$s ON %2$s.%3$s FOR EACH ROW PRECEDES fleetshard_fence_guard_%3$s_%4$s
+                BEGIN
+                  DECLARE v_msg VARCHAR(512);
+                %6$sEND""".formatted(MARIADB_DEFINER, d, table, event.toLowerCase(java.util.Locale.ROOT), event,
+                checks.toString().indent(2));
     }
 
     /**

@@ -7,6 +7,7 @@ import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Properties;
 
@@ -15,14 +16,19 @@ import java.util.Properties;
  * the tables into a sibling database {@code <db>_rls}, which is the only thing the router's account may touch. Before
  * each statement the router sets the session variables the views' filter function checks (tenant and signature) and
  * the statement time limit, in one {@code SET}: two round trips per statement. These are session variables, so a
- * connection whose last {@code SET} was for the same tenant and timeout skips it (ADR 0016), unless a statement since
- * mentioned a variable and so may have assigned one.
+ * connection whose last {@code SET} was for the same tenant, fleet and timeout skips it (ADR 0016). The {@code SET}
+ * also names the request's fleet, which the fleet guard triggers of the base tables compare with every row a write
+ * creates, changes or deletes. Before a connection serves another tenant than its last one, its session is reset
+ * ({@code COM_RESET_CONNECTION}: user variables, session variables, named locks, temporary tables, prepared statements
+ * and {@code LAST_INSERT_ID} are gone); ADR 0020.
  */
 final class MariaDbDialect implements ShardDialect {
     static final MariaDbDialect INSTANCE = new MariaDbDialect();
 
     private static final String SET_TENANT = "SET @fleetshard_tenant_id = ?, @fleetshard_tenant_sig = ?,"
-            + " max_statement_time = ?";
+            + " @fleetshard_fleet_id = ?, max_statement_time = ?";
+    /** The character set and collation MariaDB Connector/J 3 asks for at the handshake. */
+    private static final String RESTORE_NAMES = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci";
 
     private MariaDbDialect() {
     }
@@ -49,6 +55,8 @@ final class MariaDbDialect implements ShardDialect {
         pool.addDataSourceProperty("socketTimeout", Long.toString(config.requestTimeoutMs() + 10_000));
         pool.addDataSourceProperty("useServerPrepStmts", "false");
         pool.addDataSourceProperty("allowMultiQueries", "false");
+        // Connection.reset() sends COM_RESET_CONNECTION only with this option (resetSession)
+        pool.addDataSourceProperty("useResetConnection", "true");
         // refuses connections while the server runs without grant checks, when the views would protect nothing
         pool.setConnectionInitSql("SELECT " + FleetSchema.MARIADB_GRANTS_GUARD + "()");
     }
@@ -68,7 +76,7 @@ final class MariaDbDialect implements ShardDialect {
 
     @Override
     public boolean mayChangeBinding(ScannedSql sql) {
-        // any statement may assign user variables (SELECT @fleetshard_tenant_id := ...): the next one sets them again
+        // user variables are rejected by the scanner (ADR 0020); one that mentions a variable still sets them again
         return sql.mentionsVariables();
     }
 
@@ -81,12 +89,29 @@ final class MariaDbDialect implements ShardDialect {
             try (PreparedStatement set = c.prepareStatement(SET_TENANT)) {
                 set.setString(1, tenant.tenantId());
                 set.setString(2, tenant.signature());
-                set.setBigDecimal(3, BigDecimal.valueOf(timeoutMs, 3));
+                set.setString(3, tenant.fleetId());
+                set.setBigDecimal(4, BigDecimal.valueOf(timeoutMs, 3));
                 set.execute();
             }
         }
         ShardDialect.bindParams(ps, 0, params);
         return ps.execute();
+    }
+
+    @Override
+    public boolean resetsSessionsBetweenTenants() {
+        return true;
+    }
+
+    @Override
+    public void resetSession(Connection physical) throws SQLException {
+        // COM_RESET_CONNECTION (useResetConnection=true, configurePool): keeps the database, drops everything else,
+        // including the character set the driver chose at the handshake: the server's default (latin1) would mangle
+        // text and make the views' signature check fail on mixed collations, so the driver's is set again
+        physical.unwrap(org.mariadb.jdbc.Connection.class).reset();
+        try (Statement st = physical.createStatement()) {
+            st.execute(RESTORE_NAMES);
+        }
     }
 
     @Override

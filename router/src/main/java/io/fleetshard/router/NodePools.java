@@ -27,10 +27,12 @@ final class NodePools implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodePools.class);
 
     /**
-     * A node's pool, with the dialect of its shard and what its connections are bound to (null when
-     * {@code router.tenant.binding} is {@code transaction}).
+     * A node's pool, with the dialect of its shard, what its connections are bound to (null when
+     * {@code router.tenant.binding} is {@code transaction}) and which tenant's statements each session ran since its
+     * last reset (null when the dialect does not reset sessions, ADR 0020).
      */
-    record NodePool(Node node, ShardDialect dialect, HikariDataSource dataSource, ConnectionBindings bindings) {
+    record NodePool(Node node, ShardDialect dialect, HikariDataSource dataSource, ConnectionBindings bindings,
+            SessionTenants sessions) {
 
         /** A connection within {@code timeoutMs} (the time left of the request), else a transient exception. */
         java.sql.Connection connection(long timeoutMs) throws java.sql.SQLException {
@@ -127,7 +129,8 @@ final class NodePools implements AutoCloseable {
         LOG.info("opening pool for node {} ({} of shard {}, {})", node.nodeId(), node.role().wireName(),
                 node.shardId(), JdbcUrl.parse(hc.getJdbcUrl()));
         return new NodePool(node, dialect, new HikariDataSource(hc),
-                config.bindsConnections() ? new ConnectionBindings(config.poolMaxSize()) : null);
+                config.bindsConnections() ? new ConnectionBindings(config.poolMaxSize()) : null,
+                dialect.resetsSessionsBetweenTenants() ? new SessionTenants(config.poolMaxSize()) : null);
     }
 
     /**

@@ -11,8 +11,10 @@ import java.util.List;
  * Runs one client statement on one node: borrows a pooled connection, binds the statement to its tenant with the time
  * left until the request's deadline as the statement timeout, and hands the result to a {@link ResultReader} while
  * the connection is still held. A connection stays bound to its last tenant ({@link ConnectionBindings}, ADR 0016):
- * a statement of that tenant, with at least the binding's timeout left, runs without a bind (a write reads its log position on the same connection, after the commit). Database
- * errors become {@link ApiProblem}s through the node's dialect.
+ * a statement of that tenant, with at least the binding's timeout left, runs without a bind (a write reads its log
+ * position on the same connection, after the commit). Where the dialect resets sessions ({@link SessionTenants},
+ * ADR 0020), a connection is reset before it serves another tenant than the one whose statements it ran last.
+ * Database errors become {@link ApiProblem}s through the node's dialect.
  */
 final class NodeStatementRunner {
 
@@ -62,7 +64,24 @@ final class NodeStatementRunner {
                         + " connection to node " + nodeId);
             }
             ConnectionBindings bindings = pool.bindings();
-            Connection physical = bindings == null ? null : c.unwrap(Connection.class);
+            SessionTenants sessions = pool.sessions();
+            Connection physical = bindings == null && sessions == null ? null : c.unwrap(Connection.class);
+            if (sessions != null && !sessions.onlyRan(physical, tenant.tenantId())) {
+                // another tenant's statements (or unknown ones) ran on this session: nothing of them may remain
+                try {
+                    dialect.resetSession(physical);
+                } catch (SQLException | RuntimeException e) {
+                    sessions.forget(physical);
+                    if (bindings != null) {
+                        bindings.forget(physical);
+                    }
+                    throw e;
+                }
+                if (bindings != null) {
+                    bindings.forget(physical); // the reset dropped the binding's variables too
+                }
+                sessions.resetFor(physical, tenant.tenantId());
+            }
             int bindTimeoutMs = ConnectionBindings.timeoutMs(timeoutMs);
             BindMode mode;
             int statementTimeoutMs;
@@ -81,12 +100,12 @@ final class NodeStatementRunner {
                     dialect.afterStatement(c);
                 } catch (SQLException | RuntimeException e) {
                     // what the session holds now is unknown (a failed bind was rolled back): bind it next time
-                    if (physical != null) {
+                    if (bindings != null) {
                         bindings.forget(physical);
                     }
                     throw e;
                 }
-                if (physical != null) {
+                if (bindings != null) {
                     if (mode == BindMode.BIND_TRANSACTION || dialect.mayChangeBinding(sql)) {
                         bindings.forget(physical);
                     } else if (mode == BindMode.BIND_CONNECTION) {

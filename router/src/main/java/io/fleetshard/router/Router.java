@@ -114,6 +114,7 @@ public final class Router implements AutoCloseable {
             // the hot endpoint on Jetty's core API, in front of Javalin (ADR 0016); Javalin nests its servlet here
             c.jetty.modifyServer(server -> server.setHandler(new QueryFastLane(query, Authentication.gate(
                     config.auth(), clock, QUERY_ROLES), metrics, config.maxRequestBytes())));
+            config.tls().install(c); // HTTPS only, when a key store is configured (ADR 0020)
             ProblemResponses.install(c);
             Authentication.install(c, config.auth(), clock);
             OperationalRoutes.install(c, registry, this::notReadyReason, OPENAPI);
@@ -123,7 +124,8 @@ public final class Router implements AutoCloseable {
             c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
                     ctx.statusCode()));
         }).start(config.host(), config.port());
-        LOG.info("router listening on {}:{} (shard map version {})", config.host(), app.port(),
+        LOG.info("router listening on {}://{}:{} (shard map version {})", config.tls().enabled() ? "https" : "http",
+                config.host(), app.port(),
                 mapSource.current().version());
         return this;
     }

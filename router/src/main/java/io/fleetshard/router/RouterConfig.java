@@ -1,5 +1,6 @@
 package io.fleetshard.router;
 
+import io.fleetshard.http.TlsConfig;
 import io.fleetshard.http.auth.AuthConfig;
 import io.fleetshard.shardmap.Ids;
 import java.util.ArrayList;
@@ -38,6 +39,8 @@ public final class RouterConfig {
     public static final String AUTH_ENABLED = PREFIX + AuthConfig.ENABLED;
     public static final String AUTH_JWT_SECRET = PREFIX + AuthConfig.JWT_SECRET;
     public static final String AUTH_JWKS_URL = PREFIX + AuthConfig.JWKS_URL;
+    public static final String TLS_KEYSTORE_PATH = PREFIX + TlsConfig.KEYSTORE_PATH;
+    public static final String TLS_KEYSTORE_PASSWORD = PREFIX + TlsConfig.KEYSTORE_PASSWORD;
 
     /** Shortest accepted tenant secret: it keys the signatures that shards check, so it must not be guessable. */
     public static final int MIN_SECRET_LENGTH = 16;
@@ -97,6 +100,9 @@ public final class RouterConfig {
         for (AuthConfig.Setting s : AuthConfig.settings()) {
             all.add(new Key(PREFIX + s.suffix(), s.defaultValue(), s.secret(), s.doc(PREFIX), s.check()));
         }
+        for (TlsConfig.Setting s : TlsConfig.settings()) {
+            all.add(new Key(PREFIX + s.suffix(), s.defaultValue(), s.secret(), s.doc(PREFIX), s.check()));
+        }
         return List.copyOf(all);
     }
 
@@ -142,6 +148,7 @@ public final class RouterConfig {
         }
         // the key source is checked with the other problems, so a first start lists it too (invalid keys read as "")
         problems.addAll(AuthConfig.problems(PREFIX, suffix -> out.getOrDefault(PREFIX + suffix, "")));
+        problems.addAll(TlsConfig.problems(PREFIX, suffix -> out.getOrDefault(PREFIX + suffix, "")));
         if (!problems.isEmpty()) {
             throw new InvalidRouterConfigException(problems);
         }
@@ -250,6 +257,11 @@ public final class RouterConfig {
     }
 
     /** Who may call the router, and how tokens are checked (ADR 0018). */
+    /** HTTPS, when {@code router.tls.keystore.path} is set (ADR 0020). */
+    public TlsConfig tls() {
+        return TlsConfig.of(suffix -> values.get(PREFIX + suffix));
+    }
+
     public AuthConfig auth() {
         return AuthConfig.of(PREFIX, suffix -> values.get(PREFIX + suffix));
     }

@@ -59,6 +59,19 @@ interface ShardDialect {
      */
     boolean mayChangeBinding(ScannedSql sql);
 
+    /**
+     * Whether a connection's session is reset before it serves a statement of another tenant than its last ones
+     * ({@link SessionTenants}, ADR 0020): true where the database leaves session state that the router cannot revoke.
+     */
+    default boolean resetsSessionsBetweenTenants() {
+        return false;
+    }
+
+    /** Resets the session of {@code physical} to what a new connection has (see {@link #resetsSessionsBetweenTenants}). */
+    default void resetSession(Connection physical) throws SQLException {
+        throw new UnsupportedOperationException(engine() + " sessions are not reset");
+    }
+
     /** Checks, after the statement, that the connection is fit to go back to the pool; throws a problem if not. */
     void afterStatement(Connection c) throws SQLException;
 

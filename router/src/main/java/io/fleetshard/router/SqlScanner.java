@@ -11,7 +11,9 @@ import java.util.Set;
  * it cannot be sure, it errs towards "multi-statement" (rejected) and "write" (primary).
  *
  * <p>Session and transaction control ({@code SET}, {@code BEGIN}, {@code LISTEN}, {@code ALTER ROLE} ...) is rejected:
- * such statements would change a pooled connection that the next request, maybe another tenant's, reuses.
+ * such statements would change a pooled connection that the next request, maybe another tenant's, reuses. So are
+ * MariaDB user variables ({@code @name}, {@code SELECT ... INTO @name}; ADR 0020); system variables ({@code @@name})
+ * may be read.
  */
 final class SqlScanner {
     /** First keywords of statements that can be served by a replica, unless a {@link #WRITE_MARKERS} word appears. */
@@ -57,6 +59,7 @@ final class SqlScanner {
         private int end = -1; // index of the terminating ';', if any
         private int executableCommentDepth;
         private boolean variables;
+        private int userVariableAt = -1;
 
         Lexer(String s, SqlDialect dialect) {
             this.s = s;
@@ -102,7 +105,18 @@ final class SqlScanner {
                     }
                 } else if (c == '@') {
                     variables = true;
-                    i++;
+                    if (dialect == SqlDialect.MARIADB) {
+                        if (i + 1 < n && s.charAt(i + 1) == '@') {
+                            i += 2; // @@name: a system variable, which an expression can read but never assign
+                        } else {
+                            if (userVariableAt < 0) {
+                                userVariableAt = i;
+                            }
+                            i++;
+                        }
+                    } else {
+                        i++;
+                    }
                 } else if (c == ';') {
                     end = i;
                     i++;
@@ -133,6 +147,13 @@ final class SqlScanner {
                         + (second != null && DDL_VERBS.contains(first) ? " " + second : "") + "), which the router does"
                         + " not forward: each request runs as one statement in its own transaction");
             }
+            if (userVariableAt >= 0) {
+                // ADR 0020: a user variable is session state that outlives the statement on the pooled connection,
+                // and the fleet guard of MariaDB writes reads one
+                throw ApiProblem.badRequest("sql uses a user variable (@name at offset " + userVariableAt + "), which"
+                        + " the router does not forward to MariaDB shards: a variable outlives the statement on the"
+                        + " pooled connection; pass values as parameters (?)");
+            }
             StatementKind kind = READ_STARTS.contains(first) && !writeMarker ? StatementKind.READ : StatementKind.WRITE;
             String text = end >= 0 ? s.substring(0, end) : s;
             return new ScannedSql(text, kind, placeholders, variables && dialect == SqlDialect.MARIADB);
@@ -147,6 +168,18 @@ final class SqlScanner {
             }
             if (WRITE_MARKERS.contains(upper)) {
                 writeMarker = true;
+            }
+            refuseProcessList(upper);
+        }
+
+        /**
+         * MariaDB shows every thread of the same account, with its statement text, in {@code PROCESSLIST} without any
+         * privilege: the router's account is shared by all tenants, so that would show other tenants' SQL (ADR 0020).
+         */
+        private void refuseProcessList(String identifier) {
+            if (dialect == SqlDialect.MARIADB && identifier.equalsIgnoreCase("PROCESSLIST")) {
+                throw ApiProblem.badRequest("sql reads the process list, which the router does not forward to MariaDB"
+                        + " shards: it shows the statements of every tenant served by the same account");
             }
         }
 
@@ -235,12 +268,13 @@ final class SqlScanner {
         }
 
         private void skipQuotedIdentifier(char q) {
-            i++;
+            int start = ++i;
             while (i < n) {
                 if (s.charAt(i) == q) {
                     if (i + 1 < n && s.charAt(i + 1) == q) {
                         i += 2;
                     } else {
+                        refuseProcessList(s.substring(start, i).replace(String.valueOf(q) + q, String.valueOf(q)));
                         i++;
                         return;
                     }

@@ -1,7 +1,10 @@
 package io.fleetshard.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fleetshard.http.auth.JwtMinter;
+import io.fleetshard.http.auth.Role;
 import io.fleetshard.shardmap.DurabilityTier;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Fleet;
@@ -15,8 +18,11 @@ import io.fleetshard.testkit.MariaDbNode;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +34,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A MariaDB shard behind the router: GTID tokens, errors, and tenant isolation through the DEFINER views that
- * {@link FleetSchema} installs, including what a crafted statement can and cannot do.
+ * {@link FleetSchema} installs, including what a crafted statement can and cannot do. The attacks of
+ * {@link PostgresTenantIsolationIT}, in MariaDB's dialect, plus those of MariaDB's own gaps (ADR 0020): the fleet guard
+ * of writes, and session state on a pooled connection that serves one tenant after another.
  */
 class MariaDbRoutingIT {
     private static final String ACME_VIN = "ACME-SECRET-VIN";
@@ -39,6 +47,10 @@ class MariaDbRoutingIT {
     static String db;
     static Router router;
     static RouterHttp http;
+    /** A router with one pooled connection: every statement, whatever its tenant, runs in the same session. */
+    static Router single;
+    /** The same with {@code router.tenant.binding=transaction}: the session is reset between tenants too. */
+    static Router singleByTransaction;
 
     @BeforeAll
     static void start() {
@@ -50,10 +62,17 @@ class MariaDbRoutingIT {
         map.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD), new Tenant("evil", DurabilityTier.STANDARD),
                 Shard.withDefaultTokens("m1", ShardStatus.ACTIVE, Engine.MARIADB, 16),
                 new Node("m1-p", "m1", NodeRole.PRIMARY, "us-east-1", "us-east-1a", maria.jdbcUrl(db)),
-                new Fleet("acme", "f1", "m1"), new Fleet("evil", "e1", "m1")), List.of());
+                new Tenant("beta", DurabilityTier.STANDARD),
+                new Fleet("acme", "f1", "m1"), new Fleet("evil", "e1", "m1"), new Fleet("beta", "b1", "m1"),
+                new Fleet("beta", "b2", "m1")), List.of());
         router = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).requestTimeoutMs(1500).build(), map).start();
         http = new RouterHttp(router.port());
+        single = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(1)
+                .poolMinIdle(1).requestTimeoutMs(1500).build(), map).start();
+        singleByTransaction = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0)
+                .poolMaxSize(1).poolMinIdle(1).requestTimeoutMs(1500).tenantBinding("transaction").build(), map)
+                .start();
         for (int i = 0; i < 2; i++) {
             RouterHttp.Reply r = as("acme", "f1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status)"
                     + " VALUES ('acme', 'f1', 'a" + i + "', '" + ACME_VIN + i + "', 'active')");
@@ -61,6 +80,10 @@ class MariaDbRoutingIT {
         }
         assertThat(as("evil", "e1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('evil',"
                 + " 'e1', 'e0', 'EVIL-VIN')").status()).isEqualTo(200);
+        assertThat(as("beta", "b1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES ('beta',"
+                + " 'b1', 'b0', 'one')").status()).isEqualTo(200);
+        assertThat(as("beta", "b2", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES ('beta',"
+                + " 'b2', 'b9', 'two')").status()).isEqualTo(200);
     }
 
     @AfterAll
@@ -68,13 +91,24 @@ class MariaDbRoutingIT {
         if (router != null) {
             router.stop();
         }
+        if (single != null) {
+            single.stop();
+        }
+        if (singleByTransaction != null) {
+            singleByTransaction.stop();
+        }
         if (maria != null) {
             maria.close();
         }
     }
 
+    /** A request of {@code tenant} with a tenant-writer token of its own, as a tenant's application sends it. */
     private static RouterHttp.Reply as(String tenant, String fleet, String sql) {
-        return http.query(Map.of("tenantId", tenant, "fleetId", fleet, "sql", sql));
+        return tokenOf(Role.TENANT_WRITER, tenant).query(Map.of("tenantId", tenant, "fleetId", fleet, "sql", sql));
+    }
+
+    private static RouterHttp tokenOf(Role role, String tenant) {
+        return new RouterHttp(router.port(), TestTokens.of(role, tenant));
     }
 
     private static RouterHttp.Reply evil(String sql) {
@@ -133,15 +167,20 @@ class MariaDbRoutingIT {
         "SELECT vin FROM vehicles WHERE tenant_id = 'evil' UNION ALL SELECT vin FROM vehicles WHERE tenant_id = 'acme'",
         "SELECT (SELECT GROUP_CONCAT(vin) FROM vehicles v2 WHERE v2.tenant_id = 'acme') AS leak",
         "WITH everything AS (SELECT * FROM vehicles) SELECT * FROM everything WHERE tenant_id <> 'evil'",
-        "SELECT *, @fleetshard_tenant_id := 'acme' AS forged FROM vehicles",
-        "SELECT v.* FROM vehicles v WHERE (@fleetshard_tenant_id := 'acme') IS NOT NULL",
-        "SELECT v.* FROM vehicles v WHERE (@`fleetshard_tenant_sig` := 'x') IS NOT NULL",
-        "SELECT v.* FROM vehicles v WHERE (@'fleetshard_tenant_id' := 'acme') IS NOT NULL",
-        "SELECT vin INTO @fleetshard_tenant_sig FROM vehicles LIMIT 1",
+        "SELECT * FROM vehicles v WHERE EXISTS (SELECT 1 FROM vehicles w WHERE w.tenant_id = 'acme')",
+        "SELECT v.* FROM vehicles v LEFT JOIN (SELECT * FROM vehicles WHERE tenant_id = 'acme') x ON true",
+        "WITH RECURSIVE r AS (SELECT vin FROM vehicles WHERE tenant_id = 'acme' UNION SELECT vin FROM r) SELECT * FROM r",
+        "SELECT * FROM vehicles WHERE tenant_id = 'acme' LOCK IN SHARE MODE",
+        "SELECT count(*) AS n FROM vehicles WHERE tenant_id = 'acme'",
+        "SELECT t.* FROM telemetry t JOIN vehicles v ON v.vehicle_id = t.vehicle_id WHERE v.tenant_id = 'acme'",
     })
     void craftedReadsSeeOnlyTheirOwnTenantsRows(String sql) {
         RouterHttp.Reply r = evil(sql);
         assertThat(r.status()).as(r.detail()).isEqualTo(200);
+        r.body().get("rows").forEach(row -> assertThat(row.toString()).doesNotContain("acme"));
+        if (sql.contains("count(*)")) {
+            assertThat(r.body().get("rows").toString()).isEqualTo("[[0]]");
+        }
         // the forged variable does not survive into the next request either
         assertThat(evil("SELECT vin FROM vehicles").body().get("rows").toString()).isEqualTo("[[\"EVIL-VIN\"]]");
     }
@@ -152,7 +191,6 @@ class MariaDbRoutingIT {
      */
     @Test
     void aConnectionBoundToOneTenantShowsNothingOfItToTheNext() {
-        String evilSig = TenantSigner.sign(PostgresCluster.SECRET, "evil");
         for (int round = 0; round < 12; round++) {
             assertAcmeUntouched();
             if (round % 3 == 1) {
@@ -162,8 +200,8 @@ class MariaDbRoutingIT {
             assertThat(r.status()).isEqualTo(200);
             assertThat(r.body().get("rows").toString()).isEqualTo("[[1,\"evil\",\"EVIL-VIN\"]]");
             if (round % 4 == 2) {
-                RouterHttp.Reply v = evil("SELECT @fleetshard_tenant_id, @fleetshard_tenant_sig");
-                assertThat(v.body().get("rows").toString()).isEqualTo("[[\"evil\",\"" + evilSig + "\"]]");
+                assertThat(evil("SELECT vin FROM vehicles WHERE vin = CAST('x' AS INT) / 0 OR nope").status())
+                        .isEqualTo(422);
             }
         }
     }
@@ -183,6 +221,20 @@ class MariaDbRoutingIT {
         "INSERT INTO %DB%.fleetshard_fence (tenant_id, fleet_id, job_id) VALUES ('acme', 'f1', 'freeze-acme')",
         "DELETE FROM %DB%.fleetshard_fence",
         "DROP TRIGGER %DB%.fleetshard_fence_guard_vehicles_update",
+        "DROP TRIGGER %DB%.fleetshard_fleet_guard_vehicles_insert",
+        "SELECT * FROM %DB%.fleetshard_router_account",
+        "DELETE FROM %DB%.fleetshard_router_account",
+        "CREATE TEMPORARY TABLE vehicles (tenant_id VARCHAR(64), vin VARCHAR(32))",
+        "CREATE TABLE %DB%_rls.vehicles_copy AS SELECT * FROM vehicles",
+        "TRUNCATE vehicles",
+        "DROP TABLE %DB%.vehicles",
+        "ALTER TABLE vehicles ADD COLUMN leak INT",
+        "CREATE FUNCTION leak() RETURNS INT RETURN 1",
+        "CREATE VIEW leak AS SELECT * FROM %DB%.vehicles",
+        "CREATE SEQUENCE leak_seq",
+        "SELECT vin FROM vehicles INTO OUTFILE '/tmp/fleetshard-leak.txt'",
+        "SELECT * FROM %DB%.telemetry",
+        "SELECT * FROM %DB%_rls.vehicles v JOIN mysql.db d ON true",
     })
     void craftedStatementsThatReachBeyondTheViewsAreRefused(String sql) {
         RouterHttp.Reply r = evil(sql.replace("%DB%", db));
@@ -199,9 +251,38 @@ class MariaDbRoutingIT {
         "SELECT 1 /*! ; SELECT * FROM vehicles */",
         "USE " + "mysql",
         "LOCK TABLES vehicles READ",
+        "SET STATEMENT max_statement_time = 0 FOR SELECT * FROM vehicles",
+        "SET SESSION sql_mode = ''",
+        "SET @@session.max_statement_time = 0",
+        "SELECT *, @fleetshard_tenant_id := 'acme' AS forged FROM vehicles",
+        "SELECT v.* FROM vehicles v WHERE (@fleetshard_tenant_id := 'acme') IS NOT NULL",
+        "SELECT v.* FROM vehicles v WHERE (@`fleetshard_tenant_sig` := 'x') IS NOT NULL",
+        "SELECT v.* FROM vehicles v WHERE (@'fleetshard_tenant_id' := 'acme') IS NOT NULL",
+        "SELECT vin INTO @fleetshard_tenant_sig FROM vehicles LIMIT 1",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'evil', @fleetshard_fleet_id := 'e2', 'e5'",
+        "SELECT @left_for_the_next_tenant := 'x'",
+        "PREPARE s FROM 'SET @fleetshard_tenant_id = ''acme'''",
+        "EXECUTE s",
+        "DEALLOCATE PREPARE s",
+        "BEGIN",
+        "START TRANSACTION",
+        "COMMIT",
+        "XA START 'x'",
+        "HANDLER vehicles OPEN",
+        "CALL %DB%.anything()",
+        "DO GET_LOCK('x', 0)",
+        "GRANT SELECT ON *.* TO CURRENT_USER",
+        "ALTER USER CURRENT_USER IDENTIFIED BY 'x'",
+        "KILL CONNECTION 1",
+        "SHOW FULL PROCESSLIST",
+        "SELECT info FROM information_schema.processlist",
+        "SELECT 1 /* */ ; /* */ DELETE FROM vehicles",
+        "LOAD DATA INFILE '/etc/passwd' INTO TABLE vehicles",
+        "FLUSH PRIVILEGES",
     })
     void sessionStatementsAndMultipleStatementsAreRejected(String sql) {
-        assertThat(evil(sql).status()).isEqualTo(400);
+        assertThat(evil(sql.replace("%DB%", db)).status()).isEqualTo(400);
+        assertAcmeUntouched();
     }
 
     /**
@@ -222,7 +303,7 @@ class MariaDbRoutingIT {
     })
     void craftedAggregateScattersSeeOnlyTheirOwnTenantsRows(String sql) {
         String statement = sql.replace("%DB%", db).replace("\\n", "\n");
-        RouterHttp.Reply r = http.scatter(Map.of("tenantId", "evil", "sql", statement));
+        RouterHttp.Reply r = tokenOf(Role.TENANT_READER, "evil").scatter(Map.of("tenantId", "evil", "sql", statement));
         // (a variable set to 'acme' by the statement itself may be echoed: that is not a row of acme)
         assertThat(r.raw().body()).as(statement).doesNotContain(ACME_VIN);
         assertThat(r.status()).as(r.raw().body()).isIn(200, 400, 422);
@@ -240,8 +321,23 @@ class MariaDbRoutingIT {
                 .asInt()).isZero();
         assertThat(evil("DELETE FROM vehicles WHERE tenant_id = 'acme'").body().get("updateCount").asInt()).isZero();
         // IGNORE turns the view's CHECK OPTION failure into a warning: the row is skipped, not written
-        assertThat(evil("INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'p1')")
+        assertThat(evil("INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'e1', 'p1')")
                 .body().get("updateCount").asInt()).isZero();
+        // ... but not the fleet guard's refusal (a row of another fleet than the request's)
+        assertThat(evil("INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'p1')")
+                .status()).isEqualTo(422);
+        RouterHttp.Reply insert = evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('acme',"
+                + " 'e1', 'planted', 'X')");
+        assertThat(insert.status()).isEqualTo(422);
+        assertThat(insert.detail()).contains("CHECK OPTION");
+        assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('acme', 'f1', 'planted',"
+                + " 'X')").detail()).contains("may write rows of fleet e1 only");
+        assertThat(evil("UPDATE vehicles SET tenant_id = 'acme' WHERE vehicle_id = 'e0'").status()).isEqualTo(422);
+        assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'a0')"
+                + " ON DUPLICATE KEY UPDATE status = 'pwned'").status()).isEqualTo(422);
+        assertThat(evil("DELETE FROM vehicles WHERE tenant_id = 'acme' OR true").status()).isEqualTo(200);
+        assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('evil', 'e1', 'e0',"
+                + " 'EVIL-VIN')").status()).as("its own row only was deleted").isEqualTo(200);
         assertAcmeUntouched();
     }
 
@@ -258,5 +354,216 @@ class MariaDbRoutingIT {
         }
         FleetSchema.install(maria.jdbcUrl(db), PostgresCluster.SECRET); // idempotent
         assertAcmeUntouched();
+    }
+
+    // ------------------------------------------------ the fleet guard of writes (ADR 0020), tenant beta: b1 and b2
+
+    private static String betaRows() {
+        RouterHttp.Reply r = as("beta", "b1", "SELECT fleet_id, vehicle_id, status FROM vehicles ORDER BY vehicle_id");
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        return r.body().get("rows").toString();
+    }
+
+    private static final String BETA_UNTOUCHED = "[[\"b1\",\"b0\",\"one\"],[\"b2\",\"b9\",\"two\"]]";
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b2', 'misplaced')",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b1', 'ok1'), ('beta', 'b2', 'bad2')",
+        "INSERT INTO vehicles SELECT tenant_id, 'b2', CONCAT(vehicle_id, '-copy'), vin, status, updated_at FROM vehicles",
+        "INSERT INTO telemetry (tenant_id, fleet_id, vehicle_id, ts) VALUES ('beta', 'b2', 'b9', NOW())",
+        "REPLACE INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES ('beta', 'b2', 'b9', 'pwned')",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b1', 'b0')"
+                + " ON DUPLICATE KEY UPDATE fleet_id = 'b2'",
+        "UPDATE vehicles SET status = 'pwned' WHERE fleet_id = 'b2'",
+        "UPDATE vehicles SET status = 'pwned'",
+        "UPDATE vehicles SET fleet_id = 'b2' WHERE vehicle_id = 'b0'",
+        "UPDATE vehicles SET fleet_id = 'b1' WHERE vehicle_id = 'b9'",
+        "DELETE FROM vehicles WHERE fleet_id = 'b2'",
+        "DELETE FROM vehicles",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'B2', 'case')",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b1 ', 'trailing-space')",
+    })
+    void writesCanOnlyCreateChangeOrDeleteRowsOfTheFleetNamedInTheRequest(String sql) {
+        RouterHttp.Reply r = as("beta", "b1", sql);
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(422);
+        assertThat(r.detail()).contains("this request may write rows of fleet b1 only");
+        assertThat(betaRows()).isEqualTo(BETA_UNTOUCHED);
+    }
+
+    @Test
+    void writesOfTheRequestsFleetPassTheGuardAndAConnectionBoundToAFleetRebindsForTheNext() {
+        assertThat(as("beta", "b1", "UPDATE vehicles SET status = 'one' WHERE fleet_id = 'b1'").status())
+                .isEqualTo(200);
+        assertThat(as("beta", "b2", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b2',"
+                + " 'b8')").status()).isEqualTo(200);
+        RouterHttp.Reply misplaced = as("beta", "b1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                + " ('beta', 'b2', 'b7')");
+        assertThat(misplaced.status()).isEqualTo(422);
+        assertThat(as("beta", "b2", "DELETE FROM vehicles WHERE vehicle_id = 'b8'").body().get("updateCount").asInt())
+                .isEqualTo(1);
+        assertThat(betaRows()).isEqualTo(BETA_UNTOUCHED);
+        // a read for one fleet still sees every fleet of the tenant on the shard, as on PostgreSQL
+        assertThat(as("beta", "b2", "SELECT count(*) FROM vehicles").body().get("rows").toString()).isEqualTo("[[2]]");
+    }
+
+    @Test
+    void theFleetGuardLimitsOnlyTheRoutersAccount() throws SQLException {
+        // the resharder, change capture or an operator write as other accounts: not limited to one fleet
+        try (Connection c = DriverManager.getConnection(maria.jdbcUrl(db)); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b2', 'by-root')");
+            assertThat(st.executeUpdate("DELETE FROM vehicles WHERE vehicle_id = 'by-root'")).isEqualTo(1);
+        }
+        // the router's account itself, straight to the database with beta's binding for b1: refused
+        try (Connection c = appConnection()) {
+            bind(c, "beta", TenantSigner.sign(PostgresCluster.SECRET, "beta"), "b1");
+            try (Statement st = c.createStatement()) {
+                assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                        + " ('beta', 'b2', 'direct')")).isInstanceOf(SQLException.class)
+                        .hasMessageContaining("may write rows of fleet b1 only");
+                assertThatThrownBy(() -> st.execute("DELETE FROM vehicles WHERE fleet_id = 'b2'"))
+                        .isInstanceOf(SQLException.class).hasMessageContaining("fleet b2 was to be deleted");
+            }
+        }
+        assertThat(betaRows()).isEqualTo(BETA_UNTOUCHED);
+    }
+
+    // ------------------------------- session state on a pooled connection (ADR 0020): one connection, two tenants
+
+    private static Router singleRouter;
+
+    private static RouterHttp.Reply onSingle(String tenant, String fleet, String sql) {
+        return new RouterHttp(singleRouter.port(), TestTokens.of(Role.TENANT_WRITER, tenant)).query(Map.of("tenantId",
+                tenant, "fleetId", fleet, "sql", sql));
+    }
+
+    private static String firstCell(RouterHttp.Reply r) {
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        return r.body().get("rows").get(0).get(0).asText();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"connection", "transaction"})
+    void nothingATenantLeavesInTheSessionReachesTheNextTenantOnTheSameConnection(String binding) {
+        singleRouter = binding.equals("connection") ? single : singleByTransaction;
+        String connection = firstCell(onSingle("evil", "e1", "SELECT CONNECTION_ID()"));
+        for (int round = 0; round < 3; round++) {
+            assertThat(firstCell(onSingle("evil", "e1", "SELECT GET_LOCK('evil-lock', 0)"))).isEqualTo("1");
+            assertThat(firstCell(onSingle("evil", "e1", "SELECT LAST_INSERT_ID(4242)"))).isEqualTo("4242");
+            assertThat(firstCell(onSingle("evil", "e1", "SELECT LAST_INSERT_ID()"))).as("same tenant: its own state")
+                    .isEqualTo("4242");
+            assertThat(onSingle("evil", "e1", "SELECT CAST('x' AS DOUBLE) FROM vehicles").status()).isEqualTo(200);
+            // acme gets the same session, reset: evil's lock released, its LAST_INSERT_ID and warnings gone
+            assertThat(firstCell(onSingle("acme", "f1", "SELECT CONNECTION_ID()"))).isEqualTo(connection);
+            assertThat(firstCell(onSingle("acme", "f1", "SELECT LAST_INSERT_ID()"))).isEqualTo("0");
+            assertThat(onSingle("acme", "f1", "SELECT RELEASE_LOCK('evil-lock')").body().get("rows").toString())
+                    .as("a lock this session no longer holds").isEqualTo("[[null]]");
+            assertThat(onSingle("acme", "f1", "SHOW WARNINGS").body().get("rows").toString()).isEqualTo("[]");
+            assertThat(Double.parseDouble(firstCell(onSingle("acme", "f1", "SELECT @@session.max_statement_time"))))
+                    .as("its own statement's timeout, not the server's default 0").isBetween(1.0, 1.5);
+            RouterHttp.Reply acme = onSingle("acme", "f1", "SELECT vin FROM vehicles ORDER BY vin");
+            assertThat(acme.body().get("rows").toString()).contains(ACME_VIN + "0").doesNotContain("EVIL-VIN");
+            assertThat(onSingle("evil", "e1", "SELECT vin FROM vehicles").body().get("rows").toString())
+                    .isEqualTo("[[\"EVIL-VIN\"]]");
+        }
+    }
+
+    // ------------------------------------------------------- the database alone, as the router's account
+
+    private static Connection appConnection() throws SQLException {
+        return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + maria.port() + "/"
+                + FleetSchema.mariaDbViewDatabase(db) + "?user=" + FleetSchema.DEFAULT_APP_ROLE);
+    }
+
+    private static void bind(Connection c, String tenant, String signature, String fleet) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SET @fleetshard_tenant_id = ?, @fleetshard_tenant_sig = ?,"
+                + " @fleetshard_fleet_id = ?")) {
+            ps.setString(1, tenant);
+            ps.setString(2, signature);
+            ps.setString(3, fleet);
+            ps.execute();
+        }
+    }
+
+    private static String single(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            StringBuilder out = new StringBuilder();
+            while (rs.next()) {
+                out.append(out.length() == 0 ? "" : ",").append(rs.getString(1));
+            }
+            return out.toString();
+        }
+    }
+
+    @Test
+    void withoutABindTheAccountSeesNothingAndCannotWrite() throws SQLException {
+        try (Connection c = appConnection(); Statement st = c.createStatement()) {
+            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+            assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                    + " ('acme', 'f1', 'x')")).isInstanceOf(SQLException.class)
+                    .hasMessageContaining("may write rows of fleet (none: a read-only request) only");
+            assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                    + " ('acme', NULL, 'x')")).isInstanceOf(SQLException.class);
+        }
+    }
+
+    @Test
+    void forgedVariablesFailTheSignatureCheck() throws SQLException {
+        try (Connection c = appConnection()) {
+            bind(c, "acme", TenantSigner.sign(PostgresCluster.SECRET, "evil"), "f1");
+            assertThat(single(c, "SELECT vin FROM vehicles")).isEmpty();
+            bind(c, "acme", TenantSigner.sign("guessed-secret-123456", "acme"), "f1");
+            assertThat(single(c, "SELECT vin FROM vehicles")).isEmpty();
+            bind(c, "evil", TenantSigner.sign(PostgresCluster.SECRET, "evil"), "e1");
+            assertThat(single(c, "SELECT vin FROM vehicles")).isEqualTo("EVIL-VIN");
+        }
+    }
+
+    // --- tokens (ADR 0018): the router runs nothing for a request without a valid token of a role that may ---
+
+    private static final String EVIL_INSERT = "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES"
+            + " ('acme', 'f1', 'planted', 'PLANTED')";
+
+    private static void assertNothingPlanted() {
+        RouterHttp.Reply r = http.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                "SELECT count(*) AS n FROM vehicles WHERE vehicle_id = 'planted'"));
+        assertThat(r.body().get("rows").get(0).get(0).asLong()).as(r.raw().body()).isZero();
+        assertAcmeUntouched();
+    }
+
+    private static void assertProblem(RouterHttp.Reply r, int status, String detail) {
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(status);
+        assertThat(r.raw().headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+        assertThat(r.detail()).contains(detail);
+    }
+
+    @Test
+    void aRequestWithoutAValidTokenIs401AndRunsNothing() {
+        Map<String, Object> insert = Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT);
+        assertProblem(new RouterHttp(router.port(), null).query(insert), 401, "needs a token");
+        JwtMinter other = JwtMinter.withDefaults("a-different-secret-of-enough-length!!");
+        assertProblem(new RouterHttp(router.port(), other.mint("x", Role.ADMIN, null, Duration.ofHours(1)))
+                .query(insert), 401, "signature does not verify");
+        JwtMinter expired = new JwtMinter(TestTokens.SECRET, "fleetshard", "fleetshard",
+                java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(-3)));
+        assertProblem(new RouterHttp(router.port(), expired.mint("x", Role.ADMIN, null, Duration.ofHours(1)))
+                .query(insert), 401, "expired at");
+        assertProblem(new RouterHttp(router.port(), "not-a-jwt").scatter(Map.of("tenantId", "acme", "sql",
+                "SELECT vin FROM vehicles")), 401, "not a JWT");
+        assertNothingPlanted();
+    }
+
+    @Test
+    void aTenantTokenNamingAnotherTenantIs403AndRunsNothing() {
+        RouterHttp evilWriter = tokenOf(Role.TENANT_WRITER, "evil");
+        assertProblem(evilWriter.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT)), 403,
+                "token of tenant evil may not reach tenant acme");
+        assertProblem(tokenOf(Role.TENANT_READER, "evil").scatter(Map.of("tenantId", "acme", "sql",
+                "SELECT vin FROM vehicles")), 403, "may not reach tenant acme");
+        assertProblem(tokenOf(Role.TENANT_READER, "acme").query(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                EVIL_INSERT)), 403, "may only read");
+        assertProblem(tokenOf(Role.OPERATOR, null).query(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                "SELECT vin FROM vehicles")), 403, "role operator may not call POST /v1/query");
+        assertNothingPlanted();
     }
 }

@@ -1,6 +1,7 @@
 package io.fleetshard.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.testkit.MariaDbNode;
@@ -81,19 +82,39 @@ class MariaDbWriteFenceIT extends WriteFenceContract {
         "REPLACE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'forging', 'f4')",
     })
     void writesThatSetTheResharderVariableOrIgnoreErrorsAreStillFenced(String sql) throws SQLException {
-        // a user variable set by an earlier statement on a pooled connection survives: it must not matter
-        assertThat(query(quickHttp, "forging", "SELECT @fleetshard_resharder := 1 AS forged").status()).isEqualTo(200);
+        // the router refuses user variables (ADR 0020); the database ignores the marker for its account anyway
+        assertThat(query(quickHttp, "forging", "SELECT @fleetshard_resharder := 1 AS forged").status()).isEqualTo(400);
         RouterHttp.Reply r = query(quickHttp, "forging", sql);
-        assertThat(r.status()).as(r.body().toString()).isEqualTo(503);
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(sql.contains("@") ? 400 : 503);
+        assertThat(vehiclesOn(urlA, "forging")).isEmpty();
+        assertThatThrownBy(() -> asRouterAccount("forging", sql)).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED));
         assertThat(vehiclesOn(urlA, "forging")).isEmpty();
     }
 
     @Test
     void anUpdateThatSetsTheResharderVariableChangesNothing() throws SQLException {
-        RouterHttp.Reply r = query(quickHttp, "stuck", "UPDATE vehicles SET status = IF((@fleetshard_resharder := 1)"
-                + " = 1, 'forged', 'x') WHERE fleet_id = 'stuck'");
-        assertThat(r.status()).as(r.body().toString()).isEqualTo(503);
+        String update = "UPDATE vehicles SET status = IF((@fleetshard_resharder := 1) = 1, 'forged', 'x')"
+                + " WHERE fleet_id = 'stuck'";
+        RouterHttp.Reply r = query(quickHttp, "stuck", update);
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(400);
+        assertThatThrownBy(() -> asRouterAccount("stuck", update)).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED));
         assertThat(query(quickHttp, "stuck", "SELECT status FROM vehicles WHERE vehicle_id = 's0'").body().get("rows")
                 .toString()).isEqualTo("[[\"new\"]]");
+    }
+
+    /** {@code sql} straight against shard a as the router's account, bound to acme and {@code fleet}, as a resharder. */
+    private void asRouterAccount(String fleet, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + maria.port() + "/"
+                + FleetSchema.mariaDbViewDatabase(dbA) + "?user=" + FleetSchema.DEFAULT_APP_ROLE);
+             java.sql.PreparedStatement ps = c.prepareStatement("SET @fleetshard_tenant_id = 'acme',"
+                     + " @fleetshard_tenant_sig = ?, @fleetshard_fleet_id = ?, @fleetshard_resharder = 1");
+             Statement st = c.createStatement()) {
+            ps.setString(1, TenantSigner.sign(PostgresCluster.SECRET, "acme"));
+            ps.setString(2, fleet);
+            ps.execute();
+            st.execute(sql);
+        }
     }
 }

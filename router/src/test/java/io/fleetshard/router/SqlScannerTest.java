@@ -22,12 +22,36 @@ class SqlScannerTest {
     @ValueSource(strings = {
         "SELECT @fleetshard_tenant_id := 'acme'",
         "SELECT v.* FROM vehicles v WHERE (@`fleetshard_tenant_sig` := 'x') IS NOT NULL",
+        "SELECT v.* FROM vehicles v WHERE (@'fleetshard_fleet_id' := 'x') IS NOT NULL",
         "SELECT vin INTO @x FROM vehicles",
         "SELECT 1 /*! , @x := 2 */",
-        "SELECT @@max_statement_time",
+        "SELECT @@@x",
+        "SELECT @ x",
+        "INSERT INTO vehicles (vehicle_id) SELECT @n := 1",
     })
-    void findsMariaDbVariablesAStatementCouldAssign(String sql) {
-        assertThat(maria(sql).mentionsVariables()).isTrue();
+    void rejectsMariaDbUserVariables(String sql) {
+        assertThatThrownBy(() -> maria(sql)).isInstanceOfSatisfying(ApiProblem.class, p -> {
+            assertThat(p.status()).isEqualTo(400);
+            assertThat(p.getMessage()).contains("user variable");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SHOW FULL PROCESSLIST",
+        "SELECT info FROM information_schema.processlist",
+        "SELECT info FROM information_schema.`ProcessList`",
+        "SELECT 1 /*! , (SELECT max(info) FROM information_schema.PROCESSLIST) */",
+    })
+    void rejectsTheMariaDbProcessList(String sql) {
+        assertThatThrownBy(() -> maria(sql)).isInstanceOfSatisfying(ApiProblem.class,
+                p -> assertThat(p.getMessage()).contains("process list"));
+        assertThat(pg("SELECT processlist FROM t").kind()).isEqualTo(StatementKind.READ);
+    }
+
+    @Test
+    void letsMariaDbSystemVariablesBeRead() {
+        assertThat(maria("SELECT @@max_statement_time, @@session.sql_mode").mentionsVariables()).isTrue();
     }
 
     @ParameterizedTest

@@ -8,7 +8,9 @@ public final class ArchiveDefectException extends ArchiveException {
     private static final long serialVersionUID = 1L;
 
     /** What is wrong, as a stable word for metrics and exit messages. */
-    public enum Kind { MISSING_MANIFEST, BROKEN_CHAIN, MISSING_SEGMENT, CHECKSUM_MISMATCH, MALFORMED, RANGE_MISMATCH }
+    public enum Kind { MISSING_MANIFEST, BROKEN_CHAIN, MISSING_SEGMENT, CHECKSUM_MISMATCH, MALFORMED, RANGE_MISMATCH,
+        /** A record of the audit archive does not link to the one before it (docs/spec/audit-chain.md). */
+        BROKEN_AUDIT_CHAIN }
 
     private final Kind kind;
     private final String objectKey;

@@ -19,8 +19,23 @@ public final class ArchiveVerifier {
         }
     }
 
+    /** Checks one event of a verified segment, in log order; throws {@link ArchiveDefectException} to stop. */
+    @FunctionalInterface
+    public interface EventCheck {
+        void check(String segmentKey, ArchivedEvent event);
+    }
+
     /** {@code progress} gets each verified manifest. */
     public static Report verify(ArchiveStore store, ShardArchivePath path, Consumer<StoredManifest> progress) {
+        return verify(store, path, progress, (key, event) -> { });
+    }
+
+    /**
+     * As {@link #verify(ArchiveStore, ShardArchivePath, Consumer)}, and hands every event of every verified segment, in
+     * log order, to {@code events} (the audit archive's chain walk, {@link AuditChain.Walker}).
+     */
+    public static Report verify(ArchiveStore store, ShardArchivePath path, Consumer<StoredManifest> progress,
+            EventCheck events) {
         ArchiveReader reader = new ArchiveReader(store, path);
         Set<String> listed = new HashSet<>();
         long manifests = 0;
@@ -38,6 +53,9 @@ public final class ArchiveVerifier {
                 prev = next.get();
                 for (SegmentRef ref : prev.manifest().segments()) {
                     Segment s = reader.segment(ref);
+                    for (ArchivedEvent e : s.events()) {
+                        events.check(ref.key(), e);
+                    }
                     listed.add(ref.key());
                     segments++;
                     records += s.events().size();

@@ -15,8 +15,18 @@ import java.util.Objects;
  * {@code crit} header, the signature, then the claims: {@code exp} (required), {@code nbf}, {@code iss}, {@code aud},
  * {@code sub}, {@code role} and, for a tenant role only, {@code tenant}. Every failure is an
  * {@link InvalidTokenException} whose message says what was wrong, never the token itself.
+ *
+ * <p>A token that passed is remembered (ADR 0020, "Verified tokens are cached"): the same token again, while it is
+ * within its {@code exp} and {@code nbf} (with the skew) and for at most {@link #CACHE_TTL_SECONDS}, is answered from
+ * memory without checking its signature or parsing it again. Keys are SHA-256 digests of the token, not the token;
+ * at most {@link #CACHE_MAX_ENTRIES} are kept, and the whole cache is dropped when it is full. Rejected tokens are never
+ * cached.
  */
 final class JwtVerifier {
+    /** How long a verified token is answered from memory at most: below the JWKS key cache's default of 10 minutes. */
+    static final long CACHE_TTL_SECONDS = 60;
+    /** Most verified tokens remembered. */
+    static final int CACHE_MAX_ENTRIES = 10_000;
     /** Longest accepted token: a bound on the work a request can ask of us before it is authenticated. */
     static final int MAX_TOKEN_CHARS = 8_192;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,6 +39,25 @@ final class JwtVerifier {
     private final String audience;
     private final long skewSeconds;
     private final Clock clock;
+    private final java.util.concurrent.ConcurrentHashMap<TokenDigest, Verified> verified =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A verified token's caller and the seconds-since-epoch window in which the cache may answer for it. */
+    private record Verified(Caller caller, long notBefore, long notAfter) {
+    }
+
+    /** The SHA-256 of a token: the cache key (equals and hashCode over the digest's bytes). */
+    private record TokenDigest(long a, long b, long c, long d) {
+        static TokenDigest of(String token) {
+            try {
+                java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(token.getBytes(StandardCharsets.UTF_8)));
+                return new TokenDigest(h.getLong(), h.getLong(), h.getLong(), h.getLong());
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("the JDK lacks SHA-256", e);
+            }
+        }
+    }
 
     JwtVerifier(KeySource keys, String issuer, String audience, java.time.Duration clockSkew, Clock clock) {
         this.keys = Objects.requireNonNull(keys, "keys");
@@ -51,6 +80,28 @@ final class JwtVerifier {
         if (token.length() > MAX_TOKEN_CHARS) {
             throw new InvalidTokenException("the token is longer than " + MAX_TOKEN_CHARS + " characters");
         }
+        TokenDigest key = TokenDigest.of(token);
+        long now = clock.instant().getEpochSecond();
+        Verified known = verified.get(key);
+        if (known != null) {
+            if (now >= known.notBefore() && now < known.notAfter()) {
+                return known.caller();
+            }
+            verified.remove(key); // expired (or its cache time is over): verify it again, which says why
+        }
+        Verified v = verifyFully(token, now);
+        if (verified.size() >= CACHE_MAX_ENTRIES) {
+            verified.clear();
+        }
+        verified.put(key, v);
+        return v.caller();
+    }
+
+    int cachedTokens() {
+        return verified.size();
+    }
+
+    private Verified verifyFully(String token, long now) throws InvalidTokenException {
         String[] parts = token.split("\\.", -1);
         if (parts.length == 5) {
             throw new InvalidTokenException("encrypted tokens (JWE) are not accepted; send a signed JWT");
@@ -78,11 +129,10 @@ final class JwtVerifier {
         String kid = kidNode != null && kidNode.isTextual() ? kidNode.asText() : null;
         keys.verify(alg, kid, (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII),
                 decode(parts[2], "signature"));
-        return claims(json(parts[1], "payload"));
+        return claims(json(parts[1], "payload"), now);
     }
 
-    private Caller claims(JsonNode c) throws InvalidTokenException {
-        long now = clock.instant().getEpochSecond();
+    private Verified claims(JsonNode c, long now) throws InvalidTokenException {
         long exp = seconds(c, "exp");
         if (exp == Long.MIN_VALUE) {
             throw new InvalidTokenException("the token has no exp (expiry) claim");
@@ -120,13 +170,19 @@ final class JwtVerifier {
             if (tenant == null || !tenant.isTextual() || !TENANT_ID.matcher(tenant.asText()).matches()) {
                 throw new InvalidTokenException("a " + role + " token needs a tenant claim naming its tenant");
             }
-            return new Caller(subject, role, tenant.asText());
+            return window(new Caller(subject, role, tenant.asText()), now, exp, nbf);
         }
         if (tenant != null && !tenant.isNull()) {
             throw new InvalidTokenException("a " + role + " token must not name a tenant: its role reaches every"
                     + " tenant");
         }
-        return new Caller(subject, role, null);
+        return window(new Caller(subject, role, null), now, exp, nbf);
+    }
+
+    /** When the cache may answer for a token checked at {@code now}: the checks above, for at most the cache TTL. */
+    private Verified window(Caller caller, long now, long exp, long nbf) {
+        long notBefore = nbf == Long.MIN_VALUE ? Long.MIN_VALUE : nbf - skewSeconds;
+        return new Verified(caller, notBefore, Math.min(exp + skewSeconds, now + CACHE_TTL_SECONDS));
     }
 
     private boolean hasAudience(JsonNode aud) {

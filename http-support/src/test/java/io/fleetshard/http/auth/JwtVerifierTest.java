@@ -155,4 +155,38 @@ class JwtVerifierTest {
         assertThat(List.of(Role.values())).extracting(Role::wireName)
                 .containsExactly("admin", "operator", "tenant-writer", "tenant-reader");
     }
+
+    @Test
+    void aVerifiedTokenIsAnsweredFromMemoryOnlyWhileItIsValid() throws Exception {
+        io.fleetshard.testkit.ManualClock moving = new io.fleetshard.testkit.ManualClock(NOW);
+        JwtVerifier cached = new JwtVerifier(new HmacKeySource(SECRET), "fleetshard", "fleetshard",
+                Duration.ofSeconds(60), moving);
+        String token = new JwtMinter(SECRET, "fleetshard", "fleetshard", moving).mint("ann", Role.TENANT_WRITER,
+                "acme", Duration.ofSeconds(120));
+        Caller ann = new Caller("ann", Role.TENANT_WRITER, "acme");
+        assertThat(cached.verify(token)).isEqualTo(ann);
+        assertThat(cached.verify(token)).isEqualTo(ann);
+        assertThat(cached.cachedTokens()).isEqualTo(1);
+        // past the cache's time the token is verified again (still valid: exp + skew is 180 s away)
+        moving.advance(Duration.ofSeconds(JwtVerifier.CACHE_TTL_SECONDS + 1));
+        assertThat(cached.verify(token)).isEqualTo(ann);
+        // past exp + skew the cached entry does not answer: the full check does, and says why
+        moving.advance(Duration.ofSeconds(120));
+        assertThatThrownBy(() -> cached.verify(token)).isInstanceOf(InvalidTokenException.class)
+                .hasMessageContaining("expired at");
+        assertThat(cached.cachedTokens()).isZero();
+    }
+
+    @Test
+    void aTokenNotYetValidIsNotAnsweredFromMemoryBeforeItsTime() throws Exception {
+        ObjectNode c = claims().put("nbf", NOW.getEpochSecond() + 30); // within the skew: accepted now
+        String token = minter.sign(hsHeader(), c);
+        assertThat(hs.verify(token)).isNotNull();
+        assertThat(hs.verify(token)).isNotNull();
+        // a rejected token is never remembered, and a changed byte is another token
+        String forged = token.substring(0, token.length() - 2) + (token.endsWith("A") ? "BB" : "AA");
+        rejected(forged, "signature");
+        rejected(forged, "signature");
+        assertThat(hs.cachedTokens()).isEqualTo(1);
+    }
 }
