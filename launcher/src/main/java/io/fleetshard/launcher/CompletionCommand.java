@@ -30,6 +30,8 @@ final class CompletionCommand {
             Map.entry("rejoin", List.of("--shard", "--node", "--reason", "--control-api", "--token", "--data-dir",
                     "--no-watch", "--output", "--help")),
             Map.entry("orchestrations", List.of("--control-api", "--token", "--data-dir", "--output", "--help")),
+            Map.entry("sql", List.of("--format", "--max-rows", "--namespace", "--data-dir", "--catalog-uri",
+                    "--warehouse", "--s3-endpoint", "--region", "--help")),
             Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--help")),
             Map.entry("completion", List.of("bash")),
             Map.entry("test", List.of()),
@@ -63,6 +65,7 @@ final class CompletionCommand {
                   case "${COMP_WORDS[1]}" in
                 %s  esac
                   case "${COMP_WORDS[COMP_CWORD-1]}" in
+                    --format) words="table tsv json" ;;
                     --output) words="text json" ;;
                     --table) words="vehicles telemetry" ;;
                     --role) words="admin operator tenant-writer tenant-reader" ;;

@@ -19,6 +19,7 @@ public final class FleetShardCommand {
               failback  make a failed, rebuilt primary the primary again: failback --shard S [--node N]
               rejoin   make a fenced, rebuilt node a replica in the map: rejoin --shard S [--node N]
               orchestrations  failovers, switchovers, failbacks with every step: orchestrations [ID]
+              sql      query the Iceberg tables with Spark SQL: sql "SELECT ..." (sql --help)
               token    print a token for the dev platform: token --role ROLE [--tenant T] (token --help)
               completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
@@ -41,6 +42,7 @@ public final class FleetShardCommand {
                         System.err);
                 case "completion" -> CompletionCommand.run(rest, System.out, System.err);
                 case "token" -> TokenCommand.run(rest, System.out, System.err);
+                case "sql" -> SqlCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;
