@@ -98,7 +98,7 @@ public final class IcebergSql {
             SparkSql.Result result;
             try {
                 result = spark.query(inv.sql(), inv.maxRows());
-            } catch (RuntimeException e) { // Spark's AnalysisException, ParseException, ...: the user's statement
+            } catch (Exception e) { // Spark's AnalysisException (a checked one), ParseException, ...: the statement
                 err.println("fleetshard sql: " + firstLine(e.getMessage()));
                 return 1;
             }

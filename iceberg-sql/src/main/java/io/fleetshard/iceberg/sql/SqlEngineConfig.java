@@ -55,6 +55,7 @@ record SqlEngineConfig(String catalogName, String catalogUri, String warehouse, 
         String c = "spark.sql.catalog." + catalogName;
         Map<String, String> s = new LinkedHashMap<>();
         s.put("spark.ui.enabled", "false");
+        s.put("spark.metrics.conf.*.sink.servlet.class", NoMetricsServlet.class.getName());
         s.put("spark.driver.host", "127.0.0.1");
         s.put("spark.driver.bindAddress", "127.0.0.1");
         s.put("spark.sql.session.timeZone", "UTC");
