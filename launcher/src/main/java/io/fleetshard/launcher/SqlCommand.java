@@ -64,6 +64,7 @@ final class SqlCommand {
         EngineProcess engine = engineProcess(args, root, System.getenv());
         ProcessBuilder pb = new ProcessBuilder(engine.command()).inheritIO();
         pb.environment().putAll(engine.environment());
+        pb.environment().putIfAbsent("SPARK_LOCAL_IP", "127.0.0.1"); // a local session: no address lookup, no warning
         try {
             Process p = pb.start();
             try {

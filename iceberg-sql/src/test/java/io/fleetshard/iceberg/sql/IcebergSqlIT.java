@@ -11,8 +11,6 @@ import io.fleetshard.testkit.Await;
 import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.S3Server;
 import io.fleetshard.testkit.SharedKafka;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -201,28 +199,54 @@ class IcebergSqlIT {
         }
     }
 
+    /**
+     * The command as {@code fleetshard sql} runs it: a JVM of its own on exactly the module's runtime classpath file
+     * (what the launcher starts), so a jar the tests have and the command lacks shows here.
+     */
     @Test
-    void theCommandPrintsTheResultAsTabSeparatedValues() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
+    void theCommandPrintsTheResultAsTabSeparatedValuesInAJvmOfItsOwn() throws Exception {
         SqlEngineConfig c = engineConfig();
-        int exit = IcebergSql.run(List.of("--catalog-uri", c.catalogUri(), "--warehouse", c.warehouse(),
-                "--namespace", namespace, "--s3-endpoint", c.s3Endpoint(), "--format", "tsv",
-                "select status, count(*) as n from vehicles where tenant_id = 'acme' group by status order by status"),
-                Map.of(IcebergSql.ACCESS_KEY_ENV, s3.accessKey(), IcebergSql.SECRET_KEY_ENV, s3.secretKey()),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(exit).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        // acme: 12 vehicles, vans-4 deleted; trucks-1,2 moving, trucks-3 parked, trucks-4 moving
-        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("status\tn\nidle\t7\nmoving\t3\nparked\t1\n");
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("(3 rows; engine start");
+        List<String> where = List.of("--catalog-uri", c.catalogUri(), "--warehouse", c.warehouse(), "--namespace",
+                namespace, "--s3-endpoint", c.s3Endpoint());
+        ProcessResult ok = runCommand(where, "--format", "tsv", "select status, count(*) as n from vehicles"
+                + " where tenant_id = 'acme' group by status order by status");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        // acme: 12 vehicles, vans-4 deleted; trucks-1,2,4 moving, trucks-3 parked
+        assertThat(ok.out()).isEqualTo("status\tn\nidle\t7\nmoving\t3\nparked\t1\n");
+        assertThat(ok.err()).contains("(3 rows; engine start");
 
-        ByteArrayOutputStream bad = new ByteArrayOutputStream();
-        assertThat(IcebergSql.run(List.of("--catalog-uri", c.catalogUri(), "--warehouse", c.warehouse(),
-                "--namespace", namespace, "--s3-endpoint", c.s3Endpoint(), "select nope from vehicles"),
-                Map.of(IcebergSql.ACCESS_KEY_ENV, s3.accessKey(), IcebergSql.SECRET_KEY_ENV, s3.secretKey()),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                new PrintStream(bad, true, StandardCharsets.UTF_8))).isEqualTo(1);
-        assertThat(bad.toString(StandardCharsets.UTF_8)).contains("fleetshard sql:", "nope");
+        ProcessResult bad = runCommand(where, "select nope from vehicles");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("fleetshard sql:", "nope");
+        assertThat(runCommand(where, "--format", "csv", "select 1").exit()).isEqualTo(2);
+    }
+
+    record ProcessResult(int exit, String out, String err) {
+    }
+
+    private static ProcessResult runCommand(List<String> where, String... rest) throws Exception {
+        Path target = Path.of("target");
+        String classpath = target.resolve("classes").toAbsolutePath() + java.io.File.pathSeparator
+                + java.nio.file.Files.readString(target.resolve("classpath.txt")).strip();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
+        command.addAll(List.of(System.getProperty("spark.jvm.options").trim().split("\\s+")));
+        command.addAll(List.of("-cp", classpath, IcebergSql.class.getName()));
+        command.addAll(where);
+        command.addAll(List.of(rest));
+        Path out = dir.resolve("out-" + UUID.randomUUID());
+        Path err = dir.resolve("err-" + UUID.randomUUID());
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().put(IcebergSql.ACCESS_KEY_ENV, s3.accessKey());
+        pb.environment().put(IcebergSql.SECRET_KEY_ENV, s3.secretKey());
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        Process p = pb.start();
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("fleetshard sql did not finish in 120 s: " + command);
+        }
+        return new ProcessResult(p.exitValue(), java.nio.file.Files.readString(out), java.nio.file.Files.readString(err));
     }
 
     private static SqlEngineConfig engineConfig() {
