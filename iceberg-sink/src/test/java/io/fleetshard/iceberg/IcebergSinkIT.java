@@ -487,6 +487,71 @@ class IcebergSinkIT {
         assertThat(checksum("vehicles")).isEqualTo(before);
     }
 
+    @Test
+    void compactionsRacingTheSinksCommitsLoseAndRepeatNothing() throws Exception {
+        IcebergSink sink = startSink(config(100).set(IcebergSinkConfig.Key.MIN_INPUT_FILES, 2));
+        insertVehicles();
+        insertTelemetry(0, 30);
+        awaitCaughtUp(sink);
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        Thread maintenance = new Thread(() -> {
+            while (writing.get()) {
+                try {
+                    sink.maintain();
+                    runs.incrementAndGet();
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
+        }, "test-maintenance");
+        maintenance.start();
+        try {
+            // updates, deletes and re-inserts of the same keys while compactions rewrite their partitions
+            for (int i = 0; i < 40; i++) {
+                String t = "t" + (1 + i % 3);
+                String v = "v" + (1 + i % 4);
+                if (i % 10 == 9) {
+                    vehicles.write(List.of(vehicleChange("d", vehicle(t, "f2", v, "x"), null)), true);
+                    vehicles.write(List.of(vehicleChange("c", null, vehicle(t, "f2", v, "back-" + i))), true);
+                } else {
+                    vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle(t, "f1", v, "x"), VEHICLE_KEY),
+                            vehicle(t, "f1", v, "s" + i))), true);
+                }
+                if (i % 5 == 0) {
+                    insertTelemetry(100 + i * 10, 110 + i * 10);
+                }
+            }
+            awaitCaughtUp(sink);
+            Await.condition("a maintenance run after the last change", WAIT, () -> runs.get() >= 3);
+        } finally {
+            writing.set(false);
+            maintenance.join(WAIT.toMillis());
+        }
+        assertThat(failures).as("maintenance runs beside the sink without conflicts").isEmpty();
+        assertThat(sink.failure()).isNull();
+        assertThat(sink.status().get("vehicles").state()).isEqualTo("running");
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(telemetryRows()).isEqualTo(telemetryModel);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+        long replaces = 0;
+        for (org.apache.iceberg.Snapshot snap : table("vehicles").snapshots()) {
+            replaces += "replace".equals(snap.operation()) ? 1 : 0;
+        }
+        assertThat(replaces).as("compactions committed between the sink's commits").isGreaterThanOrEqualTo(2);
+
+        // and a new sink resumes from the snapshots behind those compactions
+        sink.close();
+        IcebergSink next = startSink(300);
+        vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle("t1", "f1", "v1", "x"), VEHICLE_KEY),
+                vehicle("t1", "f1", "v1", "after-restart"))), true);
+        awaitCaughtUp(next);
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(telemetryRows()).isEqualTo(telemetryModel);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+    }
+
     private long deleteFiles(Table t) {
         t.refresh();
         long n = 0;
