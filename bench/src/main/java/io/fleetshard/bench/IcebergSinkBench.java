@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fleetshard.iceberg.IcebergSink;
 import io.fleetshard.iceberg.IcebergSinkConfig;
+import io.fleetshard.iceberg.IcebergSinkMaintenance;
 import io.fleetshard.iceberg.TableSinkStatus;
 import io.fleetshard.testkit.EmbeddedKafka;
 import io.fleetshard.testkit.PostgresNode;
@@ -21,6 +22,11 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -36,7 +42,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   <li>backlog: {@code backlog} events are in the topic before the sink starts; events/s = backlog / time until all
  *       are committed;</li>
  *   <li>steady: {@code rate} events/s for {@code seconds}; per commit of the sink (from the table's snapshots): the
- *       interval since the previous one and the events it carried, and the lag of the last event at the end.</li>
+ *       interval since the previous one and the events it carried, and the lag of the last event at the end;</li>
+ *   <li>a per-fleet day scan with Iceberg's generic reader before and after a compaction of the small files.</li>
  * </ol>
  * {@code java ... IcebergSinkBench [backlog=200000] [rate=5000] [seconds=60] [commit.interval.ms=10000]}; prints
  * results, asserts nothing. See docs/benchmarks.md.
@@ -133,6 +140,20 @@ public final class IcebergSinkBench {
                     }
                     System.out.printf("steady: %d commits, longest interval %.1f s (commit.interval.ms=%d)%n",
                             commits.size(), maxGap / 1e3, commitMs);
+
+                    // a per-fleet day scan (Iceberg's generic reader), before and after a compaction
+                    Expression fleetDay = Expressions.and(Expressions.equal("tenant_id", "t0"),
+                            Expressions.equal("fleet_id", "f0"),
+                            Expressions.greaterThanOrEqual("ts", "2026-11-30T00:00:00Z"),
+                            Expressions.lessThan("ts", "2026-12-01T00:00:00Z"));
+                    scan("before compaction", table, fleetDay);
+                    long c0 = System.nanoTime();
+                    IcebergSinkMaintenance m = sink.maintain().get("fleetshard.telemetry");
+                    System.out.printf("compaction: %d partitions, %d files into %d, %d rows, in %.1f s%n",
+                            m.partitionsCompacted(), m.dataFilesRemoved(), m.dataFilesAdded(), m.rowsRewritten(),
+                            (System.nanoTime() - c0) / 1e9);
+                    table.refresh();
+                    scan("after compaction", table, fleetDay);
                     if (catalog instanceof AutoCloseable c) {
                         c.close();
                     }
@@ -140,6 +161,30 @@ public final class IcebergSinkBench {
             }
         }
         System.exit(0); // DynamoDB-free, but Kafka's and S3Proxy's threads may linger
+    }
+
+    private static void scan(String when, Table table, Expression filter) throws Exception {
+        int files = 0;
+        try (var tasks = table.newScan().filter(filter).planFiles()) {
+            for (var ignored : tasks) {
+                files++;
+            }
+        }
+        List<Long> micros = new ArrayList<>();
+        long rows = 0;
+        for (int i = 0; i < 5; i++) {
+            long t0 = System.nanoTime();
+            rows = 0;
+            try (CloseableIterable<Record> it = IcebergGenerics.read(table).where(filter).build()) {
+                for (Record ignored : it) {
+                    rows++;
+                }
+            }
+            micros.add((System.nanoTime() - t0) / 1_000);
+        }
+        java.util.Collections.sort(micros);
+        System.out.printf("per-fleet day scan %s: %d rows from %d data files, median %.0f ms (min %.0f, max %.0f) of 5%n",
+                when, rows, files, micros.get(2) / 1e3, micros.get(0) / 1e3, micros.get(4) / 1e3);
     }
 
     private static void awaitCommitted(IcebergSink sink, long events) throws InterruptedException {

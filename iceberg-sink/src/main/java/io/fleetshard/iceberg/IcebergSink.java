@@ -124,16 +124,13 @@ public final class IcebergSink implements AutoCloseable {
         }
     }
 
-    /** What one maintenance run did to one table. */
-    record MaintenanceResult(TableMaintenance.Compaction compaction, int snapshotsExpired, int orphansRemoved) {
-    }
-
     /**
      * Maintains every table of the sink that exists (ADR 0019): compaction, then snapshot expiry, then orphan removal,
-     * each table on its own; runs beside the sink's commits (on the maintenance thread, or the caller's in tests).
+     * each table on its own; runs beside the sink's commits, on the maintenance thread every
+     * {@code maintenance.interval.ms}, or on the caller's thread here (operators, benchmarks, tests).
      */
-    Map<String, MaintenanceResult> maintain() {
-        Map<String, MaintenanceResult> out = new LinkedHashMap<>();
+    public Map<String, IcebergSinkMaintenance> maintain() {
+        Map<String, IcebergSinkMaintenance> out = new LinkedHashMap<>();
         for (TableState ts : byTopic.values()) {
             for (SinkTarget t : ts.targets) {
                 if (!catalog.tableExists(t.id())) {
@@ -147,8 +144,9 @@ public final class IcebergSink implements AutoCloseable {
                 int expired = TableMaintenance.expireSnapshots(table, now, config.snapshotMaxAgeMs(),
                         config.snapshotRetainLast());
                 int orphans = TableMaintenance.removeOrphans(table, now - config.orphanMinAgeMs()).size();
-                MaintenanceResult r = new MaintenanceResult(c, expired, orphans);
-                out.put(t.id().toString(), r);
+                out.put(t.id().toString(), new IcebergSinkMaintenance(t.id().toString(), c.partitions(),
+                        c.dataFilesRemoved(), c.deleteFilesRemoved(), c.dataFilesAdded(), c.rows(), c.snapshotId(),
+                        expired, orphans));
                 if (c.partitions() > 0 || expired > 0 || orphans > 0) {
                     LOG.info("maintained {} in {} ms: {} partitions compacted ({} data + {} delete files into {}, {} rows),"
                             + " {} snapshots expired, {} orphan files removed", t.id(),
