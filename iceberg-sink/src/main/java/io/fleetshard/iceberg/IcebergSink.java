@@ -53,6 +53,7 @@ public final class IcebergSink implements AutoCloseable {
     private volatile Throwable failure;
     private Thread thread;
     private KafkaConsumer<byte[], byte[]> consumer;
+    private java.util.concurrent.ScheduledExecutorService maintenance;
 
     /** The state of one logical table: its topic, its targets, whether it waits for a resume or has stopped. */
     private static final class TableState {
@@ -112,6 +113,57 @@ public final class IcebergSink implements AutoCloseable {
         thread = new Thread(this::run, "iceberg-sink");
         thread.setDaemon(true);
         thread.start();
+        if (config.maintenanceIntervalMs() > 0) {
+            maintenance = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "iceberg-maintenance");
+                t.setDaemon(true);
+                return t;
+            });
+            maintenance.scheduleWithFixedDelay(this::maintainQuietly, config.maintenanceIntervalMs(),
+                    config.maintenanceIntervalMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Maintains every table of the sink that exists (ADR 0019): compaction, then snapshot expiry, then orphan removal,
+     * each table on its own; runs beside the sink's commits, on the maintenance thread every
+     * {@code maintenance.interval.ms}, or on the caller's thread here (operators, benchmarks, tests).
+     */
+    public Map<String, IcebergSinkMaintenance> maintain() {
+        Map<String, IcebergSinkMaintenance> out = new LinkedHashMap<>();
+        for (TableState ts : byTopic.values()) {
+            for (SinkTarget t : ts.targets) {
+                if (!catalog.tableExists(t.id())) {
+                    continue;
+                }
+                org.apache.iceberg.Table table = catalog.loadTable(t.id());
+                long start = System.nanoTime();
+                TableMaintenance.Compaction c = TableMaintenance.compact(table, config.targetFileSizeBytes(),
+                        config.minInputFiles());
+                long now = clock.millis();
+                int expired = TableMaintenance.expireSnapshots(table, now, config.snapshotMaxAgeMs(),
+                        config.snapshotRetainLast());
+                int orphans = TableMaintenance.removeOrphans(table, now - config.orphanMinAgeMs()).size();
+                out.put(t.id().toString(), new IcebergSinkMaintenance(t.id().toString(), c.partitions(),
+                        c.dataFilesRemoved(), c.deleteFilesRemoved(), c.dataFilesAdded(), c.rows(), c.snapshotId(),
+                        expired, orphans));
+                if (c.partitions() > 0 || expired > 0 || orphans > 0) {
+                    LOG.info("maintained {} in {} ms: {} partitions compacted ({} data + {} delete files into {}, {} rows),"
+                            + " {} snapshots expired, {} orphan files removed", t.id(),
+                            (System.nanoTime() - start) / 1_000_000, c.partitions(), c.dataFilesRemoved(),
+                            c.deleteFilesRemoved(), c.dataFilesAdded(), c.rows(), expired, orphans);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void maintainQuietly() {
+        try {
+            maintain();
+        } catch (RuntimeException e) { // a failed run changes nothing (each step is one commit); the next run retries
+            LOG.warn("table maintenance failed (retried in {} ms): {}", config.maintenanceIntervalMs(), e.toString(), e);
+        }
     }
 
     private Properties consumerProperties() {
@@ -400,6 +452,14 @@ public final class IcebergSink implements AutoCloseable {
         synchronized (this) {
             t = thread;
             running = false;
+        }
+        if (maintenance != null) {
+            maintenance.shutdownNow();
+            try {
+                maintenance.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (t != null) {
             consumer.wakeup();

@@ -30,7 +30,13 @@ public record IcebergSinkConfig(
         long commitIntervalMs,
         boolean historyEnabled,
         int maxPollRecords,
-        Map<String, String> catalogProperties) {
+        Map<String, String> catalogProperties,
+        long maintenanceIntervalMs,
+        long targetFileSizeBytes,
+        int minInputFiles,
+        long snapshotMaxAgeMs,
+        int snapshotRetainLast,
+        long orphanMinAgeMs) {
 
     /** Prefix of the keys passed through to the Iceberg catalog. */
     public static final String CATALOG_PROPERTY_PREFIX = "catalog.property.";
@@ -52,7 +58,13 @@ public record IcebergSinkConfig(
         NAMESPACE("namespace", "fleetshard", "Namespace (Glue: database) of the tables."),
         COMMIT_INTERVAL_MS("commit.interval.ms", "10000", "Buffered changes are committed this often (at most 60000): the tables' freshness. Each commit is one Iceberg snapshot per table."),
         HISTORY_ENABLED("history.enabled", "false", "Also append every change event to <table>_history (op, commit time, transaction, Kafka position, row image)."),
-        MAX_POLL_RECORDS("max.poll.records", "5000", "Most change events per poll.");
+        MAX_POLL_RECORDS("max.poll.records", "5000", "Most change events per poll."),
+        MAINTENANCE_INTERVAL_MS("maintenance.interval.ms", "3600000", "Table maintenance (compaction, snapshot expiry, orphan removal) runs this often, on a thread of its own beside the commits; 0 turns it off."),
+        TARGET_FILE_SIZE_BYTES("maintenance.target.file.size.bytes", "134217728", "Compaction writes data files of about this size (128 MiB)."),
+        MIN_INPUT_FILES("maintenance.min.input.files", "5", "A partition is compacted once it has this many data files below 75% of the target size, or any delete file (then all its files are rewritten with the deletes applied)."),
+        SNAPSHOT_MAX_AGE_MS("maintenance.snapshot.max.age.ms", "3600000", "Snapshots older than this expire with the files only they reference (time travel reaches this far back); never the newest retain.last ones nor the sink's newest snapshot."),
+        SNAPSHOT_RETAIN_LAST("maintenance.snapshot.retain.last", "10", "Snapshots always kept, however old."),
+        ORPHAN_MIN_AGE_MS("maintenance.orphan.min.age.ms", "86400000", "Files no snapshot references (left by failed commits) are deleted once older than this; at least 1 h, so a commit in flight keeps its files.");
 
         private final String key;
         private final String defaultValue;
@@ -116,6 +128,14 @@ public record IcebergSinkConfig(
         }
         problems.range(Key.COMMIT_INTERVAL_MS, commitIntervalMs, 100, MAX_COMMIT_INTERVAL_MS);
         problems.range(Key.MAX_POLL_RECORDS, maxPollRecords, 1, 100_000);
+        if (maintenanceIntervalMs != 0) {
+            problems.range(Key.MAINTENANCE_INTERVAL_MS, maintenanceIntervalMs, 1_000, 86_400_000);
+        }
+        problems.range(Key.TARGET_FILE_SIZE_BYTES, targetFileSizeBytes, 1_024, 2_147_483_648L);
+        problems.range(Key.MIN_INPUT_FILES, minInputFiles, 2, 10_000);
+        problems.range(Key.SNAPSHOT_MAX_AGE_MS, snapshotMaxAgeMs, 60_000, 30L * 86_400_000);
+        problems.range(Key.SNAPSHOT_RETAIN_LAST, snapshotRetainLast, 1, 10_000);
+        problems.range(Key.ORPHAN_MIN_AGE_MS, orphanMinAgeMs, 3_600_000, 30L * 86_400_000);
         if (!problems.isEmpty()) {
             throw new InvalidConfig(problems);
         }
@@ -196,7 +216,10 @@ public record IcebergSinkConfig(
                 + ", catalog=" + catalogType + ":" + catalogName
                 + (catalogType.equals("jdbc") ? "@" + catalogUri.replaceAll("(?i)(password=)[^&;]*", "$1******") : "")
                 + ", warehouse=" + warehouse + ", namespace=" + namespace + ", commit=" + commitIntervalMs + "ms, history="
-                + historyEnabled + ", maxPoll=" + maxPollRecords + ", catalogProperties=" + shown + "]";
+                + historyEnabled + ", maxPoll=" + maxPollRecords + ", catalogProperties=" + shown + ", maintenance="
+                + (maintenanceIntervalMs == 0 ? "off" : "every " + maintenanceIntervalMs + "ms (target " + targetFileSizeBytes
+                + " B, min " + minInputFiles + " files, snapshots " + snapshotMaxAgeMs + "ms/last " + snapshotRetainLast
+                + ", orphans after " + orphanMinAgeMs + "ms)") + "]";
     }
 
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
@@ -243,7 +266,13 @@ public record IcebergSinkConfig(
                         values.text(Key.TOPIC_PREFIX), tables, values.text(Key.CATALOG_TYPE), values.text(Key.CATALOG_NAME),
                         values.text(Key.CATALOG_URI), values.text(Key.WAREHOUSE), values.text(Key.NAMESPACE),
                         values.number(Key.COMMIT_INTERVAL_MS, problems), history,
-                        (int) values.number(Key.MAX_POLL_RECORDS, problems), catalogProperties);
+                        (int) values.number(Key.MAX_POLL_RECORDS, problems), catalogProperties,
+                        values.number(Key.MAINTENANCE_INTERVAL_MS, problems),
+                        values.number(Key.TARGET_FILE_SIZE_BYTES, problems),
+                        (int) values.number(Key.MIN_INPUT_FILES, problems),
+                        values.number(Key.SNAPSHOT_MAX_AGE_MS, problems),
+                        (int) values.number(Key.SNAPSHOT_RETAIN_LAST, problems),
+                        values.number(Key.ORPHAN_MIN_AGE_MS, problems));
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

@@ -46,6 +46,28 @@ class IcebergSinkConfigTest {
     }
 
     @Test
+    void maintenanceRunsHourlyByDefaultCanBeTurnedOffAndKeepsOrphansForAtLeastAnHour() {
+        IcebergSinkConfig c = valid().build();
+        assertThat(c.maintenanceIntervalMs()).isEqualTo(3_600_000);
+        assertThat(c.targetFileSizeBytes()).isEqualTo(128L << 20);
+        assertThat(c.minInputFiles()).isEqualTo(5);
+        assertThat(c.snapshotMaxAgeMs()).isEqualTo(3_600_000);
+        assertThat(c.snapshotRetainLast()).isEqualTo(10);
+        assertThat(c.orphanMinAgeMs()).isEqualTo(86_400_000);
+        assertThat(valid().set(IcebergSinkConfig.Key.MAINTENANCE_INTERVAL_MS, 0).build().toString())
+                .contains("maintenance=off");
+        assertThatThrownBy(() -> valid().set(IcebergSinkConfig.Key.MAINTENANCE_INTERVAL_MS, 500)
+                .set(IcebergSinkConfig.Key.ORPHAN_MIN_AGE_MS, 60_000)
+                .set(IcebergSinkConfig.Key.MIN_INPUT_FILES, 1)
+                .set(IcebergSinkConfig.Key.TARGET_FILE_SIZE_BYTES, 10).build())
+                .hasMessageContaining("(4 problems)")
+                .hasMessageContaining("maintenance.interval.ms must be between 1000 and 86400000, got 500")
+                .hasMessageContaining("maintenance.orphan.min.age.ms must be between 3600000 and 2592000000, got 60000")
+                .hasMessageContaining("maintenance.min.input.files must be between 2 and 10000, got 1")
+                .hasMessageContaining("maintenance.target.file.size.bytes must be between 1024 and 2147483648, got 10");
+    }
+
+    @Test
     void theJdbcCatalogNeedsItsUrlAndGlueDoesNot() {
         assertThatThrownBy(() -> IcebergSinkConfig.builder("k:9092", "s3://lake/w").build())
                 .hasMessageContaining("catalog.uri must be a JDBC URL (jdbc:...) for catalog.type=jdbc");

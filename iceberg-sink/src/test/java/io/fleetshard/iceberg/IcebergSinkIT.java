@@ -395,4 +395,199 @@ class IcebergSinkIT {
         assertThat(vehicleRows()).isEqualTo(vehicleModel);
         assertThat(telemetryRows()).as("nothing applied past the gap").isEqualTo(before);
     }
+
+    @Test
+    void maintenanceCompactsIntoTargetSizeFilesWithoutChangingContentsAndTheSinkResumesAfterIt() throws Exception {
+        IcebergSink sink = startSink(config(200).set(IcebergSinkConfig.Key.MIN_INPUT_FILES, 2));
+        insertVehicles();
+        // many small commits: every status change of a vehicle is an equality delete plus a new row
+        for (int round = 1; round <= 4; round++) {
+            for (int t = 1; t <= 3; t++) {
+                ObjectNode before = vehicle("t" + t, "f1", "v" + round, "new");
+                vehicles.write(List.of(vehicleChange("u", keyOnly(before, VEHICLE_KEY),
+                        vehicle("t" + t, "f1", "v" + round, "moving-" + round))), true);
+            }
+            insertTelemetry(round * 30, round * 30 + 30);
+            awaitCaughtUp(sink);
+        }
+        vehicles.write(List.of(vehicleChange("d", vehicle("t2", "f2", "v4", "new"), null)), true);
+        awaitCaughtUp(sink);
+        Table vt = table("vehicles");
+        assertThat(deleteFiles(vt)).as("the updates left equality deletes").isPositive();
+        assertThat(dataFilesByPartition(vt).values()).anySatisfy(n -> assertThat(n).isGreaterThan(1));
+        String vehiclesSum = checksum("vehicles");
+        String telemetrySum = checksum("telemetry");
+        String historySum = checksum("vehicles_history");
+        SnapshotOffsets.Position position = SnapshotOffsets.read(vt, prefix + "vehicles");
+
+        Map<String, IcebergSinkMaintenance> done = sink.maintain();
+
+        assertThat(done.get(namespace + ".vehicles").deleteFilesRemoved()).isPositive();
+        assertThat(done.get(namespace + ".telemetry").dataFilesAdded()).isEqualTo(3); // one per tenant-day
+        vt = table("vehicles");
+        Table tt = table("telemetry");
+        // target 128 MiB: every partition's rows now fit one file, and no delete file is left to apply
+        assertThat(dataFilesByPartition(vt).values()).allSatisfy(n -> assertThat(n).isEqualTo(1));
+        assertThat(dataFilesByPartition(tt).values()).allSatisfy(n -> assertThat(n).isEqualTo(1));
+        assertThat(deleteFiles(vt)).isZero();
+        assertThat(checksum("vehicles")).isEqualTo(vehiclesSum);
+        assertThat(checksum("telemetry")).isEqualTo(telemetrySum);
+        assertThat(checksum("vehicles_history")).isEqualTo(historySum);
+        assertThat(vt.currentSnapshot().summary()).containsEntry(TableMaintenance.MAINTENANCE, "compaction")
+                .doesNotContainKey(SnapshotOffsets.WRITER);
+        assertThat(SnapshotOffsets.read(vt, prefix + "vehicles")).as("the position survives the compaction")
+                .isEqualTo(position);
+
+        // the running sink commits on top of the compaction (its validation ignores REPLACE snapshots) ...
+        for (int t = 1; t <= 3; t++) {
+            vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle("t" + t, "f1", "v1", "x"), VEHICLE_KEY),
+                    vehicle("t" + t, "f1", "v1", "after-compaction"))), true);
+        }
+        vehicles.write(List.of(vehicleChange("d", vehicle("t1", "f2", "v1", "new"), null)), true);
+        insertTelemetry(200, 230);
+        awaitCaughtUp(sink);
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(telemetryRows()).isEqualTo(telemetryModel);
+
+        // ... and a new sink resumes from the snapshots, behind a second compaction: nothing lost, nothing twice
+        sink.close();
+        Table compactedAgain = table("vehicles");
+        TableMaintenance.compact(compactedAgain, 128L << 20, 2);
+        IcebergSink next = startSink(300);
+        vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle("t3", "f2", "v2", "x"), VEHICLE_KEY),
+                vehicle("t3", "f2", "v2", "after-restart"))), true);
+        insertTelemetry(300, 310);
+        awaitCaughtUp(next);
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(telemetryRows()).as("insert-only telemetry shows no duplicate").isEqualTo(telemetryModel);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+
+        // expiry keeps the sink's newest snapshot, whatever the age and count settings say
+        next.close();
+        vt = table("vehicles");
+        TableMaintenance.compact(vt, 128L << 20, 2);
+        vt.refresh();
+        long sinkSnapshot = SnapshotOffsets.read(vt, prefix + "vehicles").snapshotId();
+        String before = checksum("vehicles");
+        assertThat(TableMaintenance.expireSnapshots(vt, System.currentTimeMillis() + DAY_MS, 60_000, 1)).isPositive();
+        vt.refresh();
+        assertThat(vt.snapshot(sinkSnapshot)).as("the sink's newest snapshot").isNotNull();
+        assertThat(SnapshotOffsets.read(vt, prefix + "vehicles").snapshotId()).isEqualTo(sinkSnapshot);
+        assertThat(checksum("vehicles")).isEqualTo(before);
+
+        // orphans: a stray file is removed once older than the safety age, never before; referenced files stay
+        String stray = vt.location() + "/data/stray-" + UUID.randomUUID() + ".parquet";
+        try (var out = vt.io().newOutputFile(stray).create()) {
+            out.write(new byte[] {1, 2, 3});
+        }
+        assertThat(TableMaintenance.removeOrphans(vt, System.currentTimeMillis() - DAY_MS)).isEmpty();
+        Set<String> reachable = TableMaintenance.reachableFiles(vt);
+        assertThat(TableMaintenance.removeOrphans(vt, System.currentTimeMillis() + 60_000)).contains(stray)
+                .allSatisfy(f -> assertThat(reachable).doesNotContain(f));
+        assertThat(vt.io().newInputFile(stray).exists()).isFalse();
+        assertThat(checksum("vehicles")).isEqualTo(before);
+    }
+
+    @Test
+    void compactionsRacingTheSinksCommitsLoseAndRepeatNothing() throws Exception {
+        IcebergSink sink = startSink(config(100).set(IcebergSinkConfig.Key.MIN_INPUT_FILES, 2));
+        insertVehicles();
+        insertTelemetry(0, 30);
+        awaitCaughtUp(sink);
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        Thread maintenance = new Thread(() -> {
+            while (writing.get()) {
+                try {
+                    sink.maintain();
+                    runs.incrementAndGet();
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
+        }, "test-maintenance");
+        maintenance.start();
+        try {
+            // updates, deletes and re-inserts of the same keys while compactions rewrite their partitions
+            for (int i = 0; i < 40; i++) {
+                String t = "t" + (1 + i % 3);
+                String v = "v" + (1 + i % 4);
+                if (i % 10 == 9) {
+                    vehicles.write(List.of(vehicleChange("d", vehicle(t, "f2", v, "x"), null)), true);
+                    vehicles.write(List.of(vehicleChange("c", null, vehicle(t, "f2", v, "back-" + i))), true);
+                } else {
+                    vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle(t, "f1", v, "x"), VEHICLE_KEY),
+                            vehicle(t, "f1", v, "s" + i))), true);
+                }
+                if (i % 5 == 0) {
+                    insertTelemetry(100 + i * 10, 110 + i * 10);
+                }
+            }
+            awaitCaughtUp(sink);
+            Await.condition("a maintenance run after the last change", WAIT, () -> runs.get() >= 3);
+        } finally {
+            writing.set(false);
+            maintenance.join(WAIT.toMillis());
+        }
+        assertThat(failures).as("maintenance runs beside the sink without conflicts").isEmpty();
+        assertThat(sink.failure()).isNull();
+        assertThat(sink.status().get("vehicles").state()).isEqualTo("running");
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(telemetryRows()).isEqualTo(telemetryModel);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+        long replaces = 0;
+        for (org.apache.iceberg.Snapshot snap : table("vehicles").snapshots()) {
+            replaces += "replace".equals(snap.operation()) ? 1 : 0;
+        }
+        assertThat(replaces).as("compactions committed between the sink's commits").isGreaterThanOrEqualTo(2);
+
+        // and a new sink resumes from the snapshots behind those compactions
+        sink.close();
+        IcebergSink next = startSink(300);
+        vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle("t1", "f1", "v1", "x"), VEHICLE_KEY),
+                vehicle("t1", "f1", "v1", "after-restart"))), true);
+        awaitCaughtUp(next);
+        assertThat(vehicleRows()).isEqualTo(vehicleModel);
+        assertThat(telemetryRows()).isEqualTo(telemetryModel);
+        assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+    }
+
+    private long deleteFiles(Table t) {
+        t.refresh();
+        long n = 0;
+        try (var tasks = t.newScan().planFiles()) {
+            Set<String> seen = new HashSet<>();
+            for (var task : tasks) {
+                task.deletes().forEach(d -> seen.add(d.location()));
+            }
+            n = seen.size();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return n;
+    }
+
+    private static Map<String, Integer> dataFilesByPartition(Table t) {
+        t.refresh();
+        Map<String, Integer> out = new TreeMap<>();
+        try (var tasks = t.newScan().planFiles()) {
+            for (var task : tasks) {
+                out.merge(t.spec().partitionToPath(task.file().partition()), 1, Integer::sum);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** SHA-256 over the table's rows, sorted: equal iff the contents are. */
+    private String checksum(String name) throws Exception {
+        List<String> lines = new ArrayList<>();
+        read(name).forEach(r -> lines.add(r.toString()));
+        java.util.Collections.sort(lines);
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        lines.forEach(l -> sha.update((l + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return java.util.HexFormat.of().formatHex(sha.digest()) + " (" + lines.size() + " rows)";
+    }
 }

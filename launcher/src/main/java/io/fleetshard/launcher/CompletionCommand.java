@@ -32,6 +32,8 @@ final class CompletionCommand {
             Map.entry("promote-standby", List.of("--shard", "--force", "--reason", "--control-api", "--token",
                     "--data-dir", "--no-watch", "--output", "--help")),
             Map.entry("orchestrations", List.of("--control-api", "--token", "--data-dir", "--output", "--help")),
+            Map.entry("sql", List.of("--format", "--max-rows", "--namespace", "--data-dir", "--catalog-uri",
+                    "--warehouse", "--s3-endpoint", "--region", "--help")),
             Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--help")),
             Map.entry("run", List.of("router", "control-api", "capture", "archiver", "standby-applier", "stream-processors",
                     "--config",
@@ -68,6 +70,7 @@ final class CompletionCommand {
                   case "${COMP_WORDS[1]}" in
                 %s  esac
                   case "${COMP_WORDS[COMP_CWORD-1]}" in
+                    --format) words="table tsv json" ;;
                     --output) words="text json" ;;
                     --table) words="vehicles telemetry" ;;
                     --role) words="admin operator tenant-writer tenant-reader" ;;

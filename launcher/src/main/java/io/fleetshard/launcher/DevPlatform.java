@@ -80,6 +80,8 @@ public final class DevPlatform implements AutoCloseable {
     private DevArchive archive;
     private DevStandby standby;
     private StreamProcessors streams;
+    private DevIceberg iceberg;
+    private String icebergCatalogUrl;
     private Path streamsDir;
     private ShardMapFollower follower;
     private ShardMapLogConfig mapLog;
@@ -119,6 +121,7 @@ public final class DevPlatform implements AutoCloseable {
         for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
             shards.add(CompletableFuture.runAsync(() -> startShard(shard, data, ports, tenantSecret)));
         }
+        shards.add(CompletableFuture.runAsync(() -> startIcebergCatalog(data, ports)));
         kafka = registerServer(kafkaF.join());
         s3 = registerServer(s3F.join());
         dynamo = registerServer(dynamoF.join());
@@ -151,6 +154,7 @@ public final class DevPlatform implements AutoCloseable {
         archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
         standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
         controlApi.attachArchive(archive.store()); // the standby endpoint reports the archive's newest manifests too
+        iceberg = register(DevIceberg.start(kafka.bootstrapServers(), icebergCatalogUrl, s3));
         awaitCaptureStreaming();
         awaitStreamProcessors();
         starting = null;
@@ -234,6 +238,15 @@ public final class DevPlatform implements AutoCloseable {
         startStandbyServer(shard, data, ports, tenantSecret);
     }
 
+    /** The PostgreSQL server holding the Iceberg sink's JDBC catalog; nothing else uses it. */
+    private void startIcebergCatalog(Path data, DevPorts ports) {
+        Path dir = data.resolve(DevIceberg.CATALOG_NODE);
+        PostgresNode.stopOrphan(dir);
+        PostgresNode node = registerServer(PostgresNode.startPrimary(dir, ports.portFor(DevIceberg.CATALOG_NODE)));
+        ensurePostgresDatabase(node, DevIceberg.CATALOG_DATABASE);
+        icebergCatalogUrl = node.jdbcUrl(DevIceberg.CATALOG_DATABASE);
+    }
+
     /**
      * The shard's warm standby in the second region: a database server of its own with the same schema and tenant
      * isolation, filled only by the standby applier from the S3 archive.
@@ -284,9 +297,13 @@ public final class DevPlatform implements AutoCloseable {
     }
 
     private static void ensurePostgresDatabase(PostgresNode primary) {
+        ensurePostgresDatabase(primary, DemoTopology.DATABASE);
+    }
+
+    private static void ensurePostgresDatabase(PostgresNode primary, String database) {
         try (Connection c = DriverManager.getConnection(primary.jdbcUrl("postgres"));
                 PreparedStatement ps = c.prepareStatement("select 1 from pg_database where datname = ?")) {
-            ps.setString(1, DemoTopology.DATABASE);
+            ps.setString(1, database);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     return;
@@ -295,7 +312,7 @@ public final class DevPlatform implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot reach PostgreSQL on port " + primary.port() + ": " + e, e);
         }
-        primary.createDatabase(DemoTopology.DATABASE);
+        primary.createDatabase(database);
     }
 
     /** Replicas get a new port when their server restarts; keep the map's JDBC URLs pointing at the live servers. */
@@ -448,6 +465,10 @@ public final class DevPlatform implements AutoCloseable {
         return standby;
     }
 
+    DevIceberg iceberg() {
+        return iceberg;
+    }
+
     public String routerUrl() {
         return "http://127.0.0.1:" + router.port();
     }
@@ -468,6 +489,8 @@ public final class DevPlatform implements AutoCloseable {
                   change topics fleetshard.cdc.vehicles, fleetshard.cdc.telemetry (./fleetshard tail --table vehicles)
                   archive       s3://%s/standard/<shard>/ (./fleetshard archive ls --shard pg-1; archive verify --shard pg-1)
                   warm standbys %s (region %s, fed from S3; eventual reads with "region":"%s")
+                  Iceberg       %s: tables %s.vehicles, %s.telemetry (+ _history), every %d s from the change topics;
+                                JDBC catalog %s (./fleetshard sql "select status, count(*) from vehicles group by status")
 
                 Every call but /healthz, /readyz, /metrics and /openapi.json needs a token (docs/adr/0018). Admin, 12 h:
                   export TOKEN=%s
@@ -485,7 +508,8 @@ public final class DevPlatform implements AutoCloseable {
                 """, ms, options.dataDir(), route, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
                 dynamo.endpoint(), MIRROR_TABLE, String.join(", ", adminJdbcUrls.values()), DevArchive.BUCKET,
                 String.join(", ", standbyAdminUrls.values()), DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION,
-                token(Role.ADMIN, null, Duration.ofHours(12)), control, route, route);
+                DevIceberg.WAREHOUSE, DevIceberg.NAMESPACE, DevIceberg.NAMESPACE, DevIceberg.COMMIT_INTERVAL_MS / 1000,
+                icebergCatalogUrl, token(Role.ADMIN, null, Duration.ofHours(12)), control, route, route);
         out.flush();
     }
 
@@ -530,8 +554,8 @@ public final class DevPlatform implements AutoCloseable {
 
     /**
      * Stops everything in an order where nothing loses a server under its feet: first what takes work in (the router,
-     * then the control API with its reshard jobs), then every other component, last-started first (standby appliers,
-     * archiver, stream processors, capture, the map's mirror, writer and follower), then all servers together.
+     * then the control API with its reshard jobs), then every other component, last-started first (Iceberg sink, standby
+     * appliers, archiver, stream processors, capture, the map's mirror, writer and follower), then all servers together.
      * Failures are logged, never thrown: every part gets its chance to stop.
      */
     @Override

@@ -21,6 +21,7 @@ public final class FleetShardCommand {
               promote-standby  disaster recovery: the warm standby becomes the primary: promote-standby --shard S
               orchestrations  failovers, switchovers, failbacks with every step: orchestrations [ID]
               run      one component, as a deployment runs it: run <component> --config F --platform F (run --help)
+              sql      query the Iceberg tables with Spark SQL: sql "SELECT ..." (sql --help)
               token    print a token for the dev platform: token --role ROLE [--tenant T] (token --help)
               completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
@@ -62,6 +63,7 @@ public final class FleetShardCommand {
                     }
                     yield RunCommand.run(rest, System.out, System.err);
                 }
+                case "sql" -> SqlCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;

@@ -22,10 +22,11 @@ class CompletionCommandTest {
         Files.writeString(file, script);
         // bash itself completes: the first word, then a verb of reshard
         assertThat(complete(file, "fleetshard", "")).contains("dev", "reshard", "failover", "switchover",
-                "orchestrations", "archive", "restore", "tail", "completion");
+                "orchestrations", "archive", "restore", "tail", "completion", "sql");
         assertThat(complete(file, "fleetshard reshard", "")).contains("move", "split", "merge", "status");
         assertThat(complete(file, "fleetshard switchover", "--")).contains("--shard", "--to");
         assertThat(complete(file, "fleetshard reshard status --output", "")).containsExactly("text", "json");
+        assertThat(complete(file, "fleetshard sql --format", "")).containsExactly("table", "tsv", "json");
     }
 
     @Test

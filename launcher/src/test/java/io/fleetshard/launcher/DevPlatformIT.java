@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fleetshard.archive.format.ArchiveVerifier;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.cdc.ChangeTail;
+import io.fleetshard.iceberg.IcebergSink;
 import io.fleetshard.testkit.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -19,6 +20,12 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Optional;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -194,6 +201,15 @@ class DevPlatformIT {
             });
             HttpResponse<String> fromStandby = post(router + "/v1/query", eventual);
             assertThat(fromStandby.body()).contains("\"nodeId\":\"maria-1-dr\"", "[" + DemoTopology.VEHICLES_PER_FLEET + "]");
+
+            // ... and in the analytics lane: the probe rows written right after start reach the Iceberg table
+            Await.condition("the probe vehicles reach the Iceberg table fleetshard.vehicles", Duration.ofSeconds(60),
+                    () -> icebergProbeVehicles(platform).size() == DemoTopology.SHARDS.size());
+            assertThat(icebergProbeVehicles(platform)).allSatisfy(r -> assertThat(r.getField("vehicle_id"))
+                    .isEqualTo("right-after-start"));
+            ByteArrayOutputStream bannerOut = new ByteArrayOutputStream();
+            platform.printEndpoints(new PrintStream(bannerOut, true, StandardCharsets.UTF_8));
+            assertThat(bannerOut.toString(StandardCharsets.UTF_8)).contains("Iceberg       " + DevIceberg.WAREHOUSE);
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start(); // the same data directory keeps its token secret: the first run's token still works
@@ -202,6 +218,29 @@ class DevPlatformIT {
                     + " order by vehicle_id\",\"params\":[\"trucks\"]}");
             assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
             assertThat(extractRows(read.body())).isEqualTo(extractRows(firstVins));
+        }
+    }
+
+    /** The rows of tenant 'probe' in the dev platform's Iceberg table, read with Iceberg's generic reader. */
+    private static java.util.List<Record> icebergProbeVehicles(DevPlatform platform) {
+        Catalog catalog = IcebergSink.catalogOf(platform.iceberg().config());
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(catalog.loadTable(TableIdentifier.of(
+                DevIceberg.NAMESPACE, "vehicles"))).where(Expressions.equal("tenant_id", "probe")).build()) {
+            java.util.List<Record> out = new java.util.ArrayList<>();
+            rows.forEach(out::add);
+            return out;
+        } catch (org.apache.iceberg.exceptions.NoSuchTableException e) {
+            return java.util.List.of(); // the sink creates its tables as it starts
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            if (catalog instanceof java.io.Closeable c) {
+                try {
+                    c.close();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
         }
     }
 
