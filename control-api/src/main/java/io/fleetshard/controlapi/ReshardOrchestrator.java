@@ -343,13 +343,9 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
-            for (int i = 0; i < ranges.size(); i++) {
-                RangeOfFleet r = ranges.get(i);
+            for (RangeOfFleet r : ranges) {
                 checkStill(job);
                 tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
-                if (i < ranges.size() - 1) {
-                    tgtSql.commitWithoutReplicaWait(tgt); // the last range's commit waits for all of them
-                }
                 long n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
                         config.reshardCopyBatchRows());
                 tgt.commit();

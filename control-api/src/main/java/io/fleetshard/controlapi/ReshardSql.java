@@ -206,15 +206,6 @@ abstract class ReshardSql {
     }
 
     /**
-     * Lets the current transaction on {@code c} commit without waiting for synchronous replicas. The bulk copy uses it
-     * for every range but the last: the last range's commit waits as usual, and a synchronous replica acknowledges WAL
-     * in order, so by the time the copy phase ends every copied row is on the synchronous replicas. A copy that a
-     * failover interrupts runs again from its first range. A no-op where the engine has no such setting.
-     */
-    void commitWithoutReplicaWait(Connection c) throws SQLException {
-    }
-
-    /**
      * Copies the rows of {@code range} from {@code src} to {@code tgt} (a tagged transaction the caller commits): the
      * range's rows on the target are deleted and written again, so a copy that runs again converges. Returns the rows
      * copied.
@@ -323,13 +314,6 @@ abstract class ReshardSql {
                                 + " resharding; restart the router (FleetSchema.install) on it first", "42P01");
                     }
                 }
-            }
-        }
-
-        @Override
-        void commitWithoutReplicaWait(Connection c) throws SQLException {
-            try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL synchronous_commit = local");
             }
         }
 
