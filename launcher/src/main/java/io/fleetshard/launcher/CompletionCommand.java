@@ -36,7 +36,7 @@ final class CompletionCommand {
                     "--warehouse", "--s3-endpoint", "--region", "--help")),
             Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--help")),
             Map.entry("run", List.of("router", "control-api", "capture", "archiver", "standby-applier", "stream-processors",
-                    "--config",
+                    "iceberg-sink", "--config",
                     "--platform", "--set", "--check", "--help")),
             Map.entry("completion", List.of("bash")),
             Map.entry("test", List.of()),

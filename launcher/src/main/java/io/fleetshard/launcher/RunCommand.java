@@ -8,6 +8,8 @@ import io.fleetshard.cdc.CaptureConfig;
 import io.fleetshard.cdc.CaptureWorker;
 import io.fleetshard.controlapi.ControlApi;
 import io.fleetshard.controlapi.ControlApiConfig;
+import io.fleetshard.iceberg.IcebergSink;
+import io.fleetshard.iceberg.IcebergSinkConfig;
 import io.fleetshard.router.Router;
 import io.fleetshard.router.RouterConfig;
 import io.fleetshard.shardmap.ShardMapFollower;
@@ -45,7 +47,7 @@ import java.util.function.Supplier;
 final class RunCommand {
     static final String USAGE = """
             usage: fleetshard run <component> --config FILE [--platform FILE] [--set key=value]... [--check]
-              components: router, control-api, capture, archiver, standby-applier, stream-processors
+              components: router, control-api, capture, archiver, standby-applier, stream-processors, iceberg-sink
               --config FILE      the component's own keys (the table in its module's README)
               --platform FILE    what the launcher wires around it: kafka.bootstrap.servers, shardmap.topic,
                                  admin.port (workers' /healthz, /readyz, /metrics; default 9090), archive.bucket,
@@ -55,7 +57,7 @@ final class RunCommand {
               --check            validate the configuration, print it (secrets masked) and exit: 0 valid, 2 not""";
 
     static final List<String> COMPONENTS = List.of("router", "control-api", "capture", "archiver", "standby-applier",
-            "stream-processors");
+            "stream-processors", "iceberg-sink");
     /** Keys of {@code stream-processors} that are neither the delta sync's nor the hot-fleet detector's. */
     static final List<String> TARGET_LOGIN_KEYS = List.of("target.postgres.user", "target.postgres.password",
             "target.mysql.user", "target.mysql.password");
@@ -166,6 +168,7 @@ final class RunCommand {
                     StandbyApplierConfig.fromMap(s.component());
                 }
                 case "stream-processors" -> streamProcessorsConfig(s);
+                case "iceberg-sink" -> IcebergSinkConfig.fromMap(s.component());
                 default -> throw new IllegalStateException(inv.component());
             }
             s.adminPort(DEFAULT_ADMIN_PORT);
@@ -192,6 +195,7 @@ final class RunCommand {
                 case "archiver" -> startArchiver(settings, r);
                 case "standby-applier" -> startStandbyApplier(settings, r);
                 case "stream-processors" -> startStreamProcessors(settings, r);
+                case "iceberg-sink" -> startIcebergSink(settings, r);
                 default -> throw new IllegalStateException(component);
             }
         } catch (RuntimeException e) {
@@ -205,9 +209,11 @@ final class RunCommand {
     /** Secret keys of each component, read from {@code FLEETSHARD_<KEY>} even when the config file lacks them. */
     static List<String> secretKeys(String component) {
         return switch (component) {
-            case "router" -> List.of(RouterConfig.TENANT_SECRET, RouterConfig.DB_PASSWORD, RouterConfig.AUTH_JWT_SECRET);
+            case "router" -> List.of(RouterConfig.TENANT_SECRET, RouterConfig.DB_PASSWORD, RouterConfig.AUTH_JWT_SECRET,
+                    RouterConfig.TLS_KEYSTORE_PASSWORD);
             case "control-api" -> List.of(ControlApiConfig.PROBE_PASSWORD, ControlApiConfig.RESHARD_PG_PASSWORD,
-                    ControlApiConfig.RESHARD_MYSQL_PASSWORD, ControlApiConfig.AUTH_JWT_SECRET);
+                    ControlApiConfig.RESHARD_MYSQL_PASSWORD, ControlApiConfig.AUTH_JWT_SECRET,
+                    ControlApiConfig.TLS_KEYSTORE_PASSWORD);
             case "capture", "standby-applier" -> List.of("db.password");
             case "archiver" -> List.of("s3.secret.key");
             case "stream-processors" -> List.of("target.postgres.password", "target.mysql.password");
@@ -275,6 +281,15 @@ final class RunCommand {
         r.add(applier);
         applier.start();
         r.admin(s, registry, () -> null);
+    }
+
+    /** The Iceberg sink (issue 11); ready while no table is stopped by a defective change. */
+    private static void startIcebergSink(ComponentSettings s, Running r) {
+        IcebergSink sink = r.add(IcebergSink.open(IcebergSinkConfig.fromMap(s.component())));
+        sink.start();
+        r.admin(s, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> sink.status().values().stream()
+                .filter(t -> "stopped".equals(t.state())).map(t -> t.table() + ": " + t.error()).findFirst()
+                .orElse(null));
     }
 
     /**
