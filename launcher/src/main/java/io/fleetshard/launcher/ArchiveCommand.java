@@ -10,6 +10,9 @@ import io.fleetshard.archive.format.SegmentRef;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.StoredManifest;
 import io.fleetshard.testkit.S3Server;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
@@ -26,6 +29,7 @@ import java.util.Optional;
  * means the archive of the audit log, whose verify also walks the audit record chain.
  */
 final class ArchiveCommand {
+    private static final ObjectMapper JSON = new ObjectMapper();
     static final String USAGE = """
             usage: fleetshard archive ls     --shard S | --audit [archive options]
                    fleetshard archive verify --shard S | --audit [archive options]
@@ -34,6 +38,7 @@ final class ArchiveCommand {
               --audit  the archive of the control API's audit log instead of a shard's; verify also walks its record
                        hash chain (docs/spec/audit-chain.md) and prints the chain head
               --audit-topic T      the audit topic whose archive --audit means (default fleetshard.audit)
+              --output json        one JSON object instead of text (verify: the same exit codes, the defect in it)
             archive options (defaults: the running dev platform's S3, read from DIR/ports.properties):
               --tier T             standard | enhanced | platinum (default standard)
               --bucket B           default fleetshard-archive
@@ -148,8 +153,17 @@ final class ArchiveCommand {
             rest.add("--shard");
             rest.add(topic);
         }
-        Target target = parseTarget(rest, List.of(), USAGE);
+        Target target = parseTarget(rest, List.of("--output"), USAGE);
+        String output = target.rest().getOrDefault("--output", "text");
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        boolean json = output.equals("json");
         try (S3ArchiveStore store = target.open()) {
+            if (json) {
+                return verb.equals("ls") ? listJson(store, target.path(), out)
+                        : verifyJson(store, target.path(), audit, out);
+            }
             return verb.equals("ls") ? list(store, target.path(), out) : verify(store, target.path(), audit, out, err);
         } catch (ArchiveException e) {
             err.println("fleetshard archive " + verb + ": " + e.getMessage());
@@ -186,6 +200,69 @@ final class ArchiveCommand {
             }
         }
         return 0;
+    }
+
+    /** {@code ls --output json}: {@code {"archive", "manifests": [...], "snapshots": [...]}}. */
+    static int listJson(ArchiveStore store, ShardArchivePath path, PrintStream out) {
+        ArchiveReader reader = new ArchiveReader(store, path);
+        ObjectNode o = JSON.createObjectNode().put("archive", path.prefix());
+        ArrayNode manifests = o.putArray("manifests");
+        for (ArchiveStore.StoredObject obj : store.list(path.manifestsPrefix(), null, Integer.MAX_VALUE)) {
+            long seq = path.manifestSeqOf(obj.key());
+            Optional<StoredManifest> m = seq < 1 ? Optional.empty() : reader.get(seq);
+            if (m.isEmpty()) {
+                continue;
+            }
+            SegmentRef first = m.get().manifest().segments().get(0);
+            SegmentRef last = m.get().manifest().lastSegment();
+            manifests.addObject().put("seq", seq).put("fromOffset", first.fromOffset()).put("toOffset", last.toOffset())
+                    .put("events", m.get().manifest().records())
+                    .put("bytes", m.get().manifest().segments().stream().mapToLong(SegmentRef::bytes).sum())
+                    .put("firstCommit", Instant.ofEpochMilli(first.firstCommitTsMs()).toString())
+                    .put("lastCommit", Instant.ofEpochMilli(last.lastCommitTsMs()).toString())
+                    .put("sha256", m.get().sha256()).put("key", obj.key());
+        }
+        ArrayNode snapshots = o.putArray("snapshots");
+        for (ArchiveStore.StoredObject obj : store.list(path.snapshotsPrefix(), null, Integer.MAX_VALUE)) {
+            long seq = path.snapshotSeqOf(obj.key());
+            if (seq > 0) {
+                snapshots.addObject().put("afterManifest", seq).put("key", obj.key());
+            }
+        }
+        out.println(o.toPrettyString());
+        return 0;
+    }
+
+    /**
+     * {@code verify --output json}: {@code {"archive", "whole", "manifests", "segments", "events", "bytes",
+     * "lastCommit", "orphanSegments", "defect", "auditChain"?}}; exit 1 when not whole, as the text form.
+     */
+    static int verifyJson(ArchiveStore store, ShardArchivePath path, boolean audit, PrintStream out) {
+        AuditChain.Walker walker = new AuditChain.Walker();
+        ArchiveVerifier.Report report = ArchiveVerifier.verify(store, path, m -> { },
+                audit ? (key, event) -> walker.accept(key, event.offset(), event.event()) : (key, event) -> { });
+        boolean whole = report.defect().isEmpty();
+        ObjectNode o = JSON.createObjectNode().put("archive", path.prefix()).put("whole", whole)
+                .put("manifests", report.manifests()).put("segments", report.segments())
+                .put("events", report.records()).put("bytes", report.bytes());
+        if (report.lastCommitTsMs() == 0) {
+            o.putNull("lastCommit");
+        } else {
+            o.put("lastCommit", Instant.ofEpochMilli(report.lastCommitTsMs()).toString());
+        }
+        ArrayNode orphans = o.putArray("orphanSegments");
+        report.orphanSegments().forEach(orphans::add);
+        if (whole) {
+            o.putNull("defect");
+        } else {
+            o.put("defect", report.defect().get().getMessage());
+        }
+        if (audit && whole) {
+            o.putObject("auditChain").put("records", walker.records()).put("head", walker.head())
+                    .put("unsealedBefore", walker.unsealedBefore());
+        }
+        out.println(o.toPrettyString());
+        return whole ? 0 : 1;
     }
 
     static int verify(ArchiveStore store, ShardArchivePath path, PrintStream out, PrintStream err) {

@@ -15,7 +15,7 @@ final class CompletionCommand {
             Map.entry("tail", List.of("--table", "--tenant", "--fleet", "--from-beginning", "--max", "--bootstrap",
                     "--data-dir", "--help")),
             Map.entry("archive", List.of("ls", "verify", "--shard", "--audit", "--audit-topic", "--tier", "--bucket", "--s3-endpoint", "--region",
-                    "--access-key", "--secret-key", "--data-dir", "--help")),
+                    "--access-key", "--secret-key", "--data-dir", "--output", "--help")),
             Map.entry("restore", List.of("--shard", "--to-time", "--target", "--target-user", "--target-password",
                     "--help")),
             Map.entry("reshard", List.of("move", "split", "merge", "status", "pause", "resume", "cancel", "--fleet",

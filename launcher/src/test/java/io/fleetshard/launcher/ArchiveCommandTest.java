@@ -56,10 +56,20 @@ class ArchiveCommandTest {
         assertThat(ArchiveCommand.list(store, path, new PrintStream(out, true))).isZero();
         assertThat(out.toString()).contains("0..0");
 
+        ByteArrayOutputStream json = new ByteArrayOutputStream();
+        assertThat(ArchiveCommand.listJson(store, path, new PrintStream(json, true))).isZero();
+        assertThat(json.toString()).contains("\"seq\" : 1", "\"fromOffset\" : 0", "\"events\" : 1", "\"snapshots\" : [ ]");
+        json.reset();
+        assertThat(ArchiveCommand.verifyJson(store, path, false, new PrintStream(json, true))).isZero();
+        assertThat(json.toString()).contains("\"whole\" : true", "\"defect\" : null", "\"segments\" : 1");
+
         seg[seg.length - 5] ^= 1;
         store.replace(path.segmentKey(0, 0), seg);
         assertThat(ArchiveCommand.verify(store, path, new PrintStream(out, true), new PrintStream(err, true))).isEqualTo(1);
         assertThat(err.toString()).contains("DEFECT", path.segmentKey(0, 0), "SHA-256");
+        json.reset();
+        assertThat(ArchiveCommand.verifyJson(store, path, false, new PrintStream(json, true))).isEqualTo(1);
+        assertThat(json.toString()).contains("\"whole\" : false", path.segmentKey(0, 0));
     }
 
     @Test
