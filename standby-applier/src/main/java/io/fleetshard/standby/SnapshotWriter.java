@@ -90,7 +90,7 @@ public final class SnapshotWriter {
                 checkAgainstArchive(p);
                 List<SnapshotDescriptor.Table> tables = new ArrayList<>();
                 for (String table : catalog.tables(c)) {
-                    if (table.equals(Dialect.POSITION_TABLE)) {
+                    if (table.equals(Dialect.POSITION_TABLE) || table.equals(PositionTable.PROMOTED_TABLE)) {
                         continue;
                     }
                     TableShape shape = catalog.find(c, table).orElseThrow();
