@@ -343,7 +343,6 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
-            p.copyWarmRows = -1;
             for (RangeOfFleet r : ranges) {
                 checkStill(job);
                 tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
@@ -351,7 +350,6 @@ final class ReshardOrchestrator implements AutoCloseable {
                         config.reshardCopyBatchRows());
                 tgt.commit();
                 p.rowsCopied += n;
-                p.copyProgressed(clock.millis());
                 rowsCopied.increment(n);
                 throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
             }
@@ -540,7 +538,6 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsToValidate = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsValidated = 0;
             p.validateStartedAtMs = clock.millis();
-            p.validateWarmRows = -1;
             p.mismatches.clear();
             List<RangeOfFleet> differing = new ArrayList<>();
             for (RangeOfFleet r : ranges) {
@@ -564,7 +561,6 @@ final class ReshardOrchestrator implements AutoCloseable {
                 }
                 rows += a.rows();
                 p.rowsValidated += a.rows();
-                p.validateProgressed(clock.millis());
                 rowsValidated.increment(a.rows());
                 throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
             }
