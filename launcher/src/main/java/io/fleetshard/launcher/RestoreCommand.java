@@ -24,10 +24,31 @@ final class RestoreCommand {
               --to-time T      ISO-8601 instant (2026-12-02T05:30:00Z) or epoch milliseconds; changes committed at
                                or before T are restored, none after
               --target URL     an empty database (tables are created from the snapshot's columns when missing;
-                               without a snapshot they must exist); the user must bypass row-level security""";
+                               without a snapshot they must exist); the user must bypass row-level security
+              --output json    no progress lines; the result as one JSON object""";
     private static final long PROGRESS_EVERY_MS = 1_000;
 
     private RestoreCommand() {
+    }
+
+    /** {@code --output json}: what a restore did, as one object (times as ISO-8601 instants, null when none). */
+    static com.fasterxml.jackson.databind.node.ObjectNode summaryJson(RestoreSummary s) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = new com.fasterxml.jackson.databind.ObjectMapper()
+                .createObjectNode().put("shardId", s.shardId()).put("toTime", Instant.ofEpochMilli(s.toTimeMs())
+                        .toString());
+        if (s.snapshotSeq() == 0) {
+            o.putNull("snapshotAfterManifest");
+        } else {
+            o.put("snapshotAfterManifest", s.snapshotSeq());
+        }
+        o.put("snapshotRows", s.snapshotRows()).put("manifestsReplayed", s.manifestsReplayed())
+                .put("eventsReplayed", s.eventsReplayed());
+        if (s.restoredToCommitTsMs() == 0) {
+            o.putNull("restoredToCommit");
+        } else {
+            o.put("restoredToCommit", Instant.ofEpochMilli(s.restoredToCommitTsMs()).toString());
+        }
+        return o.put("durationMs", s.durationMs());
     }
 
     static long parseTime(String text) {
@@ -48,7 +69,12 @@ final class RestoreCommand {
             return 0;
         }
         ArchiveCommand.Target target = ArchiveCommand.parseTarget(args,
-                List.of("--to-time", "--target", "--target-user", "--target-password"), USAGE);
+                List.of("--to-time", "--target", "--target-user", "--target-password", "--output"), USAGE);
+        String output = target.rest().getOrDefault("--output", "text");
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
+        }
+        boolean json = output.equals("json");
         String toTime = target.rest().get("--to-time");
         String jdbcUrl = target.rest().get("--target");
         if (toTime == null || jdbcUrl == null) {
@@ -68,6 +94,9 @@ final class RestoreCommand {
         }
         long[] lastPrint = {0};
         RestoreProgress.Listener progress = p -> {
+            if (json) {
+                return;
+            }
             long now = System.currentTimeMillis();
             if (p.phase() == RestoreProgress.Phase.DONE || p.phase() == RestoreProgress.Phase.PLANNING
                     || now - lastPrint[0] >= PROGRESS_EVERY_MS) {
@@ -76,11 +105,17 @@ final class RestoreCommand {
                         p.manifestsDone(), p.manifestsTotal(), p.rowsDone(), p.rowsTotal());
             }
         };
-        out.printf("restoring shard %s as of %s into %s%n", target.path().shardId(), Instant.ofEpochMilli(toTimeMs),
-                jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1******"));
+        if (!json) {
+            out.printf("restoring shard %s as of %s into %s%n", target.path().shardId(), Instant.ofEpochMilli(toTimeMs),
+                    jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1******"));
+        }
         try (S3ArchiveStore store = target.open()) {
             RestoreSummary s = new PointInTimeRestore(store, config.build(), Clock.systemUTC())
                     .restore(target.path(), jdbcUrl, toTimeMs, progress);
+            if (json) {
+                out.println(summaryJson(s).toPrettyString());
+                return 0;
+            }
             out.printf("restored shard %s: %s, %d manifests and %d events replayed, state as of commit %s, in %d ms%n",
                     s.shardId(), s.snapshotSeq() == 0 ? "no base snapshot" : "base snapshot after manifest "
                             + s.snapshotSeq() + " (" + s.snapshotRows() + " rows)", s.manifestsReplayed(),

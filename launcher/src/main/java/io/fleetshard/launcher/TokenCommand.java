@@ -16,13 +16,15 @@ import java.util.Locale;
 final class TokenCommand {
     static final String USAGE = """
             usage: fleetshard token --role ROLE [--tenant TENANT] [--ttl DURATION] [--subject NAME] [--data-dir DIR]
+                                    [--output json]
               prints a token for the dev platform whose data is in DIR (default .fleetshard/dev), e.g.
                 export FLEETSHARD_TOKEN=$(./fleetshard token --role operator)
                 curl -H "Authorization: Bearer $(./fleetshard token --role tenant-reader --tenant acme)" ...
               --role ROLE      admin, operator, tenant-writer or tenant-reader (docs/adr/0018)
               --tenant TENANT  the tenant of a tenant-writer or tenant-reader token (required for them only)
               --ttl DURATION   how long it is valid: 90s, 30m, 12h, 7d (default 12h, at most 30d)
-              --subject NAME   who the token says it is (default dev:$USER)""";
+              --subject NAME   who the token says it is (default dev:$USER)
+              --output json    {"token", "subject", "role", "tenant", "expiresAt"} instead of the bare token""";
     static final Duration MAX_TTL = Duration.ofDays(30);
 
     private TokenCommand() {
@@ -38,6 +40,7 @@ final class TokenCommand {
         String ttl = "12h";
         String subject = "dev:" + System.getProperty("user.name", "unknown");
         Path dataDir = CliToken.DEFAULT_DEV_DATA_DIR;
+        String output = "text";
         List<String> problems = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -52,6 +55,7 @@ final class TokenCommand {
                 case "--ttl" -> ttl = v;
                 case "--subject" -> subject = v;
                 case "--data-dir" -> dataDir = Path.of(v);
+                case "--output" -> output = v;
                 default -> problems.add("unknown option " + a);
             }
         }
@@ -71,6 +75,9 @@ final class TokenCommand {
                             + " reaches every tenant");
         }
         Duration validity = parseTtl(ttl, problems);
+        if (!output.equals("text") && !output.equals("json")) {
+            problems.add("--output must be text or json, got '" + output + "'");
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems) + "\n" + USAGE);
         }
@@ -81,7 +88,21 @@ final class TokenCommand {
                     + " pass --data-dir DIR); in production tokens come from your identity provider");
             return 1;
         }
-        out.println(JwtMinter.withDefaults(secret).mint(subject, parsedRole, tenant, validity));
+        java.time.Instant expiresAt = java.time.Instant.now().plus(validity);
+        String token = JwtMinter.withDefaults(secret).mint(subject, parsedRole, tenant, validity);
+        if (output.equals("json")) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .createObjectNode().put("token", token).put("subject", subject).put("role", parsedRole.toString());
+            if (tenant == null) {
+                o.putNull("tenant");
+            } else {
+                o.put("tenant", tenant);
+            }
+            out.println(o.put("expiresAt", expiresAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
+                    .toPrettyString());
+            return 0;
+        }
+        out.println(token);
         return 0;
     }
 

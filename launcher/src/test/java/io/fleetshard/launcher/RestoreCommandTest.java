@@ -29,4 +29,19 @@ class RestoreCommandTest {
         assertThatThrownBy(() -> RestoreCommand.run(oracle, out, out))
                 .hasMessageContaining("--target must be a jdbc:postgresql:, jdbc:mariadb: or jdbc:mysql: URL");
     }
+
+    @Test
+    void theJsonSummarySaysWhatTheRestoreDid() {
+        com.fasterxml.jackson.databind.JsonNode o = RestoreCommand.summaryJson(new io.fleetshard.standby.RestoreSummary(
+                "pg-1", 1_796_189_400_000L, 0, 0, 3, 120, 1_796_189_399_000L, null, 850));
+        assertThat(o.path("shardId").asText()).isEqualTo("pg-1");
+        assertThat(o.path("toTime").asText()).isEqualTo("2026-12-02T05:30:00Z");
+        assertThat(o.path("snapshotAfterManifest").isNull()).isTrue();
+        assertThat(o.path("manifestsReplayed").asLong()).isEqualTo(3);
+        assertThat(o.path("eventsReplayed").asLong()).isEqualTo(120);
+        assertThat(o.path("restoredToCommit").asText()).isEqualTo("2026-12-02T05:29:59Z");
+        assertThatThrownBy(() -> RestoreCommand.run(List.of("--shard", "pg-1", "--s3-endpoint", "http://127.0.0.1:9",
+                "--to-time", "1", "--target", "jdbc:postgresql://x/y", "--output", "xml"), out, out))
+                .hasMessageContaining("--output must be text or json");
+    }
 }

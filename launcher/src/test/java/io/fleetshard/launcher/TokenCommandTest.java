@@ -55,6 +55,21 @@ class TokenCommandTest {
     }
 
     @Test
+    void printsTheTokenAndWhatItSaysAsJsonOnRequest() throws Exception {
+        DevSecrets.jwtSecret(dir);
+        String printed = run("--role", "tenant-reader", "--tenant", "acme", "--ttl", "30m", "--output", "json");
+        assertThat(printed).startsWith("0 ");
+        JsonNode o = JSON.readTree(printed.substring(2));
+        assertThat(o.path("role").asText()).isEqualTo("tenant-reader");
+        assertThat(o.path("tenant").asText()).isEqualTo("acme");
+        assertThat(o.path("token").asText().split("\\.")).hasSize(3);
+        long inMinutes = java.time.Duration.between(java.time.Instant.now(),
+                java.time.Instant.parse(o.path("expiresAt").asText())).toMinutes();
+        assertThat(inMinutes).isBetween(28L, 30L);
+        assertThatThrownBy(() -> run("--role", "admin", "--output", "yaml")).hasMessageContaining("--output must be");
+    }
+
+    @Test
     void refusesRolesAndTenantsThatDoNotFit() {
         assertThatThrownBy(() -> run()).hasMessageContaining("--role is required");
         assertThatThrownBy(() -> run("--role", "root")).hasMessageContaining("role 'root' is not one of");
