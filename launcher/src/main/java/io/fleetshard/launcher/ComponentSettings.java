@@ -51,11 +51,9 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
                         + "; known: " + new TreeSet<>(PLATFORM_KEYS));
             }
         }
-        for (String key : Set.of("s3.secret.key")) {
-            String value = env.get(envName(key));
-            if (value != null) {
-                platform.put(key, value);
-            }
+        String s3Secret = env.get(envName("s3.secret.key")); // the platform's one secret
+        if (s3Secret != null) {
+            platform.put("s3.secret.key", s3Secret);
         }
         return new ComponentSettings(component, platform);
     }

@@ -54,7 +54,8 @@ final class RunCommand {
                                  s3.region, s3.endpoint, standby.shard, standby.jdbc.url, state.dir, ...
               --set key=value    a component key (wins over --config); secrets come from FLEETSHARD_<KEY>
                                  environment variables (db.password: FLEETSHARD_DB_PASSWORD)
-              --check            validate the configuration, print it (secrets masked) and exit: 0 valid, 2 not""";
+              --check            validate the configuration, print the keys given (never values) and exit: 0 valid,
+                                 2 not""";
 
     static final List<String> COMPONENTS = List.of("router", "control-api", "capture", "archiver", "standby-applier",
             "stream-processors", "iceberg-sink");
@@ -139,9 +140,31 @@ final class RunCommand {
         return new Invocation(component, ComponentSettings.load(config, platform, sets, env, secretKeys(component)));
     }
 
+    /** What starting a component does, once its settings were validated by {@link #prepare}. */
+    private interface Launch {
+        void start(Running r);
+    }
+
     /**
-     * Validates what {@code args} would start, without starting it or touching the network: the component's
-     * configuration as its config class parses it, and the platform keys the component needs. Returns a line naming
+     * Validates a component's settings — its configuration as its config class parses it, the platform keys it
+     * needs — without starting anything or touching the network, and returns how to start it. {@link #check} and
+     * {@link #start} both go through here, so what passes the check is what a start accepts.
+     */
+    private static Launch prepare(String component, ComponentSettings s) {
+        return switch (component) {
+            case "router" -> router(s);
+            case "control-api" -> controlApi(s);
+            case "capture" -> capture(s);
+            case "archiver" -> archiver(s);
+            case "standby-applier" -> standbyApplier(s);
+            case "stream-processors" -> streamProcessors(s);
+            case "iceberg-sink" -> icebergSink(s);
+            default -> throw new IllegalStateException(component);
+        };
+    }
+
+    /**
+     * Validates what {@code args} would start, without starting it or touching the network. Returns a line naming
      * the keys given (never their values: some are secrets).
      *
      * @throws IllegalArgumentException what is wrong
@@ -150,27 +173,7 @@ final class RunCommand {
         Invocation inv = parse(args, env);
         ComponentSettings s = inv.settings();
         try {
-            switch (inv.component()) {
-                case "router" -> {
-                    s.requirePlatform("kafka.bootstrap.servers", "router");
-                    RouterConfig.from(s.component());
-                }
-                case "control-api" -> {
-                    s.requirePlatform("kafka.bootstrap.servers", "control-api");
-                    ControlApiConfig.from(s.component());
-                }
-                case "capture" -> CaptureConfig.fromMap(s.component());
-                case "archiver" -> ArchiverConfig.fromMap(s.component());
-                case "standby-applier" -> {
-                    s.requirePlatform("standby.shard", "standby-applier");
-                    s.requirePlatform("standby.jdbc.url", "standby-applier");
-                    s.requirePlatform("archive.bucket", "standby-applier");
-                    StandbyApplierConfig.fromMap(s.component());
-                }
-                case "stream-processors" -> streamProcessorsConfig(s);
-                case "iceberg-sink" -> IcebergSinkConfig.fromMap(s.component());
-                default -> throw new IllegalStateException(inv.component());
-            }
+            prepare(inv.component(), s);
             s.adminPort(DEFAULT_ADMIN_PORT);
             return inv.component() + ": configuration valid; keys " + new java.util.TreeSet<>(s.component().keySet())
                     + ", platform keys " + new java.util.TreeSet<>(s.platform().keySet());
@@ -185,19 +188,9 @@ final class RunCommand {
     static Running start(List<String> args, Map<String, String> env) {
         Invocation inv = parse(args, env);
         String component = inv.component();
-        ComponentSettings settings = inv.settings();
         Running r = new Running(component);
         try {
-            switch (component) {
-                case "router" -> startRouter(settings, r);
-                case "control-api" -> startControlApi(settings, r);
-                case "capture" -> startCapture(settings, r);
-                case "archiver" -> startArchiver(settings, r);
-                case "standby-applier" -> startStandbyApplier(settings, r);
-                case "stream-processors" -> startStreamProcessors(settings, r);
-                case "iceberg-sink" -> startIcebergSink(settings, r);
-                default -> throw new IllegalStateException(component);
-            }
+            prepare(component, inv.settings()).start(r);
         } catch (RuntimeException e) {
             r.close();
             throw e instanceof IllegalArgumentException ? e : new IllegalArgumentException(component
@@ -223,73 +216,91 @@ final class RunCommand {
 
     // ------------------------------------------------------------------------------------------------ components
 
-    private static void startRouter(ComponentSettings s, Running r) {
-        ShardMapFollower map = r.add(follow(s, "router", s.requirePlatform("kafka.bootstrap.servers", "router")));
-        Router router = new Router(RouterConfig.from(s.component()), map).start();
-        r.add(router);
-        r.apiPort = router.port();
+    private static Launch router(ComponentSettings s) {
+        String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "router");
+        RouterConfig config = RouterConfig.from(s.component());
+        return r -> {
+            ShardMapFollower map = r.add(follow(s, "router", bootstrap));
+            Router router = r.add(new Router(config, map).start());
+            r.apiPort = router.port();
+        };
     }
 
-    private static void startControlApi(ComponentSettings s, Running r) {
+    private static Launch controlApi(ComponentSettings s) {
         String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "control-api");
-        ShardMapLogConfig log = mapLog(s, bootstrap);
-        ShardMapFollower map = r.add(ShardMapFollower.start(log, stateDir(s, "control-api").resolve(
-                "shardmap-snapshot.json")));
-        ShardMapWriter writer = r.add(ShardMapWriter.open(log, map));
-        ControlApi api = new ControlApi(ControlApiConfig.from(s.component()), map, writer, Clock.systemUTC()).start();
-        r.add(api::stop);
-        r.apiPort = api.port();
-        api.enableResharding(bootstrap, "fleetshard.shardlog.");
-        api.enableFailover(bootstrap);
-        api.resetCaptureWith(CaptureReset.of(bootstrap));
-        api.enableAudit(bootstrap);
-        if (!s.platform("archive.bucket", "").isEmpty()) {
-            S3ArchiveStore store = r.add(archiveStore(s, s.platform("archive.bucket", "")));
-            api.attachArchive(store);
-        }
+        ControlApiConfig config = ControlApiConfig.from(s.component());
+        String bucket = s.platform("archive.bucket", "");
+        return r -> {
+            ShardMapFollower map = r.add(follow(s, "control-api", bootstrap));
+            ShardMapWriter writer = r.add(ShardMapWriter.open(mapLog(s, bootstrap), map));
+            ControlApi api = new ControlApi(config, map, writer, Clock.systemUTC()).start();
+            r.add(api::stop);
+            r.apiPort = api.port();
+            api.enableResharding(bootstrap, "fleetshard.shardlog.");
+            api.enableFailover(bootstrap);
+            api.resetCaptureWith(CaptureReset.of(bootstrap));
+            api.enableAudit(bootstrap);
+            if (!bucket.isEmpty()) {
+                api.attachArchive(r.add(archiveStore(s, bucket)));
+            }
+        };
     }
 
-    private static void startCapture(ComponentSettings s, Running r) {
+    private static Launch capture(ComponentSettings s) {
         CaptureConfig config = CaptureConfig.fromMap(s.component());
-        ShardMapFollower map = r.add(follow(s, "capture", config.bootstrapServers()));
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CaptureWorker worker = new CaptureWorker(config, map, registry);
-        r.add(worker);
-        worker.start();
-        r.admin(s, registry, () -> null);
+        return r -> {
+            ShardMapFollower map = r.add(follow(s, "capture", config.bootstrapServers()));
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            r.add(new CaptureWorker(config, map, registry)).start();
+            r.admin(s, registry, () -> null);
+        };
     }
 
-    private static void startArchiver(ComponentSettings s, Running r) {
+    private static Launch archiver(ComponentSettings s) {
         ArchiverConfig config = ArchiverConfig.fromMap(s.component());
-        S3ArchiveStore store = r.add(S3ArchiveStore.connect(endpoint(config.s3Endpoint()), config.s3Region(),
-                config.s3AccessKey(), config.s3SecretKey(), config.bucket()));
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Archiver archiver = new Archiver(config, store, registry, Clock.systemUTC());
-        r.add(archiver);
-        archiver.start();
-        r.admin(s, registry, () -> null);
+        return r -> {
+            S3ArchiveStore store = r.add(S3ArchiveStore.connect(endpoint(config.s3Endpoint()), config.s3Region(),
+                    config.s3AccessKey(), config.s3SecretKey(), config.bucket()));
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            r.add(new Archiver(config, store, registry, Clock.systemUTC())).start();
+            r.admin(s, registry, () -> null);
+        };
     }
 
-    private static void startStandbyApplier(ComponentSettings s, Running r) {
+    private static Launch standbyApplier(ComponentSettings s) {
         StandbyApplierConfig config = StandbyApplierConfig.fromMap(s.component());
         String shard = s.requirePlatform("standby.shard", "standby-applier");
         String url = s.requirePlatform("standby.jdbc.url", "standby-applier");
-        S3ArchiveStore store = r.add(archiveStore(s, s.requirePlatform("archive.bucket", "standby-applier")));
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        StandbyApplier applier = new StandbyApplier(config, store, new ShardArchivePath(
-                s.platform("archive.tier", "standard"), shard), url, registry, Clock.systemUTC());
-        r.add(applier);
-        applier.start();
-        r.admin(s, registry, () -> null);
+        String bucket = s.requirePlatform("archive.bucket", "standby-applier");
+        return r -> {
+            S3ArchiveStore store = r.add(archiveStore(s, bucket));
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            r.add(new StandbyApplier(config, store, new ShardArchivePath(s.platform("archive.tier", "standard"), shard),
+                    url, registry, Clock.systemUTC())).start();
+            r.admin(s, registry, () -> null);
+        };
     }
 
     /** The Iceberg sink (issue 11); ready while no table is stopped by a defective change. */
-    private static void startIcebergSink(ComponentSettings s, Running r) {
-        IcebergSink sink = r.add(IcebergSink.open(IcebergSinkConfig.fromMap(s.component())));
-        sink.start();
-        r.admin(s, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> sink.status().values().stream()
-                .filter(t -> "stopped".equals(t.state())).map(t -> t.table() + ": " + t.error()).findFirst()
-                .orElse(null));
+    private static Launch icebergSink(ComponentSettings s) {
+        IcebergSinkConfig config = IcebergSinkConfig.fromMap(s.component());
+        return r -> {
+            IcebergSink sink = r.add(IcebergSink.open(config));
+            sink.start();
+            r.admin(s, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> sink.status().values().stream()
+                    .filter(t -> "stopped".equals(t.state())).map(t -> t.table() + ": " + t.error()).findFirst()
+                    .orElse(null));
+        };
+    }
+
+    private static Launch streamProcessors(ComponentSettings s) {
+        StreamProcessorsConfig c = streamProcessorsConfig(s);
+        return r -> {
+            ShardMapFollower map = r.add(follow(s, "stream-processors", c.deltaSync().bootstrapServers()));
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            r.add(StreamProcessors.start(c.deltaSync(), c.hotFleets(), c.logins(), map, registry));
+            r.admin(s, registry, () -> null);
+        };
     }
 
     /**
@@ -297,14 +308,6 @@ final class RunCommand {
      * {@code target.*} the database users the delta sync writes targets as, the rest the delta sync's;
      * {@code kafka.bootstrap.servers} and {@code state.dir} (a directory for each under it) are both's.
      */
-    private static void startStreamProcessors(ComponentSettings s, Running r) {
-        StreamProcessorsConfig c = streamProcessorsConfig(s);
-        ShardMapFollower map = r.add(follow(s, "stream-processors", c.deltaSync().bootstrapServers()));
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        r.add(StreamProcessors.start(c.deltaSync(), c.hotFleets(), c.logins(), map, registry));
-        r.admin(s, registry, () -> null);
-    }
-
     /** The three parts of the {@code stream-processors} keys. */
     private record StreamProcessorsConfig(DeltaSyncConfig deltaSync, HotFleetConfig hotFleets,
             StreamProcessors.TargetLogins logins) {
