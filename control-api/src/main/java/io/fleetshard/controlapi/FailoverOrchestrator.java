@@ -186,13 +186,8 @@ final class FailoverOrchestrator implements AutoCloseable {
                 "operator" + (reason == null || reason.isBlank() ? "" : ": " + reason), clock.millis(),
                 "switching " + shardId + " from " + primary.nodeId() + " to " + target.nodeId() + " ("
                         + target.role().wireName() + "); both answer");
-        log.append(o);
-        onEvent(o);
-        LOG.warn("orchestration {}: switching shard {} over from {} to {}", id, shardId, primary.nodeId(),
-                target.nodeId());
-        count(o);
-        drive(id);
-        return o;
+        return launch(o, "switching shard " + shardId + " over from " + primary.nodeId() + " to "
+                + target.nodeId());
     }
 
     /**
@@ -247,13 +242,8 @@ final class FailoverOrchestrator implements AutoCloseable {
                 "operator" + (reason == null || reason.isBlank() ? "" : ": " + reason), clock.millis(),
                 kind + " of " + node.nodeId() + " (" + node.role().wireName() + ") to shard " + shardId + ", primary "
                         + primary.nodeId() + "; " + seen);
-        log.append(o);
-        onEvent(o);
-        LOG.warn("orchestration {}: {} of node {} to shard {} (primary {})", id, kind, node.nodeId(), shardId,
-                primary.nodeId());
-        count(o);
-        drive(id);
-        return o;
+        return launch(o, kind + " of node " + node.nodeId() + " to shard " + shardId + " (primary "
+                + primary.nodeId() + ")");
     }
 
     /**
@@ -296,12 +286,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                 "promoting standby " + standby.nodeId() + " of shard " + shardId + " (region " + standby.region()
                         + "); " + (answering.isEmpty() ? "no node of the shard answers"
                         : "forced although " + answering + " answer: they are fenced"));
-        log.append(o);
-        onEvent(o);
-        LOG.warn("orchestration {}: promoting standby {} of shard {}", id, standby.nodeId(), shardId);
-        count(o);
-        drive(id);
-        return o;
+        return launch(o, "promoting standby " + standby.nodeId() + " of shard " + shardId);
     }
 
     /**
@@ -428,6 +413,16 @@ final class FailoverOrchestrator implements AutoCloseable {
         return map.nodesOf(shardId).stream().filter(n -> n.role() == NodeRole.SYNC_REPLICA
                 || n.role() == NodeRole.REPLICA).sorted(Comparator.comparing((Node n) -> n.role()
                 == NodeRole.SYNC_REPLICA ? 0 : 1).thenComparingLong(this::lagBytes)).toList();
+    }
+
+    /** Stores an operator's orchestration, checked and prepared, and runs its next step now. */
+    private Orchestration launch(Orchestration o, String what) {
+        log.append(o);
+        onEvent(o);
+        LOG.warn("orchestration {}: {}", o.id(), what);
+        count(o);
+        drive(o.id());
+        return o;
     }
 
     private Orchestration begin(String shardId, Node primary, String trigger, String detail) {
