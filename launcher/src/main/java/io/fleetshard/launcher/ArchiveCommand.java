@@ -171,27 +171,48 @@ final class ArchiveCommand {
         }
     }
 
-    static int list(ArchiveStore store, ShardArchivePath path, PrintStream out) {
+    /** One manifest of an archive, as {@code ls} shows it; {@code manifest} empty for a key that names none. */
+    private record ManifestRow(String key, long seq, Optional<StoredManifest> manifest) {
+        SegmentRef first() {
+            return manifest.orElseThrow().manifest().segments().get(0);
+        }
+
+        SegmentRef last() {
+            return manifest.orElseThrow().manifest().lastSegment();
+        }
+
+        long bytes() {
+            return manifest.orElseThrow().manifest().segments().stream().mapToLong(SegmentRef::bytes).sum();
+        }
+    }
+
+    /** The archive's manifest keys with their manifests (a seq below 1: a key that is not a manifest name). */
+    private static List<ManifestRow> manifests(ArchiveStore store, ShardArchivePath path) {
         ArchiveReader reader = new ArchiveReader(store, path);
-        List<ArchiveStore.StoredObject> manifests = store.list(path.manifestsPrefix(), null, Integer.MAX_VALUE);
+        List<ManifestRow> rows = new ArrayList<>();
+        for (ArchiveStore.StoredObject o : store.list(path.manifestsPrefix(), null, Integer.MAX_VALUE)) {
+            long seq = path.manifestSeqOf(o.key());
+            rows.add(new ManifestRow(o.key(), seq, seq < 1 ? Optional.empty() : reader.get(seq)));
+        }
+        return rows;
+    }
+
+    static int list(ArchiveStore store, ShardArchivePath path, PrintStream out) {
+        List<ManifestRow> manifests = manifests(store, path);
         out.printf("archive s3://…/%s: %d manifests%n", path.prefix(), manifests.size());
         out.println("seq        offsets                    events   bytes       first commit              last commit               sha256");
-        for (ArchiveStore.StoredObject o : manifests) {
-            long seq = path.manifestSeqOf(o.key());
-            if (seq < 1) {
-                out.println("?          " + o.key() + " (not a manifest name)");
+        for (ManifestRow m : manifests) {
+            if (m.seq() < 1) {
+                out.println("?          " + m.key() + " (not a manifest name)");
                 continue;
             }
-            Optional<StoredManifest> m = reader.get(seq);
-            if (m.isEmpty()) {
+            if (m.manifest().isEmpty()) {
                 continue;
             }
-            SegmentRef first = m.get().manifest().segments().get(0);
-            SegmentRef last = m.get().manifest().lastSegment();
-            long bytes = m.get().manifest().segments().stream().mapToLong(SegmentRef::bytes).sum();
-            out.printf("%-10d %-26s %-8d %-11d %-25s %-25s %s%n", seq, first.fromOffset() + ".." + last.toOffset(),
-                    m.get().manifest().records(), bytes, Instant.ofEpochMilli(first.firstCommitTsMs()),
-                    Instant.ofEpochMilli(last.lastCommitTsMs()), m.get().sha256().substring(0, 16));
+            out.printf("%-10d %-26s %-8d %-11d %-25s %-25s %s%n", m.seq(), m.first().fromOffset() + ".."
+                    + m.last().toOffset(), m.manifest().get().manifest().records(), m.bytes(),
+                    Instant.ofEpochMilli(m.first().firstCommitTsMs()), Instant.ofEpochMilli(m.last().lastCommitTsMs()),
+                    m.manifest().get().sha256().substring(0, 16));
         }
         for (ArchiveStore.StoredObject o : store.list(path.snapshotsPrefix(), null, Integer.MAX_VALUE)) {
             long seq = path.snapshotSeqOf(o.key());
@@ -204,23 +225,18 @@ final class ArchiveCommand {
 
     /** {@code ls --output json}: {@code {"archive", "manifests": [...], "snapshots": [...]}}. */
     static int listJson(ArchiveStore store, ShardArchivePath path, PrintStream out) {
-        ArchiveReader reader = new ArchiveReader(store, path);
         ObjectNode o = JSON.createObjectNode().put("archive", path.prefix());
         ArrayNode manifests = o.putArray("manifests");
-        for (ArchiveStore.StoredObject obj : store.list(path.manifestsPrefix(), null, Integer.MAX_VALUE)) {
-            long seq = path.manifestSeqOf(obj.key());
-            Optional<StoredManifest> m = seq < 1 ? Optional.empty() : reader.get(seq);
-            if (m.isEmpty()) {
+        for (ManifestRow m : manifests(store, path)) {
+            if (m.manifest().isEmpty()) {
                 continue;
             }
-            SegmentRef first = m.get().manifest().segments().get(0);
-            SegmentRef last = m.get().manifest().lastSegment();
-            manifests.addObject().put("seq", seq).put("fromOffset", first.fromOffset()).put("toOffset", last.toOffset())
-                    .put("events", m.get().manifest().records())
-                    .put("bytes", m.get().manifest().segments().stream().mapToLong(SegmentRef::bytes).sum())
-                    .put("firstCommit", Instant.ofEpochMilli(first.firstCommitTsMs()).toString())
-                    .put("lastCommit", Instant.ofEpochMilli(last.lastCommitTsMs()).toString())
-                    .put("sha256", m.get().sha256()).put("key", obj.key());
+            manifests.addObject().put("seq", m.seq()).put("fromOffset", m.first().fromOffset())
+                    .put("toOffset", m.last().toOffset()).put("events", m.manifest().get().manifest().records())
+                    .put("bytes", m.bytes())
+                    .put("firstCommit", Instant.ofEpochMilli(m.first().firstCommitTsMs()).toString())
+                    .put("lastCommit", Instant.ofEpochMilli(m.last().lastCommitTsMs()).toString())
+                    .put("sha256", m.manifest().get().sha256()).put("key", m.key());
         }
         ArrayNode snapshots = o.putArray("snapshots");
         for (ArchiveStore.StoredObject obj : store.list(path.snapshotsPrefix(), null, Integer.MAX_VALUE)) {
@@ -239,8 +255,7 @@ final class ArchiveCommand {
      */
     static int verifyJson(ArchiveStore store, ShardArchivePath path, boolean audit, PrintStream out) {
         AuditChain.Walker walker = new AuditChain.Walker();
-        ArchiveVerifier.Report report = ArchiveVerifier.verify(store, path, m -> { },
-                audit ? (key, event) -> walker.accept(key, event.offset(), event.event()) : (key, event) -> { });
+        ArchiveVerifier.Report report = verified(store, path, audit ? walker : null, m -> { });
         boolean whole = report.defect().isEmpty();
         ObjectNode o = JSON.createObjectNode().put("archive", path.prefix()).put("whole", whole)
                 .put("manifests", report.manifests()).put("segments", report.segments())
@@ -265,6 +280,13 @@ final class ArchiveCommand {
         return whole ? 0 : 1;
     }
 
+    /** Verifies the archive; with a {@code walker}, it also walks the audit record chain through every segment. */
+    private static ArchiveVerifier.Report verified(ArchiveStore store, ShardArchivePath path, AuditChain.Walker walker,
+            java.util.function.Consumer<StoredManifest> progress) {
+        return ArchiveVerifier.verify(store, path, progress, walker != null
+                ? (key, event) -> walker.accept(key, event.offset(), event.event()) : (key, event) -> { });
+    }
+
     static int verify(ArchiveStore store, ShardArchivePath path, PrintStream out, PrintStream err) {
         return verify(store, path, false, out, err);
     }
@@ -272,11 +294,11 @@ final class ArchiveCommand {
     /** With {@code audit}, also walks the audit record chain (docs/spec/audit-chain.md) through every segment. */
     static int verify(ArchiveStore store, ShardArchivePath path, boolean audit, PrintStream out, PrintStream err) {
         AuditChain.Walker walker = new AuditChain.Walker();
-        ArchiveVerifier.Report report = ArchiveVerifier.verify(store, path, m -> {
+        ArchiveVerifier.Report report = verified(store, path, audit ? walker : null, m -> {
             if (m.manifest().seq() % 100 == 0) {
                 out.printf("  verified %d manifests…%n", m.manifest().seq());
             }
-        }, audit ? (key, event) -> walker.accept(key, event.offset(), event.event()) : (key, event) -> { });
+        });
         out.printf("%s: %d manifests, %d segments, %d events, %d bytes checked; last commit %s%n", path.prefix(),
                 report.manifests(), report.segments(), report.records(), report.bytes(),
                 report.lastCommitTsMs() == 0 ? "-" : Instant.ofEpochMilli(report.lastCommitTsMs()));
