@@ -6,7 +6,7 @@ import io.fleetshard.shardmap.ReshardJob;
 import io.fleetshard.shardmap.ReshardPhase;
 import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardMapSnapshot;
-import io.fleetshard.shardmap.ShardMapSource;
+import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.streams.DeltaSyncConfig;
 import io.fleetshard.streams.DeltaSyncService;
 import io.fleetshard.streams.DeltaSyncSpec;
@@ -20,8 +20,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
@@ -61,18 +61,21 @@ final class StreamProcessors implements AutoCloseable {
         }
     }
 
-    private final ShardMapSource map;
+    /** How long one reconcile waits for the map to catch up with its log before it tries again. */
+    private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
+
+    private final ShardMapFollower map;
     private final TargetLogins logins;
     private final DeltaSyncService deltaSync;
     private final HotFleetDetector hotFleets;
-    private final ExecutorService reconciler = Executors.newSingleThreadExecutor(r -> {
+    private final ScheduledExecutorService reconciler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "dev-delta-sync-reconcile");
         t.setDaemon(true);
         return t;
     });
     private volatile boolean closed;
 
-    private StreamProcessors(ShardMapSource map, TargetLogins logins, DeltaSyncService deltaSync,
+    private StreamProcessors(ShardMapFollower map, TargetLogins logins, DeltaSyncService deltaSync,
             HotFleetDetector hotFleets) {
         this.map = map;
         this.logins = logins;
@@ -81,7 +84,7 @@ final class StreamProcessors implements AutoCloseable {
     }
 
     /** {@code fleetshard dev}'s: state under {@code stateDir}, the embedded servers' superusers. */
-    static StreamProcessors start(String bootstrapServers, ShardMapSource map, Path stateDir, MeterRegistry registry,
+    static StreamProcessors start(String bootstrapServers, ShardMapFollower map, Path stateDir, MeterRegistry registry,
             long hotFleetThreshold) {
         return start(DeltaSyncConfig.builder(bootstrapServers)
                 .set(DeltaSyncConfig.Key.STATE_DIR, stateDir.resolve("delta-sync").toString()).build(),
@@ -91,7 +94,7 @@ final class StreamProcessors implements AutoCloseable {
     }
 
     static StreamProcessors start(DeltaSyncConfig deltaSyncConfig, HotFleetConfig hotFleetConfig, TargetLogins logins,
-            ShardMapSource map, MeterRegistry registry) {
+            ShardMapFollower map, MeterRegistry registry) {
         DeltaSyncService deltaSync = new DeltaSyncService(deltaSyncConfig, registry, Clock.systemUTC());
         HotFleetDetector hot = new HotFleetDetector(hotFleetConfig);
         hot.start();
@@ -107,6 +110,17 @@ final class StreamProcessors implements AutoCloseable {
         }
         reconciler.execute(() -> {
             try {
+                // Only on the latest map: a stale one (the local snapshot file at a restart, or the log read part way)
+                // can still show a finished job in catch-up, and its delta sync would apply the source's old changes
+                // over the rows the application has written on the target since the cutover.
+                if (!map.hasCaughtUp() && !map.awaitCaughtUp(CATCH_UP_WAIT)) {
+                    LOG.warn("delta sync reconcile waits: the shard map has not caught up with its log within {} ms",
+                            CATCH_UP_WAIT.toMillis());
+                    if (!closed) {
+                        reconciler.schedule(this::reconcileLater, CATCH_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    }
+                    return;
+                }
                 ShardMapSnapshot current = map.current();
                 deltaSync.reconcile(wanted(current, logins));
                 deltaSync.forgetFinished(current.reshards().stream().filter(j -> j.phase().isTerminal())
