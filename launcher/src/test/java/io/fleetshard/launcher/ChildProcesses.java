@@ -101,7 +101,9 @@ final class ChildProcesses {
     /** A child whose control API runs with {@code settings} ({@code control.*} keys) over the defaults. */
     static Child start(String kind, String bootstrap, Path dir, Map<String, String> settings) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
+        // C1 only: a child lives for seconds, and its start (class loading, JIT) competes for the 2 cores with the platform's
+        // work; a READY took 2.2-2.9 s with the default tiers and 1.6-2.3 s with C1 alone (rounds 2-3 of a side-by-side run)
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"),
                 ChildProcesses.class.getName(), kind, bootstrap, dir.toString()));
         new TreeMap<>(settings).forEach((k, v) -> command.add(k + "=" + v));
