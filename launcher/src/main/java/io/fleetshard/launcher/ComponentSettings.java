@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -22,7 +23,8 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
     /** Platform keys {@code fleetshard run} knows; any other key in the platform file is refused. */
     static final Set<String> PLATFORM_KEYS = Set.of("kafka.bootstrap.servers", "shardmap.topic", "shardmap.mirror.table",
             "admin.host", "admin.port", "aws.region", "archive.bucket", "archive.tier", "s3.region", "s3.endpoint",
-            "s3.access.key", "s3.secret.key", "standby.shard", "standby.jdbc.url", "state.dir");
+            "s3.access.key", "s3.secret.key", "standby.shard", "standby.jdbc.url", "state.dir", "dynamodb.endpoint",
+            "dynamodb.access.key", "dynamodb.secret.key");
 
     ComponentSettings {
         component = Map.copyOf(component);
@@ -51,9 +53,11 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
                         + "; known: " + new TreeSet<>(PLATFORM_KEYS));
             }
         }
-        String s3Secret = env.get(envName("s3.secret.key")); // the platform's one secret
-        if (s3Secret != null) {
-            platform.put("s3.secret.key", s3Secret);
+        for (String secret : List.of("s3.secret.key", "dynamodb.secret.key")) { // the platform's secrets
+            String value = env.get(envName(secret));
+            if (value != null) {
+                platform.put(secret, value);
+            }
         }
         return new ComponentSettings(component, platform);
     }

@@ -12,6 +12,8 @@ import io.fleetshard.iceberg.IcebergSink;
 import io.fleetshard.iceberg.IcebergSinkConfig;
 import io.fleetshard.router.Router;
 import io.fleetshard.router.RouterConfig;
+import io.fleetshard.shardmap.DynamoDbMapMirror;
+import io.fleetshard.shardmap.MapMirrorSync;
 import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapLogConfig;
 import io.fleetshard.shardmap.ShardMapWriter;
@@ -36,6 +38,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
 
 /**
  * {@code fleetshard run <component>}: one component of the platform in this process, as the Helm chart's
@@ -220,7 +228,7 @@ final class RunCommand {
         String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "router");
         RouterConfig config = RouterConfig.from(s.component());
         return r -> {
-            ShardMapFollower map = r.add(follow(s, "router", bootstrap));
+            ShardMapFollower map = follow(s, "router", bootstrap, r);
             Router router = r.add(new Router(config, map).start());
             r.apiPort = router.port();
         };
@@ -231,7 +239,11 @@ final class RunCommand {
         ControlApiConfig config = ControlApiConfig.from(s.component());
         String bucket = s.platform("archive.bucket", "");
         return r -> {
-            ShardMapFollower map = r.add(follow(s, "control-api", bootstrap));
+            DynamoDbMapMirror mirror = mirror(s, r);
+            ShardMapFollower map = follow(s, "control-api", bootstrap, r, mirror);
+            if (mirror != null) { // the map's writer keeps the mirror: every transaction its follower applies
+                r.add(MapMirrorSync.attach(map, mirror));
+            }
             ShardMapWriter writer = r.add(ShardMapWriter.open(mapLog(s, bootstrap), map));
             ControlApi api = new ControlApi(config, map, writer, Clock.systemUTC()).start();
             r.add(api::stop);
@@ -249,7 +261,7 @@ final class RunCommand {
     private static Launch capture(ComponentSettings s) {
         CaptureConfig config = CaptureConfig.fromMap(s.component());
         return r -> {
-            ShardMapFollower map = r.add(follow(s, "capture", config.bootstrapServers()));
+            ShardMapFollower map = follow(s, "capture", config.bootstrapServers(), r);
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             r.add(new CaptureWorker(config, map, registry)).start();
             r.admin(s, registry, () -> null);
@@ -296,7 +308,7 @@ final class RunCommand {
     private static Launch streamProcessors(ComponentSettings s) {
         StreamProcessorsConfig c = streamProcessorsConfig(s);
         return r -> {
-            ShardMapFollower map = r.add(follow(s, "stream-processors", c.deltaSync().bootstrapServers()));
+            ShardMapFollower map = follow(s, "stream-processors", c.deltaSync().bootstrapServers(), r);
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             r.add(StreamProcessors.start(c.deltaSync(), c.hotFleets(), c.logins(), map, registry));
             r.admin(s, registry, () -> null);
@@ -347,8 +359,46 @@ final class RunCommand {
                 d.requestTimeout());
     }
 
-    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap) {
-        return ShardMapFollower.start(mapLog(s, bootstrap), stateDir(s, component).resolve("shardmap-snapshot.json"));
+    /**
+     * Follows the map log; without a snapshot file of its own yet the follower starts from the map's DynamoDB mirror
+     * (when {@code shardmap.mirror.table} is set), so a component that starts while Kafka is unreachable serves that.
+     */
+    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r) {
+        return follow(s, component, bootstrap, r, mirror(s, r));
+    }
+
+    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r,
+            DynamoDbMapMirror mirror) {
+        return r.add(ShardMapFollower.start(mapLog(s, bootstrap),
+                stateDir(s, component).resolve("shardmap-snapshot.json"), mirror));
+    }
+
+    /**
+     * The map's DynamoDB mirror named by {@code shardmap.mirror.table}, or null when unset: the client is in the region
+     * {@code aws.region}, at {@code dynamodb.endpoint} when set (DynamoDB Local, a VPC endpoint), with the key pair
+     * {@code dynamodb.access.key}/{@code dynamodb.secret.key} when set, else the default credentials chain (IRSA).
+     */
+    private static DynamoDbMapMirror mirror(ComponentSettings s, Running r) {
+        String table = s.platform("shardmap.mirror.table", "");
+        if (table.isEmpty()) {
+            return null;
+        }
+        DynamoDbClientBuilder b = DynamoDbClient.builder().httpClientBuilder(ApacheHttpClient.builder())
+                .region(Region.of(s.platform("aws.region", "us-east-1")));
+        String endpoint = s.platform("dynamodb.endpoint", "");
+        if (!endpoint.isEmpty()) {
+            b.endpointOverride(URI.create(endpoint));
+        }
+        String accessKey = s.platform("dynamodb.access.key", "");
+        if (!accessKey.isEmpty()) {
+            String secretKey = s.platform("dynamodb.secret.key", "");
+            if (secretKey.isEmpty()) {
+                throw new IllegalArgumentException("dynamodb.access.key is set but dynamodb.secret.key is not (the"
+                        + " platform file or " + ComponentSettings.envName("dynamodb.secret.key") + ")");
+            }
+            b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+        }
+        return new DynamoDbMapMirror(r.add(b.build()), table);
     }
 
     private static Path stateDir(ComponentSettings s, String component) {

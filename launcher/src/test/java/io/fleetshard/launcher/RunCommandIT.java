@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fleetshard.shardmap.DurabilityTier;
+import io.fleetshard.shardmap.DynamoDbMapMirror;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Fleet;
 import io.fleetshard.shardmap.Node;
@@ -15,6 +16,7 @@ import io.fleetshard.shardmap.ShardMapWriter;
 import io.fleetshard.shardmap.ShardStatus;
 import io.fleetshard.shardmap.Tenant;
 import io.fleetshard.testkit.Await;
+import io.fleetshard.testkit.DynamoDbLocal;
 import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.S3Server;
 import io.fleetshard.testkit.SharedKafka;
@@ -35,6 +37,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
  * {@code fleetshard run <component>} as the Helm chart starts it: config and platform files, secrets from
@@ -50,9 +53,10 @@ class RunCommandIT {
     void captureArchiverStandbyAndRouterRunAloneFromTheChartsFiles(@TempDir Path dir) throws Exception {
         List<AutoCloseable> open = new ArrayList<>();
         try (PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg"));
-                S3Server s3 = S3Server.start(dir.resolve("s3"))) {
+                S3Server s3 = S3Server.start(dir.resolve("s3"));
+                DynamoDbLocal dynamo = DynamoDbLocal.start()) {
             try {
-                carryAWriteToTheStandby(dir, pg, s3, open);
+                carryAWriteToTheStandby(dir, pg, s3, dynamo, open);
             } finally { // the components stop before the servers they use
                 for (int i = open.size() - 1; i >= 0; i--) {
                     open.get(i).close();
@@ -61,8 +65,8 @@ class RunCommandIT {
         }
     }
 
-    private static void carryAWriteToTheStandby(Path dir, PostgresNode pg, S3Server s3, List<AutoCloseable> open)
-            throws Exception {
+    private static void carryAWriteToTheStandby(Path dir, PostgresNode pg, S3Server s3, DynamoDbLocal dynamo,
+            List<AutoCloseable> open) throws Exception {
         String p = "run" + UUID.randomUUID().toString().substring(0, 8);
         String bootstrap = SharedKafka.get().bootstrapServers();
         pg.createDatabase("fleet");
@@ -79,13 +83,21 @@ class RunCommandIT {
                     new Node("s1-a", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", primaryUrl),
                     new Fleet("acme", "trucks", "s1")), List.of());
         }
-        Path platform = write(dir.resolve("platform.properties"), Map.of(
-                "kafka.bootstrap.servers", bootstrap, "shardmap.topic", p + ".shardmap", "admin.port", "0",
-                "admin.host", "127.0.0.1", "state.dir", dir.resolve("state").toString(),
-                "archive.bucket", p, "s3.endpoint", s3.endpoint().toString(), "s3.access.key",
-                S3Server.ACCESS_KEY, "standby.shard", "s1", "standby.jdbc.url", pg.jdbcUrl("standby")));
+        DynamoDbClient dynamoClient = dynamo.newClient();
+        open.add(dynamoClient);
+        DynamoDbMapMirror mirror = new DynamoDbMapMirror(dynamoClient, p + "-shardmap"); // Terraform's table
+        mirror.ensureTable();
+        Path platform = write(dir.resolve("platform.properties"), Map.ofEntries(
+                Map.entry("kafka.bootstrap.servers", bootstrap), Map.entry("shardmap.topic", p + ".shardmap"),
+                Map.entry("admin.port", "0"), Map.entry("admin.host", "127.0.0.1"),
+                Map.entry("state.dir", dir.resolve("state").toString()), Map.entry("archive.bucket", p),
+                Map.entry("s3.endpoint", s3.endpoint().toString()), Map.entry("s3.access.key", S3Server.ACCESS_KEY),
+                Map.entry("standby.shard", "s1"), Map.entry("standby.jdbc.url", pg.jdbcUrl("standby")),
+                Map.entry("shardmap.mirror.table", p + "-shardmap"),
+                Map.entry("dynamodb.endpoint", dynamo.endpoint().toString()),
+                Map.entry("dynamodb.access.key", DynamoDbLocal.ACCESS_KEY)));
         Map<String, String> env = Map.of("FLEETSHARD_S3_SECRET_KEY", S3Server.SECRET_KEY,
-                "FLEETSHARD_DB_PASSWORD", "");
+                "FLEETSHARD_DYNAMODB_SECRET_KEY", DynamoDbLocal.SECRET_KEY, "FLEETSHARD_DB_PASSWORD", "");
         String shardLog = p + ".shardlog.";
 
         RunCommand.Running capture = open(open, RunCommand.start(List.of("capture", "--config",
@@ -109,7 +121,8 @@ class RunCommandIT {
                 write(dir.resolve("router.properties"), Map.of("router.port", "0", "router.host", "127.0.0.1",
                         "router.auth.jwt.secret", "jwt-secret-for-run-it-0123456789abcdef")).toString(),
                 "--platform", platform.toString()),
-                Map.of("FLEETSHARD_ROUTER_TENANT_SECRET", "tenant-secret-for-run-it-0123456789")));
+                Map.of("FLEETSHARD_ROUTER_TENANT_SECRET", "tenant-secret-for-run-it-0123456789",
+                        "FLEETSHARD_DYNAMODB_SECRET_KEY", DynamoDbLocal.SECRET_KEY)));
 
         RunCommand.Running streams = open(open, RunCommand.start(List.of("stream-processors", "--config",
                 write(dir.resolve("streams.properties"), Map.of("kafka.bootstrap.servers", bootstrap,
@@ -126,12 +139,15 @@ class RunCommandIT {
                 write(dir.resolve("control.properties"), Map.of("control.http.port", "0",
                         "control.http.host", "127.0.0.1")).toString(), "--platform", platform.toString()),
                 Map.of("FLEETSHARD_CONTROL_AUTH_JWT_SECRET", "jwt-secret-for-run-it-0123456789abcdef",
-                        "FLEETSHARD_S3_SECRET_KEY", S3Server.SECRET_KEY)));
+                        "FLEETSHARD_S3_SECRET_KEY", S3Server.SECRET_KEY,
+                        "FLEETSHARD_DYNAMODB_SECRET_KEY", DynamoDbLocal.SECRET_KEY)));
         for (RunCommand.Running api : List.of(router, control)) {
             assertThat(api.adminPort()).as(api.component()).isEqualTo(-1); // its own port serves the probes
             Await.condition(api.component() + " ready", WAIT, () -> get(api.apiPort(), "/readyz").statusCode() == 200);
         }
         assertThat(get(control.apiPort(), "/v1/shards").statusCode()).as("no token").isEqualTo(401);
+        Await.condition("the control API mirrors the map into DynamoDB", WAIT, () -> mirror.readAll().stream()
+                .map(r -> r.entity().entityKey()).toList().containsAll(List.of("tenant:acme", "fleet:acme/trucks")));
 
         try (Connection c = DriverManager.getConnection(primaryUrl); Statement st = c.createStatement()) {
             st.executeUpdate("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status, updated_at)"

@@ -1,6 +1,11 @@
 package io.fleetshard.shardmap;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -31,11 +36,66 @@ public final class MapMirrorSync implements MapTransactionListener, AutoCloseabl
         this.mirror = mirror;
     }
 
-    /** Registers a new sync as a transaction listener of {@code follower}. */
+    /**
+     * Registers a new sync as a transaction listener of {@code follower}, and brings the whole mirror to the follower's
+     * map once it has read the log (see {@link #reconcile}): a follower that starts from a snapshot file, or after a
+     * writer that stopped before mirroring its last transactions, is not told of those transactions again.
+     */
     public static MapMirrorSync attach(ShardMapFollower follower, MapMirror mirror) {
         MapMirrorSync sync = new MapMirrorSync(mirror);
         follower.addTransactionListener(sync);
+        sync.executor.execute(() -> sync.reconcileOnceCaughtUp(follower));
         return sync;
+    }
+
+    private void reconcileOnceCaughtUp(ShardMapFollower follower) {
+        long backoff = 100;
+        while (!closed) {
+            try {
+                if (follower.awaitCaughtUp(Duration.ofSeconds(10))) {
+                    reconcile(follower.current());
+                    return;
+                }
+            } catch (RuntimeException e) {
+                failures.incrementAndGet();
+                LOG.warn("bringing the mirror to the map failed, retrying in {} ms: {}", backoff, e.toString());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+            }
+        }
+    }
+
+    /**
+     * Writes every entity of {@code map} at the map's version and a tombstone for every mirrored entity the map no
+     * longer has; the mirror's version rule keeps whatever is newer.
+     */
+    void reconcile(ShardMapSnapshot map) {
+        long v = map.version();
+        List<MapRecord> records = new ArrayList<>();
+        Set<String> keys = new HashSet<>();
+        List<Collection<? extends MapEntity>> all = List.of(map.tenants(), map.shards(), map.nodes(), map.reshards(),
+                map.fleets());
+        for (Collection<? extends MapEntity> entities : all) {
+            for (MapEntity e : entities) {
+                records.add(MapRecord.put(v, e));
+                keys.add(e.entityKey());
+            }
+        }
+        int removed = 0;
+        for (MapRecord mirrored : mirror.readAll()) {
+            if (!keys.contains(mirrored.key())) {
+                records.add(new MapRecord(mirrored.key(), v, null));
+                removed++;
+            }
+        }
+        mirror.apply(records);
+        mirroredVersion.accumulateAndGet(v, Math::max);
+        LOG.info("mirror brought to map version {}: {} entities written, {} removed", v, keys.size(), removed);
     }
 
     @Override

@@ -54,8 +54,15 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
     private long endOffsetTarget = -1; // guarded by progress
     private long lastFileWriteMs;
     private long fileWrittenForVersion = -1;
+    /**
+     * While the map served came from the DynamoDB mirror: the log's own snapshot, rebuilt from offset 0 on the
+     * follower thread and swapped in once the follower has caught up (the mirror holds each entity's newest version
+     * only, so it may show a transaction in part, and the log's transactions up to its version must not be skipped).
+     * Null otherwise.
+     */
+    private volatile ShardMapSnapshot replayed;
 
-    private ShardMapFollower(ShardMapLogConfig config, Path snapshotFile) {
+    private ShardMapFollower(ShardMapLogConfig config, Path snapshotFile, MapMirror mirror) {
         this.config = config;
         this.snapshotFile = snapshotFile;
         this.partition = new TopicPartition(config.topic(), 0);
@@ -66,6 +73,13 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
         this.nextOffset = loaded.map(MapSnapshotFile.Loaded::nextOffset).orElse(0L);
         loaded.ifPresent(l -> LOG.info("serving shard map v{} from snapshot file {} until the log answers",
                 l.snapshot().version(), snapshotFile));
+        if (loaded.isEmpty() && mirror != null) {
+            fromMirror(mirror).ifPresent(m -> {
+                current.set(m);
+                replayed = ShardMapSnapshot.empty();
+                LOG.info("serving shard map v{} from the DynamoDB mirror until the log answers", m.version());
+            });
+        }
         this.consumer = new KafkaConsumer<>(consumerProps(config), new StringDeserializer(),
                 new ByteArrayDeserializer());
         this.thread = new Thread(this::run, "shardmap-follower-" + config.topic());
@@ -79,9 +93,35 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
      * @param snapshotFile where to keep a local snapshot, or null for none
      */
     public static ShardMapFollower start(ShardMapLogConfig config, Path snapshotFile) {
-        ShardMapFollower f = new ShardMapFollower(config, snapshotFile);
+        return start(config, snapshotFile, null);
+    }
+
+    /**
+     * Starts following; without a readable snapshot file the map is first read from {@code mirror} (when not null),
+     * so that a process starting while Kafka is unreachable serves the mirror's map (stale, fail open) instead of an
+     * empty one. Once the follower has read the log to its end, the log's map replaces the mirror's.
+     */
+    public static ShardMapFollower start(ShardMapLogConfig config, Path snapshotFile, MapMirror mirror) {
+        ShardMapFollower f = new ShardMapFollower(config, snapshotFile, mirror);
         f.thread.start();
         return f;
+    }
+
+    /** The mirror's entities as a snapshot at their newest version; empty when it holds none or cannot be read. */
+    private static Optional<ShardMapSnapshot> fromMirror(MapMirror mirror) {
+        List<MapRecord> records;
+        try {
+            records = mirror.readAll();
+        } catch (RuntimeException e) {
+            LOG.warn("could not read the shard map's DynamoDB mirror, starting from an empty map: {}", e.toString());
+            return Optional.empty();
+        }
+        long version = records.stream().mapToLong(MapRecord::version).max().orElse(0);
+        if (version == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(ShardMapSnapshot.empty().apply(version, records.stream().map(MapRecord::entity).toList(),
+                List.of()));
     }
 
     private static Properties consumerProps(ShardMapLogConfig config) {
@@ -137,7 +177,7 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
         synchronized (progress) {
             endOffsetTarget = -2; // ask the follower thread for a fresh end offset
             progress.notifyAll();
-            while (endOffsetTarget < 0 || nextOffset < endOffsetTarget) {
+            while (endOffsetTarget < 0 || nextOffset < endOffsetTarget || replayed != null) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -216,6 +256,17 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
     private void trackEndOffset() {
         OptionalLong lag = consumer.currentLag(partition);
         if (!caughtUpOnce && lag.isPresent() && lag.getAsLong() == 0) {
+            if (replayed != null) { // the log's map replaces the mirror's
+                ShardMapSnapshot fromLog = replayed;
+                replayed = null;
+                LOG.info("shard map of the log v{} replaces the mirror's v{}", fromLog.version(), current.get().version());
+                synchronized (progress) {
+                    current.set(fromLog);
+                }
+                for (Consumer<ShardMapSnapshot> l : snapshotListeners) {
+                    notifySafely(() -> l.accept(fromLog));
+                }
+            }
             caughtUpOnce = true;
             LOG.info("shard map loaded: v{} at offset {}", current.get().version(), nextOffset);
         }
@@ -255,7 +306,7 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
     }
 
     private void applyPending(long version) {
-        ShardMapSnapshot before = current.get();
+        ShardMapSnapshot before = replayed != null ? replayed : current.get();
         if (version <= before.version()) {
             pending.clear(); // already in the snapshot we started from (snapshot file)
             return;
@@ -274,12 +325,16 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
         }
         pending.clear();
         ShardMapSnapshot after = before.apply(version, puts, deletes);
-        synchronized (progress) {
-            current.set(after);
-            progress.notifyAll();
-        }
-        for (Consumer<ShardMapSnapshot> l : snapshotListeners) {
-            notifySafely(() -> l.accept(after));
+        if (replayed != null) {
+            replayed = after; // served once the log is read to its end; transaction listeners (the mirror) see it now
+        } else {
+            synchronized (progress) {
+                current.set(after);
+                progress.notifyAll();
+            }
+            for (Consumer<ShardMapSnapshot> l : snapshotListeners) {
+                notifySafely(() -> l.accept(after));
+            }
         }
         for (MapTransactionListener l : transactionListeners) {
             notifySafely(() -> l.onTransaction(after, applied));
@@ -295,7 +350,7 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
     }
 
     private void maybeWriteSnapshotFile(boolean force) {
-        if (snapshotFile == null) {
+        if (snapshotFile == null || replayed != null) { // the mirror's map has no log offset to be resumed from
             return;
         }
         ShardMapSnapshot s = current.get();
