@@ -360,11 +360,12 @@ final class RunCommand {
     }
 
     /**
-     * Follows the map log; without a snapshot file of its own yet the follower starts from the map's DynamoDB mirror
-     * (when {@code shardmap.mirror.table} is set), so a component that starts while Kafka is unreachable serves that.
+     * Follows the map log. The router's follower, without a snapshot file of its own yet, starts from the map's
+     * DynamoDB mirror (when {@code shardmap.mirror.table} is set): a router that starts while Kafka is unreachable
+     * serves that map. The workers need Kafka for all they do (and their IAM roles may not read the mirror).
      */
     private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r) {
-        return follow(s, component, bootstrap, r, mirror(s, r));
+        return follow(s, component, bootstrap, r, component.equals("router") ? mirror(s, r) : null);
     }
 
     private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r,
