@@ -114,8 +114,10 @@ function el(tag, props, ...children) {
   return node;
 }
 
+// a header ending in '#' heads a numeric, right-aligned column
 function table(headers, rows) {
-  return el('table', {}, el('thead', {}, el('tr', {}, headers.map(h => el('th', {}, h)))),
+  return el('table', {}, el('thead', {}, el('tr', {}, headers.map(h => h.endsWith('#')
+    ? el('th', { className: 'num' }, h.slice(0, -1)) : el('th', {}, h)))),
     el('tbody', {}, rows.length ? rows : [el('tr', {}, el('td', { colspan: String(headers.length), className: 'muted' }, 'none'))]));
 }
 
@@ -262,7 +264,7 @@ function tenantsPage() {
       } catch (e) { /* an operator without the shard list still onboards by ring */ }
     }
     const body = await api('GET', '/v1/tenants');
-    list.replaceChildren(table(['tenant', 'tier', 'fleets', ''], body.tenants.map(t => el('tr', { dataset: { tenant: t.tenantId } },
+    list.replaceChildren(table(['tenant', 'tier', 'fleets#', ''], body.tenants.map(t => el('tr', { dataset: { tenant: t.tenantId } },
       el('td', {}, t.tenantId), el('td', {}, t.tier), el('td', { className: 'num' }, t.fleetCount),
       el('td', {}, el('a', { className: 'link', onclick: () => { selected = t.tenantId; refresh().catch(showError); } }, 'fleets'))))));
     if (selected) {
@@ -291,7 +293,7 @@ function shardsPage() {
   const cards = el('div', { className: 'grid', id: 'shard-cards' });
   async function refresh() {
     const [map, body] = await Promise.all([api('GET', '/v1/shardmap'), api('GET', '/v1/shards')]);
-    summary.replaceChildren(table(['map version', 'tenants', 'fleets', 'shards', 'nodes', 'vnodes', 'writer'], [el('tr', {},
+    summary.replaceChildren(table(['map version#', 'tenants#', 'fleets#', 'shards#', 'nodes#', 'vnodes#', 'writer'], [el('tr', {},
       el('td', { className: 'num' }, map.version), el('td', { className: 'num' }, map.tenants), el('td', { className: 'num' }, map.fleets),
       el('td', { className: 'num' }, map.shards), el('td', { className: 'num' }, map.nodes), el('td', { className: 'num' }, map.vnodes),
       el('td', {}, map.writerFenced ? badge('fenced') : badge('ok')))]));
@@ -299,7 +301,7 @@ function shardsPage() {
       el('h2', {}, s.shardId, ' ', badge(s.status), ' ', el('span', { className: 'muted' }, s.engine + ' · ' + s.vnodes
         + ' vnodes · epoch ' + s.epoch)),
       el('div', {}, 'ring share ' + ((s.ringShare || 0) * 100).toFixed(1) + '%', bar(s.ringShare)),
-      table(['node', 'role', 'region', 'AZ', 'health', 'lag'], s.nodes.map(n => el('tr', {},
+      table(['node', 'role', 'region', 'AZ', 'health', 'lag#'], s.nodes.map(n => el('tr', {},
         el('td', {}, n.nodeId), el('td', {}, n.role), el('td', {}, n.region), el('td', {}, n.az),
         el('td', { title: n.health.lastError || '' }, badge(n.health.status)),
         el('td', { className: 'num' }, n.role === 'primary' ? '' : ms(n.replicationLagMs)
@@ -334,7 +336,7 @@ function reshardsPage(params) {
     }
     const body = await api('GET', '/v1/reshards');
     const list = body.reshards.slice().sort((a, b) => (b.createdAtMs || 0) - (a.createdAtMs || 0));
-    jobs.replaceChildren(table(['job', 'kind', 'from → to', 'fleets', 'phase', 'copy', 'delta lag', 'validation', 'freeze', 'detail', ''],
+    jobs.replaceChildren(table(['job', 'kind', 'from → to', 'fleets', 'phase', 'copy', 'delta lag#', 'validation', 'freeze#', 'detail', ''],
       list.map(j => {
         const p = j.progress || {};
         const copy = p.copy || {};
@@ -399,6 +401,7 @@ function lagPage() {
     views.forEach((v, i) => {
       const a = v.archive;
       const archive = a === null ? 'no archive attached' : a.error ? a.error
+        : a.latestManifestSeq === null || a.latestManifestSeq === undefined ? 'no manifest yet'
         : 'manifest #' + num(a.latestManifestSeq) + ' · last commit ' + time(a.lastCommitTsMs)
           + (a.behindBytes !== undefined && a.behindBytes !== null ? ' · ' + num(a.behindBytes) + ' B behind the primary' : '');
       const replicas = shards[i].nodes.filter(n => n.role !== 'primary' && n.role !== 'standby')
@@ -414,7 +417,7 @@ function lagPage() {
           el('td', { className: 'num' }, num(s.manifestsBehind)),
           el('td', { className: 'num' }, ms(s.archiveLagMs))])));
     });
-    list.replaceChildren(table(['shard', 'archive (newest manifest)', 'replica lag', 'warm standby', 'applied lag', 'manifests behind', 'behind the archive'], rows));
+    list.replaceChildren(table(['shard', 'archive (newest manifest)', 'replica lag', 'warm standby', 'applied lag#', 'manifests behind#', 'behind the archive#'], rows));
   }
   return { node: el('section', {}, el('h2', {}, 'Archive and standby lag per shard'),
     el('p', { className: 'muted' }, 'From the health monitor\'s last round (GET /v1/shards/{id}/standby). Applied lag is an upper'
@@ -439,7 +442,7 @@ function auditPage() {
     const body = await api('GET', '/v1/audit?' + q);
     const events = body.events.slice().reverse();
     list.replaceChildren(body.truncated ? el('p', { className: 'muted' }, 'Truncated: raise the limit or narrow the filter.') : '',
-      table(['time', 'actor', 'role', 'action', 'status', 'request', 'change'], events.map(e => el('tr', {},
+      table(['time', 'actor', 'role', 'action', 'status#', 'request', 'change'], events.map(e => el('tr', {},
         el('td', {}, e.time), el('td', {}, e.actor), el('td', {}, e.role), el('td', {}, e.action + (e.path !== e.action.split(' ')[1] ? ' (' + e.path + ')' : '')),
         el('td', { className: 'num' }, e.status), el('td', { className: 'muted' }, e.requestId),
         el('td', {}, el('details', {}, el('summary', {}, 'before / after'),
