@@ -69,7 +69,8 @@ class OnlineReshardIT {
     /**
      * The web console (ADR 0022) in a real headless Chromium against this platform: an operator pastes the admin token,
      * onboards a tenant, adds a fleet pinned to pg-1, moves it to pg-2 from the reshard page and watches the job to
-     * {@code done}; the map's placement agrees, and every page renders. Screenshots go to
+     * {@code done}; the map's placement agrees, every page renders, and an operator's 403 and a refused token's 401
+     * are shown with the API's reason. Screenshots go to
      * {@code target/console-screenshots/}. First, on a tenant of its own and between pg-1 and pg-2, so the later tests
      * (and the merge of pg-3) see the demo fleets as they expect. Skipped without a chromium binary.
      */
@@ -138,6 +139,12 @@ class OnlineReshardIT {
                     + " && !document.getElementById('map-version').textContent.includes('?')", Duration.ofSeconds(30));
             assertThat(browser.text("#main")).contains("sync-replica", "eu-west-1b", "maria-2");
 
+            // an operator's token reads the platform, and a page it may not read says so with the API's reason
+            browser.evaluate("sessionStorage.setItem('fleetshard.console.token', '" + platform.token(
+                    io.fleetshard.http.auth.Role.OPERATOR, null, Duration.ofMinutes(10)) + "')");
+            browser.navigate(console + "#/audit");
+            browser.await("the 403 shown", "!document.getElementById('error').hidden", Duration.ofSeconds(30));
+            assertThat(browser.text("#error")).contains("403 Forbidden", "GET /v1/audit", "it needs admin");
             // a token the API refuses is shown as such, not as an empty page
             browser.evaluate("sessionStorage.setItem('fleetshard.console.token', 'not-a-jwt')");
             browser.navigate(console + "#/tenants");
