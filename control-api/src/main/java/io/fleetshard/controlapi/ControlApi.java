@@ -277,6 +277,7 @@ public final class ControlApi implements AutoCloseable {
                 ctx -> shards.currentView(ResponseJson.pathId(ctx, "shardId"));
         java.util.function.Function<io.javalin.http.Context, com.fasterxml.jackson.databind.JsonNode> job =
                 ctx -> reshardRoutes.currentView(ResponseJson.pathId(ctx, "jobId"));
+        ConsoleRoutes console = new ConsoleRoutes();
         AuditTrail auditTrail = new AuditTrail(() -> audit, clock, java.util.Map.of(
                 "/v1/shards/{shardId}/failover", shard, "/v1/shards/{shardId}/switchover", shard,
                 "/v1/shards/{shardId}/promote-standby", shard, "/v1/reshards/{jobId}/cancel", job, "/v1/reshards/{jobId}/pause", job,
@@ -288,7 +289,8 @@ public final class ControlApi implements AutoCloseable {
             config.tls().install(cfg); // HTTPS only, when a key store is configured (ADR 0020)
             ProblemResponses.install(cfg);
             // token lifetimes are wall-clock time, whatever clock stamps this API's records (tests fix that one)
-            Authentication.install(cfg, config.auth(), Clock.systemUTC());
+            // the console's static files need no token; its data calls carry one (ADR 0022)
+            Authentication.install(cfg, config.auth(), Clock.systemUTC(), ConsoleRoutes::isAsset);
             auditTrail.install(cfg.routes); // after Authentication: its handlers run once the caller is known
             OperationalRoutes.install(cfg, registry, this::notReadyReason, OPENAPI_RESOURCE);
             HttpRequestMetrics.install(cfg, registry);
@@ -298,6 +300,7 @@ public final class ControlApi implements AutoCloseable {
             reshardRoutes.install(cfg.routes);
             orchestrations.install(cfg.routes);
             cfg.routes.get("/v1/hot-fleets", ctx -> hotFleetsView(ctx, hot.get()), Access.READ_PLATFORM);
+            console.install(cfg.routes);
         });
         try {
             app.start(config.host(), config.port());

@@ -27,6 +27,7 @@ final class FleetRoutes {
 
     void install(RoutesConfig routes) {
         routes.post("/v1/tenants/{tenantId}/fleets", this::create, Access.ONBOARD);
+        routes.get("/v1/tenants/{tenantId}/fleets", this::list, Access.READ_TENANT);
         routes.get("/v1/tenants/{tenantId}/fleets/{fleetId}", this::get, Access.READ_TENANT);
     }
 
@@ -70,6 +71,24 @@ final class FleetRoutes {
         Fleet fleet = map.fleet(tenantId, fleetId).orElseThrow(() -> ApiProblem.notFound("fleet " + tenantId + "/"
                 + fleetId + " does not exist; create it with POST /v1/tenants/" + tenantId + "/fleets"));
         ResponseJson.write(ctx, 200, view(placementOf(map, fleet), map.version()));
+    }
+
+    /**
+     * Every fleet of the tenant by id, with its placement; {@code shardId} is null for an unpinned fleet while no shard
+     * owns the ring (one such fleet does not make the whole list a 409).
+     */
+    private void list(Context ctx) {
+        String tenantId = ResponseJson.pathId(ctx, "tenantId");
+        Authentication.requireTenant(ctx, tenantId);
+        ShardMapSnapshot map = runner.readSnapshot();
+        requireTenant(map, tenantId);
+        ObjectNode body = ResponseJson.object().put("tenantId", tenantId).put("mapVersion", map.version());
+        com.fasterxml.jackson.databind.node.ArrayNode items = body.putArray("fleets");
+        map.fleetsOf(tenantId).stream().sorted(java.util.Comparator.comparing(Fleet::fleetId)).forEach(f -> {
+            boolean placed = f.isPinned() || !map.ring().isEmpty();
+            items.add(view(new Placement(f, placed ? map.shardFor(f) : null), map.version()).without("mapVersion"));
+        });
+        ResponseJson.write(ctx, 200, body);
     }
 
     private static void requireTenant(ShardMapSnapshot map, String tenantId) {

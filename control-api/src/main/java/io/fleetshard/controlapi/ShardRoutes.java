@@ -54,8 +54,9 @@ final class ShardRoutes {
         shards.sort(Comparator.comparing(Shard::shardId));
         ObjectNode body = ResponseJson.object().put("mapVersion", map.version());
         ArrayNode items = body.putArray("shards");
+        java.util.Map<String, Double> shares = map.ring().ownership();
         for (Shard s : shards) {
-            items.add(view(s, map.nodesOf(s.shardId())));
+            items.add(view(s, map.nodesOf(s.shardId())).put("ringShare", shares.getOrDefault(s.shardId(), 0.0)));
         }
         ResponseJson.write(ctx, 200, body);
     }

@@ -9,7 +9,7 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
 
-/** {@code POST /v1/tenants} and {@code GET /v1/tenants/{tenantId}}. */
+/** {@code POST /v1/tenants}, {@code GET /v1/tenants} and {@code GET /v1/tenants/{tenantId}}. */
 final class TenantRoutes {
     private final MapTransactionRunner runner;
     private final RequestBodyReader bodies;
@@ -21,6 +21,7 @@ final class TenantRoutes {
 
     void install(RoutesConfig routes) {
         routes.post("/v1/tenants", this::create, Access.ONBOARD);
+        routes.get("/v1/tenants", this::list, Access.READ_PLATFORM);
         routes.get("/v1/tenants/{tenantId}", this::get, Access.READ_TENANT);
     }
 
@@ -40,6 +41,19 @@ final class TenantRoutes {
         });
         ctx.header("Location", "/v1/tenants/" + req.tenantId());
         ResponseJson.write(ctx, 201, view(done.result(), 0, done.mapVersion()));
+    }
+
+    /** Every tenant by id, with its tier and number of fleets (the console's tenants page). */
+    private void list(Context ctx) {
+        ShardMapSnapshot map = runner.readSnapshot();
+        java.util.Map<String, Integer> fleets = new java.util.HashMap<>();
+        map.fleets().forEach(f -> fleets.merge(f.tenantId(), 1, Integer::sum));
+        ObjectNode body = ResponseJson.object().put("mapVersion", map.version());
+        com.fasterxml.jackson.databind.node.ArrayNode items = body.putArray("tenants");
+        map.tenants().stream().sorted(java.util.Comparator.comparing(Tenant::tenantId))
+                .forEach(t -> items.add(view(t, fleets.getOrDefault(t.tenantId(), 0), map.version())
+                        .without("mapVersion")));
+        ResponseJson.write(ctx, 200, body);
     }
 
     private void get(Context ctx) {

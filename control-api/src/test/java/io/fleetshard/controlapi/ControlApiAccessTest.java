@@ -89,7 +89,7 @@ class ControlApiAccessTest {
                 checked.add(name);
             }
         }
-        assertThat(checked).hasSize(24);
+        assertThat(checked).hasSize(26);
         assertThat(map.current().version()).as("no call with a body of {} changed the map").isEqualTo(3);
     }
 
@@ -133,6 +133,10 @@ class ControlApiAccessTest {
             as(t, "GET", "/v1/tenants/globex", null).assertProblem(403,
                     "a " + role + " token of tenant acme may not reach tenant globex");
             as(t, "GET", "/v1/tenants/globex/fleets/vans", null).assertProblem(403, "may not reach tenant globex");
+            assertThat(as(t, "GET", "/v1/tenants/acme/fleets", null).body()).contains("\"fleetId\":\"trucks\"")
+                    .doesNotContain("vans");
+            as(t, "GET", "/v1/tenants/globex/fleets", null).assertProblem(403, "may not reach tenant globex");
+            as(t, "GET", "/v1/tenants", null).assertProblem(403, "it needs admin or operator");
             as(t, "GET", "/v1/tenants/nobody", null).assertProblem(403, "may not reach tenant nobody");
             as(t, "POST", "/v1/tenants/acme/fleets", "{\"fleetId\":\"more\"}").assertProblem(403,
                     "role " + role + " may not call POST /v1/tenants/acme/fleets; it needs admin");

@@ -115,8 +115,8 @@ class OperationalEndpointsTest {
             path.getValue().fieldNames().forEachRemaining(m -> operations.add(m.toUpperCase() + " " + path.getKey()));
         }
         assertThat(operations).containsExactlyInAnyOrder(
-                "POST /v1/tenants", "GET /v1/tenants/{tenantId}",
-                "POST /v1/tenants/{tenantId}/fleets", "GET /v1/tenants/{tenantId}/fleets/{fleetId}",
+                "POST /v1/tenants", "GET /v1/tenants", "GET /v1/tenants/{tenantId}",
+                "POST /v1/tenants/{tenantId}/fleets", "GET /v1/tenants/{tenantId}/fleets", "GET /v1/tenants/{tenantId}/fleets/{fleetId}",
                 "GET /v1/shards", "POST /v1/shards", "GET /v1/shards/{shardId}",
                 "GET /v1/shards/{shardId}/standby", "GET /v1/shardmap",
                 "POST /v1/reshards", "GET /v1/reshards", "GET /v1/reshards/{jobId}",

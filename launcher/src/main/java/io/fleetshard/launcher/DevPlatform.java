@@ -482,6 +482,7 @@ public final class DevPlatform implements AutoCloseable {
                 FleetShard dev is up (%d ms). Data: %s
                   router        %s   (POST /v1/query, /v1/query/scatter; /metrics, /openapi.json)
                   control API   %s   (/v1/tenants, /v1/shards, /v1/shardmap, /v1/audit; /metrics, /openapi.json)
+                  console       %s/console   (web console: paste the admin token below)
                   Kafka         %s   (shard map topic fleetshard.shardmap)
                   S3            %s   (key %s)
                   DynamoDB      %s   (map mirror table %s)
@@ -505,7 +506,7 @@ public final class DevPlatform implements AutoCloseable {
                     -d '{"tenantId":"acme","sql":"select fleet_id, count(*) as vehicles from vehicles group by fleet_id","orderBy":"fleet_id"}'
 
                 Ctrl-C stops everything.
-                """, ms, options.dataDir(), route, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
+                """, ms, options.dataDir(), route, control, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
                 dynamo.endpoint(), MIRROR_TABLE, String.join(", ", adminJdbcUrls.values()), DevArchive.BUCKET,
                 String.join(", ", standbyAdminUrls.values()), DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION,
                 DevIceberg.WAREHOUSE, DevIceberg.NAMESPACE, DevIceberg.NAMESPACE, DevIceberg.COMMIT_INTERVAL_MS / 1000,

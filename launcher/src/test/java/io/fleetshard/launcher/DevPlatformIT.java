@@ -209,7 +209,11 @@ class DevPlatformIT {
                     .isEqualTo("right-after-start"));
             ByteArrayOutputStream bannerOut = new ByteArrayOutputStream();
             platform.printEndpoints(new PrintStream(bannerOut, true, StandardCharsets.UTF_8));
-            assertThat(bannerOut.toString(StandardCharsets.UTF_8)).contains("Iceberg       " + DevIceberg.WAREHOUSE);
+            assertThat(bannerOut.toString(StandardCharsets.UTF_8)).contains("Iceberg       " + DevIceberg.WAREHOUSE)
+                    .contains("console       " + control + "/console");
+            HttpResponse<String> consolePage = http.send(HttpRequest.newBuilder(URI.create(control + "/console"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(consolePage.statusCode()).as("the console loads without a token").isEqualTo(200);
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start(); // the same data directory keeps its token secret: the first run's token still works

@@ -66,6 +66,94 @@ class OnlineReshardIT {
         }
     }
 
+    /**
+     * The web console (ADR 0022) in a real headless Chromium against this platform: an operator pastes the admin token,
+     * onboards a tenant, adds a fleet pinned to pg-1, moves it to pg-2 from the reshard page and watches the job to
+     * {@code done}; the map's placement agrees, every page renders, and an operator's 403 and a refused token's 401
+     * are shown with the API's reason. Screenshots go to
+     * {@code target/console-screenshots/}. First, on a tenant of its own and between pg-1 and pg-2, so the later tests
+     * (and the merge of pg-3) see the demo fleets as they expect. Skipped without a chromium binary.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(0)
+    void consoleOnboardsATenantAddsAFleetAndMovesItInABrowser() throws Exception {
+        java.util.Optional<Path> chromium = HeadlessChromium.binary();
+        org.junit.jupiter.api.Assumptions.assumeTrue(chromium.isPresent(), "no chromium binary on the PATH (or"
+                + " FLEETSHARD_CHROMIUM): the console's browser test needs Debian's chromium package; .ci/run and"
+                + " ./fleetshard test install it (apt-get install -y chromium)");
+        Path shots = Path.of("target", "console-screenshots");
+        String console = platform.controlUrl() + "/console";
+        try (HeadlessChromium browser = HeadlessChromium.start(chromium.get(), dir.resolve("chromium-profile"))) {
+            browser.navigate(console);
+            browser.await("the token page", "document.getElementById('token-input')", Duration.ofSeconds(30));
+            browser.type("#token-input", platform.adminToken());
+            browser.click("#token-save");
+            browser.await("the tenants page", "document.getElementById('main').dataset.loaded === 'tenants'"
+                    + " && document.querySelector('tr[data-tenant=\"acme\"]')", Duration.ofSeconds(30));
+            assertThat(browser.text("#who")).contains("admin");
+
+            browser.type("#tenant-id", "console-co");
+            browser.choose("#tenant-tier", "enhanced");
+            browser.click("#onboard-tenant-submit");
+            browser.await("the tenant onboarded", "document.getElementById('notice').textContent"
+                    + ".includes('Tenant console-co onboarded (enhanced')", Duration.ofSeconds(30));
+            browser.await("the pin choices", "document.querySelector('#fleet-shard option[value=\"pg-1\"]')",
+                    Duration.ofSeconds(30));
+            browser.type("#fleet-id", "vans");
+            browser.choose("#fleet-shard", "pg-1");
+            browser.click("#add-fleet-submit");
+            browser.await("the fleet added and listed", "document.getElementById('notice').textContent"
+                    + ".includes('Fleet console-co/vans is on pg-1 (pinned)')"
+                    + " && document.querySelector('tr[data-fleet=\"console-co/vans\"]')", Duration.ofSeconds(30));
+            browser.screenshot(shots.resolve("console-tenants.png"));
+            assertThat(shardOf("console-co", "vans")).isEqualTo("pg-1");
+
+            // the fleet's "move / pin" link opens the reshard page with the fleet filled in
+            browser.click("tr[data-fleet=\"console-co/vans\"] a");
+            browser.await("the reshard page", "document.getElementById('main').dataset.loaded === 'reshards'"
+                    + " && document.querySelector('#move-to option[value=\"pg-2\"]')", Duration.ofSeconds(30));
+            assertThat(browser.evaluate("document.getElementById('move-fleet-id').value").asText())
+                    .isEqualTo("console-co/vans");
+            browser.choose("#move-to", "pg-2");
+            browser.click("#move-fleet-submit");
+            browser.await("the move planned", "document.getElementById('notice').textContent.includes('Reshard job ')"
+                    + " && document.getElementById('notice').textContent.includes('console-co/vans from pg-1 to pg-2')",
+                    Duration.ofSeconds(30));
+            browser.await("the move done on the page (polled every 2 s)", "[...document.querySelectorAll("
+                    + "'tr[data-job]')].some(r => r.dataset.phase === 'done' && r.textContent.includes('console-co/vans'))",
+                    Duration.ofSeconds(180));
+            browser.screenshot(shots.resolve("console-reshards.png"));
+            assertThat(shardOf("console-co", "vans")).isEqualTo("pg-2");
+
+            for (String page : List.of("shards", "lag", "orchestrations", "audit")) {
+                browser.navigate(console + "#/" + page);
+                browser.await("the " + page + " page", "document.getElementById('main').dataset.loaded === '"
+                        + page + "'", Duration.ofSeconds(30));
+                browser.screenshot(shots.resolve("console-" + page + ".png"));
+            }
+            assertThat(browser.text("#main")).contains("POST /v1/reshards", "POST /v1/tenants/{tenantId}/fleets");
+            browser.navigate(console + "#/shards");
+            browser.await("the shard map with nodes and ring shares", "document.querySelector('section[data-shard="
+                    + "\"pg-1\"]') && document.getElementById('main').textContent.includes('ring share')"
+                    + " && document.getElementById('map-version').textContent.startsWith('map v')"
+                    + " && !document.getElementById('map-version').textContent.includes('?')", Duration.ofSeconds(30));
+            assertThat(browser.text("#main")).contains("sync-replica", "eu-west-1b", "maria-2");
+
+            // an operator's token reads the platform, and a page it may not read says so with the API's reason
+            browser.evaluate("sessionStorage.setItem('fleetshard.console.token', '" + platform.token(
+                    io.fleetshard.http.auth.Role.OPERATOR, null, Duration.ofMinutes(10)) + "')");
+            browser.navigate(console + "#/audit");
+            browser.await("the 403 shown", "!document.getElementById('error').hidden", Duration.ofSeconds(30));
+            assertThat(browser.text("#error")).contains("403 Forbidden", "GET /v1/audit", "it needs admin");
+            // a token the API refuses is shown as such, not as an empty page
+            browser.evaluate("sessionStorage.setItem('fleetshard.console.token', 'not-a-jwt')");
+            browser.navigate(console + "#/tenants");
+            browser.await("the 401 shown", "!document.getElementById('error').hidden", Duration.ofSeconds(30));
+            assertThat(browser.text("#error")).contains("401 Unauthorized", "invalid token");
+            assertThat(browser.pageErrors()).as("uncaught errors in the page").isEmpty();
+        }
+    }
+
     @Test
     @org.junit.jupiter.api.Order(1)
     void movesAPostgresFleetUnderWritesAndConsumersSeeEveryWriteOnce() throws Exception {

@@ -129,6 +129,30 @@ public final class HashRing {
         return i == tokens.length ? 0 : i;
     }
 
+    /**
+     * The share of the token space each shard owns, between 0 and 1 (the shares add up to 1): each vnode owns the arc
+     * from the token before it (exclusive) to its own (inclusive), the first one the arc wrapping around from the last.
+     * Shards owning no arc are absent; an empty ring gives an empty map.
+     */
+    public java.util.Map<String, Double> ownership() {
+        java.util.Map<String, Double> shares = new java.util.TreeMap<>();
+        if (tokens.length == 0) {
+            return shares;
+        }
+        double space = 0x1p64;
+        for (int i = 0; i < tokens.length; i++) {
+            long previous = tokens[i == 0 ? tokens.length - 1 : i - 1];
+            long arc = tokens[i] - previous; // modulo 2^64: unsigned length of the arc, 0 for a one-vnode ring
+            double length = tokens.length == 1 ? space : unsigned(arc);
+            shares.merge(shardIds[owners[i]], length / space, Double::sum);
+        }
+        return shares;
+    }
+
+    private static double unsigned(long v) {
+        return v >= 0 ? v : (double) (v >>> 1) * 2.0 + (v & 1);
+    }
+
     @Override
     public String toString() {
         return "HashRing[" + shardIds.length + " shards, " + tokens.length + " vnodes]";

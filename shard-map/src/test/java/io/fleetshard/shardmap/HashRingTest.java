@@ -68,6 +68,24 @@ class HashRingTest {
     }
 
     @Test
+    void ownershipIsEachShardsShareOfTheTokenSpaceAddingUpToOne() {
+        Shard a = new Shard("a", ShardStatus.ACTIVE, Engine.POSTGRES, new long[] {-100, 100});
+        Shard b = new Shard("b", ShardStatus.ACTIVE, Engine.MARIADB, new long[] {0});
+        Map<String, Double> small = HashRing.of(List.of(a, b)).ownership();
+        assertThat(small.get("b")).isEqualTo(100 / 0x1p64);
+        assertThat(small.get("a") + small.get("b")).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+
+        Map<String, Double> three = HashRing.of(List.of(shard("s1"), shard("s2"), shard("s3"),
+                shard("s4").withStatus(ShardStatus.RETIRED))).ownership();
+        assertThat(three).containsOnlyKeys("s1", "s2", "s3");
+        assertThat(three.values()).allSatisfy(share -> assertThat(share).isBetween(0.28, 0.39));
+        assertThat(three.values().stream().mapToDouble(Double::doubleValue).sum())
+                .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(HashRing.empty().ownership()).isEmpty();
+        assertThat(HashRing.of(List.of(b)).ownership()).containsEntry("b", 1.0);
+    }
+
+    @Test
     void retiredShardsOwnNoArcs() {
         HashRing ring = HashRing.of(List.of(shard("s1"), shard("s2").withStatus(ShardStatus.RETIRED)));
         for (long token : randomFleetTokens()) {

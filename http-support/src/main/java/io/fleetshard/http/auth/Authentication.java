@@ -29,22 +29,35 @@ public final class Authentication {
 
     /** Installs the checks of {@code auth} on a Javalin server being configured. */
     public static void install(JavalinConfig config, AuthConfig auth, Clock clock) {
+        install(config, auth, clock, path -> false);
+    }
+
+    /**
+     * Like {@link #install(JavalinConfig, AuthConfig, Clock)}, and requests whose path {@code publicAsset} accepts are
+     * answered without a token, like the open paths: a component's static files that hold no data (the control API's
+     * console, ADR 0022), whose own data calls carry the token. The predicate must accept only paths of routes that
+     * serve such files: it sees the raw request path, so it should match a strict pattern (no {@code ..}, no
+     * {@code %}).
+     */
+    public static void install(JavalinConfig config, AuthConfig auth, Clock clock,
+            java.util.function.Predicate<String> publicAsset) {
         if (!auth.enabled()) {
             LOG.warn("authentication is OFF: every caller acts as admin; never do this where others can connect");
             config.routes.before(ctx -> ctx.attribute(CALLER, Caller.UNAUTHENTICATED));
             return;
         }
         JwtVerifier verifier = JwtVerifier.of(auth, clock);
-        Set<String> open = auth.openPaths();
+        Set<String> openPaths = auth.openPaths();
+        java.util.function.Predicate<String> open = path -> openPaths.contains(path) || publicAsset.test(path);
         LOG.info("authentication on: {}", auth);
         config.routes.before(ctx -> {
-            if (!open.contains(ctx.path())) {
+            if (!open.test(ctx.path())) {
                 ctx.attribute(CALLER, authenticate(ctx.header("Authorization"), verifier, ctx.method().name(),
                         ctx.path()));
             }
         });
         config.routes.beforeMatched(ctx -> {
-            if (open.contains(ctx.path())) {
+            if (open.test(ctx.path())) {
                 return;
             }
             Caller caller = ctx.attribute(CALLER);
