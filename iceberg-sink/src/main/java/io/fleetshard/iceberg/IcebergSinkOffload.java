@@ -122,6 +122,8 @@ public final class IcebergSinkOffload {
     private final List<Shard> shards;
     private final Consumer<String> progress;
     private final Clock clock;
+    /** Runs between a bucket's verification and its deletes (tests: a row changes in that window). */
+    private Consumer<Bucket> beforeDelete = b -> { };
 
     /**
      * @param progress receives human-readable progress lines (buckets failing, rows deleted / total, rate, ETA)
@@ -133,6 +135,11 @@ public final class IcebergSinkOffload {
         this.progress = progress;
         this.clock = clock;
         this.namespace = org.apache.iceberg.catalog.Namespace.of(namespace);
+    }
+
+    /** A test seam: {@code hook} runs after each bucket verified and before its rows are deleted. */
+    void beforeDelete(Consumer<Bucket> hook) {
+        this.beforeDelete = hook;
     }
 
     /** Runs {@code request} against the table's current snapshot; never throws for a bucket that fails to verify. */
@@ -286,9 +293,12 @@ public final class IcebergSinkOffload {
             verifiedRows += listed.shardRows();
             long deletedHere = 0;
             if (!request.dryRun()) {
+                beforeDelete.accept(listed);
                 deletedHere = delete(c, listed, held);
             }
-            line(false);
+            if (clock.millis() - lastLineMs >= PROGRESS_EVERY_MS) {
+                line(false);
+            }
             long kept = request.dryRun() ? 0 : Math.max(0, listed.shardRows() - deletedHere);
             return new Bucket(shard.id(), listed.tenant(), listed.fleet(), listed.day(), listed.shardRows(),
                     listed.shardChecksum(), held.size(), icebergChecksum, "verified", null, deletedHere, kept);
