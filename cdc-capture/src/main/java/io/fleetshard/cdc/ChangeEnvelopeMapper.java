@@ -42,6 +42,14 @@ final class ChangeEnvelopeMapper {
     /** The marker's kind ({@code copy}, {@code apply}, {@code cleanup}, {@code fence}, {@code rollback}). */
     static final String H_MARKER = "fleetshard.marker";
     static final String ORIGIN_RESHARD = "reshard";
+    /**
+     * {@code fleetshard.origin} (header and envelope field {@code origin}) of the changes of an offload transaction
+     * (ADR 0023): cold rows deleted from the shard once an Iceberg snapshot holds them. Unlike a resharder's, such a
+     * transaction reaches the change topics too: it is a real change of the shard, but not a user's delete.
+     */
+    static final String ORIGIN_OFFLOAD = "offload";
+    /** The marker kind that starts an offload transaction. */
+    static final String MARKER_OFFLOAD = "offload";
 
     private static final java.util.Set<String> ROW_OPS = java.util.Set.of("c", "u", "d", "r");
     private static final JsonFactory FACTORY = new JsonFactory();

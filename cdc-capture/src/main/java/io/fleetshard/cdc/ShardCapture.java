@@ -44,6 +44,8 @@ final class ShardCapture {
     private static final Logger LOG = LoggerFactory.getLogger(ShardCapture.class);
     private static final long STOP_TIMEOUT_MS = 30_000;
     private static final byte[] ORIGIN_RESHARD = ChangeEnvelopeMapper.ORIGIN_RESHARD.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] ORIGIN_OFFLOAD = ChangeEnvelopeMapper.ORIGIN_OFFLOAD.getBytes(StandardCharsets.UTF_8);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final String BAD_CONFIG_HINT = " (a setting or right of this shard is wrong: fix the shard's user, "
             + "its rights (PostgreSQL: REPLICATION; MySQL/MariaDB: REPLICATION SLAVE, REPLICATION CLIENT) or its "
             + "database name, see the cdc-capture README; capture retries with backoff meanwhile)";
@@ -72,6 +74,8 @@ final class ShardCapture {
     private volatile Map<String, ?> lastOffset;
     /** The source transaction a resharder marker started and that is still being read (ADR 0013); null if none. */
     private volatile String taggedTx;
+    /** Whether {@link #taggedTx} is an offload transaction (ADR 0023) rather than a resharder's. */
+    private volatile boolean taggedOffload;
 
     ShardCapture(CaptureConfig config, String shardId, Engine engine, String jdbcUrl, ShardMapSource shardMap,
                  CaptureMetrics metrics, Clock clock) {
@@ -190,7 +194,9 @@ final class ShardCapture {
             p.initTransactions();
             ChangeTopics.ensureShardLog(config, shardId);
             // Debezium may resume inside a source transaction: if the shard log ends in a tagged one, go on tagging it.
-            taggedTx = ShardLogTail.taggedTxAtEnd(config.bootstrapServers(), config.shardLogTopic(shardId));
+            ShardLogTail.Tagged tail = ShardLogTail.taggedTxAtEnd(config.bootstrapServers(), config.shardLogTopic(shardId));
+            taggedTx = tail == null ? null : tail.txId();
+            taggedOffload = tail != null && tail.offload();
             producer = p;
             mapper = new ChangeEnvelopeMapper(config, shardId, engine, this::partitionsOf);
             if (engine == Engine.POSTGRES) {
@@ -303,7 +309,28 @@ final class ShardCapture {
                 } catch (RuntimeException e) {
                     outcome = m.unmappable(r, e, mapVersion, nowMs);
                 }
-                if (outcome instanceof ChangeEnvelopeMapper.Change c && isTagged(c)) {
+                boolean inTaggedTx = outcome instanceof ChangeEnvelopeMapper.Change tc && isTagged(tc);
+                if (outcome instanceof ChangeEnvelopeMapper.Change c && inTaggedTx && taggedOffload) {
+                    // An offload transaction (ADR 0023): a real change of the shard, so every consumer of the change
+                    // topics and the shard log sees it, marked so that it is not taken for a user's delete.
+                    ProducerRecord<byte[], byte[]> change = c.record();
+                    change.headers().add(ChangeEnvelopeMapper.H_ORIGIN, ORIGIN_OFFLOAD);
+                    if (c.isMarker()) {
+                        change.headers().add(ChangeEnvelopeMapper.H_MARKER,
+                                c.markerKind().getBytes(StandardCharsets.UTF_8));
+                        p.send(new ProducerRecord<>(shardLog, 0, change.timestamp(), change.key(), change.value(),
+                                change.headers()));
+                    } else {
+                        byte[] value = withOffloadOrigin(change.value());
+                        p.send(new ProducerRecord<>(change.topic(), change.partition(), change.timestamp(), change.key(),
+                                value, change.headers()));
+                        p.send(new ProducerRecord<>(shardLog, 0, change.timestamp(), change.key(), value,
+                                change.headers()));
+                        perTable.merge(c.table(), 1, Integer::sum);
+                        commitTimes[changes++] = c.commitTsMs();
+                    }
+                    tagged++;
+                } else if (outcome instanceof ChangeEnvelopeMapper.Change c && inTaggedTx) {
                     // A resharder's transaction (ADR 0013): the shard log (archive, standbys, delta sync) keeps it,
                     // the change topics never see it.
                     ProducerRecord<byte[], byte[]> change = c.record();
@@ -376,6 +403,7 @@ final class ShardCapture {
     private boolean isTagged(ChangeEnvelopeMapper.Change c) {
         if (c.isMarker()) {
             taggedTx = c.txId();
+            taggedOffload = ChangeEnvelopeMapper.MARKER_OFFLOAD.equals(c.markerKind());
             return true;
         }
         String tx = taggedTx;
@@ -383,7 +411,20 @@ final class ShardCapture {
             return true;
         }
         taggedTx = null;
+        taggedOffload = false;
         return false;
+    }
+
+    /** The envelope with {@code "origin":"offload"} added (docs/spec/change-events.md; version stays 1). */
+    private static byte[] withOffloadOrigin(byte[] envelope) {
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode node =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(envelope);
+            node.put("origin", ChangeEnvelopeMapper.ORIGIN_OFFLOAD);
+            return JSON.writeValueAsBytes(node);
+        } catch (java.io.IOException e) {
+            throw new CaptureException("cannot mark an offload change: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -21,8 +21,12 @@ final class ShardLogTail {
     private ShardLogTail() {
     }
 
-    /** The {@code fleetshard.tx} of the shard log's last record if it is tagged {@code fleetshard.origin=reshard}. */
-    static String taggedTxAtEnd(String bootstrapServers, String shardLog) {
+    /** A tagged source transaction: a resharder's ({@code origin=reshard}) or an offload ({@code origin=offload}). */
+    record Tagged(String txId, boolean offload) {
+    }
+
+    /** The tagged transaction the shard log's last record belongs to ({@code fleetshard.origin} reshard or offload), or null. */
+    static Tagged taggedTxAtEnd(String bootstrapServers, String shardLog) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -52,13 +56,16 @@ final class ShardLogTail {
         }
     }
 
-    static String taggedTx(Headers headers) {
+    static Tagged taggedTx(Headers headers) {
         Header origin = headers.lastHeader(ChangeEnvelopeMapper.H_ORIGIN);
         Header tx = headers.lastHeader(ChangeEnvelopeMapper.H_TX);
-        if (origin == null || tx == null
-                || !ChangeEnvelopeMapper.ORIGIN_RESHARD.equals(new String(origin.value(), StandardCharsets.UTF_8))) {
+        if (origin == null || tx == null) {
             return null;
         }
-        return new String(tx.value(), StandardCharsets.UTF_8);
+        String o = new String(origin.value(), StandardCharsets.UTF_8);
+        if (!ChangeEnvelopeMapper.ORIGIN_RESHARD.equals(o) && !ChangeEnvelopeMapper.ORIGIN_OFFLOAD.equals(o)) {
+            return null;
+        }
+        return new Tagged(new String(tx.value(), StandardCharsets.UTF_8), ChangeEnvelopeMapper.ORIGIN_OFFLOAD.equals(o));
     }
 }

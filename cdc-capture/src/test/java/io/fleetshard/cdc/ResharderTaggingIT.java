@@ -72,6 +72,46 @@ class ResharderTaggingIT {
                         + " ON DUPLICATE KEY UPDATE kind = VALUES(kind), seq = seq + 1");
     }
 
+    /**
+     * ADR 0023: an offload transaction (marker kind {@code offload}) reaches the change topic as well as the shard log,
+     * each change marked {@code origin=offload} (header and envelope field); the marker stays on the shard log.
+     */
+    @Test
+    void postgresOffloadTransactionsReachTheChangeTopicMarked() throws Exception {
+        String prefix = CdcTestSupport.unique("offpg");
+        pg.createDatabase(prefix);
+        String url = pg.jdbcUrl(prefix);
+        CdcTestSupport.createPostgresSchema(url);
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        InMemoryShardMap map = new InMemoryShardMap();
+        String shardId = prefix + "-s";
+        CdcTestSupport.addShard(map, shardId, Engine.POSTGRES, url);
+        CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials("postgres", "").build();
+        CdcTestSupport.exec(url, insert("v1", "a"), insert("v2", "a"));
+        try (CaptureWorker worker = new CaptureWorker(config, map)) {
+            worker.start();
+            Collector topics = whenExists(bootstrap, config.changeTopic("vehicles"));
+            Collector shardLog = whenExists(bootstrap, config.shardLogTopic(shardId));
+            Await.condition("capture streams", WAIT, () -> topics.all().size() == 2);
+            inTransaction(url, "INSERT INTO fleetshard_reshard_tx (slot, job_id, kind, seq) VALUES (3000, 'offload-1',"
+                    + " 'offload', 1) ON CONFLICT (slot) DO UPDATE SET kind = EXCLUDED.kind, seq = fleetshard_reshard_tx.seq + 1",
+                    "DELETE FROM vehicles WHERE vehicle_id = 'v1'");
+            CdcTestSupport.exec(url, "DELETE FROM vehicles WHERE vehicle_id = 'v2'");
+            Await.condition("the change topic has both deletes", WAIT, () -> topics.all().size() == 4);
+            Await.condition("the shard log has every change", WAIT, () -> shardLog.all().size() == 5);
+            assertThat(topics.all()).extracting(r -> r.value().path("op").asText() + " "
+                    + r.value().path("key").path("vehicle_id").asText() + " " + r.header(ChangeEnvelopeMapper.H_ORIGIN)
+                    + " " + r.value().path("origin").asText("-"))
+                    .containsExactly("r v1 null -", "r v2 null -", "d v1 offload offload", "d v2 null -");
+            assertThat(shardLog.all()).extracting(r -> r.value().path("table").asText() + " " + r.value().path("op").asText()
+                    + " " + r.header(ChangeEnvelopeMapper.H_ORIGIN) + " " + r.header(ChangeEnvelopeMapper.H_MARKER))
+                    .containsExactly("vehicles r null null", "vehicles r null null",
+                            "fleetshard_reshard_tx c offload offload", "vehicles d offload null", "vehicles d null null");
+            topics.close();
+            shardLog.close();
+        }
+    }
+
     private static void run(Engine engine, String prefix, String url, String user, String marker) throws Exception {
         String bootstrap = SharedKafka.get().bootstrapServers();
         InMemoryShardMap map = new InMemoryShardMap();

@@ -227,6 +227,9 @@ public final class IcebergSink implements AutoCloseable {
         if (ts == null || ts.resumePending || ts.stoppedReason != null) {
             return; // a table waiting for its resume re-reads from its committed offsets then
         }
+        if (isOffload(r)) {
+            return; // ADR 0023: cold rows deleted from a shard after a snapshot took them stay in the tables
+        }
         try {
             ChangeEvent e = ChangeEventParser.parse(r.topic(), r.partition(), r.offset(), r.value());
             for (SinkTarget t : ts.targets) {
@@ -241,6 +244,16 @@ public final class IcebergSink implements AutoCloseable {
             retryLater(ts, e);
         }
         publish(ts);
+    }
+
+    /**
+     * A change of an offload transaction ({@code fleetshard.origin=offload}, docs/spec/change-events.md): not applied to
+     * the current table nor written to the history (ADR 0023); its offset still counts as read.
+     */
+    static boolean isOffload(ConsumerRecord<byte[], byte[]> r) {
+        org.apache.kafka.common.header.Header h = r.headers().lastHeader(IcebergSinkOffload.ORIGIN_HEADER);
+        return h != null && h.value() != null
+                && IcebergSinkOffload.ORIGIN_OFFLOAD.equals(new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private void commitAll() {

@@ -41,6 +41,11 @@ final class ChangeTopicWriter implements AutoCloseable {
 
     /** One source transaction's changes, committed or aborted. */
     void write(List<ObjectNode> envelopes, boolean commit) {
+        write(envelopes, commit, Map.of());
+    }
+
+    /** One source transaction's changes with extra headers on each (e.g. {@code fleetshard.origin=offload}). */
+    void write(List<ObjectNode> envelopes, boolean commit, Map<String, String> extraHeaders) {
         producer.beginTransaction();
         List<Future<RecordMetadata>> sent = new java.util.ArrayList<>();
         for (ObjectNode e : envelopes) {
@@ -52,6 +57,7 @@ final class ChangeTopicWriter implements AutoCloseable {
             h.add("fleetshard.tenant", utf8(e.get("tenant").asText()));
             h.add("fleetshard.fleet", utf8(e.get("fleet").asText()));
             h.add("fleetshard.commit.ts.ms", utf8(e.get("commitTsMs").asText()));
+            extraHeaders.forEach((k, v) -> h.add(k, utf8(v)));
             sent.add(producer.send(new ProducerRecord<>(topic, partition, e.get("commitTsMs").asLong(),
                     Envelopes.keyBytes(e), Envelopes.bytes(e), h)));
         }

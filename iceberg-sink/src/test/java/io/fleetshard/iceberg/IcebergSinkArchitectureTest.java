@@ -27,6 +27,7 @@ class IcebergSinkArchitectureTest {
         classes().that().resideInAPackage("io.fleetshard.iceberg").and().haveModifier(JavaModifier.PUBLIC)
                 .should().haveSimpleNameStartingWith("IcebergSink").orShould().haveSimpleName("TableSinkStatus")
                 .orShould().haveSimpleName("Builder").orShould().haveSimpleName("Key")
+                .orShould().haveNameMatching("io\\.fleetshard\\.iceberg\\.IcebergSinkOffload\\$\\w+")
                 .check(classes);
     }
 }

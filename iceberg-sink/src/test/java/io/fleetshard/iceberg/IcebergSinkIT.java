@@ -582,6 +582,164 @@ class IcebergSinkIT {
     }
 
     /** SHA-256 over the table's rows, sorted: equal iff the contents are. */
+    // ------------------------------------------------------------------ offload (ADR 0023)
+
+    /** The shard's telemetry table, as the router's FleetSchema creates it. */
+    private static final String SHARD_TELEMETRY_DDL = "CREATE TABLE telemetry (tenant_id text NOT NULL,"
+            + " fleet_id text NOT NULL, vehicle_id text NOT NULL, ts timestamptz NOT NULL, lat double precision,"
+            + " lon double precision, speed_kph double precision, PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts))";
+
+    /** A telemetry row written to the shard and, as its insert event, to the change topic. */
+    private ObjectNode shardRow(java.sql.Connection shard, String fleet, String vehicle, java.time.Instant ts, double speed)
+            throws java.sql.SQLException {
+        try (java.sql.PreparedStatement ps = shard.prepareStatement(
+                "INSERT INTO telemetry VALUES ('t1', ?, ?, ?, 52.520008, 13.404954, ?)")) {
+            ps.setString(1, fleet);
+            ps.setString(2, vehicle);
+            ps.setObject(3, java.time.OffsetDateTime.ofInstant(ts, java.time.ZoneOffset.UTC));
+            ps.setDouble(4, speed);
+            ps.executeUpdate();
+        }
+        ObjectNode row = telemetry("t1", fleet, vehicle, ts.toString(), speed);
+        row.put("lat", 52.520008).put("lon", 13.404954);
+        return envelope("telemetry", "c", TELEMETRY_KEY, null, row, clockMs++);
+    }
+
+    private static long count(java.sql.Connection shard, String where) throws java.sql.SQLException {
+        try (java.sql.Statement st = shard.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM telemetry WHERE " + where)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * Offload deletes from the shard only the cold rows the table's snapshot holds, per fleet-day bucket by count and
+     * checksum; a bucket with a row changed on the shard after the sink committed, or with a row the table lacks, is
+     * reported and kept; a bucket an earlier, killed run left half-deleted verifies (rerun); a dry run deletes nothing.
+     * The offload's deletes, marked {@code origin=offload} on the change topic as capture marks them, leave the table's
+     * rows (and its history) alone, while a user's delete still removes its row.
+     */
+    @Test
+    void offloadDeletesOnlyVerifiedColdRowsAndTheSinkKeepsThem() throws Exception {
+        String db = "shard_" + namespace.substring(3);
+        postgres.createDatabase(db);
+        java.time.Instant cutoff = java.time.Instant.ofEpochMilli(T0);
+        java.time.Instant dayA = cutoff.minus(Duration.ofDays(100));
+        java.time.Instant dayB = cutoff.minus(Duration.ofDays(99));
+        IcebergSink sink = startSink(300);
+        try (java.sql.Connection shard = java.sql.DriverManager.getConnection(postgres.jdbcUrl(db))) {
+            try (java.sql.Statement st = shard.createStatement()) {
+                st.execute(SHARD_TELEMETRY_DDL);
+            }
+            List<ObjectNode> tx = new ArrayList<>();
+            for (String fleet : List.of("f1", "f2", "f3")) {
+                for (java.time.Instant day : List.of(dayA, dayB)) {
+                    for (int n = 0; n < 12; n++) {
+                        tx.add(shardRow(shard, fleet, "v" + (n % 3), day.plusSeconds(600L * n).plusNanos(123_456_000L),
+                                80 + n / 7.0));
+                    }
+                }
+                for (int n = 0; n < 5; n++) { // hot: after the cut-off
+                    tx.add(shardRow(shard, fleet, "v" + n, cutoff.plusSeconds(60L * n), 50.25));
+                }
+            }
+            telemetry.write(tx, true);
+            awaitCaughtUp(sink);
+            Map<String, String> before = telemetryRows();
+            assertThat(before).hasSize(3 * (24 + 5));
+            long historyBefore = read("telemetry_history").size();
+
+            // tampering: f2/dayA changed on the shard after the sink committed; f3/dayB has a row the table lacks
+            try (java.sql.Statement st = shard.createStatement()) {
+                st.executeUpdate("UPDATE telemetry SET speed_kph = speed_kph + 0.000001 WHERE fleet_id = 'f2'"
+                        + " AND vehicle_id = 'v1' AND ts < '" + dayB + "'");
+                st.executeUpdate("INSERT INTO telemetry VALUES ('t1', 'f3', 'v9', '" + dayB.plusSeconds(5)
+                        + "', 1, 2, 3)");
+                // an earlier offload killed mid-bucket: half of f1/dayB is gone from the shard already
+                st.executeUpdate("DELETE FROM telemetry WHERE fleet_id = 'f1' AND ts >= '" + dayB + "' AND ts < '"
+                        + dayB.plusSeconds(3600) + "'");
+            }
+            long f1DayB = count(shard, "fleet_id = 'f1' AND ts >= '" + dayB + "' AND ts < '" + cutoff + "'");
+            assertThat(f1DayB).isEqualTo(6);
+            long total = count(shard, "true");
+            List<String> lines = new ArrayList<>();
+            IcebergSinkOffload offload = new IcebergSinkOffload(catalog, namespace,
+                    List.of(new IcebergSinkOffload.Shard("pg-1", postgres.jdbcUrl(db))), lines::add,
+                    java.time.Clock.systemUTC());
+
+            IcebergSinkOffload.Report dry = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, true, 7, 0));
+            assertThat(count(shard, "true")).as("a dry run deletes nothing").isEqualTo(total);
+            assertThat(dry.ok()).isFalse();
+            assertThat(dry.failedBuckets()).isEqualTo(2);
+            assertThat(dry.deletedRows()).isZero();
+            assertThat(dry.verifiedRows()).isEqualTo(12 + 6 + 12 + 12);
+            assertThat(dry.buckets()).filteredOn(b -> !b.verified())
+                    .extracting(b -> b.fleet() + " " + b.day() + " " + b.shardRows() + " " + b.icebergRows())
+                    .containsExactlyInAnyOrder("f2 " + dayA.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " 12 12",
+                            "f3 " + dayB.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " 13 12");
+            assertThat(dry.buckets()).filteredOn(b -> b.fleet().equals("f2") && !b.verified()).first()
+                    .satisfies(b -> assertThat(b.reason()).startsWith("4 of the shard's 12 rows are not in snapshot"));
+
+            // a row of f1/dayA is updated after its bucket verified, before the deletes: it stays
+            String changed = "fleet_id = 'f1' AND vehicle_id = 'v0' AND ts = '" + dayA.plusNanos(123_456_000L) + "'";
+            offload.beforeDelete(b -> {
+                if (b.fleet().equals("f1") && b.day().equals(dayA.atZone(java.time.ZoneOffset.UTC).toLocalDate())) {
+                    try (java.sql.Connection other = java.sql.DriverManager.getConnection(postgres.jdbcUrl(db));
+                         java.sql.Statement st = other.createStatement()) {
+                        assertThat(st.executeUpdate("UPDATE telemetry SET speed_kph = 1 WHERE " + changed)).isOne();
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            IcebergSinkOffload.Report run = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, false, 7, 0));
+            offload.beforeDelete(b -> { });
+            assertThat(run.ok()).isFalse();
+            assertThat(run.deletedRows()).isEqualTo(12 + 6 + 12 + 12 - 1);
+            assertThat(run.buckets()).filteredOn(b -> b.kept() > 0).extracting(b -> b.fleet() + " " + b.kept())
+                    .containsExactly("f1 1");
+            assertThat(count(shard, changed)).as("the row changed since verification stays").isOne();
+            assertThat(count(shard, "ts < '" + cutoff + "'")).as("only the two failed buckets and the changed row stay")
+                    .isEqualTo(12 + 13 + 1);
+            assertThat(count(shard, "fleet_id = 'f2' AND ts >= '" + dayA + "' AND ts < '" + dayB + "'")).isEqualTo(12);
+            assertThat(count(shard, "fleet_id = 'f3' AND ts >= '" + dayB + "' AND ts < '" + cutoff + "'")).isEqualTo(13);
+            assertThat(count(shard, "ts >= '" + cutoff + "'")).as("hot rows untouched").isEqualTo(15);
+            assertThat(lines).anyMatch(l -> l.matches("telemetry: 41/67 rows deleted \\(61\\.2%\\), \\d+ rows/s, done"));
+            assertThat(lines).anyMatch(l -> l.contains("f3 " + dayB.atZone(java.time.ZoneOffset.UTC).toLocalDate()
+                    + " NOT offloaded: 1 of the shard's 13 rows"));
+
+            IcebergSinkOffload.Report again = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, false, 7, 0));
+            assertThat(again.deletedRows()).as("a rerun finds nothing more to delete").isZero();
+            assertThat(again.failedBuckets()).as("the changed row now fails its bucket").isEqualTo(3);
+
+            // the offload's deletes reach the change topic marked (as capture publishes them); a user's delete too
+            List<ObjectNode> offloadDeletes = new ArrayList<>();
+            for (String key : before.keySet()) {
+                String[] k = key.split("/");
+                java.time.Instant ts = java.time.Instant.parse(k[3]);
+                boolean failedBucket = k[1].equals("f2") && ts.isBefore(dayB) || k[1].equals("f3") && ts.isAfter(dayB)
+                        || key.equals("t1/f1/v0/" + dayA.plusNanos(123_456_000L));
+                if (ts.isBefore(cutoff) && !failedBucket) {
+                    offloadDeletes.add(envelope("telemetry", "d", TELEMETRY_KEY,
+                            keyOnly(telemetry(k[0], k[1], k[2], k[3], 0), TELEMETRY_KEY), null, clockMs++));
+                }
+            }
+            assertThat(offloadDeletes).as("41 now, 6 by the killed run").hasSize(47);
+            telemetry.write(offloadDeletes, true, Map.of(IcebergSinkOffload.ORIGIN_HEADER, IcebergSinkOffload.ORIGIN_OFFLOAD));
+            String hot = "t1/f1/v0/" + cutoff;
+            telemetry.write(List.of(envelope("telemetry", "d", TELEMETRY_KEY,
+                    keyOnly(telemetry("t1", "f1", "v0", cutoff.toString(), 0), TELEMETRY_KEY), null, clockMs++)), true);
+            awaitCaughtUp(sink);
+            Map<String, String> after = telemetryRows();
+            Map<String, String> expected = new TreeMap<>(before);
+            expected.remove(hot);
+            assertThat(after).as("offloaded rows stay in the table; the user's delete applies").isEqualTo(expected);
+            assertThat(read("telemetry_history")).as("the history holds the user's delete, not the offload's")
+                    .hasSize((int) historyBefore + 1);
+        }
+    }
+
     private String checksum(String name) throws Exception {
         List<String> lines = new ArrayList<>();
         read(name).forEach(r -> lines.add(r.toString()));

@@ -22,6 +22,7 @@ public final class FleetShardCommand {
               orchestrations  failovers, switchovers, failbacks with every step: orchestrations [ID]
               run      one component, as a deployment runs it: run <component> --config F --platform F (run --help)
               sql      query the Iceberg tables with Spark SQL: sql "SELECT ..." (sql --help)
+              offload  delete cold rows the Iceberg table holds from the shards: offload --table T --older-than 90d
               token    print a token for the dev platform: token --role ROLE [--tenant T] (token --help)
               completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
@@ -64,6 +65,7 @@ public final class FleetShardCommand {
                     yield RunCommand.run(rest, System.out, System.err);
                 }
                 case "sql" -> SqlCommand.run(rest, System.out, System.err);
+                case "offload" -> OffloadCommand.run(rest, System.out, System.err);
                 case "help", "--help", "-h" -> {
                     System.out.println(USAGE);
                     yield 0;

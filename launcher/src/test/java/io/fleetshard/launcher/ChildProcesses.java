@@ -37,7 +37,8 @@ final class ChildProcesses {
     /**
      * {@code streams BOOTSTRAP STATE_DIR} or {@code control BOOTSTRAP DATA_DIR [key=value ...]} (control-API settings
      * over the defaults, e.g. reshard throttles; {@code control-failover} also runs failovers and switchovers);
-     * prints {@code READY [port]}. {@code servers - DIR} starts what
+     * prints {@code READY [port]}. {@code iceberg-sink BOOTSTRAP DIR key=value ...} runs an Iceberg sink with those
+     * settings and prints {@code READY}. {@code servers - DIR} starts what
      * {@link #startServers} does and prints {@code READY}.
      */
     public static void main(String[] args) throws Exception {
@@ -45,6 +46,19 @@ final class ChildProcesses {
         Path dir = Path.of(args[2]);
         if (args[0].equals("servers")) {
             startServers(dir);
+            System.out.println("READY");
+            System.out.flush();
+            Thread.currentThread().join();
+        }
+        if (args[0].equals("iceberg-sink")) {
+            // the sink as `fleetshard run iceberg-sink` runs it: its settings as key=value, Kafka from the arguments
+            Map<String, String> settings = new java.util.HashMap<>();
+            for (int i = 3; i < args.length; i++) {
+                int eq = args[i].indexOf('=');
+                settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+            }
+            settings.put(io.fleetshard.iceberg.IcebergSinkConfig.Key.BOOTSTRAP_SERVERS.key(), bootstrap);
+            io.fleetshard.iceberg.IcebergSink.open(io.fleetshard.iceberg.IcebergSinkConfig.fromMap(settings)).start();
             System.out.println("READY");
             System.out.flush();
             Thread.currentThread().join();

@@ -22,11 +22,13 @@ class CompletionCommandTest {
         Files.writeString(file, script);
         // bash itself completes: the first word, then a verb of reshard
         assertThat(complete(file, "fleetshard", "")).contains("dev", "reshard", "failover", "switchover",
-                "orchestrations", "archive", "restore", "tail", "completion", "sql");
+                "orchestrations", "archive", "restore", "tail", "completion", "sql", "offload");
         assertThat(complete(file, "fleetshard reshard", "")).contains("move", "split", "merge", "status");
         assertThat(complete(file, "fleetshard switchover", "--")).contains("--shard", "--to");
         assertThat(complete(file, "fleetshard reshard status --output", "")).containsExactly("text", "json");
         assertThat(complete(file, "fleetshard sql --format", "")).containsExactly("table", "tsv", "json");
+        assertThat(complete(file, "fleetshard offload", "--d")).containsExactly("--dry-run", "--data-dir");
+        assertThat(complete(file, "fleetshard offload --table", "")).containsExactly("vehicles", "telemetry");
     }
 
     @Test

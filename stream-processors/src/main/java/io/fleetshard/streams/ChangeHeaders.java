@@ -13,6 +13,8 @@ final class ChangeHeaders {
     /** {@code reshard} on the resharder's own (tagged) records: never a change of the application's. */
     static final String ORIGIN = "fleetshard.origin";
     static final String ORIGIN_RESHARD = "reshard";
+    /** {@code offload} on the deletes of cold rows already in Iceberg (ADR 0023): real, but not the application's. */
+    static final String ORIGIN_OFFLOAD = "offload";
     /** On a tagged transaction's marker record: its kind ({@code copy, apply, cleanup, fence, rollback}). */
     static final String MARKER = "fleetshard.marker";
     static final String MARKER_FENCE = "fence";
@@ -31,6 +33,10 @@ final class ChangeHeaders {
 
     static boolean isTagged(Headers headers) {
         return ORIGIN_RESHARD.equals(text(headers, ORIGIN));
+    }
+
+    static boolean isOffload(Headers headers) {
+        return ORIGIN_OFFLOAD.equals(text(headers, ORIGIN));
     }
 
     /** {@code tenant/fleet} of the record, or null when either header is missing. */

@@ -76,8 +76,9 @@ final class HotFleetTopology {
         public void process(Record<byte[], byte[]> r) {
             Headers h = r.headers();
             String op = ChangeHeaders.text(h, ChangeHeaders.OP);
-            if (op == null || !(op.equals("c") || op.equals("u") || op.equals("d")) || ChangeHeaders.isTagged(h)) {
-                return;
+            if (op == null || !(op.equals("c") || op.equals("u") || op.equals("d")) || ChangeHeaders.isTagged(h)
+                    || ChangeHeaders.isOffload(h)) {
+                return; // not the application's writes: a shard move's, or an offload's (ADR 0023)
             }
             String fleet = ChangeHeaders.fleetKey(h);
             if (fleet != null) {

@@ -85,13 +85,16 @@ class HotFleetTopologyTest {
     }
 
     @Test
-    void snapshotReadsAndTaggedRecordsDoNotCount() {
+    void snapshotReadsTaggedRecordsAndOffloadDeletesDoNotCount() {
         pipe(vehicles, ShardLogRecords.vehicle("r", "t1", "f1", "v1", 1), T0 + 1);
         pipe(vehicles, ShardLogRecords.vehicle("r", "t1", "f1", "v2", 1), T0 + 2);
         pipe(vehicles, ShardLogRecords.change("c", "vehicles", "t1", "f1", ShardLogRecords.JSON.createObjectNode().put("k", 1),
                 ShardLogRecords.JSON.createObjectNode().put("k", 1), true), T0 + 3);
         pipe(vehicles, ShardLogRecords.vehicle("c", "t1", "f1", "v4", 1), T0 + 5);
         pipe(vehicles, ShardLogRecords.vehicle("c", "t1", "f1", "v5", 1), T0 + 6);
+        ShardLogRecords.Rec offload = ShardLogRecords.vehicle("d", "t1", "f1", "v0", 0);
+        offload.headers().add("fleetshard.origin", "offload".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        pipe(vehicles, offload, T0 + 6);
         assertThat(hot.isEmpty()).as("2 writes counted").isTrue();
         pipe(vehicles, ShardLogRecords.vehicle("c", "t1", "f1", "v6", 1), T0 + 7);
         assertThat(hot.readRecordsToList()).hasSize(1);
