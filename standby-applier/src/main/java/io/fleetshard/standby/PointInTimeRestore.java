@@ -3,6 +3,7 @@ package io.fleetshard.standby;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetshard.archive.format.ArchiveDefectException;
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.Segment;
@@ -43,8 +44,15 @@ public final class PointInTimeRestore {
     private final ArchiveStore store;
     private final StandbyApplierConfig config;
     private final Clock clock;
+    private final ArchiveEncryption encryption;
 
     public PointInTimeRestore(ArchiveStore store, StandbyApplierConfig config, Clock clock) {
+        this(store, config, ArchiveEncryption.NONE, clock);
+    }
+
+    /** A restore that opens sealed records with {@code encryption}'s keys (ADR 0025). */
+    public PointInTimeRestore(ArchiveStore store, StandbyApplierConfig config, ArchiveEncryption encryption, Clock clock) {
+        this.encryption = encryption;
         this.store = store;
         this.config = config;
         this.clock = clock;
@@ -59,7 +67,7 @@ public final class PointInTimeRestore {
     public RestoreSummary restore(ShardArchivePath path, String targetJdbcUrl, long toTimeMs, RestoreProgress.Listener listener) {
         long startMs = clock.millis();
         Dialect dialect = Dialect.of(targetJdbcUrl);
-        ArchiveReader reader = new ArchiveReader(store, path);
+        ArchiveReader reader = new ArchiveReader(store, path, encryption.keys());
         listener.progress(new RestoreProgress(RestoreProgress.Phase.PLANNING, 0, 0, 0, 0));
         Optional<SnapshotDescriptor> snapshot = newestSnapshotAtOrBefore(path, reader, toTimeMs);
         StoredManifest base = snapshot.map(s -> reader.get(s.manifestSeq()).orElseThrow()).orElse(null);
