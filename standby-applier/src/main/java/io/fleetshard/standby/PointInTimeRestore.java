@@ -12,6 +12,7 @@ import io.fleetshard.archive.format.Sha256;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.SnapshotDescriptor;
 import io.fleetshard.archive.format.SnapshotParser;
+import io.fleetshard.archive.format.SnapshotRowSeal;
 import io.fleetshard.archive.format.StoredManifest;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -258,11 +259,15 @@ public final class PointInTimeRestore {
                     + part.sha256());
         }
         long rows = 0;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(
+        try (SnapshotRowSeal seal = new SnapshotRowSeal(part.key(), encryption.keys());
+             BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(
                 new ByteArrayInputStream(bytes), 1 << 16), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
-                JsonNode row = JSON.readTree(line).path("row");
+                JsonNode row = seal.rowOf(JSON.readTree(line), rows);
+                if (row == null) {
+                    continue; // a tenant's key line
+                }
                 if (!row.isObject()) {
                     throw new IOException("line " + (rows + 1) + " has no row object");
                 }
@@ -272,6 +277,9 @@ public final class PointInTimeRestore {
         } catch (IOException | RuntimeException e) {
             if (e instanceof StandbyException se) {
                 throw se;
+            }
+            if (e instanceof ArchiveDefectException de) {
+                throw de;
             }
             throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, part.key(), "unreadable row file: "
                     + e.getMessage());

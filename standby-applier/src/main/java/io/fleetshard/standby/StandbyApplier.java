@@ -60,6 +60,8 @@ public final class StandbyApplier implements AutoCloseable {
     private long lastLagRefreshMs;
     private long lastSnapshotSeq;
     private long lastSnapshotMs;
+    /** Tenants found sealed in applied segments: their snapshot rows are sealed too, whatever the config says. */
+    private final java.util.Set<String> sealedTenants = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public StandbyApplier(StandbyApplierConfig config, ArchiveStore store, ShardArchivePath path, String standbyJdbcUrl,
                           MeterRegistry registry, Clock clock) {
@@ -81,7 +83,7 @@ public final class StandbyApplier implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.reader = new ArchiveReader(store, path, encryption.keys());
         this.metrics = new StandbyMetrics(registry, path.shardId(), this::status);
-        this.snapshots = new SnapshotWriter(store, path, config, clock);
+        this.snapshots = new SnapshotWriter(store, path, config, encryption, sealedTenants::contains, clock);
     }
 
     public String shardId() {
@@ -223,7 +225,9 @@ public final class StandbyApplier implements AutoCloseable {
         StoredManifest m = next.get();
         List<Segment> segments = new ArrayList<>(m.manifest().segments().size());
         for (SegmentRef ref : m.manifest().segments()) {
-            segments.add(reader.segment(ref));
+            Segment s = reader.segment(ref);
+            s.keys().forEach(k -> sealedTenants.add(k.tenant()));
+            segments.add(s);
         }
         long start = System.nanoTime();
         ManifestApplier.Result r = applier.apply(connection, shardId(), m, segments, Long.MAX_VALUE);

@@ -187,7 +187,8 @@ public final class SegmentCodec {
      * The segment with every sealed record opened with {@code keys} (null: no provider), one unwrap per tenant. A key
      * that is not configured, missing or revoked is an {@link ArchiveDefectException} of kind {@code KEY_UNAVAILABLE}
      * naming the segment, tenant and key id; a record that does not authenticate is {@code AUTHENTICATION_FAILED}.
-     * Nothing is skipped and no garbage is handed on. A plain segment is answered as is.
+     * Nothing is skipped and no garbage is handed on. A plain segment is answered as is; an opened one keeps its
+     * {@code keys} (which tenants were sealed, and with which key).
      */
     public static Segment open(String key, Segment segment, TenantKeyProvider keys) {
         if (segment.keys().isEmpty()) {
@@ -226,7 +227,7 @@ public final class SegmentCodec {
                 }
                 opened.add(new ArchivedEvent(e.offset(), plain));
             }
-            return new Segment(segment.shard(), segment.topic(), segment.fromOffset(), segment.toOffset(), opened);
+            return new Segment(segment.shard(), segment.topic(), segment.fromOffset(), segment.toOffset(), opened, segment.keys());
         } finally {
             dataKeys.values().forEach(k -> java.util.Arrays.fill(k, (byte) 0));
         }

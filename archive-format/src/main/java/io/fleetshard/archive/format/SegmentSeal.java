@@ -24,30 +24,38 @@ final class SegmentSeal {
     }
 
     static byte[] seal(byte[] dataKey, String shard, String topic, String tenant, long offset, byte[] plain) {
+        return seal(dataKey, "fleetshard-segment|" + shard + "|" + topic + "|" + tenant + "|" + offset, offset, plain);
+    }
+
+    static byte[] open(byte[] dataKey, String shard, String topic, String tenant, long offset, byte[] sealed) {
+        return open(dataKey, "fleetshard-segment|" + shard + "|" + topic + "|" + tenant + "|" + offset, offset, sealed);
+    }
+
+    /** Seals with nonce {@code counter} (unique per data key) and associated data {@code aad}. */
+    static byte[] seal(byte[] dataKey, String aad, long counter, byte[] plain) {
         try {
-            return cipher(Cipher.ENCRYPT_MODE, dataKey, shard, topic, tenant, offset).doFinal(plain);
+            return cipher(Cipher.ENCRYPT_MODE, dataKey, aad, counter).doFinal(plain);
         } catch (GeneralSecurityException e) {
-            throw new ArchiveException("cannot seal the record at offset " + offset + " of tenant " + tenant, e);
+            throw new ArchiveException("cannot seal " + aad, e);
         }
     }
 
     /** The plain record, or null when it does not authenticate. */
-    static byte[] open(byte[] dataKey, String shard, String topic, String tenant, long offset, byte[] sealed) {
+    static byte[] open(byte[] dataKey, String aad, long counter, byte[] sealed) {
         try {
-            return cipher(Cipher.DECRYPT_MODE, dataKey, shard, topic, tenant, offset).doFinal(sealed);
+            return cipher(Cipher.DECRYPT_MODE, dataKey, aad, counter).doFinal(sealed);
         } catch (AEADBadTagException e) {
             return null;
         } catch (GeneralSecurityException e) {
-            throw new ArchiveException("cannot open the record at offset " + offset + " of tenant " + tenant, e);
+            throw new ArchiveException("cannot open " + aad, e);
         }
     }
 
-    private static Cipher cipher(int mode, byte[] dataKey, String shard, String topic, String tenant, long offset)
-            throws GeneralSecurityException {
+    private static Cipher cipher(int mode, byte[] dataKey, String aad, long counter) throws GeneralSecurityException {
         Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-        byte[] nonce = ByteBuffer.allocate(12).putInt(0).putLong(offset).array();
+        byte[] nonce = ByteBuffer.allocate(12).putInt(0).putLong(counter).array();
         c.init(mode, new SecretKeySpec(dataKey, "AES"), new GCMParameterSpec(128, nonce));
-        c.updateAAD(("fleetshard-segment|" + shard + "|" + topic + "|" + tenant + "|" + offset).getBytes(StandardCharsets.UTF_8));
+        c.updateAAD(aad.getBytes(StandardCharsets.UTF_8));
         return c;
     }
 

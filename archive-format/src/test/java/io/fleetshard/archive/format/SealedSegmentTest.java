@@ -174,4 +174,28 @@ class SealedSegmentTest {
     void readmeTableMatchesTheKeys() throws Exception {
         assertThat(Files.readString(Path.of("README.md"))).contains(ArchiveEncryptionConfig.markdownTable());
     }
+
+    @Test
+    void snapshotRowsOfASealedTenantRoundTripAndStopWithoutTheirKey() throws Exception {
+        LocalKeyDirectory.createKey(keyDir, "acme");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        byte[] row = "{\"tenant_id\":\"acme\",\"vin\":\"VIN-SNAP-SECRET\"}".getBytes(StandardCharsets.UTF_8);
+        String keyLine;
+        String sealedLine;
+        try (SnapshotRowSeal writer = new SnapshotRowSeal("p/1", new LocalKeyDirectory(keyDir))) {
+            keyLine = writer.keyLine("acme");
+            assertThat(writer.keyLine("acme")).as("one key line per tenant and part").isNull();
+            sealedLine = writer.sealedLine("acme", 5, row);
+        }
+        assertThat(keyLine + sealedLine).doesNotContain("VIN-SNAP-SECRET").contains("local:acme/1");
+        try (SnapshotRowSeal reader = new SnapshotRowSeal("p/1", new LocalKeyDirectory(keyDir))) {
+            assertThat(reader.rowOf(json.readTree(keyLine), 5)).isNull();
+            assertThat(reader.rowOf(json.readTree(sealedLine), 5).path("vin").asText()).isEqualTo("VIN-SNAP-SECRET");
+            assertThatThrownBy(() -> reader.rowOf(json.readTree(sealedLine), 6)).hasMessageContaining("authentication-failed");
+        }
+        try (SnapshotRowSeal keyless = new SnapshotRowSeal("p/1", null)) {
+            assertThatThrownBy(() -> keyless.rowOf(json.readTree(keyLine), 5)).hasMessageContaining("key-unavailable")
+                    .hasMessageContaining("tenant acme").hasMessageContaining("local:acme/1");
+        }
+    }
 }
