@@ -54,8 +54,15 @@ public record ArchiveEncryptionConfig(String tenants, String provider, String lo
     }
 
     public ArchiveEncryptionConfig {
-        ConfigProblems problems = new ConfigProblems();
         tenants = tenants == null ? "" : tenants.trim();
+        ConfigProblems problems = new ConfigProblems();
+        check(tenants, provider, localDir, kmsKeyPattern, problems);
+        if (!problems.isEmpty()) {
+            throw new ArchiveException(problems.message("archive encryption"));
+        }
+    }
+
+    private static void check(String tenants, String provider, String localDir, String kmsKeyPattern, ConfigProblems problems) {
         if (!"local".equals(provider) && !"kms".equals(provider)) {
             problems.add(Key.PROVIDER.key + " must be local or kms, got '" + provider + "'");
         }
@@ -70,9 +77,6 @@ public record ArchiveEncryptionConfig(String tenants, String provider, String lo
         if ("kms".equals(provider) && (kmsKeyPattern == null || !kmsKeyPattern.contains("{tenant}"))) {
             problems.add(Key.KMS_KEY_PATTERN.key + " must contain {tenant}, got '" + kmsKeyPattern + "'");
         }
-        if (!problems.isEmpty()) {
-            throw new ArchiveException(problems.message("archive encryption"));
-        }
     }
 
     /** The defaults: nothing sealed, no keys. */
@@ -85,6 +89,7 @@ public record ArchiveEncryptionConfig(String tenants, String provider, String lo
         ConfigValues<Key> v = ConfigValues.defaults(Key.class);
         ConfigProblems problems = new ConfigProblems();
         v.setAll(values, (k, x) -> !k.startsWith(PREFIX), problems);
+        check(v.text(Key.TENANTS).trim(), v.text(Key.PROVIDER), v.text(Key.LOCAL_DIR), v.text(Key.KMS_KEY_PATTERN), problems);
         if (!problems.isEmpty()) {
             throw new ArchiveException(problems.message("archive encryption"));
         }
