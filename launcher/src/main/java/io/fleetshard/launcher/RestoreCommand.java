@@ -31,7 +31,7 @@ final class RestoreCommand {
               --target URL     an empty database (tables are created from the snapshot's columns when missing;
                                without a snapshot they must exist); the user must bypass row-level security
               --key-dir DIR    local per-tenant keys (<dir>/<tenant>/<version>.key) that open sealed tenants' records;
-                               default with --data-dir: <data-dir>/archive-keys when it exists (fleetshard dev's)
+                               default for the dev platform's archive: <data-dir>/archive-keys when it exists
               --kms-key-pattern P  open sealed records with AWS KMS keys named P, e.g. alias/fleetshard-tenant-{tenant}
                                (the SDK's default region and credentials)
               --output json    no progress lines; the result as one JSON object""";
@@ -83,9 +83,13 @@ final class RestoreCommand {
         if (keyDir != null) {
             return ArchiveEncryption.readOnly(new LocalKeyDirectory(Path.of(keyDir)));
         }
-        int d = args.indexOf("--data-dir");
-        if (d >= 0 && d + 1 < args.size() && Files.isDirectory(Path.of(args.get(d + 1), "archive-keys"))) {
-            return ArchiveEncryption.readOnly(new LocalKeyDirectory(Path.of(args.get(d + 1), "archive-keys")));
+        // the dev platform's archive (as ArchiveCommand.parseTarget finds it): its keys, if it made any
+        if (!args.contains("--s3-endpoint") && !args.contains("--region")) {
+            int d = args.indexOf("--data-dir");
+            Path devKeys = Path.of(d >= 0 && d + 1 < args.size() ? args.get(d + 1) : ".fleetshard/dev", "archive-keys");
+            if (Files.isDirectory(devKeys)) {
+                return ArchiveEncryption.readOnly(new LocalKeyDirectory(devKeys));
+            }
         }
         return ArchiveEncryption.NONE;
     }

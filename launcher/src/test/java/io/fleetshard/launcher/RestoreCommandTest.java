@@ -54,5 +54,7 @@ class RestoreCommandTest {
         assertThat(RestoreCommand.keys(null, null, List.of("--data-dir", dir.toString())).keys()).isNull();
         java.nio.file.Files.createDirectories(dir.resolve("archive-keys"));
         assertThat(RestoreCommand.keys(null, null, List.of("--data-dir", dir.toString())).keys()).isNotNull();
+        assertThat(RestoreCommand.keys(null, null, List.of("--data-dir", dir.toString(), "--s3-endpoint", "http://s3"))
+                .keys()).as("not the dev platform's archive").isNull();
     }
 }
