@@ -32,6 +32,7 @@ class KmsTenantKeysTest {
     private final List<String> targets = new CopyOnWriteArrayList<>();
     private final Map<String, JsonNode> blobs = new ConcurrentHashMap<>();
     private final Set<String> disabled = ConcurrentHashMap.newKeySet();
+    private volatile boolean failing;
     private HttpServer server;
     private KmsTenantKeys keys;
 
@@ -58,7 +59,10 @@ class KmsTenantKeysTest {
         String arn = "arn:aws:kms:eu-west-1:111122223333:key/" + req.path("KeyId").asText().replace("alias/", "");
         Map<String, Object> body;
         int status = 200;
-        if (disabled.contains(req.path("KeyId").asText())) {
+        if (failing) {
+            status = 500;
+            body = Map.of("__type", "KMSInternalException", "message", "try again");
+        } else if (disabled.contains(req.path("KeyId").asText())) {
             status = 400;
             body = Map.of("__type", "DisabledException", "message", arn + " is disabled.");
         } else if ("TrentService.GenerateDataKey".equals(target)) {
@@ -128,5 +132,12 @@ class KmsTenantKeysTest {
                 "{\"tenant\":\"acme\",\"after\":{\"vin\":\"SECRET\"}}".getBytes(StandardCharsets.UTF_8))), enc);
         Segment s = SegmentCodec.open("k", SegmentCodec.decode("k", gz), keys);
         assertThat(new String(s.events().get(0).event(), StandardCharsets.UTF_8)).contains("SECRET");
+    }
+
+    @Test
+    void aKmsServerErrorIsRetriableNotAKeyError() {
+        failing = true;
+        assertThatThrownBy(() -> keys.generate("acme")).isInstanceOf(ArchiveStoreUnavailableException.class)
+                .hasMessageContaining("tenant acme");
     }
 }
