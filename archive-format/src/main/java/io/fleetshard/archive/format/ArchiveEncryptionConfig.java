@@ -20,7 +20,7 @@ public record ArchiveEncryptionConfig(String tenants, String provider, String lo
 
     /** Every configuration key with its default and meaning. */
     public enum Key implements ConfigKey {
-        TENANTS("archive.encryption.tenants", "", "Tenants whose archived records (segments) are sealed with their own key, comma-separated; `*`: every tenant of this archiver's tier; empty: none. Read by the archiver only."),
+        TENANTS("archive.encryption.tenants", "", "Tenants whose archived records (segments) are sealed with their own key, comma-separated; `*`: every tenant of this archiver's tier; empty: none. The archiver seals their segments, the standby applier their base-snapshot rows (and those of any tenant it found sealed)."),
         PROVIDER("archive.encryption.provider", "local", "Where tenant keys live: `local` (a key directory, dev and tests) or `kms` (AWS KMS)."),
         LOCAL_DIR("archive.encryption.local.dir", "", "Directory of local tenant keys, <dir>/<tenant>/<version>.key (64 hex digits); the highest version seals. Required with provider local when tenants are sealed; empty in a reader: sealed records cannot be opened."),
         KMS_KEY_PATTERN("archive.encryption.kms.key.pattern", "alias/fleetshard-tenant-{tenant}", "KMS key of a tenant (alias, key id or ARN) with {tenant} in it."),
