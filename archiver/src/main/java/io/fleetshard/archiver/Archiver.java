@@ -1,5 +1,6 @@
 package io.fleetshard.archiver;
 
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -53,8 +54,19 @@ public final class Archiver implements AutoCloseable {
     private volatile boolean closing;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile Throwable failure;
+    private final ArchiveEncryption encryption;
 
     public Archiver(ArchiverConfig config, ArchiveStore store, MeterRegistry registry, Clock clock) {
+        this(config, store, ArchiveEncryption.NONE, registry, clock);
+    }
+
+    /**
+     * An archiver that seals the records of the tenants {@code encryption} names with their own keys (ADR 0025). The
+     * audit log is never sealed: its record chain must verify without tenant keys.
+     */
+    public Archiver(ArchiverConfig config, ArchiveStore store, ArchiveEncryption encryption, MeterRegistry registry,
+                    Clock clock) {
+        this.encryption = java.util.Objects.requireNonNull(encryption, "encryption");
         this.config = config;
         this.store = store;
         this.registry = registry;
@@ -68,7 +80,7 @@ public final class Archiver implements AutoCloseable {
     }
 
     public void start() {
-        LOG.info("Archiver starting: {}", config);
+        LOG.info("Archiver starting: {}, {}", config, encryption);
         thread.start();
     }
 
@@ -246,7 +258,8 @@ public final class Archiver implements AutoCloseable {
                     continue;
                 }
                 ShardSegmenter seg = new ShardSegmenter(config, shard, tp.topic(), store,
-                        new ArchiverMetrics(registry, shard), clock);
+                        new ArchiverMetrics(registry, shard), clock,
+                        tp.topic().equals(config.auditTopic()) ? ArchiveEncryption.NONE : encryption);
                 owned.put(tp, seg);
                 resume(c, tp, seg);
             }

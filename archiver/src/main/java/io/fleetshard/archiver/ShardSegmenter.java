@@ -1,6 +1,7 @@
 package io.fleetshard.archiver;
 
 import io.fleetshard.archive.format.ArchiveDefectException;
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveException;
 import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.ArchiveStore;
@@ -14,6 +15,7 @@ import io.fleetshard.archive.format.SegmentRef;
 import io.fleetshard.archive.format.Sha256;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.StoredManifest;
+import io.fleetshard.archive.format.TenantKeyException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -65,6 +67,7 @@ final class ShardSegmenter {
     private final ArchiveReader reader;
     private final ArchiverMetrics metrics;
     private final Clock clock;
+    private final ArchiveEncryption encryption;
 
     private State state = State.RESUMING;
     private StoredManifest last;
@@ -83,6 +86,12 @@ final class ShardSegmenter {
 
     ShardSegmenter(ArchiverConfig config, String shardId, String topic, ArchiveStore store, ArchiverMetrics metrics,
                    Clock clock) {
+        this(config, shardId, topic, store, metrics, clock, ArchiveEncryption.NONE);
+    }
+
+    ShardSegmenter(ArchiverConfig config, String shardId, String topic, ArchiveStore store, ArchiverMetrics metrics,
+                   Clock clock, ArchiveEncryption encryption) {
+        this.encryption = encryption;
         this.config = config;
         this.shardId = shardId;
         this.topic = topic;
@@ -187,7 +196,7 @@ final class ShardSegmenter {
         long to = buffer.get(buffer.size() - 1).offset();
         String key = path.segmentKey(from, to);
         try {
-            byte[] bytes = SegmentCodec.encode(shardId, topic, buffer);
+            byte[] bytes = SegmentCodec.encode(shardId, topic, buffer, encryption);
             String sha = Sha256.hex(bytes);
             long length = bytes.length;
             if (store.putIfAbsent(key, bytes) == ArchiveStore.PutOutcome.ALREADY_EXISTS) {
@@ -243,7 +252,8 @@ final class ShardSegmenter {
 
     private Outcome retry(String what, ArchiveException e) {
         boolean unavailable = e instanceof ArchiveStoreUnavailableException;
-        metrics.error(unavailable ? "s3-unavailable" : "s3-refused");
+        // A tenant key that cannot seal (missing, disabled): nothing is written in the clear, the events wait (ADR 0025).
+        metrics.error(e instanceof TenantKeyException ? "key-unavailable" : unavailable ? "s3-unavailable" : "s3-refused");
         lastError = e.getMessage();
         long wait = backoffMs;
         backoffMs = Math.min(backoffMs * 2, config.storeBackoffMaxMs());

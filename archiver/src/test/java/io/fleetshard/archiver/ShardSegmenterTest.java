@@ -202,4 +202,22 @@ class ShardSegmenterTest {
         StoredManifest m = new ArchiveReader(memory, path).latest().orElseThrow();
         assertThat(ManifestParser.parse(m.key(), m.bytes()).writer()).isEqualTo("a1");
     }
+
+    @Test
+    void aSealedTenantWithoutAKeyWaitsInBackoffAndNothingIsWrittenInTheClear(@org.junit.jupiter.api.io.TempDir java.nio.file.Path keys) {
+        io.fleetshard.archive.format.ArchiveEncryption enc = new io.fleetshard.archive.format.ArchiveEncryption(false,
+                java.util.Set.of("acme"), new io.fleetshard.archive.format.LocalKeyDirectory(keys));
+        ShardSegmenter s = new ShardSegmenter(config, "pg-1", "fleetshard.shardlog.pg-1", store,
+                new ArchiverMetrics(new SimpleMeterRegistry(), "pg-1"), clock, enc);
+        s.resume(0, 0);
+        s.append(0, "{\"tenant\":\"acme\",\"after\":{\"vin\":\"SECRET\"}}".getBytes(StandardCharsets.UTF_8), 1_000, "0/0");
+        assertThat(s.flush()).isInstanceOf(ShardSegmenter.Retry.class);
+        assertThat(memory.list(path.segmentsPrefix(), null, 10)).isEmpty();
+        assertThat(s.pending()).isEqualTo(1);
+
+        io.fleetshard.archive.format.LocalKeyDirectory.createKey(keys, "acme");
+        s.backToArchiving();
+        assertThat(s.flush()).isEqualTo(new ShardSegmenter.Committed(1));
+        assertThat(ArchiveVerifier.verify(memory, path, m -> { }).whole()).as("verify needs no tenant key").isTrue();
+    }
 }

@@ -86,7 +86,11 @@ final class ConnectorSettings {
                 p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
                 p.setProperty("plugin.name", "pgoutput");
                 p.setProperty("database.dbname", target.database());
-                p.setProperty("database.sslmode", "disable");
+                // TLS from the node's JDBC URL (docs/security.md): pgjdbc's sslmode and sslrootcert mean the same here
+                p.setProperty("database.sslmode", target.param("sslmode").orElse("disable"));
+                target.param("sslrootcert").ifPresent(v -> p.setProperty("database.sslrootcert", v));
+                target.param("sslcert").ifPresent(v -> p.setProperty("database.sslcert", v));
+                target.param("sslkey").ifPresent(v -> p.setProperty("database.sslkey", v));
                 p.setProperty("slot.name", slotName(shardId));
                 p.setProperty("slot.failover", "true");
                 p.setProperty("slot.max.retries", "3");
@@ -107,7 +111,11 @@ final class ConnectorSettings {
                 p.setProperty("table.include.list", config.tables().stream().map(t -> target.database() + "." + t)
                         .collect(Collectors.joining(",")) + "," + target.database() + "." + RESHARD_TX_TABLE);
                 // The two connectors spell it differently; MySqlConnector rejects "disable" and never starts.
-                p.setProperty("database.ssl.mode", engine == Engine.MARIADB ? "disable" : "disabled");
+                // TLS from the node's JDBC URL (docs/security.md): sslMode in the connector's own spelling, trustStore
+                p.setProperty("database.ssl.mode", target.param("sslMode")
+                        .orElse(engine == Engine.MARIADB ? "disable" : "disabled"));
+                target.param("trustStore").ifPresent(v -> p.setProperty("database.ssl.truststore", v));
+                target.param("trustStorePassword").ifPresent(v -> p.setProperty("database.ssl.truststore.password", v));
                 p.setProperty("include.schema.changes", "false");
                 p.setProperty("schema.history.internal", "io.debezium.storage.kafka.history.KafkaSchemaHistory");
                 p.setProperty("schema.history.internal.kafka.bootstrap.servers", config.bootstrapServers());

@@ -1,9 +1,29 @@
 package io.fleetshard.cdc;
 
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
 
-/** Host, port and database of a node's JDBC URL ({@code jdbc:postgresql://h:p/db?..}, {@code jdbc:mariadb://..}). */
-record JdbcTarget(String scheme, String host, int port, String database) {
+/**
+ * Host, port, database and query parameters of a node's JDBC URL ({@code jdbc:postgresql://h:p/db?..},
+ * {@code jdbc:mariadb://..}); the parameters carry the node's TLS settings to the connector (docs/security.md).
+ */
+record JdbcTarget(String scheme, String host, int port, String database, Map<String, String> params) {
+    JdbcTarget {
+        params = Map.copyOf(params);
+    }
+
+    JdbcTarget(String scheme, String host, int port, String database) {
+        this(scheme, host, port, database, Map.of());
+    }
+
+    /** A query parameter of the URL, if present and not blank. */
+    Optional<String> param(String name) {
+        return Optional.ofNullable(params.get(name)).filter(v -> !v.isBlank());
+    }
 
     static JdbcTarget parse(String jdbcUrl) {
         if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:")) {
@@ -23,6 +43,22 @@ record JdbcTarget(String scheme, String host, int port, String database) {
         if (port < 0) {
             port = uri.getScheme().equals("postgresql") ? 5432 : 3306;
         }
-        return new JdbcTarget(uri.getScheme(), uri.getHost(), port, path);
+        Map<String, String> params = new LinkedHashMap<>();
+        if (uri.getRawQuery() != null) {
+            for (String pair : uri.getRawQuery().split("[&;]")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return new JdbcTarget(uri.getScheme(), uri.getHost(), port, path, params);
+    }
+
+    /** Without the parameters, which may hold a password. */
+    @Override
+    public String toString() {
+        return scheme + "://" + host + ":" + port + "/" + database;
     }
 }

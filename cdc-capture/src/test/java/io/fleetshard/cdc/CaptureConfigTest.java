@@ -42,6 +42,6 @@ class CaptureConfigTest {
         assertThat(ConnectorSettings.slotName("EU-West.7")).isEqualTo("fleetshard_eu_west_7");
         assertThat(ConnectorSettings.slotName("x".repeat(100))).hasSizeLessThanOrEqualTo(63);
         assertThat(JdbcTarget.parse("jdbc:postgresql://10.0.0.5:6432/shard7?user=x"))
-                .isEqualTo(new JdbcTarget("postgresql", "10.0.0.5", 6432, "shard7"));
+                .isEqualTo(new JdbcTarget("postgresql", "10.0.0.5", 6432, "shard7", java.util.Map.of("user", "x")));
     }
 }

@@ -25,4 +25,19 @@ class ConnectorSettingsTest {
         assertThat(p.getProperty("database.ssl.mode")).isEqualTo("disable");
         assertThat(p.getProperty("gtid.source.filter.dml.events")).isNull();
     }
+
+    @Test
+    void tlsSettingsOfTheNodeUrlReachTheConnector() {
+        Properties pg = ConnectorSettings.forShard(CONFIG, "s1", Engine.POSTGRES, JdbcTarget.parse(
+                "jdbc:postgresql://h:5432/fleet?sslmode=verify-full&sslrootcert=%2Fetc%2Fpki%2Froot.crt"));
+        assertThat(pg.getProperty("database.sslmode")).isEqualTo("verify-full");
+        assertThat(pg.getProperty("database.sslrootcert")).isEqualTo("/etc/pki/root.crt");
+        Properties plain = ConnectorSettings.forShard(CONFIG, "s1", Engine.POSTGRES, JdbcTarget.parse("jdbc:postgresql://h/fleet"));
+        assertThat(plain.getProperty("database.sslmode")).isEqualTo("disable");
+        Properties maria = ConnectorSettings.forShard(CONFIG, "s1", Engine.MARIADB, JdbcTarget.parse(
+                "jdbc:mariadb://h:3306/fleet?sslMode=verify-full&trustStore=/etc/pki/ts.p12&trustStorePassword=x"));
+        assertThat(maria.getProperty("database.ssl.mode")).isEqualTo("verify-full");
+        assertThat(maria.getProperty("database.ssl.truststore")).isEqualTo("/etc/pki/ts.p12");
+        assertThat(maria.getProperty("database.ssl.truststore.password")).isEqualTo("x");
+    }
 }

@@ -17,7 +17,7 @@ final class CompletionCommand {
             Map.entry("archive", List.of("ls", "verify", "--shard", "--audit", "--audit-topic", "--tier", "--bucket", "--s3-endpoint", "--region",
                     "--access-key", "--secret-key", "--data-dir", "--output", "--help")),
             Map.entry("restore", List.of("--shard", "--to-time", "--target", "--target-user", "--target-password",
-                    "--output", "--help")),
+                    "--key-dir", "--kms-key-pattern", "--output", "--help")),
             Map.entry("reshard", List.of("move", "split", "merge", "status", "pause", "resume", "cancel", "--fleet",
                     "--to", "--shard", "--into", "--control-api", "--token", "--data-dir", "--no-watch", "--output",
                     "--help")),

@@ -1,5 +1,6 @@
 package io.fleetshard.launcher;
 
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.controlapi.ControlApi;
 import io.fleetshard.controlapi.ControlApiConfig;
 import io.fleetshard.http.auth.JwtMinter;
@@ -151,8 +152,9 @@ public final class DevPlatform implements AutoCloseable {
         streams = register(StreamProcessors.start(kafka.bootstrapServers(), follower, data.resolve("streams"),
                 controlApi.registry(), 5_000));
         streamsDir = data.resolve("streams");
-        archive = register(DevArchive.start(kafka.bootstrapServers(), s3));
-        standby = register(DevStandby.start(archive.store(), standbyAdminUrls));
+        ArchiveEncryption archiveKeys = DevArchive.devKeys(data); // platinum tenants' archive rows sealed (ADR 0025)
+        archive = register(DevArchive.start(kafka.bootstrapServers(), s3, archiveKeys));
+        standby = register(DevStandby.start(archive.store(), standbyAdminUrls, archiveKeys));
         controlApi.attachArchive(archive.store()); // the standby endpoint reports the archive's newest manifests too
         iceberg = register(DevIceberg.start(kafka.bootstrapServers(), icebergCatalogUrl, s3));
         awaitCaptureStreaming();

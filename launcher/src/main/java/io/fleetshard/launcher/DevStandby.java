@@ -1,5 +1,6 @@
 package io.fleetshard.launcher;
 
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.router.FleetSchema;
@@ -25,7 +26,7 @@ final class DevStandby implements AutoCloseable {
     }
 
     /** {@code standbyAdminUrls}: by shard id, a URL whose user bypasses row-level security (the server's superuser). */
-    static DevStandby start(ArchiveStore store, Map<String, String> standbyAdminUrls) {
+    static DevStandby start(ArchiveStore store, Map<String, String> standbyAdminUrls, ArchiveEncryption encryption) {
         StandbyApplierConfig config = StandbyApplierConfig.builder()
                 .set(StandbyApplierConfig.Key.SNAPSHOT_EVERY_MANIFESTS, 50)
                 .set(StandbyApplierConfig.Key.SNAPSHOT_EVERY_MS, 60_000) // so fleetshard restore works a minute in
@@ -33,7 +34,7 @@ final class DevStandby implements AutoCloseable {
                 .set(StandbyApplierConfig.Key.POSITION_READERS, FleetSchema.DEFAULT_APP_ROLE).build();
         List<StandbyApplier> appliers = new ArrayList<>();
         standbyAdminUrls.forEach((shard, url) -> {
-            StandbyApplier a = new StandbyApplier(config, store, new ShardArchivePath("standard", shard), url,
+            StandbyApplier a = new StandbyApplier(config, store, encryption, new ShardArchivePath("standard", shard), url,
                     new SimpleMeterRegistry(), Clock.systemUTC());
             a.start();
             appliers.add(a);

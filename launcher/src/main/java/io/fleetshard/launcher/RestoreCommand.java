@@ -1,6 +1,9 @@
 package io.fleetshard.launcher;
 
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveException;
+import io.fleetshard.archive.format.KmsTenantKeys;
+import io.fleetshard.archive.format.LocalKeyDirectory;
 import io.fleetshard.archive.format.S3ArchiveStore;
 import io.fleetshard.standby.PointInTimeRestore;
 import io.fleetshard.standby.RestoreProgress;
@@ -8,6 +11,8 @@ import io.fleetshard.standby.RestoreSummary;
 import io.fleetshard.standby.StandbyApplierConfig;
 import io.fleetshard.standby.StandbyException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -25,6 +30,10 @@ final class RestoreCommand {
                                or before T are restored, none after
               --target URL     an empty database (tables are created from the snapshot's columns when missing;
                                without a snapshot they must exist); the user must bypass row-level security
+              --key-dir DIR    local per-tenant keys (<dir>/<tenant>/<version>.key) that open sealed tenants' records;
+                               default for the dev platform's archive: <data-dir>/archive-keys when it exists
+              --kms-key-pattern P  open sealed records with AWS KMS keys named P, e.g. alias/fleetshard-tenant-{tenant}
+                               (the SDK's default region and credentials)
               --output json    no progress lines; the result as one JSON object""";
     private static final long PROGRESS_EVERY_MS = 1_000;
 
@@ -63,13 +72,36 @@ final class RestoreCommand {
         }
     }
 
+    /** The keys that open sealed tenants' records (ADR 0025); none: a sealed record stops the restore naming its key. */
+    static ArchiveEncryption keys(String keyDir, String kmsPattern, List<String> args) {
+        if (keyDir != null && kmsPattern != null) {
+            throw new IllegalArgumentException("--key-dir and --kms-key-pattern exclude each other\n" + USAGE);
+        }
+        if (kmsPattern != null) {
+            return ArchiveEncryption.readOnly(KmsTenantKeys.connect(null, null, null, null, kmsPattern));
+        }
+        if (keyDir != null) {
+            return ArchiveEncryption.readOnly(new LocalKeyDirectory(Path.of(keyDir)));
+        }
+        // the dev platform's archive (as ArchiveCommand.parseTarget finds it): its keys, if it made any
+        if (!args.contains("--s3-endpoint") && !args.contains("--region")) {
+            int d = args.indexOf("--data-dir");
+            Path devKeys = Path.of(d >= 0 && d + 1 < args.size() ? args.get(d + 1) : ".fleetshard/dev", "archive-keys");
+            if (Files.isDirectory(devKeys)) {
+                return ArchiveEncryption.readOnly(new LocalKeyDirectory(devKeys));
+            }
+        }
+        return ArchiveEncryption.NONE;
+    }
+
     static int run(List<String> args, PrintStream out, PrintStream err) {
         if (args.contains("--help") || args.contains("-h")) {
             out.println(USAGE);
             return 0;
         }
         ArchiveCommand.Target target = ArchiveCommand.parseTarget(args,
-                List.of("--to-time", "--target", "--target-user", "--target-password", "--output"), USAGE);
+                List.of("--to-time", "--target", "--target-user", "--target-password", "--output", "--key-dir",
+                        "--kms-key-pattern"), USAGE);
         String output = target.rest().getOrDefault("--output", "text");
         if (!output.equals("text") && !output.equals("json")) {
             throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
@@ -109,8 +141,9 @@ final class RestoreCommand {
             out.printf("restoring shard %s as of %s into %s%n", target.path().shardId(), Instant.ofEpochMilli(toTimeMs),
                     jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1******"));
         }
+        ArchiveEncryption keys = keys(target.rest().get("--key-dir"), target.rest().get("--kms-key-pattern"), args);
         try (S3ArchiveStore store = target.open()) {
-            RestoreSummary s = new PointInTimeRestore(store, config.build(), Clock.systemUTC())
+            RestoreSummary s = new PointInTimeRestore(store, config.build(), keys, Clock.systemUTC())
                     .restore(target.path(), jdbcUrl, toTimeMs, progress);
             if (json) {
                 out.println(summaryJson(s).toPrettyString());

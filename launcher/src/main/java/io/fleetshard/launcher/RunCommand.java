@@ -1,5 +1,6 @@
 package io.fleetshard.launcher;
 
+import io.fleetshard.archive.format.ArchiveEncryptionConfig;
 import io.fleetshard.archive.format.S3ArchiveStore;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archiver.Archiver;
@@ -269,28 +270,37 @@ final class RunCommand {
     }
 
     private static Launch archiver(ComponentSettings s) {
-        ArchiverConfig config = ArchiverConfig.fromMap(s.component());
+        ArchiverConfig config = ArchiverConfig.fromMap(withoutEncryptionKeys(s.component()));
+        ArchiveEncryptionConfig encryption = ArchiveEncryptionConfig.fromMap(s.component());
         return r -> {
             S3ArchiveStore store = r.add(S3ArchiveStore.connect(endpoint(config.s3Endpoint()), config.s3Region(),
                     config.s3AccessKey(), config.s3SecretKey(), config.bucket()));
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            r.add(new Archiver(config, store, registry, Clock.systemUTC())).start();
+            r.add(new Archiver(config, store, encryption.open(), registry, Clock.systemUTC())).start();
             r.admin(s, registry, () -> null);
         };
     }
 
     private static Launch standbyApplier(ComponentSettings s) {
-        StandbyApplierConfig config = StandbyApplierConfig.fromMap(s.component());
+        StandbyApplierConfig config = StandbyApplierConfig.fromMap(withoutEncryptionKeys(s.component()));
+        ArchiveEncryptionConfig encryption = ArchiveEncryptionConfig.fromMap(s.component());
         String shard = s.requirePlatform("standby.shard", "standby-applier");
         String url = s.requirePlatform("standby.jdbc.url", "standby-applier");
         String bucket = s.requirePlatform("archive.bucket", "standby-applier");
         return r -> {
             S3ArchiveStore store = r.add(archiveStore(s, bucket));
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            r.add(new StandbyApplier(config, store, new ShardArchivePath(s.platform("archive.tier", "standard"), shard),
-                    url, registry, Clock.systemUTC())).start();
+            r.add(new StandbyApplier(config, store, encryption.open(),
+                    new ShardArchivePath(s.platform("archive.tier", "standard"), shard), url, registry, Clock.systemUTC())).start();
             r.admin(s, registry, () -> null);
         };
+    }
+
+    /** A component's keys without {@code archive.encryption.*}, which {@link ArchiveEncryptionConfig} reads (ADR 0025). */
+    private static Map<String, String> withoutEncryptionKeys(Map<String, String> component) {
+        Map<String, String> rest = new java.util.LinkedHashMap<>(component);
+        rest.keySet().removeIf(k -> k.startsWith(ArchiveEncryptionConfig.PREFIX));
+        return rest;
     }
 
     /** The Iceberg sink (issue 11); ready while no table is stopped by a defective change. */

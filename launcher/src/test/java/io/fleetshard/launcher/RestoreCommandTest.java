@@ -44,4 +44,17 @@ class RestoreCommandTest {
                 "--to-time", "1", "--target", "jdbc:postgresql://x/y", "--output", "xml"), out, out))
                 .hasMessageContaining("--output must be text or json");
     }
+
+    @Test
+    void opensSealedTenantsWithAKeyDirectoryKmsOrTheDevDataDirsKeys(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        assertThat(RestoreCommand.keys(null, null, List.of()).keys()).isNull();
+        assertThat(RestoreCommand.keys(dir.toString(), null, List.of()).keys()).isNotNull();
+        assertThatThrownBy(() -> RestoreCommand.keys("d", "alias/{tenant}", List.of())).hasMessageContaining("exclude each other");
+        assertThat(RestoreCommand.keys(null, null, List.of("--data-dir", dir.toString())).keys()).isNull();
+        java.nio.file.Files.createDirectories(dir.resolve("archive-keys"));
+        assertThat(RestoreCommand.keys(null, null, List.of("--data-dir", dir.toString())).keys()).isNotNull();
+        assertThat(RestoreCommand.keys(null, null, List.of("--data-dir", dir.toString(), "--s3-endpoint", "http://s3"))
+                .keys()).as("not the dev platform's archive").isNull();
+    }
 }

@@ -53,6 +53,17 @@ class RunCommandTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--config FILE is required");
     }
 
+    @Test
+    void archiveEncryptionKeysAreCheckedWithTheArchiversAndTheAppliersOwn(@TempDir Path dir) throws Exception {
+        Path sealed = Files.writeString(dir.resolve("sealed.properties"), "kafka.bootstrap.servers=b:9092\narchiver.id=a\n"
+                + "archive.encryption.tenants=globex\narchive.encryption.local.dir=" + dir + "\n");
+        assertThat(RunCommand.check(List.of("archiver", "--config", sealed.toString()), Map.of())).contains("configuration valid");
+        Path missing = Files.writeString(dir.resolve("missing.properties"), "kafka.bootstrap.servers=b:9092\narchiver.id=a\n"
+                + "archive.encryption.tenants=globex\narchive.encryption.providr=kms\n");
+        assertThatThrownBy(() -> RunCommand.check(List.of("archiver", "--config", missing.toString()), Map.of()))
+                .hasMessageContaining("archive.encryption.providr").hasMessageContaining("archive.encryption.local.dir is required");
+    }
+
     private static PrintStream print(ByteArrayOutputStream b) {
         return new PrintStream(b, true, StandardCharsets.UTF_8);
     }

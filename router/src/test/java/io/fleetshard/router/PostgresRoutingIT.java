@@ -41,12 +41,25 @@ class PostgresRoutingIT {
     static String db;
     static Router router;
     static RouterHttp http;
+    static TestTls tls;
+    static TestTls other;
 
     @BeforeAll
-    static void start() {
+    static void start() throws Exception {
         pg = new PostgresCluster(dir, true);
         db = pg.newShardDatabase("routing");
         int deadPort = FreePorts.next();
+        // TLS to the shard by configuration (docs/security.md): the node's JDBC URL carries sslmode and the root cert
+        tls = TestTls.create(dir.resolve("tls"), "server");
+        other = TestTls.create(dir.resolve("tls"), "other");
+        tls.enableOn(pg.primary);
+        Await.condition("the primary to accept TLS after the reload", WAIT, () -> {
+            try (Connection c = DriverManager.getConnection(pg.primary.jdbcUrl(db) + "&sslmode=require")) {
+                return true;
+            } catch (java.sql.SQLException e) {
+                return false;
+            }
+        });
         InMemoryShardMap map = new InMemoryShardMap();
         map.commit(0, List.of(new Tenant(TENANT, DurabilityTier.STANDARD),
                 Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
@@ -55,7 +68,14 @@ class PostgresRoutingIT {
                 new Node("s1-r", "s1", NodeRole.REPLICA, "eu-west-1", "eu-west-1b", pg.replica.jdbcUrl(db)),
                 new Node("dead-p", "dead", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a",
                         "jdbc:postgresql://127.0.0.1:" + deadPort + "/nothing"),
-                new Fleet(TENANT, "f1", "s1"), new Fleet(TENANT, "gone", "dead")), List.of());
+                Shard.withDefaultTokens("tls", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                Shard.withDefaultTokens("badtls", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
+                new Node("tls-p", "tls", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)
+                        + "&sslmode=verify-full&sslrootcert=" + tls.certPem()),
+                new Node("badtls-p", "badtls", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.primary.jdbcUrl(db)
+                        + "&sslmode=verify-full&sslrootcert=" + other.certPem()),
+                new Fleet(TENANT, "f1", "s1"), new Fleet(TENANT, "gone", "dead"), new Fleet(TENANT, "tls", "tls"),
+                new Fleet(TENANT, "badtls", "badtls")), List.of());
         RouterConfig config = TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(4)
                 .poolMinIdle(1).requestTimeoutMs(1500).probeIntervalMs(50).build();
         router = new Router(config, map).start();
@@ -72,6 +92,20 @@ class PostgresRoutingIT {
         if (pg != null) {
             pg.close();
         }
+    }
+
+    @Test
+    void aNodeUrlWithVerifiedTlsIsRoutedOverTlsAndAnUntrustedServerCertificateIsRefused() {
+        RouterHttp.Reply ok = http.query(Map.of("tenantId", TENANT, "fleetId", "tls",
+                "sql", "SELECT count(*) AS n FROM vehicles"));
+        assertThat(ok.status()).as(ok.body().toString()).isEqualTo(200);
+        assertThat(ok.nodeId()).isEqualTo("tls-p");
+        RouterHttp.Reply refused = http.query(Map.of("tenantId", TENANT, "fleetId", "badtls",
+                "sql", "SELECT count(*) AS n FROM vehicles"));
+        assertThat(refused.status()).as("verify-full against another CA's root: no connection").isEqualTo(503);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DriverManager.getConnection(pg.primary.jdbcUrl(db)
+                + "&sslmode=verify-full&sslrootcert=" + other.certPem()).close())
+                .as("the refusal is the certificate check").hasMessageContaining("SSL");
     }
 
     private static RouterHttp.Reply read(String sql, String consistency, Map<String, Object> extra) {

@@ -3,6 +3,7 @@ package io.fleetshard.standby;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetshard.archive.format.ArchiveDefectException;
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.Segment;
@@ -11,6 +12,7 @@ import io.fleetshard.archive.format.Sha256;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.SnapshotDescriptor;
 import io.fleetshard.archive.format.SnapshotParser;
+import io.fleetshard.archive.format.SnapshotRowSeal;
 import io.fleetshard.archive.format.StoredManifest;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -43,8 +45,15 @@ public final class PointInTimeRestore {
     private final ArchiveStore store;
     private final StandbyApplierConfig config;
     private final Clock clock;
+    private final ArchiveEncryption encryption;
 
     public PointInTimeRestore(ArchiveStore store, StandbyApplierConfig config, Clock clock) {
+        this(store, config, ArchiveEncryption.NONE, clock);
+    }
+
+    /** A restore that opens sealed records with {@code encryption}'s keys (ADR 0025). */
+    public PointInTimeRestore(ArchiveStore store, StandbyApplierConfig config, ArchiveEncryption encryption, Clock clock) {
+        this.encryption = encryption;
         this.store = store;
         this.config = config;
         this.clock = clock;
@@ -59,7 +68,7 @@ public final class PointInTimeRestore {
     public RestoreSummary restore(ShardArchivePath path, String targetJdbcUrl, long toTimeMs, RestoreProgress.Listener listener) {
         long startMs = clock.millis();
         Dialect dialect = Dialect.of(targetJdbcUrl);
-        ArchiveReader reader = new ArchiveReader(store, path);
+        ArchiveReader reader = new ArchiveReader(store, path, encryption.keys());
         listener.progress(new RestoreProgress(RestoreProgress.Phase.PLANNING, 0, 0, 0, 0));
         Optional<SnapshotDescriptor> snapshot = newestSnapshotAtOrBefore(path, reader, toTimeMs);
         StoredManifest base = snapshot.map(s -> reader.get(s.manifestSeq()).orElseThrow()).orElse(null);
@@ -250,11 +259,15 @@ public final class PointInTimeRestore {
                     + part.sha256());
         }
         long rows = 0;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(
+        try (SnapshotRowSeal seal = new SnapshotRowSeal(part.key(), encryption.keys());
+             BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(
                 new ByteArrayInputStream(bytes), 1 << 16), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
-                JsonNode row = JSON.readTree(line).path("row");
+                JsonNode row = seal.rowOf(JSON.readTree(line), rows);
+                if (row == null) {
+                    continue; // a tenant's key line
+                }
                 if (!row.isObject()) {
                     throw new IOException("line " + (rows + 1) + " has no row object");
                 }
@@ -264,6 +277,9 @@ public final class PointInTimeRestore {
         } catch (IOException | RuntimeException e) {
             if (e instanceof StandbyException se) {
                 throw se;
+            }
+            if (e instanceof ArchiveDefectException de) {
+                throw de;
             }
             throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, part.key(), "unreadable row file: "
                     + e.getMessage());

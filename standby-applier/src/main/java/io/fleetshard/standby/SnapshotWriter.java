@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetshard.archive.format.ArchiveDefectException;
 import io.fleetshard.archive.format.ArchiveReader;
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.Sha256;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.SnapshotDescriptor;
 import io.fleetshard.archive.format.SnapshotParser;
+import io.fleetshard.archive.format.SnapshotRowSeal;
 import io.fleetshard.archive.format.StoredManifest;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
@@ -24,6 +26,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.Optional;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
@@ -44,8 +47,21 @@ public final class SnapshotWriter {
     private final ShardArchivePath path;
     private final StandbyApplierConfig config;
     private final Clock clock;
+    private final ArchiveEncryption encryption;
+    private final Predicate<String> sealed;
 
     public SnapshotWriter(ArchiveStore store, ShardArchivePath path, StandbyApplierConfig config, Clock clock) {
+        this(store, path, config, ArchiveEncryption.NONE, t -> false, clock);
+    }
+
+    /**
+     * A writer that seals the rows (by their {@code tenant_id} column) of every tenant {@code encryption} seals, and of
+     * every tenant {@code alsoSealed} names (the tenants an applier found sealed in the segments), ADR 0025.
+     */
+    public SnapshotWriter(ArchiveStore store, ShardArchivePath path, StandbyApplierConfig config, ArchiveEncryption encryption,
+                          Predicate<String> alsoSealed, Clock clock) {
+        this.encryption = encryption;
+        this.sealed = t -> encryption.seals(t) || (t != null && alsoSealed.test(t));
         this.store = store;
         this.path = path;
         this.config = config;
@@ -135,21 +151,36 @@ public final class SnapshotWriter {
         sql.append(" FROM ").append(dialect.quote(shape.table())).append(" ORDER BY ");
         dialect.appendList(sql, shape.primaryKey());
         List<SnapshotDescriptor.Part> parts = new ArrayList<>();
+        int tenantColumn = shape.columns().stream().map(TableShape.Column::name).toList().indexOf("tenant_id");
         try (PreparedStatement ps = c.prepareStatement(sql.toString(), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
             ps.setFetchSize(FETCH_SIZE);
             try (ResultSet rs = ps.executeQuery()) {
                 PartBuffer part = null;
                 while (rs.next()) {
                     if (part == null) {
-                        part = new PartBuffer(path.snapshotPartKey(seq, shape.table(), parts.size() + 1));
+                        part = new PartBuffer(path.snapshotPartKey(seq, shape.table(), parts.size() + 1), encryption.keys());
                     }
-                    part.begin();
-                    int i = 1;
-                    for (TableShape.Column col : shape.columns()) {
-                        JsonNode v = ColumnValues.read(dialect, rs, i++, col);
-                        part.field(col.name(), v);
+                    String tenant = tenantColumn < 0 ? null : rs.getString(tenantColumn + 1);
+                    if (tenant != null && sealed.test(tenant)) {
+                        if (encryption.keys() == null) {
+                            throw new StandbyException("rows of tenant " + tenant + " are sealed in the archive but this "
+                                    + "applier has no key provider (archive.encryption.*): no snapshot is written in the clear");
+                        }
+                        com.fasterxml.jackson.databind.node.ObjectNode row = JSON.createObjectNode();
+                        int i = 1;
+                        for (TableShape.Column col : shape.columns()) {
+                            row.set(col.name(), ColumnValues.read(dialect, rs, i++, col));
+                        }
+                        part.sealedRow(tenant, row.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    } else {
+                        part.begin();
+                        int i = 1;
+                        for (TableShape.Column col : shape.columns()) {
+                            JsonNode v = ColumnValues.read(dialect, rs, i++, col);
+                            part.field(col.name(), v);
+                        }
+                        part.end();
                     }
-                    part.end();
                     if (part.uncompressedBytes() >= config.snapshotPartMaxBytes()) {
                         parts.add(upload(part));
                         part = null;
@@ -167,6 +198,8 @@ public final class SnapshotWriter {
 
     private SnapshotDescriptor.Part upload(PartBuffer part) {
         byte[] bytes = part.finish();
+        // A part with sealed rows is other bytes at every attempt (fresh data keys): an earlier incomplete attempt's
+        // part conflicts below and this snapshot fails; the next one is taken at a later manifest (ADR 0025).
         String sha = Sha256.hex(bytes);
         if (store.putIfAbsent(part.key, bytes) == ArchiveStore.PutOutcome.ALREADY_EXISTS) {
             // an earlier attempt at this seq crashed before snapshot.json; same state, same rows, same bytes
@@ -187,13 +220,32 @@ public final class SnapshotWriter {
         private final CountingStream counting;
         private final JsonGenerator json;
         private long rows;
+        private final SnapshotRowSeal seal;
 
-        PartBuffer(String key) {
+        PartBuffer(String key, io.fleetshard.archive.format.TenantKeyProvider keys) {
             this.key = key;
+            this.seal = new SnapshotRowSeal(key, keys);
             try {
                 this.counting = new CountingStream(new GZIPOutputStream(compressed, 1 << 16));
                 this.json = JSON.getFactory().createGenerator((OutputStream) counting, JsonEncoding.UTF8);
                 json.setRootValueSeparator(null);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** A row of a sealed tenant: its key line first if it is the tenant's first in this part, then the sealed line. */
+        void sealedRow(String tenant, byte[] rowJson) {
+            try {
+                String keyLine = seal.keyLine(tenant);
+                if (keyLine != null) {
+                    json.writeRaw(keyLine);
+                    json.writeRaw('\n');
+                }
+                json.writeRaw(seal.sealedLine(tenant, rows, rowJson));
+                json.writeRaw('\n');
+                json.flush();
+                rows++;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -240,6 +292,8 @@ public final class SnapshotWriter {
                 counting.close();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            } finally {
+                seal.close();
             }
             return compressed.toByteArray();
         }

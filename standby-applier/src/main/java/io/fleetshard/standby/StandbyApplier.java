@@ -1,6 +1,7 @@
 package io.fleetshard.standby;
 
 import io.fleetshard.archive.format.ArchiveDefectException;
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveException;
 import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.ArchiveStore;
@@ -59,18 +60,30 @@ public final class StandbyApplier implements AutoCloseable {
     private long lastLagRefreshMs;
     private long lastSnapshotSeq;
     private long lastSnapshotMs;
+    /** Tenants found sealed in applied segments: their snapshot rows are sealed too, whatever the config says. */
+    private final java.util.Set<String> sealedTenants = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public StandbyApplier(StandbyApplierConfig config, ArchiveStore store, ShardArchivePath path, String standbyJdbcUrl,
                           MeterRegistry registry, Clock clock) {
+        this(config, store, ArchiveEncryption.NONE, path, standbyJdbcUrl, registry, clock);
+    }
+
+    /**
+     * An applier that opens sealed records with {@code encryption}'s keys (ADR 0025). A sealed record whose key is not
+     * configured, missing or revoked stops it in {@code DEFECT} with kind {@code key-unavailable}, naming the segment,
+     * tenant and key id; nothing after it is applied.
+     */
+    public StandbyApplier(StandbyApplierConfig config, ArchiveStore store, ArchiveEncryption encryption, ShardArchivePath path,
+                          String standbyJdbcUrl, MeterRegistry registry, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
         this.store = Objects.requireNonNull(store, "store");
         this.path = Objects.requireNonNull(path, "path");
         this.jdbcUrl = Objects.requireNonNull(standbyJdbcUrl, "standbyJdbcUrl");
         this.dialect = Dialect.of(standbyJdbcUrl);
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.reader = new ArchiveReader(store, path);
+        this.reader = new ArchiveReader(store, path, encryption.keys());
         this.metrics = new StandbyMetrics(registry, path.shardId(), this::status);
-        this.snapshots = new SnapshotWriter(store, path, config, clock);
+        this.snapshots = new SnapshotWriter(store, path, config, encryption, sealedTenants::contains, clock);
     }
 
     public String shardId() {
@@ -212,7 +225,9 @@ public final class StandbyApplier implements AutoCloseable {
         StoredManifest m = next.get();
         List<Segment> segments = new ArrayList<>(m.manifest().segments().size());
         for (SegmentRef ref : m.manifest().segments()) {
-            segments.add(reader.segment(ref));
+            Segment s = reader.segment(ref);
+            s.keys().forEach(k -> sealedTenants.add(k.tenant()));
+            segments.add(s);
         }
         long start = System.nanoTime();
         ManifestApplier.Result r = applier.apply(connection, shardId(), m, segments, Long.MAX_VALUE);
@@ -277,9 +292,13 @@ public final class StandbyApplier implements AutoCloseable {
         lastError = e.getMessage();
         defectObjectKey = e.objectKey();
         moveTo(ApplierState.DEFECT);
+        String todo = e.kind() == ArchiveDefectException.Kind.KEY_UNAVAILABLE
+                ? "Restore or re-enable the tenant's key (or configure archive.encryption.* with it), then restart the "
+                        + "applier (ADR 0025)"
+                : "Repair the archive (restore the object from a replica bucket) or rebuild the standby from a snapshot "
+                        + "before the defect, then restart the applier";
         LOG.error("Standby applier of shard {} STOPPED at archive object {} after manifest {}: {}. Nothing after it is "
-                + "applied. Repair the archive (restore the object from a replica bucket) or rebuild the standby from "
-                + "a snapshot before the defect, then restart the applier.", shardId(), e.objectKey(), appliedSeq, e.getMessage());
+                + "applied. {}.", shardId(), e.objectKey(), appliedSeq, e.getMessage(), todo);
     }
 
     private long retry(String kind, Exception e, long backoffMs, boolean reconnect) {

@@ -2,6 +2,7 @@ package io.fleetshard.standby;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.ArchivedEvent;
 import io.fleetshard.archive.format.Manifest;
@@ -31,9 +32,17 @@ final class TestArchive {
     private StoredManifest last;
     private long lsn = 0x1000000;
 
+    private final ArchiveEncryption encryption;
+
     TestArchive(ArchiveStore store, ShardArchivePath path) {
+        this(store, path, ArchiveEncryption.NONE);
+    }
+
+    /** An archive whose segments seal the tenants {@code encryption} names, as the archiver does (ADR 0025). */
+    TestArchive(ArchiveStore store, ShardArchivePath path, ArchiveEncryption encryption) {
         this.store = store;
         this.path = path;
+        this.encryption = encryption;
     }
 
     ShardArchivePath path() {
@@ -58,7 +67,7 @@ final class TestArchive {
         List<SegmentRef> refs = new ArrayList<>();
         for (int i = 0; i < events.size(); i += per) {
             List<ArchivedEvent> part = events.subList(i, Math.min(events.size(), i + per));
-            byte[] bytes = SegmentCodec.encode(path.shardId(), "fleetshard.shardlog." + path.shardId(), part);
+            byte[] bytes = SegmentCodec.encode(path.shardId(), "fleetshard.shardlog." + path.shardId(), part, encryption);
             String key = path.segmentKey(part.get(0).offset(), part.get(part.size() - 1).offset());
             store.putIfAbsent(key, bytes);
             Change first = changes.get(i);

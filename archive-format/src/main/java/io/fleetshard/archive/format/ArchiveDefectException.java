@@ -10,7 +10,11 @@ public final class ArchiveDefectException extends ArchiveException {
     /** What is wrong, as a stable word for metrics and exit messages. */
     public enum Kind { MISSING_MANIFEST, BROKEN_CHAIN, MISSING_SEGMENT, CHECKSUM_MISMATCH, MALFORMED, RANGE_MISMATCH,
         /** A record of the audit archive does not link to the one before it (docs/spec/audit-chain.md). */
-        BROKEN_AUDIT_CHAIN }
+        BROKEN_AUDIT_CHAIN,
+        /** A sealed record's tenant key is missing, revoked, or not configured in this reader (ADR 0025). */
+        KEY_UNAVAILABLE,
+        /** A sealed record does not authenticate under its data key: altered ciphertext (ADR 0025). */
+        AUTHENTICATION_FAILED }
 
     private final Kind kind;
     private final String objectKey;

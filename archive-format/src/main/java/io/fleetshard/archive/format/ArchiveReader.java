@@ -12,10 +12,18 @@ import java.util.Optional;
 public final class ArchiveReader {
     private final ArchiveStore store;
     private final ShardArchivePath path;
+    private final TenantKeyProvider keys;
 
+    /** A reader without tenant keys: a sealed record stops it with a {@code KEY_UNAVAILABLE} defect. */
     public ArchiveReader(ArchiveStore store, ShardArchivePath path) {
+        this(store, path, null);
+    }
+
+    /** A reader that opens sealed records with {@code keys} (ADR 0025); null: none. */
+    public ArchiveReader(ArchiveStore store, ShardArchivePath path, TenantKeyProvider keys) {
         this.store = store;
         this.path = path;
+        this.keys = keys;
     }
 
     public ShardArchivePath path() {
@@ -92,8 +100,19 @@ public final class ArchiveReader {
         return store.get(key).map(bytes -> StoredManifest.of(ManifestParser.parse(key, bytes), key, bytes));
     }
 
-    /** Downloads a listed segment and checks its length, SHA-256, header and range. */
+    /**
+     * Downloads a listed segment, checks its length, SHA-256, header and range, and opens its sealed records with this
+     * reader's keys: every event answered is plain.
+     */
     public Segment segment(SegmentRef ref) {
+        return SegmentCodec.open(ref.key(), verifiedSegment(ref), keys);
+    }
+
+    /**
+     * As {@link #segment} without opening sealed records: the checksum covers the stored (sealed) bytes, so a segment is
+     * verified without any tenant key ({@code fleetshard archive verify}).
+     */
+    public Segment verifiedSegment(SegmentRef ref) {
         byte[] bytes = store.get(ref.key()).orElseThrow(() -> new ArchiveDefectException(Kind.MISSING_SEGMENT, ref.key(),
                 "listed by the manifest but not in the store"));
         if (bytes.length != ref.bytes()) {

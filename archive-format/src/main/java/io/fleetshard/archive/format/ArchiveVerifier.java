@@ -52,7 +52,7 @@ public final class ArchiveVerifier {
                 }
                 prev = next.get();
                 for (SegmentRef ref : prev.manifest().segments()) {
-                    Segment s = reader.segment(ref);
+                    Segment s = reader.verifiedSegment(ref);
                     for (ArchivedEvent e : s.events()) {
                         events.check(ref.key(), e);
                     }

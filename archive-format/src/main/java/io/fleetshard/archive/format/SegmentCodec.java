@@ -8,8 +8,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -21,16 +27,30 @@ import java.util.zip.GZIPOutputStream;
 public final class SegmentCodec {
     public static final String FORMAT = "fleetshard-segment";
     public static final int VERSION = 1;
+    /** The version of a segment that holds sealed records (ADR 0025): its header lists the wrapped data keys. */
+    public static final int SEALED_VERSION = 2;
+    public static final String ALGORITHM = "AES-256-GCM";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] OFFSET_PREFIX = "{\"offset\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EVENT_PREFIX = ",\"event\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] LINE_END = "}\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TENANT_PREFIX = ",\"tenant\":".getBytes(StandardCharsets.US_ASCII);
 
     private SegmentCodec() {
     }
 
     /** {@code events} in offset order, non-empty; each event must be one line of JSON (change envelopes are). */
     public static byte[] encode(String shard, String topic, List<ArchivedEvent> events) {
+        return encode(shard, topic, events, ArchiveEncryption.NONE);
+    }
+
+    /**
+     * As {@link #encode(String, String, List)}, sealing the events of every tenant that {@code encryption} seals (the
+     * envelope's {@code tenant}) with a fresh data key per tenant, wrapped by the tenant's key (ADR 0025). A segment
+     * with no sealed event is written as version 1, byte for byte as without encryption; a retry of a sealed segment
+     * makes other bytes (new data keys) of the same records.
+     */
+    public static byte[] encode(String shard, String topic, List<ArchivedEvent> events, ArchiveEncryption encryption) {
         if (events.isEmpty()) {
             throw new IllegalArgumentException("a segment holds at least one event");
         }
@@ -42,12 +62,32 @@ public final class SegmentCodec {
         header.put("fromOffset", events.get(0).offset());
         header.put("toOffset", events.get(events.size() - 1).offset());
         header.put("records", events.size());
+        Map<String, TenantKeyProvider.DataKey> dataKeys = new LinkedHashMap<>();
+        String[] tenants = new String[events.size()];
+        if (encryption.sealsAny()) {
+            for (int i = 0; i < tenants.length; i++) {
+                String tenant = SegmentSeal.tenantOf(events.get(i).event());
+                if (encryption.seals(tenant)) {
+                    tenants[i] = tenant;
+                    dataKeys.computeIfAbsent(tenant, t -> encryption.keys().generate(t));
+                }
+            }
+        }
+        if (!dataKeys.isEmpty()) {
+            header.put("version", SEALED_VERSION);
+            ArrayNode keys = header.putArray("keys");
+            for (Map.Entry<String, TenantKeyProvider.DataKey> k : dataKeys.entrySet()) {
+                keys.addObject().put("tenant", k.getKey()).put("keyId", k.getValue().keyId()).put("alg", ALGORITHM)
+                        .put("wrappedKey", Base64.getEncoder().encodeToString(k.getValue().wrapped()));
+            }
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + events.size() * 64);
         try (OutputStream out = new GZIPOutputStream(bytes, 65_536)) {
             out.write(JSON.writeValueAsBytes(header));
             out.write('\n');
             long prev = -1;
-            for (ArchivedEvent e : events) {
+            for (int i = 0; i < tenants.length; i++) {
+                ArchivedEvent e = events.get(i);
                 if (e.offset() <= prev) {
                     throw new IllegalArgumentException("segment events must rise in offset, got " + e.offset() + " after " + prev);
                 }
@@ -59,12 +99,25 @@ public final class SegmentCodec {
                 }
                 out.write(OFFSET_PREFIX);
                 out.write(Long.toString(e.offset()).getBytes(StandardCharsets.US_ASCII));
+                if (tenants[i] != null) {
+                    byte[] sealed = SegmentSeal.seal(dataKeys.get(tenants[i]).plaintext(), shard, topic, tenants[i],
+                            e.offset(), e.event());
+                    out.write(TENANT_PREFIX);
+                    out.write(JSON.writeValueAsBytes(tenants[i]));
+                    out.write(",\"sealed\":\"".getBytes(StandardCharsets.US_ASCII));
+                    out.write(Base64.getEncoder().encode(sealed));
+                    out.write('"');
+                    out.write(LINE_END);
+                    continue;
+                }
                 out.write(EVENT_PREFIX);
                 out.write(e.event());
                 out.write(LINE_END);
             }
         } catch (IOException e) {
             throw new ArchiveException("cannot encode a segment of shard " + shard, e);
+        } finally {
+            dataKeys.values().forEach(TenantKeyProvider.DataKey::destroy);
         }
         return bytes.toByteArray();
     }
@@ -84,8 +137,16 @@ public final class SegmentCodec {
                 throw new IllegalArgumentException("no header line");
             }
             JsonNode h = JSON.readTree(raw, 0, eol);
-            if (h == null || !FORMAT.equals(h.path("format").asText()) || h.path("version").asInt() != VERSION) {
-                throw new IllegalArgumentException("no " + FORMAT + " version " + VERSION + " header");
+            int version = h == null ? 0 : h.path("version").asInt();
+            if (!FORMAT.equals(h.path("format").asText()) || (version != VERSION && version != SEALED_VERSION)) {
+                throw new IllegalArgumentException("no " + FORMAT + " version " + VERSION + " or " + SEALED_VERSION + " header");
+            }
+            List<Segment.TenantKey> keys = new ArrayList<>();
+            Set<String> sealedTenants = new HashSet<>();
+            for (JsonNode k : h.path("keys")) {
+                keys.add(new Segment.TenantKey(k.path("tenant").asText(), k.path("keyId").asText(), k.path("alg").asText(),
+                        Base64.getDecoder().decode(k.path("wrappedKey").asText())));
+                sealedTenants.add(k.path("tenant").asText());
             }
             long records = h.path("records").asLong(-1);
             List<ArchivedEvent> events = new ArrayList<>((int) Math.max(0, Math.min(records, 1_000_000)));
@@ -97,6 +158,10 @@ public final class SegmentCodec {
                     throw new IllegalArgumentException("record line " + (events.size() + 1) + " is not terminated");
                 }
                 ArchivedEvent e = recordLine(raw, pos, end, events.size() + 1);
+                if (e.sealed() && !sealedTenants.contains(e.sealedFor())) {
+                    throw new IllegalArgumentException("record line " + (events.size() + 1) + " is sealed for tenant "
+                            + e.sealedFor() + ", whose data key the header does not list");
+                }
                 if (e.offset() <= prev) {
                     throw new IllegalArgumentException("record line " + (events.size() + 1) + " does not rise in offset");
                 }
@@ -112,14 +177,64 @@ public final class SegmentCodec {
             if (events.isEmpty() || events.get(0).offset() != from || events.get(events.size() - 1).offset() != to) {
                 throw new IllegalArgumentException("records do not span the header's offsets " + from + ".." + to);
             }
-            return new Segment(h.path("shard").asText(), h.path("topic").asText(), from, to, events);
+            return new Segment(h.path("shard").asText(), h.path("topic").asText(), from, to, events, keys);
         } catch (IOException | RuntimeException e) {
             throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, key, "unreadable segment: " + e.getMessage());
         }
     }
 
+    /**
+     * The segment with every sealed record opened with {@code keys} (null: no provider), one unwrap per tenant. A key
+     * that is not configured, missing or revoked is an {@link ArchiveDefectException} of kind {@code KEY_UNAVAILABLE}
+     * naming the segment, tenant and key id; a record that does not authenticate is {@code AUTHENTICATION_FAILED}.
+     * Nothing is skipped and no garbage is handed on. A plain segment is answered as is; an opened one keeps its
+     * {@code keys} (which tenants were sealed, and with which key).
+     */
+    public static Segment open(String key, Segment segment, TenantKeyProvider keys) {
+        if (segment.keys().isEmpty()) {
+            return segment;
+        }
+        Map<String, byte[]> dataKeys = new LinkedHashMap<>();
+        try {
+            for (Segment.TenantKey k : segment.keys()) {
+                if (!ALGORITHM.equals(k.algorithm())) {
+                    throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, key, "tenant " + k.tenant()
+                            + "'s records use algorithm " + k.algorithm() + ", this reader knows " + ALGORITHM);
+                }
+                if (keys == null) {
+                    throw new ArchiveDefectException(ArchiveDefectException.Kind.KEY_UNAVAILABLE, key, "holds records of tenant "
+                            + k.tenant() + " sealed under key " + k.keyId() + ", and no key provider is configured "
+                            + "(archive.encryption.*)");
+                }
+                try {
+                    dataKeys.put(k.tenant(), keys.unwrap(k.tenant(), k.keyId(), k.wrappedKey()));
+                } catch (TenantKeyException e) {
+                    throw new ArchiveDefectException(ArchiveDefectException.Kind.KEY_UNAVAILABLE, key, e.getMessage());
+                }
+            }
+            List<ArchivedEvent> opened = new ArrayList<>(segment.events().size());
+            for (ArchivedEvent e : segment.events()) {
+                if (!e.sealed()) {
+                    opened.add(e);
+                    continue;
+                }
+                byte[] plain = SegmentSeal.open(dataKeys.get(e.sealedFor()), segment.shard(), segment.topic(), e.sealedFor(),
+                        e.offset(), e.event());
+                if (plain == null) {
+                    throw new ArchiveDefectException(ArchiveDefectException.Kind.AUTHENTICATION_FAILED, key, "the record at offset "
+                            + e.offset() + " of tenant " + e.sealedFor() + " does not authenticate under its data key "
+                            + "(altered ciphertext, or a record moved from another segment)");
+                }
+                opened.add(new ArchivedEvent(e.offset(), plain));
+            }
+            return new Segment(segment.shard(), segment.topic(), segment.fromOffset(), segment.toOffset(), opened, segment.keys());
+        } finally {
+            dataKeys.values().forEach(k -> java.util.Arrays.fill(k, (byte) 0));
+        }
+    }
+
     /** {@code {"offset":O,"event":E}} between {@code start} and {@code end} (exclusive, the newline). */
-    private static ArchivedEvent recordLine(byte[] raw, int start, int end, int line) {
+    private static ArchivedEvent recordLine(byte[] raw, int start, int end, int line) throws IOException {
         if (!startsWith(raw, start, OFFSET_PREFIX) || end - start < OFFSET_PREFIX.length + EVENT_PREFIX.length + 3
                 || raw[end - 1] != '}') {
             throw new IllegalArgumentException("record line " + line + " is not {\"offset\":O,\"event\":E}");
@@ -130,6 +245,14 @@ public final class SegmentCodec {
         while (i < end && raw[i] >= '0' && raw[i] <= '9' && digits < 19) {
             offset = offset * 10 + (raw[i++] - '0');
             digits++;
+        }
+        if (digits > 0 && startsWith(raw, i, TENANT_PREFIX)) {
+            JsonNode sealed = JSON.readTree(new String(raw, start, end - start, StandardCharsets.UTF_8));
+            if (sealed == null || sealed.size() != 3 || !sealed.path("tenant").isTextual() || !sealed.path("sealed").isTextual()) {
+                throw new IllegalArgumentException("record line " + line + " is not {\"offset\":O,\"tenant\":T,\"sealed\":S}");
+            }
+            return new ArchivedEvent(offset, Base64.getDecoder().decode(sealed.path("sealed").asText()),
+                    sealed.path("tenant").asText());
         }
         if (digits == 0 || !startsWith(raw, i, EVENT_PREFIX)) {
             throw new IllegalArgumentException("record line " + line + " has no offset and event");
