@@ -49,16 +49,29 @@ public final class MapMirrorSync implements MapTransactionListener, AutoCloseabl
     }
 
     private void reconcileOnceCaughtUp(ShardMapFollower follower) {
+        untilDone("bringing the mirror to the map", () -> {
+            if (!follower.awaitCaughtUp(Duration.ofSeconds(10))) {
+                return false;
+            }
+            reconcile(follower.current());
+            return true;
+        });
+    }
+
+    /**
+     * Runs {@code step} until it returns true or the sync is closed; a failure is counted, logged, and retried after a
+     * capped, doubling backoff.
+     */
+    private void untilDone(String what, java.util.function.BooleanSupplier step) {
         long backoff = 100;
         while (!closed) {
             try {
-                if (follower.awaitCaughtUp(Duration.ofSeconds(10))) {
-                    reconcile(follower.current());
+                if (step.getAsBoolean()) {
                     return;
                 }
             } catch (RuntimeException e) {
                 failures.incrementAndGet();
-                LOG.warn("bringing the mirror to the map failed, retrying in {} ms: {}", backoff, e.toString());
+                LOG.warn("{} failed, retrying in {} ms: {}", what, backoff, e.toString());
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException ie) {
@@ -104,24 +117,11 @@ public final class MapMirrorSync implements MapTransactionListener, AutoCloseabl
     }
 
     private void write(long version, List<MapRecord> records) {
-        long backoff = 100;
-        while (!closed) {
-            try {
-                mirror.apply(records);
-                mirroredVersion.accumulateAndGet(version, Math::max);
-                return;
-            } catch (RuntimeException e) {
-                failures.incrementAndGet();
-                LOG.warn("mirroring map version {} failed, retrying in {} ms: {}", version, backoff, e.toString());
-                try {
-                    Thread.sleep(backoff);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
-            }
-        }
+        untilDone("mirroring map version " + version, () -> {
+            mirror.apply(records);
+            mirroredVersion.accumulateAndGet(version, Math::max);
+            return true;
+        });
     }
 
     /** The highest map version fully written to the mirror. */
