@@ -5,7 +5,9 @@ import io.fleetshard.iceberg.IcebergSinkConfig;
 import io.fleetshard.iceberg.TableSinkStatus;
 import io.fleetshard.testkit.S3Server;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 
@@ -35,6 +37,24 @@ final class DevIceberg implements AutoCloseable {
     /**
      * The sink's settings for a dev platform: also what {@code fleetshard sql} and tests use to open the same catalog.
      */
+    /** Where a dev platform's catalog and S3 server listen, as its data directory recorded them. */
+    record Endpoints(String catalogJdbcUrl, URI s3Endpoint) {
+    }
+
+    /**
+     * The catalog and S3 endpoints of the dev platform whose data is in {@code dataDir} (its recorded ports); empty
+     * when no dev platform with Iceberg tables ran there.
+     */
+    static Optional<Endpoints> recorded(Path dataDir) {
+        Optional<String> catalogPort = DevPorts.recorded(dataDir, CATALOG_NODE);
+        Optional<String> s3Port = DevPorts.recorded(dataDir, "s3");
+        if (catalogPort.isEmpty() || s3Port.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Endpoints("jdbc:postgresql://127.0.0.1:" + catalogPort.get() + "/"
+                + CATALOG_DATABASE + "?user=postgres", URI.create("http://127.0.0.1:" + s3Port.get())));
+    }
+
     static IcebergSinkConfig config(String bootstrapServers, String catalogJdbcUrl, URI s3Endpoint) {
         return IcebergSinkConfig.builder(bootstrapServers, WAREHOUSE)
                 .set(IcebergSinkConfig.Key.CATALOG_URI, catalogJdbcUrl)

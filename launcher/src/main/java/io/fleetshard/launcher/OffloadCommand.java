@@ -11,7 +11,6 @@ import io.fleetshard.shardmap.Engine;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -185,14 +184,12 @@ final class OffloadCommand {
             }
         } else {
             Path dataDir = Path.of(values.getOrDefault("--data-dir", ".fleetshard/dev"));
-            Optional<String> catalogPort = DevPorts.recorded(dataDir, DevIceberg.CATALOG_NODE);
-            Optional<String> s3Port = DevPorts.recorded(dataDir, "s3");
-            if (catalogPort.isEmpty() || s3Port.isEmpty()) {
+            Optional<DevIceberg.Endpoints> dev = DevIceberg.recorded(dataDir);
+            if (dev.isEmpty()) {
                 problems.add("no --catalog-uri given and no dev platform with Iceberg tables in "
                         + dataDir.toAbsolutePath() + " (start ./fleetshard dev, or name the catalog, warehouse and shards)");
             } else {
-                catalog = DevIceberg.config("unused:9092", "jdbc:postgresql://127.0.0.1:" + catalogPort.get() + "/"
-                        + DevIceberg.CATALOG_DATABASE + "?user=postgres", URI.create("http://127.0.0.1:" + s3Port.get()));
+                catalog = DevIceberg.config("unused:9092", dev.get().catalogJdbcUrl(), dev.get().s3Endpoint());
                 if (shardArgs.isEmpty()) {
                     for (DemoTopology.DemoShard s : DemoTopology.SHARDS) {
                         Optional<String> port = DevPorts.recorded(dataDir, s.primaryNodeId());

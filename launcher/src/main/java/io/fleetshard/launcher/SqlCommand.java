@@ -120,15 +120,13 @@ final class SqlCommand {
             }
         } else {
             Path dataDir = Path.of(values.getOrDefault("--data-dir", ".fleetshard/dev"));
-            Optional<String> catalogPort = DevPorts.recorded(dataDir, DevIceberg.CATALOG_NODE);
-            Optional<String> s3Port = DevPorts.recorded(dataDir, "s3");
-            if (catalogPort.isEmpty() || s3Port.isEmpty()) {
+            Optional<DevIceberg.Endpoints> dev = DevIceberg.recorded(dataDir);
+            if (dev.isEmpty()) {
                 problems.add("no --catalog-uri given and no dev platform with Iceberg tables in "
                         + dataDir.toAbsolutePath() + " (start ./fleetshard dev, or name the catalog and warehouse)");
             } else {
-                engineArgs.addAll(List.of("--catalog-uri", "jdbc:postgresql://127.0.0.1:" + catalogPort.get() + "/"
-                        + DevIceberg.CATALOG_DATABASE + "?user=postgres", "--warehouse", DevIceberg.WAREHOUSE,
-                        "--s3-endpoint", "http://127.0.0.1:" + s3Port.get()));
+                engineArgs.addAll(List.of("--catalog-uri", dev.get().catalogJdbcUrl(), "--warehouse",
+                        DevIceberg.WAREHOUSE, "--s3-endpoint", dev.get().s3Endpoint().toString()));
                 environment.put("FLEETSHARD_S3_ACCESS_KEY", S3Server.ACCESS_KEY);
                 environment.put("FLEETSHARD_S3_SECRET_KEY", S3Server.SECRET_KEY);
             }
