@@ -67,6 +67,12 @@ interface FailoverActions {
      */
     String promoteStandby(Node standby, Engine engine, String shardId, String by, Duration timeout);
 
+    /**
+     * MariaDB: the GTID position {@code replica} has received from its primary ({@code Gtid_IO_Pos}), to promote the
+     * replica that received the most (ADR 0024); null for other engines, or when it cannot be read.
+     */
+    String receivedPosition(Node replica, Engine engine, Duration timeout);
+
     /** What {@link #replicaOf} found. */
     record ReplicaCheck(boolean synchronous, String detail) {
     }
