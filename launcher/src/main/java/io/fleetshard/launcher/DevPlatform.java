@@ -69,6 +69,7 @@ public final class DevPlatform implements AutoCloseable {
     private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>(); // primaries
     private final Map<String, String> replicaAdminJdbcUrls = new ConcurrentSkipListMap<>();
     private final Map<String, PostgresNode> postgresNodes = new ConcurrentSkipListMap<>(); // tests kill them
+    private final Map<String, MariaDbNode> mariaDbNodes = new ConcurrentSkipListMap<>(); // tests kill them
     private final Map<String, String> standbyAdminUrls = new ConcurrentSkipListMap<>(); // by shard id
     private long startNanos;
     private EmbeddedKafka kafka;
@@ -229,10 +230,19 @@ public final class DevPlatform implements AutoCloseable {
             case MARIADB, MYSQL -> {
                 MariaDbNode node = registerServer(MariaDbNode.start(data.resolve(primaryId), ports.portFor(primaryId),
                         1));
+                mariaDbNodes.put(primaryId, node);
                 node.createDatabase(DemoTopology.DATABASE);
                 adminJdbcUrls.put(primaryId, node.jdbcUrl(DemoTopology.DATABASE));
                 DevRouter.installSchema(shard.engine(), node.jdbcUrl(DemoTopology.DATABASE), tenantSecret);
                 nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), node.port()));
+                if (shard.withReplica()) { // a new one receives everything, schema included, from the binlog
+                    String replicaId = shard.replicaNodeId();
+                    MariaDbNode replica = registerServer(node.startReplica(data.resolve(replicaId),
+                            ports.portFor(replicaId), 3, true));
+                    mariaDbNodes.put(replicaId, replica);
+                    nodeJdbcUrls.put(replicaId, DevRouter.appJdbcUrl(shard.engine(), replica.port()));
+                    replicaAdminJdbcUrls.put(replicaId, replica.jdbcUrl(DemoTopology.DATABASE));
+                }
             }
         }
         startStandbyServer(shard, data, ports, tenantSecret);
@@ -386,6 +396,15 @@ public final class DevPlatform implements AutoCloseable {
         PostgresNode node = postgresNodes.get(nodeId);
         if (node == null) {
             throw new IllegalArgumentException("no PostgreSQL node " + nodeId + "; nodes: " + postgresNodes.keySet());
+        }
+        node.kill();
+    }
+
+    /** Tests: the demo node's MariaDB server is killed (SIGKILL), as in a crash of its host. */
+    void killMariaDb(String nodeId) {
+        MariaDbNode node = mariaDbNodes.get(nodeId);
+        if (node == null) {
+            throw new IllegalArgumentException("no MariaDB node " + nodeId + "; nodes: " + mariaDbNodes.keySet());
         }
         node.kill();
     }

@@ -146,7 +146,7 @@ public final class MariaDbNode implements AutoCloseable {
 
     /**
      * Starts a GTID replica of this server in {@code dataDir} on {@code port} ({@code serverId} distinct from every
-     * other server of the topology): read-only, replicating as {@code root} from 127.0.0.1 with
+     * other server of the topology; it is the replica's {@code gtid_domain_id} too): read-only, replicating as {@code root} from 127.0.0.1 with
      * {@code MASTER_USE_GTID=slave_pos}, from the primary's first binary log when new (so a new replica receives
      * everything, schema included) or from where it stopped. With {@code semiSync} the primary waits for the
      * replica's acknowledgement before a commit returns ({@code rpl_semi_sync_master_wait_point=AFTER_SYNC}: a
@@ -163,7 +163,10 @@ public final class MariaDbNode implements AutoCloseable {
             executeAsRoot("SET GLOBAL rpl_semi_sync_master_enabled = ON");
             executeAsRoot("SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'");
         }
-        List<String> flags = new ArrayList<>(List.of("--read-only=ON", "--skip-slave-start"));
+        // its own GTID domain: once promoted it writes there, and @@gtid_binlog_pos keeps the old primary's last GTID
+        // (domain 0) beside its own, so change capture resuming from an old primary's GTID finds it (ADR 0024)
+        List<String> flags = new ArrayList<>(List.of("--read-only=ON", "--skip-slave-start",
+                "--gtid-domain-id=" + replicaServerId));
         if (semiSync) {
             flags.add("--rpl-semi-sync-slave-enabled=ON");
         }
