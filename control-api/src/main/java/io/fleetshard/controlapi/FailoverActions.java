@@ -73,6 +73,15 @@ interface FailoverActions {
      */
     String receivedPosition(Node replica, Engine engine, Duration timeout);
 
+    /**
+     * MariaDB switchover: makes {@code oldPrimary} (frozen, so all its transactions are on {@code newPrimary}) a
+     * semi-synchronous GTID replica of {@code newPrimary} ({@code MASTER_USE_GTID=current_pos}) and waits (up to
+     * {@code timeout}) until it is connected; says what it did. Repeating it does it again, harmlessly.
+     *
+     * @throws ControlApiException when it cannot (other engines, unreachable, not connected in time)
+     */
+    String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout);
+
     /** What {@link #replicaOf} found. */
     record ReplicaCheck(boolean synchronous, String detail) {
     }

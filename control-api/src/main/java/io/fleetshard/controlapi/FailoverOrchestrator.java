@@ -729,6 +729,17 @@ final class FailoverOrchestrator implements AutoCloseable {
         if (promoted.role() == NodeRole.PRIMARY) {
             return "map version " + current.version() + " already has " + promoted.nodeId() + " as primary; " + fenced;
         }
+        // MariaDB switchover (ADR 0024): the frozen old primary follows the new one, semi-synchronously, and stays in
+        // the shard as its sync-replica; when that fails it is fenced, as on PostgreSQL
+        String follows = null;
+        if (engine == Engine.MARIADB && o.kind().equals("switchover") && old != null) {
+            try {
+                follows = actions.follow(old, promoted, engine, config.failoverConfirmTimeout());
+            } catch (ControlApiException e) {
+                fenced = fenced + "; not made a replica (" + e.getMessage() + "), so fenced";
+            }
+        }
+        NodeRole oldRole = follows == null ? NodeRole.FENCED : NodeRole.SYNC_REPLICA;
         MapTransactionRunner.Committed<Long> c = runner.run("fail shard " + o.shardId() + " over to "
                 + promoted.nodeId(), map -> {
                     Shard shard = map.shard(o.shardId()).orElseThrow(() -> ApiProblem.conflict("shard "
@@ -740,7 +751,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                     puts.add(next);
                     puts.add(p.withRole(NodeRole.PRIMARY));
                     map.node(o.fromNodeId()).filter(n -> n.role() == NodeRole.PRIMARY)
-                            .ifPresent(n -> puts.add(n.withRole(NodeRole.FENCED)));
+                            .ifPresent(n -> puts.add(n.withRole(oldRole)));
                     if (o.kind().equals("promote-standby")) { // replicas of the lost primary hold another history
                         map.nodesOf(o.shardId()).stream().filter(n -> !n.nodeId().equals(promoted.nodeId())
                                 && (n.role() == NodeRole.SYNC_REPLICA || n.role() == NodeRole.REPLICA))
@@ -748,8 +759,8 @@ final class FailoverOrchestrator implements AutoCloseable {
                     }
                     return MapTransactionRunner.Plan.put(puts, next.epoch());
                 });
-        return "map version " + c.mapVersion() + ": " + promoted.nodeId() + " primary, " + o.fromNodeId()
-                + " fenced, shard epoch " + c.result() + "; " + fenced;
+        return "map version " + c.mapVersion() + ": " + promoted.nodeId() + " primary, " + o.fromNodeId() + " "
+                + oldRole.wireName() + ", shard epoch " + c.result() + "; " + (follows == null ? fenced : follows);
     }
 
     private String verify(Orchestration o, long started) {

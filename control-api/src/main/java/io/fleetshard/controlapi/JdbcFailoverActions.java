@@ -34,6 +34,29 @@ final class JdbcFailoverActions implements FailoverActions {
     }
 
     @Override
+    public String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout) {
+        if (engine != Engine.MARIADB) {
+            throw new ControlApiException("only MariaDB nodes are repointed at a new primary, not "
+                    + engine.wireName() + " node " + oldPrimary.nodeId());
+        }
+        HostPort at = HostPort.of(newPrimary.jdbcUrl());
+        int port = newPrimary.jdbcUrl().substring(newPrimary.jdbcUrl().indexOf("//") + 2).split("[/?,]")[0]
+                .contains(":") ? at.port() : 3306;
+        String user = config.reshardUser(engine).isEmpty() ? "root" : config.reshardUser(engine);
+        try (Connection replica = connect(oldPrimary, engine, timeout);
+                Connection primary = connect(newPrimary, engine, timeout)) {
+            return oldPrimary.nodeId() + " " + MariaDbFailoverSql.follow(replica, primary, at.host(), port, user,
+                    config.reshardPassword(engine), timeout);
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot make " + oldPrimary.nodeId() + " a replica of "
+                    + newPrimary.nodeId() + ": " + e.getMessage(), e);
+        } catch (ControlApiException e) {
+            throw new ControlApiException(oldPrimary.nodeId() + " as a replica of " + newPrimary.nodeId() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public String receivedPosition(Node replica, Engine engine, Duration timeout) {
         if (engine != Engine.MARIADB) {
             return null;

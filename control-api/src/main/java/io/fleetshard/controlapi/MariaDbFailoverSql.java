@@ -64,6 +64,53 @@ final class MariaDbFailoverSql {
         }
     }
 
+    /**
+     * Points {@code replica} (a frozen former primary) at the primary by GTID, semi-synchronously: the replica asks for
+     * semi-sync and stops acting as a semi-sync primary, the primary waits for an acknowledgement on commit
+     * ({@code AFTER_SYNC}), then the replica starts and this waits until the primary counts it as a semi-sync client.
+     * {@code current_pos}: the former primary's own binlog is its position (every transaction of it is on the new
+     * primary, which replicated it up to the freeze).
+     */
+    static String follow(Connection replica, Connection primary, String host, int port, String user, String password,
+            Duration timeout) throws SQLException {
+        try (Statement r = replica.createStatement(); Statement p = primary.createStatement()) {
+            r.execute("STOP SLAVE");
+            r.execute("SET GLOBAL read_only = ON");
+            r.execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+            r.execute("SET GLOBAL rpl_semi_sync_slave_enabled = ON");
+            try (PreparedStatement ps = replica.prepareStatement("CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = "
+                    + port + ", MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_SSL = 0, MASTER_CONNECT_RETRY = 1,"
+                    + " MASTER_USE_GTID = current_pos")) {
+                ps.setString(1, host);
+                ps.setString(2, user);
+                ps.setString(3, password);
+                ps.execute();
+            }
+            p.execute("SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'");
+            p.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+            r.execute("START SLAVE");
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                String io = slaveStatus(replica, "Slave_IO_Running");
+                long clients;
+                try (ResultSet rs = p.executeQuery("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'")) {
+                    clients = rs.next() ? rs.getLong(2) : 0;
+                }
+                if ("Yes".equals(io) && clients > 0) {
+                    return "replicates from " + host + ":" + port + " by GTID (current_pos " + text(r,
+                            "SELECT @@gtid_current_pos") + "), semi-synchronously";
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ControlApiException("not connected as a semi-synchronous replica within "
+                            + timeout.toMillis() + " ms (Slave_IO_Running " + io + ", Last_IO_Error "
+                            + slaveStatus(replica, "Last_IO_Error") + ", semi-sync clients of the primary " + clients
+                            + ")");
+                }
+                r.execute("DO SLEEP(0.02)");
+            }
+        }
+    }
+
     /** Makes the node refuse writes of users without READ_ONLY ADMIN: the router's and applications' accounts. */
     static void readOnly(Connection c, boolean on) throws SQLException {
         try (Statement st = c.createStatement()) {

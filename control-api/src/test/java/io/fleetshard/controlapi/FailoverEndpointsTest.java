@@ -363,6 +363,9 @@ class FailoverEndpointsTest {
         assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
         assertThat(actions.frozen).containsExactly("maria-1-a");
         assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-b");
+        assertThat(actions.followed).as("the old primary follows the new one").containsExactly("maria-1-a->maria-1-b");
+        assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
+        assertThat(o.path("steps").get(4).path("detail").asText()).contains("maria-1-a sync-replica");
     }
 
     private JsonNode awaitEnded() {
@@ -391,6 +394,14 @@ class FailoverEndpointsTest {
         final Set<String> streaming = ConcurrentHashMap.newKeySet();
         /** MariaDB replicas' received GTID positions; a node missing here replicates from nothing. */
         final Map<String, String> received = new ConcurrentHashMap<>();
+
+        final List<String> followed = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout) {
+            followed.add(oldPrimary.nodeId() + "->" + newPrimary.nodeId());
+            return oldPrimary.nodeId() + " replicates from " + newPrimary.nodeId() + ", semi-synchronously";
+        }
 
         @Override
         public String receivedPosition(Node replica, Engine engine, Duration timeout) {

@@ -67,8 +67,21 @@ class MariaDbFailoverActionsIT {
             assertThat(actions.fence(a, Engine.MARIADB, TIMEOUT)).contains("read_only=ON");
             assertThatThrownBy(() -> actions.verifyWritable(a, Engine.MARIADB, TIMEOUT))
                     .isInstanceOf(ControlApiException.class).hasMessageContaining("read-only");
-            assertThat(actions.thaw(a, Engine.MARIADB, TIMEOUT)).contains("takes writes again");
-            appWrite(primary, 4);
+
+            // the old primary follows the new one, semi-synchronously
+            assertThat(actions.follow(a, b, Engine.MARIADB, TIMEOUT)).contains("semi-synchronously");
+            appWrite(replica, 4);
+            assertThat(query(replica.jdbcUrl("fleet"), "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_yes_tx'",
+                    2)).as("acknowledged by the old primary").isNotEqualTo("0");
+            Await.condition("the old primary has the new primary's write", TIMEOUT,
+                    () -> {
+                        try {
+                            return "3".equals(query(primary.jdbcUrl("fleet"), "SELECT count(*) FROM vehicles"));
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            assertThat(actions.receivedPosition(a, Engine.MARIADB, TIMEOUT)).contains("2-2-");
         }
     }
 
@@ -92,10 +105,14 @@ class MariaDbFailoverActionsIT {
     }
 
     private static String query(String url, String sql) throws SQLException {
+        return query(url, sql, 1);
+    }
+
+    private static String query(String url, String sql, int column) throws SQLException {
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery(sql)) {
             rs.next();
-            return rs.getString(1);
+            return rs.getString(column);
         }
     }
 }
