@@ -130,7 +130,7 @@ public final class ControlApiConfig {
                     + " answers within it; a dead server refuses at once."),
             Key.integer(FAILOVER_PROMOTE_TIMEOUT_MS, 30_000, 1_000, 600_000,
                     "How long the promotion of a replica may take (pg_promote's wait; on"
-                    + " MariaDB, MASTER_GTID_WAIT's for the relay log)."),
+                    + " MariaDB, the wait for the relay log to be applied)."),
             Key.text(ORCHESTRATIONS_TOPIC, "fleetshard.orchestrations", false, "Kafka topic of the orchestration"
                     + " events (one partition, kept 90 days; docs/spec/orchestrations.md)."),
             Key.text(AUDIT_TOPIC, "fleetshard.audit", false, "Kafka topic of the audit trail, once the launcher"

@@ -25,7 +25,7 @@ final class MariaDbFailoverSql {
 
     /**
      * Promotes a replica: stops receiving (its primary is dead or frozen), waits until the SQL thread applied every
-     * transaction received ({@code MASTER_GTID_WAIT} on {@code Gtid_IO_Pos}), forgets the primary
+     * transaction received ({@code @@gtid_current_pos} covers {@code Gtid_IO_Pos}: {@link #applied}), forgets the primary
      * ({@code STOP SLAVE; RESET SLAVE ALL}), stops acknowledging semi-synchronously and takes writes
      * ({@code read_only=OFF}). A node that replicates from nothing is only made writable.
      */
@@ -37,20 +37,14 @@ final class MariaDbFailoverSql {
                 applied = "no primary configured (promoted before)";
             } else {
                 st.execute("STOP SLAVE IO_THREAD");
-                long seconds = Math.max(1, timeout.toSeconds());
-                int waited;
-                try (PreparedStatement ps = c.prepareStatement("SELECT MASTER_GTID_WAIT(?, ?)")) {
-                    ps.setString(1, io);
-                    ps.setLong(2, seconds);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        waited = rs.getInt(1);
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (!applied(c, io)) {
+                    if (System.nanoTime() > deadline) {
+                        throw new ControlApiException(candidate.nodeId() + " did not apply its relay log up to the"
+                                + " received GTID " + io + " within " + timeout.toMillis() + " ms (applied: "
+                                + text(st, "SELECT @@gtid_current_pos") + "); not promoted, try again");
                     }
-                }
-                if (waited != 0) {
-                    throw new ControlApiException(candidate.nodeId() + " did not apply its relay log up to the"
-                            + " received GTID " + io + " within " + seconds + " s (applied: "
-                            + text(st, "SELECT @@gtid_slave_pos") + "); not promoted, try again");
+                    st.execute("DO SLEEP(0.005)");
                 }
                 st.execute("STOP SLAVE");
                 st.execute("RESET SLAVE ALL");
@@ -129,14 +123,15 @@ final class MariaDbFailoverSql {
         }
     }
 
-    /** Whether the replica applied every transaction of {@code position} (a GTID position), now. */
+    /**
+     * Whether the node holds every transaction of {@code position} (a GTID position), now: its
+     * {@code @@gtid_current_pos} covers it in every domain. Not {@code MASTER_GTID_WAIT}, which looks at
+     * {@code gtid_slave_pos} only: a former primary that follows its successor ({@code current_pos}) holds its own
+     * domain's transactions in its binlog, never in {@code gtid_slave_pos}, and would wait forever.
+     */
     static boolean applied(Connection c, String position) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT MASTER_GTID_WAIT(?, 0)")) {
-            ps.setString(1, position);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) == 0;
-            }
+        try (Statement st = c.createStatement()) {
+            return GtidPositions.parse(text(st, "SELECT @@gtid_current_pos")).covers(GtidPositions.parse(position));
         }
     }
 

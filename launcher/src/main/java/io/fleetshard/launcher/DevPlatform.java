@@ -235,7 +235,9 @@ public final class DevPlatform implements AutoCloseable {
                 adminJdbcUrls.put(primaryId, node.jdbcUrl(DemoTopology.DATABASE));
                 DevRouter.installSchema(shard.engine(), node.jdbcUrl(DemoTopology.DATABASE), tenantSecret);
                 nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), node.port()));
-                if (shard.withReplica()) { // a new one receives everything, schema included, from the binlog
+                if (shard.withReplica()) {
+                    // the health monitor probes as the app role: a replica's lag needs SHOW SLAVE STATUS
+                    grantReplicaMonitor(node.jdbcUrl(DemoTopology.DATABASE)); // a new one receives everything, schema included, from the binlog
                     String replicaId = shard.replicaNodeId();
                     MariaDbNode replica = registerServer(node.startReplica(data.resolve(replicaId),
                             ports.portFor(replicaId), 3, true));
@@ -246,6 +248,15 @@ public final class DevPlatform implements AutoCloseable {
             }
         }
         startStandbyServer(shard, data, ports, tenantSecret);
+    }
+
+    private static void grantReplicaMonitor(String adminUrl) {
+        String app = FleetSchema.DEFAULT_APP_ROLE;
+        try (Connection c = DriverManager.getConnection(adminUrl); java.sql.Statement st = c.createStatement()) {
+            st.execute("GRANT SLAVE MONITOR ON *.* TO '" + app + "'@'%', '" + app + "'@'localhost'");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot grant SLAVE MONITOR to " + app + ": " + e.getMessage(), e);
+        }
     }
 
     /** The PostgreSQL server holding the Iceberg sink's JDBC catalog; nothing else uses it. */

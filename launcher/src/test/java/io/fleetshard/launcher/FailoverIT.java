@@ -351,30 +351,67 @@ class FailoverIT {
     }
 
     /**
-     * The MariaDB shard (ADR 0024): maria-1's primary is SIGKILLed under routed writes; the health monitor and the
-     * orchestrator promote its semi-synchronous GTID replica. Writes resume on it; no acknowledged write is lost;
-     * every write appears in {@code fleetshard.cdc.vehicles} exactly once (capture goes on from its GTID on the
-     * promoted replica, which logged the primary's transactions with their GTIDs).
+     * A planned switchover of the MariaDB shard (ADR 0024) under routed writes: the writes pause (the frozen primary's
+     * read-only refusal is retried by the router) and none fails; none is lost; change events go on exactly once; the
+     * old primary follows the new one as its semi-synchronous replica (the kill test below promotes it back).
      */
     @Test
     @Order(5)
-    void aKilledMariaDbPrimaryIsReplacedByItsSemiSyncReplicaWithNoWriteLostAndEveryChangeOnce() throws Exception {
-        String fleet = "maria-failover";
+    void aMariaDbSwitchoverPausesWritesWithoutFailingAndKeepsTheOldPrimaryAsSemiSyncReplica() throws Exception {
+        String fleet = "maria-switchover";
         HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
                 "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("maria-1");
+        awaitStreaming("maria-1", "maria-1-a");
+        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
+        writers.start();
+        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        JsonNode o = runToEnd("mariadb switchover", "/v1/shards/maria-1/switchover", Duration.ofSeconds(60));
+        assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
+        o.path("steps").forEach(s -> System.out.println("mariadb switchover: " + s.path("step").asText() + " "
+                + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
+        writesWentOnWithoutFailing("mariadb switchover", o, writers);
+        assertThat(roles("maria-1")).containsEntry("maria-1-b", "primary").containsEntry("maria-1-a", "sync-replica");
+        eachAckedWriteOnceOn("maria-1-b", fleet, writers);
+    }
+
+    private static Map<String, String> roles(String shardId) throws Exception {
+        JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/" + shardId));
+        Map<String, String> roles = new HashMap<>();
+        shard.path("nodes").forEach(n -> roles.put(n.path("nodeId").asText(), n.path("role").asText()));
+        return roles;
+    }
+
+    /**
+     * The MariaDB shard (ADR 0024): maria-1's primary is SIGKILLed under routed writes; the health monitor and the
+     * orchestrator promote its semi-synchronous GTID replica. Writes resume on it; no acknowledged write is lost;
+     * every write appears in {@code fleetshard.cdc.vehicles} exactly once (capture goes on from its GTID on the
+     * promoted replica, which logged the primary's transactions with their GTIDs). After the switchover above the
+     * primary is maria-1-b and its replica maria-1-a; run alone, the other way round.
+     */
+    @Test
+    @Order(6)
+    void aKilledMariaDbPrimaryIsReplacedByItsSemiSyncReplicaWithNoWriteLostAndEveryChangeOnce() throws Exception {
+        String fleet = "maria-failover";
+        Map<String, String> before = roles("maria-1");
+        String primary = before.get("maria-1-a").equals("primary") ? "maria-1-a" : "maria-1-b";
+        String replica = primary.equals("maria-1-a") ? "maria-1-b" : "maria-1-a";
+        assertThat(before).containsEntry(primary, "primary").containsEntry(replica, "sync-replica");
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("maria-1", primary);
         Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
         writers.start();
         Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
         long killedAt = System.currentTimeMillis();
-        platform.killMariaDb("maria-1-a");
+        platform.killMariaDb(primary);
         writers.ackedSince(killedAt);
 
-        JsonNode o = awaitOrchestration("maria-1");
+        JsonNode o = awaitOrchestration("maria-1", "fo-");
         assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
-        assertThat(o.path("fromNodeId").asText()).isEqualTo("maria-1-a");
-        assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
+        assertThat(o.path("fromNodeId").asText()).isEqualTo(primary);
+        assertThat(o.path("toNodeId").asText()).isEqualTo(replica);
         assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
                 .containsExactly("detect", "declare", "promote", "update-map", "verify");
         assertThat(o.path("steps").get(1).path("detail").asText()).contains("semi-synchronous replica");
@@ -389,13 +426,10 @@ class FailoverIT {
         o.path("steps").forEach(s -> System.out.println("mariadb failover: " + s.path("step").asText() + " "
                 + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
 
-        JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/maria-1"));
-        Map<String, String> roles = new HashMap<>();
-        shard.path("nodes").forEach(n -> roles.put(n.path("nodeId").asText(), n.path("role").asText()));
-        assertThat(roles).containsEntry("maria-1-b", "primary").containsEntry("maria-1-a", "fenced");
+        assertThat(roles("maria-1")).containsEntry(replica, "primary").containsEntry(primary, "fenced");
 
         // no acknowledged write lost; a write not acknowledged (the kill cut its answer) may be there too
-        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl("maria-1-b"), fleet);
+        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl(replica), fleet);
         assertThat(onNewPrimary.keySet()).containsAll(writers.acked.keySet());
         writers.acked.forEach((id, writes) -> {
             if (writes == 2) {
@@ -411,9 +445,14 @@ class FailoverIT {
 
     /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */
     private static void awaitStreaming(String shard) {
+        awaitStreaming(shard, shard + "-a");
+    }
+
+    /** As above, the probe row written on {@code primaryNodeId} (never on a replica: the admin bypasses read_only). */
+    private static void awaitStreaming(String shard, String primaryNodeId) {
         Await.condition("capture of " + shard + " streams", Duration.ofSeconds(120), () -> quietly(() -> {
             String id = "probe-" + System.nanoTime();
-            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(primaryNodeId));
                     PreparedStatement ps = c.prepareStatement("insert into vehicles (tenant_id, fleet_id, vehicle_id,"
                             + " status) values ('probe', 'probe', ?, 'probe')")) {
                 ps.setString(1, id);
@@ -450,11 +489,17 @@ class FailoverIT {
     }
 
     private static JsonNode awaitOrchestration(String shardId) {
+        return awaitOrchestration(shardId, "");
+    }
+
+    /** The newest orchestration of the shard whose id starts with {@code idPrefix}, once it ended (not aborted). */
+    private static JsonNode awaitOrchestration(String shardId, String idPrefix) {
         JsonNode[] last = new JsonNode[1];
         Await.condition("the failover of " + shardId + " ends", Duration.ofSeconds(60), () -> quietly(() -> {
             for (JsonNode o : JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations"))
                     .path("orchestrations")) {
-                if (o.path("shardId").asText().equals(shardId) && !o.path("state").asText().equals("running")
+                if (o.path("shardId").asText().equals(shardId)
+                        && o.path("orchestrationId").asText().startsWith(idPrefix) && !o.path("state").asText().equals("running")
                         && !o.path("state").asText().equals("aborted")) {
                     last[0] = o;
                     return true;
