@@ -29,6 +29,7 @@ record GtidPositions(Map<Long, Long> sequenceByDomain) {
                         + "' in '" + text + "'");
             }
             try {
+                Long.parseLong(parts[1]); // the server id: checked, not needed to compare positions
                 out.merge(Long.parseLong(parts[0]), Long.parseLong(parts[2]), Math::max);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("not a MariaDB GTID (domain-server-sequence): '" + gtid.trim()
