@@ -237,13 +237,18 @@ public final class DevPlatform implements AutoCloseable {
                 nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), node.port()));
                 if (shard.withReplica()) {
                     // the health monitor probes as the app role: a replica's lag needs SHOW SLAVE STATUS
-                    grantReplicaMonitor(node.jdbcUrl(DemoTopology.DATABASE)); // a new one receives everything, schema included, from the binlog
+                    grantReplicaMonitor(node.jdbcUrl(DemoTopology.DATABASE));
+                    // a new replica receives everything, schema included, from the binlog; it starts beside the warm
+                    // standby's server, which does not depend on it, so that it adds less to the start
                     String replicaId = shard.replicaNodeId();
-                    MariaDbNode replica = registerServer(node.startReplica(data.resolve(replicaId),
-                            ports.portFor(replicaId), 3, true));
+                    CompletableFuture<MariaDbNode> replicaF = CompletableFuture.supplyAsync(() -> registerServer(
+                            node.startReplica(data.resolve(replicaId), ports.portFor(replicaId), 3, true)));
+                    startStandbyServer(shard, data, ports, tenantSecret);
+                    MariaDbNode replica = replicaF.join();
                     mariaDbNodes.put(replicaId, replica);
                     nodeJdbcUrls.put(replicaId, DevRouter.appJdbcUrl(shard.engine(), replica.port()));
                     replicaAdminJdbcUrls.put(replicaId, replica.jdbcUrl(DemoTopology.DATABASE));
+                    return;
                 }
             }
         }
