@@ -115,8 +115,9 @@ public final class ControlApiConfig {
             new Key(RESHARD_AUTO, "false", false, "When true, a hot fleet (GET /v1/hot-fleets) is moved to the"
                     + " least-loaded shard of its engine automatically.",
                     v -> v.equals("true") || v.equals("false") ? null : "must be true or false"),
-            new Key(FAILOVER_AUTO, "true", false, "When true (and failover is enabled), a PostgreSQL primary whose"
-                    + " health probe fails is confirmed down and replaced by its best replica (ADR 0015).",
+            new Key(FAILOVER_AUTO, "true", false, "When true (and failover is enabled), a PostgreSQL or MariaDB"
+                    + " primary whose health probe fails is confirmed down and replaced by its best replica (ADR 0015,"
+                    + " ADR 0024).",
                     v -> v.equals("true") || v.equals("false") ? null : "must be true or false"),
             Key.integer(FAILOVER_TICK_MS, 100, 10, 60_000,
                     "How often the failover orchestrator looks at node health and drives running orchestrations."),
@@ -128,7 +129,8 @@ public final class ControlApiConfig {
                     + " confirmation probe, and of reaching a candidate: a primary merely slow on a loaded host"
                     + " answers within it; a dead server refuses at once."),
             Key.integer(FAILOVER_PROMOTE_TIMEOUT_MS, 30_000, 1_000, 600_000,
-                    "How long the promotion of a replica may take (pg_promote's wait)."),
+                    "How long the promotion of a replica may take (pg_promote's wait; on"
+                    + " MariaDB, the wait for the relay log to be applied)."),
             Key.text(ORCHESTRATIONS_TOPIC, "fleetshard.orchestrations", false, "Kafka topic of the orchestration"
                     + " events (one partition, kept 90 days; docs/spec/orchestrations.md)."),
             Key.text(AUDIT_TOPIC, "fleetshard.audit", false, "Kafka topic of the audit trail, once the launcher"

@@ -67,6 +67,21 @@ interface FailoverActions {
      */
     String promoteStandby(Node standby, Engine engine, String shardId, String by, Duration timeout);
 
+    /**
+     * MariaDB: the GTID position {@code replica} has received from its primary ({@code Gtid_IO_Pos}), to promote the
+     * replica that received the most (ADR 0024); null for other engines, or when it cannot be read.
+     */
+    String receivedPosition(Node replica, Engine engine, Duration timeout);
+
+    /**
+     * MariaDB switchover: makes {@code oldPrimary} (frozen, so all its transactions are on {@code newPrimary}) a
+     * semi-synchronous GTID replica of {@code newPrimary} ({@code MASTER_USE_GTID=current_pos}) and waits (up to
+     * {@code timeout}) until it is connected; says what it did. Repeating it does it again, harmlessly.
+     *
+     * @throws ControlApiException when it cannot (other engines, unreachable, not connected in time)
+     */
+    String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout);
+
     /** What {@link #replicaOf} found. */
     record ReplicaCheck(boolean synchronous, String detail) {
     }

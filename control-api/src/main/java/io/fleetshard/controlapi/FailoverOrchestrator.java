@@ -395,9 +395,10 @@ final class FailoverOrchestrator implements AutoCloseable {
         }
         ShardMapSnapshot map = source.current();
         Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
-        if (shard.engine() != Engine.POSTGRES) {
+        if (!failsOver(shard.engine(), kind)) {
             throw ApiProblem.conflict(kind + " of " + shard.engine().wireName() + " shards is not supported yet"
-                    + " (shard " + shardId + ")");
+                    + " (shard " + shardId + ")" + (shard.engine() == Engine.MARIADB ? "; MariaDB shards have"
+                    + " failover and switchover only (ADR 0024)" : ""));
         }
         runningFor(shardId).ifPresent(o -> {
             throw ApiProblem.conflict("orchestration " + o.id() + " (" + o.kind() + ") is running on shard "
@@ -406,6 +407,12 @@ final class FailoverOrchestrator implements AutoCloseable {
         Node primary = map.primaryOf(shardId).orElseThrow(() -> ApiProblem.conflict("shard " + shardId
                 + " has no primary in map version " + map.version()));
         return new Checked(map, shard, primary);
+    }
+
+    /** Which orchestrations an engine has: all on PostgreSQL; failover and switchover on MariaDB (ADR 0024). */
+    private static boolean failsOver(Engine engine, String kind) {
+        return engine == Engine.POSTGRES
+                || engine == Engine.MARIADB && (kind.equals("failover") || kind.equals("switchover"));
     }
 
     /** The shard's replicas, the best to promote first: the synchronous one, then by replay lag at the last probe. */
@@ -487,9 +494,9 @@ final class FailoverOrchestrator implements AutoCloseable {
     private void detect(ShardMapSnapshot map) {
         long now = clock.millis();
         for (Shard shard : map.shards()) {
-            if (shard.engine() != Engine.POSTGRES || runningFor(shard.shardId()).isPresent()
-                    || recentlyAborted(shard.shardId(), now)) {
-                continue;
+            if (!failsOver(shard.engine(), "failover") || runningFor(shard.shardId()).isPresent()
+                    || recentlyAborted(shard.shardId(), now) || replicasBestFirst(map, shard.shardId()).isEmpty()) {
+                continue; // a shard without a replica has nothing to promote: no orchestration that can only fail
             }
             Node primary = map.primaryOf(shard.shardId()).orElse(null);
             if (primary == null) {
@@ -632,6 +639,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         }
         List<Node> candidates = replicasBestFirst(map, o.shardId());
         List<String> refused = new ArrayList<>();
+        if (engine == Engine.MARIADB) {
+            return declareByGtid(o, started, old, attempts, last, candidates);
+        }
         for (Node c : candidates) {
             String why = actions.unreachable(c, engine, config.failoverConfirmTimeout());
             if (why == null) {
@@ -650,6 +660,60 @@ final class FailoverOrchestrator implements AutoCloseable {
                 + "; writes to shard " + o.shardId() + " fail until it returns");
     }
 
+    /**
+     * MariaDB (ADR 0024): of the reachable replicas, the one that received the most from the dead primary (its
+     * {@code Gtid_IO_Pos}); the semi-synchronous one first among equals. With semi-sync, a commit returned to its
+     * client only once a replica had received it, so the most advanced replica holds every acknowledged write.
+     */
+    private Orchestration declareByGtid(Orchestration o, long started, Node old, int attempts, String last,
+            List<Node> candidates) {
+        List<String> refused = new ArrayList<>();
+        List<Node> reachable = new ArrayList<>();
+        Map<String, GtidPositions> received = new java.util.HashMap<>();
+        Map<String, String> receivedText = new java.util.LinkedHashMap<>();
+        for (Node c : candidates) {
+            String why = actions.unreachable(c, Engine.MARIADB, config.failoverConfirmTimeout());
+            if (why != null) {
+                refused.add(c.nodeId() + " (" + why + ")");
+                continue;
+            }
+            String position = actions.receivedPosition(c, Engine.MARIADB, config.failoverConfirmTimeout());
+            GtidPositions parsed;
+            try {
+                parsed = position == null ? null : GtidPositions.parse(position);
+            } catch (IllegalArgumentException e) {
+                parsed = null;
+            }
+            if (parsed == null) {
+                refused.add(c.nodeId() + " (answers but replicates from nothing: no received GTID position)");
+                continue;
+            }
+            reachable.add(c);
+            received.put(c.nodeId(), parsed);
+            receivedText.put(c.nodeId(), position.isEmpty() ? "(none)" : position);
+        }
+        if (reachable.isEmpty()) {
+            throw new ControlApiException("primary " + old.nodeId() + " is down and no replica can be promoted"
+                    + (refused.isEmpty() ? " (the shard has none)" : ": " + String.join(", ", refused))
+                    + "; writes to shard " + o.shardId() + " fail until it returns");
+        }
+        // stable: among replicas that received as much, the order of replicasBestFirst (synchronous first) stays
+        Node best = reachable.stream().sorted(Comparator.comparingLong((Node n) -> received.get(n.nodeId())
+                .transactions()).reversed()).findFirst().orElseThrow();
+        GtidPositions bestPosition = received.get(best.nodeId());
+        List<String> notCovered = reachable.stream().filter(n -> !bestPosition.covers(received.get(n.nodeId())))
+                .map(Node::nodeId).toList();
+        String rpo = best.role() == NodeRole.SYNC_REPLICA
+                ? "semi-synchronous replica that received the most: no write acknowledged under semi-sync lost"
+                : "the replica that received the most; asynchronous: writes acknowledged without it may be lost";
+        return o.withStep(done("declare", started, "primary " + old.nodeId() + " did not answer " + attempts
+                + " confirmation probe(s) (last: " + last + "); promoting " + best.nodeId() + " (" + rpo
+                + "); received GTID positions " + receivedText
+                + (notCovered.isEmpty() ? "" : "; " + notCovered + " received transactions " + best.nodeId()
+                        + " lacks (another GTID domain): rebuild them from it")
+                + (refused.isEmpty() ? "" : "; passed over: " + String.join(", ", refused))), best.nodeId());
+    }
+
     private long lagBytes(Node n) {
         Long lag = health.apply(n.nodeId()).replicationLagBytes();
         return lag == null ? Long.MAX_VALUE : lag;
@@ -665,6 +729,17 @@ final class FailoverOrchestrator implements AutoCloseable {
         if (promoted.role() == NodeRole.PRIMARY) {
             return "map version " + current.version() + " already has " + promoted.nodeId() + " as primary; " + fenced;
         }
+        // MariaDB switchover (ADR 0024): the frozen old primary follows the new one, semi-synchronously, and stays in
+        // the shard as its sync-replica; when that fails it is fenced, as on PostgreSQL
+        String follows = null;
+        if (engine == Engine.MARIADB && o.kind().equals("switchover") && old != null) {
+            try {
+                follows = actions.follow(old, promoted, engine, config.failoverConfirmTimeout());
+            } catch (ControlApiException e) {
+                fenced = fenced + "; not made a replica (" + e.getMessage() + "), so fenced";
+            }
+        }
+        NodeRole oldRole = follows == null ? NodeRole.FENCED : NodeRole.SYNC_REPLICA;
         MapTransactionRunner.Committed<Long> c = runner.run("fail shard " + o.shardId() + " over to "
                 + promoted.nodeId(), map -> {
                     Shard shard = map.shard(o.shardId()).orElseThrow(() -> ApiProblem.conflict("shard "
@@ -676,7 +751,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                     puts.add(next);
                     puts.add(p.withRole(NodeRole.PRIMARY));
                     map.node(o.fromNodeId()).filter(n -> n.role() == NodeRole.PRIMARY)
-                            .ifPresent(n -> puts.add(n.withRole(NodeRole.FENCED)));
+                            .ifPresent(n -> puts.add(n.withRole(oldRole)));
                     if (o.kind().equals("promote-standby")) { // replicas of the lost primary hold another history
                         map.nodesOf(o.shardId()).stream().filter(n -> !n.nodeId().equals(promoted.nodeId())
                                 && (n.role() == NodeRole.SYNC_REPLICA || n.role() == NodeRole.REPLICA))
@@ -684,8 +759,8 @@ final class FailoverOrchestrator implements AutoCloseable {
                     }
                     return MapTransactionRunner.Plan.put(puts, next.epoch());
                 });
-        return "map version " + c.mapVersion() + ": " + promoted.nodeId() + " primary, " + o.fromNodeId()
-                + " fenced, shard epoch " + c.result() + "; " + fenced;
+        return "map version " + c.mapVersion() + ": " + promoted.nodeId() + " primary, " + o.fromNodeId() + " "
+                + oldRole.wireName() + ", shard epoch " + c.result() + "; " + (follows == null ? fenced : follows);
     }
 
     private String verify(Orchestration o, long started) {

@@ -11,9 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@link FailoverActions} for PostgreSQL streaming replicas, as the control API's admin user (the resharder's,
- * {@code control.reshard.postgres.user}: promotion needs a superuser or a grant on {@code pg_promote}). MariaDB and
- * MySQL shards are refused: their replicas are not set up for failover yet.
+ * {@link FailoverActions} for PostgreSQL streaming replicas and MariaDB GTID replicas ({@link MariaDbFailoverSql}),
+ * as the control API's admin user (the resharder's, {@code control.reshard.<engine>.user}: promotion needs a
+ * superuser or a grant on {@code pg_promote}; on MariaDB SUPER or the replication and read-only admin privileges).
+ * MySQL shards are refused. On MariaDB, failback, rejoin and standby promotion are refused too (not built yet).
  */
 final class JdbcFailoverActions implements FailoverActions {
     private final ControlApiConfig config;
@@ -32,11 +33,53 @@ final class JdbcFailoverActions implements FailoverActions {
         }
     }
 
+    @Override
+    public String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout) {
+        if (engine != Engine.MARIADB) {
+            throw new ControlApiException("only MariaDB nodes are repointed at a new primary, not "
+                    + engine.wireName() + " node " + oldPrimary.nodeId());
+        }
+        HostPort at = HostPort.of(newPrimary.jdbcUrl());
+        int port = newPrimary.jdbcUrl().substring(newPrimary.jdbcUrl().indexOf("//") + 2).split("[/?,]")[0]
+                .contains(":") ? at.port() : 3306;
+        String user = config.reshardUser(engine).isEmpty() ? "root" : config.reshardUser(engine);
+        try (Connection replica = connect(oldPrimary, engine, timeout);
+                Connection primary = connect(newPrimary, engine, timeout)) {
+            return oldPrimary.nodeId() + " " + MariaDbFailoverSql.follow(replica, primary, at.host(), port, user,
+                    config.reshardPassword(engine), timeout);
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot make " + oldPrimary.nodeId() + " a replica of "
+                    + newPrimary.nodeId() + ": " + e.getMessage(), e);
+        } catch (ControlApiException e) {
+            throw new ControlApiException(oldPrimary.nodeId() + " as a replica of " + newPrimary.nodeId() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String receivedPosition(Node replica, Engine engine, Duration timeout) {
+        if (engine != Engine.MARIADB) {
+            return null;
+        }
+        try (Connection c = connect(replica, engine, timeout)) {
+            return MariaDbFailoverSql.received(c);
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
     /** The standby applier's table of promotions (standby-applier's PositionTable.PROMOTED_TABLE). */
     static final String STANDBY_PROMOTED = "fleetshard_standby_promoted";
 
     @Override
     public String promote(Node candidate, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            try (Connection c = connect(candidate, engine, timeout.plus(timeout))) {
+                return MariaDbFailoverSql.promote(c, candidate, timeout);
+            } catch (SQLException e) {
+                throw new ControlApiException("cannot promote " + candidate.nodeId() + ": " + e.getMessage(), e);
+            }
+        }
         requirePostgres(candidate, engine);
         try (Connection c = connect(candidate, engine, timeout); Statement st = c.createStatement()) {
             String slots = captureSlots(st);
@@ -120,6 +163,15 @@ final class JdbcFailoverActions implements FailoverActions {
 
     @Override
     public String fence(Node oldPrimary, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            try (Connection c = connect(oldPrimary, engine, timeout)) {
+                MariaDbFailoverSql.readOnly(c, true);
+                return oldPrimary.nodeId() + " reachable: set read-only (read_only=ON)";
+            } catch (SQLException e) {
+                return oldPrimary.nodeId() + " unreachable, not fenced on the server (" + e.getMessage() + ");"
+                        + " routers no longer route to it";
+            }
+        }
         if (engine != Engine.POSTGRES) {
             return "not fenced (" + engine.wireName() + ")";
         }
@@ -135,6 +187,14 @@ final class JdbcFailoverActions implements FailoverActions {
 
     @Override
     public String freeze(Node primary, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            try (Connection c = connect(primary, engine, timeout)) {
+                return MariaDbFailoverSql.freeze(c);
+            } catch (SQLException e) {
+                thaw(primary, engine, timeout);
+                throw new ControlApiException("cannot freeze " + primary.nodeId() + ": " + e.getMessage(), e);
+            }
+        }
         requirePostgres(primary, engine);
         try (Connection c = connect(primary, engine, timeout); Statement st = c.createStatement()) {
             st.execute("ALTER SYSTEM SET default_transaction_read_only = on");
@@ -168,6 +228,14 @@ final class JdbcFailoverActions implements FailoverActions {
 
     @Override
     public boolean caughtUp(Node replica, Engine engine, String position, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            try (Connection c = connect(replica, engine, timeout)) {
+                return MariaDbFailoverSql.applied(c, position);
+            } catch (SQLException e) {
+                throw new ControlApiException("cannot read the GTID position of " + replica.nodeId() + ": "
+                        + e.getMessage(), e);
+            }
+        }
         try (Connection c = connect(replica, engine, timeout);
                 java.sql.PreparedStatement ps = c.prepareStatement(
                         "SELECT coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false)")) {
@@ -184,6 +252,14 @@ final class JdbcFailoverActions implements FailoverActions {
 
     @Override
     public String thaw(Node node, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            try (Connection c = connect(node, engine, timeout)) {
+                MariaDbFailoverSql.readOnly(c, false);
+                return node.nodeId() + " takes writes again";
+            } catch (SQLException e) {
+                return node.nodeId() + " could not be thawed (" + e.getMessage() + ")";
+            }
+        }
         if (engine != Engine.POSTGRES) {
             return "nothing to thaw (" + engine.wireName() + ")";
         }
@@ -198,6 +274,13 @@ final class JdbcFailoverActions implements FailoverActions {
 
     @Override
     public String verifyWritable(Node primary, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            try (Connection c = connect(primary, engine, timeout)) {
+                return MariaDbFailoverSql.verifyWritable(c, primary);
+            } catch (SQLException e) {
+                throw new ControlApiException(primary.nodeId() + " does not take writes: " + e.getMessage(), e);
+            }
+        }
         requirePostgres(primary, engine);
         try (Connection c = connect(primary, engine, timeout); Statement st = c.createStatement()) {
             if (bool(st, "SELECT pg_is_in_recovery()")) {

@@ -37,11 +37,16 @@ class FailoverEndpointsTest {
     private static List<MapEntity> initial() {
         List<MapEntity> e = new ArrayList<>(List.of(new Tenant("acme", DurabilityTier.STANDARD),
                 Shard.withDefaultTokens("pg-1", ShardStatus.ACTIVE, Engine.POSTGRES, 16),
-                Shard.withDefaultTokens("maria-1", ShardStatus.ACTIVE, Engine.MARIADB, 16)));
+                Shard.withDefaultTokens("maria-1", ShardStatus.ACTIVE, Engine.MARIADB, 16),
+                Shard.withDefaultTokens("my-1", ShardStatus.ACTIVE, Engine.MYSQL, 16)));
         e.add(node("pg-1-a", "pg-1", NodeRole.PRIMARY));
         e.add(node("pg-1-b", "pg-1", NodeRole.REPLICA));
         e.add(node("pg-1-c", "pg-1", NodeRole.SYNC_REPLICA));
         e.add(node("maria-1-a", "maria-1", NodeRole.PRIMARY));
+        e.add(node("maria-1-b", "maria-1", NodeRole.SYNC_REPLICA));
+        e.add(node("maria-1-c", "maria-1", NodeRole.REPLICA));
+        e.add(node("my-1-a", "my-1", NodeRole.PRIMARY));
+        e.add(node("my-1-b", "my-1", NodeRole.REPLICA));
         return e;
     }
 
@@ -120,7 +125,8 @@ class FailoverEndpointsTest {
     void anOperatorFailoverIsRefusedAtTheEdgeWhereItCannotBeDone() {
         start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
         h.post("/v1/shards/nope/failover", "").assertProblem(404);
-        h.post("/v1/shards/maria-1/failover", "").assertProblem(409);
+        h.post("/v1/shards/my-1/failover", "").assertProblem(409, "mysql shards is not supported yet");
+        h.post("/v1/shards/maria-1/failover", "").assertProblem(409, "answers");
         ApiHarness.Response alive = h.post("/v1/shards/pg-1/failover", "{\"reason\":\"drill\"}");
         alive.assertProblem(409);
         assertThat(alive.body()).contains("answers");
@@ -202,7 +208,7 @@ class FailoverEndpointsTest {
     void aSwitchoverIsRefusedAtTheEdgeWhereItCannotBeDone() {
         start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
         h.post("/v1/shards/nope/switchover", "").assertProblem(404);
-        h.post("/v1/shards/maria-1/switchover", "").assertProblem(409);
+        h.post("/v1/shards/my-1/switchover", "").assertProblem(409, "not supported");
         h.post("/v1/shards/pg-1/switchover", "{\"to\":\"ghost\"}").assertProblem(404);
         h.post("/v1/shards/pg-1/switchover", "{\"to\":\"maria-1-a\"}").assertProblem(409, "not a replica");
         h.post("/v1/shards/pg-1/switchover", "{\"to\":\"pg-1-a\"}").assertProblem(409, "not a replica");
@@ -291,6 +297,77 @@ class FailoverEndpointsTest {
         assertThat(map.current().shard("pg-1")).map(Shard::epoch).hasValue(1L);
     }
 
+    @Test
+    void aDeadMariaDbPrimaryIsReplacedByTheReplicaThatReceivedTheMost() throws Exception {
+        start(List.of(), Map.of());
+        actions.received.put("maria-1-b", "0-1-40");
+        actions.received.put("maria-1-c", "0-1-42"); // asynchronous, but it received two transactions more
+        actions.down.add("maria-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("shardId").asText()).isEqualTo("maria-1");
+        assertThat(o.path("toNodeId").asText()).as("the most advanced GTID position").isEqualTo("maria-1-c");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("detect", "declare", "promote", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText())
+                .contains("received GTID positions {maria-1-b=0-1-40, maria-1-c=0-1-42}")
+                .contains("asynchronous: writes acknowledged without it may be lost");
+        assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-c");
+        assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
+        assertThat(map.current().shard("maria-1")).map(Shard::epoch).hasValue(1L);
+        assertThat(actions.promoted).containsExactly("maria-1-c");
+    }
+
+    @Test
+    void amongMariaDbReplicasThatReceivedAsMuchTheSemiSyncOneIsPromotedAndOneThatReplicatesNothingIsPassedOver()
+            throws Exception {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        actions.received.put("maria-1-b", "0-1-42");
+        actions.received.put("maria-1-c", "0-1-42");
+        actions.down.add("maria-1-a");
+        ApiHarness.Response accepted = h.post("/v1/shards/maria-1/failover", "{\"reason\":\"drill\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        JsonNode o = awaitEnded();
+        assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("no write acknowledged under semi-sync"
+                + " lost");
+
+        // a replica that answers but replicates from nothing (its primary was reset) is never promoted
+        map.commit(map.current().version(), List.of(node("maria-1-a", "maria-1", NodeRole.PRIMARY),
+                node("maria-1-b", "maria-1", NodeRole.SYNC_REPLICA)), List.of());
+        actions.received.clear();
+        actions.promoted.clear();
+        ApiHarness.Response again = h.post("/v1/shards/maria-1/failover", "");
+        assertThat(again.status()).as(again.body()).isEqualTo(202);
+        String id = again.json().path("orchestrationId").asText();
+        Await.condition("the second failover ends", Duration.ofSeconds(20), () -> !h.get("/v1/orchestrations/" + id)
+                .json().path("state").asText().equals("running"));
+        JsonNode second = h.get("/v1/orchestrations/" + id).json();
+        assertThat(second.path("state").asText()).as(second.toString()).isEqualTo("failed");
+        assertThat(second.path("steps").get(1).path("detail").asText()).contains("no replica can be promoted")
+                .contains("maria-1-b (answers but replicates from nothing").contains("maria-1-c (answers");
+        assertThat(actions.promoted).isEmpty();
+    }
+
+    @Test
+    void aMariaDbShardSwitchesOverButRefusesFailbackRejoinAndStandbyPromotion() {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        for (String op : List.of("failback", "rejoin", "promote-standby")) {
+            h.post("/v1/shards/maria-1/" + op, "").assertProblem(409, "failover and switchover only");
+        }
+        ApiHarness.Response accepted = h.post("/v1/shards/maria-1/switchover", "");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        assertThat(accepted.json().path("toNodeId").asText()).as("the semi-sync replica").isEqualTo("maria-1-b");
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(actions.frozen).containsExactly("maria-1-a");
+        assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-b");
+        assertThat(actions.followed).as("the old primary follows the new one").containsExactly("maria-1-a->maria-1-b");
+        assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
+        assertThat(o.path("steps").get(4).path("detail").asText()).contains("maria-1-a sync-replica");
+    }
+
     private JsonNode awaitEnded() {
         JsonNode[] last = new JsonNode[1];
         Await.condition("an orchestration ends", Duration.ofSeconds(20), () -> {
@@ -315,6 +392,22 @@ class FailoverEndpointsTest {
         volatile boolean replicaBehind;
         /** Nodes that stream from the primary (a failback or rejoin finds them replicas). */
         final Set<String> streaming = ConcurrentHashMap.newKeySet();
+        /** MariaDB replicas' received GTID positions; a node missing here replicates from nothing. */
+        final Map<String, String> received = new ConcurrentHashMap<>();
+
+        final List<String> followed = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout) {
+            followed.add(oldPrimary.nodeId() + "->" + newPrimary.nodeId());
+            return oldPrimary.nodeId() + " replicates from " + newPrimary.nodeId() + ", semi-synchronously";
+        }
+
+        @Override
+        public String receivedPosition(Node replica, Engine engine, Duration timeout) {
+            assertThat(engine).isEqualTo(Engine.MARIADB);
+            return received.get(replica.nodeId());
+        }
 
         @Override
         public String unreachable(Node node, Engine engine, Duration timeout) {

@@ -12,7 +12,8 @@ final class DemoTopology {
     static final String DATABASE = "fleet";
 
     /**
-     * A demo shard: id, engine, whether it has a synchronous replica, and how many vnode tokens it owns when registered
+     * A demo shard: id, engine, whether it has a synchronous replica (PostgreSQL streaming, MariaDB semi-synchronous
+     * GTID), and how many vnode tokens it owns when registered
      * (0: none until a split or merge hands it some; a target for moves).
      */
     record DemoShard(String shardId, Engine engine, String region, boolean withReplica, int vnodes) {
@@ -38,7 +39,8 @@ final class DemoTopology {
             new DemoShard("pg-1", Engine.POSTGRES, PRIMARY_REGION, true, 256),
             new DemoShard("pg-2", Engine.POSTGRES, PRIMARY_REGION, true, 256),
             new DemoShard("pg-3", Engine.POSTGRES, PRIMARY_REGION, true, 256),
-            new DemoShard("maria-1", Engine.MARIADB, MARIADB_REGION, false, 256),
+            // a semi-synchronous GTID replica (ADR 0024): globex, pinned here, is a platinum tenant
+            new DemoShard("maria-1", Engine.MARIADB, MARIADB_REGION, true, 256),
             // owns no arc: a MariaDB target for `fleetshard reshard move --fleet globex/ships --to maria-2`
             new DemoShard("maria-2", Engine.MARIADB, MARIADB_REGION, false, 0));
 

@@ -70,6 +70,7 @@ public final class DevPlatform implements AutoCloseable {
     private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>(); // primaries
     private final Map<String, String> replicaAdminJdbcUrls = new ConcurrentSkipListMap<>();
     private final Map<String, PostgresNode> postgresNodes = new ConcurrentSkipListMap<>(); // tests kill them
+    private final Map<String, MariaDbNode> mariaDbNodes = new ConcurrentSkipListMap<>(); // tests kill them
     private final Map<String, String> standbyAdminUrls = new ConcurrentSkipListMap<>(); // by shard id
     private long startNanos;
     private EmbeddedKafka kafka;
@@ -231,13 +232,38 @@ public final class DevPlatform implements AutoCloseable {
             case MARIADB, MYSQL -> {
                 MariaDbNode node = registerServer(MariaDbNode.start(data.resolve(primaryId), ports.portFor(primaryId),
                         1));
+                mariaDbNodes.put(primaryId, node);
                 node.createDatabase(DemoTopology.DATABASE);
                 adminJdbcUrls.put(primaryId, node.jdbcUrl(DemoTopology.DATABASE));
                 DevRouter.installSchema(shard.engine(), node.jdbcUrl(DemoTopology.DATABASE), tenantSecret);
                 nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), node.port()));
+                if (shard.withReplica()) {
+                    // the health monitor probes as the app role: a replica's lag needs SHOW SLAVE STATUS
+                    grantReplicaMonitor(node.jdbcUrl(DemoTopology.DATABASE));
+                    // a new replica receives everything, schema included, from the binlog; it starts beside the warm
+                    // standby's server, which does not depend on it, so that it adds less to the start
+                    String replicaId = shard.replicaNodeId();
+                    CompletableFuture<MariaDbNode> replicaF = CompletableFuture.supplyAsync(() -> registerServer(
+                            node.startReplica(data.resolve(replicaId), ports.portFor(replicaId), 3, true)));
+                    startStandbyServer(shard, data, ports, tenantSecret);
+                    MariaDbNode replica = replicaF.join();
+                    mariaDbNodes.put(replicaId, replica);
+                    nodeJdbcUrls.put(replicaId, DevRouter.appJdbcUrl(shard.engine(), replica.port()));
+                    replicaAdminJdbcUrls.put(replicaId, replica.jdbcUrl(DemoTopology.DATABASE));
+                    return;
+                }
             }
         }
         startStandbyServer(shard, data, ports, tenantSecret);
+    }
+
+    private static void grantReplicaMonitor(String adminUrl) {
+        String app = FleetSchema.DEFAULT_APP_ROLE;
+        try (Connection c = DriverManager.getConnection(adminUrl); java.sql.Statement st = c.createStatement()) {
+            st.execute("GRANT SLAVE MONITOR ON *.* TO '" + app + "'@'%', '" + app + "'@'localhost'");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot grant SLAVE MONITOR to " + app + ": " + e.getMessage(), e);
+        }
     }
 
     /** The PostgreSQL server holding the Iceberg sink's JDBC catalog; nothing else uses it. */
@@ -388,6 +414,15 @@ public final class DevPlatform implements AutoCloseable {
         PostgresNode node = postgresNodes.get(nodeId);
         if (node == null) {
             throw new IllegalArgumentException("no PostgreSQL node " + nodeId + "; nodes: " + postgresNodes.keySet());
+        }
+        node.kill();
+    }
+
+    /** Tests: the demo node's MariaDB server is killed (SIGKILL), as in a crash of its host. */
+    void killMariaDb(String nodeId) {
+        MariaDbNode node = mariaDbNodes.get(nodeId);
+        if (node == null) {
+            throw new IllegalArgumentException("no MariaDB node " + nodeId + "; nodes: " + mariaDbNodes.keySet());
         }
         node.kill();
     }

@@ -350,11 +350,109 @@ class FailoverIT {
                 () -> platform.standbyAppliers().get("pg-2").state() == io.fleetshard.standby.ApplierState.PROMOTED);
     }
 
+    /**
+     * A planned switchover of the MariaDB shard (ADR 0024) under routed writes: the writes pause (the frozen primary's
+     * read-only refusal is retried by the router) and none fails; none is lost; change events go on exactly once; the
+     * old primary follows the new one as its semi-synchronous replica (the kill test below promotes it back).
+     */
+    @Test
+    @Order(5)
+    void aMariaDbSwitchoverPausesWritesWithoutFailingAndKeepsTheOldPrimaryAsSemiSyncReplica() throws Exception {
+        String fleet = "maria-switchover";
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("maria-1", "maria-1-a");
+        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
+        writers.start();
+        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        JsonNode o = runToEnd("mariadb switchover", "/v1/shards/maria-1/switchover", Duration.ofSeconds(60));
+        assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
+        o.path("steps").forEach(s -> System.out.println("mariadb switchover: " + s.path("step").asText() + " "
+                + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
+        writesWentOnWithoutFailing("mariadb switchover", o, writers);
+        assertThat(roles("maria-1")).containsEntry("maria-1-b", "primary").containsEntry("maria-1-a", "sync-replica");
+        eachAckedWriteOnceOn("maria-1-b", fleet, writers);
+    }
+
+    private static Map<String, String> roles(String shardId) throws Exception {
+        JsonNode shard = JSON.readTree(get(platform.controlUrl() + "/v1/shards/" + shardId));
+        Map<String, String> roles = new HashMap<>();
+        shard.path("nodes").forEach(n -> roles.put(n.path("nodeId").asText(), n.path("role").asText()));
+        return roles;
+    }
+
+    /**
+     * The MariaDB shard (ADR 0024): maria-1's primary is SIGKILLed under routed writes; the health monitor and the
+     * orchestrator promote its semi-synchronous GTID replica. Writes resume on it; no acknowledged write is lost;
+     * every write appears in {@code fleetshard.cdc.vehicles} exactly once (capture goes on from its GTID on the
+     * promoted replica, which logged the primary's transactions with their GTIDs). After the switchover above the
+     * primary is maria-1-b and its replica maria-1-a; run alone, the other way round.
+     */
+    @Test
+    @Order(6)
+    void aKilledMariaDbPrimaryIsReplacedByItsSemiSyncReplicaWithNoWriteLostAndEveryChangeOnce() throws Exception {
+        String fleet = "maria-failover";
+        Map<String, String> before = roles("maria-1");
+        String primary = before.get("maria-1-a").equals("primary") ? "maria-1-a" : "maria-1-b";
+        String replica = primary.equals("maria-1-a") ? "maria-1-b" : "maria-1-a";
+        assertThat(before).containsEntry(primary, "primary").containsEntry(replica, "sync-replica");
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("maria-1", primary);
+        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
+        writers.start();
+        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        long killedAt = System.currentTimeMillis();
+        platform.killMariaDb(primary);
+        writers.ackedSince(killedAt);
+
+        JsonNode o = awaitOrchestration("maria-1", "fo-");
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("fromNodeId").asText()).isEqualTo(primary);
+        assertThat(o.path("toNodeId").asText()).isEqualTo(replica);
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("detect", "declare", "promote", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("semi-synchronous replica");
+        Await.condition("writes resume after the failover", Duration.ofSeconds(60),
+                () -> writers.firstAckAfterKill.get() > 0);
+        long rtoMs = writers.firstAckAfterKill.get() - killedAt;
+        int ackedAtEnd = writers.acked.size();
+        Await.condition("writes go on", Duration.ofSeconds(30), () -> writers.acked.size() >= ackedAtEnd + 20);
+        writers.stop();
+        System.out.printf("mariadb failover: first acknowledged write %d ms after the kill; orchestration %d ms;"
+                + " %d vehicles acknowledged%n", rtoMs, o.path("durationMs").asLong(), writers.acked.size());
+        o.path("steps").forEach(s -> System.out.println("mariadb failover: " + s.path("step").asText() + " "
+                + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
+
+        assertThat(roles("maria-1")).containsEntry(replica, "primary").containsEntry(primary, "fenced");
+
+        // no acknowledged write lost; a write not acknowledged (the kill cut its answer) may be there too
+        Map<String, String> onNewPrimary = statuses(platform.adminJdbcUrl(replica), fleet);
+        assertThat(onNewPrimary.keySet()).containsAll(writers.acked.keySet());
+        writers.acked.forEach((id, writes) -> {
+            if (writes == 2) {
+                assertThat(onNewPrimary.get(id)).as("status of %s", id).isEqualTo("v2");
+            }
+        });
+        // every row's changes exactly once, and no change of a transaction the promoted replica does not hold
+        Map<String, List<String>> events = changeEvents(fleet, onNewPrimary.keySet());
+        assertThat(events.keySet()).containsExactlyInAnyOrderElementsOf(onNewPrimary.keySet());
+        events.forEach((id, ops) -> assertThat(ops).as("events of %s", id)
+                .isEqualTo("v2".equals(onNewPrimary.get(id)) ? List.of("c", "u") : List.of("c")));
+    }
+
     /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */
     private static void awaitStreaming(String shard) {
+        awaitStreaming(shard, shard + "-a");
+    }
+
+    /** As above, the probe row written on {@code primaryNodeId} (never on a replica: the admin bypasses read_only). */
+    private static void awaitStreaming(String shard, String primaryNodeId) {
         Await.condition("capture of " + shard + " streams", Duration.ofSeconds(120), () -> quietly(() -> {
             String id = "probe-" + System.nanoTime();
-            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(primaryNodeId));
                     PreparedStatement ps = c.prepareStatement("insert into vehicles (tenant_id, fleet_id, vehicle_id,"
                             + " status) values ('probe', 'probe', ?, 'probe')")) {
                 ps.setString(1, id);
@@ -387,11 +485,21 @@ class FailoverIT {
     }
 
     private static JsonNode awaitOrchestration() {
+        return awaitOrchestration("pg-1");
+    }
+
+    private static JsonNode awaitOrchestration(String shardId) {
+        return awaitOrchestration(shardId, "");
+    }
+
+    /** The newest orchestration of the shard whose id starts with {@code idPrefix}, once it ended (not aborted). */
+    private static JsonNode awaitOrchestration(String shardId, String idPrefix) {
         JsonNode[] last = new JsonNode[1];
-        Await.condition("the failover of pg-1 ends", Duration.ofSeconds(60), () -> quietly(() -> {
+        Await.condition("the failover of " + shardId + " ends", Duration.ofSeconds(60), () -> quietly(() -> {
             for (JsonNode o : JSON.readTree(get(platform.controlUrl() + "/v1/orchestrations"))
                     .path("orchestrations")) {
-                if (o.path("shardId").asText().equals("pg-1") && !o.path("state").asText().equals("running")
+                if (o.path("shardId").asText().equals(shardId)
+                        && o.path("orchestrationId").asText().startsWith(idPrefix) && !o.path("state").asText().equals("running")
                         && !o.path("state").asText().equals("aborted")) {
                     last[0] = o;
                     return true;
@@ -463,6 +571,8 @@ class FailoverIT {
         private static final String UPSERT = "insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status,"
                 + " updated_at) values (?, ?, ?, ?, ?, now()) on conflict (tenant_id, fleet_id, vehicle_id) do update"
                 + " set status = excluded.status";
+        static final String MARIADB_UPSERT = "insert into vehicles (tenant_id, fleet_id, vehicle_id, vin, status,"
+                + " updated_at) values (?, ?, ?, ?, ?, now(6)) on duplicate key update status = values(status)";
         final Map<String, Integer> acked = new ConcurrentHashMap<>();
         final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         final AtomicLong longestMs = new AtomicLong();
@@ -474,9 +584,15 @@ class FailoverIT {
         private final List<Thread> threads = new ArrayList<>();
 
         private final String fleet;
+        private final String upsert;
 
         Writers(String fleet, int n) {
+            this(fleet, n, UPSERT);
+        }
+
+        Writers(String fleet, int n, String upsert) {
             this.fleet = fleet;
+            this.upsert = upsert;
             for (int t = 0; t < n; t++) {
                 String prefix = "w" + t + "-";
                 threads.add(new Thread(() -> {
@@ -499,7 +615,7 @@ class FailoverIT {
 
         /** True when the router answered 200; 503s (no primary yet) and errors are retried with a new vehicle. */
         private boolean write(String id, String status) {
-            ObjectNode body = JSON.createObjectNode().put("tenantId", TENANT).put("fleetId", fleet).put("sql", UPSERT);
+            ObjectNode body = JSON.createObjectNode().put("tenantId", TENANT).put("fleetId", fleet).put("sql", upsert);
             body.putArray("params").add(TENANT).add(fleet).add(id).add("VIN" + id).add(status);
             long sentAt = System.currentTimeMillis();
             try {

@@ -175,6 +175,10 @@ final class MariaDbDialect implements ShardDialect {
         if (state.equals(FleetSchema.FENCED)) {
             return new WriteFencedProblem(nodeId, message);
         }
+        if (e.getErrorCode() == 1290 && message.contains("read-only")) {
+            // --read-only: a primary frozen for a switchover or fenced (ADR 0024); the write did not run
+            return new ReadOnlyNodeProblem(nodeId, message);
+        }
         return switch (e.getErrorCode()) {
             case 1062, 1586 -> ApiProblem.conflict(message);
             case 1969, 3024 -> ApiProblem.timeout("statement did not finish within the request timeout of " + timeoutMs

@@ -95,5 +95,11 @@ class DialectErrorsTest {
         assertThat(d.classify(new SQLException("max_statement_time exceeded", "70100", 1969), "m1", 5000).status())
                 .isEqualTo(504);
         assertThat(d.classify(new SQLException("Socket fail", "08000", 0), "m1", 5000).status()).isEqualTo(503);
+        // a primary frozen for a switchover or fenced (read_only=ON): the write did not run, the router retries it
+        assertThat(d.classify(new SQLException("(conn=5) The MariaDB server is running with the --read-only option"
+                + " so it cannot execute this statement", "HY000", 1290), "m1", 5000))
+                .isInstanceOf(ReadOnlyNodeProblem.class);
+        assertThat(d.classify(new SQLException("The MariaDB server is running with the --secure-file-priv option",
+                "HY000", 1290), "m1", 5000)).isNotInstanceOf(ReadOnlyNodeProblem.class);
     }
 }

@@ -4,6 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +38,7 @@ public final class MariaDbNode implements AutoCloseable {
     public static final String ROOT_USER = MySqlFamilyServer.ROOT_USER;
 
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
     /** Sizing for a 2-core box; passed to the installer's bootstrap server too. */
     private static final List<String> SIZING = List.of(
@@ -66,6 +72,10 @@ public final class MariaDbNode implements AutoCloseable {
 
     /** Like {@link #start(Path)} on a given port and {@code server_id} (distinct per node of a topology). */
     public static MariaDbNode start(Path dataDir, int port, int serverId) {
+        return start(dataDir, port, serverId, List.of());
+    }
+
+    private static MariaDbNode start(Path dataDir, int port, int serverId, List<String> extraFlags) {
         Path dir = dataDir.toAbsolutePath();
         long startNs = System.nanoTime();
         SharedLibraries.requireAll("MariaDB", MariaDbBinaries.server());
@@ -73,7 +83,7 @@ public final class MariaDbNode implements AutoCloseable {
         Path runDir = LocalHost.newPrivateRunDir("fsmdb");
         try {
             MySqlFamilyServer server = MySqlFamilyServer.launch("MariaDB", "mariadb", "mariadbd", MariaDbNode.class,
-                    serverCommand(dir, port, serverId, runDir), dir, port, runDir);
+                    serverCommand(dir, port, serverId, runDir, extraFlags), dir, port, runDir);
             MariaDbNode node = new MariaDbNode(dir, serverId, server);
             LOG.info("MariaDB on port {} ready in {} ms ({} {})", port,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), fresh ? "installed" : "reopened", dir);
@@ -134,6 +144,98 @@ public final class MariaDbNode implements AutoCloseable {
         server.createUser(user, password, database, "IDENTIFIED BY");
     }
 
+    /**
+     * Starts a GTID replica of this server in {@code dataDir} on {@code port} ({@code serverId} distinct from every
+     * other server of the topology; it is the replica's {@code gtid_domain_id} too): read-only, replicating as {@code root} from 127.0.0.1 with
+     * {@code MASTER_USE_GTID=slave_pos}, from the primary's first binary log when new (so a new replica receives
+     * everything, schema included) or from where it stopped. With {@code semiSync} the primary waits for the
+     * replica's acknowledgement before a commit returns ({@code rpl_semi_sync_master_wait_point=AFTER_SYNC}: a
+     * transaction no client saw committed may be on the replica, but never the other way round); the primary falls
+     * back to asynchronous after {@code rpl_semi_sync_master_timeout} (10 s) without an acknowledgement. Returns once
+     * the replica's I/O thread is connected (and, with {@code semiSync}, the primary counts it as a semi-synchronous
+     * client).
+     */
+    public MariaDbNode startReplica(Path dataDir, int port, int replicaServerId, boolean semiSync) {
+        if (replicaServerId == serverId) {
+            throw new IllegalArgumentException("replica server_id " + replicaServerId + " equals its primary's");
+        }
+        if (semiSync) {
+            executeAsRoot("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+            executeAsRoot("SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'");
+        }
+        // its own GTID domain: once promoted it writes there, and @@gtid_binlog_pos keeps the old primary's last GTID
+        // (domain 0) beside its own, so change capture resuming from an old primary's GTID finds it (ADR 0024)
+        List<String> flags = new ArrayList<>(List.of("--read-only=ON", "--skip-slave-start",
+                "--gtid-domain-id=" + replicaServerId));
+        if (semiSync) {
+            flags.add("--rpl-semi-sync-slave-enabled=ON");
+        }
+        MariaDbNode replica = start(dataDir, port, replicaServerId, flags);
+        try {
+            replica.executeAsRoot("STOP SLAVE");
+            replica.executeAsRoot("CHANGE MASTER TO MASTER_HOST='" + LocalHost.LOOPBACK + "', MASTER_PORT=" + port()
+                    + ", MASTER_USER='" + ROOT_USER + "', MASTER_PASSWORD='', MASTER_CONNECT_RETRY=1, MASTER_SSL=0,"
+                    + " MASTER_USE_GTID=slave_pos");
+            replica.executeAsRoot("START SLAVE");
+            Await.until("MariaDB replica on port " + port + " to connect to its primary on port " + port(),
+                    STARTUP_TIMEOUT, () -> "Yes".equals(replica.slaveStatus("Slave_IO_Running"))
+                            && (!semiSync || semiSyncClients() > 0));
+        } catch (RuntimeException e) {
+            String why = "";
+            try {
+                why = "; Slave_IO_Running " + replica.slaveStatus("Slave_IO_Running") + ", Last_IO_Error "
+                        + replica.slaveStatus("Last_IO_Error") + ", Last_SQL_Error "
+                        + replica.slaveStatus("Last_SQL_Error") + ", semi-sync clients " + semiSyncClients();
+            } catch (RuntimeException ignored) {
+                // the message goes without it
+            }
+            replica.stop();
+            throw new IllegalStateException(e.getMessage() + why, e);
+        }
+        LOG.info("MariaDB replica on port {} (server_id {}) replicates from port {}{}", port, replicaServerId, port(),
+                semiSync ? ", semi-synchronously" : "");
+        return replica;
+    }
+
+    /** A column of {@code SHOW SLAVE STATUS}; null when the server replicates from nothing. */
+    public String slaveStatus(String column) {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl(""));
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SHOW SLAVE STATUS")) {
+            return rs.next() ? rs.getString(column) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException("SHOW SLAVE STATUS failed on MariaDB port " + port() + ": " + e, e);
+        }
+    }
+
+    private long semiSyncClients() {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl(""));
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'")) {
+            return rs.next() ? rs.getLong(2) : 0;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read semi-sync clients on MariaDB port " + port() + ": " + e, e);
+        }
+    }
+
+    private void executeAsRoot(String sql) {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl(""));
+             Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException("'" + sql + "' failed on MariaDB port " + port() + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
+    /**
+     * Kills the server as a crash would (SIGKILL to {@code mariadbd}); the data dir stays, InnoDB recovers it at the
+     * next start. Returns once the process is gone; {@link #stop} is then a no-op.
+     */
+    public void kill() {
+        server.kill();
+    }
+
     /** Shuts the server down (SIGTERM, clean InnoDB shutdown) and waits; the data dir stays. */
     public void stop() {
         server.stop();
@@ -190,7 +292,8 @@ public final class MariaDbNode implements AutoCloseable {
         return true;
     }
 
-    private static List<String> serverCommand(Path dir, int port, int serverId, Path runDir) {
+    private static List<String> serverCommand(Path dir, int port, int serverId, Path runDir,
+                                              List<String> extraFlags) {
         Path base = MariaDbBinaries.baseDir();
         List<String> command = new ArrayList<>(List.of(
                 MariaDbBinaries.server().toString(),
@@ -210,11 +313,16 @@ public final class MariaDbNode implements AutoCloseable {
                 "--relay-log=mariadb-relay",
                 "--binlog-format=ROW",
                 "--binlog-row-image=FULL",
-                "--max-allowed-packet=64M"));
+                "--max-allowed-packet=64M",
+                // GTID replication that a replica can be promoted from (ADR 0024): a replica logs what it applies,
+                // with the primary's GTIDs, and refuses a transaction out of GTID order instead of diverging
+                "--gtid-strict-mode=ON",
+                "--log-slave-updates=ON"));
         if (LocalHost.runsAsRoot()) {
             command.add("--user=root");
         }
         command.addAll(SIZING);
+        command.addAll(extraFlags);
         return command;
     }
 

@@ -157,6 +157,33 @@ final class MySqlFamilyServer {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), process.exitValue());
     }
 
+    /** SIGKILL, as a crash; waits until the process is gone and removes the run dir. The data dir stays. */
+    synchronized void kill() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        if (watchdog != null) {
+            watchdog.dismiss();
+        }
+        long pid = process.pid();
+        try {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        output.awaitEnd(Duration.ofSeconds(5));
+        FileTrees.deleteRecursively(runDir);
+        try {
+            if (killOnExit != null) {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+            }
+        } catch (IllegalStateException shuttingDown) {
+            // The JVM is exiting.
+        }
+        LOG.info("{} on port {} killed (SIGKILL to {})", product, port, pid);
+    }
+
     private void terminateProcess() {
         if (!process.isAlive()) {
             return;

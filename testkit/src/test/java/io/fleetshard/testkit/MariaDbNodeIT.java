@@ -74,6 +74,34 @@ class MariaDbNodeIT {
         }
     }
 
+    @Test
+    void aSemiSyncGtidReplicaHoldsEveryAcknowledgedCommitWhenThePrimaryIsKilled(@TempDir Path dir) throws Exception {
+        MariaDbNode primary = MariaDbNode.start(dir.resolve("primary"));
+        try (MariaDbNode replica = primary.startReplica(dir.resolve("replica"), FreePorts.next(), 2, true)) {
+            primary.createDatabase("fleet");
+            String url = primary.jdbcUrl("fleet");
+            execute(url, "CREATE TABLE vehicle (id INT PRIMARY KEY, plate VARCHAR(16) NOT NULL)");
+            for (int i = 0; i < 20; i++) {
+                execute(url, "INSERT INTO vehicle VALUES (" + i + ", 'FS-" + i + "')");
+            }
+            assertThat(query(url, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_yes_tx'").get(1))
+                    .as("commits the replica acknowledged").isEqualTo("22");
+            String acknowledged = query(url, "SELECT @@gtid_binlog_pos").get(0);
+            primary.kill();
+
+            String replicaUrl = replica.jdbcUrl("fleet");
+            assertThat(query(replicaUrl, "SELECT @@read_only, @@gtid_strict_mode, @@log_slave_updates"))
+                    .containsExactly("1", "1", "1");
+            assertThat(query(replicaUrl, "SELECT MASTER_GTID_WAIT('" + acknowledged + "', 10)"))
+                    .containsExactly("0");
+            assertThat(query(replicaUrl, "SELECT count(*) FROM vehicle")).containsExactly("20");
+            assertThat(query(replicaUrl, "SELECT @@gtid_binlog_pos")).as("logged with the primary's GTIDs")
+                    .containsExactly(acknowledged);
+        } finally {
+            primary.stop();
+        }
+    }
+
     private static void execute(String url, String sql) throws SQLException {
         try (Connection connection = DriverManager.getConnection(url);
              Statement statement = connection.createStatement()) {
