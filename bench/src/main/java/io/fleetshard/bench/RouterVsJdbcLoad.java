@@ -178,9 +178,11 @@ public final class RouterVsJdbcLoad {
                 // The router's HTTP path and front half (parse, map lookup), no database: a tenant the map lacks
                 byte[] unknownTenant = ("{\"tenantId\":\"nobody\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
                         + "\",\"params\":[\"a\",\"b\",\"c\"]}").getBytes(StandardCharsets.UTF_8);
+                // since ADR 0018 the token's tenant is checked against the body's: another tenant gets 403 after the
+                // HTTP path, the token check and the JSON parse, before any map lookup or database work
                 LoadRun.Operation routerNoDb = (t, seq) -> {
-                    if (clients[t].postJson("/v1/query", unknownTenant) != 404) {
-                        throw new IllegalStateException("expected 404: " + clients[t].lastBody());
+                    if (clients[t].postJson("/v1/query", unknownTenant) != 403) {
+                        throw new IllegalStateException("expected 403: " + clients[t].lastBody());
                     }
                 };
                 // The HTTP hop alone: the router's /healthz does no work, so this bounds what any HTTP service on
