@@ -509,22 +509,28 @@ class IcebergSinkIT {
         }, "test-maintenance");
         maintenance.start();
         try {
-            // updates, deletes and re-inserts of the same keys while compactions rewrite their partitions
-            for (int i = 0; i < 40; i++) {
-                String t = "t" + (1 + i % 3);
-                String v = "v" + (1 + i % 4);
-                if (i % 10 == 9) {
-                    vehicles.write(List.of(vehicleChange("d", vehicle(t, "f2", v, "x"), null)), true);
-                    vehicles.write(List.of(vehicleChange("c", null, vehicle(t, "f2", v, "back-" + i))), true);
-                } else {
-                    vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle(t, "f1", v, "x"), VEHICLE_KEY),
-                            vehicle(t, "f1", v, "s" + i))), true);
+            // updates, deletes and re-inserts of the same keys while compactions rewrite their partitions: rounds of
+            // 40 changes until at least two compactions committed between the sink's commits (how many fit in one
+            // round depends on how the two threads are scheduled)
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            int i = 0;
+            do {
+                for (int end = i + 40; i < end; i++) {
+                    String t = "t" + (1 + i % 3);
+                    String v = "v" + (1 + i % 4);
+                    if (i % 10 == 9) {
+                        vehicles.write(List.of(vehicleChange("d", vehicle(t, "f2", v, "x"), null)), true);
+                        vehicles.write(List.of(vehicleChange("c", null, vehicle(t, "f2", v, "back-" + i))), true);
+                    } else {
+                        vehicles.write(List.of(vehicleChange("u", keyOnly(vehicle(t, "f1", v, "x"), VEHICLE_KEY),
+                                vehicle(t, "f1", v, "s" + i))), true);
+                    }
+                    if (i % 5 == 0) {
+                        insertTelemetry(100 + i * 10, 110 + i * 10);
+                    }
                 }
-                if (i % 5 == 0) {
-                    insertTelemetry(100 + i * 10, 110 + i * 10);
-                }
-            }
-            awaitCaughtUp(sink);
+                awaitCaughtUp(sink);
+            } while (compactions("vehicles") < 2 && System.nanoTime() - deadline < 0);
             Await.condition("a maintenance run after the last change", WAIT, () -> runs.get() >= 3);
         } finally {
             writing.set(false);
@@ -536,11 +542,8 @@ class IcebergSinkIT {
         assertThat(vehicleRows()).isEqualTo(vehicleModel);
         assertThat(telemetryRows()).isEqualTo(telemetryModel);
         assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
-        long replaces = 0;
-        for (org.apache.iceberg.Snapshot snap : table("vehicles").snapshots()) {
-            replaces += "replace".equals(snap.operation()) ? 1 : 0;
-        }
-        assertThat(replaces).as("compactions committed between the sink's commits").isGreaterThanOrEqualTo(2);
+        assertThat(compactions("vehicles")).as("compactions committed between the sink's commits")
+                .isGreaterThanOrEqualTo(2);
 
         // and a new sink resumes from the snapshots behind those compactions
         sink.close();
@@ -551,6 +554,15 @@ class IcebergSinkIT {
         assertThat(vehicleRows()).isEqualTo(vehicleModel);
         assertThat(telemetryRows()).isEqualTo(telemetryModel);
         assertHistoryHoldsEachChangeOnce("vehicles", vehicleEvents);
+    }
+
+    /** The compactions (replace snapshots) committed to {@code table} so far. */
+    private long compactions(String table) {
+        long replaces = 0;
+        for (org.apache.iceberg.Snapshot snap : table(table).snapshots()) {
+            replaces += "replace".equals(snap.operation()) ? 1 : 0;
+        }
+        return replaces;
     }
 
     private long deleteFiles(Table t) {
