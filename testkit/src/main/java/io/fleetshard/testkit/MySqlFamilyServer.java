@@ -144,15 +144,7 @@ final class MySqlFamilyServer {
             watchdog.dismiss();
         }
         terminateProcess();
-        output.awaitEnd(Duration.ofSeconds(5));
-        FileTrees.deleteRecursively(runDir);
-        try {
-            if (killOnExit != null) {
-                Runtime.getRuntime().removeShutdownHook(killOnExit);
-            }
-        } catch (IllegalStateException shuttingDown) {
-            // The JVM is exiting and runs the hook itself.
-        }
+        cleanUpAfterExit();
         LOG.info("{} on port {} stopped in {} ms (exit code {})", product, port,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), process.exitValue());
     }
@@ -172,6 +164,12 @@ final class MySqlFamilyServer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        cleanUpAfterExit();
+        LOG.info("{} on port {} killed (SIGKILL to {})", product, port, pid);
+    }
+
+    /** Once the process is gone (stopped or killed): drains its output, removes the run dir and the exit hook. */
+    private void cleanUpAfterExit() {
         output.awaitEnd(Duration.ofSeconds(5));
         FileTrees.deleteRecursively(runDir);
         try {
@@ -179,9 +177,8 @@ final class MySqlFamilyServer {
                 Runtime.getRuntime().removeShutdownHook(killOnExit);
             }
         } catch (IllegalStateException shuttingDown) {
-            // The JVM is exiting.
+            // The JVM is exiting and runs the hook itself.
         }
-        LOG.info("{} on port {} killed (SIGKILL to {})", product, port, pid);
     }
 
     private void terminateProcess() {
