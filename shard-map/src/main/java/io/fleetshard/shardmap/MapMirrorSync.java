@@ -2,7 +2,6 @@ package io.fleetshard.shardmap;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -91,13 +90,9 @@ public final class MapMirrorSync implements MapTransactionListener, AutoCloseabl
         long v = map.version();
         List<MapRecord> records = new ArrayList<>();
         Set<String> keys = new HashSet<>();
-        List<Collection<? extends MapEntity>> all = List.of(map.tenants(), map.shards(), map.nodes(), map.reshards(),
-                map.fleets());
-        for (Collection<? extends MapEntity> entities : all) {
-            for (MapEntity e : entities) {
-                records.add(MapRecord.put(v, e));
-                keys.add(e.entityKey());
-            }
+        for (MapEntity e : map.entities()) {
+            records.add(MapRecord.put(v, e));
+            keys.add(e.entityKey());
         }
         int removed = 0;
         for (MapRecord mirrored : mirror.readAll()) {

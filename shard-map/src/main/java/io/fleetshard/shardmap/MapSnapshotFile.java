@@ -32,11 +32,7 @@ public final class MapSnapshotFile {
         ObjectNode root = JSON.createObjectNode().put("format", FORMAT).put("version", snapshot.version())
                 .put("nextOffset", nextOffset);
         ArrayNode entities = root.putArray("entities");
-        snapshot.tenants().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
-        snapshot.shards().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
-        snapshot.nodes().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
-        snapshot.reshards().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
-        snapshot.fleets().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
+        snapshot.entities().forEach(e -> entities.add(MapRecordCodec.toJson(snapshot.version(), e)));
         try {
             Path parent = file.toAbsolutePath().getParent();
             Files.createDirectories(parent);

@@ -120,8 +120,7 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
         if (version == 0) {
             return Optional.empty();
         }
-        return Optional.of(ShardMapSnapshot.empty().apply(version, records.stream().map(MapRecord::entity).toList(),
-                List.of()));
+        return Optional.of(ShardMapSnapshot.of(version, records.stream().map(MapRecord::entity).toList()));
     }
 
     private static Properties consumerProps(ShardMapLogConfig config) {

@@ -135,6 +135,18 @@ public final class ShardMapSnapshot {
         return Optional.ofNullable(nodes.get(nodeId));
     }
 
+    /** Every entity of the map: tenants, shards, nodes, reshard jobs, then fleets (the order a replay needs). */
+    public List<MapEntity> entities() {
+        List<MapEntity> all = new ArrayList<>(tenants.size() + shards.size() + nodes.size() + reshards.size()
+                + fleets.size());
+        all.addAll(tenants.values());
+        all.addAll(shards.values());
+        all.addAll(nodes.values());
+        all.addAll(reshards.values());
+        all.addAll(fleets.values());
+        return all;
+    }
+
     public Collection<Tenant> tenants() {
         return tenants.values();
     }
