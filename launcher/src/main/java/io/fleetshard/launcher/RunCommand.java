@@ -228,8 +228,9 @@ final class RunCommand {
     private static Launch router(ComponentSettings s) {
         String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "router");
         RouterConfig config = RouterConfig.from(s.component());
+        MirrorTarget mirror = MirrorTarget.of(s);
         return r -> {
-            ShardMapFollower map = follow(s, "router", bootstrap, r);
+            ShardMapFollower map = follow(s, "router", bootstrap, r, mirror == null ? null : mirror.open(r));
             Router router = r.add(new Router(config, map).start());
             r.apiPort = router.port();
         };
@@ -239,8 +240,9 @@ final class RunCommand {
         String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "control-api");
         ControlApiConfig config = ControlApiConfig.from(s.component());
         String bucket = s.platform("archive.bucket", "");
+        MirrorTarget mirrorTarget = MirrorTarget.of(s);
         return r -> {
-            DynamoDbMapMirror mirror = mirror(s, r);
+            DynamoDbMapMirror mirror = mirrorTarget == null ? null : mirrorTarget.open(r);
             ShardMapFollower map = follow(s, "control-api", bootstrap, r, mirror);
             if (mirror != null) { // the map's writer keeps the mirror: every transaction its follower applies
                 r.add(MapMirrorSync.attach(map, mirror));
@@ -369,15 +371,12 @@ final class RunCommand {
                 d.requestTimeout());
     }
 
-    /**
-     * Follows the map log. The router's follower, without a snapshot file of its own yet, starts from the map's
-     * DynamoDB mirror (when {@code shardmap.mirror.table} is set): a router that starts while Kafka is unreachable
-     * serves that map. The workers need Kafka for all they do (and their IAM roles may not read the mirror).
-     */
+    /** Follows the map log; a worker needs Kafka for all it does, so it never starts from the map's mirror. */
     private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r) {
-        return follow(s, component, bootstrap, r, component.equals("router") ? mirror(s, r) : null);
+        return follow(s, component, bootstrap, r, null);
     }
 
+    /** Follows the map log; without a snapshot file of its own yet, from {@code mirror}'s map first (when not null). */
     private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r,
             DynamoDbMapMirror mirror) {
         return r.add(ShardMapFollower.start(mapLog(s, bootstrap),
@@ -385,31 +384,45 @@ final class RunCommand {
     }
 
     /**
-     * The map's DynamoDB mirror named by {@code shardmap.mirror.table}, or null when unset: the client is in the region
-     * {@code aws.region}, at {@code dynamodb.endpoint} when set (DynamoDB Local, a VPC endpoint), with the key pair
+     * The map's DynamoDB mirror named by {@code shardmap.mirror.table} (the router starts from it, the control API
+     * keeps it; the workers' IAM roles do not read it): the client is in the region {@code aws.region}, at
+     * {@code dynamodb.endpoint} when set (DynamoDB Local, a VPC endpoint), with the key pair
      * {@code dynamodb.access.key}/{@code dynamodb.secret.key} when set, else the default credentials chain (IRSA).
      */
-    private static DynamoDbMapMirror mirror(ComponentSettings s, Running r) {
-        String table = s.platform("shardmap.mirror.table", "");
-        if (table.isEmpty()) {
-            return null;
-        }
-        DynamoDbClientBuilder b = DynamoDbClient.builder().httpClientBuilder(ApacheHttpClient.builder())
-                .region(Region.of(s.platform("aws.region", "us-east-1")));
-        String endpoint = s.platform("dynamodb.endpoint", "");
-        if (!endpoint.isEmpty()) {
-            b.endpointOverride(URI.create(endpoint));
-        }
-        String accessKey = s.platform("dynamodb.access.key", "");
-        if (!accessKey.isEmpty()) {
+    private record MirrorTarget(String table, String region, String endpoint, String accessKey, String secretKey) {
+        /** The platform's mirror, checked without contacting it; null when {@code shardmap.mirror.table} is unset. */
+        static MirrorTarget of(ComponentSettings s) {
+            String table = s.platform("shardmap.mirror.table", "");
+            if (table.isEmpty()) {
+                return null;
+            }
+            String accessKey = s.platform("dynamodb.access.key", "");
             String secretKey = s.platform("dynamodb.secret.key", "");
-            if (secretKey.isEmpty()) {
+            if (!accessKey.isEmpty() && secretKey.isEmpty()) {
                 throw new IllegalArgumentException("dynamodb.access.key is set but dynamodb.secret.key is not (the"
                         + " platform file or " + ComponentSettings.envName("dynamodb.secret.key") + ")");
             }
-            b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+            return new MirrorTarget(table, s.platform("aws.region", "us-east-1"), s.platform("dynamodb.endpoint", ""),
+                    accessKey, secretKey);
         }
-        return new DynamoDbMapMirror(r.add(b.build()), table);
+
+        DynamoDbMapMirror open(Running r) {
+            DynamoDbClientBuilder b = DynamoDbClient.builder().httpClientBuilder(ApacheHttpClient.builder())
+                    .region(Region.of(region));
+            if (!endpoint.isEmpty()) {
+                b.endpointOverride(URI.create(endpoint));
+            }
+            if (!accessKey.isEmpty()) {
+                b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey,
+                        secretKey)));
+            }
+            return new DynamoDbMapMirror(r.add(b.build()), table);
+        }
+
+        @Override
+        public String toString() { // never the secret
+            return "MirrorTarget[" + table + " in " + region + (endpoint.isEmpty() ? "" : " at " + endpoint) + "]";
+        }
     }
 
     private static Path stateDir(ComponentSettings s, String component) {

@@ -39,6 +39,13 @@ class RunCommandTest {
         Path ok = Files.writeString(dir.resolve("ok.properties"), "kafka.bootstrap.servers=b:9092\narchiver.id=a\n");
         assertThatThrownBy(() -> RunCommand.check(List.of("archiver", "--config", ok.toString(), "--platform",
                 platform.toString()), Map.of())).hasMessageContaining("admin.port");
+        Path router = Files.writeString(dir.resolve("router.properties"),
+                "router.auth.jwt.secret=jwt-secret-for-run-test-0123456789abcdef\n");
+        Path mirror = Files.writeString(dir.resolve("mirror.properties"), "kafka.bootstrap.servers=b:9092\n"
+                + "shardmap.mirror.table=fleetshard-shardmap\ndynamodb.access.key=AKIAEXAMPLE\n");
+        assertThatThrownBy(() -> RunCommand.check(List.of("router", "--config", router.toString(), "--platform",
+                mirror.toString()), Map.of("FLEETSHARD_ROUTER_TENANT_SECRET", "tenant-secret-for-run-test-0123456789")))
+                .hasMessageContaining("dynamodb.secret.key");
     }
 
     @Test
