@@ -82,6 +82,7 @@ function clearError() {
   const box = document.getElementById('error');
   box.hidden = true;
   box.replaceChildren();
+  delete box.dataset.status;
 }
 
 function notice(text) {

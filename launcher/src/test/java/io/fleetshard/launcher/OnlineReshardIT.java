@@ -143,12 +143,15 @@ class OnlineReshardIT {
             browser.evaluate("sessionStorage.setItem('fleetshard.console.token', '" + platform.token(
                     io.fleetshard.http.auth.Role.OPERATOR, null, Duration.ofMinutes(10)) + "')");
             browser.navigate(console + "#/audit");
-            browser.await("the 403 shown", "!document.getElementById('error').hidden", Duration.ofSeconds(30));
+            browser.await("the 403 shown", "!document.getElementById('error').hidden"
+                    + " && document.getElementById('error').dataset.status === '403'", Duration.ofSeconds(30));
             assertThat(browser.text("#error")).contains("403 Forbidden", "GET /v1/audit", "it needs admin");
             // a token the API refuses is shown as such, not as an empty page
             browser.evaluate("sessionStorage.setItem('fleetshard.console.token', 'not-a-jwt')");
             browser.navigate(console + "#/tenants");
-            browser.await("the 401 shown", "!document.getElementById('error').hidden", Duration.ofSeconds(30));
+            // (the 403 box is still shown until the route change clears it, so wait for the 401 itself)
+            browser.await("the 401 shown", "!document.getElementById('error').hidden"
+                    + " && document.getElementById('error').dataset.status === '401'", Duration.ofSeconds(30));
             assertThat(browser.text("#error")).contains("401 Unauthorized", "invalid token");
             assertThat(browser.pageErrors()).as("uncaught errors in the page").isEmpty();
         }
