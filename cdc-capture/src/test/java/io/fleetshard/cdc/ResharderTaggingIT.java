@@ -82,20 +82,35 @@ class ResharderTaggingIT {
         pg.createDatabase(prefix);
         String url = pg.jdbcUrl(prefix);
         CdcTestSupport.createPostgresSchema(url);
+        offload(Engine.POSTGRES, prefix, url, "postgres", "INSERT INTO fleetshard_reshard_tx (slot, job_id, kind, seq)"
+                + " VALUES (3000, 'offload-1', 'offload', 1) ON CONFLICT (slot) DO UPDATE SET kind = EXCLUDED.kind,"
+                + " seq = fleetshard_reshard_tx.seq + 1");
+    }
+
+    /** The same on MariaDB, as {@code fleetshard offload} marks its transactions there. */
+    @Test
+    void mariaDbOffloadTransactionsReachTheChangeTopicMarked() throws Exception {
+        String prefix = CdcTestSupport.unique("offmaria");
+        maria.createDatabase(prefix);
+        String url = maria.jdbcUrl(prefix);
+        CdcTestSupport.createMariaDbSchema(url);
+        offload(Engine.MARIADB, prefix, url, "root", "INSERT INTO fleetshard_reshard_tx (slot, job_id, kind, seq)"
+                + " VALUES (3000, 'offload-1', 'offload', 1) ON DUPLICATE KEY UPDATE kind = VALUES(kind), seq = seq + 1");
+    }
+
+    private static void offload(Engine engine, String prefix, String url, String user, String marker) throws Exception {
         String bootstrap = SharedKafka.get().bootstrapServers();
         InMemoryShardMap map = new InMemoryShardMap();
         String shardId = prefix + "-s";
-        CdcTestSupport.addShard(map, shardId, Engine.POSTGRES, url);
-        CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials("postgres", "").build();
+        CdcTestSupport.addShard(map, shardId, engine, url);
+        CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials(user, "").build();
         CdcTestSupport.exec(url, insert("v1", "a"), insert("v2", "a"));
         try (CaptureWorker worker = new CaptureWorker(config, map)) {
             worker.start();
             Collector topics = whenExists(bootstrap, config.changeTopic("vehicles"));
             Collector shardLog = whenExists(bootstrap, config.shardLogTopic(shardId));
             Await.condition("capture streams", WAIT, () -> topics.all().size() == 2);
-            inTransaction(url, "INSERT INTO fleetshard_reshard_tx (slot, job_id, kind, seq) VALUES (3000, 'offload-1',"
-                    + " 'offload', 1) ON CONFLICT (slot) DO UPDATE SET kind = EXCLUDED.kind, seq = fleetshard_reshard_tx.seq + 1",
-                    "DELETE FROM vehicles WHERE vehicle_id = 'v1'");
+            inTransaction(url, marker, "DELETE FROM vehicles WHERE vehicle_id = 'v1'");
             CdcTestSupport.exec(url, "DELETE FROM vehicles WHERE vehicle_id = 'v2'");
             Await.condition("the change topic has both deletes", WAIT, () -> topics.all().size() == 4);
             Await.condition("the shard log has every change", WAIT, () -> shardLog.all().size() == 5);

@@ -35,7 +35,7 @@ import org.apache.iceberg.types.Types;
 /**
  * Offload of cold rows (ADR 0023): deletes from the shards only rows that the Iceberg table's current snapshot already
  * holds, verified per fleet and day bucket by count and checksum over {@link OffloadRowForm}'s canonical row form
- * (PostgreSQL computes the shard's side, Iceberg's generic reader the table's). A bucket that does not verify is
+ * (the shard's database computes its side, PostgreSQL or MariaDB, and Iceberg's generic reader the table's). A bucket that does not verify is
  * skipped and reported, never deleted. Deletes run in batches, each one shard transaction that starts with the
  * {@code offload} marker, so capture publishes them marked {@code origin=offload} and the sink keeps the rows. Each
  * delete names the row's key <em>and</em> the hash of the content Iceberg holds: a row changed since verification
@@ -52,17 +52,33 @@ public final class IcebergSinkOffload {
     static final int MARKER_SLOT = 3000;
     static final String MARKER_DDL = "CREATE TABLE IF NOT EXISTS public." + MARKER_TABLE
             + " (slot integer PRIMARY KEY, job_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL)";
+    /** The marker table on MariaDB/MySQL shards, in the shard's database (as capture and the resharder create it). */
+    static final String MARKER_DDL_MARIADB = "CREATE TABLE IF NOT EXISTS " + MARKER_TABLE
+            + " (slot INT PRIMARY KEY, job_id VARCHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, seq BIGINT NOT NULL)";
+    private static final String MARKER_UPSERT = "INSERT INTO public." + MARKER_TABLE + " (slot, job_id, kind, seq)"
+            + " VALUES (?, ?, 'offload', 1) ON CONFLICT (slot) DO UPDATE SET job_id = EXCLUDED.job_id,"
+            + " kind = EXCLUDED.kind, seq = " + MARKER_TABLE + ".seq + 1";
+    private static final String MARKER_UPSERT_MARIADB = "INSERT INTO " + MARKER_TABLE + " (slot, job_id, kind, seq)"
+            + " VALUES (?, ?, 'offload', 1) ON DUPLICATE KEY UPDATE job_id = VALUES(job_id), kind = VALUES(kind),"
+            + " seq = seq + 1";
     private static final long PROGRESS_EVERY_MS = 1_000;
 
-    /** One shard primary to offload from: its id (for reports) and JDBC URL (PostgreSQL; credentials in the URL). */
+    /**
+     * One shard primary to offload from: its id (for reports) and JDBC URL (PostgreSQL, MariaDB or MySQL; credentials
+     * in the URL; on MariaDB the URL names the shard's database).
+     */
     public record Shard(String id, String jdbcUrl) {
         public Shard {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(jdbcUrl, "jdbcUrl");
-            if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-                throw new IllegalArgumentException("shard " + id + ": offload supports PostgreSQL shards only"
-                        + " (jdbc:postgresql:...), got " + redact(jdbcUrl));
+            if (OffloadRowForm.Dialect.of(jdbcUrl).isEmpty()) {
+                throw new IllegalArgumentException("shard " + id + ": offload supports PostgreSQL and MariaDB/MySQL"
+                        + " shards (jdbc:postgresql:, jdbc:mariadb:, jdbc:mysql:), got " + redact(jdbcUrl));
             }
+        }
+
+        OffloadRowForm.Dialect dialect() {
+            return OffloadRowForm.Dialect.of(jdbcUrl).orElseThrow();
         }
     }
 
@@ -210,17 +226,22 @@ public final class IcebergSinkOffload {
 
         void shard(Shard shard) {
             try (Connection c = DriverManager.getConnection(shard.jdbcUrl())) {
+                if (shard.dialect() == OffloadRowForm.Dialect.MARIADB) {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("SET time_zone = '+00:00'"); // TIMESTAMP columns print (and compare) in UTC
+                    }
+                }
                 List<Bucket> listed = list(c, shard);
                 for (Bucket b : listed) {
                     candidates += b.shardRows();
                 }
                 if (!request.dryRun()) {
                     try (Statement st = c.createStatement()) {
-                        st.execute(MARKER_DDL);
+                        st.execute(shard.dialect() == OffloadRowForm.Dialect.POSTGRES ? MARKER_DDL : MARKER_DDL_MARIADB);
                     }
                 }
                 for (Bucket b : listed) {
-                    buckets.add(bucket(c, shard, b));
+                    buckets.add(bucket(c, shard.dialect(), b));
                 }
             } catch (SQLException e) {
                 throw new IcebergSinkException("shard " + shard.id() + " (" + redact(shard.jdbcUrl()) + "): "
@@ -230,13 +251,15 @@ public final class IcebergSinkOffload {
 
         /** The shard's candidate buckets with their count and checksum, computed by the database. */
         private List<Bucket> list(Connection c, Shard shard) throws SQLException {
-            String ts = OffloadRowForm.quote(timeColumn);
-            String sql = "SELECT t.tenant_id, t.fleet_id, (t." + ts + " AT TIME ZONE 'UTC')::date AS day, count(*),"
-                    + " sum(" + form.sqlRowTerm("t") + ") FROM " + OffloadRowForm.quote(request.table()) + " t"
+            OffloadRowForm.Dialect d = shard.dialect();
+            String ts = OffloadRowForm.quote(d, timeColumn);
+            String day = d == OffloadRowForm.Dialect.POSTGRES ? "(t." + ts + " AT TIME ZONE 'UTC')::date" : "DATE(t." + ts + ")";
+            String sql = "SELECT t.tenant_id, t.fleet_id, " + day + " AS day, count(*),"
+                    + " sum(" + form.sqlRowTerm(d, "t") + ") FROM " + OffloadRowForm.quote(d, request.table()) + " t"
                     + " WHERE t." + ts + " < ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
             List<Bucket> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setTimestamp(1, Timestamp.from(request.olderThan()));
+                setTime(ps, 1, d, request.olderThan());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new Bucket(shard.id(), rs.getString(1), rs.getString(2), rs.getObject(3, LocalDate.class),
@@ -247,7 +270,7 @@ public final class IcebergSinkOffload {
             return out;
         }
 
-        private Bucket bucket(Connection c, Shard shard, Bucket listed) throws SQLException {
+        private Bucket bucket(Connection c, OffloadRowForm.Dialect d, Bucket listed) throws SQLException {
             Instant from = listed.day().atStartOfDay().toInstant(ZoneOffset.UTC);
             Instant dayEnd = from.plusSeconds(86_400);
             Instant to = dayEnd.isBefore(request.olderThan()) ? dayEnd : request.olderThan();
@@ -261,7 +284,7 @@ public final class IcebergSinkOffload {
                             Expressions.lessThan(timeColumn, micros(to))))
                     .build()) {
                 for (Record r : rows) {
-                    String h = OffloadRowForm.md5(form.text(r));
+                    String h = OffloadRowForm.md5(form.text(d, r));
                     sum = sum.add(BigInteger.valueOf(OffloadRowForm.term(h)));
                     List<String> key = new ArrayList<>(keyColumns.size());
                     for (Types.NestedField k : keyColumns) {
@@ -276,7 +299,7 @@ public final class IcebergSinkOffload {
             String reason = null;
             if (held.size() != listed.shardRows() || !icebergChecksum.equals(listed.shardChecksum())) {
                 // a rerun after a kill (the shard holds part of the bucket), or a real difference: compare row by row
-                long differing = differing(c, listed, from, to, held.keySet());
+                long differing = differing(c, d, listed, from, to, held.keySet());
                 if (differing > 0) {
                     reason = differing + " of the shard's " + listed.shardRows() + " rows are not in snapshot "
                             + snapshotId + " with the same content (changed on the shard since the sink committed,"
@@ -285,36 +308,37 @@ public final class IcebergSinkOffload {
             }
             if (reason != null) {
                 failed++;
-                progress.accept(String.format(java.util.Locale.ROOT, "%s: bucket %s %s/%s %s NOT offloaded: %s", request.table(), shard.id(),
+                progress.accept(String.format(java.util.Locale.ROOT, "%s: bucket %s %s/%s %s NOT offloaded: %s", request.table(), listed.shard(),
                         listed.tenant(), listed.fleet(), listed.day(), reason));
-                return new Bucket(shard.id(), listed.tenant(), listed.fleet(), listed.day(), listed.shardRows(),
+                return new Bucket(listed.shard(), listed.tenant(), listed.fleet(), listed.day(), listed.shardRows(),
                         listed.shardChecksum(), held.size(), icebergChecksum, "failed", reason, 0, 0);
             }
             verifiedRows += listed.shardRows();
             long deletedHere = 0;
             if (!request.dryRun()) {
                 beforeDelete.accept(listed);
-                deletedHere = delete(c, listed, held);
+                deletedHere = delete(c, d, listed, held);
             }
             if (clock.millis() - lastLineMs >= PROGRESS_EVERY_MS) {
                 line(false);
             }
             long kept = request.dryRun() ? 0 : Math.max(0, listed.shardRows() - deletedHere);
-            return new Bucket(shard.id(), listed.tenant(), listed.fleet(), listed.day(), listed.shardRows(),
+            return new Bucket(listed.shard(), listed.tenant(), listed.fleet(), listed.day(), listed.shardRows(),
                     listed.shardChecksum(), held.size(), icebergChecksum, "verified", null, deletedHere, kept);
         }
 
         /** How many of the bucket's shard rows have no row of the same key and content in the snapshot. */
-        private long differing(Connection c, Bucket b, Instant from, Instant to, Set<String> held) throws SQLException {
-            String ts = OffloadRowForm.quote(timeColumn);
-            String sql = "SELECT " + form.sqlRowHash("t") + " FROM " + OffloadRowForm.quote(request.table()) + " t"
+        private long differing(Connection c, OffloadRowForm.Dialect d, Bucket b, Instant from, Instant to,
+                               Set<String> held) throws SQLException {
+            String ts = OffloadRowForm.quote(d, timeColumn);
+            String sql = "SELECT " + form.sqlRowHash(d, "t") + " FROM " + OffloadRowForm.quote(d, request.table()) + " t"
                     + " WHERE t.tenant_id = ? AND t.fleet_id = ? AND t." + ts + " >= ? AND t." + ts + " < ?";
             long differing = 0;
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setString(1, b.tenant());
                 ps.setString(2, b.fleet());
-                ps.setTimestamp(3, Timestamp.from(from));
-                ps.setTimestamp(4, Timestamp.from(to));
+                setTime(ps, 3, d, from);
+                setTime(ps, 4, d, to);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         if (!held.contains(rs.getString(1))) {
@@ -330,54 +354,35 @@ public final class IcebergSinkOffload {
          * Deletes the bucket's rows in batches: a row goes only if its key and its content hash are those the snapshot
          * holds, so a row updated since verification stays. Each batch is one transaction starting with the marker.
          */
-        private long delete(Connection c, Bucket b, Map<String, List<String>> held) throws SQLException {
-            StringBuilder using = new StringBuilder("unnest(");
-            StringBuilder match = new StringBuilder();
-            for (int i = 0; i < keyColumns.size(); i++) {
-                using.append("?::text[], ");
-                Types.NestedField k = keyColumns.get(i);
-                match.append(" AND t.").append(OffloadRowForm.quote(k.name())).append(" = v.k").append(i)
-                        .append(cast(k.type()));
-            }
-            using.append("?::text[]) AS v(");
-            for (int i = 0; i < keyColumns.size(); i++) {
-                using.append("k").append(i).append(", ");
-            }
-            using.append("h)");
-            String sql = "DELETE FROM " + OffloadRowForm.quote(request.table()) + " t USING " + using
-                    + " WHERE " + form.sqlRowHash("t") + " = v.h" + match;
-            String marker = "INSERT INTO public." + MARKER_TABLE + " (slot, job_id, kind, seq) VALUES (?, ?, 'offload', 1)"
-                    + " ON CONFLICT (slot) DO UPDATE SET job_id = EXCLUDED.job_id, kind = EXCLUDED.kind,"
-                    + " seq = " + MARKER_TABLE + ".seq + 1";
+        private long delete(Connection c, OffloadRowForm.Dialect d, Bucket b, Map<String, List<String>> held)
+                throws SQLException {
             String jobId = "offload-" + request.table() + "-" + snapshotId;
             List<Map.Entry<String, List<String>>> rows = new ArrayList<>(held.entrySet());
             long deletedHere = 0;
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
-            try (PreparedStatement mark = c.prepareStatement(marker); PreparedStatement del = c.prepareStatement(sql)) {
-                for (int start = 0; start < rows.size(); start += request.batchSize()) {
-                    List<Map.Entry<String, List<String>>> batch =
-                            rows.subList(start, Math.min(rows.size(), start + request.batchSize()));
-                    mark.setInt(1, MARKER_SLOT);
-                    mark.setString(2, jobId);
-                    mark.executeUpdate();
-                    for (int i = 0; i < keyColumns.size(); i++) {
-                        String[] values = new String[batch.size()];
-                        for (int r = 0; r < batch.size(); r++) {
-                            values[r] = batch.get(r).getValue().get(i);
+            try (PreparedStatement mark = c.prepareStatement(d == OffloadRowForm.Dialect.POSTGRES ? MARKER_UPSERT
+                    : MARKER_UPSERT_MARIADB)) {
+                PreparedStatement pgDelete = d == OffloadRowForm.Dialect.POSTGRES ? c.prepareStatement(postgresDelete()) : null;
+                try {
+                    for (int start = 0; start < rows.size(); start += request.batchSize()) {
+                        List<Map.Entry<String, List<String>>> batch =
+                                rows.subList(start, Math.min(rows.size(), start + request.batchSize()));
+                        mark.setInt(1, MARKER_SLOT);
+                        mark.setString(2, jobId);
+                        mark.executeUpdate();
+                        int n = pgDelete != null ? deletePostgres(c, pgDelete, batch) : deleteMariaDb(c, batch);
+                        c.commit();
+                        deletedHere += n;
+                        deleted += n;
+                        throttle();
+                        if (clock.millis() - lastLineMs >= PROGRESS_EVERY_MS) {
+                            line(false);
                         }
-                        del.setArray(i + 1, c.createArrayOf("text", values));
                     }
-                    String[] hashes = batch.stream().map(Map.Entry::getKey).toArray(String[]::new);
-                    Array h = c.createArrayOf("text", hashes);
-                    del.setArray(keyColumns.size() + 1, h);
-                    int n = del.executeUpdate();
-                    c.commit();
-                    deletedHere += n;
-                    deleted += n;
-                    throttle();
-                    if (clock.millis() - lastLineMs >= PROGRESS_EVERY_MS) {
-                        line(false);
+                } finally {
+                    if (pgDelete != null) {
+                        pgDelete.close();
                     }
                 }
             } catch (SQLException | RuntimeException e) {
@@ -387,6 +392,76 @@ public final class IcebergSinkOffload {
                 c.setAutoCommit(auto);
             }
             return deletedHere;
+        }
+
+        /** {@code DELETE ... USING unnest(keys..., hashes)}: one statement for any batch size. */
+        private String postgresDelete() {
+            OffloadRowForm.Dialect d = OffloadRowForm.Dialect.POSTGRES;
+            StringBuilder using = new StringBuilder("unnest(");
+            StringBuilder match = new StringBuilder();
+            for (int i = 0; i < keyColumns.size(); i++) {
+                using.append("?::text[], ");
+                Types.NestedField k = keyColumns.get(i);
+                match.append(" AND t.").append(OffloadRowForm.quote(d, k.name())).append(" = v.k").append(i)
+                        .append(cast(k.type()));
+            }
+            using.append("?::text[]) AS v(");
+            for (int i = 0; i < keyColumns.size(); i++) {
+                using.append("k").append(i).append(", ");
+            }
+            using.append("h)");
+            return "DELETE FROM " + OffloadRowForm.quote(d, request.table()) + " t USING " + using
+                    + " WHERE " + form.sqlRowHash(d, "t") + " = v.h" + match;
+        }
+
+        private int deletePostgres(Connection c, PreparedStatement del, List<Map.Entry<String, List<String>>> batch)
+                throws SQLException {
+            for (int i = 0; i < keyColumns.size(); i++) {
+                String[] values = new String[batch.size()];
+                for (int r = 0; r < batch.size(); r++) {
+                    values[r] = batch.get(r).getValue().get(i);
+                }
+                del.setArray(i + 1, c.createArrayOf("text", values));
+            }
+            Array h = c.createArrayOf("text", batch.stream().map(Map.Entry::getKey).toArray(String[]::new));
+            del.setArray(keyColumns.size() + 1, h);
+            return del.executeUpdate();
+        }
+
+        /**
+         * MariaDB has no arrays: the batch's keys as an {@code OR} of primary-key equalities (one index range each),
+         * and its hashes as an {@code IN} list. The hash covers the key, so a row whose hash is in the list has the
+         * very key and content of a verified row.
+         */
+        private int deleteMariaDb(Connection c, List<Map.Entry<String, List<String>>> batch) throws SQLException {
+            OffloadRowForm.Dialect d = OffloadRowForm.Dialect.MARIADB;
+            String table = OffloadRowForm.quote(d, request.table());
+            StringBuilder one = new StringBuilder("(");
+            for (int i = 0; i < keyColumns.size(); i++) {
+                one.append(i == 0 ? "" : " AND ").append(table).append('.')
+                        .append(OffloadRowForm.quote(d, keyColumns.get(i).name())).append(" = ?");
+            }
+            one.append(')');
+            String sql = "DELETE FROM " + table + " WHERE (" + String.join(" OR ", java.util.Collections.nCopies(
+                    batch.size(), one)) + ") AND " + form.sqlRowHash(d, table) + " IN ("
+                    + String.join(", ", java.util.Collections.nCopies(batch.size(), "?")) + ")";
+            try (PreparedStatement del = c.prepareStatement(sql)) {
+                int p = 1;
+                for (Map.Entry<String, List<String>> row : batch) {
+                    for (int i = 0; i < keyColumns.size(); i++) {
+                        String v = row.getValue().get(i);
+                        if (keyColumns.get(i).type().typeId() == Type.TypeID.TIMESTAMP) {
+                            setTime(del, p++, d, Instant.parse(v));
+                        } else {
+                            del.setString(p++, v);
+                        }
+                    }
+                }
+                for (Map.Entry<String, List<String>> row : batch) {
+                    del.setString(p++, row.getKey());
+                }
+                return del.executeUpdate();
+            }
         }
 
         private void throttle() {
@@ -432,6 +507,18 @@ public final class IcebergSinkOffload {
             case DOUBLE -> "::double precision";
             default -> "";
         };
+    }
+
+    /**
+     * Binds a point in time: PostgreSQL's {@code timestamptz} takes the instant; MariaDB's {@code DATETIME} holds UTC
+     * wall-clock time (a {@code TIMESTAMP} column too, the session's zone being UTC).
+     */
+    private static void setTime(PreparedStatement ps, int index, OffloadRowForm.Dialect d, Instant at) throws SQLException {
+        if (d == OffloadRowForm.Dialect.POSTGRES) {
+            ps.setTimestamp(index, Timestamp.from(at));
+        } else {
+            ps.setObject(index, java.time.LocalDateTime.ofInstant(at, ZoneOffset.UTC));
+        }
     }
 
     private static long micros(Instant i) {

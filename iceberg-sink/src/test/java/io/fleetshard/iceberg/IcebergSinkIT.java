@@ -752,6 +752,118 @@ class IcebergSinkIT {
         }
     }
 
+    /** The router's MariaDB telemetry table (FleetSchema): UTC wall-clock {@code DATETIME(6)}, doubles. */
+    private static final String MARIADB_TELEMETRY_DDL = "CREATE TABLE telemetry (tenant_id VARCHAR(64) NOT NULL,"
+            + " fleet_id VARCHAR(64) NOT NULL, vehicle_id VARCHAR(64) NOT NULL, ts DATETIME(6) NOT NULL, lat DOUBLE,"
+            + " lon DOUBLE, speed_kph DOUBLE, PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts)) CHARACTER SET utf8mb4";
+
+    /** A telemetry row written to the MariaDB shard and, as its insert event, to the change topic. */
+    private ObjectNode mariaRow(java.sql.Connection shard, String fleet, String vehicle, java.time.Instant ts, double lat,
+                                Double speed) throws java.sql.SQLException {
+        try (java.sql.PreparedStatement ps = shard.prepareStatement(
+                "INSERT INTO telemetry VALUES ('t1', ?, ?, ?, ?, 13.404954, ?)")) {
+            ps.setString(1, fleet);
+            ps.setString(2, vehicle);
+            ps.setObject(3, java.time.LocalDateTime.ofInstant(ts, java.time.ZoneOffset.UTC));
+            ps.setDouble(4, lat);
+            ps.setObject(5, speed);
+            ps.executeUpdate();
+        }
+        ObjectNode row = telemetry("t1", fleet, vehicle, ts.toString(), 0);
+        row.put("lat", lat).put("lon", 13.404954);
+        if (speed == null) {
+            row.putNull("speed_kph");
+        } else {
+            row.put("speed_kph", speed);
+        }
+        return envelope("telemetry", "c", TELEMETRY_KEY, null, row, clockMs++);
+    }
+
+    /**
+     * The same offload on a MariaDB shard: MariaDB computes its side of each bucket (its own decimal form of doubles,
+     * {@code DATETIME} as UTC), deletes only verified rows in marked transactions, keeps a bucket changed since the
+     * sink committed and a row changed between verification and delete, and a rerun deletes nothing more.
+     */
+    @Test
+    void offloadsFromAMariaDbShardToo() throws Exception {
+        String db = "shard_" + namespace.substring(3);
+        java.time.Instant cutoff = java.time.Instant.ofEpochMilli(T0);
+        java.time.Instant dayA = cutoff.minus(Duration.ofDays(100));
+        java.time.Instant dayB = cutoff.minus(Duration.ofDays(99));
+        // doubles whose 9-decimal forms differ between PostgreSQL's 15 digits, the exact value and MariaDB's cast
+        double[] lats = {52.520008, 80 + 1 / 7.0, 1.5e-9, 123456789.1234567891, -0.0, 5e-10};
+        IcebergSink sink = startSink(300);
+        try (io.fleetshard.testkit.MariaDbNode maria = io.fleetshard.testkit.MariaDbNode.start(dir.resolve("maria-" + db))) {
+            maria.createDatabase(db);
+            try (java.sql.Connection shard = java.sql.DriverManager.getConnection(maria.jdbcUrl(db))) {
+                try (java.sql.Statement st = shard.createStatement()) {
+                    st.execute(MARIADB_TELEMETRY_DDL);
+                }
+                List<ObjectNode> tx = new ArrayList<>();
+                for (String fleet : List.of("f1", "f2")) {
+                    for (java.time.Instant day : List.of(dayA, dayB)) {
+                        for (int n = 0; n < 12; n++) {
+                            tx.add(mariaRow(shard, fleet, "v" + (n % 3), day.plusSeconds(600L * n).plusNanos(123_456_000L),
+                                    lats[n % lats.length], n == 5 ? null : 80 + n / 7.0));
+                        }
+                    }
+                    tx.add(mariaRow(shard, fleet, "v0", cutoff.plusSeconds(60), 1, 50.25)); // hot
+                }
+                telemetry.write(tx, true);
+                awaitCaughtUp(sink);
+                assertThat(telemetryRows()).hasSize(2 * (24 + 1));
+                try (java.sql.Statement st = shard.createStatement()) {
+                    // f2/dayA changed on the shard after the sink committed
+                    assertThat(st.executeUpdate("UPDATE telemetry SET speed_kph = speed_kph + 0.000001 WHERE fleet_id"
+                            + " = 'f2' AND vehicle_id = 'v1' AND ts < '" + java.time.LocalDateTime.ofInstant(dayB,
+                            java.time.ZoneOffset.UTC) + "'")).isEqualTo(4);
+                }
+                IcebergSinkOffload offload = new IcebergSinkOffload(catalog, namespace,
+                        List.of(new IcebergSinkOffload.Shard("maria-1", maria.jdbcUrl(db))), l -> { },
+                        java.time.Clock.systemUTC());
+                IcebergSinkOffload.Report dry = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, true, 5, 0));
+                assertThat(dry.buckets()).extracting(b -> b.fleet() + " " + b.day() + " " + b.verdict())
+                        .containsExactly("f1 " + day(dayA) + " verified", "f1 " + day(dayB) + " verified",
+                                "f2 " + day(dayA) + " failed", "f2 " + day(dayB) + " verified");
+                assertThat(count(shard, "true")).as("a dry run deletes nothing").isEqualTo(50);
+
+                String changed = "fleet_id = 'f1' AND vehicle_id = 'v0' AND ts = '" + java.time.LocalDateTime.ofInstant(
+                        dayA.plusNanos(123_456_000L), java.time.ZoneOffset.UTC) + "'";
+                offload.beforeDelete(b -> {
+                    if (b.fleet().equals("f1") && b.day().equals(day(dayA))) {
+                        try (java.sql.Connection other = java.sql.DriverManager.getConnection(maria.jdbcUrl(db));
+                             java.sql.Statement st = other.createStatement()) {
+                            assertThat(st.executeUpdate("UPDATE telemetry SET speed_kph = 1 WHERE " + changed)).isOne();
+                        } catch (java.sql.SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                });
+                IcebergSinkOffload.Report run = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, false, 5, 0));
+                offload.beforeDelete(b -> { });
+                assertThat(run.failedBuckets()).isOne();
+                assertThat(run.deletedRows()).isEqualTo(3 * 12 - 1);
+                assertThat(count(shard, changed)).as("the row changed since verification stays").isOne();
+                assertThat(count(shard, "true")).as("the failed bucket, the changed row and the hot rows stay")
+                        .isEqualTo(12 + 1 + 2);
+                try (java.sql.Statement st = shard.createStatement();
+                     java.sql.ResultSet rs = st.executeQuery("SELECT kind, seq FROM fleetshard_reshard_tx WHERE slot = "
+                             + IcebergSinkOffload.MARKER_SLOT)) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("offload");
+                    assertThat(rs.getLong(2)).as("one marked transaction per batch of 5").isEqualTo(3 * 3);
+                }
+                IcebergSinkOffload.Report again = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, false, 5, 0));
+                assertThat(again.deletedRows()).as("a rerun finds nothing more to delete").isZero();
+                assertThat(again.failedBuckets()).as("the changed row now fails its bucket").isEqualTo(2);
+            }
+        }
+    }
+
+    private static java.time.LocalDate day(java.time.Instant at) {
+        return at.atZone(java.time.ZoneOffset.UTC).toLocalDate();
+    }
+
     private String checksum(String name) throws Exception {
         List<String> lines = new ArrayList<>();
         read(name).forEach(r -> lines.add(r.toString()));

@@ -3,6 +3,7 @@ package io.fleetshard.iceberg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fleetshard.iceberg.OffloadRowForm.Dialect;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Set;
@@ -18,13 +19,38 @@ class OffloadRowFormTest {
             Types.NestedField.optional(3, "speed_kph", Types.DoubleType.get()),
             Types.NestedField.optional(4, "odometer", Types.LongType.get())), Set.of(1, 2));
 
+    private static final Dialect PG = Dialect.POSTGRES;
+    private static final Dialect MARIA = Dialect.MARIADB;
+
     @Test
     void printsDoublesAsPostgresRoundsFloat8ToNumeric() {
-        assertThat(OffloadRowForm.doubleText(52.5)).isEqualTo("52.500000000");
-        assertThat(OffloadRowForm.doubleText(80 + 1 / 7.0)).isEqualTo("80.142857143");
-        assertThat(OffloadRowForm.doubleText(-0.0)).isEqualTo("0.000000000");
-        assertThat(OffloadRowForm.doubleText(0.1 + 0.2)).isEqualTo("0.300000000");
-        assertThat(OffloadRowForm.doubleText(1e-12)).isEqualTo("0.000000000");
+        assertThat(OffloadRowForm.doubleText(PG, 52.5)).isEqualTo("52.500000000");
+        assertThat(OffloadRowForm.doubleText(PG, 80 + 1 / 7.0)).isEqualTo("80.142857143");
+        assertThat(OffloadRowForm.doubleText(PG, -0.0)).isEqualTo("0.000000000");
+        assertThat(OffloadRowForm.doubleText(PG, 0.1 + 0.2)).isEqualTo("0.300000000");
+        assertThat(OffloadRowForm.doubleText(PG, 1e-12)).isEqualTo("0.000000000");
+        assertThat(OffloadRowForm.doubleText(PG, 123456789.1234567891)).as("15 significant digits first")
+                .isEqualTo("123456789.123457000");
+    }
+
+    /** What MariaDB 11.4 printed for {@code CAST(x AS DECIMAL(65, 9))} of these doubles. */
+    @Test
+    void printsDoublesAsMariaDbCastsThemToDecimal() {
+        assertThat(OffloadRowForm.doubleText(MARIA, 52.520008)).isEqualTo("52.520008000");
+        assertThat(OffloadRowForm.doubleText(MARIA, 80 + 1 / 7.0)).isEqualTo("80.142857143");
+        assertThat(OffloadRowForm.doubleText(MARIA, -0.0)).isEqualTo("0.000000000");
+        assertThat(OffloadRowForm.doubleText(MARIA, 5e-10)).isEqualTo("0.000000001");
+        assertThat(OffloadRowForm.doubleText(MARIA, 1.5e-9)).as("from the shortest decimal, not the exact binary value")
+                .isEqualTo("0.000000002");
+        assertThat(OffloadRowForm.doubleText(MARIA, 123456789.1234567891)).isEqualTo("123456789.123456790");
+    }
+
+    @Test
+    void dialectComesFromTheJdbcUrl() {
+        assertThat(Dialect.of("jdbc:postgresql://h/db")).contains(PG);
+        assertThat(Dialect.of("jdbc:mariadb://h/db")).contains(MARIA);
+        assertThat(Dialect.of("jdbc:mysql://h/db")).contains(MARIA);
+        assertThat(Dialect.of("jdbc:sqlserver://h")).isEmpty();
     }
 
     @Test
@@ -33,16 +59,22 @@ class OffloadRowFormTest {
         r.setField("tenant_id", "t1");
         r.setField("ts", OffsetDateTime.parse("2026-08-23T02:53:20.123456+02:00"));
         r.setField("speed_kph", 12.0);
-        assertThat(new OffloadRowForm(TELEMETRY).text(r)).isEqualTo("t1|2026-08-23T00:53:20.123456|12.000000000|\\N");
+        assertThat(new OffloadRowForm(TELEMETRY).text(PG, r)).isEqualTo("t1|2026-08-23T00:53:20.123456|12.000000000|\\N");
+        assertThat(new OffloadRowForm(TELEMETRY).text(MARIA, r)).isEqualTo("t1|2026-08-23T00:53:20.123456|12.000000000|\\N");
         assertThat(OffloadRowForm.keyText(Types.TimestampType.withZone(), r.getField("ts")))
                 .isEqualTo("2026-08-23T00:53:20.123456Z");
     }
 
     @Test
     void sqlFormMatchesTheJavaForm() {
-        assertThat(new OffloadRowForm(TELEMETRY).sqlRowText("t")).isEqualTo("concat_ws('|', coalesce(t.\"tenant_id\"::text,"
+        assertThat(new OffloadRowForm(TELEMETRY).sqlRowText(PG, "t")).isEqualTo("concat_ws('|', coalesce(t.\"tenant_id\"::text,"
                 + " '\\N'), coalesce(to_char(t.\"ts\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\N'),"
                 + " coalesce(round(t.\"speed_kph\"::numeric, 9)::text, '\\N'), coalesce(t.\"odometer\"::text, '\\N'))");
+        assertThat(new OffloadRowForm(TELEMETRY).sqlRowText(MARIA, "t")).isEqualTo("CONCAT_WS('|',"
+                + " COALESCE(t.`tenant_id`, CHAR(92, 78 USING utf8mb4)),"
+                + " COALESCE(DATE_FORMAT(t.`ts`, '%Y-%m-%dT%H:%i:%s.%f'), CHAR(92, 78 USING utf8mb4)),"
+                + " COALESCE(CAST(CAST(t.`speed_kph` AS DECIMAL(65, 9)) AS CHAR), CHAR(92, 78 USING utf8mb4)),"
+                + " COALESCE(CAST(t.`odometer` AS CHAR), CHAR(92, 78 USING utf8mb4)))");
     }
 
     @Test

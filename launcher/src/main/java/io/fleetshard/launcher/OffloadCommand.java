@@ -7,7 +7,6 @@ import io.fleetshard.iceberg.IcebergSink;
 import io.fleetshard.iceberg.IcebergSinkConfig;
 import io.fleetshard.iceberg.IcebergSinkException;
 import io.fleetshard.iceberg.IcebergSinkOffload;
-import io.fleetshard.shardmap.Engine;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -25,7 +24,7 @@ import java.util.regex.Pattern;
 import org.apache.iceberg.catalog.Catalog;
 
 /**
- * {@code fleetshard offload --table telemetry --older-than 90d}: deletes cold rows from the PostgreSQL shards once the
+ * {@code fleetshard offload --table telemetry --older-than 90d}: deletes cold rows from the shards once the
  * Iceberg table's snapshot holds them, verified per fleet and day (ADR 0023; logic in iceberg-sink's
  * {@link IcebergSinkOffload}). Exit 0 when every bucket verified, 1 when a bucket was skipped, 2 for usage errors.
  */
@@ -42,7 +41,8 @@ final class OffloadCommand {
               --namespace N     default fleetshard
               --data-dir DIR    the running dev platform's shards, catalog and S3 (default .fleetshard/dev)
             another deployment (S3 keys from FLEETSHARD_S3_ACCESS_KEY/_SECRET_KEY, else the AWS chain):
-              --shard ID=JDBC_URL (repeat; a PostgreSQL primary, a user that bypasses row-level security)
+              --shard ID=JDBC_URL (repeat; a PostgreSQL or MariaDB primary, as a user that bypasses the tenant
+                                   isolation: PostgreSQL's row-level security, MariaDB's tenant views)
               --catalog-uri JDBC_URL --warehouse s3://BUCKET/PATH [--s3-endpoint URL] [--region R]""";
     static final List<String> OPTIONS = List.of("--table", "--older-than", "--batch-size", "--rate", "--output",
             "--namespace", "--data-dir", "--shard", "--catalog-uri", "--warehouse", "--s3-endpoint", "--region");
@@ -64,7 +64,8 @@ final class OffloadCommand {
         Plan plan = plan(args, Clock.systemUTC(), System.getenv());
         PrintStream progress = plan.json() ? null : out;
         if (progress != null) {
-            plan.skippedShards().forEach(s -> progress.println("shard " + s + ": not offloaded (PostgreSQL shards only)"));
+            plan.skippedShards().forEach(s -> progress.println("shard " + s + ": not offloaded (PostgreSQL and MariaDB"
+                    + " shards only)"));
         }
         Catalog catalog = IcebergSink.catalogOf(plan.catalog());
         try {
@@ -193,11 +194,16 @@ final class OffloadCommand {
                 if (shardArgs.isEmpty()) {
                     for (DemoTopology.DemoShard s : DemoTopology.SHARDS) {
                         Optional<String> port = DevPorts.recorded(dataDir, s.primaryNodeId());
-                        if (s.engine() != Engine.POSTGRES) {
+                        // the dev servers' superusers: the base tables, not the tenant-isolated views
+                        String url = switch (s.engine()) {
+                            case POSTGRES -> "jdbc:postgresql://127.0.0.1:%s/" + DemoTopology.DATABASE + "?user=postgres";
+                            case MARIADB -> "jdbc:mariadb://127.0.0.1:%s/" + DemoTopology.DATABASE + "?user=root";
+                            case MYSQL -> null;
+                        };
+                        if (url == null) {
                             port.ifPresent(p -> skipped.add(s.shardId()));
                         } else {
-                            port.ifPresent(p -> shardArgs.add(s.shardId() + "=jdbc:postgresql://127.0.0.1:" + p + "/"
-                                    + DemoTopology.DATABASE + "?user=postgres"));
+                            port.ifPresent(p -> shardArgs.add(s.shardId() + "=" + url.formatted(p)));
                         }
                     }
                 }

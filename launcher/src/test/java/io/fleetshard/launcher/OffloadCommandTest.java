@@ -34,7 +34,7 @@ class OffloadCommandTest {
     }
 
     @Test
-    void theDevPlatformsPostgresShardsCatalogAndS3ByDefault(@TempDir Path dir) throws Exception {
+    void theDevPlatformsShardsCatalogAndS3ByDefault(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("ports.properties"), "s3=40001\niceberg-catalog=40002\npg-1-a=40011\n"
                 + "pg-2-a=40012\nmaria-1-a=40013\n");
         OffloadCommand.Plan plan = OffloadCommand.plan(List.of("--table", "telemetry", "--older-than", "90d",
@@ -43,8 +43,9 @@ class OffloadCommandTest {
                 Instant.parse("2026-09-07T12:00:00Z"), true, 1000, 5000));
         assertThat(plan.shards()).containsExactly(
                 new IcebergSinkOffload.Shard("pg-1", "jdbc:postgresql://127.0.0.1:40011/fleet?user=postgres"),
-                new IcebergSinkOffload.Shard("pg-2", "jdbc:postgresql://127.0.0.1:40012/fleet?user=postgres"));
-        assertThat(plan.skippedShards()).containsExactly("maria-1");
+                new IcebergSinkOffload.Shard("pg-2", "jdbc:postgresql://127.0.0.1:40012/fleet?user=postgres"),
+                new IcebergSinkOffload.Shard("maria-1", "jdbc:mariadb://127.0.0.1:40013/fleet?user=root"));
+        assertThat(plan.skippedShards()).isEmpty();
         assertThat(plan.catalog().catalogUri()).isEqualTo("jdbc:postgresql://127.0.0.1:40002/iceberg?user=postgres");
         assertThat(plan.json()).isFalse();
     }
@@ -52,9 +53,9 @@ class OffloadCommandTest {
     @Test
     void anotherDeploymentNamesItsShardsAndCatalog() {
         assertThatThrownBy(() -> OffloadCommand.plan(List.of("--table", "telemetry", "--older-than", "90d",
-                "--catalog-uri", "jdbc:postgresql://db/iceberg", "--shard", "s1=jdbc:mariadb://m/fleet"), NOW, Map.of()))
+                "--catalog-uri", "jdbc:postgresql://db/iceberg", "--shard", "s1=jdbc:sqlserver://m/fleet"), NOW, Map.of()))
                 .hasMessageContaining("--warehouse is required with --catalog-uri")
-                .hasMessageContaining("shard s1: offload supports PostgreSQL shards only");
+                .hasMessageContaining("shard s1: offload supports PostgreSQL and MariaDB/MySQL shards");
         OffloadCommand.Plan plan = OffloadCommand.plan(List.of("--table", "telemetry", "--older-than",
                 "2026-09-01T00:00:00Z", "--catalog-uri", "jdbc:postgresql://db/iceberg", "--warehouse", "s3://lake/w",
                 "--shard", "s1=jdbc:postgresql://a/fleet?user=u&password=p", "--shard", "s2=jdbc:postgresql://b/fleet",
