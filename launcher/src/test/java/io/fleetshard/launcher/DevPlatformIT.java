@@ -207,6 +207,7 @@ class DevPlatformIT {
                     () -> icebergProbeVehicles(platform).size() == DemoTopology.SHARDS.size());
             assertThat(icebergProbeVehicles(platform)).allSatisfy(r -> assertThat(r.getField("vehicle_id"))
                     .isEqualTo("right-after-start"));
+            offloadsColdTelemetryFromEveryShardThroughTheCli(platform, options.dataDir());
             ByteArrayOutputStream bannerOut = new ByteArrayOutputStream();
             platform.printEndpoints(new PrintStream(bannerOut, true, StandardCharsets.UTF_8));
             assertThat(bannerOut.toString(StandardCharsets.UTF_8)).contains("Iceberg       " + DevIceberg.WAREHOUSE)
@@ -225,11 +226,100 @@ class DevPlatformIT {
         }
     }
 
+    /**
+     * {@code fleetshard offload} as a user runs it against the dev platform: cold telemetry (100 days old) written on
+     * every demo shard, PostgreSQL and MariaDB, reaches the Iceberg table; the offload verifies it there and deletes it
+     * from the shards; capture publishes the deletes marked {@code origin=offload}, and the sink, once past them,
+     * still holds every row.
+     */
+    private void offloadsColdTelemetryFromEveryShardThroughTheCli(DevPlatform platform, Path dataDir) throws Exception {
+        int perShard = 3;
+        int rows = perShard * DemoTopology.SHARDS.size();
+        java.time.Instant cold = java.time.Instant.now().minus(Duration.ofDays(100));
+        for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard.primaryNodeId()));
+                    PreparedStatement ps = c.prepareStatement("insert into telemetry (tenant_id, fleet_id, vehicle_id,"
+                            + " ts, lat, lon, speed_kph) values ('probe', ?, 'cold', ?, 52.520008, 13.404954, ?)")) {
+                for (int i = 0; i < perShard; i++) {
+                    java.time.Instant ts = cold.plusSeconds(i).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+                    ps.setString(1, "on-" + shard.shardId());
+                    // PostgreSQL: timestamptz; MariaDB: DATETIME holding UTC, as the router writes it
+                    ps.setObject(2, shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES
+                            ? java.time.OffsetDateTime.ofInstant(ts, java.time.ZoneOffset.UTC)
+                            : java.time.LocalDateTime.ofInstant(ts, java.time.ZoneOffset.UTC));
+                    ps.setDouble(3, 80 + i / 7.0);
+                    ps.executeUpdate();
+                }
+            }
+        }
+        Await.condition("the cold telemetry in the Iceberg table", Duration.ofSeconds(60),
+                () -> icebergProbeRows(platform, "telemetry").size() == rows);
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = OffloadCommand.run(java.util.List.of("--table", "telemetry", "--older-than", "90d", "--output", "json",
+                "--data-dir", dataDir.toString()), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.toString(StandardCharsets.UTF_8));
+        assertThat(exit).as("%s %s", out, err).isZero();
+        assertThat(report.path("deletedRows").asLong()).isEqualTo(rows);
+        assertThat(report.path("buckets")).extracting(b -> b.path("shard").asText() + " " + b.path("verdict").asText())
+                .containsExactlyInAnyOrderElementsOf(DemoTopology.SHARDS.stream()
+                        .map(s -> s.shardId() + " verified").toList());
+        for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard.primaryNodeId()));
+                    java.sql.Statement st = c.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("select count(*) from telemetry where tenant_id = 'probe'")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("cold rows left on %s", shard.shardId()).isZero();
+            }
+        }
+
+        // the deletes reach the change topic marked, after the inserts
+        ByteArrayOutputStream tailed = new ByteArrayOutputStream();
+        try (PrintStream print = new PrintStream(tailed, true, StandardCharsets.UTF_8)) {
+            ChangeTail tail = new ChangeTail(platform.kafkaBootstrapServers(), "fleetshard.cdc.",
+                    new ChangeTail.Options("telemetry", Optional.of("probe"), Optional.empty(), true, 2L * rows,
+                            Duration.ofSeconds(60)));
+            try {
+                assertThat(tail.run(print)).isEqualTo(2L * rows);
+            } finally {
+                tail.release();
+            }
+        }
+        assertThat(tailed.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("\"op\":\"d\"")))
+                .hasSize(rows).allSatisfy(l -> assertThat(l).contains("\"origin\":\"offload\""));
+        // once the sink has read past them, the table still holds every offloaded row: a later hot row of each fleet
+        // (the same partition: docs/spec/change-events.md, "Order") in the table means the sink read its deletes
+        for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
+            try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard.primaryNodeId()));
+                    PreparedStatement ps = c.prepareStatement("insert into telemetry (tenant_id, fleet_id, vehicle_id,"
+                            + " ts, lat, lon, speed_kph) values ('probe', ?, 'hot', ?, 1, 2, 3)")) {
+                java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+                ps.setString(1, "on-" + shard.shardId());
+                ps.setObject(2, shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES
+                        ? java.time.OffsetDateTime.ofInstant(now, java.time.ZoneOffset.UTC)
+                        : java.time.LocalDateTime.ofInstant(now, java.time.ZoneOffset.UTC));
+                ps.executeUpdate();
+            }
+        }
+        Await.condition("the hot rows after the offload in the Iceberg table", Duration.ofSeconds(60),
+                () -> icebergProbeRows(platform, "telemetry").size() == rows + DemoTopology.SHARDS.size());
+        assertThat(icebergProbeRows(platform, "telemetry")).filteredOn(r -> r.getField("vehicle_id").equals("cold"))
+                .as("offloaded rows stay in the table").hasSize(rows);
+
+    }
+
     /** The rows of tenant 'probe' in the dev platform's Iceberg table, read with Iceberg's generic reader. */
     private static java.util.List<Record> icebergProbeVehicles(DevPlatform platform) {
+        return icebergProbeRows(platform, "vehicles");
+    }
+
+    private static java.util.List<Record> icebergProbeRows(DevPlatform platform, String table) {
         Catalog catalog = IcebergSink.catalogOf(platform.iceberg().config());
         try (CloseableIterable<Record> rows = IcebergGenerics.read(catalog.loadTable(TableIdentifier.of(
-                DevIceberg.NAMESPACE, "vehicles"))).where(Expressions.equal("tenant_id", "probe")).build()) {
+                DevIceberg.NAMESPACE, table))).where(Expressions.equal("tenant_id", "probe")).build()) {
             java.util.List<Record> out = new java.util.ArrayList<>();
             rows.forEach(out::add);
             return out;
