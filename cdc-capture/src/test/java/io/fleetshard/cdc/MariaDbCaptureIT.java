@@ -84,7 +84,7 @@ class MariaDbCaptureIT {
     }
 
     @Test
-    void capturesOverVerifiedTlsFromTheNodeUrlWithAnAccountThatRefusesPlainConnections() throws Exception {
+    void capturesOverVerifiedTlsFromTheNodeUrlOfATlsOnlyServer() throws Exception {
         String prefix = CdcTestSupport.unique("mtls");
         String bootstrap = SharedKafka.get().bootstrapServers();
         db.createDatabase(prefix);
@@ -102,16 +102,23 @@ class MariaDbCaptureIT {
         CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials("cdc_tls", "tls-pw").build();
         CdcTestSupport.exec(db.jdbcUrl(prefix),
                 "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status) VALUES ('t1','f1','v0','VIN0','snap')");
+        // TLS-only server while capture runs: every plain TCP connection is refused, root's too (it uses TLS meanwhile)
+        String rootTls = db.jdbcUrl(prefix) + "&sslMode=trust";
+        CdcTestSupport.exec(rootTls, "SET GLOBAL require_secure_transport = ON");
         try (CaptureWorker worker = new CaptureWorker(config, map)) {
+            assertThatThrownBy(() -> DriverManager.getConnection(db.jdbcUrl(prefix)).close())
+                    .as("the server refuses plain connections").isInstanceOf(SQLException.class);
             worker.start();
             Collector topics = new Collector(bootstrap, List.of(config.changeTopic("vehicles")));
             Await.condition("the snapshot row, read over TLS", WAIT, () -> topics.count(r -> r.value().path("op").asText()
                     .equals("r")) == 1);
-            CdcTestSupport.exec(db.jdbcUrl(prefix),
+            CdcTestSupport.exec(rootTls,
                     "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status) VALUES ('t1','f1','v1','VIN1','tls')");
             Await.condition("the insert, streamed from the binlog over TLS", WAIT, () -> topics.count(r -> r.value()
                     .path("op").asText().equals("c") && r.value().path("after").path("status").asText().equals("tls")) == 1);
             topics.close();
+        } finally {
+            CdcTestSupport.exec(rootTls, "SET GLOBAL require_secure_transport = OFF");
         }
     }
 }
