@@ -204,9 +204,9 @@ final class ShardSegmenter {
                 byte[] existing = store.get(key).orElseThrow(() -> new ArchiveStoreUnavailableException(
                         "segment " + key + " exists but cannot be read yet", null));
                 Segment s = SegmentCodec.decode(key, existing);
-                if (s.fromOffset() != from || s.toOffset() != to || s.events().size() != buffer.size()) {
+                if (s.fromOffset() != from || s.toOffset() != to || s.records() != buffer.size()) {
                     return stop(State.DEFECT, "defect", "segment " + key + " exists with other content ("
-                            + s.events().size() + " records, " + s.fromOffset() + ".." + s.toOffset() + ")");
+                            + s.records() + " records, " + s.fromOffset() + ".." + s.toOffset() + ")");
                 }
                 sha = Sha256.hex(existing);
                 length = existing.length;

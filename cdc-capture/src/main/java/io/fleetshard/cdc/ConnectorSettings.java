@@ -116,6 +116,18 @@ final class ConnectorSettings {
                         .orElse(engine == Engine.MARIADB ? "disable" : "disabled"));
                 target.param("trustStore").ifPresent(v -> p.setProperty("database.ssl.truststore", v));
                 target.param("trustStorePassword").ifPresent(v -> p.setProperty("database.ssl.truststore.password", v));
+                if (target.param("trustStore").isEmpty() && target.param("serverSslCert").isPresent()) {
+                    // the binlog client trusts only a key store: the PEM CA of the URL becomes one
+                    p.setProperty("database.ssl.truststore",
+                            PemTrustStore.of(target.param("serverSslCert").get()).toString());
+                    p.setProperty("database.ssl.truststore.password", PemTrustStore.PASSWORD);
+                }
+                if (engine == Engine.MARIADB) {
+                    // Debezium hands driver.* to MariaDB Connector/J, which ignores the MySQL driver's trust-store names
+                    for (String name : new String[] {"serverSslCert", "trustStore", "trustStorePassword", "trustStoreType"}) {
+                        target.param(name).ifPresent(v -> p.setProperty("driver." + name, v));
+                    }
+                }
                 p.setProperty("include.schema.changes", "false");
                 p.setProperty("schema.history.internal", "io.debezium.storage.kafka.history.KafkaSchemaHistory");
                 p.setProperty("schema.history.internal.kafka.bootstrap.servers", config.bootstrapServers());

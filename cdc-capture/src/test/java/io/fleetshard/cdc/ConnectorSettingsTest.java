@@ -1,6 +1,7 @@
 package io.fleetshard.cdc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fleetshard.shardmap.Engine;
 import java.util.Properties;
@@ -39,5 +40,24 @@ class ConnectorSettingsTest {
         assertThat(maria.getProperty("database.ssl.mode")).isEqualTo("verify-full");
         assertThat(maria.getProperty("database.ssl.truststore")).isEqualTo("/etc/pki/ts.p12");
         assertThat(maria.getProperty("database.ssl.truststore.password")).isEqualTo("x");
+    }
+
+    @Test
+    void aMariaDbNodeUrlNamingItsCaAsPemGivesTheJdbcDriverThePemAndTheBinlogClientATrustStoreOfIt() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ca");
+        io.fleetshard.testkit.SelfSignedKeyStore.Pem pem = io.fleetshard.testkit.SelfSignedKeyStore.create(dir).pem();
+        Properties p = ConnectorSettings.forShard(CONFIG, "s1", Engine.MARIADB, JdbcTarget.parse(
+                "jdbc:mariadb://h:3306/fleet?sslMode=verify-full&serverSslCert=" + pem.certPem()));
+        assertThat(p.getProperty("database.ssl.mode")).isEqualTo("verify-full");
+        assertThat(p.getProperty("driver.serverSslCert")).isEqualTo(pem.certPem().toString());
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(p.getProperty("database.ssl.truststore")))) {
+            ks.load(in, p.getProperty("database.ssl.truststore.password").toCharArray());
+        }
+        assertThat(ks.getCertificate("ca-0").getEncoded()).isEqualTo(java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(java.nio.file.Files.newInputStream(pem.certPem())).getEncoded());
+        assertThatThrownBy(() -> ConnectorSettings.forShard(CONFIG, "s1", Engine.MARIADB, JdbcTarget.parse(
+                "jdbc:mariadb://h:3306/fleet?sslMode=verify-full&serverSslCert=/nonexistent/ca.pem")))
+                .hasMessageContaining("serverSslCert=/nonexistent/ca.pem");
     }
 }

@@ -51,10 +51,15 @@ class MariaDbRoutingIT {
     static Router single;
     /** The same with {@code router.tenant.binding=transaction}: the session is reset between tenants too. */
     static Router singleByTransaction;
+    /** The server's certificate (TLS on, docs/security.md), and one of another CA that a misconfigured node trusts. */
+    static TestTls tls;
+    static TestTls other;
 
     @BeforeAll
-    static void start() {
-        maria = MariaDbNode.start(dir.resolve("maria"));
+    static void start() throws Exception {
+        tls = TestTls.create(dir.resolve("tls"), "server");
+        other = TestTls.create(dir.resolve("tls"), "other");
+        maria = MariaDbNode.startWithTls(dir.resolve("maria"), tls.certPem(), tls.keyPem());
         db = "shard_" + ProcessHandle.current().pid();
         maria.createDatabase(db);
         FleetSchema.install(maria.jdbcUrl(db), PostgresCluster.SECRET);
@@ -64,7 +69,16 @@ class MariaDbRoutingIT {
                 new Node("m1-p", "m1", NodeRole.PRIMARY, "us-east-1", "us-east-1a", maria.jdbcUrl(db)),
                 new Tenant("beta", DurabilityTier.STANDARD),
                 new Fleet("acme", "f1", "m1"), new Fleet("evil", "e1", "m1"), new Fleet("beta", "b1", "m1"),
-                new Fleet("beta", "b2", "m1")), List.of());
+                new Fleet("beta", "b2", "m1"),
+                // TLS by configuration: the node URL says verify-full and names the CA (MariaDB Connector/J spelling)
+                new Tenant("tlsco", DurabilityTier.STANDARD),
+                Shard.withDefaultTokens("tls", ShardStatus.ACTIVE, Engine.MARIADB, 16),
+                Shard.withDefaultTokens("badtls", ShardStatus.ACTIVE, Engine.MARIADB, 16),
+                new Node("tls-p", "tls", NodeRole.PRIMARY, "us-east-1", "us-east-1a", maria.jdbcUrl(db)
+                        + "&sslMode=verify-full&serverSslCert=" + tls.certPem()),
+                new Node("badtls-p", "badtls", NodeRole.PRIMARY, "us-east-1", "us-east-1a", maria.jdbcUrl(db)
+                        + "&sslMode=verify-full&serverSslCert=" + other.certPem()),
+                new Fleet("tlsco", "tls", "tls"), new Fleet("tlsco", "badtls", "badtls")), List.of());
         router = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).requestTimeoutMs(1500).build(), map).start();
         http = new RouterHttp(router.port());
@@ -121,6 +135,24 @@ class MariaDbRoutingIT {
         RouterHttp.Reply r = as("acme", "f1", "SELECT vehicle_id, vin, status FROM vehicles ORDER BY vehicle_id");
         assertThat(r.body().get("rows").toString()).isEqualTo("[[\"a0\",\"" + ACME_VIN + "0\",\"active\"],[\"a1\",\""
                 + ACME_VIN + "1\",\"active\"]]");
+    }
+
+    @Test
+    void aNodeUrlWithVerifiedTlsIsRoutedOverTlsAndAnUntrustedServerCertificateIsRefused() throws SQLException {
+        RouterHttp.Reply ok = as("tlsco", "tls", "SELECT count(*) AS n FROM vehicles");
+        assertThat(ok.status()).as(ok.body().toString()).isEqualTo(200);
+        assertThat(ok.nodeId()).isEqualTo("tls-p");
+        RouterHttp.Reply refused = as("tlsco", "badtls", "SELECT count(*) AS n FROM vehicles");
+        assertThat(refused.status()).as("verify-full against another CA's certificate: no connection").isEqualTo(503);
+        try (Connection c = DriverManager.getConnection(maria.jdbcUrl(db) + "&sslMode=verify-full&serverSslCert="
+                + tls.certPem());
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SHOW SESSION STATUS LIKE 'Ssl_version'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(2)).as("the node URL's connection is TLS").startsWith("TLSv1.");
+        }
+        assertThatThrownBy(() -> DriverManager.getConnection(maria.jdbcUrl(db) + "&sslMode=verify-full&serverSslCert="
+                + other.certPem()).close()).as("the refusal is the certificate check").isInstanceOf(SQLException.class);
     }
 
     @Test

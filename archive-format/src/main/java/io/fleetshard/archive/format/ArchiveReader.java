@@ -125,9 +125,9 @@ public final class ArchiveReader {
                     + ref.sha256());
         }
         Segment s = SegmentCodec.decode(ref.key(), bytes);
-        if (s.fromOffset() != ref.fromOffset() || s.toOffset() != ref.toOffset() || s.events().size() != ref.records()
+        if (s.fromOffset() != ref.fromOffset() || s.toOffset() != ref.toOffset() || s.records() != ref.records()
                 || !s.shard().equals(path.shardId())) {
-            throw new ArchiveDefectException(Kind.RANGE_MISMATCH, ref.key(), "holds " + s.events().size() + " records of "
+            throw new ArchiveDefectException(Kind.RANGE_MISMATCH, ref.key(), "holds " + s.records() + " records of "
                     + s.shard() + " at " + s.fromOffset() + ".." + s.toOffset() + ", the manifest lists " + ref.records()
                     + " at " + ref.fromOffset() + ".." + ref.toOffset());
         }

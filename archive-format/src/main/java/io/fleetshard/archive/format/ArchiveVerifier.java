@@ -31,8 +31,9 @@ public final class ArchiveVerifier {
     }
 
     /**
-     * As {@link #verify(ArchiveStore, ShardArchivePath, Consumer)}, and hands every event of every verified segment, in
-     * log order, to {@code events} (the audit archive's chain walk, {@link AuditChain.Walker}).
+     * As {@link #verify(ArchiveStore, ShardArchivePath, Consumer)}, and hands every plain event of every verified
+     * segment, in log order, to {@code events} (the audit archive's chain walk, {@link AuditChain.Walker}; the audit log
+     * is never sealed). Sealed records and blocks are counted but not handed on: verification uses no key.
      */
     public static Report verify(ArchiveStore store, ShardArchivePath path, Consumer<StoredManifest> progress,
             EventCheck events) {
@@ -58,7 +59,7 @@ public final class ArchiveVerifier {
                     }
                     listed.add(ref.key());
                     segments++;
-                    records += s.events().size();
+                    records += s.records();
                     bytes += ref.bytes();
                     lastCommit = Math.max(lastCommit, ref.lastCommitTsMs());
                 }

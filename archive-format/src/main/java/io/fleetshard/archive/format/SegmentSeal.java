@@ -13,9 +13,10 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-256-GCM of one sealed segment record (docs/spec/archive.md, "Sealed records"). The data key is fresh per segment
- * and tenant, and offsets are unique in a segment, so the nonce is the offset (4 zero bytes, then 8 bytes big-endian);
- * the associated data binds shard, topic, tenant and offset, so a record cannot be moved or relabelled unnoticed.
+ * AES-256-GCM of one sealed segment record (version 2) or block (version 3) (docs/spec/archive.md, "Sealed records").
+ * The data key is fresh per segment and tenant, and offsets are unique in a segment, so the nonce is the offset (of the
+ * record, or of the block's first record: 4 zero bytes, then 8 bytes big-endian); the associated data binds shard,
+ * topic, tenant and offset(s), so a record or block cannot be moved or relabelled unnoticed.
  */
 final class SegmentSeal {
     private static final JsonFactory JSON = new JsonFactory();
@@ -37,6 +38,26 @@ final class SegmentSeal {
 
     static byte[] open(byte[] dataKey, String shard, String topic, String tenant, long offset, byte[] sealed) {
         return open(dataKey, "fleetshard-segment|" + shard + "|" + topic + "|" + tenant + "|" + offset, offset, sealed);
+    }
+
+    /**
+     * A version 3 block (ADR 0028): nonce = its first offset (unique among the tenant's blocks of a segment, and the data
+     * key is fresh per segment and tenant), associated data binding shard, topic, tenant, first and last offsets and the
+     * record count, so a block cannot be moved, relabelled, cut or stretched unnoticed.
+     */
+    static byte[] sealBlock(byte[] dataKey, String shard, String topic, String tenant, long from, long to, long records,
+            byte[] gzippedLines) {
+        return seal(dataKey, blockAad(shard, topic, tenant, from, to, records), from, gzippedLines);
+    }
+
+    /** The block's gzipped record lines, or null when it does not authenticate. */
+    static byte[] openBlock(byte[] dataKey, String shard, String topic, String tenant, long from, long to, long records,
+            byte[] sealed) {
+        return open(dataKey, blockAad(shard, topic, tenant, from, to, records), from, sealed);
+    }
+
+    private static String blockAad(String shard, String topic, String tenant, long from, long to, long records) {
+        return "fleetshard-segment-block|" + shard + "|" + topic + "|" + tenant + "|" + from + "|" + to + "|" + records;
     }
 
     /** Seals with nonce {@code counter} (unique per data key) and associated data {@code aad}. */

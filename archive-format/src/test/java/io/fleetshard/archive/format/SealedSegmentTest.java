@@ -42,20 +42,99 @@ class SealedSegmentTest {
     }
 
     @Test
-    void sealsOnlyTheConfiguredTenantsAndOpensBackByteForByte() throws Exception {
+    void sealsOnlyTheConfiguredTenantsInACompressedBlockAndOpensBackByteForByte() throws Exception {
         byte[] gz = SegmentCodec.encode("pg-1", TOPIC, events, sealingAcme());
         String raw = gunzip(gz);
         assertThat(raw).doesNotContain("VIN-ACME-SECRET").contains("VIN-GLOBEX-2")
-                .contains("\"version\":2").contains("\"keyId\":\"local:acme/1\"").contains("\"alg\":\"AES-256-GCM\"");
+                .contains("\"version\":3").contains("\"keyId\":\"local:acme/1\"").contains("\"alg\":\"AES-256-GCM\"")
+                .contains("{\"tenant\":\"acme\",\"fromOffset\":3,\"toOffset\":7,\"records\":2,\"sealed\":\"");
 
         Segment sealed = SegmentCodec.decode("k", gz);
-        assertThat(sealed.events()).extracting(ArchivedEvent::sealedFor).containsExactly("acme", null, "acme");
+        assertThat(sealed.events()).extracting(ArchivedEvent::offset).containsExactly(4L);
+        assertThat(sealed.blocks()).extracting(Segment.SealedBlock::tenant).containsExactly("acme");
+        assertThat(sealed.records()).isEqualTo(3);
         assertThat(sealed.keys()).extracting(Segment.TenantKey::tenant).containsExactly("acme");
 
         Segment opened = SegmentCodec.open("k", sealed, new LocalKeyDirectory(keyDir));
+        assertThat(opened.blocks()).isEmpty();
+        assertThat(opened.events()).extracting(ArchivedEvent::offset).containsExactly(3L, 4L, 7L);
         for (int i = 0; i < events.size(); i++) {
             assertThat(opened.events().get(i).event()).isEqualTo(events.get(i).event());
             assertThat(opened.events().get(i).sealed()).isFalse();
+        }
+    }
+
+    /** A busy sealed tenant: several blocks, interleaved with a plain tenant; ~1.9 MB of record lines. */
+    private static List<ArchivedEvent> manyEvents() {
+        List<ArchivedEvent> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 4_000; i++) {
+            many.add(event(10 + 2L * i, i % 4 == 3 ? "globex" : "acme", "VIN-" + i + "-" + "x".repeat(400)));
+        }
+        return many;
+    }
+
+    @Test
+    void aBusyTenantIsSplitIntoSeveralBlocksAndALaterCutInsideABlockReadsExactlyThePrefix() {
+        List<ArchivedEvent> many = manyEvents();
+        Segment sealed = SegmentCodec.decode("k", SegmentCodec.encode("pg-1", TOPIC, many, sealingAcme()));
+        assertThat(sealed.blocks()).hasSizeGreaterThan(1).allMatch(b -> b.tenant().equals("acme"));
+        assertThat(sealed.records()).isEqualTo(many.size());
+        Segment opened = SegmentCodec.open("k", sealed, new LocalKeyDirectory(keyDir));
+        assertThat(opened.events()).extracting(ArchivedEvent::offset)
+                .containsExactlyElementsOf(many.stream().map(ArchivedEvent::offset).toList());
+
+        // A point-in-time restore stops at the first event past its time: here inside the second block.
+        Segment.SealedBlock second = sealed.blocks().get(1);
+        long stopAt = second.fromOffset() + 2 * 5; // a few records into the block
+        assertThat(stopAt).isLessThan(second.toOffset());
+        List<ArchivedEvent> replayed = opened.events().stream().takeWhile(e -> e.offset() <= stopAt).toList();
+        List<ArchivedEvent> expected = many.stream().takeWhile(e -> e.offset() <= stopAt).toList();
+        assertThat(replayed).hasSize(expected.size());
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(replayed.get(i).event()).isEqualTo(expected.get(i).event());
+        }
+    }
+
+    @Test
+    void compressingBeforeSealingKeepsASealedSegmentNearThePlainSize() {
+        List<ArchivedEvent> many = manyEvents();
+        int plain = SegmentCodec.encode("pg-1", TOPIC, many).length;
+        LocalKeyDirectory.createKey(keyDir, "acme");
+        LocalKeyDirectory.createKey(keyDir, "globex");
+        int sealed = SegmentCodec.encode("pg-1", TOPIC, many,
+                new ArchiveEncryption(true, Set.of(), new LocalKeyDirectory(keyDir))).length;
+        assertThat(sealed).isLessThan(plain * 2);
+    }
+
+    @Test
+    void aVersionTwoSegmentWithOneSealedLinePerRecordIsStillRead() throws Exception {
+        LocalKeyDirectory keys = new LocalKeyDirectory(keyDir);
+        LocalKeyDirectory.createKey(keyDir, "acme");
+        TenantKeyProvider.DataKey dataKey = keys.generate("acme");
+        StringBuilder raw = new StringBuilder("{\"format\":\"fleetshard-segment\",\"version\":2,\"shard\":\"pg-1\",\"topic\":\""
+                + TOPIC + "\",\"fromOffset\":3,\"toOffset\":7,\"records\":3,\"keys\":[{\"tenant\":\"acme\",\"keyId\":\""
+                + dataKey.keyId() + "\",\"alg\":\"AES-256-GCM\",\"wrappedKey\":\""
+                + java.util.Base64.getEncoder().encodeToString(dataKey.wrapped()) + "\"}]}\n");
+        for (ArchivedEvent e : events) {
+            String plainEvent = new String(e.event(), StandardCharsets.UTF_8);
+            if (plainEvent.contains("\"tenant\":\"acme\"")) {
+                byte[] s = SegmentSeal.seal(dataKey.plaintext(), "pg-1", TOPIC, "acme", e.offset(), e.event());
+                raw.append("{\"offset\":").append(e.offset()).append(",\"tenant\":\"acme\",\"sealed\":\"")
+                        .append(java.util.Base64.getEncoder().encodeToString(s)).append("\"}\n");
+            } else {
+                raw.append("{\"offset\":").append(e.offset()).append(",\"event\":").append(plainEvent).append("}\n");
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(out)) {
+            z.write(raw.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        Segment v2 = SegmentCodec.decode("v2", out.toByteArray());
+        assertThat(v2.events()).extracting(ArchivedEvent::sealedFor).containsExactly("acme", null, "acme");
+        assertThat(v2.blocks()).isEmpty();
+        Segment opened = SegmentCodec.open("v2", v2, keys);
+        for (int i = 0; i < events.size(); i++) {
+            assertThat(opened.events().get(i).event()).isEqualTo(events.get(i).event());
         }
     }
 
@@ -65,23 +144,44 @@ class SealedSegmentTest {
         assertThat(SegmentCodec.encode("pg-1", TOPIC, events, enc)).isEqualTo(SegmentCodec.encode("pg-1", TOPIC, events));
     }
 
-    @Test
-    void anAlteredCiphertextFailsAuthenticationNamingOffsetAndTenant() throws Exception {
-        byte[] gz = SegmentCodec.encode("pg-1", TOPIC, events, sealingAcme());
-        String raw = gunzip(gz);
-        // flip one base64 character inside the last sealed record
-        int at = raw.lastIndexOf("\"sealed\":\"") + 20;
-        char c = raw.charAt(at);
-        String tampered = raw.substring(0, at) + (c == 'A' ? 'B' : 'A') + raw.substring(at + 1);
+    private static byte[] regzip(String raw) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream z = new GZIPOutputStream(out)) {
-            z.write(tampered.getBytes(StandardCharsets.UTF_8));
+            z.write(raw.getBytes(StandardCharsets.UTF_8));
         }
-        Segment sealed = SegmentCodec.decode("seg-x", out.toByteArray());
+        return out.toByteArray();
+    }
+
+    @Test
+    void anAlteredBlockFailsAuthenticationNamingTenantAndOffsets() throws Exception {
+        String raw = gunzip(SegmentCodec.encode("pg-1", TOPIC, events, sealingAcme()));
+        // flip one base64 character inside the sealed block
+        int at = raw.lastIndexOf("\"sealed\":\"") + 20;
+        char c = raw.charAt(at);
+        Segment sealed = SegmentCodec.decode("seg-x", regzip(raw.substring(0, at) + (c == 'A' ? 'B' : 'A') + raw.substring(at + 1)));
         assertThatThrownBy(() -> SegmentCodec.open("seg-x", sealed, new LocalKeyDirectory(keyDir)))
                 .isInstanceOf(ArchiveDefectException.class)
                 .hasMessageContaining("authentication-failed").hasMessageContaining("seg-x")
-                .hasMessageContaining("offset 7").hasMessageContaining("tenant acme");
+                .hasMessageContaining("tenant acme").hasMessageContaining("offsets 3..7");
+    }
+
+    @Test
+    void aBlockWhoseClearLabelsAreChangedDoesNotAuthenticate() throws Exception {
+        String raw = gunzip(SegmentCodec.encode("pg-1", TOPIC, List.of(events.get(1), events.get(0), events.get(2)).stream()
+                .sorted(java.util.Comparator.comparingLong(ArchivedEvent::offset)).toList(), sealingAcme()));
+        // claim the block ends at offset 6: the header's range no longer spans it, so widen nothing else
+        String relabelled = raw.replace("\"toOffset\":7,\"records\":2", "\"toOffset\":6,\"records\":2")
+                .replace("\"toOffset\":7,\"records\":3", "\"toOffset\":6,\"records\":3");
+        Segment sealed = SegmentCodec.decode("seg-r", regzip(relabelled));
+        assertThatThrownBy(() -> SegmentCodec.open("seg-r", sealed, new LocalKeyDirectory(keyDir)))
+                .hasMessageContaining("authentication-failed").hasMessageContaining("tenant acme");
+
+        byte[] dataKey = new byte[32];
+        byte[] block = SegmentSeal.sealBlock(dataKey, "pg-1", TOPIC, "acme", 3, 7, 2, new byte[] {1, 2});
+        assertThat(SegmentSeal.openBlock(dataKey, "pg-1", TOPIC, "acme", 3, 7, 2, block)).containsExactly(1, 2);
+        assertThat(SegmentSeal.openBlock(dataKey, "pg-1", TOPIC, "acme", 3, 7, 1, block)).isNull();
+        assertThat(SegmentSeal.openBlock(dataKey, "pg-1", TOPIC, "globex", 3, 7, 2, block)).isNull();
+        assertThat(SegmentSeal.openBlock(dataKey, "pg-2", TOPIC, "acme", 3, 7, 2, block)).isNull();
     }
 
     @Test
@@ -152,6 +252,17 @@ class SealedSegmentTest {
         assertThatThrownBy(() -> new ArchiveReader(store, path).segment(ref)).hasMessageContaining("key-unavailable");
         Segment s = new ArchiveReader(store, path, new LocalKeyDirectory(keyDir)).segment(ref);
         assertThat(new String(s.events().get(2).event(), StandardCharsets.UTF_8)).contains("VIN-ACME-SECRET-3");
+
+        // one byte of the stored object changed: verify (no key) names the segment
+        byte[] tampered = seg.clone();
+        tampered[tampered.length / 2] ^= 1;
+        InMemoryArchiveStore altered = new InMemoryArchiveStore();
+        altered.putIfAbsent(key, tampered);
+        altered.putIfAbsent(path.manifestKey(1), ManifestParser.toBytes(m));
+        ArchiveVerifier.Report bad = ArchiveVerifier.verify(altered, path, x -> { });
+        assertThat(bad.whole()).isFalse();
+        assertThat(bad.defect().orElseThrow().kind()).isEqualTo(ArchiveDefectException.Kind.CHECKSUM_MISMATCH);
+        assertThat(bad.defect().orElseThrow().objectKey()).isEqualTo(key);
     }
 
     @Test

@@ -1,5 +1,10 @@
-package io.fleetshard.archive.format;
+package io.fleetshard.bench;
 
+import io.fleetshard.archive.format.ArchiveEncryption;
+import io.fleetshard.archive.format.ArchivedEvent;
+import io.fleetshard.archive.format.LocalKeyDirectory;
+import io.fleetshard.archive.format.Segment;
+import io.fleetshard.archive.format.SegmentCodec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,9 +13,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Not a test: the cost of sealing (ADR 0025) on segment encode and open, local key provider, one JVM. Segments of
- * {@code events} change envelopes of ~400 bytes, tenants t0..t9 round robin; sealed: none, one tenant, all tenants.
- * Run: see docs/benchmarks.md ("Per-tenant archive keys").
+ * The cost of sealing (ADR 0025; compressed blocks since ADR 0028) on segment encode and open, local key provider, one
+ * JVM. Segments of {@code events} change envelopes of ~480 bytes, tenants t0..t9 round robin; sealed: none, one
+ * tenant, all tenants. Run: {@code bench/run seal [events] [rounds]}; results in docs/benchmarks.md ("Per-tenant
+ * archive keys").
  */
 public final class ArchiveSealBench {
     public static void main(String[] args) throws Exception {
@@ -59,8 +65,9 @@ public final class ArchiveSealBench {
                 }
             }
             int measured = rounds - rounds / 2;
-            System.out.printf("sealed=%-4s segment %d events, %d B raw -> %d B gzip (%.2f%%); encode %.1f ms (%.0f events/s), "
-                            + "decode+open %.1f ms (%.0f events/s)%n", mode, events, raw, gz.length, 100.0 * gz.length / raw,
+            int blocks = SegmentCodec.decode("k", gz).blocks().size();
+            System.out.printf("sealed=%-4s blocks=%-3d segment %d events, %d B raw -> %d B gzip (%.2f%%); encode %.1f ms (%.0f events/s), "
+                            + "decode+open %.1f ms (%.0f events/s)%n", mode, blocks, events, raw, gz.length, 100.0 * gz.length / raw,
                     encNs / 1e6 / measured, events * 1e9 * measured / encNs, openNs / 1e6 / measured,
                     events * 1e9 * measured / openNs);
         }
