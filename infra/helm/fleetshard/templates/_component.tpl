@@ -20,7 +20,15 @@ and KEDA ScaledObject (when autoscaled). Called by each component's template wit
 {{- $config := merge (deepCopy (default (dict) $v.config)) .config -}}
 {{- $sa := default $fullname .serviceAccount -}}
 {{- $autoscaled := and $root.Values.keda.enabled $v.autoscaling $v.autoscaling.enabled (not .singleton) -}}
-{{- $files := dict "component.properties" (include "fleetshard.properties" $config | trim) "platform.properties" (include "fleetshard.properties" .platform | trim) -}}
+{{- $platform := deepCopy .platform -}}
+{{- /* Kafka client security, every component's (ADR 0027): nothing added for PLAINTEXT */ -}}
+{{- if ne (default "PLAINTEXT" $root.Values.kafka.securityProtocol) "PLAINTEXT" -}}
+{{- $_ := set $platform "kafka.security.protocol" $root.Values.kafka.securityProtocol -}}
+{{- end -}}
+{{- range $k, $val := (default (dict) $root.Values.kafka.properties) -}}
+{{- $_ := set $platform $k $val -}}
+{{- end -}}
+{{- $files := dict "component.properties" (include "fleetshard.properties" $config | trim) "platform.properties" (include "fleetshard.properties" $platform | trim) -}}
 {{- if and $v.serviceAccount.create (not .serviceAccount) }}
 {{ include "fleetshard.serviceAccount" (dict "root" $root "name" .name "account" $sa "roleArn" $v.serviceAccount.roleArn) }}
 {{- end }}
@@ -125,7 +133,7 @@ spec:
               value: {{ $root.Values.region | quote }}
             - name: JAVA_TOOL_OPTIONS
               value: {{ default $root.Values.javaOpts $v.javaOpts | quote }}
-            {{- range $key, $ref := $v.secretEnv }}
+            {{- range $key, $ref := merge (deepCopy (default (dict) $root.Values.kafka.secretEnv)) (default (dict) $v.secretEnv) }}
             - name: {{ include "fleetshard.envName" $key }}
               valueFrom:
                 secretKeyRef:

@@ -84,9 +84,9 @@ resource "aws_msk_cluster" "this" {
     encryption_at_rest_kms_key_arn = var.kms_key_arn
 
     encryption_in_transit {
-      # FleetShard's components take only kafka.bootstrap.servers today (no client security settings), so the
-      # plaintext listener stays open inside the VPC, limited by the security group; TLS and IAM are there for
-      # tooling and for when the components can use them.
+      # TLS_PLAINTEXT (default) keeps the plaintext listener (9092) inside the VPC, limited by the security group,
+      # beside TLS (9094) and IAM (9098). Every component can use TLS (ADR 0027: the chart's kafka.securityProtocol
+      # SSL with bootstrap_brokers_tls); "TLS" closes the plaintext listener once the release uses it.
       client_broker = var.client_broker_encryption
       in_cluster    = true
     }

@@ -12,7 +12,8 @@ output "bootstrap_brokers" {
 }
 
 output "bootstrap_brokers_tls" {
-  value = aws_msk_cluster.this.bootstrap_brokers_tls
+  description = "TLS bootstrap brokers (9094): the chart's kafka.bootstrapServers with kafka.securityProtocol SSL."
+  value       = aws_msk_cluster.this.bootstrap_brokers_tls
 }
 
 output "bootstrap_brokers_sasl_iam" {

@@ -46,7 +46,7 @@ variable "log_retention_hours" {
 }
 
 variable "client_broker_encryption" {
-  description = "TLS_PLAINTEXT (plaintext for today's components, TLS and IAM for the rest) or TLS."
+  description = "TLS_PLAINTEXT (plaintext, TLS and IAM listeners) or TLS (TLS and IAM only: set the chart's kafka.securityProtocol to SSL first, ADR 0027)."
   type        = string
   default     = "TLS_PLAINTEXT"
 

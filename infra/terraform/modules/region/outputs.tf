@@ -18,6 +18,10 @@ output "msk_bootstrap_brokers" {
   value = module.msk.bootstrap_brokers
 }
 
+output "msk_bootstrap_brokers_tls" {
+  value = module.msk.bootstrap_brokers_tls
+}
+
 output "archive_bucket" {
   value = module.archive.bucket_name
 }

@@ -106,6 +106,7 @@ public final class Archiver implements AutoCloseable {
     private KafkaConsumer<byte[], byte[]> newConsumer() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-archiver-" + config.archiverId());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

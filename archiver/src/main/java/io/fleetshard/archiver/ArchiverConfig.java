@@ -4,6 +4,7 @@ import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.config.ConfigKey;
 import io.fleetshard.config.ConfigProblems;
 import io.fleetshard.config.ConfigValues;
+import io.fleetshard.config.KafkaClientSecurity;
 import java.util.Map;
 
 /**
@@ -29,7 +30,8 @@ public record ArchiverConfig(
         String s3Region,
         String s3AccessKey,
         String s3SecretKey,
-        String auditTopic) {
+        String auditTopic,
+        KafkaClientSecurity kafkaSecurity) {
 
     /** Every configuration key with its default and meaning. */
     public enum Key implements ConfigKey {
@@ -79,6 +81,7 @@ public record ArchiverConfig(
     }
 
     public ArchiverConfig {
+        kafkaSecurity = kafkaSecurity == null ? KafkaClientSecurity.plaintext() : kafkaSecurity;
         ConfigProblems problems = new ConfigProblems();
         problems.require(Key.BOOTSTRAP_SERVERS, bootstrapServers);
         problems.require(Key.ARCHIVER_ID, archiverId);
@@ -139,7 +142,7 @@ public record ArchiverConfig(
     public static ArchiverConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
-        b.values.setAll(values, (k, v) -> false, problems);
+        b.values.setAll(b.withoutKafkaSecurity(values), (k, v) -> false, problems);
         return b.build(problems);
     }
 
@@ -178,8 +181,27 @@ public record ArchiverConfig(
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
         private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
+        private final KafkaClientSecurity.Builder kafka = KafkaClientSecurity.builder();
+        private KafkaClientSecurity kafkaSecurity;
 
         private Builder() {
+        }
+
+        /** How the clients reach Kafka (TLS, SASL: ADR 0027); default: the {@code kafka.*} keys given, else plaintext. */
+        public Builder kafkaSecurity(KafkaClientSecurity security) {
+            kafkaSecurity = security;
+            return this;
+        }
+
+        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
+        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
+            Map<String, String> rest = new java.util.LinkedHashMap<>();
+            given.forEach((k, v) -> {
+                if (!kafka.offer(k, v)) {
+                    rest.put(k, v);
+                }
+            });
+            return rest;
         }
 
         public Builder set(Key key, String value) {
@@ -198,6 +220,7 @@ public record ArchiverConfig(
         /** Builds with the problems found so far; on failure the message lists those and the record's own. */
         private ArchiverConfig build(ConfigProblems problems) {
             ArchiverConfig config;
+            KafkaClientSecurity security = kafkaSecurity != null ? kafkaSecurity : kafka.build(problems);
             try {
                 config = new ArchiverConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.ARCHIVER_ID),
                         values.text(Key.GROUP_ID), values.text(Key.SHARD_LOG_TOPIC_PREFIX), values.text(Key.BUCKET),
@@ -206,7 +229,7 @@ public record ArchiverConfig(
                         values.number(Key.STORE_BACKOFF_MS, problems), values.number(Key.STORE_BACKOFF_MAX_MS, problems),
                         (int) values.number(Key.SESSION_TIMEOUT_MS, problems), values.number(Key.TOPIC_DISCOVERY_MS, problems),
                         values.text(Key.S3_ENDPOINT), values.text(Key.S3_REGION), values.text(Key.S3_ACCESS_KEY),
-                        values.text(Key.S3_SECRET_KEY), values.text(Key.AUDIT_TOPIC));
+                        values.text(Key.S3_SECRET_KEY), values.text(Key.AUDIT_TOPIC), security);
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

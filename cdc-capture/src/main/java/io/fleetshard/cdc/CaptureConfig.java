@@ -3,6 +3,7 @@ package io.fleetshard.cdc;
 import io.fleetshard.config.ConfigKey;
 import io.fleetshard.config.ConfigProblems;
 import io.fleetshard.config.ConfigValues;
+import io.fleetshard.config.KafkaClientSecurity;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +40,8 @@ public record CaptureConfig(
         long restartBackoffMs,
         long restartBackoffMaxMs,
         String snapshotMode,
-        long sourceLagIntervalMs) {
+        long sourceLagIntervalMs,
+        KafkaClientSecurity kafkaSecurity) {
 
     /** Every configuration key with its default and meaning. */
     public enum Key implements ConfigKey {
@@ -97,6 +99,7 @@ public record CaptureConfig(
     public static final String SHARD_CREDENTIALS_PREFIX = "db.credentials.";
 
     public CaptureConfig {
+        kafkaSecurity = kafkaSecurity == null ? KafkaClientSecurity.plaintext() : kafkaSecurity;
         ConfigProblems problems = new ConfigProblems();
         problems.require(Key.BOOTSTRAP_SERVERS, bootstrapServers);
         problems.require(Key.WORKER_ID, workerId);
@@ -170,7 +173,7 @@ public record CaptureConfig(
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
         Map<String, String[]> perShard = new LinkedHashMap<>();
-        b.values.setAll(values, (key, value) -> {
+        b.values.setAll(b.withoutKafkaSecurity(values), (key, value) -> {
             if (!key.startsWith(SHARD_CREDENTIALS_PREFIX) || !(key.endsWith(".user") || key.endsWith(".password"))) {
                 return false;
             }
@@ -221,9 +224,28 @@ public record CaptureConfig(
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
         private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
+        private final KafkaClientSecurity.Builder kafka = KafkaClientSecurity.builder();
+        private KafkaClientSecurity kafkaSecurity;
         private final Map<String, DbCredentials> shardCredentials = new LinkedHashMap<>();
 
         private Builder() {
+        }
+
+        /** How the clients reach Kafka (TLS, SASL: ADR 0027); default: the {@code kafka.*} keys given, else plaintext. */
+        public Builder kafkaSecurity(KafkaClientSecurity security) {
+            kafkaSecurity = security;
+            return this;
+        }
+
+        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
+        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
+            Map<String, String> rest = new java.util.LinkedHashMap<>();
+            given.forEach((k, v) -> {
+                if (!kafka.offer(k, v)) {
+                    rest.put(k, v);
+                }
+            });
+            return rest;
         }
 
         public Builder set(Key key, String value) {
@@ -259,6 +281,7 @@ public record CaptureConfig(
             String user = values.text(Key.DB_USER);
             DbCredentials defaults = user == null || user.isBlank() ? null : new DbCredentials(user, values.text(Key.DB_PASSWORD));
             CaptureConfig config;
+            KafkaClientSecurity security = kafkaSecurity != null ? kafkaSecurity : kafka.build(problems);
             try {
                 config = new CaptureConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.WORKER_ID),
                         values.text(Key.GROUP_ID), values.text(Key.CHANGE_TOPIC_PREFIX),
@@ -271,7 +294,7 @@ public record CaptureConfig(
                         values.number(Key.HEARTBEAT_INTERVAL_MS, problems), (int) values.number(Key.SESSION_TIMEOUT_MS, problems),
                         (int) values.number(Key.MAX_RECORD_BYTES, problems), values.number(Key.RESTART_BACKOFF_MS, problems),
                         values.number(Key.RESTART_BACKOFF_MAX_MS, problems), values.text(Key.SNAPSHOT_MODE),
-                        values.number(Key.SOURCE_LAG_INTERVAL_MS, problems));
+                        values.number(Key.SOURCE_LAG_INTERVAL_MS, problems), security);
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

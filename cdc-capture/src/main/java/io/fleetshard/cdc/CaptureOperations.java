@@ -28,6 +28,7 @@ public final class CaptureOperations {
     public static void resetShard(CaptureConfig config, String shardId) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, ShardCapture.transactionalId(shardId));
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

@@ -178,6 +178,7 @@ public final class CaptureWorker implements AutoCloseable {
     private KafkaConsumer<byte[], byte[]> newConsumer() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-cdc-" + config.workerId());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

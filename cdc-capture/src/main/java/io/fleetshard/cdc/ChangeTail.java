@@ -55,10 +55,17 @@ public final class ChangeTail implements AutoCloseable {
     private volatile boolean closed;
 
     public ChangeTail(String bootstrapServers, String changeTopicPrefix, Options options) {
+        this(bootstrapServers, java.util.Map.of(), changeTopicPrefix, options);
+    }
+
+    /** @param security Kafka client properties for TLS/SASL ({@code KafkaClientSecurity.clientProperties()}, ADR 0027) */
+    public ChangeTail(String bootstrapServers, java.util.Map<String, String> security, String changeTopicPrefix,
+            Options options) {
         this.options = options;
         this.topic = changeTopicPrefix + options.table();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(security); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-tail");

@@ -31,6 +31,7 @@ final class ChangeTopics {
     private static void create(CaptureConfig config, List<NewTopic> only) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
         try (Admin admin = Admin.create(props)) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);

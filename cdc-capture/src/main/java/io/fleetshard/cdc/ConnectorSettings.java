@@ -14,6 +14,8 @@ final class ConnectorSettings {
     static final String OFFSET_BOOTSTRAP = "fleetshard.offsets.bootstrap.servers";
     static final String OFFSET_TOPIC = "fleetshard.offsets.topic";
     static final String OFFSET_SHARD = "fleetshard.offsets.shard";
+    /** Prefix of the Kafka client security properties of the offset store's reads (ADR 0027). */
+    static final String OFFSET_CLIENT_PREFIX = "fleetshard.offsets.client.";
 
     /** A one-row table in each shard's publication: its update is a real transaction, so the slot's LSN moves. */
     static final String HEARTBEAT_TABLE = "fleetshard_heartbeat";
@@ -64,6 +66,7 @@ final class ConnectorSettings {
         p.setProperty(OFFSET_BOOTSTRAP, config.bootstrapServers());
         p.setProperty(OFFSET_TOPIC, config.offsetsTopic());
         p.setProperty(OFFSET_SHARD, shardId);
+        p.putAll(config.kafkaSecurity().clientProperties(OFFSET_CLIENT_PREFIX));
         // Only moves the slot's confirmed LSN / nothing else: the durable offset is written with each batch.
         p.setProperty("offset.flush.interval.ms", "1000");
         p.setProperty("poll.interval.ms", Long.toString(config.pollIntervalMs()));
@@ -131,6 +134,9 @@ final class ConnectorSettings {
                 p.setProperty("include.schema.changes", "false");
                 p.setProperty("schema.history.internal", "io.debezium.storage.kafka.history.KafkaSchemaHistory");
                 p.setProperty("schema.history.internal.kafka.bootstrap.servers", config.bootstrapServers());
+                // KafkaSchemaHistory's producer, consumer and admin client take these (TLS/SASL: ADR 0027)
+                p.putAll(config.kafkaSecurity().clientProperties("schema.history.internal.producer."));
+                p.putAll(config.kafkaSecurity().clientProperties("schema.history.internal.consumer."));
                 p.setProperty("schema.history.internal.kafka.topic", config.schemaHistoryTopicPrefix() + shardId);
                 p.setProperty("schema.history.internal.store.only.captured.tables.ddl", "true");
                 p.setProperty("schema.history.internal.store.only.captured.databases.ddl", "true");

@@ -40,9 +40,11 @@ final class OffsetsTopic {
     }
 
     /** The last committed offset of {@code shardId}, empty if none or deleted. Reads its partition to the end. */
-    static Optional<StoredOffset> read(String bootstrapServers, String topic, String shardId) {
+    static Optional<StoredOffset> read(String bootstrapServers, java.util.Map<String, String> security, String topic,
+            String shardId) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(security); // TLS/SASL (ADR 0027)
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-cdc-offsets-" + shardId);

@@ -194,7 +194,8 @@ final class ShardCapture {
             p.initTransactions();
             ChangeTopics.ensureShardLog(config, shardId);
             // Debezium may resume inside a source transaction: if the shard log ends in a tagged one, go on tagging it.
-            ShardLogTail.Tagged tail = ShardLogTail.taggedTxAtEnd(config.bootstrapServers(), config.shardLogTopic(shardId));
+            ShardLogTail.Tagged tail = ShardLogTail.taggedTxAtEnd(config.bootstrapServers(),
+                    config.kafkaSecurity().clientProperties(), config.shardLogTopic(shardId));
             taggedTx = tail == null ? null : tail.txId();
             taggedOffload = tail != null && tail.offload();
             producer = p;
@@ -245,6 +246,7 @@ final class ShardCapture {
     private KafkaProducer<byte[], byte[]> newProducer() {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(shardId));
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetshard-cdc-" + config.workerId() + "-" + shardId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -467,7 +469,8 @@ final class ShardCapture {
                 }
             }
         }
-        Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(), config.offsetsTopic(), shardId);
+        Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(), config.kafkaSecurity().clientProperties(),
+                config.offsetsTopic(), shardId);
         if (stored.isPresent() && !stored.get().offset().path("snapshot").asBoolean(false)) {
             throw new SlotMissingException("replication slot '" + slot + "' of shard " + shardId + " on "
                     + target.host() + ":" + target.port() + "/" + target.database()

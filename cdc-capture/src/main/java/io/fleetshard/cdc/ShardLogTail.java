@@ -26,9 +26,10 @@ final class ShardLogTail {
     }
 
     /** The tagged transaction the shard log's last record belongs to ({@code fleetshard.origin} reshard or offload), or null. */
-    static Tagged taggedTxAtEnd(String bootstrapServers, String shardLog) {
+    static Tagged taggedTxAtEnd(String bootstrapServers, java.util.Map<String, String> security, String shardLog) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(security); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

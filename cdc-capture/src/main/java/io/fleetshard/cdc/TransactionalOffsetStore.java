@@ -30,6 +30,7 @@ public final class TransactionalOffsetStore implements OffsetBackingStore {
     private String bootstrapServers;
     private String topic;
     private String shardId;
+    private final Map<String, String> security = new java.util.HashMap<>();
     private volatile JsonNode partition;
     private volatile JsonNode offset;
     /** Offsets flushed by the engine since start, by serialized key (the engine's converter is deterministic). */
@@ -45,6 +46,11 @@ public final class TransactionalOffsetStore implements OffsetBackingStore {
         bootstrapServers = require(originals, ConnectorSettings.OFFSET_BOOTSTRAP);
         topic = require(originals, ConnectorSettings.OFFSET_TOPIC);
         shardId = require(originals, ConnectorSettings.OFFSET_SHARD);
+        originals.forEach((k, v) -> { // the worker's Kafka client security (ADR 0027), passed under a prefix
+            if (k.startsWith(ConnectorSettings.OFFSET_CLIENT_PREFIX) && v != null) {
+                security.put(k.substring(ConnectorSettings.OFFSET_CLIENT_PREFIX.length()), v.toString());
+            }
+        });
     }
 
     private static String require(Map<String, Object> originals, String key) {
@@ -57,7 +63,7 @@ public final class TransactionalOffsetStore implements OffsetBackingStore {
 
     @Override
     public void start() {
-        Optional<StoredOffset> stored = OffsetsTopic.read(bootstrapServers, topic, shardId);
+        Optional<StoredOffset> stored = OffsetsTopic.read(bootstrapServers, security, topic, shardId);
         stored.ifPresent(s -> {
             partition = s.partition();
             offset = s.offset();

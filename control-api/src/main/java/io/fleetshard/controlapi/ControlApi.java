@@ -16,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -81,6 +82,8 @@ public final class ControlApi implements AutoCloseable {
     private volatile FailoverOrchestrator failovers;
     private volatile HotFleetBoard hotFleets;
     private volatile AuditLog audit;
+    /** Merged into every Kafka client of the enable* calls (TLS/SASL: ADR 0027). */
+    private Map<String, String> kafkaSecurity = Map.of();
     private Javalin app;
     private boolean stopped;
 
@@ -149,6 +152,16 @@ public final class ControlApi implements AutoCloseable {
     }
 
     /**
+     * How the Kafka clients of {@link #enableResharding}, {@link #enableFailover} and {@link #enableAudit} reach the
+     * brokers: the properties of config-support's {@code KafkaClientSecurity.clientProperties()} (TLS, SASL; checked
+     * there, ADR 0027). Call before those; default plaintext.
+     */
+    public synchronized ControlApi kafkaClientSecurity(Map<String, String> clientProperties) {
+        kafkaSecurity = Map.copyOf(clientProperties);
+        return this;
+    }
+
+    /**
      * Runs reshard jobs in this instance (ADR 0013): {@code POST /v1/reshards} accepts jobs once this is called, and
      * the orchestrator works on every unfinished job of the map while this instance's writer is not fenced. It reads
      * the shard logs' end offsets from the Kafka cluster at {@code bootstrapServers} (topics
@@ -156,8 +169,8 @@ public final class ControlApi implements AutoCloseable {
      * {@link #start()}, once.
      */
     public synchronized ControlApi enableResharding(String bootstrapServers, String shardLogPrefix) {
-        enableResharding(new KafkaShardLogs(bootstrapServers, shardLogPrefix));
-        hotFleets = new HotFleetBoard(bootstrapServers, clock, java.time.Duration.ofMinutes(10));
+        enableResharding(new KafkaShardLogs(bootstrapServers, kafkaSecurity, shardLogPrefix));
+        hotFleets = new HotFleetBoard(bootstrapServers, kafkaSecurity, clock, java.time.Duration.ofMinutes(10));
         reshards.autoMoveFrom(hotFleets::current, monitor::health);
         if (app != null) {
             hotFleets.start();
@@ -185,7 +198,7 @@ public final class ControlApi implements AutoCloseable {
      * Call before or after {@link #start()}, once.
      */
     public synchronized ControlApi enableFailover(String bootstrapServers) {
-        return enableFailover(new KafkaOrchestrationLog(bootstrapServers, config.orchestrationsTopic()),
+        return enableFailover(new KafkaOrchestrationLog(bootstrapServers, kafkaSecurity, config.orchestrationsTopic()),
                 new JdbcFailoverActions(config));
     }
 
@@ -227,7 +240,7 @@ public final class ControlApi implements AutoCloseable {
      * before or after {@link #start()}, once; without it changes are not audited and {@code GET /v1/audit} is 503.
      */
     public synchronized ControlApi enableAudit(String bootstrapServers) {
-        return enableAudit(new KafkaAuditLog(bootstrapServers, config.auditTopic()));
+        return enableAudit(new KafkaAuditLog(bootstrapServers, kafkaSecurity, config.auditTopic()));
     }
 
     synchronized ControlApi enableAudit(AuditLog log) {

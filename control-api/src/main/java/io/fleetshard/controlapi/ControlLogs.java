@@ -29,9 +29,10 @@ final class ControlLogs {
      *
      * @param what the log in words, for messages ("orchestration")
      */
-    static void ensureTopic(String bootstrapServers, String topic, Duration retention, String what) {
+    static void ensureTopic(String bootstrapServers, Map<String, String> security, String topic, Duration retention,
+            String what) {
         try {
-            ShardMapTopic.ensureOnePartition(bootstrapServers, topic, Map.of(
+            ShardMapTopic.ensureOnePartition(bootstrapServers, security, topic, Map.of(
                     TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
                     TopicConfig.RETENTION_MS_CONFIG, retention == null ? "-1" : Long.toString(retention.toMillis())),
                     Duration.ofSeconds(15), "the " + what + " events keep their order");
@@ -41,9 +42,10 @@ final class ControlLogs {
     }
 
     /** The producer of one log: acks from all in-sync replicas, idempotent, no lingering, bounded delivery. */
-    static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, String clientId) {
+    static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, Map<String, String> security, String clientId) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(security); // TLS/SASL (ADR 0027)
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

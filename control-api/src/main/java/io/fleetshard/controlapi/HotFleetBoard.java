@@ -43,10 +43,15 @@ final class HotFleetBoard implements AutoCloseable {
     private volatile boolean running = true;
 
     HotFleetBoard(String bootstrapServers, Clock clock, Duration keep) {
+        this(bootstrapServers, Map.of(), clock, keep);
+    }
+
+    HotFleetBoard(String bootstrapServers, Map<String, String> security, Clock clock, Duration keep) {
         this.clock = clock;
         this.keep = keep;
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(security); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-hotfleets");
         // every instance reads the whole topic; the group only serves the subscription (nothing is committed)
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "fleetshard-control-api-hotfleets-" + java.util.UUID.randomUUID());

@@ -32,6 +32,7 @@ final class KafkaAuditLog implements AuditLog {
     private static final Duration READ_DEADLINE = Duration.ofSeconds(10);
 
     private final String bootstrapServers;
+    private final Map<String, String> security;
     private final String topic;
     private final TopicPartition tp;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -39,11 +40,16 @@ final class KafkaAuditLog implements AuditLog {
     private String head;
 
     KafkaAuditLog(String bootstrapServers, String topic) {
+        this(bootstrapServers, Map.of(), topic);
+    }
+
+    KafkaAuditLog(String bootstrapServers, Map<String, String> security, String topic) {
         this.bootstrapServers = bootstrapServers;
+        this.security = Map.copyOf(security);
         this.topic = topic;
         this.tp = new TopicPartition(topic, 0);
-        ControlLogs.ensureTopic(bootstrapServers, topic, null, "audit");
-        this.producer = ControlLogs.producer(bootstrapServers, "fleetshard-control-api-audit");
+        ControlLogs.ensureTopic(bootstrapServers, security, topic, null, "audit");
+        this.producer = ControlLogs.producer(bootstrapServers, security, "fleetshard-control-api-audit");
     }
 
     @Override
@@ -66,6 +72,7 @@ final class KafkaAuditLog implements AuditLog {
     private String readHead() {
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.putAll(security); // TLS/SASL (ADR 0027)
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-audit-head");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
@@ -106,6 +113,7 @@ final class KafkaAuditLog implements AuditLog {
     public List<AuditEvent> read(long fromMs, long toMs, String actor, int limit) {
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.putAll(security); // TLS/SASL (ADR 0027)
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-audit-reader");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -26,6 +27,7 @@ final class KafkaOrchestrationLog implements OrchestrationLog {
     static final Duration RETENTION = Duration.ofDays(90);
 
     private final String bootstrapServers;
+    private final Map<String, String> security;
     private final String topic;
     private final KafkaProducer<byte[], byte[]> producer;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -35,14 +37,16 @@ final class KafkaOrchestrationLog implements OrchestrationLog {
     private volatile boolean closing;
     private Thread tail;
 
-    KafkaOrchestrationLog(String bootstrapServers, String topic) {
+    KafkaOrchestrationLog(String bootstrapServers, Map<String, String> security, String topic) {
         this.bootstrapServers = bootstrapServers;
+        this.security = Map.copyOf(security);
         this.topic = topic;
         this.tp = new TopicPartition(topic, 0);
-        ControlLogs.ensureTopic(bootstrapServers, topic, RETENTION, "orchestration");
-        this.producer = ControlLogs.producer(bootstrapServers, "fleetshard-control-api-orchestrations");
+        ControlLogs.ensureTopic(bootstrapServers, security, topic, RETENTION, "orchestration");
+        this.producer = ControlLogs.producer(bootstrapServers, security, "fleetshard-control-api-orchestrations");
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.putAll(security); // TLS/SASL (ADR 0027)
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-orchestrations");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

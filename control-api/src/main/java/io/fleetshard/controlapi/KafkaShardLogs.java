@@ -33,11 +33,14 @@ final class KafkaShardLogs implements ShardLogs {
     private final Admin admin;
     private final String topicPrefix;
     private final String bootstrapServers;
+    private final Map<String, String> security;
 
-    KafkaShardLogs(String bootstrapServers, String topicPrefix) {
+    KafkaShardLogs(String bootstrapServers, Map<String, String> security, String topicPrefix) {
         this.bootstrapServers = bootstrapServers;
+        this.security = Map.copyOf(security);
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(security); // TLS/SASL (ADR 0027)
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-reshard");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
@@ -67,6 +70,7 @@ final class KafkaShardLogs implements ShardLogs {
         TopicPartition tp = new TopicPartition(topicPrefix + shardId, 0);
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(security); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-reshard-validate");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

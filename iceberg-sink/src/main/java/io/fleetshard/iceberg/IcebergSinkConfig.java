@@ -3,6 +3,7 @@ package io.fleetshard.iceberg;
 import io.fleetshard.config.ConfigKey;
 import io.fleetshard.config.ConfigProblems;
 import io.fleetshard.config.ConfigValues;
+import io.fleetshard.config.KafkaClientSecurity;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +37,8 @@ public record IcebergSinkConfig(
         int minInputFiles,
         long snapshotMaxAgeMs,
         int snapshotRetainLast,
-        long orphanMinAgeMs) {
+        long orphanMinAgeMs,
+        KafkaClientSecurity kafkaSecurity) {
 
     /** Prefix of the keys passed through to the Iceberg catalog. */
     public static final String CATALOG_PROPERTY_PREFIX = "catalog.property.";
@@ -93,6 +95,7 @@ public record IcebergSinkConfig(
     }
 
     public IcebergSinkConfig {
+        kafkaSecurity = kafkaSecurity == null ? KafkaClientSecurity.plaintext() : kafkaSecurity;
         ConfigProblems problems = new ConfigProblems();
         problems.require(Key.BOOTSTRAP_SERVERS, bootstrapServers);
         problems.require(Key.GROUP_ID, groupId);
@@ -161,7 +164,7 @@ public record IcebergSinkConfig(
     public static IcebergSinkConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
-        b.values.setAll(values, (k, v) -> {
+        b.values.setAll(b.withoutKafkaSecurity(values), (k, v) -> {
             if (k.startsWith(CATALOG_PROPERTY_PREFIX) && k.length() > CATALOG_PROPERTY_PREFIX.length()) {
                 b.catalogProperty(k.substring(CATALOG_PROPERTY_PREFIX.length()), v);
                 return true;
@@ -225,9 +228,28 @@ public record IcebergSinkConfig(
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
         private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
+        private final KafkaClientSecurity.Builder kafka = KafkaClientSecurity.builder();
+        private KafkaClientSecurity kafkaSecurity;
         private final Map<String, String> catalogProperties = new LinkedHashMap<>();
 
         private Builder() {
+        }
+
+        /** How the clients reach Kafka (TLS, SASL: ADR 0027); default: the {@code kafka.*} keys given, else plaintext. */
+        public Builder kafkaSecurity(KafkaClientSecurity security) {
+            kafkaSecurity = security;
+            return this;
+        }
+
+        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
+        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
+            Map<String, String> rest = new java.util.LinkedHashMap<>();
+            given.forEach((k, v) -> {
+                if (!kafka.offer(k, v)) {
+                    rest.put(k, v);
+                }
+            });
+            return rest;
         }
 
         public Builder set(Key key, String value) {
@@ -261,6 +283,7 @@ public record IcebergSinkConfig(
             List<String> tables = tableList == null ? List.of()
                     : Arrays.stream(tableList.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
             IcebergSinkConfig config;
+            KafkaClientSecurity security = kafkaSecurity != null ? kafkaSecurity : kafka.build(problems);
             try {
                 config = new IcebergSinkConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.GROUP_ID),
                         values.text(Key.TOPIC_PREFIX), tables, values.text(Key.CATALOG_TYPE), values.text(Key.CATALOG_NAME),
@@ -272,7 +295,7 @@ public record IcebergSinkConfig(
                         (int) values.number(Key.MIN_INPUT_FILES, problems),
                         values.number(Key.SNAPSHOT_MAX_AGE_MS, problems),
                         (int) values.number(Key.SNAPSHOT_RETAIN_LAST, problems),
-                        values.number(Key.ORPHAN_MIN_AGE_MS, problems));
+                        values.number(Key.ORPHAN_MIN_AGE_MS, problems), security);
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

@@ -299,7 +299,45 @@ class HelmChartTest {
     @Test
     void everyDeploymentsFilesPassTheLaunchersCheck(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
-        RenderedChart chart = renderProd();
+        assertEveryDeploymentPassesTheLaunchersCheck(renderProd(), dir);
+    }
+
+    /**
+     * TLS to Kafka (ADR 0027): {@code kafka.securityProtocol}, {@code kafka.properties} and {@code kafka.secretEnv}
+     * reach every component's platform file and environment, and the launcher accepts them (the trust store must
+     * exist: the check opens nothing but looks for the file).
+     */
+    @Test
+    void kafkaTlsSettingsReachEveryComponentAndPassTheLaunchersCheck(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path truststore = java.nio.file.Files.writeString(dir.resolve("truststore.p12"), "stand-in");
+        RenderedChart chart = render(t -> t.withValuesFile(PROD_VALUES)
+                .set("kafka.bootstrapServers", "b-1.msk:9094")
+                .set("kafka.securityProtocol", "SSL")
+                .set("kafka.properties.kafka\\.ssl\\.truststore\\.location", truststore.toString())
+                .set("kafka.secretEnv.kafka\\.ssl\\.truststore\\.password.secretName", "fleetshard-kafka-tls")
+                .set("kafka.secretEnv.kafka\\.ssl\\.truststore\\.password.key", "truststore-password"));
+
+        for (String component : List.of("router", "control-api", "capture", "archiver", "stream-processors",
+                "iceberg-sink")) {
+            assertThat(RenderedChart.properties(chart.get("ConfigMap", COMPONENTS.get(component)),
+                    "platform.properties")).as(component).containsEntry("kafka.security.protocol", "SSL")
+                    .containsEntry("kafka.ssl.truststore.location", truststore.toString());
+            assertThat(secretEnv(RenderedChart.container(chart.get("Deployment", COMPONENTS.get(component)))))
+                    .as(component)
+                    .containsEntry("FLEETSHARD_KAFKA_SSL_TRUSTSTORE_PASSWORD", "fleetshard-kafka-tls/truststore-password");
+        }
+        assertThat(RenderedChart.properties(chart.get("ConfigMap", "fs-fleetshard-router"), "platform.properties"))
+                .doesNotContainKey("kafka.ssl.truststore.password");
+        assertEveryDeploymentPassesTheLaunchersCheck(chart, dir);
+        assertThat(RenderedChart.properties(renderProd().get("ConfigMap", "fs-fleetshard-router"),
+                "platform.properties")).doesNotContainKey("kafka.security.protocol");
+        assertThatThrownBy(() -> render(t -> t.set("kafka.securityProtocol", "TLS")))
+                .hasMessageContaining("securityProtocol");
+    }
+
+    private static void assertEveryDeploymentPassesTheLaunchersCheck(RenderedChart chart, java.nio.file.Path dir)
+            throws Exception {
         List<String> checked = new ArrayList<>();
         for (JsonNode deployment : chart.ofKind("Deployment")) {
             String name = deployment.at("/metadata/name").asText();

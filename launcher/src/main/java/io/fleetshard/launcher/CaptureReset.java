@@ -2,6 +2,7 @@ package io.fleetshard.launcher;
 
 import io.fleetshard.cdc.CaptureConfig;
 import io.fleetshard.cdc.CaptureOperations;
+import io.fleetshard.config.KafkaClientSecurity;
 import io.fleetshard.controlapi.ControlApi;
 
 /**
@@ -15,7 +16,12 @@ final class CaptureReset {
     }
 
     static ControlApi.CaptureResetter of(String bootstrapServers) {
-        CaptureConfig config = CaptureConfig.builder(bootstrapServers, "control-api-capture-reset").build();
+        return of(bootstrapServers, KafkaClientSecurity.plaintext());
+    }
+
+    static ControlApi.CaptureResetter of(String bootstrapServers, KafkaClientSecurity security) {
+        CaptureConfig config = CaptureConfig.builder(bootstrapServers, "control-api-capture-reset")
+                .kafkaSecurity(security).build();
         return shardId -> {
             CaptureOperations.resetShard(config, shardId);
             return "capture of shard " + shardId + " forgot its position (" + config.offsetsTopic() + "): it"

@@ -13,7 +13,7 @@ final class CompletionCommand {
     static final Map<String, List<String>> WORDS = Map.ofEntries(
             Map.entry("dev", List.of("--fresh", "--data-dir", "--router-port", "--control-port", "--help")),
             Map.entry("tail", List.of("--table", "--tenant", "--fleet", "--from-beginning", "--max", "--bootstrap",
-                    "--data-dir", "--help")),
+                    "--platform", "--data-dir", "--help")),
             Map.entry("archive", List.of("ls", "verify", "--shard", "--audit", "--audit-topic", "--tier", "--bucket", "--s3-endpoint", "--region",
                     "--access-key", "--secret-key", "--data-dir", "--output", "--help")),
             Map.entry("restore", List.of("--shard", "--to-time", "--target", "--target-user", "--target-password",

@@ -1,5 +1,6 @@
 package io.fleetshard.launcher;
 
+import io.fleetshard.config.KafkaClientSecurity;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -20,11 +21,23 @@ import java.util.TreeSet;
  * launcher wires around it ({@code --platform} file). Immutable.
  */
 record ComponentSettings(Map<String, String> component, Map<String, String> platform) {
-    /** Platform keys {@code fleetshard run} knows; any other key in the platform file is refused. */
-    static final Set<String> PLATFORM_KEYS = Set.of("kafka.bootstrap.servers", "shardmap.topic", "shardmap.mirror.table",
-            "admin.host", "admin.port", "aws.region", "archive.bucket", "archive.tier", "s3.region", "s3.endpoint",
-            "s3.access.key", "s3.secret.key", "standby.shard", "standby.jdbc.url", "state.dir", "dynamodb.endpoint",
-            "dynamodb.access.key", "dynamodb.secret.key");
+    /**
+     * Platform keys {@code fleetshard run} knows; any other key in the platform file is refused. The Kafka client
+     * security keys ({@code kafka.security.protocol}, {@code kafka.ssl.*}, {@code kafka.sasl.*}: ADR 0027) are every
+     * component's.
+     */
+    static final Set<String> PLATFORM_KEYS = platformKeys("kafka.bootstrap.servers", "shardmap.topic",
+            "shardmap.mirror.table", "admin.host", "admin.port", "aws.region", "archive.bucket", "archive.tier",
+            "s3.region", "s3.endpoint", "s3.access.key", "s3.secret.key", "standby.shard", "standby.jdbc.url",
+            "state.dir", "dynamodb.endpoint", "dynamodb.access.key", "dynamodb.secret.key");
+
+    private static Set<String> platformKeys(String... keys) {
+        Set<String> all = new TreeSet<>(List.of(keys));
+        for (KafkaClientSecurity.Key k : KafkaClientSecurity.Key.values()) {
+            all.add(k.key());
+        }
+        return Set.copyOf(all);
+    }
 
     ComponentSettings {
         component = Map.copyOf(component);
@@ -53,7 +66,9 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
                         + "; known: " + new TreeSet<>(PLATFORM_KEYS));
             }
         }
-        for (String secret : List.of("s3.secret.key", "dynamodb.secret.key")) { // the platform's secrets
+        List<String> secrets = new java.util.ArrayList<>(List.of("s3.secret.key", "dynamodb.secret.key"));
+        secrets.addAll(KafkaClientSecurity.SECRET_KEYS);
+        for (String secret : secrets) { // the platform's secrets
             String value = env.get(envName(secret));
             if (value != null) {
                 platform.put(secret, value);
@@ -65,6 +80,26 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
     /** {@code db.password} → {@code FLEETSHARD_DB_PASSWORD}, as the chart names secret variables. */
     static String envName(String key) {
         return "FLEETSHARD_" + key.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+    }
+
+    /** How this component's Kafka clients reach the brokers: the platform's {@code kafka.*} security keys, checked. */
+    KafkaClientSecurity kafkaSecurity() {
+        return KafkaClientSecurity.fromMap(platform);
+    }
+
+    /**
+     * The component's keys with the platform's Kafka client security keys added (a key the component sets itself
+     * wins), for the workers whose config classes read {@code kafka.*} keys themselves.
+     */
+    Map<String, String> componentWithKafkaSecurity() {
+        Map<String, String> all = new LinkedHashMap<>();
+        platform.forEach((k, v) -> {
+            if (KafkaClientSecurity.isKey(k)) {
+                all.put(k, v);
+            }
+        });
+        all.putAll(component);
+        return all;
     }
 
     String platform(String key, String fallback) {

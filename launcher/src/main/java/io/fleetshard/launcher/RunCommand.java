@@ -7,6 +7,7 @@ import io.fleetshard.archiver.Archiver;
 import io.fleetshard.archiver.ArchiverConfig;
 import io.fleetshard.cdc.CaptureConfig;
 import io.fleetshard.cdc.CaptureWorker;
+import io.fleetshard.config.KafkaClientSecurity;
 import io.fleetshard.controlapi.ControlApi;
 import io.fleetshard.controlapi.ControlApiConfig;
 import io.fleetshard.iceberg.IcebergSink;
@@ -60,7 +61,8 @@ final class RunCommand {
               --config FILE      the component's own keys (the table in its module's README)
               --platform FILE    what the launcher wires around it: kafka.bootstrap.servers, shardmap.topic,
                                  admin.port (workers' /healthz, /readyz, /metrics; default 9090), archive.bucket,
-                                 s3.region, s3.endpoint, standby.shard, standby.jdbc.url, state.dir, ...
+                                 s3.region, s3.endpoint, standby.shard, standby.jdbc.url, state.dir,
+                                 kafka.security.protocol, kafka.ssl.*, kafka.sasl.* (TLS to Kafka), ...
               --set key=value    a component key (wins over --config); secrets come from FLEETSHARD_<KEY>
                                  environment variables (db.password: FLEETSHARD_DB_PASSWORD)
               --check            validate the configuration, print the keys given (never values) and exit: 0 valid,
@@ -227,10 +229,11 @@ final class RunCommand {
 
     private static Launch router(ComponentSettings s) {
         String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "router");
+        KafkaClientSecurity kafka = s.kafkaSecurity();
         RouterConfig config = RouterConfig.from(s.component());
         MirrorTarget mirror = MirrorTarget.of(s);
         return r -> {
-            ShardMapFollower map = follow(s, "router", bootstrap, r, mirror == null ? null : mirror.open(r));
+            ShardMapFollower map = follow(s, "router", bootstrap, kafka, r, mirror == null ? null : mirror.open(r));
             Router router = r.add(new Router(config, map).start());
             r.apiPort = router.port();
         };
@@ -238,22 +241,24 @@ final class RunCommand {
 
     private static Launch controlApi(ComponentSettings s) {
         String bootstrap = s.requirePlatform("kafka.bootstrap.servers", "control-api");
+        KafkaClientSecurity kafka = s.kafkaSecurity();
         ControlApiConfig config = ControlApiConfig.from(s.component());
         String bucket = s.platform("archive.bucket", "");
         MirrorTarget mirrorTarget = MirrorTarget.of(s);
         return r -> {
             DynamoDbMapMirror mirror = mirrorTarget == null ? null : mirrorTarget.open(r);
-            ShardMapFollower map = follow(s, "control-api", bootstrap, r, mirror);
+            ShardMapFollower map = follow(s, "control-api", bootstrap, kafka, r, mirror);
             if (mirror != null) { // the map's writer keeps the mirror: every transaction its follower applies
                 r.add(MapMirrorSync.attach(map, mirror));
             }
-            ShardMapWriter writer = r.add(ShardMapWriter.open(mapLog(s, bootstrap), map));
+            ShardMapWriter writer = r.add(ShardMapWriter.open(mapLog(s, bootstrap, kafka), map));
             ControlApi api = new ControlApi(config, map, writer, Clock.systemUTC()).start();
             r.add(api::stop);
             r.apiPort = api.port();
+            api.kafkaClientSecurity(kafka.clientProperties());
             api.enableResharding(bootstrap, "fleetshard.shardlog.");
             api.enableFailover(bootstrap);
-            api.resetCaptureWith(CaptureReset.of(bootstrap));
+            api.resetCaptureWith(CaptureReset.of(bootstrap, kafka));
             api.enableAudit(bootstrap);
             if (!bucket.isEmpty()) {
                 api.attachArchive(r.add(archiveStore(s, bucket)));
@@ -262,9 +267,9 @@ final class RunCommand {
     }
 
     private static Launch capture(ComponentSettings s) {
-        CaptureConfig config = CaptureConfig.fromMap(s.component());
+        CaptureConfig config = CaptureConfig.fromMap(s.componentWithKafkaSecurity());
         return r -> {
-            ShardMapFollower map = follow(s, "capture", config.bootstrapServers(), r);
+            ShardMapFollower map = follow(s, "capture", config.bootstrapServers(), config.kafkaSecurity(), r);
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             r.add(new CaptureWorker(config, map, registry)).start();
             r.admin(s, registry, () -> null);
@@ -272,7 +277,7 @@ final class RunCommand {
     }
 
     private static Launch archiver(ComponentSettings s) {
-        ArchiverConfig config = ArchiverConfig.fromMap(withoutEncryptionKeys(s.component()));
+        ArchiverConfig config = ArchiverConfig.fromMap(withoutEncryptionKeys(s.componentWithKafkaSecurity()));
         ArchiveEncryptionConfig encryption = ArchiveEncryptionConfig.fromMap(s.component());
         return r -> {
             S3ArchiveStore store = r.add(S3ArchiveStore.connect(endpoint(config.s3Endpoint()), config.s3Region(),
@@ -307,7 +312,7 @@ final class RunCommand {
 
     /** The Iceberg sink (issue 11); ready while no table is stopped by a defective change. */
     private static Launch icebergSink(ComponentSettings s) {
-        IcebergSinkConfig config = IcebergSinkConfig.fromMap(s.component());
+        IcebergSinkConfig config = IcebergSinkConfig.fromMap(s.componentWithKafkaSecurity());
         return r -> {
             IcebergSink sink = r.add(IcebergSink.open(config));
             sink.start();
@@ -320,7 +325,8 @@ final class RunCommand {
     private static Launch streamProcessors(ComponentSettings s) {
         StreamProcessorsConfig c = streamProcessorsConfig(s);
         return r -> {
-            ShardMapFollower map = follow(s, "stream-processors", c.deltaSync().bootstrapServers(), r);
+            ShardMapFollower map = follow(s, "stream-processors", c.deltaSync().bootstrapServers(),
+                    c.deltaSync().kafkaSecurity(), r);
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             r.add(StreamProcessors.start(c.deltaSync(), c.hotFleets(), c.logins(), map, registry));
             r.admin(s, registry, () -> null);
@@ -340,8 +346,11 @@ final class RunCommand {
     private static StreamProcessorsConfig streamProcessorsConfig(ComponentSettings s) {
         Map<String, String> delta = new LinkedHashMap<>();
         Map<String, String> hot = new LinkedHashMap<>();
-        s.component().forEach((k, v) -> {
-            if (k.startsWith("hotfleets.")) {
+        s.componentWithKafkaSecurity().forEach((k, v) -> {
+            if (KafkaClientSecurity.isKey(k)) { // both apps' clients (ADR 0027)
+                delta.put(k, v);
+                hot.put(k, v);
+            } else if (k.startsWith("hotfleets.")) {
                 hot.put(k, v);
             } else if (!TARGET_LOGIN_KEYS.contains(k)) {
                 delta.put(k, v);
@@ -365,21 +374,22 @@ final class RunCommand {
 
     // ------------------------------------------------------------------------------------------------ wiring
 
-    private static ShardMapLogConfig mapLog(ComponentSettings s, String bootstrap) {
+    private static ShardMapLogConfig mapLog(ComponentSettings s, String bootstrap, KafkaClientSecurity kafka) {
         ShardMapLogConfig d = ShardMapLogConfig.defaults(bootstrap);
         return new ShardMapLogConfig(bootstrap, s.platform("shardmap.topic", d.topic()), d.transactionalId(),
-                d.requestTimeout());
+                d.requestTimeout(), kafka.clientProperties());
     }
 
     /** Follows the map log; a worker needs Kafka for all it does, so it never starts from the map's mirror. */
-    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r) {
-        return follow(s, component, bootstrap, r, null);
+    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap,
+            KafkaClientSecurity kafka, Running r) {
+        return follow(s, component, bootstrap, kafka, r, null);
     }
 
     /** Follows the map log; without a snapshot file of its own yet, from {@code mirror}'s map first (when not null). */
-    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap, Running r,
-            DynamoDbMapMirror mirror) {
-        return r.add(ShardMapFollower.start(mapLog(s, bootstrap),
+    private static ShardMapFollower follow(ComponentSettings s, String component, String bootstrap,
+            KafkaClientSecurity kafka, Running r, DynamoDbMapMirror mirror) {
+        return r.add(ShardMapFollower.start(mapLog(s, bootstrap, kafka),
                 stateDir(s, component).resolve("shardmap-snapshot.json"), mirror));
     }
 

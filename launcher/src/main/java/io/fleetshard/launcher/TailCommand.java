@@ -1,37 +1,47 @@
 package io.fleetshard.launcher;
 
 import io.fleetshard.cdc.ChangeTail;
+import io.fleetshard.config.KafkaClientSecurity;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** {@code fleetshard tail}: change events of one logical table as JSON lines, one per event. */
 final class TailCommand {
     static final String USAGE = """
             usage: fleetshard tail --table TABLE [--tenant T] [--fleet F] [--from-beginning] [--max N]
-                                   [--bootstrap HOST:PORT] [--data-dir DIR]
+                                   [--bootstrap HOST:PORT | --platform FILE] [--data-dir DIR]
               --table TABLE        logical table: vehicles, telemetry (topic fleetshard.cdc.TABLE)
               --tenant T, --fleet F   only this tenant's / fleet's changes (--fleet needs --tenant)
               --from-beginning     from the oldest retained event (default: new events only)
               --max N              stop after N events (default: until Ctrl-C)
               --bootstrap          Kafka bootstrap servers (default: the running dev platform's broker,
-                                   read from DIR/ports.properties, DIR = .fleetshard/dev)""";
+                                   read from DIR/ports.properties, DIR = .fleetshard/dev)
+              --platform FILE      a `fleetshard run` platform file: its kafka.bootstrap.servers and Kafka client
+                                   security keys (kafka.security.protocol, kafka.ssl.*, kafka.sasl.*; passwords
+                                   from FLEETSHARD_KAFKA_* variables)""";
 
     private TailCommand() {
     }
 
-    /** Parsed options: the tail's own and where Kafka is. */
-    record Parsed(ChangeTail.Options options, String bootstrapServers) {
+    /** Parsed options: the tail's own, where Kafka is and how to reach it (TLS/SASL: ADR 0027). */
+    record Parsed(ChangeTail.Options options, String bootstrapServers, KafkaClientSecurity security) {
     }
 
     static Parsed parse(List<String> args) {
+        return parse(args, System.getenv());
+    }
+
+    static Parsed parse(List<String> args, Map<String, String> env) {
         String table = null;
         Optional<String> tenant = Optional.empty();
         Optional<String> fleet = Optional.empty();
         boolean fromBeginning = false;
         long max = 0;
         String bootstrap = null;
+        Path platform = null;
         Path dataDir = Path.of(".fleetshard", "dev");
         List<String> problems = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
@@ -40,7 +50,7 @@ final class TailCommand {
                 fromBeginning = true;
                 continue;
             }
-            if (!List.of("--table", "--tenant", "--fleet", "--max", "--bootstrap", "--data-dir").contains(a)) {
+            if (!List.of("--table", "--tenant", "--fleet", "--max", "--bootstrap", "--platform", "--data-dir").contains(a)) {
                 problems.add("unknown option " + a);
                 continue;
             }
@@ -54,6 +64,7 @@ final class TailCommand {
                 case "--tenant" -> tenant = Optional.of(v);
                 case "--fleet" -> fleet = Optional.of(v);
                 case "--bootstrap" -> bootstrap = v;
+                case "--platform" -> platform = Path.of(v);
                 case "--data-dir" -> dataDir = Path.of(v);
                 default -> {
                     try {
@@ -67,6 +78,16 @@ final class TailCommand {
         if (table == null) {
             problems.add("--table is required");
         }
+        KafkaClientSecurity security = KafkaClientSecurity.plaintext();
+        if (platform != null && problems.isEmpty()) {
+            try {
+                ComponentSettings s = ComponentSettings.load(null, platform, Map.of(), env, List.of());
+                security = s.kafkaSecurity();
+                bootstrap = bootstrap != null ? bootstrap : s.platform("kafka.bootstrap.servers", null);
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
         if (bootstrap == null && problems.isEmpty()) {
             bootstrap = devBroker(dataDir);
             if (bootstrap == null) {
@@ -77,7 +98,7 @@ final class TailCommand {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems) + "\n" + USAGE);
         }
-        return new Parsed(new ChangeTail.Options(table, tenant, fleet, fromBeginning, max, null), bootstrap);
+        return new Parsed(new ChangeTail.Options(table, tenant, fleet, fromBeginning, max, null), bootstrap, security);
     }
 
     private static String devBroker(Path dataDir) {
@@ -90,7 +111,8 @@ final class TailCommand {
             return 0;
         }
         Parsed parsed = parse(args);
-        ChangeTail tail = new ChangeTail(parsed.bootstrapServers(), "fleetshard.cdc.", parsed.options());
+        ChangeTail tail = new ChangeTail(parsed.bootstrapServers(), parsed.security().clientProperties(),
+                "fleetshard.cdc.", parsed.options());
         Runtime.getRuntime().addShutdownHook(new Thread(tail::close, "fleetshard-tail-stop"));
         try {
             tail.run(System.out);

@@ -126,6 +126,7 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
     private static Properties consumerProps(ShardMapLogConfig config) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.clientSecurity()); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -3,6 +3,7 @@ package io.fleetshard.shardmap;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where the map log lives and how its clients behave.
@@ -11,12 +12,21 @@ import java.util.List;
  * @param topic the single-partition compacted map topic (default {@value #DEFAULT_TOPIC})
  * @param transactionalId the writer's fixed transactional id: a second writer with the same id fences the first
  * @param requestTimeout bound of one Kafka operation (commit, topic creation, catching up)
+ * @param clientSecurity Kafka client properties merged into every client of the map log ({@code security.protocol},
+ *     {@code ssl.*}, {@code sasl.*}): config-support's {@code KafkaClientSecurity.clientProperties()}, already checked
+ *     there (ADR 0027); empty for plaintext
  */
-public record ShardMapLogConfig(String bootstrapServers, String topic, String transactionalId, Duration requestTimeout) {
+public record ShardMapLogConfig(String bootstrapServers, String topic, String transactionalId, Duration requestTimeout,
+        Map<String, String> clientSecurity) {
     public static final String DEFAULT_TOPIC = "fleetshard.shardmap";
     public static final String DEFAULT_TRANSACTIONAL_ID = "fleetshard-shardmap-writer";
 
+    public ShardMapLogConfig(String bootstrapServers, String topic, String transactionalId, Duration requestTimeout) {
+        this(bootstrapServers, topic, transactionalId, requestTimeout, Map.of());
+    }
+
     public ShardMapLogConfig {
+        clientSecurity = clientSecurity == null ? Map.of() : Map.copyOf(clientSecurity);
         List<String> problems = new ArrayList<>();
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
             problems.add("bootstrapServers must be set (host:port[,host:port])");
@@ -40,10 +50,22 @@ public record ShardMapLogConfig(String bootstrapServers, String topic, String tr
     }
 
     public ShardMapLogConfig withTopic(String newTopic) {
-        return new ShardMapLogConfig(bootstrapServers, newTopic, transactionalId, requestTimeout);
+        return new ShardMapLogConfig(bootstrapServers, newTopic, transactionalId, requestTimeout, clientSecurity);
     }
 
     public ShardMapLogConfig withTransactionalId(String id) {
-        return new ShardMapLogConfig(bootstrapServers, topic, id, requestTimeout);
+        return new ShardMapLogConfig(bootstrapServers, topic, id, requestTimeout, clientSecurity);
+    }
+
+    /** This log reached with {@code properties} merged into its clients (TLS, SASL: ADR 0027). */
+    public ShardMapLogConfig withClientSecurity(Map<String, String> properties) {
+        return new ShardMapLogConfig(bootstrapServers, topic, transactionalId, requestTimeout, properties);
+    }
+
+    @Override
+    public String toString() { // the client properties may hold passwords
+        return "ShardMapLogConfig[" + bootstrapServers + ", topic=" + topic + ", transactionalId=" + transactionalId
+                + ", requestTimeout=" + requestTimeout + ", security=" + clientSecurity.getOrDefault("security.protocol",
+                "PLAINTEXT") + "]";
     }
 }

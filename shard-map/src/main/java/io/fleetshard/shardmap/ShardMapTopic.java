@@ -21,9 +21,15 @@ public final class ShardMapTopic {
     }
 
     public static void ensureExists(ShardMapLogConfig config) {
-        ensureOnePartition(config.bootstrapServers(), config.topic(), Map.of(
+        ensureOnePartition(config.bootstrapServers(), config.clientSecurity(), config.topic(), Map.of(
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT), config.requestTimeout(),
                 "map transactions are totally ordered");
+    }
+
+    /** {@link #ensureOnePartition(String, Map, String, Map, java.time.Duration, String)} over a plaintext connection. */
+    public static void ensureOnePartition(String bootstrapServers, String topicName, Map<String, String> configs,
+            java.time.Duration timeout, String why) {
+        ensureOnePartition(bootstrapServers, Map.of(), topicName, configs, timeout, why);
     }
 
     /**
@@ -31,15 +37,17 @@ public final class ShardMapTopic {
      * and checks that it has exactly one partition. Used for every log whose order is its meaning (the map log, the
      * orchestration log).
      *
+     * @param clientSecurity properties merged into the admin client (TLS, SASL: ADR 0027)
      * @param configs topic settings besides replication
      * @param why what one partition guarantees, for the message when the topic has more
      * @throws ShardMapException when the topic exists with more than one partition
      * @throws MapUnavailableException when Kafka does not answer within {@code timeout}
      */
-    public static void ensureOnePartition(String bootstrapServers, String topicName, Map<String, String> configs,
-            java.time.Duration timeout, String why) {
+    public static void ensureOnePartition(String bootstrapServers, Map<String, String> clientSecurity, String topicName,
+            Map<String, String> configs, java.time.Duration timeout, String why) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(clientSecurity);
         long timeoutMs = timeout.toMillis();
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeoutMs);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs);

@@ -3,6 +3,7 @@ package io.fleetshard.streams;
 import io.fleetshard.config.ConfigKey;
 import io.fleetshard.config.ConfigProblems;
 import io.fleetshard.config.ConfigValues;
+import io.fleetshard.config.KafkaClientSecurity;
 import java.util.Map;
 
 /**
@@ -20,7 +21,8 @@ public record DeltaSyncConfig(
         int applyAttempts,
         long applyRetryBackoffMs,
         long fetchMaxWaitMs,
-        long closeTimeoutMs) {
+        long closeTimeoutMs,
+        KafkaClientSecurity kafkaSecurity) {
 
     /** Every configuration key with its default and meaning. */
     public enum Key implements ConfigKey {
@@ -62,6 +64,7 @@ public record DeltaSyncConfig(
     }
 
     public DeltaSyncConfig {
+        kafkaSecurity = kafkaSecurity == null ? KafkaClientSecurity.plaintext() : kafkaSecurity;
         ConfigProblems problems = new ConfigProblems();
         problems.require(Key.BOOTSTRAP_SERVERS, bootstrapServers);
         problems.require(Key.SHARD_LOG_TOPIC_PREFIX, shardLogTopicPrefix);
@@ -98,7 +101,7 @@ public record DeltaSyncConfig(
     public static DeltaSyncConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
-        b.values.setAll(values, (k, v) -> false, problems);
+        b.values.setAll(b.withoutKafkaSecurity(values), (k, v) -> false, problems);
         return b.build(problems);
     }
 
@@ -110,8 +113,27 @@ public record DeltaSyncConfig(
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
         private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
+        private final KafkaClientSecurity.Builder kafka = KafkaClientSecurity.builder();
+        private KafkaClientSecurity kafkaSecurity;
 
         private Builder() {
+        }
+
+        /** How the clients reach Kafka (TLS, SASL: ADR 0027); default: the {@code kafka.*} keys given, else plaintext. */
+        public Builder kafkaSecurity(KafkaClientSecurity security) {
+            kafkaSecurity = security;
+            return this;
+        }
+
+        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
+        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
+            Map<String, String> rest = new java.util.LinkedHashMap<>();
+            given.forEach((k, v) -> {
+                if (!kafka.offer(k, v)) {
+                    rest.put(k, v);
+                }
+            });
+            return rest;
         }
 
         public Builder set(Key key, String value) {
@@ -129,12 +151,13 @@ public record DeltaSyncConfig(
 
         private DeltaSyncConfig build(ConfigProblems problems) {
             DeltaSyncConfig config;
+            KafkaClientSecurity security = kafkaSecurity != null ? kafkaSecurity : kafka.build(problems);
             try {
                 config = new DeltaSyncConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.SHARD_LOG_TOPIC_PREFIX),
                         values.text(Key.STATE_DIR), values.number(Key.COMMIT_INTERVAL_MS, problems),
                         (int) values.number(Key.APPLY_BATCH_SIZE, problems), values.number(Key.APPLY_FLUSH_INTERVAL_MS, problems),
                         (int) values.number(Key.APPLY_ATTEMPTS, problems), values.number(Key.APPLY_RETRY_BACKOFF_MS, problems),
-                        values.number(Key.FETCH_MAX_WAIT_MS, problems), values.number(Key.CLOSE_TIMEOUT_MS, problems));
+                        values.number(Key.FETCH_MAX_WAIT_MS, problems), values.number(Key.CLOSE_TIMEOUT_MS, problems), security);
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

@@ -67,6 +67,7 @@ public final class DeltaSyncService implements AutoCloseable {
         this.targets = targets;
         Map<String, Object> props = new HashMap<>();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "fleetshard-reshard-delta-sync-admin");
         this.admin = Admin.create(props);
         LOG.info("delta sync service: {}", config);
@@ -195,6 +196,7 @@ public final class DeltaSyncService implements AutoCloseable {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, spec.applicationId());
         p.put(StreamsConfig.CLIENT_ID_CONFIG, spec.applicationId());
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs());
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());

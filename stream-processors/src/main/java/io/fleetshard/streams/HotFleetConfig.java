@@ -3,6 +3,7 @@ package io.fleetshard.streams;
 import io.fleetshard.config.ConfigKey;
 import io.fleetshard.config.ConfigProblems;
 import io.fleetshard.config.ConfigValues;
+import io.fleetshard.config.KafkaClientSecurity;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -23,7 +24,8 @@ public record HotFleetConfig(
         String stateDir,
         long commitIntervalMs,
         String processingGuarantee,
-        int replicationFactor) {
+        int replicationFactor,
+        KafkaClientSecurity kafkaSecurity) {
 
     /** Every configuration key with its default and meaning. */
     public enum Key implements ConfigKey {
@@ -66,6 +68,7 @@ public record HotFleetConfig(
     }
 
     public HotFleetConfig {
+        kafkaSecurity = kafkaSecurity == null ? KafkaClientSecurity.plaintext() : kafkaSecurity;
         ConfigProblems problems = new ConfigProblems();
         problems.require(Key.BOOTSTRAP_SERVERS, bootstrapServers);
         problems.require(Key.APPLICATION_ID, applicationId);
@@ -111,7 +114,7 @@ public record HotFleetConfig(
     public static HotFleetConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
-        b.values.setAll(values, (k, v) -> false, problems);
+        b.values.setAll(b.withoutKafkaSecurity(values), (k, v) -> false, problems);
         return b.build(problems);
     }
 
@@ -122,8 +125,27 @@ public record HotFleetConfig(
     /** Mutable collector of settings; {@link #build()} validates everything at once. */
     public static final class Builder {
         private final ConfigValues<Key> values = ConfigValues.defaults(Key.class);
+        private final KafkaClientSecurity.Builder kafka = KafkaClientSecurity.builder();
+        private KafkaClientSecurity kafkaSecurity;
 
         private Builder() {
+        }
+
+        /** How the clients reach Kafka (TLS, SASL: ADR 0027); default: the {@code kafka.*} keys given, else plaintext. */
+        public Builder kafkaSecurity(KafkaClientSecurity security) {
+            kafkaSecurity = security;
+            return this;
+        }
+
+        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
+        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
+            Map<String, String> rest = new java.util.LinkedHashMap<>();
+            given.forEach((k, v) -> {
+                if (!kafka.offer(k, v)) {
+                    rest.put(k, v);
+                }
+            });
+            return rest;
         }
 
         public Builder set(Key key, String value) {
@@ -149,12 +171,13 @@ public record HotFleetConfig(
                 input = Pattern.compile(HotFleetTopology.DEFAULT_INPUT);
             }
             HotFleetConfig config;
+            KafkaClientSecurity security = kafkaSecurity != null ? kafkaSecurity : kafka.build(problems);
             try {
                 config = new HotFleetConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.APPLICATION_ID), input,
                         values.text(Key.OUTPUT_TOPIC), values.number(Key.WINDOW_MS, problems), values.number(Key.GRACE_MS, problems),
                         values.number(Key.THRESHOLD, problems), values.text(Key.STATE_DIR),
                         values.number(Key.COMMIT_INTERVAL_MS, problems), values.text(Key.PROCESSING_GUARANTEE),
-                        (int) values.number(Key.REPLICATION_FACTOR, problems));
+                        (int) values.number(Key.REPLICATION_FACTOR, problems), security);
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

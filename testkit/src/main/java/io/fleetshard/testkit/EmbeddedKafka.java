@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #stop()} and {@link #restart()} keep the data and the port; a directory that is
  * already formatted is never formatted again, so a new JVM can reopen it.
+ *
+ * <p>{@link #startSsl} starts a separate broker whose only client listener is TLS (ADR 0027's tests); the shared
+ * broker ({@link SharedKafka}) stays plaintext.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -45,13 +48,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path logDir;
     private final int port;
     private final int controllerPort;
+    /** The broker's key store for an SSL listener, or null for plaintext. */
+    private final SelfSignedKeyStore tls;
     private KafkaRaftServer server;
     private boolean closed;
 
-    private EmbeddedKafka(Path logDir, int port, int controllerPort) {
+    private EmbeddedKafka(Path logDir, int port, int controllerPort, SelfSignedKeyStore tls) {
         this.logDir = logDir;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.tls = tls;
     }
 
     /** Starts a broker on a free port with its data in {@code dataDir} (created if missing). */
@@ -61,9 +67,35 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Starts a broker on {@code port} with its data in {@code dataDir} (created if missing). */
     public static EmbeddedKafka start(Path dataDir, int port) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir.toAbsolutePath().resolve("kraft-logs"), port, FreePorts.next());
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir.toAbsolutePath().resolve("kraft-logs"), port, FreePorts.next(),
+                null);
         kafka.startServer();
         return kafka;
+    }
+
+    /**
+     * Starts a broker on a free port whose client (and inter-broker) listener is TLS only, with {@code serverKeys}'
+     * certificate (for {@code localhost} and {@code 127.0.0.1}); the controller listener stays plaintext on
+     * 127.0.0.1. Clients need {@link #clientSecurity()} (or a trust store of their own) to connect.
+     */
+    public static EmbeddedKafka startSsl(Path dataDir, SelfSignedKeyStore serverKeys) {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir.toAbsolutePath().resolve("kraft-logs"), FreePorts.next(),
+                FreePorts.next(), serverKeys);
+        kafka.startServer();
+        return kafka;
+    }
+
+    /**
+     * The client properties that reach this broker: empty for plaintext; for TLS, {@code security.protocol=SSL} and
+     * a trust store holding the broker's certificate (host name checked).
+     */
+    public Map<String, String> clientSecurity() {
+        if (tls == null) {
+            return Map.of();
+        }
+        return Map.of("security.protocol", "SSL", "ssl.truststore.location", tls.path().toString(),
+                "ssl.truststore.password", tls.password(), "ssl.truststore.type", "PKCS12",
+                "ssl.endpoint.identification.algorithm", "https");
     }
 
     /** {@code 127.0.0.1:port}, for {@code bootstrap.servers}. */
@@ -162,11 +194,23 @@ public final class EmbeddedKafka implements AutoCloseable {
         config.put("node.id", NODE_ID);
         config.put("controller.quorum.voters", NODE_ID + "@" + LocalHost.LOOPBACK + ":" + controllerPort);
         config.put("controller.listener.names", CONTROLLER_LISTENER);
-        config.put("listeners", "PLAINTEXT://" + LocalHost.LOOPBACK + ":" + port
+        String listener = tls == null ? "PLAINTEXT" : "SSL";
+        config.put("listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port
                 + "," + CONTROLLER_LISTENER + "://" + LocalHost.LOOPBACK + ":" + controllerPort);
-        config.put("advertised.listeners", "PLAINTEXT://" + LocalHost.LOOPBACK + ":" + port);
-        config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
-        config.put("inter.broker.listener.name", "PLAINTEXT");
+        config.put("advertised.listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port);
+        config.put("listener.security.protocol.map", listener + ":" + listener + "," + CONTROLLER_LISTENER
+                + ":PLAINTEXT");
+        config.put("inter.broker.listener.name", listener);
+        if (tls != null) { // the broker presents the key store, and trusts it for its own inter-broker connections
+            config.put("ssl.keystore.location", tls.path().toString());
+            config.put("ssl.keystore.password", tls.password());
+            config.put("ssl.key.password", tls.password());
+            config.put("ssl.keystore.type", "PKCS12");
+            config.put("ssl.truststore.location", tls.path().toString());
+            config.put("ssl.truststore.password", tls.password());
+            config.put("ssl.truststore.type", "PKCS12");
+            config.put("ssl.client.auth", "none");
+        }
         config.put("log.dirs", logDir.toString());
 
         // One broker: every internal topic has one replica, or transactions and group commits hang.
@@ -194,10 +238,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void awaitReady() {
-        Map<String, Object> adminConfig = Map.of(
+        Map<String, Object> adminConfig = new HashMap<>(Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));
+        adminConfig.putAll(clientSecurity());
         try (Admin admin = Admin.create(adminConfig)) {
             Await.until("Kafka broker on " + bootstrapServers() + " to report itself in describeCluster",
                     READY_TIMEOUT, () -> {

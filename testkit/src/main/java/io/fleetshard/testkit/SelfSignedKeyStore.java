@@ -70,6 +70,28 @@ public record SelfSignedKeyStore(Path path, String password) {
                 .encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
+    /**
+     * Writes a PKCS12 trust store holding this certificate only (no private key) to {@code file}, with {@code password}:
+     * what a client is given to trust a server that presents this key store.
+     */
+    public Path writeTrustStore(Path file, String password) {
+        try (InputStream in = Files.newInputStream(path)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, this.password.toCharArray());
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("server", ks.getCertificate("server"));
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            try (java.io.OutputStream out = Files.newOutputStream(file)) {
+                trust.store(out, password.toCharArray());
+            }
+            return file;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot write a trust store of " + path + " to " + file + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** A TLS context that trusts this certificate only. */
     public SSLContext trustingContext() {
         try (InputStream in = Files.newInputStream(path)) {
