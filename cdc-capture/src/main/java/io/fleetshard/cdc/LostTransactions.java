@@ -32,7 +32,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <p>{@link #plan} decides, without I/O: the lost GTIDs, a retraction for each of their published changes (newest
  * first: the inverse change, {@code origin=retraction}), and the offset to resume from (the stored GTIDs cut back to
- * the server's, at a transaction boundary).
+ * the server's, at a transaction boundary). A transaction whose changes were retracted at an earlier start (a
+ * retraction with its GTID follows them in the log) is not lost again: capture restarted before the new primary wrote.
  */
 final class LostTransactions {
     /** How many shard-log records before the end are searched for lost changes. */
@@ -85,12 +86,20 @@ final class LostTransactions {
     static Plan plan(JsonNode stored, MariaDbGtidPosition server, List<Logged> tail, long nowMs, long mapVersion) {
         MariaDbGtidPosition storedGtids = MariaDbGtidPosition.parse(stored.path("gtids").asText(""));
         Map<Long, String> ahead = storedGtids.aheadOf(server);
+        // transactions retracted at an earlier start: their changes are still in the log, their retractions after them
+        Set<String> retracted = new java.util.HashSet<>();
+        for (Logged r : tail) {
+            if (r.header(H_RETRACTS) != null) {
+                retracted.add(r.header(H_RETRACTS));
+            }
+        }
         Set<String> lost = new LinkedHashSet<>();
         List<Logged> lostChanges = new ArrayList<>();
         boolean exhausted = false;
         for (Logged r : tail) {
             String tx = r.header(ChangeEnvelopeMapper.H_TX);
-            if (!MariaDbGtidPosition.Gtid.isGtid(tx) || server.holds(MariaDbGtidPosition.Gtid.parse(tx))) {
+            if (!MariaDbGtidPosition.Gtid.isGtid(tx) || server.holds(MariaDbGtidPosition.Gtid.parse(tx))
+                    || retracted.contains(tx)) {
                 continue;
             }
             if (r == tail.get(0) && r.offset() > 0) {

@@ -91,6 +91,21 @@ class LostTransactionsTest {
     }
 
     @Test
+    void transactionsRetractedAtAnEarlierStartAreNotRetractedAgain() throws Exception {
+        List<LostTransactions.Logged> tail = List.of(
+                change(0, "c", "0-1-10", "null", "{\"status\":\"a\"}"),
+                change(1, "c", "0-1-11", "null", "{\"status\":\"b\"}"));
+        LostTransactions.Plan first = LostTransactions.plan(offset("0-1-11", 0, 0), MariaDbGtidPosition.parse("0-1-10"),
+                tail, NOW, 9);
+        LostTransactions.Retraction r = first.retractions().get(0);
+        List<LostTransactions.Logged> after = List.of(tail.get(0), tail.get(1),
+                new LostTransactions.Logged(2, r.key(), r.value(), r.headers()));
+        LostTransactions.Plan second = LostTransactions.plan(first.resumeOffset(), MariaDbGtidPosition.parse("0-1-10"),
+                after, NOW, 9);
+        assertThat(second.isEmpty()).isTrue();
+    }
+
+    @Test
     void aStoredPositionAheadWithNoPublishedChangeIsCutBackWithoutRetractions() throws Exception {
         LostTransactions.Plan plan = LostTransactions.plan(offset("0-1-97,3-3-119", 0, 0),
                 MariaDbGtidPosition.parse("0-1-97,3-3-117"), List.of(), NOW, 1);

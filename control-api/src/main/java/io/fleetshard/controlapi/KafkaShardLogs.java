@@ -99,6 +99,7 @@ final class KafkaShardLogs implements ShardLogs {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
         java.util.LinkedHashSet<String> ids = new java.util.LinkedHashSet<>();
+        java.util.Set<String> retracted = new java.util.HashSet<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             consumer.assign(List.of(tp));
@@ -111,6 +112,10 @@ final class KafkaShardLogs implements ShardLogs {
                             + " within 30 s (at " + consumer.position(tp) + ")");
                 }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    Header undoes = r.headers().lastHeader("fleetshard.retracts");
+                    if (undoes != null && undoes.value() != null) {
+                        retracted.add(new String(undoes.value(), StandardCharsets.UTF_8));
+                    }
                     Header h = r.headers().lastHeader("fleetshard.tx");
                     Header origin = r.headers().lastHeader("fleetshard.origin");
                     // a retraction (ADR 0029) carries the GTID it undoes; it is not a transaction of the shard
@@ -123,6 +128,7 @@ final class KafkaShardLogs implements ShardLogs {
         } catch (KafkaException e) {
             throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
         }
+        ids.removeAll(retracted); // lost at an earlier failover and already retracted by capture
         return List.copyOf(ids);
     }
 

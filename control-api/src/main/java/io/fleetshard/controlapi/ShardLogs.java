@@ -21,8 +21,8 @@ interface ShardLogs extends AutoCloseable {
 
     /**
      * The source transaction ids (header {@code fleetshard.tx}; a MariaDB GTID) of the last {@code records} committed
-     * records of the shard's log, oldest first, without repeats. The failover's verify step compares them with the new
-     * primary's GTID position (ADR 0029). None by default.
+     * records of the shard's log, oldest first, without repeats and without those capture retracted. The failover's
+     * verify step compares them with the new primary's GTID position (ADR 0029). None by default.
      *
      * @throws ControlApiException when the log cannot be read
      */
