@@ -37,6 +37,16 @@ final class CaptureMetrics {
                 .tag("shard", shardId).register(registry).increment(count);
     }
 
+    /** Transactions capture published that the shard's new primary lacks, and the retractions published (ADR 0029). */
+    void lostTransactions(int transactions, int retractions) {
+        Counter.builder("fleetshard.cdc.lost.transactions")
+                .description("transactions published by capture that the shard's current primary does not hold")
+                .tag("shard", shardId).register(registry).increment(transactions);
+        Counter.builder("fleetshard.cdc.retractions")
+                .description("retraction events published for changes of lost transactions")
+                .tag("shard", shardId).register(registry).increment(retractions);
+    }
+
     void commitLag(long lagMs) {
         commitLag.record(Duration.ofMillis(Math.max(0, lagMs)));
     }

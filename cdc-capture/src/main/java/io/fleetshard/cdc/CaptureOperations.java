@@ -10,6 +10,8 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +19,9 @@ import org.slf4j.LoggerFactory;
 /** Explicit operator actions. Nothing here runs on its own: capture never drops a slot or forgets an offset by itself. */
 public final class CaptureOperations {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureOperations.class);
+
+    /** How often a reset fenced by a worker restarting the shard is tried. */
+    private static final int RESET_ATTEMPTS = 5;
 
     private CaptureOperations() {
     }
@@ -26,6 +31,25 @@ public final class CaptureOperations {
      * id, so a worker still capturing it is fenced and restarts from nothing.
      */
     public static void resetShard(CaptureConfig config, String shardId) {
+        // a worker restarting the shard's engine meanwhile (initTransactions) fences this producer before its commit;
+        // the worker then reads its offset once more after its backoff, so trying again a few times wins the race
+        for (int attempt = 1; ; attempt++) {
+            try {
+                deleteStoredOffset(config, shardId);
+                break;
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                if (attempt >= RESET_ATTEMPTS) {
+                    throw new CaptureException("could not reset shard " + shardId + ": a capture worker fenced the"
+                            + " reset " + attempt + " times (" + e.getMessage() + "); try again", e);
+                }
+                LOG.info("Reset of shard {} was fenced by a capture worker restarting it ({}); trying again", shardId,
+                        e.getMessage());
+            }
+        }
+        LOG.warn("Operator reset shard {}: its stored offset is deleted; the next capture snapshots it again", shardId);
+    }
+
+    private static void deleteStoredOffset(CaptureConfig config, String shardId) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
@@ -38,8 +62,17 @@ public final class CaptureOperations {
             int partitions = producer.partitionsFor(config.offsetsTopic()).size();
             producer.send(OffsetsTopic.tombstone(config.offsetsTopic(), partitions, shardId));
             producer.commitTransaction();
+        } catch (org.apache.kafka.common.KafkaException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof ProducerFencedException fenced) {
+                    throw fenced;
+                }
+                if (t instanceof InvalidProducerEpochException epoch) {
+                    throw epoch;
+                }
+            }
+            throw e;
         }
-        LOG.warn("Operator reset shard {}: its stored offset is deleted; the next capture snapshots it again", shardId);
     }
 
     /**

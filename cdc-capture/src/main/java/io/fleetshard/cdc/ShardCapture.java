@@ -72,6 +72,8 @@ final class ShardCapture {
     private volatile ChangeEnvelopeMapper mapper;
     private volatile boolean committedSinceStart;
     private volatile Map<String, ?> lastOffset;
+    /** What the last retraction of lost transactions did (ADR 0029); null if there was none since start. */
+    private volatile String lastRetraction;
     /** The source transaction a resharder marker started and that is still being read (ADR 0013); null if none. */
     private volatile String taggedTx;
     /** Whether {@link #taggedTx} is an offload transaction (ADR 0023) rather than a resharder's. */
@@ -105,7 +107,8 @@ final class ShardCapture {
     ShardCaptureStatus status() {
         State s = state;
         boolean streaming = s == State.RUNNING && StreamingMetricsProbe.connected(ConnectorSettings.serverName(shardId));
-        return new ShardCaptureStatus(shardId, s.name().toLowerCase(Locale.ROOT), streaming, lastError, published.get());
+        return new ShardCaptureStatus(shardId, s.name().toLowerCase(Locale.ROOT), streaming, lastError, published.get(),
+                lastRetraction);
     }
 
     void start() {
@@ -206,6 +209,9 @@ final class ShardCapture {
             } else {
                 try (Connection c = connect(); Statement ddl = c.createStatement()) {
                     ddl.execute(ConnectorSettings.MYSQL_RESHARD_TX_DDL);
+                }
+                if (engine == Engine.MARIADB) {
+                    retractLostTransactions(p);
                 }
             }
             DebeziumEngine<RecordChangeEvent<SourceRecord>> e = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
@@ -427,6 +433,66 @@ final class ShardCapture {
         } catch (java.io.IOException e) {
             throw new CaptureException("cannot mark an offload change: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * After a MariaDB failover (ADR 0029): if capture published transactions the current primary does not hold (the
+     * killed primary's, never received by the promoted replica), publishes a retraction of each of their changes and
+     * stores a resume offset cut back to the server's GTID position, in one Kafka transaction, before the engine
+     * reads the offset. Does nothing when the server holds everything capture published.
+     */
+    private void retractLostTransactions(KafkaProducer<byte[], byte[]> p) throws SQLException {
+        Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(), config.offsetsTopic(), shardId);
+        if (stored.isEmpty() || stored.get().offset() == null || stored.get().offset().path("snapshot").asBoolean(false)) {
+            return;
+        }
+        MariaDbGtidPosition server;
+        try (Connection c = connect(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT @@gtid_binlog_pos")) {
+            rs.next();
+            server = MariaDbGtidPosition.parse(rs.getString(1));
+        }
+        long mapVersion = shardMap.current().version();
+        long nowMs = clock.millis();
+        LostTransactions.Plan plan = LostTransactions.plan(stored.get().offset(), server,
+                LostTransactions.tail(config.bootstrapServers(), config.shardLogTopic(shardId)), nowMs, mapVersion);
+        if (plan.isEmpty()) {
+            return;
+        }
+        String shardLog = config.shardLogTopic(shardId);
+        try {
+            p.beginTransaction();
+            for (LostTransactions.Retraction r : plan.retractions()) {
+                if (!r.shardLogOnly()) {
+                    String topic = config.changeTopic(r.table());
+                    int partition = Math.floorMod(io.fleetshard.shardmap.FleetToken.of(r.tenant(), r.fleet()),
+                            partitionsOf(topic));
+                    p.send(new ProducerRecord<>(topic, partition, r.timestampMs(), r.key(), r.value(), r.headers()));
+                }
+                p.send(new ProducerRecord<>(shardLog, 0, r.timestampMs(), r.key(), r.value(), r.headers()));
+            }
+            p.send(OffsetsTopic.record(config.offsetsTopic(), partitionsOf(config.offsetsTopic()),
+                    new StoredOffset(shardId, stored.get().partition(), plan.resumeOffset(), mapVersion, nowMs)));
+            p.commitTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
+                    + transactionalId(shardId) + " was fenced) while retracting lost transactions", e);
+        } catch (KafkaException e) {
+            try {
+                p.abortTransaction();
+            } catch (RuntimeException abortFailure) {
+                e.addSuppressed(abortFailure);
+            }
+            throw new CaptureException("shard " + shardId + ": could not publish the retractions of lost transactions ("
+                    + e.getMessage() + "); capture retries", e);
+        }
+        metrics.lostTransactions(plan.lostGtids().size(), plan.retractions().size());
+        lastRetraction = "at " + java.time.Instant.ofEpochMilli(nowMs) + " on a server at " + server + ": "
+                + plan.describe();
+        LOG.warn("Shard {}: capture had published transactions the current primary ({}) does not hold, the killed"
+                + " primary's that its replica never received (ADR 0029): {}. Resuming from GTID position {} (stored"
+                + " was {}).", shardId, redact(jdbcUrl), plan.describe(), plan.resumeOffset().path("gtids").asText(),
+                stored.get().offset().path("gtids").asText());
     }
 
     /**

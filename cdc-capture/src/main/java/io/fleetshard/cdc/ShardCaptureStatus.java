@@ -9,7 +9,12 @@ package io.fleetshard.cdc;
  *                        never as a snapshot read {@code r}; only ever true in state {@code running}
  * @param lastError       the last failure, with what to do, or null
  * @param eventsPublished change events committed to change topics by this worker since it took the shard
+ * @param lostTransactions MariaDB: the last time capture found it had published transactions the shard's current
+ *                        primary does not hold (after a failover) and what it retracted (ADR 0029), or null
  */
 public record ShardCaptureStatus(String shardId, String state, boolean streaming, String lastError,
-                                 long eventsPublished) {
+                                 long eventsPublished, String lostTransactions) {
+    public ShardCaptureStatus(String shardId, String state, boolean streaming, String lastError, long eventsPublished) {
+        this(shardId, state, streaming, lastError, eventsPublished, null);
+    }
 }

@@ -79,6 +79,8 @@ public final class ControlApi implements AutoCloseable {
     private final ScheduledExecutorService probeScheduler;
     private final ShardMapSource source;
     private volatile ReshardOrchestrator reshards;
+    /** The shard logs resharding reads; a MariaDB failover's verify step reads them too (ADR 0029). */
+    private volatile ShardLogs shardLogs;
     private volatile FailoverOrchestrator failovers;
     private volatile HotFleetBoard hotFleets;
     private volatile AuditLog audit;
@@ -183,6 +185,10 @@ public final class ControlApi implements AutoCloseable {
             throw new IllegalStateException("resharding is already enabled on this control API");
         }
         reshards = new ReshardOrchestrator(config, runner, source, offsets, clock, registry);
+        shardLogs = offsets;
+        if (failovers != null) {
+            failovers.shardLogsFrom(offsets);
+        }
         reshards.autoMoveFrom(List::of, monitor::health);
         if (app != null) {
             reshards.start();
@@ -226,6 +232,9 @@ public final class ControlApi implements AutoCloseable {
             throw new IllegalStateException("failover is already enabled on this control API");
         }
         failovers = new FailoverOrchestrator(config, runner, source, log, actions, clock, registry);
+        if (shardLogs != null) {
+            failovers.shardLogsFrom(shardLogs);
+        }
         failovers.healthFrom(monitor::health);
         failovers.standbysFrom(monitor::standby, monitor::archive);
         if (app != null) {

@@ -41,6 +41,11 @@ interface FailoverActions {
      */
     String verifyWritable(Node primary, Engine engine, Duration timeout);
 
+    /** MariaDB: the node's {@code @@gtid_binlog_pos} now; null where there is none to compare (PostgreSQL). */
+    default String binlogPosition(Node node, Engine engine, Duration timeout) {
+        return null;
+    }
+
     /**
      * Failback and rejoin: checks that {@code node} is a replica streaming from {@code primary} and says whether the
      * primary waits for it on commit (synchronous) and what it saw (replay position, capture's slot copies).

@@ -68,6 +68,7 @@ final class FailoverOrchestrator implements AutoCloseable {
     private volatile ControlApi.CaptureResetter captureResetter;
     private volatile Function<String, StandbyStatus> standbys = id -> null;
     private volatile Function<String, ArchiveStatus> archives = id -> null;
+    private volatile ShardLogs shardLogs;
     private volatile boolean stopping;
 
     FailoverOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
@@ -100,6 +101,14 @@ final class FailoverOrchestrator implements AutoCloseable {
     /** Who tells change capture to start a promoted standby's shard over; none by default (the step says so). */
     void resetCaptureWith(ControlApi.CaptureResetter resetter) {
         this.captureResetter = resetter;
+    }
+
+    /**
+     * Where a MariaDB failover's verify step reads which transactions change capture published (the shard logs), to
+     * name those the new primary does not hold (ADR 0029); without it the step does not look.
+     */
+    void shardLogsFrom(ShardLogs logs) {
+        this.shardLogs = logs;
     }
 
     /** Who rebuilds a failed node as a replica when a failback or rejoin finds it is not one (dev); none by default. */
@@ -765,7 +774,41 @@ final class FailoverOrchestrator implements AutoCloseable {
 
     private String verify(Orchestration o, long started) {
         String seen = actions.verifyWritable(candidate(o), engine(o), config.failoverConfirmTimeout());
-        return seen + "; " + (started - o.startedAtMs()) + " ms since detection";
+        String lost = engine(o) == Engine.MARIADB && o.kind().equals("failover") ? "; " + lostTransactions(o) : "";
+        return seen + "; " + (started - o.startedAtMs()) + " ms since detection" + lost;
+    }
+
+    /** How many shard-log records the verify step searches for transactions the new primary lacks (as capture). */
+    static final int LOST_TRANSACTIONS_LOOK_BACK = 10_000;
+
+    /**
+     * ADR 0029: the transactions change capture published (the end of the shard log) that the promoted MariaDB replica
+     * does not hold — the dead primary wrote them to its binlog, capture read them, the replica never received them;
+     * none was acknowledged to its client. Capture retracts their changes when it resumes on the new primary.
+     */
+    private String lostTransactions(Orchestration o) {
+        ShardLogs logs = shardLogs;
+        if (logs == null) {
+            return "published changes not compared with the new primary (no shard logs attached)";
+        }
+        try {
+            Node promoted = candidate(o);
+            GtidPositions held = GtidPositions.parse(actions.binlogPosition(promoted, Engine.MARIADB,
+                    config.failoverConfirmTimeout()));
+            List<String> lost = logs.lastTransactionIds(o.shardId(), LOST_TRANSACTIONS_LOOK_BACK).stream()
+                    .filter(tx -> tx.matches("\\d+-\\d+-\\d+") && !held.covers(GtidPositions.parse(tx))).toList();
+            if (lost.isEmpty()) {
+                return "change capture published no transaction " + promoted.nodeId() + " lacks";
+            }
+            LOG.warn("Shard {}: change capture published {} transaction(s) that the new primary {} does not hold: {}"
+                    + " (never acknowledged; capture retracts their changes, ADR 0029)", o.shardId(), lost.size(),
+                    promoted.nodeId(), lost);
+            return "lost transactions: change capture published " + lost.size() + " transaction(s) " + promoted.nodeId()
+                    + " does not hold (never acknowledged to a client): " + String.join(",", lost)
+                    + "; capture retracts their changes when it resumes (ADR 0029)";
+        } catch (ControlApiException | IllegalArgumentException e) {
+            return "published changes not compared with the new primary (" + e.getMessage() + ")";
+        }
     }
 
     private Node candidate(Orchestration o) {

@@ -273,6 +273,19 @@ final class JdbcFailoverActions implements FailoverActions {
     }
 
     @Override
+    public String binlogPosition(Node node, Engine engine, Duration timeout) {
+        if (engine != Engine.MARIADB) {
+            return null;
+        }
+        try (Connection c = connect(node, engine, timeout); Statement st = c.createStatement()) {
+            return text(st, "SELECT @@gtid_binlog_pos");
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot read the GTID position of " + node.nodeId() + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
+    @Override
     public String verifyWritable(Node primary, Engine engine, Duration timeout) {
         if (engine == Engine.MARIADB) {
             try (Connection c = connect(primary, engine, timeout)) {

@@ -93,6 +93,49 @@ final class KafkaShardLogs implements ShardLogs {
         return new KafkaApplicationWrites(consumer, tp, Set.copyOf(fleets));
     }
 
+    @Override
+    public List<String> lastTransactionIds(String shardId, int records) {
+        TopicPartition tp = new TopicPartition(topicPrefix + shardId, 0);
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-failover-verify");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        java.util.LinkedHashSet<String> ids = new java.util.LinkedHashSet<>();
+        java.util.Set<String> retracted = new java.util.HashSet<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.assign(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            consumer.seek(tp, Math.max(0, end - records));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (consumer.position(tp) < end) {
+                if (System.nanoTime() > deadline) {
+                    throw new ControlApiException("shard log " + tp.topic() + " not read up to offset " + end
+                            + " within 30 s (at " + consumer.position(tp) + ")");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    Header undoes = r.headers().lastHeader("fleetshard.retracts");
+                    if (undoes != null && undoes.value() != null) {
+                        retracted.add(new String(undoes.value(), StandardCharsets.UTF_8));
+                    }
+                    Header h = r.headers().lastHeader("fleetshard.tx");
+                    Header origin = r.headers().lastHeader("fleetshard.origin");
+                    // a retraction (ADR 0029) carries the GTID it undoes; it is not a transaction of the shard
+                    if (h != null && h.value() != null && (origin == null
+                            || !"retraction".equals(new String(origin.value(), StandardCharsets.UTF_8)))) {
+                        ids.add(new String(h.value(), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        } catch (KafkaException e) {
+            throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
+        }
+        ids.removeAll(retracted); // lost at an earlier failover and already retracted by capture
+        return List.copyOf(ids);
+    }
+
     /** Keeps the untagged records of the fleets; a record's key is its primary key (docs/spec/change-events.md). */
     private static final class KafkaApplicationWrites implements ApplicationWrites {
         private static final ObjectMapper JSON = new ObjectMapper();

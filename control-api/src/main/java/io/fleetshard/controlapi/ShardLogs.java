@@ -1,5 +1,6 @@
 package io.fleetshard.controlapi;
 
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -17,6 +18,17 @@ interface ShardLogs extends AutoCloseable {
      * stamped at or after {@code sinceMs}.
      */
     ApplicationWrites applicationWrites(String shardId, Set<String> fleets, long sinceMs);
+
+    /**
+     * The source transaction ids (header {@code fleetshard.tx}; a MariaDB GTID) of the last {@code records} committed
+     * records of the shard's log, oldest first, without repeats and without those capture retracted. The failover's
+     * verify step compares them with the new primary's GTID position (ADR 0029). None by default.
+     *
+     * @throws ControlApiException when the log cannot be read
+     */
+    default List<String> lastTransactionIds(String shardId, int records) {
+        return List.of();
+    }
 
     @Override
     default void close() {

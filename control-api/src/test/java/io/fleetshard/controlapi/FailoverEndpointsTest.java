@@ -320,6 +320,42 @@ class FailoverEndpointsTest {
     }
 
     @Test
+    void aMariaDbFailoverVerifyNamesTheTransactionsCapturePublishedThatTheNewPrimaryLacks() throws Exception {
+        start(List.of(), Map.of());
+        h.api.enableResharding(lastTransactions("0-1-39", "0-1-40", "0-1-41", "0-1-42"));
+        actions.received.put("maria-1-b", "0-1-40");
+        actions.binlog.put("maria-1-b", "0-1-40,2-2-0");
+        actions.down.add("maria-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
+        assertThat(o.path("steps").get(4).path("detail").asText())
+                .contains("lost transactions: change capture published 2 transaction(s) maria-1-b does not hold")
+                .contains("0-1-41,0-1-42").contains("ADR 0029");
+    }
+
+    private static ShardLogs lastTransactions(String... gtids) {
+        return new ShardLogs() {
+            @Override
+            public long endOffset(String shardId) {
+                return 0;
+            }
+
+            @Override
+            public ApplicationWrites applicationWrites(String shardId, java.util.Set<String> fleets, long sinceMs) {
+                return new FixedShardLogs(0).applicationWrites(shardId, fleets, sinceMs);
+            }
+
+            @Override
+            public List<String> lastTransactionIds(String shardId, int records) {
+                assertThat(shardId).isEqualTo("maria-1");
+                return List.of(gtids);
+            }
+        };
+    }
+
+    @Test
     void amongMariaDbReplicasThatReceivedAsMuchTheSemiSyncOneIsPromotedAndOneThatReplicatesNothingIsPassedOver()
             throws Exception {
         start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
@@ -396,6 +432,13 @@ class FailoverEndpointsTest {
         final Map<String, String> received = new ConcurrentHashMap<>();
 
         final List<String> followed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** MariaDB nodes' {@code @@gtid_binlog_pos}. */
+        final Map<String, String> binlog = new ConcurrentHashMap<>();
+
+        @Override
+        public String binlogPosition(Node node, Engine engine, Duration timeout) {
+            return binlog.get(node.nodeId());
+        }
 
         @Override
         public String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout) {

@@ -19,6 +19,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /** {@code fleetshard.cdc.vehicles} as a consumer sees it, for the dev platform's tests. */
 final class ChangeTopicEvents {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Suffix of the op of a retraction (ADR 0029: the inverse of a published change of a lost transaction). */
+    static final String RETRACTION = "!retraction";
 
     private ChangeTopicEvents() {
     }
@@ -26,7 +28,7 @@ final class ChangeTopicEvents {
     /**
      * {@code fleet/vehicle id} -> ops of the tenant's events for {@code fleets}, read (read_committed) until every key
      * in {@code keys} has an event and then up to the topic's end at that moment, so that a late duplicate would show;
-     * what was read when {@code wait} passes otherwise.
+     * what was read when {@code wait} passes otherwise. A retraction's op ends in {@link #RETRACTION}.
      */
     static Map<String, List<String>> read(String bootstrapServers, String tenant, Set<String> fleets, Set<String> keys,
             Duration wait) throws Exception {
@@ -48,7 +50,8 @@ final class ChangeTopicEvents {
                     JsonNode v = JSON.readTree(new String(r.value(), StandardCharsets.UTF_8));
                     if (v.path("tenant").asText().equals(tenant) && fleets.contains(v.path("fleet").asText())) {
                         events.computeIfAbsent(v.path("fleet").asText() + "/" + v.path("key").path("vehicle_id")
-                                .asText(), k -> new ArrayList<>()).add(v.path("op").asText());
+                                .asText(), k -> new ArrayList<>()).add(v.path("op").asText()
+                                + ("retraction".equals(v.path("origin").asText()) ? RETRACTION : ""));
                     }
                 }
                 if (end == null && events.keySet().containsAll(keys)) {
