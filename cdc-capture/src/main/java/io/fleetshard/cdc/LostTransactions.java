@@ -179,9 +179,10 @@ final class LostTransactions {
     }
 
     /** The last {@link #LOOK_BACK} committed records of a shard log, oldest first. */
-    static List<Logged> tail(String bootstrapServers, String shardLog) {
+    static List<Logged> tail(String bootstrapServers, Map<String, String> clientSecurity, String shardLog) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(clientSecurity); // TLS/SASL (ADR 0027)
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -442,7 +442,8 @@ final class ShardCapture {
      * reads the offset. Does nothing when the server holds everything capture published.
      */
     private void retractLostTransactions(KafkaProducer<byte[], byte[]> p) throws SQLException {
-        Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(), config.offsetsTopic(), shardId);
+        Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(),
+                config.kafkaSecurity().clientProperties(), config.offsetsTopic(), shardId);
         if (stored.isEmpty() || stored.get().offset() == null || stored.get().offset().path("snapshot").asBoolean(false)) {
             return;
         }
@@ -455,7 +456,8 @@ final class ShardCapture {
         long mapVersion = shardMap.current().version();
         long nowMs = clock.millis();
         LostTransactions.Plan plan = LostTransactions.plan(stored.get().offset(), server,
-                LostTransactions.tail(config.bootstrapServers(), config.shardLogTopic(shardId)), nowMs, mapVersion);
+                LostTransactions.tail(config.bootstrapServers(), config.kafkaSecurity().clientProperties(),
+                        config.shardLogTopic(shardId)), nowMs, mapVersion);
         if (plan.isEmpty()) {
             return;
         }
