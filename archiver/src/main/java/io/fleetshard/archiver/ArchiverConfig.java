@@ -142,7 +142,7 @@ public record ArchiverConfig(
     public static ArchiverConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
-        b.values.setAll(b.withoutKafkaSecurity(values), (k, v) -> false, problems);
+        b.values.setAll(b.kafka.takeFrom(values), (k, v) -> false, problems);
         return b.build(problems);
     }
 
@@ -191,17 +191,6 @@ public record ArchiverConfig(
         public Builder kafkaSecurity(KafkaClientSecurity security) {
             kafkaSecurity = security;
             return this;
-        }
-
-        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
-        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
-            Map<String, String> rest = new java.util.LinkedHashMap<>();
-            given.forEach((k, v) -> {
-                if (!kafka.offer(k, v)) {
-                    rest.put(k, v);
-                }
-            });
-            return rest;
         }
 
         public Builder set(Key key, String value) {

@@ -173,7 +173,7 @@ public record CaptureConfig(
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
         Map<String, String[]> perShard = new LinkedHashMap<>();
-        b.values.setAll(b.withoutKafkaSecurity(values), (key, value) -> {
+        b.values.setAll(b.kafka.takeFrom(values), (key, value) -> {
             if (!key.startsWith(SHARD_CREDENTIALS_PREFIX) || !(key.endsWith(".user") || key.endsWith(".password"))) {
                 return false;
             }
@@ -235,17 +235,6 @@ public record CaptureConfig(
         public Builder kafkaSecurity(KafkaClientSecurity security) {
             kafkaSecurity = security;
             return this;
-        }
-
-        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
-        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
-            Map<String, String> rest = new java.util.LinkedHashMap<>();
-            given.forEach((k, v) -> {
-                if (!kafka.offer(k, v)) {
-                    rest.put(k, v);
-                }
-            });
-            return rest;
         }
 
         public Builder set(Key key, String value) {

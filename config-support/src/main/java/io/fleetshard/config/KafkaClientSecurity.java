@@ -310,6 +310,20 @@ public record KafkaClientSecurity(
             return false;
         }
 
+        /**
+         * Takes every {@link Key} of {@code given} (a component's {@code fromMap}) and answers the other entries, in
+         * their order, for the component's own keys.
+         */
+        public Map<String, String> takeFrom(Map<String, String> given) {
+            Map<String, String> rest = new LinkedHashMap<>();
+            given.forEach((k, v) -> {
+                if (!offer(k, v)) {
+                    rest.put(k, v);
+                }
+            });
+            return rest;
+        }
+
         /** @throws Invalid listing every problem */
         public KafkaClientSecurity build() {
             return new KafkaClientSecurity(values.text(Key.SECURITY_PROTOCOL), values.text(Key.TRUSTSTORE_LOCATION),

@@ -20,6 +20,18 @@ class KafkaClientSecurityTest {
     }
 
     @Test
+    void aComponentsMapIsSplitIntoTheSecurityKeysAndItsOwn() {
+        Map<String, String> given = new java.util.LinkedHashMap<>();
+        given.put("kafka.bootstrap.servers", "b:9093");
+        given.put("kafka.security.protocol", "SSL");
+        given.put("archiver.id", "a1");
+        KafkaClientSecurity.Builder b = KafkaClientSecurity.builder();
+        assertThat(b.takeFrom(given)).containsExactly(Map.entry("kafka.bootstrap.servers", "b:9093"),
+                Map.entry("archiver.id", "a1"));
+        assertThat(b.build().tls()).isTrue();
+    }
+
+    @Test
     void sslWithoutTrustStoreUsesTheJvmDefaultTrust() {
         KafkaClientSecurity s = KafkaClientSecurity.fromMap(Map.of("kafka.security.protocol", "ssl"));
         assertThat(s.clientProperties()).containsExactly(Map.entry("security.protocol", "SSL"),

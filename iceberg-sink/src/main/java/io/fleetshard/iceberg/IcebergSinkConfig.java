@@ -164,7 +164,7 @@ public record IcebergSinkConfig(
     public static IcebergSinkConfig fromMap(Map<String, String> values) {
         Builder b = new Builder();
         ConfigProblems problems = new ConfigProblems();
-        b.values.setAll(b.withoutKafkaSecurity(values), (k, v) -> {
+        b.values.setAll(b.kafka.takeFrom(values), (k, v) -> {
             if (k.startsWith(CATALOG_PROPERTY_PREFIX) && k.length() > CATALOG_PROPERTY_PREFIX.length()) {
                 b.catalogProperty(k.substring(CATALOG_PROPERTY_PREFIX.length()), v);
                 return true;
@@ -239,17 +239,6 @@ public record IcebergSinkConfig(
         public Builder kafkaSecurity(KafkaClientSecurity security) {
             kafkaSecurity = security;
             return this;
-        }
-
-        /** Takes the {@code kafka.security.protocol}/{@code kafka.ssl.*}/{@code kafka.sasl.*} keys; answers the rest. */
-        private Map<String, String> withoutKafkaSecurity(Map<String, String> given) {
-            Map<String, String> rest = new java.util.LinkedHashMap<>();
-            given.forEach((k, v) -> {
-                if (!kafka.offer(k, v)) {
-                    rest.put(k, v);
-                }
-            });
-            return rest;
         }
 
         public Builder set(Key key, String value) {
