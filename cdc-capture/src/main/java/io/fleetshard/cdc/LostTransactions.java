@@ -11,16 +11,10 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Transactions capture published but the shard's current MariaDB primary does not hold (ADR 0029): after a failover
@@ -180,30 +174,9 @@ final class LostTransactions {
 
     /** The last {@link #LOOK_BACK} committed records of a shard log, oldest first. */
     static List<Logged> tail(String bootstrapServers, Map<String, String> clientSecurity, String shardLog) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.putAll(clientSecurity); // TLS/SASL (ADR 0027)
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        TopicPartition tp = new TopicPartition(shardLog, 0);
         List<Logged> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-            consumer.assign(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            consumer.seek(tp, Math.max(0, end - LOOK_BACK));
-            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-            while (consumer.position(tp) < end) {
-                if (System.nanoTime() > deadline) {
-                    throw new CaptureException("could not read the end of shard log " + shardLog + " within "
-                            + READ_TIMEOUT.toSeconds() + " s; capture retries");
-                }
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.add(new Logged(r.offset(), r.key(), r.value(), r.headers()));
-                }
-            }
-        }
+        ShardLogTail.readEnd(bootstrapServers, clientSecurity, shardLog, LOOK_BACK, READ_TIMEOUT,
+                r -> out.add(new Logged(r.offset(), r.key(), r.value(), r.headers())));
         return out;
     }
 }

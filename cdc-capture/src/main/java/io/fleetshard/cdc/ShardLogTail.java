@@ -27,6 +27,20 @@ final class ShardLogTail {
 
     /** The tagged transaction the shard log's last record belongs to ({@code fleetshard.origin} reshard or offload), or null. */
     static Tagged taggedTxAtEnd(String bootstrapServers, java.util.Map<String, String> security, String shardLog) {
+        java.util.concurrent.atomic.AtomicReference<ConsumerRecord<byte[], byte[]>> last =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        readEnd(bootstrapServers, security, shardLog, LOOK_BACK, READ_TIMEOUT, last::set);
+        return last.get() == null ? null : taggedTx(last.get().headers());
+    }
+
+    /**
+     * Hands {@code each} the committed records of the shard log's last {@code lookBack} offsets, oldest first
+     * (transaction markers take offsets too, so fewer records than that); empty log, nothing.
+     *
+     * @throws CaptureException when the end is not read within {@code timeout} (capture retries)
+     */
+    static void readEnd(String bootstrapServers, java.util.Map<String, String> security, String shardLog, int lookBack,
+                        Duration timeout, java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.putAll(security); // TLS/SASL (ADR 0027)
@@ -39,21 +53,17 @@ final class ShardLogTail {
             consumer.assign(List.of(tp));
             long end = consumer.endOffsets(List.of(tp)).get(tp);
             if (end == 0) {
-                return null;
+                return;
             }
-            consumer.seek(tp, Math.max(0, end - LOOK_BACK));
-            ConsumerRecord<byte[], byte[]> last = null;
-            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-            while (consumer.position(tp) < end && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    last = r;
+            consumer.seek(tp, Math.max(0, end - lookBack));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (consumer.position(tp) < end) {
+                if (System.nanoTime() > deadline) {
+                    throw new CaptureException("could not read the end of shard log " + shardLog + " within "
+                            + timeout.toSeconds() + " s; capture retries");
                 }
+                consumer.poll(Duration.ofMillis(200)).forEach(each);
             }
-            if (consumer.position(tp) < end) {
-                throw new CaptureException("could not read the end of shard log " + shardLog + " within "
-                        + READ_TIMEOUT.toSeconds() + " s; capture retries");
-            }
-            return last == null ? null : taggedTx(last.headers());
         }
     }
 
