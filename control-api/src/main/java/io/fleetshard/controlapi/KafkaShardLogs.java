@@ -110,31 +110,37 @@ final class KafkaShardLogs implements ShardLogs {
             consumer.assign(List.of(tp));
             long end = consumer.endOffsets(List.of(tp)).get(tp);
             consumer.seek(tp, Math.max(0, end - records));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (consumer.position(tp) < end) {
-                if (System.nanoTime() > deadline) {
-                    throw new ControlApiException("shard log " + tp.topic() + " not read up to offset " + end
-                            + " within 30 s (at " + consumer.position(tp) + ")");
+            readUpTo(consumer, tp, end, r -> {
+                Header undoes = r.headers().lastHeader("fleetshard.retracts");
+                if (undoes != null && undoes.value() != null) {
+                    retracted.add(new String(undoes.value(), StandardCharsets.UTF_8));
                 }
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    Header undoes = r.headers().lastHeader("fleetshard.retracts");
-                    if (undoes != null && undoes.value() != null) {
-                        retracted.add(new String(undoes.value(), StandardCharsets.UTF_8));
-                    }
-                    Header h = r.headers().lastHeader("fleetshard.tx");
-                    Header origin = r.headers().lastHeader("fleetshard.origin");
-                    // a retraction (ADR 0029) carries the GTID it undoes; it is not a transaction of the shard
-                    if (h != null && h.value() != null && (origin == null
-                            || !"retraction".equals(new String(origin.value(), StandardCharsets.UTF_8)))) {
-                        ids.add(new String(h.value(), StandardCharsets.UTF_8));
-                    }
+                Header h = r.headers().lastHeader("fleetshard.tx");
+                Header origin = r.headers().lastHeader("fleetshard.origin");
+                // a retraction (ADR 0029) carries the GTID it undoes; it is not a transaction of the shard
+                if (h != null && h.value() != null && (origin == null
+                        || !"retraction".equals(new String(origin.value(), StandardCharsets.UTF_8)))) {
+                    ids.add(new String(h.value(), StandardCharsets.UTF_8));
                 }
-            }
+            });
         } catch (KafkaException e) {
             throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
         }
         ids.removeAll(retracted); // lost at an earlier failover and already retracted by capture
         return List.copyOf(ids);
+    }
+
+    /** Polls {@code consumer} (assigned {@code tp}) until its position reaches {@code end}, handing on each record. */
+    private static void readUpTo(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long end,
+                                 Consumer<ConsumerRecord<byte[], byte[]>> each) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (consumer.position(tp) < end) {
+            if (System.nanoTime() > deadline) {
+                throw new ControlApiException("shard log " + tp.topic() + " not read up to offset " + end
+                        + " within 30 s (at " + consumer.position(tp) + ")");
+            }
+            consumer.poll(Duration.ofMillis(200)).forEach(each);
+        }
     }
 
     /** Keeps the untagged records of the fleets; a record's key is its primary key (docs/spec/change-events.md). */
@@ -152,27 +158,20 @@ final class KafkaShardLogs implements ShardLogs {
 
         @Override
         public long readToEnd(Consumer<RowKey> sink) {
-            long found = 0;
+            long[] found = {0};
             try {
                 long end = consumer.endOffsets(List.of(tp)).get(tp); // read_committed: the last stable offset
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (consumer.position(tp) < end) {
-                    if (System.nanoTime() > deadline) {
-                        throw new ControlApiException("shard log " + tp.topic() + " not read up to offset " + end
-                                + " within 30 s (at " + consumer.position(tp) + ")");
+                readUpTo(consumer, tp, end, r -> {
+                    RowKey key = applicationWrite(r);
+                    if (key != null) {
+                        sink.accept(key);
+                        found[0]++;
                     }
-                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                        RowKey key = applicationWrite(r);
-                        if (key != null) {
-                            sink.accept(key);
-                            found++;
-                        }
-                    }
-                }
+                });
             } catch (KafkaException e) {
                 throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
             }
-            return found;
+            return found[0];
         }
 
         private RowKey applicationWrite(ConsumerRecord<byte[], byte[]> r) {
