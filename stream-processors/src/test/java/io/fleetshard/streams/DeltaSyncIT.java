@@ -378,6 +378,36 @@ class DeltaSyncIT {
         assertThat(rows(url)).isEqualTo(once);
     }
 
+    @Test
+    void aHeldJobAppliesNothingUntilReleasedThenCatchesUp(@TempDir Path stateDir) throws Exception {
+        String url = postgresTarget();
+        Source source = newShardLog(11);
+        long startOffset = source.endOffset();
+        source.write(150);                                     // while the bulk copy runs: held back
+        String jobId = "job-" + IDS.incrementAndGet();
+        DeltaSyncSpec spec = new DeltaSyncSpec(jobId, source.topic.substring("fleetshard.shardlog.".length()), startOffset,
+                MOVING, url);
+        try (DeltaSyncService svc = service(stateDir)) {
+            svc.reconcile(List.of(spec), Set.of(jobId));
+            Await.condition("the held job to run and poll", WAIT, () -> svc.status(jobId).orElseThrow().state()
+                    == DeltaSyncState.RUNNING && svc.polls(jobId) >= 3);
+            long polled = svc.polls(jobId);
+            Await.condition("two more polls", WAIT, () -> svc.polls(jobId) >= polled + 2);
+            assertThat(rows(url)).as("nothing applied while held").isEmpty();
+            long[] progress = progressRow(url, jobId);
+            if (progress != null) {
+                assertThat(progress[0]).as("at most the start announcement").isEqualTo(startOffset - 1);
+            }
+            assertThat(committedOffset(spec.applicationId(), source.topic)).isEqualTo(startOffset);
+            svc.reconcile(List.of(spec), Set.of(jobId));       // still held: nothing restarted
+            assertThat(rows(url)).isEmpty();
+
+            svc.reconcile(List.of(spec));                      // the copy ended: released, not restarted
+            awaitApplied(svc, jobId, source.lastOffset);
+            assertThat(rows(url)).isEqualTo(source.expected());
+        }
+    }
+
     /** The changes of {@code recs}, numbered from offset {@code from}, as the processor passes them to the writer. */
     static List<TargetChange> changes(long from, ShardLogRecords.Rec... recs) throws Exception {
         List<TargetChange> out = new ArrayList<>();
