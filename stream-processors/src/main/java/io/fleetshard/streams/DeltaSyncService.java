@@ -210,7 +210,8 @@ public final class DeltaSyncService implements AutoCloseable {
         }
         Topology topology = DeltaSyncTopology.build(topic, spec.jobId(), spec.fleets(), config.applyBatchSize(),
                 Duration.ofMillis(config.applyFlushIntervalMs()),
-                () -> new StartAnnouncingWriter(targets.apply(spec), spec.startOffset()), job.progress, job.metrics);
+                () -> new StartAnnouncingWriter(targets.apply(spec), spec.startOffset(), () -> job.held), job.progress,
+                job.metrics);
         KafkaStreams streams = new KafkaStreams(topology, streamsProperties(spec));
         streams.setStateListener((now, before) -> LOG.info("delta sync job '{}': {} -> {}", spec.jobId(), before, now));
         streams.setUncaughtExceptionHandler(e -> job.failed(e));
@@ -335,10 +336,11 @@ public final class DeltaSyncService implements AutoCloseable {
             }
             if (hold) {
                 s.pause();
+                held = true;
             } else {
+                held = false; // before the first record or punctuation: the start announcement must see it
                 s.resume();
             }
-            held = hold;
             LOG.info("delta sync job '{}' {}", spec.jobId(), hold ? "held (paused)" : "released: applying changes");
         }
 
@@ -425,24 +427,38 @@ public final class DeltaSyncService implements AutoCloseable {
     /**
      * Writes the job's progress row at {@code startOffset - 1} when the running app first opens the target and finds
      * none: the control API then knows the delta sync runs and how far it is, even before any record arrives (it
-     * starts the cutover only once the delta sync is caught up, not while it is still starting).
+     * starts the cutover only once the delta sync is caught up, not while it is still starting). Not while the job is
+     * {@code held}: the row would say the app applies when it is paused (ADR 0030); the processor asks again once it
+     * runs ({@link #announced()}).
      */
     static final class StartAnnouncingWriter implements TargetWriter {
         private final TargetWriter inner;
         private final long startOffset;
+        private final java.util.function.BooleanSupplier held;
+        private boolean announced;
 
-        StartAnnouncingWriter(TargetWriter inner, long startOffset) {
+        StartAnnouncingWriter(TargetWriter inner, long startOffset, java.util.function.BooleanSupplier held) {
             this.inner = inner;
             this.startOffset = startOffset;
+            this.held = held;
         }
 
         @Override
         public TargetProgress stored() {
             TargetProgress p = inner.stored();
             if (p.sourceOffset() < startOffset - 1 && !p.fenceSeen()) {
+                if (held.getAsBoolean()) {
+                    return p;
+                }
                 p = inner.apply(List.of(), startOffset - 1, 0);
             }
+            announced = true;
             return p;
+        }
+
+        @Override
+        public boolean announced() {
+            return announced;
         }
 
         @Override

@@ -394,10 +394,8 @@ class DeltaSyncIT {
             long polled = svc.polls(jobId);
             Await.condition("two more polls", WAIT, () -> svc.polls(jobId) >= polled + 2);
             assertThat(rows(url)).as("nothing applied while held").isEmpty();
-            long[] progress = progressRow(url, jobId);
-            if (progress != null) {
-                assertThat(progress[0]).as("at most the start announcement").isEqualTo(startOffset - 1);
-            }
+            assertThat(progressRow(url, jobId)).as("no progress row: the control API must not take a held job for"
+                    + " one that applies").isNull();
             assertThat(committedOffset(spec.applicationId(), source.topic)).isEqualTo(startOffset);
             svc.reconcile(List.of(spec), Set.of(jobId));       // still held: nothing restarted
             assertThat(rows(url)).isEmpty();
@@ -405,6 +403,29 @@ class DeltaSyncIT {
             svc.reconcile(List.of(spec));                      // the copy ended: released, not restarted
             awaitApplied(svc, jobId, source.lastOffset);
             assertThat(rows(url)).isEqualTo(source.expected());
+        }
+
+        // held with nothing to apply: released, the app announces itself on the target (progress at start - 1)
+        Source quiet = newShardLog(12);
+        quiet.write(5);                                        // before the job: the copy's
+        long quietStart = quiet.endOffset();
+        String quietJob = "job-" + IDS.incrementAndGet();
+        DeltaSyncSpec quietSpec = new DeltaSyncSpec(quietJob, quiet.topic.substring("fleetshard.shardlog.".length()),
+                quietStart, MOVING, url);
+        try (DeltaSyncService svc = service(stateDir)) {
+            svc.reconcile(List.of(quietSpec), Set.of(quietJob));
+            Await.condition("the held job to run and poll", WAIT, () -> svc.status(quietJob).orElseThrow().state()
+                    == DeltaSyncState.RUNNING && svc.polls(quietJob) >= 3);
+            assertThat(progressRow(url, quietJob)).isNull();
+            svc.reconcile(List.of(quietSpec));
+            Await.condition("the start announcement", WAIT, () -> {
+                try {
+                    return progressRow(url, quietJob) != null;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(progressRow(url, quietJob)).containsExactly(quietStart - 1, 0, 0);
         }
     }
 
