@@ -45,8 +45,6 @@ import org.slf4j.LoggerFactory;
 final class ReshardOrchestrator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReshardOrchestrator.class);
     private static final long FENCE_POLL_MS = 2;
-    /** How often catch-up looks at the delta sync's lag (at most; {@code control.reshard.tick.ms} if that is shorter). */
-    private static final long CATCHUP_POLL_MS = 50;
     private static final long RETRY_BACKOFF_MS = 2_000;
     private static final long DELTA_QUIET_MS = 2_000;
     private static final long DELTA_QUIET_MAX_MS = 30_000;
@@ -422,7 +420,10 @@ final class ReshardOrchestrator implements AutoCloseable {
                     transition(job, ReshardPhase.CUTOVER, null, List.of());
                     return;
                 }
-                pause(Math.min(CATCHUP_POLL_MS, config.reshardTickMs()));
+                // every tick, not faster: a cutover right after the delta sync announced itself may meet its app
+                // before it is warm (a bench run with a 50 ms poll here saw the fence's trip from capture to the delta
+                // sync take ~2x longer; cause not isolated: docs/benchmarks.md, 2026-12-06, seventh session)
+                pause(config.reshardTickMs());
             }
         }
     }
