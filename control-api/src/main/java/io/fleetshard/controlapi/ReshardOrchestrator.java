@@ -338,8 +338,10 @@ final class ReshardOrchestrator implements AutoCloseable {
                 tgtSql.unfence(tgt, tenant(key), fleet(key));
             }
             tgt.commit();
+            long plannedAt = System.nanoTime();
             List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
             List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables);
+            long copyAt = System.nanoTime();
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
@@ -353,6 +355,9 @@ final class ReshardOrchestrator implements AutoCloseable {
                 rowsCopied.increment(n);
                 throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
             }
+            LOG.info("reshard job {}: copied {} row(s) in {} range(s) in {} ms (tables and ranges planned in {} ms)",
+                    job.jobId(), p.rowsCopied, ranges.size(), (System.nanoTime() - copyAt) / 1_000_000,
+                    (copyAt - plannedAt) / 1_000_000);
         }
         transition(job, ReshardPhase.CATCHUP, null, List.of());
     }
@@ -415,6 +420,9 @@ final class ReshardOrchestrator implements AutoCloseable {
                     transition(job, ReshardPhase.CUTOVER, null, List.of());
                     return;
                 }
+                // every tick, not faster: a cutover right after the delta sync announced itself may meet its app
+                // before it is warm (a bench run with a 50 ms poll here saw the fence's trip from capture to the delta
+                // sync take ~2x longer; cause not isolated: docs/benchmarks.md, 2026-12-06, seventh session)
                 pause(config.reshardTickMs());
             }
         }
@@ -433,6 +441,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         Connection snapshot = connect(job.targetShardId()); // connected before the fence: not part of the freeze
         boolean snapshotKept = false;
         try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
+            prepareSnapshot(snapshot, tgtSql); // its settings too: only the statement that takes it is in the freeze
             List<ReshardTable> tables = srcSql.tables(src);
             // the delta sync reports the newest fence marker of the job it applied by its sequence number: an older
             // fence of this job (lifted after a timeout) that it replays must not count as this one
@@ -469,7 +478,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                 pause(FENCE_POLL_MS);
             }
             long noticedNanos = System.nanoTime();
-            beginSnapshot(snapshot, tgtSql);
+            takeSnapshot(snapshot, tgtSql);
             commit(job, "cutover: new placement on " + job.targetShardId(),
                     map -> ReshardPlanner.placementAfter(job, map),
                     j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null));
@@ -504,18 +513,25 @@ final class ReshardOrchestrator implements AutoCloseable {
         // the next cutover's fence has a higher marker sequence number, which is what it waits for on the target
     }
 
-    /** Starts, on {@code c}, a repeatable-read transaction whose snapshot is the target at the fence. */
-    private static void beginSnapshot(Connection c, ReshardSql sql) throws SQLException {
-        try {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+    /** Readies {@code c} for {@link #takeSnapshot}: repeatable read, no autocommit, UTC (PostgreSQL). */
+    private static void prepareSnapshot(Connection c, ReshardSql sql) throws SQLException {
+        c.setAutoCommit(true);
+        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        if (sql instanceof ReshardSql.Postgres) {
             try (Statement st = c.createStatement()) {
-                if (sql instanceof ReshardSql.Postgres) {
-                    st.execute("SET TIME ZONE 'UTC'");
-                    st.executeQuery("SELECT 1").close();
-                } else {
-                    st.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
-                }
+                st.execute("SET TIME ZONE 'UTC'"); // session-wide: outlives the statement's own transaction
+            }
+        }
+        c.setAutoCommit(false);
+    }
+
+    /** Starts, on {@code c}, a repeatable-read transaction whose snapshot is the target at the fence. */
+    private static void takeSnapshot(Connection c, ReshardSql sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            if (sql instanceof ReshardSql.Postgres) {
+                st.executeQuery("SELECT 1").close(); // a repeatable-read snapshot is taken by the first statement
+            } else {
+                st.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
             }
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
@@ -533,22 +549,33 @@ final class ReshardOrchestrator implements AutoCloseable {
         long explained = 0;
         try (Connection src = connect(job.sourceShardId());
                 Connection tgt = snapshot != null ? snapshot : connect(job.targetShardId())) {
+            long plannedAt = System.nanoTime();
             List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
             List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables); // the source no longer changes: fenced
+            long checkAt = System.nanoTime();
+            long sourceNanos = 0;
+            long targetNanos = 0;
             p.rowsToValidate = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsValidated = 0;
             p.validateStartedAtMs = clock.millis();
             p.mismatches.clear();
             List<RangeOfFleet> differing = new ArrayList<>();
+            ReshardSql.Checksum[] onSourceSum = new ReshardSql.Checksum[1]; // written by the helper, read after join
             for (RangeOfFleet r : ranges) {
                 checkStill(job);
                 String tenant = tenant(r.fleet());
                 String fleet = fleet(r.fleet());
                 // both databases compute their side at once
-                java.util.concurrent.Future<ReshardSql.Checksum> onSource = helpers.submit(
-                        () -> srcSql.checksum(src, r.table(), tenant, fleet, r.range()));
+                long t0 = System.nanoTime();
+                java.util.concurrent.Future<Long> sourceDone = helpers.submit(() -> {
+                    ReshardSql.Checksum c = srcSql.checksum(src, r.table(), tenant, fleet, r.range());
+                    onSourceSum[0] = c;
+                    return System.nanoTime();
+                });
                 ReshardSql.Checksum b = tgtSql.checksum(tgt, r.table(), tenant, fleet, r.range());
-                ReshardSql.Checksum a = join(onSource);
+                targetNanos += System.nanoTime() - t0;
+                sourceNanos += join(sourceDone) - t0;
+                ReshardSql.Checksum a = onSourceSum[0];
                 if (!a.equals(b)) {
                     String m = r.fleet() + " " + r.table().name() + " " + r.range() + ": source " + a.rows()
                             + " rows / checksum " + a.sum() + ", target " + b.rows() + " rows / checksum " + b.sum();
@@ -564,6 +591,10 @@ final class ReshardOrchestrator implements AutoCloseable {
                 rowsValidated.increment(a.rows());
                 throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
             }
+            LOG.info("reshard job {}: validated {} row(s) in {} range(s) in {} ms (tables and ranges planned in {} ms;"
+                    + " checksum queries: source {} ms, target {} ms, run side by side)", job.jobId(), rows,
+                    ranges.size(), (System.nanoTime() - checkAt) / 1_000_000, (checkAt - plannedAt) / 1_000_000,
+                    sourceNanos / 1_000_000, targetNanos / 1_000_000);
             if (snapshot != null) {
                 snapshot.rollback();
             }
@@ -801,6 +832,13 @@ final class ReshardOrchestrator implements AutoCloseable {
         synchronized (mapChanged) {
             mapVersionSeen = map.version();
             mapChanged.notifyAll();
+        }
+        if (!stopping) {
+            try {
+                ticker.execute(this::tickSafely); // a new or resumed job starts now, not at the next tick
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -122,7 +123,7 @@ final class StreamProcessors implements AutoCloseable {
                     return;
                 }
                 ShardMapSnapshot current = map.current();
-                deltaSync.reconcile(wanted(current, logins));
+                deltaSync.reconcile(wanted(current, logins), held(current));
                 deltaSync.forgetFinished(current.reshards().stream().filter(j -> j.phase().isTerminal())
                         .map(ReshardJob::jobId).toList());
             } catch (RuntimeException e) {
@@ -131,12 +132,16 @@ final class StreamProcessors implements AutoCloseable {
         });
     }
 
-    /** A delta sync per job in catchup or cutover that moves rows, to the target's primary as {@code logins} say. */
+    /**
+     * A delta sync per job in catchup or cutover that moves rows, to the target's primary as {@code logins} say; and
+     * one per job still in precopy whose start offset is recorded, which {@link #held} keeps paused until the copy
+     * ends, so that its start-up overlaps the copy (ADR 0030).
+     */
     static List<DeltaSyncSpec> wanted(ShardMapSnapshot snapshot, TargetLogins logins) {
         List<DeltaSyncSpec> out = new ArrayList<>();
         for (ReshardJob job : snapshot.reshards()) {
-            if ((job.phase() != ReshardPhase.CATCHUP && job.phase() != ReshardPhase.CUTOVER) || job.fleets().isEmpty()
-                    || job.startOffset() < 0) {
+            if ((job.phase() != ReshardPhase.PRECOPY && job.phase() != ReshardPhase.CATCHUP
+                    && job.phase() != ReshardPhase.CUTOVER) || job.fleets().isEmpty() || job.startOffset() < 0) {
                 continue;
             }
             Optional<Node> primary = snapshot.primaryOf(job.targetShardId());
@@ -146,6 +151,17 @@ final class StreamProcessors implements AutoCloseable {
             }
             out.add(new DeltaSyncSpec(job.jobId(), job.sourceShardId(), job.startOffset(), new HashSet<>(job.fleets()),
                     logins.urlFor(primary.get().jdbcUrl(), engine.get())));
+        }
+        return out;
+    }
+
+    /** The jobs whose delta sync runs paused: those in precopy (a change applied under the copy could be lost). */
+    static Set<String> held(ShardMapSnapshot snapshot) {
+        Set<String> out = new HashSet<>();
+        for (ReshardJob job : snapshot.reshards()) {
+            if (job.phase() == ReshardPhase.PRECOPY) {
+                out.add(job.jobId());
+            }
         }
         return out;
     }

@@ -33,6 +33,7 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
     private final String storeName;
     private ProcessorContext<Void, Void> context;
     private PendingApplyStore store;
+    private boolean announced;
 
     DeltaSyncProcessor(String jobId, Set<String> fleets, int batchSize, Duration flushInterval, String storeName) {
         this.jobId = jobId;
@@ -46,11 +47,22 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
     public void init(ProcessorContext<Void, Void> context) {
         this.context = context;
         this.store = context.getStateStore(storeName);
-        context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, now -> store.flush());
+        context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, now -> {
+            announce();
+            store.flush();
+        });
+    }
+
+    /** A held job's app skipped its start announcement at init (ADR 0030): it makes it once it runs. */
+    private void announce() {
+        if (!announced) {
+            announced = store.announce();
+        }
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
+        announce();
         long offset = context.recordMetadata().map(RecordMetadata::offset)
                 .orElseThrow(() -> new IllegalStateException("a shard-log record without an offset"));
         if (offset <= store.storedOffset()) {

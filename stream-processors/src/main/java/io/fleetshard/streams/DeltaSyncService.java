@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -81,6 +82,17 @@ public final class DeltaSyncService implements AutoCloseable {
      * {@link #status} and tried again by the next call.
      */
     public synchronized void reconcile(Collection<DeltaSyncSpec> wanted) {
+        reconcile(wanted, Set.of());
+    }
+
+    /**
+     * As {@link #reconcile(Collection)}, but the jobs named in {@code held} only get ready: their app starts (joins its
+     * group, opens the target) paused, so it applies nothing and commits nothing, and a later reconcile that no
+     * longer holds the job resumes it where it stands instead of starting it. The resharder holds a job's delta sync
+     * while its bulk copy runs (a change applied under the copy could be overwritten by an older copied row), so the
+     * app's start-up is not part of the catch-up (ADR 0030).
+     */
+    public synchronized void reconcile(Collection<DeltaSyncSpec> wanted, Set<String> held) {
         if (closed) {
             throw new StreamProcessorException("the delta sync service is closed");
         }
@@ -99,7 +111,9 @@ public final class DeltaSyncService implements AutoCloseable {
         }
         for (DeltaSyncSpec s : byId.values()) {
             Job j = jobs.get(s.jobId());
+            boolean hold = held.contains(s.jobId());
             if (j != null && j.spec.equals(s) && j.state() != DeltaSyncState.FAILED) {
+                j.hold(hold);
                 continue;
             }
             if (j != null) {
@@ -108,7 +122,7 @@ public final class DeltaSyncService implements AutoCloseable {
                 jobs.remove(s.jobId());
                 j.stop(false);
             }
-            jobs.put(s.jobId(), start(s));
+            jobs.put(s.jobId(), start(s, hold));
         }
     }
 
@@ -154,6 +168,22 @@ public final class DeltaSyncService implements AutoCloseable {
                 j.progress.eventsApplied(), j.progress.fenceSeen(), j.progress.lastError()));
     }
 
+    /** How many times the job's stream thread has polled the shard log, -1 while unknown (tests of a held job). */
+    long polls(String jobId) {
+        Job j = jobs.get(jobId);
+        KafkaStreams s = j == null ? null : j.streams;
+        if (s == null) {
+            return -1;
+        }
+        for (Map.Entry<MetricName, ? extends Metric> e : s.metrics().entrySet()) {
+            if (e.getKey().name().equals("poll-total") && e.getKey().group().equals("stream-thread-metrics")
+                    && e.getValue().metricValue() instanceof Number n) {
+                return n.longValue();
+            }
+        }
+        return -1;
+    }
+
     /** Stops every job (their local state and committed offsets stay, so a new service resumes them). */
     @Override
     public synchronized void close() {
@@ -168,7 +198,7 @@ public final class DeltaSyncService implements AutoCloseable {
         admin.close(ADMIN_TIMEOUT);
     }
 
-    private Job start(DeltaSyncSpec spec) {
+    private Job start(DeltaSyncSpec spec, boolean hold) {
         String topic = config.shardLogTopicPrefix() + spec.sourceShardId();
         Job job = new Job(spec, topic);
         try {
@@ -181,12 +211,18 @@ public final class DeltaSyncService implements AutoCloseable {
         }
         Topology topology = DeltaSyncTopology.build(topic, spec.jobId(), spec.fleets(), config.applyBatchSize(),
                 Duration.ofMillis(config.applyFlushIntervalMs()),
-                () -> new StartAnnouncingWriter(targets.apply(spec), spec.startOffset()), job.progress, job.metrics);
+                () -> new StartAnnouncingWriter(targets.apply(spec), spec.startOffset(), () -> job.held), job.progress,
+                job.metrics);
         KafkaStreams streams = new KafkaStreams(topology, streamsProperties(spec));
         streams.setStateListener((now, before) -> LOG.info("delta sync job '{}': {} -> {}", spec.jobId(), before, now));
         streams.setUncaughtExceptionHandler(e -> job.failed(e));
         job.streams = streams;
-        LOG.info("delta sync job '{}' starting: {}", spec.jobId(), spec);
+        if (hold) {
+            streams.pause(); // before start: no record is processed until resumed
+            job.held = true;
+        }
+        LOG.info("delta sync job '{}' starting{}: {}", spec.jobId(), hold ? " held (paused until the bulk copy ends)" : "",
+                spec);
         streams.start();
         return job;
     }
@@ -286,11 +322,28 @@ public final class DeltaSyncService implements AutoCloseable {
         final DeltaSyncMetrics metrics;
         volatile KafkaStreams streams;
         volatile boolean startFailed;
+        /** Paused: started and ready, but processing nothing (see {@link #reconcile(Collection, Set)}). */
+        volatile boolean held;
 
         Job(DeltaSyncSpec spec, String topic) {
             this.spec = spec;
             this.topic = topic;
             this.metrics = new DeltaSyncMetrics(registry, spec.jobId(), this::lag);
+        }
+
+        void hold(boolean hold) {
+            KafkaStreams s = streams;
+            if (s == null || hold == held) {
+                return;
+            }
+            if (hold) {
+                s.pause();
+                held = true;
+            } else {
+                held = false; // before the first record or punctuation: the start announcement must see it
+                s.resume();
+            }
+            LOG.info("delta sync job '{}' {}", spec.jobId(), hold ? "held (paused)" : "released: applying changes");
         }
 
         void startFailed(String message) {
@@ -376,24 +429,38 @@ public final class DeltaSyncService implements AutoCloseable {
     /**
      * Writes the job's progress row at {@code startOffset - 1} when the running app first opens the target and finds
      * none: the control API then knows the delta sync runs and how far it is, even before any record arrives (it
-     * starts the cutover only once the delta sync is caught up, not while it is still starting).
+     * starts the cutover only once the delta sync is caught up, not while it is still starting). Not while the job is
+     * {@code held}: the row would say the app applies when it is paused (ADR 0030); the processor asks again once it
+     * runs ({@link #announced()}).
      */
     static final class StartAnnouncingWriter implements TargetWriter {
         private final TargetWriter inner;
         private final long startOffset;
+        private final java.util.function.BooleanSupplier held;
+        private boolean announced;
 
-        StartAnnouncingWriter(TargetWriter inner, long startOffset) {
+        StartAnnouncingWriter(TargetWriter inner, long startOffset, java.util.function.BooleanSupplier held) {
             this.inner = inner;
             this.startOffset = startOffset;
+            this.held = held;
         }
 
         @Override
         public TargetProgress stored() {
             TargetProgress p = inner.stored();
             if (p.sourceOffset() < startOffset - 1 && !p.fenceSeen()) {
+                if (held.getAsBoolean()) {
+                    return p;
+                }
                 p = inner.apply(List.of(), startOffset - 1, 0);
             }
+            announced = true;
             return p;
+        }
+
+        @Override
+        public boolean announced() {
+            return announced;
         }
 
         @Override

@@ -54,6 +54,21 @@ final class PendingApplyStore implements StateStore {
         open = true;
     }
 
+    /**
+     * Makes sure the target shows that the delta sync runs (its start announcement, which a held job's init skipped):
+     * true once it does. Called by the processor before it handles anything.
+     */
+    boolean announce() {
+        if (writer.announced()) {
+            return true;
+        }
+        TargetProgress stored = writer.stored();
+        storedOffset = Math.max(storedOffset, stored.sourceOffset());
+        storedFenceSeq = Math.max(storedFenceSeq, stored.fenceSeq());
+        progress.applied(stored);
+        return writer.announced();
+    }
+
     /** The offset the target's progress row covers: records at or below it are applied already. */
     long storedOffset() {
         return storedOffset;

@@ -19,6 +19,14 @@ interface TargetWriter extends AutoCloseable {
     /** The progress stored on the target (tables created if missing). */
     TargetProgress stored();
 
+    /**
+     * Whether the target shows that the delta sync runs (its progress row at the start offset - 1 or later): false
+     * only while the job is held before its first {@link #stored()} after the release (ADR 0030).
+     */
+    default boolean announced() {
+        return true;
+    }
+
     /** Applies {@code changes} (offsets rising, all at most {@code lastOffset}) and the progress, in one transaction. */
     TargetProgress apply(List<TargetChange> changes, long lastOffset, long fenceSeq);
 

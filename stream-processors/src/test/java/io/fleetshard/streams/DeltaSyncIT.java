@@ -378,6 +378,57 @@ class DeltaSyncIT {
         assertThat(rows(url)).isEqualTo(once);
     }
 
+    @Test
+    void aHeldJobAppliesNothingUntilReleasedThenCatchesUp(@TempDir Path stateDir) throws Exception {
+        String url = postgresTarget();
+        Source source = newShardLog(11);
+        long startOffset = source.endOffset();
+        source.write(150);                                     // while the bulk copy runs: held back
+        String jobId = "job-" + IDS.incrementAndGet();
+        DeltaSyncSpec spec = new DeltaSyncSpec(jobId, source.topic.substring("fleetshard.shardlog.".length()), startOffset,
+                MOVING, url);
+        try (DeltaSyncService svc = service(stateDir)) {
+            svc.reconcile(List.of(spec), Set.of(jobId));
+            Await.condition("the held job to run and poll", WAIT, () -> svc.status(jobId).orElseThrow().state()
+                    == DeltaSyncState.RUNNING && svc.polls(jobId) >= 3);
+            long polled = svc.polls(jobId);
+            Await.condition("two more polls", WAIT, () -> svc.polls(jobId) >= polled + 2);
+            assertThat(rows(url)).as("nothing applied while held").isEmpty();
+            assertThat(progressRow(url, jobId)).as("no progress row: the control API must not take a held job for"
+                    + " one that applies").isNull();
+            assertThat(committedOffset(spec.applicationId(), source.topic)).isEqualTo(startOffset);
+            svc.reconcile(List.of(spec), Set.of(jobId));       // still held: nothing restarted
+            assertThat(rows(url)).isEmpty();
+
+            svc.reconcile(List.of(spec));                      // the copy ended: released, not restarted
+            awaitApplied(svc, jobId, source.lastOffset);
+            assertThat(rows(url)).isEqualTo(source.expected());
+        }
+
+        // held with nothing to apply: released, the app announces itself on the target (progress at start - 1)
+        Source quiet = newShardLog(12);
+        quiet.write(5);                                        // before the job: the copy's
+        long quietStart = quiet.endOffset();
+        String quietJob = "job-" + IDS.incrementAndGet();
+        DeltaSyncSpec quietSpec = new DeltaSyncSpec(quietJob, quiet.topic.substring("fleetshard.shardlog.".length()),
+                quietStart, MOVING, url);
+        try (DeltaSyncService svc = service(stateDir)) {
+            svc.reconcile(List.of(quietSpec), Set.of(quietJob));
+            Await.condition("the held job to run and poll", WAIT, () -> svc.status(quietJob).orElseThrow().state()
+                    == DeltaSyncState.RUNNING && svc.polls(quietJob) >= 3);
+            assertThat(progressRow(url, quietJob)).isNull();
+            svc.reconcile(List.of(quietSpec));
+            Await.condition("the start announcement", WAIT, () -> {
+                try {
+                    return progressRow(url, quietJob) != null;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(progressRow(url, quietJob)).containsExactly(quietStart - 1, 0, 0);
+        }
+    }
+
     /** The changes of {@code recs}, numbered from offset {@code from}, as the processor passes them to the writer. */
     static List<TargetChange> changes(long from, ShardLogRecords.Rec... recs) throws Exception {
         List<TargetChange> out = new ArrayList<>();
