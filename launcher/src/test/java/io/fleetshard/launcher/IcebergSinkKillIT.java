@@ -63,6 +63,8 @@ import org.junit.jupiter.api.io.TempDir;
 class IcebergSinkKillIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final int PARTITIONS = 3;
+    /** The application's pace: transactions per second on the primary. */
+    private static final int WRITES_PER_SECOND = 100;
 
     @TempDir
     static Path dir;
@@ -260,8 +262,13 @@ class IcebergSinkKillIT {
         PrimaryWriter load = new PrimaryWriter(primaryUrl);
         Thread writer = new Thread(() -> {
             try {
+                // paced at WRITES_PER_SECOND transactions (8 changes each): a steady load the 2 cores carry beside
+                // PostgreSQL, capture and the child sink, instead of a flood that starves the sink's restarts
+                long next = System.nanoTime();
                 while (writing.get()) {
                     load.transaction();
+                    next += 1_000_000_000L / WRITES_PER_SECOND;
+                    java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
                 }
             } catch (Throwable t) {
                 writerFailure.set(t);
