@@ -361,28 +361,23 @@ public final class IcebergSinkOffload {
             long deletedHere = 0;
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
-            try (PreparedStatement mark = c.prepareStatement(d == OffloadRowForm.Dialect.POSTGRES ? MARKER_UPSERT
-                    : MARKER_UPSERT_MARIADB)) {
-                PreparedStatement pgDelete = d == OffloadRowForm.Dialect.POSTGRES ? c.prepareStatement(postgresDelete()) : null;
-                try {
-                    for (int start = 0; start < rows.size(); start += request.batchSize()) {
-                        List<Map.Entry<String, List<String>>> batch =
-                                rows.subList(start, Math.min(rows.size(), start + request.batchSize()));
-                        mark.setInt(1, MARKER_SLOT);
-                        mark.setString(2, jobId);
-                        mark.executeUpdate();
-                        int n = pgDelete != null ? deletePostgres(c, pgDelete, batch) : deleteMariaDb(c, batch);
-                        c.commit();
-                        deletedHere += n;
-                        deleted += n;
-                        throttle();
-                        if (clock.millis() - lastLineMs >= PROGRESS_EVERY_MS) {
-                            line(false);
-                        }
-                    }
-                } finally {
-                    if (pgDelete != null) {
-                        pgDelete.close();
+            boolean postgres = d == OffloadRowForm.Dialect.POSTGRES;
+            // MariaDB's statement depends on the batch's size: prepared per batch (a null resource is not closed)
+            try (PreparedStatement mark = c.prepareStatement(postgres ? MARKER_UPSERT : MARKER_UPSERT_MARIADB);
+                 PreparedStatement pgDelete = postgres ? c.prepareStatement(postgresDelete()) : null) {
+                for (int start = 0; start < rows.size(); start += request.batchSize()) {
+                    List<Map.Entry<String, List<String>>> batch =
+                            rows.subList(start, Math.min(rows.size(), start + request.batchSize()));
+                    mark.setInt(1, MARKER_SLOT);
+                    mark.setString(2, jobId);
+                    mark.executeUpdate();
+                    int n = postgres ? deletePostgres(c, pgDelete, batch) : deleteMariaDb(c, batch);
+                    c.commit();
+                    deletedHere += n;
+                    deleted += n;
+                    throttle();
+                    if (clock.millis() - lastLineMs >= PROGRESS_EVERY_MS) {
+                        line(false);
                     }
                 }
             } catch (SQLException | RuntimeException e) {

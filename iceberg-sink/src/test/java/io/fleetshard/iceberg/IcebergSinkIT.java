@@ -695,16 +695,7 @@ class IcebergSinkIT {
 
             // a row of f1/dayA is updated after its bucket verified, before the deletes: it stays
             String changed = "fleet_id = 'f1' AND vehicle_id = 'v0' AND ts = '" + dayA.plusNanos(123_456_000L) + "'";
-            offload.beforeDelete(b -> {
-                if (b.fleet().equals("f1") && b.day().equals(dayA.atZone(java.time.ZoneOffset.UTC).toLocalDate())) {
-                    try (java.sql.Connection other = java.sql.DriverManager.getConnection(postgres.jdbcUrl(db));
-                         java.sql.Statement st = other.createStatement()) {
-                        assertThat(st.executeUpdate("UPDATE telemetry SET speed_kph = 1 WHERE " + changed)).isOne();
-                    } catch (java.sql.SQLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            });
+            changeBeforeItsDelete(offload, postgres.jdbcUrl(db), "f1", day(dayA), changed);
             IcebergSinkOffload.Report run = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, false, 7, 0));
             offload.beforeDelete(b -> { });
             assertThat(run.ok()).isFalse();
@@ -829,16 +820,7 @@ class IcebergSinkIT {
 
                 String changed = "fleet_id = 'f1' AND vehicle_id = 'v0' AND ts = '" + java.time.LocalDateTime.ofInstant(
                         dayA.plusNanos(123_456_000L), java.time.ZoneOffset.UTC) + "'";
-                offload.beforeDelete(b -> {
-                    if (b.fleet().equals("f1") && b.day().equals(day(dayA))) {
-                        try (java.sql.Connection other = java.sql.DriverManager.getConnection(maria.jdbcUrl(db));
-                             java.sql.Statement st = other.createStatement()) {
-                            assertThat(st.executeUpdate("UPDATE telemetry SET speed_kph = 1 WHERE " + changed)).isOne();
-                        } catch (java.sql.SQLException e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }
-                });
+                changeBeforeItsDelete(offload, maria.jdbcUrl(db), "f1", day(dayA), changed);
                 IcebergSinkOffload.Report run = offload.run(new IcebergSinkOffload.Request("telemetry", cutoff, false, 5, 0));
                 offload.beforeDelete(b -> { });
                 assertThat(run.failedBuckets()).isOne();
@@ -858,6 +840,21 @@ class IcebergSinkIT {
                 assertThat(again.failedBuckets()).as("the changed row now fails its bucket").isEqualTo(2);
             }
         }
+    }
+
+    /** The offload's test seam: the row {@code where} selects is updated after its bucket verified, before its delete. */
+    private static void changeBeforeItsDelete(IcebergSinkOffload offload, String shardUrl, String fleet,
+                                              java.time.LocalDate day, String where) {
+        offload.beforeDelete(b -> {
+            if (b.fleet().equals(fleet) && b.day().equals(day)) {
+                try (java.sql.Connection other = java.sql.DriverManager.getConnection(shardUrl);
+                     java.sql.Statement st = other.createStatement()) {
+                    assertThat(st.executeUpdate("UPDATE telemetry SET speed_kph = 1 WHERE " + where)).isOne();
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        });
     }
 
     private static java.time.LocalDate day(java.time.Instant at) {

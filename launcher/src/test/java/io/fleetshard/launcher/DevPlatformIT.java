@@ -243,10 +243,7 @@ class DevPlatformIT {
                 for (int i = 0; i < perShard; i++) {
                     java.time.Instant ts = cold.plusSeconds(i).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
                     ps.setString(1, "on-" + shard.shardId());
-                    // PostgreSQL: timestamptz; MariaDB: DATETIME holding UTC, as the router writes it
-                    ps.setObject(2, shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES
-                            ? java.time.OffsetDateTime.ofInstant(ts, java.time.ZoneOffset.UTC)
-                            : java.time.LocalDateTime.ofInstant(ts, java.time.ZoneOffset.UTC));
+                    ps.setObject(2, telemetryTime(shard, ts));
                     ps.setDouble(3, 80 + i / 7.0);
                     ps.executeUpdate();
                 }
@@ -298,9 +295,7 @@ class DevPlatformIT {
                             + " ts, lat, lon, speed_kph) values ('probe', ?, 'hot', ?, 1, 2, 3)")) {
                 java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
                 ps.setString(1, "on-" + shard.shardId());
-                ps.setObject(2, shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES
-                        ? java.time.OffsetDateTime.ofInstant(now, java.time.ZoneOffset.UTC)
-                        : java.time.LocalDateTime.ofInstant(now, java.time.ZoneOffset.UTC));
+                ps.setObject(2, telemetryTime(shard, now));
                 ps.executeUpdate();
             }
         }
@@ -309,6 +304,13 @@ class DevPlatformIT {
         assertThat(icebergProbeRows(platform, "telemetry")).filteredOn(r -> r.getField("vehicle_id").equals("cold"))
                 .as("offloaded rows stay in the table").hasSize(rows);
 
+    }
+
+    /** A telemetry {@code ts} value: PostgreSQL's timestamptz, MariaDB's DATETIME holding UTC (as the router writes it). */
+    private static Object telemetryTime(DemoTopology.DemoShard shard, java.time.Instant at) {
+        return shard.engine() == io.fleetshard.shardmap.Engine.POSTGRES
+                ? java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC)
+                : java.time.LocalDateTime.ofInstant(at, java.time.ZoneOffset.UTC);
     }
 
     /** The rows of tenant 'probe' in the dev platform's Iceberg table, read with Iceberg's generic reader. */
