@@ -65,6 +65,8 @@ public final class IcebergSink implements AutoCloseable {
         String stoppedReason;
         String lastError;
         long commits;
+        /** Offload records skipped since the last commit: their offsets are recorded by an offsets-only snapshot. */
+        long skippedSinceCommit;
 
         TableState(String table, String topic) {
             this.table = table;
@@ -229,7 +231,8 @@ public final class IcebergSink implements AutoCloseable {
             return; // a table waiting for its resume re-reads from its committed offsets then
         }
         if (isOffload(r)) {
-            return; // ADR 0023: cold rows deleted from a shard after a snapshot took them stay in the tables
+            ts.skippedSinceCommit++; // ADR 0023: cold rows deleted from a shard after a snapshot took them stay
+            return;
         }
         try {
             ChangeEvent e = ChangeEventParser.parse(r.topic(), r.partition(), r.offset(), r.value());
@@ -277,6 +280,7 @@ public final class IcebergSink implements AutoCloseable {
                     }
                 }
                 ts.lastError = null;
+                ts.skippedSinceCommit = 0;
             } catch (DefectiveChangeException e) {
                 stop(ts, e);
             } catch (RuntimeException e) {
@@ -297,11 +301,14 @@ public final class IcebergSink implements AutoCloseable {
     }
 
     /**
-     * The consumer's position in each of the table's partitions, when one of its targets has something to commit:
-     * every record before it was routed (buffered by the targets that need it) or skipped by read_committed.
+     * The consumer's position in each of the table's partitions, when one of its targets has something to commit or
+     * offload records were skipped since the last commit: every record before it was routed (buffered by the targets
+     * that need it), skipped as an offload's, or skipped by read_committed. After a stretch of offload deletes only,
+     * the targets then commit that position alone (an offsets-only snapshot), so the recorded offsets and the lag
+     * computed from them do not stay behind until the next real change.
      */
     private Map<Integer, Long> positions(TableState ts) {
-        boolean pending = false;
+        boolean pending = ts.skippedSinceCommit > 0;
         for (SinkTarget t : ts.targets) {
             pending |= t.buffered() > 0;
         }

@@ -162,12 +162,19 @@ final class SinkTarget {
      * @param positions per partition, an offset before which every record was either buffered here or is not a change
      */
     TableCommitter.Committed commit(Map<Integer, Long> positions) {
-        if (batch == null || batch.isEmpty()) {
-            return null;
-        }
         Map<Integer, Long> offsets = new TreeMap<>(committed);
-        offsets.putAll(batch.nextOffsets());
         positions.forEach((p, o) -> offsets.merge(p, o, Math::max));
+        if (batch == null || batch.isEmpty()) {
+            if (offsets.equals(committed) || table == null) {
+                return null;
+            }
+            // only skipped records (an offload's deletes) since the last commit: record the position alone
+            TableCommitter.Committed c = TableCommitter.offsetsOnly(table, topic, baseSnapshotId, offsets);
+            committed = Map.copyOf(offsets);
+            baseSnapshotId = c.snapshotId();
+            return c;
+        }
+        batch.nextOffsets().forEach((p, o) -> offsets.merge(p, o, Math::max));
         TableCommitter.Committed c = kind == Kind.CURRENT
                 ? TableCommitter.upsert(table, topic, batch, baseSnapshotId, offsets)
                 : TableCommitter.appendHistory(table, topic, batch, baseSnapshotId, offsets);

@@ -145,6 +145,15 @@ final class TableCommitter {
         return new Committed(snapshotId, dataFiles.size(), 0, rows.size(), 0);
     }
 
+    /**
+     * Commits a snapshot that adds no file and only moves the recorded offsets on, past records the sink skipped
+     * (an offload's deletes, ADR 0023); the same conflict check as a data commit.
+     */
+    static Committed offsetsOnly(Table table, String topic, Long base, Map<Integer, Long> offsets) {
+        long snapshotId = commit(table, table.newRowDelta(), topic, base, offsets, 0);
+        return new Committed(snapshotId, 0, 0, 0, 0);
+    }
+
     /** The generic record of {@code image} under {@code schema}; columns the image lacks stay null. */
     static Record row(Schema schema, ObjectNode image, ChangeEvent e) {
         Record r = GenericRecord.create(schema);

@@ -730,6 +730,8 @@ class IcebergSinkIT {
             }
             assertThat(offloadDeletes).as("41 now, 6 by the killed run").hasSize(47);
             telemetry.write(offloadDeletes, true, Map.of(IcebergSinkOffload.ORIGIN_HEADER, IcebergSinkOffload.ORIGIN_OFFLOAD));
+            awaitCaughtUp(sink); // offsets-only snapshots record the skipped stretch: no stale lag until a real change
+            assertThat(telemetryRows()).as("the offload's deletes leave the table as it was").isEqualTo(before);
             String hot = "t1/f1/v0/" + cutoff;
             telemetry.write(List.of(envelope("telemetry", "d", TELEMETRY_KEY,
                     keyOnly(telemetry("t1", "f1", "v0", cutoff.toString(), 0), TELEMETRY_KEY), null, clockMs++)), true);

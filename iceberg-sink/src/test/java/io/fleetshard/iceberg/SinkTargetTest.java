@@ -98,6 +98,26 @@ class SinkTargetTest {
     }
 
     @Test
+    void aPositionPastSkippedRecordsIsCommittedAloneAndSurvivesARestart() {
+        SinkTarget t = target("vehicles", SinkTarget.Kind.CURRENT);
+        vehicleChange(t, "c", null, vehicle("t1", "f1", "v1", "new"));
+        TableCommitter.Committed data = t.commit(Map.of(0, 1L));
+        assertThat(t.commit(Map.of(0, 1L))).as("nothing buffered and the position not moved: no snapshot").isNull();
+
+        TableCommitter.Committed skipped = t.commit(Map.of(0, 50L)); // e.g. 49 offload deletes the sink skipped
+        assertThat(skipped.snapshotId()).isNotEqualTo(data.snapshotId());
+        assertThat(skipped.dataFiles() + skipped.deleteFiles()).isZero();
+        Table table = catalog.loadTable(TableIdentifier.of("fleetshard", "vehicles"));
+        assertThat(rows(table, "vehicle_id", "status")).isEqualTo(Map.of("v1", "new"));
+        assertThat(table.currentSnapshot().summary()).containsEntry("fleetshard.offsets.fleetshard.cdc.vehicles-0", "50")
+                .containsEntry("fleetshard.events", "0");
+
+        SinkTarget restarted = new SinkTarget("vehicles", VEHICLES, SinkTarget.Kind.CURRENT, "fleetshard");
+        restarted.load(catalog);
+        assertThat(restarted.committed()).isEqualTo(Map.of(0, 50L));
+    }
+
+    @Test
     void eventsTheTableAlreadyHoldsAreNotAppliedAgain() {
         SinkTarget t = target("vehicles", SinkTarget.Kind.CURRENT);
         vehicleChange(t, "c", null, vehicle("t1", "f1", "v1", "new"));
