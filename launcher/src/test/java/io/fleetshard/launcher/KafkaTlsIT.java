@@ -49,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * archiver, both started by {@code fleetshard run} from their files and {@code FLEETSHARD_KAFKA_*} secrets, carrying
  * an insert through the shard log into an S3 segment; and a Kafka Streams app (the hot-fleet detector, exactly-once)
  * all work. A client that does not trust the broker's certificate fails with the handshake named, within its timeout.
+ * SASL (PLAIN) over TLS on the same broker's second listener carries the map log; a wrong password is refused.
  */
 class KafkaTlsIT {
     private static final Duration WAIT = Duration.ofSeconds(45);
@@ -194,6 +195,49 @@ class KafkaTlsIT {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("kafka.ssl.truststore.location '" + dir.resolve("missing.p12") + "' is not a readable file")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("do-not-print-me"));
+    }
+
+    /**
+     * SASL over TLS (the same broker's SASL_SSL listener, mechanism PLAIN): the map log's writer and follower log in
+     * with the {@code kafka.sasl.*} keys; a wrong password fails naming the authentication, within the timeout; and
+     * {@code fleetshard run --check} takes the JAAS login from {@code FLEETSHARD_KAFKA_SASL_JAAS_CONFIG} without
+     * printing it.
+     */
+    @Test
+    void saslOverTlsCarriesTheMapLogAndAWrongPasswordFailsNamingTheAuthentication() throws Exception {
+        String p = "sasl" + UUID.randomUUID().toString().substring(0, 8);
+        KafkaClientSecurity sasl = KafkaClientSecurity.fromMap(Map.of("kafka.security.protocol", "SASL_SSL",
+                "kafka.sasl.mechanism", "PLAIN",
+                "kafka.sasl.jaas.config", EmbeddedKafka.plainLogin(EmbeddedKafka.SASL_USER, kafka.saslPassword()),
+                "kafka.ssl.truststore.location", truststore.toString(), "kafka.ssl.truststore.password", TRUST_PASSWORD));
+        ShardMapLogConfig log = new ShardMapLogConfig(kafka.saslBootstrapServers(), p + ".shardmap", "writer-" + p,
+                Duration.ofSeconds(20)).withClientSecurity(sasl.clientProperties());
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+            long v = writer.commit(follower.current().version(), List.of(new Tenant("acme", DurabilityTier.STANDARD)),
+                    List.of());
+            assertThat(follower.awaitVersion(v, WAIT)).isTrue();
+            assertThat(follower.current().tenants()).extracting(Tenant::tenantId).containsExactly("acme");
+        }
+
+        Map<String, String> wrong = new HashMap<>(sasl.clientProperties());
+        wrong.put("sasl.jaas.config", EmbeddedKafka.plainLogin(EmbeddedKafka.SASL_USER, "not-the-password"));
+        ShardMapLogConfig denied = new ShardMapLogConfig(kafka.saslBootstrapServers(), p + ".denied", "writer-denied",
+                Duration.ofSeconds(5)).withClientSecurity(wrong);
+        assertThatThrownBy(() -> ShardMapTopic.ensureExists(denied)).isInstanceOf(MapUnavailableException.class)
+                .hasMessageContaining("Authentication failed");
+
+        String jaas = EmbeddedKafka.plainLogin(EmbeddedKafka.SASL_USER, kafka.saslPassword());
+        String check = RunCommand.check(List.of("router", "--config",
+                write(dir.resolve(p + "-router.properties"), Map.of("router.port", "0", "router.tenant.secret",
+                        "tenant-secret-for-sasl-0123456789", "router.auth.enabled", "false")).toString(), "--platform",
+                write(dir.resolve(p + "-platform.properties"), Map.of("kafka.bootstrap.servers",
+                        kafka.saslBootstrapServers(), "kafka.security.protocol", "SASL_SSL", "kafka.sasl.mechanism",
+                        "PLAIN", "kafka.ssl.truststore.location", truststore.toString())).toString()),
+                Map.of("FLEETSHARD_KAFKA_SASL_JAAS_CONFIG", jaas,
+                        "FLEETSHARD_KAFKA_SSL_TRUSTSTORE_PASSWORD", TRUST_PASSWORD));
+        assertThat(check).contains("configuration valid", "kafka.sasl.jaas.config", "kafka.sasl.mechanism")
+                .doesNotContain(kafka.saslPassword(), TRUST_PASSWORD);
     }
 
     /** Whether a segment of s1 holds the inserted vehicle (segments are gzipped JSON lines). */

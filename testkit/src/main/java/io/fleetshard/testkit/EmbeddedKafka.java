@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #stop()} and {@link #restart()} keep the data and the port; a directory that is
  * already formatted is never formatted again, so a new JVM can reopen it.
  *
- * <p>{@link #startSsl} starts a separate broker whose only client listener is TLS (ADR 0027's tests); the shared
- * broker ({@link SharedKafka}) stays plaintext.
+ * <p>{@link #startSsl} starts a separate broker whose client listeners are TLS only (ADR 0027's tests): one with TLS
+ * alone, one with SASL/PLAIN over TLS ({@link #saslClientSecurity}); the shared broker ({@link SharedKafka}) stays
+ * plaintext.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -50,6 +51,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final int controllerPort;
     /** The broker's key store for an SSL listener, or null for plaintext. */
     private final SelfSignedKeyStore tls;
+    /** The SASL_SSL listener's port (with {@link #tls} only), and the password of its one PLAIN user. */
+    private final int saslPort;
+    private final String saslPassword = "sasl-" + java.util.UUID.randomUUID();
     private KafkaRaftServer server;
     private boolean closed;
 
@@ -58,6 +62,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.port = port;
         this.controllerPort = controllerPort;
         this.tls = tls;
+        this.saslPort = tls == null ? 0 : FreePorts.next();
     }
 
     /** Starts a broker on a free port with its data in {@code dataDir} (created if missing). */
@@ -96,6 +101,43 @@ public final class EmbeddedKafka implements AutoCloseable {
         return Map.of("security.protocol", "SSL", "ssl.truststore.location", tls.path().toString(),
                 "ssl.truststore.password", tls.password(), "ssl.truststore.type", "PKCS12",
                 "ssl.endpoint.identification.algorithm", "https");
+    }
+
+    /** The user name of the SASL_SSL listener's PLAIN login (a TLS broker only). */
+    public static final String SASL_USER = "fleetshard";
+
+    /**
+     * A TLS broker's second client listener: SASL_SSL with the PLAIN mechanism, one user ({@link #SASL_USER}); its
+     * {@code bootstrap.servers}.
+     */
+    public String saslBootstrapServers() {
+        if (tls == null) {
+            throw new IllegalStateException("only a broker started by startSsl has a SASL_SSL listener");
+        }
+        return LocalHost.LOOPBACK + ":" + saslPort;
+    }
+
+    /**
+     * The client properties of the SASL_SSL listener: {@code security.protocol=SASL_SSL}, the trust store, mechanism
+     * {@code PLAIN} and a JAAS login with {@code password} (the right one is {@link #saslPassword()}).
+     */
+    public Map<String, String> saslClientSecurity(String password) {
+        Map<String, String> p = new HashMap<>(clientSecurity());
+        p.put("security.protocol", "SASL_SSL");
+        p.put("sasl.mechanism", "PLAIN");
+        p.put("sasl.jaas.config", plainLogin(SASL_USER, password));
+        return Map.copyOf(p);
+    }
+
+    /** The password of {@link #SASL_USER} on the SASL_SSL listener. */
+    public String saslPassword() {
+        return saslPassword;
+    }
+
+    /** A JAAS configuration line of Kafka's PLAIN login module for a client. */
+    public static String plainLogin(String user, String password) {
+        return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
+                + "\" password=\"" + password + "\";";
     }
 
     /** {@code 127.0.0.1:port}, for {@code bootstrap.servers}. */
@@ -195,11 +237,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         config.put("controller.quorum.voters", NODE_ID + "@" + LocalHost.LOOPBACK + ":" + controllerPort);
         config.put("controller.listener.names", CONTROLLER_LISTENER);
         String listener = tls == null ? "PLAINTEXT" : "SSL";
-        config.put("listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port
+        String sasl = tls == null ? "" : ",SASL_SSL://" + LocalHost.LOOPBACK + ":" + saslPort;
+        config.put("listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port + sasl
                 + "," + CONTROLLER_LISTENER + "://" + LocalHost.LOOPBACK + ":" + controllerPort);
-        config.put("advertised.listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port);
+        config.put("advertised.listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port + sasl);
         config.put("listener.security.protocol.map", listener + ":" + listener + "," + CONTROLLER_LISTENER
-                + ":PLAINTEXT");
+                + ":PLAINTEXT" + (tls == null ? "" : ",SASL_SSL:SASL_SSL"));
+        if (tls != null) { // one PLAIN user on the SASL_SSL listener; brokers talk to each other over SSL
+            config.put("sasl.enabled.mechanisms", "PLAIN");
+            config.put("listener.name.sasl_ssl.plain.sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + SASL_USER + "=\""
+                            + saslPassword + "\";");
+        }
         config.put("inter.broker.listener.name", listener);
         if (tls != null) { // the broker presents the key store, and trusts it for its own inter-broker connections
             config.put("ssl.keystore.location", tls.path().toString());
