@@ -49,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  * archiver, both started by {@code fleetshard run} from their files and {@code FLEETSHARD_KAFKA_*} secrets, carrying
  * an insert through the shard log into an S3 segment; and a Kafka Streams app (the hot-fleet detector, exactly-once)
  * all work. A client that does not trust the broker's certificate fails with the handshake named, within its timeout.
- * SASL (PLAIN) over TLS on the same broker's second listener carries the map log; a wrong password is refused.
+ * SASL (PLAIN) over TLS on the same broker's second listener carries the map log; a wrong password is refused. Its
+ * third listener requires a client certificate (mutual TLS): the configured key store is presented, none is refused.
  */
 class KafkaTlsIT {
     private static final Duration WAIT = Duration.ofSeconds(45);
@@ -238,6 +239,33 @@ class KafkaTlsIT {
                         "FLEETSHARD_KAFKA_SSL_TRUSTSTORE_PASSWORD", TRUST_PASSWORD));
         assertThat(check).contains("configuration valid", "kafka.sasl.jaas.config", "kafka.sasl.mechanism")
                 .doesNotContain(kafka.saslPassword(), TRUST_PASSWORD);
+    }
+
+    /**
+     * Mutual TLS (the same broker's listener that requires a client certificate): the map log presents the client key
+     * store given by the {@code kafka.ssl.keystore.*} keys; a client without one is refused within its timeout.
+     */
+    @Test
+    void mutualTlsPresentsTheClientCertificateAndAClientWithoutOneIsRefused() throws Exception {
+        String p = "mtls" + UUID.randomUUID().toString().substring(0, 8);
+        SelfSignedKeyStore clientKeys = kafka.mtlsClientKeys();
+        KafkaClientSecurity mtls = KafkaClientSecurity.fromMap(Map.of("kafka.security.protocol", "SSL",
+                "kafka.ssl.truststore.location", truststore.toString(), "kafka.ssl.truststore.password", TRUST_PASSWORD,
+                "kafka.ssl.keystore.location", clientKeys.path().toString(),
+                "kafka.ssl.keystore.password", clientKeys.password(), "kafka.ssl.key.password", clientKeys.password()));
+        ShardMapLogConfig log = new ShardMapLogConfig(kafka.mtlsBootstrapServers(), p + ".shardmap", "writer-" + p,
+                Duration.ofSeconds(20)).withClientSecurity(mtls.clientProperties());
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+            long v = writer.commit(follower.current().version(), List.of(new Tenant("acme", DurabilityTier.STANDARD)),
+                    List.of());
+            assertThat(follower.awaitVersion(v, WAIT)).isTrue();
+        }
+
+        ShardMapLogConfig noCertificate = new ShardMapLogConfig(kafka.mtlsBootstrapServers(), p + ".refused",
+                "writer-refused", Duration.ofSeconds(5)).withClientSecurity(trusting(truststore, TRUST_PASSWORD)
+                .clientProperties());
+        assertThatThrownBy(() -> ShardMapTopic.ensureExists(noCertificate)).isInstanceOf(MapUnavailableException.class);
     }
 
     /** Whether a segment of s1 holds the inserted vehicle (segments are gzipped JSON lines). */

@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * already formatted is never formatted again, so a new JVM can reopen it.
  *
  * <p>{@link #startSsl} starts a separate broker whose client listeners are TLS only (ADR 0027's tests): one with TLS
- * alone, one with SASL/PLAIN over TLS ({@link #saslClientSecurity}); the shared broker ({@link SharedKafka}) stays
- * plaintext.
+ * alone, one with SASL/PLAIN over TLS ({@link #saslClientSecurity}) and one that requires a client certificate
+ * (mutual TLS, {@link #mtlsClientKeys}); the shared broker ({@link SharedKafka}) stays plaintext.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -54,6 +54,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** The SASL_SSL listener's port (with {@link #tls} only), and the password of its one PLAIN user. */
     private final int saslPort;
     private final String saslPassword = "sasl-" + java.util.UUID.randomUUID();
+    /** The mutual-TLS listener's port (with {@link #tls} only), the client key store it trusts, and its trust store. */
+    private final int mtlsPort;
+    private final SelfSignedKeyStore mtlsClientKeys;
+    private final Path mtlsTrustStore;
     private KafkaRaftServer server;
     private boolean closed;
 
@@ -63,6 +67,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.controllerPort = controllerPort;
         this.tls = tls;
         this.saslPort = tls == null ? 0 : FreePorts.next();
+        this.mtlsPort = tls == null ? 0 : FreePorts.next();
+        this.mtlsClientKeys = tls == null ? null : SelfSignedKeyStore.create(logDir.resolveSibling("mtls-client"));
+        this.mtlsTrustStore = tls == null ? null : mtlsClientKeys.writeTrustStore(
+                logDir.resolveSibling("mtls-broker-trust.p12"), tls.password());
     }
 
     /** Starts a broker on a free port with its data in {@code dataDir} (created if missing). */
@@ -132,6 +140,22 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** The password of {@link #SASL_USER} on the SASL_SSL listener. */
     public String saslPassword() {
         return saslPassword;
+    }
+
+    /**
+     * A TLS broker's third client listener: TLS that requires a client certificate signed as
+     * {@link #mtlsClientKeys()}; its {@code bootstrap.servers}.
+     */
+    public String mtlsBootstrapServers() {
+        if (tls == null) {
+            throw new IllegalStateException("only a broker started by startSsl has a mutual-TLS listener");
+        }
+        return LocalHost.LOOPBACK + ":" + mtlsPort;
+    }
+
+    /** The client key store (certificate and key) the mutual-TLS listener accepts. */
+    public SelfSignedKeyStore mtlsClientKeys() {
+        return mtlsClientKeys;
     }
 
     /** A JAAS configuration line of Kafka's PLAIN login module for a client. */
@@ -237,17 +261,23 @@ public final class EmbeddedKafka implements AutoCloseable {
         config.put("controller.quorum.voters", NODE_ID + "@" + LocalHost.LOOPBACK + ":" + controllerPort);
         config.put("controller.listener.names", CONTROLLER_LISTENER);
         String listener = tls == null ? "PLAINTEXT" : "SSL";
-        String sasl = tls == null ? "" : ",SASL_SSL://" + LocalHost.LOOPBACK + ":" + saslPort;
+        String sasl = tls == null ? "" : ",SASL_SSL://" + LocalHost.LOOPBACK + ":" + saslPort
+                + ",MTLS://" + LocalHost.LOOPBACK + ":" + mtlsPort;
         config.put("listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port + sasl
                 + "," + CONTROLLER_LISTENER + "://" + LocalHost.LOOPBACK + ":" + controllerPort);
         config.put("advertised.listeners", listener + "://" + LocalHost.LOOPBACK + ":" + port + sasl);
         config.put("listener.security.protocol.map", listener + ":" + listener + "," + CONTROLLER_LISTENER
-                + ":PLAINTEXT" + (tls == null ? "" : ",SASL_SSL:SASL_SSL"));
+                + ":PLAINTEXT" + (tls == null ? "" : ",SASL_SSL:SASL_SSL,MTLS:SSL"));
         if (tls != null) { // one PLAIN user on the SASL_SSL listener; brokers talk to each other over SSL
             config.put("sasl.enabled.mechanisms", "PLAIN");
             config.put("listener.name.sasl_ssl.plain.sasl.jaas.config",
                     "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + SASL_USER + "=\""
                             + saslPassword + "\";");
+            // the MTLS listener requires a client certificate, and trusts the test kit's client key store only
+            config.put("listener.name.mtls.ssl.client.auth", "required");
+            config.put("listener.name.mtls.ssl.truststore.location", mtlsTrustStore.toString());
+            config.put("listener.name.mtls.ssl.truststore.password", tls.password());
+            config.put("listener.name.mtls.ssl.truststore.type", "PKCS12");
         }
         config.put("inter.broker.listener.name", listener);
         if (tls != null) { // the broker presents the key store, and trusts it for its own inter-broker connections
