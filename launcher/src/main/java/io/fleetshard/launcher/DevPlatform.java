@@ -11,6 +11,7 @@ import io.fleetshard.shardmap.DynamoDbMapMirror;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.MapEntity;
 import io.fleetshard.shardmap.MapMirrorSync;
+import io.fleetshard.shardmap.MapSnapshotFile;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapLogConfig;
@@ -70,6 +71,8 @@ public final class DevPlatform implements AutoCloseable {
     private final Map<String, String> adminJdbcUrls = new ConcurrentSkipListMap<>(); // primaries
     private final Map<String, String> replicaAdminJdbcUrls = new ConcurrentSkipListMap<>();
     private final Map<String, PostgresNode> postgresNodes = new ConcurrentSkipListMap<>(); // tests kill them
+    /** The map follower's snapshot file in the data directory: the map a restart on kept data starts from. */
+    static final String MAP_SNAPSHOT_FILE = "shardmap-snapshot.json";
     private final Map<String, MariaDbNode> mariaDbNodes = new ConcurrentSkipListMap<>(); // tests kill them
     private final Map<String, String> standbyAdminUrls = new ConcurrentSkipListMap<>(); // by shard id
     private long startNanos;
@@ -119,9 +122,13 @@ public final class DevPlatform implements AutoCloseable {
                 () -> S3Server.start(data.resolve("s3"), ports.portFor("s3")));
         CompletableFuture<DynamoDbLocal> dynamoF = CompletableFuture.supplyAsync(() -> DynamoDbLocal.start(
                 data.resolve("dynamodb"), ports.portFor("dynamodb")));
+        // the roles the map held when this data was last used: a failed-over shard restarts as it was left
+        ShardMapSnapshot kept = MapSnapshotFile.read(data.resolve(MAP_SNAPSHOT_FILE))
+                .map(MapSnapshotFile.Loaded::snapshot).orElse(null);
         List<CompletableFuture<Void>> shards = new ArrayList<>();
         for (DemoTopology.DemoShard shard : DemoTopology.SHARDS) {
-            shards.add(CompletableFuture.runAsync(() -> startShard(shard, data, ports, tenantSecret)));
+            KeptRoles roles = KeptRoles.of(shard, kept);
+            shards.add(CompletableFuture.runAsync(() -> startShard(shard, roles, data, ports, tenantSecret)));
         }
         shards.add(CompletableFuture.runAsync(() -> startIcebergCatalog(data, ports)));
         kafka = registerServer(kafkaF.join());
@@ -131,7 +138,7 @@ public final class DevPlatform implements AutoCloseable {
         starting = "fleetshard dev is starting its components";
 
         ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
-        follower = register(ShardMapFollower.start(log, data.resolve("shardmap-snapshot.json")));
+        follower = register(ShardMapFollower.start(log, data.resolve(MAP_SNAPSHOT_FILE)));
         mapLog = log;
         ShardMapWriter writer = register(ShardMapWriter.open(log, follower));
         DynamoDbClient dynamoClient = register(dynamo.newClient());
@@ -203,30 +210,69 @@ public final class DevPlatform implements AutoCloseable {
                 Duration.ofNanos(System.nanoTime() - t0).toMillis());
     }
 
-    private void startShard(DemoTopology.DemoShard shard, Path data, DevPorts ports, String tenantSecret) {
-        String primaryId = shard.primaryNodeId();
+    /**
+     * Which of a demo shard's two nodes a restart starts as its primary, and whether the other one is started (as its
+     * replica): the layout's ({@code -a} primary, {@code -b} replica) on new data; on kept data, the roles of the map
+     * the data was last used with, so that a shard left failed over restarts failed over (the promoted node as the
+     * primary, the fenced one not started: {@code fleetshard failback|rejoin} brings it back).
+     */
+    record KeptRoles(String primaryId, String otherId, boolean otherStarts, String why) {
+        static KeptRoles of(DemoTopology.DemoShard shard, ShardMapSnapshot kept) {
+            String a = shard.primaryNodeId();
+            String b = shard.replicaNodeId();
+            KeptRoles layout = new KeptRoles(a, b, shard.withReplica(), null);
+            if (kept == null || !shard.withReplica() || shard.engine() != Engine.POSTGRES) {
+                return layout;
+            }
+            String primary = kept.primaryOf(shard.shardId()).map(Node::nodeId).orElse(a);
+            if (!primary.equals(a) && !primary.equals(b)) {
+                return layout;
+            }
+            String other = primary.equals(a) ? b : a;
+            boolean fenced = kept.node(other).map(n -> n.role() == io.fleetshard.shardmap.NodeRole.FENCED).orElse(false);
+            String why = primary.equals(a) && !fenced ? null : "map version " + kept.version() + " has " + primary
+                    + " as the primary" + (fenced ? " and " + other + " fenced" : "");
+            return new KeptRoles(primary, other, !fenced, why);
+        }
+    }
+
+    private void startShard(DemoTopology.DemoShard shard, KeptRoles roles, Path data, DevPorts ports,
+            String tenantSecret) {
+        String primaryId = roles.primaryId();
         stopOrphans(shard, data);
         switch (shard.engine()) {
             case POSTGRES -> {
-                PostgresNode primary = registerServer(PostgresNode.startPrimary(data.resolve(primaryId),
-                        ports.portFor(primaryId)));
+                if (roles.why() != null) {
+                    LOG.info("{}: restarting as the kept map left it: {}{}", shard.shardId(), roles.why(),
+                            roles.otherStarts() ? "" : "; " + roles.otherId() + " stays stopped until `fleetshard"
+                                    + " failback|rejoin --shard " + shard.shardId() + "` rebuilds it");
+                }
+                PostgresNode primary;
+                try {
+                    primary = registerServer(PostgresNode.startPrimary(data.resolve(primaryId),
+                            ports.portFor(primaryId)));
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException("cannot restart " + shard.shardId() + " on the kept data ("
+                            + e.getMessage() + "); start over with ./fleetshard dev --fresh", e);
+                }
                 postgresNodes.put(primaryId, primary);
-                Path replicaDir = data.resolve(shard.replicaNodeId());
+                String replicaId = roles.otherId();
+                Path replicaDir = data.resolve(replicaId);
                 // A restarted primary waits for its synchronous replica on every commit: start the replica first.
                 // A new replica is copied from the primary after the schema exists, so it starts with it.
-                boolean replicaExists = shard.withReplica() && Files.isDirectory(replicaDir);
-                PostgresNode replica = replicaExists ? startReplica(primary, shard, replicaDir) : null;
+                boolean replicaExists = roles.otherStarts() && Files.isDirectory(replicaDir);
+                PostgresNode replica = replicaExists ? startReplica(primary, replicaId, replicaDir) : null;
                 ensurePostgresDatabase(primary);
                 adminJdbcUrls.put(primaryId, primary.jdbcUrl(DemoTopology.DATABASE));
                 DevRouter.installSchema(shard.engine(), primary.jdbcUrl(DemoTopology.DATABASE), tenantSecret);
                 nodeJdbcUrls.put(primaryId, DevRouter.appJdbcUrl(shard.engine(), primary.port()));
-                if (shard.withReplica() && replica == null) {
-                    replica = startReplica(primary, shard, replicaDir);
+                if (roles.otherStarts() && replica == null) {
+                    replica = startReplica(primary, replicaId, replicaDir);
                 }
                 if (replica != null) {
-                    nodeJdbcUrls.put(shard.replicaNodeId(), DevRouter.appJdbcUrl(shard.engine(), replica.port()));
-                    replicaAdminJdbcUrls.put(shard.replicaNodeId(), replica.jdbcUrl(DemoTopology.DATABASE));
-                    postgresNodes.put(shard.replicaNodeId(), replica);
+                    nodeJdbcUrls.put(replicaId, DevRouter.appJdbcUrl(shard.engine(), replica.port()));
+                    replicaAdminJdbcUrls.put(replicaId, replica.jdbcUrl(DemoTopology.DATABASE));
+                    postgresNodes.put(replicaId, replica);
                 }
             }
             case MARIADB, MYSQL -> {
@@ -300,8 +346,8 @@ public final class DevPlatform implements AutoCloseable {
         nodeJdbcUrls.put(nodeId, DevRouter.appJdbcUrl(shard.engine(), port));
     }
 
-    private PostgresNode startReplica(PostgresNode primary, DemoTopology.DemoShard shard, Path dir) {
-        return registerServer(primary.startReplica(dir, shard.replicaNodeId().replace('-', '_'), true));
+    private PostgresNode startReplica(PostgresNode primary, String nodeId, Path dir) {
+        return registerServer(primary.startReplica(dir, nodeId.replace('-', '_'), true));
     }
 
     /**

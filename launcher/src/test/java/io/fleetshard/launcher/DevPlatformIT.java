@@ -215,15 +215,62 @@ class DevPlatformIT {
             HttpResponse<String> consolePage = http.send(HttpRequest.newBuilder(URI.create(control + "/console"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(consolePage.statusCode()).as("the console loads without a token").isEqualTo(200);
+
+            // a failover left in place when dev stops (issue 9): trucks' primary is killed, its replica promoted, and
+            // a write lands there; the restart below must come back failed over, not on the demo layout
+            trucksShard = java.util.regex.Pattern.compile("\"shardId\":\"([a-z0-9-]+)\"").matcher(firstVins)
+                    .results().findFirst().orElseThrow().group(1);
+            platform.killPostgres(trucksShard + "-a");
+            String shardUrl = control + "/v1/shards/" + trucksShard;
+            Await.condition(trucksShard + " failed over", Duration.ofSeconds(60),
+                    () -> quietly(() -> roles(get(shardUrl).body()).equals(failedOver(trucksShard))));
+            Await.condition("a write to trucks on the promoted node", Duration.ofSeconds(30),
+                    () -> quietly(() -> post(router + "/v1/query", insertTruck("after-failover")).statusCode() == 200));
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start(); // the same data directory keeps its token secret: the first run's token still works
-            HttpResponse<String> read = post(again.routerUrl() + "/v1/query", "{\"tenantId\":\"acme\","
+            String router = again.routerUrl();
+            assertThat(roles(get(again.controlUrl() + "/v1/shards/" + trucksShard).body()))
+                    .as("restarted as the map left it").isEqualTo(failedOver(trucksShard));
+            HttpResponse<String> read = post(router + "/v1/query", "{\"tenantId\":\"acme\","
                     + "\"fleetId\":\"trucks\",\"sql\":\"select vehicle_id, vin, status from vehicles where fleet_id = ?"
-                    + " order by vehicle_id\",\"params\":[\"trucks\"]}");
+                    + " and vehicle_id <> 'after-failover' order by vehicle_id\",\"params\":[\"trucks\"]}");
             assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+            assertThat(read.body()).as("a strong read runs on the promoted node").contains("\"nodeId\":\"" + trucksShard + "-b\"");
             assertThat(extractRows(read.body())).isEqualTo(extractRows(firstVins));
+            HttpResponse<String> write = post(router + "/v1/query", insertTruck("after-restart"));
+            assertThat(write.statusCode()).as(write.body()).isEqualTo(200);
+            HttpResponse<String> both = post(router + "/v1/query", "{\"tenantId\":\"acme\",\"fleetId\":\"trucks\","
+                    + "\"sql\":\"select vehicle_id from vehicles where vehicle_id like 'after-%' order by 1\",\"params\":[]}");
+            assertThat(both.body()).as(both.body()).contains("[[\"after-failover\"],[\"after-restart\"]]");
         }
+    }
+
+    private String trucksShard;
+
+    private static boolean quietly(java.util.concurrent.Callable<Boolean> check) {
+        try {
+            return check.call();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static String insertTruck(String vehicleId) {
+        return "{\"tenantId\":\"acme\",\"fleetId\":\"trucks\",\"sql\":\"insert into vehicles (tenant_id, fleet_id,"
+                + " vehicle_id, status) values ('acme', 'trucks', ?, 'new')\",\"params\":[\"" + vehicleId + "\"]}";
+    }
+
+    /** The node roles of {@code GET /v1/shards/{id}}'s body. */
+    private static java.util.Map<String, String> roles(String shardBody) throws Exception {
+        java.util.Map<String, String> roles = new java.util.TreeMap<>();
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(shardBody).path("nodes")
+                .forEach(n -> roles.put(n.path("nodeId").asText(), n.path("role").asText()));
+        return roles;
+    }
+
+    private static java.util.Map<String, String> failedOver(String shard) {
+        return java.util.Map.of(shard + "-a", "fenced", shard + "-b", "primary", shard + "-dr", "standby");
     }
 
     /**
