@@ -211,15 +211,8 @@ class KafkaTlsIT {
                 "kafka.sasl.mechanism", "PLAIN",
                 "kafka.sasl.jaas.config", EmbeddedKafka.plainLogin(EmbeddedKafka.SASL_USER, kafka.saslPassword()),
                 "kafka.ssl.truststore.location", truststore.toString(), "kafka.ssl.truststore.password", TRUST_PASSWORD));
-        ShardMapLogConfig log = new ShardMapLogConfig(kafka.saslBootstrapServers(), p + ".shardmap", "writer-" + p,
-                Duration.ofSeconds(20)).withClientSecurity(sasl.clientProperties());
-        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
-                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
-            long v = writer.commit(follower.current().version(), List.of(new Tenant("acme", DurabilityTier.STANDARD)),
-                    List.of());
-            assertThat(follower.awaitVersion(v, WAIT)).isTrue();
-            assertThat(follower.current().tenants()).extracting(Tenant::tenantId).containsExactly("acme");
-        }
+        commitsATenantThrough(new ShardMapLogConfig(kafka.saslBootstrapServers(), p + ".shardmap", "writer-" + p,
+                Duration.ofSeconds(20)).withClientSecurity(sasl.clientProperties()));
 
         Map<String, String> wrong = new HashMap<>(sasl.clientProperties());
         wrong.put("sasl.jaas.config", EmbeddedKafka.plainLogin(EmbeddedKafka.SASL_USER, "not-the-password"));
@@ -253,19 +246,24 @@ class KafkaTlsIT {
                 "kafka.ssl.truststore.location", truststore.toString(), "kafka.ssl.truststore.password", TRUST_PASSWORD,
                 "kafka.ssl.keystore.location", clientKeys.path().toString(),
                 "kafka.ssl.keystore.password", clientKeys.password(), "kafka.ssl.key.password", clientKeys.password()));
-        ShardMapLogConfig log = new ShardMapLogConfig(kafka.mtlsBootstrapServers(), p + ".shardmap", "writer-" + p,
-                Duration.ofSeconds(20)).withClientSecurity(mtls.clientProperties());
-        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
-                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
-            long v = writer.commit(follower.current().version(), List.of(new Tenant("acme", DurabilityTier.STANDARD)),
-                    List.of());
-            assertThat(follower.awaitVersion(v, WAIT)).isTrue();
-        }
+        commitsATenantThrough(new ShardMapLogConfig(kafka.mtlsBootstrapServers(), p + ".shardmap", "writer-" + p,
+                Duration.ofSeconds(20)).withClientSecurity(mtls.clientProperties()));
 
         ShardMapLogConfig noCertificate = new ShardMapLogConfig(kafka.mtlsBootstrapServers(), p + ".refused",
                 "writer-refused", Duration.ofSeconds(5)).withClientSecurity(trusting(truststore, TRUST_PASSWORD)
                 .clientProperties());
         assertThatThrownBy(() -> ShardMapTopic.ensureExists(noCertificate)).isInstanceOf(MapUnavailableException.class);
+    }
+
+    /** The map log's writer commits a tenant through {@code log} and its follower reads it back. */
+    private static void commitsATenantThrough(ShardMapLogConfig log) {
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower)) {
+            long v = writer.commit(follower.current().version(), List.of(new Tenant("acme", DurabilityTier.STANDARD)),
+                    List.of());
+            assertThat(follower.awaitVersion(v, WAIT)).isTrue();
+            assertThat(follower.current().tenants()).extracting(Tenant::tenantId).containsExactly("acme");
+        }
     }
 
     /** Whether a segment of s1 holds the inserted vehicle (segments are gzipped JSON lines). */
