@@ -3,6 +3,7 @@ package io.fleetshard.router;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.http.ProblemResponses;
 import io.fleetshard.http.auth.Authentication;
 import io.fleetshard.http.auth.Caller;
 import io.fleetshard.shardmap.Fleet;
@@ -14,6 +15,7 @@ import io.fleetshard.shardmap.ShardMapSource;
 import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
@@ -30,7 +32,12 @@ import java.util.List;
 final class QueryEndpoints {
     static final String JSON_TYPE = "application/json";
     static final JsonFactory JSON = JsonFactory.builder().disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET).build();
+    static final String BATCH_PATH = "/v1/query/batch";
     private static final ThreadLocal<ResponseBuffer> BUFFERS = ThreadLocal.withInitial(ResponseBuffer::new);
+    private static final ThreadLocal<ResponseBuffer> BATCH_BUFFERS = ThreadLocal.withInitial(ResponseBuffer::new);
+    private static final byte[] RESULTS_START = "{\"results\":[".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OK_START = "{\"status\":200,\"result\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESULTS_END = "]}".getBytes(StandardCharsets.US_ASCII);
     /** A write waits at most this long for a connection of its primary before it looks at the map again. */
     private static final long WRITE_CONNECT_ATTEMPT_MS = 300;
     /** An attempt that failed faster than this (a closed pool) waits up to the pause for a newer map. */
@@ -66,6 +73,11 @@ final class QueryEndpoints {
         ctx.contentType(JSON_TYPE).result(answer);
     }
 
+    void batch(Context ctx) throws IOException {
+        byte[] answer = answerBatch(ctx.bodyAsBytes(), Authentication.caller(ctx));
+        ctx.contentType(JSON_TYPE).result(answer);
+    }
+
     /**
      * Serves one {@code POST /v1/query} body of {@code caller} (already authenticated, of a role that may query)
      * and returns the {@value #JSON_TYPE} response body; a failure is thrown
@@ -73,8 +85,67 @@ final class QueryEndpoints {
      */
     byte[] answer(byte[] body, Caller caller) throws IOException {
         long start = System.nanoTime();
-        long deadline = start + config.requestTimeoutMs() * 1_000_000L;
         QueryRequest req = QueryRequestParser.parseQuery(body);
+        ResponseBuffer out = BUFFERS.get();
+        out.reset();
+        answer(req, caller, start, start + config.requestTimeoutMs() * 1_000_000L, out);
+        return out.copy();
+    }
+
+    /**
+     * {@code POST /v1/query/batch} (ADR 0031): runs each item of the body in order, exactly as {@code /v1/query} runs
+     * one body (every check, per item), under one deadline for the whole batch, and returns
+     * {@code {"results": [...]}} in the items' order: {@code {"status": 200, "result": <query response>}} or
+     * {@code {"status": <4xx/5xx>, "problem": <problem+json>[, "retryAfterSeconds": n]}}. A failed item fails
+     * alone. Only a body that is not a batch at all (invalid JSON, no queries, too many) fails as a whole.
+     */
+    byte[] answerBatch(byte[] body, Caller caller) throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + config.requestTimeoutMs() * 1_000_000L;
+        List<BatchItem> items = QueryRequestParser.parseBatch(body, config.batchMaxItems());
+        ResponseBuffer item = BUFFERS.get();
+        ResponseBuffer all = BATCH_BUFFERS.get();
+        all.reset();
+        all.write(RESULTS_START);
+        for (int i = 0; i < items.size(); i++) {
+            if (i > 0) {
+                all.write(',');
+            }
+            BatchItem b = items.get(i);
+            ApiProblem problem = b.problem();
+            if (problem == null) {
+                item.reset();
+                try {
+                    answer(b.request(), caller, System.nanoTime(), deadline, item);
+                    all.write(OK_START);
+                    item.writeTo(all);
+                    all.write('}');
+                    continue;
+                } catch (Exception e) {
+                    problem = ProblemResponses.problemOf(e, "POST", BATCH_PATH);
+                }
+            }
+            try (JsonGenerator g = JSON.createGenerator(all)) {
+                g.writeStartObject();
+                g.writeNumberField("status", problem.status());
+                g.writeFieldName("problem");
+                g.writeRawValue(ProblemResponses.body(problem));
+                if (problem.retryAfterSeconds() != null) {
+                    g.writeNumberField("retryAfterSeconds", problem.retryAfterSeconds());
+                }
+                g.writeEndObject();
+            }
+        }
+        all.write(RESULTS_END);
+        return all.copy();
+    }
+
+    /**
+     * Serves one parsed query of {@code caller} that started at {@code start}, to be done by {@code deadline}, and
+     * writes its response body to {@code out}; a failure is thrown as an {@link ApiProblem}.
+     */
+    private void answer(QueryRequest req, Caller caller, long start, long deadline, ResponseBuffer out)
+            throws IOException {
         Authentication.requireTenant(caller, req.tenantId());
         ShardMapSnapshot map = loaded(mapSource.current());
         Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
@@ -96,17 +167,13 @@ final class QueryEndpoints {
         // a tenant role binds the token's tenant, never one the request could choose (equal here, by requireTenant)
         String tenantId = caller.role().isTenantRole() ? caller.tenantId() : req.tenantId();
         TenantBinding tenant = new TenantBinding(tenantId, signer.signatureOf(tenantId), req.fleetId());
-        ResponseBuffer out = BUFFERS.get();
-        out.reset();
         if (sql.kind().isRead()) {
             read(map, shard, sql, req.params(), pref, tenant, deadline, out);
         } else {
             shard = write(map, shard, sql, req, tenant, deadline, out);
         }
-        byte[] response = out.copy();
         // a held write counts with its hold, on the shard that took it
         metrics.recordQuery(shard.shardId(), sql.kind(), System.nanoTime() - start);
-        return response;
     }
 
     private void read(ShardMapSnapshot map, Shard shard, ScannedSql sql, List<Object> params, ReadPreference pref,
@@ -294,6 +361,11 @@ final class QueryEndpoints {
 
         ResponseBuffer() {
             super(4096);
+        }
+
+        @Override
+        public void write(byte[] b) {
+            write(b, 0, b.length);
         }
 
         @Override
