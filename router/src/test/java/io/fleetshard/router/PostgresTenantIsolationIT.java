@@ -363,6 +363,43 @@ class PostgresTenantIsolationIT {
         assertThat(seen).containsExactlyElementsOf(expected);
     }
 
+    /**
+     * Consecutive reads of one tenant and fleet in a batch run as one composite statement, in one round trip and one
+     * implicit transaction, on a connection bound to that tenant (ADR 0031): they share a transaction timestamp, each
+     * still answers its own rows, and a failing read sends the group back to item-by-item answers.
+     */
+    @Test
+    void consecutiveReadsOfOneFleetInABatchRunAsOneStatementEachWithItsOwnAnswer() {
+        RouterHttp evilWriter = tokenOf(Role.TENANT_WRITER, "evil");
+        String sql = "SELECT transaction_timestamp()::text AS tx, current_setting('fleetshard.tenant_id', true) AS t,"
+                + " (SELECT count(*) FROM vehicles) AS n, ? AS item";
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            items.add(Map.of("tenantId", "evil", "fleetId", "e1", "sql", sql, "params", List.of("i" + i)));
+        }
+        RouterHttp.Reply r = evilWriter.batch(items);
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        java.util.Set<String> transactions = new java.util.HashSet<>();
+        for (int i = 0; i < 12; i++) {
+            JsonNode row = r.body().at("/results/" + i + "/result/rows/0");
+            assertThat(row.get(1).asText()).isEqualTo("evil");
+            assertThat(row.get(2).asLong()).isEqualTo(1);
+            assertThat(row.get(3).asText()).isEqualTo("i" + i);
+            transactions.add(row.get(0).asText());
+        }
+        // the first may run alone to bind its connection; the rest ran together
+        assertThat(transactions).as(r.raw().body()).hasSizeLessThanOrEqualTo(2);
+
+        items.set(5, Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT 1 / 0"));
+        RouterHttp.Reply failing = evilWriter.batch(items);
+        List<Integer> statuses = new ArrayList<>();
+        failing.body().get("results").forEach(item -> statuses.add(item.get("status").asInt()));
+        assertThat(statuses).containsExactly(200, 200, 200, 200, 200, 422, 200, 200, 200, 200, 200, 200);
+        assertThat(failing.body().at("/results/5/problem/detail").asText()).contains("division by zero");
+        assertThat(failing.body().at("/results/11/result/rows/0/3").asText()).isEqualTo("i11");
+        assertThat(failing.raw().body()).doesNotContain(ACME_VIN);
+    }
+
     // --- tokens (ADR 0018): the router runs nothing for a request without a valid token of a role that may ---
 
     private static final String EVIL_INSERT = "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES"
