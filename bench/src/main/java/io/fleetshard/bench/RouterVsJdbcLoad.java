@@ -42,7 +42,8 @@ import java.util.Map;
  * {@code on, off, on, off} (or {@code off, on, off, on} with {@code jwt-off-first}).
  *
  * <p>A fifth argument {@code batch} compares the ways of sending many point reads (ADR 0031): one request each,
- * {@code POST /v1/query/batch} with 8, 16 and 32 reads per request, and HTTP/1.1 pipelining, beside direct JDBC.
+ * {@code POST /v1/query/batch} with 8, 16 and 32 reads per request, and HTTP/1.1 pipelining, beside direct JDBC
+ * (one read per statement, and 16 reads in one composite statement).
  */
 public final class RouterVsJdbcLoad {
     private static final String TENANT = "bench";
@@ -130,7 +131,8 @@ public final class RouterVsJdbcLoad {
             if (phases.equals("batch")) {
                 try (Router router = new Router(config, new InMemoryShardMap(map)).start();
                         HikariDataSource direct = new HikariDataSource(hc)) {
-                    batches(router, token, pointRead(direct, rows), threads, seconds, rows, warmupMs);
+                    batches(router, token, pointRead(direct, rows), compositePointReads(direct, rows), threads,
+                            seconds, rows, warmupMs);
                 }
                 System.exit(0);
             }
@@ -254,6 +256,8 @@ public final class RouterVsJdbcLoad {
 
     private static final int[] BATCH_SIZES = {8, 16, 32};
     private static final int PIPELINE_DEPTH = 16;
+    /** Point reads per statement of the direct JDBC phase that uses the router's grouping trick itself. */
+    private static final int COMPOSITE = 16;
     private static final byte[] ITEM_OK = "{\"status\":200,".getBytes(StandardCharsets.US_ASCII);
 
     /**
@@ -262,8 +266,8 @@ public final class RouterVsJdbcLoad {
      * one at a time, each round beside a direct JDBC phase; twice. Throughput is counted in point reads (queries), the
      * latency percentiles are per HTTP request (a batch's queries all finish with its response).
      */
-    private static void batches(Router router, String token, LoadRun.Operation viaJdbc, int threads, int seconds,
-            int rows, long warmupMs) throws Exception {
+    private static void batches(Router router, String token, LoadRun.Operation viaJdbc,
+            LoadRun.Operation viaJdbcComposite, int threads, int seconds, int rows, long warmupMs) throws Exception {
         RawHttpClient[] clients = new RawHttpClient[threads];
         for (int t = 0; t < threads; t++) {
             clients[t] = new RawHttpClient("127.0.0.1", router.port(), token);
@@ -303,6 +307,7 @@ public final class RouterVsJdbcLoad {
             LoadRun.run("warm-batch", threads, 0, warmupMs / 4, op);
         }
         LoadRun.run("warm-pipelined", threads, 0, warmupMs / 4, pipelined);
+        LoadRun.run("warm-jdbc-composite", threads, 0, warmupMs / 4, viaJdbcComposite);
         List<String> lines = new java.util.ArrayList<>();
         for (int round = 1; round <= 2; round++) {
             // the HTTP phases follow each other on the same connections: Jetty closes one idle for 30 s
@@ -315,6 +320,8 @@ public final class RouterVsJdbcLoad {
             }
             lines.add(queries(LoadRun.run("pipelined " + PIPELINE_DEPTH, threads, 500, seconds * 1000L, pipelined),
                     PIPELINE_DEPTH, jdbc));
+            lines.add(queries(LoadRun.run("JDBC composite " + COMPOSITE, threads, 500, seconds * 1000L,
+                    viaJdbcComposite), COMPOSITE, jdbc));
         }
         System.out.println("phase           queries/s   ratio to the round's JDBC   per request p50 / p99 (ms)"
                 + "   per query p50 / p99 (ms, request / k)");
@@ -390,6 +397,34 @@ public final class RouterVsJdbcLoad {
             on[t].close();
             off[t].close();
         }
+    }
+
+    /**
+     * {@value #COMPOSITE} point reads as one composite statement over plain JDBC ({@code s1 ; s2 ; ...}, one round
+     * trip): what a JDBC application could do itself, to compare the router's batches with (ADR 0031).
+     */
+    private static LoadRun.Operation compositePointReads(javax.sql.DataSource ds, int rows) {
+        String composite = String.join("\n;\n", java.util.Collections.nCopies(COMPOSITE, SQL));
+        return (t, seq) -> {
+            try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(composite)) {
+                for (int i = 0; i < COMPOSITE; i++) {
+                    ps.setString(3 * i + 1, TENANT);
+                    ps.setString(3 * i + 2, FLEET);
+                    ps.setString(3 * i + 3, "v" + (((seq * COMPOSITE + i) * 7919 + t) % rows));
+                }
+                ps.execute();
+                for (int i = 0; i < COMPOSITE; i++) {
+                    if (i > 0 && !ps.getMoreResults()) {
+                        throw new IllegalStateException("no result set " + i);
+                    }
+                    try (ResultSet rs = ps.getResultSet()) {
+                        if (!rs.next()) {
+                            throw new IllegalStateException("row missing");
+                        }
+                    }
+                }
+            }
+        };
     }
 
     /** The point read by primary key as plain JDBC on {@code ds}: the statement alone, no binding of its own. */
