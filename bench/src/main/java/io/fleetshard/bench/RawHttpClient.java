@@ -41,6 +41,42 @@ final class RawHttpClient implements AutoCloseable {
         return readResponse();
     }
 
+    /**
+     * HTTP/1.1 pipelining: writes every body as a POST to {@code path} before reading any response, then reads the
+     * responses in order; returns how many were 200 (the last one's body is left in {@link #lastBody()}).
+     */
+    int postJsonPipelined(String path, byte[][] bodies) throws IOException {
+        for (byte[] body : bodies) {
+            String head = "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n"
+                    + authorization + "Content-Length: " + body.length + "\r\n\r\n";
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+        }
+        out.flush();
+        int ok = 0;
+        for (int i = 0; i < bodies.length; i++) {
+            if (readResponse() == 200) {
+                ok++;
+            }
+        }
+        return ok;
+    }
+
+    /** How often {@code needle} occurs in the last response body, without decoding it. */
+    int countInLastBody(byte[] needle) {
+        int n = 0;
+        outer:
+        for (int i = 0; i + needle.length <= lastLength; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (buffer[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            n++;
+        }
+        return n;
+    }
+
     /** GETs a path; returns the status code. */
     int get(String path) throws IOException {
         out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));

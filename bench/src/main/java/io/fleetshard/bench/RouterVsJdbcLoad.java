@@ -40,6 +40,10 @@ import java.util.Map;
  * point read through a router that verifies a tenant-writer token on every request (HS256, ADR 0018) and through a
  * second router, on the same database, with {@code router.auth.enabled=false}, phases alternating
  * {@code on, off, on, off} (or {@code off, on, off, on} with {@code jwt-off-first}).
+ *
+ * <p>A fifth argument {@code batch} compares the ways of sending many point reads (ADR 0031): one request each,
+ * {@code POST /v1/query/batch} with 8, 16 and 32 reads per request, and HTTP/1.1 pipelining, beside direct JDBC
+ * (one read per statement, and 16 reads in one composite statement).
  */
 public final class RouterVsJdbcLoad {
     private static final String TENANT = "bench";
@@ -61,8 +65,9 @@ public final class RouterVsJdbcLoad {
         int rows = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
         long warmupMs = (args.length > 3 ? Integer.parseInt(args[3]) : 8) * 1000L;
         String phases = args.length > 4 ? args[4] : "all";
-        if (!List.of("all", "jwt", "jwt-off-first").contains(phases)) {
-            throw new IllegalArgumentException("the fifth argument is all, jwt or jwt-off-first, got '" + phases + "'");
+        if (!List.of("all", "jwt", "jwt-off-first", "batch").contains(phases)) {
+            throw new IllegalArgumentException("the fifth argument is all, jwt, jwt-off-first or batch, got '"
+                    + phases + "'");
         }
         Path dir = Files.createTempDirectory("fleetshard-bench-router");
         String secret = "bench-secret-0123456789";
@@ -123,6 +128,14 @@ public final class RouterVsJdbcLoad {
             hc.setJdbcUrl(admin);
             hc.setMaximumPoolSize(threads);
             hc.setMinimumIdle(threads);
+            if (phases.equals("batch")) {
+                try (Router router = new Router(config, new InMemoryShardMap(map)).start();
+                        HikariDataSource direct = new HikariDataSource(hc)) {
+                    batches(router, token, pointRead(direct, rows), compositePointReads(direct, rows), threads,
+                            seconds, rows, warmupMs);
+                }
+                System.exit(0);
+            }
             if (!phases.equals("all")) {
                 RouterConfig open = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET,
                         secret, RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads)),
@@ -234,6 +247,97 @@ public final class RouterVsJdbcLoad {
         System.exit(0);
     }
 
+    /** One point read as a {@code /v1/query} body (also a batch item). */
+    private static String pointReadBody(int t, long seq, int rows) {
+        return "{\"tenantId\":\"" + TENANT + "\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
+                + "\",\"params\":[\"" + TENANT + "\",\"" + FLEET + "\",\"v" + ((seq * 7919 + t) % rows)
+                + "\"],\"consistency\":\"strong\"}";
+    }
+
+    private static final int[] BATCH_SIZES = {8, 16, 32};
+    private static final int PIPELINE_DEPTH = 16;
+    /** Point reads per statement of the direct JDBC phase that uses the router's grouping trick itself. */
+    private static final int COMPOSITE = 16;
+    private static final byte[] ITEM_OK = "{\"status\":200,".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * ADR 0031: point reads through {@code POST /v1/query/batch} in batches of 8, 16 and 32, through HTTP/1.1
+     * pipelining ({@value #PIPELINE_DEPTH} {@code /v1/query} requests written before the first response is read), and
+     * one at a time, each round beside a direct JDBC phase; twice. Throughput is counted in point reads (queries), the
+     * latency percentiles are per HTTP request (a batch's queries all finish with its response).
+     */
+    private static void batches(Router router, String token, LoadRun.Operation viaJdbc,
+            LoadRun.Operation viaJdbcComposite, int threads, int seconds, int rows, long warmupMs) throws Exception {
+        RawHttpClient[] clients = new RawHttpClient[threads];
+        for (int t = 0; t < threads; t++) {
+            clients[t] = new RawHttpClient("127.0.0.1", router.port(), token);
+        }
+        LoadRun.Operation single = viaRouter(clients, rows);
+        java.util.Map<Integer, LoadRun.Operation> batch = new java.util.LinkedHashMap<>();
+        for (int k : BATCH_SIZES) {
+            batch.put(k, (t, seq) -> {
+                StringBuilder b = new StringBuilder(k * 220).append("{\"queries\":[");
+                for (int i = 0; i < k; i++) {
+                    b.append(i == 0 ? "" : ",").append(pointReadBody(t, seq * k + i, rows));
+                }
+                int status = clients[t].postJson("/v1/query/batch", b.append("]}").toString()
+                        .getBytes(StandardCharsets.UTF_8));
+                if (status != 200 || clients[t].countInLastBody(ITEM_OK) != k) {
+                    throw new IllegalStateException("batch answered " + status + ": " + clients[t].lastBody());
+                }
+            });
+        }
+        LoadRun.Operation pipelined = (t, seq) -> {
+            byte[][] bodies = new byte[PIPELINE_DEPTH][];
+            for (int i = 0; i < PIPELINE_DEPTH; i++) {
+                bodies[i] = pointReadBody(t, seq * PIPELINE_DEPTH + i, rows).getBytes(StandardCharsets.UTF_8);
+            }
+            int ok = clients[t].postJsonPipelined("/v1/query", bodies);
+            if (ok != PIPELINE_DEPTH) {
+                throw new IllegalStateException(ok + " of " + PIPELINE_DEPTH + " pipelined requests answered 200: "
+                        + clients[t].lastBody());
+            }
+        };
+        System.out.printf("point reads: single, batched (%s per request) and pipelined (%d deep) through the router vs"
+                + " direct JDBC, %d threads, %d s each, %d rows, after warm-up%n",
+                java.util.Arrays.toString(BATCH_SIZES), PIPELINE_DEPTH, threads, seconds, rows);
+        LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
+        LoadRun.run("warm-router", threads, 0, warmupMs / 2, single);
+        for (LoadRun.Operation op : batch.values()) {
+            LoadRun.run("warm-batch", threads, 0, warmupMs / 4, op);
+        }
+        LoadRun.run("warm-pipelined", threads, 0, warmupMs / 4, pipelined);
+        LoadRun.run("warm-jdbc-composite", threads, 0, warmupMs / 4, viaJdbcComposite);
+        List<String> lines = new java.util.ArrayList<>();
+        for (int round = 1; round <= 2; round++) {
+            // the HTTP phases follow each other on the same connections: Jetty closes one idle for 30 s
+            LoadRun.Result jdbc = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
+            lines.add(queries(jdbc, 1, jdbc));
+            lines.add(queries(LoadRun.run("router", threads, 500, seconds * 1000L, single), 1, jdbc));
+            for (java.util.Map.Entry<Integer, LoadRun.Operation> e : batch.entrySet()) {
+                lines.add(queries(LoadRun.run("batch " + e.getKey(), threads, 500, seconds * 1000L, e.getValue()),
+                        e.getKey(), jdbc));
+            }
+            lines.add(queries(LoadRun.run("pipelined " + PIPELINE_DEPTH, threads, 500, seconds * 1000L, pipelined),
+                    PIPELINE_DEPTH, jdbc));
+            lines.add(queries(LoadRun.run("JDBC composite " + COMPOSITE, threads, 500, seconds * 1000L,
+                    viaJdbcComposite), COMPOSITE, jdbc));
+        }
+        System.out.println("phase           queries/s   ratio to the round's JDBC   per request p50 / p99 (ms)"
+                + "   per query p50 / p99 (ms, request / k)");
+        lines.forEach(System.out::println);
+        for (RawHttpClient c : clients) {
+            c.close();
+        }
+    }
+
+    private static String queries(LoadRun.Result r, int perRequest, LoadRun.Result jdbc) {
+        double qps = r.throughput() * perRequest;
+        return String.format("%-14s %10.0f   %6.2f   %7.3f / %7.3f   %7.4f / %7.4f   (%d requests, %d errors)",
+                r.name(), qps, qps / jdbc.throughput(), r.p50Ns() / 1e6, r.p99Ns() / 1e6,
+                r.p50Ns() / 1e6 / perRequest, r.p99Ns() / 1e6 / perRequest, r.requests(), r.errors());
+    }
+
     /** The point read through {@code clients}' router. */
     private static LoadRun.Operation viaRouter(RawHttpClient[] clients, int rows) {
         return (t, seq) -> {
@@ -293,6 +397,34 @@ public final class RouterVsJdbcLoad {
             on[t].close();
             off[t].close();
         }
+    }
+
+    /**
+     * {@value #COMPOSITE} point reads as one composite statement over plain JDBC ({@code s1 ; s2 ; ...}, one round
+     * trip): what a JDBC application could do itself, to compare the router's batches with (ADR 0031).
+     */
+    private static LoadRun.Operation compositePointReads(javax.sql.DataSource ds, int rows) {
+        String composite = String.join("\n;\n", java.util.Collections.nCopies(COMPOSITE, SQL));
+        return (t, seq) -> {
+            try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(composite)) {
+                for (int i = 0; i < COMPOSITE; i++) {
+                    ps.setString(3 * i + 1, TENANT);
+                    ps.setString(3 * i + 2, FLEET);
+                    ps.setString(3 * i + 3, "v" + (((seq * COMPOSITE + i) * 7919 + t) % rows));
+                }
+                ps.execute();
+                for (int i = 0; i < COMPOSITE; i++) {
+                    if (i > 0 && !ps.getMoreResults()) {
+                        throw new IllegalStateException("no result set " + i);
+                    }
+                    try (ResultSet rs = ps.getResultSet()) {
+                        if (!rs.next()) {
+                            throw new IllegalStateException("row missing");
+                        }
+                    }
+                }
+            }
+        };
     }
 
     /** The point read by primary key as plain JDBC on {@code ds}: the statement alone, no binding of its own. */

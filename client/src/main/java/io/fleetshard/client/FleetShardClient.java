@@ -88,6 +88,11 @@ public final class FleetShardClient implements AutoCloseable {
         return shared.query(request);
     }
 
+    /** {@link Session#batch(List)} on the client's shared session: many statements in one HTTP request. */
+    public BatchResult batch(List<QueryRequest> requests) {
+        return shared.batch(requests);
+    }
+
     /** {@link Session#scatter(String, String, Object...)} on the client's shared session. */
     public ScatterResult scatter(String tenantId, String sql, Object... params) {
         return shared.scatter(tenantId, sql, params);

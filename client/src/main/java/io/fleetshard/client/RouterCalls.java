@@ -14,6 +14,7 @@ import java.util.Map;
 final class RouterCalls {
     static final String QUERY_PATH = "/v1/query";
     static final String SCATTER_PATH = "/v1/query/scatter";
+    static final String BATCH_PATH = "/v1/query/batch";
 
     private final URI defaultRouter;
     private final Map<String, URI> regionRouters;
@@ -39,6 +40,35 @@ final class RouterCalls {
             map.observe(r.tenantId(), r.fleetId(), result.shardId());
         }
         return result;
+    }
+
+    /**
+     * Sends {@code entries} as one {@code POST /v1/query/batch} (ADR 0031) to the router of their fleets' region when
+     * they all share one, else the default router. Retried as a whole only where a lone call would be and nothing ran
+     * (no connection): the router answers each item's failure in the item, never as the request's status.
+     */
+    List<RouterJson.BatchAnswer> batch(List<RouterJson.BatchEntry> entries, Duration timeout) {
+        List<URI> routers = null;
+        boolean writes = false;
+        for (RouterJson.BatchEntry e : entries) {
+            List<URI> these = routersForFleet(e.request().tenantId(), e.request().fleetId());
+            routers = routers == null || routers.equals(these) ? these : List.of(defaultRouter);
+            writes |= StatementKind.of(e.request().sql()) != StatementKind.READ;
+        }
+        byte[] body = sender.send(new RetryingSender.Call("batch of " + entries.size() + " queries", routers,
+                BATCH_PATH, RouterJson.batchBody(entries), timeout(timeout),
+                writes ? StatementKind.WRITE : StatementKind.READ));
+        List<RouterJson.BatchAnswer> answers = RouterJson.batchResult(body, entries.size(), java.time.Instant.now());
+        if (map != null) {
+            for (int i = 0; i < answers.size(); i++) {
+                QueryResult r = answers.get(i).result();
+                if (r != null) {
+                    QueryRequest q = entries.get(i).request();
+                    map.observe(q.tenantId(), q.fleetId(), r.shardId());
+                }
+            }
+        }
+        return answers;
     }
 
     ScatterResult scatter(ScatterRequest r, Consistency c) {

@@ -17,8 +17,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The router's wire format (router/README.md): request bodies of {@code /v1/query} and {@code /v1/query/scatter}, and
- * their answers. Fields the router does not know are never sent (it rejects them); fields of answers the client does
+ * The router's wire format (router/README.md): request bodies of {@code /v1/query}, {@code /v1/query/batch} and
+ * {@code /v1/query/scatter}, and their answers. Fields the router does not know are never sent (it rejects them); fields of answers the client does
  * not know are ignored.
  */
 final class RouterJson {
@@ -31,6 +31,10 @@ final class RouterJson {
     }
 
     static byte[] queryBody(QueryRequest r, Consistency c, String afterToken) {
+        return bytes(queryNode(r, c, afterToken));
+    }
+
+    private static ObjectNode queryNode(QueryRequest r, Consistency c, String afterToken) {
         ObjectNode o = JSON.createObjectNode().put("tenantId", r.tenantId()).put("fleetId", r.fleetId())
                 .put("sql", r.sql());
         params(o, r.params());
@@ -38,7 +42,46 @@ final class RouterJson {
         if (afterToken != null) {
             o.put("afterToken", afterToken);
         }
+        return o;
+    }
+
+    /** One item of a {@code /v1/query/batch} body: a request, its consistency and the token to read after. */
+    record BatchEntry(QueryRequest request, Consistency consistency, String afterToken) {
+    }
+
+    static byte[] batchBody(List<BatchEntry> entries) {
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode queries = o.putArray("queries");
+        for (BatchEntry e : entries) {
+            queries.add(queryNode(e.request(), e.consistency(), e.afterToken()));
+        }
         return bytes(o);
+    }
+
+    /** An item of a batch answer: the result, or the problem the router answered for it. */
+    record BatchAnswer(QueryResult result, Problem problem) {
+    }
+
+    static List<BatchAnswer> batchResult(byte[] body, int expectedItems, java.time.Instant now) {
+        JsonNode results = tree(body, "batch").get("results");
+        if (results == null || !results.isArray() || results.size() != expectedItems) {
+            throw new FleetShardException("the batch answer holds " + (results == null ? "no results" : results.size()
+                    + " results") + " for " + expectedItems + " queries", null, false, null);
+        }
+        List<BatchAnswer> out = new ArrayList<>(expectedItems);
+        for (JsonNode item : results) {
+            int status = item.path("status").asInt();
+            if (status == 200) {
+                out.add(new BatchAnswer(queryResult(item.get("result")), null));
+            } else {
+                JsonNode p = item.path("problem");
+                JsonNode retry = item.get("retryAfterSeconds");
+                out.add(new BatchAnswer(null, new Problem(status, text(p, "type"), text(p, "title"),
+                        text(p, "detail"), text(p, "instance"), retry == null || retry.isNull() ? null
+                                : Problem.retryAfter(retry.asText(), now))));
+            }
+        }
+        return out;
     }
 
     static byte[] scatterBody(ScatterRequest r, Consistency c) {
@@ -100,7 +143,10 @@ final class RouterJson {
     }
 
     static QueryResult queryResult(byte[] body) {
-        JsonNode n = tree(body, "query");
+        return queryResult(tree(body, "query"));
+    }
+
+    private static QueryResult queryResult(JsonNode n) {
         List<String> columns = strings(n.get("columns"));
         JsonNode count = n.get("updateCount");
         JsonNode token = n.get("token");

@@ -1,6 +1,10 @@
 package io.fleetshard.client;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A sequence of queries that sees its own writes. Each write's consistency token is remembered per tenant and fleet;
@@ -54,6 +58,85 @@ public final class Session {
             tokens.remember(request.tenantId(), request.fleetId(), result.token().get());
         }
         return result;
+    }
+
+    /**
+     * Runs {@code requests} in one HTTP request ({@code POST /v1/query/batch}, ADR 0031), in order, each exactly as
+     * {@link #query(QueryRequest)} would run it alone (the router checks every item), and answers each in its own
+     * {@link BatchResult.Item}: a failing request does not fail the others, and the requests are not one transaction.
+     * For many small statements this saves an HTTP round trip per statement; a single statement gains nothing.
+     *
+     * <p>Read-your-writes: a request carries the session's token of its fleet as {@link #query} does; a request whose
+     * fleet an earlier request of the same batch writes is sent {@code strong} in those modes (its token is not known
+     * yet). Write tokens in the answers are remembered. A request whose remembered token the router refuses (the fleet
+     * moved) is sent again alone, {@code strong}. The router takes at most {@code router.batch.max.items} requests
+     * (64 by default; more is a {@link QueryRejectedException}) within {@code router.max.request.bytes}. Each item's
+     * failure is not retried (a 503 item of a read may be sent again by the caller); the batch as a whole is retried
+     * only when it never reached a router. The timeout is the largest of the requests' own, else the client's.
+     *
+     * @throws IllegalArgumentException when {@code requests} is empty
+     */
+    public BatchResult batch(List<QueryRequest> requests) {
+        if (requests.isEmpty()) {
+            throw new IllegalArgumentException("a batch needs at least one request");
+        }
+        List<RouterJson.BatchEntry> entries = new ArrayList<>(requests.size());
+        List<String> sessionTokens = new ArrayList<>(requests.size());
+        Set<String> writtenHere = new HashSet<>();
+        java.time.Duration timeout = null;
+        for (QueryRequest r : requests) {
+            Consistency c = r.consistency() != null ? r.consistency() : defaultConsistency;
+            String token = r.afterToken();
+            String sessionToken = null;
+            String fleet = r.tenantId() + "/" + r.fleetId();
+            if (token == null && c.carriesSessionToken()) {
+                if (writtenHere.contains(fleet)) {
+                    c = Consistency.STRONG;
+                } else {
+                    token = tokens.last(r.tenantId(), r.fleetId());
+                    sessionToken = token;
+                }
+            }
+            if (StatementKind.of(r.sql()) != StatementKind.READ) {
+                writtenHere.add(fleet);
+            }
+            if (r.timeout() != null && (timeout == null || r.timeout().compareTo(timeout) > 0)) {
+                timeout = r.timeout();
+            }
+            entries.add(new RouterJson.BatchEntry(r, c, token));
+            sessionTokens.add(sessionToken);
+        }
+        List<RouterJson.BatchAnswer> answers = calls.batch(entries, timeout);
+        List<BatchResult.Item> items = new ArrayList<>(answers.size());
+        for (int i = 0; i < answers.size(); i++) {
+            QueryRequest r = requests.get(i);
+            RouterJson.BatchAnswer a = answers.get(i);
+            BatchResult.Item item;
+            if (a.result() != null) {
+                item = new BatchResult.Item(a.result(), null);
+            } else {
+                boolean write = StatementKind.of(r.sql()) != StatementKind.READ;
+                FleetShardException failure = a.problem().toException("POST " + RouterCalls.BATCH_PATH + " item " + i
+                        + " for fleet " + r.tenantId() + "/" + r.fleetId(), write && a.problem().status() >= 503
+                        && !Problem.FLEET_MOVING.equals(Problem.slugOf(a.problem().type())));
+                String refused = sessionTokens.get(i);
+                if (refused != null && failure instanceof InvalidQueryException && refusesToken(failure)) {
+                    tokens.forget(r.tenantId(), r.fleetId(), refused);
+                    try {
+                        item = new BatchResult.Item(calls.query(r, Consistency.STRONG, null), null);
+                    } catch (FleetShardException again) {
+                        item = new BatchResult.Item(null, again);
+                    }
+                } else {
+                    item = new BatchResult.Item(null, failure);
+                }
+            }
+            if (item.ok() && item.result().token().isPresent()) {
+                tokens.remember(r.tenantId(), r.fleetId(), item.result().token().get());
+            }
+            items.add(item);
+        }
+        return new BatchResult(items);
     }
 
     /** Runs one read on every shard of the tenant, merged by the router. */

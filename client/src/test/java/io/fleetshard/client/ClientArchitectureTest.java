@@ -36,6 +36,7 @@ class ClientArchitectureTest {
                 .orShould().haveSimpleName("Mode")
                 .orShould().haveSimpleName("ShardAnswer")
                 .orShould().haveSimpleName("FailedShard")
+                .orShould().haveSimpleName("Item")
                 .check(classes);
     }
 }

@@ -242,4 +242,34 @@ class FleetShardClientIT {
                 + " WHERE vehicle_id LIKE ? GROUP BY status ORDER BY status", prefix + "%");
         assertThat(counts.rowValues()).containsExactly(List.of("active", 2L), List.of("parked", 1L));
     }
+
+    /** {@code POST /v1/query/batch} through the client, against both routers' real endpoint (ADR 0031). */
+    @Test
+    void aBatchRunsEachRequestInOrderAndAnswersEachOnItsOwn() {
+        Session s = client.session();
+        String v = "batch-" + UUID.randomUUID();
+        BatchResult r = s.batch(List.of(
+                QueryRequest.builder(TENANT, "trucks", INSERT).params(TENANT, "trucks", v, "new").build(),
+                QueryRequest.builder(TENANT, "trucks", SELECT).params(v).build(),
+                QueryRequest.builder(TENANT, "ships", SELECT).params(v).build(),
+                QueryRequest.builder(TENANT, "trucks", "SELECT nope FROM vehicles").build(),
+                QueryRequest.builder(TENANT, "trucks", INSERT).params(TENANT, "trucks", v, "again").build(),
+                QueryRequest.builder("nobody", "trucks", SELECT).params(v).build()));
+        assertThat(r.get(0).rowsAffected()).hasValue(1);
+        assertThat(s.lastWriteToken(TENANT, "trucks")).isEqualTo(r.get(0).token());
+        assertThat(r.get(1).rowValues()).containsExactly(List.of(v, "new"));
+        assertThat(r.get(1).role()).as("sent strong: the write of the same batch").isEqualTo("primary");
+        assertThat(r.get(2).shardId()).isEqualTo("s2");
+        assertThat(r.get(2).rows()).isEmpty();
+        assertThat(r.failure(3).orElseThrow()).isInstanceOf(QueryRejectedException.class)
+                .hasMessageContaining("nope");
+        assertThat(r.failure(4).orElseThrow()).isInstanceOf(ConflictException.class);
+        assertThat(r.failure(5).orElseThrow()).isInstanceOf(NotFoundException.class)
+                .hasMessageContaining("tenant 'nobody' is not registered");
+        // the session's token rides along in a later batch: whichever node serves the read has the write
+        for (int i = 0; i < 5; i++) {
+            assertThat(s.batch(List.of(QueryRequest.builder(TENANT, "trucks", SELECT).params(v).build())).get(0)
+                    .rowValues()).containsExactly(List.of(v, "new"));
+        }
+    }
 }

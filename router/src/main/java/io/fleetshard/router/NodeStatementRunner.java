@@ -25,7 +25,90 @@ final class NodeStatementRunner {
                 throws SQLException, IOException;
     }
 
+    /** Consumes the result of statement {@code index} of a group, while {@code ps} is on it. */
+    @FunctionalInterface
+    interface GroupReader {
+        void read(int index, PreparedStatement ps) throws SQLException, IOException;
+    }
+
+    /** Separates the statements of a group; the newline ends a trailing line comment of the one before. */
+    static final String GROUP_SEPARATOR = "\n;\n";
+
     private NodeStatementRunner() {
+    }
+
+    /**
+     * Runs the reads {@code sqls} of one tenant and fleet as one composite statement, in one round trip (ADR 0031), on
+     * a connection of {@code pool} that already holds {@code tenant}'s binding, exactly as each would run alone in
+     * {@link BindMode#BOUND}: in autocommit, under the session's binding. Only PostgreSQL; the statements were each
+     * accepted by the scanner as one read. Returns false, having run nothing, when the connection it got does not hold
+     * the binding with the time left (then run the first statement alone, which binds it, and try again). A failure
+     * of any statement fails the group (it ran in one implicit transaction: nothing of it counts) and forgets the
+     * connection's binding; run the statements alone then, to answer each.
+     */
+    static boolean runGroup(NodePools.NodePool pool, List<ScannedSql> sqls, List<List<Object>> params,
+            TenantBinding tenant, long deadlineNanos, long timeoutMs, GroupReader reader) throws IOException {
+        String nodeId = pool.node().nodeId();
+        ShardDialect dialect = pool.dialect();
+        ConnectionBindings bindings = pool.bindings();
+        long waitMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
+        int bindTimeoutMs = ConnectionBindings.timeoutMs(timeoutMs);
+        if (!(dialect instanceof PostgresDialect) || bindings == null || pool.sessions() != null
+                || waitMs < bindTimeoutMs) {
+            return false;
+        }
+        Connection connection;
+        try {
+            connection = pool.connection(waitMs);
+        } catch (SQLException e) {
+            throw ShardDialect.poolTimeout(e, nodeId);
+        }
+        try (Connection c = connection) {
+            long remainingMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
+            Connection physical = c.unwrap(Connection.class);
+            if (remainingMs < bindTimeoutMs || !bindings.holds(physical, tenant, bindTimeoutMs)) {
+                return false;
+            }
+            StringBuilder composite = new StringBuilder();
+            for (ScannedSql sql : sqls) {
+                if (!sql.kind().isRead()) {
+                    throw new IllegalArgumentException("only reads run in a group, got " + sql.kind());
+                }
+                composite.append(composite.length() == 0 ? "" : GROUP_SEPARATOR).append(sql.sql());
+            }
+            try (PreparedStatement ps = dialect.prepare(c, new ScannedSql(composite.toString(), StatementKind.READ,
+                    0, false), BindMode.BOUND)) {
+                try {
+                    int offset = 0;
+                    for (List<Object> p : params) {
+                        ShardDialect.bindParams(ps, offset, p);
+                        offset += p.size();
+                    }
+                    // each statement has the binding's statement timeout; this bounds the group as a whole
+                    ps.setQueryTimeout((int) Math.max(1, (remainingMs + 999) / 1000));
+                    ps.execute();
+                    for (int i = 0; i < sqls.size(); i++) {
+                        if (i > 0) {
+                            ps.getMoreResults();
+                        }
+                        reader.read(i, ps);
+                    }
+                    dialect.afterStatement(c);
+                } catch (SQLException | IOException | RuntimeException e) {
+                    bindings.forget(physical);
+                    if (c.unwrap(org.postgresql.core.BaseConnection.class).getTransactionState()
+                            != org.postgresql.core.TransactionState.IDLE) {
+                        try (java.sql.Statement st = c.createStatement()) {
+                            st.execute("ROLLBACK");
+                        }
+                    }
+                    throw e;
+                }
+            }
+            return true;
+        } catch (SQLException e) {
+            throw dialect.classify(e, nodeId, timeoutMs);
+        }
     }
 
     /**

@@ -3,8 +3,10 @@ package io.fleetshard.router;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.http.ProblemResponses;
 import io.fleetshard.http.auth.Authentication;
 import io.fleetshard.http.auth.Caller;
+import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Fleet;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.NodeRole;
@@ -14,6 +16,8 @@ import io.fleetshard.shardmap.ShardMapSource;
 import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
@@ -30,7 +34,12 @@ import java.util.List;
 final class QueryEndpoints {
     static final String JSON_TYPE = "application/json";
     static final JsonFactory JSON = JsonFactory.builder().disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET).build();
+    static final String BATCH_PATH = "/v1/query/batch";
     private static final ThreadLocal<ResponseBuffer> BUFFERS = ThreadLocal.withInitial(ResponseBuffer::new);
+    private static final ThreadLocal<ResponseBuffer> BATCH_BUFFERS = ThreadLocal.withInitial(ResponseBuffer::new);
+    private static final byte[] RESULTS_START = "{\"results\":[".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OK_START = "{\"status\":200,\"result\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESULTS_END = "]}".getBytes(StandardCharsets.US_ASCII);
     /** A write waits at most this long for a connection of its primary before it looks at the map again. */
     private static final long WRITE_CONNECT_ATTEMPT_MS = 300;
     /** An attempt that failed faster than this (a closed pool) waits up to the pause for a newer map. */
@@ -66,6 +75,11 @@ final class QueryEndpoints {
         ctx.contentType(JSON_TYPE).result(answer);
     }
 
+    void batch(Context ctx) throws IOException {
+        byte[] answer = answerBatch(ctx.bodyAsBytes(), Authentication.caller(ctx));
+        ctx.contentType(JSON_TYPE).result(answer);
+    }
+
     /**
      * Serves one {@code POST /v1/query} body of {@code caller} (already authenticated, of a role that may query)
      * and returns the {@value #JSON_TYPE} response body; a failure is thrown
@@ -73,8 +87,174 @@ final class QueryEndpoints {
      */
     byte[] answer(byte[] body, Caller caller) throws IOException {
         long start = System.nanoTime();
-        long deadline = start + config.requestTimeoutMs() * 1_000_000L;
         QueryRequest req = QueryRequestParser.parseQuery(body);
+        ResponseBuffer out = BUFFERS.get();
+        out.reset();
+        answer(req, caller, start, start + config.requestTimeoutMs() * 1_000_000L, out);
+        return out.copy();
+    }
+
+    /**
+     * {@code POST /v1/query/batch} (ADR 0031): runs each item of the body in order, exactly as {@code /v1/query} runs
+     * one body (every check, per item), under one deadline for the whole batch, and returns
+     * {@code {"results": [...]}} in the items' order: {@code {"status": 200, "result": <query response>}} or
+     * {@code {"status": <4xx/5xx>, "problem": <problem+json>[, "retryAfterSeconds": n]}}. A failed item fails
+     * alone. Only a body that is not a batch at all (invalid JSON, no queries, too many) fails as a whole.
+     */
+    byte[] answerBatch(byte[] body, Caller caller) throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + config.requestTimeoutMs() * 1_000_000L;
+        List<BatchItem> items = QueryRequestParser.parseBatch(body, config.batchMaxItems());
+        int n = items.size();
+        Planned[] plans = new Planned[n];
+        ApiProblem[] problems = new ApiProblem[n];
+        byte[][] answers = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            BatchItem b = items.get(i);
+            problems[i] = b.problem();
+            if (b.problem() == null) {
+                try {
+                    plans[i] = plan(b.request(), caller, System.nanoTime());
+                } catch (Exception e) {
+                    problems[i] = ProblemResponses.problemOf(e, "POST", BATCH_PATH);
+                }
+            }
+        }
+        for (int i = 0; i < n;) {
+            if (problems[i] != null) {
+                i++;
+                continue;
+            }
+            int end = i + 1;
+            while (end < n && problems[end] == null && plans[i].groupsWith(plans[end])) {
+                end++;
+            }
+            if (end - i > 1) {
+                GroupOutcome outcome = runGroup(plans, i, end, deadline, answers);
+                if (outcome == GroupOutcome.RAN) {
+                    i = end;
+                    continue;
+                }
+                if (outcome == GroupOutcome.FAILED) {
+                    runAlone(plans, i, end, deadline, answers, problems); // each answered on its own
+                    i = end;
+                    continue;
+                }
+                // NOT_BOUND: the first runs alone, which binds its connection; the rest are tried as a group again
+            }
+            runAlone(plans, i, i + 1, deadline, answers, problems);
+            i++;
+        }
+        ResponseBuffer all = BATCH_BUFFERS.get();
+        all.reset();
+        all.write(RESULTS_START);
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                all.write(',');
+            }
+            ApiProblem problem = problems[i];
+            if (problem == null) {
+                all.write(OK_START);
+                all.write(answers[i]);
+                all.write('}');
+                continue;
+            }
+            try (JsonGenerator g = JSON.createGenerator(all)) {
+                g.writeStartObject();
+                g.writeNumberField("status", problem.status());
+                g.writeFieldName("problem");
+                g.writeRawValue(ProblemResponses.body(problem));
+                if (problem.retryAfterSeconds() != null) {
+                    g.writeNumberField("retryAfterSeconds", problem.retryAfterSeconds());
+                }
+                g.writeEndObject();
+            }
+        }
+        all.write(RESULTS_END);
+        return all.copy();
+    }
+
+    private enum GroupOutcome { RAN, NOT_BOUND, FAILED }
+
+    private void runAlone(Planned[] plans, int from, int to, long deadline, byte[][] answers, ApiProblem[] problems) {
+        ResponseBuffer item = BUFFERS.get();
+        for (int k = from; k < to; k++) {
+            item.reset();
+            try {
+                execute(plans[k].startingNow(), deadline, item);
+                answers[k] = item.copy();
+            } catch (Exception e) {
+                problems[k] = ProblemResponses.problemOf(e, "POST", BATCH_PATH);
+            }
+        }
+    }
+
+    /**
+     * Tries to run the reads {@code plans[from, to)} (one tenant, fleet, shard and read preference) as one composite
+     * statement in one round trip ({@link NodeStatementRunner#runGroup}); when it {@code RAN}, their answers are in
+     * {@code answers}; else nothing of it counts and the items are to be run alone.
+     */
+    private GroupOutcome runGroup(Planned[] plans, int from, int to, long deadline, byte[][] answers) {
+        Planned first = plans[from];
+        long start = System.nanoTime();
+        List<ScannedSql> sqls = new java.util.ArrayList<>(to - from);
+        List<List<Object>> params = new java.util.ArrayList<>(to - from);
+        for (int k = from; k < to; k++) {
+            sqls.add(plans[k].sql());
+            params.add(plans[k].req().params());
+        }
+        ResponseBuffer[] outs = new ResponseBuffer[to - from];
+        try {
+            Node node = selector.select(first.map(), first.shard().shardId(), StatementKind.READ, first.pref());
+            boolean ran = NodeStatementRunner.runGroup(pools.poolFor(node, first.shard().engine()), sqls, params,
+                    first.tenant(), deadline, config.requestTimeoutMs(), (index, ps) -> {
+                        ResponseBuffer out = new ResponseBuffer();
+                        outs[index] = out;
+                        writeAnswer(out, first.shard(), node, sqls.get(index), ps, true, null, null);
+                    });
+            if (!ran) {
+                return GroupOutcome.NOT_BOUND;
+            }
+        } catch (Exception e) {
+            return GroupOutcome.FAILED;
+        }
+        long nanos = System.nanoTime() - start;
+        for (int k = from; k < to; k++) {
+            answers[k] = outs[k - from].copy();
+            metrics.recordQuery(first.shard().shardId(), StatementKind.READ, nanos);
+        }
+        return GroupOutcome.RAN;
+    }
+
+    /**
+     * An item checked and placed, ready to run: everything {@code /v1/query} decides before it touches a database.
+     * {@code start} is when its own time began (for the latency metric).
+     */
+    private record Planned(QueryRequest req, ShardMapSnapshot map, Shard shard, ScannedSql sql, ReadPreference pref,
+            TenantBinding tenant, long start) {
+        /** Whether {@code next}, right after this one, may run with it in one composite statement (ADR 0031). */
+        boolean groupsWith(Planned next) {
+            return sql.kind().isRead() && next.sql.kind().isRead() && shard.engine() == Engine.POSTGRES
+                    && map == next.map && shard.shardId().equals(next.shard.shardId()) && tenant.equals(next.tenant)
+                    && pref.equals(next.pref);
+        }
+
+        Planned startingNow() {
+            return new Planned(req, map, shard, sql, pref, tenant, System.nanoTime());
+        }
+    }
+
+    /**
+     * Serves one parsed query of {@code caller} that started at {@code start}, to be done by {@code deadline}, and
+     * writes its response body to {@code out}; a failure is thrown as an {@link ApiProblem}.
+     */
+    private void answer(QueryRequest req, Caller caller, long start, long deadline, ResponseBuffer out)
+            throws IOException {
+        execute(plan(req, caller, start), deadline, out);
+    }
+
+    /** Every check of {@code /v1/query} on {@code req} of {@code caller}, and where it runs; nothing is run yet. */
+    private Planned plan(QueryRequest req, Caller caller, long start) {
         Authentication.requireTenant(caller, req.tenantId());
         ShardMapSnapshot map = loaded(mapSource.current());
         Fleet fleet = fleetOf(map, req.tenantId(), req.fleetId());
@@ -96,17 +276,19 @@ final class QueryEndpoints {
         // a tenant role binds the token's tenant, never one the request could choose (equal here, by requireTenant)
         String tenantId = caller.role().isTenantRole() ? caller.tenantId() : req.tenantId();
         TenantBinding tenant = new TenantBinding(tenantId, signer.signatureOf(tenantId), req.fleetId());
-        ResponseBuffer out = BUFFERS.get();
-        out.reset();
-        if (sql.kind().isRead()) {
-            read(map, shard, sql, req.params(), pref, tenant, deadline, out);
+        return new Planned(req, map, shard, sql, pref, tenant, start);
+    }
+
+    /** Runs a planned item and writes its response body to {@code out}. */
+    private void execute(Planned p, long deadline, ResponseBuffer out) throws IOException {
+        Shard shard = p.shard();
+        if (p.sql().kind().isRead()) {
+            read(p.map(), shard, p.sql(), p.req().params(), p.pref(), p.tenant(), deadline, out);
         } else {
-            shard = write(map, shard, sql, req, tenant, deadline, out);
+            shard = write(p.map(), shard, p.sql(), p.req(), p.tenant(), deadline, out);
         }
-        byte[] response = out.copy();
         // a held write counts with its hold, on the shard that took it
-        metrics.recordQuery(shard.shardId(), sql.kind(), System.nanoTime() - start);
-        return response;
+        metrics.recordQuery(shard.shardId(), p.sql().kind(), System.nanoTime() - p.start());
     }
 
     private void read(ShardMapSnapshot map, Shard shard, ScannedSql sql, List<Object> params, ReadPreference pref,
@@ -190,35 +372,40 @@ final class QueryEndpoints {
         NodePools.NodePool pool = pools.poolFor(node, shard.engine());
         NodeStatementRunner.run(pool, sql, params, tenant, deadline, config.requestTimeoutMs(), connectWaitMs,
                 (ps, resultSet, c, dialect) -> {
-                    try (JsonGenerator g = JSON.createGenerator(out)) {
-                        g.writeStartObject();
-                        g.writeStringField("shardId", shard.shardId());
-                        g.writeStringField("nodeId", node.nodeId());
-                        g.writeStringField("role", node.role().wireName());
-                        if (resultSet) {
-                            try (ResultSet rs = ps.getResultSet()) {
-                                writeResultSet(g, rs);
-                            }
-                        } else {
-                            g.writeArrayFieldStart("columns");
-                            g.writeEndArray();
-                            g.writeArrayFieldStart("columnTypes");
-                            g.writeEndArray();
-                            g.writeArrayFieldStart("rows");
-                            g.writeEndArray();
-                            g.writeNumberField("updateCount", Math.max(0, ps.getUpdateCount()));
-                        }
-                        if (!sql.kind().isRead()) {
-                            LogPosition position = dialect.positionAfterWrite(c);
-                            if (position != null) {
-                                g.writeStringField("token",
-                                        new ConsistencyToken(shard.shardId(), shard.engine(), position).text());
-                            }
-                        }
-                        g.writeEndObject();
-                    }
+                    writeAnswer(out, shard, node, sql, ps, resultSet, c, dialect);
                     return null;
                 });
+    }
+
+    /** Writes the {@code /v1/query} response body of the statement {@code ps} is on ({@code c} may be null for a read). */
+    private static void writeAnswer(ResponseBuffer out, Shard shard, Node node, ScannedSql sql, PreparedStatement ps,
+            boolean resultSet, java.sql.Connection c, ShardDialect dialect) throws SQLException, IOException {
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("shardId", shard.shardId());
+            g.writeStringField("nodeId", node.nodeId());
+            g.writeStringField("role", node.role().wireName());
+            if (resultSet) {
+                try (ResultSet rs = ps.getResultSet()) {
+                    writeResultSet(g, rs);
+                }
+            } else {
+                g.writeArrayFieldStart("columns");
+                g.writeEndArray();
+                g.writeArrayFieldStart("columnTypes");
+                g.writeEndArray();
+                g.writeArrayFieldStart("rows");
+                g.writeEndArray();
+                g.writeNumberField("updateCount", Math.max(0, ps.getUpdateCount()));
+            }
+            if (!sql.kind().isRead()) {
+                LogPosition position = dialect.positionAfterWrite(c);
+                if (position != null) {
+                    g.writeStringField("token", new ConsistencyToken(shard.shardId(), shard.engine(), position).text());
+                }
+            }
+            g.writeEndObject();
+        }
     }
 
     private static void writeResultSet(JsonGenerator g, ResultSet rs) throws SQLException, IOException {
@@ -294,6 +481,11 @@ final class QueryEndpoints {
 
         ResponseBuffer() {
             super(4096);
+        }
+
+        @Override
+        public void write(byte[] b) {
+            write(b, 0, b.length);
         }
 
         @Override

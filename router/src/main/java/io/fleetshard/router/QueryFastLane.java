@@ -16,7 +16,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Serves {@code POST /v1/query} with a body of declared length on Jetty's core API, in front of Javalin's servlet
+ * Serves {@code POST /v1/query} and {@code POST /v1/query/batch} (ADR 0031) with a body of declared length on Jetty's core API, in front of Javalin's servlet
  * stack (ADR 0016): the hot request skips the servlet request and response wrappers, the session handler, Javalin's
  * routing and its before/after handlers, which cost more CPU than the router's own work. It answers exactly what the
  * Javalin route answers ({@link QueryEndpoints#answer}, problems through {@link ProblemResponses}, the response
@@ -42,8 +42,10 @@ final class QueryFastLane extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         long length = request.getLength();
+        String path = request.getHttpURI().getPath();
+        boolean batch = QueryEndpoints.BATCH_PATH.equals(path);
         if (length < 0 || length > maxRequestBytes || !HttpMethod.POST.is(request.getMethod())
-                || !PATH.equals(request.getHttpURI().getPath())) {
+                || !(batch || PATH.equals(path))) {
             return super.handle(request, response, callback);
         }
         byte[] body;
@@ -54,12 +56,12 @@ final class QueryFastLane extends Handler.Wrapper {
         byte[] answer;
         String contentType;
         try {
-            Caller caller = gate.admit(request.getHeaders().get(HttpHeader.AUTHORIZATION), request.getMethod(), PATH);
-            answer = query.answer(body, caller);
+            Caller caller = gate.admit(request.getHeaders().get(HttpHeader.AUTHORIZATION), request.getMethod(), path);
+            answer = batch ? query.answerBatch(body, caller) : query.answer(body, caller);
             status = 200;
             contentType = JSON_CONTENT_TYPE;
         } catch (Exception e) {
-            ApiProblem problem = ProblemResponses.problemOf(e, request.getMethod(), PATH);
+            ApiProblem problem = ProblemResponses.problemOf(e, request.getMethod(), path);
             status = problem.status();
             answer = ProblemResponses.body(problem).getBytes(StandardCharsets.UTF_8);
             contentType = ProblemResponses.CONTENT_TYPE;
@@ -71,7 +73,7 @@ final class QueryFastLane extends Handler.Wrapper {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, answer.length);
-        metrics.recordResponse(RouterMetrics.QUERY, status);
+        metrics.recordResponse(batch ? RouterMetrics.BATCH : RouterMetrics.QUERY, status);
         response.write(true, ByteBuffer.wrap(answer), callback);
         return true;
     }

@@ -26,7 +26,12 @@ final class QueryRequestParser {
     }
 
     static QueryRequest parseQuery(byte[] body) {
-        Fields f = read(body, false);
+        return parseQuery(body, 0, body == null ? 0 : body.length);
+    }
+
+    /** Parses the {@code /v1/query} body held in {@code body[offset, offset + length)}. */
+    private static QueryRequest parseQuery(byte[] body, int offset, int length) {
+        Fields f = read(body, offset, length, false);
         require(f.tenantId, "tenantId");
         require(f.fleetId, "fleetId");
         require(f.sql, "sql");
@@ -35,7 +40,7 @@ final class QueryRequestParser {
     }
 
     static ScatterRequest parseScatter(byte[] body) {
-        Fields f = read(body, true);
+        Fields f = read(body, 0, body == null ? 0 : body.length, true);
         require(f.tenantId, "tenantId");
         require(f.sql, "sql");
         List<OrderBy.Term> order = f.orderBy == null ? List.of() : OrderBy.parse(f.orderBy);
@@ -78,12 +83,74 @@ final class QueryRequestParser {
         boolean allowPartial;
     }
 
-    private static Fields read(byte[] body, boolean scatter) {
+    /**
+     * Reads a {@code POST /v1/query/batch} body, {@code {"queries": [<query>, ...]}}: each item is parsed exactly as a
+     * {@code /v1/query} body (the same fields and checks), and an item that fails them is a 400 of that item alone.
+     * The body as a whole must be valid JSON holding 1 to {@code maxItems} items (else 400, or 422 for too many).
+     */
+    static List<BatchItem> parseBatch(byte[] body, int maxItems) {
         if (body == null || body.length == 0) {
+            throw ApiProblem.badRequest("request body is empty: send {\"queries\": [...]}");
+        }
+        List<BatchItem> items = null;
+        try (JsonParser p = JSON.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw ApiProblem.badRequest("request body must be a JSON object: {\"queries\": [...]}");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken t = p.nextToken();
+                if (!name.equals("queries")) {
+                    throw ApiProblem.badRequest("unknown field '" + name + "'; batch accepts queries");
+                }
+                if (t != JsonToken.START_ARRAY) {
+                    throw ApiProblem.badRequest("queries must be an array of query objects, got " + describe(t));
+                }
+                items = new ArrayList<>();
+                JsonToken item;
+                while ((item = p.nextToken()) != JsonToken.END_ARRAY) {
+                    int index = items.size();
+                    if (index == maxItems) {
+                        throw new ApiProblem(422, "too-many-statements", "Too many statements", "a batch may hold"
+                                + " at most " + maxItems + " queries (router.batch.max.items); split it", null);
+                    }
+                    if (item != JsonToken.START_OBJECT) {
+                        p.skipChildren();
+                        items.add(BatchItem.failed(ApiProblem.badRequest("queries[" + index + "] must be a query"
+                                + " object, got " + describe(item))));
+                        continue;
+                    }
+                    int start = (int) p.currentTokenLocation().getByteOffset();
+                    p.skipChildren();
+                    int end = (int) p.currentLocation().getByteOffset();
+                    try {
+                        items.add(BatchItem.of(parseQuery(body, start, end - start)));
+                    } catch (ApiProblem problem) {
+                        items.add(BatchItem.failed(ApiProblem.badRequest("queries[" + index + "]: "
+                                + problem.detail())));
+                    }
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw ApiProblem.badRequest("request body must hold exactly one JSON object");
+            }
+        } catch (JsonParseException e) {
+            throw ApiProblem.badRequest("request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiProblem.badRequest("request body could not be read: " + e.getMessage());
+        }
+        if (items == null || items.isEmpty()) {
+            throw ApiProblem.badRequest("queries is required and must hold at least one query object");
+        }
+        return items;
+    }
+
+    private static Fields read(byte[] body, int offset, int length, boolean scatter) {
+        if (body == null || length == 0) {
             throw ApiProblem.badRequest("request body is empty: send a JSON object");
         }
         Fields f = new Fields();
-        try (JsonParser p = JSON.createParser(body)) {
+        try (JsonParser p = JSON.createParser(body, offset, length)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw ApiProblem.badRequest("request body must be a JSON object");
             }

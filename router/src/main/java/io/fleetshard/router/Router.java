@@ -27,7 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The query router: the data-plane HTTP API ({@code POST /v1/query}, {@code POST /v1/query/scatter}) plus
+ * The query router: the data-plane HTTP API ({@code POST /v1/query}, {@code POST /v1/query/batch},
+ * {@code POST /v1/query/scatter}) plus
  * {@code /healthz}, {@code /readyz}, {@code /metrics} and {@code /openapi.json}. It follows a {@link ShardMapSource}
  * (the map-log follower in production, an in-memory map in tests): each new snapshot opens pools for added nodes and
  * closes those of removed ones; requests always read the latest snapshot once.
@@ -120,7 +121,10 @@ public final class Router implements AutoCloseable {
             OperationalRoutes.install(c, registry, this::notReadyReason, OPENAPI);
             c.routes.post("/v1/query", query::query, QUERY_ROLES);
             c.routes.post("/v1/query/scatter", scatter::scatter, QUERY_ROLES);
+            c.routes.post(QueryEndpoints.BATCH_PATH, query::batch, QUERY_ROLES);
             c.routes.after("/v1/query", ctx -> metrics.recordResponse(RouterMetrics.QUERY, ctx.statusCode()));
+            c.routes.after(QueryEndpoints.BATCH_PATH, ctx -> metrics.recordResponse(RouterMetrics.BATCH,
+                    ctx.statusCode()));
             c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
                     ctx.statusCode()));
         }).start(config.host(), config.port());

@@ -31,6 +31,7 @@ public final class RouterConfig {
     public static final String PROBE_INTERVAL_MS = "router.probe.interval.ms";
     public static final String SCATTER_THREADS = "router.scatter.threads";
     public static final String SCATTER_MAX_ROWS = "router.scatter.max.rows";
+    public static final String BATCH_MAX_ITEMS = "router.batch.max.items";
     public static final String PG_PREPARE_THRESHOLD = "router.pg.prepare.threshold";
     public static final String PG_STRING_TYPE = "router.pg.string.type";
     public static final String RESHARD_HOLD_MS = "router.reshard.hold.ms";
@@ -76,6 +77,9 @@ public final class RouterConfig {
             new Key(SCATTER_THREADS, "8", false, "Threads running the per-shard legs of scatter queries.", range(1, 256)),
             new Key(SCATTER_MAX_ROWS, "100000", false, "Most rows a scatter query may gather before merging; more is"
                     + " answered 422 (add a LIMIT to the SQL).", range(1, 10_000_000)),
+            new Key(BATCH_MAX_ITEMS, "64", false, "Most statements one POST /v1/query/batch may carry; more is"
+                    + " answered 422 (the body is also bounded by router.max.request.bytes). ADR 0031.",
+                    range(1, 10_000)),
             new Key(PG_PREPARE_THRESHOLD, "5", false, "pgjdbc prepareThreshold for PostgreSQL shards: after this many"
                     + " runs of the same SQL on a connection it becomes a server-side prepared statement (0: never).",
                     range(0, 1000)),
@@ -237,6 +241,10 @@ public final class RouterConfig {
         return intValue(SCATTER_MAX_ROWS);
     }
 
+    public int batchMaxItems() {
+        return intValue(BATCH_MAX_ITEMS);
+    }
+
     public int pgPrepareThreshold() {
         return intValue(PG_PREPARE_THRESHOLD);
     }
@@ -370,6 +378,10 @@ public final class RouterConfig {
 
         public Builder scatterMaxRows(int n) {
             return set(SCATTER_MAX_ROWS, Integer.toString(n));
+        }
+
+        public Builder batchMaxItems(int n) {
+            return set(BATCH_MAX_ITEMS, Integer.toString(n));
         }
 
         public Builder pgPrepareThreshold(int n) {

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class RouterMetrics {
     static final String QUERY = "query";
     static final String SCATTER = "scatter";
+    static final String BATCH = "batch";
     static final String HELD_RETRIED = "retried";
     static final String HELD_TIMED_OUT = "timed-out";
 

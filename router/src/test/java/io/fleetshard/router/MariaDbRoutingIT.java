@@ -553,6 +553,78 @@ class MariaDbRoutingIT {
 
     // --- tokens (ADR 0018): the router runs nothing for a request without a valid token of a role that may ---
 
+    // --- the same attacks through POST /v1/query/batch (ADR 0031): every item is checked as a single request ---
+
+    @Test
+    void everyAttackFailsTheSameWayInsideABatch() {
+        BatchedAttacks attacks = new BatchedAttacks("evil", "e1", "SELECT tenant_id, vin FROM vehicles",
+                "[[\"evil\",\"EVIL-VIN\"]]")
+                .add(getClass(), "craftedReadsSeeOnlyTheirOwnTenantsRows", 200, db)
+                .add(getClass(), "craftedStatementsThatReachBeyondTheViewsAreRefused", 422, db)
+                .add(getClass(), "sessionStatementsAndMultipleStatementsAreRejected", 400, db);
+        assertThat(attacks.size()).isGreaterThanOrEqualTo(70);
+        attacks.runThrough(tokenOf(Role.TENANT_WRITER, "evil"), ACME_VIN);
+        // and on one connection, where every item runs in the same session as the one before
+        attacks.runThrough(new RouterHttp(single.port(), TestTokens.of(Role.TENANT_WRITER, "evil")), ACME_VIN);
+        assertNothingPlanted();
+    }
+
+    @Test
+    void aBatchMixingTheCallersTenantWithAnothersRunsOnlyTheCallersOwnItems() {
+        RouterHttp.Reply r = tokenOf(Role.TENANT_WRITER, "evil").batch(List.of(
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT vin FROM vehicles"),
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT vin FROM vehicles"),
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT),
+                Map.of("tenantId", "evil", "fleetId", "f1", "sql", "SELECT vin FROM vehicles"),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT vin FROM vehicles", "tenant", "acme"),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", EVIL_INSERT),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SET @fleetshard_tenant_id = 'acme'"),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT count(*) FROM vehicles")));
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        assertThat(r.raw().body()).doesNotContain(ACME_VIN);
+        java.util.List<Integer> statuses = new java.util.ArrayList<>();
+        r.body().get("results").forEach(item -> statuses.add(item.get("status").asInt()));
+        assertThat(statuses).containsExactly(200, 403, 403, 404, 400, 422, 400, 200);
+        assertThat(r.body().at("/results/0/result/rows").toString()).isEqualTo("[[\"EVIL-VIN\"]]");
+        assertThat(r.body().at("/results/1/problem/detail").asText()).contains("may not reach tenant acme");
+        assertThat(r.body().at("/results/5/problem/detail").asText()).contains("may write rows of fleet e1 only");
+        assertThat(r.body().at("/results/7/result/rows").toString()).isEqualTo("[[1]]");
+        RouterHttp.Reply reader = tokenOf(Role.TENANT_READER, "acme").batch(List.of(
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT count(*) FROM vehicles"),
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT)));
+        assertThat(reader.body().at("/results/0/result/rows").toString()).isEqualTo("[[2]]");
+        assertThat(reader.body().at("/results/1/problem/detail").asText()).contains("may only read");
+        assertNothingPlanted();
+    }
+
+    /**
+     * An admin's batch alternates two tenants (and failures) through the router with one pooled connection: every
+     * item runs in the session the item before used, bound to its own tenant.
+     */
+    @Test
+    void aBatchAlternatingTenantsOnOneSessionBindsEveryItemToItsOwnTenant() {
+        String probe = "SELECT tenant_id, count(*) FROM vehicles GROUP BY tenant_id";
+        java.util.List<Map<String, Object>> items = new java.util.ArrayList<>();
+        java.util.List<String> expected = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            boolean acme = i % 2 == 0;
+            if (i % 7 == 3) {
+                items.add(Map.of("tenantId", acme ? "acme" : "evil", "fleetId", acme ? "f1" : "e1", "sql",
+                        "SELECT vin FROM vehicles WHERE nope"));
+                expected.add("422");
+                continue;
+            }
+            items.add(Map.of("tenantId", acme ? "acme" : "evil", "fleetId", acme ? "f1" : "e1", "sql", probe));
+            expected.add(acme ? "[[\"acme\",2]]" : "[[\"evil\",1]]");
+        }
+        RouterHttp.Reply r = new RouterHttp(single.port()).batch(items);
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        r.body().get("results").forEach(item -> seen.add(item.get("status").asInt() == 200
+                ? item.at("/result/rows").toString() : item.get("status").asText()));
+        assertThat(seen).containsExactlyElementsOf(expected);
+    }
+
     private static final String EVIL_INSERT = "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES"
             + " ('acme', 'f1', 'planted', 'PLANTED')";
 

@@ -288,6 +288,118 @@ class PostgresTenantIsolationIT {
 
     // ------------------------------------------------------------------ the database alone, as the router's role
 
+    // --- the same attacks through POST /v1/query/batch (ADR 0031): every item is checked as a single request ---
+
+    @Test
+    void everyAttackFailsTheSameWayInsideABatch() {
+        BatchedAttacks attacks = new BatchedAttacks("evil", "e1", "SELECT tenant_id, vin FROM vehicles",
+                "[[\"evil\",\"EVIL-VIN\"]]")
+                .add(getClass(), "craftedReadsSeeOnlyTheirOwnTenantsRows", 200, db)
+                .add(getClass(), "craftedStatementsThatTryToForgeOrEscapeAreRefusedByTheDatabase", 422, db)
+                .add(getClass(), "sessionControlAndMultipleStatementsAreRejectedByTheRouter", 400, db);
+        assertThat(attacks.size()).isGreaterThanOrEqualTo(49);
+        attacks.runThrough(tokenOf(Role.TENANT_WRITER, "evil"), ACME_VIN);
+        assertNothingPlanted();
+    }
+
+    @Test
+    void aBatchMixingTheCallersTenantWithAnothersRunsOnlyTheCallersOwnItems() {
+        RouterHttp.Reply r = tokenOf(Role.TENANT_WRITER, "evil").batch(List.of(
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT vin FROM vehicles"),
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT vin FROM vehicles"),
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT),
+                Map.of("tenantId", "evil", "fleetId", "f1", "sql", "SELECT vin FROM vehicles"),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT vin FROM vehicles", "tenant", "acme"),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", EVIL_INSERT),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT vin FROM vehicles",
+                        "afterToken", "s1@postgres:FFFFFFFF/0"),
+                Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT count(*) FROM vehicles")));
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        assertThat(r.raw().body()).doesNotContain(ACME_VIN);
+        JsonNode results = r.body().get("results");
+        List<Integer> statuses = new ArrayList<>();
+        results.forEach(item -> statuses.add(item.get("status").asInt()));
+        assertThat(statuses).containsExactly(200, 403, 403, 404, 400, 422, 200, 200);
+        assertThat(results.get(0).at("/result/rows").toString()).isEqualTo("[[\"EVIL-VIN\"]]");
+        assertThat(results.get(1).at("/problem/detail").asText()).contains("may not reach tenant acme");
+        assertThat(results.get(4).at("/problem/detail").asText()).contains("unknown field 'tenant'");
+        assertThat(results.get(5).at("/problem/detail").asText()).contains("row-level security");
+        assertThat(results.get(7).at("/result/rows").toString()).isEqualTo("[[1]]");
+        RouterHttp.Reply reader = tokenOf(Role.TENANT_READER, "acme").batch(List.of(
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT count(*) FROM vehicles"),
+                Map.of("tenantId", "acme", "fleetId", "f1", "sql", EVIL_INSERT)));
+        assertThat(reader.body().at("/results/0/result/rows").toString()).isEqualTo("[[3]]");
+        assertThat(reader.body().at("/results/1/problem/detail").asText()).contains("may only read");
+        assertProblem(tokenOf(Role.OPERATOR, null).batch(List.of(Map.of("tenantId", "acme", "fleetId", "f1", "sql",
+                "SELECT vin FROM vehicles"))), 403, "role operator may not call POST /v1/query/batch");
+        assertNothingPlanted();
+    }
+
+    /**
+     * An admin's batch alternates two tenants (and failures) on a pool of two connections: each item runs bound to
+     * its own tenant, as consecutive single requests would (ADR 0016's record, item by item).
+     */
+    @Test
+    void aBatchAlternatingTenantsBindsEveryItemToItsOwnTenant() {
+        String probe = "SELECT current_setting('fleetshard.tenant_id', true), (SELECT count(*) FROM vehicles)";
+        List<Map<String, Object>> items = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            boolean acme = i % 2 == 0;
+            if (i % 7 == 3) {
+                items.add(Map.of("tenantId", acme ? "acme" : "evil", "fleetId", acme ? "f1" : "e1", "sql",
+                        "SELECT 1 / 0"));
+                expected.add("422");
+                continue;
+            }
+            items.add(Map.of("tenantId", acme ? "acme" : "evil", "fleetId", acme ? "f1" : "e1", "sql", probe));
+            expected.add(acme ? "[[\"acme\",3]]" : "[[\"evil\",1]]");
+        }
+        RouterHttp.Reply r = http.batch(items);
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        List<String> seen = new ArrayList<>();
+        r.body().get("results").forEach(item -> seen.add(item.get("status").asInt() == 200
+                ? item.at("/result/rows").toString() : item.get("status").asText()));
+        assertThat(seen).containsExactlyElementsOf(expected);
+    }
+
+    /**
+     * Consecutive reads of one tenant and fleet in a batch run as one composite statement, in one round trip and one
+     * implicit transaction, on a connection bound to that tenant (ADR 0031): they share a transaction timestamp, each
+     * still answers its own rows, and a failing read sends the group back to item-by-item answers.
+     */
+    @Test
+    void consecutiveReadsOfOneFleetInABatchRunAsOneStatementEachWithItsOwnAnswer() {
+        RouterHttp evilWriter = tokenOf(Role.TENANT_WRITER, "evil");
+        String sql = "SELECT transaction_timestamp()::text AS tx, current_setting('fleetshard.tenant_id', true) AS t,"
+                + " (SELECT count(*) FROM vehicles) AS n, ? AS item";
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            items.add(Map.of("tenantId", "evil", "fleetId", "e1", "sql", sql, "params", List.of("i" + i)));
+        }
+        RouterHttp.Reply r = evilWriter.batch(items);
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        java.util.Set<String> transactions = new java.util.HashSet<>();
+        for (int i = 0; i < 12; i++) {
+            JsonNode row = r.body().at("/results/" + i + "/result/rows/0");
+            assertThat(row.get(1).asText()).isEqualTo("evil");
+            assertThat(row.get(2).asLong()).isEqualTo(1);
+            assertThat(row.get(3).asText()).isEqualTo("i" + i);
+            transactions.add(row.get(0).asText());
+        }
+        // the first may run alone to bind its connection; the rest ran together
+        assertThat(transactions).as(r.raw().body()).hasSizeLessThanOrEqualTo(2);
+
+        items.set(5, Map.of("tenantId", "evil", "fleetId", "e1", "sql", "SELECT 1 / 0"));
+        RouterHttp.Reply failing = evilWriter.batch(items);
+        List<Integer> statuses = new ArrayList<>();
+        failing.body().get("results").forEach(item -> statuses.add(item.get("status").asInt()));
+        assertThat(statuses).containsExactly(200, 200, 200, 200, 200, 422, 200, 200, 200, 200, 200, 200);
+        assertThat(failing.body().at("/results/5/problem/detail").asText()).contains("division by zero");
+        assertThat(failing.body().at("/results/11/result/rows/0/3").asText()).isEqualTo("i11");
+        assertThat(failing.raw().body()).doesNotContain(ACME_VIN);
+    }
+
     // --- tokens (ADR 0018): the router runs nothing for a request without a valid token of a role that may ---
 
     private static final String EVIL_INSERT = "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES"

@@ -84,7 +84,8 @@ class RouterAccessTest {
                 }
             }
         }
-        assertThat(closed).containsExactlyInAnyOrder("POST /v1/query", "POST /v1/query/scatter");
+        assertThat(closed).containsExactlyInAnyOrder("POST /v1/query", "POST /v1/query/batch",
+                "POST /v1/query/scatter");
         assertThat(open).containsExactlyInAnyOrder("/healthz", "/readyz", "/metrics", "/openapi.json");
     }
 }

@@ -86,6 +86,11 @@ final class RouterHttp {
         return post("/v1/query", body);
     }
 
+    /** {@code POST /v1/query/batch} of {@code items}, each a {@code /v1/query} body (ADR 0031). */
+    Reply batch(java.util.List<? extends Map<String, ?>> items) {
+        return post("/v1/query/batch", Map.of("queries", items));
+    }
+
     Reply scatter(Map<String, ?> body) {
         return post("/v1/query/scatter", body);
     }

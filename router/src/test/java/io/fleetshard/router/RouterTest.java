@@ -105,6 +105,7 @@ class RouterTest {
         assertThat(doc.get("openapi").asText()).startsWith("3.");
         assertThat(doc.at("/paths/~1v1~1query/post")).isNotNull();
         assertThat(doc.at("/paths/~1v1~1query~1scatter/post").isMissingNode()).isFalse();
+        assertThat(doc.at("/paths/~1v1~1query~1batch/post/x-roles").isMissingNode()).isFalse();
         assertThat(doc.at("/components/schemas/Problem/required").toString()).contains("type", "title", "status",
                 "detail");
     }
@@ -201,6 +202,68 @@ class RouterTest {
         String metrics = get("/metrics").body();
         assertThat(metrics).contains("fleetshard_router_responses_total{endpoint=\"query\",status=\"404\"} 1.0");
         assertThat(metrics).contains("fleetshard_router_responses_total{endpoint=\"query\",status=\"400\"} 1.0");
+    }
+
+    /** Each item of a batch gets the answer /v1/query gives its body, in order; one failing item fails alone. */
+    @Test
+    void aBatchAnswersEachItemAsASingleQueryWould() throws Exception {
+        loadMap();
+        String[] items = {
+            "{\"tenantId\":\"nobody\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}",
+            "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1; select 2\"}",
+            "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\",\"typo\":1}",
+            "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}",
+            "{\"tenantId\":\"acme\",\"fleetId\":\"f9\",\"sql\":\"select 1\"}",
+        };
+        HttpResponse<String> r = post("/v1/query/batch", "{\"queries\":[" + String.join(",", items) + ",42]}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("application/json"));
+        JsonNode results = JSON.readTree(r.body()).get("results");
+        assertThat(results).hasSize(6);
+        for (int i = 0; i < items.length; i++) {
+            JsonNode single = JSON.readTree(post("/v1/query", items[i]).body());
+            JsonNode item = results.get(i);
+            assertThat(item.get("status").asInt()).as("item %d", i).isEqualTo(single.get("status").asInt());
+            assertThat(item.get("problem").get("detail").asText()).as("item %d", i)
+                    .endsWith(single.get("detail").asText());
+            assertThat(item.get("problem").get("type")).isEqualTo(single.get("type"));
+        }
+        assertThat(results.get(2).get("problem").get("detail").asText()).startsWith("queries[2]: unknown field 'typo'");
+        assertThat(results.get(3).get("status").asInt()).isEqualTo(503);
+        assertThat(results.get(3).get("retryAfterSeconds").asInt()).isPositive();
+        assertThat(results.get(5).get("problem").get("detail").asText())
+                .isEqualTo("queries[5] must be a query object, got an integer");
+        assertThat(r.body()).doesNotContain("\tat ").doesNotContain("Exception");
+        assertThat(get("/metrics").body())
+                .contains("fleetshard_router_responses_total{endpoint=\"batch\",status=\"200\"} 1.0");
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "not json|400|request body is not valid JSON",
+        "[]|400|must be a JSON object",
+        "{}|400|queries is required",
+        "{\"queries\":[]}|400|at least one query object",
+        "{\"queries\":{}}|400|queries must be an array",
+        "{\"queries\":[{\"sql\":\"select 1\"]}|400|request body is not valid JSON",
+        "{\"queries\":[],\"extra\":1}|400|unknown field 'extra'",
+    })
+    void aBodyThatIsNoBatchIsOneProblem(String body, int status, String detail) throws Exception {
+        loadMap();
+        assertThat(problem(post("/v1/query/batch", body), status).get("detail").asText()).contains(detail);
+    }
+
+    @Test
+    void aBatchOverTheItemLimitIs422AndOverTheSizeLimit413() throws Exception {
+        loadMap();
+        String item = "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}";
+        String tooMany = "{\"queries\":[" + String.join(",", java.util.Collections.nCopies(65, "{}")) + "]}";
+        assertThat(problem(post("/v1/query/batch", tooMany), 422).get("detail").asText())
+                .isEqualTo("a batch may hold at most 64 queries (router.batch.max.items); split it");
+        String tooBig = "{\"queries\":[" + String.join(",", java.util.Collections.nCopies(60, item)) + "]}";
+        assertThat(tooBig.length()).isGreaterThan(2048);
+        problem(post("/v1/query/batch", tooBig), 413);
     }
 
     @Test
