@@ -563,7 +563,7 @@ public final class DevPlatform implements AutoCloseable {
         out.printf("""
 
                 FleetShard dev is up (%d ms). Data: %s
-                  router        %s   (POST /v1/query, /v1/query/scatter; /metrics, /openapi.json)
+                  router        %s   (POST /v1/query, /v1/query/batch, /v1/query/scatter; /metrics, /openapi.json)
                   control API   %s   (/v1/tenants, /v1/shards, /v1/shardmap, /v1/audit; /metrics, /openapi.json)
                   console       %s/console   (web console: paste the admin token below)
                   Kafka         %s   (shard map topic fleetshard.shardmap)
