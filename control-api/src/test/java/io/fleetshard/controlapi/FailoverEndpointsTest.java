@@ -444,6 +444,26 @@ class FailoverEndpointsTest {
         assertThat(map.current().shard("maria-1")).map(Shard::epoch).hasValue(2L);
     }
 
+    /**
+     * A MariaDB failback whose previous instance re-attached the node and died before storing its rejoin step is
+     * resumed by the next one: the rejoin finds a replica (no second re-attach) and the switchover runs.
+     */
+    @Test
+    void aMariaDbFailbackStoppedMidRejoinIsResumedFromItsLogWithoutReattachingAgain() throws Exception {
+        long t = ApiHarness.NOW.toEpochMilli();
+        Orchestration stored = Orchestration.returning("failback", "fb-1", "maria-1", "maria-1-a", "maria-1-b",
+                "operator", t, "failback of maria-1-b (sync-replica) to shard maria-1");
+        actions.streaming.add("maria-1-b");
+        start(List.of(stored), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        JsonNode o = awaitEnded();
+        assertThat(o.path("orchestrationId").asText()).isEqualTo("fb-1");
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("already a sync-replica");
+        assertThat(actions.followed).as("only the old primary, at update-map").containsExactly("maria-1-a->maria-1-b");
+        assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-b");
+        assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
+    }
+
     private JsonNode awaitEnded() {
         JsonNode[] last = new JsonNode[1];
         Await.condition("an orchestration ends", Duration.ofSeconds(20), () -> {
