@@ -489,7 +489,9 @@ public final class DevPlatform implements AutoCloseable {
                 .mapToInt(MariaDbNode::serverId).max().orElse(0) + 1);
         Path dir = options.dataDir().resolve(node.nodeId());
         FileTrees.deleteRecursively(dir);
-        MariaDbNode replica = registerServer(source.startReplica(dir, port, serverId, true));
+        // asynchronous until caught up: a primary with semi-sync on and no semi-sync replica connected holds every
+        // commit until one acknowledges (or rpl_semi_sync_master_timeout), i.e. for the whole install and start
+        MariaDbNode replica = registerServer(source.startReplica(dir, port, serverId, false));
         mariaDbNodes.put(node.nodeId(), replica);
         // connected is not caught up: the schema and rows arrive by the SQL thread, after this returns otherwise
         String reached;
@@ -510,6 +512,7 @@ public final class DevPlatform implements AutoCloseable {
                     }
                 }
             }
+            semiSync(p, r, node);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot wait for rebuilt " + node.nodeId() + " to catch up with "
                     + primary.nodeId() + ": " + e.getMessage(), e);
@@ -518,6 +521,34 @@ public final class DevPlatform implements AutoCloseable {
                 + " the first, applied up to " + reached + ") as its semi-synchronous GTID replica, server id and GTID"
                 + " domain " + serverId
                 + (old == null ? "" : " (was " + old.serverId() + ")") + ", on port " + port;
+    }
+
+    /**
+     * Makes a caught-up replica acknowledge semi-synchronously and its primary wait for it ({@code AFTER_SYNC}), as
+     * the control API's switchover does: the replica asks for semi-sync when its I/O thread reconnects, which it
+     * does right after the primary turns semi-sync on; returns once the primary counts it as a semi-sync client.
+     */
+    private static void semiSync(Connection primary, Connection replica, Node node) throws SQLException {
+        try (java.sql.Statement r = replica.createStatement(); java.sql.Statement p = primary.createStatement()) {
+            r.execute("SET GLOBAL rpl_semi_sync_slave_enabled = ON");
+            r.execute("STOP SLAVE IO_THREAD");
+            p.execute("SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'");
+            p.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+            r.execute("START SLAVE IO_THREAD");
+            long deadline = System.nanoTime() + REBUILD_CATCH_UP_TIMEOUT.toNanos();
+            while (true) {
+                try (ResultSet rs = p.executeQuery("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'")) {
+                    if (rs.next() && rs.getLong(2) > 0) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("rebuilt " + node.nodeId() + " did not connect as a"
+                            + " semi-synchronous replica within " + REBUILD_CATCH_UP_TIMEOUT.toSeconds() + " s");
+                }
+                r.execute("DO SLEEP(0.02)"); // the server waits: no sleeping thread here
+            }
+        }
     }
 
     /** Rebuilt MariaDB nodes get server ids from here on, above those of the demo topology's servers. */
