@@ -481,12 +481,15 @@ public final class DevPlatform implements AutoCloseable {
             throw new IllegalStateException("primary " + primary.nodeId() + " is not a server of this dev platform");
         }
         int port = URI.create(node.jdbcUrl().substring("jdbc:".length())).getPort();
+        // never one a server had, the node's old one included (found with ./fleetshard rejoin: a second rebuild of a
+        // node took its previous id again and would have skipped what it wrote as primary under it)
+        int serverId = Math.max(nextRebuiltMariaDbServerId, mariaDbNodes.values().stream()
+                .mapToInt(MariaDbNode::serverId).max().orElse(0) + 1);
+        nextRebuiltMariaDbServerId = serverId + 1;
         MariaDbNode old = mariaDbNodes.remove(node.nodeId());
         if (old != null) {
             old.stop();
         }
-        int serverId = Math.max(REBUILT_MARIADB_SERVER_IDS, mariaDbNodes.values().stream()
-                .mapToInt(MariaDbNode::serverId).max().orElse(0) + 1);
         Path dir = options.dataDir().resolve(node.nodeId());
         FileTrees.deleteRecursively(dir);
         // asynchronous until caught up: a primary with semi-sync on and no semi-sync replica connected holds every
@@ -551,8 +554,8 @@ public final class DevPlatform implements AutoCloseable {
         }
     }
 
-    /** Rebuilt MariaDB nodes get server ids from here on, above those of the demo topology's servers. */
-    private static final int REBUILT_MARIADB_SERVER_IDS = 10;
+    /** Rebuilt MariaDB nodes get server ids from 10 on, above those of the demo topology's servers; each a new one. */
+    private int nextRebuiltMariaDbServerId = 10;
     /** How long a rebuilt MariaDB node may take to apply its primary's binary log. */
     private static final Duration REBUILD_CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
 
