@@ -12,6 +12,8 @@ import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapLogConfig;
 import io.fleetshard.shardmap.ShardMapWriter;
 import io.fleetshard.testkit.EmbeddedKafka;
+import io.fleetshard.testkit.FreePorts;
+import io.fleetshard.testkit.MariaDbNode;
 import io.fleetshard.testkit.PostgresNode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,7 +44,10 @@ import java.util.concurrent.locks.LockSupport;
  * ({@code POST /v1/shards/{id}/switchover}) and reports the write pause: the longest write of the trial after the
  * switchover was asked for, and the writes refused (must be 0: the router holds them).
  *
- * <p>Usage: {@code bench/run failover [trials] [switchover]} (default 20 trials of a kill).
+ * <p>With {@code mariadb} as an argument, each trial's shard is a MariaDB 11.4 primary with a semi-synchronous GTID
+ * replica (ADR 0024) instead: RPO 0 holds while the replica acknowledges.
+ *
+ * <p>Usage: {@code bench/run failover [trials] [switchover] [mariadb]} (default 20 trials of a kill, PostgreSQL).
  */
 public final class FailoverBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,9 +63,11 @@ public final class FailoverBench {
 
     public static void main(String[] args) throws Exception {
         int trials = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-        boolean switchover = args.length > 1 && args[1].equals("switchover");
+        List<String> flags = List.of(args).subList(Math.min(1, args.length), args.length);
+        boolean switchover = flags.contains("switchover");
+        boolean mariadb = flags.contains("mariadb");
         Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "failover-bench");
-        List<PostgresNode> servers = new ArrayList<>();
+        List<AutoCloseable> servers = new ArrayList<>();
         List<long[]> results = new ArrayList<>(); // rto, detect, orchestration, lost
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"))) {
             ShardMapLogConfig log = ShardMapLogConfig.defaults(kafka.bootstrapServers());
@@ -70,6 +77,7 @@ public final class FailoverBench {
                         .with(ControlApiConfig.HTTP_PORT, "0")
                         .with(ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE)
                         .with(ControlApiConfig.RESHARD_PG_USER, "postgres")
+                        .with(ControlApiConfig.RESHARD_MYSQL_USER, MariaDbNode.ROOT_USER)
                         .with(ControlApiConfig.PROBE_TIMEOUT_MS, "800")
                         .with(ControlApiConfig.PROBE_INTERVAL_MS, "1000"), follower, writer, Clock.systemUTC()).start();
                 control.enableFailover(kafka.bootstrapServers());
@@ -80,8 +88,8 @@ public final class FailoverBench {
                 try {
                     check(post(controlUrl + "/v1/tenants", "{\"tenantId\":\"bench\",\"tier\":\"standard\"}"), 201);
                     for (int i = 1; i <= trials; i++) {
-                        results.add(switchover ? switchoverTrial(i, dir, servers, controlUrl, routerUrl)
-                                : trial(i, dir, servers, controlUrl, routerUrl));
+                        results.add(switchover ? switchoverTrial(i, dir, servers, controlUrl, routerUrl, mariadb)
+                                : trial(i, dir, servers, controlUrl, routerUrl, mariadb));
                     }
                 } finally {
                     control.stop(); // first: servers that stop now are not failed over
@@ -89,24 +97,26 @@ public final class FailoverBench {
                 }
             }
         } finally {
-            servers.forEach(PostgresNode::close);
+            for (AutoCloseable server : servers) {
+                server.close();
+            }
         }
         if (switchover) {
             System.out.println();
+            System.out.printf("%s: ", mariadb ? "MariaDB" : "PostgreSQL");
             System.out.printf("%d switchovers: write pause %s; orchestration %s; writes refused: %d; acknowledged"
                     + " writes lost: %d%n", results.size(), percentiles(results, 0), percentiles(results, 2),
                     results.stream().mapToLong(r -> r[1]).sum(), results.stream().mapToLong(r -> r[3]).sum());
         } else {
+            System.out.printf("%n%s:", mariadb ? "MariaDB" : "PostgreSQL");
             report(results);
         }
     }
 
-    private static long[] trial(int i, Path dir, List<PostgresNode> servers, String controlUrl, String routerUrl)
-            throws Exception {
+    private static long[] trial(int i, Path dir, List<AutoCloseable> servers, String controlUrl, String routerUrl,
+            boolean mariadb) throws Exception {
         String shard = "t" + i;
-        PostgresNode[] nodes = shard(i, dir, servers, controlUrl);
-        PostgresNode primary = nodes[0];
-        PostgresNode replica = nodes[1];
+        TrialShard nodes = mariadb ? mariaDbShard(i, dir, servers, controlUrl) : shard(i, dir, servers, controlUrl);
         Writers w = new Writers(routerUrl, "f" + i);
         w.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -115,7 +125,7 @@ public final class FailoverBench {
         }
         long killedAtMs = System.currentTimeMillis();
         w.killedAtMs.set(killedAtMs);
-        primary.kill();
+        nodes.killPrimary().run();
         deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (w.firstAckAfterKillMs.get() == 0 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(5_000_000L);
@@ -125,7 +135,7 @@ public final class FailoverBench {
         JsonNode o = orchestrationOf(controlUrl, shard);
         long detect = o == null ? -1 : o.path("startedAtMs").asLong() - killedAtMs;
         long orchestration = o == null ? -1 : o.path("durationMs").asLong(-1);
-        long lost = w.ackedIds().stream().filter(id -> !exists(replica, "f" + i, id)).count();
+        long lost = w.ackedIds().stream().filter(id -> !exists(nodes.replicaAdminUrl(), "f" + i, id)).count();
         StringBuilder steps = new StringBuilder();
         if (o != null) {
             o.path("steps").forEach(s -> steps.append(s.path("step").asText()).append(' ')
@@ -137,8 +147,44 @@ public final class FailoverBench {
         return new long[] {rto, detect, orchestration, lost};
     }
 
-    /** One shard with a primary and a sync replica, registered, with a fleet pinned to it: {primary, replica}. */
-    private static PostgresNode[] shard(int i, Path dir, List<PostgresNode> servers, String controlUrl)
+    /** A trial's shard: how to kill its primary, and the superuser URL of its replica (to count what it holds). */
+    private record TrialShard(Runnable killPrimary, String replicaAdminUrl) {
+    }
+
+    /**
+     * One MariaDB shard: a primary and a semi-synchronous GTID replica, registered, with a fleet pinned to it. The app
+     * role may read replication status (the health monitor's lag probe), as on the dev platform.
+     */
+    private static TrialShard mariaDbShard(int i, Path dir, List<AutoCloseable> servers, String controlUrl)
+            throws Exception {
+        String shard = "t" + i;
+        MariaDbNode primary = MariaDbNode.start(dir.resolve(shard + "-a"), FreePorts.next(), 1);
+        servers.add(primary);
+        primary.createDatabase("fleet");
+        FleetSchema.install(primary.jdbcUrl("fleet"), SECRET);
+        try (var c = java.sql.DriverManager.getConnection(primary.jdbcUrl("fleet")); var st = c.createStatement()) {
+            st.execute("GRANT SLAVE MONITOR ON *.* TO '" + FleetSchema.DEFAULT_APP_ROLE + "'@'%', '"
+                    + FleetSchema.DEFAULT_APP_ROLE + "'@'localhost'");
+        }
+        MariaDbNode replica = primary.startReplica(dir.resolve(shard + "-b"), FreePorts.next(), 2, true);
+        servers.add(replica);
+        register(controlUrl, shard, i, "mariadb", node(shard + "-a", "primary", "jdbc:mariadb://127.0.0.1:"
+                + primary.port() + "/fleet"), node(shard + "-b", "sync-replica", "jdbc:mariadb://127.0.0.1:"
+                + replica.port() + "/fleet"));
+        return new TrialShard(primary::kill, replica.jdbcUrl("fleet"));
+    }
+
+    private static void register(String controlUrl, String shard, int i, String engine, ObjectNode primary,
+            ObjectNode replica) throws Exception {
+        ObjectNode body = JSON.createObjectNode().put("shardId", shard).put("engine", engine).put("vnodes", 0);
+        body.putArray("nodes").add(primary).add(replica);
+        check(post(controlUrl + "/v1/shards", body.toString()), 201);
+        check(post(controlUrl + "/v1/tenants/bench/fleets", "{\"fleetId\":\"f" + i + "\",\"shardId\":\"" + shard
+                + "\"}"), 201);
+    }
+
+    /** One shard with a primary and a sync replica, registered, with a fleet pinned to it. */
+    private static TrialShard shard(int i, Path dir, List<AutoCloseable> servers, String controlUrl)
             throws Exception {
         String shard = "t" + i;
         PostgresNode primary = PostgresNode.startPrimary(dir.resolve(shard + "-a"));
@@ -147,20 +193,17 @@ public final class FailoverBench {
         FleetSchema.install(primary.jdbcUrl("fleet"), SECRET);
         PostgresNode replica = primary.startReplica(dir.resolve(shard + "-b"), shard + "_b", true);
         servers.add(replica);
-        ObjectNode body = JSON.createObjectNode().put("shardId", shard).put("engine", "postgres").put("vnodes", 0);
-        body.putArray("nodes")
-                .add(node(shard + "-a", shard, "primary", primary.port()))
-                .add(node(shard + "-b", shard, "sync-replica", replica.port()));
-        check(post(controlUrl + "/v1/shards", body.toString()), 201);
-        check(post(controlUrl + "/v1/tenants/bench/fleets", "{\"fleetId\":\"f" + i + "\",\"shardId\":\"" + shard
-                + "\"}"), 201);
-        return new PostgresNode[] {primary, replica};
+        register(controlUrl, shard, i, "postgres", node(shard + "-a", "primary", "jdbc:postgresql://127.0.0.1:"
+                + primary.port() + "/fleet"), node(shard + "-b", "sync-replica", "jdbc:postgresql://127.0.0.1:"
+                + replica.port() + "/fleet"));
+        return new TrialShard(primary::kill, replica.jdbcUrl("fleet"));
     }
 
     /** A planned switchover under writes: {pause, refused, orchestration, lost}. */
-    private static long[] switchoverTrial(int i, Path dir, List<PostgresNode> servers, String controlUrl,
-            String routerUrl) throws Exception {
-        PostgresNode replica = shard(i, dir, servers, controlUrl)[1];
+    private static long[] switchoverTrial(int i, Path dir, List<AutoCloseable> servers, String controlUrl,
+            String routerUrl, boolean mariadb) throws Exception {
+        String replica = (mariadb ? mariaDbShard(i, dir, servers, controlUrl) : shard(i, dir, servers, controlUrl))
+                .replicaAdminUrl();
         Writers w = new Writers(routerUrl, "f" + i);
         w.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -183,9 +226,9 @@ public final class FailoverBench {
         return new long[] {w.longestAfterMs.get(), w.refusedAfter.get(), orchestration, lost};
     }
 
-    private static ObjectNode node(String id, String shard, String role, int port) {
+    private static ObjectNode node(String id, String role, String jdbcUrl) {
         return JSON.createObjectNode().put("nodeId", id).put("role", role).put("region", "eu-west-1")
-                .put("az", "eu-west-1a").put("jdbcUrl", "jdbc:postgresql://127.0.0.1:" + port + "/fleet");
+                .put("az", "eu-west-1a").put("jdbcUrl", jdbcUrl);
     }
 
     private static JsonNode orchestrationOf(String controlUrl, String shard) throws Exception {
@@ -203,8 +246,8 @@ public final class FailoverBench {
         return null;
     }
 
-    private static boolean exists(PostgresNode node, String fleet, String id) {
-        try (var c = java.sql.DriverManager.getConnection(node.jdbcUrl("fleet"));
+    private static boolean exists(String adminUrl, String fleet, String id) {
+        try (var c = java.sql.DriverManager.getConnection(adminUrl);
                 var ps = c.prepareStatement("select 1 from vehicles where tenant_id = 'bench' and fleet_id = ? and"
                         + " vehicle_id = ?")) {
             ps.setString(1, fleet);

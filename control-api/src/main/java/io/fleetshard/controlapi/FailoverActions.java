@@ -3,6 +3,7 @@ package io.fleetshard.controlapi;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
 import java.time.Duration;
+import java.util.List;
 
 /** What a failover does to database servers; {@link JdbcFailoverActions} over JDBC, fakes in tests. */
 interface FailoverActions {
@@ -86,6 +87,17 @@ interface FailoverActions {
      * @throws ControlApiException when it cannot (other engines, unreachable, not connected in time)
      */
     String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout);
+
+    /**
+     * MariaDB failback and rejoin (ADR 0032): the transactions {@code node}'s binary log holds that {@code primary}'s
+     * does not ({@link GtidBinlogState#errantAgainst}), e.g. the last ones a crashed primary wrote that no replica
+     * received. Empty when there are none (the node may follow the primary by GTID) and for other engines.
+     *
+     * @throws ControlApiException when either position cannot be read
+     */
+    default List<String> errantTransactions(Node node, Node primary, Engine engine, Duration timeout) {
+        return List.of();
+    }
 
     /** What {@link #replicaOf} found. */
     record ReplicaCheck(boolean synchronous, String detail) {

@@ -237,7 +237,9 @@ final class FailoverOrchestrator implements AutoCloseable {
                     + " fenced node or a replica to primary"));
         }
         String seen;
-        if (rebuilder == null) {
+        if (c.shard().engine() == Engine.MARIADB) {
+            seen = mariaDbReturning(node, primary);
+        } else if (rebuilder == null) {
             try {
                 seen = actions.replicaOf(node, primary, c.shard().engine(), config.failoverConfirmTimeout()).detail();
             } catch (ControlApiException e) {
@@ -253,6 +255,49 @@ final class FailoverOrchestrator implements AutoCloseable {
                         + primary.nodeId() + "; " + seen);
         return launch(o, kind + " of node " + node.nodeId() + " to shard " + shardId + " (primary "
                 + primary.nodeId() + ")");
+    }
+
+    /**
+     * MariaDB (ADR 0032): what a failback or rejoin will do with {@code node}, checked now. A replica of the primary
+     * needs nothing; a node that answers but is not one is re-attached by GTID, unless its binary log holds
+     * transactions the primary never had (errant GTIDs: a crashed primary's last, unreplicated ones), which is
+     * refused — following the primary would keep them, a diverged copy; the node must be rebuilt. A node that does
+     * not answer is rebuilt by the node rebuilder, or refused without one.
+     */
+    private String mariaDbReturning(Node node, Node primary) {
+        Engine engine = Engine.MARIADB;
+        try {
+            return actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout()).detail();
+        } catch (ControlApiException notReplica) {
+            String down = actions.unreachable(node, engine, config.failoverConfirmTimeout());
+            if (down == null) {
+                List<String> errant;
+                try {
+                    errant = actions.errantTransactions(node, primary, engine, config.failoverConfirmTimeout());
+                } catch (ControlApiException e) {
+                    throw ApiProblem.conflict(e.getMessage());
+                }
+                if (!errant.isEmpty()) {
+                    throw ApiProblem.conflict(errantMessage(node, primary, errant));
+                }
+                return node.nodeId() + " answers, is not a replica of " + primary.nodeId() + " and holds no"
+                        + " transaction " + primary.nodeId() + " lacks: it is re-attached as its replica by GTID";
+            }
+            if (rebuilder == null) {
+                throw ApiProblem.conflict(node.nodeId() + " does not answer (" + down + "): rebuild it as a replica"
+                        + " of " + primary.nodeId() + " first (docs/runbooks/failback.md)");
+            }
+            return "a node rebuilder is configured: " + node.nodeId() + " (not answering: " + down + ") is rebuilt"
+                    + " from " + primary.nodeId();
+        }
+    }
+
+    private static String errantMessage(Node node, Node primary, List<String> errant) {
+        return node.nodeId() + " holds transactions that primary " + primary.nodeId() + " never had (errant GTIDs: "
+                + String.join(", ", errant) + "), e.g. the last ones it wrote before it failed that no replica"
+                + " received; it is not re-pointed, which would keep them and diverge from " + primary.nodeId()
+                + ". Rebuild it from " + primary.nodeId() + " (wipe its data and re-seed it, docs/runbooks/failback.md)"
+                + " and ask again";
     }
 
     /**
@@ -357,10 +402,20 @@ final class FailoverOrchestrator implements AutoCloseable {
             check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
         } catch (ControlApiException notYet) {
             ControlApi.NodeRebuilder r = rebuilder;
-            if (r == null) {
+            if (engine == Engine.MARIADB && actions.unreachable(node, engine, config.failoverConfirmTimeout())
+                    == null) { // ADR 0032: re-attached by GTID when it holds nothing the primary lacks, else refused
+                List<String> errant = actions.errantTransactions(node, primary, engine,
+                        config.failoverConfirmTimeout());
+                if (!errant.isEmpty()) {
+                    throw new ControlApiException(errantMessage(node, primary, errant));
+                }
+                rebuilt = "re-attached without a rebuild (no errant GTID): " + actions.follow(node, primary, engine,
+                        config.failoverConfirmTimeout()) + "; ";
+            } else if (r == null) {
                 throw notYet;
+            } else {
+                rebuilt = r.rebuildAsReplica(node, primary, engine) + "; ";
             }
-            rebuilt = r.rebuildAsReplica(node, primary, engine) + "; ";
             check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
         }
         if (o.kind().equals("failback")) { // it is promoted next: capture's slots must survive that
@@ -407,7 +462,7 @@ final class FailoverOrchestrator implements AutoCloseable {
         if (!failsOver(shard.engine(), kind)) {
             throw ApiProblem.conflict(kind + " of " + shard.engine().wireName() + " shards is not supported yet"
                     + " (shard " + shardId + ")" + (shard.engine() == Engine.MARIADB ? "; MariaDB shards have"
-                    + " failover and switchover only (ADR 0024)" : ""));
+                    + " failover, switchover, failback and rejoin, no standby promotion (ADR 0032)" : ""));
         }
         runningFor(shardId).ifPresent(o -> {
             throw ApiProblem.conflict("orchestration " + o.id() + " (" + o.kind() + ") is running on shard "
@@ -418,10 +473,12 @@ final class FailoverOrchestrator implements AutoCloseable {
         return new Checked(map, shard, primary);
     }
 
-    /** Which orchestrations an engine has: all on PostgreSQL; failover and switchover on MariaDB (ADR 0024). */
+    /**
+     * Which orchestrations an engine has: all on PostgreSQL; all but standby promotion on MariaDB (ADR 0024, 0032:
+     * the promote step's marking of the standby speaks PostgreSQL only, not built for MariaDB yet).
+     */
     private static boolean failsOver(Engine engine, String kind) {
-        return engine == Engine.POSTGRES
-                || engine == Engine.MARIADB && (kind.equals("failover") || kind.equals("switchover"));
+        return engine == Engine.POSTGRES || engine == Engine.MARIADB && !kind.equals("promote-standby");
     }
 
     /** The shard's replicas, the best to promote first: the synchronous one, then by replay lag at the last probe. */
@@ -738,10 +795,11 @@ final class FailoverOrchestrator implements AutoCloseable {
         if (promoted.role() == NodeRole.PRIMARY) {
             return "map version " + current.version() + " already has " + promoted.nodeId() + " as primary; " + fenced;
         }
-        // MariaDB switchover (ADR 0024): the frozen old primary follows the new one, semi-synchronously, and stays in
-        // the shard as its sync-replica; when that fails it is fenced, as on PostgreSQL
+        // MariaDB switchover and failback (ADR 0024, 0032): the frozen old primary follows the new one,
+        // semi-synchronously, and stays in the shard as its sync-replica; when that fails it is fenced, as on PostgreSQL
         String follows = null;
-        if (engine == Engine.MARIADB && o.kind().equals("switchover") && old != null) {
+        if (engine == Engine.MARIADB && (o.kind().equals("switchover") || o.kind().equals("failback"))
+                && old != null) {
             try {
                 follows = actions.follow(old, promoted, engine, config.failoverConfirmTimeout());
             } catch (ControlApiException e) {

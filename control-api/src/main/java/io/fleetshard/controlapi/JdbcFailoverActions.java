@@ -14,7 +14,7 @@ import java.util.List;
  * {@link FailoverActions} for PostgreSQL streaming replicas and MariaDB GTID replicas ({@link MariaDbFailoverSql}),
  * as the control API's admin user (the resharder's, {@code control.reshard.<engine>.user}: promotion needs a
  * superuser or a grant on {@code pg_promote}; on MariaDB SUPER or the replication and read-only admin privileges).
- * MySQL shards are refused. On MariaDB, failback, rejoin and standby promotion are refused too (not built yet).
+ * MySQL shards are refused. On MariaDB, standby promotion is refused too (ADR 0032).
  */
 final class JdbcFailoverActions implements FailoverActions {
     private final ControlApiConfig config;
@@ -39,9 +39,8 @@ final class JdbcFailoverActions implements FailoverActions {
             throw new ControlApiException("only MariaDB nodes are repointed at a new primary, not "
                     + engine.wireName() + " node " + oldPrimary.nodeId());
         }
-        HostPort at = HostPort.of(newPrimary.jdbcUrl());
-        int port = newPrimary.jdbcUrl().substring(newPrimary.jdbcUrl().indexOf("//") + 2).split("[/?,]")[0]
-                .contains(":") ? at.port() : 3306;
+        HostPort at = mariaDbAddress(newPrimary);
+        int port = at.port();
         String user = config.reshardUser(engine).isEmpty() ? "root" : config.reshardUser(engine);
         try (Connection replica = connect(oldPrimary, engine, timeout);
                 Connection primary = connect(newPrimary, engine, timeout)) {
@@ -306,8 +305,41 @@ final class JdbcFailoverActions implements FailoverActions {
         }
     }
 
+    /** A MariaDB node's host and port from its JDBC URL (3306 when the URL names none). */
+    private static HostPort mariaDbAddress(Node node) {
+        HostPort at = HostPort.of(node.jdbcUrl());
+        boolean portNamed = node.jdbcUrl().substring(node.jdbcUrl().indexOf("//") + 2).split("[/?,]")[0]
+                .contains(":");
+        return portNamed ? at : new HostPort(at.host(), 3306);
+    }
+
+    @Override
+    public List<String> errantTransactions(Node node, Node primary, Engine engine, Duration timeout) {
+        if (engine != Engine.MARIADB) {
+            return List.of();
+        }
+        GtidBinlogState held;
+        GtidBinlogState primaryHeld;
+        try (Connection c = connect(node, engine, timeout)) {
+            held = GtidBinlogState.parse(MariaDbFailoverSql.binlogState(c));
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot read the binary log GTID state of " + node.nodeId() + ": "
+                    + e.getMessage(), e);
+        }
+        try (Connection c = connect(primary, engine, timeout)) {
+            primaryHeld = GtidBinlogState.parse(MariaDbFailoverSql.binlogState(c));
+        } catch (SQLException e) {
+            throw new ControlApiException("cannot read the binary log GTID state of primary " + primary.nodeId() + ": "
+                    + e.getMessage(), e);
+        }
+        return held.errantAgainst(primaryHeld);
+    }
+
     @Override
     public ReplicaCheck replicaOf(Node node, Node primary, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            return mariaDbReplicaOf(node, primary, timeout);
+        }
         requirePostgres(node, engine);
         String rebuild = "rebuild it as a replica of " + primary.nodeId() + " first (docs/runbooks/failback.md)";
         String host;
@@ -366,8 +398,31 @@ final class JdbcFailoverActions implements FailoverActions {
                 : "; asynchronous"));
     }
 
+    /** MariaDB: the node replicates by GTID from the primary's address; synchronous when it acknowledges semi-sync. */
+    private ReplicaCheck mariaDbReplicaOf(Node node, Node primary, Duration timeout) {
+        String rebuild = "rebuild it as a replica of " + primary.nodeId() + " first (docs/runbooks/failback.md)";
+        HostPort at = mariaDbAddress(primary);
+        try (Connection r = connect(node, Engine.MARIADB, timeout);
+                Connection p = connect(primary, Engine.MARIADB, timeout)) {
+            String seen = MariaDbFailoverSql.replicaOf(r, at.host(), at.port());
+            if (seen == null) {
+                throw new ControlApiException(node.nodeId() + " does not replicate from " + primary.nodeId() + " ("
+                        + at.host() + ":" + at.port() + ") with both replication threads running: " + rebuild);
+            }
+            boolean sync = MariaDbFailoverSql.semiSynchronous(r, p);
+            return new ReplicaCheck(sync, node.nodeId() + " " + seen + (sync
+                    ? "; semi-synchronous (the primary waits for its acknowledgement on commit)" : "; asynchronous"));
+        } catch (SQLException e) {
+            throw new ControlApiException(node.nodeId() + " does not answer as a replica (" + e.getMessage() + "): "
+                    + rebuild, e);
+        }
+    }
+
     @Override
     public String slotCopiesMissing(Node replica, Node primary, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            return null; // capture resumes by GTID on any server of the group (ADR 0024): no slot to copy
+        }
         requirePostgres(replica, engine);
         List<String> wanted = new ArrayList<>();
         try (Connection c = connect(primary, engine, timeout); Statement st = c.createStatement()) {

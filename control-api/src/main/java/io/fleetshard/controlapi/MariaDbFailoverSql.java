@@ -105,6 +105,64 @@ final class MariaDbFailoverSql {
         }
     }
 
+    /**
+     * Failback and rejoin: whether {@code replica} replicates from the primary at {@code host}:{@code port}, both
+     * replication threads running. Null when it is not such a replica; else what it saw.
+     */
+    static String replicaOf(Connection replica, String host, int port) throws SQLException {
+        String masterHost;
+        int masterPort;
+        String io;
+        String sql;
+        String received;
+        try (Statement st = replica.createStatement(); ResultSet rs = st.executeQuery("SHOW SLAVE STATUS")) {
+            if (!rs.next()) {
+                return null;
+            }
+            masterHost = rs.getString("Master_Host");
+            masterPort = rs.getInt("Master_Port");
+            io = rs.getString("Slave_IO_Running");
+            sql = rs.getString("Slave_SQL_Running");
+            received = rs.getString("Gtid_IO_Pos");
+        }
+        if (masterPort != port || !"Yes".equals(io) || !"Yes".equals(sql)) {
+            return null;
+        }
+        if (!masterHost.equalsIgnoreCase(host) && !sameAddress(masterHost, host)) {
+            return null;
+        }
+        return "replicates from " + host + ":" + port + " by GTID, received up to " + (received.isEmpty() ? "(none)"
+                : received);
+    }
+
+    /** Whether the primary waits for {@code replica}'s acknowledgement on commit (see {@link #replicaOf}). */
+    static boolean semiSynchronous(Connection replica, Connection primary) throws SQLException {
+        try (Statement r = replica.createStatement(); Statement p = primary.createStatement()) {
+            if (!"1".equals(text(r, "SELECT @@rpl_semi_sync_slave_enabled"))
+                    || !"1".equals(text(p, "SELECT @@rpl_semi_sync_master_enabled"))) {
+                return false;
+            }
+            try (ResultSet rs = p.executeQuery("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'")) {
+                return rs.next() && rs.getLong(2) > 0;
+            }
+        }
+    }
+
+    /** The node's {@code @@gtid_binlog_state}: the last GTID of each (domain, server id) in its binary log. */
+    static String binlogState(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            return text(st, "SELECT @@gtid_binlog_state");
+        }
+    }
+
+    private static boolean sameAddress(String a, String b) {
+        try {
+            return java.net.InetAddress.getByName(a).equals(java.net.InetAddress.getByName(b));
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
     /** Makes the node refuse writes of users without READ_ONLY ADMIN: the router's and applications' accounts. */
     static void readOnly(Connection c, boolean on) throws SQLException {
         try (Statement st = c.createStatement()) {

@@ -387,11 +387,9 @@ class FailoverEndpointsTest {
     }
 
     @Test
-    void aMariaDbShardSwitchesOverButRefusesFailbackRejoinAndStandbyPromotion() {
+    void aMariaDbShardSwitchesOverButRefusesStandbyPromotion() {
         start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
-        for (String op : List.of("failback", "rejoin", "promote-standby")) {
-            h.post("/v1/shards/maria-1/" + op, "").assertProblem(409, "failover and switchover only");
-        }
+        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "no standby promotion");
         ApiHarness.Response accepted = h.post("/v1/shards/maria-1/switchover", "");
         assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
         assertThat(accepted.json().path("toNodeId").asText()).as("the semi-sync replica").isEqualTo("maria-1-b");
@@ -402,6 +400,68 @@ class FailoverEndpointsTest {
         assertThat(actions.followed).as("the old primary follows the new one").containsExactly("maria-1-a->maria-1-b");
         assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
         assertThat(o.path("steps").get(4).path("detail").asText()).contains("maria-1-a sync-replica");
+    }
+
+    /**
+     * ADR 0032: after a MariaDB failover the old primary comes back. Holding transactions the new primary never had
+     * (errant GTIDs), it is refused with their names; once it holds none it is re-attached by GTID, rejoins as the
+     * semi-synchronous replica, and a failback switches back to it, the other node following it.
+     */
+    @Test
+    void aMariaDbFailbackRefusesANodeWithErrantGtidsAndReattachesOneWithout() throws Exception {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        actions.received.put("maria-1-b", "0-1-40");
+        actions.down.add("maria-1-a");
+        assertThat(h.post("/v1/shards/maria-1/failover", "").status()).isEqualTo(202);
+        assertThat(awaitEnded().path("toNodeId").asText()).isEqualTo("maria-1-b");
+        h.post("/v1/shards/maria-1/rejoin", "{\"node\":\"maria-1-a\"}").assertProblem(409, "does not answer");
+
+        actions.down.remove("maria-1-a"); // restarted on its data, with what it wrote before it died
+        actions.errant.put("maria-1-a", List.of("0-1-41..0-1-42"));
+        for (String op : List.of("rejoin", "failback")) {
+            ApiHarness.Response refused = h.post("/v1/shards/maria-1/" + op, "{\"node\":\"maria-1-a\"}");
+            refused.assertProblem(409, "maria-1-a holds transactions that primary maria-1-b never had (errant GTIDs:"
+                    + " 0-1-41..0-1-42)");
+            assertThat(refused.body()).contains("Rebuild it from maria-1-b");
+        }
+        assertThat(actions.followed).as("never re-pointed").isEmpty();
+        assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
+
+        actions.errant.remove("maria-1-a"); // rebuilt by its operator, not replicating yet
+        ApiHarness.Response accepted = h.post("/v1/shards/maria-1/failback", "{\"reason\":\"maria-1-a back\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "rejoin", "freeze", "catch-up", "promote", "update-map", "verify");
+        assertThat(o.path("steps").get(0).path("detail").asText()).contains("re-attached as its replica by GTID");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("re-attached without a rebuild")
+                .contains("maria-1-a is a sync-replica");
+        assertThat(actions.followed).containsExactly("maria-1-a->maria-1-b", "maria-1-b->maria-1-a");
+        assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-a");
+        assertThat(map.current().node("maria-1-b")).map(Node::role).as("follows the node it failed back to")
+                .hasValue(NodeRole.SYNC_REPLICA);
+        assertThat(map.current().shard("maria-1")).map(Shard::epoch).hasValue(2L);
+    }
+
+    /**
+     * A MariaDB failback whose previous instance re-attached the node and died before storing its rejoin step is
+     * resumed by the next one: the rejoin finds a replica (no second re-attach) and the switchover runs.
+     */
+    @Test
+    void aMariaDbFailbackStoppedMidRejoinIsResumedFromItsLogWithoutReattachingAgain() throws Exception {
+        long t = ApiHarness.NOW.toEpochMilli();
+        Orchestration stored = Orchestration.returning("failback", "fb-1", "maria-1", "maria-1-a", "maria-1-b",
+                "operator", t, "failback of maria-1-b (sync-replica) to shard maria-1");
+        actions.streaming.add("maria-1-b");
+        start(List.of(stored), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
+        JsonNode o = awaitEnded();
+        assertThat(o.path("orchestrationId").asText()).isEqualTo("fb-1");
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("already a sync-replica");
+        assertThat(actions.followed).as("only the old primary, at update-map").containsExactly("maria-1-a->maria-1-b");
+        assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-b");
+        assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
     }
 
     private JsonNode awaitEnded() {
@@ -440,9 +500,18 @@ class FailoverEndpointsTest {
             return binlog.get(node.nodeId());
         }
 
+        /** MariaDB nodes' errant GTIDs against any primary. */
+        final Map<String, List<String>> errant = new ConcurrentHashMap<>();
+
+        @Override
+        public List<String> errantTransactions(Node node, Node primary, Engine engine, Duration timeout) {
+            return errant.getOrDefault(node.nodeId(), List.of());
+        }
+
         @Override
         public String follow(Node oldPrimary, Node newPrimary, Engine engine, Duration timeout) {
             followed.add(oldPrimary.nodeId() + "->" + newPrimary.nodeId());
+            streaming.add(oldPrimary.nodeId());
             return oldPrimary.nodeId() + " replicates from " + newPrimary.nodeId() + ", semi-synchronously";
         }
 

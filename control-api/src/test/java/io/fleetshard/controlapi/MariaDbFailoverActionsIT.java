@@ -82,6 +82,22 @@ class MariaDbFailoverActionsIT {
                         }
                     });
             assertThat(actions.receivedPosition(a, Engine.MARIADB, TIMEOUT)).contains("2-2-");
+
+            // failback and rejoin (ADR 0032): a is b's semi-synchronous replica and holds nothing b lacks
+            FailoverActions.ReplicaCheck check = actions.replicaOf(a, b, Engine.MARIADB, TIMEOUT);
+            assertThat(check.synchronous()).as(check.detail()).isTrue();
+            assertThat(check.detail()).contains("m-a replicates from 127.0.0.1:" + replica.port() + " by GTID");
+            assertThat(actions.errantTransactions(a, b, Engine.MARIADB, TIMEOUT)).isEmpty();
+            assertThat(actions.slotCopiesMissing(a, b, Engine.MARIADB, TIMEOUT)).isNull();
+            // a stops following and writes what b never receives (an admin bypasses read_only): errant, named
+            execute(primary.jdbcUrl("fleet"), "STOP SLAVE");
+            assertThatThrownBy(() -> actions.replicaOf(a, b, Engine.MARIADB, TIMEOUT))
+                    .isInstanceOf(ControlApiException.class).hasMessageContaining("does not replicate from m-b");
+            execute(primary.jdbcUrl("fleet"), "INSERT INTO vehicles VALUES (5, 'errant')");
+            long frozenSeq = Long.parseLong(frozenAt.substring(frozenAt.lastIndexOf('-') + 1));
+            assertThat(actions.errantTransactions(a, b, Engine.MARIADB, TIMEOUT)).containsExactly("0-1-"
+                    + (frozenSeq + 1));
+            assertThat(actions.errantTransactions(b, a, Engine.MARIADB, TIMEOUT)).as("a holds all b wrote").isEmpty();
         }
     }
 

@@ -474,12 +474,35 @@ public final class DevPlatform implements AutoCloseable {
     }
 
     /**
-     * The dev platform's node agent for failbacks and rejoins: rebuilds a failed demo PostgreSQL node, wiping its data
-     * directory, as a synchronous replica of the shard's primary on the port the map has for it.
+     * Tests: a killed demo MariaDB node's server starts again on its data directory and port, with its server id and
+     * GTID domain, replicating from nothing and taking writes: a crashed node back as it was, not rebuilt.
+     */
+    void restartMariaDb(String nodeId) {
+        MariaDbNode old = mariaDbNodes.get(nodeId);
+        if (old == null) {
+            throw new IllegalArgumentException("no MariaDB node " + nodeId + "; nodes: " + mariaDbNodes.keySet());
+        }
+        old.stop();
+        MariaDbNode node = registerServer(MariaDbNode.start(old.dataDir(), old.port(), old.serverId(),
+                old.serverId() == 1 ? 0 : old.serverId()));
+        mariaDbNodes.put(nodeId, node);
+    }
+
+    /**
+     * The dev platform's node agent for failbacks and rejoins: rebuilds a failed demo node, wiping its data directory,
+     * as a synchronous replica of the shard's primary on the port the map has for it. PostgreSQL: a base backup.
+     * MariaDB (ADR 0032): a new semi-synchronous GTID replica under a server id (and GTID domain) no server of the
+     * platform had, receiving everything from the primary's first binary log (dev never purges binary logs); a new id
+     * because a replica skips the events of its own server id, which the primary's binary log holds from the node's
+     * earlier life.
      */
     private synchronized String rebuildAsReplica(Node node, Node primary, Engine engine) {
+        if (engine == Engine.MARIADB) {
+            return rebuildMariaDb(node, primary);
+        }
         if (engine != Engine.POSTGRES) {
-            throw new IllegalStateException("the dev platform rebuilds PostgreSQL nodes only, not " + node.nodeId());
+            throw new IllegalStateException("the dev platform rebuilds PostgreSQL and MariaDB nodes only, not "
+                    + node.nodeId());
         }
         PostgresNode source = postgresNodes.get(primary.nodeId());
         if (source == null) {
@@ -497,6 +520,90 @@ public final class DevPlatform implements AutoCloseable {
         return "the dev platform rebuilt " + node.nodeId() + " from " + primary.nodeId() + " as its synchronous"
                 + " replica on port " + port;
     }
+
+    private String rebuildMariaDb(Node node, Node primary) {
+        MariaDbNode source = mariaDbNodes.get(primary.nodeId());
+        if (source == null) {
+            throw new IllegalStateException("primary " + primary.nodeId() + " is not a server of this dev platform");
+        }
+        int port = URI.create(node.jdbcUrl().substring("jdbc:".length())).getPort();
+        // never one a server had, the node's old one included (found with ./fleetshard rejoin: a second rebuild of a
+        // node took its previous id again and would have skipped what it wrote as primary under it)
+        int serverId = Math.max(nextRebuiltMariaDbServerId, mariaDbNodes.values().stream()
+                .mapToInt(MariaDbNode::serverId).max().orElse(0) + 1);
+        nextRebuiltMariaDbServerId = serverId + 1;
+        MariaDbNode old = mariaDbNodes.remove(node.nodeId());
+        if (old != null) {
+            old.stop();
+        }
+        Path dir = options.dataDir().resolve(node.nodeId());
+        FileTrees.deleteRecursively(dir);
+        // asynchronous until caught up: a primary with semi-sync on and no semi-sync replica connected holds every
+        // commit until one acknowledges (or rpl_semi_sync_master_timeout), i.e. for the whole install and start
+        MariaDbNode replica = registerServer(source.startReplica(dir, port, serverId, false));
+        mariaDbNodes.put(node.nodeId(), replica);
+        // connected is not caught up: the schema and rows arrive by the SQL thread, after this returns otherwise
+        String reached;
+        try (Connection p = DriverManager.getConnection(source.jdbcUrl(""));
+                Connection r = DriverManager.getConnection(replica.jdbcUrl(""));
+                java.sql.Statement ps = p.createStatement();
+                ResultSet pos = ps.executeQuery("SELECT @@gtid_binlog_pos")) {
+            pos.next();
+            reached = pos.getString(1);
+            try (PreparedStatement wait = r.prepareStatement("SELECT MASTER_GTID_WAIT(?, ?)")) {
+                wait.setString(1, reached);
+                wait.setInt(2, (int) REBUILD_CATCH_UP_TIMEOUT.toSeconds());
+                try (ResultSet rs = wait.executeQuery()) {
+                    if (!rs.next() || rs.getInt(1) != 0) {
+                        throw new IllegalStateException("rebuilt " + node.nodeId() + " did not apply "
+                                + primary.nodeId() + "'s binary log up to " + reached + " within "
+                                + REBUILD_CATCH_UP_TIMEOUT.toSeconds() + " s");
+                    }
+                }
+            }
+            semiSync(p, r, node);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot wait for rebuilt " + node.nodeId() + " to catch up with "
+                    + primary.nodeId() + ": " + e.getMessage(), e);
+        }
+        return "the dev platform rebuilt " + node.nodeId() + " from " + primary.nodeId() + " (its binary logs from"
+                + " the first, applied up to " + reached + ") as its semi-synchronous GTID replica, server id and GTID"
+                + " domain " + serverId
+                + (old == null ? "" : " (was " + old.serverId() + ")") + ", on port " + port;
+    }
+
+    /**
+     * Makes a caught-up replica acknowledge semi-synchronously and its primary wait for it ({@code AFTER_SYNC}), as
+     * the control API's switchover does: the replica asks for semi-sync when its I/O thread reconnects, which it
+     * does right after the primary turns semi-sync on; returns once the primary counts it as a semi-sync client.
+     */
+    private static void semiSync(Connection primary, Connection replica, Node node) throws SQLException {
+        try (java.sql.Statement r = replica.createStatement(); java.sql.Statement p = primary.createStatement()) {
+            r.execute("SET GLOBAL rpl_semi_sync_slave_enabled = ON");
+            r.execute("STOP SLAVE IO_THREAD");
+            p.execute("SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'");
+            p.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+            r.execute("START SLAVE IO_THREAD");
+            long deadline = System.nanoTime() + REBUILD_CATCH_UP_TIMEOUT.toNanos();
+            while (true) {
+                try (ResultSet rs = p.executeQuery("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'")) {
+                    if (rs.next() && rs.getLong(2) > 0) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("rebuilt " + node.nodeId() + " did not connect as a"
+                            + " semi-synchronous replica within " + REBUILD_CATCH_UP_TIMEOUT.toSeconds() + " s");
+                }
+                r.execute("DO SLEEP(0.02)"); // the server waits: no sleeping thread here
+            }
+        }
+    }
+
+    /** Rebuilt MariaDB nodes get server ids from 10 on, above those of the demo topology's servers; each a new one. */
+    private int nextRebuiltMariaDbServerId = 10;
+    /** How long a rebuilt MariaDB node may take to apply its primary's binary log. */
+    private static final Duration REBUILD_CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
 
     /** The superuser JDBC URL of a demo node (e.g. {@code pg-1-a}, or its replica {@code pg-1-b}). */
     public String adminJdbcUrl(String nodeId) {

@@ -194,8 +194,12 @@ final class FailoverCommand {
                 if (json) {
                     out.println(o.toPrettyString());
                 } else {
+                    // a rejoin's toNodeId is the node that returns as a replica, not a new primary
+                    boolean rejoin = o.path("kind").asText().equals("rejoin");
                     out.println(o.path("state").asText() + " after " + o.path("durationMs").asLong() + " ms"
-                            + (o.hasNonNull("toNodeId") ? "; primary now " + o.path("toNodeId").asText() : ""));
+                            + (!o.hasNonNull("toNodeId") ? "" : rejoin ? "; node " + o.path("toNodeId").asText()
+                                    + " returning as a replica of " + o.path("fromNodeId").asText()
+                                    : "; primary now " + o.path("toNodeId").asText()));
                 }
                 return o.path("state").asText().equals("done") ? 0 : 1;
             }

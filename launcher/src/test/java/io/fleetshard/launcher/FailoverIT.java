@@ -174,7 +174,12 @@ class FailoverIT {
 
     /** Asks for an orchestration ({@code POST path}) and waits until it ends; it must end done. */
     private static JsonNode runToEnd(String what, String path, Duration timeout) throws Exception {
-        HttpResponse<String> started = post(platform.controlUrl() + path, "{\"reason\":\"FailoverIT\"}");
+        return runToEnd(what, path, "{\"reason\":\"FailoverIT\"}", timeout);
+    }
+
+    /** As above, with the request body {@code body}. */
+    private static JsonNode runToEnd(String what, String path, String body, Duration timeout) throws Exception {
+        HttpResponse<String> started = post(platform.controlUrl() + path, body);
         assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
         String id = JSON.readTree(started.body()).path("orchestrationId").asText();
         JsonNode o = awaitEnded(what, id, timeout);
@@ -468,6 +473,68 @@ class FailoverIT {
                 .isEqualTo("v2".equals(onNewPrimary.get(id)) ? List.of("c", "u") : List.of("c")));
         assertThat(o.path("steps").get(4).path("detail").asText()).containsAnyOf("lost transactions:",
                 "change capture published no transaction");
+    }
+
+    /**
+     * After the MariaDB kill above (ADR 0032): the killed node comes back on its data, not rebuilt, holding a
+     * transaction the new primary never had; a rejoin is refused with a 409 naming that errant GTID, and nothing is
+     * re-pointed. Killed again, it is rebuilt by the dev node agent from the new primary and rejoins as its
+     * semi-synchronous replica, and a failback switches back to it, under routed writes: none fails, none is lost,
+     * change events go on exactly once, and the node it failed back from follows it as its sync-replica.
+     */
+    @Test
+    @Order(7)
+    void aFailedMariaDbPrimaryRefusedWithErrantGtidsIsRebuiltRejoinsAndIsFailedBackToUnderWrites() throws Exception {
+        Map<String, String> before = roles("maria-1");
+        String primary = before.get("maria-1-a").equals("primary") ? "maria-1-a" : "maria-1-b";
+        String failed = primary.equals("maria-1-a") ? "maria-1-b" : "maria-1-a";
+        assertThat(before).as("after the kill test").containsEntry(primary, "primary").containsEntry(failed, "fenced");
+
+        platform.restartMariaDb(failed);
+        String errantGtid;
+        try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(failed));
+                Statement st = c.createStatement()) {
+            st.executeUpdate("insert into vehicles (tenant_id, fleet_id, vehicle_id, status) values ('probe', 'probe',"
+                    + " 'errant-" + System.nanoTime() + "', 'errant')");
+            try (ResultSet rs = st.executeQuery("SELECT @@last_gtid")) {
+                rs.next();
+                errantGtid = rs.getString(1);
+            }
+        }
+        HttpResponse<String> refused = post(platform.controlUrl() + "/v1/shards/maria-1/rejoin",
+                "{\"node\":\"" + failed + "\"}");
+        System.out.println("mariadb rejoin of a node with errant GTIDs: " + refused.statusCode() + " "
+                + refused.body());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+        assertThat(refused.body()).contains(failed + " holds transactions that primary " + primary + " never had"
+                + " (errant GTIDs: ").contains(errantGtid).contains("Rebuild it from " + primary);
+        assertThat(roles("maria-1")).as("nothing started").containsEntry(failed, "fenced");
+        platform.killMariaDb(failed);
+
+        String fleet = "maria-failback";
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("maria-1", primary);
+        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
+        writers.start();
+        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+
+        JsonNode rejoin = runToEnd("mariadb rejoin", "/v1/shards/maria-1/rejoin", Duration.ofSeconds(120));
+        rejoin.path("steps").forEach(s -> System.out.println("mariadb rejoin: " + s.path("step").asText() + " "
+                + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
+        assertThat(rejoin.path("steps").get(1).path("detail").asText()).contains("rebuilt " + failed)
+                .contains(failed + " is a sync-replica");
+        assertThat(roles("maria-1")).containsEntry(primary, "primary").containsEntry(failed, "sync-replica");
+
+        JsonNode o = runToEnd("mariadb failback", "/v1/shards/maria-1/failback", "{\"node\":\"" + failed
+                + "\",\"reason\":\"FailoverIT\"}", Duration.ofSeconds(120));
+        o.path("steps").forEach(s -> System.out.println("mariadb failback: " + s.path("step").asText() + " "
+                + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
+        assertThat(o.path("toNodeId").asText()).isEqualTo(failed);
+        writesWentOnWithoutFailing("mariadb failback", o, writers);
+        assertThat(roles("maria-1")).containsEntry(failed, "primary").containsEntry(primary, "sync-replica");
+        eachAckedWriteOnceOn(failed, fleet, writers);
     }
 
     /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */

@@ -86,6 +86,15 @@ public final class MariaDbNode implements AutoCloseable {
         return start(dataDir, port, serverId, List.of());
     }
 
+    /**
+     * Like {@link #start(Path, int, int)}, writing its own transactions in GTID domain {@code gtidDomainId} (as a
+     * replica started by {@link #startReplica} does, with its server id as domain): a replica's server restarted on
+     * its data after a crash, not replicating.
+     */
+    public static MariaDbNode start(Path dataDir, int port, int serverId, int gtidDomainId) {
+        return start(dataDir, port, serverId, List.of("--gtid-domain-id=" + gtidDomainId));
+    }
+
     private static MariaDbNode start(Path dataDir, int port, int serverId, List<String> extraFlags) {
         Path dir = dataDir.toAbsolutePath();
         long startNs = System.nanoTime();
