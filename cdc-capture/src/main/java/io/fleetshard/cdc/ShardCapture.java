@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ShardCapture {
     private static final Logger LOG = LoggerFactory.getLogger(ShardCapture.class);
+    /** Times a batch holding a resharder's fence marker (kind {@code fence}, ReshardOrchestrator), at INFO: that trip is part of a cutover's write freeze. */
+    private static final Logger FENCE_LOG = LoggerFactory.getLogger(ShardCapture.class.getName() + ".fence");
     private static final long STOP_TIMEOUT_MS = 30_000;
     private static final byte[] ORIGIN_RESHARD = ChangeEnvelopeMapper.ORIGIN_RESHARD.getBytes(StandardCharsets.UTF_8);
     private static final byte[] ORIGIN_OFFLOAD = ChangeEnvelopeMapper.ORIGIN_OFFLOAD.getBytes(StandardCharsets.UTF_8);
@@ -303,6 +305,8 @@ final class ShardCapture {
         long[] commitTimes = new long[events.size()];
         int changes = 0;
         int tagged = 0;
+        boolean fenceMarker = false;
+        long sendsDoneMs = 0;
         SourceRecord last = null;
         try {
             p.beginTransaction();
@@ -349,6 +353,7 @@ final class ShardCapture {
                     }
                     p.send(new ProducerRecord<>(shardLog, 0, change.timestamp(), change.key(), change.value(),
                             change.headers()));
+                    fenceMarker |= "fence".equals(c.markerKind());
                     tagged++;
                 } else if (outcome instanceof ChangeEnvelopeMapper.Change c) {
                     ProducerRecord<byte[], byte[]> change = c.record();
@@ -370,6 +375,7 @@ final class ShardCapture {
                 p.send(OffsetsTopic.record(config.offsetsTopic(), partitionsOf(config.offsetsTopic()),
                         StoredOffset.of(shardId, last.sourcePartition(), last.sourceOffset(), mapVersion, nowMs)));
             }
+            sendsDoneMs = clock.millis();
             p.commitTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
@@ -384,6 +390,11 @@ final class ShardCapture {
                     + " events to Kafka (" + e.getMessage() + "); the engine restarts from the last committed offset", e);
         }
         long committedAt = clock.millis();
+        if (fenceMarker && FENCE_LOG.isInfoEnabled()) {
+            FENCE_LOG.info("Shard {}: a batch of {} events with a resharder's marker committed to Kafka +{} ms after it was"
+                    + " mapped (sends +{} ms, commitTransaction {} ms)", shardId, events.size(), committedAt - nowMs,
+                    sendsDoneMs - nowMs, committedAt - sendsDoneMs);
+        }
         for (int i = 0; i < changes; i++) {
             metrics.commitLag(committedAt - commitTimes[i]);
         }

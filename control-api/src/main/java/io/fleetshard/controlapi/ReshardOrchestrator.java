@@ -67,6 +67,11 @@ final class ReshardOrchestrator implements AutoCloseable {
     private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
     /** A repeatable-read transaction on the target, opened at cutover before the placement commits (validation). */
     private final Map<String, Connection> cutoverSnapshots = new ConcurrentHashMap<>();
+    /**
+     * The sharded tables of a job, read from both databases' metadata at its first copy or validation and kept until
+     * the job ends (a restarted control API reads them again): {@code DatabaseMetaData} costs a round trip per table.
+     */
+    private final Map<String, List<ReshardTable>> jobTables = new ConcurrentHashMap<>();
     private final Timer freeze;
     private final Counter rowsCopied;
     private final Counter rowsValidated;
@@ -229,7 +234,11 @@ final class ReshardOrchestrator implements AutoCloseable {
         try {
             while (!stopping) {
                 ReshardJob job = source.current().reshard(jobId).orElse(null);
-                if (job == null || job.phase().isTerminal() || job.paused() || runner.fencedAt() != null) {
+                if (job == null || job.phase().isTerminal()) {
+                    jobTables.remove(jobId);
+                    return;
+                }
+                if (job.paused() || runner.fencedAt() != null) {
                     return;
                 }
                 try {
@@ -339,7 +348,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             }
             tgt.commit();
             long plannedAt = System.nanoTime();
-            List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
+            List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt);
             List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables);
             long copyAt = System.nanoTime();
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
@@ -377,8 +386,9 @@ final class ReshardOrchestrator implements AutoCloseable {
         for (String key : job.fleets()) {
             for (ReshardTable t : tables) {
                 checkStill(job);
-                List<ReshardSql.KeyRange> ranges = sql.ranges(src, t, tenant(key), fleet(key), rows);
-                long total = sql.count(src, t, tenant(key), fleet(key));
+                ReshardSql.FleetRanges fleetRanges = sql.ranges(src, t, tenant(key), fleet(key), rows);
+                List<ReshardSql.KeyRange> ranges = fleetRanges.ranges();
+                long total = fleetRanges.rows();
                 for (int i = 0; i < ranges.size(); i++) {
                     long in = i < ranges.size() - 1 ? rows : total - (long) rows * (ranges.size() - 1);
                     out.add(new RangeOfFleet(key, t, ranges.get(i), Math.max(0, in)));
@@ -550,7 +560,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         try (Connection src = connect(job.sourceShardId());
                 Connection tgt = snapshot != null ? snapshot : connect(job.targetShardId())) {
             long plannedAt = System.nanoTime();
-            List<ReshardTable> tables = tablesOf(srcSql, src, tgtSql, tgt);
+            List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt);
             List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables); // the source no longer changes: fenced
             long checkAt = System.nanoTime();
             long sourceNanos = 0;
@@ -783,8 +793,12 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
     }
 
-    private List<ReshardTable> tablesOf(ReshardSql srcSql, Connection src, ReshardSql tgtSql, Connection tgt)
-            throws SQLException {
+    private List<ReshardTable> tablesOf(ReshardJob job, ReshardSql srcSql, Connection src, ReshardSql tgtSql,
+            Connection tgt) throws SQLException {
+        List<ReshardTable> known = jobTables.get(job.jobId());
+        if (known != null) {
+            return known;
+        }
         List<ReshardTable> tables = srcSql.tables(src);
         List<String> onTarget = tgtSql.tables(tgt).stream().map(ReshardTable::name).toList();
         for (ReshardTable t : tables) {
@@ -793,6 +807,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                         + onTarget + "); create it there first");
             }
         }
+        jobTables.put(job.jobId(), List.copyOf(tables));
         return tables;
     }
 

@@ -119,24 +119,39 @@ abstract class ReshardSql {
         }
     }
 
+    /** A fleet's rows of one table cut into key ranges, and how many rows there are in all. */
+    record FleetRanges(List<KeyRange> ranges, long rows) {
+        FleetRanges {
+            ranges = List.copyOf(ranges);
+        }
+    }
+
     /**
      * Cuts the fleet's rows of {@code t} into consecutive key ranges of {@code rows} rows each (the last one holds the
-     * rest, possibly none): one scan of the fleet's part of the primary key.
+     * rest, possibly none), and counts them: one scan of the fleet's part of the primary key (the window query's
+     * last row carries the count, so no second scan for it).
      */
-    List<KeyRange> ranges(Connection c, ReshardTable t, String tenant, String fleet, int rows) throws SQLException {
+    FleetRanges ranges(Connection c, ReshardTable t, String tenant, String fleet, int rows) throws SQLException {
         if (rangeColumns(t).isEmpty()) { // the key is (tenant_id, fleet_id): one row per fleet at most
-            return List.of(KeyRange.ALL);
+            return new FleetRanges(List.of(KeyRange.ALL), count(c, t, tenant, fleet));
         }
         String pk = t.primaryKey().stream().map(this::quote).collect(Collectors.joining(", "));
         String literals = t.primaryKey().stream().map(col -> literalOf(quote(col)))
                 .collect(Collectors.joining(", "));
         List<KeyRange> out = new ArrayList<>();
         List<String> after = null;
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + literals + " FROM (SELECT "
-                + pk + ", row_number() OVER (ORDER BY " + pk + ") AS fleetshard_rn FROM " + quote(t.name()) + " WHERE "
-                + fleetPredicate(tenant, fleet) + ") s WHERE fleetshard_rn % " + rows + " = 0 ORDER BY fleetshard_rn")) {
+        long total = 0;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + literals
+                + ", fleetshard_rn, fleetshard_n FROM (SELECT " + pk + ", row_number() OVER (ORDER BY " + pk
+                + ") AS fleetshard_rn, count(*) OVER () AS fleetshard_n FROM " + quote(t.name()) + " WHERE "
+                + fleetPredicate(tenant, fleet) + ") s WHERE fleetshard_rn % " + rows + " = 0 OR fleetshard_rn ="
+                + " fleetshard_n ORDER BY fleetshard_rn")) {
             int n = t.primaryKey().size();
             while (rs.next()) {
+                total = rs.getLong(n + 2);
+                if (rs.getLong(n + 1) % rows != 0) {
+                    continue; // the last row, there for the count only
+                }
                 List<String> bound = new ArrayList<>(n);
                 for (int i = 1; i <= n; i++) {
                     bound.add(rs.getString(i));
@@ -146,7 +161,7 @@ abstract class ReshardSql {
             }
         }
         out.add(new KeyRange(after, null));
-        return out;
+        return new FleetRanges(out, total);
     }
 
     /** The SQL expression giving a column's value as a literal of this engine, cast back to its type on use. */

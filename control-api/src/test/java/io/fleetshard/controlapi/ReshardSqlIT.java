@@ -91,10 +91,18 @@ class ReshardSqlIT {
             ReshardTable telemetry = tables.get(1);
             ReshardTable settings = tables.get(0);
 
-            List<ReshardSql.KeyRange> ranges = sql.ranges(src, telemetry, "acme", "trucks", RANGE_ROWS);
+            ReshardSql.FleetRanges fleetRanges = sql.ranges(src, telemetry, "acme", "trucks", RANGE_ROWS);
+            List<ReshardSql.KeyRange> ranges = fleetRanges.ranges();
             assertThat(ranges).hasSize(ROWS / RANGE_ROWS + 1);
-            assertThat(sql.ranges(src, settings, "acme", "trucks", RANGE_ROWS)).containsExactly(
-                    ReshardSql.KeyRange.ALL);
+            assertThat(fleetRanges.rows()).isEqualTo(ROWS);
+            // a range size that does not divide the rows: the count still comes from the same scan
+            ReshardSql.FleetRanges uneven = sql.ranges(src, telemetry, "acme", "trucks", 300);
+            assertThat(uneven.ranges()).hasSize(ROWS / 300 + 1);
+            assertThat(uneven.rows()).isEqualTo(ROWS);
+            assertThat(sql.ranges(src, telemetry, "acme", "nobody", RANGE_ROWS))
+                    .isEqualTo(new ReshardSql.FleetRanges(List.of(ReshardSql.KeyRange.ALL), 0));
+            assertThat(sql.ranges(src, settings, "acme", "trucks", RANGE_ROWS)).isEqualTo(
+                    new ReshardSql.FleetRanges(List.of(ReshardSql.KeyRange.ALL), 1));
 
             // every row of the fleet in exactly one range
             List<ReshardSql.Checksum> sums = checksums(sql, src, telemetry, ranges);

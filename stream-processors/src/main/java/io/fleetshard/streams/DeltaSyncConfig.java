@@ -29,7 +29,7 @@ public record DeltaSyncConfig(
         BOOTSTRAP_SERVERS("kafka.bootstrap.servers", null, "Kafka bootstrap servers (required)."),
         SHARD_LOG_TOPIC_PREFIX("shard.log.topic.prefix", "fleetshard.shardlog.", "A job reads the topic <prefix><source shard> (cdc-capture's key of the same name)."),
         STATE_DIR("state.dir", "/tmp/fleetshard-streams", "Kafka Streams state directory; each job uses <state.dir>/fleetshard-reshard-<jobId>, removed when the job is no longer wanted."),
-        COMMIT_INTERVAL_MS("commit.interval.ms", "100", "Kafka Streams commit interval (exactly_once_v2): pending changes are applied to the target before every commit."),
+        COMMIT_INTERVAL_MS("commit.interval.ms", "1000", "Kafka Streams commit interval (exactly_once_v2): pending changes are applied to the target before every commit. Each commit is a Kafka transaction that stops the job's only thread, so a fence marker arriving meanwhile waits (the cutover's write freeze); a restart replays from the last commit and skips what the target's progress row shows applied."),
         APPLY_BATCH_SIZE("apply.batch.size", "500", "Most shard-log records per target transaction; a full batch is applied at once."),
         APPLY_FLUSH_INTERVAL_MS("apply.flush.interval.ms", "50", "Pending changes are also applied this often (wall clock), so a quiet shard log is applied promptly."),
         APPLY_ATTEMPTS("apply.attempts", "3", "Attempts of one target transaction (reconnecting) before the job's stream thread fails and is replaced; a replay skips what the target already has."),
