@@ -128,8 +128,10 @@ abstract class ReshardSql {
 
     /**
      * Cuts the fleet's rows of {@code t} into consecutive key ranges of {@code rows} rows each (the last one holds the
-     * rest, possibly none), and counts them: one scan of the fleet's part of the primary key (the window query's
-     * last row carries the count, so no second scan for it).
+     * rest, possibly none), and counts them. The ranges take one scan of the fleet's part of the primary key; the
+     * count is a query of its own: a {@code count(*) OVER ()} in the same scan has PostgreSQL buffer every row of the
+     * fleet before the first range comes out, which took 1.4 s instead of 0.45 s for 200,000 rows (docs/benchmarks.md,
+     * "Online resharding", eighth session), while the separate count is an index-only aggregate.
      */
     FleetRanges ranges(Connection c, ReshardTable t, String tenant, String fleet, int rows) throws SQLException {
         if (rangeColumns(t).isEmpty()) { // the key is (tenant_id, fleet_id): one row per fleet at most
@@ -140,18 +142,11 @@ abstract class ReshardSql {
                 .collect(Collectors.joining(", "));
         List<KeyRange> out = new ArrayList<>();
         List<String> after = null;
-        long total = 0;
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + literals
-                + ", fleetshard_rn, fleetshard_n FROM (SELECT " + pk + ", row_number() OVER (ORDER BY " + pk
-                + ") AS fleetshard_rn, count(*) OVER () AS fleetshard_n FROM " + quote(t.name()) + " WHERE "
-                + fleetPredicate(tenant, fleet) + ") s WHERE fleetshard_rn % " + rows + " = 0 OR fleetshard_rn ="
-                + " fleetshard_n ORDER BY fleetshard_rn")) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + literals + " FROM (SELECT "
+                + pk + ", row_number() OVER (ORDER BY " + pk + ") AS fleetshard_rn FROM " + quote(t.name()) + " WHERE "
+                + fleetPredicate(tenant, fleet) + ") s WHERE fleetshard_rn % " + rows + " = 0 ORDER BY fleetshard_rn")) {
             int n = t.primaryKey().size();
             while (rs.next()) {
-                total = rs.getLong(n + 2);
-                if (rs.getLong(n + 1) % rows != 0) {
-                    continue; // the last row, there for the count only
-                }
                 List<String> bound = new ArrayList<>(n);
                 for (int i = 1; i <= n; i++) {
                     bound.add(rs.getString(i));
@@ -161,7 +156,7 @@ abstract class ReshardSql {
             }
         }
         out.add(new KeyRange(after, null));
-        return new FleetRanges(out, total);
+        return new FleetRanges(out, count(c, t, tenant, fleet));
     }
 
     /** The SQL expression giving a column's value as a literal of this engine, cast back to its type on use. */

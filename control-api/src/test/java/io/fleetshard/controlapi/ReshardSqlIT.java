@@ -95,7 +95,7 @@ class ReshardSqlIT {
             List<ReshardSql.KeyRange> ranges = fleetRanges.ranges();
             assertThat(ranges).hasSize(ROWS / RANGE_ROWS + 1);
             assertThat(fleetRanges.rows()).isEqualTo(ROWS);
-            // a range size that does not divide the rows: the count still comes from the same scan
+            // a range size that does not divide the rows: the count still covers every row
             ReshardSql.FleetRanges uneven = sql.ranges(src, telemetry, "acme", "trucks", 300);
             assertThat(uneven.ranges()).hasSize(ROWS / 300 + 1);
             assertThat(uneven.rows()).isEqualTo(ROWS);
