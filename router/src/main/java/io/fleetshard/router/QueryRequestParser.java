@@ -131,13 +131,9 @@ final class QueryRequestParser {
                     }
                 }
             }
-            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
-                throw ApiProblem.badRequest("request body must hold exactly one JSON object");
-            }
-        } catch (JsonParseException e) {
-            throw ApiProblem.badRequest("request body is not valid JSON: " + e.getOriginalMessage());
+            requireEndOfBody(p);
         } catch (IOException e) {
-            throw ApiProblem.badRequest("request body could not be read: " + e.getMessage());
+            throw unreadable(e);
         }
         if (items == null || items.isEmpty()) {
             throw ApiProblem.badRequest("queries is required and must hold at least one query object");
@@ -185,15 +181,25 @@ final class QueryRequestParser {
                     }
                 }
             }
-            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
-                throw ApiProblem.badRequest("request body must hold exactly one JSON object");
-            }
-        } catch (JsonParseException e) {
-            throw ApiProblem.badRequest("request body is not valid JSON: " + e.getOriginalMessage());
+            requireEndOfBody(p);
         } catch (IOException e) {
-            throw ApiProblem.badRequest("request body could not be read: " + e.getMessage());
+            throw unreadable(e);
         }
         return f;
+    }
+
+    /** The parser stands on the body's closing brace, and nothing follows it. */
+    private static void requireEndOfBody(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+            throw ApiProblem.badRequest("request body must hold exactly one JSON object");
+        }
+    }
+
+    /** The 400 of a body that is not JSON, or that could not be read. */
+    private static ApiProblem unreadable(IOException e) {
+        return e instanceof JsonParseException json
+                ? ApiProblem.badRequest("request body is not valid JSON: " + json.getOriginalMessage())
+                : ApiProblem.badRequest("request body could not be read: " + e.getMessage());
     }
 
     private static String string(JsonParser p, JsonToken t, String field) throws IOException {
