@@ -64,6 +64,17 @@ interface FailoverActions {
     String slotCopiesMissing(Node replica, Node primary, Engine engine, Duration timeout);
 
     /**
+     * After a failover's promotion: true when {@code promoted} (PostgreSQL) holds no lasting logical slot, so change
+     * capture cannot go on from its position there and must snapshot the new primary. The replica's copy of capture's
+     * slot stays temporary until the primary logs a running-transactions record past it, and a temporary copy is
+     * dropped at promotion: a primary killed soon after capture started leaves none. False for MariaDB (capture
+     * resumes by GTID) and when the node cannot be read (capture then reports the missing slot itself).
+     */
+    default boolean captureSlotLost(Node promoted, Engine engine, Duration timeout) {
+        return false;
+    }
+
+    /**
      * Disaster recovery: marks the warm standby {@code standby} of shard {@code shardId} promoted (by {@code by}) in
      * its database, in a transaction that holds the standby applier's position row, so the applier stops between two
      * manifests and never writes it again; then checks that the server takes writes. Says what the standby had

@@ -378,6 +378,29 @@ final class FailoverOrchestrator implements AutoCloseable {
         }
     }
 
+    /**
+     * Promotes the candidate; after an unplanned failover whose promoted node kept no copy of capture's slot (the
+     * primary died before the copy became lasting), capture is reset at once so it snapshots the new primary instead
+     * of refusing it for a missing slot until an operator steps in. A repeat after a crash finds the node promoted
+     * and resets again only while no slot exists there.
+     */
+    private String promote(Orchestration o) {
+        Node candidate = candidate(o);
+        String promoted = actions.promote(candidate, engine(o), config.failoverPromoteTimeout());
+        if (!o.kind().equals("failover") || !actions.captureSlotLost(candidate, engine(o),
+                config.failoverConfirmTimeout())) {
+            return promoted;
+        }
+        String reset;
+        try {
+            reset = captureReset(o);
+        } catch (RuntimeException e) { // writes must resume all the same: capture waits for an operator instead
+            reset = "resetting capture failed (" + e.getMessage() + "): capture refuses the new primary until shard "
+                    + o.shardId() + " is reset by hand (docs/runbooks/failover.md)";
+        }
+        return promoted + "; " + candidate.nodeId() + " kept no copy of capture's slot: " + reset;
+    }
+
     private String captureReset(Orchestration o) {
         ControlApi.CaptureResetter resetter = captureResetter;
         if (resetter == null) {
@@ -597,7 +620,7 @@ final class FailoverOrchestrator implements AutoCloseable {
                 case "promote" -> o.withStep(done("promote", started, o.kind().equals("promote-standby")
                         ? actions.promoteStandby(candidate(o), engine(o), o.shardId(), "orchestration " + o.id(),
                                 config.failoverPromoteTimeout())
-                        : actions.promote(candidate(o), engine(o), config.failoverPromoteTimeout())), null);
+                        : promote(o)), null);
                 case "update-map" -> o.withStep(done("update-map", started, updateMap(o)), null);
                 case "verify" -> o.withStep(done("verify", started, verify(o, started)), null);
                 case "freeze" -> {

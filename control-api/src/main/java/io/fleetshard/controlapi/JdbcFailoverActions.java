@@ -9,6 +9,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link FailoverActions} for PostgreSQL streaming replicas and MariaDB GTID replicas ({@link MariaDbFailoverSql}),
@@ -17,6 +19,7 @@ import java.util.List;
  * MySQL shards are refused. On MariaDB, standby promotion is refused too (ADR 0032).
  */
 final class JdbcFailoverActions implements FailoverActions {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcFailoverActions.class);
     private final ControlApiConfig config;
 
     JdbcFailoverActions(ControlApiConfig config) {
@@ -453,6 +456,20 @@ final class JdbcFailoverActions implements FailoverActions {
         }
         List<String> missing = wanted.stream().filter(w -> !lasting.contains(w)).toList();
         return missing.isEmpty() ? null : "no lasting copy on " + replica.nodeId() + " yet of " + missing;
+    }
+
+    @Override
+    public boolean captureSlotLost(Node promoted, Engine engine, Duration timeout) {
+        if (engine == Engine.MARIADB) {
+            return false;
+        }
+        try (Connection c = connect(promoted, engine, timeout); Statement st = c.createStatement()) {
+            return !bool(st, "SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_type = 'logical'"
+                    + " AND NOT temporary)");
+        } catch (SQLException e) {
+            LOG.warn("cannot list the logical slots of promoted node {}: {}", promoted.nodeId(), e.getMessage());
+            return false;
+        }
     }
 
     private static final java.util.regex.Pattern APPLICATION_NAME =

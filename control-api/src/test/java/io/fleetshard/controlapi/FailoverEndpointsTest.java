@@ -97,6 +97,40 @@ class FailoverEndpointsTest {
     }
 
     @Test
+    void aFailoverWhosePromotedNodeKeptNoCaptureSlotResetsCaptureAtOnce() throws Exception {
+        start(List.of(), Map.of());
+        List<String> resets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        h.api.resetCaptureWith(shard -> {
+            resets.add(shard);
+            return "capture of shard " + shard + " forgot its position";
+        });
+        actions.slotLost.add("pg-1-c"); // the primary died before the replica's copy of capture's slot lasted
+        actions.down.add("pg-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps").get(2).path("detail").asText())
+                .contains("pg-1-c kept no copy of capture's slot: capture of shard pg-1 forgot its position");
+        assertThat(resets).containsExactly("pg-1");
+    }
+
+    @Test
+    void aFailoverWhoseCaptureResetFailsStillEndsWithWritesOnTheNewPrimary() throws Exception {
+        start(List.of(), Map.of());
+        h.api.resetCaptureWith(shard -> {
+            throw new IllegalStateException("Kafka unreachable");
+        });
+        actions.slotLost.add("pg-1-c");
+        actions.down.add("pg-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps").get(2).path("detail").asText())
+                .contains("resetting capture failed (Kafka unreachable)", "reset by hand");
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-c");
+    }
+
+    @Test
     void aPrimaryThatAnswersTheConfirmationIsKept() throws Exception {
         start(List.of(), Map.of());
         actions.down.add("pg-1-a");
@@ -571,6 +605,14 @@ class FailoverEndpointsTest {
         @Override
         public String slotCopiesMissing(Node replica, Node primary, Engine engine, Duration timeout) {
             return null;
+        }
+
+        /** Nodes that hold no lasting logical slot once promoted. */
+        final Set<String> slotLost = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public boolean captureSlotLost(Node promoted, Engine engine, Duration timeout) {
+            return slotLost.contains(promoted.nodeId());
         }
 
         @Override

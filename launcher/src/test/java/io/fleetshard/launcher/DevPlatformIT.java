@@ -226,6 +226,13 @@ class DevPlatformIT {
                     () -> quietly(() -> roles(get(shardUrl).body()).equals(failedOver(trucksShard))));
             Await.condition("a write to trucks on the promoted node", Duration.ofSeconds(30),
                     () -> quietly(() -> post(router + "/v1/query", insertTruck("after-failover")).statusCode() == 200));
+            // capture goes on from the promoted node: from its copy of the slot, or, when the primary died before that
+            // copy lasted, from a snapshot the failover asked for (a capture stuck on a missing slot fails here)
+            String shard = trucksShard;
+            Await.condition("capture of " + shard + " streams from the promoted node", Duration.ofSeconds(90),
+                    () -> platform.capture().status().get(shard) != null
+                            && platform.capture().status().get(shard).streaming()
+                            && platform.capture().status().get(shard).lastError() == null);
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start(); // the same data directory keeps its token secret: the first run's token still works
