@@ -233,7 +233,7 @@ public final class FleetShardClient implements AutoCloseable {
         public static final int MAX_ITEMS_LIMIT = 1000;
         public static final int MAX_IN_FLIGHT_LIMIT = 256;
         static final Duration MAX_WAIT_LIMIT = Duration.ofSeconds(10);
-        /** 32 queries, 2 ms, 1 request in flight (at 4 and 8 threads 1 beat 2: docs/benchmarks.md, ninth session). */
+        /** 32 queries, 2 ms, 1 request in flight (1 vs 2: mixed results, docs/benchmarks.md, ninth session). */
         public static final AutoBatch DEFAULTS = new AutoBatch(32, Duration.ofMillis(2), 1);
 
         public AutoBatch {
