@@ -44,6 +44,10 @@ import java.util.Map;
  * <p>A fifth argument {@code batch} compares the ways of sending many point reads (ADR 0031): one request each,
  * {@code POST /v1/query/batch} with 8, 16 and 32 reads per request, and HTTP/1.1 pipelining, beside direct JDBC
  * (one read per statement, and 16 reads in one composite statement).
+ *
+ * <p>A fifth argument {@code client} drives the router through the Java client ({@code fleetshard-client}): one
+ * {@code query} per read without and with auto-batching (ADR 0034; {@link #AUTO_BATCHES}), beside direct JDBC and the
+ * bench's own raw HTTP/1.1 client.
  */
 public final class RouterVsJdbcLoad {
     private static final String TENANT = "bench";
@@ -65,8 +69,8 @@ public final class RouterVsJdbcLoad {
         int rows = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
         long warmupMs = (args.length > 3 ? Integer.parseInt(args[3]) : 8) * 1000L;
         String phases = args.length > 4 ? args[4] : "all";
-        if (!List.of("all", "jwt", "jwt-off-first", "batch").contains(phases)) {
-            throw new IllegalArgumentException("the fifth argument is all, jwt, jwt-off-first or batch, got '"
+        if (!List.of("all", "jwt", "jwt-off-first", "batch", "client").contains(phases)) {
+            throw new IllegalArgumentException("the fifth argument is all, jwt, jwt-off-first, batch or client, got '"
                     + phases + "'");
         }
         Path dir = Files.createTempDirectory("fleetshard-bench-router");
@@ -133,6 +137,13 @@ public final class RouterVsJdbcLoad {
                         HikariDataSource direct = new HikariDataSource(hc)) {
                     batches(router, token, pointRead(direct, rows), compositePointReads(direct, rows), threads,
                             seconds, rows, warmupMs);
+                }
+                System.exit(0);
+            }
+            if (phases.equals("client")) {
+                try (Router router = new Router(config, new InMemoryShardMap(map)).start();
+                        HikariDataSource direct = new HikariDataSource(hc)) {
+                    viaJavaClient(router, token, pointRead(direct, rows), threads, seconds, rows, warmupMs);
                 }
                 System.exit(0);
             }
@@ -333,7 +344,7 @@ public final class RouterVsJdbcLoad {
 
     private static String queries(LoadRun.Result r, int perRequest, LoadRun.Result jdbc) {
         double qps = r.throughput() * perRequest;
-        return String.format("%-14s %10.0f   %6.2f   %7.3f / %7.3f   %7.4f / %7.4f   (%d requests, %d errors)",
+        return String.format("%-20s %10.0f   %6.2f   %7.3f / %7.3f   %7.4f / %7.4f   (%d requests, %d errors)",
                 r.name(), qps, qps / jdbc.throughput(), r.p50Ns() / 1e6, r.p99Ns() / 1e6,
                 r.p50Ns() / 1e6 / perRequest, r.p99Ns() / 1e6 / perRequest, r.requests(), r.errors());
     }
@@ -349,6 +360,65 @@ public final class RouterVsJdbcLoad {
                 throw new IllegalStateException("router answered " + status + ": " + clients[t].lastBody());
             }
         };
+    }
+
+    /** Auto-batching settings compared by {@code client}: maxItems, maxWait (ms), maxInFlight. */
+    private static final int[][] AUTO_BATCHES = {{32, 2, 1}, {32, 2, 2}};
+
+    /**
+     * ADR 0034: each worker thread calls {@code FleetShardClient.query} for one point read at a time, as an application
+     * would; the client's shared session coalesces them when auto-batching is on. Beside direct JDBC and the raw
+     * HTTP/1.1 client of the other phases (which shows what {@code java.net.http} itself costs); twice.
+     */
+    private static void viaJavaClient(Router router, String token, LoadRun.Operation viaJdbc, int threads,
+            int seconds, int rows, long warmupMs) throws Exception {
+        RawHttpClient[] raw = new RawHttpClient[threads];
+        for (int t = 0; t < threads; t++) {
+            raw[t] = new RawHttpClient("127.0.0.1", router.port(), token);
+        }
+        String url = "http://127.0.0.1:" + router.port();
+        java.util.Map<String, io.fleetshard.client.FleetShardClient> clients = new java.util.LinkedHashMap<>();
+        clients.put("client", io.fleetshard.client.FleetShardClient.builder().router(url).token(token).build());
+        for (int[] a : AUTO_BATCHES) {
+            clients.put("client auto " + a[0] + "/" + a[1] + "ms/" + a[2], io.fleetshard.client.FleetShardClient
+                    .builder().router(url).token(token).autoBatch(a[0], java.time.Duration.ofMillis(a[1]), a[2])
+                    .build());
+        }
+        java.util.Map<String, LoadRun.Operation> ops = new java.util.LinkedHashMap<>();
+        ops.put("router raw", viaRouter(raw, rows));
+        clients.forEach((name, c) -> ops.put(name, (t, seq) -> {
+            io.fleetshard.client.QueryResult r = c.query(TENANT, FLEET, SQL, TENANT, FLEET,
+                    "v" + ((seq * 7919 + t) % rows));
+            if (r.rows().isEmpty()) {
+                throw new IllegalStateException("row missing");
+            }
+        }));
+        System.out.printf("point reads: through the Java client, without and with auto-batching, vs direct JDBC, %d"
+                + " threads, %d s each, %d rows, after warm-up%n", threads, seconds, rows);
+        LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
+        for (LoadRun.Operation op : ops.values()) {
+            LoadRun.run("warm", threads, 0, warmupMs / 2, op);
+        }
+        List<String> lines = new java.util.ArrayList<>();
+        for (int round = 1; round <= 2; round++) {
+            LoadRun.Result jdbc = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
+            lines.add(queries(jdbc, 1, jdbc));
+            for (java.util.Map.Entry<String, LoadRun.Operation> e : ops.entrySet()) {
+                if (e.getKey().equals("router raw")) { // Jetty has closed connections idle for 30 s meanwhile
+                    for (int t = 0; t < threads; t++) {
+                        raw[t].close();
+                        raw[t] = new RawHttpClient("127.0.0.1", router.port(), token);
+                    }
+                }
+                lines.add(queries(LoadRun.run(e.getKey(), threads, 500, seconds * 1000L, e.getValue()), 1, jdbc));
+            }
+        }
+        System.out.println("phase           queries/s   ratio to the round's JDBC   per call p50 / p99 (ms)");
+        lines.forEach(System.out::println);
+        clients.values().forEach(io.fleetshard.client.FleetShardClient::close);
+        for (RawHttpClient c : raw) {
+            c.close();
+        }
     }
 
     /**

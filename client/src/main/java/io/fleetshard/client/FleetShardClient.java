@@ -58,7 +58,7 @@ public final class FleetShardClient implements AutoCloseable {
         this.calls = new RouterCalls(config.defaultRouter(), config.regionRouters(), map,
                 new RetryingSender(json, config.maxAttempts(), config.maxRetryWait(), sleeper, clock),
                 config.requestTimeout());
-        this.shared = new Session(calls, config.defaultConsistency());
+        this.shared = new Session(calls, config.defaultConsistency(), config.autoBatch());
     }
 
     public static Builder builder() {
@@ -75,7 +75,7 @@ public final class FleetShardClient implements AutoCloseable {
 
     /** A new session: its own write tokens, so its reads see its own writes. */
     public Session session() {
-        return new Session(calls, config.defaultConsistency());
+        return new Session(calls, config.defaultConsistency(), config.autoBatch());
     }
 
     /** {@link Session#query(String, String, String, Object...)} on the client's shared session. */
@@ -121,10 +121,11 @@ public final class FleetShardClient implements AutoCloseable {
      * @param maxAttempts attempts per request in all, retries included (1: no retries)
      * @param maxRetryWait the most a request waits between its attempts, in all
      * @param mapRefreshInterval how long the cached shard map is used before its version is checked again
+     * @param autoBatch how a session's concurrent queries are coalesced into batches; null: never (the default)
      */
     public record Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
             Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
-            Duration maxRetryWait, Duration mapRefreshInterval) {
+            Duration maxRetryWait, Duration mapRefreshInterval, AutoBatch autoBatch) {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_ATTEMPTS = 3;
@@ -140,6 +141,14 @@ public final class FleetShardClient implements AutoCloseable {
             if (!problems.isEmpty()) {
                 throw new InvalidClientConfigException(problems);
             }
+        }
+
+        /** The settings without auto-batching. */
+        public Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
+                Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
+                Duration maxRetryWait, Duration mapRefreshInterval) {
+            this(defaultRouter, regionRouters, controlApi, defaultConsistency, connectTimeout, requestTimeout,
+                    maxAttempts, maxRetryWait, mapRefreshInterval, null);
         }
 
         public Optional<URI> controlApiUri() {
@@ -207,6 +216,51 @@ public final class FleetShardClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Auto-batching (ADR 0034): while {@code maxInFlight} requests of a session and tenant are on their way, that
+     * session's further {@code query} calls of the tenant wait, and the first request to come back sends up to
+     * {@code maxItems} of them as one {@code POST /v1/query/batch}. A call waits at most {@code maxWait} for that, then
+     * goes at once; a call that finds nothing in flight goes at once. Each caller gets its own result or typed
+     * exception, as alone. Buys throughput for many concurrent small reads, at the price of the latency of a batch.
+     *
+     * @param maxItems the most queries in one batch, 2 to {@value #MAX_ITEMS_LIMIT}; at most the router's
+     *     {@code router.batch.max.items} (64 by default)
+     * @param maxWait the longest a query waits for a request of its tenant to come back, 0 excluded, at most 10 s
+     * @param maxInFlight requests of one session and tenant on their way before further queries wait, 1 to
+     *     {@value #MAX_IN_FLIGHT_LIMIT}
+     */
+    public record AutoBatch(int maxItems, Duration maxWait, int maxInFlight) {
+        public static final int MAX_ITEMS_LIMIT = 1000;
+        public static final int MAX_IN_FLIGHT_LIMIT = 256;
+        static final Duration MAX_WAIT_LIMIT = Duration.ofSeconds(10);
+        /** 32 queries, 2 ms, 1 request in flight (1 vs 2: mixed results, docs/benchmarks.md, ninth session). */
+        public static final AutoBatch DEFAULTS = new AutoBatch(32, Duration.ofMillis(2), 1);
+
+        public AutoBatch {
+            List<String> p = problems(maxItems, maxWait, maxInFlight);
+            if (!p.isEmpty()) {
+                throw new InvalidClientConfigException(p);
+            }
+        }
+
+        static List<String> problems(int maxItems, Duration maxWait, int maxInFlight) {
+            List<String> p = new ArrayList<>();
+            if (maxItems < 2 || maxItems > MAX_ITEMS_LIMIT) {
+                p.add("autoBatch maxItems must be between 2 and " + MAX_ITEMS_LIMIT + " (and at most the router's"
+                        + " router.batch.max.items), got " + maxItems);
+            }
+            if (maxWait == null || maxWait.isZero() || maxWait.isNegative()
+                    || maxWait.compareTo(MAX_WAIT_LIMIT) > 0) {
+                p.add("autoBatch maxWait must be positive and at most " + MAX_WAIT_LIMIT.toMillis() + " ms, got "
+                        + maxWait);
+            }
+            if (maxInFlight < 1 || maxInFlight > MAX_IN_FLIGHT_LIMIT) {
+                p.add("autoBatch maxInFlight must be between 1 and " + MAX_IN_FLIGHT_LIMIT + ", got " + maxInFlight);
+            }
+            return p;
+        }
+    }
+
     /** Builds a {@link FleetShardClient}; every setting but the default router has a default. */
     public static final class Builder {
         private final List<String> parseProblems = new ArrayList<>();
@@ -220,6 +274,7 @@ public final class FleetShardClient implements AutoCloseable {
         private int maxAttempts = Config.DEFAULT_MAX_ATTEMPTS;
         private Duration maxRetryWait = Config.DEFAULT_MAX_RETRY_WAIT;
         private Duration mapRefreshInterval = Config.DEFAULT_MAP_REFRESH_INTERVAL;
+        private AutoBatch autoBatch;
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.REAL;
         private Supplier<String> token;
@@ -298,6 +353,26 @@ public final class FleetShardClient implements AutoCloseable {
             return this;
         }
 
+        /** Auto-batching with {@link AutoBatch#DEFAULTS} (ADR 0034); off unless set. */
+        public Builder autoBatch() {
+            this.autoBatch = AutoBatch.DEFAULTS;
+            return this;
+        }
+
+        /**
+         * Auto-batching of each session's concurrent queries (ADR 0034), see {@link AutoBatch}; a problem with the
+         * values is reported with the others by {@link #config()}.
+         */
+        public Builder autoBatch(int maxItems, Duration maxWait, int maxInFlight) {
+            List<String> p = AutoBatch.problems(maxItems, maxWait, maxInFlight);
+            if (p.isEmpty()) {
+                this.autoBatch = new AutoBatch(maxItems, maxWait, maxInFlight);
+            } else {
+                parseProblems.addAll(p);
+            }
+            return this;
+        }
+
         /** Tests: the clock of Retry-After dates and map refreshes. */
         Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock);
@@ -336,7 +411,7 @@ public final class FleetShardClient implements AutoCloseable {
                 throw new InvalidClientConfigException(problems);
             }
             return new Config(defaultRouter, regionRouters, controlApi, defaultConsistency, connectTimeout,
-                    requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval);
+                    requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval, autoBatch);
         }
 
         public FleetShardClient build() {

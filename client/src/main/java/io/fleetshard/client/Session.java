@@ -24,10 +24,12 @@ public final class Session {
     private final RouterCalls calls;
     private final Consistency defaultConsistency;
     private final WriteTokens tokens = new WriteTokens();
+    private final QueryCoalescer coalescer; // null unless the client's autoBatch is set
 
-    Session(RouterCalls calls, Consistency defaultConsistency) {
+    Session(RouterCalls calls, Consistency defaultConsistency, FleetShardClient.AutoBatch autoBatch) {
         this.calls = calls;
         this.defaultConsistency = defaultConsistency;
+        this.coalescer = autoBatch == null ? null : new QueryCoalescer(autoBatch, this::queryAlone, this::batch);
     }
 
     /** Runs one statement for one fleet with the client's default consistency. */
@@ -35,8 +37,18 @@ public final class Session {
         return query(QueryRequest.builder(tenantId, fleetId, sql).params(params).build());
     }
 
-    /** Runs one statement for one fleet with the request's options. */
+    /**
+     * Runs one statement for one fleet with the request's options. With the client's
+     * {@link FleetShardClient.Builder#autoBatch auto-batching} on, a call made while other calls of this session and
+     * tenant are on their way may be sent with them in one {@code POST /v1/query/batch} (ADR 0034); its answer, or
+     * its typed exception, is the same as alone.
+     */
     public QueryResult query(QueryRequest request) {
+        return coalescer == null ? queryAlone(request) : coalescer.query(request);
+    }
+
+    /** {@link #query(QueryRequest)} in its own HTTP request. */
+    private QueryResult queryAlone(QueryRequest request) {
         Consistency c = request.consistency() != null ? request.consistency() : defaultConsistency;
         String token = request.afterToken();
         boolean sessionToken = false;
@@ -137,6 +149,11 @@ public final class Session {
             items.add(item);
         }
         return new BatchResult(items);
+    }
+
+    /** Tests: queries of this session waiting to be sent in a batch. */
+    int waitingToBeBatched() {
+        return coalescer == null ? 0 : coalescer.waiting();
     }
 
     /** Runs one read on every shard of the tenant, merged by the router. */

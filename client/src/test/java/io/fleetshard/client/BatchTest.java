@@ -75,6 +75,57 @@ class BatchTest {
     }
 
     @Test
+    void autoBatchingSendsQueriesMadeWhileOneIsInFlightAsOneBatchCarryingTheSessionsToken() throws Exception {
+        try (FleetShardClient auto = FleetShardClient.builder().router(router.url())
+                .defaultConsistency(Consistency.READ_YOUR_WRITES).autoBatch(8, Duration.ofSeconds(5), 1)
+                .sleeper(new RecordingSleeper()).build()) {
+            Session s = auto.session();
+            router.on("/v1/query", json(200, WRITE), json(200, READ));
+            s.query("acme", "trucks", "UPDATE vehicles SET status = ?", "x");
+            java.util.concurrent.CountDownLatch release = router.hold("/v1/query");
+            router.on("/v1/query/batch", json(200, "{\"results\":[{\"status\":200,\"result\":" + READ + "},"
+                    + problemItem(422, "unprocessable", "no column nope", null) + "]}"));
+            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(3);
+            try {
+                var first = callers.submit(() -> s.query("acme", "trucks", "SELECT count(*) AS n FROM vehicles"));
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                while (router.requests("/v1/query").size() < 2) {
+                    assertThat(System.nanoTime()).as("the first read reaches the router").isLessThan(deadline);
+                    Thread.onSpinWait();
+                }
+                var second = callers.submit(() -> s.query("acme", "trucks", "SELECT count(*) AS n FROM vehicles"));
+                while (s.waitingToBeBatched() < 1) {
+                    assertThat(System.nanoTime()).as("the second read waits").isLessThan(deadline);
+                    Thread.onSpinWait();
+                }
+                var third = callers.submit(() -> s.query("acme", "trucks", "SELECT nope FROM vehicles"));
+                while (s.waitingToBeBatched() < 2) {
+                    assertThat(System.nanoTime()).as("the third read waits").isLessThan(deadline);
+                    Thread.onSpinWait();
+                }
+                release.countDown();
+                assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).singleRow().orElseThrow()
+                        .getLong("n")).isEqualTo(7L);
+                assertThat(second.get(10, java.util.concurrent.TimeUnit.SECONDS).singleRow().orElseThrow()
+                        .getLong("n")).isEqualTo(7L);
+                assertThatThrownBy(() -> third.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(QueryRejectedException.class).hasMessageContaining("no column nope");
+            } finally {
+                callers.shutdownNow();
+            }
+            List<FakeServer.Request> batches = router.requests("/v1/query/batch");
+            assertThat(batches).hasSize(1);
+            JsonNode sent = batches.get(0).json();
+            assertThat(sent.get("queries")).hasSize(2);
+            assertThat(sent.at("/queries/0/afterToken").asText()).isEqualTo("s1@postgres:0/20");
+            assertThat(sent.at("/queries/1/afterToken").asText()).isEqualTo("s1@postgres:0/20");
+            assertThat(sent.at("/queries/1/sql").asText()).isEqualTo("SELECT nope FROM vehicles");
+            assertThat(router.requests("/v1/query").get(1).json().at("/afterToken").asText())
+                    .isEqualTo("s1@postgres:0/20");
+        }
+    }
+
+    @Test
     void aWholeBatchRefusedByTheRouterIsOneTypedException() {
         router.on("/v1/query/batch", FakeServer.Answer.problem(422, "too-many-statements", "Too many statements",
                 "a batch may hold at most 64 queries (router.batch.max.items); split it"));

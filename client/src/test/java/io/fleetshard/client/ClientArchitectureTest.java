@@ -33,6 +33,7 @@ class ClientArchitectureTest {
                 .orShould().haveSimpleName("Consistency")
                 .orShould().haveSimpleName("Builder")
                 .orShould().haveSimpleName("Config")
+                .orShould().haveSimpleName("AutoBatch")
                 .orShould().haveSimpleName("Mode")
                 .orShould().haveSimpleName("ShardAnswer")
                 .orShould().haveSimpleName("FailedShard")

@@ -67,6 +67,7 @@ final class FakeServer implements AutoCloseable {
     private final Map<String, Deque<Answer>> scripts = new HashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final CountDownLatch closing = new CountDownLatch(1);
+    private final Map<String, CountDownLatch> holds = new java.util.concurrent.ConcurrentHashMap<>();
 
     FakeServer() {
         try {
@@ -87,6 +88,16 @@ final class FakeServer implements AutoCloseable {
     synchronized FakeServer on(String path, Answer... answers) {
         scripts.put(path, new ArrayDeque<>(List.of(answers)));
         return this;
+    }
+
+    /**
+     * Holds every request to {@code path} (after recording it) until the returned latch is counted down, or the
+     * server closes.
+     */
+    CountDownLatch hold(String path) {
+        CountDownLatch release = new CountDownLatch(1);
+        holds.put(path, release);
+        return release;
     }
 
     List<Request> requests() {
@@ -111,6 +122,14 @@ final class FakeServer implements AutoCloseable {
         String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         String path = ex.getRequestURI().getRawPath();
         requests.add(new Request(ex.getRequestMethod(), path, body));
+        CountDownLatch held = holds.get(path);
+        if (held != null) {
+            try {
+                held.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Answer a = next(path);
         if (a.hangs()) {
             try {
@@ -132,6 +151,7 @@ final class FakeServer implements AutoCloseable {
     @Override
     public void close() {
         closing.countDown();
+        holds.values().forEach(CountDownLatch::countDown);
         server.stop(0);
         ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
     }

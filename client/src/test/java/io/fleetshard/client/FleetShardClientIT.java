@@ -272,4 +272,64 @@ class FleetShardClientIT {
                     .rowValues()).containsExactly(List.of(v, "new"));
         }
     }
+
+    /**
+     * Auto-batching (ADR 0034) against the real router: concurrent callers of one session, readers, a writer reading
+     * its own writes and a caller with a bad statement, each get their own answer; some of the calls travel together.
+     */
+    @Test
+    void autoBatchedCallersOfOneSessionEachGetTheirOwnAnswer() throws Exception {
+        String prefix = "auto-" + UUID.randomUUID() + "-";
+        for (int i = 0; i < 20; i++) {
+            client.query(TENANT, "trucks", INSERT, TENANT, "trucks", prefix + i, "s" + i);
+        }
+        double batchesBefore = eu.registry().find("fleetshard.router.responses").tag("endpoint", "batch").counters()
+                .stream().mapToDouble(Counter::count).sum();
+        try (FleetShardClient auto = FleetShardClient.builder()
+                .token(TOKENS.mint("client-it", Role.ADMIN, null, Duration.ofHours(1)))
+                .router("http://127.0.0.1:" + eu.port()).defaultConsistency(Consistency.READ_YOUR_WRITES)
+                .autoBatch(16, Duration.ofMillis(50), 1).build()) {
+            Session s = auto.session();
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(7);
+            try {
+                List<java.util.concurrent.Future<?>> work = new java.util.ArrayList<>();
+                for (int t = 0; t < 5; t++) {
+                    int seed = t;
+                    work.add(threads.submit(() -> {
+                        for (int n = 0; n < 40; n++) {
+                            int i = (seed * 7 + n) % 20;
+                            assertThat(s.query(TENANT, "trucks", SELECT, prefix + i).rowValues())
+                                    .containsExactly(List.of(prefix + i, "s" + i));
+                        }
+                        return null;
+                    }));
+                }
+                work.add(threads.submit(() -> {
+                    for (int n = 0; n < 10; n++) {
+                        String id = prefix + "w" + n;
+                        s.query(TENANT, "trucks", INSERT, TENANT, "trucks", id, "w");
+                        assertThat(s.query(TENANT, "trucks", SELECT, id).rowValues())
+                                .containsExactly(List.of(id, "w"));
+                    }
+                    return null;
+                }));
+                work.add(threads.submit(() -> {
+                    for (int n = 0; n < 10; n++) {
+                        assertThat(catchThrowableOfType(QueryRejectedException.class,
+                                () -> s.query(TENANT, "trucks", "SELECT nope FROM vehicles")).detail())
+                                .startsWith("column \"nope\" does not exist");
+                    }
+                    return null;
+                }));
+                for (java.util.concurrent.Future<?> f : work) {
+                    f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } finally {
+                threads.shutdownNow();
+            }
+        }
+        double batches = eu.registry().find("fleetshard.router.responses").tag("endpoint", "batch").counters()
+                .stream().mapToDouble(Counter::count).sum() - batchesBefore;
+        assertThat(batches).as("calls made while one was in flight travelled as batches").isPositive();
+    }
 }
