@@ -153,8 +153,17 @@ final class ChildProcesses {
             p.destroyForcibly();
             throw new IllegalStateException("child " + kind + " did not get ready: " + e, e);
         }
-        if (arg == null) {
-            throw new IllegalStateException("child " + kind + " exited with " + p.exitValue() + " before it was ready");
+        if (arg == null) { // its output ended: it is exiting (or has closed its stdout); say how, not "still running"
+            String how;
+            try {
+                how = p.waitFor(30, TimeUnit.SECONDS) ? "exited with " + p.exitValue() : "closed its output";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                how = "closed its output";
+            }
+            p.destroyForcibly();
+            throw new IllegalStateException("child " + kind + " " + how + " before it was ready; its output is in "
+                    + dir.resolve("child-output.log"));
         }
         return new Child(p, arg);
     }
