@@ -459,10 +459,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         }
         ShardMapSnapshot map = source.current();
         Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
-        if (!failsOver(shard.engine(), kind)) {
+        if (!failsOver(shard.engine())) {
             throw ApiProblem.conflict(kind + " of " + shard.engine().wireName() + " shards is not supported yet"
-                    + " (shard " + shardId + ")" + (shard.engine() == Engine.MARIADB ? "; MariaDB shards have"
-                    + " failover, switchover, failback and rejoin, no standby promotion (ADR 0032)" : ""));
+                    + " (shard " + shardId + ")");
         }
         runningFor(shardId).ifPresent(o -> {
             throw ApiProblem.conflict("orchestration " + o.id() + " (" + o.kind() + ") is running on shard "
@@ -473,12 +472,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         return new Checked(map, shard, primary);
     }
 
-    /**
-     * Which orchestrations an engine has: all on PostgreSQL; all but standby promotion on MariaDB (ADR 0024, 0032:
-     * the promote step's marking of the standby speaks PostgreSQL only, not built for MariaDB yet).
-     */
-    private static boolean failsOver(Engine engine, String kind) {
-        return engine == Engine.POSTGRES || engine == Engine.MARIADB && !kind.equals("promote-standby");
+    /** Which engines have orchestrations: PostgreSQL and MariaDB, all of them (ADR 0015, 0024, 0032, 0035). */
+    private static boolean failsOver(Engine engine) {
+        return engine == Engine.POSTGRES || engine == Engine.MARIADB;
     }
 
     /** The shard's replicas, the best to promote first: the synchronous one, then by replay lag at the last probe. */
@@ -560,7 +556,7 @@ final class FailoverOrchestrator implements AutoCloseable {
     private void detect(ShardMapSnapshot map) {
         long now = clock.millis();
         for (Shard shard : map.shards()) {
-            if (!failsOver(shard.engine(), "failover") || runningFor(shard.shardId()).isPresent()
+            if (!failsOver(shard.engine()) || runningFor(shard.shardId()).isPresent()
                     || recentlyAborted(shard.shardId(), now) || replicasBestFirst(map, shard.shardId()).isEmpty()) {
                 continue; // a shard without a replica has nothing to promote: no orchestration that can only fail
             }

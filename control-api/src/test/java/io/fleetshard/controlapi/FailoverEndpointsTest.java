@@ -270,7 +270,7 @@ class FailoverEndpointsTest {
         h.post("/v1/shards/pg-1/promote-standby", "").assertProblem(409, "no warm standby");
         map.commit(map.current().version(), List.of(new Node("pg-1-dr", "pg-1", NodeRole.STANDBY, "eu-central-1",
                 "eu-central-1a", "jdbc:postgresql://127.0.0.1:1/pg-1-dr")), List.of());
-        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "not supported");
+        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "no warm standby");
         h.post("/v1/shards/pg-1/promote-standby", "{\"force\":\"yes\"}").assertProblem(400, "force");
         h.post("/v1/shards/pg-1/promote-standby", "").assertProblem(409, "force");
         actions.down.addAll(List.of("pg-1-a", "pg-1-c"));
@@ -387,9 +387,29 @@ class FailoverEndpointsTest {
     }
 
     @Test
-    void aMariaDbShardSwitchesOverButRefusesStandbyPromotion() {
+    void aMariaDbStandbyIsPromotedWhenTheShardsRegionIsLost() throws Exception {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false",
+                ControlApiConfig.FAILOVER_PROMOTE_TIMEOUT_MS, "1000"));
+        map.commit(map.current().version(), List.of(new Node("maria-1-dr", "maria-1", NodeRole.STANDBY,
+                "eu-central-1", "eu-central-1a", "jdbc:mariadb://127.0.0.1:1/fleet")), List.of());
+        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "maria-1-b (sync-replica)");
+        actions.down.addAll(List.of("maria-1-a", "maria-1-b", "maria-1-c"));
+        ApiHarness.Response accepted = h.post("/v1/shards/maria-1/promote-standby", "{\"reason\":\"region lost\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "catch-up", "promote", "capture-reset", "update-map", "verify");
+        assertThat(actions.promoted).containsExactly("maria-1-dr");
+        assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-dr");
+        for (String old : List.of("maria-1-a", "maria-1-b", "maria-1-c")) {
+            assertThat(map.current().node(old)).map(Node::role).as(old).hasValue(NodeRole.FENCED);
+        }
+    }
+
+    @Test
+    void aMariaDbShardSwitchesOver() {
         start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
-        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "no standby promotion");
         ApiHarness.Response accepted = h.post("/v1/shards/maria-1/switchover", "");
         assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
         assertThat(accepted.json().path("toNodeId").asText()).as("the semi-sync replica").isEqualTo("maria-1-b");

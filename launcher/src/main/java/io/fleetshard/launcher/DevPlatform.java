@@ -336,7 +336,10 @@ public final class DevPlatform implements AutoCloseable {
             adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
             port = standby.port();
         } else {
-            MariaDbNode standby = registerServer(MariaDbNode.start(data.resolve(nodeId), ports.portFor(nodeId), 2));
+            // server id 2 and a GTID domain of its own (2): the applier's transactions are not mistaken for the
+            // shard primary's domain-0 history once the standby is promoted and captured (ADR 0035)
+            MariaDbNode standby = registerServer(MariaDbNode.start(data.resolve(nodeId), ports.portFor(nodeId), 2,
+                    STANDBY_GTID_DOMAIN));
             standby.createDatabase(DemoTopology.DATABASE);
             adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
             port = standby.port();
@@ -600,6 +603,8 @@ public final class DevPlatform implements AutoCloseable {
         }
     }
 
+    /** The GTID domain of a MariaDB shard's warm standby (its server id): the primary writes in 0, the replica in 3. */
+    static final int STANDBY_GTID_DOMAIN = 2;
     /** Rebuilt MariaDB nodes get server ids from 10 on, above those of the demo topology's servers; each a new one. */
     private int nextRebuiltMariaDbServerId = 10;
     /** How long a rebuilt MariaDB node may take to apply its primary's binary log. */
@@ -619,6 +624,20 @@ public final class DevPlatform implements AutoCloseable {
 
     String standbyAdminJdbcUrl(String shardId) {
         return standbyAdminUrls.get(shardId);
+    }
+
+    /**
+     * Tests: change capture stops and a new worker starts (a capture process restarted): every shard's engine starts
+     * anew from its stored position, running MariaDB's lost-transaction check (ADR 0029) once more.
+     */
+    synchronized void restartCapture() {
+        capture.close();
+        capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
+    }
+
+    /** Tests: capture's status of each shard it captures. */
+    Map<String, io.fleetshard.cdc.ShardCaptureStatus> captureStatus() {
+        return capture.status();
     }
 
     /**
