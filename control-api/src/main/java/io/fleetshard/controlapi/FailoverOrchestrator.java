@@ -768,12 +768,32 @@ final class FailoverOrchestrator implements AutoCloseable {
         String rpo = best.role() == NodeRole.SYNC_REPLICA
                 ? "semi-synchronous replica that received the most: no write acknowledged under semi-sync lost"
                 : "the replica that received the most; asynchronous: writes acknowledged without it may be lost";
+        rpo += semiSyncAtLastProbe(old);
         return o.withStep(done("declare", started, "primary " + old.nodeId() + " did not answer " + attempts
                 + " confirmation probe(s) (last: " + last + "); promoting " + best.nodeId() + " (" + rpo
                 + "); received GTID positions " + receivedText
                 + (notCovered.isEmpty() ? "" : "; " + notCovered + " received transactions " + best.nodeId()
                         + " lacks (another GTID domain): rebuild them from it")
                 + (refused.isEmpty() ? "" : "; passed over: " + String.join(", ", refused))), best.nodeId());
+    }
+
+    /**
+     * What the health monitor last saw of the dead MariaDB primary's semi-sync (ADR 0024): a primary that fell back to
+     * asynchronous (no acknowledgement within {@code rpl_semi_sync_master_timeout}) acknowledged commits no replica had
+     * received, so RPO 0 did not hold from then on.
+     */
+    private String semiSyncAtLastProbe(Node old) {
+        NodeHealth h = health.apply(old.nodeId());
+        if (h.semiSync() == null) {
+            return "";
+        }
+        if (h.semiSync().on()) {
+            return "; semi-sync was on at the primary's last successful probe (" + h.lastSuccessAt() + ")";
+        }
+        return "; WARNING: semi-sync had fallen back to asynchronous on the primary (off at its last successful probe, "
+                + h.lastSuccessAt() + ", since " + h.semiSyncOffSince() + "; " + h.semiSync().asyncCommits()
+                + " commit(s) not acknowledged by a replica since the server started): writes acknowledged while it"
+                + " was off may be lost (RPO not 0)";
     }
 
     private long lagBytes(Node n) {

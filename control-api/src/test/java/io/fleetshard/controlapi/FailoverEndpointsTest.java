@@ -30,6 +30,8 @@ import org.junit.jupiter.api.Test;
 class FailoverEndpointsTest {
     private final InMemoryShardMap map = new InMemoryShardMap(ShardMapSnapshot.of(1, initial()));
     private final FakeActions actions = new FakeActions();
+    /** What the health monitor's probe finds of a MariaDB primary's semi-sync, by node. */
+    private final Map<String, ProbeResult.SemiSync> semiSync = new java.util.concurrent.ConcurrentHashMap<>();
     private ApiHarness h;
     private InMemoryOrchestrationLog log;
     private final InMemoryAuditLog audit = new InMemoryAuditLog();
@@ -59,7 +61,8 @@ class FailoverEndpointsTest {
                 ControlApiConfig.FAILOVER_CONFIRM_INTERVAL_MS, "0"));
         all.putAll(settings);
         h = new ApiHarness(map, map, (node, engine) -> actions.down.contains(node.nodeId())
-                ? ProbeResult.failed("connection refused", 1) : ProbeResult.up(1), () -> null, all);
+                ? ProbeResult.failed("connection refused", 1)
+                : new ProbeResult(null, 1, null, null, null, null, null, semiSync.get(node.nodeId())), () -> null, all);
         log = new InMemoryOrchestrationLog(stored);
         h.api.enableFailover(log, actions);
         h.api.enableAudit(audit);
@@ -317,6 +320,39 @@ class FailoverEndpointsTest {
         assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
         assertThat(map.current().shard("maria-1")).map(Shard::epoch).hasValue(1L);
         assertThat(actions.promoted).containsExactly("maria-1-c");
+    }
+
+    @Test
+    void aMariaDbFailoverSaysWhenTheDeadPrimaryHadFallenBackToAsynchronousReplication() throws Exception {
+        start(List.of(), Map.of());
+        actions.received.put("maria-1-b", "0-1-40");
+        semiSync.put("maria-1-a", new ProbeResult.SemiSync(false, 7)); // no acknowledgement within the timeout
+        h.api.probeNow();
+        actions.down.add("maria-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
+        assertThat(o.path("steps").get(1).path("detail").asText())
+                .contains("WARNING: semi-sync had fallen back to asynchronous on the primary")
+                .contains("7 commit(s) not acknowledged").contains("RPO not 0");
+        assertThat(h.api.registry().find("fleetshard.node.semisync.on").tag("node", "maria-1-a").gauge())
+                .as("the gauge of the primary, as its last successful probe found it").isNotNull()
+                .satisfies(g -> assertThat(g.value()).isZero());
+    }
+
+    @Test
+    void aMariaDbFailoverSaysSemiSyncWasOnWhenItWas() throws Exception {
+        start(List.of(), Map.of());
+        actions.received.put("maria-1-b", "0-1-40");
+        semiSync.put("maria-1-a", new ProbeResult.SemiSync(true, 0));
+        h.api.probeNow();
+        actions.down.add("maria-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("steps").get(1).path("detail").asText())
+                .contains("no write acknowledged under semi-sync lost")
+                .contains("semi-sync was on at the primary's last successful probe").doesNotContain("WARNING");
     }
 
     @Test
