@@ -109,7 +109,7 @@ final class JdbcNodeProbe implements NodeProbe {
      * asynchronous after {@code rpl_semi_sync_master_timeout}; null semi-sync when it is not enabled. The status
      * variables need no privilege.
      */
-    private ProbeResult probeMariaDbPrimary(Connection c, long start) throws SQLException {
+    private ProbeResult probeMariaDbPrimary(Connection c, long start) {
         ProbeResult.SemiSync semiSync = null;
         try (Statement st = statement(c); ResultSet rs = st.executeQuery("SHOW GLOBAL STATUS WHERE Variable_name IN"
                 + " ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_no_tx')")) {
@@ -125,6 +125,8 @@ final class JdbcNodeProbe implements NodeProbe {
             if (status != null && enabled(c)) {
                 semiSync = new ProbeResult.SemiSync("ON".equalsIgnoreCase(status), noTx);
             }
+        } catch (SQLException | RuntimeException unknown) {
+            // the server answered SELECT 1: it is up; not knowing its semi-sync (null) must never fail it over
         }
         return new ProbeResult(null, elapsedMs(start), null, null, null, null, null, semiSync);
     }

@@ -419,7 +419,9 @@ class FailoverIT {
         assertThat(o.path("toNodeId").asText()).isEqualTo(replica);
         assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
                 .containsExactly("detect", "declare", "promote", "update-map", "verify");
-        assertThat(o.path("steps").get(1).path("detail").asText()).contains("semi-synchronous replica");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("semi-synchronous replica")
+                .as("the monitor read the primary's Rpl_semi_sync_master_status")
+                .contains("semi-sync was on at the primary's last successful probe");
         Await.condition("writes resume after the failover", Duration.ofSeconds(60),
                 () -> writers.firstAckAfterKill.get() > 0);
         long rtoMs = writers.firstAckAfterKill.get() - killedAt;
