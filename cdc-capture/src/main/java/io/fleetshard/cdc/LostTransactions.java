@@ -90,7 +90,8 @@ final class LostTransactions {
         Set<String> lost = new LinkedHashSet<>();
         List<Logged> lostChanges = new ArrayList<>();
         boolean exhausted = false;
-        for (Logged r : tail) {
+        int since = sinceLastSnapshot(tail);
+        for (Logged r : tail.subList(since, tail.size())) {
             String tx = r.header(ChangeEnvelopeMapper.H_TX);
             if (!MariaDbGtidPosition.Gtid.isGtid(tx) || server.holds(MariaDbGtidPosition.Gtid.parse(tx))
                     || retracted.contains(tx)) {
@@ -120,6 +121,22 @@ final class LostTransactions {
         sorted.sort(Comparator.comparing((String g) -> MariaDbGtidPosition.Gtid.parse(g).domain())
                 .thenComparing(g -> MariaDbGtidPosition.Gtid.parse(g).sequence()));
         return new Plan(List.copyOf(sorted), ahead, List.copyOf(retractions), resume, exhausted);
+    }
+
+    /**
+     * Where the history of the server capture reads now begins in {@code tail}: after its last snapshot read
+     * ({@code op=r}), or at the start when there is none. A snapshot is taken only on a capture with no stored offset
+     * (a new shard, or one reset by an operator or a standby promotion, ADR 0035): the changes before it came from
+     * another server's binlog (the lost region's primary), whose GTIDs say nothing about what this server holds; they
+     * are another history, not lost transactions.
+     */
+    static int sinceLastSnapshot(List<Logged> tail) {
+        for (int i = tail.size() - 1; i >= 0; i--) {
+            if ("r".equals(tail.get(i).header(ChangeEnvelopeMapper.H_OP))) {
+                return i + 1;
+            }
+        }
+        return 0;
     }
 
     /** The inverse of a lost change: c becomes d, d becomes c, u swaps before and after (docs/spec/change-events.md). */

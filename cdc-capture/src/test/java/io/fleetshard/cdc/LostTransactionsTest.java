@@ -113,4 +113,47 @@ class LostTransactionsTest {
         assertThat(plan.retractions()).isEmpty();
         assertThat(plan.resumeOffset().path("gtids").asText()).isEqualTo("0-1-97,3-3-117");
     }
+
+    private static LostTransactions.Logged snapshotRead(long offset) {
+        String value = "{\"version\":1,\"op\":\"r\",\"table\":\"vehicles\",\"tenant\":\"t1\",\"fleet\":\"f1\","
+                + "\"shard\":\"m1\",\"key\":{\"vehicle_id\":\"v1\"},\"before\":null,\"after\":{\"status\":\"a\"},"
+                + "\"snapshot\":true,\"mapVersion\":5}";
+        RecordHeaders h = new RecordHeaders();
+        h.add(ChangeEnvelopeMapper.H_OP, "r".getBytes(StandardCharsets.UTF_8));
+        return new LostTransactions.Logged(offset, "{\"vehicle_id\":\"v1\"}".getBytes(StandardCharsets.UTF_8),
+                value.getBytes(StandardCharsets.UTF_8), h);
+    }
+
+    @Test
+    void changesBeforeASnapshotAreAnotherServersHistoryNotLostTransactions() throws Exception {
+        // a promoted warm standby (server 2, GTID domain 2): capture was reset and snapshotted it; before the snapshot
+        // the shard log holds the lost region's primary's changes (domain 0), which this server never had
+        List<LostTransactions.Logged> tail = List.of(
+                change(0, "c", "0-1-40", "null", "{\"status\":\"a\"}"),
+                change(1, "u", "0-1-41", "{\"status\":\"a\"}", "{\"status\":\"b\"}"),
+                snapshotRead(2),
+                change(3, "u", "2-2-7", "{\"status\":\"a\"}", "{\"status\":\"c\"}"));
+        MariaDbGtidPosition standby = MariaDbGtidPosition.parse("2-2-7");
+        LostTransactions.Plan plan = LostTransactions.plan(offset("2-2-7", 0, 0), standby, tail, NOW, 12);
+        assertThat(plan.isEmpty()).as(plan.describe()).isTrue();
+        // without the snapshot in between, the same changes would count as lost
+        assertThat(LostTransactions.plan(offset("2-2-7", 0, 0), standby, List.of(tail.get(0), tail.get(1),
+                tail.get(3)), NOW, 12).lostGtids()).containsExactly("0-1-40", "0-1-41");
+    }
+
+    @Test
+    void aChangeAfterTheSnapshotThatTheServerLacksIsStillLost() throws Exception {
+        List<LostTransactions.Logged> tail = List.of(
+                change(0, "c", "0-1-40", "null", "{\"status\":\"a\"}"),
+                snapshotRead(1),
+                change(2, "u", "2-2-7", "{\"status\":\"a\"}", "{\"status\":\"c\"}"),
+                change(3, "u", "2-2-8", "{\"status\":\"c\"}", "{\"status\":\"d\"}"));
+        LostTransactions.Plan plan = LostTransactions.plan(offset("2-2-8", 0, 0), MariaDbGtidPosition.parse("2-2-7"),
+                tail, NOW, 12);
+        assertThat(plan.lostGtids()).containsExactly("2-2-8");
+        assertThat(plan.retractions()).hasSize(1);
+        assertThat(plan.resumeOffset().path("gtids").asText()).isEqualTo("2-2-7");
+        assertThat(LostTransactions.sinceLastSnapshot(tail)).isEqualTo(2);
+        assertThat(LostTransactions.sinceLastSnapshot(List.of())).isZero();
+    }
 }

@@ -482,10 +482,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         }
         ShardMapSnapshot map = source.current();
         Shard shard = map.shard(shardId).orElseThrow(() -> ApiProblem.notFound("no shard " + shardId));
-        if (!failsOver(shard.engine(), kind)) {
+        if (!failsOver(shard.engine())) {
             throw ApiProblem.conflict(kind + " of " + shard.engine().wireName() + " shards is not supported yet"
-                    + " (shard " + shardId + ")" + (shard.engine() == Engine.MARIADB ? "; MariaDB shards have"
-                    + " failover, switchover, failback and rejoin, no standby promotion (ADR 0032)" : ""));
+                    + " (shard " + shardId + ")");
         }
         runningFor(shardId).ifPresent(o -> {
             throw ApiProblem.conflict("orchestration " + o.id() + " (" + o.kind() + ") is running on shard "
@@ -496,12 +495,9 @@ final class FailoverOrchestrator implements AutoCloseable {
         return new Checked(map, shard, primary);
     }
 
-    /**
-     * Which orchestrations an engine has: all on PostgreSQL; all but standby promotion on MariaDB (ADR 0024, 0032:
-     * the promote step's marking of the standby speaks PostgreSQL only, not built for MariaDB yet).
-     */
-    private static boolean failsOver(Engine engine, String kind) {
-        return engine == Engine.POSTGRES || engine == Engine.MARIADB && !kind.equals("promote-standby");
+    /** Which engines have orchestrations: PostgreSQL and MariaDB, all of them (ADR 0015, 0024, 0032, 0035). */
+    private static boolean failsOver(Engine engine) {
+        return engine == Engine.POSTGRES || engine == Engine.MARIADB;
     }
 
     /** The shard's replicas, the best to promote first: the synchronous one, then by replay lag at the last probe. */
@@ -583,7 +579,7 @@ final class FailoverOrchestrator implements AutoCloseable {
     private void detect(ShardMapSnapshot map) {
         long now = clock.millis();
         for (Shard shard : map.shards()) {
-            if (!failsOver(shard.engine(), "failover") || runningFor(shard.shardId()).isPresent()
+            if (!failsOver(shard.engine()) || runningFor(shard.shardId()).isPresent()
                     || recentlyAborted(shard.shardId(), now) || replicasBestFirst(map, shard.shardId()).isEmpty()) {
                 continue; // a shard without a replica has nothing to promote: no orchestration that can only fail
             }
@@ -795,12 +791,32 @@ final class FailoverOrchestrator implements AutoCloseable {
         String rpo = best.role() == NodeRole.SYNC_REPLICA
                 ? "semi-synchronous replica that received the most: no write acknowledged under semi-sync lost"
                 : "the replica that received the most; asynchronous: writes acknowledged without it may be lost";
+        rpo += semiSyncAtLastProbe(old);
         return o.withStep(done("declare", started, "primary " + old.nodeId() + " did not answer " + attempts
                 + " confirmation probe(s) (last: " + last + "); promoting " + best.nodeId() + " (" + rpo
                 + "); received GTID positions " + receivedText
                 + (notCovered.isEmpty() ? "" : "; " + notCovered + " received transactions " + best.nodeId()
                         + " lacks (another GTID domain): rebuild them from it")
                 + (refused.isEmpty() ? "" : "; passed over: " + String.join(", ", refused))), best.nodeId());
+    }
+
+    /**
+     * What the health monitor last saw of the dead MariaDB primary's semi-sync (ADR 0024): a primary that fell back to
+     * asynchronous (no acknowledgement within {@code rpl_semi_sync_master_timeout}) acknowledged commits no replica had
+     * received, so RPO 0 did not hold from then on.
+     */
+    private String semiSyncAtLastProbe(Node old) {
+        NodeHealth h = health.apply(old.nodeId());
+        if (h.semiSync() == null) {
+            return "";
+        }
+        if (h.semiSync().on()) {
+            return "; semi-sync was on at the primary's last successful probe (" + h.lastSuccessAt() + ")";
+        }
+        return "; WARNING: semi-sync had fallen back to asynchronous on the primary (off at its last successful probe, "
+                + h.lastSuccessAt() + ", since " + h.semiSyncOffSince() + "; " + h.semiSync().asyncCommits()
+                + " commit(s) not acknowledged by a replica since the server started): writes acknowledged while it"
+                + " was off may be lost (RPO not 0)";
     }
 
     private long lagBytes(Node n) {

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * {@link FailoverActions} for PostgreSQL streaming replicas and MariaDB GTID replicas ({@link MariaDbFailoverSql}),
  * as the control API's admin user (the resharder's, {@code control.reshard.<engine>.user}: promotion needs a
  * superuser or a grant on {@code pg_promote}; on MariaDB SUPER or the replication and read-only admin privileges).
- * MySQL shards are refused. On MariaDB, standby promotion is refused too (ADR 0032).
+ * MySQL shards are refused.
  */
 final class JdbcFailoverActions implements FailoverActions {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcFailoverActions.class);
@@ -103,17 +103,23 @@ final class JdbcFailoverActions implements FailoverActions {
 
     @Override
     public String promoteStandby(Node standby, Engine engine, String shardId, String by, Duration timeout) {
-        requirePostgres(standby, engine);
+        boolean maria = engine == Engine.MARIADB;
+        if (!maria) {
+            requirePostgres(standby, engine);
+        }
         try (Connection c = connect(standby, engine, timeout)) {
-            c.setAutoCommit(false);
-            String applied;
-            try (Statement st = c.createStatement()) {
+            try (Statement st = c.createStatement()) { // DDL: MariaDB commits it at once, so before the transaction
                 // the standby applier's table of promotions (standby-applier PositionTable); the applier checks it
-                // under its position row's lock, which this transaction takes first
+                // under its position row's lock, which the transaction below takes first
                 st.execute("CREATE TABLE IF NOT EXISTS " + STANDBY_PROMOTED + " (shard_id VARCHAR(128) PRIMARY KEY,"
                         + " promoted_by VARCHAR(200) NOT NULL, promoted_at_ms BIGINT NOT NULL)");
-                applied = "nothing applied from the archive";
-                if (bool(st, "SELECT to_regclass('fleetshard_standby_position') IS NOT NULL")) {
+            }
+            c.setAutoCommit(false);
+            String applied = "nothing applied from the archive";
+            try (Statement st = c.createStatement()) {
+                if (bool(st, maria ? "SELECT count(*) > 0 FROM information_schema.tables WHERE table_schema ="
+                        + " DATABASE() AND table_name = 'fleetshard_standby_position'"
+                        : "SELECT to_regclass('fleetshard_standby_position') IS NOT NULL")) {
                     try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT manifest_seq, last_commit_ts_ms"
                             + " FROM fleetshard_standby_position WHERE shard_id = ? FOR UPDATE")) {
                         ps.setString(1, shardId);
@@ -126,8 +132,9 @@ final class JdbcFailoverActions implements FailoverActions {
                     }
                 }
             }
-            try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO " + STANDBY_PROMOTED
-                    + " (shard_id, promoted_by, promoted_at_ms) VALUES (?, ?, ?) ON CONFLICT (shard_id) DO NOTHING")) {
+            try (java.sql.PreparedStatement ps = c.prepareStatement((maria ? "INSERT IGNORE INTO " : "INSERT INTO ")
+                    + STANDBY_PROMOTED + " (shard_id, promoted_by, promoted_at_ms) VALUES (?, ?, ?)"
+                    + (maria ? "" : " ON CONFLICT (shard_id) DO NOTHING"))) {
                 ps.setString(1, shardId);
                 ps.setString(2, by.length() > 200 ? by.substring(0, 200) : by);
                 ps.setLong(3, System.currentTimeMillis());
@@ -135,13 +142,20 @@ final class JdbcFailoverActions implements FailoverActions {
             }
             c.commit();
             c.setAutoCommit(true);
+            String gtids = "";
             try (Statement st = c.createStatement()) {
-                if (bool(st, "SELECT pg_is_in_recovery()")) {
-                    throw new ControlApiException("standby " + standby.nodeId() + " is a recovering replica, not a"
-                            + " server of its own: it cannot take writes");
+                if (maria ? MariaDbFailoverSql.received(c) != null : bool(st, "SELECT pg_is_in_recovery()")) {
+                    throw new ControlApiException("standby " + standby.nodeId() + " is a" + (maria
+                            ? " GTID replica" : " recovering replica") + ", not a server of its own: it cannot take"
+                            + " writes");
+                }
+                if (maria) { // ADR 0035: the applier wrote in the standby's own GTID domain; capture starts over there
+                    MariaDbFailoverSql.readOnly(c, false);
+                    gtids = "; its binlog is at GTID position " + text(st, "SELECT @@gtid_binlog_pos")
+                            + " (GTID domain " + text(st, "SELECT @@gtid_domain_id") + ")";
                 }
             }
-            return standby.nodeId() + " no longer fed from the archive; it " + applied;
+            return standby.nodeId() + " no longer fed from the archive; it " + applied + gtids;
         } catch (SQLException e) {
             throw new ControlApiException("cannot promote standby " + standby.nodeId() + ": " + e.getMessage(), e);
         }

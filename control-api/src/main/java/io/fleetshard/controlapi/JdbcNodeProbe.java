@@ -40,7 +40,8 @@ final class JdbcNodeProbe implements NodeProbe {
                 case POSTGRES -> probePostgres(c, start);
                 // a warm standby is not a binlog replica: its progress is its position row (StandbyPositionReader)
                 case MYSQL, MARIADB -> node.role().isReplica() && node.role() != NodeRole.STANDBY
-                        ? probeMysqlReplica(c, start) : ProbeResult.up(elapsedMs(start));
+                        ? probeMysqlReplica(c, start) : engine == Engine.MARIADB && node.role() == NodeRole.PRIMARY
+                        ? probeMariaDbPrimary(c, start) : ProbeResult.up(elapsedMs(start));
             };
         } catch (SQLException e) {
             return ProbeResult.failed(describe(e), elapsedMs(start));
@@ -101,6 +102,39 @@ final class JdbcNodeProbe implements NodeProbe {
             }
         }
         return new ProbeResult(null, elapsedMs(start), null, null, null, null, lagMs);
+    }
+
+    /**
+     * A MariaDB primary: whether it still waits for a semi-synchronous replica (ADR 0024), or fell back to
+     * asynchronous after {@code rpl_semi_sync_master_timeout}; null semi-sync when it is not enabled. The status
+     * variables need no privilege.
+     */
+    private ProbeResult probeMariaDbPrimary(Connection c, long start) {
+        ProbeResult.SemiSync semiSync = null;
+        try (Statement st = statement(c); ResultSet rs = st.executeQuery("SHOW GLOBAL STATUS WHERE Variable_name IN"
+                + " ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_no_tx')")) {
+            String status = null;
+            long noTx = 0;
+            while (rs.next()) {
+                if (rs.getString(1).equalsIgnoreCase("Rpl_semi_sync_master_status")) {
+                    status = rs.getString(2);
+                } else {
+                    noTx = Long.parseLong(rs.getString(2).trim());
+                }
+            }
+            if (status != null && enabled(c)) {
+                semiSync = new ProbeResult.SemiSync("ON".equalsIgnoreCase(status), noTx);
+            }
+        } catch (SQLException | RuntimeException unknown) {
+            // the server answered SELECT 1: it is up; not knowing its semi-sync (null) must never fail it over
+        }
+        return new ProbeResult(null, elapsedMs(start), null, null, null, null, null, semiSync);
+    }
+
+    private boolean enabled(Connection c) throws SQLException {
+        try (Statement st = statement(c); ResultSet rs = st.executeQuery("SELECT @@rpl_semi_sync_master_enabled")) {
+            return rs.next() && rs.getBoolean(1);
+        }
     }
 
     private static ResultSet showReplicaStatus(Statement st) throws SQLException {

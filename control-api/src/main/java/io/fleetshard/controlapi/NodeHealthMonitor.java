@@ -61,6 +61,7 @@ final class NodeHealthMonitor {
     private final MultiGauge lagMsGauge;
     private final MultiGauge lagBytesGauge;
     private final MultiGauge failuresGauge;
+    private final MultiGauge semiSyncGauge;
     private final MultiGauge standbyLagGauge;
     private final MultiGauge manifestsBehindGauge;
     private final StandbyPositionReader standbyReader;
@@ -89,6 +90,10 @@ final class NodeHealthMonitor {
                 .description("WAL bytes a PostgreSQL replica has not replayed yet (where known)").register(registry);
         this.failuresGauge = MultiGauge.builder("fleetshard.node.probe.consecutive.failures")
                 .description("Probes of the node that failed in a row").register(registry);
+        this.semiSyncGauge = MultiGauge.builder("fleetshard.node.semisync.on")
+                .description("MariaDB primaries with semi-synchronous replication enabled: 1 while a replica"
+                        + " acknowledges commits, 0 after the primary fell back to asynchronous (RPO 0 lost);"
+                        + " as its last successful probe found it").register(registry);
         this.standbyLagGauge = MultiGauge.builder("fleetshard.standby.applied.lag.ms")
                 .description("Now minus the source commit time of the last change a warm standby applied (an upper"
                         + " bound of its lag when the primary is idle); absent while its position cannot be read")
@@ -200,6 +205,7 @@ final class NodeHealthMonitor {
             if (before.status() != after.status()) {
                 logTransition(node, before, after);
             }
+            logSemiSync(node, before, after);
         }
         health = Map.copyOf(next);
         publishGauges(map, next);
@@ -343,11 +349,29 @@ final class NodeHealthMonitor {
 
     private NodeHealth next(NodeHealth before, ProbeResult r, Lag lag, Instant now) {
         if (r.ok()) {
-            return new NodeHealth(HealthStatus.UP, now, now, 0, null, r.latencyMs(), lag.ms(), lag.bytes());
+            ProbeResult.SemiSync semiSync = r.semiSync();
+            Instant offSince = semiSync == null || semiSync.on() ? null
+                    : before.semiSyncOffSince() != null ? before.semiSyncOffSince() : now;
+            return new NodeHealth(HealthStatus.UP, now, now, 0, null, r.latencyMs(), lag.ms(), lag.bytes(), semiSync,
+                    offSince);
         }
         int failures = before.consecutiveFailures() + 1;
         HealthStatus status = failures >= failuresBeforeDown ? HealthStatus.DOWN : HealthStatus.SUSPECT;
-        return new NodeHealth(status, now, before.lastSuccessAt(), failures, r.error(), r.latencyMs(), null, null);
+        return new NodeHealth(status, now, before.lastSuccessAt(), failures, r.error(), r.latencyMs(), null, null,
+                before.semiSync(), before.semiSyncOffSince());
+    }
+
+    /** A MariaDB primary's semi-sync falling back to asynchronous, or coming back (ADR 0024): a WARN, an INFO. */
+    private static void logSemiSync(Node node, NodeHealth before, NodeHealth after) {
+        if (after.semiSyncFellBack() && !before.semiSyncFellBack()) {
+            LOG.warn("primary {} of shard {}: semi-synchronous replication fell back to asynchronous (no replica"
+                    + " acknowledged within rpl_semi_sync_master_timeout; {} commit(s) not acknowledged since start):"
+                    + " a failover now may lose acknowledged writes", node.nodeId(), node.shardId(),
+                    after.semiSync().asyncCommits());
+        } else if (before.semiSyncFellBack() && after.semiSync() != null && after.semiSync().on()) {
+            LOG.info("primary {} of shard {}: semi-synchronous replication is on again", node.nodeId(),
+                    node.shardId());
+        }
     }
 
     private void logTransition(Node node, NodeHealth before, NodeHealth after) {
@@ -394,6 +418,7 @@ final class NodeHealthMonitor {
         List<MultiGauge.Row<?>> lagMs = new ArrayList<>();
         List<MultiGauge.Row<?>> lagBytes = new ArrayList<>();
         List<MultiGauge.Row<?>> failures = new ArrayList<>();
+        List<MultiGauge.Row<?>> semiSync = new ArrayList<>();
         for (Map.Entry<String, NodeHealth> e : byNode.entrySet()) {
             Node node = map.node(e.getKey()).orElseThrow();
             NodeHealth h = e.getValue();
@@ -406,10 +431,14 @@ final class NodeHealthMonitor {
             if (h.replicationLagBytes() != null) {
                 lagBytes.add(MultiGauge.Row.of(tags, h.replicationLagBytes()));
             }
+            if (h.semiSync() != null) {
+                semiSync.add(MultiGauge.Row.of(tags, h.semiSync().on() ? 1 : 0));
+            }
         }
         upGauge.register(up, true);
         lagMsGauge.register(lagMs, true);
         lagBytesGauge.register(lagBytes, true);
         failuresGauge.register(failures, true);
+        semiSyncGauge.register(semiSync, true);
     }
 }

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.Test;
 class FailoverEndpointsTest {
     private final InMemoryShardMap map = new InMemoryShardMap(ShardMapSnapshot.of(1, initial()));
     private final FakeActions actions = new FakeActions();
+    /** What the health monitor's probe finds of a MariaDB primary's semi-sync, by node. */
+    private final Map<String, ProbeResult.SemiSync> semiSync = new java.util.concurrent.ConcurrentHashMap<>();
     private ApiHarness h;
     private InMemoryOrchestrationLog log;
     private final InMemoryAuditLog audit = new InMemoryAuditLog();
@@ -59,7 +61,8 @@ class FailoverEndpointsTest {
                 ControlApiConfig.FAILOVER_CONFIRM_INTERVAL_MS, "0"));
         all.putAll(settings);
         h = new ApiHarness(map, map, (node, engine) -> actions.down.contains(node.nodeId())
-                ? ProbeResult.failed("connection refused", 1) : ProbeResult.up(1), () -> null, all);
+                ? ProbeResult.failed("connection refused", 1)
+                : new ProbeResult(null, 1, null, null, null, null, null, semiSync.get(node.nodeId())), () -> null, all);
         log = new InMemoryOrchestrationLog(stored);
         h.api.enableFailover(log, actions);
         h.api.enableAudit(audit);
@@ -304,7 +307,7 @@ class FailoverEndpointsTest {
         h.post("/v1/shards/pg-1/promote-standby", "").assertProblem(409, "no warm standby");
         map.commit(map.current().version(), List.of(new Node("pg-1-dr", "pg-1", NodeRole.STANDBY, "eu-central-1",
                 "eu-central-1a", "jdbc:postgresql://127.0.0.1:1/pg-1-dr")), List.of());
-        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "not supported");
+        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "no warm standby");
         h.post("/v1/shards/pg-1/promote-standby", "{\"force\":\"yes\"}").assertProblem(400, "force");
         h.post("/v1/shards/pg-1/promote-standby", "").assertProblem(409, "force");
         actions.down.addAll(List.of("pg-1-a", "pg-1-c"));
@@ -351,6 +354,39 @@ class FailoverEndpointsTest {
         assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.FENCED);
         assertThat(map.current().shard("maria-1")).map(Shard::epoch).hasValue(1L);
         assertThat(actions.promoted).containsExactly("maria-1-c");
+    }
+
+    @Test
+    void aMariaDbFailoverSaysWhenTheDeadPrimaryHadFallenBackToAsynchronousReplication() throws Exception {
+        start(List.of(), Map.of());
+        actions.received.put("maria-1-b", "0-1-40");
+        semiSync.put("maria-1-a", new ProbeResult.SemiSync(false, 7)); // no acknowledgement within the timeout
+        h.api.probeNow();
+        actions.down.add("maria-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
+        assertThat(o.path("steps").get(1).path("detail").asText())
+                .contains("WARNING: semi-sync had fallen back to asynchronous on the primary")
+                .contains("7 commit(s) not acknowledged").contains("RPO not 0");
+        assertThat(h.api.registry().find("fleetshard.node.semisync.on").tag("node", "maria-1-a").gauge())
+                .as("the gauge of the primary, as its last successful probe found it").isNotNull()
+                .satisfies(g -> assertThat(g.value()).isZero());
+    }
+
+    @Test
+    void aMariaDbFailoverSaysSemiSyncWasOnWhenItWas() throws Exception {
+        start(List.of(), Map.of());
+        actions.received.put("maria-1-b", "0-1-40");
+        semiSync.put("maria-1-a", new ProbeResult.SemiSync(true, 0));
+        h.api.probeNow();
+        actions.down.add("maria-1-a");
+        h.api.probeNow();
+        JsonNode o = awaitEnded();
+        assertThat(o.path("steps").get(1).path("detail").asText())
+                .contains("no write acknowledged under semi-sync lost")
+                .contains("semi-sync was on at the primary's last successful probe").doesNotContain("WARNING");
     }
 
     @Test
@@ -421,9 +457,29 @@ class FailoverEndpointsTest {
     }
 
     @Test
-    void aMariaDbShardSwitchesOverButRefusesStandbyPromotion() {
+    void aMariaDbStandbyIsPromotedWhenTheShardsRegionIsLost() throws Exception {
+        start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false",
+                ControlApiConfig.FAILOVER_PROMOTE_TIMEOUT_MS, "1000"));
+        map.commit(map.current().version(), List.of(new Node("maria-1-dr", "maria-1", NodeRole.STANDBY,
+                "eu-central-1", "eu-central-1a", "jdbc:mariadb://127.0.0.1:1/fleet")), List.of());
+        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "maria-1-b (sync-replica)");
+        actions.down.addAll(List.of("maria-1-a", "maria-1-b", "maria-1-c"));
+        ApiHarness.Response accepted = h.post("/v1/shards/maria-1/promote-standby", "{\"reason\":\"region lost\"}");
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        JsonNode o = awaitEnded();
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "catch-up", "promote", "capture-reset", "update-map", "verify");
+        assertThat(actions.promoted).containsExactly("maria-1-dr");
+        assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-dr");
+        for (String old : List.of("maria-1-a", "maria-1-b", "maria-1-c")) {
+            assertThat(map.current().node(old)).map(Node::role).as(old).hasValue(NodeRole.FENCED);
+        }
+    }
+
+    @Test
+    void aMariaDbShardSwitchesOver() {
         start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
-        h.post("/v1/shards/maria-1/promote-standby", "").assertProblem(409, "no standby promotion");
         ApiHarness.Response accepted = h.post("/v1/shards/maria-1/switchover", "");
         assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
         assertThat(accepted.json().path("toNodeId").asText()).as("the semi-sync replica").isEqualTo("maria-1-b");

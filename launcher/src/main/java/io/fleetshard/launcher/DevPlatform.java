@@ -221,7 +221,7 @@ public final class DevPlatform implements AutoCloseable {
             String a = shard.primaryNodeId();
             String b = shard.replicaNodeId();
             KeptRoles layout = new KeptRoles(a, b, shard.withReplica(), null);
-            if (kept == null || !shard.withReplica() || shard.engine() != Engine.POSTGRES) {
+            if (kept == null || !shard.withReplica() || shard.engine() == Engine.MYSQL) {
                 return layout;
             }
             String primary = kept.primaryOf(shard.shardId()).map(Node::nodeId).orElse(a);
@@ -276,8 +276,16 @@ public final class DevPlatform implements AutoCloseable {
                 }
             }
             case MARIADB, MYSQL -> {
+                if (roles.why() != null) {
+                    LOG.info("{}: restarting as the kept map left it: {}{}", shard.shardId(), roles.why(),
+                            roles.otherStarts() ? "" : "; " + roles.otherId() + " stays stopped until `fleetshard"
+                                    + " failback|rejoin --shard " + shard.shardId() + "` rebuilds it");
+                }
+                // under the ids it last ran with: a rebuilt node's are not the layout's (DevMariaDbIds)
+                DevMariaDbIds ids = DevMariaDbIds.read(data, primaryId, DevMariaDbIds.layout(shard, primaryId));
                 MariaDbNode node = registerServer(MariaDbNode.start(data.resolve(primaryId), ports.portFor(primaryId),
-                        1));
+                        ids.serverId(), ids.gtidDomain()));
+                ids.write(data, primaryId);
                 mariaDbNodes.put(primaryId, node);
                 node.createDatabase(DemoTopology.DATABASE);
                 adminJdbcUrls.put(primaryId, node.jdbcUrl(DemoTopology.DATABASE));
@@ -288,11 +296,20 @@ public final class DevPlatform implements AutoCloseable {
                     grantReplicaMonitor(node.jdbcUrl(DemoTopology.DATABASE));
                     // a new replica receives everything, schema included, from the binlog; it starts beside the warm
                     // standby's server, which does not depend on it, so that it adds less to the start
-                    String replicaId = shard.replicaNodeId();
+                    String replicaId = roles.otherId();
+                    if (!roles.otherStarts()) {
+                        break;
+                    }
+                    DevMariaDbIds replicaIds = DevMariaDbIds.read(data, replicaId, DevMariaDbIds.layout(shard,
+                            replicaId));
+                    // on kept data it goes on from its own GTID position (current_pos: what it applied and wrote)
+                    boolean keptData = Files.isDirectory(data.resolve(replicaId));
                     CompletableFuture<MariaDbNode> replicaF = CompletableFuture.supplyAsync(() -> registerServer(
-                            node.startReplica(data.resolve(replicaId), ports.portFor(replicaId), 3, true)));
+                            node.startReplica(data.resolve(replicaId), ports.portFor(replicaId),
+                                    replicaIds.serverId(), replicaIds.gtidDomain(), true, keptData)));
                     startStandbyServer(shard, data, ports, tenantSecret);
                     MariaDbNode replica = replicaF.join();
+                    replicaIds.write(data, replicaId);
                     mariaDbNodes.put(replicaId, replica);
                     nodeJdbcUrls.put(replicaId, DevRouter.appJdbcUrl(shard.engine(), replica.port()));
                     replicaAdminJdbcUrls.put(replicaId, replica.jdbcUrl(DemoTopology.DATABASE));
@@ -336,7 +353,10 @@ public final class DevPlatform implements AutoCloseable {
             adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
             port = standby.port();
         } else {
-            MariaDbNode standby = registerServer(MariaDbNode.start(data.resolve(nodeId), ports.portFor(nodeId), 2));
+            // server id 2 and a GTID domain of its own (2): the applier's transactions are not mistaken for the
+            // shard primary's domain-0 history once the standby is promoted and captured (ADR 0035)
+            MariaDbNode standby = registerServer(MariaDbNode.start(data.resolve(nodeId), ports.portFor(nodeId), 2,
+                    STANDBY_GTID_DOMAIN));
             standby.createDatabase(DemoTopology.DATABASE);
             adminUrl = standby.jdbcUrl(DemoTopology.DATABASE);
             port = standby.port();
@@ -541,6 +561,7 @@ public final class DevPlatform implements AutoCloseable {
         // asynchronous until caught up: a primary with semi-sync on and no semi-sync replica connected holds every
         // commit until one acknowledges (or rpl_semi_sync_master_timeout), i.e. for the whole install and start
         MariaDbNode replica = registerServer(source.startReplica(dir, port, serverId, false));
+        new DevMariaDbIds(serverId, serverId).write(options.dataDir(), node.nodeId()); // a restart keeps them
         mariaDbNodes.put(node.nodeId(), replica);
         // connected is not caught up: the schema and rows arrive by the SQL thread, after this returns otherwise
         String reached;
@@ -600,6 +621,8 @@ public final class DevPlatform implements AutoCloseable {
         }
     }
 
+    /** The GTID domain of a MariaDB shard's warm standby (its server id): the primary writes in 0, the replica in 3. */
+    static final int STANDBY_GTID_DOMAIN = 2;
     /** Rebuilt MariaDB nodes get server ids from 10 on, above those of the demo topology's servers; each a new one. */
     private int nextRebuiltMariaDbServerId = 10;
     /** How long a rebuilt MariaDB node may take to apply its primary's binary log. */
@@ -619,6 +642,20 @@ public final class DevPlatform implements AutoCloseable {
 
     String standbyAdminJdbcUrl(String shardId) {
         return standbyAdminUrls.get(shardId);
+    }
+
+    /**
+     * Tests: change capture stops and a new worker starts (a capture process restarted): every shard's engine starts
+     * anew from its stored position, running MariaDB's lost-transaction check (ADR 0029) once more.
+     */
+    synchronized void restartCapture() {
+        capture.close();
+        capture = register(DevCapture.start(kafka.bootstrapServers(), follower));
+    }
+
+    /** Tests: capture's status of each shard it captures. */
+    Map<String, io.fleetshard.cdc.ShardCaptureStatus> captureStatus() {
+        return capture.status();
     }
 
     /**

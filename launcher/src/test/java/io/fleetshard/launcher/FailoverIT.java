@@ -419,7 +419,9 @@ class FailoverIT {
         assertThat(o.path("toNodeId").asText()).isEqualTo(replica);
         assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
                 .containsExactly("detect", "declare", "promote", "update-map", "verify");
-        assertThat(o.path("steps").get(1).path("detail").asText()).contains("semi-synchronous replica");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("semi-synchronous replica")
+                .as("the monitor read the primary's Rpl_semi_sync_master_status")
+                .contains("semi-sync was on at the primary's last successful probe");
         Await.condition("writes resume after the failover", Duration.ofSeconds(60),
                 () -> writers.firstAckAfterKill.get() > 0);
         long rtoMs = writers.firstAckAfterKill.get() - killedAt;
@@ -535,6 +537,86 @@ class FailoverIT {
         writesWentOnWithoutFailing("mariadb failback", o, writers);
         assertThat(roles("maria-1")).containsEntry(failed, "primary").containsEntry(primary, "sync-replica");
         eachAckedWriteOnceOn(failed, fleet, writers);
+    }
+
+    /**
+     * Disaster recovery of the MariaDB shard (ADR 0035), last of the MariaDB tests (it takes maria-1 over for good):
+     * both servers of maria-1 are SIGKILLed after routed writes the archive already holds; the operator promotes its
+     * warm standby, which the applier fed in a GTID domain of its own. It becomes the primary with every acknowledged
+     * write and capture starts over on it; restarted once more, capture's lost-transaction check (ADR 0029) finds the
+     * killed servers' changes before its snapshot to be another history and retracts none of them.
+     */
+    @Test
+    @Order(8)
+    void theMariaDbWarmStandbyBecomesThePrimaryAndCaptureRetractsNothingOfTheLostRegion() throws Exception {
+        String fleet = "maria-recovered";
+        Map<String, String> before = roles("maria-1");
+        String primary = before.entrySet().stream().filter(e -> e.getValue().equals("primary")).findFirst()
+                .orElseThrow().getKey();
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("maria-1", primary);
+        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
+        writers.start();
+        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        writers.stop();
+        Map<String, Integer> acked = new HashMap<>(writers.acked);
+        String standbyUrl = platform.standbyAdminJdbcUrl("maria-1");
+        Await.condition("the standby holds every acknowledged write", Duration.ofSeconds(60),
+                () -> quietly(() -> statuses(standbyUrl, fleet).keySet().containsAll(acked.keySet())));
+
+        platform.killMariaDb("maria-1-a");
+        platform.killMariaDb("maria-1-b");
+        HttpResponse<String>[] started = new HttpResponse[1];
+        Await.condition("the promotion is accepted (an automatic failover may try first)", Duration.ofSeconds(60),
+                () -> quietly(() -> {
+                    started[0] = post(platform.controlUrl() + "/v1/shards/maria-1/promote-standby",
+                            "{\"reason\":\"FailoverIT: MariaDB region lost\"}");
+                    return started[0].statusCode() != 409 || !started[0].body().contains("is running");
+                }));
+        assertThat(started[0].statusCode()).as(started[0].body()).isEqualTo(202);
+        JsonNode o = awaitEnded("mariadb standby promotion", JSON.readTree(started[0].body()).path("orchestrationId")
+                .asText(), Duration.ofSeconds(120));
+        o.path("steps").forEach(s -> System.out.println("mariadb standby promotion: " + s.path("step").asText() + " "
+                + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
+        assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
+        assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
+                .containsExactly("prepare", "catch-up", "promote", "capture-reset", "update-map", "verify");
+        assertThat(o.path("steps").get(1).path("detail").asText()).contains("applied the archive's newest manifest");
+        assertThat(o.path("steps").get(2).path("detail").asText()).contains("GTID domain 2");
+        assertThat(roles("maria-1")).containsEntry("maria-1-dr", "primary").containsEntry("maria-1-a", "fenced")
+                .containsEntry("maria-1-b", "fenced");
+
+        Writers after = new Writers(fleet, 1, Writers.MARIADB_UPSERT);
+        after.start();
+        Await.condition("routed writes go to the promoted standby", Duration.ofSeconds(60),
+                () -> after.acked.size() >= 5);
+        after.stop();
+        Map<String, String> onStandby = statuses(standbyUrl, fleet);
+        assertThat(onStandby.keySet()).as("no acknowledged write lost").containsAll(acked.keySet())
+                .containsAll(after.acked.keySet());
+        assertThat(changeEvents(fleet, after.acked.keySet()).keySet()).as("capture streams the new primary")
+                .containsAll(after.acked.keySet());
+
+        // a capture restart on the promoted standby runs ADR 0029's check against its binlog: the killed servers'
+        // changes (GTID domains the standby never wrote in) precede capture's snapshot and are not "lost"
+        platform.restartCapture();
+        Writers later = new Writers(fleet + "-later", 1, Writers.MARIADB_UPSERT);
+        HttpResponse<String> laterFleet = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "-later\",\"shardId\":\"maria-1\"}");
+        assertThat(laterFleet.statusCode()).as(laterFleet.body()).isEqualTo(201);
+        later.start();
+        Await.condition("routed writes go on", Duration.ofSeconds(60), () -> later.acked.size() >= 3);
+        later.stop();
+        assertThat(changeEvents(TENANT, fleet + "-later", later.acked.keySet(), Duration.ofSeconds(90)).keySet())
+                .as("capture streams again after its restart").containsAll(later.acked.keySet());
+        assertThat(platform.captureStatus().get("maria-1").lostTransactions()).as("nothing found lost").isNull();
+        Map<String, List<String>> events = changeEvents(fleet, onStandby.keySet());
+        events.forEach((id, ops) -> assertThat(ops).as("events of %s", id)
+                .noneMatch(op -> op.endsWith(ChangeTopicEvents.RETRACTION)));
+        Await.condition("maria-1's standby applier stops for good", Duration.ofSeconds(60),
+                () -> platform.standbyAppliers().get("maria-1").state() == io.fleetshard.standby.ApplierState.PROMOTED);
     }
 
     /** A probe row written on pg-1 shows up as a streamed ({@code c}) change event: capture is past its snapshot. */

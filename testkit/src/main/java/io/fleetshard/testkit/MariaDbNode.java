@@ -176,6 +176,17 @@ public final class MariaDbNode implements AutoCloseable {
      * client).
      */
     public MariaDbNode startReplica(Path dataDir, int port, int replicaServerId, boolean semiSync) {
+        return startReplica(dataDir, port, replicaServerId, replicaServerId, semiSync, false);
+    }
+
+    /**
+     * Like {@link #startReplica(Path, int, int, boolean)}, writing in GTID domain {@code gtidDomainId} once promoted;
+     * with {@code fromCurrentPos} it connects with {@code MASTER_USE_GTID=current_pos}: a replica started again on
+     * the data of an earlier life in the same replication group (a restart, or a former primary that followed its
+     * successor), whose binary log holds what it applied and what it wrote itself, none of which the primary lacks.
+     */
+    public MariaDbNode startReplica(Path dataDir, int port, int replicaServerId, int gtidDomainId, boolean semiSync,
+            boolean fromCurrentPos) {
         if (replicaServerId == serverId) {
             throw new IllegalArgumentException("replica server_id " + replicaServerId + " equals its primary's");
         }
@@ -186,7 +197,7 @@ public final class MariaDbNode implements AutoCloseable {
         // its own GTID domain: once promoted it writes there, and @@gtid_binlog_pos keeps the old primary's last GTID
         // (domain 0) beside its own, so change capture resuming from an old primary's GTID finds it (ADR 0024)
         List<String> flags = new ArrayList<>(List.of("--read-only=ON", "--skip-slave-start",
-                "--gtid-domain-id=" + replicaServerId));
+                "--gtid-domain-id=" + gtidDomainId));
         if (semiSync) {
             flags.add("--rpl-semi-sync-slave-enabled=ON");
         }
@@ -195,7 +206,7 @@ public final class MariaDbNode implements AutoCloseable {
             replica.executeAsRoot("STOP SLAVE");
             replica.executeAsRoot("CHANGE MASTER TO MASTER_HOST='" + LocalHost.LOOPBACK + "', MASTER_PORT=" + port()
                     + ", MASTER_USER='" + ROOT_USER + "', MASTER_PASSWORD='', MASTER_CONNECT_RETRY=1, MASTER_SSL=0,"
-                    + " MASTER_USE_GTID=slave_pos");
+                    + " MASTER_USE_GTID=" + (fromCurrentPos ? "current_pos" : "slave_pos"));
             replica.executeAsRoot("START SLAVE");
             Await.until("MariaDB replica on port " + port + " to connect to its primary on port " + port(),
                     STARTUP_TIMEOUT, () -> "Yes".equals(replica.slaveStatus("Slave_IO_Running"))
