@@ -692,10 +692,6 @@ public final class DevPlatform implements AutoCloseable {
         return standby;
     }
 
-    io.fleetshard.cdc.CaptureWorker capture() {
-        return capture;
-    }
-
     DevIceberg iceberg() {
         return iceberg;
     }

@@ -230,9 +230,8 @@ class DevPlatformIT {
             // copy lasted, from a snapshot the failover asked for (a capture stuck on a missing slot fails here)
             String shard = trucksShard;
             Await.condition("capture of " + shard + " streams from the promoted node", Duration.ofSeconds(90),
-                    () -> platform.capture().status().get(shard) != null
-                            && platform.capture().status().get(shard).streaming()
-                            && platform.capture().status().get(shard).lastError() == null);
+                    () -> platform.captureStatus().get(shard) != null && platform.captureStatus().get(shard).streaming()
+                            && platform.captureStatus().get(shard).lastError() == null);
         }
         try (DevPlatform again = new DevPlatform(options)) {
             again.start(); // the same data directory keeps its token secret: the first run's token still works
