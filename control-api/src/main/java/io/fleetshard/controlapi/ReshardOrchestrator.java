@@ -513,7 +513,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         boolean snapshotKept = false;
         try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
             prepareSnapshot(snapshot, tgtSql); // its settings too: only the statement that takes it is in the freeze
-            List<ReshardTable> tables = srcSql.tables(src);
+            List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt); // read at the copy, kept per job
             // the delta sync reports the newest fence marker of the job it applied by its sequence number: an older
             // fence of this job (lifted after a timeout) that it replays must not count as this one
             long fenceSeq = srcSql.beginTagged(src, slot, job.jobId(), "fence");
