@@ -148,7 +148,13 @@ public final class ReshardBench {
             System.out.printf(Locale.ROOT, "| validation ETA at 25%% | %d ms shown, %.0f ms real (%+.0f %%) |%n",
                     etaSeen[1], actual, (etaSeen[1] - actual) * 100 / actual);
         }
-        System.out.printf(Locale.ROOT, "| write freeze | %d ms |%n%n", job.path("progress").path("writeFreezeMs").asLong());
+        System.out.printf(Locale.ROOT, "| write freeze | %d ms |%n", job.path("progress").path("writeFreezeMs").asLong());
+        JsonNode probe = job.path("progress").path("delta").path("probe"); // ADR 0033, absent before it
+        if (!probe.isMissingNode()) {
+            System.out.printf(Locale.ROOT, "| probe before the fence | %d sent, last trip %d ms |%n",
+                    probe.path("sent").asLong(), probe.path("lastTripMs").asLong());
+        }
+        System.out.println();
     }
 
     // ------------------------------------------------------------------------------------------------ cutovers
@@ -175,6 +181,8 @@ public final class ReshardBench {
         List<Long> applied = new ArrayList<>();
         List<Long> noticed = new ArrayList<>();
         List<Long> mapCommit = new ArrayList<>();
+        List<Long> probeTrips = new ArrayList<>();
+        List<Long> probesSent = new ArrayList<>();
         String at = "pg-1";
         for (int i = 0; i < n; i++) {
             String to = at.equals("pg-1") ? "pg-2" : "pg-1";
@@ -192,6 +200,11 @@ public final class ReshardBench {
             applied.add(parts.path("fenceAppliedMs").asLong(-1));
             noticed.add(parts.path("fenceNoticedMs").asLong(-1));
             mapCommit.add(parts.path("mapCommitMs").asLong(-1));
+            JsonNode probe = job.path("progress").path("delta").path("probe"); // ADR 0033, absent before it
+            if (!probe.isMissingNode()) {
+                probeTrips.add(probe.path("lastTripMs").asLong(-1));
+                probesSent.add(probe.path("sent").asLong(-1));
+            }
             at = to;
         }
         double movesS = (System.nanoTime() - movesStart) / 1e9;
@@ -199,7 +212,8 @@ public final class ReshardBench {
         long[] hopperLat = hopper.snapshot();
         hopper.stop();
         others.stop();
-        for (List<Long> l : List.of(freezes, applied, noticed, mapCommit)) {
+        List<Long> probesInOrder = List.copyOf(probesSent);
+        for (List<Long> l : List.of(freezes, applied, noticed, mapCommit, probeTrips, probesSent)) {
             l.sort(Long::compare);
         }
         System.out.printf(Locale.ROOT, "| measure (%d cutovers of acme/hopper between pg-1 and pg-2, 2 writers on it,"
@@ -212,6 +226,12 @@ public final class ReshardBench {
                 pct(noticed, 50), noticed.get(noticed.size() - 1));
         System.out.printf(Locale.ROOT, "| of which: map transaction of the new placement, p50 / max | %d / %d ms |%n",
                 pct(mapCommit, 50), mapCommit.get(mapCommit.size() - 1));
+        if (!probeTrips.isEmpty()) {
+            System.out.printf(Locale.ROOT, "| before the fence: last probe's trip source -> target, p50 / max | %d / %d ms"
+                    + " |%n", pct(probeTrips, 50), probeTrips.get(probeTrips.size() - 1));
+            System.out.printf(Locale.ROOT, "| before the fence: probes sent per cutover, p50 / max (in order: %s) | %d /"
+                    + " %d |%n", probesInOrder, pct(probesSent, 50), probesSent.get(probesSent.size() - 1));
+        }
         System.out.printf(Locale.ROOT, "| moving fleet's writes during the moves: p50 / p99 / max | %.1f / %.1f / %.1f ms"
                 + " (%d writes, %d refused with 503) |%n", ms(hopperLat, 50), ms(hopperLat, 99),
                 ms(hopperLat, 100), hopperLat.length, hopper.errors());

@@ -38,6 +38,7 @@ public final class ControlApiConfig {
     public static final String RESHARD_VALIDATE_MAX_ROWS_PER_SEC = "control.reshard.validate.max.rows.per.sec";
     public static final String RESHARD_CUTOVER_MAX_LAG = "control.reshard.cutover.max.lag";
     public static final String RESHARD_CUTOVER_TIMEOUT_MS = "control.reshard.cutover.timeout.ms";
+    public static final String RESHARD_CUTOVER_PROBE_MS = "control.reshard.cutover.probe.ms";
     public static final String RESHARD_PG_USER = "control.reshard.postgres.user";
     public static final String RESHARD_PG_PASSWORD = "control.reshard.postgres.password";
     public static final String RESHARD_MYSQL_USER = "control.reshard.mysql.user";
@@ -104,6 +105,11 @@ public final class ControlApiConfig {
             Key.integer(RESHARD_CUTOVER_TIMEOUT_MS, 10_000, 100, 600_000,
                     "How long a cutover waits for the target to apply through the fence; then the fence is lifted,"
                             + " writes resume on the source and the job returns to catch-up."),
+            Key.integer(RESHARD_CUTOVER_PROBE_MS, 500, 0, 600_000,
+                    "Before a cutover holds writes, an empty probe transaction on the source must reach the target"
+                            + " through capture and the delta sync within this many ms (ADR 0033); a slower probe is"
+                            + " repeated while the job stays in catch-up, and after control.reshard.cutover.timeout.ms"
+                            + " of probing the next probe that arrives is enough. 0: no probe."),
             Key.text(RESHARD_PG_USER, "", false, "PostgreSQL user of the resharder (copy, fence, validation,"
                     + " cleanup) and of failover (promotion): it must bypass row-level security (superuser or table"
                     + " owner with BYPASSRLS); promotion needs a superuser or a grant on pg_promote. Empty uses the"
@@ -303,6 +309,11 @@ public final class ControlApiConfig {
 
     public long reshardCutoverMaxLag() {
         return intValue(RESHARD_CUTOVER_MAX_LAG);
+    }
+
+    /** 0 when the cutover does not probe the pipeline first. */
+    public long reshardCutoverProbeMs() {
+        return intValue(RESHARD_CUTOVER_PROBE_MS);
     }
 
     public Duration reshardCutoverTimeout() {

@@ -66,17 +66,34 @@ final class KafkaShardLogs implements ShardLogs {
     }
 
     @Override
-    public ApplicationWrites applicationWrites(String shardId, Set<String> fleets, long sinceMs) {
+    public Markers markers(String shardId, long fromOffset) {
         TopicPartition tp = new TopicPartition(topicPrefix + shardId, 0);
+        KafkaConsumer<byte[], byte[]> consumer = consumer("fleetshard-control-api-reshard-probe");
+        try {
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, Math.max(0, fromOffset));
+        } catch (KafkaException e) {
+            consumer.close(Duration.ZERO);
+            throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
+        }
+        return new KafkaMarkers(consumer, tp);
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer(String clientId) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.putAll(security); // TLS/SASL (ADR 0027)
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetshard-control-api-reshard-validate");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer());
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @Override
+    public ApplicationWrites applicationWrites(String shardId, Set<String> fleets, long sinceMs) {
+        TopicPartition tp = new TopicPartition(topicPrefix + shardId, 0);
+        KafkaConsumer<byte[], byte[]> consumer = consumer("fleetshard-control-api-reshard-validate");
         try {
             consumer.assign(List.of(tp));
             OffsetAndTimestamp from = consumer.offsetsForTimes(Map.of(tp, Math.max(0, sinceMs))).get(tp);
@@ -140,6 +157,54 @@ final class KafkaShardLogs implements ShardLogs {
                         + " within 30 s (at " + consumer.position(tp) + ")");
             }
             consumer.poll(Duration.ofMillis(200)).forEach(each);
+        }
+    }
+
+    /** Finds one job's marker by its header {@code fleetshard.marker} and the marker row's {@code job_id} and {@code seq}. */
+    private static final class KafkaMarkers implements Markers {
+        private static final ObjectMapper JSON = new ObjectMapper();
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final TopicPartition tp;
+
+        KafkaMarkers(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp) {
+            this.consumer = consumer;
+            this.tp = tp;
+        }
+
+        @Override
+        public long find(String jobId, String kind, long seq) {
+            long[] found = {-1};
+            try {
+                long end = consumer.endOffsets(List.of(tp)).get(tp); // read_committed: the last stable offset
+                readUpTo(consumer, tp, end, r -> {
+                    if (found[0] < 0 && isMarker(r, jobId, kind, seq)) {
+                        found[0] = r.offset();
+                    }
+                });
+            } catch (KafkaException e) {
+                throw new ControlApiException("cannot read shard log " + tp.topic() + ": " + e.getMessage(), e);
+            }
+            return found[0];
+        }
+
+        private boolean isMarker(ConsumerRecord<byte[], byte[]> r, String jobId, String kind, long seq) {
+            Header h = r.headers().lastHeader("fleetshard.marker");
+            if (h == null || h.value() == null || !kind.equals(new String(h.value(), StandardCharsets.UTF_8))
+                    || r.value() == null) {
+                return false;
+            }
+            try {
+                var after = JSON.readTree(r.value()).path("after");
+                return jobId.equals(after.path("job_id").asText(null)) && after.path("seq").asLong(0) >= seq;
+            } catch (java.io.IOException e) {
+                throw new ControlApiException("shard log " + tp.topic() + " offset " + r.offset()
+                        + ": a marker record that is not JSON: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            consumer.close(Duration.ofSeconds(1));
         }
     }
 

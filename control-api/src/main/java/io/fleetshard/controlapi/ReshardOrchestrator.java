@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
 final class ReshardOrchestrator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReshardOrchestrator.class);
     private static final long FENCE_POLL_MS = 2;
+    /** How often catch-up looks for a probe in flight (ADR 0033). */
+    private static final long PROBE_POLL_MS = 20;
+    /** The marker kind of the probe transaction (ADR 0033): tagged, so no change topic sees it; it holds nothing. */
+    static final String PROBE_MARKER = "probe";
     private static final long RETRY_BACKOFF_MS = 2_000;
     private static final long DELTA_QUIET_MS = 2_000;
     private static final long DELTA_QUIET_MAX_MS = 30_000;
@@ -404,9 +408,13 @@ final class ReshardOrchestrator implements AutoCloseable {
             return;
         }
         ReshardSql tgtSql = sqlOf(job.targetShardId());
+        ReshardSql srcSql = sqlOf(job.sourceShardId());
         long lastApplied = -1;
         long lastAt = clock.millis();
-        try (Connection tgt = connect(job.targetShardId())) {
+        ShardLogs.Markers markers = null;
+        PipelineProbe probe = null;
+        p.probe = null;
+        try (Connection tgt = connect(job.targetShardId()); Connection src = connect(job.sourceShardId())) {
             while (true) {
                 checkStill(job);
                 ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
@@ -427,15 +435,68 @@ final class ReshardOrchestrator implements AutoCloseable {
                 // missing row means it is still starting: cutting over then would hold writes for its whole start-up
                 boolean running = d != null || job.startOffset() == 0;
                 if (running && lag <= config.reshardCutoverMaxLag()) {
-                    transition(job, ReshardPhase.CUTOVER, null, List.of());
-                    return;
+                    if (config.reshardCutoverProbeMs() <= 0) {
+                        transition(job, ReshardPhase.CUTOVER, null, List.of());
+                        return;
+                    }
+                    // the lag above is the shard log's; what capture has not read from the source yet is in no log,
+                    // so a probe goes the fence's way first (ADR 0033)
+                    if (probe == null) {
+                        markers = offsets.markers(job.sourceShardId(), end);
+                        probe = new PipelineProbe(probePipeline(job, srcSql, src, tgtSql, tgt, markers),
+                                config.reshardCutoverProbeMs(), config.reshardCutoverTimeout().toMillis(),
+                                System::nanoTime);
+                    }
+                    PipelineProbe.Status s = probe.check();
+                    p.probe = s;
+                    if (s.current()) {
+                        LOG.info("reshard job {}: pipeline current after {} probe(s): {}", job.jobId(), s.sent(),
+                                s.where());
+                        transition(job, ReshardPhase.CUTOVER, null, List.of());
+                        return;
+                    }
+                    if (probe.inFlight()) {
+                        pause(PROBE_POLL_MS); // its arrival time is the measurement
+                    } else {
+                        LOG.info("reshard job {}: {}", job.jobId(), s.where()); // late: the next one goes at once
+                    }
+                    continue;
                 }
                 // every tick, not faster: a cutover right after the delta sync announced itself may meet its app
                 // before it is warm (a bench run with a 50 ms poll here saw the fence's trip from capture to the delta
                 // sync take ~2x longer; cause not isolated: docs/benchmarks.md, 2026-12-06, seventh session)
                 pause(config.reshardTickMs());
             }
+        } finally {
+            if (markers != null) {
+                markers.close();
+            }
         }
+    }
+
+    /** The probe's view of one job: the probe transaction on the source, its marker in the log, the delta sync. */
+    private PipelineProbe.Pipeline probePipeline(ReshardJob job, ReshardSql srcSql, Connection src, ReshardSql tgtSql,
+            Connection tgt, ShardLogs.Markers markers) {
+        int slot = ReshardSql.slotOf(job.jobId());
+        return new PipelineProbe.Pipeline() {
+            @Override
+            public long send() throws SQLException {
+                long seq = srcSql.beginTagged(src, slot, job.jobId(), PROBE_MARKER);
+                src.commit();
+                return seq;
+            }
+
+            @Override
+            public long offsetOf(long seq) {
+                return markers.find(job.jobId(), PROBE_MARKER, seq);
+            }
+
+            @Override
+            public long applied() throws SQLException {
+                ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
+                return d == null ? -1 : d.sourceOffset();
+            }
+        };
     }
 
     private void cutover(ReshardJob job, ReshardProgress p) throws SQLException {
@@ -452,7 +513,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         boolean snapshotKept = false;
         try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
             prepareSnapshot(snapshot, tgtSql); // its settings too: only the statement that takes it is in the freeze
-            List<ReshardTable> tables = srcSql.tables(src);
+            List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt); // read at the copy, kept per job
             // the delta sync reports the newest fence marker of the job it applied by its sequence number: an older
             // fence of this job (lifted after a timeout) that it replays must not count as this one
             long fenceSeq = srcSql.beginTagged(src, slot, job.jobId(), "fence");

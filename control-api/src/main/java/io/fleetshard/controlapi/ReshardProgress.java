@@ -17,6 +17,8 @@ final class ReshardProgress {
     volatile long lagRecords = -1;
     volatile long appliedOffset = -1;
     volatile long lagRecordsPerSec;
+    /** The last look at catch-up's probe of the pipeline (ADR 0033), null before one. */
+    volatile PipelineProbe.Status probe;
     volatile long rowsToValidate = -1;
     volatile long rowsValidated;
     volatile long validateStartedAtMs;
@@ -56,6 +58,11 @@ final class ReshardProgress {
         delta.put("lagRecords", lagRecords).put("appliedOffset", appliedOffset);
         if (phase.equals("catchup") && lagRecordsPerSec > 0 && lagRecords >= 0) {
             delta.put("etaMs", lagRecords * 1000 / lagRecordsPerSec);
+        }
+        PipelineProbe.Status pr = probe;
+        if (pr != null) {
+            delta.putObject("probe").put("current", pr.current()).put("sent", pr.sent())
+                    .put("waitingMs", pr.waitingMs()).put("lastTripMs", pr.lastTripMs()).put("detail", pr.where());
         }
         ObjectNode v = o.putObject("validation");
         v.put("rowsValidated", rowsValidated).put("rowsTotal", rowsToValidate);

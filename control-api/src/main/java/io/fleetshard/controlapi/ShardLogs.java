@@ -20,6 +20,17 @@ interface ShardLogs extends AutoCloseable {
     ApplicationWrites applicationWrites(String shardId, Set<String> fleets, long sinceMs);
 
     /**
+     * A reader of the shard's log from {@code fromOffset} on that looks for a resharder's marker (ADR 0033: the
+     * probe a cutover sends before it holds writes).
+     *
+     * @throws ControlApiException when the log cannot be read; by default (a reader that only serves the failover)
+     */
+    default Markers markers(String shardId, long fromOffset) {
+        throw new ControlApiException("this reader of shard logs cannot look for resharder markers (shard " + shardId
+                + ")");
+    }
+
+    /**
      * The source transaction ids (header {@code fleetshard.tx}; a MariaDB GTID) of the last {@code records} committed
      * records of the shard's log, oldest first, without repeats and without those capture retracted. The failover's
      * verify step compares them with the new primary's GTID position (ADR 0029). None by default.
@@ -32,6 +43,20 @@ interface ShardLogs extends AutoCloseable {
 
     @Override
     default void close() {
+    }
+
+    /** Committed resharder markers, read in log order. */
+    interface Markers extends AutoCloseable {
+        /**
+         * The offset of the marker of kind {@code kind} that job {@code jobId} wrote with sequence number {@code seq}
+         * or a later one, reading up to the log's end at the time of the call; -1 if it is not in the log yet.
+         *
+         * @throws ControlApiException when the log cannot be read
+         */
+        long find(String jobId, String kind, long seq);
+
+        @Override
+        void close();
     }
 
     /** Committed application writes, read in log order. */

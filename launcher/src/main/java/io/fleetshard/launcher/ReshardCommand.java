@@ -205,6 +205,15 @@ final class ReshardCommand {
         }
     }
 
+    /** Where catch-up's probe of capture and the delta sync is (ADR 0033), while it is not through yet. */
+    private static String probe(JsonNode probe) {
+        if (probe.isMissingNode() || probe.path("current").asBoolean()) {
+            return "";
+        }
+        return "; " + probe.path("detail").asText() + (probe.path("waitingMs").asLong() > 0 ? " ("
+                + probe.path("waitingMs").asLong() + " ms ago)" : "");
+    }
+
     /** One line for the job's phase: a bar of rows copied or validated, the delta lag, an ETA. */
     static String progressLine(JsonNode job) {
         String phase = job.path("phase").asText();
@@ -214,7 +223,7 @@ final class ReshardCommand {
             case "precopy" -> bar(p.path("copy").path("rowsCopied").asLong(), p.path("copy").path("rowsTotal").asLong(),
                     "rows copied") + eta(p.path("copy").path("etaMs"));
             case "catchup" -> "delta lag " + p.path("delta").path("lagRecords").asLong() + " record(s)"
-                    + eta(p.path("delta").path("etaMs"));
+                    + eta(p.path("delta").path("etaMs")) + probe(p.path("delta").path("probe"));
             case "cutover" -> "writes of the moving fleets held; waiting for the target to apply through the fence";
             case "validate" -> bar(p.path("validation").path("rowsValidated").asLong(),
                     p.path("validation").path("rowsTotal").asLong(), "rows validated")

@@ -393,7 +393,9 @@ class OnlineReshardIT {
                 ControlApiConfig.RESHARD_COPY_MAX_ROWS_PER_SEC, "5000", // copy and cleanup: 2 s or more each
                 ControlApiConfig.RESHARD_VALIDATE_MAX_ROWS_PER_SEC, "2500", // validation: 4 s or more
                 ControlApiConfig.RESHARD_CUTOVER_MAX_LAG, "10000000", // cut over as soon as a delta sync runs
-                ControlApiConfig.RESHARD_CUTOVER_TIMEOUT_MS, "600000"))) { // and wait for the fence, however long
+                ControlApiConfig.RESHARD_CUTOVER_TIMEOUT_MS, "600000", // and wait for the fence, however long
+                // no probe first (ADR 0033): the test blocks the delta sync to be in cutover before the fence applies
+                ControlApiConfig.RESHARD_CUTOVER_PROBE_MS, "0"))) {
             children.startControl(); // no delta sync yet: the job will wait for one in catch-up
             assertThat(post(control() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"matrix\",\"shardId\":\"" + source
                     + "\"}").statusCode()).isEqualTo(201);
@@ -533,8 +535,11 @@ class OnlineReshardIT {
         Map<String, String> throttled = Map.of(ControlApiConfig.RESHARD_COPY_BATCH_ROWS, "1000",
                 ControlApiConfig.RESHARD_COPY_MAX_ROWS_PER_SEC, "5000");
         try (Children children = new Children(dir.resolve("refence"), throttled)) {
+            // no probe (ADR 0033) for the first cutover: the test blocks the delta sync to cut over before the fence
+            // applies; the control API that takes over probes, so the second cutover follows a probe after the lift
             children.startControl(Map.of(ControlApiConfig.RESHARD_CUTOVER_MAX_LAG, "10000000",
-                    ControlApiConfig.RESHARD_CUTOVER_TIMEOUT_MS, "600000"));
+                    ControlApiConfig.RESHARD_CUTOVER_TIMEOUT_MS, "600000", ControlApiConfig.RESHARD_CUTOVER_PROBE_MS,
+                    "0"));
             for (String fleet : List.of("refenced", "refenced-nb")) {
                 assertThat(post(control() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"" + fleet
                         + "\",\"shardId\":\"" + source + "\"}").statusCode()).isEqualTo(201);

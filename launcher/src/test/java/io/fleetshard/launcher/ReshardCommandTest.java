@@ -21,6 +21,12 @@ class ReshardCommandTest {
         String catchingUp = ReshardCommand.progressLine(JSON.readTree("""
                 {"phase":"catchup","paused":true,"progress":{"delta":{"lagRecords":42},"lastError":"boom"}}"""));
         assertThat(catchingUp).isEqualTo("catchup    (paused) delta lag 42 record(s)  [last error: boom]");
+        String waitingForCapture = ReshardCommand.progressLine(JSON.readTree("""
+                {"phase":"catchup","progress":{"delta":{"lagRecords":0,"probe":{"current":false,"sent":2,"waitingMs":\
+                3400,"lastTripMs":13498,"detail":"probe 5 not yet in the source's shard log (capture is behind the source)"}}}}\
+                """));
+        assertThat(waitingForCapture).isEqualTo("catchup    delta lag 0 record(s); probe 5 not yet in the source's shard"
+                + " log (capture is behind the source) (3400 ms ago)");
         assertThat(ReshardCommand.progressLine(JSON.readTree("""
                 {"phase":"done","progress":{"writeFreezeMs":180}}"""))).isEqualTo("done       done, write freeze 180 ms");
     }
