@@ -42,6 +42,9 @@ final class ChildProcesses {
      * {@link #startServers} does and prints {@code READY}.
      */
     public static void main(String[] args) throws Exception {
+        // a child never outlives the test JVM that started it (a failed or killed test run must not leave a control
+        // API or stream processors running on the machine)
+        ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
         String bootstrap = args[1];
         Path dir = Path.of(args[2]);
         if (args[0].equals("servers")) {

@@ -635,7 +635,11 @@ class OnlineReshardIT {
             }
             String killedIn = killControl(jobId);
             startControl();
-            assertThat(phaseOf(jobId)).as("the phase a new control API resumes").isEqualTo(killedIn);
+            // the killed control API may have committed its next phase between the read and the SIGKILL (seen: cleanup
+            // finished, then done): the new one must never be behind the phase read before the kill
+            assertThat(phaseOf(jobId)).as("the phase a new control API resumes (killed in %s)", killedIn)
+                    .isIn(later.contains(killedIn) ? later.subList(later.indexOf(killedIn), later.size())
+                            : List.of(killedIn));
             return killedIn;
         }
 
