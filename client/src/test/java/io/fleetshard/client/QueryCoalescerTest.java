@@ -89,6 +89,15 @@ class QueryCoalescerTest {
         });
     }
 
+    /** Reads acme's v1..vN one after another while a query is in flight, each waiting before the next is made. */
+    private void queueReads(QueryCoalescer c, List<CompletableFuture<QueryResult>> calls, int n) throws Exception {
+        for (int i = 1; i <= n; i++) {
+            calls.add(call(c, read("acme", "v" + i)));
+            int queued = i;
+            await(queued + " queries wait", () -> c.waiting() == queued);
+        }
+    }
+
     private CompletableFuture<QueryResult> call(QueryCoalescer c, QueryRequest r) {
         return CompletableFuture.supplyAsync(() -> c.query(r), callers);
     }
@@ -140,11 +149,7 @@ class QueryCoalescerTest {
         QueryCoalescer c = coalescer(8, LONG_WAIT, 1);
         List<CompletableFuture<QueryResult>> calls = new ArrayList<>();
         CountDownLatch release = inFlight(c, "acme", "v0", calls);
-        for (int i = 1; i <= 3; i++) {
-            calls.add(call(c, read("acme", "v" + i)));
-            int queued = i;
-            await(queued + " queries wait", () -> c.waiting() == queued);
-        }
+        queueReads(c, calls, 3);
         assertThat(sentBatched).as("nothing more is sent while the first is in flight").isEmpty();
         release.countDown();
         for (int i = 0; i <= 3; i++) {
@@ -159,11 +164,7 @@ class QueryCoalescerTest {
         QueryCoalescer c = coalescer(2, LONG_WAIT, 1);
         List<CompletableFuture<QueryResult>> calls = new ArrayList<>();
         CountDownLatch release = inFlight(c, "acme", "v0", calls);
-        for (int i = 1; i <= 3; i++) {
-            calls.add(call(c, read("acme", "v" + i)));
-            int queued = i;
-            await(queued + " queries wait", () -> c.waiting() == queued);
-        }
+        queueReads(c, calls, 3);
         release.countDown();
         for (int i = 0; i <= 3; i++) {
             assertThat(vin(calls.get(i))).isEqualTo("v" + i);
@@ -247,11 +248,7 @@ class QueryCoalescerTest {
                 "fleet acme/trucks is not in the shard map", null, null).toException("v2", false));
         List<CompletableFuture<QueryResult>> calls = new ArrayList<>();
         CountDownLatch release = inFlight(c, "acme", "v0", calls);
-        for (int i = 1; i <= 3; i++) {
-            calls.add(call(c, read("acme", "v" + i)));
-            int queued = i;
-            await(queued + " queries wait", () -> c.waiting() == queued);
-        }
+        queueReads(c, calls, 3);
         release.countDown();
         assertThat(vin(calls.get(1))).isEqualTo("v1");
         assertThat(failureOf(calls.get(2))).isInstanceOf(NotFoundException.class);
@@ -266,11 +263,7 @@ class QueryCoalescerTest {
                 false, null);
         List<CompletableFuture<QueryResult>> calls = new ArrayList<>();
         CountDownLatch release = inFlight(c, "acme", "v0", calls);
-        for (int i = 1; i <= 2; i++) {
-            calls.add(call(c, read("acme", "v" + i)));
-            int queued = i;
-            await(queued + " queries wait", () -> c.waiting() == queued);
-        }
+        queueReads(c, calls, 2);
         release.countDown();
         assertThat(vin(calls.get(0))).isEqualTo("v0");
         assertThat(failureOf(calls.get(1))).isInstanceOf(TransportException.class)

@@ -68,11 +68,17 @@ class PipelineProbeTest {
         return seen;
     }
 
+    /** A pipeline whose capture publishes a marker {@code backlogMs} after its commit, applied {@code applyMs} later. */
+    private static FakePipeline pipeline(long backlogMs, long applyMs) {
+        FakePipeline pipeline = new FakePipeline();
+        pipeline.captureBacklogMs = backlogMs;
+        pipeline.applyMs = applyMs;
+        return pipeline;
+    }
+
     @Test
     void aCurrentPipelineLetsTheCutoverGoAfterOneProbe() throws Exception {
-        FakePipeline pipeline = new FakePipeline();
-        pipeline.captureBacklogMs = 60;
-        pipeline.applyMs = 40;
+        FakePipeline pipeline = pipeline(60, 40);
         PipelineProbe probe = new PipelineProbe(pipeline, 500, 10_000, () -> pipeline.nowNanos);
 
         List<PipelineProbe.Status> seen = pollUntilCurrent(probe, pipeline, 20, 5_000);
@@ -89,9 +95,7 @@ class PipelineProbeTest {
     void aCaptureBacklogKeepsTheJobInCatchUpAndShowsTheProbesAgeUntilAProbeIsOnTime() throws Exception {
         // what the eighth session's bench met: the source's capture still reading 200,000 cleanup deletes, so a
         // marker committed now is published 14 s later; the shard log's lag shows nothing of it
-        FakePipeline pipeline = new FakePipeline();
-        pipeline.captureBacklogMs = 14_000;
-        pipeline.applyMs = 40;
+        FakePipeline pipeline = pipeline(14_000, 40);
         PipelineProbe probe = new PipelineProbe(pipeline, 500, 30_000, () -> pipeline.nowNanos);
 
         List<PipelineProbe.Status> seen = new ArrayList<>();
@@ -120,9 +124,7 @@ class PipelineProbeTest {
 
     @Test
     void aProbeStuckInTheDeltaSyncSaysWhereItIs() throws Exception {
-        FakePipeline pipeline = new FakePipeline();
-        pipeline.captureBacklogMs = 0;
-        pipeline.applyMs = 60_000;
+        FakePipeline pipeline = pipeline(0, 60_000);
         PipelineProbe probe = new PipelineProbe(pipeline, 500, 30_000, () -> pipeline.nowNanos);
 
         probe.check();
@@ -137,9 +139,7 @@ class PipelineProbeTest {
     @Test
     void aSlowPipelineWithoutBacklogIsAcceptedOnceProbingHasTakenTheCutoverTimeout() throws Exception {
         // every trip takes 700 ms against a 500 ms bound: without a way out the job would never cut over
-        FakePipeline pipeline = new FakePipeline();
-        pipeline.captureBacklogMs = 400;
-        pipeline.applyMs = 300;
+        FakePipeline pipeline = pipeline(400, 300);
         PipelineProbe probe = new PipelineProbe(pipeline, 500, 10_000, () -> pipeline.nowNanos);
 
         List<PipelineProbe.Status> seen = pollUntilCurrent(probe, pipeline, 20, 60_000);
