@@ -317,22 +317,11 @@ class FailoverIT {
         Await.condition("writers got going", Duration.ofSeconds(30), () -> before.acked.size() >= 20);
         before.stop();
         Map<String, Integer> acked = new HashMap<>(before.acked);
-        String standbyUrl = platform.standbyAdminJdbcUrl("pg-2");
-        Await.condition("the standby holds every acknowledged write", Duration.ofSeconds(60),
-                () -> quietly(() -> statuses(standbyUrl, fleet).keySet().containsAll(acked.keySet())));
+        String standbyUrl = awaitStandbyHolds("pg-2", fleet, acked);
 
         platform.killPostgres("pg-2-a");
         platform.killPostgres("pg-2-b");
-        HttpResponse<String>[] started = new HttpResponse[1];
-        Await.condition("the promotion is accepted (an automatic failover may try first)", Duration.ofSeconds(60),
-                () -> quietly(() -> {
-                    started[0] = post(platform.controlUrl() + "/v1/shards/pg-2/promote-standby",
-                            "{\"reason\":\"FailoverIT: region lost\"}");
-                    return started[0].statusCode() != 409 || !started[0].body().contains("is running");
-                }));
-        assertThat(started[0].statusCode()).as(started[0].body()).isEqualTo(202);
-        JsonNode o = awaitEnded("standby promotion", JSON.readTree(started[0].body()).path("orchestrationId").asText(),
-                Duration.ofSeconds(120));
+        JsonNode o = promoteStandby("pg-2", "FailoverIT: region lost");
         assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
         assertThat(o.path("steps")).extracting(s -> s.path("step").asText())
                 .containsExactly("prepare", "catch-up", "promote", "capture-reset", "update-map", "verify");
@@ -562,22 +551,11 @@ class FailoverIT {
         Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
         writers.stop();
         Map<String, Integer> acked = new HashMap<>(writers.acked);
-        String standbyUrl = platform.standbyAdminJdbcUrl("maria-1");
-        Await.condition("the standby holds every acknowledged write", Duration.ofSeconds(60),
-                () -> quietly(() -> statuses(standbyUrl, fleet).keySet().containsAll(acked.keySet())));
+        String standbyUrl = awaitStandbyHolds("maria-1", fleet, acked);
 
         platform.killMariaDb("maria-1-a");
         platform.killMariaDb("maria-1-b");
-        HttpResponse<String>[] started = new HttpResponse[1];
-        Await.condition("the promotion is accepted (an automatic failover may try first)", Duration.ofSeconds(60),
-                () -> quietly(() -> {
-                    started[0] = post(platform.controlUrl() + "/v1/shards/maria-1/promote-standby",
-                            "{\"reason\":\"FailoverIT: MariaDB region lost\"}");
-                    return started[0].statusCode() != 409 || !started[0].body().contains("is running");
-                }));
-        assertThat(started[0].statusCode()).as(started[0].body()).isEqualTo(202);
-        JsonNode o = awaitEnded("mariadb standby promotion", JSON.readTree(started[0].body()).path("orchestrationId")
-                .asText(), Duration.ofSeconds(120));
+        JsonNode o = promoteStandby("maria-1", "FailoverIT: MariaDB region lost");
         o.path("steps").forEach(s -> System.out.println("mariadb standby promotion: " + s.path("step").asText() + " "
                 + s.path("durationMs").asLong() + " ms: " + s.path("detail").asText()));
         assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
@@ -690,6 +668,28 @@ class FailoverIT {
      * The condition's answer; false while it throws or a request in it is answered otherwise than expected (a server
      * not up yet, a connection refused, a control API still reading the orchestration log).
      */
+    /** Waits until the shard's warm standby holds every acknowledged write of the fleet; returns its JDBC URL. */
+    private static String awaitStandbyHolds(String shard, String fleet, Map<String, Integer> acked) {
+        String standbyUrl = platform.standbyAdminJdbcUrl(shard);
+        Await.condition("the standby holds every acknowledged write", Duration.ofSeconds(60),
+                () -> quietly(() -> statuses(standbyUrl, fleet).keySet().containsAll(acked.keySet())));
+        return standbyUrl;
+    }
+
+    /** Asks for the standby's promotion once no automatic failover runs (its region's servers are dead). */
+    private static JsonNode promoteStandby(String shard, String reason) throws Exception {
+        HttpResponse<String>[] started = new HttpResponse[1];
+        Await.condition("the promotion is accepted (an automatic failover may try first)", Duration.ofSeconds(60),
+                () -> quietly(() -> {
+                    started[0] = post(platform.controlUrl() + "/v1/shards/" + shard + "/promote-standby",
+                            "{\"reason\":\"" + reason + "\"}");
+                    return started[0].statusCode() != 409 || !started[0].body().contains("is running");
+                }));
+        assertThat(started[0].statusCode()).as(started[0].body()).isEqualTo(202);
+        return awaitEnded(shard + " standby promotion", JSON.readTree(started[0].body()).path("orchestrationId")
+                .asText(), Duration.ofSeconds(120));
+    }
+
     private static boolean quietly(java.util.concurrent.Callable<Boolean> condition) {
         try {
             return condition.call();
