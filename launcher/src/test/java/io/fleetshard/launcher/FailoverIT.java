@@ -172,6 +172,21 @@ class FailoverIT {
         return writers;
     }
 
+    /**
+     * Adds {@code fleet} on maria-1, waits until capture streams the shard from {@code primary}, and starts two upserting
+     * writers of the fleet through the router.
+     */
+    private static Writers writingToMariaDb(String fleet, String primary) throws Exception {
+        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
+                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        awaitStreaming("maria-1", primary);
+        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
+        writers.start();
+        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        return writers;
+    }
+
     /** Asks for an orchestration ({@code POST path}) and waits until it ends; it must end done. */
     private static JsonNode runToEnd(String what, String path, Duration timeout) throws Exception {
         return runToEnd(what, path, "{\"reason\":\"FailoverIT\"}", timeout);
@@ -249,14 +264,7 @@ class FailoverIT {
     @Order(3)
     void anotherControlApiResumesASwitchoverAfterASigkillMidway() throws Exception {
         String fleet = "resumed";
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-3\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("pg-3");
-        awaitLastingSlotCopy("pg-3");
-        Writers writers = new Writers(fleet, 2);
-        writers.start();
-        Await.condition("writers got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        Writers writers = writingTo(fleet, "pg-3", true);
         Path children = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "failover-children");
         Map<String, String> settings = Map.of(ControlApiConfig.AUTH_JWT_SECRET, platform.jwtSecret(),
                 ControlApiConfig.PROBE_TIMEOUT_MS, "800", ControlApiConfig.PROBE_INTERVAL_MS, "1000");
@@ -309,12 +317,7 @@ class FailoverIT {
     @Order(4)
     void theWarmStandbyBecomesThePrimaryWhenTheShardsRegionIsLost() throws Exception {
         String fleet = "recovered";
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-2\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        Writers before = new Writers(fleet, 2);
-        before.start();
-        Await.condition("writers got going", Duration.ofSeconds(30), () -> before.acked.size() >= 20);
+        Writers before = writingTo(fleet, "pg-2", false);
         before.stop();
         Map<String, Integer> acked = new HashMap<>(before.acked);
         String standbyUrl = awaitStandbyHolds("pg-2", fleet, acked);
@@ -353,13 +356,7 @@ class FailoverIT {
     @Order(5)
     void aMariaDbSwitchoverPausesWritesWithoutFailingAndKeepsTheOldPrimaryAsSemiSyncReplica() throws Exception {
         String fleet = "maria-switchover";
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("maria-1", "maria-1-a");
-        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
-        writers.start();
-        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        Writers writers = writingToMariaDb(fleet, "maria-1-a");
         JsonNode o = runToEnd("mariadb switchover", "/v1/shards/maria-1/switchover", Duration.ofSeconds(60));
         assertThat(o.path("toNodeId").asText()).isEqualTo("maria-1-b");
         o.path("steps").forEach(s -> System.out.println("mariadb switchover: " + s.path("step").asText() + " "
@@ -391,13 +388,7 @@ class FailoverIT {
         String primary = before.get("maria-1-a").equals("primary") ? "maria-1-a" : "maria-1-b";
         String replica = primary.equals("maria-1-a") ? "maria-1-b" : "maria-1-a";
         assertThat(before).containsEntry(primary, "primary").containsEntry(replica, "sync-replica");
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("maria-1", primary);
-        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
-        writers.start();
-        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        Writers writers = writingToMariaDb(fleet, primary);
         long killedAt = System.currentTimeMillis();
         platform.killMariaDb(primary);
         writers.ackedSince(killedAt);
@@ -503,13 +494,7 @@ class FailoverIT {
         platform.killMariaDb(failed);
 
         String fleet = "maria-failback";
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("maria-1", primary);
-        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
-        writers.start();
-        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        Writers writers = writingToMariaDb(fleet, primary);
 
         JsonNode rejoin = runToEnd("mariadb rejoin", "/v1/shards/maria-1/rejoin", Duration.ofSeconds(120));
         rejoin.path("steps").forEach(s -> System.out.println("mariadb rejoin: " + s.path("step").asText() + " "
@@ -542,13 +527,7 @@ class FailoverIT {
         Map<String, String> before = roles("maria-1");
         String primary = before.entrySet().stream().filter(e -> e.getValue().equals("primary")).findFirst()
                 .orElseThrow().getKey();
-        HttpResponse<String> created = post(platform.controlUrl() + "/v1/tenants/" + TENANT + "/fleets",
-                "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"maria-1\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        awaitStreaming("maria-1", primary);
-        Writers writers = new Writers(fleet, 2, Writers.MARIADB_UPSERT);
-        writers.start();
-        Await.condition("writers of " + fleet + " got going", Duration.ofSeconds(30), () -> writers.acked.size() >= 20);
+        Writers writers = writingToMariaDb(fleet, primary);
         writers.stop();
         Map<String, Integer> acked = new HashMap<>(writers.acked);
         String standbyUrl = awaitStandbyHolds("maria-1", fleet, acked);
