@@ -36,6 +36,7 @@ public final class ControlApiConfig {
     public static final String RESHARD_COPY_BATCH_ROWS = "control.reshard.copy.batch.rows";
     public static final String RESHARD_COPY_MAX_ROWS_PER_SEC = "control.reshard.copy.max.rows.per.sec";
     public static final String RESHARD_VALIDATE_MAX_ROWS_PER_SEC = "control.reshard.validate.max.rows.per.sec";
+    public static final String RESHARD_VALIDATE_BATCH_ROWS = "control.reshard.validate.batch.rows";
     public static final String RESHARD_CUTOVER_MAX_LAG = "control.reshard.cutover.max.lag";
     public static final String RESHARD_CUTOVER_TIMEOUT_MS = "control.reshard.cutover.timeout.ms";
     public static final String RESHARD_CUTOVER_PROBE_MS = "control.reshard.cutover.probe.ms";
@@ -96,6 +97,10 @@ public final class ControlApiConfig {
                     "Rows per transaction of the bulk copy, the rollback and the cleanup of a reshard job."),
             Key.integer(RESHARD_COPY_MAX_ROWS_PER_SEC, 0, 0, 10_000_000,
                     "Throttle of the bulk copy and the cleanup, rows per second; 0 copies as fast as the shards go."),
+            Key.integer(RESHARD_VALIDATE_BATCH_ROWS, 50_000, 1, 10_000_000,
+                    "Rows per primary-key range the validation checksums in one query on each shard. Larger than the"
+                            + " copy's ranges: a range's rows are spread over the table's pages when rows were"
+                            + " written in time order, so every range reads most of the fleet's pages once."),
             Key.integer(RESHARD_VALIDATE_MAX_ROWS_PER_SEC, 0, 0, 100_000_000,
                     "Throttle of the validation (count and checksum on both shards), rows per second; 0 validates"
                             + " as fast as the shards go."),
@@ -300,6 +305,10 @@ public final class ControlApiConfig {
     /** 0: unthrottled. */
     public int reshardCopyMaxRowsPerSec() {
         return intValue(RESHARD_COPY_MAX_ROWS_PER_SEC);
+    }
+
+    public int reshardValidateBatchRows() {
+        return intValue(RESHARD_VALIDATE_BATCH_ROWS);
     }
 
     /** 0: unthrottled. */

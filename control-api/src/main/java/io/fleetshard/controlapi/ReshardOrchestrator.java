@@ -76,6 +76,8 @@ final class ReshardOrchestrator implements AutoCloseable {
      * the job ends (a restarted control API reads them again): {@code DatabaseMetaData} costs a round trip per table.
      */
     private final Map<String, List<ReshardTable>> jobTables = new ConcurrentHashMap<>();
+    /** The key ranges each job's copy used here: validation reuses them (coarser) instead of cutting them again. */
+    private final Map<String, List<RangeOfFleet>> copiedRanges = new ConcurrentHashMap<>();
     private final Timer freeze;
     private final Counter rowsCopied;
     private final Counter rowsValidated;
@@ -240,6 +242,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                 ReshardJob job = source.current().reshard(jobId).orElse(null);
                 if (job == null || job.phase().isTerminal()) {
                     jobTables.remove(jobId);
+                    copiedRanges.remove(jobId);
                     return;
                 }
                 if (job.paused() || runner.fencedAt() != null) {
@@ -353,8 +356,10 @@ final class ReshardOrchestrator implements AutoCloseable {
             tgt.commit();
             long plannedAt = System.nanoTime();
             List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt);
-            List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables);
+            List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables, config.reshardCopyBatchRows());
+            copiedRanges.put(job.jobId(), List.copyOf(ranges));
             long copyAt = System.nanoTime();
+            long commitNanos = 0;
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
@@ -363,29 +368,31 @@ final class ReshardOrchestrator implements AutoCloseable {
                 tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
                 long n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
                         config.reshardCopyBatchRows());
-                tgt.commit();
+                long committing = System.nanoTime();
+                tgt.commit(); // waits for the target's synchronous replica, if it has one
+                commitNanos += System.nanoTime() - committing;
                 p.rowsCopied += n;
                 rowsCopied.increment(n);
                 throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
             }
-            LOG.info("reshard job {}: copied {} row(s) in {} range(s) in {} ms (tables and ranges planned in {} ms)",
-                    job.jobId(), p.rowsCopied, ranges.size(), (System.nanoTime() - copyAt) / 1_000_000,
-                    (copyAt - plannedAt) / 1_000_000);
+            LOG.info("reshard job {}: copied {} row(s) in {} range(s) in {} ms, {} ms of it in commits (tables and"
+                    + " ranges planned in {} ms)", job.jobId(), p.rowsCopied, ranges.size(),
+                    (System.nanoTime() - copyAt) / 1_000_000, commitNanos / 1_000_000, (copyAt - plannedAt) / 1_000_000);
         }
         transition(job, ReshardPhase.CATCHUP, null, List.of());
     }
 
     /** One key range of one fleet's rows of one table, and about how many rows it holds. */
-    private record RangeOfFleet(String fleet, ReshardTable table, ReshardSql.KeyRange range, long rows) {
+    record RangeOfFleet(String fleet, ReshardTable table, ReshardSql.KeyRange range, long rows) {
     }
 
     /**
-     * The moving fleets' rows on the source cut into key ranges of {@code control.reshard.copy.batch.rows} rows: the
-     * units of copy and validation, so a transaction stays small and progress (and the ETA) moves evenly.
+     * The moving fleets' rows on the source cut into key ranges of {@code rows} rows: the units of copy
+     * ({@code control.reshard.copy.batch.rows}, so a transaction stays small) and of validation
+     * ({@code control.reshard.validate.batch.rows}), so that progress (and the ETA) moves evenly.
      */
-    private List<RangeOfFleet> rangesOf(ReshardJob job, ReshardSql sql, Connection src, List<ReshardTable> tables)
-            throws SQLException {
-        int rows = config.reshardCopyBatchRows();
+    private List<RangeOfFleet> rangesOf(ReshardJob job, ReshardSql sql, Connection src, List<ReshardTable> tables,
+            int rows) throws SQLException {
         List<RangeOfFleet> out = new ArrayList<>();
         for (String key : job.fleets()) {
             for (ReshardTable t : tables) {
@@ -398,6 +405,31 @@ final class ReshardOrchestrator implements AutoCloseable {
                     out.add(new RangeOfFleet(key, t, ranges.get(i), Math.max(0, in)));
                 }
             }
+        }
+        return out;
+    }
+
+    /**
+     * Consecutive ranges of the same fleet and table joined into ranges of about {@code rows} rows: a joined range
+     * runs from its first range's lower bound to its last one's upper bound, so together they still cover every key.
+     */
+    static List<RangeOfFleet> joined(List<RangeOfFleet> ranges, int rows) {
+        List<RangeOfFleet> out = new ArrayList<>();
+        RangeOfFleet open = null;
+        for (RangeOfFleet r : ranges) {
+            if (open != null && open.fleet().equals(r.fleet()) && open.table().equals(r.table())
+                    && open.rows() + r.rows() <= rows) {
+                open = new RangeOfFleet(open.fleet(), open.table(),
+                        new ReshardSql.KeyRange(open.range().after(), r.range().upTo()), open.rows() + r.rows());
+            } else {
+                if (open != null) {
+                    out.add(open);
+                }
+                open = r;
+            }
+        }
+        if (open != null) {
+            out.add(open);
         }
         return out;
     }
@@ -622,7 +654,12 @@ final class ReshardOrchestrator implements AutoCloseable {
                 Connection tgt = snapshot != null ? snapshot : connect(job.targetShardId())) {
             long plannedAt = System.nanoTime();
             List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt);
-            List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables); // the source no longer changes: fenced
+            // larger ranges than the copy's: each range's query reads most of the fleet's pages. The copy's ranges,
+            // joined, when this instance copied (they still cover every key; their row counts are estimates now);
+            // else cut on the source, which no longer changes (fenced)
+            List<RangeOfFleet> copied = copiedRanges.get(job.jobId());
+            List<RangeOfFleet> ranges = copied != null ? joined(copied, config.reshardValidateBatchRows())
+                    : rangesOf(job, srcSql, src, tables, config.reshardValidateBatchRows());
             long checkAt = System.nanoTime();
             long sourceNanos = 0;
             long targetNanos = 0;
@@ -659,9 +696,11 @@ final class ReshardOrchestrator implements AutoCloseable {
                 }
                 rows += a.rows();
                 p.rowsValidated += a.rows();
+                p.rowsToValidate = Math.max(p.rowsToValidate, p.rowsValidated); // the counts may be estimates
                 rowsValidated.increment(a.rows());
                 throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
             }
+            p.rowsToValidate = p.rowsValidated;
             LOG.info("reshard job {}: validated {} row(s) in {} range(s) in {} ms (tables and ranges planned in {} ms;"
                     + " checksum queries: source {} ms, target {} ms, run side by side)", job.jobId(), rows,
                     ranges.size(), (System.nanoTime() - checkAt) / 1_000_000, (checkAt - plannedAt) / 1_000_000,

@@ -108,6 +108,15 @@ class ReshardSqlIT {
             List<ReshardSql.Checksum> sums = checksums(sql, src, telemetry, ranges);
             assertThat(sums.subList(0, sums.size() - 1)).allSatisfy(c -> assertThat(c.rows()).isEqualTo(RANGE_ROWS));
             assertThat(sums.stream().mapToLong(ReshardSql.Checksum::rows).sum()).isEqualTo(ROWS);
+            // validation's coarser ranges, joined from the copy's: still every row in exactly one range
+            List<ReshardOrchestrator.RangeOfFleet> joined = ReshardOrchestrator.joined(ranges.stream()
+                    .map(r -> new ReshardOrchestrator.RangeOfFleet("acme/trucks", telemetry, r, RANGE_ROWS))
+                    .toList(), 4 * RANGE_ROWS);
+            assertThat(joined).hasSize((ROWS / RANGE_ROWS + 1 + 3) / 4);
+            List<ReshardSql.Checksum> joinedSums = checksums(sql, src, telemetry,
+                    joined.stream().map(ReshardOrchestrator.RangeOfFleet::range).toList());
+            assertThat(joinedSums.get(0).rows()).isEqualTo(4 * RANGE_ROWS);
+            assertThat(joinedSums.stream().mapToLong(ReshardSql.Checksum::rows).sum()).isEqualTo(ROWS);
 
             for (int pass = 0; pass < 2; pass++) { // a second copy (a resumed job) converges to the same rows
                 long copied = 0;
