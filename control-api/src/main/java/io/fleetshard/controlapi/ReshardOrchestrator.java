@@ -494,10 +494,10 @@ final class ReshardOrchestrator implements AutoCloseable {
                     }
                     continue;
                 }
-                // every tick, not faster: a cutover right after the delta sync announced itself may meet its app
-                // before it is warm (a bench run with a 50 ms poll here saw the fence's trip from capture to the delta
-                // sync take ~2x longer; cause not isolated: docs/benchmarks.md, 2026-12-06, seventh session)
-                pause(config.reshardTickMs());
+                // as often as the probe's poll: a cutover no longer follows the delta sync's first progress row at
+                // once (the seventh session's concern with a 50 ms poll here, docs/benchmarks.md), the probe has to
+                // pass through the running app first (ADR 0033); a tick here was up to 200 ms of every catch-up
+                pause(Math.min(PROBE_POLL_MS, config.reshardTickMs()));
             }
         } finally {
             if (markers != null) {
