@@ -114,7 +114,8 @@ public final class ControlApiConfig {
                     "Before a cutover holds writes, an empty probe transaction on the source must reach the target"
                             + " through capture and the delta sync within this many ms (ADR 0033); a slower probe is"
                             + " repeated while the job stays in catch-up, and after control.reshard.cutover.timeout.ms"
-                            + " of probing the next probe that arrives is enough. 0: no probe."),
+                            + " of probing a late probe is enough once its trip is steady (not much shorter than the"
+                            + " one before), after twice that any probe. 0: no probe."),
             Key.text(RESHARD_PG_USER, "", false, "PostgreSQL user of the resharder (copy, fence, validation,"
                     + " cleanup) and of failover (promotion): it must bypass row-level security (superuser or table"
                     + " owner with BYPASSRLS); promotion needs a superuser or a grant on pg_promote. Empty uses the"

@@ -13,9 +13,12 @@ import java.util.function.LongSupplier;
  * now would too; a slower one is followed by another once it has arrived.
  *
  * <p>A machine that is merely slow, without a backlog, could keep every probe over the bound: once probes have been
- * sent for {@code giveUpAfterMs}, the next probe sent is accepted as soon as it arrives, whatever its trip took (it
- * was sent after any backlog that delayed the earlier ones had drained). Correctness never rests on the probe: the
- * fence's own marker orders the cutover (ADR 0013); the probe only keeps writes from being held behind a backlog.
+ * sent for {@code giveUpAfterMs}, a late probe is accepted when its trip was steady — at least three quarters of the
+ * trip of the probe before it. A backlog that is still draining shows as trips that keep shrinking (13.5 s, then
+ * 3.6 s in an {@code OnlineReshardIT} run), and a fence sent then would still wait behind its rest; a slow machine's
+ * trips stay about the same. After twice {@code giveUpAfterMs} the next probe is accepted whatever its trip.
+ * Correctness never rests on the probe: the fence's own marker orders the cutover (ADR 0013); the probe only keeps
+ * writes from being held behind a backlog.
  *
  * <p>Not thread-safe: one job's worker calls {@link #check} in its catch-up loop.
  */
@@ -45,6 +48,7 @@ final class PipelineProbe {
     private long sentNanos;
     private long offset = -1;
     private boolean lenient;
+    private boolean lastResort;
     private long lastTripMs = -1;
     private int sent;
 
@@ -73,6 +77,7 @@ final class PipelineProbe {
         long now = nanos.getAsLong();
         if (seq < 0) {
             lenient = firstSentNanos >= 0 && now - firstSentNanos >= giveUpAfterMs * 1_000_000;
+            lastResort = firstSentNanos >= 0 && now - firstSentNanos >= 2 * giveUpAfterMs * 1_000_000;
             seq = pipeline.send();
             sentNanos = nanos.getAsLong();
             offset = -1;
@@ -95,16 +100,21 @@ final class PipelineProbe {
                     + " through " + applied);
         }
         long tripMs = (now - sentNanos) / 1_000_000;
+        long previousTripMs = lastTripMs;
         lastTripMs = tripMs;
         long doneSeq = seq;
         seq = -1;
-        if (tripMs <= boundMs || lenient) {
+        boolean steady = previousTripMs >= 0 && tripMs * 4 >= previousTripMs * 3;
+        if (tripMs <= boundMs || lenient && steady || lastResort) {
             return new Status(true, doneSeq, 0, tripMs, sent, "probe " + doneSeq + " reached the target in " + tripMs
-                    + " ms" + (tripMs <= boundMs ? "" : " (over the " + boundMs + " ms bound; accepted after "
+                    + " ms" + (tripMs <= boundMs ? "" : lastResort && !steady ? " (over the " + boundMs
+                    + " ms bound; accepted after " + 2 * giveUpAfterMs + " ms of probing)" : " (over the " + boundMs
+                    + " ms bound but steady, the one before took " + previousTripMs + " ms; accepted after "
                     + giveUpAfterMs + " ms of probing)"));
         }
         return new Status(false, doneSeq, 0, tripMs, sent, "probe " + doneSeq + " reached the target in " + tripMs
-                + " ms, over the " + boundMs + " ms bound: probing again");
+                + " ms, over the " + boundMs + " ms bound" + (lenient ? " and " + previousTripMs + " ms before it"
+                + " (a backlog still draining)" : "") + ": probing again");
     }
 
     private Status status(boolean current, long now, String where) {

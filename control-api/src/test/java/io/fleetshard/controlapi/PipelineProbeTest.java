@@ -147,11 +147,36 @@ class PipelineProbeTest {
         PipelineProbe.Status last = seen.get(seen.size() - 1);
         assertThat(last.current()).isTrue();
         assertThat(last.lastTripMs()).isGreaterThan(500);
-        assertThat(last.where()).endsWith("(over the 500 ms bound; accepted after 10000 ms of probing)");
+        assertThat(last.where()).endsWith("(over the 500 ms bound but steady, the one before took " + last.lastTripMs()
+                + " ms; accepted after 10000 ms of probing)");
         // probes sent within the first 10 s are all late and repeated; the first one sent after them is accepted
         long firstSentAfterGiveUp = (long) Math.ceil(10_000 / 720.0) + 1;
         assertThat(last.sent()).isEqualTo((int) firstSentAfterGiveUp);
         assertThat(seen).filteredOn(PipelineProbe.Status::current).hasSize(1);
+    }
+
+    @Test
+    void aBacklogStillDrainingAfterTheTimeoutIsNotAcceptedUntilTheTripsStopShrinking() throws Exception {
+        // OnlineReshardIT once saw a 13.5 s probe and then a 3.6 s one, which the timeout rule let through: a fence
+        // sent then would still have waited behind the rest of the backlog
+        FakePipeline pipeline = pipeline(13_400, 100);
+        PipelineProbe probe = new PipelineProbe(pipeline, 500, 10_000, () -> pipeline.nowNanos);
+        List<PipelineProbe.Status> seen = pollUntilCurrent(probe, pipeline, 20, 13_600);
+        assertThat(seen).noneMatch(PipelineProbe.Status::current);
+        assertThat(seen.get(seen.size() - 1).lastTripMs()).isBetween(13_500L, 13_540L);
+
+        pipeline.captureBacklogMs = 3_500; // draining: the next trip is shorter, but far from steady
+        List<PipelineProbe.Status> next = pollUntilCurrent(probe, pipeline, 20, 3_700);
+        assertThat(next).noneMatch(PipelineProbe.Status::current);
+        assertThat(next).anySatisfy(s -> assertThat(s.where()).matches("probe 2 reached the target in 36[0-9]{2} ms,"
+                + " over the 500 ms bound and 135[0-9]{2} ms before it \\(a backlog still draining\\): probing again"));
+
+        pipeline.captureBacklogMs = 650; // drained, on a slow machine: 750 ms trips from now on
+        List<PipelineProbe.Status> rest = pollUntilCurrent(probe, pipeline, 20, 5_000);
+        PipelineProbe.Status last = rest.get(rest.size() - 1);
+        assertThat(last.current()).isTrue();
+        assertThat(last.seq()).isEqualTo(4); // probe 3 (750 ms after 3.6 s) still shrank; probe 4 is steady
+        assertThat(last.where()).contains("but steady");
     }
 
     @Test
