@@ -18,7 +18,8 @@ final class LoadRun {
     }
 
     /** Result of a run. */
-    record Result(String name, long requests, long errors, double seconds, long p50Ns, long p99Ns, long p999Ns) {
+    record Result(String name, long requests, long errors, double seconds, long p50Ns, long p99Ns, long p999Ns,
+            CpuMeter.PerRequest cpu) {
         double throughput() {
             return requests / seconds;
         }
@@ -26,7 +27,8 @@ final class LoadRun {
         @Override
         public String toString() {
             return String.format("%-14s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %7.3f ms  (%d requests, %d errors)",
-                    name, throughput(), p50Ns / 1e6, p99Ns / 1e6, p999Ns / 1e6, requests, errors);
+                    name, throughput(), p50Ns / 1e6, p99Ns / 1e6, p999Ns / 1e6, requests, errors)
+                    + (cpu == null ? "" : "\n" + " ".repeat(15) + cpu);
         }
     }
 
@@ -34,6 +36,12 @@ final class LoadRun {
     }
 
     static Result run(String name, int threads, long warmupMs, long measureMs, Operation op)
+            throws InterruptedException {
+        return run(name, threads, warmupMs, measureMs, op, null);
+    }
+
+    /** As {@link #run(String, int, long, long, Operation)}, with the CPU of the measured window per request. */
+    static Result run(String name, int threads, long warmupMs, long measureMs, Operation op, CpuMeter meter)
             throws InterruptedException {
         int cap = 2_000_000 / threads;
         long[][] samples = new long[threads][cap];
@@ -69,9 +77,19 @@ final class LoadRun {
                 } finally {
                     done.countDown();
                 }
-            }, "load-" + name + "-" + t);
+            }, CpuMeter.DRIVER_PREFIX + name + "-" + t);
             workers.add(w);
             w.start();
+        }
+        // the CPU of the measured window: sampled at its start and end, while the workers still live (a thread's
+        // time is lost when it ends)
+        CpuMeter.Sample cpuBefore = null;
+        CpuMeter.Sample cpuAfter = null;
+        if (meter != null) {
+            parkUntil(measureFrom);
+            cpuBefore = meter.sample();
+            parkUntil(end);
+            cpuAfter = meter.sample();
         }
         done.await();
         int total = 0;
@@ -86,7 +104,13 @@ final class LoadRun {
         }
         Arrays.sort(all);
         return new Result(name, total, errors.get(), measureMs / 1000.0, pct(all, 0.50), pct(all, 0.99),
-                pct(all, 0.999));
+                pct(all, 0.999), cpuAfter == null ? null : cpuAfter.since(cpuBefore, total));
+    }
+
+    private static void parkUntil(long nanoTime) {
+        for (long now = System.nanoTime(); now < nanoTime; now = System.nanoTime()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(nanoTime - now);
+        }
     }
 
     private static long pct(long[] sorted, double q) {
