@@ -15,7 +15,7 @@ import java.util.Map;
  *   <li>{@code driver}: this JVM's threads named {@value #DRIVER_PREFIX}{@code *} (the load workers and their HTTP or
  *       JDBC client work);</li>
  *   <li>{@code server}: every other live Java thread of this JVM except the one that measures (in the router phases,
- *       the router: Jetty's threads, the router's handler, its JDBC pool);</li>
+ *       the router: Jetty's threads, the router's handler, its JDBC pool), and of it the time in the kernel;</li>
  *   <li>{@code jvm}: the process's CPU time less all Java threads' (garbage collection and the JIT compiler);</li>
  *   <li>{@code pg}: the PostgreSQL server's backends and background processes (the live children of the postmaster,
  *       from {@code /proc/<pid>/stat}, in clock ticks of 10 ms), when a postmaster is given.</li>
@@ -43,9 +43,11 @@ final class CpuMeter {
         long self = Thread.currentThread().getId();
         long[] ids = threads.getAllThreadIds();
         long[] cpu = threads.getThreadCpuTime(ids);
+        long[] user = threads.getThreadUserTime(ids);
         java.lang.management.ThreadInfo[] infos = threads.getThreadInfo(ids);
         Map<Long, Long> driver = new HashMap<>();
         Map<Long, Long> server = new HashMap<>();
+        Map<Long, Long> serverUser = new HashMap<>();
         long all = 0;
         for (int i = 0; i < ids.length; i++) {
             if (infos[i] == null || cpu[i] < 0) {
@@ -55,9 +57,14 @@ final class CpuMeter {
             if (ids[i] == self) {
                 continue;
             }
-            (infos[i].getThreadName().startsWith(DRIVER_PREFIX) ? driver : server).put(ids[i], cpu[i]);
+            if (infos[i].getThreadName().startsWith(DRIVER_PREFIX)) {
+                driver.put(ids[i], cpu[i]);
+            } else {
+                server.put(ids[i], cpu[i]);
+                serverUser.put(ids[i], Math.max(0, user[i]));
+            }
         }
-        return new Sample(os.getProcessCpuTime(), all, driver, server, postgresNanos());
+        return new Sample(os.getProcessCpuTime(), all, driver, server, serverUser, postgresNanos());
     }
 
     private long postgresNanos() {
@@ -84,14 +91,16 @@ final class CpuMeter {
 
     /** Counters at one instant. */
     record Sample(long processNs, long allThreadsNs, Map<Long, Long> driverNs, Map<Long, Long> serverNs,
-            long postgresNs) {
+            Map<Long, Long> serverUserNs, long postgresNs) {
         /** The CPU spent from {@code before} to this sample, per request of {@code requests}. */
         PerRequest since(Sample before, long requests) {
             double n = Math.max(1, requests);
             long driver = delta(driverNs, before.driverNs);
             long server = delta(serverNs, before.serverNs);
+            long serverUser = delta(serverUserNs, before.serverUserNs);
             long jvm = (processNs - before.processNs) - (allThreadsNs - before.allThreadsNs);
-            return new PerRequest(driver / n / 1e3, server / n / 1e3, Math.max(0, jvm) / n / 1e3,
+            return new PerRequest(driver / n / 1e3, server / n / 1e3, (server - serverUser) / n / 1e3,
+                    Math.max(0, jvm) / n / 1e3,
                     (postgresNs - before.postgresNs) / n / 1e3);
         }
 
@@ -105,11 +114,11 @@ final class CpuMeter {
     }
 
     /** Microseconds of CPU per request, by part. */
-    record PerRequest(double driverUs, double serverUs, double jvmUs, double postgresUs) {
+    record PerRequest(double driverUs, double serverUs, double serverKernelUs, double jvmUs, double postgresUs) {
         @Override
         public String toString() {
-            return String.format("CPU/req: server %6.1f µs  driver %6.1f µs  GC+JIT %5.1f µs  PostgreSQL %6.1f µs",
-                    serverUs, driverUs, jvmUs, postgresUs);
+            return String.format("CPU/req: server %6.1f µs (kernel %5.1f)  driver %6.1f µs  GC+JIT %5.1f µs"
+                    + "  PostgreSQL %6.1f µs", serverUs, serverKernelUs, driverUs, jvmUs, postgresUs);
         }
     }
 }

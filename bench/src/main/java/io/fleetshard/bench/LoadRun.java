@@ -51,6 +51,9 @@ final class LoadRun {
         long start = System.nanoTime();
         long measureFrom = start + warmupMs * 1_000_000;
         long end = measureFrom + measureMs * 1_000_000;
+        // with a CPU meter the workers go on briefly after the window: its last sample must find them alive (a thread's
+        // CPU time is gone once it ends); only requests started within the window count
+        long stop = meter == null ? end : end + 200_000_000L;
         List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             int id = t;
@@ -59,18 +62,18 @@ final class LoadRun {
                 try {
                     while (true) {
                         long t0 = System.nanoTime();
-                        if (t0 >= end) {
+                        if (t0 >= stop) {
                             break;
                         }
                         try {
                             op.run(id, seq++);
                         } catch (Exception e) {
-                            if (t0 >= measureFrom) {
+                            if (t0 >= measureFrom && t0 < end) {
                                 errors.incrementAndGet();
                             }
                             continue;
                         }
-                        if (t0 >= measureFrom && counts[id] < cap) {
+                        if (t0 >= measureFrom && t0 < end && counts[id] < cap) {
                             samples[id][counts[id]++] = System.nanoTime() - t0;
                         }
                     }
