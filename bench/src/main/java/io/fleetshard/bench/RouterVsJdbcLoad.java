@@ -226,18 +226,19 @@ public final class RouterVsJdbcLoad {
                 LoadRun.run("warm-no-op", threads, 0, warmupMs / 4, httpOnly);
                 LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
                 LoadRun.run("warm-router", threads, 0, warmupMs, viaRouter);
+                CpuMeter cpu = new CpuMeter(pg.dataDir());
                 List<LoadRun.Result> results = new java.util.ArrayList<>();
                 // the HTTP phases follow each other: Jetty closes a keep-alive connection idle for 30 s
-                LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
-                LoadRun.Result router1 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
-                LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc);
-                LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter);
+                LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc, cpu);
+                LoadRun.Result router1 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter, cpu);
+                LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc, cpu);
+                LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter, cpu);
                 results.addAll(List.of(jdbc1, router1, jdbc2, router2));
-                results.add(LoadRun.run("router no DB", threads, 500, seconds * 1000L, routerNoDb));
-                results.add(LoadRun.run("HTTP no-op", threads, 500, seconds * 1000L, httpOnly));
-                results.add(LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc));
+                results.add(LoadRun.run("router no DB", threads, 500, seconds * 1000L, routerNoDb, cpu));
+                results.add(LoadRun.run("HTTP no-op", threads, 500, seconds * 1000L, httpOnly, cpu));
+                results.add(LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc, cpu));
                 if (connectionBinding) {
-                    results.add(LoadRun.run("JDBC+RLS conn", threads, 500, seconds * 1000L, viaSessionBoundJdbc));
+                    results.add(LoadRun.run("JDBC+RLS conn", threads, 500, seconds * 1000L, viaSessionBoundJdbc, cpu));
                 }
                 for (LoadRun.Result r : results) {
                     System.out.println(r);
@@ -250,6 +251,14 @@ public final class RouterVsJdbcLoad {
                         ((router1.p99Ns() + router2.p99Ns()) - (jdbc1.p99Ns() + jdbc2.p99Ns())) / 2e6,
                         routerTput / jdbcTput, router1.throughput() / jdbc1.throughput(),
                         router2.throughput() / jdbc2.throughput());
+                System.out.printf("CPU per request, mean of the two pairs: router's JVM threads %.1f µs (+ GC/JIT %.1f)"
+                                + ", PostgreSQL %.1f µs through the router vs %.1f µs direct; driver %.1f µs vs %.1f%n",
+                        (router1.cpu().serverUs() + router2.cpu().serverUs()) / 2,
+                        (router1.cpu().jvmUs() + router2.cpu().jvmUs()) / 2,
+                        (router1.cpu().postgresUs() + router2.cpu().postgresUs()) / 2,
+                        (jdbc1.cpu().postgresUs() + jdbc2.cpu().postgresUs()) / 2,
+                        (router1.cpu().driverUs() + router2.cpu().driverUs()) / 2,
+                        (jdbc1.cpu().driverUs() + jdbc2.cpu().driverUs()) / 2);
                 for (RawHttpClient c : clients) {
                     c.close();
                 }

@@ -10,7 +10,6 @@ import java.sql.Types;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 
 /**
  * How a result column is read from JDBC and written as JSON: numbers as JSON numbers, booleans as booleans,
@@ -72,7 +71,36 @@ enum ColumnKind {
                     g.writeNumber(v);
                 }
             }
+            case TIMESTAMPTZ -> writeTimestamp(g, rs.getObject(col, OffsetDateTime.class));
+            case TIMESTAMP -> writeTimestamp(g, rs.getObject(col, LocalDateTime.class));
             default -> writeValue(g, read(rs, col));
+        }
+    }
+
+    /** {@code t} as its ISO-8601 string ({@link Iso8601Text}), {@code infinity}, {@code -infinity} or null. */
+    private static void writeTimestamp(JsonGenerator g, OffsetDateTime t) throws IOException {
+        if (t == null) {
+            g.writeNull();
+        } else if (t.equals(OffsetDateTime.MAX)) {
+            g.writeString("infinity");
+        } else if (t.equals(OffsetDateTime.MIN)) {
+            g.writeString("-infinity");
+        } else {
+            char[] text = new char[Iso8601Text.MAX_CHARS];
+            g.writeString(text, 0, Iso8601Text.write(t, text, 0));
+        }
+    }
+
+    private static void writeTimestamp(JsonGenerator g, LocalDateTime t) throws IOException {
+        if (t == null) {
+            g.writeNull();
+        } else if (t.equals(LocalDateTime.MAX)) {
+            g.writeString("infinity");
+        } else if (t.equals(LocalDateTime.MIN)) {
+            g.writeString("-infinity");
+        } else {
+            char[] text = new char[Iso8601Text.MAX_CHARS];
+            g.writeString(text, 0, Iso8601Text.write(t, text, 0));
         }
     }
 
@@ -112,11 +140,9 @@ enum ColumnKind {
                 g.writeNumber(d);
             }
         } else if (v instanceof OffsetDateTime t) {
-            g.writeString(t.equals(OffsetDateTime.MAX) ? "infinity" : t.equals(OffsetDateTime.MIN) ? "-infinity"
-                    : DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(t));
+            writeTimestamp(g, t);
         } else if (v instanceof LocalDateTime t) {
-            g.writeString(t.equals(LocalDateTime.MAX) ? "infinity" : t.equals(LocalDateTime.MIN) ? "-infinity"
-                    : DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(t));
+            writeTimestamp(g, t);
         } else if (v instanceof LocalDate d) {
             g.writeString(d.toString());
         } else if (v instanceof byte[] b) {
