@@ -538,6 +538,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.freezeMs = 0;
             return;
         }
+        long startedNanos = System.nanoTime();
         ReshardSql srcSql = sqlOf(job.sourceShardId());
         ReshardSql tgtSql = sqlOf(job.targetShardId());
         int slot = ReshardSql.slotOf(job.jobId());
@@ -598,8 +599,10 @@ final class ReshardOrchestrator implements AutoCloseable {
             snapshotKept = true;
             closeQuietly(old);
             LOG.info("reshard job {}: cutover done, writes of {} fleet(s) held {} ms (fence applied on the target"
-                    + " after {} ms, noticed after {} ms, map transaction {} ms)", job.jobId(), job.fleets().size(),
-                    p.freezeMs, p.freezeAppliedMs, p.freezeNoticedMs, p.freezeMapCommitMs);
+                    + " after {} ms, noticed after {} ms, map transaction {} ms; before the fence, {} ms for the"
+                    + " connections, the snapshot's settings and the table lock)", job.jobId(), job.fleets().size(),
+                    p.freezeMs, p.freezeAppliedMs, p.freezeNoticedMs, p.freezeMapCommitMs,
+                    (fencedAtNanos - startedNanos) / 1_000_000);
         } finally {
             if (!snapshotKept) {
                 closeQuietly(snapshot);
