@@ -550,7 +550,9 @@ final class ReshardOrchestrator implements AutoCloseable {
             // the delta sync reports the newest fence marker of the job it applied by its sequence number: an older
             // fence of this job (lifted after a timeout) that it replays must not count as this one
             long fenceSeq = srcSql.beginTagged(src, slot, job.jobId(), "fence");
+            long lockingNanos = System.nanoTime();
             srcSql.lockForFence(src, tables);
+            long lockedNanos = System.nanoTime();
             for (String key : job.fleets()) {
                 srcSql.fence(src, tenant(key), fleet(key), job.jobId());
             }
@@ -600,9 +602,9 @@ final class ReshardOrchestrator implements AutoCloseable {
             closeQuietly(old);
             LOG.info("reshard job {}: cutover done, writes of {} fleet(s) held {} ms (fence applied on the target"
                     + " after {} ms, noticed after {} ms, map transaction {} ms; before the fence, {} ms for the"
-                    + " connections, the snapshot's settings and the table lock)", job.jobId(), job.fleets().size(),
-                    p.freezeMs, p.freezeAppliedMs, p.freezeNoticedMs, p.freezeMapCommitMs,
-                    (fencedAtNanos - startedNanos) / 1_000_000);
+                    + " connections and the snapshot's settings, {} ms for the table lock)", job.jobId(),
+                    job.fleets().size(), p.freezeMs, p.freezeAppliedMs, p.freezeNoticedMs, p.freezeMapCommitMs,
+                    (lockingNanos - startedNanos) / 1_000_000, (lockedNanos - lockingNanos) / 1_000_000);
         } finally {
             if (!snapshotKept) {
                 closeQuietly(snapshot);
