@@ -95,6 +95,11 @@ final class KafkaShardLogs implements ShardLogs {
     }
 
     private KafkaConsumer<byte[], byte[]> consumer(String clientId) {
+        return new KafkaConsumer<>(consumerProperties(clientId), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    private Properties consumerProperties(String clientId) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.putAll(security); // TLS/SASL (ADR 0027)
@@ -102,7 +107,7 @@ final class KafkaShardLogs implements ShardLogs {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
-        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return p;
     }
 
     @Override
@@ -171,7 +176,10 @@ final class KafkaShardLogs implements ShardLogs {
     @Override
     public CaptureState capture(String shardId) {
         byte[] key = shardId.getBytes(StandardCharsets.UTF_8);
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer("fleetshard-control-api-reshard-capture")) {
+        Properties props = consumerProperties("fleetshard-control-api-reshard-capture");
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // capture creates it, with its settings
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             List<PartitionInfo> partitions = consumer.partitionsFor(offsetsTopic);
             if (partitions == null || partitions.isEmpty()) {
                 return CaptureState.none(shardId); // no capture worker has ever started on this cluster
