@@ -178,6 +178,8 @@ final class KafkaShardLogs implements ShardLogs {
         byte[] key = shardId.getBytes(StandardCharsets.UTF_8);
         Properties props = consumerProperties("fleetshard-control-api-reshard-capture");
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // capture creates it, with its settings
+        // each window ends at a commit marker or the log's end, where a fetch would otherwise wait its 500 ms default
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             List<PartitionInfo> partitions = consumer.partitionsFor(offsetsTopic);

@@ -56,6 +56,8 @@ final class ReshardOrchestrator implements AutoCloseable {
     private static final long EXPLAIN_WAIT_MS = 30_000;
     private static final long EXPLAIN_POLL_MS = 100;
     private static final long CLOCK_MARGIN_MS = 5_000;
+    /** How long the auto-move trusts what it read of a shard's change capture (ADR 0036). */
+    private static final long CAPTURE_SEEN_MS = 10_000;
 
     private final ControlApiConfig config;
     private final MapTransactionRunner runner;
@@ -88,7 +90,6 @@ final class ReshardOrchestrator implements AutoCloseable {
     /** The auto-move's view of each shard's capture, read at most every {@link #CAPTURE_SEEN_MS} (ADR 0036). */
     private final Map<String, CaptureState> captureSeen = new ConcurrentHashMap<>();
     private final Map<String, Long> captureSeenAt = new ConcurrentHashMap<>();
-    private static final long CAPTURE_SEEN_MS = 10_000;
 
     ReshardOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
             ShardLogs offsets, Clock clock, MeterRegistry registry) {

@@ -6,12 +6,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A fake of the shard logs ({@link FixedShardLogs}) whose shards' change capture is in the state a test sets; a shard
- * not set streams. Counts the reads of capture's position.
+ * not set streams, and none can be read while {@link #unreadable}. Counts the reads of capture's position.
  */
 final class CaptureStatesShardLogs implements ShardLogs {
     private final FixedShardLogs logs = new FixedShardLogs(0L);
     private final Map<String, CaptureState.Stage> stages = new ConcurrentHashMap<>();
     final Map<String, Integer> reads = new ConcurrentHashMap<>();
+    volatile boolean unreadable;
 
     CaptureStatesShardLogs set(String shardId, CaptureState.Stage stage) {
         stages.put(shardId, stage);
@@ -21,6 +22,9 @@ final class CaptureStatesShardLogs implements ShardLogs {
     @Override
     public CaptureState capture(String shardId) {
         reads.merge(shardId, 1, Integer::sum);
+        if (unreadable) {
+            throw new ControlApiException("Timeout expired while fetching topic metadata");
+        }
         return new CaptureState(shardId, stages.getOrDefault(shardId, CaptureState.Stage.STREAMING), 1_000L);
     }
 

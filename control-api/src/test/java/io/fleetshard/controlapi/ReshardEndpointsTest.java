@@ -215,6 +215,11 @@ class ReshardEndpointsTest {
             assertThat(map.current().reshards()).isEmpty();
 
             capture.set("pg-1", CaptureState.Stage.STREAMING).set("pg-2", CaptureState.Stage.STREAMING);
+            capture.unreadable = true;
+            c.post("/v1/reshards", move("f1", to)).assertProblem(503, "cannot tell whether change capture of shards "
+                    + from + " and " + to + " streams: Timeout expired while fetching topic metadata");
+            assertThat(map.current().reshards()).isEmpty();
+            capture.unreadable = false;
             assertThat(c.post("/v1/reshards", move("f1", to)).status()).isEqualTo(202);
         }
     }
