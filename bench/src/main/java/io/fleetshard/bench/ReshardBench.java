@@ -371,6 +371,12 @@ public final class ReshardBench {
 
     private static String startJob(DevPlatform p, String body) throws Exception {
         HttpResponse<String> r = post(p.controlUrl() + "/v1/reshards", body);
+        // ADR 0036: refused while a shard's capture has not committed a streaming position yet (right after start-up)
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (r.statusCode() == 409 && r.body().contains("capture-not-streaming") && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            r = post(p.controlUrl() + "/v1/reshards", body);
+        }
         if (r.statusCode() != 202) {
             throw new IllegalStateException("POST /v1/reshards " + body + " -> " + r.statusCode() + " " + r.body());
         }

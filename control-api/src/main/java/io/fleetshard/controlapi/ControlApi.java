@@ -167,8 +167,9 @@ public final class ControlApi implements AutoCloseable {
      * Runs reshard jobs in this instance (ADR 0013): {@code POST /v1/reshards} accepts jobs once this is called, and
      * the orchestrator works on every unfinished job of the map while this instance's writer is not fenced. It reads
      * the shard logs' end offsets from the Kafka cluster at {@code bootstrapServers} (topics
-     * {@code <shardLogPrefix><shard>}, capture's {@code fleetshard.shardlog.} by default). Call before or after
-     * {@link #start()}, once.
+     * {@code <shardLogPrefix><shard>}, capture's {@code fleetshard.shardlog.} by default), and refuses a job whose
+     * shards' change capture does not stream yet by capture's committed positions in its offsets topic
+     * ({@code fleetshard.cdc.offsets}, ADR 0036). Call before or after {@link #start()}, once.
      */
     public synchronized ControlApi enableResharding(String bootstrapServers, String shardLogPrefix) {
         enableResharding(new KafkaShardLogs(bootstrapServers, kafkaSecurity, shardLogPrefix));

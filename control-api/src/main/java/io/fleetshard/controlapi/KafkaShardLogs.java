@@ -21,21 +21,36 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * {@link ShardLogs} from Kafka: the last stable offset of the shard log's one partition, and its records, read
  * committed.
  */
 final class KafkaShardLogs implements ShardLogs {
+    /** Capture's offsets topic when nothing else is said (cdc-capture's {@code offsets.topic} default). */
+    static final String CAPTURE_OFFSETS_TOPIC = "fleetshard.cdc.offsets";
+    /** How far back from its end {@link #capture} reads the offsets topic's partition for a shard's position. */
+    private static final long CAPTURE_SCAN_MAX = 200_000;
+    private static final long CAPTURE_SCAN_FIRST = 64;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final Admin admin;
     private final String topicPrefix;
+    private final String offsetsTopic;
     private final String bootstrapServers;
     private final Map<String, String> security;
 
     KafkaShardLogs(String bootstrapServers, Map<String, String> security, String topicPrefix) {
+        this(bootstrapServers, security, topicPrefix, CAPTURE_OFFSETS_TOPIC);
+    }
+
+    KafkaShardLogs(String bootstrapServers, Map<String, String> security, String topicPrefix, String offsetsTopic) {
+        this.offsetsTopic = offsetsTopic;
         this.bootstrapServers = bootstrapServers;
         this.security = Map.copyOf(security);
         Properties p = new Properties();
@@ -80,6 +95,11 @@ final class KafkaShardLogs implements ShardLogs {
     }
 
     private KafkaConsumer<byte[], byte[]> consumer(String clientId) {
+        return new KafkaConsumer<>(consumerProperties(clientId), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    private Properties consumerProperties(String clientId) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.putAll(security); // TLS/SASL (ADR 0027)
@@ -87,7 +107,7 @@ final class KafkaShardLogs implements ShardLogs {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
-        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return p;
     }
 
     @Override
@@ -145,6 +165,69 @@ final class KafkaShardLogs implements ShardLogs {
         }
         ids.removeAll(retracted); // lost at an earlier failover and already retracted by capture
         return List.copyOf(ids);
+    }
+
+    /**
+     * The newest record of the shard in capture's compacted offsets topic (key = shard id, on the partition capture's
+     * partitioner picks), read committed: windows read backwards from the partition's end, 64 offsets first, each
+     * four times the last, at most {@value #CAPTURE_SCAN_MAX} offsets back. A busy shard's position is in the first
+     * window (capture commits one per batch, and at least one per heartbeat while streaming).
+     */
+    @Override
+    public CaptureState capture(String shardId) {
+        byte[] key = shardId.getBytes(StandardCharsets.UTF_8);
+        Properties props = consumerProperties("fleetshard-control-api-reshard-capture");
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // capture creates it, with its settings
+        // each window ends at a commit marker or the log's end, where a fetch would otherwise wait its 500 ms default
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<PartitionInfo> partitions = consumer.partitionsFor(offsetsTopic);
+            if (partitions == null || partitions.isEmpty()) {
+                return CaptureState.none(shardId); // no capture worker has ever started on this cluster
+            }
+            TopicPartition tp = new TopicPartition(offsetsTopic,
+                    Utils.toPositive(Utils.murmur2(key)) % partitions.size());
+            consumer.assign(List.of(tp));
+            long begin = consumer.beginningOffsets(List.of(tp)).get(tp);
+            long end = consumer.endOffsets(List.of(tp)).get(tp); // read_committed: the last stable offset
+            long to = end;
+            long window = CAPTURE_SCAN_FIRST;
+            while (to > begin && end - to < CAPTURE_SCAN_MAX) {
+                long from = Math.max(begin, to - window);
+                consumer.seek(tp, from);
+                ConsumerRecord<byte[], byte[]> newest = newestOf(consumer, tp, key, to);
+                if (newest != null) {
+                    return CaptureState.fromStoredOffset(shardId,
+                            newest.value() == null ? null : JSON.readTree(newest.value()));
+                }
+                to = from;
+                window *= 4;
+            }
+            return CaptureState.none(shardId);
+        } catch (KafkaException | java.io.IOException e) {
+            throw new ControlApiException("cannot read change capture's position of shard " + shardId + " from "
+                    + offsetsTopic + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The last record with {@code key} below offset {@code to}, reading from the consumer's position; or null. */
+    private ConsumerRecord<byte[], byte[]> newestOf(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp,
+            byte[] key, long to) {
+        ConsumerRecord<byte[], byte[]> newest = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (consumer.position(tp) < to) {
+            if (System.nanoTime() > deadline) {
+                throw new ControlApiException(offsetsTopic + " not read up to offset " + to + " within 30 s (at "
+                        + consumer.position(tp) + ")");
+            }
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                if (r.offset() < to && java.util.Arrays.equals(r.key(), key)) {
+                    newest = r;
+                }
+            }
+        }
+        return newest;
     }
 
     /** Polls {@code consumer} (assigned {@code tp}) until its position reaches {@code end}, handing on each record. */

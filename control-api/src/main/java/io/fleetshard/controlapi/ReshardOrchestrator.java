@@ -56,6 +56,8 @@ final class ReshardOrchestrator implements AutoCloseable {
     private static final long EXPLAIN_WAIT_MS = 30_000;
     private static final long EXPLAIN_POLL_MS = 100;
     private static final long CLOCK_MARGIN_MS = 5_000;
+    /** How long the auto-move trusts what it read of a shard's change capture (ADR 0036). */
+    private static final long CAPTURE_SEEN_MS = 10_000;
 
     private final ControlApiConfig config;
     private final MapTransactionRunner runner;
@@ -87,6 +89,9 @@ final class ReshardOrchestrator implements AutoCloseable {
     private long mapVersionSeen;
     private volatile java.util.function.Supplier<List<HotFleetBoard.HotFleet>> hotFleets = List::of;
     private volatile java.util.function.Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
+    /** The auto-move's view of each shard's capture, read at most every {@link #CAPTURE_SEEN_MS} (ADR 0036). */
+    private final Map<String, CaptureState> captureSeen = new ConcurrentHashMap<>();
+    private final Map<String, Long> captureSeenAt = new ConcurrentHashMap<>();
 
     ReshardOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
             ShardLogs offsets, Clock clock, MeterRegistry registry) {
@@ -184,10 +189,16 @@ final class ReshardOrchestrator implements AutoCloseable {
             if (hot.shardId() != null && !hot.shardId().isEmpty() && !hot.shardId().equals(on)) {
                 continue; // reported hot on a shard it has left since
             }
+            if (!captureStreams(on)) { // ADR 0036: no move while capture of a shard does not stream yet
+                LOG.info("control.reshard.auto: not moving hot fleet {}/{}: {}", hot.tenantId(), hot.fleetId(),
+                        captureSeen.get(on).refusal("source"));
+                continue;
+            }
             Engine engine = map.shard(on).map(Shard::engine).orElse(null);
             Map<String, Integer> load = new java.util.HashMap<>();
             for (Shard s : map.shards()) {
-                if (s.engine() == engine && !s.shardId().equals(on) && s.status().ownsRing()) {
+                if (s.engine() == engine && !s.shardId().equals(on) && s.status().ownsRing()
+                        && captureStreams(s.shardId())) {
                     load.put(s.shardId(), 0);
                 }
             }
@@ -213,6 +224,35 @@ final class ReshardOrchestrator implements AutoCloseable {
                         e.getMessage());
             }
         }
+    }
+
+    /**
+     * Why a job from {@code sourceShardId} to {@code targetShardId} must not start now, or empty: a shard whose change
+     * capture does not stream yet (ADR 0036). Reads capture's committed positions afresh.
+     *
+     * @throws ControlApiException when capture's position cannot be read
+     */
+    String captureRefusal(String sourceShardId, String targetShardId) {
+        String source = offsets.capture(sourceShardId).refusal("source");
+        return source.isEmpty() ? offsets.capture(targetShardId).refusal("target") : source;
+    }
+
+    /** The auto-move's check: capture of the shard streams, as last read at most {@link #CAPTURE_SEEN_MS} ago. */
+    private boolean captureStreams(String shardId) {
+        long now = clock.millis();
+        CaptureState seen = captureSeen.get(shardId);
+        if (seen == null || now - captureSeenAt.getOrDefault(shardId, 0L) >= CAPTURE_SEEN_MS) {
+            try {
+                seen = offsets.capture(shardId);
+            } catch (ControlApiException e) {
+                LOG.info("control.reshard.auto: cannot read change capture's position of shard {}: {}", shardId,
+                        e.getMessage());
+                seen = CaptureState.none(shardId);
+            }
+            captureSeen.put(shardId, seen);
+            captureSeenAt.put(shardId, now);
+        }
+        return seen.streaming();
     }
 
     // ------------------------------------------------------------------------------------------------ the worker

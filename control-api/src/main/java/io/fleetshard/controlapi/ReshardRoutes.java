@@ -25,6 +25,9 @@ final class ReshardRoutes {
     private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
             .withZone(ZoneOffset.UTC);
 
+    /** The problem type of a job refused because a shard's change capture does not stream yet (ADR 0036). */
+    static final String CAPTURE_NOT_STREAMING = "capture-not-streaming";
+
     private final MapTransactionRunner runner;
     private final RequestBodyReader bodies;
     private final NodeHealthMonitor monitor;
@@ -56,8 +59,16 @@ final class ReshardRoutes {
         ReshardRequest req = ReshardRequest.parse(bodies.read(ctx));
         requireEnabled();
         String jobId = newJobId();
+        // Capture is read outside the map transaction: plan once on the current map for the shards, refuse those
+        // whose capture does not stream (ADR 0036), then plan for real (and check again if the shards changed).
+        ReshardJob draft = ReshardPlanner.plan(req, runner.readSnapshot(), monitor::health, jobId, clock.millis());
+        requireCaptureStreaming(draft);
         MapTransactionRunner.Committed<ReshardJob> done = runner.run("plan reshard " + req.kind().wireName(), map -> {
             ReshardJob job = ReshardPlanner.plan(req, map, monitor::health, jobId, clock.millis());
+            if (!job.sourceShardId().equals(draft.sourceShardId())
+                    || !job.targetShardId().equals(draft.targetShardId())) {
+                requireCaptureStreaming(job);
+            }
             return MapTransactionRunner.Plan.put(List.of(job), job);
         });
         ctx.header("Location", "/v1/reshards/" + jobId);
@@ -121,6 +132,24 @@ final class ReshardRoutes {
             return MapTransactionRunner.Plan.put(List.of(next), next);
         });
         ResponseJson.write(ctx, 200, view(done.result(), done.mapVersion()));
+    }
+
+    /**
+     * 409 {@code capture-not-streaming} when change capture of the job's source or target shard does not stream yet
+     * (ADR 0036), with {@code Retry-After}; 503 when capture's position cannot be read.
+     */
+    private void requireCaptureStreaming(ReshardJob job) {
+        String refusal;
+        try {
+            refusal = orchestrator.get().captureRefusal(job.sourceShardId(), job.targetShardId());
+        } catch (ControlApiException e) {
+            throw ApiProblem.unavailable("cannot tell whether change capture of shards " + job.sourceShardId()
+                    + " and " + job.targetShardId() + " streams: " + e.getMessage(), retryAfterSeconds);
+        }
+        if (!refusal.isEmpty()) {
+            throw new ApiProblem(409, CAPTURE_NOT_STREAMING, "Change capture not streaming", refusal,
+                    retryAfterSeconds);
+        }
     }
 
     private void requireEnabled() {

@@ -41,6 +41,17 @@ interface ShardLogs extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Where the shard's change capture is: its last position committed to capture's offsets topic (ADR 0036), which
+     * says whether capture streams, is in its initial snapshot, or has committed nothing. A reader that does not
+     * look at capture takes every shard as streaming.
+     *
+     * @throws ControlApiException when the offsets topic cannot be read
+     */
+    default CaptureState capture(String shardId) {
+        return CaptureState.assumedStreaming(shardId);
+    }
+
     @Override
     default void close() {
     }

@@ -185,6 +185,76 @@ class ReshardEndpointsTest {
     }
 
     @Test
+    void aShardWhoseCaptureDoesNotStreamYetIsRefusedAndNothingStarts() throws Exception {
+        CaptureStatesShardLogs capture = new CaptureStatesShardLogs();
+        try (ApiHarness c = new ApiHarness(map, map, (node, engine) -> ProbeResult.up(1), () -> null,
+                Map.of(ControlApiConfig.RESHARD_TICK_MS, "60000"))) {
+            c.api.enableResharding(capture);
+            String from = shardOf("f1");
+            String to = from.equals("pg-1") ? "pg-2" : "pg-1";
+            long before = map.current().version();
+
+            capture.set(from, CaptureState.Stage.SNAPSHOT);
+            ApiHarness.Response r = c.post("/v1/reshards", move("f1", to));
+            r.assertProblem(409, "change capture of source shard " + from + " is still in its initial snapshot",
+                    "snapshot reads (op r)", "Retry once capture of " + from + " streams");
+            assertThat(r.json().path("type").asText()).endsWith("/capture-not-streaming");
+            assertThat(r.header("Retry-After")).isNotBlank();
+
+            capture.set(from, CaptureState.Stage.STREAMING).set("pg-4", CaptureState.Stage.NONE);
+            c.post("/v1/reshards", move("f1", "pg-4")).assertProblem(409,
+                    "change capture of target shard pg-4 has committed no position yet", "retry once it streams");
+            c.post("/v1/reshards", "{\"kind\":\"split\",\"shard\":\"pg-1\",\"into\":[\"pg-1\",\"pg-4\"]}")
+                    .assertProblem(409, "target shard pg-4 has committed no position yet");
+            capture.set("pg-2", CaptureState.Stage.SNAPSHOT);
+            c.post("/v1/reshards", "{\"kind\":\"merge\",\"shard\":\"pg-2\",\"into\":\"pg-1\"}")
+                    .assertProblem(409, "source shard pg-2 is still in its initial snapshot");
+            // the cheaper refusals come first: an unknown fleet is 404 without reading capture
+            c.post("/v1/reshards", move("nope", "pg-4")).assertProblem(404, "fleet acme/nope does not exist");
+            assertThat(map.current().version()).as("nothing written to the map").isEqualTo(before);
+            assertThat(map.current().reshards()).isEmpty();
+
+            capture.set("pg-1", CaptureState.Stage.STREAMING).set("pg-2", CaptureState.Stage.STREAMING);
+            capture.unreadable = true;
+            c.post("/v1/reshards", move("f1", to)).assertProblem(503, "cannot tell whether change capture of shards "
+                    + from + " and " + to + " streams: Timeout expired while fetching topic metadata");
+            assertThat(map.current().reshards()).isEmpty();
+            capture.unreadable = false;
+            assertThat(c.post("/v1/reshards", move("f1", to)).status()).isEqualTo(202);
+        }
+    }
+
+    @Test
+    void autoMoveSkipsShardsWhoseCaptureDoesNotStreamYet() throws Exception {
+        List<MapEntity> entities = new ArrayList<>(initial());
+        entities.add(new Shard("pg-3", ShardStatus.ACTIVE, Engine.POSTGRES, new long[0]));
+        entities.add(new Node("pg-3-a", "pg-3", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a",
+                "jdbc:postgresql://127.0.0.1:1/x"));
+        InMemoryShardMap four = new InMemoryShardMap(ShardMapSnapshot.of(1, entities));
+        ShardMapSnapshot s = four.current();
+        String onPg2 = s.fleets().stream().filter(f -> s.shardFor(f).equals("pg-2")).findFirst().orElseThrow()
+                .fleetId();
+        String onPg1 = s.fleets().stream().filter(f -> !f.isPinned() && s.shardFor(f).equals("pg-1")).findFirst()
+                .orElseThrow().fleetId();
+        CaptureStatesShardLogs capture = new CaptureStatesShardLogs()
+                .set("pg-2", CaptureState.Stage.SNAPSHOT) // the hottest fleet's shard: skipped
+                .set("pg-4", CaptureState.Stage.NONE); // a least-loaded target without capture: not chosen
+        try (ApiHarness auto = new ApiHarness(four, four, (node, engine) -> ProbeResult.up(1), () -> null,
+                Map.of(ControlApiConfig.RESHARD_TICK_MS, "20", ControlApiConfig.RESHARD_AUTO, "true"))) {
+            auto.api.enableResharding(capture);
+            auto.api.autoMoveFrom(() -> List.of(new HotFleetBoard.HotFleet("acme", onPg2, "pg-2", 90_000, 0, 60_000),
+                    new HotFleetBoard.HotFleet("acme", onPg1, "pg-1", 50_000, 0, 60_000)));
+            io.fleetshard.testkit.Await.condition("an auto-move job", java.time.Duration.ofSeconds(10),
+                    () -> !four.current().reshards().isEmpty());
+            ReshardJob job = four.current().reshards().iterator().next();
+            assertThat(job.fleets()).containsExactly("acme/" + onPg1);
+            assertThat(job.sourceShardId()).isEqualTo("pg-1");
+            assertThat(job.targetShardId()).isEqualTo("pg-3");
+            assertThat(four.current().reshards()).hasSize(1);
+        }
+    }
+
+    @Test
     void hotFleetBoardKeepsTheNewestWindowPerFleet() {
         HotFleetBoard board = new HotFleetBoard("127.0.0.1:1", java.time.Clock.fixed(java.time.Instant.ofEpochMilli(
                 200_000), java.time.ZoneOffset.UTC), java.time.Duration.ofSeconds(100));

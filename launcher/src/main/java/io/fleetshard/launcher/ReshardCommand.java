@@ -315,7 +315,9 @@ final class ReshardCommand {
         } catch (IOException e) {
             // not JSON: print it as it is
         }
-        err.println("fleetshard reshard: " + r.statusCode() + " " + detail + CliToken.hint(r.statusCode()));
+        // a refusal that passes by itself (409 capture-not-streaming, ADR 0036; 503) says when to try again
+        String retry = r.headers().firstValue("Retry-After").map(s -> " (try again in " + s + " s)").orElse("");
+        err.println("fleetshard reshard: " + r.statusCode() + " " + detail + retry + CliToken.hint(r.statusCode()));
         return 1;
     }
 

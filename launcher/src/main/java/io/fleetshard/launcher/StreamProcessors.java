@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -65,8 +66,54 @@ final class StreamProcessors implements AutoCloseable {
     /** How long one reconcile waits for the map to catch up with its log before it tries again. */
     private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
 
-    private final ShardMapFollower map;
-    private final TargetLogins logins;
+    /** What a reconcile reads of the shard map: {@link ShardMapFollower}'s view (a fake in tests). */
+    interface FollowedMap {
+        ShardMapSnapshot current();
+
+        boolean hasCaughtUp();
+
+        boolean awaitCaughtUp(Duration timeout);
+    }
+
+    /** What a reconcile drives: {@link DeltaSyncService}'s Kafka Streams apps (a fake in tests). */
+    interface DeltaSyncs {
+        void reconcile(Collection<DeltaSyncSpec> wanted, Set<String> held);
+
+        void forgetFinished(Collection<String> jobIds);
+    }
+
+    /** One reconcile of the delta syncs with the map; {@link StreamProcessors} runs it on every map change. */
+    static final class Reconcile {
+        private final FollowedMap map;
+        private final TargetLogins logins;
+        private final DeltaSyncs deltaSyncs;
+
+        Reconcile(FollowedMap map, TargetLogins logins, DeltaSyncs deltaSyncs) {
+            this.map = map;
+            this.logins = logins;
+            this.deltaSyncs = deltaSyncs;
+        }
+
+        /**
+         * Reconciles on the map once it has caught up with its log, waiting at most {@code catchUpWait}; returns false,
+         * having changed nothing, if it has not.
+         */
+        boolean once(Duration catchUpWait) {
+            // Only on the latest map: a stale one (the local snapshot file at a restart, or the log read part way)
+            // can still show a finished job in catch-up, and its delta sync would apply the source's old changes
+            // over the rows the application has written on the target since the cutover.
+            if (!map.hasCaughtUp() && !map.awaitCaughtUp(catchUpWait)) {
+                return false;
+            }
+            ShardMapSnapshot current = map.current();
+            deltaSyncs.reconcile(wanted(current, logins), held(current));
+            deltaSyncs.forgetFinished(current.reshards().stream().filter(j -> j.phase().isTerminal())
+                    .map(ReshardJob::jobId).toList());
+            return true;
+        }
+    }
+
+    private final Reconcile reconcile;
     private final DeltaSyncService deltaSync;
     private final HotFleetDetector hotFleets;
     private final ScheduledExecutorService reconciler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -78,9 +125,33 @@ final class StreamProcessors implements AutoCloseable {
 
     private StreamProcessors(ShardMapFollower map, TargetLogins logins, DeltaSyncService deltaSync,
             HotFleetDetector hotFleets) {
-        this.map = map;
-        this.logins = logins;
         this.deltaSync = deltaSync;
+        this.reconcile = new Reconcile(new FollowedMap() {
+            @Override
+            public ShardMapSnapshot current() {
+                return map.current();
+            }
+
+            @Override
+            public boolean hasCaughtUp() {
+                return map.hasCaughtUp();
+            }
+
+            @Override
+            public boolean awaitCaughtUp(Duration timeout) {
+                return map.awaitCaughtUp(timeout);
+            }
+        }, logins, new DeltaSyncs() {
+            @Override
+            public void reconcile(Collection<DeltaSyncSpec> wanted, Set<String> held) {
+                deltaSync.reconcile(wanted, held);
+            }
+
+            @Override
+            public void forgetFinished(Collection<String> jobIds) {
+                deltaSync.forgetFinished(jobIds);
+            }
+        });
         this.hotFleets = hotFleets;
     }
 
@@ -111,21 +182,13 @@ final class StreamProcessors implements AutoCloseable {
         }
         reconciler.execute(() -> {
             try {
-                // Only on the latest map: a stale one (the local snapshot file at a restart, or the log read part way)
-                // can still show a finished job in catch-up, and its delta sync would apply the source's old changes
-                // over the rows the application has written on the target since the cutover.
-                if (!map.hasCaughtUp() && !map.awaitCaughtUp(CATCH_UP_WAIT)) {
+                if (!reconcile.once(CATCH_UP_WAIT)) {
                     LOG.warn("delta sync reconcile waits: the shard map has not caught up with its log within {} ms",
                             CATCH_UP_WAIT.toMillis());
                     if (!closed) {
                         reconciler.schedule(this::reconcileLater, CATCH_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
                     }
-                    return;
                 }
-                ShardMapSnapshot current = map.current();
-                deltaSync.reconcile(wanted(current, logins), held(current));
-                deltaSync.forgetFinished(current.reshards().stream().filter(j -> j.phase().isTerminal())
-                        .map(ReshardJob::jobId).toList());
             } catch (RuntimeException e) {
                 LOG.warn("delta sync reconcile failed: {}", e.toString());
             }

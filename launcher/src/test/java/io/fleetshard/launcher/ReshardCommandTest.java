@@ -46,6 +46,44 @@ class ReshardCommandTest {
     }
 
     @Test
+    void aMoveRefusedBecauseCaptureIsNotStreamingSaysWhichShardAndWhenToRetry() throws Exception {
+        String detail = "change capture of source shard pg-1 is still in its initial snapshot (its last position,"
+                + " committed at 2026-12-06T18:00:00Z, is a snapshot read): rows copied now could reach the change"
+                + " topics as snapshot reads (op r), and the delta sync, probe and fence need capture streaming."
+                + " Retry once capture of pg-1 streams";
+        List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
+            byte[] body = JSON.createObjectNode().put("type", "https://fleetshard.io/problems/capture-not-streaming")
+                    .put("title", "Change capture not streaming").put("status", 409).put("detail", detail).toString()
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/problem+json");
+            exchange.getResponseHeaders().add("Retry-After", "5");
+            exchange.sendResponseHeaders(409, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int exit = ReshardCommand.run(List.of("move", "--fleet", "acme/trucks", "--to", "pg-3", "--control-api",
+                    "http://127.0.0.1:" + server.getAddress().getPort()), new PrintStream(out, true,
+                    StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+
+            assertThat(exit).isEqualTo(1);
+            assertThat(err.toString(StandardCharsets.UTF_8).strip())
+                    .isEqualTo("fleetshard reshard: 409 " + detail + " (try again in 5 s)");
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+            assertThat(requests).as("nothing followed or retried").containsExactly("POST /v1/reshards");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
     void anUnreachableControlApiSaysWhereItLooked() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit = ReshardCommand.run(List.of("status", "--control-api", "http://127.0.0.1:1"),
