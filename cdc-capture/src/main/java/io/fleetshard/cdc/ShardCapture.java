@@ -462,7 +462,7 @@ final class ShardCapture {
     private void retractLostTransactions(KafkaProducer<byte[], byte[]> p) throws SQLException {
         Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(),
                 config.kafkaSecurity().clientProperties(), config.offsetsTopic(), shardId);
-        if (stored.isEmpty() || stored.get().offset() == null || stored.get().offset().path("snapshot").asBoolean(false)) {
+        if (stored.isEmpty() || stored.get().offset() == null || stored.get().inSnapshot()) {
             return;
         }
         MariaDbGtidPosition server;
@@ -557,7 +557,7 @@ final class ShardCapture {
         }
         Optional<StoredOffset> stored = OffsetsTopic.read(config.bootstrapServers(), config.kafkaSecurity().clientProperties(),
                 config.offsetsTopic(), shardId);
-        if (stored.isPresent() && !stored.get().offset().path("snapshot").asBoolean(false)) {
+        if (stored.isPresent() && !stored.get().inSnapshot()) {
             throw new SlotMissingException("replication slot '" + slot + "' of shard " + shardId + " on "
                     + target.host() + ":" + target.port() + "/" + target.database()
                     + " is gone but capture stopped at " + stored.get().offset()

@@ -32,6 +32,22 @@ record StoredOffset(String shardId, JsonNode partition, JsonNode offset, long ma
         }
     }
 
+    /**
+     * Whether this position was taken inside Debezium's initial snapshot. Debezium writes {@code snapshot} only while
+     * a snapshot runs: the snapshot's type ({@code "INITIAL"}, {@code "BLOCKING"}) since 2.x, {@code true} before;
+     * PostgreSQL's last snapshot record also says {@code snapshot_completed: true}. The control API reads the same
+     * field to refuse a move (ADR 0036).
+     */
+    boolean inSnapshot() {
+        JsonNode snapshot = offset == null ? null : offset.get("snapshot");
+        if (snapshot == null || snapshot.isNull()) {
+            return false;
+        }
+        boolean set = snapshot.isBoolean() ? snapshot.booleanValue()
+                : !snapshot.asText().isEmpty() && !"false".equalsIgnoreCase(snapshot.asText());
+        return set && !offset.path("snapshot_completed").asBoolean(false);
+    }
+
     static StoredOffset parse(byte[] bytes) {
         try {
             JsonNode n = JSON.readTree(bytes);
