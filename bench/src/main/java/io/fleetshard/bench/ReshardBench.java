@@ -32,6 +32,7 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Online resharding on the dev platform (ADR 0013), measured as an operator sees it through {@code /v1/reshards}:
  * <ol>
+ *   <li>first a warm-up move of {@code warmUpRows} rows (its figures are printed too, labelled), then</li>
  *   <li>a fleet of {@code rows} telemetry rows moves from pg-1 to pg-2: bulk copy + catch-up rows/s, validation rows/s
  *       and how far the ETA shown at a quarter of each phase was from the real end;</li>
  *   <li>under a write load through the router (writers of the moving fleet and of three other fleets), a small fleet
@@ -39,7 +40,7 @@ import org.apache.kafka.common.TopicPartition;
  *       placement is in the map) and the writes' latency, and the other fleets' write p99 during the moves against a
  *       baseline of the same length without moves.</li>
  * </ol>
- * Usage: {@code bench/run reshard [rows] [cutovers]} (defaults 200000, 20).
+ * Usage: {@code bench/run reshard [rows] [cutovers] [warmUpRows]} (defaults 200000, 20, 40000; 0: no warm-up).
  */
 public final class ReshardBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,11 +54,18 @@ public final class ReshardBench {
     public static void main(String[] args) throws Exception {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         int cutovers = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        // a first, smaller move warms the platform's JIT up (its compiler took a seventh of the two cores during a
+        // bulk move right after start-up, docs/benchmarks.md, tenth session): the measured move sees a platform that
+        // has run for a while, as a long-lived one would
+        int warmUpRows = args.length > 2 ? Integer.parseInt(args[2]) : 40_000;
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "reshard-bench");
         try (DevPlatform platform = new DevPlatform(new DevOptions(dir, true, 0, 0))) {
             platform.start();
             token = platform.adminToken();
-            bulkMove(platform, rows);
+            if (warmUpRows > 0) {
+                bulkMove(platform, "warmup", warmUpRows);
+            }
+            bulkMove(platform, "bulk", rows);
             cutovers(platform, cutovers);
         }
         System.exit(0);
@@ -65,8 +73,8 @@ public final class ReshardBench {
 
     // ------------------------------------------------------------------------------------------------ bulk move
 
-    private static void bulkMove(DevPlatform p, int rows) throws Exception {
-        post(p.controlUrl() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"bulk\",\"shardId\":\"pg-1\"}");
+    private static void bulkMove(DevPlatform p, String fleet, int rows) throws Exception {
+        post(p.controlUrl() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-1\"}");
         long t0 = System.nanoTime();
         try (Connection c = DriverManager.getConnection(p.adminJdbcUrl("pg-1-a"))) {
             c.setAutoCommit(false);
@@ -76,7 +84,7 @@ public final class ReshardBench {
                         + " lon, speed_kph) values ");
                 for (int i = 0; i < batch && done + i < rows; i++) {
                     int n = done + i;
-                    sql.append(i == 0 ? "" : ",").append("('acme','bulk','v").append(n % 500).append("',")
+                    sql.append(i == 0 ? "" : ",").append("('acme','").append(fleet).append("','v").append(n % 500).append("',")
                             .append("timestamptz '2026-01-01 00:00:00+00' + interval '").append(n / 500)
                             .append(" seconds',").append(48 + (n % 1000) / 1000.0).append(',')
                             .append(2 + (n % 777) / 1000.0).append(',').append(n % 130).append(')');
@@ -87,14 +95,14 @@ public final class ReshardBench {
                 c.commit();
             }
         }
-        System.out.printf(Locale.ROOT, "seeded %,d telemetry rows of acme/bulk on pg-1 in %.1f s%n", rows,
+        System.out.printf(Locale.ROOT, "seeded %,d telemetry rows of acme/%s on pg-1 in %.1f s%n", rows, fleet,
                 (System.nanoTime() - t0) / 1e9);
         awaitShardLogQuiet(p, "pg-1");
 
         Map<String, Long> phaseStart = new LinkedHashMap<>();
         long[] etaSeen = {-1, -1};
         long[] etaAt = {0, 0};
-        String jobId = startJob(p, "{\"kind\":\"move\",\"fleet\":\"acme/bulk\",\"to\":\"pg-2\"}");
+        String jobId = startJob(p, "{\"kind\":\"move\",\"fleet\":\"acme/" + fleet + "\",\"to\":\"pg-2\"}");
         JsonNode job;
         String phase = "";
         while (true) {
@@ -133,7 +141,8 @@ public final class ReshardBench {
         double copyS = (copyEnd - phaseStart.get("precopy")) / 1e9;
         double copyAndCatchupS = (catchupEnd - phaseStart.get("precopy")) / 1e9;
         double validateS = (validateEnd - validateStart) / 1e9;
-        System.out.printf(Locale.ROOT, "%n| measure (acme/bulk, %,d rows, pg-1 -> pg-2) | result |%n| --- | --- |%n", total);
+        System.out.printf(Locale.ROOT, "%n| measure (acme/%s, %,d rows, pg-1 -> pg-2%s) | result |%n| --- | --- |%n", fleet,
+                total, fleet.equals("warmup") ? ": the warm-up move" : "");
         System.out.printf(Locale.ROOT, "| bulk copy | %.2f s, %,.0f rows/s |%n", copyS, total / copyS);
         System.out.printf(Locale.ROOT, "| bulk copy + delta catch-up | %.2f s, %,.0f rows/s |%n", copyAndCatchupS,
                 total / copyAndCatchupS);
