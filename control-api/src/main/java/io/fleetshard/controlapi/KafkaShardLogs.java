@@ -212,22 +212,16 @@ final class KafkaShardLogs implements ShardLogs {
     }
 
     /** The last record with {@code key} below offset {@code to}, reading from the consumer's position; or null. */
-    private ConsumerRecord<byte[], byte[]> newestOf(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp,
+    private static ConsumerRecord<byte[], byte[]> newestOf(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp,
             byte[] key, long to) {
-        ConsumerRecord<byte[], byte[]> newest = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (consumer.position(tp) < to) {
-            if (System.nanoTime() > deadline) {
-                throw new ControlApiException(offsetsTopic + " not read up to offset " + to + " within 30 s (at "
-                        + consumer.position(tp) + ")");
+        java.util.concurrent.atomic.AtomicReference<ConsumerRecord<byte[], byte[]>> newest =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        readUpTo(consumer, tp, to, r -> {
+            if (r.offset() < to && java.util.Arrays.equals(r.key(), key)) {
+                newest.set(r);
             }
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                if (r.offset() < to && java.util.Arrays.equals(r.key(), key)) {
-                    newest = r;
-                }
-            }
-        }
-        return newest;
+        });
+        return newest.get();
     }
 
     /** Polls {@code consumer} (assigned {@code tp}) until its position reaches {@code end}, handing on each record. */
@@ -236,7 +230,7 @@ final class KafkaShardLogs implements ShardLogs {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (consumer.position(tp) < end) {
             if (System.nanoTime() > deadline) {
-                throw new ControlApiException("shard log " + tp.topic() + " not read up to offset " + end
+                throw new ControlApiException("topic " + tp.topic() + " not read up to offset " + end
                         + " within 30 s (at " + consumer.position(tp) + ")");
             }
             consumer.poll(Duration.ofMillis(200)).forEach(each);
