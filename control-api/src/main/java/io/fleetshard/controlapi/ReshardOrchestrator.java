@@ -90,8 +90,11 @@ final class ReshardOrchestrator implements AutoCloseable {
     private volatile java.util.function.Supplier<List<HotFleetBoard.HotFleet>> hotFleets = List::of;
     private volatile java.util.function.Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
     /** The auto-move's view of each shard's capture, read at most every {@link #CAPTURE_SEEN_MS} (ADR 0036). */
-    private final Map<String, CaptureState> captureSeen = new ConcurrentHashMap<>();
-    private final Map<String, Long> captureSeenAt = new ConcurrentHashMap<>();
+    private final Map<String, CaptureSeen> captureSeen = new ConcurrentHashMap<>();
+
+    /** What the auto-move last read of a shard's capture, and when (this instance's clock). */
+    private record CaptureSeen(CaptureState state, long atMs) {
+    }
 
     ReshardOrchestrator(ControlApiConfig config, MapTransactionRunner runner, ShardMapSource source,
             ShardLogs offsets, Clock clock, MeterRegistry registry) {
@@ -191,7 +194,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             }
             if (!captureStreams(on)) { // ADR 0036: no move while capture of a shard does not stream yet
                 LOG.info("control.reshard.auto: not moving hot fleet {}/{}: {}", hot.tenantId(), hot.fleetId(),
-                        captureSeen.get(on).refusal("source"));
+                        captureSeen.get(on).state().refusal("source"));
                 continue;
             }
             Engine engine = map.shard(on).map(Shard::engine).orElse(null);
@@ -240,19 +243,20 @@ final class ReshardOrchestrator implements AutoCloseable {
     /** The auto-move's check: capture of the shard streams, as last read at most {@link #CAPTURE_SEEN_MS} ago. */
     private boolean captureStreams(String shardId) {
         long now = clock.millis();
-        CaptureState seen = captureSeen.get(shardId);
-        if (seen == null || now - captureSeenAt.getOrDefault(shardId, 0L) >= CAPTURE_SEEN_MS) {
+        CaptureSeen seen = captureSeen.get(shardId);
+        if (seen == null || now - seen.atMs() >= CAPTURE_SEEN_MS) {
+            CaptureState state;
             try {
-                seen = offsets.capture(shardId);
+                state = offsets.capture(shardId);
             } catch (ControlApiException e) {
                 LOG.info("control.reshard.auto: cannot read change capture's position of shard {}: {}", shardId,
                         e.getMessage());
-                seen = CaptureState.none(shardId);
+                state = CaptureState.none(shardId);
             }
+            seen = new CaptureSeen(state, now);
             captureSeen.put(shardId, seen);
-            captureSeenAt.put(shardId, now);
         }
-        return seen.streaming();
+        return seen.state().streaming();
     }
 
     // ------------------------------------------------------------------------------------------------ the worker
