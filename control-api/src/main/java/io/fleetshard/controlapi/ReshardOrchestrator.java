@@ -354,6 +354,7 @@ final class ReshardOrchestrator implements AutoCloseable {
     private ReshardJob commit(ReshardJob expected, String what,
             java.util.function.Function<ShardMapSnapshot, List<MapEntity>> extra,
             java.util.function.UnaryOperator<ReshardJob> change) {
+        long started = System.nanoTime();
         try {
             MapTransactionRunner.Committed<ReshardJob> done = runner.run("reshard job " + expected.jobId() + ": "
                     + what, map -> {
@@ -369,6 +370,10 @@ final class ReshardOrchestrator implements AutoCloseable {
                 return MapTransactionRunner.Plan.put(puts, updated);
             });
             LOG.info("reshard job {}: {} (map version {})", expected.jobId(), what, done.mapVersion());
+            ReshardProgress p = progress.get(expected.jobId());
+            if (p != null) { // the next phase's ETA counts one such transaction for its own end
+                p.lastMapCommitMs = (System.nanoTime() - started) / 1_000_000;
+            }
             return done.result();
         } catch (ApiProblem e) {
             if (e.status() == 409) {
@@ -407,6 +412,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
+            p.copyPace.start(p.copyStartedAtMs);
             for (RangeOfFleet r : ranges) {
                 checkStill(job);
                 tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
@@ -416,6 +422,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                 tgt.commit(); // waits for the target's synchronous replica, if it has one
                 commitNanos += System.nanoTime() - committing;
                 p.rowsCopied += n;
+                p.copyPace.record(p.rowsCopied, clock.millis());
                 rowsCopied.increment(n);
                 throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
             }
@@ -454,15 +461,38 @@ final class ReshardOrchestrator implements AutoCloseable {
     }
 
     /**
-     * Consecutive ranges of the same fleet and table joined into ranges of about {@code rows} rows: a joined range
-     * runs from its first range's lower bound to its last one's upper bound, so together they still cover every key.
+     * Validation's ranges: consecutive ranges of one fleet and table joined into as few as {@code rows} allows, of
+     * about equal size. Equal, because each range's checksum reads most of the fleet's pages whatever its row count:
+     * a small last range costs about as much as a full one, and the ETA, which counts rows, would then fall short.
      */
     static List<RangeOfFleet> joined(List<RangeOfFleet> ranges, int rows) {
         List<RangeOfFleet> out = new ArrayList<>();
+        int runStart = 0;
+        for (int i = 1; i <= ranges.size(); i++) {
+            if (i == ranges.size() || !sameRun(ranges.get(runStart), ranges.get(i))) {
+                joinRun(ranges.subList(runStart, i), rows, out);
+                runStart = i;
+            }
+        }
+        return out;
+    }
+
+    private static boolean sameRun(RangeOfFleet a, RangeOfFleet b) {
+        return a.fleet().equals(b.fleet()) && a.table().equals(b.table());
+    }
+
+    /** Joins one fleet's ranges of one table into ceil(total / rows) groups, each range to the group of its middle. */
+    private static void joinRun(List<RangeOfFleet> run, int rows, List<RangeOfFleet> out) {
+        long total = run.stream().mapToLong(RangeOfFleet::rows).sum();
+        long groups = Math.max(1, (total + rows - 1) / rows);
+        double perGroup = Math.max(1, total / (double) groups);
         RangeOfFleet open = null;
-        for (RangeOfFleet r : ranges) {
-            if (open != null && open.fleet().equals(r.fleet()) && open.table().equals(r.table())
-                    && open.rows() + r.rows() <= rows) {
+        long openGroup = -1;
+        long before = 0;
+        for (RangeOfFleet r : run) {
+            long group = Math.min(groups - 1, (long) ((before + r.rows() / 2.0) / perGroup));
+            before += r.rows();
+            if (open != null && group == openGroup) {
                 open = new RangeOfFleet(open.fleet(), open.table(),
                         new ReshardSql.KeyRange(open.range().after(), r.range().upTo()), open.rows() + r.rows());
             } else {
@@ -470,12 +500,12 @@ final class ReshardOrchestrator implements AutoCloseable {
                     out.add(open);
                 }
                 open = r;
+                openGroup = group;
             }
         }
         if (open != null) {
             out.add(open);
         }
-        return out;
     }
 
     private void catchup(ReshardJob job, ReshardProgress p) throws SQLException {
@@ -715,6 +745,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsToValidate = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsValidated = 0;
             p.validateStartedAtMs = clock.millis();
+            p.validatePace.start(p.validateStartedAtMs);
             p.mismatches.clear();
             List<RangeOfFleet> differing = new ArrayList<>();
             ReshardSql.Checksum[] onSourceSum = new ReshardSql.Checksum[1]; // written by the helper, read after join
@@ -746,6 +777,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                 rows += a.rows();
                 p.rowsValidated += a.rows();
                 p.rowsToValidate = Math.max(p.rowsToValidate, p.rowsValidated); // the counts may be estimates
+                p.validatePace.record(p.rowsValidated, clock.millis());
                 rowsValidated.increment(a.rows());
                 throttle(config.reshardValidateMaxRowsPerSec(), p.rowsValidated, p.validateStartedAtMs);
             }

@@ -14,6 +14,7 @@ final class ReshardProgress {
     volatile long rowsTotal = -1;
     volatile long rowsCopied;
     volatile long copyStartedAtMs;
+    final PhasePace copyPace = new PhasePace();
     volatile long lagRecords = -1;
     volatile long appliedOffset = -1;
     volatile long lagRecordsPerSec;
@@ -22,6 +23,9 @@ final class ReshardProgress {
     volatile long rowsToValidate = -1;
     volatile long rowsValidated;
     volatile long validateStartedAtMs;
+    final PhasePace validatePace = new PhasePace();
+    /** The job's last map transaction, until this instance saw it: how long a phase's closing step takes; -1 before. */
+    volatile long lastMapCommitMs = -1;
     volatile long rowsCleaned;
     volatile long freezeMs = -1;
     /** Fence committed on the source until the delta sync wrote it on the target; -1 when unknown. */
@@ -35,24 +39,12 @@ final class ReshardProgress {
     volatile long lastErrorAtMs;
     final List<String> mismatches = new CopyOnWriteArrayList<>();
 
-    /** Estimated ms until the current phase ends, or -1 when there is no estimate. */
-    static long eta(long done, long total, long startedAtMs, long nowMs) {
-        long elapsed = nowMs - startedAtMs;
-        if (total < 0 || done <= 0 || elapsed <= 0) {
-            return -1;
-        }
-        if (done >= total) {
-            return 0;
-        }
-        return (long) ((total - done) * (elapsed / (double) done));
-    }
-
     ObjectNode toJson(String phase, long nowMs) {
         ObjectNode o = ResponseJson.object();
         ObjectNode copy = o.putObject("copy");
         copy.put("rowsCopied", rowsCopied).put("rowsTotal", rowsTotal);
         if (phase.equals("precopy")) {
-            copy.put("etaMs", eta(rowsCopied, rowsTotal, copyStartedAtMs, nowMs));
+            copy.put("etaMs", copyPace.eta(rowsCopied, rowsTotal, nowMs, lastMapCommitMs));
         }
         ObjectNode delta = o.putObject("delta");
         delta.put("lagRecords", lagRecords).put("appliedOffset", appliedOffset);
@@ -67,7 +59,7 @@ final class ReshardProgress {
         ObjectNode v = o.putObject("validation");
         v.put("rowsValidated", rowsValidated).put("rowsTotal", rowsToValidate);
         if (phase.equals("validate")) {
-            v.put("etaMs", eta(rowsValidated, rowsToValidate, validateStartedAtMs, nowMs));
+            v.put("etaMs", validatePace.eta(rowsValidated, rowsToValidate, nowMs, lastMapCommitMs));
         }
         if (validation != null) {
             v.put("result", validation);
