@@ -413,13 +413,19 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
             p.copyPace.start(p.copyStartedAtMs);
-            for (RangeOfFleet r : ranges) {
+            for (int i = 0; i < ranges.size(); i++) {
+                RangeOfFleet r = ranges.get(i);
                 checkStill(job);
                 tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
+                if (i < ranges.size() - 1) {
+                    // the last range's commit waits for the target's synchronous replica and so covers every range
+                    // before it (WAL order); a crash before it returns copies again, the copy being idempotent
+                    tgtSql.deferReplicaWait(tgt);
+                }
                 long n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
                         config.reshardCopyBatchRows());
                 long committing = System.nanoTime();
-                tgt.commit(); // waits for the target's synchronous replica, if it has one
+                tgt.commit(); // the last one waits for the target's synchronous replica, if it has one
                 commitNanos += System.nanoTime() - committing;
                 p.rowsCopied += n;
                 p.copyPace.record(p.rowsCopied, clock.millis());
@@ -894,6 +900,10 @@ final class ReshardOrchestrator implements AutoCloseable {
             checkStill(job);
             sql.beginTagged(c, slot, job.jobId(), kind);
             int n = sql.deleteBatch(c, t, tenant(key), fleet(key), config.reshardCopyBatchRows());
+            if (n > 0) {
+                // the empty batch that ends the loop waits for the synchronous replica, and so covers these
+                sql.deferReplicaWait(c);
+            }
             c.commit();
             deleted += n;
             if (n == 0) {

@@ -40,6 +40,16 @@ abstract class ReshardSql {
      */
     abstract long beginTagged(Connection c, int slot, String jobId, String kind) throws SQLException;
 
+    /**
+     * Lets the open transaction's commit return without waiting for the server's synchronous replicas, where the
+     * engine can say so per transaction (PostgreSQL: {@code synchronous_commit = local}, still flushed on the server
+     * itself). Only for a transaction that a later synchronous commit on the same server follows before anything relies
+     * on it: that commit's wait covers all WAL before it, so the replicas hold this one too once it returns. MariaDB's
+     * semi-synchronous wait cannot be skipped per transaction: a no-op there.
+     */
+    void deferReplicaWait(Connection c) throws SQLException {
+    }
+
     /** Adds {@code fence_seq} to a progress table made before it existed. */
     final void addFenceSeq(Statement st, String schemaExpression) throws SQLException {
         try (ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_name = '"
@@ -334,6 +344,13 @@ abstract class ReshardSql {
                                 + " resharding; restart the router (FleetSchema.install) on it first", "42P01");
                     }
                 }
+            }
+        }
+
+        @Override
+        void deferReplicaWait(Connection c) throws SQLException {
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL synchronous_commit = local");
             }
         }
 
