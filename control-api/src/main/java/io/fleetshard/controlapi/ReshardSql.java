@@ -328,6 +328,10 @@ abstract class ReshardSql {
     // ------------------------------------------------------------------------------------------------ PostgreSQL
 
     static final class Postgres extends ReshardSql {
+        /** Per connection: whether its login may set {@code session_replication_role} (weak: connections close). */
+        private final Map<Connection, Boolean> mayReplicaRole =
+                java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
         @Override
         void prepare(Connection c) throws SQLException {
             try (Statement st = c.createStatement()) {
@@ -426,7 +430,11 @@ abstract class ReshardSql {
         long writeRange(Connection src, Connection tgt, ReshardTable t, String where, int batchRows)
                 throws SQLException {
             String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
-            skipTriggers(tgt);
+            if (maySkipTriggers(tgt)) {
+                try (Statement st = tgt.createStatement()) {
+                    st.execute("SET LOCAL session_replication_role = replica");
+                }
+            }
             org.postgresql.copy.CopyIn in = tgt.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
                     .copyIn("COPY " + quote(t.name()) + " (" + cols + ") FROM STDIN");
             try (org.postgresql.copy.PGCopyOutputStream to = new org.postgresql.copy.PGCopyOutputStream(in, 1 << 16)) {
@@ -445,31 +453,33 @@ abstract class ReshardSql {
         }
 
         /**
-         * Turns the table triggers off for the rest of the copy's transaction ({@code session_replication_role =
-         * replica}, as logical replication applies rows), when this login may: the fence guard's statement triggers
+         * Whether the copy may turn the table triggers off for the rest of its transaction ({@code
+         * session_replication_role = replica}, as logical replication applies rows): the fence guard's statement triggers
          * let the resharder through anyway but still collect every copied row in a transition table (about a fifth
          * of a COPY's time, docs/benchmarks.md, tenth session), and an application trigger on a sharded table should
          * not run again for rows that are only being copied. Without the privilege the copy runs with the triggers.
          */
-        private static void skipTriggers(Connection tgt) throws SQLException {
-            try (Statement st = tgt.createStatement()) {
-                boolean may;
-                try (ResultSet rs = st.executeQuery("SELECT current_setting('is_superuser') = 'on',"
-                        + " current_setting('server_version_num')::int >= 150000")) {
-                    rs.next();
-                    may = rs.getBoolean(1);
-                    if (!may && rs.getBoolean(2)) {
-                        try (ResultSet granted = st.executeQuery(
-                                "SELECT has_parameter_privilege('session_replication_role', 'SET')")) {
-                            granted.next();
-                            may = granted.getBoolean(1);
-                        }
+        private boolean maySkipTriggers(Connection tgt) throws SQLException {
+            Boolean known = mayReplicaRole.get(tgt);
+            if (known != null) {
+                return known;
+            }
+            boolean may;
+            try (Statement st = tgt.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT current_setting('is_superuser') = 'on',"
+                            + " current_setting('server_version_num')::int >= 150000")) {
+                rs.next();
+                may = rs.getBoolean(1);
+                if (!may && rs.getBoolean(2)) {
+                    try (ResultSet granted = st.executeQuery(
+                            "SELECT has_parameter_privilege('session_replication_role', 'SET')")) {
+                        granted.next();
+                        may = granted.getBoolean(1);
                     }
                 }
-                if (may) {
-                    st.execute("SET LOCAL session_replication_role = replica");
-                }
             }
+            mayReplicaRole.put(tgt, may); // a login's privilege, asked once per connection
+            return may;
         }
 
         @Override
