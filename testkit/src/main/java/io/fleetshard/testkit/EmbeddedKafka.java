@@ -304,6 +304,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         config.put("min.insync.replicas", "1");
         config.put("num.partitions", "1");
         config.put("group.initial.rebalance.delay.ms", "0");
+        // One node is both controller and broker: its controller fencing its only broker for missed heartbeats (9 s by
+        // default) takes every partition offline at once, which a starved box (load 20+ on two cores) did in a test
+        config.put("broker.session.timeout.ms", "60000");
 
         // Small box: the 128 MiB default dedupe buffer can exhaust a small heap, and a fatal broker fault ends the JVM.
         config.put("log.cleaner.dedupe.buffer.size", "2097152");
