@@ -79,11 +79,12 @@ final class BlockingQueryListener implements AutoCloseable {
             try {
                 socket = server.accept();
             } catch (IOException e) {
-                if (running) {
-                    LOG.warn("accepting a query connection failed", e);
-                    continue;
+                if (!running) {
+                    return;
                 }
-                return;
+                LOG.warn("accepting a query connection failed", e);
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L); // e.g. out of file descriptors
+                continue;
             }
             try {
                 socket.setTcpNoDelay(true);
@@ -92,12 +93,17 @@ final class BlockingQueryListener implements AutoCloseable {
                     continue;
                 }
                 Connection c = new Connection(socket);
-                open.add(c);
                 Thread t = new Thread(c::serve, "fleetshard-router-query-" + port() + "-"
                         + threadNumber.incrementAndGet());
                 t.setDaemon(true);
                 c.thread = t;
-                t.start();
+                open.add(c);
+                try {
+                    t.start();
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    open.remove(c);
+                    throw e;
+                }
             } catch (IOException | RuntimeException | OutOfMemoryError e) {
                 LOG.warn("could not serve a query connection", e);
                 closeQuietly(socket);
@@ -184,6 +190,7 @@ final class BlockingQueryListener implements AutoCloseable {
                     if (head == null) {
                         return;
                     }
+                    lastActivity = System.nanoTime(); // the body must follow within the idle timeout
                     if (head.expectContinue()) {
                         out.write(CONTINUE);
                         out.flush();

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The blocking query listener ({@code router.query.port}, ADR 0039) against a real PostgreSQL shard: it answers
@@ -121,6 +123,28 @@ class BlockingQueryListenerIT {
         }
         assertThat(router.registry().find("fleetshard.router.responses").tags("endpoint", "query", "status", "200")
                 .counter().count()).isGreaterThanOrEqualTo(2);
+    }
+
+    /** A few of {@code PostgresTenantIsolationIT}'s crafted reads, sent by another tenant on this port. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT * FROM vehicles",
+        "SELECT * FROM vehicles WHERE tenant_id = 'acme' OR 1=1",
+        "SELECT (SELECT string_agg(vin, ',') FROM vehicles v2 WHERE v2.tenant_id = 'acme') AS leak",
+        "WITH everything AS (SELECT * FROM vehicles) SELECT * FROM everything WHERE tenant_id <> 'globex'",
+        "SELECT count(*) AS n FROM vehicles WHERE tenant_id = 'acme'",
+    })
+    void anotherTenantsCraftedReadsSeeOnlyItsOwnRowsHereToo(String sql) throws Exception {
+        String body = "{\"tenantId\":\"globex\",\"fleetId\":\"g1\",\"sql\":" + RouterHttp.JSON.writeValueAsString(sql)
+                + "}";
+        try (RawConnection c = new RawConnection(router.queryPort())) {
+            Response r = c.post("/v1/query", TestTokens.of(Role.TENANT_WRITER, "globex"), body);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            assertThat(r.body()).doesNotContain("VIN-1").doesNotContain("\"acme\"");
+            if (sql.contains("count(*)")) {
+                assertThat(RouterHttp.JSON.readTree(r.body()).get("rows").toString()).isEqualTo("[[0]]");
+            }
+        }
     }
 
     @Test
