@@ -204,7 +204,10 @@ final class BlockingQueryListener implements AutoCloseable {
                         busy = false;
                     }
                     boolean keepAlive = head.keepAlive() && running;
-                    out.write(response(reply, keepAlive, head.http10()));
+                    byte[] bytes = response(reply, keepAlive, head.http10());
+                    // a HEAD answer has the headers of the GET answer but no body (RFC 9110 9.3.2)
+                    out.write(bytes, 0, head.method().equals("HEAD") ? bytes.length - reply.body().length
+                            : bytes.length);
                     out.flush();
                     lastActivity = System.nanoTime();
                     if (!keepAlive) {

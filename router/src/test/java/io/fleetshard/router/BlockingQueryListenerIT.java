@@ -176,6 +176,8 @@ class BlockingQueryListenerIT {
             Response put = c.read();
             assertThat(put.status()).isEqualTo(405);
             assertThat(put.headers().get("allow")).isEqualTo("POST");
+            c.write("HEAD /v1/query HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(c.readHead().status()).as("no body after a HEAD's answer").isEqualTo(405);
             assertThat(c.post("/v1/query", token, READ).status()).as("the connection stays usable").isEqualTo(200);
         }
         try (RawConnection c = new RawConnection(router.queryPort())) {
@@ -296,15 +298,20 @@ class BlockingQueryListenerIT {
         }
 
         Response read() throws IOException {
+            Response head = readHead();
+            byte[] body = in.readNBytes(Integer.parseInt(head.headers().get("content-length")));
+            return new Response(head.status(), head.headers(), new String(body, StandardCharsets.UTF_8));
+        }
+
+        /** The status line and headers of a response, without reading a body. */
+        Response readHead() throws IOException {
             String status = line();
             Map<String, String> headers = new LinkedHashMap<>();
             for (String l = line(); !l.isEmpty(); l = line()) {
                 int colon = l.indexOf(':');
                 headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
             }
-            byte[] body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
-            return new Response(Integer.parseInt(status.substring(9, 12)), headers,
-                    new String(body, StandardCharsets.UTF_8));
+            return new Response(Integer.parseInt(status.substring(9, 12)), headers, "");
         }
 
         /** True when the server closed the connection (within the socket's read timeout). */
