@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * request, answers it through the same {@link QueryResponder} as Jetty's {@link QueryFastLane} and reads the next,
  * with no selector and no hand-off between threads. At most {@code router.query.max.connections} connections are
  * open; one more is answered 503 and closed. Reads block without a timeout (one system call each); a sweep closes
- * connections that have not completed a request within {@code router.query.idle.timeout.ms}.
+ * connections that have neither received a request head nor completed a request within
+ * {@code router.query.idle.timeout.ms}.
  */
 final class BlockingQueryListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BlockingQueryListener.class);

@@ -106,8 +106,8 @@ public final class RouterConfig {
                     range(-1, 65535)),
             new Key(QUERY_MAX_CONNECTIONS, "256", false, "Most open connections (each one a thread) of the listener on"
                     + " router.query.port; one more is answered 503 with Retry-After and closed.", range(1, 10_000)),
-            new Key(QUERY_IDLE_TIMEOUT_MS, "30000", false, "A connection of router.query.port that has not completed a"
-                    + " request for this long (idle, or sending its request) is closed.", range(100, 3_600_000)));
+            new Key(QUERY_IDLE_TIMEOUT_MS, "30000", false, "A connection of router.query.port that has neither received a"
+                    + " request head nor completed a request for this long (idle, or sending slowly) is closed.", range(100, 3_600_000)));
 
     /** The router's keys, then the authentication keys of every HTTP component under {@code router.} (ADR 0018). */
     private static List<Key> withAuthKeys(Key... own) {
