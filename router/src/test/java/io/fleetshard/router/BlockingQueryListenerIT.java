@@ -148,6 +148,18 @@ class BlockingQueryListenerIT {
     }
 
     @Test
+    void theJdksHttpClientIsServedThoughItOffersAnUpgradeToHttp2() {
+        // java.net.http sends a plain-HTTP request with "Upgrade: h2c"; the listener answers it in HTTP/1.1
+        RouterHttp viaJdk = new RouterHttp(router.queryPort(), TestTokens.of(Role.TENANT_READER, TENANT));
+        for (int i = 0; i < 3; i++) {
+            RouterHttp.Reply r = viaJdk.post("/v1/query", READ);
+            assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+            assertThat(r.body().get("rows").toString()).isEqualTo("[[\"v1\",\"VIN-1\"]]");
+        }
+        assertThat(viaJdk.post("/v1/query/scatter", "{}").status()).as("scatter is on the main port").isEqualTo(404);
+    }
+
+    @Test
     void servesManyRequestsAndPipelinedOnesOnOneConnection() throws Exception {
         String token = TestTokens.of(Role.TENANT_READER, TENANT);
         try (RawConnection c = new RawConnection(router.queryPort())) {
