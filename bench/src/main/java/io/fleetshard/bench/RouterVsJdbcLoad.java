@@ -97,9 +97,10 @@ public final class RouterVsJdbcLoad {
                             .replaceAll("\\?.*$", "")),
                     new Tenant(TENANT, DurabilityTier.STANDARD), new Fleet(TENANT, FLEET, null)));
             String jwtSecret = "bench-jwt-secret-" + java.util.UUID.randomUUID();
+            // the blocking listener of ADR 0039 on a free port, measured beside Jetty's path in the default run
             RouterConfig config = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET, secret,
                     RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads)),
-                    RouterConfig.AUTH_JWT_SECRET, jwtSecret));
+                    RouterConfig.AUTH_JWT_SECRET, jwtSecret, RouterConfig.QUERY_PORT, "0"));
             // as an application sends them: a tenant-writer token of the benchmark's tenant on every request
             String token = io.fleetshard.http.auth.JwtMinter.withDefaults(jwtSecret).mint("bench",
                     io.fleetshard.http.auth.Role.TENANT_WRITER, TENANT, java.time.Duration.ofHours(6));
@@ -163,10 +164,14 @@ public final class RouterVsJdbcLoad {
                     HikariDataSource boundDs = new HikariDataSource(bound);
                     HikariDataSource sessionDs = new HikariDataSource(sessionBound)) {
                 RawHttpClient[] clients = new RawHttpClient[threads];
+                RawHttpClient[] blockingClients = new RawHttpClient[threads];
                 for (int t = 0; t < threads; t++) {
                     clients[t] = new RawHttpClient("127.0.0.1", router.port(), token);
+                    blockingClients[t] = new RawHttpClient("127.0.0.1", router.queryPort(), token);
                 }
                 LoadRun.Operation viaJdbc = pointRead(direct, rows);
+                // the same request on the blocking thread-per-connection listener (ADR 0039)
+                LoadRun.Operation viaBlocking = viaRouter(blockingClients, rows);
                 LoadRun.Operation viaBoundJdbc = (t, seq) -> {
                     try (Connection c = boundDs.getConnection(); PreparedStatement ps = c.prepareStatement(
                             "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?);\n" + SQL + "\n;\nCOMMIT")) {
@@ -226,14 +231,25 @@ public final class RouterVsJdbcLoad {
                 LoadRun.run("warm-no-op", threads, 0, warmupMs / 4, httpOnly);
                 LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
                 LoadRun.run("warm-router", threads, 0, warmupMs, viaRouter);
+                LoadRun.run("warm-blocking", threads, 0, warmupMs, viaBlocking);
                 CpuMeter cpu = new CpuMeter(pg.dataDir());
                 List<LoadRun.Result> results = new java.util.ArrayList<>();
-                // the HTTP phases follow each other: Jetty closes a keep-alive connection idle for 30 s
+                // the HTTP phases follow each other: Jetty closes a keep-alive connection idle for 30 s (and the
+                // blocking listener too, router.query.idle.timeout.ms)
+                // so each HTTP phase opens its connections again (in its unmeasured first 500 ms)
                 LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc, cpu);
+                reconnect(clients, router.port(), token);
                 LoadRun.Result router1 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter, cpu);
+                reconnect(blockingClients, router.queryPort(), token);
+                LoadRun.Result blocking1 = LoadRun.run("router blocking", threads, 500, seconds * 1000L, viaBlocking,
+                        cpu);
                 LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc, cpu);
+                reconnect(blockingClients, router.queryPort(), token);
+                LoadRun.Result blocking2 = LoadRun.run("router blocking", threads, 500, seconds * 1000L, viaBlocking,
+                        cpu);
+                reconnect(clients, router.port(), token);
                 LoadRun.Result router2 = LoadRun.run("router", threads, 500, seconds * 1000L, viaRouter, cpu);
-                results.addAll(List.of(jdbc1, router1, jdbc2, router2));
+                results.addAll(List.of(jdbc1, router1, blocking1, jdbc2, blocking2, router2));
                 results.add(LoadRun.run("router no DB", threads, 500, seconds * 1000L, routerNoDb, cpu));
                 results.add(LoadRun.run("HTTP no-op", threads, 500, seconds * 1000L, httpOnly, cpu));
                 results.add(LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc, cpu));
@@ -251,6 +267,21 @@ public final class RouterVsJdbcLoad {
                         ((router1.p99Ns() + router2.p99Ns()) - (jdbc1.p99Ns() + jdbc2.p99Ns())) / 2e6,
                         routerTput / jdbcTput, router1.throughput() / jdbc1.throughput(),
                         router2.throughput() / jdbc2.throughput());
+                System.out.printf("blocking listener (ADR 0039): added latency p50 %+.3f ms, p99 %+.3f ms; throughput"
+                                + " ratio to JDBC %.2f (pairs: %.2f, %.2f), to Jetty's path %.2f; CPU per request: router's"
+                                + " JVM threads %.1f µs (+ GC/JIT %.1f) vs %.1f µs (+ %.1f) on Jetty's path, PostgreSQL %.1f"
+                                + " µs, driver %.1f µs%n",
+                        ((blocking1.p50Ns() + blocking2.p50Ns()) - (jdbc1.p50Ns() + jdbc2.p50Ns())) / 2e6,
+                        ((blocking1.p99Ns() + blocking2.p99Ns()) - (jdbc1.p99Ns() + jdbc2.p99Ns())) / 2e6,
+                        (blocking1.throughput() + blocking2.throughput()) / 2 / jdbcTput,
+                        blocking1.throughput() / jdbc1.throughput(), blocking2.throughput() / jdbc2.throughput(),
+                        (blocking1.throughput() + blocking2.throughput()) / 2 / routerTput,
+                        (blocking1.cpu().serverUs() + blocking2.cpu().serverUs()) / 2,
+                        (blocking1.cpu().jvmUs() + blocking2.cpu().jvmUs()) / 2,
+                        (router1.cpu().serverUs() + router2.cpu().serverUs()) / 2,
+                        (router1.cpu().jvmUs() + router2.cpu().jvmUs()) / 2,
+                        (blocking1.cpu().postgresUs() + blocking2.cpu().postgresUs()) / 2,
+                        (blocking1.cpu().driverUs() + blocking2.cpu().driverUs()) / 2);
                 System.out.printf("CPU per request, mean of the two pairs: router's JVM threads %.1f µs (+ GC/JIT %.1f)"
                                 + ", PostgreSQL %.1f µs through the router vs %.1f µs direct; driver %.1f µs vs %.1f%n",
                         (router1.cpu().serverUs() + router2.cpu().serverUs()) / 2,
@@ -262,9 +293,20 @@ public final class RouterVsJdbcLoad {
                 for (RawHttpClient c : clients) {
                     c.close();
                 }
+                for (RawHttpClient c : blockingClients) {
+                    c.close();
+                }
             }
         }
         System.exit(0);
+    }
+
+    /** Closes {@code clients}' connections and opens new ones to {@code port}. */
+    private static void reconnect(RawHttpClient[] clients, int port, String token) throws java.io.IOException {
+        for (int t = 0; t < clients.length; t++) {
+            clients[t].close();
+            clients[t] = new RawHttpClient("127.0.0.1", port, token);
+        }
     }
 
     /** One point read as a {@code /v1/query} body (also a batch item). */

@@ -54,6 +54,7 @@ public final class Router implements AutoCloseable {
     private ReplicationProber prober;
     private volatile NodeHealthBoard health;
     private Javalin app;
+    private BlockingQueryListener queryListener;
     private volatile boolean running;
     private boolean used;
     private final List<Supplier<String>> readinessChecks = new CopyOnWriteArrayList<>();
@@ -108,13 +109,15 @@ public final class Router implements AutoCloseable {
         pools.sync(mapSource.current());
         housekeeping.scheduleWithFixedDelay(this::probeSafely, 0, config.probeIntervalMs(), TimeUnit.MILLISECONDS);
 
+        QueryResponder responder = new QueryResponder(query, Authentication.gate(config.auth(), clock, QUERY_ROLES),
+                metrics);
         app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.http.maxRequestSize = config.maxRequestBytes();
             c.http.compressionStrategy = CompressionStrategy.NONE;
             // the hot endpoint on Jetty's core API, in front of Javalin (ADR 0016); Javalin nests its servlet here
-            c.jetty.modifyServer(server -> server.setHandler(new QueryFastLane(query, Authentication.gate(
-                    config.auth(), clock, QUERY_ROLES), metrics, config.maxRequestBytes())));
+            c.jetty.modifyServer(server -> server.setHandler(new QueryFastLane(responder,
+                    config.maxRequestBytes())));
             config.tls().install(c); // HTTPS only, when a key store is configured (ADR 0020)
             ProblemResponses.install(c);
             Authentication.install(c, config.auth(), clock);
@@ -128,8 +131,20 @@ public final class Router implements AutoCloseable {
             c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
                     ctx.statusCode()));
         }).start(config.host(), config.port());
-        LOG.info("router listening on {}://{}:{} (shard map version {})", config.tls().enabled() ? "https" : "http",
-                config.host(), app.port(),
+        if (config.queryPort() >= 0) {
+            try {
+                queryListener = new BlockingQueryListener(responder, config.host(), config.queryPort(),
+                        config.maxRequestBytes(), config.queryMaxConnections(), config.queryIdleTimeoutMs(), registry,
+                        housekeeping);
+            } catch (java.io.IOException e) {
+                stop();
+                throw new java.io.UncheckedIOException("cannot listen on " + config.host() + ":" + config.queryPort()
+                        + " (" + RouterConfig.QUERY_PORT + ")", e);
+            }
+        }
+        LOG.info("router listening on {}://{}:{}{} (shard map version {})", config.tls().enabled() ? "https" : "http",
+                config.host(), app.port(), queryListener == null ? ""
+                        : ", POST /v1/query also on http://" + config.host() + ":" + queryListener.port(),
                 mapSource.current().version());
         return this;
     }
@@ -151,6 +166,14 @@ public final class Router implements AutoCloseable {
         return app.port();
     }
 
+    /** The port of the blocking query listener (ADR 0039), or -1 when {@code router.query.port} is off. */
+    public int queryPort() {
+        if (app == null) {
+            throw new IllegalStateException("the router is not started");
+        }
+        return queryListener == null ? -1 : queryListener.port();
+    }
+
     /** What the prober last found about a node (null before its first probe); for tests in this package. */
     NodeHealth nodeHealth(String nodeId) {
         return health == null ? null : health.get(nodeId);
@@ -166,6 +189,9 @@ public final class Router implements AutoCloseable {
             return;
         }
         running = false;
+        if (queryListener != null) {
+            queryListener.close();
+        }
         if (app != null) {
             app.stop();
         }

@@ -36,6 +36,9 @@ public final class RouterConfig {
     public static final String PG_STRING_TYPE = "router.pg.string.type";
     public static final String RESHARD_HOLD_MS = "router.reshard.hold.ms";
     public static final String TENANT_BINDING = "router.tenant.binding";
+    public static final String QUERY_PORT = "router.query.port";
+    public static final String QUERY_MAX_CONNECTIONS = "router.query.max.connections";
+    public static final String QUERY_IDLE_TIMEOUT_MS = "router.query.idle.timeout.ms";
     private static final String PREFIX = "router.";
     public static final String AUTH_ENABLED = PREFIX + AuthConfig.ENABLED;
     public static final String AUTH_JWT_SECRET = PREFIX + AuthConfig.JWT_SECRET;
@@ -96,7 +99,15 @@ public final class RouterConfig {
                     + " statement of that tenant runs without a bind; ADR 0016) or transaction (every statement binds"
                     + " its own transaction: one more statement per request on PostgreSQL, one more round trip on"
                     + " MariaDB).", v -> v.equals("connection") || v.equals("transaction") ? null
-                            : "must be connection or transaction"));
+                            : "must be connection or transaction"),
+            new Key(QUERY_PORT, "-1", false, "Port of the blocking HTTP/1.1 listener that serves only POST /v1/query"
+                    + " and POST /v1/query/batch with a Content-Length body, one thread per connection (ADR 0039);"
+                    + " -1: off, 0 picks a free port. Plain HTTP only: not allowed with router.tls.keystore.path.",
+                    range(-1, 65535)),
+            new Key(QUERY_MAX_CONNECTIONS, "256", false, "Most open connections (each one a thread) of the listener on"
+                    + " router.query.port; one more is answered 503 with Retry-After and closed.", range(1, 10_000)),
+            new Key(QUERY_IDLE_TIMEOUT_MS, "30000", false, "A connection of router.query.port that has neither received a"
+                    + " request head nor completed a request for this long (idle, or sending slowly) is closed.", range(100, 3_600_000)));
 
     /** The router's keys, then the authentication keys of every HTTP component under {@code router.} (ADR 0018). */
     private static List<Key> withAuthKeys(Key... own) {
@@ -149,6 +160,11 @@ public final class RouterConfig {
                 && Integer.parseInt(out.get(POOL_MIN_IDLE)) > Integer.parseInt(out.get(POOL_MAX_SIZE))) {
             problems.add(POOL_MIN_IDLE + " (" + out.get(POOL_MIN_IDLE) + ") must not exceed " + POOL_MAX_SIZE + " ("
                     + out.get(POOL_MAX_SIZE) + ")");
+        }
+        if (out.containsKey(QUERY_PORT) && Integer.parseInt(out.get(QUERY_PORT)) >= 0
+                && raw.get(TLS_KEYSTORE_PATH) != null && !raw.get(TLS_KEYSTORE_PATH).isBlank()) {
+            problems.add(QUERY_PORT + " serves plain HTTP only and cannot be used with " + TLS_KEYSTORE_PATH
+                    + " (set it to -1, or terminate TLS in front of both ports); ADR 0039");
         }
         // the key source is checked with the other problems, so a first start lists it too (invalid keys read as "")
         problems.addAll(AuthConfig.problems(PREFIX, suffix -> out.getOrDefault(PREFIX + suffix, "")));
@@ -257,6 +273,19 @@ public final class RouterConfig {
     /** True when pooled connections stay bound to their last tenant ({@code router.tenant.binding=connection}). */
     public boolean bindsConnections() {
         return values.get(TENANT_BINDING).equals("connection");
+    }
+
+    /** The blocking query listener's port (ADR 0039): -1 off, 0 any free port. */
+    public int queryPort() {
+        return intValue(QUERY_PORT);
+    }
+
+    public int queryMaxConnections() {
+        return intValue(QUERY_MAX_CONNECTIONS);
+    }
+
+    public long queryIdleTimeoutMs() {
+        return intValue(QUERY_IDLE_TIMEOUT_MS);
     }
 
     /** How long a write refused by a shard's fence waits for a map that moves its fleet (ADR 0013). */

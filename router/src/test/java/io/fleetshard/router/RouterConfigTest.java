@@ -53,6 +53,23 @@ class RouterConfigTest {
     }
 
     @Test
+    void theBlockingQueryPortIsOffByDefaultAndRefusedWithTls() {
+        RouterConfig defaults = TestTokens.routerConfig().tenantSecret(SECRET).build();
+        assertThat(defaults.queryPort()).isEqualTo(-1);
+        assertThat(defaults.queryMaxConnections()).isEqualTo(256);
+        assertThat(defaults.queryIdleTimeoutMs()).isEqualTo(30_000);
+        assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).set(RouterConfig.QUERY_PORT, "0")
+                .set(RouterConfig.TLS_KEYSTORE_PATH, "/etc/router.p12").set(RouterConfig.TLS_KEYSTORE_PASSWORD, "pw")
+                .build())
+                .hasMessageContaining("router.query.port serves plain HTTP only and cannot be used with"
+                        + " router.tls.keystore.path");
+        assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).set(RouterConfig.QUERY_PORT, "-2")
+                .set(RouterConfig.QUERY_MAX_CONNECTIONS, "0").build())
+                .hasMessageContaining("router.query.port must be between -1 and 65535")
+                .hasMessageContaining("router.query.max.connections must be between 1 and 10000");
+    }
+
+    @Test
     void crossChecksMinIdleAgainstMaxSize() {
         assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).poolMaxSize(4).poolMinIdle(5).build())
                 .hasMessageContaining("router.pool.min.idle (5) must not exceed router.pool.max.size (4)");

@@ -1,0 +1,294 @@
+package io.fleetshard.router;
+
+import io.fleetshard.http.ApiProblem;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.HttpStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A blocking, thread-per-connection HTTP/1.1 listener for {@code POST /v1/query} and {@code POST /v1/query/batch} on
+ * a port of its own ({@code router.query.port}, ADR 0039): one platform thread per accepted connection reads a
+ * request, answers it through the same {@link QueryResponder} as Jetty's {@link QueryFastLane} and reads the next,
+ * with no selector and no hand-off between threads. At most {@code router.query.max.connections} connections are
+ * open; one more is answered 503 and closed. Reads block without a timeout (one system call each); a sweep closes
+ * connections that have neither received a request head nor completed a request within
+ * {@code router.query.idle.timeout.ms}.
+ */
+final class BlockingQueryListener implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BlockingQueryListener.class);
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final QueryResponder responder;
+    private final long maxRequestBytes;
+    private final int maxConnections;
+    private final long idleTimeoutNanos;
+    private final ServerSocket server;
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    private final AtomicLong threadNumber = new AtomicLong();
+    private final Thread acceptor;
+    private final ScheduledFuture<?> sweep;
+    private volatile boolean running = true;
+
+    BlockingQueryListener(QueryResponder responder, String host, int port, long maxRequestBytes, int maxConnections,
+            long idleTimeoutMs, MeterRegistry registry, ScheduledExecutorService housekeeping) throws IOException {
+        this.responder = responder;
+        this.maxRequestBytes = maxRequestBytes;
+        this.maxConnections = maxConnections;
+        this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
+        server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getByName(host), port), 128);
+        Gauge.builder("fleetshard.router.query.connections", open, Set::size)
+                .description("Open connections of the blocking query listener (router.query.port, ADR 0039)")
+                .register(registry);
+        long every = Math.max(50, idleTimeoutMs / 4);
+        sweep = housekeeping.scheduleWithFixedDelay(this::closeIdle, every, every, TimeUnit.MILLISECONDS);
+        acceptor = new Thread(this::accept, "fleetshard-router-query-acceptor-" + port());
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    private void accept() {
+        while (running) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                if (!running) {
+                    return;
+                }
+                LOG.warn("accepting a query connection failed", e);
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L); // e.g. out of file descriptors
+                continue;
+            }
+            try {
+                socket.setTcpNoDelay(true);
+                if (open.size() >= maxConnections) {
+                    refuse(socket);
+                    continue;
+                }
+                Connection c = new Connection(socket);
+                Thread t = new Thread(c::serve, "fleetshard-router-query-" + port() + "-"
+                        + threadNumber.incrementAndGet());
+                t.setDaemon(true);
+                c.thread = t;
+                open.add(c);
+                try {
+                    t.start();
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    open.remove(c);
+                    throw e;
+                }
+            } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                LOG.warn("could not serve a query connection", e);
+                closeQuietly(socket);
+            }
+        }
+    }
+
+    /** Over the bound: 503 with Retry-After, then close (the answer fits in the socket's send buffer). */
+    private void refuse(Socket socket) {
+        try {
+            OutputStream out = socket.getOutputStream();
+            out.write(response(QueryResponder.problem(ApiProblem.unavailable("this router serves at most "
+                    + maxConnections + " connections on its query port (router.query.max.connections)", 1)), false));
+            out.flush();
+            socket.shutdownOutput();
+        } catch (IOException e) {
+            // the client went away: nothing to answer
+        } finally {
+            closeQuietly(socket);
+        }
+    }
+
+    private void closeIdle() {
+        long now = System.nanoTime();
+        for (Connection c : open) {
+            if (!c.busy && now - c.lastActivity > idleTimeoutNanos) {
+                c.close();
+            }
+        }
+    }
+
+    /** Stops accepting, closes every connection (a request being answered finishes first, for up to 5 s). */
+    @Override
+    public void close() {
+        running = false;
+        sweep.cancel(false);
+        closeQuietly(server);
+        join(acceptor, 5_000);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (Connection c : open) {
+            if (!c.busy) {
+                c.close();
+            }
+        }
+        for (Connection c : open) {
+            join(c.thread, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            c.close();
+            join(c.thread, 1_000);
+        }
+    }
+
+    private static void join(Thread t, long millis) {
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private final class Connection {
+        private final Socket socket;
+        private volatile Thread thread;
+        private volatile boolean busy;
+        private volatile long lastActivity = System.nanoTime();
+
+        Connection(Socket socket) {
+            this.socket = socket;
+        }
+
+        void serve() {
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                OutputStream out = socket.getOutputStream();
+                Http11RequestReader reader = new Http11RequestReader(in, maxRequestBytes);
+                while (running) {
+                    Http11RequestReader.Head head;
+                    try {
+                        head = reader.readHead();
+                    } catch (Http11RequestReader.Malformed m) {
+                        out.write(response(QueryResponder.problem(m.problem()), false));
+                        out.flush();
+                        return;
+                    }
+                    if (head == null) {
+                        return;
+                    }
+                    lastActivity = System.nanoTime(); // the body must follow within the idle timeout
+                    if (head.expectContinue()) {
+                        out.write(CONTINUE);
+                        out.flush();
+                    }
+                    byte[] body = reader.readBody(head);
+                    busy = true;
+                    QueryResponder.Reply reply;
+                    try {
+                        reply = answer(head, body);
+                    } finally {
+                        busy = false;
+                    }
+                    boolean keepAlive = head.keepAlive() && running;
+                    byte[] bytes = response(reply, keepAlive, head.http10());
+                    // a HEAD answer has the headers of the GET answer but no body (RFC 9110 9.3.2)
+                    out.write(bytes, 0, head.method().equals("HEAD") ? bytes.length - reply.body().length
+                            : bytes.length);
+                    out.flush();
+                    lastActivity = System.nanoTime();
+                    if (!keepAlive) {
+                        return;
+                    }
+                }
+            } catch (SocketException e) {
+                // closed by the peer, the idle sweep or stop
+            } catch (IOException | RuntimeException e) {
+                if (running) {
+                    LOG.debug("query connection failed", e);
+                }
+            } finally {
+                open.remove(this);
+            }
+        }
+
+        void close() {
+            closeQuietly(socket);
+        }
+    }
+
+    private QueryResponder.Reply answer(Http11RequestReader.Head head, byte[] body) {
+        boolean known = QueryFastLane.PATH.equals(head.path()) || QueryEndpoints.BATCH_PATH.equals(head.path());
+        if (!known) {
+            return QueryResponder.problem(ApiProblem.notFound("this port serves POST " + QueryFastLane.PATH
+                    + " and POST " + QueryEndpoints.BATCH_PATH + " only; " + head.path() + " is on the router's main"
+                    + " port"));
+        }
+        if (!head.method().equals("POST")) {
+            return QueryResponder.problem(new ApiProblem(405, "method-not-allowed", "Method not allowed",
+                    head.method() + " " + head.path() + " is not served; use POST", null, Map.of("Allow", "POST")));
+        }
+        return responder.reply(head.path(), head.authorization(), body);
+    }
+
+    private byte[] response(QueryResponder.Reply reply, boolean keepAlive) {
+        return response(reply, keepAlive, false);
+    }
+
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'",
+            Locale.US).withZone(ZoneOffset.UTC);
+    /** The {@code Date} header line of the current second (as Jetty sends it), made at most once a second. */
+    private volatile String[] dateLine = {"", ""};
+
+    private String dateLine() {
+        long second = System.currentTimeMillis() / 1000;
+        String[] cached = dateLine;
+        if (!cached[0].equals(Long.toString(second))) {
+            cached = new String[] {Long.toString(second), "Date: " + HTTP_DATE.format(Instant.ofEpochSecond(second))
+                    + "\r\n"};
+            dateLine = cached;
+        }
+        return cached[1];
+    }
+
+    /** The response's bytes: status line, headers and body, written with one system call. */
+    private byte[] response(QueryResponder.Reply reply, boolean keepAlive, boolean http10) {
+        StringBuilder head = new StringBuilder(160).append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(reply.status())
+                .append(' ').append(HttpStatus.getMessage(reply.status())).append("\r\n").append(dateLine());
+        reply.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+        head.append("Content-Type: ").append(reply.contentType()).append("\r\nContent-Length: ")
+                .append(reply.body().length).append("\r\n");
+        if (!keepAlive) {
+            head.append("Connection: close\r\n");
+        } else if (http10) {
+            head.append("Connection: keep-alive\r\n");
+        }
+        byte[] h = head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+        byte[] all = new byte[h.length + reply.body().length];
+        System.arraycopy(h, 0, all, 0, h.length);
+        System.arraycopy(reply.body(), 0, all, h.length, reply.body().length);
+        return all;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            // closing
+        }
+    }
+}
