@@ -335,9 +335,9 @@ abstract class ReshardSql {
         @Override
         void prepare(Connection c) throws SQLException {
             try (Statement st = c.createStatement()) {
-                st.execute("CREATE TABLE IF NOT EXISTS public." + MARKER_TABLE + " (slot integer PRIMARY KEY,"
+                createIfMissing(c, st, "CREATE TABLE IF NOT EXISTS public." + MARKER_TABLE + " (slot integer PRIMARY KEY,"
                         + " job_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL)");
-                st.execute("CREATE TABLE IF NOT EXISTS public." + PROGRESS_TABLE + " (job_id text PRIMARY KEY,"
+                createIfMissing(c, st, "CREATE TABLE IF NOT EXISTS public." + PROGRESS_TABLE + " (job_id text PRIMARY KEY,"
                         + " source_offset bigint NOT NULL, fence_seen boolean NOT NULL DEFAULT false,"
                         + " fence_seq bigint NOT NULL DEFAULT 0, updated_at_ms bigint NOT NULL)");
                 addFenceSeq(st, "'public'");
@@ -348,6 +348,24 @@ abstract class ReshardSql {
                                 + " resharding; restart the router (FleetSchema.install) on it first", "42P01");
                     }
                 }
+            }
+        }
+
+        /**
+         * Runs a {@code CREATE ... IF NOT EXISTS} that another session may run at the same moment: the delta sync creates
+         * the same tables on the target when a job starts. PostgreSQL's check is not atomic with the creation, so the
+         * loser of that race fails on the catalog's unique index (23505), as a duplicate table (42P07) or as a duplicate
+         * row type (42710); run again, it finds the winner's table.
+         */
+        private static void createIfMissing(Connection c, Statement st, String ddl) throws SQLException {
+            try {
+                st.execute(ddl);
+            } catch (SQLException e) {
+                boolean race = java.util.Set.of("23505", "42P07", "42710").contains(e.getSQLState());
+                if (!race || !c.getAutoCommit()) { // in a transaction, the failure took what came before it along
+                    throw e;
+                }
+                st.execute(ddl);
             }
         }
 

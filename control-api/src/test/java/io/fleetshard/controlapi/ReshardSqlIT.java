@@ -45,6 +45,39 @@ class ReshardSqlIT {
     }
 
     @Test
+    void postgresPrepareSurvivesAnotherSessionCreatingTheSameTables() throws Exception {
+        // the delta sync creates the marker and progress tables on the target as the job's copy prepares them: the
+        // first move to a shard met PostgreSQL's non-atomic IF NOT EXISTS (a unique violation in pg_type)
+        try (PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg-race"))) {
+            pg.createDatabase("race");
+            ReshardSql sql = ReshardSql.of(Engine.POSTGRES);
+            try (Connection a = DriverManager.getConnection(pg.jdbcUrl("race"));
+                    Connection b = DriverManager.getConnection(pg.jdbcUrl("race"));
+                    Statement st = a.createStatement()) {
+                st.execute("CREATE TABLE fleetshard_fence (tenant_id text, fleet_id text, job_id text)");
+                java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+                try {
+                    for (int round = 0; round < 20; round++) {
+                        st.execute("DROP TABLE IF EXISTS " + ReshardSql.MARKER_TABLE + ", " + ReshardSql.PROGRESS_TABLE);
+                        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+                        java.util.concurrent.Future<?> onB = other.submit(() -> {
+                            together.await();
+                            sql.prepare(b);
+                            return null;
+                        });
+                        together.await();
+                        sql.prepare(a);
+                        onB.get();
+                    }
+                } finally {
+                    other.shutdownNow();
+                }
+                assertThat(sql.progress(a, "no-job")).isNull();
+            }
+        }
+    }
+
+    @Test
     void mariaDbCopiesAndValidatesRangeByRange() throws Exception {
         try (MariaDbNode maria = MariaDbNode.start(dir.resolve("maria"))) {
             maria.createDatabase("src");
