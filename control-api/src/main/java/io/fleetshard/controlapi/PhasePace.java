@@ -2,8 +2,9 @@ package io.fleetshard.controlapi;
 
 /**
  * How fast a phase that works through a known number of rows (copy, validation) goes, for its ETA. It keeps what was
- * done when, and estimates from the rate over the later half of the work done so far: a slow start (cold caches, the
- * JIT compiling the copy's path) does not stretch the whole estimate, yet one range does not swing it alone. The
+ * done when, and estimates from the rate over the later half of the work done so far when that half spans a few steps:
+ * a slow start (cold caches, the JIT compiling the copy's path) does not stretch the whole estimate, yet one range
+ * does not swing it alone (with fewer steps the rate is the phase's so far). The
  * phase's closing step, a map transaction that moves the job on, is added as measured the last time.
  *
  * <p>Bounded: when its sample buffer fills, every other sample is dropped, so a long phase keeps samples from its whole
@@ -11,6 +12,8 @@ package io.fleetshard.controlapi;
  */
 final class PhasePace {
     private static final int SAMPLES = 256;
+    /** Fewest recorded steps the later-half rate must span; one coarse range alone swings it by half. */
+    private static final int MIN_STEPS = 4;
     private final long[] atMs = new long[SAMPLES];
     private final long[] done = new long[SAMPLES];
     private int count;
@@ -57,11 +60,12 @@ final class PhasePace {
         if (doneNow >= total) {
             return Math.max(0, closing - (nowMs - atMs[count - 1]));
         }
-        // the newest sample at or below half of what is done: the rate is taken from there to now
+        // the newest sample at or below half of what is done: the rate is taken from there to now, if that spans
+        // enough steps to average over; with few (validation's handful of coarse ranges) from the start
         int from = 0;
         for (int i = count - 1; i >= 0; i--) {
             if (done[i] * 2 <= doneNow) {
-                from = i;
+                from = count - 1 - i >= MIN_STEPS ? i : 0;
                 break;
             }
         }

@@ -31,12 +31,23 @@ class PhasePaceTest {
         PhasePace pace = new PhasePace();
         pace.start(0);
         pace.record(10, 1_000); // a slow first range (cold caches, the JIT)
-        pace.record(20, 1_100);
-        pace.record(30, 1_200);
-        pace.record(40, 1_300);
+        for (int i = 2; i <= 10; i++) {
+            pace.record(i * 10L, 1_000 + (i - 1) * 100L); // then 10 rows per 100 ms
+        }
 
-        // rate over 20 -> 40 (the newest sample at or below half of 40): 20 rows in 200 ms; 60 rows left
-        assertThat(pace.eta(40, 100, 1_300, -1)).isEqualTo(600);
+        // rate over 50 -> 100 (the newest sample at or below half of 100): 50 rows in 500 ms; 100 rows left
+        assertThat(pace.eta(100, 200, 1_900, -1)).isEqualTo(1_000);
+    }
+
+    @Test
+    void withFewStepsTheRateIsTheWholePhasesSoOneRangeDoesNotSwingIt() {
+        PhasePace pace = new PhasePace();
+        pace.start(0);
+        pace.record(25, 300);
+        pace.record(50, 1_000); // a slow second range (lanes still busy with the copied rows)
+
+        // over both ranges: 50 rows in 1,000 ms, 50 rows left; not the second range's 25 rows in 700 ms
+        assertThat(pace.eta(50, 100, 1_000, -1)).isEqualTo(1_000);
     }
 
     @Test
