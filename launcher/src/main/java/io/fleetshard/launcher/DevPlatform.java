@@ -700,6 +700,11 @@ public final class DevPlatform implements AutoCloseable {
         return "http://127.0.0.1:" + router.port();
     }
 
+    /** The router's blocking listener for {@code POST /v1/query} and {@code /v1/query/batch} (ADR 0039). */
+    public String routerQueryUrl() {
+        return "http://127.0.0.1:" + router.queryPort();
+    }
+
     void printEndpoints(PrintStream out) {
         long ms = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
         String control = controlUrl();
@@ -708,6 +713,7 @@ public final class DevPlatform implements AutoCloseable {
 
                 FleetShard dev is up (%d ms). Data: %s
                   router        %s   (POST /v1/query, /v1/query/batch, /v1/query/scatter; /metrics, /openapi.json)
+                                %s   (POST /v1/query, /v1/query/batch only: the faster listener, ADR 0039)
                   control API   %s   (/v1/tenants, /v1/shards, /v1/shardmap, /v1/audit; /metrics, /openapi.json)
                   console       %s/console   (web console: paste the admin token below)
                   Kafka         %s   (shard map topic fleetshard.shardmap)
@@ -733,7 +739,7 @@ public final class DevPlatform implements AutoCloseable {
                     -d '{"tenantId":"acme","sql":"select fleet_id, count(*) as vehicles from vehicles group by fleet_id","orderBy":"fleet_id"}'
 
                 Ctrl-C stops everything.
-                """, ms, options.dataDir(), route, control, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
+                """, ms, options.dataDir(), route, routerQueryUrl(), control, control, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
                 dynamo.endpoint(), MIRROR_TABLE, String.join(", ", adminJdbcUrls.values()), DevArchive.BUCKET,
                 String.join(", ", standbyAdminUrls.values()), DemoTopology.STANDBY_REGION, DemoTopology.STANDBY_REGION,
                 DevIceberg.WAREHOUSE, DevIceberg.NAMESPACE, DevIceberg.NAMESPACE, DevIceberg.COMMIT_INTERVAL_MS / 1000,

@@ -17,7 +17,9 @@ final class DevRouter {
                 RouterConfig.PORT, Integer.toString(port),
                 RouterConfig.TENANT_SECRET, tenantSecret,
                 RouterConfig.AUTH_JWT_SECRET, jwtSecret,
-                RouterConfig.REGION, DemoTopology.PRIMARY_REGION));
+                RouterConfig.REGION, DemoTopology.PRIMARY_REGION,
+                // the blocking listener for single and batched queries (ADR 0039), on a free port the banner prints
+                RouterConfig.QUERY_PORT, "0"));
         return new Router(config, map).start();
     }
 

@@ -148,6 +148,12 @@ class DevPlatformIT {
             assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
             assertThat(read.body()).contains("trucks-1", "trucks-2", "trucks-3").doesNotContain("vans-1");
             firstVins = read.body();
+            // the same read through the router's blocking listener (ADR 0039), whose address the banner prints
+            HttpResponse<String> fastRead = post(platform.routerQueryUrl() + "/v1/query", "{\"tenantId\":\"acme\","
+                    + "\"fleetId\":\"trucks\",\"sql\":\"select vehicle_id, vin, status from vehicles where fleet_id = ?"
+                    + " order by vehicle_id\",\"params\":[\"trucks\"]}");
+            assertThat(fastRead.statusCode()).as(fastRead.body()).isEqualTo(200);
+            assertThat(fastRead.body()).contains("trucks-1", "trucks-2", "trucks-3").doesNotContain("vans-1");
 
             HttpResponse<String> pinned = post(router + "/v1/query", "{\"tenantId\":\"globex\",\"fleetId\":\"ships\","
                     + "\"sql\":\"select count(*) from vehicles\",\"params\":[]}");
@@ -211,6 +217,7 @@ class DevPlatformIT {
             ByteArrayOutputStream bannerOut = new ByteArrayOutputStream();
             platform.printEndpoints(new PrintStream(bannerOut, true, StandardCharsets.UTF_8));
             assertThat(bannerOut.toString(StandardCharsets.UTF_8)).contains("Iceberg       " + DevIceberg.WAREHOUSE)
+                    .contains(platform.routerQueryUrl() + "   (POST /v1/query, /v1/query/batch only")
                     .contains("console       " + control + "/console");
             HttpResponse<String> consolePage = http.send(HttpRequest.newBuilder(URI.create(control + "/console"))
                     .build(), HttpResponse.BodyHandlers.ofString());
