@@ -12,10 +12,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.http.HttpStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -249,20 +246,21 @@ final class BlockingQueryListener implements AutoCloseable {
         return response(reply, keepAlive, false);
     }
 
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'",
-            Locale.US).withZone(ZoneOffset.UTC);
-    /** The {@code Date} header line of the current second (as Jetty sends it), made at most once a second. */
-    private volatile String[] dateLine = {"", ""};
+    /** The {@code Date} header line of one second. */
+    private record DateLine(long second, String line) {
+    }
+
+    /** The {@code Date} header line of the current second, made at most once a second with Jetty's own formatter. */
+    private volatile DateLine dateLine = new DateLine(-1, "");
 
     private String dateLine() {
         long second = System.currentTimeMillis() / 1000;
-        String[] cached = dateLine;
-        if (!cached[0].equals(Long.toString(second))) {
-            cached = new String[] {Long.toString(second), "Date: " + HTTP_DATE.format(Instant.ofEpochSecond(second))
-                    + "\r\n"};
+        DateLine cached = dateLine;
+        if (cached.second() != second) {
+            cached = new DateLine(second, "Date: " + DateGenerator.formatDate(second * 1000) + "\r\n");
             dateLine = cached;
         }
-        return cached[1];
+        return cached.line();
     }
 
     /** The response's bytes: status line, headers and body, written with one system call. */

@@ -65,7 +65,7 @@ final class Http11RequestReader {
         int sp1 = requestLine.indexOf(' ');
         int sp2 = requestLine.lastIndexOf(' ');
         if (sp1 <= 0 || sp2 <= sp1 + 1) {
-            throw malformed(400, "malformed request line");
+            throw badRequest("malformed request line");
         }
         String method = requestLine.substring(0, sp1);
         String target = requestLine.substring(sp1 + 1, sp2);
@@ -79,10 +79,10 @@ final class Http11RequestReader {
             throw new Malformed(new ApiProblem(505, "http-version", "HTTP version not supported",
                     "this port serves HTTP/1.1 only, got " + abbreviate(version), null));
         } else {
-            throw malformed(400, "malformed request line");
+            throw badRequest("malformed request line");
         }
         if (!isToken(method) || target.indexOf(' ') >= 0 || !target.startsWith("/")) {
-            throw malformed(400, "malformed request line");
+            throw badRequest("malformed request line");
         }
         int query = target.indexOf('?');
         String path = query < 0 ? target : target.substring(0, query);
@@ -100,26 +100,25 @@ final class Http11RequestReader {
                 break;
             }
             if (++headers > MAX_HEADERS) {
-                throw new Malformed(new ApiProblem(431, "header-fields-too-large", "Request header fields too large",
-                        "more than " + MAX_HEADERS + " header fields", null));
+                throw headTooLarge("more than " + MAX_HEADERS + " header fields");
             }
             if (buf[p] == ' ' || buf[p] == '\t') {
-                throw malformed(400, "obsolete line folding in the headers");
+                throw badRequest("obsolete line folding in the headers");
             }
             int colon = indexOf((byte) ':', p, e);
             if (colon <= p) {
-                throw malformed(400, "malformed header field");
+                throw badRequest("malformed header field");
             }
             String name = ascii(p, colon);
             if (!isToken(name)) {
-                throw malformed(400, "malformed header field name");
+                throw badRequest("malformed header field name");
             }
             String value = ascii(colon + 1, e).trim();
             switch (name.toLowerCase(Locale.ROOT)) {
                 case "content-length" -> {
                     long n = parseLength(value);
                     if (contentLength >= 0 && contentLength != n) {
-                        throw malformed(400, "conflicting Content-Length headers");
+                        throw badRequest("conflicting Content-Length headers");
                     }
                     contentLength = n;
                 }
@@ -148,17 +147,15 @@ final class Http11RequestReader {
         }
         pos = end;
         if (!http10 && !host) {
-            throw malformed(400, "an HTTP/1.1 request needs a Host header");
+            throw badRequest("an HTTP/1.1 request needs a Host header");
         }
         if (chunked) {
-            throw new Malformed(new ApiProblem(411, "length-required", "Length required",
-                    "this port takes bodies with Content-Length only (no Transfer-Encoding); send chunked bodies to"
-                            + " the router's main port", null));
+            throw lengthRequired("this port takes bodies with Content-Length only (no Transfer-Encoding); send chunked"
+                    + " bodies to the router's main port");
         }
         if (contentLength < 0) {
             if (method.equals("POST")) {
-                throw new Malformed(new ApiProblem(411, "length-required", "Length required",
-                        "a POST needs a Content-Length", null));
+                throw lengthRequired("a POST needs a Content-Length");
             }
             contentLength = 0;
         }
@@ -210,9 +207,7 @@ final class Http11RequestReader {
             from = Math.max(pos, limit - 3);
             if (limit == buf.length) {
                 if (pos == 0) {
-                    throw new Malformed(new ApiProblem(431, "header-fields-too-large",
-                            "Request header fields too large", "the request head exceeds " + MAX_HEAD_BYTES + " bytes",
-                            null));
+                    throw headTooLarge("the request head exceeds " + MAX_HEAD_BYTES + " bytes");
                 }
                 compact();
                 from = 0;
@@ -246,7 +241,7 @@ final class Http11RequestReader {
         int e = lf > from && buf[lf - 1] == '\r' ? lf - 1 : lf;
         for (int i = from; i < e; i++) {
             if (buf[i] == '\r' || buf[i] == 0) {
-                throw malformed(400, "a bare CR or NUL in the request head");
+                throw badRequest("a bare CR or NUL in the request head");
             }
         }
         return e;
@@ -271,13 +266,13 @@ final class Http11RequestReader {
 
     private static long parseLength(String value) throws Malformed {
         if (value.isEmpty() || value.length() > 18) {
-            throw malformed(400, "invalid Content-Length");
+            throw badRequest("invalid Content-Length");
         }
         long n = 0;
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c < '0' || c > '9') {
-                throw malformed(400, "invalid Content-Length");
+                throw badRequest("invalid Content-Length");
             }
             n = n * 10 + (c - '0');
         }
@@ -302,7 +297,16 @@ final class Http11RequestReader {
         return s.length() <= 16 ? s : s.substring(0, 16) + "...";
     }
 
-    private static Malformed malformed(int status, String detail) {
+    private static Malformed badRequest(String detail) {
         return new Malformed(ApiProblem.badRequest(detail));
+    }
+
+    private static Malformed headTooLarge(String detail) {
+        return new Malformed(new ApiProblem(431, "header-fields-too-large", "Request header fields too large", detail,
+                null));
+    }
+
+    private static Malformed lengthRequired(String detail) {
+        return new Malformed(new ApiProblem(411, "length-required", "Length required", detail, null));
     }
 }
