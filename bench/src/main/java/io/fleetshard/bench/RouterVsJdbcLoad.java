@@ -63,6 +63,21 @@ public final class RouterVsJdbcLoad {
                 .digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 
+    /**
+     * Replaces the tenant policies' check by the one before ADR 0041 (a {@code SECURITY DEFINER} PL/pgSQL function per
+     * statement); {@code FleetSchema.install} puts the view-based policies back.
+     */
+    private static void policiesCheckingByFunction(String admin) throws Exception {
+        try (Connection c = DriverManager.getConnection(admin); java.sql.Statement st = c.createStatement()) {
+            for (String table : List.of("vehicles", "telemetry")) {
+                st.execute("ALTER POLICY fleetshard_tenant_isolation ON public." + table
+                        + " USING (tenant_id = (SELECT public.fleetshard_current_tenant()))"
+                        + " WITH CHECK (tenant_id = (SELECT public.fleetshard_current_tenant())"
+                        + " AND fleet_id = (SELECT nullif(current_setting('fleetshard.fleet_id', true), '')))");
+            }
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
@@ -234,6 +249,7 @@ public final class RouterVsJdbcLoad {
                 LoadRun.run("warm-blocking", threads, 0, warmupMs, viaBlocking);
                 CpuMeter cpu = new CpuMeter(pg.dataDir());
                 List<LoadRun.Result> results = new java.util.ArrayList<>();
+                String policyCheck = null;
                 // the HTTP phases follow each other: Jetty closes a keep-alive connection idle for 30 s (and the
                 // blocking listener too, router.query.idle.timeout.ms)
                 // so each HTTP phase opens its connections again (in its unmeasured first 500 ms)
@@ -255,9 +271,26 @@ public final class RouterVsJdbcLoad {
                 results.add(LoadRun.run("JDBC+bind+RLS", threads, 500, seconds * 1000L, viaBoundJdbc, cpu));
                 if (connectionBinding) {
                     results.add(LoadRun.run("JDBC+RLS conn", threads, 500, seconds * 1000L, viaSessionBoundJdbc, cpu));
+                    // ADR 0041 side by side: the same statement under the policies' former check, a PL/pgSQL call
+                    // per statement, then the installed view-based policies again
+                    LoadRun.Result view1 = results.get(results.size() - 1);
+                    policiesCheckingByFunction(admin);
+                    LoadRun.Result function = LoadRun.run("JDBC+RLS conn fn", threads, 500, seconds * 1000L,
+                            viaSessionBoundJdbc, cpu);
+                    FleetSchema.install(admin, secret);
+                    LoadRun.Result view2 = LoadRun.run("JDBC+RLS conn", threads, 500, seconds * 1000L,
+                            viaSessionBoundJdbc, cpu);
+                    results.addAll(List.of(function, view2));
+                    policyCheck = String.format("policy check (ADR 0041): PostgreSQL CPU per request %.1f µs with the"
+                                    + " view vs %.1f µs with the function; throughput view/function %.2f",
+                            (view1.cpu().postgresUs() + view2.cpu().postgresUs()) / 2, function.cpu().postgresUs(),
+                            (view1.throughput() + view2.throughput()) / 2 / function.throughput());
                 }
                 for (LoadRun.Result r : results) {
                     System.out.println(r);
+                }
+                if (policyCheck != null) {
+                    System.out.println(policyCheck);
                 }
                 double jdbcTput = (jdbc1.throughput() + jdbc2.throughput()) / 2;
                 double routerTput = (router1.throughput() + router2.throughput()) / 2;

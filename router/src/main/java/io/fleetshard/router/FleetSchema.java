@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * JDBC URL; physical replicas receive it through replication.
  *
  * <p><b>PostgreSQL</b>: tables owned by a {@code NOLOGIN} role {@code fleetshard_owner}, with row-level security
- * enabled and forced; the policies compare {@code tenant_id} with {@code fleetshard_current_tenant()}, a
- * {@code SECURITY DEFINER} function that returns the transaction's tenant only when its signature matches the secret
- * kept in {@code fleetshard_private.tenant_secret}, which the router's role cannot read. The router's role (a plain
+ * enabled and forced; the policies compare {@code tenant_id} with the tenant of the view
+ * {@code fleetshard_private.signed_tenant} (ADR 0041), which yields the session's tenant only when its signature matches
+ * the secret kept in {@code fleetshard_private.tenant_secret}, which the router's role cannot read;
+ * {@code fleetshard_current_tenant()} makes the same check as a function. The router's role (a plain
  * login role, no table ownership, no {@code BYPASSRLS}) sets the tenant only through the procedure
  * {@code fleetshard_bind(...)}:
  * {@code set_config}, {@code TEMP}, the activity and prepared-statement views and session advisory locks are revoked
@@ -184,8 +185,8 @@ public final class FleetSchema {
                 ALTER TABLE public.%1$s FORCE ROW LEVEL SECURITY;
                 DROP POLICY IF EXISTS fleetshard_tenant_isolation ON public.%1$s;
                 CREATE POLICY fleetshard_tenant_isolation ON public.%1$s
-                  USING (tenant_id = (SELECT public.fleetshard_current_tenant()))
-                  WITH CHECK (tenant_id = (SELECT public.fleetshard_current_tenant())
+                  USING (tenant_id = (SELECT v.tenant_id FROM fleetshard_private.signed_tenant v))
+                  WITH CHECK (tenant_id = (SELECT v.tenant_id FROM fleetshard_private.signed_tenant v)
                               AND fleet_id = (SELECT nullif(current_setting('fleetshard.fleet_id', true), '')));
                 ALTER TABLE public.%1$s OWNER TO %2$s;
                 REVOKE ALL ON public.%1$s FROM PUBLIC;
@@ -239,7 +240,8 @@ public final class FleetSchema {
                   speed_kph  double precision,
                   PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts))""",
                 // the tenant of the current transaction, if its signature matches the shard's secret; else NULL.
-                // plpgsql, not sql: its plans are cached per session, an sql function would be re-planned per query
+                // plpgsql, not sql: its plans are cached per session, an sql function would be re-planned per query.
+                // The policies use the view below instead (ADR 0041); this stays for operators and checks
                 """
                 CREATE OR REPLACE FUNCTION public.fleetshard_current_tenant() RETURNS text
                   LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -260,6 +262,24 @@ public final class FleetSchema {
                   RETURN NULL;
                 END
                 $$""",
+                // ADR 0041: the policies' signature check. The same test as fleetshard_current_tenant(), as a view
+                // that the planner inlines into each statement's plan (an init plan, once per statement): no PL/pgSQL
+                // call, no SPI query and no search_path switch per statement. The view reads the secret with its
+                // owner's rights; the router's role may select from it (the policies run as that role) but cannot
+                // name it: it has no USAGE on fleetshard_private. Names are bound when the view is created, and
+                // every function and operator is schema-qualified for that statement
+                """
+                CREATE OR REPLACE VIEW fleetshard_private.signed_tenant WITH (security_barrier) AS
+                  SELECT pg_catalog.current_setting('fleetshard.tenant_id', true) AS tenant_id
+                  FROM fleetshard_private.tenant_secret s
+                  WHERE pg_catalog.current_setting('fleetshard.tenant_id', true) OPERATOR(pg_catalog.<>) ''
+                    AND pg_catalog.current_setting('fleetshard.tenant_sig', true) OPERATOR(pg_catalog.=)
+                        pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(s.secret OPERATOR(pg_catalog.||) ':'
+                          OPERATOR(pg_catalog.||) pg_catalog.current_setting('fleetshard.tenant_id', true), 'UTF8')),
+                          'hex')""",
+                "ALTER VIEW fleetshard_private.signed_tenant OWNER TO " + owner,
+                "REVOKE ALL ON fleetshard_private.signed_tenant FROM PUBLIC",
+                "GRANT SELECT ON fleetshard_private.signed_tenant TO " + app,
                 "ALTER FUNCTION public.fleetshard_current_tenant() OWNER TO " + owner,
                 "REVOKE ALL ON FUNCTION public.fleetshard_current_tenant() FROM PUBLIC",
                 "GRANT EXECUTE ON FUNCTION public.fleetshard_current_tenant() TO " + app,

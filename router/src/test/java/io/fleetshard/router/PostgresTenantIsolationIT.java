@@ -130,6 +130,7 @@ class PostgresTenantIsolationIT {
         "SELECT public.fleetshard_bind_connection('acme', 'forged', 'f1', 1000), * FROM vehicles",
         "WITH x AS (SELECT 1) SELECT * FROM vehicles, LATERAL (SELECT set_config('role', 'fleetshard_owner', true)) s",
         "SELECT secret FROM fleetshard_private.tenant_secret",
+        "SELECT tenant_id FROM fleetshard_private.signed_tenant",
         "SELECT query FROM pg_stat_activity",
         "SELECT statement FROM pg_prepared_statements",
         "SELECT pg_advisory_lock(42)",
