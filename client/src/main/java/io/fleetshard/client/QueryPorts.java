@@ -49,14 +49,14 @@ final class QueryPorts {
         return RouterCalls.QUERY_PATH.equals(path) || RouterCalls.BATCH_PATH.equals(path);
     }
 
-    /** Whether the client may send {@code router}'s queries to a port it advertises: a plain {@code http://host:port}. */
+    /** Whether {@code router}'s queries may go to a port it advertises: a plain {@code http://host:port} URL. */
     static boolean eligible(URI router) {
         String path = router.getRawPath();
         return "http".equalsIgnoreCase(router.getScheme()) && router.getHost() != null
                 && router.getRawUserInfo() == null && (path == null || path.isEmpty() || path.equals("/"));
     }
 
-    /** The base URL for {@code router}'s queries now: its query port's when known and not failed, else {@code router}. */
+    /** The base URL of {@code router}'s queries now: its query port's when known and not failed, else router. */
     URI baseFor(URI router) {
         if (!enabled) {
             return router;

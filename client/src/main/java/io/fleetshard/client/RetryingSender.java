@@ -28,8 +28,8 @@ import java.util.List;
  *
  * <p>Queries and batches go to the router's query port when it advertises one ({@link QueryPorts}, ADR 0042). When
  * that port cannot be connected to, the same attempt is made again at once on the router's main port (the request
- * never left: no attempt counted, no wait); any other transport failure there is the attempt's failure, as above. Either
- * way the router's queries use its main port for a while.
+ * never left: no attempt counted, no wait); any other transport failure there is the attempt's failure, as above.
+ * Either way the router's queries use its main port for a while.
  *
  * <p>A retry waits the answer's {@code Retry-After}, else a backoff (100 ms doubling, at most 2 s). Bounded by
  * {@code maxAttempts} attempts in all and {@code maxRetryWait} of waiting in all: a wait that would pass the budget
