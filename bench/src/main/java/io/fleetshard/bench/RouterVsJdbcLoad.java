@@ -46,8 +46,9 @@ import java.util.Map;
  * (one read per statement, and 16 reads in one composite statement).
  *
  * <p>A fifth argument {@code client} drives the router through the Java client ({@code fleetshard-client}): one
- * {@code query} per read without and with auto-batching (ADR 0034; {@link #AUTO_BATCHES}), beside direct JDBC and the
- * bench's own raw HTTP/1.1 client.
+ * {@code query} per read on the router's main port ({@code queryPort(false)}) and on the query port it advertises (ADR
+ * 0042), then with auto-batching (ADR 0034; {@link #AUTO_BATCHES}, on the query port), beside direct JDBC and the
+ * bench's own raw HTTP/1.1 client on the main port.
  */
 public final class RouterVsJdbcLoad {
     private static final String TENANT = "bench";
@@ -462,7 +463,11 @@ public final class RouterVsJdbcLoad {
         }
         String url = "http://127.0.0.1:" + router.port();
         java.util.Map<String, io.fleetshard.client.FleetShardClient> clients = new java.util.LinkedHashMap<>();
-        clients.put("client", io.fleetshard.client.FleetShardClient.builder().router(url).token(token).build());
+        // the router advertises its query port (ADR 0042): the client follows it unless told not to
+        clients.put("client main port", io.fleetshard.client.FleetShardClient.builder().router(url).token(token)
+                .queryPort(false).build());
+        clients.put("client query port", io.fleetshard.client.FleetShardClient.builder().router(url).token(token)
+                .build());
         for (int[] a : AUTO_BATCHES) {
             clients.put("client auto " + a[0] + "/" + a[1] + "ms/" + a[2], io.fleetshard.client.FleetShardClient
                     .builder().router(url).token(token).autoBatch(a[0], java.time.Duration.ofMillis(a[1]), a[2])

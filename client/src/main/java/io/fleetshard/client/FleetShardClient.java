@@ -56,7 +56,8 @@ public final class FleetShardClient implements AutoCloseable {
                 : new ShardMapCache(json, config.controlApi(), config.mapRefreshInterval(), config.requestTimeout(),
                         clock);
         this.calls = new RouterCalls(config.defaultRouter(), config.regionRouters(), map,
-                new RetryingSender(json, config.maxAttempts(), config.maxRetryWait(), sleeper, clock),
+                new RetryingSender(json, new QueryPorts(config.queryPort(), clock), config.maxAttempts(),
+                        config.maxRetryWait(), sleeper, clock),
                 config.requestTimeout());
         this.shared = new Session(calls, config.defaultConsistency(), config.autoBatch());
     }
@@ -122,10 +123,12 @@ public final class FleetShardClient implements AutoCloseable {
      * @param maxRetryWait the most a request waits between its attempts, in all
      * @param mapRefreshInterval how long the cached shard map is used before its version is checked again
      * @param autoBatch how a session's concurrent queries are coalesced into batches; null: never (the default)
+     * @param queryPort whether queries and batches go to the port a router advertises for them (its blocking query
+     *     port, ADR 0042) when its URL is plain {@code http}; true by default
      */
     public record Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
             Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
-            Duration maxRetryWait, Duration mapRefreshInterval, AutoBatch autoBatch) {
+            Duration maxRetryWait, Duration mapRefreshInterval, AutoBatch autoBatch, boolean queryPort) {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_ATTEMPTS = 3;
@@ -143,7 +146,15 @@ public final class FleetShardClient implements AutoCloseable {
             }
         }
 
-        /** The settings without auto-batching. */
+        /** The settings, with the routers' advertised query ports used. */
+        public Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
+                Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
+                Duration maxRetryWait, Duration mapRefreshInterval, AutoBatch autoBatch) {
+            this(defaultRouter, regionRouters, controlApi, defaultConsistency, connectTimeout, requestTimeout,
+                    maxAttempts, maxRetryWait, mapRefreshInterval, autoBatch, true);
+        }
+
+        /** The settings without auto-batching, with the routers' advertised query ports used. */
         public Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
                 Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
                 Duration maxRetryWait, Duration mapRefreshInterval) {
@@ -275,6 +286,7 @@ public final class FleetShardClient implements AutoCloseable {
         private Duration maxRetryWait = Config.DEFAULT_MAX_RETRY_WAIT;
         private Duration mapRefreshInterval = Config.DEFAULT_MAP_REFRESH_INTERVAL;
         private AutoBatch autoBatch;
+        private boolean queryPort = true;
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.REAL;
         private Supplier<String> token;
@@ -373,6 +385,16 @@ public final class FleetShardClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether queries and batches go to the port a router advertises for them ({@code FleetShard-Query-Port}: its
+         * blocking query port, which costs the router about half the CPU per request; ADR 0042). On by default; used
+         * only for routers given as plain {@code http://host:port}. Off: every request goes to the router's URL.
+         */
+        public Builder queryPort(boolean use) {
+            this.queryPort = use;
+            return this;
+        }
+
         /** Tests: the clock of Retry-After dates and map refreshes. */
         Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock);
@@ -411,7 +433,7 @@ public final class FleetShardClient implements AutoCloseable {
                 throw new InvalidClientConfigException(problems);
             }
             return new Config(defaultRouter, regionRouters, controlApi, defaultConsistency, connectTimeout,
-                    requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval, autoBatch);
+                    requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval, autoBatch, queryPort);
         }
 
         public FleetShardClient build() {

@@ -10,8 +10,8 @@ import java.util.function.Supplier;
 
 /** JSON over the JDK's HTTP client: one exchange, no retries, no interpretation of the status. */
 final class JsonHttp {
-    /** An answer: status, {@code Retry-After} header (or null), body. */
-    record Response(int status, String retryAfter, byte[] body) {
+    /** An answer: status, {@code Retry-After} header (or null), body, {@value QueryPorts#HEADER} header (or null). */
+    record Response(int status, String retryAfter, byte[] body, String queryPort) {
         boolean ok() {
             return status >= 200 && status < 300;
         }
@@ -43,6 +43,7 @@ final class JsonHttp {
                     .build();
         }
         HttpResponse<byte[]> r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        return new Response(r.statusCode(), r.headers().firstValue("Retry-After").orElse(null), r.body());
+        return new Response(r.statusCode(), r.headers().firstValue("Retry-After").orElse(null), r.body(),
+                r.headers().firstValue(QueryPorts.HEADER).orElse(null));
     }
 }

@@ -26,6 +26,11 @@ import java.util.List;
  *   <li>Everything else (4xx, 504, 500) is final.
  * </ul>
  *
+ * <p>Queries and batches go to the router's query port when it advertises one ({@link QueryPorts}, ADR 0042). When
+ * that port cannot be connected to, the same attempt is made again at once on the router's main port (the request
+ * never left: no attempt counted, no wait); any other transport failure there is the attempt's failure, as above.
+ * Either way the router's queries use its main port for a while.
+ *
  * <p>A retry waits the answer's {@code Retry-After}, else a backoff (100 ms doubling, at most 2 s). Bounded by
  * {@code maxAttempts} attempts in all and {@code maxRetryWait} of waiting in all: a wait that would pass the budget
  * is not waited, the last failure is thrown instead.
@@ -45,13 +50,16 @@ final class RetryingSender {
     }
 
     private final JsonHttp http;
+    private final QueryPorts queryPorts;
     private final int maxAttempts;
     private final Duration maxRetryWait;
     private final Sleeper sleeper;
     private final Clock clock;
 
-    RetryingSender(JsonHttp http, int maxAttempts, Duration maxRetryWait, Sleeper sleeper, Clock clock) {
+    RetryingSender(JsonHttp http, QueryPorts queryPorts, int maxAttempts, Duration maxRetryWait, Sleeper sleeper,
+            Clock clock) {
         this.http = http;
+        this.queryPorts = queryPorts;
         this.maxAttempts = maxAttempts;
         this.maxRetryWait = maxRetryWait;
         this.sleeper = sleeper;
@@ -63,13 +71,21 @@ final class RetryingSender {
         boolean read = call.kind() == StatementKind.READ;
         Duration waited = Duration.ZERO;
         int routerIndex = 0;
+        boolean queryPath = QueryPorts.serves(call.path());
         for (int attempt = 1; ; attempt++) {
-            URI uri = resolve(call.routers().get(routerIndex), call.path());
-            String context = "POST " + uri + " " + call.what() + " (attempt " + attempt + " of " + maxAttempts;
+            URI router = call.routers().get(routerIndex);
+            URI base = queryPath ? queryPorts.baseFor(router) : router;
+            boolean viaQueryPort = base != router; // baseFor answers router itself when not a query port
+            URI uri = resolve(base, call.path());
+            String context = "POST " + uri + (viaQueryPort ? " (the query port of " + router + ")" : "") + " "
+                    + call.what() + " (attempt " + attempt + " of " + maxAttempts;
             Problem problem = null;
             IOException io = null;
             try {
                 JsonHttp.Response r = http.post(uri, call.body(), call.timeout());
+                if (!viaQueryPort) {
+                    queryPorts.learn(router, r.queryPort());
+                }
                 if (r.ok()) {
                     return r.body();
                 }
@@ -79,6 +95,13 @@ final class RetryingSender {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new TransportException(context + "): interrupted while waiting for the answer", !read, e);
+            }
+            if (viaQueryPort && io != null && (neverSent(io) || !(io instanceof HttpTimeoutException))) {
+                queryPorts.failed(router); // refused, or cut before an answer: the main port for a while
+                if (neverSent(io)) {
+                    attempt--; // the request never left: the same attempt, on the main port, at once
+                    continue;
+                }
             }
             boolean retriable;
             Duration wait;

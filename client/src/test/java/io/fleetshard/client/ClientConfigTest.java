@@ -20,6 +20,7 @@ class ClientConfigTest {
         assertThat(c.maxAttempts()).isEqualTo(3);
         assertThat(c.maxRetryWait()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.mapRefreshInterval()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.queryPort()).as("a router's advertised query port is used").isTrue();
     }
 
     @Test

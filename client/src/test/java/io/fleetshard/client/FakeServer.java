@@ -40,6 +40,17 @@ final class FakeServer implements AutoCloseable {
             return new Answer(0, "", Map.of(), true);
         }
 
+        /** The connection is closed after the request was read, without an answer. */
+        static Answer dropped() {
+            return new Answer(-1, "", Map.of(), false);
+        }
+
+        Answer header(String name, String value) {
+            Map<String, String> h = new HashMap<>(headers);
+            h.put(name, value);
+            return new Answer(status, body, h, hangs);
+        }
+
         Answer retryAfter(String value) {
             Map<String, String> h = new HashMap<>(headers);
             h.put("Retry-After", value);
@@ -81,7 +92,11 @@ final class FakeServer implements AutoCloseable {
     }
 
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://127.0.0.1:" + port();
+    }
+
+    int port() {
+        return server.getAddress().getPort();
     }
 
     /** Answers requests to {@code path} with {@code answers} in turn; the last one repeats. */
@@ -138,6 +153,11 @@ final class FakeServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             ex.close();
+            return;
+        }
+        if (a.status() < 0) {
+            ex.close(); // no answer sent: the connection is closed
+
             return;
         }
         byte[] out = a.body().getBytes(StandardCharsets.UTF_8);

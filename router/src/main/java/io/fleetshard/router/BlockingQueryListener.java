@@ -1,6 +1,7 @@
 package io.fleetshard.router;
 
 import io.fleetshard.http.ApiProblem;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -46,10 +47,18 @@ final class BlockingQueryListener implements AutoCloseable {
     private final AtomicLong threadNumber = new AtomicLong();
     private final Thread acceptor;
     private final ScheduledFuture<?> sweep;
+    private final int advertisedPort;
+    private final String advertisedLine;
+    private final Counter requests;
     private volatile boolean running = true;
 
+    /**
+     * @param advertisedPort what every answer's {@value QueryFastLane#QUERY_PORT_HEADER} names (ADR 0042): 0 this
+     *     listener's port, -1 nothing, else that port
+     */
     BlockingQueryListener(QueryResponder responder, String host, int port, long maxRequestBytes, int maxConnections,
-            long idleTimeoutMs, MeterRegistry registry, ScheduledExecutorService housekeeping) throws IOException {
+            long idleTimeoutMs, int advertisedPort, MeterRegistry registry, ScheduledExecutorService housekeeping)
+            throws IOException {
         this.responder = responder;
         this.maxRequestBytes = maxRequestBytes;
         this.maxConnections = maxConnections;
@@ -57,6 +66,13 @@ final class BlockingQueryListener implements AutoCloseable {
         server = new ServerSocket();
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(InetAddress.getByName(host), port), 128);
+        this.advertisedPort = advertisedPort == 0 ? server.getLocalPort() : advertisedPort;
+        // the same header as the main port's answers, so both ports answer the same headers
+        this.advertisedLine = this.advertisedPort < 0 ? ""
+                : QueryFastLane.QUERY_PORT_HEADER + ": " + this.advertisedPort + "\r\n";
+        this.requests = Counter.builder("fleetshard.router.query.port.requests")
+                .description("Requests answered on the blocking query listener (router.query.port, ADR 0039)")
+                .register(registry);
         Gauge.builder("fleetshard.router.query.connections", open, Set::size)
                 .description("Open connections of the blocking query listener (router.query.port, ADR 0039)")
                 .register(registry);
@@ -69,6 +85,11 @@ final class BlockingQueryListener implements AutoCloseable {
 
     int port() {
         return server.getLocalPort();
+    }
+
+    /** The port the answers of both of the router's ports name (ADR 0042), or -1 when none is advertised. */
+    int advertisedPort() {
+        return advertisedPort;
     }
 
     private void accept() {
@@ -201,6 +222,7 @@ final class BlockingQueryListener implements AutoCloseable {
                     } finally {
                         busy = false;
                     }
+                    requests.increment();
                     boolean keepAlive = head.keepAlive() && running;
                     byte[] bytes = response(reply, keepAlive, head.http10());
                     // a HEAD answer has the headers of the GET answer but no body (RFC 9110 9.3.2)
@@ -266,7 +288,8 @@ final class BlockingQueryListener implements AutoCloseable {
     /** The response's bytes: status line, headers and body, written with one system call. */
     private byte[] response(QueryResponder.Reply reply, boolean keepAlive, boolean http10) {
         StringBuilder head = new StringBuilder(160).append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(reply.status())
-                .append(' ').append(HttpStatus.getMessage(reply.status())).append("\r\n").append(dateLine());
+                .append(' ').append(HttpStatus.getMessage(reply.status())).append("\r\n").append(dateLine())
+                .append(advertisedLine);
         reply.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
         head.append("Content-Type: ").append(reply.contentType()).append("\r\nContent-Length: ")
                 .append(reply.body().length).append("\r\n");

@@ -90,8 +90,12 @@ final class QueryEndpoints {
         QueryRequest req = QueryRequestParser.parseQuery(body);
         ResponseBuffer out = BUFFERS.get();
         out.reset();
-        answer(req, caller, start, start + config.requestTimeoutMs() * 1_000_000L, out);
-        return out.copy();
+        try {
+            answer(req, caller, start, start + config.requestTimeoutMs() * 1_000_000L, out);
+            return out.copy();
+        } finally {
+            out.trim(); // also after a failure half-way through a large answer
+        }
     }
 
     /**
@@ -185,6 +189,8 @@ final class QueryEndpoints {
                 answers[k] = item.copy();
             } catch (Exception e) {
                 problems[k] = ProblemResponses.problemOf(e, "POST", BATCH_PATH);
+            } finally {
+                item.trim();
             }
         }
     }
@@ -475,12 +481,18 @@ final class QueryEndpoints {
         }
     }
 
-    /** A response body buffer reused by a server thread; {@link #copy()} hands out the bytes. */
+    /**
+     * A response body buffer reused by a server thread; {@link #copy()} hands out the bytes. It keeps at most
+     * {@value #KEEP_AT_MOST} bytes between answers: a larger answer's array is dropped once copied, so a thread that
+     * once answered a large result does not hold it for its lifetime (a blocking listener's connection thread, ADR
+     * 0039, lives as long as its connection; 256 of them would otherwise hold up to two large arrays each).
+     */
     static final class ResponseBuffer extends ByteArrayOutputStream {
-        private static final int KEEP_AT_MOST = 1 << 20;
+        static final int KEEP_AT_MOST = 64 * 1024;
+        private static final int INITIAL = 4096;
 
         ResponseBuffer() {
-            super(4096);
+            super(INITIAL);
         }
 
         @Override
@@ -488,16 +500,24 @@ final class QueryEndpoints {
             write(b, 0, b.length);
         }
 
-        @Override
-        public synchronized void reset() {
-            if (buf.length > KEEP_AT_MOST) {
-                buf = new byte[4096];
-            }
-            super.reset();
+        /** The bytes written since the last {@link #reset()}; then {@link #trim()}. */
+        byte[] copy() {
+            byte[] bytes = toByteArray();
+            trim();
+            return bytes;
         }
 
-        byte[] copy() {
-            return toByteArray();
+        /** Drops the array (and what was written) when it grew above {@value #KEEP_AT_MOST} bytes. */
+        void trim() {
+            if (buf.length > KEEP_AT_MOST) {
+                buf = new byte[INITIAL];
+                count = 0;
+            }
+        }
+
+        /** The bytes this buffer holds on to (its array's length), written or not. */
+        int capacity() {
+            return buf.length;
         }
     }
 }

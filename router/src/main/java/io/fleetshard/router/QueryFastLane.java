@@ -4,8 +4,10 @@ import io.fleetshard.http.ProblemResponses;
 import io.fleetshard.http.auth.Authentication;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -20,21 +22,31 @@ import org.eclipse.jetty.util.Callback;
  * blocking listener of ADR 0039: {@link QueryEndpoints#answer}, problems through {@link ProblemResponses}, the
  * response counter, after the token and role checks of {@link Authentication.Gate}, ADR 0018); everything else,
  * including a body without a length or over {@code router.max.request.bytes} (Javalin answers those 413 or reads
- * them), goes on to Javalin.
+ * them), goes on to Javalin. Every answer of the main port, whatever handles it, names the blocking listener's port
+ * in {@value #QUERY_PORT_HEADER} when the router advertises one (ADR 0042).
  */
 final class QueryFastLane extends Handler.Wrapper {
     static final String PATH = "/v1/query";
+    /** The header naming the port of the blocking query listener (ADR 0042): a decimal port number. */
+    static final String QUERY_PORT_HEADER = "FleetShard-Query-Port";
 
     private final QueryResponder responder;
     private final long maxRequestBytes;
+    private final HttpField queryPortField; // null: nothing advertised
 
-    QueryFastLane(QueryResponder responder, long maxRequestBytes) {
+    /** @param advertisedQueryPort the port to name in {@value #QUERY_PORT_HEADER}, or -1 for none */
+    QueryFastLane(QueryResponder responder, long maxRequestBytes, int advertisedQueryPort) {
         this.responder = responder;
         this.maxRequestBytes = maxRequestBytes;
+        this.queryPortField = advertisedQueryPort < 0 ? null
+                : new PreEncodedHttpField(QUERY_PORT_HEADER, Integer.toString(advertisedQueryPort));
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (queryPortField != null) {
+            response.getHeaders().put(queryPortField);
+        }
         long length = request.getLength();
         String path = request.getHttpURI().getPath();
         if (length < 0 || length > maxRequestBytes || !HttpMethod.POST.is(request.getMethod())

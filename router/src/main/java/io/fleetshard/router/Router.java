@@ -111,13 +111,44 @@ public final class Router implements AutoCloseable {
 
         QueryResponder responder = new QueryResponder(query, Authentication.gate(config.auth(), clock, QUERY_ROLES),
                 metrics);
-        app = Javalin.create(c -> {
+        if (config.queryPort() >= 0) { // first: the main port's answers name its port (ADR 0042)
+            try {
+                queryListener = new BlockingQueryListener(responder, config.host(), config.queryPort(),
+                        config.maxRequestBytes(), config.queryMaxConnections(), config.queryIdleTimeoutMs(),
+                        config.queryAdvertisedPort(), registry, housekeeping);
+            } catch (java.io.IOException e) {
+                stop();
+                throw new java.io.UncheckedIOException("cannot listen on " + config.host() + ":" + config.queryPort()
+                        + " (" + RouterConfig.QUERY_PORT + ")", e);
+            }
+        }
+        int advertised = queryListener == null || config.tls().enabled() ? -1 : queryListener.advertisedPort();
+        try {
+            app = startJavalin(responder, query, scatter, metrics, advertised);
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
+        LOG.info("router listening on {}://{}:{}{} (shard map version {})", config.tls().enabled() ? "https" : "http",
+                config.host(), app.port(), queryListener == null ? ""
+                        : ", POST /v1/query also on http://" + config.host() + ":" + queryListener.port(),
+                mapSource.current().version());
+        return this;
+    }
+
+    /**
+     * Jetty and Javalin on {@code router.port}; every answer names {@code advertisedQueryPort} in its
+     * {@value QueryFastLane#QUERY_PORT_HEADER} header (ADR 0042) unless it is -1.
+     */
+    private Javalin startJavalin(QueryResponder responder, QueryEndpoints query, ScatterGather scatter,
+            RouterMetrics metrics, int advertisedQueryPort) {
+        return Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.http.maxRequestSize = config.maxRequestBytes();
             c.http.compressionStrategy = CompressionStrategy.NONE;
             // the hot endpoint on Jetty's core API, in front of Javalin (ADR 0016); Javalin nests its servlet here
             c.jetty.modifyServer(server -> server.setHandler(new QueryFastLane(responder,
-                    config.maxRequestBytes())));
+                    config.maxRequestBytes(), advertisedQueryPort)));
             config.tls().install(c); // HTTPS only, when a key store is configured (ADR 0020)
             ProblemResponses.install(c);
             Authentication.install(c, config.auth(), clock);
@@ -131,22 +162,6 @@ public final class Router implements AutoCloseable {
             c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
                     ctx.statusCode()));
         }).start(config.host(), config.port());
-        if (config.queryPort() >= 0) {
-            try {
-                queryListener = new BlockingQueryListener(responder, config.host(), config.queryPort(),
-                        config.maxRequestBytes(), config.queryMaxConnections(), config.queryIdleTimeoutMs(), registry,
-                        housekeeping);
-            } catch (java.io.IOException e) {
-                stop();
-                throw new java.io.UncheckedIOException("cannot listen on " + config.host() + ":" + config.queryPort()
-                        + " (" + RouterConfig.QUERY_PORT + ")", e);
-            }
-        }
-        LOG.info("router listening on {}://{}:{}{} (shard map version {})", config.tls().enabled() ? "https" : "http",
-                config.host(), app.port(), queryListener == null ? ""
-                        : ", POST /v1/query also on http://" + config.host() + ":" + queryListener.port(),
-                mapSource.current().version());
-        return this;
     }
 
     /**

@@ -39,6 +39,7 @@ public final class RouterConfig {
     public static final String QUERY_PORT = "router.query.port";
     public static final String QUERY_MAX_CONNECTIONS = "router.query.max.connections";
     public static final String QUERY_IDLE_TIMEOUT_MS = "router.query.idle.timeout.ms";
+    public static final String QUERY_ADVERTISED_PORT = "router.query.advertised.port";
     private static final String PREFIX = "router.";
     public static final String AUTH_ENABLED = PREFIX + AuthConfig.ENABLED;
     public static final String AUTH_JWT_SECRET = PREFIX + AuthConfig.JWT_SECRET;
@@ -107,7 +108,11 @@ public final class RouterConfig {
             new Key(QUERY_MAX_CONNECTIONS, "256", false, "Most open connections (each one a thread) of the listener on"
                     + " router.query.port; one more is answered 503 with Retry-After and closed.", range(1, 10_000)),
             new Key(QUERY_IDLE_TIMEOUT_MS, "30000", false, "A connection of router.query.port that has neither received a"
-                    + " request head nor completed a request for this long (idle, or sending slowly) is closed.", range(100, 3_600_000)));
+                    + " request head nor completed a request for this long (idle, or sending slowly) is closed.", range(100, 3_600_000)),
+            new Key(QUERY_ADVERTISED_PORT, "0", false, "The port every answer's FleetShard-Query-Port header names, so"
+                    + " that clients send POST /v1/query there (ADR 0042): 0 the port router.query.port listens on,"
+                    + " -1 none (clients stay on router.port), else this port (the listener's port as clients reach it"
+                    + " through a port mapping). Only with router.query.port on.", range(-1, 65535)));
 
     /** The router's keys, then the authentication keys of every HTTP component under {@code router.} (ADR 0018). */
     private static List<Key> withAuthKeys(Key... own) {
@@ -286,6 +291,11 @@ public final class RouterConfig {
 
     public long queryIdleTimeoutMs() {
         return intValue(QUERY_IDLE_TIMEOUT_MS);
+    }
+
+    /** What the {@code FleetShard-Query-Port} header names (ADR 0042): 0 the listener's own port, -1 nothing. */
+    public int queryAdvertisedPort() {
+        return intValue(QUERY_ADVERTISED_PORT);
     }
 
     /** How long a write refused by a shard's fence waits for a map that moves its fleet (ADR 0013). */

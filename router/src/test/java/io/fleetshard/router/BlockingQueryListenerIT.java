@@ -107,10 +107,13 @@ class BlockingQueryListenerIT {
                         .containsExactlyElementsOf(viaJetty.headers().keySet());
                 assertThat(viaBlocking.headers().get("date")).matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4}"
                         + " \\d{2}:\\d{2}:\\d{2} GMT");
-                for (String header : List.of("content-type", "content-length", "www-authenticate", "retry-after")) {
+                for (String header : List.of("content-type", "content-length", "www-authenticate", "retry-after",
+                        "fleetshard-query-port")) {
                     assertThat(viaBlocking.headers().get(header)).as(header + " of " + c[2])
                             .isEqualTo(viaJetty.headers().get(header));
                 }
+                assertThat(viaJetty.headers().get("fleetshard-query-port")).as("ADR 0042")
+                        .isEqualTo(Integer.toString(router.queryPort()));
             }
         }
         try (RawConnection blocking = new RawConnection(router.queryPort())) {

@@ -58,14 +58,16 @@ class RouterConfigTest {
         assertThat(defaults.queryPort()).isEqualTo(-1);
         assertThat(defaults.queryMaxConnections()).isEqualTo(256);
         assertThat(defaults.queryIdleTimeoutMs()).isEqualTo(30_000);
+        assertThat(defaults.queryAdvertisedPort()).as("the listener's own port").isZero();
         assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).set(RouterConfig.QUERY_PORT, "0")
                 .set(RouterConfig.TLS_KEYSTORE_PATH, "/etc/router.p12").set(RouterConfig.TLS_KEYSTORE_PASSWORD, "pw")
                 .build())
                 .hasMessageContaining("router.query.port serves plain HTTP only and cannot be used with"
                         + " router.tls.keystore.path");
         assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).set(RouterConfig.QUERY_PORT, "-2")
-                .set(RouterConfig.QUERY_MAX_CONNECTIONS, "0").build())
+                .set(RouterConfig.QUERY_MAX_CONNECTIONS, "0").set(RouterConfig.QUERY_ADVERTISED_PORT, "65536").build())
                 .hasMessageContaining("router.query.port must be between -1 and 65535")
+                .hasMessageContaining("router.query.advertised.port must be between -1 and 65535")
                 .hasMessageContaining("router.query.max.connections must be between 1 and 10000");
     }
 

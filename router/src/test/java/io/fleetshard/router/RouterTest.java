@@ -79,6 +79,29 @@ class RouterTest {
     }
 
     @Test
+    void everyAnswerOfTheMainPortNamesTheQueryPortWhenOneIsAdvertised() throws Exception {
+        assertThat(get("/healthz").headers().firstValue("FleetShard-Query-Port")).as("no query port").isEmpty();
+        for (String advertised : List.of("0", "-1", "18081")) {
+            try (Router withPort = new Router(TestTokens.routerConfig().tenantSecret("0123456789abcdef-secret")
+                    .port(0).set(RouterConfig.QUERY_PORT, "0").set(RouterConfig.QUERY_ADVERTISED_PORT, advertised)
+                    .build(), map).start()) {
+                String expected = advertised.equals("0") ? Integer.toString(withPort.queryPort())
+                        : advertised.equals("-1") ? null : advertised;
+                for (String path : List.of("/healthz", "/readyz", "/v1/query", "/v1/query/scatter")) {
+                    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + withPort.port()
+                            + path)).header("Authorization", "Bearer " + TestTokens.admin());
+                    HttpResponse<String> answer = http.send(path.startsWith("/v1") ? r.POST(
+                            HttpRequest.BodyPublishers.ofString("{}")).build() : r.build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.headers().firstValue("FleetShard-Query-Port").orElse(null))
+                            .as(path + " with " + RouterConfig.QUERY_ADVERTISED_PORT + "=" + advertised)
+                            .isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    @Test
     void isNotReadyUntilTheMapHasAVersion() throws Exception {
         assertThat(problem(get("/readyz"), 503).get("detail").asText()).contains("shard map is not loaded");
         assertThat(problem(post("/v1/query", "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select 1\"}"),
