@@ -66,7 +66,9 @@ public final class RouterVsJdbcLoad {
 
     /**
      * Replaces the tenant policies' check by the one before ADR 0041 (a {@code SECURITY DEFINER} PL/pgSQL function per
-     * statement); {@code FleetSchema.install} puts the view-based policies back.
+     * statement); {@code FleetSchema.install} puts the view-based policies back. The function now
+     * returns what the view yields (the test is written once), so this phase measures the function call per
+     * statement; before, the function read the secret and hashed itself (the twelfth session's figures).
      */
     private static void policiesCheckingByFunction(String admin) throws Exception {
         try (Connection c = DriverManager.getConnection(admin); java.sql.Statement st = c.createStatement()) {

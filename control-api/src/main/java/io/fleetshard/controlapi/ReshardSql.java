@@ -335,11 +335,12 @@ abstract class ReshardSql {
         @Override
         void prepare(Connection c) throws SQLException {
             try (Statement st = c.createStatement()) {
-                createIfMissing(c, st, "CREATE TABLE IF NOT EXISTS public." + MARKER_TABLE + " (slot integer PRIMARY KEY,"
-                        + " job_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL)");
-                createIfMissing(c, st, "CREATE TABLE IF NOT EXISTS public." + PROGRESS_TABLE + " (job_id text PRIMARY KEY,"
-                        + " source_offset bigint NOT NULL, fence_seen boolean NOT NULL DEFAULT false,"
-                        + " fence_seq bigint NOT NULL DEFAULT 0, updated_at_ms bigint NOT NULL)");
+                createIfMissing(c, st, "CREATE TABLE IF NOT EXISTS public." + MARKER_TABLE
+                        + " (slot integer PRIMARY KEY, job_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL)");
+                createIfMissing(c, st, "CREATE TABLE IF NOT EXISTS public." + PROGRESS_TABLE
+                        + " (job_id text PRIMARY KEY, source_offset bigint NOT NULL,"
+                        + " fence_seen boolean NOT NULL DEFAULT false, fence_seq bigint NOT NULL DEFAULT 0,"
+                        + " updated_at_ms bigint NOT NULL)");
                 addFenceSeq(st, "'public'");
                 try (ResultSet rs = st.executeQuery("SELECT to_regclass('public." + FENCE_TABLE + "') IS NOT NULL")) {
                     rs.next();
@@ -352,10 +353,10 @@ abstract class ReshardSql {
         }
 
         /**
-         * Runs a {@code CREATE ... IF NOT EXISTS} that another session may run at the same moment: the delta sync creates
-         * the same tables on the target when a job starts. PostgreSQL's check is not atomic with the creation, so the
-         * loser of that race fails on the catalog's unique index (23505), as a duplicate table (42P07) or as a duplicate
-         * row type (42710); run again, it finds the winner's table.
+         * Runs a {@code CREATE ... IF NOT EXISTS} that another session may run at the same moment: the delta sync
+         * creates the same tables on the target when a job starts. PostgreSQL's check is not atomic with the
+         * creation, so the loser of that race fails on the catalog's unique index (23505), as a duplicate table
+         * (42P07) or as a duplicate row type (42710); run again, it finds the winner's table.
          */
         private static void createIfMissing(Connection c, Statement st, String ddl) throws SQLException {
             try {

@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>PostgreSQL</b>: tables owned by a {@code NOLOGIN} role {@code fleetshard_owner}, with row-level security
  * enabled and forced; the policies compare {@code tenant_id} with the tenant of the view
- * {@code fleetshard_private.signed_tenant} (ADR 0041), which yields the session's tenant only when its signature matches
- * the secret kept in {@code fleetshard_private.tenant_secret}, which the router's role cannot read;
- * {@code fleetshard_current_tenant()} makes the same check as a function. The router's role (a plain
+ * {@code fleetshard_private.signed_tenant} (ADR 0041), which yields the session's tenant only when its signature
+ * matches the secret kept in {@code fleetshard_private.tenant_secret}, which the router's role cannot read;
+ * {@code fleetshard_current_tenant()} returns what the view yields. The router's role (a plain
  * login role, no table ownership, no {@code BYPASSRLS}) sets the tenant only through the procedure
  * {@code fleetshard_bind(...)}:
  * {@code set_config}, {@code TEMP}, the activity and prepared-statement views and session advisory locks are revoked
@@ -239,35 +239,12 @@ public final class FleetSchema {
                   lon        double precision,
                   speed_kph  double precision,
                   PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts))""",
-                // the tenant of the current transaction, if its signature matches the shard's secret; else NULL.
-                // plpgsql, not sql: its plans are cached per session, an sql function would be re-planned per query.
-                // The policies use the view below instead (ADR 0041); this stays for operators and checks
-                """
-                CREATE OR REPLACE FUNCTION public.fleetshard_current_tenant() RETURNS text
-                  LANGUAGE plpgsql STABLE SECURITY DEFINER
-                  SET search_path = pg_catalog, pg_temp
-                AS $$
-                DECLARE
-                  v_secret text;
-                  v_tenant text := current_setting('fleetshard.tenant_id', true);
-                BEGIN
-                  IF v_tenant IS NULL OR v_tenant = '' THEN
-                    RETURN NULL;
-                  END IF;
-                  SELECT s.secret INTO v_secret FROM fleetshard_private.tenant_secret s WHERE s.id = 1;
-                  IF current_setting('fleetshard.tenant_sig', true)
-                     = encode(sha256(convert_to(v_secret || ':' || v_tenant, 'UTF8')), 'hex') THEN
-                    RETURN v_tenant;
-                  END IF;
-                  RETURN NULL;
-                END
-                $$""",
-                // ADR 0041: the policies' signature check. The same test as fleetshard_current_tenant(), as a view
-                // that the planner inlines into each statement's plan (an init plan, once per statement): no PL/pgSQL
-                // call, no SPI query and no search_path switch per statement. The view reads the secret with its
-                // owner's rights; the router's role may select from it (the policies run as that role) but cannot
-                // name it: it has no USAGE on fleetshard_private. Names are bound when the view is created, and
-                // every function and operator is schema-qualified for that statement
+                // ADR 0041: the policies' signature check, a view that the planner inlines into each statement's
+                // plan (an init plan, once per statement): no PL/pgSQL call, no SPI query and no search_path switch
+                // per statement. The view reads the secret with its owner's rights; the router's role may select
+                // from it (the policies run as that role) but cannot name it: it has no USAGE on fleetshard_private.
+                // Names are bound when the view is created, and every function and operator is schema-qualified for
+                // that statement
                 """
                 CREATE OR REPLACE VIEW fleetshard_private.signed_tenant WITH (security_barrier) AS
                   SELECT pg_catalog.current_setting('fleetshard.tenant_id', true) AS tenant_id
@@ -280,6 +257,17 @@ public final class FleetSchema {
                 "ALTER VIEW fleetshard_private.signed_tenant OWNER TO " + owner,
                 "REVOKE ALL ON fleetshard_private.signed_tenant FROM PUBLIC",
                 "GRANT SELECT ON fleetshard_private.signed_tenant TO " + app,
+                // the tenant of the current transaction, if its signature matches the shard's secret; else NULL: the
+                // view above, for operators and checks (the policies read the view itself)
+                """
+                CREATE OR REPLACE FUNCTION public.fleetshard_current_tenant() RETURNS text
+                  LANGUAGE plpgsql STABLE SECURITY DEFINER
+                  SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                  RETURN (SELECT v.tenant_id FROM fleetshard_private.signed_tenant v);
+                END
+                $$""",
                 "ALTER FUNCTION public.fleetshard_current_tenant() OWNER TO " + owner,
                 "REVOKE ALL ON FUNCTION public.fleetshard_current_tenant() FROM PUBLIC",
                 "GRANT EXECUTE ON FUNCTION public.fleetshard_current_tenant() TO " + app,
