@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -193,9 +194,7 @@ final class JdbcTargetWriter implements TargetWriter {
         if (connection == null) {
             Connection c = ChangeApplier.connect(jdbcUrl);
             try (Statement s = c.createStatement()) {
-                for (String sql : ddl()) {
-                    s.execute(sql);
-                }
+                createTables(c, s);
                 // fence_seq came after the table (a lifted fence's successor is told apart by it); MySQL 8 has no
                 // ADD COLUMN IF NOT EXISTS
                 try (ResultSet rs = s.executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_name = '"
@@ -215,6 +214,28 @@ final class JdbcTargetWriter implements TargetWriter {
             applier = new ChangeApplier(c, jdbcUrl, batchSize, unknownColumns::incrementAndGet);
         }
         return connection;
+    }
+
+    /**
+     * Runs the {@code CREATE TABLE IF NOT EXISTS} statements, which the resharder runs on the same target when a job
+     * starts: PostgreSQL's check is not atomic with the creation, so the loser of a concurrent creation fails on the
+     * catalog's unique index (23505), as a duplicate table (42P07) or row type (42710). Rolled back and run again, the
+     * statements find the winner's tables (rather than a failed attempt, a warning and a backoff pause).
+     */
+    private void createTables(Connection c, Statement s) throws SQLException {
+        try {
+            for (String sql : ddl()) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            if (!postgres || !Set.of("23505", "42P07", "42710").contains(e.getSQLState())) {
+                throw e;
+            }
+            c.rollback();
+            for (String sql : ddl()) {
+                s.execute(sql);
+            }
+        }
     }
 
     private void disconnect() {

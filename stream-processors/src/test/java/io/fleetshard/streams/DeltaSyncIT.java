@@ -468,6 +468,43 @@ class DeltaSyncIT {
         aStaleWriterOfTheSameJobAppliesNothingOverNewerChanges(mariaTarget());
     }
 
+    /**
+     * The resharder creates the same tables on the target when a job starts. A writer whose creation loses that race
+     * on PostgreSQL (the other session's uncommitted table makes its {@code CREATE TABLE IF NOT EXISTS} wait, then fail
+     * on the catalog's unique index) runs the statements again and goes on, within its one attempt.
+     */
+    @Test
+    void aWriterThatLosesTheTableCreationRaceGoesOnWithinItsAttempt() throws Exception {
+        String url = postgresTarget();
+        String jobId = "job-" + IDS.incrementAndGet();
+        try (java.sql.Connection other = java.sql.DriverManager.getConnection(url);
+             JdbcTargetWriter writer = new JdbcTargetWriter(jobId, url, 10, 1, 10, Clock.systemUTC())) {
+            other.setAutoCommit(false);
+            try (java.sql.Statement st = other.createStatement()) {
+                st.execute("CREATE TABLE IF NOT EXISTS " + JdbcTargetWriter.TX_TABLE + " (slot int PRIMARY KEY,"
+                        + " job_id text NOT NULL, kind text NOT NULL, seq bigint NOT NULL)");
+            }
+            java.util.concurrent.CompletableFuture<TargetProgress> stored =
+                    java.util.concurrent.CompletableFuture.supplyAsync(writer::stored);
+            Await.condition("the writer's CREATE waiting behind the other session's", WAIT, () -> {
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                     java.sql.Statement st = c.createStatement();
+                     java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE"
+                             + " wait_event_type = 'Lock' AND datname = current_database()")) {
+                    rs.next();
+                    return rs.getLong(1) > 0;
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            other.commit();
+            assertThat(stored.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .as("one attempt was enough").isEqualTo(TargetProgress.NONE);
+            assertThat(writer.apply(changes(0, ShardLogRecords.vehicle("c", "t1", "f1", "a", 10)), 0, 0))
+                    .isEqualTo(new TargetProgress(0, 0, 1));
+        }
+    }
+
     @Test
     void aJobWhoseShardLogIsMissingFailsSayingSo(@TempDir Path stateDir) throws Exception {
         try (DeltaSyncService svc = service(stateDir)) {
