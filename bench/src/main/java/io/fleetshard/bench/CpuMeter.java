@@ -18,7 +18,8 @@ import java.util.Map;
  *       the router: Jetty's threads, the router's handler, its JDBC pool), and of it the time in the kernel;</li>
  *   <li>{@code jvm}: the process's CPU time less all Java threads' (garbage collection and the JIT compiler);</li>
  *   <li>{@code pg}: the PostgreSQL server's backends and background processes (the live children of the postmaster,
- *       from {@code /proc/<pid>/stat}, in clock ticks of 10 ms), when a postmaster is given.</li>
+ *       from {@code /proc/<pid>/stat}, in clock ticks of 10 ms), when a postmaster is given, and of it the time in
+ *       the kernel.</li>
  * </ul>
  * A thread that ends during the phase loses its time (the pools here keep their threads).
  */
@@ -64,34 +65,40 @@ final class CpuMeter {
                 serverUser.put(ids[i], Math.max(0, user[i]));
             }
         }
-        return new Sample(os.getProcessCpuTime(), all, driver, server, serverUser, postgresNanos());
+        long[] pg = postgresNanos();
+        return new Sample(os.getProcessCpuTime(), all, driver, server, serverUser, pg[0] + pg[1], pg[1]);
     }
 
-    private long postgresNanos() {
+    /** PostgreSQL's user and kernel time, in ns. */
+    private long[] postgresNanos() {
+        long[] ticks = new long[2];
         if (postmasterPid < 0) {
-            return 0;
+            return ticks;
         }
-        long ticks = ticksOf(postmasterPid);
+        addTicks(postmasterPid, ticks);
         for (ProcessHandle child : ProcessHandle.of(postmasterPid).map(p -> p.children().toList())
                 .orElse(java.util.List.of())) {
-            ticks += ticksOf(child.pid());
+            addTicks(child.pid(), ticks);
         }
-        return ticks * NANOS_PER_TICK;
+        return new long[] {ticks[0] * NANOS_PER_TICK, ticks[1] * NANOS_PER_TICK};
     }
 
-    private static long ticksOf(long pid) {
+    private static void addTicks(long pid, long[] ticks) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 (utime) and 15 (stime)
+            long user = Long.parseLong(f[11]); // field 14 (utime)
+            long system = Long.parseLong(f[12]); // field 15 (stime)
+            ticks[0] += user;
+            ticks[1] += system;
         } catch (IOException | RuntimeException e) {
-            return 0; // gone in the meantime
+            // gone in the meantime
         }
     }
 
     /** Counters at one instant. */
     record Sample(long processNs, long allThreadsNs, Map<Long, Long> driverNs, Map<Long, Long> serverNs,
-            Map<Long, Long> serverUserNs, long postgresNs) {
+            Map<Long, Long> serverUserNs, long postgresNs, long postgresKernelNs) {
         /** The CPU spent from {@code before} to this sample, per request of {@code requests}. */
         PerRequest since(Sample before, long requests) {
             double n = Math.max(1, requests);
@@ -101,7 +108,8 @@ final class CpuMeter {
             long jvm = (processNs - before.processNs) - (allThreadsNs - before.allThreadsNs);
             return new PerRequest(driver / n / 1e3, server / n / 1e3, (server - serverUser) / n / 1e3,
                     Math.max(0, jvm) / n / 1e3,
-                    (postgresNs - before.postgresNs) / n / 1e3);
+                    (postgresNs - before.postgresNs) / n / 1e3,
+                    (postgresKernelNs - before.postgresKernelNs) / n / 1e3);
         }
 
         private static long delta(Map<Long, Long> now, Map<Long, Long> then) {
@@ -114,11 +122,13 @@ final class CpuMeter {
     }
 
     /** Microseconds of CPU per request, by part. */
-    record PerRequest(double driverUs, double serverUs, double serverKernelUs, double jvmUs, double postgresUs) {
+    record PerRequest(double driverUs, double serverUs, double serverKernelUs, double jvmUs, double postgresUs,
+            double postgresKernelUs) {
         @Override
         public String toString() {
             return String.format("CPU/req: server %6.1f µs (kernel %5.1f)  driver %6.1f µs  GC+JIT %5.1f µs"
-                    + "  PostgreSQL %6.1f µs", serverUs, serverKernelUs, driverUs, jvmUs, postgresUs);
+                    + "  PostgreSQL %6.1f µs (kernel %5.1f)", serverUs, serverKernelUs, driverUs, jvmUs, postgresUs,
+                    postgresKernelUs);
         }
     }
 }

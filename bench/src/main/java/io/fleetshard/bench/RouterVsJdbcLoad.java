@@ -87,9 +87,9 @@ public final class RouterVsJdbcLoad {
         int rows = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
         long warmupMs = (args.length > 3 ? Integer.parseInt(args[3]) : 8) * 1000L;
         String phases = args.length > 4 ? args[4] : "all";
-        if (!List.of("all", "jwt", "jwt-off-first", "batch", "client").contains(phases)) {
-            throw new IllegalArgumentException("the fifth argument is all, jwt, jwt-off-first, batch or client, got '"
-                    + phases + "'");
+        if (!List.of("all", "jwt", "jwt-off-first", "batch", "client", "blocking").contains(phases)) {
+            throw new IllegalArgumentException("the fifth argument is all, jwt, jwt-off-first, batch, client or"
+                    + " blocking, got '" + phases + "'");
         }
         Path dir = Files.createTempDirectory("fleetshard-bench-router");
         String secret = "bench-secret-0123456789";
@@ -166,7 +166,7 @@ public final class RouterVsJdbcLoad {
                 }
                 System.exit(0);
             }
-            if (!phases.equals("all")) {
+            if (!phases.equals("all") && !phases.equals("blocking")) {
                 RouterConfig open = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET,
                         secret, RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads)),
                         RouterConfig.AUTH_ENABLED, "false"));
@@ -213,6 +213,11 @@ public final class RouterVsJdbcLoad {
                     }
                 };
                 LoadRun.Operation viaSessionBoundJdbc = pointRead(sessionDs, rows);
+                if (phases.equals("blocking")) {
+                    blockingPairs(pg.dataDir(), blockingClients, router.queryPort(), token, viaJdbc, viaBlocking,
+                            threads, seconds, rows, warmupMs);
+                    System.exit(0);
+                }
                 LoadRun.Operation viaRouter = (t, seq) -> {
                     byte[] body = ("{\"tenantId\":\"" + TENANT + "\",\"fleetId\":\"" + FLEET + "\",\"sql\":\"" + SQL
                             + "\",\"params\":[\"" + TENANT + "\",\"" + FLEET + "\",\"v" + ((seq * 7919 + t) % rows)
@@ -589,6 +594,57 @@ public final class RouterVsJdbcLoad {
     }
 
     /** The point read by primary key as plain JDBC on {@code ds}: the statement alone, no binding of its own. */
+    /**
+     * Mode {@code blocking}: only direct JDBC and the blocking listener (ADR 0039), in three mirrored pairs (JDBC,
+     * blocking, blocking, JDBC, JDBC, blocking), for a quicker side-by-side of the router's request path and a window
+     * in which a profiler sees nothing else of the router.
+     */
+    private static void blockingPairs(Path pgData, RawHttpClient[] clients, int port, String token,
+            LoadRun.Operation viaJdbc, LoadRun.Operation viaBlocking, int threads, int seconds, int rows, long warmupMs)
+            throws Exception {
+        System.out.printf("point reads by primary key, %d threads, %d s each, %d rows: direct JDBC vs the blocking"
+                + " listener, three pairs%n", threads, seconds, rows);
+        LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
+        LoadRun.run("warm-blocking", threads, 0, warmupMs, viaBlocking);
+        CpuMeter cpu = new CpuMeter(pgData);
+        List<LoadRun.Result> jdbc = new java.util.ArrayList<>();
+        List<LoadRun.Result> blocking = new java.util.ArrayList<>();
+        for (int pair = 0; pair < 3; pair++) {
+            boolean jdbcFirst = pair != 1;
+            for (int k = 0; k < 2; k++) {
+                if ((k == 0) == jdbcFirst) {
+                    jdbc.add(LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc, cpu));
+                } else {
+                    reconnect(clients, port, token);
+                    blocking.add(LoadRun.run("router blocking", threads, 500, seconds * 1000L, viaBlocking, cpu));
+                }
+            }
+        }
+        for (int pair = 0; pair < 3; pair++) {
+            System.out.println(jdbc.get(pair));
+            System.out.println(blocking.get(pair));
+        }
+        double ratio = blocking.stream().mapToDouble(LoadRun.Result::throughput).sum()
+                / jdbc.stream().mapToDouble(LoadRun.Result::throughput).sum();
+        System.out.printf("blocking listener / direct JDBC: %.2f (pairs: %.2f, %.2f, %.2f); added p50 %+.3f ms, p99"
+                        + " %+.3f ms%n", ratio,
+                blocking.get(0).throughput() / jdbc.get(0).throughput(),
+                blocking.get(1).throughput() / jdbc.get(1).throughput(),
+                blocking.get(2).throughput() / jdbc.get(2).throughput(),
+                (blocking.stream().mapToLong(LoadRun.Result::p50Ns).sum()
+                        - jdbc.stream().mapToLong(LoadRun.Result::p50Ns).sum()) / 3e6,
+                (blocking.stream().mapToLong(LoadRun.Result::p99Ns).sum()
+                        - jdbc.stream().mapToLong(LoadRun.Result::p99Ns).sum()) / 3e6);
+        System.out.printf("CPU per request, mean of three: router's threads %.1f µs (+ GC/JIT %.1f), PostgreSQL %.1f µs"
+                        + " vs %.1f µs direct, driver %.1f µs vs %.1f µs%n",
+                blocking.stream().mapToDouble(r -> r.cpu().serverUs()).average().orElse(0),
+                blocking.stream().mapToDouble(r -> r.cpu().jvmUs()).average().orElse(0),
+                blocking.stream().mapToDouble(r -> r.cpu().postgresUs()).average().orElse(0),
+                jdbc.stream().mapToDouble(r -> r.cpu().postgresUs()).average().orElse(0),
+                blocking.stream().mapToDouble(r -> r.cpu().driverUs()).average().orElse(0),
+                jdbc.stream().mapToDouble(r -> r.cpu().driverUs()).average().orElse(0));
+    }
+
     private static LoadRun.Operation pointRead(javax.sql.DataSource ds, int rows) {
         return (t, seq) -> {
             try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {

@@ -56,6 +56,9 @@ final class QueryEndpoints {
     private final WriteHold hold;
     private final Clock clock;
     private final ScannedSqlCache scans = new ScannedSqlCache();
+    // read once: the config's accessors look the value up and parse it on every call
+    private final long requestTimeoutMs;
+    private final String region;
 
     QueryEndpoints(RouterConfig config, ShardMapSource mapSource, NodePools pools, ReplicaSelector selector,
             NodeHealthBoard health, TenantSigner signer, RouterMetrics metrics, WriteHold hold, Clock clock) {
@@ -68,6 +71,8 @@ final class QueryEndpoints {
         this.metrics = metrics;
         this.hold = hold;
         this.clock = clock;
+        this.requestTimeoutMs = config.requestTimeoutMs();
+        this.region = config.region();
     }
 
     void query(Context ctx) throws IOException {
@@ -91,7 +96,7 @@ final class QueryEndpoints {
         ResponseBuffer out = BUFFERS.get();
         out.reset();
         try {
-            answer(req, caller, start, start + config.requestTimeoutMs() * 1_000_000L, out);
+            answer(req, caller, start, start + requestTimeoutMs * 1_000_000L, out);
             return out.copy();
         } finally {
             out.trim(); // also after a failure half-way through a large answer
@@ -107,7 +112,7 @@ final class QueryEndpoints {
      */
     byte[] answerBatch(byte[] body, Caller caller) throws IOException {
         long start = System.nanoTime();
-        long deadline = start + config.requestTimeoutMs() * 1_000_000L;
+        long deadline = start + requestTimeoutMs * 1_000_000L;
         List<BatchItem> items = QueryRequestParser.parseBatch(body, config.batchMaxItems());
         int n = items.size();
         Planned[] plans = new Planned[n];
@@ -213,7 +218,7 @@ final class QueryEndpoints {
         try {
             Node node = selector.select(first.map(), first.shard().shardId(), StatementKind.READ, first.pref());
             boolean ran = NodeStatementRunner.runGroup(pools.poolFor(node, first.shard().engine()), sqls, params,
-                    first.tenant(), deadline, config.requestTimeoutMs(), (index, ps) -> {
+                    first.tenant(), deadline, requestTimeoutMs, (index, ps) -> {
                         ResponseBuffer out = new ResponseBuffer();
                         outs[index] = out;
                         writeAnswer(out, first.shard(), node, sqls.get(index), ps, true, null, null);
@@ -272,7 +277,7 @@ final class QueryEndpoints {
             throw Authentication.forbidden("a " + caller.role() + " token may only read, and this statement writes;"
                     + " nothing was run");
         }
-        ReadPreference pref = req.read().withRegionIfAbsent(config.region());
+        ReadPreference pref = req.read().withRegionIfAbsent(region);
         ConsistencyToken after = pref.after();
         if (after != null && (!after.shardId().equals(shard.shardId()) || after.engine() != shard.engine())) {
             throw ApiProblem.badRequest("afterToken " + after.text() + " was issued by shard " + after.shardId()
@@ -376,7 +381,7 @@ final class QueryEndpoints {
     private void run(Node node, Shard shard, ScannedSql sql, List<Object> params, TenantBinding tenant,
             long deadline, long connectWaitMs, ResponseBuffer out) throws IOException {
         NodePools.NodePool pool = pools.poolFor(node, shard.engine());
-        NodeStatementRunner.run(pool, sql, params, tenant, deadline, config.requestTimeoutMs(), connectWaitMs,
+        NodeStatementRunner.run(pool, sql, params, tenant, deadline, requestTimeoutMs, connectWaitMs,
                 (ps, resultSet, c, dialect) -> {
                     writeAnswer(out, shard, node, sql, ps, resultSet, c, dialect);
                     return null;
