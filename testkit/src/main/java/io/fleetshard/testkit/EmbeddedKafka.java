@@ -45,6 +45,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final int NODE_ID = 1;
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final long SESSION_TIMEOUT_MS = 60_000;
+    private static final long SESSION_TIMEOUT_AFTER_CRASH_MS = 10_000;
 
     private final Path logDir;
     private final int port;
@@ -219,7 +221,15 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new UncheckedIOException("could not create Kafka log dir " + logDir, e);
         }
         boolean formatted = formatIfNew();
-        KafkaRaftServer candidate = new KafkaRaftServer(new KafkaConfig(brokerConfig(), false), Time.SYSTEM);
+        // Kafka writes this marker when it stops cleanly and deletes it when it starts
+        boolean afterCrash = !formatted && !Files.exists(logDir.resolve(".kafka_cleanshutdown"));
+        if (afterCrash) {
+            LOG.warn("Kafka log dir {} was not shut down cleanly (a killed process?); the dead broker's registration"
+                    + " holds node {} for up to {} ms before this one may register", logDir, NODE_ID,
+                    SESSION_TIMEOUT_AFTER_CRASH_MS);
+        }
+        KafkaRaftServer candidate = new KafkaRaftServer(new KafkaConfig(brokerConfig(afterCrash), false),
+                Time.SYSTEM);
         try {
             candidate.startup();
             awaitReady();
@@ -254,7 +264,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         return true;
     }
 
-    private Map<String, Object> brokerConfig() {
+    /**
+     * @param afterCrash the log dir's last broker died without a clean shutdown: the controller keeps that broker's
+     *     registration (same node id, another incarnation) until its session times out, and refuses this one's until
+     *     then, so this run uses a short session timeout
+     */
+    private Map<String, Object> brokerConfig(boolean afterCrash) {
         Map<String, Object> config = new HashMap<>();
         config.put("process.roles", "broker,controller");
         config.put("node.id", NODE_ID);
@@ -306,7 +321,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         config.put("group.initial.rebalance.delay.ms", "0");
         // One node is both controller and broker: its controller fencing its only broker for missed heartbeats (9 s by
         // default) takes every partition offline at once, which a starved box (load 20+ on two cores) did in a test
-        config.put("broker.session.timeout.ms", "60000");
+        // After a crash the same timeout is how long the restarted broker waits to register (see brokerConfig's
+        // afterCrash): 10 s then, at the cost of that run's tolerance of a starved box.
+        long sessionTimeoutMs = afterCrash ? SESSION_TIMEOUT_AFTER_CRASH_MS : SESSION_TIMEOUT_MS;
+        config.put("broker.session.timeout.ms", Long.toString(sessionTimeoutMs));
+        // a registration refused for the dead incarnation's session must outlast it (the default, 60 s, did not)
+        config.put("initial.broker.registration.timeout.ms", Long.toString(sessionTimeoutMs + 60_000));
 
         // Small box: the 128 MiB default dedupe buffer can exhaust a small heap, and a fatal broker fault ends the JVM.
         config.put("log.cleaner.dedupe.buffer.size", "2097152");

@@ -107,6 +107,39 @@ class EmbeddedKafkaIT {
         ThreadLeaks.assertNoneStartedSince(threadsBefore);
     }
 
+    /**
+     * {@code ./fleetshard dev} after its JVM was killed (issue 10): the dead broker's registration holds the node id
+     * until its session times out, which was as long as the new broker waits to register (60 s), so the restart
+     * failed or took a minute. It now starts on the killed broker's data, with its records.
+     */
+    @Test
+    void restartsOnTheDataOfABrokerThatWasKilled(@TempDir Path dir) throws Exception {
+        String topic = uniqueTopic();
+        int port = FreePorts.next();
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                KafkaToKill.class.getName(), dir.toString(), Integer.toString(port), topic)
+                .redirectErrorStream(true).start();
+        try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            String line;
+            do {
+                line = out.readLine();
+            } while (line != null && !line.equals(KafkaToKill.READY));
+            assertThat(line).as("the child broker wrote its record").isNotNull();
+        } finally {
+            child.destroyForcibly(); // SIGKILL: no clean shutdown, no controlled shutdown of the broker
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(dir.resolve("kraft-logs/.kafka_cleanshutdown")).doesNotExist();
+
+        try (EmbeddedKafka restarted = EmbeddedKafka.start(dir, port);
+             KafkaConsumer<String, String> consumer = consumer(restarted, "group-" + topic, "read_uncommitted")) {
+            consumer.subscribe(List.of(topic));
+            assertThat(values(pollUntil(consumer, 1))).containsExactly("before-kill");
+        }
+    }
+
     private static String uniqueTopic() {
         return "it-" + UUID.randomUUID();
     }
