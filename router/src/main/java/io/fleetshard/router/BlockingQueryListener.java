@@ -118,11 +118,6 @@ final class BlockingQueryListener implements AutoCloseable {
         acceptor.start();
     }
 
-    /** Whether the listener speaks HTTPS. */
-    boolean secure() {
-        return tls != null;
-    }
-
     int port() {
         return server.getLocalPort();
     }
@@ -238,6 +233,7 @@ final class BlockingQueryListener implements AutoCloseable {
                     + " router's router.tls.keystore.path is set): send the request with https://")), false));
             out.flush();
             raw.shutdownOutput();
+            drainBeforeClose(raw);
             return null;
         }
         SSLSocket secure = (SSLSocket) settings.getSslContext().getSocketFactory().createSocket(raw,
@@ -245,6 +241,27 @@ final class BlockingQueryListener implements AutoCloseable {
         secure.setSSLParameters(settings.customize(secure.getSSLParameters())); // the main port's protocols, suites
         secure.startHandshake();
         return secure;
+    }
+
+    /**
+     * Reads and drops what the client still sends (the rest of its request), for at most a second and 64 KiB, so that
+     * closing the socket with unread input does not reset the connection before the client has read the answer.
+     */
+    private static void drainBeforeClose(Socket raw) {
+        try {
+            raw.setSoTimeout(1_000);
+            InputStream in = raw.getInputStream();
+            byte[] sink = new byte[4096];
+            for (int total = 0; total < 65_536; ) {
+                int n = in.read(sink);
+                if (n < 0) {
+                    return;
+                }
+                total += n;
+            }
+        } catch (IOException e) {
+            // timed out or reset: close anyway
+        }
     }
 
     private void closeIdle() {
