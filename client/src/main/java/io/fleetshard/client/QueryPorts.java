@@ -5,6 +5,7 @@ import java.net.URISyntaxException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -118,8 +119,7 @@ final class QueryPorts {
         }
         try {
             // the scheme of the URL the user gave: https stays https (ADR 0044)
-            return new URI(router.getScheme().toLowerCase(java.util.Locale.ROOT), null, router.getHost(), port, null,
-                    null, null);
+            return new URI(router.getScheme().toLowerCase(Locale.ROOT), null, router.getHost(), port, null, null, null);
         } catch (URISyntaxException e) {
             return null;
         }
