@@ -22,11 +22,24 @@ final class RawHttpClient implements AutoCloseable {
 
     /** @param token the bearer token of every request (ADR 0018), or null for none */
     RawHttpClient(String host, int port, String token) throws IOException {
+        this(host, port, token, null);
+    }
+
+    /** @param tls null: plain HTTP; else HTTPS with this context (the handshake is made here) */
+    RawHttpClient(String host, int port, String token, javax.net.ssl.SSLContext tls) throws IOException {
         this.host = host + ":" + port;
         this.authorization = token == null ? "" : "Authorization: Bearer " + token + "\r\n";
-        socket = new Socket();
-        socket.setTcpNoDelay(true);
-        socket.connect(new InetSocketAddress(host, port));
+        Socket plain = new Socket();
+        plain.setTcpNoDelay(true);
+        plain.connect(new InetSocketAddress(host, port));
+        if (tls == null) {
+            socket = plain;
+        } else {
+            javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(plain,
+                    host, port, true);
+            secure.startHandshake();
+            socket = secure;
+        }
         out = new java.io.BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
         in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
     }

@@ -49,6 +49,11 @@ import java.util.Map;
  * {@code query} per read on the router's main port ({@code queryPort(false)}) and on the query port it advertises (ADR
  * 0042), then with auto-batching (ADR 0034; {@link #AUTO_BATCHES}, on the query port), beside direct JDBC and the
  * bench's own raw HTTP/1.1 client on the main port.
+ *
+ * <p>A fifth argument {@code tls} runs a router with HTTPS on both ports (a {@code keytool} key store, ADR 0020 and
+ * 0044) and compares its blocking query port with Jetty's main port, both over TLS with kept-alive connections
+ * (phases {@code JDBC, Jetty, blocking, JDBC, blocking, Jetty}): the router's CPU per request on each, beside direct
+ * JDBC. The default run is unchanged.
  */
 public final class RouterVsJdbcLoad {
     private static final String TENANT = "bench";
@@ -87,8 +92,8 @@ public final class RouterVsJdbcLoad {
         int rows = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
         long warmupMs = (args.length > 3 ? Integer.parseInt(args[3]) : 8) * 1000L;
         String phases = args.length > 4 ? args[4] : "all";
-        if (!List.of("all", "jwt", "jwt-off-first", "batch", "client", "blocking").contains(phases)) {
-            throw new IllegalArgumentException("the fifth argument is all, jwt, jwt-off-first, batch, client or"
+        if (!List.of("all", "jwt", "jwt-off-first", "batch", "client", "tls", "blocking").contains(phases)) {
+            throw new IllegalArgumentException("the fifth argument is all, jwt, jwt-off-first, batch, client, tls or"
                     + " blocking, got '" + phases + "'");
         }
         Path dir = Files.createTempDirectory("fleetshard-bench-router");
@@ -163,6 +168,21 @@ public final class RouterVsJdbcLoad {
                 try (Router router = new Router(config, new InMemoryShardMap(map)).start();
                         HikariDataSource direct = new HikariDataSource(hc)) {
                     viaJavaClient(router, token, pointRead(direct, rows), threads, seconds, rows, warmupMs);
+                }
+                System.exit(0);
+            }
+            if (phases.equals("tls")) {
+                io.fleetshard.testkit.SelfSignedKeyStore keys = io.fleetshard.testkit.SelfSignedKeyStore.create(
+                        dir.resolve("tls"));
+                RouterConfig https = RouterConfig.from(Map.of(RouterConfig.PORT, "0", RouterConfig.TENANT_SECRET,
+                        secret, RouterConfig.POOL_MAX_SIZE, Integer.toString(Math.max(2, threads)),
+                        RouterConfig.AUTH_JWT_SECRET, jwtSecret, RouterConfig.QUERY_PORT, "0",
+                        RouterConfig.TLS_KEYSTORE_PATH, keys.path().toString(), RouterConfig.TLS_KEYSTORE_PASSWORD,
+                        keys.password()));
+                try (Router router = new Router(https, new InMemoryShardMap(map)).start();
+                        HikariDataSource direct = new HikariDataSource(hc)) {
+                    overTls(router, token, keys.trustingContext(), pointRead(direct, rows), new CpuMeter(pg.dataDir()),
+                            threads, seconds, rows, warmupMs);
                 }
                 System.exit(0);
             }
@@ -452,6 +472,73 @@ public final class RouterVsJdbcLoad {
                 throw new IllegalStateException("router answered " + status + ": " + clients[t].lastBody());
             }
         };
+    }
+
+    /**
+     * ADR 0044: the same point read over HTTPS on Jetty's main port and on the blocking query port of one router, with
+     * kept-alive connections (one handshake per connection, in each phase's unmeasured first 500 ms), beside direct
+     * JDBC; phases {@code JDBC, Jetty, blocking, JDBC, blocking, Jetty}.
+     */
+    private static void overTls(Router router, String token, javax.net.ssl.SSLContext trust, LoadRun.Operation viaJdbc,
+            CpuMeter cpu, int threads, int seconds, int rows, long warmupMs) throws Exception {
+        RawHttpClient[] main = new RawHttpClient[threads];
+        RawHttpClient[] query = new RawHttpClient[threads];
+        for (int t = 0; t < threads; t++) {
+            main[t] = new RawHttpClient("127.0.0.1", router.port(), token, trust);
+            query[t] = new RawHttpClient("127.0.0.1", router.queryPort(), token, trust);
+        }
+        LoadRun.Operation viaJetty = viaRouter(main, rows);
+        LoadRun.Operation viaBlocking = viaRouter(query, rows);
+        System.out.printf("point reads by primary key over HTTPS, %d threads, %d s each, %d rows, after warm-up%n",
+                threads, seconds, rows);
+        LoadRun.run("warm-jdbc", threads, 0, warmupMs / 2, viaJdbc);
+        LoadRun.run("warm-jetty-tls", threads, 0, warmupMs, viaJetty);
+        LoadRun.run("warm-blocking-tls", threads, 0, warmupMs, viaBlocking);
+        LoadRun.Result jdbc1 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc, cpu);
+        reconnect(main, router.port(), token, trust);
+        LoadRun.Result jetty1 = LoadRun.run("Jetty TLS", threads, 500, seconds * 1000L, viaJetty, cpu);
+        reconnect(query, router.queryPort(), token, trust);
+        LoadRun.Result blocking1 = LoadRun.run("blocking TLS", threads, 500, seconds * 1000L, viaBlocking, cpu);
+        LoadRun.Result jdbc2 = LoadRun.run("direct JDBC", threads, 500, seconds * 1000L, viaJdbc, cpu);
+        reconnect(query, router.queryPort(), token, trust);
+        LoadRun.Result blocking2 = LoadRun.run("blocking TLS", threads, 500, seconds * 1000L, viaBlocking, cpu);
+        reconnect(main, router.port(), token, trust);
+        LoadRun.Result jetty2 = LoadRun.run("Jetty TLS", threads, 500, seconds * 1000L, viaJetty, cpu);
+        for (LoadRun.Result r : List.of(jdbc1, jetty1, blocking1, jdbc2, blocking2, jetty2)) {
+            System.out.println(r);
+        }
+        double jdbc = (jdbc1.throughput() + jdbc2.throughput()) / 2;
+        double jetty = (jetty1.throughput() + jetty2.throughput()) / 2;
+        double blocking = (blocking1.throughput() + blocking2.throughput()) / 2;
+        System.out.printf("over TLS: router CPU per request (its JVM threads) blocking %.1f µs (+ GC/JIT %.1f) vs"
+                        + " Jetty %.1f µs (+ %.1f): %.2fx; throughput blocking/Jetty %.2f; ratio to JDBC blocking %.2f,"
+                        + " Jetty %.2f; added p50 blocking %+.3f ms, Jetty %+.3f ms; p99 blocking %+.3f ms, Jetty"
+                        + " %+.3f ms%n",
+                (blocking1.cpu().serverUs() + blocking2.cpu().serverUs()) / 2,
+                (blocking1.cpu().jvmUs() + blocking2.cpu().jvmUs()) / 2,
+                (jetty1.cpu().serverUs() + jetty2.cpu().serverUs()) / 2,
+                (jetty1.cpu().jvmUs() + jetty2.cpu().jvmUs()) / 2,
+                (blocking1.cpu().serverUs() + blocking2.cpu().serverUs())
+                        / (jetty1.cpu().serverUs() + jetty2.cpu().serverUs()),
+                blocking / jetty, blocking / jdbc, jetty / jdbc,
+                ((blocking1.p50Ns() + blocking2.p50Ns()) - (jdbc1.p50Ns() + jdbc2.p50Ns())) / 2e6,
+                ((jetty1.p50Ns() + jetty2.p50Ns()) - (jdbc1.p50Ns() + jdbc2.p50Ns())) / 2e6,
+                ((blocking1.p99Ns() + blocking2.p99Ns()) - (jdbc1.p99Ns() + jdbc2.p99Ns())) / 2e6,
+                ((jetty1.p99Ns() + jetty2.p99Ns()) - (jdbc1.p99Ns() + jdbc2.p99Ns())) / 2e6);
+        for (RawHttpClient c : main) {
+            c.close();
+        }
+        for (RawHttpClient c : query) {
+            c.close();
+        }
+    }
+
+    private static void reconnect(RawHttpClient[] clients, int port, String token, javax.net.ssl.SSLContext tls)
+            throws java.io.IOException {
+        for (int t = 0; t < clients.length; t++) {
+            clients[t].close();
+            clients[t] = new RawHttpClient("127.0.0.1", port, token, tls);
+        }
     }
 
     /** Auto-batching settings compared by {@code client}: maxItems, maxWait (ms), maxInFlight. */

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 
 /**
  * A client of the FleetShard router (router/README.md): runs SQL for a tenant's fleet, or over all of a tenant's
@@ -42,22 +43,28 @@ public final class FleetShardClient implements AutoCloseable {
     private final RouterCalls calls;
     private final Session shared;
 
-    private FleetShardClient(Config config, Supplier<String> token, Clock clock, Sleeper sleeper) {
+    private FleetShardClient(Config config, Supplier<String> token, Clock clock, Sleeper sleeper,
+            SSLContext sslContext) {
         this.config = config;
         this.httpThreads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "fleetshard-client-http");
             t.setDaemon(true);
             return t;
         });
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout()).executor(httpThreads).build();
+        HttpClient.Builder httpBuilder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout()).executor(httpThreads);
+        if (sslContext != null) {
+            httpBuilder.sslContext(sslContext);
+        }
+        // one client for every router URL and query port: the same trust and hostname verification for all
+        HttpClient http = httpBuilder.build();
         JsonHttp json = new JsonHttp(http, token);
         ShardMapCache map = config.controlApi() == null ? null
                 : new ShardMapCache(json, config.controlApi(), config.mapRefreshInterval(), config.requestTimeout(),
                         clock);
         this.calls = new RouterCalls(config.defaultRouter(), config.regionRouters(), map,
-                new RetryingSender(json, new QueryPorts(config.queryPort(), clock), config.maxAttempts(),
-                        config.maxRetryWait(), sleeper, clock),
+                new RetryingSender(json, new QueryPorts(config.queryPort(), config.queryPortRetryInterval(), clock),
+                        config.maxAttempts(), config.maxRetryWait(), sleeper, clock),
                 config.requestTimeout());
         this.shared = new Session(calls, config.defaultConsistency(), config.autoBatch());
     }
@@ -67,7 +74,8 @@ public final class FleetShardClient implements AutoCloseable {
     }
 
     public static FleetShardClient create(Config config) {
-        return new FleetShardClient(Objects.requireNonNull(config, "config"), null, Clock.systemUTC(), Sleeper.REAL);
+        return new FleetShardClient(Objects.requireNonNull(config, "config"), null, Clock.systemUTC(), Sleeper.REAL,
+                null);
     }
 
     public Config config() {
@@ -124,26 +132,41 @@ public final class FleetShardClient implements AutoCloseable {
      * @param mapRefreshInterval how long the cached shard map is used before its version is checked again
      * @param autoBatch how a session's concurrent queries are coalesced into batches; null: never (the default)
      * @param queryPort whether queries and batches go to the port a router advertises for them (its blocking query
-     *     port, ADR 0042) when its URL is plain {@code http}; true by default
+     *     port, ADR 0042, with the scheme of the router's URL: ADR 0044); true by default
+     * @param queryPortRetryInterval how long a router's queries and batches stay on its main port after its query
+     *     port could not be reached, before its main port's advertisement is followed again; positive, at most 1 h
      */
     public record Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
             Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
-            Duration maxRetryWait, Duration mapRefreshInterval, AutoBatch autoBatch, boolean queryPort) {
+            Duration maxRetryWait, Duration mapRefreshInterval, AutoBatch autoBatch, boolean queryPort,
+            Duration queryPortRetryInterval) {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_ATTEMPTS = 3;
         public static final Duration DEFAULT_MAX_RETRY_WAIT = Duration.ofSeconds(10);
         public static final Duration DEFAULT_MAP_REFRESH_INTERVAL = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_QUERY_PORT_RETRY_INTERVAL = Duration.ofSeconds(30);
+        static final Duration QUERY_PORT_RETRY_INTERVAL_LIMIT = Duration.ofHours(1);
         static final int MAX_ATTEMPTS_LIMIT = 20;
         static final String DEFAULT_ROUTER_REQUIRED = "router: the default router's base URL is required";
 
         public Config {
             regionRouters = regionRouters == null ? Map.of() : Map.copyOf(regionRouters);
             List<String> problems = problems(defaultRouter, regionRouters, controlApi, defaultConsistency,
-                    connectTimeout, requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval);
+                    connectTimeout, requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval,
+                    queryPortRetryInterval);
             if (!problems.isEmpty()) {
                 throw new InvalidClientConfigException(problems);
             }
+        }
+
+        /** The settings, with the default {@link #DEFAULT_QUERY_PORT_RETRY_INTERVAL}. */
+        public Config(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
+                Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
+                Duration maxRetryWait, Duration mapRefreshInterval, AutoBatch autoBatch, boolean queryPort) {
+            this(defaultRouter, regionRouters, controlApi, defaultConsistency, connectTimeout, requestTimeout,
+                    maxAttempts, maxRetryWait, mapRefreshInterval, autoBatch, queryPort,
+                    DEFAULT_QUERY_PORT_RETRY_INTERVAL);
         }
 
         /** The settings, with the routers' advertised query ports used. */
@@ -168,7 +191,7 @@ public final class FleetShardClient implements AutoCloseable {
 
         static List<String> problems(URI defaultRouter, Map<String, URI> regionRouters, URI controlApi,
                 Consistency defaultConsistency, Duration connectTimeout, Duration requestTimeout, int maxAttempts,
-                Duration maxRetryWait, Duration mapRefreshInterval) {
+                Duration maxRetryWait, Duration mapRefreshInterval, Duration queryPortRetryInterval) {
             List<String> p = new ArrayList<>();
             if (defaultRouter == null) {
                 p.add(DEFAULT_ROUTER_REQUIRED + ", e.g. router(\"http://127.0.0.1:8080\")");
@@ -201,6 +224,12 @@ public final class FleetShardClient implements AutoCloseable {
                 p.add("maxRetryWait must be 0 or more, got " + maxRetryWait);
             }
             positive(p, "mapRefreshInterval", mapRefreshInterval);
+            if (queryPortRetryInterval == null || queryPortRetryInterval.isZero() || queryPortRetryInterval.isNegative()
+                    || queryPortRetryInterval.compareTo(QUERY_PORT_RETRY_INTERVAL_LIMIT) > 0) {
+                p.add("queryPortRetryInterval must be positive and at most "
+                        + QUERY_PORT_RETRY_INTERVAL_LIMIT.toMinutes() + " min (queryPort(false) keeps every request"
+                        + " on the router's URL), got " + queryPortRetryInterval);
+            }
             return p;
         }
 
@@ -287,6 +316,8 @@ public final class FleetShardClient implements AutoCloseable {
         private Duration mapRefreshInterval = Config.DEFAULT_MAP_REFRESH_INTERVAL;
         private AutoBatch autoBatch;
         private boolean queryPort = true;
+        private Duration queryPortRetryInterval = Config.DEFAULT_QUERY_PORT_RETRY_INTERVAL;
+        private SSLContext sslContext;
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.REAL;
         private Supplier<String> token;
@@ -388,10 +419,27 @@ public final class FleetShardClient implements AutoCloseable {
         /**
          * Whether queries and batches go to the port a router advertises for them ({@code FleetShard-Query-Port}: its
          * blocking query port, which costs the router about half the CPU per request; ADR 0042). On by default; used
-         * only for routers given as plain {@code http://host:port}. Off: every request goes to the router's URL.
+         * only for routers given as {@code http://host:port} or {@code https://host:port}, with the same scheme, host,
+         * trust and hostname check (ADR 0044). Off: every request goes to the router's URL.
          */
         public Builder queryPort(boolean use) {
             this.queryPort = use;
+            return this;
+        }
+
+        /**
+         * How long a router's queries and batches stay on its main port after its query port could not be reached
+         * (refused, connect timeout, a failed TLS handshake, a connection cut), before the port its main port
+         * advertises is tried again; default 30 s, positive, at most 1 h.
+         */
+        public Builder queryPortRetryInterval(Duration d) {
+            this.queryPortRetryInterval = d;
+            return this;
+        }
+
+        /** Tests: the TLS context of every connection (trust of a self-signed router); null: the JDK's default. */
+        Builder sslContext(SSLContext context) {
+            this.sslContext = context;
             return this;
         }
 
@@ -424,7 +472,8 @@ public final class FleetShardClient implements AutoCloseable {
         public Config config() {
             List<String> problems = new ArrayList<>(parseProblems);
             for (String p : Config.problems(defaultRouter, regionRouters, controlApi, defaultConsistency,
-                    connectTimeout, requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval)) {
+                    connectTimeout, requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval,
+                    queryPortRetryInterval)) {
                 if (!(defaultRouterUnparsed && p.startsWith(Config.DEFAULT_ROUTER_REQUIRED))) {
                     problems.add(p); // an unparseable default router is reported once, as such
                 }
@@ -433,11 +482,12 @@ public final class FleetShardClient implements AutoCloseable {
                 throw new InvalidClientConfigException(problems);
             }
             return new Config(defaultRouter, regionRouters, controlApi, defaultConsistency, connectTimeout,
-                    requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval, autoBatch, queryPort);
+                    requestTimeout, maxAttempts, maxRetryWait, mapRefreshInterval, autoBatch, queryPort,
+                    queryPortRetryInterval);
         }
 
         public FleetShardClient build() {
-            return new FleetShardClient(config(), token, clock, sleeper);
+            return new FleetShardClient(config(), token, clock, sleeper, sslContext);
         }
     }
 }

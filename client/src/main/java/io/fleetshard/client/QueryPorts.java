@@ -5,6 +5,7 @@ import java.net.URISyntaxException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -16,18 +17,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>Learned from every answer of a router's main port (no request of its own), so a router that starts or stops
  *       advertising one, or moves it, is followed by the next answer from its main port.
- *   <li>Only for a router given as {@code http://host[:port]} (no path, no user info): the query port is plain HTTP,
- *       so a router reached by {@code https} never has its requests (and their bearer token) sent in clear to a port
- *       the user did not name; and a URL with a path is a proxy in front of the router, not the router.
- *   <li>After a transport failure on a query port ({@link #failed}) that router's queries use its main port for
- *       {@link #RETRY_AFTER}; then its main port's next answer is believed again.
+ *   <li>Only for a router given as {@code http://host[:port]} or {@code https://host[:port]} (no path, no user info),
+ *       and with the scheme of that URL (ADR 0044): a router reached by {@code https} has its query port reached by
+ *       {@code https} too, through the same HTTP client (same trust, same hostname check against the same host), so
+ *       its requests and their bearer token never go in clear; a router whose query port does not speak TLS fails the
+ *       handshake before anything is sent. A URL with a path is a proxy in front of the router, not the router.
+ *   <li>After a transport failure on a query port ({@link #failed}) that router's queries use its main port for the
+ *       client's {@code queryPortRetryInterval}; then its main port's next answer is believed again.
  *   <li>Bounded: one entry per router URL of the client's configuration (at most {@value #MAX_ROUTERS}).
  * </ul>
  */
 final class QueryPorts {
     static final String HEADER = "FleetShard-Query-Port";
-    /** How long a router's queries stay on its main port after its query port failed. */
-    static final Duration RETRY_AFTER = Duration.ofSeconds(30);
     static final int MAX_ROUTERS = 256;
 
     /** What is known of one router: its query port's base URL (null: none), and until when it is not to be used. */
@@ -36,11 +37,14 @@ final class QueryPorts {
     }
 
     private final boolean enabled;
+    private final Duration retryInterval;
     private final Clock clock;
     private final Map<URI, State> byRouter = new ConcurrentHashMap<>();
 
-    QueryPorts(boolean enabled, Clock clock) {
+    /** @param retryInterval how long a router's queries stay on its main port after its query port failed */
+    QueryPorts(boolean enabled, Duration retryInterval, Clock clock) {
         this.enabled = enabled;
+        this.retryInterval = retryInterval;
         this.clock = clock;
     }
 
@@ -49,10 +53,11 @@ final class QueryPorts {
         return RouterCalls.QUERY_PATH.equals(path) || RouterCalls.BATCH_PATH.equals(path);
     }
 
-    /** Whether {@code router}'s queries may go to a port it advertises: a plain {@code http://host:port} URL. */
+    /** Whether {@code router}'s queries may go to a port it advertises: an {@code http(s)://host:port} URL. */
     static boolean eligible(URI router) {
         String path = router.getRawPath();
-        return "http".equalsIgnoreCase(router.getScheme()) && router.getHost() != null
+        String scheme = router.getScheme();
+        return ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) && router.getHost() != null
                 && router.getRawUserInfo() == null && (path == null || path.isEmpty() || path.equals("/"));
     }
 
@@ -96,7 +101,7 @@ final class QueryPorts {
 
     /** {@code router}'s query port failed at the transport level: its queries use its main port for a while. */
     void failed(URI router) {
-        byRouter.put(router, new State(null, null, clock.instant().plus(RETRY_AFTER)));
+        byRouter.put(router, new State(null, null, clock.instant().plus(retryInterval)));
     }
 
     private static URI queryBase(URI router, String advertised) {
@@ -113,7 +118,8 @@ final class QueryPorts {
             return null;
         }
         try {
-            return new URI("http", null, router.getHost(), port, null, null, null);
+            // the scheme of the URL the user gave: https stays https (ADR 0044)
+            return new URI(router.getScheme().toLowerCase(Locale.ROOT), null, router.getHost(), port, null, null, null);
         } catch (URISyntaxException e) {
             return null;
         }

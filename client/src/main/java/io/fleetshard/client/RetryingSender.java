@@ -9,6 +9,7 @@ import java.nio.channels.UnresolvedAddressException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * Sends one call to the router with bounded, declared retries. The one place that decides what is retried:
@@ -27,8 +28,9 @@ import java.util.List;
  * </ul>
  *
  * <p>Queries and batches go to the router's query port when it advertises one ({@link QueryPorts}, ADR 0042). When
- * that port cannot be connected to, the same attempt is made again at once on the router's main port (the request
- * never left: no attempt counted, no wait); any other transport failure there is the attempt's failure, as above.
+ * that port cannot be connected to, or its TLS handshake fails (ADR 0044), the same attempt is made again at once on
+ * the router's main port (the request never left: no attempt counted, no wait); any other transport failure there is
+ * the attempt's failure, as above.
  * Either way the router's queries use its main port for a while.
  *
  * <p>A retry waits the answer's {@code Retry-After}, else a backoff (100 ms doubling, at most 2 s). Bounded by
@@ -98,7 +100,7 @@ final class RetryingSender {
             }
             if (viaQueryPort && io != null && (neverSent(io) || !(io instanceof HttpTimeoutException))) {
                 queryPorts.failed(router); // refused, or cut before an answer: the main port for a while
-                if (neverSent(io)) {
+                if (neverSent(io) || handshakeFailed(io)) {
                     attempt--; // the request never left: the same attempt, on the main port, at once
                     continue;
                 }
@@ -171,6 +173,19 @@ final class RetryingSender {
         }
         for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
             if (t instanceof ConnectException || t instanceof UnresolvedAddressException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True when a TLS handshake failed: nothing of the request was sent (the JDK's client sends no early data). Only
+     * used for a query port, whose fallback is the router's main port; on a main port the same failure is final.
+     */
+    static boolean handshakeFailed(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SSLHandshakeException) {
                 return true;
             }
         }

@@ -9,7 +9,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The client is embedded in applications: it uses the JDK and Jackson only, and shows a small API. */
+/** The client is embedded in applications: it uses the JDK (TLS included) and Jackson only, and shows a small API. */
 class ClientArchitectureTest {
     private final JavaClasses classes = new ClassFileImporter().importPath(Path.of("target", "classes"));
 
@@ -17,7 +17,7 @@ class ClientArchitectureTest {
     void dependsOnTheJdkAndJacksonOnly() {
         noClasses().that().resideInAPackage("io.fleetshard.client..")
                 .should().dependOnClassesThat().resideOutsideOfPackages("io.fleetshard.client..", "java..",
-                        "com.fasterxml.jackson..")
+                        "javax.net.ssl..", "com.fasterxml.jackson..")
                 .check(classes);
     }
 

@@ -21,6 +21,26 @@ class ClientConfigTest {
         assertThat(c.maxRetryWait()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.mapRefreshInterval()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.queryPort()).as("a router's advertised query port is used").isTrue();
+        assertThat(c.queryPortRetryInterval()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void theQueryPortRetryIntervalIsASettingCheckedWithTheOthers() {
+        assertThat(FleetShardClient.builder().router("https://127.0.0.1:8443")
+                .queryPortRetryInterval(Duration.ofMinutes(5)).config().queryPortRetryInterval())
+                .isEqualTo(Duration.ofMinutes(5));
+        for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofSeconds(-1), Duration.ofMinutes(61), null}) {
+            InvalidClientConfigException e = catchThrowableOfType(InvalidClientConfigException.class,
+                    () -> FleetShardClient.builder().router("http://127.0.0.1:8080").queryPortRetryInterval(bad)
+                            .config());
+            assertThat(e.problems()).as(String.valueOf(bad)).containsExactly("queryPortRetryInterval must be"
+                    + " positive and at most 60 min (queryPort(false) keeps every request on the router's URL), got "
+                    + bad);
+        }
+        assertThat(catchThrowableOfType(InvalidClientConfigException.class, () -> new FleetShardClient.Config(
+                URI.create("http://127.0.0.1:8080"), null, null, Consistency.STRONG, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 1, Duration.ZERO, Duration.ofSeconds(1), null, true, Duration.ZERO))
+                .problems()).singleElement().asString().startsWith("queryPortRetryInterval must be positive");
     }
 
     @Test

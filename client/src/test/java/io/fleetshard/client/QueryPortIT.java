@@ -17,6 +17,7 @@ import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardStatus;
 import io.fleetshard.shardmap.Tenant;
 import io.fleetshard.testkit.PostgresNode;
+import io.fleetshard.testkit.SelfSignedKeyStore;
 import io.micrometer.core.instrument.Counter;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The client and a real router with its blocking query port on (router ADR 0039, client ADR 0042), over a real
  * PostgreSQL shard: queries, writes and batches travel through the port the router advertises, scatters through its
- * main port; a router advertising a port nobody listens on is still served, through its main port.
+ * main port; a router advertising a port nobody listens on is still served, through its main port. With TLS on the
+ * router (ADR 0044) the client reaches the query port by https, and a port that does not speak TLS gets no request.
  */
 class QueryPortIT {
     private static final String SECRET = "query-port-it-secret-0123456789";
@@ -52,6 +54,9 @@ class QueryPortIT {
     static Router advertisingAClosedPort;
     static int closedPort;
     static String token;
+    static SelfSignedKeyStore keys;
+    static Router withTls;
+    static Router withTlsAdvertisingAPlainPort;
 
     @BeforeAll
     static void start() throws Exception {
@@ -69,6 +74,10 @@ class QueryPortIT {
         }
         withQueryPort = router(map, "0");
         advertisingAClosedPort = router(map, Integer.toString(closedPort));
+        keys = SelfSignedKeyStore.create(dir.resolve("tls"));
+        withTls = tlsRouter(map, "0");
+        // names the plain query port of another router: what an https URL must never send a request to in clear
+        withTlsAdvertisingAPlainPort = tlsRouter(map, Integer.toString(withQueryPort.queryPort()));
         token = JwtMinter.withDefaults(JWT_SECRET).mint("query-port-it", Role.TENANT_WRITER, TENANT,
                 Duration.ofHours(1));
     }
@@ -79,9 +88,18 @@ class QueryPortIT {
                 .set(RouterConfig.QUERY_ADVERTISED_PORT, advertisedPort).build(), map).start();
     }
 
+    private static Router tlsRouter(InMemoryShardMap map, String advertisedPort) {
+        return new Router(RouterConfig.builder().tenantSecret(SECRET).jwtSecret(JWT_SECRET).port(0).poolMaxSize(2)
+                .poolMinIdle(1).requestTimeoutMs(3000).set(RouterConfig.QUERY_PORT, "0")
+                .set(RouterConfig.QUERY_ADVERTISED_PORT, advertisedPort)
+                .set(RouterConfig.TLS_KEYSTORE_PATH, keys.path().toString())
+                .set(RouterConfig.TLS_KEYSTORE_PASSWORD, keys.password()).build(), map).start();
+    }
+
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {withQueryPort, advertisingAClosedPort, primary}) {
+        for (AutoCloseable c : new AutoCloseable[] {withQueryPort, advertisingAClosedPort, withTls,
+                withTlsAdvertisingAPlainPort, primary}) {
             if (c != null) {
                 try {
                     c.close();
@@ -149,6 +167,46 @@ class QueryPortIT {
         assertThat(responses(advertisingAClosedPort, "query")).as("each request answered once, by the main port")
                 .isEqualTo(before + 3);
         assertThat(viaQueryPort(advertisingAClosedPort)).isZero();
+    }
+
+    @Test
+    void overHttpsQueriesWritesAndBatchesGoThroughTheQueryPortByHttps() {
+        String id = "v-" + UUID.randomUUID();
+        try (FleetShardClient client = FleetShardClient.builder().token(token).sslContext(keys.trustingContext())
+                .router("https://localhost:" + withTls.port()).build()) {
+            double before = viaQueryPort(withTls);
+            client.query(TENANT, "trucks", "SELECT 1 AS one"); // the main port: its answer names the query port
+
+            QueryResult write = client.query(TENANT, "trucks", INSERT, TENANT, "trucks", id, "new");
+            QueryResult read = client.query(TENANT, "trucks", SELECT, id);
+            BatchResult batch = client.batch(List.of(QueryRequest.builder(TENANT, "trucks", SELECT).params(id).build(),
+                    QueryRequest.builder(TENANT, "trucks", "SELECT count(*) AS n FROM vehicles").build()));
+
+            assertThat(write.rowsAffected()).hasValue(1);
+            assertThat(read.rowValues()).containsExactly(List.of(id, "new"));
+            assertThat(batch.all().get(0).rowValues()).containsExactly(List.of(id, "new"));
+            // fleetshard_router_query_port_requests_total: the write, the read and the batch came in on the query port
+            assertThat(viaQueryPort(withTls)).isEqualTo(before + 3);
+        }
+    }
+
+    @Test
+    void overHttpsAnAdvertisedPortThatDoesNotSpeakTlsGetsNoRequestAndTheMainPortServes() {
+        String id = "v-" + UUID.randomUUID();
+        double plainBefore = viaQueryPort(withQueryPort);
+        double mainBefore = responses(withTlsAdvertisingAPlainPort, "query");
+        try (FleetShardClient client = FleetShardClient.builder().token(token).sslContext(keys.trustingContext())
+                .maxAttempts(1).router("https://localhost:" + withTlsAdvertisingAPlainPort.port()).build()) {
+            client.query(TENANT, "trucks", "SELECT 1 AS one");                   // learns the (plain) port
+            client.query(TENANT, "trucks", INSERT, TENANT, "trucks", id, "new"); // its handshake fails: the main port
+            QueryResult read = client.query(TENANT, "trucks", SELECT, id);       // the main port for a while
+
+            assertThat(read.rowValues()).containsExactly(List.of(id, "new"));
+        }
+        assertThat(responses(withTlsAdvertisingAPlainPort, "query")).as("each request answered by the main port")
+                .isEqualTo(mainBefore + 3);
+        assertThat(viaQueryPort(withQueryPort)).as("the plain port answered no request (no token went in clear)")
+                .isEqualTo(plainBefore);
     }
 
     @Test

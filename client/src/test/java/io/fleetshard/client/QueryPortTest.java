@@ -95,25 +95,29 @@ class QueryPortTest {
     }
 
     @Test
-    void aRefusedQueryPortSendsTheSameRequestToTheRouterAtOnceAndIsTriedAgainLater() throws IOException {
+    void aRefusedQueryPortSendsTheSameRequestToTheRouterAtOnceAndIsTriedAgainAfterTheRetryInterval()
+            throws IOException {
         int closed = closedPort();
         main.on("/v1/query", advertising(json(200, RetriesTest.WRITE_OK), closed),
                 advertising(json(200, RetriesTest.WRITE_OK), queryPort.port()));
         queryPort.on("/v1/query", json(200, RetriesTest.WRITE_OK));
-        try (FleetShardClient c = client(FleetShardClient.builder().maxAttempts(1))) {
+        try (FleetShardClient c = client(FleetShardClient.builder().maxAttempts(1)
+                .queryPortRetryInterval(Duration.ofSeconds(5)))) {
             c.query("acme", "trucks", READ);          // main: learns the closed port
             c.query("acme", "trucks", WRITE, "v1");   // refused there: sent to main, within its one attempt
             c.query("acme", "trucks", WRITE, "v2");   // main: the query port is not tried for a while
-            assertThat(main.requests("/v1/query")).hasSize(3);
+            clock.now = clock.now.plusSeconds(4);
+            c.query("acme", "trucks", WRITE, "v3");   // main: still within queryPortRetryInterval
+            assertThat(main.requests("/v1/query")).hasSize(4);
             assertThat(queryPort.requests()).isEmpty();
 
-            clock.now = clock.now.plus(QueryPorts.RETRY_AFTER).plusSeconds(1);
+            clock.now = clock.now.plusSeconds(2);     // 6 s after the refusal: past the 5 s
             c.query("acme", "trucks", READ);          // main again, whose answer names the port anew
             c.query("acme", "trucks", READ);          // the newly advertised port
         }
-        assertThat(main.requests("/v1/query")).hasSize(4);
+        assertThat(main.requests("/v1/query")).hasSize(5);
         assertThat(main.requests("/v1/query")).extracting(r -> r.json().path("params").path(0).asText())
-                .containsExactly("", "v1", "v2", "");
+                .containsExactly("", "v1", "v2", "v3", "");
         assertThat(queryPort.requests("/v1/query")).hasSize(1);
         assertThat(sleeper.waits).as("a refused query port costs no wait").isEmpty();
     }
@@ -164,10 +168,10 @@ class QueryPortTest {
     }
 
     @Test
-    void anHttpsRouterOrOneBehindAPathNeverHasItsQueriesSentToAnAdvertisedPort() {
-        QueryPorts ports = new QueryPorts(true, clock);
-        for (String url : List.of("https://router.internal:8443", "http://proxy.internal/fleetshard",
-                "http://user@router.internal:8080")) {
+    void aRouterBehindAPathOrWithUserInfoNeverHasItsQueriesSentToAnAdvertisedPort() {
+        QueryPorts ports = new QueryPorts(true, Duration.ofSeconds(30), clock);
+        for (String url : List.of("http://proxy.internal/fleetshard", "https://proxy.internal/fleetshard",
+                "http://user@router.internal:8080", "ftp://router.internal:8080")) {
             URI router = URI.create(url);
             ports.learn(router, "9090");
             assertThat(ports.baseFor(router)).as(url).isSameAs(router);
@@ -178,8 +182,33 @@ class QueryPortTest {
     }
 
     @Test
+    void anHttpsRoutersQueryPortIsReachedByHttpsOnTheSameHostNeverInClear() {
+        QueryPorts ports = new QueryPorts(true, Duration.ofSeconds(30), clock);
+        URI secure = URI.create("https://router.internal:8443");
+        ports.learn(secure, "9443");
+        assertThat(ports.baseFor(secure)).isEqualTo(URI.create("https://router.internal:9443"));
+        URI upper = URI.create("HTTPS://router.internal:8443/");
+        ports.learn(upper, "9443");
+        assertThat(ports.baseFor(upper)).isEqualTo(URI.create("https://router.internal:9443"));
+    }
+
+    @Test
+    void aFailedQueryPortIsAvoidedForTheConfiguredInterval() {
+        QueryPorts ports = new QueryPorts(true, Duration.ofMinutes(2), clock);
+        URI router = URI.create("https://router.internal:8443");
+        ports.learn(router, "9443");
+        ports.failed(router);
+        clock.now = clock.now.plusSeconds(119);
+        ports.learn(router, "9443");
+        assertThat(ports.baseFor(router)).as("within the 2 min").isSameAs(router);
+        clock.now = clock.now.plusSeconds(2);
+        ports.learn(router, "9443");
+        assertThat(ports.baseFor(router)).isEqualTo(URI.create("https://router.internal:9443"));
+    }
+
+    @Test
     void anAnswerWithoutTheHeaderOrWithAMalformedOneMeansNoQueryPort() {
-        QueryPorts ports = new QueryPorts(true, clock);
+        QueryPorts ports = new QueryPorts(true, Duration.ofSeconds(30), clock);
         URI router = URI.create("http://127.0.0.1:8080");
         ports.learn(router, "9090");
         ports.learn(router, null); // the router restarted without one

@@ -4,6 +4,7 @@ import io.fleetshard.http.ApiProblem;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,10 +19,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLSocket;
 import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +37,21 @@ import org.slf4j.LoggerFactory;
  * open; one more is answered 503 and closed. Reads block without a timeout (one system call each); a sweep closes
  * connections that have neither received a request head nor completed a request within
  * {@code router.query.idle.timeout.ms}.
+ *
+ * <p>With TLS ({@link #start} given the main port's {@link SslContextFactory}: the same key store, protocols and cipher
+ * suites) every connection is HTTPS; its handshake runs on the connection's own thread, under the same idle timeout,
+ * so the acceptor never waits for a client. A connection whose first byte is not a TLS handshake record (plain HTTP
+ * sent to this port) is answered a plain-text 400 problem and closed.
  */
 final class BlockingQueryListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BlockingQueryListener.class);
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** The first byte of every TLS connection: a record of content type handshake (RFC 8446 5.1, RFC 5246 6.2.1). */
+    private static final int TLS_HANDSHAKE_RECORD = 22;
+    /** TLS connections over the bound being answered 503 at once, each on a short-lived thread of its own. */
+    private static final int MAX_TLS_REFUSALS = 8;
+    /** How long such a refusal may take (its handshake and answer) before its connection is closed unanswered. */
+    private static final int TLS_REFUSAL_TIMEOUT_MS = 2_000;
 
     private final QueryResponder responder;
     private final long maxRequestBytes;
@@ -45,14 +60,20 @@ final class BlockingQueryListener implements AutoCloseable {
     private final ServerSocket server;
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong threadNumber = new AtomicLong();
-    private final Thread acceptor;
-    private final ScheduledFuture<?> sweep;
+    private final Semaphore tlsRefusals = new Semaphore(MAX_TLS_REFUSALS);
+    private final ScheduledExecutorService housekeeping;
+    private Thread acceptor;
+    private ScheduledFuture<?> sweep;
+    /** The main port's TLS settings, or null: plain HTTP. Set once by {@link #start}, before the acceptor runs. */
+    private volatile SslContextFactory tls;
     private final int advertisedPort;
     private final String advertisedLine;
     private final Counter requests;
     private volatile boolean running = true;
 
     /**
+     * Binds the port; connections wait in the backlog until {@link #start}.
+     *
      * @param advertisedPort what every answer's {@value QueryFastLane#QUERY_PORT_HEADER} names (ADR 0042): 0 this
      *     listener's port, -1 nothing, else that port
      */
@@ -63,6 +84,7 @@ final class BlockingQueryListener implements AutoCloseable {
         this.maxRequestBytes = maxRequestBytes;
         this.maxConnections = maxConnections;
         this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
+        this.housekeeping = housekeeping;
         server = new ServerSocket();
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(InetAddress.getByName(host), port), 128);
@@ -76,7 +98,20 @@ final class BlockingQueryListener implements AutoCloseable {
         Gauge.builder("fleetshard.router.query.connections", open, Set::size)
                 .description("Open connections of the blocking query listener (router.query.port, ADR 0039)")
                 .register(registry);
-        long every = Math.max(50, idleTimeoutMs / 4);
+    }
+
+    /**
+     * Starts accepting connections.
+     *
+     * @param tls the main port's started TLS settings (ADR 0020), whose context, protocols and cipher suites every
+     *     connection then uses; null: plain HTTP
+     */
+    synchronized void start(SslContextFactory tls) {
+        if (acceptor != null) {
+            throw new IllegalStateException("the query listener is started already");
+        }
+        this.tls = tls;
+        long every = Math.max(50, TimeUnit.NANOSECONDS.toMillis(idleTimeoutNanos) / 4);
         sweep = housekeeping.scheduleWithFixedDelay(this::closeIdle, every, every, TimeUnit.MILLISECONDS);
         acceptor = new Thread(this::accept, "fleetshard-router-query-acceptor-" + port());
         acceptor.setDaemon(true);
@@ -108,7 +143,11 @@ final class BlockingQueryListener implements AutoCloseable {
             try {
                 socket.setTcpNoDelay(true);
                 if (open.size() >= maxConnections) {
-                    refuse(socket);
+                    if (tls == null) {
+                        refuse(socket);
+                    } else {
+                        refuseOverTls(socket);
+                    }
                     continue;
                 }
                 Connection c = new Connection(socket);
@@ -145,6 +184,86 @@ final class BlockingQueryListener implements AutoCloseable {
         }
     }
 
+    /**
+     * Over the bound with TLS: the 503 needs a handshake first, which must not hold up the acceptor; so it is made on a
+     * thread of its own, with a read timeout, for at most {@value #MAX_TLS_REFUSALS} connections at once (beyond,
+     * closed unanswered, as a client that cannot be answered quickly would be anyway).
+     */
+    private void refuseOverTls(Socket socket) {
+        if (!tlsRefusals.tryAcquire()) {
+            closeQuietly(socket);
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                socket.setSoTimeout(TLS_REFUSAL_TIMEOUT_MS);
+                Socket secure = handshake(socket);
+                if (secure != null) {
+                    refuse(secure);
+                }
+            } catch (IOException | RuntimeException e) {
+                // no handshake in time, or the client went away: nothing to answer
+            } finally {
+                closeQuietly(socket);
+                tlsRefusals.release();
+            }
+        }, "fleetshard-router-query-refusal-" + port());
+        t.setDaemon(true);
+        try {
+            t.start();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            tlsRefusals.release();
+            closeQuietly(socket);
+        }
+    }
+
+    /**
+     * The TLS socket over {@code raw} after its handshake, on the calling thread; null when the client sent something
+     * else than a TLS handshake (answered with a plain-text 400 problem, which carries no secret) or nothing at all.
+     */
+    private SSLSocket handshake(Socket raw) throws IOException {
+        SslContextFactory settings = tls;
+        int first = raw.getInputStream().read();
+        if (first < 0) {
+            return null;
+        }
+        if (first != TLS_HANDSHAKE_RECORD) {
+            OutputStream out = raw.getOutputStream();
+            out.write(response(QueryResponder.problem(ApiProblem.badRequest("this port speaks HTTPS only (the"
+                    + " router's router.tls.keystore.path is set): send the request with https://")), false));
+            out.flush();
+            raw.shutdownOutput();
+            drainBeforeClose(raw);
+            return null;
+        }
+        SSLSocket secure = (SSLSocket) settings.getSslContext().getSocketFactory().createSocket(raw,
+                new ByteArrayInputStream(new byte[] {(byte) first}), true);
+        secure.setSSLParameters(settings.customize(secure.getSSLParameters())); // the main port's protocols, suites
+        secure.startHandshake();
+        return secure;
+    }
+
+    /**
+     * Reads and drops what the client still sends (the rest of its request), for at most a second and 64 KiB, so that
+     * closing the socket with unread input does not reset the connection before the client has read the answer.
+     */
+    private static void drainBeforeClose(Socket raw) {
+        try {
+            raw.setSoTimeout(1_000);
+            InputStream in = raw.getInputStream();
+            byte[] sink = new byte[4096];
+            for (int total = 0; total < 65_536; ) {
+                int n = in.read(sink);
+                if (n < 0) {
+                    return;
+                }
+                total += n;
+            }
+        } catch (IOException e) {
+            // timed out or reset: close anyway
+        }
+    }
+
     private void closeIdle() {
         long now = System.nanoTime();
         for (Connection c : open) {
@@ -158,9 +277,13 @@ final class BlockingQueryListener implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        sweep.cancel(false);
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
         closeQuietly(server);
-        join(acceptor, 5_000);
+        if (acceptor != null) {
+            join(acceptor, 5_000);
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         for (Connection c : open) {
             if (!c.busy) {
@@ -194,54 +317,69 @@ final class BlockingQueryListener implements AutoCloseable {
 
         void serve() {
             try (socket) {
-                InputStream in = socket.getInputStream();
-                OutputStream out = socket.getOutputStream();
-                Http11RequestReader reader = new Http11RequestReader(in, maxRequestBytes);
-                while (running) {
-                    Http11RequestReader.Head head;
-                    try {
-                        head = reader.readHead();
-                    } catch (Http11RequestReader.Malformed m) {
-                        out.write(response(QueryResponder.problem(m.problem()), false));
-                        out.flush();
-                        return;
-                    }
-                    if (head == null) {
-                        return;
-                    }
-                    lastActivity = System.nanoTime(); // the body must follow within the idle timeout
-                    if (head.expectContinue()) {
-                        out.write(CONTINUE);
-                        out.flush();
-                    }
-                    byte[] body = reader.readBody(head);
-                    busy = true;
-                    QueryResponder.Reply reply;
-                    try {
-                        reply = answer(head, body);
-                    } finally {
-                        busy = false;
-                    }
-                    requests.increment();
-                    boolean keepAlive = head.keepAlive() && running;
-                    byte[] bytes = response(reply, keepAlive, head.http10());
-                    // a HEAD answer has the headers of the GET answer but no body (RFC 9110 9.3.2)
-                    out.write(bytes, 0, head.method().equals("HEAD") ? bytes.length - reply.body().length
-                            : bytes.length);
-                    out.flush();
-                    lastActivity = System.nanoTime();
-                    if (!keepAlive) {
+                Socket secure = null;
+                if (tls != null) {
+                    // the handshake is this thread's: the idle sweep closes a client that does not finish it in time
+                    secure = handshake(socket);
+                    if (secure == null) {
                         return;
                     }
                 }
-            } catch (SocketException e) {
-                // closed by the peer, the idle sweep or stop
+                try (Socket s = secure) {
+                    serve(s == null ? socket : s);
+                }
+            } catch (SocketException | javax.net.ssl.SSLException e) {
+                // closed by the peer, the idle sweep or stop; or a client that does not speak our TLS
             } catch (IOException | RuntimeException e) {
                 if (running) {
                     LOG.debug("query connection failed", e);
                 }
             } finally {
                 open.remove(this);
+            }
+        }
+
+        /** Reads requests from {@code socket} (the TLS socket over it with TLS) and answers them, in turn. */
+        private void serve(Socket socket) throws IOException {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            Http11RequestReader reader = new Http11RequestReader(in, maxRequestBytes);
+            while (running) {
+                Http11RequestReader.Head head;
+                try {
+                    head = reader.readHead();
+                } catch (Http11RequestReader.Malformed m) {
+                    out.write(response(QueryResponder.problem(m.problem()), false));
+                    out.flush();
+                    return;
+                }
+                if (head == null) {
+                    return;
+                }
+                lastActivity = System.nanoTime(); // the body must follow within the idle timeout
+                if (head.expectContinue()) {
+                    out.write(CONTINUE);
+                    out.flush();
+                }
+                byte[] body = reader.readBody(head);
+                busy = true;
+                QueryResponder.Reply reply;
+                try {
+                    reply = answer(head, body);
+                } finally {
+                    busy = false;
+                }
+                requests.increment();
+                boolean keepAlive = head.keepAlive() && running;
+                byte[] bytes = response(reply, keepAlive, head.http10());
+                // a HEAD answer has the headers of the GET answer but no body (RFC 9110 9.3.2)
+                out.write(bytes, 0, head.method().equals("HEAD") ? bytes.length - reply.body().length
+                        : bytes.length);
+                out.flush();
+                lastActivity = System.nanoTime();
+                if (!keepAlive) {
+                    return;
+                }
             }
         }
 

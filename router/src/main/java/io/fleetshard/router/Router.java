@@ -22,7 +22,12 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,17 +127,21 @@ public final class Router implements AutoCloseable {
                         + " (" + RouterConfig.QUERY_PORT + ")", e);
             }
         }
-        int advertised = queryListener == null || config.tls().enabled() ? -1 : queryListener.advertisedPort();
+        int advertised = queryListener == null ? -1 : queryListener.advertisedPort();
+        AtomicReference<Server> jetty = new AtomicReference<>();
         try {
-            app = startJavalin(responder, query, scatter, metrics, advertised);
+            app = startJavalin(responder, query, scatter, metrics, advertised, jetty);
+            if (queryListener != null) { // after Jetty: with TLS, the query port uses the main port's (ADR 0039)
+                queryListener.start(config.tls().enabled() ? mainPortTls(jetty.get()) : null);
+            }
         } catch (RuntimeException e) {
             stop();
             throw e;
         }
-        LOG.info("router listening on {}://{}:{}{} (shard map version {})", config.tls().enabled() ? "https" : "http",
-                config.host(), app.port(), queryListener == null ? ""
-                        : ", POST /v1/query also on http://" + config.host() + ":" + queryListener.port(),
-                mapSource.current().version());
+        String scheme = config.tls().enabled() ? "https" : "http";
+        LOG.info("router listening on {}://{}:{}{} (shard map version {})", scheme, config.host(), app.port(),
+                queryListener == null ? "" : ", POST /v1/query also on " + scheme + "://" + config.host() + ":"
+                        + queryListener.port(), mapSource.current().version());
         return this;
     }
 
@@ -141,14 +150,16 @@ public final class Router implements AutoCloseable {
      * {@value QueryFastLane#QUERY_PORT_HEADER} header (ADR 0042) unless it is -1.
      */
     private Javalin startJavalin(QueryResponder responder, QueryEndpoints query, ScatterGather scatter,
-            RouterMetrics metrics, int advertisedQueryPort) {
+            RouterMetrics metrics, int advertisedQueryPort, AtomicReference<Server> jetty) {
         return Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.http.maxRequestSize = config.maxRequestBytes();
             c.http.compressionStrategy = CompressionStrategy.NONE;
             // the hot endpoint on Jetty's core API, in front of Javalin (ADR 0016); Javalin nests its servlet here
-            c.jetty.modifyServer(server -> server.setHandler(new QueryFastLane(responder,
-                    config.maxRequestBytes(), advertisedQueryPort)));
+            c.jetty.modifyServer(server -> {
+                server.setHandler(new QueryFastLane(responder, config.maxRequestBytes(), advertisedQueryPort));
+                jetty.set(server);
+            });
             config.tls().install(c); // HTTPS only, when a key store is configured (ADR 0020)
             ProblemResponses.install(c);
             Authentication.install(c, config.auth(), clock);
@@ -162,6 +173,20 @@ public final class Router implements AutoCloseable {
             c.routes.after("/v1/query/scatter", ctx -> metrics.recordResponse(RouterMetrics.SCATTER,
                     ctx.statusCode()));
         }).start(config.host(), config.port());
+    }
+
+    /**
+     * The started TLS settings of the main port's connector ({@code TlsConfig.install}, ADR 0020): the query port
+     * serves with the very same key store, protocols and cipher suites.
+     */
+    private static SslContextFactory mainPortTls(Server jetty) {
+        for (Connector connector : jetty == null ? new Connector[0] : jetty.getConnectors()) {
+            SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
+            if (ssl != null) {
+                return ssl.getSslContextFactory();
+            }
+        }
+        throw new IllegalStateException("router.tls.keystore.path is set but the main port has no TLS connector");
     }
 
     /**

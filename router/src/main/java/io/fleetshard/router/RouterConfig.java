@@ -103,7 +103,8 @@ public final class RouterConfig {
                             : "must be connection or transaction"),
             new Key(QUERY_PORT, "-1", false, "Port of the blocking HTTP/1.1 listener that serves only POST /v1/query"
                     + " and POST /v1/query/batch with a Content-Length body, one thread per connection (ADR 0039);"
-                    + " -1: off, 0 picks a free port. Plain HTTP only: not allowed with router.tls.keystore.path.",
+                    + " -1: off, 0 picks a free port. HTTPS with the main port's key store, protocols and cipher suites when"
+                    + " router.tls.keystore.path is set, else plain HTTP.",
                     range(-1, 65535)),
             new Key(QUERY_MAX_CONNECTIONS, "256", false, "Most open connections (each one a thread) of the listener on"
                     + " router.query.port; one more is answered 503 with Retry-After and closed.", range(1, 10_000)),
@@ -165,11 +166,6 @@ public final class RouterConfig {
                 && Integer.parseInt(out.get(POOL_MIN_IDLE)) > Integer.parseInt(out.get(POOL_MAX_SIZE))) {
             problems.add(POOL_MIN_IDLE + " (" + out.get(POOL_MIN_IDLE) + ") must not exceed " + POOL_MAX_SIZE + " ("
                     + out.get(POOL_MAX_SIZE) + ")");
-        }
-        if (out.containsKey(QUERY_PORT) && Integer.parseInt(out.get(QUERY_PORT)) >= 0
-                && raw.get(TLS_KEYSTORE_PATH) != null && !raw.get(TLS_KEYSTORE_PATH).isBlank()) {
-            problems.add(QUERY_PORT + " serves plain HTTP only and cannot be used with " + TLS_KEYSTORE_PATH
-                    + " (set it to -1, or terminate TLS in front of both ports); ADR 0039");
         }
         // the key source is checked with the other problems, so a first start lists it too (invalid keys read as "")
         problems.addAll(AuthConfig.problems(PREFIX, suffix -> out.getOrDefault(PREFIX + suffix, "")));

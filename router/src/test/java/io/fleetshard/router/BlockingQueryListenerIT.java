@@ -14,6 +14,7 @@ import io.fleetshard.shardmap.Shard;
 import io.fleetshard.shardmap.ShardStatus;
 import io.fleetshard.shardmap.Tenant;
 import io.fleetshard.testkit.Await;
+import io.fleetshard.testkit.SelfSignedKeyStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +29,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +42,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The blocking query listener ({@code router.query.port}, ADR 0039) against a real PostgreSQL shard: it answers
  * exactly what Jetty's path answers, keeps connections alive, bounds them, closes idle ones, and refuses what it does
- * not serve with a problem+json.
+ * not serve with a problem+json; and with TLS (ADR 0044) the same over HTTPS, with the handshake under the idle timeout.
  */
 class BlockingQueryListenerIT {
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -50,6 +54,8 @@ class BlockingQueryListenerIT {
     static Path dir;
     static PostgresCluster pg;
     static Router router;
+    static SelfSignedKeyStore keys;
+    static Router tlsRouter;
 
     @BeforeAll
     static void start() throws Exception {
@@ -68,12 +74,21 @@ class BlockingQueryListenerIT {
                 .poolMinIdle(1).maxRequestBytes(4096).set(RouterConfig.QUERY_PORT, "0")
                 .set(RouterConfig.QUERY_MAX_CONNECTIONS, "3").set(RouterConfig.QUERY_IDLE_TIMEOUT_MS, "1500").build();
         router = new Router(config, map).start();
+        keys = SelfSignedKeyStore.create(dir.resolve("tls"));
+        tlsRouter = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
+                .poolMinIdle(1).maxRequestBytes(4096).set(RouterConfig.QUERY_PORT, "0")
+                .set(RouterConfig.QUERY_MAX_CONNECTIONS, "3").set(RouterConfig.QUERY_IDLE_TIMEOUT_MS, "1500")
+                .set(RouterConfig.TLS_KEYSTORE_PATH, keys.path().toString())
+                .set(RouterConfig.TLS_KEYSTORE_PASSWORD, keys.password()).build(), map).start();
     }
 
     @AfterAll
     static void stop() {
         if (router != null) {
             router.stop();
+        }
+        if (tlsRouter != null) {
+            tlsRouter.stop();
         }
         if (pg != null) {
             pg.close();
@@ -276,6 +291,98 @@ class BlockingQueryListenerIT {
         }
     }
 
+    @Test
+    void withTlsTheQueryPortServesHttpsAndAnswersWhatTheMainPortAnswers() throws Exception {
+        String writer = TestTokens.of(Role.TENANT_WRITER, TENANT);
+        String batch = "{\"queries\":[" + READ + "," + READ.replace("acme", "globex").replace("f1", "g1") + "]}";
+        double before = requestsOnQueryPort(tlsRouter);
+        try (RawConnection main = RawConnection.tls(tlsRouter.port(), keys.trustingContext());
+                RawConnection query = RawConnection.tls(tlsRouter.queryPort(), keys.trustingContext())) {
+            for (String[] c : List.of(new String[] {"/v1/query", writer, READ},
+                    new String[] {"/v1/query", null, READ},
+                    new String[] {"/v1/query/batch", writer, batch})) {
+                Response viaJetty = main.post(c[0], c[1], c[2]);
+                Response viaBlocking = query.post(c[0], c[1], c[2]);
+                assertThat(viaBlocking.status()).as(c[0] + " " + c[2]).isEqualTo(viaJetty.status());
+                assertThat(viaBlocking.body()).as(c[0] + " " + c[2]).isEqualTo(viaJetty.body());
+                assertThat(viaBlocking.headers().keySet()).containsExactlyElementsOf(viaJetty.headers().keySet());
+                assertThat(viaJetty.headers().get("fleetshard-query-port")).as("advertised with TLS too")
+                        .isEqualTo(Integer.toString(tlsRouter.queryPort()));
+            }
+            assertThat(RouterHttp.JSON.readTree(query.post("/v1/query", writer, READ).body()).get("rows").toString())
+                    .isEqualTo("[[\"v1\",\"VIN-1\"]]");
+            JsonNode items = RouterHttp.JSON.readTree(query.post("/v1/query/batch", writer, batch).body())
+                    .get("results");
+            assertThat(items.get(0).get("status").asInt()).isEqualTo(200);
+            assertThat(items.get(1).get("status").asInt()).as("another tenant's item").isEqualTo(403);
+            assertThat(query.socket.getSession().getProtocol()).isIn("TLSv1.3", "TLSv1.2");
+        }
+        assertThat(requestsOnQueryPort(tlsRouter)).isEqualTo(before + 5);
+    }
+
+    @Test
+    void withTlsPlainHttpToTheQueryPortGetsAPlain400AndIsClosed() throws Exception {
+        try (RawConnection plain = new RawConnection(tlsRouter.queryPort())) {
+            plain.write(RawConnection.request("/v1/query", TestTokens.of(Role.TENANT_READER, TENANT), READ));
+            Response refused = plain.read();
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(refused.headers().get("content-type")).isEqualTo("application/problem+json");
+            assertThat(RouterHttp.JSON.readTree(refused.body()).get("detail").asText())
+                    .contains("this port speaks HTTPS only").contains("https://");
+            assertThat(plain.atEnd()).as("closed, not left hanging").isTrue();
+        }
+    }
+
+    @Test
+    void withTlsAClientThatNeverFinishesItsHandshakeIsClosedByTheIdleTimeout() throws Exception {
+        try (RawConnection silent = new RawConnection(tlsRouter.queryPort());
+                RawConnection halfHello = new RawConnection(tlsRouter.queryPort())) {
+            // a TLS record header announcing a 512-byte handshake message, and nothing more
+            halfHello.out.write(new byte[] {22, 3, 1, 2, 0, 1});
+            halfHello.out.flush();
+            long started = System.nanoTime();
+            assertThat(silent.atEnd()).as("a connection that sends nothing").isTrue();
+            assertThat(halfHello.atEnd()).as("a handshake that stops half-way").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the idle timeout (1.5 s) and its sweep")
+                    .isLessThan(WAIT);
+        }
+        Await.condition("the slots of the stalled handshakes to be freed", WAIT,
+                () -> tlsRouter.registry().get("fleetshard.router.query.connections").gauge().value() == 0);
+        try (RawConnection again = RawConnection.tls(tlsRouter.queryPort(), keys.trustingContext())) {
+            assertThat(again.post("/v1/query", TestTokens.of(Role.TENANT_READER, TENANT), READ).status())
+                    .isEqualTo(200);
+        }
+    }
+
+    @Test
+    void withTlsOneConnectionOverTheBoundIsAnswered503OverTls() throws Exception {
+        String token = TestTokens.of(Role.TENANT_READER, TENANT);
+        Await.condition("connections of other tests to be closed", WAIT,
+                () -> tlsRouter.registry().get("fleetshard.router.query.connections").gauge().value() == 0);
+        List<RawConnection> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                RawConnection c = RawConnection.tls(tlsRouter.queryPort(), keys.trustingContext());
+                held.add(c);
+                assertThat(c.post("/v1/query", token, READ).status()).isEqualTo(200);
+            }
+            try (RawConnection over = RawConnection.tls(tlsRouter.queryPort(), keys.trustingContext())) {
+                Response refused = over.read();
+                assertThat(refused.status()).isEqualTo(503);
+                assertThat(refused.headers().get("retry-after")).isEqualTo("1");
+                assertThat(over.atEnd()).isTrue();
+            }
+        } finally {
+            for (RawConnection c : held) {
+                c.close();
+            }
+        }
+    }
+
+    private static double requestsOnQueryPort(Router r) {
+        return r.registry().get("fleetshard.router.query.port.requests").counter().count();
+    }
+
     private static double openConnections() {
         return router.registry().get("fleetshard.router.query.connections").gauge().value();
     }
@@ -283,17 +390,38 @@ class BlockingQueryListenerIT {
     record Response(int status, Map<String, String> headers, String body) {
     }
 
-    /** One raw HTTP/1.1 connection: what a client writes and reads, byte for byte. */
+    /** One raw HTTP/1.1 connection (over TLS or not): what a client writes and reads, byte for byte. */
     static final class RawConnection implements AutoCloseable {
-        private final Socket socket = new Socket();
+        private final Socket raw = new Socket();
+        private final SSLSocket socket;
         private final OutputStream out;
         private final InputStream in;
 
         RawConnection(int port) throws IOException {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-            socket.setSoTimeout((int) WAIT.toMillis());
-            out = socket.getOutputStream();
-            in = new java.io.BufferedInputStream(socket.getInputStream());
+            this(port, null);
+        }
+
+        private RawConnection(int port, SSLContext tls) throws IOException {
+            raw.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            raw.setSoTimeout((int) WAIT.toMillis());
+            if (tls == null) {
+                socket = null;
+                out = raw.getOutputStream();
+                in = new java.io.BufferedInputStream(raw.getInputStream());
+            } else {
+                socket = (SSLSocket) tls.getSocketFactory().createSocket(raw, "127.0.0.1", port, true);
+                SSLParameters p = socket.getSSLParameters();
+                p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name 127.0.0.1
+                socket.setSSLParameters(p);
+                socket.startHandshake();
+                out = socket.getOutputStream();
+                in = new java.io.BufferedInputStream(socket.getInputStream());
+            }
+        }
+
+        /** An HTTPS connection that trusts what {@code tls} trusts and checks the certificate's name. */
+        static RawConnection tls(int port, SSLContext tls) throws IOException {
+            return new RawConnection(port, tls);
         }
 
         static String request(String path, String token, String body) {
@@ -333,7 +461,7 @@ class BlockingQueryListenerIT {
         boolean atEnd() throws IOException {
             try {
                 return in.read() < 0;
-            } catch (java.net.SocketException e) {
+            } catch (java.net.SocketException | javax.net.ssl.SSLException e) {
                 return true; // reset
             }
         }
@@ -353,7 +481,7 @@ class BlockingQueryListenerIT {
 
         @Override
         public void close() throws IOException {
-            socket.close();
+            raw.close();
         }
     }
 }

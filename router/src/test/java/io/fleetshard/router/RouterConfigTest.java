@@ -3,8 +3,11 @@ package io.fleetshard.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fleetshard.testkit.SelfSignedKeyStore;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RouterConfigTest {
     private static final String SECRET = "0123456789abcdef-secret";
@@ -53,17 +56,18 @@ class RouterConfigTest {
     }
 
     @Test
-    void theBlockingQueryPortIsOffByDefaultAndRefusedWithTls() {
+    void theBlockingQueryPortIsOffByDefaultAndAllowedWithTls(@TempDir Path dir) {
         RouterConfig defaults = TestTokens.routerConfig().tenantSecret(SECRET).build();
         assertThat(defaults.queryPort()).isEqualTo(-1);
         assertThat(defaults.queryMaxConnections()).isEqualTo(256);
         assertThat(defaults.queryIdleTimeoutMs()).isEqualTo(30_000);
         assertThat(defaults.queryAdvertisedPort()).as("the listener's own port").isZero();
-        assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).set(RouterConfig.QUERY_PORT, "0")
-                .set(RouterConfig.TLS_KEYSTORE_PATH, "/etc/router.p12").set(RouterConfig.TLS_KEYSTORE_PASSWORD, "pw")
-                .build())
-                .hasMessageContaining("router.query.port serves plain HTTP only and cannot be used with"
-                        + " router.tls.keystore.path");
+        SelfSignedKeyStore keys = SelfSignedKeyStore.create(dir);
+        RouterConfig withTls = TestTokens.routerConfig().tenantSecret(SECRET).set(RouterConfig.QUERY_PORT, "0")
+                .set(RouterConfig.TLS_KEYSTORE_PATH, keys.path().toString())
+                .set(RouterConfig.TLS_KEYSTORE_PASSWORD, keys.password()).build();
+        assertThat(withTls.queryPort()).as("HTTPS on the query port too (ADR 0039, 2026-12-07)").isZero();
+        assertThat(withTls.tls().enabled()).isTrue();
         assertThatThrownBy(() -> TestTokens.routerConfig().tenantSecret(SECRET).set(RouterConfig.QUERY_PORT, "-2")
                 .set(RouterConfig.QUERY_MAX_CONNECTIONS, "0").set(RouterConfig.QUERY_ADVERTISED_PORT, "65536").build())
                 .hasMessageContaining("router.query.port must be between -1 and 65535")

@@ -131,6 +131,19 @@ class RouterTest {
         assertThat(doc.at("/paths/~1v1~1query~1batch/post/x-roles").isMissingNode()).isFalse();
         assertThat(doc.at("/components/schemas/Problem/required").toString()).contains("type", "title", "status",
                 "detail");
+        // ADR 0042: every answer of the main port may name the query port; each documented answer says so
+        assertThat(doc.at("/components/headers/FleetShard-Query-Port/schema/type").asText()).isEqualTo("integer");
+        List<String> answers = new java.util.ArrayList<>();
+        doc.get("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(op ->
+                op.getValue().get("responses").fields().forEachRemaining(r -> answers.add(path.getKey() + " "
+                        + op.getKey() + " " + r.getKey() + " " + headerOf(doc, r.getValue())))));
+        assertThat(answers).isNotEmpty().allMatch(a -> a.endsWith(" #/components/headers/FleetShard-Query-Port"));
+    }
+
+    /** The reference of a documented answer's FleetShard-Query-Port header, following a shared answer's $ref. */
+    private static String headerOf(JsonNode doc, JsonNode response) {
+        JsonNode r = response.has("$ref") ? doc.at(response.get("$ref").asText().substring(1)) : response;
+        return r.at("/headers/FleetShard-Query-Port/$ref").asText("none");
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
