@@ -722,8 +722,8 @@ public final class RouterVsJdbcLoad {
                         - jdbc.stream().mapToLong(LoadRun.Result::p50Ns).sum()) / 3e6,
                 (blocking.stream().mapToLong(LoadRun.Result::p99Ns).sum()
                         - jdbc.stream().mapToLong(LoadRun.Result::p99Ns).sum()) / 3e6);
-        System.out.printf("CPU per request, mean of three: router's threads %.1f µs (+ GC/JIT %.1f), PostgreSQL %.1f µs"
-                        + " vs %.1f µs direct, driver %.1f µs vs %.1f µs%n",
+        System.out.printf("CPU per request, mean of three: router's threads %.1f µs (+ GC/JIT %.1f), PostgreSQL"
+                        + " %.1f µs vs %.1f µs direct, driver %.1f µs vs %.1f µs%n",
                 blocking.stream().mapToDouble(r -> r.cpu().serverUs()).average().orElse(0),
                 blocking.stream().mapToDouble(r -> r.cpu().jvmUs()).average().orElse(0),
                 blocking.stream().mapToDouble(r -> r.cpu().postgresUs()).average().orElse(0),
