@@ -61,8 +61,17 @@ final class MapTransactionRunner {
         }
     }
 
-    /** A committed change: the map version it created and the change's result. */
-    record Committed<R>(long mapVersion, R result) {
+    /** A committed change: the map version it created, the change's result, and where its time went. */
+    record Committed<R>(long mapVersion, R result, Steps steps) {
+    }
+
+    /**
+     * Where a change's time went, in µs: waiting for the write lock (changes before it), for the follower to show
+     * the base version, planning, the committer (the Kafka transaction and the writer's follower applying it), and
+     * this instance's follower showing it after that; attempts after a conflict add to the same steps.
+     */
+    record Steps(long lockWaitUs, long baseWaitUs, long planUs, long commitUs, long seenUs) {
+        static final Steps NONE = new Steps(-1, -1, -1, -1, -1);
     }
 
     private final ShardMapCommitter committer;
@@ -127,6 +136,7 @@ final class MapTransactionRunner {
      */
     <R> Committed<R> run(String what, MapChange<R> change) {
         rejectIfFenced(what);
+        long lockingNanos = System.nanoTime();
         boolean locked;
         try {
             locked = writeLock.tryLock(lockTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -140,17 +150,23 @@ final class MapTransactionRunner {
                     + " changes waiting)", retryAfterSeconds);
         }
         try {
-            return runLocked(what, change);
+            return runLocked(what, change, System.nanoTime() - lockingNanos);
         } finally {
             writeLock.unlock();
         }
     }
 
-    private <R> Committed<R> runLocked(String what, MapChange<R> change) {
+    private <R> Committed<R> runLocked(String what, MapChange<R> change, long lockWaitNanos) {
         long requiredVersion = lastCommittedVersion;
+        long baseWaitNanos = 0;
+        long planNanos = 0;
+        long commitNanos = 0;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             rejectIfFenced(what);
+            long waiting = System.nanoTime();
             ShardMapSnapshot base = awaitVersion(requiredVersion, "this instance committed it");
+            long planning = System.nanoTime();
+            baseWaitNanos += planning - waiting;
             Plan<R> plan;
             try {
                 plan = change.plan(base);
@@ -160,9 +176,11 @@ final class MapTransactionRunner {
             }
             long version;
             long started = System.nanoTime();
+            planNanos += started - planning;
             try {
                 version = committer.commit(base.version(), plan.puts(), plan.deletedKeys());
             } catch (MapVersionConflictException e) {
+                commitNanos += System.nanoTime() - started;
                 if (e.actualVersion() < e.expectedVersion()) {
                     // The writer knows an older map than this instance's follower shows: versions were committed by
                     // another writer, which took over the log (its initTransactions fenced ours, but Kafka only says
@@ -182,14 +200,16 @@ final class MapTransactionRunner {
             } catch (MapUnavailableException e) {
                 return reconcileUnknownOutcome(what, base, plan, e);
             }
-            return committed(what, version, plan, started);
+            commitNanos += System.nanoTime() - started;
+            return committed(what, version, plan, started, new Steps(lockWaitNanos / 1_000, baseWaitNanos / 1_000,
+                    planNanos / 1_000, commitNanos / 1_000, -1));
         }
         throw ApiProblem.unavailable("could not " + what + ": the shard map changed concurrently on each of "
                 + maxAttempts + " attempts; retry", retryAfterSeconds);
     }
 
     /** Counts a committed change and waits (bounded) until this instance's follower shows it. */
-    private <R> Committed<R> committed(String what, long version, Plan<R> plan, long startedNanos) {
+    private <R> Committed<R> committed(String what, long version, Plan<R> plan, long startedNanos, Steps steps) {
         outcomes.get("committed").increment();
         lastCommittedVersion = Math.max(lastCommittedVersion, version);
         long committedNanos = System.nanoTime();
@@ -201,10 +221,12 @@ final class MapTransactionRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        long seenNanos = System.nanoTime() - committedNanos;
         LOG.info("committed map version {}: {} ({} puts, {} deletes; transaction {} ms, then seen here {} ms)", version,
                 what, plan.puts().size(), plan.deletedKeys().size(), (committedNanos - startedNanos) / 1_000_000,
-                (System.nanoTime() - committedNanos) / 1_000_000);
-        return new Committed<>(version, plan.result());
+                seenNanos / 1_000_000);
+        return new Committed<>(version, plan.result(), new Steps(steps.lockWaitUs(), steps.baseWaitUs(),
+                steps.planUs(), steps.commitUs(), seenNanos / 1_000));
     }
 
     /**
@@ -226,7 +248,7 @@ final class MapTransactionRunner {
         if (after != null && contains(after, plan)) {
             outcomes.get("unknown-reconciled").increment();
             LOG.info("map version {} shows the change to {}: it was committed", after.version(), what);
-            return committed(what, after.version(), plan, System.nanoTime());
+            return committed(what, after.version(), plan, System.nanoTime(), Steps.NONE);
         }
         outcomes.get("unavailable").increment();
         throw ApiProblem.unavailable("could not " + what + ": the shard map log is unreachable (" + cause.getMessage()

@@ -373,6 +373,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             ReshardProgress p = progress.get(expected.jobId());
             if (p != null) { // the next phase's ETA counts one such transaction for its own end
                 p.lastMapCommitMs = (System.nanoTime() - started) / 1_000_000;
+                p.lastMapSteps = done.steps();
             }
             return done.result();
         } catch (ApiProblem e) {
@@ -665,6 +666,7 @@ final class ReshardOrchestrator implements AutoCloseable {
             }
             long noticedNanos = System.nanoTime();
             takeSnapshot(snapshot, tgtSql);
+            long snapshotNanos = System.nanoTime() - noticedNanos;
             commit(job, "cutover: new placement on " + job.targetShardId(),
                     map -> ReshardPlanner.placementAfter(job, map),
                     j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null));
@@ -677,6 +679,9 @@ final class ReshardOrchestrator implements AutoCloseable {
             p.freezeAppliedMs = appliedAtMs >= fencedAtMs ? Math.min(noticedMs, appliedAtMs - fencedAtMs) : -1;
             p.freezeNoticedMs = noticedMs;
             p.freezeMapCommitMs = (System.nanoTime() - noticedNanos) / 1_000_000;
+            p.freezeSnapshotMs = snapshotNanos / 1_000_000;
+            p.freezeFencedAtMs = fencedAtMs;
+            p.freezeMapSteps = p.lastMapSteps;
             Connection old = cutoverSnapshots.put(job.jobId(), snapshot);
             snapshotKept = true;
             closeQuietly(old);
