@@ -83,7 +83,7 @@ final class ReshardProgress {
                         .put("fenceNoticedMs", freezeNoticedMs).put("mapCommitMs", freezeMapCommitMs)
                         .put("snapshotMs", freezeSnapshotMs).put("mapLockWaitMs", ms(steps.lockWaitUs()))
                         .put("mapBaseWaitMs", ms(steps.baseWaitUs())).put("mapTransactionMs", ms(steps.commitUs()))
-                        .put("mapSeenMs", ms(steps.seenUs()));
+                        .put("mapSeenMs", ms(steps.seenUs())).put("mapStagedMs", ms(steps.stagedUs()));
             }
         }
         if (lastError != null) {

@@ -30,14 +30,14 @@ class ReshardProgressTest {
         p.freezeNoticedMs = 203;
         p.freezeMapCommitMs = 107;
         p.freezeSnapshotMs = 4;
-        p.freezeMapSteps = new MapTransactionRunner.Steps(1_449, 20, 35, 98_260, 51);
+        p.freezeMapSteps = new MapTransactionRunner.Steps(1_449, 20, 35, 48_260, 51, 61_020);
 
         var o = p.toJson("validate", 0);
 
         assertThat(o.path("writeFreezeMs").asLong()).isEqualTo(310);
         assertThat(o.path("writeFreeze").toString()).isEqualTo("{\"fencedAtMs\":1765000000000,\"fenceAppliedMs\":200,"
                 + "\"fenceNoticedMs\":203,\"mapCommitMs\":107,\"snapshotMs\":4,\"mapLockWaitMs\":1.4,"
-                + "\"mapBaseWaitMs\":0.0,\"mapTransactionMs\":98.3,\"mapSeenMs\":0.1}");
+                + "\"mapBaseWaitMs\":0.0,\"mapTransactionMs\":48.3,\"mapSeenMs\":0.1,\"mapStagedMs\":61.0}");
     }
 
     @Test
