@@ -59,6 +59,7 @@ public final class ReshardBench {
         MAP_PARTS.put("mapBaseWaitMs", "waiting for the base version");
         MAP_PARTS.put("mapTransactionMs", "Kafka transaction + the writer's follower applied it");
         MAP_PARTS.put("mapSeenMs", "then seen by the control API");
+        MAP_PARTS.put("mapStagedMs", "(before it, while the fence was on its way: written ahead; -1 = not)");
     }
 
     private ReshardBench() {
