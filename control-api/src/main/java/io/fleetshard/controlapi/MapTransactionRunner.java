@@ -165,9 +165,10 @@ final class MapTransactionRunner {
     }
 
     /**
-     * Validates {@code change} and writes its map transaction without committing it ({@link ShardMapCommitter#prepare}):
-     * the caller commits or aborts the returned change later, from this thread. Until then this instance's write lock
-     * stays taken, so every other change waits (at most {@code control.map.write.lock.timeout.ms}): keep it short.
+     * Validates {@code change} and writes its map transaction without committing it
+     * ({@link ShardMapCommitter#prepare}): the caller commits or aborts the returned change later, from this thread.
+     * Until then this instance's write lock stays taken, so every other change waits (at most
+     * {@code control.map.write.lock.timeout.ms}): keep it short.
      * Nothing commits on a stale base: no change of this instance can come between, and a writer that took over
      * fences this one, whose commit then fails.
      */
@@ -212,7 +213,7 @@ final class MapTransactionRunner {
         }
     }
 
-    /** A change written ahead by {@link #stage}, holding this instance's write lock until it is committed or aborted. */
+    /** A change written ahead by {@link #stage}; holds this instance's write lock until it is committed or aborted. */
     final class Staged<R> {
         private final String what;
         private final ShardMapSnapshot base;

@@ -369,7 +369,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
     }
 
-    /** {@link #commit}'s change, written ahead ({@link MapTransactionRunner#stage}); commit it with {@link #commit(MapTransactionRunner.Staged, ReshardJob, String)}. */
+    /** {@link #commit}'s change, written ahead ({@link MapTransactionRunner#stage}) to be committed later. */
     private MapTransactionRunner.Staged<ReshardJob> stage(ReshardJob expected, String what,
             java.util.function.Function<ShardMapSnapshot, List<MapEntity>> extra,
             java.util.function.UnaryOperator<ReshardJob> change) {

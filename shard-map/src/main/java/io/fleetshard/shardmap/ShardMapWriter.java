@@ -226,9 +226,10 @@ public final class ShardMapWriter implements ShardMapCommitter, AutoCloseable {
             LOG.warn("map version {} committed but not yet applied by the local follower", version);
         }
         if (LOG.isDebugEnabled()) {
-            LOG.debug("map version {}: sends {} µs, flush (produce) {} µs, then {} µs until the commit, commitTransaction"
-                    + " (end) {} µs, then applied by the follower {} µs", version, (sentNanos - beganNanos) / 1_000,
-                    (flushedNanos - sentNanos) / 1_000, (ending - flushedNanos) / 1_000, (committed - ending) / 1_000,
+            LOG.debug("map version {}: sends {} µs, flush (produce) {} µs, then {} µs until the commit,"
+                    + " commitTransaction (end) {} µs, then applied by the follower {} µs", version,
+                    (sentNanos - beganNanos) / 1_000, (flushedNanos - sentNanos) / 1_000,
+                    (ending - flushedNanos) / 1_000, (committed - ending) / 1_000,
                     (System.nanoTime() - committed) / 1_000);
         }
         return version;
