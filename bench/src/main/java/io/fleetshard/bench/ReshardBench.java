@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fleetshard.launcher.DevOptions;
 import io.fleetshard.launcher.DevPlatform;
+import io.fleetshard.shardmap.ShardMapFollower;
+import io.fleetshard.shardmap.ShardMapLogConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,6 +49,18 @@ public final class ReshardBench {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     /** Admin token of the dev platform under test (ADR 0018), set once it started. */
     private static volatile String token;
+
+    /** The map step's parts in the job's {@code progress.writeFreeze}, and what they are. */
+    private static final Map<String, String> MAP_PARTS = new LinkedHashMap<>();
+
+    static {
+        MAP_PARTS.put("snapshotMs", "validation's snapshot of the target");
+        MAP_PARTS.put("mapLockWaitMs", "waiting for the map write lock");
+        MAP_PARTS.put("mapBaseWaitMs", "waiting for the base version");
+        MAP_PARTS.put("mapTransactionMs", "Kafka transaction + the writer's follower applied it");
+        MAP_PARTS.put("mapSeenMs", "then seen by the control API");
+        MAP_PARTS.put("mapStagedMs", "(before it, while the fence was on its way: written ahead; -1 = not)");
+    }
 
     private ReshardBench() {
     }
@@ -174,6 +188,17 @@ public final class ReshardBench {
         for (String f : List.of("other-1", "other-2", "other-3")) {
             post(p.controlUrl() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"" + f + "\",\"shardId\":\"pg-1\"}");
         }
+        // a follower of the map log of its own, as a router process has: when it first shows hopper on each shard
+        List<long[]> hopperPlaced = new java.util.concurrent.CopyOnWriteArrayList<>(); // {wall ms, 1 = pg-1 / 2}
+        ShardMapFollower routerFollower = ShardMapFollower.start(ShardMapLogConfig.defaults(p.kafkaBootstrapServers()),
+                null);
+        routerFollower.addListener(map -> map.fleet("acme", "hopper").ifPresent(f -> {
+            long now = System.currentTimeMillis();
+            long shard = map.shardFor(f).equals("pg-1") ? 1 : 2;
+            if (hopperPlaced.isEmpty() || hopperPlaced.get(hopperPlaced.size() - 1)[1] != shard) {
+                hopperPlaced.add(new long[] {now, shard});
+            }
+        }));
         Load hopper = new Load(p, "hopper", 2);
         Load others = new Load(p, null, 3);
         hopper.start();
@@ -191,6 +216,11 @@ public final class ReshardBench {
         List<Long> applied = new ArrayList<>();
         List<Long> noticed = new ArrayList<>();
         List<Long> mapCommit = new ArrayList<>();
+        Map<String, List<Double>> mapParts = new LinkedHashMap<>();
+        for (String part : MAP_PARTS.keySet()) {
+            mapParts.put(part, new ArrayList<>());
+        }
+        List<Long> routerSeen = new ArrayList<>();
         List<Long> probeTrips = new ArrayList<>();
         List<Long> probesSent = new ArrayList<>();
         String at = "pg-1";
@@ -210,6 +240,12 @@ public final class ReshardBench {
             applied.add(parts.path("fenceAppliedMs").asLong(-1));
             noticed.add(parts.path("fenceNoticedMs").asLong(-1));
             mapCommit.add(parts.path("mapCommitMs").asLong(-1));
+            mapParts.forEach((part, l) -> l.add(parts.path(part).asDouble(-1)));
+            long fencedAt = parts.path("fencedAtMs").asLong(-1);
+            long visibleAt = fencedAt + job.path("progress").path("writeFreezeMs").asLong();
+            long toShard = to.equals("pg-1") ? 1 : 2;
+            routerSeen.add(hopperPlaced.stream().filter(e -> e[1] == toShard && e[0] >= fencedAt)
+                    .mapToLong(e -> e[0] - visibleAt).findFirst().orElse(Long.MIN_VALUE));
             JsonNode probe = job.path("progress").path("delta").path("probe"); // ADR 0033, absent before it
             if (!probe.isMissingNode()) {
                 probeTrips.add(probe.path("lastTripMs").asLong(-1));
@@ -222,10 +258,13 @@ public final class ReshardBench {
         long[] hopperLat = hopper.snapshot();
         hopper.stop();
         others.stop();
+        routerFollower.close();
         List<Long> probesInOrder = List.copyOf(probesSent);
-        for (List<Long> l : List.of(freezes, applied, noticed, mapCommit, probeTrips, probesSent)) {
+        List<Long> freezesInOrder = List.copyOf(freezes);
+        for (List<Long> l : List.of(freezes, applied, noticed, mapCommit, probeTrips, probesSent, routerSeen)) {
             l.sort(Long::compare);
         }
+        mapParts.values().forEach(l -> l.sort(Double::compare));
         System.out.printf(Locale.ROOT, "| measure (%d cutovers of acme/hopper between pg-1 and pg-2, 2 writers on it,"
                 + " 3 on other fleets of pg-1) | result |%n| --- | --- |%n", n);
         System.out.printf(Locale.ROOT, "| write freeze p50 / p99 / max | %d / %d / %d ms |%n", pct(freezes, 50),
@@ -236,6 +275,12 @@ public final class ReshardBench {
                 pct(noticed, 50), noticed.get(noticed.size() - 1));
         System.out.printf(Locale.ROOT, "| of which: map transaction of the new placement, p50 / max | %d / %d ms |%n",
                 pct(mapCommit, 50), mapCommit.get(mapCommit.size() - 1));
+        mapParts.forEach((part, l) -> System.out.printf(Locale.ROOT, "| … of the map step: %s, p50 / max |"
+                + " %.1f / %.1f ms |%n", MAP_PARTS.get(part), l.get((l.size() - 1) / 2), l.get(l.size() - 1)));
+        System.out.printf(Locale.ROOT, "| after the freeze: a router's own map follower shows the new placement, p50 /"
+                + " max (ms after the control API saw it; %s = never) | %d / %d ms |%n", Long.MIN_VALUE,
+                pct(routerSeen, 50), routerSeen.get(routerSeen.size() - 1));
+        System.out.printf(Locale.ROOT, "| write freezes in order | %s |%n", freezesInOrder);
         if (!probeTrips.isEmpty()) {
             System.out.printf(Locale.ROOT, "| before the fence: last probe's trip source -> target, p50 / max | %d / %d ms"
                     + " |%n", pct(probeTrips, 50), probeTrips.get(probeTrips.size() - 1));

@@ -61,8 +61,19 @@ final class MapTransactionRunner {
         }
     }
 
-    /** A committed change: the map version it created and the change's result. */
-    record Committed<R>(long mapVersion, R result) {
+    /** A committed change: the map version it created, the change's result, and where its time went. */
+    record Committed<R>(long mapVersion, R result, Steps steps) {
+    }
+
+    /**
+     * Where a change's time went, in µs: waiting for the write lock (changes before it), for the follower to show
+     * the base version, planning, the committer (the Kafka transaction and the writer's follower applying it), and
+     * this instance's follower showing it after that; attempts after a conflict add to the same steps. A change
+     * {@link #stage staged} ahead has its base wait, planning and written-ahead records in {@code stagedUs} (-1 when
+     * not staged), before its commit.
+     */
+    record Steps(long lockWaitUs, long baseWaitUs, long planUs, long commitUs, long seenUs, long stagedUs) {
+        static final Steps NONE = new Steps(-1, -1, -1, -1, -1, -1);
     }
 
     private final ShardMapCommitter committer;
@@ -126,7 +137,18 @@ final class MapTransactionRunner {
      * @param what the change in words, for messages ("register shard s1")
      */
     <R> Committed<R> run(String what, MapChange<R> change) {
+        long lockWaitNanos = lock(what);
+        try {
+            return runLocked(what, change, lockWaitNanos);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Takes the write lock for {@code what}; returns how long that took, in ns. */
+    private long lock(String what) {
         rejectIfFenced(what);
+        long lockingNanos = System.nanoTime();
         boolean locked;
         try {
             locked = writeLock.tryLock(lockTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -139,18 +161,136 @@ final class MapTransactionRunner {
                     + " more than " + lockTimeout.toMillis() + " ms (" + writeLock.getQueueLength()
                     + " changes waiting)", retryAfterSeconds);
         }
+        return System.nanoTime() - lockingNanos;
+    }
+
+    /**
+     * Validates {@code change} and writes its map transaction without committing it
+     * ({@link ShardMapCommitter#prepare}): the caller commits or aborts the returned change later, from this thread.
+     * Until then this instance's write lock stays taken, so every other change waits (at most
+     * {@code control.map.write.lock.timeout.ms}): keep it short.
+     * Nothing commits on a stale base: no change of this instance can come between, and a writer that took over
+     * fences this one, whose commit then fails.
+     */
+    <R> Staged<R> stage(String what, MapChange<R> change) {
+        long lockWaitNanos = lock(what);
+        boolean staged = false;
         try {
-            return runLocked(what, change);
+            long requiredVersion = lastCommittedVersion;
+            for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+                rejectIfFenced(what);
+                long waiting = System.nanoTime();
+                ShardMapSnapshot base = awaitVersion(requiredVersion, "this instance committed it");
+                Plan<R> plan;
+                try {
+                    plan = change.plan(base);
+                } catch (ApiProblem e) {
+                    outcomes.get("rejected").increment();
+                    throw e;
+                }
+                ShardMapCommitter.Prepared prepared;
+                try {
+                    prepared = committer.prepare(base.version(), plan.puts(), plan.deletedKeys());
+                } catch (MapVersionConflictException e) {
+                    requiredVersion = conflict(what, attempt, e, requiredVersion);
+                    continue;
+                } catch (WriterFencedException e) {
+                    throw fenced(what, e.getMessage(), e);
+                } catch (MapUnavailableException e) {
+                    outcomes.get("unavailable").increment();
+                    throw ApiProblem.unavailable("could not " + what + ": the shard map log is unreachable ("
+                            + e.getMessage() + "); nothing was committed, retry", retryAfterSeconds);
+                }
+                staged = true;
+                return new Staged<>(what, base, plan, prepared, lockWaitNanos, System.nanoTime() - waiting);
+            }
+            throw ApiProblem.unavailable("could not " + what + ": the shard map changed concurrently on each of "
+                    + maxAttempts + " attempts; retry", retryAfterSeconds);
         } finally {
-            writeLock.unlock();
+            if (!staged) {
+                writeLock.unlock();
+            }
         }
     }
 
-    private <R> Committed<R> runLocked(String what, MapChange<R> change) {
+    /** A change written ahead by {@link #stage}; holds this instance's write lock until it is committed or aborted. */
+    final class Staged<R> {
+        private final String what;
+        private final ShardMapSnapshot base;
+        private final Plan<R> plan;
+        private final ShardMapCommitter.Prepared prepared;
+        private final long lockWaitNanos;
+        private final long stagedNanos;
+        private boolean done;
+
+        private Staged(String what, ShardMapSnapshot base, Plan<R> plan, ShardMapCommitter.Prepared prepared,
+                long lockWaitNanos, long stagedNanos) {
+            this.what = what;
+            this.base = base;
+            this.plan = plan;
+            this.prepared = prepared;
+            this.lockWaitNanos = lockWaitNanos;
+            this.stagedNanos = stagedNanos;
+        }
+
+        /** Commits the change (outcomes as {@link #run}) and releases the write lock. */
+        Committed<R> commit() {
+            end();
+            try {
+                rejectIfFenced(what);
+                long started = System.nanoTime();
+                long version;
+                try {
+                    version = prepared.commit();
+                } catch (MapVersionConflictException e) { // only a committer that writes nothing ahead gets here
+                    conflict(what, maxAttempts, e, e.actualVersion());
+                    throw ApiProblem.unavailable("could not " + what + ": the shard map changed while it was staged;"
+                            + " retry", retryAfterSeconds);
+                } catch (WriterFencedException e) {
+                    throw fenced(what, e.getMessage(), e);
+                } catch (MapUnavailableException e) {
+                    return reconcileUnknownOutcome(what, base, plan, e);
+                }
+                return committed(what, version, plan, started, new Steps(lockWaitNanos / 1_000, 0, 0,
+                        (System.nanoTime() - started) / 1_000, -1, stagedNanos / 1_000));
+            } finally {
+                prepared.abort(); // nothing after a commit; drops a change that a fenced writer must not commit
+                writeLock.unlock();
+            }
+        }
+
+        /** Drops the change and releases the write lock; nothing after {@link #commit()} or a first abort. */
+        void abort() {
+            if (done) {
+                return;
+            }
+            end();
+            try {
+                prepared.abort();
+            } finally {
+                writeLock.unlock();
+            }
+        }
+
+        private void end() {
+            if (done) {
+                throw new IllegalStateException("staged change to " + what + " already ended");
+            }
+            done = true;
+        }
+    }
+
+    private <R> Committed<R> runLocked(String what, MapChange<R> change, long lockWaitNanos) {
         long requiredVersion = lastCommittedVersion;
+        long baseWaitNanos = 0;
+        long planNanos = 0;
+        long commitNanos = 0;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             rejectIfFenced(what);
+            long waiting = System.nanoTime();
             ShardMapSnapshot base = awaitVersion(requiredVersion, "this instance committed it");
+            long planning = System.nanoTime();
+            baseWaitNanos += planning - waiting;
             Plan<R> plan;
             try {
                 plan = change.plan(base);
@@ -160,36 +300,45 @@ final class MapTransactionRunner {
             }
             long version;
             long started = System.nanoTime();
+            planNanos += started - planning;
             try {
                 version = committer.commit(base.version(), plan.puts(), plan.deletedKeys());
             } catch (MapVersionConflictException e) {
-                if (e.actualVersion() < e.expectedVersion()) {
-                    // The writer knows an older map than this instance's follower shows: versions were committed by
-                    // another writer, which took over the log (its initTransactions fenced ours, but Kafka only says
-                    // so on our next transaction). Never write next to it.
-                    throw fenced(what, "the writer of this instance is at map version " + e.actualVersion()
-                            + " but the map log is at version " + e.expectedVersion()
-                            + ", so another writer has committed changes", e);
-                }
-                outcomes.get("conflict").increment();
-                LOG.info("map changed concurrently while trying to {} (attempt {} of {}): based on version {},"
-                        + " map at {}; re-reading", what, attempt, maxAttempts, e.expectedVersion(),
-                        e.actualVersion());
-                requiredVersion = Math.max(requiredVersion, e.actualVersion());
+                commitNanos += System.nanoTime() - started;
+                requiredVersion = conflict(what, attempt, e, requiredVersion);
                 continue;
             } catch (WriterFencedException e) {
                 throw fenced(what, e.getMessage(), e);
             } catch (MapUnavailableException e) {
                 return reconcileUnknownOutcome(what, base, plan, e);
             }
-            return committed(what, version, plan, started);
+            commitNanos += System.nanoTime() - started;
+            return committed(what, version, plan, started, new Steps(lockWaitNanos / 1_000, baseWaitNanos / 1_000,
+                    planNanos / 1_000, commitNanos / 1_000, -1, -1));
         }
         throw ApiProblem.unavailable("could not " + what + ": the shard map changed concurrently on each of "
                 + maxAttempts + " attempts; retry", retryAfterSeconds);
     }
 
+    /** A conflict: fenced when another writer committed, else counted; returns the version to wait for next. */
+    private long conflict(String what, int attempt, MapVersionConflictException e, long requiredVersion) {
+        if (e.actualVersion() < e.expectedVersion()) {
+            // The writer knows an older map than this instance's follower shows: versions were committed by
+            // another writer, which took over the log (its initTransactions fenced ours, but Kafka only says
+            // so on our next transaction). Never write next to it.
+            throw fenced(what, "the writer of this instance is at map version " + e.actualVersion()
+                    + " but the map log is at version " + e.expectedVersion()
+                    + ", so another writer has committed changes", e);
+        }
+        outcomes.get("conflict").increment();
+        LOG.info("map changed concurrently while trying to {} (attempt {} of {}): based on version {},"
+                + " map at {}; re-reading", what, attempt, maxAttempts, e.expectedVersion(),
+                e.actualVersion());
+        return Math.max(requiredVersion, e.actualVersion());
+    }
+
     /** Counts a committed change and waits (bounded) until this instance's follower shows it. */
-    private <R> Committed<R> committed(String what, long version, Plan<R> plan, long startedNanos) {
+    private <R> Committed<R> committed(String what, long version, Plan<R> plan, long startedNanos, Steps steps) {
         outcomes.get("committed").increment();
         lastCommittedVersion = Math.max(lastCommittedVersion, version);
         long committedNanos = System.nanoTime();
@@ -201,10 +350,12 @@ final class MapTransactionRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        long seenNanos = System.nanoTime() - committedNanos;
         LOG.info("committed map version {}: {} ({} puts, {} deletes; transaction {} ms, then seen here {} ms)", version,
                 what, plan.puts().size(), plan.deletedKeys().size(), (committedNanos - startedNanos) / 1_000_000,
-                (System.nanoTime() - committedNanos) / 1_000_000);
-        return new Committed<>(version, plan.result());
+                seenNanos / 1_000_000);
+        return new Committed<>(version, plan.result(), new Steps(steps.lockWaitUs(), steps.baseWaitUs(),
+                steps.planUs(), steps.commitUs(), seenNanos / 1_000, steps.stagedUs()));
     }
 
     /**
@@ -226,7 +377,7 @@ final class MapTransactionRunner {
         if (after != null && contains(after, plan)) {
             outcomes.get("unknown-reconciled").increment();
             LOG.info("map version {} shows the change to {}: it was committed", after.version(), what);
-            return committed(what, after.version(), plan, System.nanoTime());
+            return committed(what, after.version(), plan, System.nanoTime(), Steps.NONE);
         }
         outcomes.get("unavailable").increment();
         throw ApiProblem.unavailable("could not " + what + ": the shard map log is unreachable (" + cause.getMessage()

@@ -45,6 +45,12 @@ import org.slf4j.LoggerFactory;
 final class ReshardOrchestrator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReshardOrchestrator.class);
     private static final long FENCE_POLL_MS = 2;
+    /**
+     * How long after the fence a cutover keeps its written-ahead placement while the target has not applied the fence:
+     * the map's write lock is held that long, other map changes wait (ADR 0043). Fences applied within 0.2-0.9 s in
+     * the bench (docs/benchmarks.md); the Kafka transaction's timeout (at least 10 s) is far off.
+     */
+    private static final long STAGED_PLACEMENT_MAX_NANOS = 1_000_000_000L;
     /** How often catch-up looks for a probe in flight (ADR 0033). */
     private static final long PROBE_POLL_MS = 20;
     /** The marker kind of the probe transaction (ADR 0033): tagged, so no change topic sees it; it holds nothing. */
@@ -356,31 +362,63 @@ final class ReshardOrchestrator implements AutoCloseable {
             java.util.function.UnaryOperator<ReshardJob> change) {
         long started = System.nanoTime();
         try {
-            MapTransactionRunner.Committed<ReshardJob> done = runner.run("reshard job " + expected.jobId() + ": "
-                    + what, map -> {
-                ReshardJob now = map.reshard(expected.jobId()).orElseThrow(() -> ApiProblem.conflict("job "
-                        + expected.jobId() + " is gone"));
-                if (now.phase() != expected.phase()) {
-                    throw ApiProblem.conflict("job " + expected.jobId() + " is in " + now.phase().wireName()
-                            + ", not " + expected.phase().wireName());
-                }
-                ReshardJob updated = change.apply(now);
-                List<MapEntity> puts = new ArrayList<>(extra.apply(map));
-                puts.add(updated);
-                return MapTransactionRunner.Plan.put(puts, updated);
-            });
-            LOG.info("reshard job {}: {} (map version {})", expected.jobId(), what, done.mapVersion());
-            ReshardProgress p = progress.get(expected.jobId());
-            if (p != null) { // the next phase's ETA counts one such transaction for its own end
-                p.lastMapCommitMs = (System.nanoTime() - started) / 1_000_000;
-            }
-            return done.result();
+            return committed(expected, what, started, runner.run("reshard job " + expected.jobId() + ": " + what,
+                    changeOf(expected, extra, change)));
         } catch (ApiProblem e) {
-            if (e.status() == 409) {
-                throw new PhaseChanged(e.getMessage());
-            }
-            throw e;
+            throw phaseChangedOr(e);
         }
+    }
+
+    /** {@link #commit}'s change, written ahead ({@link MapTransactionRunner#stage}) to be committed later. */
+    private MapTransactionRunner.Staged<ReshardJob> stage(ReshardJob expected, String what,
+            java.util.function.Function<ShardMapSnapshot, List<MapEntity>> extra,
+            java.util.function.UnaryOperator<ReshardJob> change) {
+        try {
+            return runner.stage("reshard job " + expected.jobId() + ": " + what, changeOf(expected, extra, change));
+        } catch (ApiProblem e) {
+            throw phaseChangedOr(e);
+        }
+    }
+
+    private ReshardJob commit(MapTransactionRunner.Staged<ReshardJob> staged, ReshardJob expected, String what) {
+        long started = System.nanoTime();
+        try {
+            return committed(expected, what, started, staged.commit());
+        } catch (ApiProblem e) {
+            throw phaseChangedOr(e);
+        }
+    }
+
+    private MapTransactionRunner.MapChange<ReshardJob> changeOf(ReshardJob expected,
+            java.util.function.Function<ShardMapSnapshot, List<MapEntity>> extra,
+            java.util.function.UnaryOperator<ReshardJob> change) {
+        return map -> {
+            ReshardJob now = map.reshard(expected.jobId()).orElseThrow(() -> ApiProblem.conflict("job "
+                    + expected.jobId() + " is gone"));
+            if (now.phase() != expected.phase()) {
+                throw ApiProblem.conflict("job " + expected.jobId() + " is in " + now.phase().wireName()
+                        + ", not " + expected.phase().wireName());
+            }
+            ReshardJob updated = change.apply(now);
+            List<MapEntity> puts = new ArrayList<>(extra.apply(map));
+            puts.add(updated);
+            return MapTransactionRunner.Plan.put(puts, updated);
+        };
+    }
+
+    private ReshardJob committed(ReshardJob expected, String what, long startedNanos,
+            MapTransactionRunner.Committed<ReshardJob> done) {
+        LOG.info("reshard job {}: {} (map version {})", expected.jobId(), what, done.mapVersion());
+        ReshardProgress p = progress.get(expected.jobId());
+        if (p != null) { // the next phase's ETA counts one such transaction for its own end
+            p.lastMapCommitMs = (System.nanoTime() - startedNanos) / 1_000_000;
+            p.lastMapSteps = done.steps();
+        }
+        return done.result();
+    }
+
+    private static RuntimeException phaseChangedOr(ApiProblem e) {
+        return e.status() == 409 ? new PhaseChanged(e.getMessage()) : e;
     }
 
     // ------------------------------------------------------------------------------------------------ phases
@@ -641,42 +679,75 @@ final class ReshardOrchestrator implements AutoCloseable {
             long fencedAtMs = clock.millis();
             long appliedAtMs = -1;
             long deadline = fencedAtNanos + config.reshardCutoverTimeout().toNanos();
-            while (true) {
-                ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
-                if (d != null) {
-                    p.appliedOffset = d.sourceOffset();
+            String placement = "cutover: new placement on " + job.targetShardId();
+            java.util.function.Function<ShardMapSnapshot, List<MapEntity>> placed =
+                    map -> ReshardPlanner.placementAfter(job, map);
+            java.util.function.UnaryOperator<ReshardJob> validating =
+                    j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null);
+            // the placement's map transaction is written while the fence is on its way to the target, so that only
+            // its commit is left for the freeze (ADR 0043); it holds the map's write lock, so not for long
+            MapTransactionRunner.Staged<ReshardJob> staged = stagePlacement(job, placement, placed, validating);
+            try {
+                while (true) {
+                    ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
+                    if (d != null) {
+                        p.appliedOffset = d.sourceOffset();
+                    }
+                    if (d != null && d.fenceSeq() >= fenceSeq) {
+                        appliedAtMs = d.updatedAtMs();
+                        break;
+                    }
+                    if (staged != null && System.nanoTime() - fencedAtNanos > STAGED_PLACEMENT_MAX_NANOS) {
+                        LOG.info("reshard job {}: the fence is not applied on the target {} ms after it committed;"
+                                + " the written-ahead placement is dropped and committed anew once it is", job.jobId(),
+                                STAGED_PLACEMENT_MAX_NANOS / 1_000_000);
+                        staged.abort(); // other map changes may not wait for a slow fence
+                        staged = null;
+                    }
+                    if (System.nanoTime() > deadline) {
+                        if (staged != null) { // before the job's own change below, which needs the writer
+                            staged.abort();
+                            staged = null;
+                        }
+                        liftFence(job, srcSql, src, slot);
+                        String why = "the target did not apply through the fence within "
+                                + config.reshardCutoverTimeout().toMillis() + " ms (is the stream-processors delta"
+                                + " sync running?); the fence is lifted and writes go on on " + job.sourceShardId();
+                        p.lastError = why;
+                        p.lastErrorAtMs = clock.millis();
+                        transition(job, ReshardPhase.CATCHUP, why, List.of());
+                        return;
+                    }
+                    checkStill(job);
+                    pause(FENCE_POLL_MS);
                 }
-                if (d != null && d.fenceSeq() >= fenceSeq) {
-                    appliedAtMs = d.updatedAtMs();
-                    break;
+                long noticedNanos = System.nanoTime();
+                takeSnapshot(snapshot, tgtSql);
+                long snapshotNanos = System.nanoTime() - noticedNanos;
+                if (staged != null) {
+                    MapTransactionRunner.Staged<ReshardJob> s = staged;
+                    staged = null;
+                    commit(s, job, placement);
+                } else {
+                    commit(job, placement, placed, validating);
                 }
-                if (System.nanoTime() > deadline) {
-                    liftFence(job, srcSql, src, slot);
-                    String why = "the target did not apply through the fence within "
-                            + config.reshardCutoverTimeout().toMillis() + " ms (is the stream-processors delta sync"
-                            + " running?); the fence is lifted and writes go on on " + job.sourceShardId();
-                    p.lastError = why;
-                    p.lastErrorAtMs = clock.millis();
-                    transition(job, ReshardPhase.CATCHUP, why, List.of());
-                    return;
+                p.freezeNoticedMs = (noticedNanos - fencedAtNanos) / 1_000_000;
+                p.freezeMapCommitMs = (System.nanoTime() - noticedNanos) / 1_000_000;
+                p.freezeSnapshotMs = snapshotNanos / 1_000_000;
+            } finally {
+                if (staged != null) {
+                    staged.abort();
                 }
-                checkStill(job);
-                pause(FENCE_POLL_MS);
             }
-            long noticedNanos = System.nanoTime();
-            takeSnapshot(snapshot, tgtSql);
-            commit(job, "cutover: new placement on " + job.targetShardId(),
-                    map -> ReshardPlanner.placementAfter(job, map),
-                    j -> j.withPhase(ReshardPhase.VALIDATE, clock.millis(), null));
             long frozenNanos = System.nanoTime() - fencedAtNanos;
             freeze.record(Duration.ofNanos(frozenNanos));
             p.freezeMs = frozenNanos / 1_000_000;
             // where the freeze went: capture + delta sync (fence to the target's progress row, both wall clocks of
             // this machine or NTP-synchronised ones), this instance noticing it, the map transaction
-            long noticedMs = (noticedNanos - fencedAtNanos) / 1_000_000;
+            long noticedMs = p.freezeNoticedMs;
             p.freezeAppliedMs = appliedAtMs >= fencedAtMs ? Math.min(noticedMs, appliedAtMs - fencedAtMs) : -1;
-            p.freezeNoticedMs = noticedMs;
-            p.freezeMapCommitMs = (System.nanoTime() - noticedNanos) / 1_000_000;
+            p.freezeFencedAtMs = fencedAtMs;
+            p.freezeMapSteps = p.lastMapSteps;
             Connection old = cutoverSnapshots.put(job.jobId(), snapshot);
             snapshotKept = true;
             closeQuietly(old);
@@ -689,6 +760,22 @@ final class ReshardOrchestrator implements AutoCloseable {
             if (!snapshotKept) {
                 closeQuietly(snapshot);
             }
+        }
+    }
+
+    /**
+     * The placement's map transaction written ahead, or null when it cannot be now (then it is committed the usual way
+     * once the fence is applied).
+     */
+    private MapTransactionRunner.Staged<ReshardJob> stagePlacement(ReshardJob job, String placement,
+            java.util.function.Function<ShardMapSnapshot, List<MapEntity>> placed,
+            java.util.function.UnaryOperator<ReshardJob> validating) {
+        try {
+            return stage(job, placement, placed, validating);
+        } catch (ApiProblem e) {
+            LOG.info("reshard job {}: placement not written ahead ({}); committed once the fence is applied",
+                    job.jobId(), e.getMessage());
+            return null;
         }
     }
 

@@ -28,12 +28,20 @@ final class ReshardProgress {
     volatile long lastMapCommitMs = -1;
     volatile long rowsCleaned;
     volatile long freezeMs = -1;
+    /** When the fence committed on the source (this instance's wall clock, epoch ms): where the freeze began. */
+    volatile long freezeFencedAtMs = -1;
     /** Fence committed on the source until the delta sync wrote it on the target; -1 when unknown. */
     volatile long freezeAppliedMs = -1;
     /** Fence committed until this instance saw it applied. */
     volatile long freezeNoticedMs = -1;
     /** The map transaction of the new placement, until this instance saw it. */
     volatile long freezeMapCommitMs = -1;
+    /** Of {@link #freezeMapCommitMs}: taking validation's snapshot of the target before the map transaction. */
+    volatile long freezeSnapshotMs = -1;
+    /** Of {@link #freezeMapCommitMs}: the map transaction's steps. */
+    volatile MapTransactionRunner.Steps freezeMapSteps = MapTransactionRunner.Steps.NONE;
+    /** The steps of the job's last map transaction. */
+    volatile MapTransactionRunner.Steps lastMapSteps = MapTransactionRunner.Steps.NONE;
     volatile String validation;
     volatile String lastError;
     volatile long lastErrorAtMs;
@@ -70,13 +78,22 @@ final class ReshardProgress {
         if (freezeMs >= 0) {
             o.put("writeFreezeMs", freezeMs);
             if (freezeNoticedMs >= 0) {
-                o.putObject("writeFreeze").put("fenceAppliedMs", freezeAppliedMs)
-                        .put("fenceNoticedMs", freezeNoticedMs).put("mapCommitMs", freezeMapCommitMs);
+                MapTransactionRunner.Steps steps = freezeMapSteps;
+                o.putObject("writeFreeze").put("fencedAtMs", freezeFencedAtMs).put("fenceAppliedMs", freezeAppliedMs)
+                        .put("fenceNoticedMs", freezeNoticedMs).put("mapCommitMs", freezeMapCommitMs)
+                        .put("snapshotMs", freezeSnapshotMs).put("mapLockWaitMs", ms(steps.lockWaitUs()))
+                        .put("mapBaseWaitMs", ms(steps.baseWaitUs())).put("mapTransactionMs", ms(steps.commitUs()))
+                        .put("mapSeenMs", ms(steps.seenUs())).put("mapStagedMs", ms(steps.stagedUs()));
             }
         }
         if (lastError != null) {
             o.put("lastError", lastError).put("lastErrorAtMs", lastErrorAtMs);
         }
         return o;
+    }
+
+    /** µs as ms with one decimal; -1 stays -1 (unknown). */
+    private static double ms(long us) {
+        return us < 0 ? -1 : Math.round(us / 100.0) / 10.0;
     }
 }

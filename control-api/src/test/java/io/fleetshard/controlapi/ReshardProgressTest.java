@@ -22,6 +22,25 @@ class ReshardProgressTest {
     }
 
     @Test
+    void showsWhereTheWriteFreezeWentDownToTheMapTransactionsSteps() {
+        ReshardProgress p = new ReshardProgress();
+        p.freezeMs = 310;
+        p.freezeFencedAtMs = 1_765_000_000_000L;
+        p.freezeAppliedMs = 200;
+        p.freezeNoticedMs = 203;
+        p.freezeMapCommitMs = 107;
+        p.freezeSnapshotMs = 4;
+        p.freezeMapSteps = new MapTransactionRunner.Steps(1_449, 20, 35, 48_260, 51, 61_020);
+
+        var o = p.toJson("validate", 0);
+
+        assertThat(o.path("writeFreezeMs").asLong()).isEqualTo(310);
+        assertThat(o.path("writeFreeze").toString()).isEqualTo("{\"fencedAtMs\":1765000000000,\"fenceAppliedMs\":200,"
+                + "\"fenceNoticedMs\":203,\"mapCommitMs\":107,\"snapshotMs\":4,\"mapLockWaitMs\":1.4,"
+                + "\"mapBaseWaitMs\":0.0,\"mapTransactionMs\":48.3,\"mapSeenMs\":0.1,\"mapStagedMs\":61.0}");
+    }
+
+    @Test
     void showsNoProbeBeforeCatchUpSentOne() {
         assertThat(new ReshardProgress().toJson("precopy", 0).path("delta").has("probe")).isFalse();
     }

@@ -34,6 +34,10 @@ public final class ShardMapWriter implements ShardMapCommitter, AutoCloseable {
     private KafkaProducer<String, byte[]> producer; // guarded by this
     private long lastVersion = -1; // guarded by this; -1 = unknown, re-read from the follower
     private volatile boolean fenced;
+    private boolean open; // guarded by this: a prepared transaction is neither committed nor aborted yet
+    private long beganNanos; // guarded by this: when the open transaction began, its records were sent and flushed
+    private long sentNanos;
+    private long flushedNanos;
 
     private ShardMapWriter(ShardMapLogConfig config, ShardMapFollower follower) {
         this.config = config;
@@ -98,6 +102,70 @@ public final class ShardMapWriter implements ShardMapCommitter, AutoCloseable {
     @Override
     public synchronized long commit(long baseVersion, Collection<? extends MapEntity> puts,
             Collection<String> deletedKeys) {
+        long version = begin(baseVersion, puts, deletedKeys, false);
+        return end(version);
+    }
+
+    /**
+     * Writes the transaction's records and waits for the broker to take them (the produce round trip), without
+     * committing: the map log's readers see nothing of it until {@link Prepared#commit()}. Until it is committed or
+     * aborted, every other commit or prepare of this writer fails with {@link IllegalStateException}; the caller
+     * keeps it short (the broker aborts a transaction left open for its timeout, and that fences this writer).
+     */
+    @Override
+    public synchronized Prepared prepare(long baseVersion, Collection<? extends MapEntity> puts,
+            Collection<String> deletedKeys) {
+        long version = begin(baseVersion, puts, deletedKeys, true);
+        open = true;
+        return new Prepared() {
+            private boolean done; // guarded by the writer
+
+            @Override
+            public long commit() {
+                synchronized (ShardMapWriter.this) {
+                    finish();
+                    return end(version);
+                }
+            }
+
+            @Override
+            public void abort() {
+                synchronized (ShardMapWriter.this) {
+                    if (done) {
+                        return;
+                    }
+                    finish();
+                    if (producer == null) {
+                        return; // dropped after an error: its successor aborts the transaction
+                    }
+                    try {
+                        producer.abortTransaction();
+                    } catch (KafkaException e) {
+                        LOG.warn("could not abort prepared map version {} ({}); the producer is re-initialised before"
+                                + " the next commit, which aborts it", version, e.toString());
+                        closeProducer();
+                        lastVersion = -1;
+                    }
+                }
+            }
+
+            private void finish() {
+                if (done) {
+                    throw new IllegalStateException("prepared map version " + version + " was already committed or"
+                            + " aborted");
+                }
+                done = true;
+                open = false;
+            }
+        };
+    }
+
+    /** Checks the base version, begins the transaction and sends its records (and waits for them when asked to). */
+    private long begin(long baseVersion, Collection<? extends MapEntity> puts, Collection<String> deletedKeys,
+            boolean flush) {
+        if (open) {
+            throw new IllegalStateException("a prepared map transaction is open: commit or abort it first");
+        }
         if (fenced) {
             throw fencedError(null);
         }
@@ -119,6 +187,8 @@ public final class ShardMapWriter implements ShardMapCommitter, AutoCloseable {
         }
         long version = lastVersion + 1;
         List<String> keys = new ArrayList<>(puts.size() + deletedKeys.size());
+        beganNanos = System.nanoTime();
+        flushedNanos = -1;
         try {
             producer.beginTransaction();
             for (MapEntity e : puts) {
@@ -131,23 +201,54 @@ public final class ShardMapWriter implements ShardMapCommitter, AutoCloseable {
             }
             producer.send(new ProducerRecord<>(config.topic(), 0, VersionRecord.KEY,
                     new VersionRecord(version, keys, System.currentTimeMillis()).encode()));
-            producer.commitTransaction();
-        } catch (ProducerFencedException | InvalidProducerEpochException | TransactionalIdAuthorizationException e) {
-            fenced = true;
-            closeProducer();
-            throw fencedError(e);
+            sentNanos = System.nanoTime();
+            if (flush || LOG.isDebugEnabled()) { // commitTransaction flushes anyway: else only to split its time
+                producer.flush();
+                flushedNanos = System.nanoTime();
+            }
         } catch (KafkaException e) {
-            // Outcome unknown: drop the producer (its successor aborts any open transaction) and re-read the version.
-            closeProducer();
-            lastVersion = -1;
-            throw new MapUnavailableException("shard-map commit of version " + version + " did not complete ("
-                    + e.getMessage() + "); the map shows whether it applied, retry after re-reading it", e);
+            throw failed(version, e);
+        }
+        return version;
+    }
+
+    /** Commits the transaction {@link #begin} opened and waits until the follower has applied it. */
+    private long end(long version) {
+        long ending = System.nanoTime();
+        try {
+            producer.commitTransaction();
+        } catch (KafkaException e) {
+            throw failed(version, e);
         }
         lastVersion = version;
+        long committed = System.nanoTime();
         if (!follower.awaitVersion(version, config.requestTimeout())) {
             LOG.warn("map version {} committed but not yet applied by the local follower", version);
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("map version {}: sends {} µs, flush (produce) {} µs, then {} µs until the commit,"
+                    + " commitTransaction (end) {} µs, then applied by the follower {} µs", version,
+                    (sentNanos - beganNanos) / 1_000, (flushedNanos - sentNanos) / 1_000,
+                    (ending - flushedNanos) / 1_000, (committed - ending) / 1_000,
+                    (System.nanoTime() - committed) / 1_000);
+        }
         return version;
+    }
+
+    /** Classifies a failed transaction: fenced for good, or an unknown outcome that the next commit reconciles. */
+    private ShardMapException failed(long version, KafkaException e) {
+        open = false;
+        if (e instanceof ProducerFencedException || e instanceof InvalidProducerEpochException
+                || e instanceof TransactionalIdAuthorizationException) {
+            fenced = true;
+            closeProducer();
+            return fencedError(e);
+        }
+        // Outcome unknown: drop the producer (its successor aborts any open transaction) and re-read the version.
+        closeProducer();
+        lastVersion = -1;
+        return new MapUnavailableException("shard-map commit of version " + version + " did not complete ("
+                + e.getMessage() + "); the map shows whether it applied, retry after re-reading it", e);
     }
 
     private WriterFencedException fencedError(Exception cause) {

@@ -138,6 +138,57 @@ class ShardMapLogIT {
     }
 
     @Test
+    void aPreparedTransactionIsInvisibleUntilCommittedAndLeavesNoTraceWhenAborted() {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower follower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, follower);
+                ShardMapFollower observer = ShardMapFollower.start(log, null)) {
+            long v1 = writer.commit(0, List.of(new Tenant("first", DurabilityTier.STANDARD)), List.of());
+            ShardMapCommitter.Prepared ahead = writer.prepare(v1, List.of(new Tenant("ahead", DurabilityTier.STANDARD)),
+                    List.of());
+            assertThatThrownBy(() -> writer.commit(v1, List.of(new Tenant("other", DurabilityTier.STANDARD)),
+                    List.of())).isInstanceOf(IllegalStateException.class).hasMessageContaining("prepared");
+            assertThat(observer.awaitCaughtUp(WAIT)).isTrue();
+            assertThat(observer.current().version()).isEqualTo(v1);
+            assertThat(observer.current().tenant("ahead")).isEmpty();
+
+            long v2 = ahead.commit();
+            assertThat(v2).isEqualTo(v1 + 1);
+            assertThat(observer.awaitVersion(v2, WAIT)).isTrue();
+            assertThat(observer.current().tenant("ahead")).isPresent();
+
+            ShardMapCommitter.Prepared dropped = writer.prepare(v2,
+                    List.of(new Tenant("dropped", DurabilityTier.STANDARD)), List.of());
+            dropped.abort();
+            long v3 = writer.commit(v2, List.of(new Tenant("next", DurabilityTier.STANDARD)), List.of());
+            assertThat(v3).isEqualTo(v2 + 1);
+            assertThat(observer.awaitVersion(v3, WAIT)).isTrue();
+            assertThat(observer.current().tenant("next")).isPresent();
+            assertThat(observer.current().tenant("dropped")).isEmpty();
+        }
+    }
+
+    @Test
+    void aPreparedTransactionOfAWriterFencedMeanwhileIsNeverCommitted() {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower f1 = ShardMapFollower.start(log, null);
+                ShardMapFollower f2 = ShardMapFollower.start(log, null);
+                ShardMapWriter first = ShardMapWriter.open(log, f1)) {
+            long v1 = first.commit(0, List.of(new Tenant("one", DurabilityTier.STANDARD)), List.of());
+            ShardMapCommitter.Prepared stale = first.prepare(v1, List.of(new Tenant("stale", DurabilityTier.STANDARD)),
+                    List.of());
+            try (ShardMapWriter second = ShardMapWriter.open(log, f2)) { // aborts the open transaction
+                // fenced, or an unknown outcome that the follower resolves: either way not committed
+                assertThatThrownBy(stale::commit).isInstanceOf(ShardMapException.class);
+                long v2 = second.commit(v1, List.of(new Tenant("two", DurabilityTier.STANDARD)), List.of());
+                assertThat(f1.awaitVersion(v2, WAIT)).isTrue();
+                assertThat(f1.current().tenant("two")).isPresent();
+                assertThat(f1.current().tenant("stale")).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void commitOnAStaleBaseVersionIsAConflict() {
         ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
         try (ShardMapFollower follower = ShardMapFollower.start(log, null);
