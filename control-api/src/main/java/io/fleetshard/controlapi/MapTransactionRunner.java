@@ -181,13 +181,7 @@ final class MapTransactionRunner {
                 rejectIfFenced(what);
                 long waiting = System.nanoTime();
                 ShardMapSnapshot base = awaitVersion(requiredVersion, "this instance committed it");
-                Plan<R> plan;
-                try {
-                    plan = change.plan(base);
-                } catch (ApiProblem e) {
-                    outcomes.get("rejected").increment();
-                    throw e;
-                }
+                Plan<R> plan = plan(change, base);
                 ShardMapCommitter.Prepared prepared;
                 try {
                     prepared = committer.prepare(base.version(), plan.puts(), plan.deletedKeys());
@@ -291,13 +285,7 @@ final class MapTransactionRunner {
             ShardMapSnapshot base = awaitVersion(requiredVersion, "this instance committed it");
             long planning = System.nanoTime();
             baseWaitNanos += planning - waiting;
-            Plan<R> plan;
-            try {
-                plan = change.plan(base);
-            } catch (ApiProblem e) {
-                outcomes.get("rejected").increment();
-                throw e;
-            }
+            Plan<R> plan = plan(change, base);
             long version;
             long started = System.nanoTime();
             planNanos += started - planning;
@@ -335,6 +323,16 @@ final class MapTransactionRunner {
                 + " map at {}; re-reading", what, attempt, maxAttempts, e.expectedVersion(),
                 e.actualVersion());
         return Math.max(requiredVersion, e.actualVersion());
+    }
+
+    /** {@code change}'s plan on {@code base}; a change it refuses counts as rejected. */
+    private <R> Plan<R> plan(MapChange<R> change, ShardMapSnapshot base) {
+        try {
+            return change.plan(base);
+        } catch (ApiProblem e) {
+            outcomes.get("rejected").increment();
+            throw e;
+        }
     }
 
     /** Counts a committed change and waits (bounded) until this instance's follower shows it. */
