@@ -132,14 +132,7 @@ class QueryPortIT {
             client.query(TENANT, "trucks", "SELECT 1 AS one"); // the main port: its answer names the query port
             assertThat(viaQueryPort(withQueryPort)).isEqualTo(before);
 
-            QueryResult write = client.query(TENANT, "trucks", INSERT, TENANT, "trucks", id, "new");
-            QueryResult read = client.query(TENANT, "trucks", SELECT, id);
-            BatchResult batch = client.batch(List.of(QueryRequest.builder(TENANT, "trucks", SELECT).params(id).build(),
-                    QueryRequest.builder(TENANT, "trucks", "SELECT count(*) AS n FROM vehicles").build()));
-
-            assertThat(write.rowsAffected()).hasValue(1);
-            assertThat(read.rowValues()).containsExactly(List.of(id, "new"));
-            assertThat(batch.all().get(0).rowValues()).containsExactly(List.of(id, "new"));
+            writeReadAndBatch(client, id);
             assertThat(viaQueryPort(withQueryPort)).as("the write, the read and the batch").isEqualTo(before + 3);
             assertThat(withQueryPort.registry().get("fleetshard.router.query.connections").gauge().value())
                     .as("the client's kept-alive connection to the query port").isGreaterThanOrEqualTo(1);
@@ -150,6 +143,18 @@ class QueryPortIT {
             assertThat(responses(withQueryPort, "scatter")).isEqualTo(scatters + 1);
             assertThat(viaQueryPort(withQueryPort)).as("a scatter is not sent to the query port").isEqualTo(before + 3);
         }
+    }
+
+    /** A write of vehicle {@code id}, a read of it and a batch holding that read, each answered as expected. */
+    private static void writeReadAndBatch(FleetShardClient client, String id) {
+        QueryResult write = client.query(TENANT, "trucks", INSERT, TENANT, "trucks", id, "new");
+        QueryResult read = client.query(TENANT, "trucks", SELECT, id);
+        BatchResult batch = client.batch(List.of(QueryRequest.builder(TENANT, "trucks", SELECT).params(id).build(),
+                QueryRequest.builder(TENANT, "trucks", "SELECT count(*) AS n FROM vehicles").build()));
+
+        assertThat(write.rowsAffected()).hasValue(1);
+        assertThat(read.rowValues()).containsExactly(List.of(id, "new"));
+        assertThat(batch.all().get(0).rowValues()).containsExactly(List.of(id, "new"));
     }
 
     @Test
@@ -177,14 +182,7 @@ class QueryPortIT {
             double before = viaQueryPort(withTls);
             client.query(TENANT, "trucks", "SELECT 1 AS one"); // the main port: its answer names the query port
 
-            QueryResult write = client.query(TENANT, "trucks", INSERT, TENANT, "trucks", id, "new");
-            QueryResult read = client.query(TENANT, "trucks", SELECT, id);
-            BatchResult batch = client.batch(List.of(QueryRequest.builder(TENANT, "trucks", SELECT).params(id).build(),
-                    QueryRequest.builder(TENANT, "trucks", "SELECT count(*) AS n FROM vehicles").build()));
-
-            assertThat(write.rowsAffected()).hasValue(1);
-            assertThat(read.rowValues()).containsExactly(List.of(id, "new"));
-            assertThat(batch.all().get(0).rowValues()).containsExactly(List.of(id, "new"));
+            writeReadAndBatch(client, id);
             // fleetshard_router_query_port_requests_total: the write, the read and the batch came in on the query port
             assertThat(viaQueryPort(withTls)).isEqualTo(before + 3);
         }
