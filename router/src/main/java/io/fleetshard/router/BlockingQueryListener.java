@@ -42,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * suites) every connection is HTTPS; its handshake runs on the connection's own thread, under the same idle timeout,
  * so the acceptor never waits for a client. A connection whose first byte is not a TLS handshake record (plain HTTP
  * sent to this port) is answered a plain-text 400 problem and closed.
+ *
+ * <p>A request it cannot frame or refuses before its body (400, 411, 413, 417, 431, 505) is answered, then the
+ * connection is half-closed and what the client still sends is dropped for a bounded time before it is closed: closed
+ * over unread input, the kernel would reset the connection under a client still writing its body.
  */
 final class BlockingQueryListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BlockingQueryListener.class);
@@ -61,6 +65,8 @@ final class BlockingQueryListener implements AutoCloseable {
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong threadNumber = new AtomicLong();
     private final Semaphore tlsRefusals = new Semaphore(MAX_TLS_REFUSALS);
+    /** The TLS refusals under way, by their thread: {@link #close} ends them. */
+    private final Map<Thread, Socket> refusing = new ConcurrentHashMap<>();
     private final ScheduledExecutorService housekeeping;
     private Thread acceptor;
     private ScheduledFuture<?> sweep;
@@ -205,13 +211,16 @@ final class BlockingQueryListener implements AutoCloseable {
                 // no handshake in time, or the client went away: nothing to answer
             } finally {
                 closeQuietly(socket);
+                refusing.remove(Thread.currentThread());
                 tlsRefusals.release();
             }
         }, "fleetshard-router-query-refusal-" + port());
         t.setDaemon(true);
+        refusing.put(t, socket);
         try {
             t.start();
         } catch (RuntimeException | OutOfMemoryError e) {
+            refusing.remove(t);
             tlsRefusals.release();
             closeQuietly(socket);
         }
@@ -273,7 +282,10 @@ final class BlockingQueryListener implements AutoCloseable {
         }
     }
 
-    /** Stops accepting, closes every connection (a request being answered finishes first, for up to 5 s). */
+    /**
+     * Stops accepting, closes every connection (a request being answered finishes first, for up to 5 s) and ends the
+     * TLS refusals under way.
+     */
     @Override
     public void close() {
         running = false;
@@ -294,6 +306,10 @@ final class BlockingQueryListener implements AutoCloseable {
             join(c.thread, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             c.close();
             join(c.thread, 1_000);
+        }
+        refusing.values().forEach(BlockingQueryListener::closeQuietly); // a refusal has nothing left worth finishing
+        for (Thread t : refusing.keySet()) {
+            join(t, 1_000);
         }
     }
 
@@ -351,6 +367,10 @@ final class BlockingQueryListener implements AutoCloseable {
                 } catch (Http11RequestReader.Malformed m) {
                     out.write(response(QueryResponder.problem(m.problem()), false));
                     out.flush();
+                    // the rest of what the client sent (a body, a pipelined request) may still be unread or on its
+                    // way: closing over it would reset the connection, and a reset can lose the answer in flight
+                    socket.shutdownOutput();
+                    drainBeforeClose(socket);
                     return;
                 }
                 if (head == null) {

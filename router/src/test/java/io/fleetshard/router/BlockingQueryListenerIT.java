@@ -230,6 +230,36 @@ class BlockingQueryListenerIT {
     }
 
     @Test
+    void aClientStillSendingARefusedRequestsBodyIsNotResetBeforeItReadsTheAnswer() throws Exception {
+        // more than the reader takes in with the head (16 KiB): closing the socket over that unread input would make
+        // the kernel reset the connection, so a client still sending its body would fail on its next write (and across
+        // a network a reset can drop the answer in flight); the listener half-closes and drains instead
+        String half = "x".repeat(20_000);
+        try (RawConnection c = new RawConnection(router.queryPort())) {
+            c.write("POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n" + half);
+            assertThat(c.read().status()).isEqualTo(413);
+            assertThat(c.closesCleanly()).isTrue();
+            c.write(half); // the rest of the body: no "broken pipe" or "connection reset"
+            c.write(half);
+        }
+        try (RawConnection c = new RawConnection(router.queryPort())) {
+            c.write("POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\nContent-Length: 13\r\n\r\n"
+                    + half);
+            assertThat(c.read().status()).isEqualTo(400);
+            assertThat(c.closesCleanly()).isTrue();
+            c.write(half);
+            c.write(half);
+        }
+        try (RawConnection c = RawConnection.tls(tlsRouter.queryPort(), keys.trustingContext())) {
+            c.write("POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n" + half);
+            assertThat(c.read().status()).isEqualTo(413);
+            assertThat(c.closesCleanly()).isTrue();
+            c.write(half);
+            c.write(half);
+        }
+    }
+
+    @Test
     void boundsItsConnectionsClosesIdleOnesAndCountsThem() throws Exception {
         String token = TestTokens.of(Role.TENANT_READER, TENANT);
         Await.condition("connections of other tests to be closed", WAIT, () -> openConnections() == 0);
@@ -286,6 +316,27 @@ class BlockingQueryListenerIT {
             } catch (IOException expected) {
                 // refused: nothing listens any more
             }
+        } finally {
+            other.stop();
+        }
+    }
+
+    @Test
+    void withTlsStopAlsoEndsARefusalWaitingForAHandshake() throws Exception {
+        Router other = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0)
+                .set(RouterConfig.QUERY_PORT, "0").set(RouterConfig.QUERY_MAX_CONNECTIONS, "1")
+                .set(RouterConfig.TLS_KEYSTORE_PATH, keys.path().toString())
+                .set(RouterConfig.TLS_KEYSTORE_PASSWORD, keys.password()).build(), new InMemoryShardMap()).start();
+        int port = other.queryPort();
+        String refusal = "fleetshard-router-query-refusal-" + port;
+        try (RawConnection held = RawConnection.tls(port, keys.trustingContext());
+                RawConnection silent = new RawConnection(port)) { // over the bound, and never says hello
+            Await.condition("the refusal's thread waiting for the handshake", WAIT, () -> Thread.getAllStackTraces()
+                    .keySet().stream().anyMatch(t -> t.getName().equals(refusal)));
+            other.stop();
+            assertThat(Thread.getAllStackTraces().keySet()).as("threads after stop")
+                    .noneMatch(t -> t.getName().equals(refusal) && t.isAlive());
+            assertThat(silent.atEnd()).isTrue();
         } finally {
             other.stop();
         }
@@ -464,6 +515,11 @@ class BlockingQueryListenerIT {
             } catch (java.net.SocketException | javax.net.ssl.SSLException e) {
                 return true; // reset
             }
+        }
+
+        /** True when the server closed the connection in order (end of stream); a reset fails with its exception. */
+        boolean closesCleanly() throws IOException {
+            return in.read() < 0;
         }
 
         private String line() throws IOException {
