@@ -41,6 +41,7 @@ final class ReshardCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> ENDED = Set.of("done", "cancelled", "failed");
     private static final long POLL_MS = 250;
+    private static final long PIPED_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final String baseUrl;
     private final boolean json;
@@ -48,16 +49,24 @@ final class ReshardCommand {
     private final PrintStream err;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String token;
+    /** Output to a terminal: the progress line is rewritten in place; else a new line per change (logs, pipes). */
+    private final boolean terminal;
 
-    private ReshardCommand(String baseUrl, String token, boolean json, PrintStream out, PrintStream err) {
+    private ReshardCommand(String baseUrl, String token, boolean json, PrintStream out, PrintStream err,
+            boolean terminal) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.token = token;
         this.json = json;
         this.out = out;
         this.err = err;
+        this.terminal = terminal;
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
+        return run(args, out, err, System.console() != null);
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err, boolean terminal) {
         if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
             out.println(USAGE);
             return args.isEmpty() ? 2 : 0;
@@ -86,7 +95,7 @@ final class ReshardCommand {
             throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");
         }
         String token = CliToken.resolve(opts.get("--token"), opts.get("--data-dir"), System.getenv());
-        ReshardCommand cmd = new ReshardCommand(url, token, output.equals("json"), out, err);
+        ReshardCommand cmd = new ReshardCommand(url, token, output.equals("json"), out, err, terminal);
         try {
             return switch (verb) {
                 case "move" -> cmd.start(body("move", Map.of("fleet", required(opts, "--fleet", verb),
@@ -173,28 +182,58 @@ final class ReshardCommand {
 
     private int follow(String jobId) throws IOException, InterruptedException {
         String lastPhase = null;
+        String lastLine = "";
+        String unprinted = null;
+        long lastPrinted = 0;
         while (true) {
             HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/reshards/" + jobId)).GET());
             if (r.statusCode() != 200) {
+                if (terminal && lastPhase != null && !json) {
+                    out.println();
+                }
                 return problem(r);
             }
             JsonNode job = JSON.readTree(r.body());
             String phase = job.path("phase").asText();
+            boolean ended = ENDED.contains(phase);
             if (json) {
-                if (!phase.equals(lastPhase) || ENDED.contains(phase)) {
+                if (!phase.equals(lastPhase) || ended) {
                     out.println(job);
                 }
-            } else {
+            } else if (terminal) {
+                String line = progressLine(job);
                 if (lastPhase != null && !phase.equals(lastPhase)) {
                     out.println();
+                    lastLine = "";
                 }
-                out.print("\r" + progressLine(job) + "   ");
+                // padded over what is left of a longer previous line
+                out.print("\r" + line + " ".repeat(Math.max(0, lastLine.length() - line.length())));
                 out.flush();
+                lastLine = line;
+            } else {
+                // a log or a pipe: a line per phase, a changed line at most every few seconds within one, and the
+                // phase's last line before the next phase's first
+                String line = progressLine(job);
+                long now = System.nanoTime();
+                boolean newPhase = !phase.equals(lastPhase);
+                if (newPhase && unprinted != null) {
+                    out.println(unprinted);
+                }
+                unprinted = null;
+                if (newPhase || ended || (!line.equals(lastLine) && now - lastPrinted >= PIPED_EVERY_NANOS)) {
+                    out.println(line);
+                    lastLine = line;
+                    lastPrinted = now;
+                } else if (!line.equals(lastLine)) {
+                    unprinted = line;
+                }
             }
             lastPhase = phase;
-            if (ENDED.contains(phase)) {
+            if (ended) {
                 if (!json) {
-                    out.println();
+                    if (terminal) {
+                        out.println();
+                    }
                     if (job.hasNonNull("detail")) {
                         out.println(job.path("detail").asText());
                     }
@@ -222,7 +261,9 @@ final class ReshardCommand {
         String line = switch (phase) {
             case "precopy" -> bar(p.path("copy").path("rowsCopied").asLong(), p.path("copy").path("rowsTotal").asLong(),
                     "rows copied") + eta(p.path("copy").path("etaMs"));
-            case "catchup" -> "delta lag " + p.path("delta").path("lagRecords").asLong() + " record(s)"
+            case "catchup" -> (p.path("delta").path("lagRecords").asLong(-1) < 0
+                    ? "delta sync starting (no lag reported yet)"
+                    : "delta lag " + p.path("delta").path("lagRecords").asLong() + " record(s)")
                     + eta(p.path("delta").path("etaMs")) + probe(p.path("delta").path("probe"));
             case "cutover" -> "writes of the moving fleets held; waiting for the target to apply through the fence";
             case "validate" -> bar(p.path("validation").path("rowsValidated").asLong(),

@@ -84,6 +84,59 @@ class ReshardCommandTest {
     }
 
     @Test
+    void followedIntoALogOrAPipeEveryPhaseGetsLinesOfItsOwnWithoutCarriageReturns() throws Exception {
+        List<String> states = List.of(
+                "{\"phase\":\"precopy\",\"progress\":{\"copy\":{\"rowsCopied\":0,\"rowsTotal\":3}}}",
+                "{\"phase\":\"precopy\",\"progress\":{\"copy\":{\"rowsCopied\":3,\"rowsTotal\":3}}}",
+                "{\"phase\":\"catchup\",\"progress\":{\"delta\":{\"lagRecords\":-1}}}",
+                "{\"phase\":\"catchup\",\"progress\":{\"delta\":{\"lagRecords\":-1}}}",
+                "{\"phase\":\"cutover\",\"progress\":{}}",
+                "{\"phase\":\"done\",\"progress\":{\"writeFreezeMs\":210},\"detail\":\"1 fleet(s) moved\"}");
+        java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            String body;
+            int status;
+            if (exchange.getRequestMethod().equals("POST")) {
+                status = 202;
+                body = "{\"jobId\":\"rs-1\",\"kind\":\"move\",\"fleets\":[\"acme/trucks\"],"
+                        + "\"sourceShardId\":\"pg-2\",\"targetShardId\":\"pg-3\",\"phase\":\"precopy\"}";
+            } else {
+                status = 200;
+                body = states.get(Math.min(polls.getAndIncrement(), states.size() - 1));
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        server.start();
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int exit = ReshardCommand.run(List.of("move", "--fleet", "acme/trucks", "--to", "pg-3", "--control-api",
+                    "http://127.0.0.1:" + server.getAddress().getPort(), "--token", "t"),
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()),
+                    false);
+
+            assertThat(exit).isZero();
+            String printed = out.toString(StandardCharsets.UTF_8);
+            assertThat(printed).doesNotContain("\r");
+            assertThat(printed.lines().toList()).containsExactly(
+                    "reshard job rs-1: move of 1 fleet(s) from pg-2 to pg-3 (follow: fleetshard reshard status rs-1)",
+                    "precopy    [------------------------------]   0% 0/3 rows copied",
+                    "precopy    [##############################] 100% 3/3 rows copied",
+                    "catchup    delta sync starting (no lag reported yet)",
+                    "cutover    writes of the moving fleets held; waiting for the target to apply through the fence",
+                    "done       done, write freeze 210 ms",
+                    "1 fleet(s) moved");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
     void anUnreachableControlApiSaysWhereItLooked() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit = ReshardCommand.run(List.of("status", "--control-api", "http://127.0.0.1:1"),
