@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Creates the topics a worker writes and coordinates on, if missing (broker-default replication). */
 final class ChangeTopics {
@@ -56,12 +57,40 @@ final class ChangeTopics {
                     throw e;
                 }
             }
+            awaitServed(admin, wanted.stream().map(NewTopic::name).toList());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CaptureException("interrupted while creating change topics", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new CaptureException("cannot create change topics on " + config.bootstrapServers() + ": " + e.getMessage()
                     + "; check that Kafka is reachable and that this worker may create topics", e);
+        }
+    }
+
+    /**
+     * Waits until the brokers serve the new {@code topics} (each partition has a leader): the controller acknowledges
+     * a creation before the brokers have applied it, and a client that meets a topic in between retries, logging
+     * {@code UNKNOWN_TOPIC_OR_PARTITION} on every metadata refresh (a hundred warnings on a dev platform's start).
+     */
+    private static void awaitServed(Admin admin, List<String> topics)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                boolean led = admin.describeTopics(topics).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
+                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null));
+                if (led) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("topics " + topics + " created but not served by the brokers within 60 s");
+            }
+            Thread.sleep(20);
         }
     }
 }
