@@ -156,6 +156,21 @@ final class FailoverCommand {
         }
     }
 
+    /** The last line of a followed orchestration: how it ended and, when it is done, where the shard is now. */
+    static String endLine(JsonNode o) {
+        // a rejoin's toNodeId is the node that returns as a replica, not a new primary; and an orchestration that
+        // did not finish says nothing of where the shard ended up but through its steps
+        boolean rejoin = o.path("kind").asText().equals("rejoin");
+        boolean done = o.path("state").asText().equals("done");
+        return o.path("state").asText() + " after " + o.path("durationMs").asLong() + " ms"
+                + (!o.hasNonNull("toNodeId") ? ""
+                        : !done ? "; the steps above say what was done (fleetshard orchestrations "
+                                + o.path("orchestrationId").asText() + ")"
+                        : rejoin ? "; node " + o.path("toNodeId").asText() + " returning as a replica of "
+                                + o.path("fromNodeId").asText()
+                        : "; primary now " + o.path("toNodeId").asText());
+    }
+
     /** @param node the switchover's target ({@code to}), or the node a failback or rejoin returns ({@code node}) */
     private int start(String verb, String shard, String node, String reason, boolean force, boolean watch)
             throws IOException, InterruptedException {
@@ -194,12 +209,7 @@ final class FailoverCommand {
                 if (json) {
                     out.println(o.toPrettyString());
                 } else {
-                    // a rejoin's toNodeId is the node that returns as a replica, not a new primary
-                    boolean rejoin = o.path("kind").asText().equals("rejoin");
-                    out.println(o.path("state").asText() + " after " + o.path("durationMs").asLong() + " ms"
-                            + (!o.hasNonNull("toNodeId") ? "" : rejoin ? "; node " + o.path("toNodeId").asText()
-                                    + " returning as a replica of " + o.path("fromNodeId").asText()
-                                    : "; primary now " + o.path("toNodeId").asText()));
+                    out.println(endLine(o));
                 }
                 return o.path("state").asText().equals("done") ? 0 : 1;
             }

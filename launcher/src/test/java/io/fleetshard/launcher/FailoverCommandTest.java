@@ -29,6 +29,21 @@ class FailoverCommandTest {
     }
 
     @Test
+    void theEndLineNamesTheNewPrimaryOnlyWhenTheOrchestrationIsDone() throws Exception {
+        assertThat(FailoverCommand.endLine(JSON.readTree("""
+                {"orchestrationId":"fb-1","kind":"failback","state":"done","fromNodeId":"pg-1-b",
+                 "toNodeId":"pg-1-a","durationMs":9000}"""))).isEqualTo("done after 9000 ms; primary now pg-1-a");
+        assertThat(FailoverCommand.endLine(JSON.readTree("""
+                {"orchestrationId":"fb-2","kind":"failback","state":"failed","fromNodeId":"pg-1-b",
+                 "toNodeId":"pg-1-a","durationMs":60130}"""))).isEqualTo("failed after 60130 ms; the steps above say"
+                + " what was done (fleetshard orchestrations fb-2)");
+        assertThat(FailoverCommand.endLine(JSON.readTree("""
+                {"orchestrationId":"rj-1","kind":"rejoin","state":"done","fromNodeId":"pg-1-b",
+                 "toNodeId":"pg-1-a","durationMs":500}""")))
+                .isEqualTo("done after 500 ms; node pg-1-a returning as a replica of pg-1-b");
+    }
+
+    @Test
     void badArgumentsAreRefusedBeforeAnythingIsSent() {
         PrintStream print = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertThatThrownBy(() -> FailoverCommand.run("failover", List.of(), print, print))

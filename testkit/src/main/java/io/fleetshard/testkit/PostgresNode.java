@@ -259,6 +259,7 @@ public final class PostgresNode implements AutoCloseable {
             throw new IllegalStateException("cannot read the postmaster's pid in " + dataDir + ": " + e, e);
         }
         ProcessHandle postmaster = ProcessHandle.of(pid).orElse(null);
+        EmbeddedPostgres killed = server;
         server = null; // zonky's own stop would run pg_ctl against a dead server
         if (watchdog != null) {
             watchdog.dismiss(); // nothing left for it to stop
@@ -268,12 +269,19 @@ public final class PostgresNode implements AutoCloseable {
             Await.until("postmaster " + pid + " on port " + port + " to exit", STARTUP_TIMEOUT,
                     () -> !postmaster.isAlive());
         }
+        if (killed != null) {
+            releaseWithoutStopping(killed); // the data directory can be started again in this JVM
+        }
         FileTrees.deleteRecursively(socketDir);
         LOG.info("PostgreSQL {} on port {} killed (SIGKILL to postmaster {})", replica ? "replica" : "primary", port,
                 pid);
     }
 
-    /** Stops the server ({@code pg_ctl stop -m fast}); the data directory stays. */
+    /**
+     * Stops the server ({@code pg_ctl stop -m fast}); the data directory stays. A server whose postmaster is gone
+     * already (killed from outside, e.g. {@code kill -9} on a dev platform's primary) is only marked stopped: its
+     * {@code postmaster.pid} stays behind, stale, and PostgreSQL's next start or a rebuild deals with it.
+     */
     public synchronized void stop() {
         if (server == null) {
             return;
@@ -283,6 +291,14 @@ public final class PostgresNode implements AutoCloseable {
         server = null;
         if (watchdog != null) {
             watchdog.dismiss();
+        }
+        long pid = postmasterPid();
+        if (pid > 0 && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
+            releaseWithoutStopping(running);
+            FileTrees.deleteRecursively(socketDir);
+            LOG.info("PostgreSQL {} on port {} was not running any more (postmaster {} gone): marked stopped",
+                    replica ? "replica" : "primary", port, pid);
+            return;
         }
         try {
             running.close();
@@ -300,6 +316,46 @@ public final class PostgresNode implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    /**
+     * Releases zonky's lock on the data directory (held by this JVM until its {@code close}) without the
+     * {@code pg_ctl stop} of its {@code close}, which fails against a dead server and logs that as an error; when
+     * zonky's fields are not as expected, its own {@code close} does it, error log and all.
+     */
+    private static void releaseWithoutStopping(EmbeddedPostgres server) {
+        try {
+            java.lang.reflect.Field closed = EmbeddedPostgres.class.getDeclaredField("closed");
+            java.lang.reflect.Field lock = EmbeddedPostgres.class.getDeclaredField("lock");
+            java.lang.reflect.Field lockStream = EmbeddedPostgres.class.getDeclaredField("lockStream");
+            closed.setAccessible(true);
+            lock.setAccessible(true);
+            lockStream.setAccessible(true);
+            if (((java.util.concurrent.atomic.AtomicBoolean) closed.get(server)).getAndSet(true)) {
+                return;
+            }
+            java.nio.channels.FileLock held = (java.nio.channels.FileLock) lock.get(server);
+            if (held != null) {
+                held.release();
+            }
+            ((java.io.OutputStream) lockStream.get(server)).close();
+        } catch (ReflectiveOperationException | RuntimeException | IOException e) {
+            try {
+                server.close();
+            } catch (IOException | RuntimeException ignored) {
+                // nothing left to stop
+            }
+        }
+    }
+
+    /** The pid in {@code postmaster.pid}, or -1 when there is none to read. */
+    private long postmasterPid() {
+        try {
+            return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8).get(0)
+                    .trim());
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     Connection connect(String database) throws SQLException {

@@ -106,6 +106,36 @@ class PostgresNodeIT {
         }
     }
 
+    /**
+     * A primary killed from outside (an operator's {@code kill -9}, as the dev platform's failover demo does) leaves a
+     * stale {@code postmaster.pid}: stopping the node must not wait for it (a failback's rebuild stops the old node
+     * first, and used to time out after 60 s), and the node starts again on its data.
+     */
+    @Test
+    void aPrimaryKilledFromOutsideStopsAtOnceAndStartsAgainOnItsData(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("primary");
+        PostgresNode primary = PostgresNode.startPrimary(data);
+        int port = primary.port();
+        try {
+            execute(primary, "CREATE TABLE vehicle (id int PRIMARY KEY)");
+            execute(primary, "INSERT INTO vehicle VALUES (1)");
+            long pid = Long.parseLong(java.nio.file.Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+            ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+            postmaster.destroyForcibly();
+            Await.until("the killed postmaster to exit", REPLAY_WAIT, () -> !postmaster.isAlive());
+
+            long started = System.nanoTime();
+            primary.stop();
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).as("stop of a dead server")
+                    .isLessThan(java.time.Duration.ofSeconds(10));
+        } finally {
+            primary.stop();
+        }
+        try (PostgresNode again = PostgresNode.startPrimary(data, port)) {
+            assertThat(query(again, "SELECT id::text FROM vehicle")).containsExactly("1");
+        }
+    }
+
     @Test
     void primaryRunsInitdbOnlyOnceAndServesOtherUsersAndDatabases(@TempDir Path dir) throws Exception {
         try (PostgresNode primary = PostgresNode.startPrimary(dir)) {
