@@ -452,6 +452,9 @@ final class FailoverOrchestrator implements AutoCloseable {
                 }
                 pause(200);
             }
+            // read again: the step's detail says what is promoted next, not what the slots were before the wait
+            // (a copy still temporary then read as "capture will miss changes" in a failback that went well)
+            check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
         }
         NodeRole role = check.synchronous() ? NodeRole.SYNC_REPLICA : NodeRole.REPLICA;
         if (node.role() == role) {
