@@ -2,7 +2,6 @@ package io.fleetshard.router;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.NodeRole;
@@ -32,7 +31,7 @@ final class NodePools implements AutoCloseable {
      * last reset (null when the dialect does not reset sessions, ADR 0020).
      */
     record NodePool(Node node, ShardDialect dialect, HikariDataSource dataSource, ConnectionBindings bindings,
-            SessionTenants sessions) {
+            SessionTenants sessions, PoolMetrics metrics) {
 
         /** A connection within {@code timeoutMs} (the time left of the request), else a transient exception. */
         java.sql.Connection connection(long timeoutMs) throws java.sql.SQLException {
@@ -105,6 +104,11 @@ final class NodePools implements AutoCloseable {
         return pools.size();
     }
 
+    /** Pools out of the map not handed to the closer yet. */
+    int retiring() {
+        return retiring.size();
+    }
+
     private NodePool create(Node node, Engine engine) {
         if (closed) {
             throw new IllegalStateException("the router is stopped");
@@ -124,13 +128,14 @@ final class NodePools implements AutoCloseable {
         hc.setInitializationFailTimeout(-1);
         hc.setAutoCommit(true);
         hc.setScheduledExecutor(housekeeping);
-        hc.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
+        PoolMetrics metrics = new PoolMetrics(registry);
+        hc.setMetricsTrackerFactory(metrics);
         dialect.configurePool(hc, config);
         LOG.info("opening pool for node {} ({} of shard {}, {})", node.nodeId(), node.role().wireName(),
                 node.shardId(), JdbcUrl.parse(hc.getJdbcUrl()));
         return new NodePool(node, dialect, new HikariDataSource(hc),
                 config.bindsConnections() ? new ConnectionBindings(config.poolMaxSize()) : null,
-                dialect.resetsSessionsBetweenTenants() ? new SessionTenants(config.poolMaxSize()) : null);
+                dialect.resetsSessionsBetweenTenants() ? new SessionTenants(config.poolMaxSize()) : null, metrics);
     }
 
     /**
@@ -141,6 +146,7 @@ final class NodePools implements AutoCloseable {
     private void retire(NodePool pool) {
         LOG.info("closing pool of node {} (shard {}) in {} ms", pool.node().nodeId(), pool.node().shardId(),
                 config.requestTimeoutMs());
+        pool.metrics().detach(); // its meters now, not at its close: a new pool of the node registers the same ids
         retiring.add(pool);
         try {
             housekeeping.schedule(() -> {
