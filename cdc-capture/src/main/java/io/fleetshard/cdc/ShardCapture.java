@@ -655,6 +655,8 @@ final class ShardCapture {
         }
 
         static String of(Throwable e) {
+            // the database's own error first, wherever it is in the chain: Debezium wraps it in Kafka Connect's
+            // ConnectException, which is a KafkaException, and a lost source is not a Kafka failure
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof SlotMissingException) {
                     return "slot-missing";
@@ -673,12 +675,15 @@ final class ShardCapture {
                 if (t.getMessage() != null && t.getMessage().contains("onnection refused")) {
                     return "source-unreachable";
                 }
-                if (t instanceof KafkaException) {
-                    return "kafka";
-                }
+            }
+            for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t.getClass().getName().contains("ConfigException") || t.getClass().getName().contains("ConnectException")
                         && t.getMessage() != null && t.getMessage().contains("onfig")) {
                     return "bad-config";
+                }
+                if (t instanceof KafkaException
+                        && !t.getClass().getName().equals("org.apache.kafka.connect.errors.ConnectException")) {
+                    return "kafka";
                 }
             }
             return "engine";
