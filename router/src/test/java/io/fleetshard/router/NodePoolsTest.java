@@ -27,7 +27,8 @@ class NodePoolsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor();
         ExecutorService closer = Executors.newSingleThreadExecutor();
-        RouterConfig config = TestTokens.routerConfig().tenantSecret("a-tenant-secret-of-some-length").requestTimeoutMs(300).poolMaxSize(3).poolMinIdle(0).build();
+        RouterConfig config = TestTokens.routerConfig().tenantSecret("a-tenant-secret-of-some-length")
+                .requestTimeoutMs(300).poolMaxSize(3).poolMinIdle(0).build();
         Shard shard = Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.POSTGRES, 8);
         try (NodePools pools = new NodePools(config, registry, housekeeping, closer)) {
             pools.sync(ShardMapSnapshot.of(1, List.of(shard,
