@@ -137,6 +137,16 @@ class OperationalEndpointsTest {
             ApiHarness.Response r = parts[0].equals("GET") ? h.get(concrete) : h.post(concrete, "{}");
             assertThat(r.body()).as("%s is served", op).doesNotContain("not found\"");
         }
+        // every body is read through the size limit: an operation that takes one can answer 413, and says so
+        for (Iterator<Map.Entry<String, JsonNode>> it = doc.path("paths").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> path = it.next();
+            path.getValue().fields().forEachRemaining(op -> {
+                if (op.getValue().has("requestBody")) {
+                    assertThat(op.getValue().path("responses").has("413")).as("%s %s declares 413", op.getKey(),
+                            path.getKey()).isTrue();
+                }
+            });
+        }
         assertThat(doc.toString()).doesNotContain("\"$ref\":\"#/components/schemas/Missing");
         assertEveryRefResolves(doc, doc);
     }

@@ -57,6 +57,35 @@ class TenantEndpointsTest {
     }
 
     @Test
+    void anotherMethodOnATenantIs405WithAllowAndChangesNothing() {
+        h.post("/v1/tenants", tenant("acme", "standard"));
+
+        ApiHarness.Response delete = h.send(java.net.http.HttpRequest.newBuilder(h.uri("/v1/tenants/acme")).DELETE());
+        delete.assertProblem(405, "DELETE is not allowed on /v1/tenants/acme; use GET");
+        assertThat(delete.header("Allow")).isEqualTo("GET");
+        ApiHarness.Response put = h.send(java.net.http.HttpRequest.newBuilder(h.uri("/v1/tenants"))
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(tenant("acme", "platinum"))));
+        put.assertProblem(405, "PUT is not allowed on /v1/tenants");
+        assertThat(put.header("Allow").split(", ")).containsExactlyInAnyOrder("GET", "POST");
+        assertThat(map.current().version()).isEqualTo(1);
+        assertThat(map.current().tenant("acme")).hasValueSatisfying(t ->
+                assertThat(t.tier()).isEqualTo(DurabilityTier.STANDARD));
+    }
+
+    @Test
+    void aPathJettyCannotDecodeIsA400ProblemNotAnHtmlPage() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", h.api.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /v1/tenants/acme%ff HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + TestTokens.admin() + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 400 ").contains("Content-Type: application/problem+json")
+                    .contains("\"status\":400").doesNotContain("<html");
+        }
+    }
+
+    @Test
     void unknownTenantIsNotFound() {
         h.get("/v1/tenants/nobody").assertProblem(404, "tenant nobody does not exist");
     }

@@ -23,11 +23,27 @@ public final class ProblemResponses {
     }
 
     public static void install(JavalinConfig config) {
+        // a known path with another method is a 405 naming the methods it has (Allow), not a 404
+        config.http.prefer405over404 = true;
+        // what Jetty refuses before any route (bad URI encoding, bad Content-Length, oversize head) and failures
+        // outside Javalin get the same problem+json instead of Jetty's HTML page
+        config.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblemHandler()));
+        config.router.javaLangErrorHandler((res, error) -> {
+            LOG.error("fatal error serving a request", error);
+            try {
+                res.setStatus(500);
+                res.setContentType(CONTENT_TYPE);
+                res.getWriter().write(body(JettyProblemHandler.problemOf(500, null)));
+            } catch (java.io.IOException | RuntimeException e) {
+                error.addSuppressed(e); // the client is gone or the response committed: the 500 status is all it gets
+            }
+        });
         config.routes.exception(ApiProblem.class, (e, ctx) -> write(ctx, e));
         config.routes.exception(JsonProcessingException.class, (e, ctx) -> write(ctx,
                 problemOf(e, ctx.method().name(), ctx.path())));
-        config.routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e.getStatus(),
-                e.getMessage())));
+        config.routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, e.getStatus() == 405
+                ? methodNotAllowed(ctx.method().name(), ctx.path(), e.getDetails())
+                : fromJavalin(e.getStatus(), e.getMessage())));
         config.routes.exception(Exception.class, (e, ctx) -> write(ctx, problemOf(e, ctx.method().name(),
                 ctx.path())));
         config.routes.error(404, "*", ctx -> {
@@ -35,14 +51,33 @@ public final class ProblemResponses {
                 write(ctx, ApiProblem.notFound("no route for " + ctx.method() + " " + ctx.path()));
             }
         });
-        config.routes.error(405, "*", ctx -> write(ctx, new ApiProblem(405, "method-not-allowed",
-                "Method not allowed", ctx.method() + " is not allowed on " + ctx.path(), null)));
+        config.routes.error(405, "*", ctx -> {
+            if (!CONTENT_TYPE.equals(ctx.res().getContentType())) {
+                write(ctx, methodNotAllowed(ctx.method().name(), ctx.path(), java.util.Map.of()));
+            }
+        });
         config.routes.error(413, "*", ctx -> {
             if (!CONTENT_TYPE.equals(ctx.res().getContentType())) {
                 write(ctx, ApiProblem.payloadTooLarge("request body exceeds the limit of "
                         + config.http.maxRequestSize + " bytes"));
             }
         });
+    }
+
+    /**
+     * The 405 of {@code method path}, with {@code Allow} listing the path's methods when Javalin named them (its
+     * {@code MethodNotAllowedResponse} details: "availableMethods" or "Available methods", comma-separated).
+     */
+    private static ApiProblem methodNotAllowed(String method, String path, java.util.Map<String, String> details) {
+        String allowed = details.getOrDefault("availableMethods", details.get("Available methods"));
+        if (allowed == null || allowed.isBlank()) {
+            return new ApiProblem(405, "method-not-allowed", "Method not allowed", method + " is not allowed on "
+                    + path, null);
+        }
+        String allow = String.join(", ", java.util.Arrays.stream(allowed.split(","))
+                .map(String::trim).filter(m -> !m.isEmpty()).toList());
+        return new ApiProblem(405, "method-not-allowed", "Method not allowed", method + " is not allowed on " + path
+                + "; use " + allow, null, java.util.Map.of("Allow", allow));
     }
 
     private static ApiProblem fromJavalin(int status, String message) {

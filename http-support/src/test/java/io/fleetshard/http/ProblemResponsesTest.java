@@ -35,6 +35,11 @@ class ProblemResponsesTest {
             config.routes.get("/boom", ctx -> {
                 throw new IllegalStateException("secret internals");
             });
+            config.routes.get("/fatal", ctx -> {
+                throw new StackOverflowError("secret internals");
+            });
+            config.routes.get("/things/{id}", ctx -> ctx.result("a thing"));
+            config.routes.delete("/things/{id}", ctx -> ctx.status(204));
         }).start("127.0.0.1", 0);
     }
 
@@ -76,6 +81,71 @@ class ProblemResponsesTest {
         HttpResponse<String> boom = get("/boom");
         assertThat(boom.statusCode()).isEqualTo(500);
         assertThat(boom.body()).doesNotContain("secret internals").doesNotContain("at io.fleetshard");
+    }
+
+    @Test
+    void aKnownPathWithAnotherMethodIs405NamingTheMethodsItHas() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/things/7"))
+                .PUT(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertProblem(r, 405, "PUT is not allowed on /things/7");
+        assertThat(r.headers().firstValue("Allow").orElseThrow().split(", ")).contains("GET", "DELETE");
+        assertThat(r.body()).contains("\"type\":\"https://fleetshard.io/problems/method-not-allowed\"");
+        assertThat(get("/nothing/here").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void whatJettyRefusesBeforeAnyRouteIsProblemJsonNotAnHtmlPage() throws Exception {
+        for (String path : new String[] {"/things/%ff", "/things/%00", "/things/%zz"}) {
+            String head = raw("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertThat(head).as(path).startsWith("HTTP/1.1 400 ").contains("Content-Type: application/problem+json")
+                    .contains("\"status\":400").contains("the request could not be read").doesNotContain("<html");
+        }
+        String badLength = raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\nConnection: close\r\n\r\n");
+        assertThat(badLength).startsWith("HTTP/1.1 400 ").contains("application/problem+json")
+                .contains("Content-Length").doesNotContain("<html");
+        String hugeHead = raw("GET /things/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000)
+                + "\r\nConnection: close\r\n\r\n");
+        assertThat(hugeHead).startsWith("HTTP/1.1 431 ").contains("application/problem+json")
+                .contains("\"status\":431").doesNotContain("<html");
+    }
+
+    @Test
+    void anErrorInAHandlerIsA500ProblemThatHidesItsMessage() throws Exception {
+        HttpResponse<String> r = get("/fatal");
+        assertProblem(r, 500, "see the server log");
+        assertThat(r.body()).doesNotContain("secret internals").doesNotContain("StackOverflow");
+    }
+
+    private static void assertProblem(HttpResponse<String> r, int status, String detail) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith(
+                "application/problem+json"));
+        assertThat(r.body()).contains("\"status\":" + status).contains(detail);
+    }
+
+    /**
+     * Sends {@code request} as raw bytes (what an HTTP client would refuse to send) and reads the answer: its head and
+     * its Content-Length body.
+     */
+    private String raw(String request) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", app.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            java.io.InputStream in = s.getInputStream();
+            java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+            while (!head.toString(java.nio.charset.StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                head.write(b);
+            }
+            String h = head.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+            java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(h);
+            byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+            return h + new String(body, java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     @Test

@@ -136,6 +136,7 @@ final class FailoverCommand {
             String env = System.getenv("FLEETSHARD_CONTROL_API");
             url = env == null || env.isBlank() ? "http://127.0.0.1:8081" : env;
         }
+        ControlApiUrl.check(url);
         FailoverCommand cmd = new FailoverCommand(url, CliToken.resolve(tokenOption, dataDir, System.getenv()),
                 output.equals("json"), out, err);
         try {

@@ -89,7 +89,8 @@ final class ReshardCommand {
             }
         }
         String env = System.getenv("FLEETSHARD_CONTROL_API");
-        String url = opts.getOrDefault("--control-api", env == null || env.isBlank() ? "http://127.0.0.1:8081" : env);
+        String url = ControlApiUrl.check(opts.getOrDefault("--control-api",
+                env == null || env.isBlank() ? "http://127.0.0.1:8081" : env));
         String output = opts.getOrDefault("--output", "text");
         if (!output.equals("text") && !output.equals("json")) {
             throw new IllegalArgumentException("--output must be text or json, got '" + output + "'");

@@ -111,14 +111,48 @@ final class TailCommand {
             return 0;
         }
         Parsed parsed = parse(args);
+        // the events are the output (stdout, where the log goes too): a Kafka client's connection warnings would be
+        // mixed into them, one every few hundred milliseconds while the broker does not answer
+        quietKafkaClientLogs();
         ChangeTail tail = new ChangeTail(parsed.bootstrapServers(), parsed.security().clientProperties(),
                 "fleetshard.cdc.", parsed.options());
         Runtime.getRuntime().addShutdownHook(new Thread(tail::close, "fleetshard-tail-stop"));
         try {
             tail.run(System.out);
+        } catch (RuntimeException e) {
+            String line = failureLine(e, parsed.bootstrapServers());
+            if (line == null) {
+                throw e;
+            }
+            System.err.println(line);
+            return 1;
         } finally {
             tail.release();
         }
         return 0;
+    }
+
+    /**
+     * The one line {@code tail} prints for a failure the user can fix (a table that is not captured, a broker that
+     * does not answer), or null for anything else (a bug: its stack trace is worth having).
+     */
+    static String failureLine(RuntimeException e, String bootstrapServers) {
+        if (e instanceof io.fleetshard.cdc.CaptureException) {
+            return "fleetshard tail: " + e.getMessage();
+        }
+        if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return "fleetshard tail: the Kafka broker at " + bootstrapServers + " did not answer (" + e.getMessage()
+                    + "); is `./fleetshard dev` running? else pass --bootstrap HOST:PORT or --platform FILE";
+        }
+        if (e instanceof org.apache.kafka.common.KafkaException) {
+            return "fleetshard tail: Kafka at " + bootstrapServers + " refused: " + e.getMessage();
+        }
+        return null;
+    }
+
+    private static void quietKafkaClientLogs() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.getLogger("org.apache.kafka").setLevel(ch.qos.logback.classic.Level.ERROR);
+        }
     }
 }

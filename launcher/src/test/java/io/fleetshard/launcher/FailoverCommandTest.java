@@ -50,6 +50,9 @@ class FailoverCommandTest {
                 .hasMessageContaining("failover needs --shard SHARD");
         assertThatThrownBy(() -> FailoverCommand.run("switchover", List.of("pg-1"), print, print))
                 .hasMessageContaining("switchover needs --shard SHARD");
+        assertThatThrownBy(() -> FailoverCommand.run("orchestrations", List.of("--control-api", "notaurl"), print,
+                print)).hasMessageContaining("--control-api must be an http:// or https:// URL").hasMessageContaining(
+                "got 'notaurl'");
         assertThatThrownBy(() -> FailoverCommand.run("failover", List.of("--shard", "pg-1", "--to", "pg-1-b"), print,
                 print)).hasMessageContaining("--to is for switchover");
         assertThatThrownBy(() -> FailoverCommand.run("failover", List.of("--shard", "pg-1", "--speed", "9"), print,

@@ -43,6 +43,11 @@ class ReshardCommandTest {
                 .hasMessageContaining("unknown reshard command 'teleport'");
         assertThatThrownBy(() -> ReshardCommand.run(List.of("move", "--fleet", "a/b", "--to", "x", "--speed", "9"),
                 print, print)).hasMessageContaining("unknown option --speed");
+        for (String url : new String[] {"notaurl", "http://[::1", "127.0.0.1:8081", "ftp://h/"}) {
+            assertThatThrownBy(() -> ReshardCommand.run(List.of("status", "--control-api", url), print, print))
+                    .hasMessage("--control-api must be an http:// or https:// URL such as http://127.0.0.1:8081, got '"
+                            + url + "'");
+        }
     }
 
     @Test

@@ -26,4 +26,19 @@ class TailCommandTest {
         assertThatThrownBy(() -> TailCommand.parse(List.of("--table", "vehicles", "--platform", platform.toString()),
                 Map.of())).hasMessageContaining("kafka.ssl.truststore.password is required");
     }
+
+    @Test
+    void aTableThatIsNotCapturedOrABrokerThatDoesNotAnswerIsOneLineNotAStackTrace() {
+        assertThat(TailCommand.failureLine(new io.fleetshard.cdc.CaptureException("change topic 'fleetshard.cdc.nosuch'"
+                + " does not exist: is table 'nosuch' captured (capture config 'tables')?"), "127.0.0.1:9092"))
+                .isEqualTo("fleetshard tail: change topic 'fleetshard.cdc.nosuch' does not exist: is table 'nosuch'"
+                        + " captured (capture config 'tables')?");
+        assertThat(TailCommand.failureLine(new org.apache.kafka.common.errors.TimeoutException(
+                "Timeout expired while fetching topic metadata"), "127.0.0.1:1"))
+                .isEqualTo("fleetshard tail: the Kafka broker at 127.0.0.1:1 did not answer (Timeout expired while"
+                        + " fetching topic metadata); is `./fleetshard dev` running? else pass --bootstrap HOST:PORT"
+                        + " or --platform FILE")
+                .doesNotContain("\n");
+        assertThat(TailCommand.failureLine(new IllegalStateException("a bug"), "127.0.0.1:1")).isNull();
+    }
 }

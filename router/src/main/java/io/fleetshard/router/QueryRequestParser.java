@@ -22,6 +22,11 @@ final class QueryRequestParser {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
+    /** PostgreSQL {@code numeric}: digits before the decimal point. */
+    static final int MAX_INTEGER_DIGITS = 131072;
+    /** PostgreSQL {@code numeric}: digits after the decimal point. */
+    static final int MAX_FRACTION_DIGITS = 16383;
+
     private QueryRequestParser() {
     }
 
@@ -269,7 +274,7 @@ final class QueryRequestParser {
                 case VALUE_STRING -> out.add(p.getText());
                 case VALUE_NUMBER_INT -> out.add(p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
                         ? new BigDecimal(p.getBigIntegerValue()) : (Object) p.getLongValue());
-                case VALUE_NUMBER_FLOAT -> out.add(p.getDecimalValue());
+                case VALUE_NUMBER_FLOAT -> out.add(decimal(p, out.size()));
                 case VALUE_TRUE -> out.add(Boolean.TRUE);
                 case VALUE_FALSE -> out.add(Boolean.FALSE);
                 case VALUE_NULL -> out.add(null);
@@ -278,6 +283,34 @@ final class QueryRequestParser {
             }
         }
         return out;
+    }
+
+    /**
+     * A decimal parameter that a shard's {@code numeric}/{@code DECIMAL} can hold: at most
+     * {@value #MAX_INTEGER_DIGITS} digits before the point and {@value #MAX_FRACTION_DIGITS} after it (PostgreSQL's
+     * {@code numeric} limits, the larger of the two engines'). Anything larger is a 400 here: past these limits the
+     * PostgreSQL driver silently sent 0 for {@code 1e131072}, failed on {@code 1e-999999999}, and the MariaDB driver
+     * spelt {@code 1e999999999} out digit by digit until the router ran out of memory.
+     */
+    private static BigDecimal decimal(JsonParser p, int index) throws IOException {
+        BigDecimal d;
+        try {
+            d = p.getDecimalValue();
+        } catch (NumberFormatException | ArithmeticException e) { // an exponent beyond the int range
+            throw decimalOutOfRange(p, index);
+        }
+        long integerDigits = (long) d.precision() - d.scale();
+        if (integerDigits > MAX_INTEGER_DIGITS || d.scale() > MAX_FRACTION_DIGITS) {
+            throw decimalOutOfRange(p, index);
+        }
+        return d;
+    }
+
+    private static ApiProblem decimalOutOfRange(JsonParser p, int index) throws IOException {
+        String text = p.getText();
+        return ApiProblem.badRequest("params[" + index + "] is out of range for a database number (at most "
+                + MAX_INTEGER_DIGITS + " digits before the decimal point and " + MAX_FRACTION_DIGITS + " after it), got "
+                + (text.length() > 40 ? text.substring(0, 40) + "...(" + text.length() + " chars)" : text));
     }
 
     private static String describe(JsonToken t) {

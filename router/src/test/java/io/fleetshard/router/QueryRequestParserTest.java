@@ -75,6 +75,42 @@ class QueryRequestParserTest {
         });
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "1e999999999", "-1e999999999", "1e131072", "12345678901234567890e999999990", "1e-999999999", "1e-16384",
+        "1e9999999999", "1e-9999999999",
+    })
+    void rejectsDecimalParamsNoDatabaseNumberCanHold(String number) {
+        // each of these once reached a driver: 0 was bound, a 500 answered, or the router ran out of memory
+        String body = "{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select ?, ?\",\"params\":[1, "
+                + number + "]}";
+        assertThatThrownBy(() -> query(body)).isInstanceOfSatisfying(ApiProblem.class, p -> {
+            assertThat(p.status()).isEqualTo(400);
+            assertThat(p.detail()).startsWith("params[1] is out of range for a database number")
+                    .contains("131072 digits before the decimal point").contains("got " + number);
+        });
+        assertThatThrownBy(() -> scatter("{\"tenantId\":\"acme\",\"sql\":\"select ?\",\"params\":[" + number
+                + "]}")).isInstanceOfSatisfying(ApiProblem.class, p -> assertThat(p.status()).isEqualTo(400));
+    }
+
+    @Test
+    void aBatchItemWithAnOutOfRangeDecimalFailsAlone() {
+        var items = QueryRequestParser.parseBatch(("{\"queries\":[{\"tenantId\":\"acme\",\"fleetId\":\"f1\","
+                + "\"sql\":\"select ?\",\"params\":[1e999999999]},{\"tenantId\":\"acme\",\"fleetId\":\"f1\","
+                + "\"sql\":\"select 1\"}]}").getBytes(StandardCharsets.UTF_8), 64);
+        assertThat(items.get(0).problem().status()).isEqualTo(400);
+        assertThat(items.get(0).problem().detail()).startsWith("queries[0]: params[0] is out of range");
+        assertThat(items.get(1).request()).isNotNull();
+    }
+
+    @Test
+    void keepsDecimalParamsUpToTheDatabaseLimits() {
+        QueryRequest r = query("{\"tenantId\":\"acme\",\"fleetId\":\"f1\",\"sql\":\"select ?, ?, ?\","
+                + "\"params\":[1e131071, 1e-16383, -0.0]}");
+        assertThat(r.params()).containsExactly(new BigDecimal("1e131071"), new BigDecimal("1e-16383"),
+                new BigDecimal("-0.0"));
+    }
+
     @Test
     void readsAScatterRequest() {
         ScatterRequest r = scatter("""

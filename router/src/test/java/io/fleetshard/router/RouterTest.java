@@ -305,6 +305,8 @@ class RouterTest {
     @Test
     void unknownRoutesAndMethodsAreProblems() throws Exception {
         problem(get("/v1/nothing"), 404);
-        assertThat(get("/v1/query").statusCode()).isIn(404, 405);
+        HttpResponse<String> wrongMethod = get("/v1/query");
+        assertThat(problem(wrongMethod, 405).get("detail").asText()).isEqualTo("GET is not allowed on /v1/query; use POST");
+        assertThat(wrongMethod.headers().firstValue("Allow")).contains("POST");
     }
 }

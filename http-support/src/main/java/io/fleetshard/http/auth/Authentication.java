@@ -62,6 +62,12 @@ public final class Authentication {
             }
             Caller caller = ctx.attribute(CALLER);
             Set<RouteRole> allowed = ctx.routeRoles();
+            if (allowed.isEmpty() && ctx.method() == io.javalin.http.HandlerType.HEAD) {
+                // Javalin answers HEAD of a GET route itself, outside the route and its roles: a 403 would tell an
+                // admin it may not; no route serves HEAD, so say that
+                throw new ApiProblem(405, "method-not-allowed", "Method not allowed", "HEAD is not served on "
+                        + ctx.path() + "; use GET", null, Map.of("Allow", "GET"));
+            }
             if (!allowed.contains(caller.role())) {
                 throw forbidden(allowed.isEmpty()
                         ? ctx.method() + " " + ctx.path() + " declares no role that may call it"

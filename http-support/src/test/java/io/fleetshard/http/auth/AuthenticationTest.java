@@ -97,6 +97,20 @@ class AuthenticationTest {
     }
 
     @Test
+    void headOfAGetRouteIs405WithAllowNotA403() throws Exception {
+        start(AuthConfig.forTests(JwtVerifierTest.SECRET, null));
+        HttpResponse<Void> head = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port()
+                + "/v1/things/acme")).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .header("Authorization", bearer(Role.ADMIN, null)).build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(head.statusCode()).isEqualTo(405);
+        assertThat(head.headers().firstValue("Allow")).contains("GET");
+        HttpResponse<Void> anonymous = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port()
+                + "/v1/things/acme")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void switchedOffEveryoneIsAdmin() throws Exception {
         start(AuthConfig.forTests(null, null).with(AuthConfig.ENABLED, "false"));
         assertThat(get("/v1/things/globex", null).body()).isEqualTo(Caller.UNAUTHENTICATED.subject());
