@@ -16,6 +16,8 @@ import java.util.function.Supplier;
  * fenced node, rebuilt as a replica, becomes a replica in the map). The work is the {@link FailoverOrchestrator}'s.
  */
 final class OrchestrationRoutes {
+    static final int MAX_REASON_CHARS = 1000;
+
     private final RequestBodyReader bodies;
     private final Supplier<FailoverOrchestrator> orchestrator;
     private final int retryAfterSeconds;
@@ -60,14 +62,14 @@ final class OrchestrationRoutes {
     private void failover(Context ctx) {
         String shardId = ResponseJson.pathId(ctx, "shardId");
         ObjectNode body = optionalBody(ctx, List.of("reason"));
-        accepted(ctx, enabled().requestFailover(shardId, RequestJson.optionalText(body, "", "reason")));
+        accepted(ctx, enabled().requestFailover(shardId, reason(body)));
     }
 
     private void switchover(Context ctx) {
         String shardId = ResponseJson.pathId(ctx, "shardId");
         ObjectNode body = optionalBody(ctx, List.of("to", "reason"));
         accepted(ctx, enabled().requestSwitchover(shardId, RequestJson.optionalId(body, "", "to"),
-                RequestJson.optionalText(body, "", "reason")));
+                reason(body)));
     }
 
     /** Disaster recovery: body {@code {"reason", "force"}}, both optional. */
@@ -78,7 +80,7 @@ final class OrchestrationRoutes {
         if (force != null && !force.isBoolean()) {
             throw ApiProblem.badRequest("force must be true or false, got " + force);
         }
-        accepted(ctx, enabled().requestPromoteStandby(shardId, RequestJson.optionalText(body, "", "reason"),
+        accepted(ctx, enabled().requestPromoteStandby(shardId, reason(body),
                 force != null && force.asBoolean()));
     }
 
@@ -87,7 +89,19 @@ final class OrchestrationRoutes {
         String shardId = ResponseJson.pathId(ctx, "shardId");
         ObjectNode body = optionalBody(ctx, List.of("node", "reason"));
         accepted(ctx, enabled().requestReturn(kind, shardId, RequestJson.optionalId(body, "", "node"),
-                RequestJson.optionalText(body, "", "reason")));
+                reason(body)));
+    }
+
+    /**
+     * The optional {@code reason}: a line for the orchestration's trigger and the audit trail, so at most
+     * {@value #MAX_REASON_CHARS} characters (the body limit alone would let 64 KiB into every record that names it).
+     */
+    private static String reason(ObjectNode body) {
+        String reason = RequestJson.optionalText(body, "", "reason");
+        if (reason != null && reason.length() > MAX_REASON_CHARS) {
+            throw ApiProblem.badRequest("reason has " + reason.length() + " characters; at most " + MAX_REASON_CHARS);
+        }
+        return reason;
     }
 
     /** The request's JSON object of (only) {@code fields}, all optional; an empty body is an empty object. */

@@ -96,6 +96,7 @@ final class ReshardRoutes {
 
     private void cancel(Context ctx) {
         String jobId = ResponseJson.pathId(ctx, "jobId");
+        noParameters(ctx);
         MapTransactionRunner.Committed<ReshardJob> done = runner.run("cancel reshard " + jobId, map -> {
             ReshardJob job = job(map, jobId);
             if (job.phase() == ReshardPhase.CANCELLING || job.phase() == ReshardPhase.CANCELLED) {
@@ -112,8 +113,17 @@ final class ReshardRoutes {
         ResponseJson.write(ctx, 202, view(done.result(), done.mapVersion()));
     }
 
+    /** Cancel, pause and resume take no parameters: an empty body or {@code {}}; anything else is a 400. */
+    private void noParameters(Context ctx) {
+        byte[] body = bodies.read(ctx);
+        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            RequestJson.object(body, List.of(), "{} (this action takes no parameters)");
+        }
+    }
+
     private void setPaused(Context ctx, boolean paused) {
         String jobId = ResponseJson.pathId(ctx, "jobId");
+        noParameters(ctx);
         MapTransactionRunner.Committed<ReshardJob> done = runner.run((paused ? "pause" : "resume") + " reshard "
                 + jobId, map -> {
             ReshardJob job = job(map, jobId);

@@ -168,6 +168,8 @@ class FailoverEndpointsTest {
         alive.assertProblem(409);
         assertThat(alive.body()).contains("answers");
         h.post("/v1/shards/pg-1/failover", "{\"why\":\"x\"}").assertProblem(400);
+        h.post("/v1/shards/pg-1/failover", "{\"reason\":\"" + "x".repeat(1001) + "\"}")
+                .assertProblem(400, "reason has 1001 characters; at most 1000");
         h.get("/v1/orchestrations/none").assertProblem(404);
 
         actions.down.add("pg-1-a");

@@ -274,6 +274,11 @@ class ReshardEndpointsTest {
         String to = from.equals("pg-1") ? "pg-2" : "pg-1";
         String id = h.post("/v1/reshards", move("f3", to)).json().path("jobId").asText();
 
+        h.post("/v1/reshards/" + id + "/pause", "{\"x\":1}").assertProblem(400, "x");
+        h.post("/v1/reshards/" + id + "/cancel", "garbage").assertProblem(400, "not valid JSON");
+        assertThat(map.current().reshard(id).orElseThrow().paused()).as("nothing done on a refused body").isFalse();
+        assertThat(h.post("/v1/reshards/" + id + "/pause", "{}").json().path("paused").asBoolean()).isTrue();
+        assertThat(h.post("/v1/reshards/" + id + "/resume", "").json().path("paused").asBoolean()).isFalse();
         assertThat(h.post("/v1/reshards/" + id + "/pause", "").json().path("paused").asBoolean()).isTrue();
         assertThat(h.post("/v1/reshards/" + id + "/resume", "").json().path("paused").asBoolean()).isFalse();
         ApiHarness.Response cancelled = h.post("/v1/reshards/" + id + "/cancel", "");
