@@ -55,12 +55,22 @@ record ReshardRequest(ReshardKind kind, String tenantId, String fleetId, String 
                     throw ApiProblem.badRequest("into[0] must be the split shard " + shard + " itself (it keeps half),"
                             + " got " + RequestJson.quote(first));
                 }
-                yield new ReshardRequest(kind, null, null, shard, RequestJson.id("into[1]", into.get(1).textValue()));
+                String added = RequestJson.id("into[1]", into.get(1).textValue());
+                if (added.equals(shard)) {
+                    throw ApiProblem.badRequest("into[1] must be another shard than the split shard " + shard
+                            + " (the one that takes half)");
+                }
+                yield new ReshardRequest(kind, null, null, shard, added);
             }
             case MERGE -> {
                 only(o, "merge", List.of("kind", "shard", "into"));
-                yield new ReshardRequest(kind, null, null, RequestJson.requiredId(o, "", "shard"),
-                        RequestJson.requiredId(o, "", "into"));
+                String shard = RequestJson.requiredId(o, "", "shard");
+                String into = RequestJson.requiredId(o, "", "into");
+                if (into.equals(shard)) {
+                    throw ApiProblem.badRequest("a shard cannot be merged into itself: into must be another shard than "
+                            + shard);
+                }
+                yield new ReshardRequest(kind, null, null, shard, into);
             }
         };
     }

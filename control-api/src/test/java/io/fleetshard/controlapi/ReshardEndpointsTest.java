@@ -101,6 +101,10 @@ class ReshardEndpointsTest {
         h.post("/v1/reshards", move("f1", "maria-1")).assertProblem(422, "moves between engines are not supported");
         h.post("/v1/reshards", "{\"kind\":\"split\",\"shard\":\"pg-1\",\"into\":[\"pg-2\",\"pg-4\"]}")
                 .assertProblem(400, "into[0] must be the split shard pg-1");
+        h.post("/v1/reshards", "{\"kind\":\"split\",\"shard\":\"pg-1\",\"into\":[\"pg-1\",\"pg-1\"]}")
+                .assertProblem(400, "into[1] must be another shard than the split shard pg-1");
+        h.post("/v1/reshards", "{\"kind\":\"merge\",\"shard\":\"pg-2\",\"into\":\"pg-2\"}")
+                .assertProblem(400, "a shard cannot be merged into itself");
         h.post("/v1/reshards", "{\"kind\":\"merge\",\"shard\":\"pg-7\",\"into\":\"pg-1\"}")
                 .assertProblem(404, "merged shard pg-7 does not exist");
         h.post("/v1/reshards", "{\"kind\":\"split\",\"shard\":\"pg-4\",\"into\":[\"pg-4\",\"pg-2\"]}")
