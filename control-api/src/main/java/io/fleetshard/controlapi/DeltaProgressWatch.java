@@ -95,8 +95,14 @@ final class DeltaProgressWatch implements AutoCloseable {
      * (MariaDB) — but at most {@code maxWaitMs}, then reads it.
      */
     ReshardSql.DeltaProgress next(long maxWaitMs) throws SQLException {
-        lastWake = awaitNotice(Math.max(1, maxWaitMs)) ? Wake.NOTICE : Wake.INTERVAL;
+        await(maxWaitMs);
         return read();
+    }
+
+    /** As {@link #next}, without reading the row (a caller that reads it on its own); returns why it woke. */
+    Wake await(long maxWaitMs) throws SQLException {
+        lastWake = awaitNotice(Math.max(1, maxWaitMs)) ? Wake.NOTICE : Wake.INTERVAL;
+        return lastWake;
     }
 
     /** Why the last {@link #next} read the row; null before the first. */
@@ -166,7 +172,11 @@ final class DeltaProgressWatch implements AutoCloseable {
     /** Stops listening; a failure is logged only (the connection is closed next anyway). */
     @Override
     public void close() {
-        if (notices == null) {
+        try {
+            if (notices == null || target.isClosed()) { // closing the session ends its LISTEN too
+                return;
+            }
+        } catch (SQLException e) {
             return;
         }
         try (Statement st = target.createStatement()) {

@@ -621,7 +621,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                     }
                     if (probe.inFlight()) {
                         // its arrival time is the measurement: woken by the delta sync's commits (PostgreSQL), or polled
-                        watch.next(NOTICE_FALLBACK_MS);
+                        watch.await(NOTICE_FALLBACK_MS); // the probe reads the row itself
                     } else {
                         LOG.info("reshard job {}: {}", job.jobId(), s.where()); // late: the next one goes at once
                     }
