@@ -103,16 +103,11 @@ final class JdbcTargetWriter implements TargetWriter {
                 ps.setBoolean(3, fenceSeq > 0);
                 ps.setLong(4, fenceSeq);
                 ps.setLong(5, clock.millis());
-                ps.executeUpdate();
-            }
-            if (postgres) {
-                // queued in this transaction, delivered to listeners at its commit and never if it rolls back; not a
-                // change in the WAL, so capture sees the transaction as before (ADR 0046)
-                try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
-                    ps.setString(1, PROGRESS_CHANNEL);
-                    ps.setString(2, jobId);
-                    ps.executeQuery().close();
+                if (postgres) {
+                    ps.setString(6, PROGRESS_CHANNEL);
+                    ps.setString(7, jobId);
                 }
+                ps.execute(); // PostgreSQL: a row of its RETURNING, not read
             }
             c.commit();
             return new TargetProgress(Math.max(before.sourceOffset(), lastOffset), Math.max(before.fenceSeq(), fenceSeq),
@@ -143,14 +138,19 @@ final class JdbcTargetWriter implements TargetWriter {
                         + "job_id = VALUES(job_id), kind = VALUES(kind), seq = seq + 1";
     }
 
-    /** Offset and fence sequence never backwards (a replay, a zombie). */
+    /**
+     * Offset and fence sequence never backwards (a replay, a zombie). On PostgreSQL the upsert also notifies
+     * {@link #PROGRESS_CHANNEL} (its RETURNING, so no round trip more): queued in this transaction, delivered to
+     * listeners at its commit and never if it rolls back, and not a change in the WAL, so capture sees the transaction
+     * as before (ADR 0046).
+     */
     private String progressSql() {
         return postgres
                 ? "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, fence_seq, updated_at_ms) VALUES "
                         + "(?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET source_offset = GREATEST(" + PROGRESS_TABLE
                         + ".source_offset, EXCLUDED.source_offset), fence_seen = " + PROGRESS_TABLE + ".fence_seen OR "
                         + "EXCLUDED.fence_seen, fence_seq = GREATEST(" + PROGRESS_TABLE + ".fence_seq, EXCLUDED.fence_seq), "
-                        + "updated_at_ms = EXCLUDED.updated_at_ms"
+                        + "updated_at_ms = EXCLUDED.updated_at_ms RETURNING pg_notify(?, ?)"
                 : "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, fence_seq, updated_at_ms) VALUES "
                         + "(?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE source_offset = GREATEST(source_offset, "
                         + "VALUES(source_offset)), fence_seen = GREATEST(fence_seen, VALUES(fence_seen)), "
