@@ -44,7 +44,18 @@ import org.slf4j.LoggerFactory;
  */
 final class ReshardOrchestrator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReshardOrchestrator.class);
-    private static final long FENCE_POLL_MS = 2;
+    /**
+     * PostgreSQL target: how long the cutover and the probe wait for the delta sync's notice before they read its
+     * progress row anyway (a lost notice, a delta sync older than the notices; ADR 0046). A cancel or pause waits at
+     * most this long too.
+     */
+    private static final long NOTICE_FALLBACK_MS = 50;
+    /**
+     * MariaDB target (no notices): how often the cutover reads the progress row while the fence travels. 10 ms adds
+     * about 4 ms to the median noticing over the former 2 ms, against a fence trip of a few hundred ms, for a fifth of
+     * the queries on the target and JVM the fence travels through (ADR 0046).
+     */
+    private static final long FENCE_POLL_MS = 10;
     /**
      * How long after the fence a cutover keeps its written-ahead placement while the target has not applied the fence:
      * the map's write lock is held that long, other map changes wait (ADR 0043). Fences applied within 0.2-0.9 s in
@@ -563,6 +574,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         long lastAt = clock.millis();
         ShardLogs.Markers markers = null;
         PipelineProbe probe = null;
+        DeltaProgressWatch watch = null;
         p.probe = null;
         try (Connection tgt = connect(job.targetShardId()); Connection src = connect(job.sourceShardId())) {
             while (true) {
@@ -592,6 +604,8 @@ final class ReshardOrchestrator implements AutoCloseable {
                     // the lag above is the shard log's; what capture has not read from the source yet is in no log,
                     // so a probe goes the fence's way first (ADR 0033)
                     if (probe == null) {
+                        // listening before the probe is sent: the notice of the delta sync passing it cannot be missed
+                        watch = watchProgress(tgtSql, tgt, job, PROBE_POLL_MS);
                         markers = offsets.markers(job.sourceShardId(), end);
                         probe = new PipelineProbe(probePipeline(job, srcSql, src, tgtSql, tgt, markers),
                                 config.reshardCutoverProbeMs(), config.reshardCutoverTimeout().toMillis(),
@@ -606,7 +620,8 @@ final class ReshardOrchestrator implements AutoCloseable {
                         return;
                     }
                     if (probe.inFlight()) {
-                        pause(PROBE_POLL_MS); // its arrival time is the measurement
+                        // its arrival time is the measurement: woken by the delta sync's commits (PostgreSQL), or polled
+                        watch.await(NOTICE_FALLBACK_MS); // the probe reads the row itself
                     } else {
                         LOG.info("reshard job {}: {}", job.jobId(), s.where()); // late: the next one goes at once
                     }
@@ -615,9 +630,15 @@ final class ReshardOrchestrator implements AutoCloseable {
                 // as often as the probe's poll: a cutover no longer follows the delta sync's first progress row at
                 // once (the seventh session's concern with a 50 ms poll here, docs/benchmarks.md), the probe has to
                 // pass through the running app first (ADR 0033); a tick here was up to 200 ms of every catch-up
+                if (watch != null) {
+                    watch.discardNotices(); // the row is read above anyway; the driver would keep them
+                }
                 pause(Math.min(PROBE_POLL_MS, config.reshardTickMs()));
             }
         } finally {
+            if (watch != null) {
+                watch.close();
+            }
             if (markers != null) {
                 markers.close();
             }
@@ -662,7 +683,8 @@ final class ReshardOrchestrator implements AutoCloseable {
         int slot = ReshardSql.slotOf(job.jobId());
         Connection snapshot = connect(job.targetShardId()); // connected before the fence: not part of the freeze
         boolean snapshotKept = false;
-        try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
+        try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId());
+                DeltaProgressWatch watch = watchProgress(tgtSql, tgt, job, FENCE_POLL_MS)) { // listening: not in the freeze
             prepareSnapshot(snapshot, tgtSql); // its settings too: only the statement that takes it is in the freeze
             List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt); // read at the copy, kept per job
             // the delta sync reports the newest fence marker of the job it applied by its sequence number: an older
@@ -688,8 +710,10 @@ final class ReshardOrchestrator implements AutoCloseable {
             // its commit is left for the freeze (ADR 0043); it holds the map's write lock, so not for long
             MapTransactionRunner.Staged<ReshardJob> staged = stagePlacement(job, placement, placed, validating);
             try {
+                // a fence applied while the placement was being staged is found by this first read, without a wait
+                // (ADR 0046: the staging keeps the map's write lock on this thread, its commit has to wait for it anyway)
+                ReshardSql.DeltaProgress d = watch.read();
                 while (true) {
-                    ReshardSql.DeltaProgress d = tgtSql.progress(tgt, job.jobId());
                     if (d != null) {
                         p.appliedOffset = d.sourceOffset();
                     }
@@ -719,7 +743,12 @@ final class ReshardOrchestrator implements AutoCloseable {
                         return;
                     }
                     checkStill(job);
-                    pause(FENCE_POLL_MS);
+                    long now = System.nanoTime();
+                    long waitNanos = deadline - now;
+                    if (staged != null) { // the staged placement's 1 s bound is kept to the ms
+                        waitNanos = Math.min(waitNanos, fencedAtNanos + STAGED_PLACEMENT_MAX_NANOS - now);
+                    }
+                    d = watch.next(Math.max(1, (waitNanos + 999_999) / 1_000_000));
                 }
                 long noticedNanos = System.nanoTime();
                 takeSnapshot(snapshot, tgtSql);
@@ -753,9 +782,11 @@ final class ReshardOrchestrator implements AutoCloseable {
             closeQuietly(old);
             LOG.info("reshard job {}: cutover done, writes of {} fleet(s) held {} ms (fence applied on the target"
                     + " after {} ms, noticed after {} ms, map transaction {} ms; before the fence, {} ms for the"
-                    + " connections and the snapshot's settings, {} ms for the table lock)", job.jobId(),
+                    + " connections and the snapshot's settings, {} ms for the table lock; {} read(s) of the target's"
+                    + " progress row, {} notice(s))", job.jobId(),
                     job.fleets().size(), p.freezeMs, p.freezeAppliedMs, p.freezeNoticedMs, p.freezeMapCommitMs,
-                    (lockingNanos - startedNanos) / 1_000_000, (lockedNanos - lockingNanos) / 1_000_000);
+                    (lockingNanos - startedNanos) / 1_000_000, (lockedNanos - lockingNanos) / 1_000_000,
+                    watch.reads(), watch.noticesSeen());
         } finally {
             if (!snapshotKept) {
                 closeQuietly(snapshot);
@@ -786,6 +817,15 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
         src.commit();
         // the next cutover's fence has a higher marker sequence number, which is what it waits for on the target
+    }
+
+    /**
+     * Watches the job's progress row on the target: through the delta sync's notices on PostgreSQL (re-read at least
+     * every {@link #NOTICE_FALLBACK_MS}), else read every {@code pollMs} (ADR 0046).
+     */
+    private DeltaProgressWatch watchProgress(ReshardSql sql, Connection tgt, ReshardJob job, long pollMs)
+            throws SQLException {
+        return DeltaProgressWatch.open(sql, tgt, job.jobId(), NOTICE_FALLBACK_MS, pollMs, this::pause);
     }
 
     /** Readies {@code c} for {@link #takeSnapshot}: repeatable read, no autocommit, UTC (PostgreSQL). */

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * ADR 0013: it sets the session's resharder flag (so the write fence lets it through), begins with the marker upsert
  * into {@code fleetshard_reshard_tx} (so capture keeps it out of the change topics), locks and reads this job's
  * {@code fleetshard_reshard_progress} row, applies the changes above its offset through the standby's
- * {@link ChangeApplier}, and moves the row forward. A failed attempt is rolled back and retried on a new connection,
+ * {@link ChangeApplier}, and moves the row forward; on PostgreSQL it also notifies {@link #PROGRESS_CHANNEL} with the
+ * job id, which the commit delivers to the control API waiting for the fence (ADR 0046). A failed attempt is rolled back and retried on a new connection,
  * a bounded number of times; an unknown outcome (the commit's answer lost) is safe to retry, since the retry skips
  * what the progress row covers.
  */
@@ -28,6 +29,11 @@ final class JdbcTargetWriter implements TargetWriter {
     static final String PROGRESS_TABLE = "fleetshard_reshard_progress";
     /** Marker slots 1000-1999 belong to delta sync (ADR 0013: one row per resharder connection slot). */
     static final int SLOT_BASE = 1000;
+    /**
+     * PostgreSQL: the channel on which every apply announces, with the job id as payload, that it moved the job's
+     * progress row (ADR 0046); the control API's cutover and probe wait on it instead of polling the row.
+     */
+    static final String PROGRESS_CHANNEL = "fleetshard_reshard_progress";
 
     private final String jobId;
     private final String jdbcUrl;
@@ -97,7 +103,11 @@ final class JdbcTargetWriter implements TargetWriter {
                 ps.setBoolean(3, fenceSeq > 0);
                 ps.setLong(4, fenceSeq);
                 ps.setLong(5, clock.millis());
-                ps.executeUpdate();
+                if (postgres) {
+                    ps.setString(6, PROGRESS_CHANNEL);
+                    ps.setString(7, jobId);
+                }
+                ps.execute(); // PostgreSQL: a row of its RETURNING, not read
             }
             c.commit();
             return new TargetProgress(Math.max(before.sourceOffset(), lastOffset), Math.max(before.fenceSeq(), fenceSeq),
@@ -128,14 +138,19 @@ final class JdbcTargetWriter implements TargetWriter {
                         + "job_id = VALUES(job_id), kind = VALUES(kind), seq = seq + 1";
     }
 
-    /** Offset and fence sequence never backwards (a replay, a zombie). */
+    /**
+     * Offset and fence sequence never backwards (a replay, a zombie). On PostgreSQL the upsert also notifies
+     * {@link #PROGRESS_CHANNEL} (its RETURNING, so no round trip more): queued in this transaction, delivered to
+     * listeners at its commit and never if it rolls back, and not a change in the WAL, so capture sees the transaction
+     * as before (ADR 0046).
+     */
     private String progressSql() {
         return postgres
                 ? "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, fence_seq, updated_at_ms) VALUES "
                         + "(?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET source_offset = GREATEST(" + PROGRESS_TABLE
                         + ".source_offset, EXCLUDED.source_offset), fence_seen = " + PROGRESS_TABLE + ".fence_seen OR "
                         + "EXCLUDED.fence_seen, fence_seq = GREATEST(" + PROGRESS_TABLE + ".fence_seq, EXCLUDED.fence_seq), "
-                        + "updated_at_ms = EXCLUDED.updated_at_ms"
+                        + "updated_at_ms = EXCLUDED.updated_at_ms RETURNING pg_notify(?, ?)"
                 : "INSERT INTO " + PROGRESS_TABLE + " (job_id, source_offset, fence_seen, fence_seq, updated_at_ms) VALUES "
                         + "(?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE source_offset = GREATEST(source_offset, "
                         + "VALUES(source_offset)), fence_seen = GREATEST(fence_seen, VALUES(fence_seen)), "

@@ -463,6 +463,49 @@ class DeltaSyncIT {
         aStaleWriterOfTheSameJobAppliesNothingOverNewerChanges(postgresTarget());
     }
 
+    /**
+     * ADR 0046: on PostgreSQL an apply notifies the control API, with the job id, at its commit — and only then; the
+     * notice is no change in the WAL, so logical decoding (what capture reads) shows the transaction's rows and nothing
+     * more, and a transaction that only notifies shows nothing at all.
+     */
+    @Test
+    void aPostgresApplyNotifiesTheJobAtItsCommitAndCaptureSeesOnlyItsRows() throws Exception {
+        String url = postgresTarget();
+        String jobId = "job-" + IDS.incrementAndGet();
+        String slot = "notice_" + IDS.incrementAndGet();
+        try (Connection listener = DriverManager.getConnection(url); Statement ls = listener.createStatement();
+             JdbcTargetWriter writer = new JdbcTargetWriter(jobId, url, 10, 1, 10, Clock.systemUTC())) {
+            assertThat(writer.stored()).isEqualTo(TargetProgress.NONE); // creates the tables before the slot
+            ls.execute("LISTEN " + JdbcTargetWriter.PROGRESS_CHANNEL);
+            ls.execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'test_decoding')");
+            try {
+                assertThat(writer.apply(changes(0, ShardLogRecords.vehicle("c", "t1", "f1", "a", 10)), 0, 6))
+                        .isEqualTo(new TargetProgress(0, 6, 1));
+                org.postgresql.PGNotification[] notices = listener.unwrap(org.postgresql.PGConnection.class)
+                        .getNotifications((int) WAIT.toMillis());
+                assertThat(notices).as("the apply's notice").isNotNull().hasSize(1);
+                assertThat(notices[0].getName()).isEqualTo("fleetshard_reshard_progress");
+                assertThat(notices[0].getParameter()).isEqualTo(jobId);
+                ls.execute("SELECT pg_notify('" + JdbcTargetWriter.PROGRESS_CHANNEL + "', 'only-a-notice')");
+                List<String> decoded = new ArrayList<>();
+                try (ResultSet rs = ls.executeQuery("SELECT data FROM pg_logical_slot_get_changes('" + slot
+                        + "', NULL, NULL, 'skip-empty-xacts', '1', 'include-xids', '0')")) {
+                    while (rs.next()) {
+                        String line = rs.getString(1);
+                        decoded.add(line.startsWith("table ") ? line.substring(0, line.indexOf(':', line.indexOf(':') + 1))
+                                : line);
+                    }
+                }
+                assertThat(decoded).as("the apply's rows between BEGIN and COMMIT, no trace of either notice")
+                        .containsExactly("BEGIN", "table public.fleetshard_reshard_tx: INSERT",
+                                "table public.vehicles: INSERT", "table public.fleetshard_reshard_progress: INSERT",
+                                "COMMIT");
+            } finally {
+                ls.execute("SELECT pg_drop_replication_slot('" + slot + "')");
+            }
+        }
+    }
+
     @Test
     void aStaleWriterAppliesNothingOverNewerChangesOnMariaDb() throws Exception {
         aStaleWriterOfTheSameJobAppliesNothingOverNewerChanges(mariaTarget());
