@@ -1,5 +1,6 @@
 package io.fleetshard.cdc;
 
+import io.fleetshard.shardmap.ShardMapTopic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Creates the topics a worker writes and coordinates on, if missing (broker-default replication). */
 final class ChangeTopics {
@@ -68,25 +68,16 @@ final class ChangeTopics {
     }
 
     /**
-     * Waits until the brokers serve the new {@code topics} (each partition has a leader): the controller acknowledges
-     * a creation before the brokers have applied it, and a client that meets a topic in between retries, logging
-     * {@code UNKNOWN_TOPIC_OR_PARTITION} on every metadata refresh (a hundred warnings on a dev platform's start).
+     * Waits until the brokers serve the new {@code topics} (each known, each partition with a leader): the controller
+     * acknowledges a creation before the brokers have applied it, and a client that meets a topic in between retries,
+     * logging {@code UNKNOWN_TOPIC_OR_PARTITION} on every metadata refresh (a hundred warnings on a dev platform's
+     * start).
      */
     private static void awaitServed(Admin admin, List<String> topics)
             throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            try {
-                boolean led = admin.describeTopics(topics).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
-                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null));
-                if (led) {
-                    return;
-                }
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-                    throw e;
-                }
-            }
+        while (!ShardMapTopic.describeOnceKnown(admin, topics, deadline).values().stream()
+                .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null))) {
             if (System.nanoTime() > deadline) {
                 throw new TimeoutException("topics " + topics + " created but not served by the brokers within 60 s");
             }

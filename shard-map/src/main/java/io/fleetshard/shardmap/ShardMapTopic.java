@@ -64,8 +64,8 @@ public final class ShardMapTopic {
                     throw e;
                 }
             }
-            TopicDescription d = describeOnceKnown(admin, topicName, System.nanoTime()
-                    + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+            TopicDescription d = describeOnceKnown(admin, List.of(topicName), System.nanoTime()
+                    + TimeUnit.MILLISECONDS.toNanos(timeoutMs)).get(topicName);
             if (d.partitions().size() != 1) {
                 throw new ShardMapException("topic " + topicName + " has " + d.partitions().size()
                         + " partitions; it must have exactly 1 so " + why);
@@ -80,18 +80,19 @@ public final class ShardMapTopic {
     }
 
     /**
-     * Describes the topic, retrying while the broker answering has not yet learned of it: in KRaft a just-created
+     * Describes the topics, retrying while the broker answering has not yet learned of one: in KRaft a just-created
      * topic reaches each broker's metadata cache a moment after the controller acknowledged the creation, and a
-     * describe in that window fails with {@link UnknownTopicOrPartitionException}.
+     * describe in that window fails with {@link UnknownTopicOrPartitionException} (a client that meets the topic then
+     * logs {@code UNKNOWN_TOPIC_OR_PARTITION} on every metadata refresh). Past {@code deadlineNanos} that failure is
+     * thrown.
      */
-    private static TopicDescription describeOnceKnown(Admin admin, String topic, long deadlineNanos)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    public static Map<String, TopicDescription> describeOnceKnown(Admin admin, java.util.Collection<String> topics,
+            long deadlineNanos) throws InterruptedException, ExecutionException, TimeoutException {
         long backoffMs = 10;
         while (true) {
             long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
             try {
-                return admin.describeTopics(List.of(topic)).allTopicNames().get(leftMs, TimeUnit.MILLISECONDS)
-                        .get(topic);
+                return admin.describeTopics(topics).allTopicNames().get(leftMs, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
                         || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadlineNanos) {
