@@ -106,11 +106,7 @@ final class OrchestrationRoutes {
 
     /** The request's JSON object of (only) {@code fields}, all optional; an empty body is an empty object. */
     private ObjectNode optionalBody(Context ctx, List<String> fields) {
-        byte[] body = bodies.read(ctx);
-        if (body.length == 0 || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-        }
-        return RequestJson.object(body, fields, "{\"" + String.join("\",\"", fields) + "\"}");
+        return RequestJson.optionalObject(bodies.read(ctx), fields, "{\"" + String.join("\",\"", fields) + "\"}");
     }
 
     /** 202 with the orchestration started and where to follow it. */

@@ -28,12 +28,26 @@ final class RequestJson {
     }
 
     /**
+     * As {@link #object}, for an endpoint whose fields are all optional: an empty or blank body is an empty object.
+     */
+    static ObjectNode optionalObject(byte[] body, List<String> allowedFields, String expected) {
+        if (isEmpty(body)) {
+            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        }
+        return object(body, allowedFields, expected);
+    }
+
+    private static boolean isEmpty(byte[] body) {
+        return body == null || body.length == 0 || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank();
+    }
+
+    /**
      * Parses {@code body} as one JSON object that may hold only {@code allowedFields}.
      *
      * @param expected what the endpoint expects, for the message of an empty body (e.g. {@code {"tenantId","tier"}})
      */
     static ObjectNode object(byte[] body, List<String> allowedFields, String expected) {
-        if (body == null || body.length == 0 || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+        if (isEmpty(body)) {
             throw ApiProblem.badRequest("request body is empty; expected a JSON object " + expected);
         }
         JsonNode root;

@@ -115,10 +115,7 @@ final class ReshardRoutes {
 
     /** Cancel, pause and resume take no parameters: an empty body or {@code {}}; anything else is a 400. */
     private void noParameters(Context ctx) {
-        byte[] body = bodies.read(ctx);
-        if (body.length > 0 && !new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-            RequestJson.object(body, List.of(), "{} (this action takes no parameters)");
-        }
+        RequestJson.optionalObject(bodies.read(ctx), List.of(), "{} (this action takes no parameters)");
     }
 
     private void setPaused(Context ctx, boolean paused) {
