@@ -444,6 +444,7 @@ final class FailoverOrchestrator implements AutoCloseable {
         if (o.kind().equals("failback")) { // it is promoted next: capture's slots must survive that
             long deadline = System.nanoTime() + config.failoverPromoteTimeout().toNanos();
             String missing;
+            boolean waited = false;
             while ((missing = actions.slotCopiesMissing(node, primary, engine, config.failoverConfirmTimeout()))
                     != null) {
                 if (stopping || System.nanoTime() > deadline) {
@@ -451,10 +452,13 @@ final class FailoverOrchestrator implements AutoCloseable {
                             + " ms: promoting it now would lose change capture's position; try again");
                 }
                 pause(200);
+                waited = true;
             }
-            // read again: the step's detail says what is promoted next, not what the slots were before the wait
-            // (a copy still temporary then read as "capture will miss changes" in a failback that went well)
-            check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
+            if (waited) {
+                // read again: the step's detail says what is promoted next, not what the slots were before the wait
+                // (a copy still temporary then read as "capture will miss changes" in a failback that went well)
+                check = actions.replicaOf(node, primary, engine, config.failoverConfirmTimeout());
+            }
         }
         NodeRole role = check.synchronous() ? NodeRole.SYNC_REPLICA : NodeRole.REPLICA;
         if (node.role() == role) {
