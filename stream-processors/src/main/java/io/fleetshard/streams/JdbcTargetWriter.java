@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * into {@code fleetshard_reshard_tx} (so capture keeps it out of the change topics), locks and reads this job's
  * {@code fleetshard_reshard_progress} row, applies the changes above its offset through the standby's
  * {@link ChangeApplier}, and moves the row forward; on PostgreSQL it also notifies {@link #PROGRESS_CHANNEL} with the
- * job id, which the commit delivers to the control API waiting for the fence (ADR 0046). A failed attempt is rolled back and retried on a new connection,
- * a bounded number of times; an unknown outcome (the commit's answer lost) is safe to retry, since the retry skips
- * what the progress row covers.
+ * job id, which the commit delivers to the control API waiting for the fence (ADR 0046). A failed attempt is rolled
+ * back and retried on a new connection, a bounded number of times; an unknown outcome (the commit's answer lost) is
+ * safe to retry, since the retry skips what the progress row covers.
  */
 final class JdbcTargetWriter implements TargetWriter {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcTargetWriter.class);

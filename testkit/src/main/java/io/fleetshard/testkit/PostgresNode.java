@@ -253,8 +253,7 @@ public final class PostgresNode implements AutoCloseable {
         }
         long pid;
         try {
-            pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8).get(0)
-                    .trim());
+            pid = readPostmasterPid();
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("cannot read the postmaster's pid in " + dataDir + ": " + e, e);
         }
@@ -351,11 +350,16 @@ public final class PostgresNode implements AutoCloseable {
     /** The pid in {@code postmaster.pid}, or -1 when there is none to read. */
     private long postmasterPid() {
         try {
-            return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8).get(0)
-                    .trim());
+            return readPostmasterPid();
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /** The first line of {@code postmaster.pid}: the postmaster's pid. */
+    private long readPostmasterPid() throws IOException {
+        return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8).get(0)
+                .trim());
     }
 
     Connection connect(String database) throws SQLException {
