@@ -69,7 +69,6 @@ public final class PointInTimeRestore {
         long startMs = clock.millis();
         Dialect dialect = Dialect.of(targetJdbcUrl);
         ArchiveReader reader = new ArchiveReader(store, path, encryption.keys());
-        listener.progress(new RestoreProgress(RestoreProgress.Phase.PLANNING, 0, 0, 0, 0));
         Optional<SnapshotDescriptor> snapshot = newestSnapshotAtOrBefore(path, reader, toTimeMs);
         StoredManifest base = snapshot.map(s -> reader.get(s.manifestSeq()).orElseThrow()).orElse(null);
         List<StoredManifest> plan = new ArrayList<>();
@@ -87,12 +86,15 @@ public final class PointInTimeRestore {
         LOG.info("Restoring shard {} to {} into {}: {}, then up to {} manifests ({} rows at most)", path.shardId(), toTimeMs,
                 Dialect.redact(targetJdbcUrl), snapshot.map(s -> "snapshot after manifest " + s.manifestSeq())
                         .orElse("no snapshot"), plan.size(), rowsTotal);
+        listener.progress(new RestoreProgress(RestoreProgress.Phase.PLANNING, 0, plan.size(), 0, rowsTotal));
 
         TableCatalog catalog = new TableCatalog(dialect);
         ManifestApplier applier = new ManifestApplier(catalog, config.batchSize(), clock, () -> { });
+        boolean writing = false;
         try (Connection c = dialect.connect(targetJdbcUrl, config.dbUser(), config.dbPassword())) {
             applier.positions().ensure(c, config.positionReaders());
             requireEmpty(c, catalog, applier.positions(), path.shardId());
+            writing = true;
             long rowsDone = 0;
             StandbyPosition position = null;
             if (snapshot.isPresent()) {
@@ -134,8 +136,9 @@ public final class PointInTimeRestore {
             return summary;
         } catch (SQLException e) {
             throw new StandbyException("restore of shard " + path.shardId() + " into " + Dialect.redact(targetJdbcUrl)
-                    + " failed: " + e.getMessage() + "; the target is partly written: empty it (or use a new database) "
-                    + "and restore again", e);
+                    + " failed: " + e.getMessage() + (writing
+                            ? "; the target is partly written: empty it (or use a new database) and restore again"
+                            : "; nothing was written to it"), e);
         }
     }
 

@@ -117,6 +117,9 @@ class PointInTimeRestoreIT {
         assertThat(s.position().manifestSeq()).isEqualTo(13);
         assertThat(StandbyTestSupport.actual(target))
                 .isEqualTo(StandbyTestSupport.expected(target, Workload.at(SEED, MANIFESTS, EVENTS, t)));
+        assertThat(progress.get(0)).as("planning reports what it found")
+                .isEqualTo(new RestoreProgress(RestoreProgress.Phase.PLANNING, 0, 4, 0,
+                        snapshot.rows() + 4L * EVENTS));
         assertThat(progress.get(progress.size() - 1).phase()).isEqualTo(RestoreProgress.Phase.DONE);
         assertThat(progress).anyMatch(p -> p.phase() == RestoreProgress.Phase.LOADING_SNAPSHOT);
     }
@@ -152,6 +155,15 @@ class PointInTimeRestoreIT {
         assertThatThrownBy(() -> restore().restore(path, target, timeIn(3, 0), RestoreProgress.Listener.none()))
                 .isInstanceOf(StandbyException.class)
                 .hasMessageContaining("the restore target is not empty: table(s) vehicles hold rows");
+    }
+
+    @Test
+    void aTargetThatCannotBeReachedIsNotCalledPartlyWritten() {
+        String target = pg.jdbcUrl(StandbyTestSupport.unique("missing"));
+        assertThatThrownBy(() -> restore().restore(path, target, timeIn(3, 0), RestoreProgress.Listener.none()))
+                .isInstanceOf(StandbyException.class)
+                .hasMessageContaining("does not exist")
+                .hasMessageEndingWith("nothing was written to it");
     }
 
     @Test
