@@ -48,8 +48,12 @@ import org.slf4j.LoggerFactory;
  */
 final class FailoverOrchestrator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FailoverOrchestrator.class);
-    /** After an aborted failover of a shard, how long the monitor's next failed probe is not a new detection. */
-    private static final long ABORT_COOLDOWN_MS = 10_000;
+    /**
+     * After a failover that the health monitor started ended without a promotion (aborted: the primary answered;
+     * failed: nothing could be promoted), how long its next failed probe is not a new detection.
+     */
+    private static final long DETECTION_COOLDOWN_MS = 10_000;
+    private static final String MONITOR_TRIGGER = "health monitor";
 
     private final ControlApiConfig config;
     private final MapTransactionRunner runner;
@@ -61,6 +65,8 @@ final class FailoverOrchestrator implements AutoCloseable {
     private final ExecutorService workers;
     private final Map<String, Orchestration> all = new ConcurrentHashMap<>();
     private final Set<String> busy = ConcurrentHashMap.newKeySet();
+    /** Shards whose primary is down with no replica answering, as last logged (one warning per outage). */
+    private final Set<String> nothingToPromote = ConcurrentHashMap.newKeySet();
     private final Object waiter = new Object();
     private final MeterRegistry registry;
     private volatile Function<String, NodeHealth> health = id -> NodeHealth.UNKNOWN;
@@ -586,8 +592,9 @@ final class FailoverOrchestrator implements AutoCloseable {
     private void detect(ShardMapSnapshot map) {
         long now = clock.millis();
         for (Shard shard : map.shards()) {
+            List<Node> replicas = replicasBestFirst(map, shard.shardId());
             if (!failsOver(shard.engine()) || runningFor(shard.shardId()).isPresent()
-                    || recentlyAborted(shard.shardId(), now) || replicasBestFirst(map, shard.shardId()).isEmpty()) {
+                    || recentlyEndedUnpromoted(shard.shardId(), now) || replicas.isEmpty()) {
                 continue; // a shard without a replica has nothing to promote: no orchestration that can only fail
             }
             Node primary = map.primaryOf(shard.shardId()).orElse(null);
@@ -595,17 +602,32 @@ final class FailoverOrchestrator implements AutoCloseable {
                 continue;
             }
             NodeHealth h = health.apply(primary.nodeId());
-            if (h.status() == HealthStatus.SUSPECT || h.status() == HealthStatus.DOWN) {
-                begin(shard.shardId(), primary, "health monitor", "primary " + primary.nodeId() + ": "
-                        + h.consecutiveFailures() + " failed probe(s) in a row, last: " + h.lastError()
-                        + (h.lastSuccessAt() != null ? "; last answered at " + h.lastSuccessAt() : ""));
+            if (h.status() != HealthStatus.SUSPECT && h.status() != HealthStatus.DOWN) {
+                nothingToPromote.remove(shard.shardId());
+                continue;
             }
+            if (replicas.stream().allMatch(r -> health.apply(r.nodeId()).status() == HealthStatus.DOWN)) {
+                // an orchestration could only fail, again and again, and would stand in the way of promote-standby
+                if (nothingToPromote.add(shard.shardId())) {
+                    LOG.warn("shard {}: primary {} does not answer and neither does any replica ({}); no failover"
+                            + " is started until one answers. If the shard's region is lost: fleetshard"
+                            + " promote-standby --shard {}", shard.shardId(), primary.nodeId(),
+                            replicas.stream().map(Node::nodeId).toList(), shard.shardId());
+                }
+                continue;
+            }
+            nothingToPromote.remove(shard.shardId());
+            begin(shard.shardId(), primary, MONITOR_TRIGGER, "primary " + primary.nodeId() + ": "
+                    + h.consecutiveFailures() + " failed probe(s) in a row, last: " + h.lastError()
+                    + (h.lastSuccessAt() != null ? "; last answered at " + h.lastSuccessAt() : ""));
         }
     }
 
-    private boolean recentlyAborted(String shardId, long now) {
+    private boolean recentlyEndedUnpromoted(String shardId, long now) {
         return all.values().stream().anyMatch(o -> o.shardId().equals(shardId)
-                && o.state() == Orchestration.State.ABORTED && now - o.endedAtMs() < ABORT_COOLDOWN_MS);
+                && (o.state() == Orchestration.State.ABORTED
+                        || o.state() == Orchestration.State.FAILED && o.trigger().equals(MONITOR_TRIGGER))
+                && now - o.endedAtMs() < DETECTION_COOLDOWN_MS);
     }
 
     /** Runs the next step and stores it; true when the orchestration goes on (run its next step now). */
@@ -749,7 +771,8 @@ final class FailoverOrchestrator implements AutoCloseable {
         }
         throw new ControlApiException("primary " + old.nodeId() + " is down and no replica can be promoted"
                 + (refused.isEmpty() ? " (the shard has none)" : ": " + String.join(", ", refused))
-                + "; writes to shard " + o.shardId() + " fail until it returns");
+                + "; writes to shard " + o.shardId() + " fail until it returns (if its region is lost: fleetshard"
+                + " promote-standby --shard " + o.shardId() + ")");
     }
 
     /**
@@ -787,7 +810,8 @@ final class FailoverOrchestrator implements AutoCloseable {
         if (reachable.isEmpty()) {
             throw new ControlApiException("primary " + old.nodeId() + " is down and no replica can be promoted"
                     + (refused.isEmpty() ? " (the shard has none)" : ": " + String.join(", ", refused))
-                    + "; writes to shard " + o.shardId() + " fail until it returns");
+                    + "; writes to shard " + o.shardId() + " fail until it returns (if its region is lost: fleetshard"
+                + " promote-standby --shard " + o.shardId() + ")");
         }
         // stable: among replicas that received as much, the order of replicasBestFirst (synchronous first) stays
         Node best = reachable.stream().sorted(Comparator.comparingLong((Node n) -> received.get(n.nodeId())

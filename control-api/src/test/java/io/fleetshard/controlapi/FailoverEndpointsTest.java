@@ -158,6 +158,52 @@ class FailoverEndpointsTest {
         assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-a");
     }
 
+    /**
+     * The failed failover is not started again at every tick (found on the dev platform: one every 600 ms, each a
+     * record of the orchestration log, and a running one refused promote-standby with 409): while the monitor's
+     * cooldown lasts, a failover of another shard goes ahead and pg-1 keeps its one orchestration.
+     */
+    @Test
+    void aFailoverThatFoundNothingToPromoteIsNotStartedAgainAtEveryTick() throws Exception {
+        start(List.of(), Map.of());
+        actions.down.addAll(List.of("pg-1-a", "pg-1-b", "pg-1-c"));
+        h.api.probeNow();
+        assertThat(awaitEnded().path("state").asText()).isEqualTo("failed");
+        actions.down.add("maria-1-a");
+        actions.received.put("maria-1-b", "0-1-10");
+        h.api.probeNow();
+        awaitEndedOn("maria-1");
+        assertThat(orchestrationsOf("pg-1")).as("after ticks that started maria-1's").hasSize(1);
+    }
+
+    @Test
+    void aShardWhoseEveryNodeIsDownGetsNoFailoverThatCouldOnlyFail() throws Exception {
+        start(List.of(), Map.of(ControlApiConfig.PROBE_FAILURES_BEFORE_DOWN, "1"));
+        actions.down.addAll(List.of("pg-1-a", "pg-1-b", "pg-1-c", "maria-1-a"));
+        actions.received.put("maria-1-b", "0-1-10");
+        h.api.probeNow();
+        awaitEndedOn("maria-1");
+        assertThat(orchestrationsOf("pg-1")).as("every node of pg-1 is down: nothing to promote").isEmpty();
+        assertThat(map.current().primaryOf("pg-1")).map(Node::nodeId).hasValue("pg-1-a");
+    }
+
+    private List<JsonNode> orchestrationsOf(String shard) {
+        List<JsonNode> out = new ArrayList<>();
+        h.get("/v1/orchestrations").json().path("orchestrations").forEach(o -> {
+            if (o.path("shardId").asText().equals(shard)) {
+                out.add(o);
+            }
+        });
+        return out;
+    }
+
+    private void awaitEndedOn(String shard) {
+        Await.condition("an orchestration of " + shard + " ends", Duration.ofSeconds(20), () -> {
+            List<JsonNode> of = orchestrationsOf(shard);
+            return !of.isEmpty() && !of.get(0).path("state").asText().equals("running");
+        });
+    }
+
     @Test
     void anOperatorFailoverIsRefusedAtTheEdgeWhereItCannotBeDone() {
         start(List.of(), Map.of(ControlApiConfig.FAILOVER_AUTO, "false"));
