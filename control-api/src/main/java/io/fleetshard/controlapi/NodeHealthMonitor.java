@@ -24,6 +24,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -143,6 +144,10 @@ final class NodeHealthMonitor {
             probeRound();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RejectedExecutionException e) {
+            if (!probePool.isShutdown()) {
+                LOG.error("node health round failed; the next round runs as scheduled", e);
+            } // else the control API is stopping: the round under way ends here
         } catch (RuntimeException e) {
             LOG.error("node health round failed; the next round runs as scheduled", e);
         }

@@ -264,14 +264,14 @@ final class FailoverCommand {
     }
 
     static String summary(JsonNode o) {
-        return String.format("%-12s %-8s %-8s %-10s %s -> %s%s", o.path("orchestrationId").asText(),
+        return String.format("%-12s %-15s %-8s %-10s %s -> %s%s", o.path("orchestrationId").asText(),
                 o.path("kind").asText(), o.path("shardId").asText(), o.path("state").asText(),
                 o.path("fromNodeId").asText(), o.hasNonNull("toNodeId") ? o.path("toNodeId").asText() : "?",
                 o.hasNonNull("durationMs") ? "  (" + o.path("durationMs").asLong() + " ms)" : "");
     }
 
     static String stepLine(JsonNode s) {
-        return String.format("%-10s %-6s %5d ms  %s", s.path("step").asText(), s.path("ok").asBoolean() ? "ok"
+        return String.format("%-13s %-6s %5d ms  %s", s.path("step").asText(), s.path("ok").asBoolean() ? "ok"
                 : "FAILED", s.path("durationMs").asLong(), s.path("detail").asText());
     }
 

@@ -18,14 +18,21 @@ class FailoverCommandTest {
         assertThat(FailoverCommand.summary(JSON.readTree("""
                 {"orchestrationId":"fo-1","kind":"failover","shardId":"pg-1","state":"done","fromNodeId":"pg-1-a",
                  "toNodeId":"pg-1-b","durationMs":1100}""")))
-                .isEqualTo("fo-1         failover pg-1     done       pg-1-a -> pg-1-b  (1100 ms)");
+                .isEqualTo("fo-1         failover        pg-1     done       pg-1-a -> pg-1-b  (1100 ms)");
         assertThat(FailoverCommand.summary(JSON.readTree("""
                 {"orchestrationId":"fo-2","kind":"failover","shardId":"pg-2","state":"running","fromNodeId":"pg-2-a",
                  "toNodeId":null,"endedAtMs":null}""")))
-                .isEqualTo("fo-2         failover pg-2     running    pg-2-a -> ?");
+                .isEqualTo("fo-2         failover        pg-2     running    pg-2-a -> ?");
         assertThat(FailoverCommand.stepLine(JSON.readTree("""
                 {"step":"promote","ok":true,"durationMs":130,"detail":"pg-1-b promoted"}""")))
-                .isEqualTo("promote    ok       130 ms  pg-1-b promoted");
+                .isEqualTo("promote       ok       130 ms  pg-1-b promoted");
+        assertThat(FailoverCommand.stepLine(JSON.readTree("""
+                {"step":"capture-reset","ok":true,"durationMs":133,"detail":"capture reset"}""")))
+                .as("the longest step name keeps the columns").isEqualTo("capture-reset ok       133 ms  capture reset");
+        assertThat(FailoverCommand.summary(JSON.readTree("""
+                {"orchestrationId":"dr-1","kind":"promote-standby","shardId":"pg-2","state":"done","fromNodeId":"pg-2-a",
+                 "toNodeId":"pg-2-dr","durationMs":1633}""")))
+                .isEqualTo("dr-1         promote-standby pg-2     done       pg-2-a -> pg-2-dr  (1633 ms)");
     }
 
     @Test
