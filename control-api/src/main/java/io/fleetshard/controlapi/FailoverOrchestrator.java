@@ -650,8 +650,9 @@ final class FailoverOrchestrator implements AutoCloseable {
                 case "verify" -> o.withStep(done("verify", started, verify(o, started)), null);
                 case "freeze" -> {
                     String frozenAt = actions.freeze(old(o), engine(o), config.failoverConfirmTimeout());
+                    String kind = engine(o) == Engine.POSTGRES ? "WAL" : "GTID";
                     yield o.withStep(new Orchestration.Step("freeze", started, clock.millis(), true, "writes frozen on "
-                            + o.fromNodeId() + " at WAL position " + frozenAt, frozenAt), null);
+                            + o.fromNodeId() + " at " + kind + " position " + frozenAt, frozenAt), null);
                 }
                 case "catch-up" -> o.withStep(done("catch-up", started, o.kind().equals("promote-standby")
                         ? standbyCatchUp(o, started) : catchUp(o)), null);

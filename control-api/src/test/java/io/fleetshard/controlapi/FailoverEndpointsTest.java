@@ -534,6 +534,7 @@ class FailoverEndpointsTest {
         JsonNode o = awaitEnded();
         assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
         assertThat(actions.frozen).containsExactly("maria-1-a");
+        assertThat(o.path("steps").get(1).path("detail").asText()).endsWith("frozen on maria-1-a at GTID position 0-1-90");
         assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-b");
         assertThat(actions.followed).as("the old primary follows the new one").containsExactly("maria-1-a->maria-1-b");
         assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);
@@ -686,12 +687,12 @@ class FailoverEndpointsTest {
         @Override
         public String freeze(Node primary, Engine engine, Duration timeout) {
             frozen.add(primary.nodeId());
-            return "0/3000148";
+            return engine == Engine.MARIADB ? "0-1-90" : "0/3000148";
         }
 
         @Override
         public boolean caughtUp(Node replica, Engine engine, String position, Duration timeout) {
-            assertThat(position).isEqualTo("0/3000148");
+            assertThat(position).isEqualTo(engine == Engine.MARIADB ? "0-1-90" : "0/3000148");
             return !replicaBehind;
         }
 
