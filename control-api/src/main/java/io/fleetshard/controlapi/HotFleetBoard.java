@@ -40,13 +40,21 @@ final class HotFleetBoard implements AutoCloseable {
     private final Duration keep;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
+    private final String topic;
     private volatile boolean running = true;
+    private volatile boolean polled;
 
     HotFleetBoard(String bootstrapServers, Clock clock, Duration keep) {
         this(bootstrapServers, Map.of(), clock, keep);
     }
 
     HotFleetBoard(String bootstrapServers, Map<String, String> security, Clock clock, Duration keep) {
+        this(bootstrapServers, security, clock, keep, TOPIC);
+    }
+
+    /** @param topic where the detector reports ({@link #TOPIC}; tests use their own) */
+    HotFleetBoard(String bootstrapServers, Map<String, String> security, Clock clock, Duration keep, String topic) {
+        this.topic = topic;
         this.clock = clock;
         this.keep = keep;
         Properties p = new Properties();
@@ -58,6 +66,9 @@ final class HotFleetBoard implements AutoCloseable {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // a pattern subscription finds a topic created after it at the next metadata refresh: 5 minutes by default,
+        // so the first reports of a fresh platform showed up that late
+        p.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "5000");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         this.consumer = new KafkaConsumer<>(p);
@@ -83,6 +94,11 @@ final class HotFleetBoard implements AutoCloseable {
         return out;
     }
 
+    /** True once the board has polled (so read the cluster's topics) at least once; for tests. */
+    boolean polled() {
+        return polled;
+    }
+
     /** Records one report (also used by tests). */
     void accept(byte[] value) {
         if (value == null) {
@@ -97,23 +113,24 @@ final class HotFleetBoard implements AutoCloseable {
                     (a, b) -> b.windowStartMs() > a.windowStartMs() || b.windowStartMs() == a.windowStartMs()
                             && b.writes() >= a.writes() ? b : a);
         } catch (IOException e) {
-            LOG.warn("skipping an unreadable hot-fleet report on {}: {}", TOPIC, e.getMessage());
+            LOG.warn("skipping an unreadable hot-fleet report on {}: {}", topic, e.getMessage());
         }
     }
 
     private void follow() {
         try {
             // a pattern subscription also picks the topic up once the detector creates it
-            consumer.subscribe(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(TOPIC)));
+            consumer.subscribe(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(topic)));
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     accept(r.value());
                 }
+                polled = true;
             }
         } catch (WakeupException e) {
             // closing
         } catch (RuntimeException e) {
-            LOG.warn("hot-fleet board stopped following {}: {}", TOPIC, e.toString());
+            LOG.warn("hot-fleet board stopped following {}: {}", topic, e.toString());
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }

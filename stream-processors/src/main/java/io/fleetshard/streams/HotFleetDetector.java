@@ -1,8 +1,19 @@
 package io.fleetshard.streams;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -53,7 +64,39 @@ public final class HotFleetDetector implements AutoCloseable {
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         LOG.info("hot-fleet detector starting: {}", config);
+        createOutputTopic();
         streams.start();
+    }
+
+    /**
+     * Kafka Streams creates its internal topics, not the one it reports to. A broker that does not create topics on
+     * first use (MSK's default) would leave every report unwritable; one that does makes a topic that readers
+     * subscribed by pattern only find at their next metadata refresh. Compacted: readers want each fleet's newest
+     * report. An existing topic is left as it is; a creation that fails (e.g. not authorized) is logged and the
+     * producer's own errors then say more.
+     */
+    private void createOutputTopic() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.kafkaSecurity().clientProperties());
+        try (Admin admin = Admin.create(p)) {
+            Optional<Short> replication = config.replicationFactor() > 0
+                    ? Optional.of((short) config.replicationFactor()) : Optional.empty();
+            NewTopic topic = new NewTopic(config.outputTopic(), Optional.of(1), replication)
+                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+            admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+            LOG.info("hot-fleet detector created its output topic {}", config.outputTopic());
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                LOG.warn("hot-fleet detector could not create its output topic {}: {}", config.outputTopic(),
+                        e.getCause().toString());
+            }
+        } catch (TimeoutException e) {
+            LOG.warn("hot-fleet detector: creating its output topic {} timed out", config.outputTopic());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StreamProcessorException("interrupted while creating " + config.outputTopic(), e);
+        }
     }
 
     /** The Kafka Streams state; {@code CREATED} before {@link #start()}. */

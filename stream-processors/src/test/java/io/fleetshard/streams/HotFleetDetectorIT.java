@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -36,8 +38,9 @@ class HotFleetDetectorIT {
         String prefix = "it" + run + ".cdc.";
         String output = "it" + run + ".hotfleets";
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(prefix + "vehicles", 2, (short) 1), new NewTopic(prefix + "trips", 2, (short) 1),
-                    new NewTopic(output, 1, (short) 1))).all().get();
+            // not the output topic: the detector creates it (a broker need not create topics on first use)
+            admin.createTopics(List.of(new NewTopic(prefix + "vehicles", 2, (short) 1),
+                    new NewTopic(prefix + "trips", 2, (short) 1))).all().get();
         }
         HotFleetConfig config = HotFleetConfig.builder(bootstrap)
                 .set(HotFleetConfig.Key.APPLICATION_ID, "fleetshard-hotfleets-" + run)
@@ -54,6 +57,12 @@ class HotFleetDetectorIT {
                      ConsumerConfig.GROUP_ID_CONFIG, "it-" + run, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                      ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new StringDeserializer())) {
             detector.start();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, output);
+                assertThat(admin.describeConfigs(List.of(topic)).all().get().get(topic)
+                        .get(TopicConfig.CLEANUP_POLICY_CONFIG).value())
+                        .as("created by the detector as it starts, compacted").isEqualTo("compact");
+            }
             Await.condition("the detector to run", WAIT, () -> detector.state() == KafkaStreams.State.RUNNING);
 
             List<ShardLogRecords.Rec> writes = new ArrayList<>();
