@@ -346,7 +346,8 @@ abstract class ReshardSql {
                     rs.next();
                     if (!rs.getBoolean(1)) {
                         throw new SQLException("no table public." + FENCE_TABLE + ": the shard's fleet schema predates"
-                                + " resharding; restart the router (FleetSchema.install) on it first", "42P01");
+                                + " resharding or was never installed; install it with `fleetshard schema install"
+                                + " --jdbc-url <its primary>` first", "42P01");
                     }
                 }
             }
@@ -574,7 +575,8 @@ abstract class ReshardSql {
                     rs.next();
                     if (rs.getInt(1) == 0) {
                         throw new SQLException("no table " + FENCE_TABLE + ": the shard's fleet schema predates"
-                                + " resharding; restart the router (FleetSchema.install) on it first", "42S02");
+                                + " resharding or was never installed; install it with `fleetshard schema install"
+                                + " --jdbc-url <its primary>` first", "42S02");
                     }
                 }
             }

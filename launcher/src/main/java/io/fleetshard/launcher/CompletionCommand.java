@@ -38,6 +38,7 @@ final class CompletionCommand {
                     "--namespace", "--data-dir", "--shard", "--catalog-uri", "--warehouse", "--s3-endpoint", "--region",
                     "--help")),
             Map.entry("token", List.of("--role", "--tenant", "--ttl", "--subject", "--data-dir", "--output", "--help")),
+            Map.entry("schema", List.of("install", "--jdbc-url", "--data-dir", "--help")),
             Map.entry("run", List.of("router", "control-api", "capture", "archiver", "standby-applier", "stream-processors",
                     "iceberg-sink", "--config",
                     "--platform", "--set", "--check", "--help")),

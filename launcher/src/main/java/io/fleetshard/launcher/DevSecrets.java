@@ -32,7 +32,15 @@ final class DevSecrets {
 
     /** The token secret of the dev platform whose data is in {@code dataDir}, if it ever started there. */
     static Optional<String> existingJwtSecret(Path dataDir) {
-        Path file = dataDir.resolve(JWT_SECRET_FILE);
+        return existing(dataDir.resolve(JWT_SECRET_FILE));
+    }
+
+    /** The tenant-signing secret of the dev platform whose data is in {@code dataDir}, if it ever started there. */
+    static Optional<String> existingTenantSecret(Path dataDir) {
+        return existing(dataDir.resolve(TENANT_SECRET_FILE));
+    }
+
+    private static Optional<String> existing(Path file) {
         try {
             return Files.isRegularFile(file) ? Optional.of(Files.readString(file).trim()) : Optional.empty();
         } catch (IOException e) {

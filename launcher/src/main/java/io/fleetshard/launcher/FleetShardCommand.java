@@ -24,6 +24,7 @@ public final class FleetShardCommand {
               sql      query the Iceberg tables with Spark SQL: sql "SELECT ..." (sql --help)
               offload  delete cold rows the Iceberg table holds from the shards: offload --table T --older-than 90d
               token    print a token for the dev platform: token --role ROLE [--tenant T] (token --help)
+              schema   install the fleet schema on a new shard's primary: schema install --jdbc-url URL
               completion  bash completion: source <(./fleetshard completion bash)
               help     this text""";
 
@@ -57,6 +58,7 @@ public final class FleetShardCommand {
                         System.err);
                 case "completion" -> CompletionCommand.run(rest, System.out, System.err);
                 case "token" -> TokenCommand.run(rest, System.out, System.err);
+                case "schema" -> SchemaCommand.run(rest, System.getenv(), System.out, System.err);
                 case "run" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         System.out.println(RunCommand.USAGE);

@@ -275,7 +275,10 @@ final class ReshardCommand {
                     + " ms" : "");
             default -> "";
         };
-        String error = p.hasNonNull("lastError") ? "  [last error: " + p.path("lastError").asText() + "]" : "";
+        // a retried step's error helps while the job runs or once it failed; beside "done" it reads as a failure
+        boolean ended = phase.equals("done") || phase.equals("cancelled");
+        String error = p.hasNonNull("lastError") && !ended ? "  [last error: " + p.path("lastError").asText() + "]"
+                : "";
         return head + " " + line + error;
     }
 

@@ -29,6 +29,13 @@ class ReshardCommandTest {
                 + " log (capture is behind the source) (3400 ms ago)");
         assertThat(ReshardCommand.progressLine(JSON.readTree("""
                 {"phase":"done","progress":{"writeFreezeMs":180}}"""))).isEqualTo("done       done, write freeze 180 ms");
+        assertThat(ReshardCommand.progressLine(JSON.readTree("""
+                {"phase":"done","progress":{"writeFreezeMs":46,"lastError":"no table public.fleetshard_fence"}}""")))
+                .as("an error a step retried past is not shown beside done")
+                .isEqualTo("done       done, write freeze 46 ms");
+        assertThat(ReshardCommand.progressLine(JSON.readTree("""
+                {"phase":"failed","progress":{"lastError":"checksums differ"}}""")))
+                .endsWith("[last error: checksums differ]");
     }
 
     @Test
