@@ -325,10 +325,15 @@ final class ReshardOrchestrator implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             String message = e instanceof SQLException sql ? sql.getMessage() + " (SQLState " + sql.getSQLState() + ")"
                     : e.getMessage();
+            boolean again = message != null && message.equals(p.lastError);
             p.lastError = message;
             p.lastErrorAtMs = clock.millis();
             retryAt.put(jobId, clock.millis() + RETRY_BACKOFF_MS);
-            LOG.warn("reshard job {}: {}; retrying in {} ms", jobId, message, RETRY_BACKOFF_MS);
+            if (again) { // the same error every 2 s until someone acts: once at warn is enough (the job shows it)
+                LOG.debug("reshard job {}: {}; retrying in {} ms", jobId, message, RETRY_BACKOFF_MS);
+            } else {
+                LOG.warn("reshard job {}: {}; retrying every {} ms while it lasts", jobId, message, RETRY_BACKOFF_MS);
+            }
         } finally {
             running.remove(jobId);
         }
