@@ -327,8 +327,8 @@ public final class FleetShardClient implements AutoCloseable {
 
         /**
          * The JWT every request carries ({@code Authorization: Bearer}, ADR 0018): a tenant token for an application,
-         * whose requests then reach only its tenant. Regional routing reads the control API's shard map, which needs
-         * an operator or admin token.
+         * whose requests then reach only its tenant. Regional routing reads only the tenant's own placements from the
+         * control API, which that token may.
          */
         public Builder token(String jwt) {
             Objects.requireNonNull(jwt, "jwt");

@@ -239,34 +239,20 @@ final class RouterJson {
         return v.toString();
     }
 
-    /** {@code GET /v1/shards} of the control API: shard id → region of its primary, and the map version. */
-    record ShardRegions(long mapVersion, Map<String, String> primaryRegionByShard) {
-    }
-
-    static ShardRegions shardRegions(byte[] body) {
-        JsonNode n = tree(body, "shards");
-        Map<String, String> regions = new HashMap<>();
-        for (JsonNode s : iterable(n.get("shards"))) {
-            for (JsonNode node : iterable(s.get("nodes"))) {
-                if ("primary".equals(text(node, "role")) && text(node, "region") != null) {
-                    regions.put(text(s, "shardId"), text(node, "region"));
-                }
-            }
-        }
-        return new ShardRegions(n.path("mapVersion").asLong(), Map.copyOf(regions));
-    }
-
-    /** {@code GET /v1/shardmap}'s {@code version}. */
+    /** The {@code mapVersion} of {@code GET /v1/tenants/{t}} (the control API's map version as it answered). */
     static long mapVersion(byte[] body) {
-        return tree(body, "shardmap").path("version").asLong();
+        return tree(body, "tenant").path("mapVersion").asLong();
     }
 
-    /** {@code GET /v1/tenants/{t}/fleets/{f}}: the fleet's shard and the map version it was read from. */
-    record Placement(String shardId, long mapVersion) {
+    /**
+     * {@code GET /v1/tenants/{t}/fleets/{f}}: the fleet's shard, the region of its primary (null if unknown) and the
+     * map version it was read from.
+     */
+    record Placement(String shardId, String primaryRegion, long mapVersion) {
     }
 
     static Placement placement(byte[] body) {
         JsonNode n = tree(body, "fleet");
-        return new Placement(text(n, "shardId"), n.path("mapVersion").asLong());
+        return new Placement(text(n, "shardId"), text(n, "primaryRegion"), n.path("mapVersion").asLong());
     }
 }

@@ -14,18 +14,23 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What the client knows of the shard map, from the control API (control-api/README.md), for picking a router near a
- * fleet's primary: each shard's primary region ({@code GET /v1/shards}) and each fleet's shard
- * ({@code GET /v1/tenants/{t}/fleets/{f}}, fetched on first use).
+ * fleet's primary: each fleet's shard and the region of that shard's primary ({@code GET /v1/tenants/{t}/fleets/{f}},
+ * fetched on first use), and each tenant's map version ({@code GET /v1/tenants/{t}}). Both are open to the tenant's
+ * own token, so an application needs no operator token for region routing.
  *
- * <p>Kept for {@code refreshInterval}; then the next lookup asks {@code GET /v1/shardmap} for the map version and
- * reloads the shards, and forgets the fleets, only if it changed. The router's answers correct a fleet's shard at once
- * ({@link #observe}). The control API being down never fails a query: lookups then answer "unknown" (the caller uses
- * its default router) and the next attempt waits for the next refresh interval.
+ * <p>Kept for {@code refreshInterval}; then the next lookup of a tenant's fleet asks for the tenant's map version and
+ * forgets the tenant's placements only if it changed (a move or a failover changes it). The router's answers correct a
+ * fleet at once ({@link #observe}: a fleet that ran on another shard is read again). The control API being down never
+ * fails a query: lookups then answer "unknown" (the caller uses its default router) and the next attempt waits for the
+ * next refresh interval.
  */
 final class ShardMapCache {
     private static final System.Logger LOG = System.getLogger(ShardMapCache.class.getName());
 
-    private record Snapshot(long version, Map<String, String> primaryRegionByShard, Instant checkedAt) {
+    private record TenantVersion(long version, Instant checkedAt) {
+    }
+
+    private record Placed(String shardId, String primaryRegion) {
     }
 
     private final JsonHttp http;
@@ -33,8 +38,8 @@ final class ShardMapCache {
     private final Duration refreshInterval;
     private final Duration timeout;
     private final Clock clock;
-    private final Map<String, String> shardByFleet = new ConcurrentHashMap<>();
-    private volatile Snapshot snapshot;
+    private final Map<String, TenantVersion> tenants = new ConcurrentHashMap<>();
+    private final Map<String, Placed> fleets = new ConcurrentHashMap<>();
     private volatile Instant lastFailureAt;
 
     ShardMapCache(JsonHttp http, URI controlApi, Duration refreshInterval, Duration timeout, Clock clock) {
@@ -47,44 +52,34 @@ final class ShardMapCache {
 
     /** The region of the primary of the fleet's shard, when known. */
     Optional<String> primaryRegionOf(String tenantId, String fleetId) {
-        Snapshot s = fresh();
-        if (s == null) {
-            return Optional.empty();
-        }
-        String shardId = shardByFleet.get(key(tenantId, fleetId));
-        if (shardId == null) {
-            if (recentlyFailed(clock.instant())) {
+        Instant now = clock.instant();
+        checkVersion(tenantId, now);
+        String key = key(tenantId, fleetId);
+        Placed placed = fleets.get(key);
+        if (placed == null) {
+            if (recentlyFailed(now)) {
                 return Optional.empty();
             }
             RouterJson.Placement p = placement(tenantId, fleetId);
             if (p == null || p.shardId() == null) {
                 return Optional.empty();
             }
-            shardId = p.shardId();
-            if (p.mapVersion() > s.version() && !s.primaryRegionByShard().containsKey(shardId)) {
-                s = reload(); // a shard registered since the last load
-                if (s == null) {
-                    return Optional.empty();
-                }
-            }
-            shardByFleet.put(key(tenantId, fleetId), shardId);
+            placed = new Placed(p.shardId(), p.primaryRegion());
+            fleets.put(key, placed);
+            tenants.putIfAbsent(tenantId, new TenantVersion(p.mapVersion(), now));
         }
-        return Optional.ofNullable(s.primaryRegionByShard().get(shardId));
+        return Optional.ofNullable(placed.primaryRegion());
     }
 
-    /** The router ran a statement of the fleet on {@code shardId}: correct the cached placement if it moved. */
+    /** The router ran a statement of the fleet on {@code shardId}: a fleet cached on another shard is read again. */
     void observe(String tenantId, String fleetId, String shardId) {
         if (shardId == null) {
             return;
         }
         String key = key(tenantId, fleetId);
-        String before = shardByFleet.get(key);
-        if (before != null && !before.equals(shardId)) {
-            shardByFleet.put(key, shardId);
-            Snapshot s = snapshot;
-            if (s != null && !s.primaryRegionByShard().containsKey(shardId)) {
-                snapshot = new Snapshot(s.version(), s.primaryRegionByShard(), Instant.EPOCH); // reload next time
-            }
+        Placed before = fleets.get(key);
+        if (before != null && !before.shardId().equals(shardId)) {
+            fleets.remove(key, before);
         }
     }
 
@@ -92,35 +87,28 @@ final class ShardMapCache {
         return tenantId + "/" + fleetId;
     }
 
-    /** The snapshot, checked against the control API's map version once per refresh interval; null if none yet. */
-    private Snapshot fresh() {
-        Snapshot s = snapshot;
-        Instant now = clock.instant();
-        if (s != null && now.isBefore(s.checkedAt().plus(refreshInterval))) {
-            return s;
+    /** Once per refresh interval and tenant: a changed map version forgets the tenant's placements. */
+    private void checkVersion(String tenantId, Instant now) {
+        TenantVersion v = tenants.get(tenantId);
+        if (v == null || now.isBefore(v.checkedAt().plus(refreshInterval)) || recentlyFailed(now)) {
+            return;
         }
         synchronized (this) {
-            s = snapshot;
-            if (s != null && now.isBefore(s.checkedAt().plus(refreshInterval))) {
-                return s;
-            }
-            if (recentlyFailed(now)) {
-                return s;
+            v = tenants.get(tenantId);
+            if (v == null || now.isBefore(v.checkedAt().plus(refreshInterval))) {
+                return;
             }
             try {
-                if (s != null && !s.checkedAt().equals(Instant.EPOCH)) {
-                    long version = RouterJson.mapVersion(get("/v1/shardmap"));
-                    if (version == s.version()) {
-                        snapshot = new Snapshot(s.version(), s.primaryRegionByShard(), now);
-                        return snapshot;
-                    }
+                long version = RouterJson.mapVersion(get("/v1/tenants/" + encode(tenantId)));
+                if (version != v.version()) {
+                    fleets.keySet().removeIf(k -> k.startsWith(tenantId + "/"));
                 }
-                return load(now);
+                tenants.put(tenantId, new TenantVersion(version, now));
+                lastFailureAt = null;
             } catch (IOException | FleetShardException e) {
-                return failed(s, now, e);
+                failed(now, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return s;
             }
         }
     }
@@ -130,47 +118,26 @@ final class ShardMapCache {
         return failed != null && now.isBefore(failed.plus(refreshInterval));
     }
 
-    private synchronized Snapshot reload() {
-        Instant now = clock.instant();
-        try {
-            return load(now);
-        } catch (IOException | FleetShardException e) {
-            return failed(snapshot, now, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return snapshot;
-        }
-    }
-
-    private Snapshot load(Instant now) throws IOException, InterruptedException {
-        RouterJson.ShardRegions regions = RouterJson.shardRegions(get("/v1/shards"));
-        Snapshot before = snapshot;
-        if (before == null || before.version() != regions.mapVersion()) {
-            shardByFleet.clear();
-        }
-        snapshot = new Snapshot(regions.mapVersion(), regions.primaryRegionByShard(), now);
-        lastFailureAt = null;
-        return snapshot;
-    }
-
-    private Snapshot failed(Snapshot s, Instant now, Exception e) {
+    private void failed(Instant now, Exception e) {
         lastFailureAt = now;
         LOG.log(Level.WARNING, "FleetShard client: cannot read the shard map from the control API at " + controlApi
-                + " (" + e.getMessage() + "); using " + (s == null ? "the default router" : "map version "
-                + s.version()) + " until it answers, asking again in " + refreshInterval.toMillis() + " ms");
-        return s;
+                + " (" + e.getMessage() + "); using what it knows (else the default router) until it answers, asking"
+                + " again in " + refreshInterval.toMillis() + " ms");
     }
 
     private RouterJson.Placement placement(String tenantId, String fleetId) {
         try {
-            return RouterJson.placement(get("/v1/tenants/" + encode(tenantId) + "/fleets/" + encode(fleetId)));
+            RouterJson.Placement p = RouterJson.placement(get("/v1/tenants/" + encode(tenantId) + "/fleets/"
+                    + encode(fleetId)));
+            lastFailureAt = null;
+            return p;
         } catch (FleetShardException e) {
             if (e.status() != 404) { // an unknown fleet is the router's 404 to give
-                failed(snapshot, clock.instant(), e);
+                failed(clock.instant(), e);
             }
             return null;
         } catch (IOException e) {
-            failed(snapshot, clock.instant(), e);
+            failed(clock.instant(), e);
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -84,9 +84,9 @@ class FleetShardClientIT {
         control = new ControlApi(ControlApiConfig.from(Map.of(ControlApiConfig.HTTP_PORT, "0",
                 ControlApiConfig.PROBE_INTERVAL_MS, "5000", ControlApiConfig.AUTH_JWT_SECRET, JWT_SECRET)), map, map,
                 Clock.systemUTC()).start();
-        // regional routing reads the control API's shard map, which takes an operator or admin token
+        // an application's own tenant token: region routing reads only what it may (its tenant, its fleets)
         client = FleetShardClient.builder()
-                .token(TOKENS.mint("client-it", Role.ADMIN, null, Duration.ofHours(1)))
+                .token(TOKENS.mint("client-it", Role.TENANT_WRITER, TENANT, Duration.ofHours(1)))
                 .router("http://127.0.0.1:" + eu.port())
                 .router("eu-west-1", "http://127.0.0.1:" + eu.port())
                 .router("us-east-1", "http://127.0.0.1:" + us.port())
@@ -264,8 +264,8 @@ class FleetShardClientIT {
         assertThat(r.failure(3).orElseThrow()).isInstanceOf(QueryRejectedException.class)
                 .hasMessageContaining("nope");
         assertThat(r.failure(4).orElseThrow()).isInstanceOf(ConflictException.class);
-        assertThat(r.failure(5).orElseThrow()).isInstanceOf(NotFoundException.class)
-                .hasMessageContaining("tenant 'nobody' is not registered");
+        assertThat(r.failure(5).orElseThrow()).as("the client's tenant token reaches its tenant only")
+                .isInstanceOf(NotAuthorizedException.class).hasMessageContaining("may not reach tenant nobody");
         // the session's token rides along in a later batch: whichever node serves the read has the write
         for (int i = 0; i < 5; i++) {
             assertThat(s.batch(List.of(QueryRequest.builder(TENANT, "trucks", SELECT).params(v).build())).get(0)

@@ -13,15 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** Requests of a fleet go to the router in the region of the fleet's primary, learnt from the control API. */
 class RegionRoutingTest {
-    static final String SHARDS_V3 = """
-            {"mapVersion":3,"shards":[
-              {"shardId":"pg-1","engine":"postgres","nodes":[
-                {"nodeId":"pg-1-a","role":"primary","region":"eu-west-1"},
-                {"nodeId":"pg-1-b","role":"sync-replica","region":"us-east-1"}]},
-              {"shardId":"maria-1","engine":"mariadb","nodes":[
-                {"nodeId":"maria-1-a","role":"primary","region":"us-east-1"}]},
-              {"shardId":"ap-1","engine":"postgres","nodes":[
-                {"nodeId":"ap-1-a","role":"primary","region":"ap-south-1"}]}]}""";
+    static final String TENANT_V3 = "{\"tenantId\":\"acme\",\"tier\":\"standard\",\"fleetCount\":3,\"mapVersion\":3}";
 
     /** An answer without a shard id, so that it does not correct the cached placements. */
     static final String ANSWER = "{\"columns\":[],\"columnTypes\":[],\"rows\":[]}";
@@ -34,11 +26,11 @@ class RegionRoutingTest {
 
     @BeforeEach
     void start() {
-        control.on("/v1/shardmap", json(200, "{\"version\":3}"))
-                .on("/v1/shards", json(200, SHARDS_V3))
-                .on("/v1/tenants/acme/fleets/trucks", json(200, placement("trucks", "pg-1", 3)))
-                .on("/v1/tenants/acme/fleets/ships", json(200, placement("ships", "maria-1", 3)))
-                .on("/v1/tenants/acme/fleets/boats", json(200, placement("boats", "ap-1", 3)));
+        // only what a tenant token may read: the tenant and its fleets' placements, with their primaries' regions
+        control.on("/v1/tenants/acme", json(200, TENANT_V3))
+                .on("/v1/tenants/acme/fleets/trucks", json(200, placement("trucks", "pg-1", "eu-west-1", 3)))
+                .on("/v1/tenants/acme/fleets/ships", json(200, placement("ships", "maria-1", "us-east-1", 3)))
+                .on("/v1/tenants/acme/fleets/boats", json(200, placement("boats", "ap-1", "ap-south-1", 3)));
         for (FakeServer router : new FakeServer[] {eu, us}) {
             router.on("/v1/query", json(200, ANSWER));
         }
@@ -55,9 +47,9 @@ class RegionRoutingTest {
         us.close();
     }
 
-    static String placement(String fleet, String shard, long version) {
+    static String placement(String fleet, String shard, String primaryRegion, long version) {
         return "{\"tenantId\":\"acme\",\"fleetId\":\"" + fleet + "\",\"shardId\":\"" + shard
-                + "\",\"pinned\":false,\"mapVersion\":" + version + "}";
+                + "\",\"pinned\":false,\"primaryRegion\":\"" + primaryRegion + "\",\"mapVersion\":" + version + "}";
     }
 
     @Test
@@ -68,9 +60,9 @@ class RegionRoutingTest {
 
         assertThat(us.requests("/v1/query")).hasSize(2);
         assertThat(eu.requests("/v1/query")).hasSize(1);
-        // the map and each placement are read once
-        assertThat(control.requests("/v1/shards")).hasSize(1);
+        // each placement is read once, and nothing a tenant token may not read
         assertThat(control.requests("/v1/tenants/acme/fleets/ships")).hasSize(1);
+        assertThat(control.requests()).allMatch(r -> r.path().startsWith("/v1/tenants/acme"));
     }
 
     @Test
@@ -86,18 +78,16 @@ class RegionRoutingTest {
         client.query("acme", "ships", "SELECT 1");
         clock.advance(Duration.ofSeconds(31));
         client.query("acme", "ships", "SELECT 1");
-        assertThat(control.requests("/v1/shardmap")).hasSize(1);
-        assertThat(control.requests("/v1/shards")).hasSize(1);
+        assertThat(control.requests("/v1/tenants/acme")).hasSize(1);
         assertThat(control.requests("/v1/tenants/acme/fleets/ships")).hasSize(1);
 
         // ships moved to pg-1 (eu) in version 4
-        control.on("/v1/shardmap", json(200, "{\"version\":4}"))
-                .on("/v1/shards", json(200, SHARDS_V3.replace("\"mapVersion\":3", "\"mapVersion\":4")))
-                .on("/v1/tenants/acme/fleets/ships", json(200, placement("ships", "pg-1", 4)));
+        control.on("/v1/tenants/acme", json(200, TENANT_V3.replace("\"mapVersion\":3", "\"mapVersion\":4")))
+                .on("/v1/tenants/acme/fleets/ships", json(200, placement("ships", "pg-1", "eu-west-1", 4)));
         clock.advance(Duration.ofSeconds(31));
         client.query("acme", "ships", "SELECT 1");
 
-        assertThat(control.requests("/v1/shards")).hasSize(2);
+        assertThat(control.requests("/v1/tenants/acme")).hasSize(2);
         assertThat(control.requests("/v1/tenants/acme/fleets/ships")).hasSize(2);
         assertThat(eu.requests("/v1/query")).hasSize(1);
         assertThat(us.requests("/v1/query")).hasSize(2);
@@ -107,21 +97,24 @@ class RegionRoutingTest {
     void learnsAMoveFromTheRoutersAnswerBeforeTheNextRefresh() {
         client.query("acme", "trucks", "SELECT 1"); // pg-1: eu
         eu.on("/v1/query", json(200, "{\"shardId\":\"maria-1\",\"columns\":[],\"columnTypes\":[],\"rows\":[]}"));
-        client.query("acme", "trucks", "SELECT 1"); // the router says maria-1 ran it now
+        control.on("/v1/tenants/acme/fleets/trucks", json(200, placement("trucks", "maria-1", "us-east-1", 4)));
+        client.query("acme", "trucks", "SELECT 1"); // the router says maria-1 ran it now: read the placement again
         client.query("acme", "trucks", "SELECT 1");
+        assertThat(control.requests("/v1/tenants/acme/fleets/trucks")).hasSize(2);
         assertThat(eu.requests("/v1/query")).hasSize(2);
         assertThat(us.requests("/v1/query")).hasSize(1);
     }
 
     @Test
     void aControlApiThatIsDownLeavesTheDefaultRouterAndIsAskedAgainOnlyAfterTheInterval() {
-        control.on("/v1/shards", problem(503, "unavailable", "Service unavailable", "map log unreachable"));
+        control.on("/v1/tenants/acme/fleets/ships", problem(503, "unavailable", "Service unavailable",
+                "map log unreachable"));
         client.query("acme", "ships", "SELECT 1");
         client.query("acme", "ships", "SELECT 1");
         assertThat(eu.requests("/v1/query")).hasSize(2);
-        assertThat(control.requests("/v1/shards")).hasSize(1);
+        assertThat(control.requests("/v1/tenants/acme/fleets/ships")).hasSize(1);
 
-        control.on("/v1/shards", json(200, SHARDS_V3));
+        control.on("/v1/tenants/acme/fleets/ships", json(200, placement("ships", "maria-1", "us-east-1", 3)));
         clock.advance(Duration.ofSeconds(31));
         client.query("acme", "ships", "SELECT 1");
         assertThat(us.requests("/v1/query")).hasSize(1);

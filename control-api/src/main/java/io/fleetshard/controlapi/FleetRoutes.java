@@ -59,7 +59,7 @@ final class FleetRoutes {
             return MapTransactionRunner.Plan.put(List.of(fleet), placementOf(map, fleet));
         });
         ctx.header("Location", "/v1/tenants/" + tenantId + "/fleets/" + req.fleetId());
-        ResponseJson.write(ctx, 201, view(done.result(), done.mapVersion()));
+        ResponseJson.write(ctx, 201, view(done.result(), done.mapVersion(), runner.readSnapshot()));
     }
 
     private void get(Context ctx) {
@@ -70,7 +70,7 @@ final class FleetRoutes {
         requireTenant(map, tenantId);
         Fleet fleet = map.fleet(tenantId, fleetId).orElseThrow(() -> ApiProblem.notFound("fleet " + tenantId + "/"
                 + fleetId + " does not exist; create it with POST /v1/tenants/" + tenantId + "/fleets"));
-        ResponseJson.write(ctx, 200, view(placementOf(map, fleet), map.version()));
+        ResponseJson.write(ctx, 200, view(placementOf(map, fleet), map.version(), map));
     }
 
     /**
@@ -86,7 +86,8 @@ final class FleetRoutes {
         com.fasterxml.jackson.databind.node.ArrayNode items = body.putArray("fleets");
         map.fleetsOf(tenantId).stream().sorted(java.util.Comparator.comparing(Fleet::fleetId)).forEach(f -> {
             boolean placed = f.isPinned() || !map.ring().isEmpty();
-            items.add(view(new Placement(f, placed ? map.shardFor(f) : null), map.version()).without("mapVersion"));
+            items.add(view(new Placement(f, placed ? map.shardFor(f) : null), map.version(), map)
+                    .without("mapVersion"));
         });
         ResponseJson.write(ctx, 200, body);
     }
@@ -106,12 +107,19 @@ final class FleetRoutes {
         return new Placement(fleet, map.shardFor(fleet));
     }
 
-    private static ObjectNode view(Placement p, long mapVersion) {
+    /**
+     * The placement, with the region of its shard's primary: what a client needs to pick the router near the fleet's
+     * writes (client module, "Region routing") with the fleet's own tenant token, which may not read the shards.
+     */
+    private static ObjectNode view(Placement p, long mapVersion, ShardMapSnapshot map) {
+        String primaryRegion = p.shardId() == null ? null
+                : map.primaryOf(p.shardId()).map(io.fleetshard.shardmap.Node::region).orElse(null);
         return ResponseJson.object()
                 .put("tenantId", p.fleet().tenantId())
                 .put("fleetId", p.fleet().fleetId())
                 .put("shardId", p.shardId())
                 .put("pinned", p.fleet().isPinned())
+                .put("primaryRegion", primaryRegion)
                 .put("mapVersion", mapVersion);
     }
 }

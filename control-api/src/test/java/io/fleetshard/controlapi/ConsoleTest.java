@@ -90,7 +90,7 @@ class ConsoleTest {
         JsonNode fleets = h.get("/v1/tenants/acme/fleets").assertStatus(200).json();
         assertThat(fleets.path("tenantId").asText()).isEqualTo("acme");
         assertThat(fleets.path("fleets").get(0).toString()).isEqualTo("{\"tenantId\":\"acme\",\"fleetId\":\"trucks\","
-                + "\"shardId\":\"s2\",\"pinned\":true}");
+                + "\"shardId\":\"s2\",\"pinned\":true,\"primaryRegion\":\"eu-west-1\"}");
         assertThat(fleets.path("fleets").get(1).path("fleetId").asText()).isEqualTo("vans");
         assertThat(fleets.path("fleets").get(1).path("shardId").asText())
                 .isEqualTo(h.get("/v1/tenants/acme/fleets/vans").json().path("shardId").asText());
