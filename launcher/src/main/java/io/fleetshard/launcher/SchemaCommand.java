@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code fleetshard schema install --jdbc-url URL}: installs the fleet schema ({@link FleetSchema}: the sharded tables,
@@ -42,22 +43,10 @@ final class SchemaCommand {
             err.println("fleetshard schema: unknown subcommand '" + args.get(0) + "'\n" + USAGE);
             return 2;
         }
-        String url = null;
-        Path dataDir = CliToken.DEFAULT_DEV_DATA_DIR;
         List<String> problems = new ArrayList<>();
-        for (int i = 1; i < args.size(); i++) {
-            String a = args.get(i);
-            if (i + 1 >= args.size() || !a.startsWith("--")) {
-                problems.add(a.startsWith("--") ? a + " needs a value" : "unexpected argument " + a);
-                continue;
-            }
-            String v = args.get(++i);
-            switch (a) {
-                case "--jdbc-url" -> url = v;
-                case "--data-dir" -> dataDir = Path.of(v);
-                default -> problems.add("unknown option " + a);
-            }
-        }
+        Map<String, String> o = CliOptions.parse(args, 1, Set.of("--jdbc-url", "--data-dir"), problems);
+        String url = o.get("--jdbc-url");
+        Path dataDir = o.containsKey("--data-dir") ? Path.of(o.get("--data-dir")) : CliToken.DEFAULT_DEV_DATA_DIR;
         if (url == null) {
             problems.add("--jdbc-url is required");
         } else if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:mariadb:")) {

@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code fleetshard token --role R [--tenant T]}: prints a token for the dev platform, signed with the HS256 secret in
@@ -35,30 +37,16 @@ final class TokenCommand {
             out.println(USAGE);
             return 0;
         }
-        String role = null;
-        String tenant = null;
-        String ttl = "12h";
-        String subject = "dev:" + System.getProperty("user.name", "unknown");
-        Path dataDir = CliToken.DEFAULT_DEV_DATA_DIR;
-        String output = "text";
         List<String> problems = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if (i + 1 >= args.size() || !a.startsWith("--")) {
-                problems.add(a.startsWith("--") ? a + " needs a value" : "unexpected argument " + a);
-                continue;
-            }
-            String v = args.get(++i);
-            switch (a) {
-                case "--role" -> role = v;
-                case "--tenant" -> tenant = v;
-                case "--ttl" -> ttl = v;
-                case "--subject" -> subject = v;
-                case "--data-dir" -> dataDir = Path.of(v);
-                case "--output" -> output = v;
-                default -> problems.add("unknown option " + a);
-            }
-        }
+        Map<String, String> options = CliOptions.parse(args, 0, Set.of("--role", "--tenant", "--ttl", "--subject",
+                "--data-dir", "--output"), problems);
+        String role = options.get("--role");
+        String tenant = options.get("--tenant");
+        String ttl = options.getOrDefault("--ttl", "12h");
+        String subject = options.getOrDefault("--subject", "dev:" + System.getProperty("user.name", "unknown"));
+        Path dataDir = options.containsKey("--data-dir") ? Path.of(options.get("--data-dir"))
+                : CliToken.DEFAULT_DEV_DATA_DIR;
+        String output = options.getOrDefault("--output", "text");
         Role parsedRole = null;
         if (role == null) {
             problems.add("--role is required: one of " + Role.names());
