@@ -534,7 +534,8 @@ class FailoverEndpointsTest {
         JsonNode o = awaitEnded();
         assertThat(o.path("state").asText()).as(o.toString()).isEqualTo("done");
         assertThat(actions.frozen).containsExactly("maria-1-a");
-        assertThat(o.path("steps").get(1).path("detail").asText()).endsWith("frozen on maria-1-a at GTID position 0-1-90");
+        assertThat(o.path("steps").get(1).path("detail").asText())
+                .endsWith("frozen on maria-1-a at GTID position 0-1-90");
         assertThat(map.current().primaryOf("maria-1")).map(Node::nodeId).hasValue("maria-1-b");
         assertThat(actions.followed).as("the old primary follows the new one").containsExactly("maria-1-a->maria-1-b");
         assertThat(map.current().node("maria-1-a")).map(Node::role).hasValue(NodeRole.SYNC_REPLICA);

@@ -28,10 +28,11 @@ class FailoverCommandTest {
                 .isEqualTo("promote       ok       130 ms  pg-1-b promoted");
         assertThat(FailoverCommand.stepLine(JSON.readTree("""
                 {"step":"capture-reset","ok":true,"durationMs":133,"detail":"capture reset"}""")))
-                .as("the longest step name keeps the columns").isEqualTo("capture-reset ok       133 ms  capture reset");
+                .as("the longest step name keeps the columns")
+                .isEqualTo("capture-reset ok       133 ms  capture reset");
         assertThat(FailoverCommand.summary(JSON.readTree("""
-                {"orchestrationId":"dr-1","kind":"promote-standby","shardId":"pg-2","state":"done","fromNodeId":"pg-2-a",
-                 "toNodeId":"pg-2-dr","durationMs":1633}""")))
+                {"orchestrationId":"dr-1","kind":"promote-standby","shardId":"pg-2","state":"done",
+                 "fromNodeId":"pg-2-a","toNodeId":"pg-2-dr","durationMs":1633}""")))
                 .isEqualTo("dr-1         promote-standby pg-2     done       pg-2-a -> pg-2-dr  (1633 ms)");
     }
 
