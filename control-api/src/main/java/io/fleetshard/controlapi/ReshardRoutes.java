@@ -62,8 +62,8 @@ final class ReshardRoutes {
         // Capture is read outside the map transaction: plan once on the current map for the shards, refuse those
         // whose capture does not stream (ADR 0036), then plan for real (and check again if the shards changed).
         ReshardJob draft = ReshardPlanner.plan(req, runner.readSnapshot(), monitor::health, jobId, clock.millis());
+        requireConvertible(draft); // a table or column that cannot move is a 422 whatever capture does
         requireCaptureStreaming(draft);
-        requireConvertible(draft);
         MapTransactionRunner.Committed<ReshardJob> done = runner.run("plan reshard " + req.kind().wireName(), map -> {
             ReshardJob job = ReshardPlanner.plan(req, map, monitor::health, jobId, clock.millis());
             if (!job.sourceShardId().equals(draft.sourceShardId())
