@@ -1,6 +1,8 @@
 package io.fleetshard.controlapi;
 
 import io.fleetshard.shardmap.Engine;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.Locale;
 
 /**
@@ -187,19 +189,21 @@ record ColumnType(Family family, String sqlType, long maxLength, int intBytes, b
                 && (maxLength < 0 || maxLength > target.maxLength);
     }
 
-    /** Reads this engine's catalog query result helper: SQL nulls of lengths become -1. */
-    static long orMinusOne(java.sql.ResultSet rs, int column) throws java.sql.SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? -1 : v;
-    }
-
-    /** The engine's factory. */
-    static ColumnType of(Engine engine, java.sql.ResultSet rs, int first) throws java.sql.SQLException {
+    /**
+     * The type of the catalog row at {@code rs} ({@link ReshardSql#columnTypesSql}), from its column {@code first}:
+     * type name, MariaDB's column type, character length, numeric precision, numeric scale, datetime precision.
+     */
+    static ColumnType of(Engine engine, ResultSet rs, int first) throws SQLException {
         if (engine == Engine.POSTGRES) {
             return postgres(rs.getString(first), orMinusOne(rs, first + 2), (int) orMinusOne(rs, first + 3),
                     (int) orMinusOne(rs, first + 4), (int) orMinusOne(rs, first + 5));
         }
         return mariaDb(rs.getString(first), rs.getString(first + 1), orMinusOne(rs, first + 2),
                 (int) orMinusOne(rs, first + 3), (int) orMinusOne(rs, first + 4), (int) orMinusOne(rs, first + 5));
+    }
+
+    private static long orMinusOne(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? -1 : v;
     }
 }
