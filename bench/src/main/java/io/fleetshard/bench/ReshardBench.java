@@ -86,7 +86,9 @@ public final class ReshardBench {
             for (String target : targets) {
                 bulkMove(platform, targets.size() == 1 ? "bulk" : "bulk-" + target, rows, target);
             }
-            cutovers(platform, cutovers);
+            if (cutovers > 0) {
+                cutovers(platform, cutovers);
+            }
         }
         System.exit(0);
     }
