@@ -73,22 +73,29 @@ public final class ReshardBench {
         // cleanup and standby work still ran beside the measured copy, which was no faster (docs/benchmarks.md, tenth
         // session)
         int warmUpRows = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        // optionally the bulk move's targets, comma-separated, each a fleet of its own moved from pg-1 in turn: e.g.
+        // pg-2,maria-2 measures a move between engines (ADR 0047) beside a same-engine one in the same run
+        List<String> targets = args.length > 3 ? List.of(args[3].split(",")) : List.of("pg-2");
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "reshard-bench");
         try (DevPlatform platform = new DevPlatform(new DevOptions(dir, true, 0, 0))) {
             platform.start();
             token = platform.adminToken();
             if (warmUpRows > 0) {
-                bulkMove(platform, "warmup", warmUpRows);
+                bulkMove(platform, "warmup", warmUpRows, "pg-2");
             }
-            bulkMove(platform, "bulk", rows);
-            cutovers(platform, cutovers);
+            for (String target : targets) {
+                bulkMove(platform, targets.size() == 1 ? "bulk" : "bulk-" + target, rows, target);
+            }
+            if (cutovers > 0) {
+                cutovers(platform, cutovers);
+            }
         }
         System.exit(0);
     }
 
     // ------------------------------------------------------------------------------------------------ bulk move
 
-    private static void bulkMove(DevPlatform p, String fleet, int rows) throws Exception {
+    private static void bulkMove(DevPlatform p, String fleet, int rows, String target) throws Exception {
         post(p.controlUrl() + "/v1/tenants/acme/fleets", "{\"fleetId\":\"" + fleet + "\",\"shardId\":\"pg-1\"}");
         long t0 = System.nanoTime();
         try (Connection c = DriverManager.getConnection(p.adminJdbcUrl("pg-1-a"))) {
@@ -117,7 +124,7 @@ public final class ReshardBench {
         Map<String, Long> phaseStart = new LinkedHashMap<>();
         long[] etaSeen = {-1, -1};
         long[] etaAt = {0, 0};
-        String jobId = startJob(p, "{\"kind\":\"move\",\"fleet\":\"acme/" + fleet + "\",\"to\":\"pg-2\"}");
+        String jobId = startJob(p, "{\"kind\":\"move\",\"fleet\":\"acme/" + fleet + "\",\"to\":\"" + target + "\"}");
         JsonNode job;
         String phase = "";
         while (true) {
@@ -156,8 +163,8 @@ public final class ReshardBench {
         double copyS = (copyEnd - phaseStart.get("precopy")) / 1e9;
         double copyAndCatchupS = (catchupEnd - phaseStart.get("precopy")) / 1e9;
         double validateS = (validateEnd - validateStart) / 1e9;
-        System.out.printf(Locale.ROOT, "%n| measure (acme/%s, %,d rows, pg-1 -> pg-2%s) | result |%n| --- | --- |%n", fleet,
-                total, fleet.equals("warmup") ? ": the warm-up move" : "");
+        System.out.printf(Locale.ROOT, "%n| measure (acme/%s, %,d rows, pg-1 -> %s%s) | result |%n| --- | --- |%n", fleet,
+                total, target, fleet.equals("warmup") ? ": the warm-up move" : "");
         System.out.printf(Locale.ROOT, "| bulk copy | %.2f s, %,.0f rows/s |%n", copyS, total / copyS);
         System.out.printf(Locale.ROOT, "| bulk copy + delta catch-up | %.2f s, %,.0f rows/s |%n", copyAndCatchupS,
                 total / copyAndCatchupS);

@@ -95,6 +95,8 @@ final class ReshardOrchestrator implements AutoCloseable {
      * the job ends (a restarted control API reads them again): {@code DatabaseMetaData} costs a round trip per table.
      */
     private final Map<String, List<ReshardTable>> jobTables = new ConcurrentHashMap<>();
+    /** Per cross-engine job (ADR 0047): its tables on both shards with their column types, read with jobTables. */
+    private final Map<String, CrossEngineTables> crossTables = new ConcurrentHashMap<>();
     /** The key ranges each job's copy used here: validation reuses them (coarser) instead of cutting them again. */
     private final Map<String, List<RangeOfFleet>> copiedRanges = new ConcurrentHashMap<>();
     private final Timer freeze;
@@ -257,6 +259,45 @@ final class ReshardOrchestrator implements AutoCloseable {
         return source.isEmpty() ? offsets.capture(targetShardId).refusal("target") : source;
     }
 
+    /**
+     * Why a move between shards of different engines cannot run, or empty (ADR 0047): a sharded table missing on the
+     * target, columns that differ by name, or a column whose type cannot be converted, each named with table and
+     * column. Empty for a job between shards of one engine. Reads both shards' catalogs.
+     *
+     * @throws SQLException when a shard's catalog cannot be read
+     */
+    String crossEngineRefusal(ReshardJob job) throws SQLException {
+        if (!crossEngine(job)) {
+            return "";
+        }
+        try (Connection src = connect(job.sourceShardId()); Connection tgt = connect(job.targetShardId())) {
+            CrossEngineTables x = readCrossTables(job, src, tgt);
+            return x.refusals().isEmpty() ? "" : "cannot move from " + job.sourceShardId() + " ("
+                    + shard(job.sourceShardId()).engine().wireName() + ") to " + job.targetShardId() + " ("
+                    + shard(job.targetShardId()).engine().wireName() + "): " + String.join("; ", x.refusals())
+                    + " (ADR 0047)";
+        }
+    }
+
+    private boolean crossEngine(ReshardJob job) {
+        return shard(job.sourceShardId()).engine() != shard(job.targetShardId()).engine();
+    }
+
+    private CrossEngineTables readCrossTables(ReshardJob job, Connection src, Connection tgt) throws SQLException {
+        ReshardSql srcSql = sqlOf(job.sourceShardId());
+        ReshardSql tgtSql = sqlOf(job.targetShardId());
+        return CrossEngineTables.match(
+                srcSql.typed(src, srcSql.tables(src), shard(job.sourceShardId()).engine()),
+                tgtSql.typed(tgt, tgtSql.tables(tgt), shard(job.targetShardId()).engine()),
+                job.sourceShardId(), job.targetShardId());
+    }
+
+    /** The target's version of a job's table: itself, or for a cross-engine job the target's typed table. */
+    private ReshardTable onTarget(ReshardJob job, ReshardTable t) {
+        CrossEngineTables x = crossTables.get(job.jobId());
+        return x == null ? t : x.onTarget(t);
+    }
+
     /** The auto-move's check: capture of the shard streams, as last read at most {@link #CAPTURE_SEEN_MS} ago. */
     private boolean captureStreams(String shardId) {
         long now = clock.millis();
@@ -303,6 +344,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                 ReshardJob job = source.current().reshard(jobId).orElse(null);
                 if (job == null || job.phase().isTerminal()) {
                     jobTables.remove(jobId);
+                    crossTables.remove(jobId);
                     copiedRanges.remove(jobId);
                     return;
                 }
@@ -476,8 +518,20 @@ final class ReshardOrchestrator implements AutoCloseable {
                     // before it (WAL order); a crash before it returns copies again, the copy being idempotent
                     tgtSql.deferReplicaWait(tgt);
                 }
-                long n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
-                        config.reshardCopyBatchRows());
+                long n;
+                if (crossTables.containsKey(job.jobId())) {
+                    try {
+                        n = CrossEngineCopy.copyRange(srcSql, src, r.table(), tgtSql, tgt, onTarget(job, r.table()),
+                                tenant(r.fleet()), fleet(r.fleet()), r.range(), config.reshardCopyBatchRows());
+                    } catch (CrossEngineCopy.ValueDoesNotFit e) {
+                        tgt.rollback();
+                        throw new JobFailed("the copy to " + job.targetShardId() + " stopped at a value it cannot"
+                                + " hold: " + e.getMessage());
+                    }
+                } else {
+                    n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
+                            config.reshardCopyBatchRows());
+                }
                 long committing = System.nanoTime();
                 tgt.commit(); // the last one waits for the target's synchronous replica, if it has one
                 commitNanos += System.nanoTime() - committing;
@@ -898,7 +952,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                     onSourceSum[0] = c;
                     return System.nanoTime();
                 });
-                ReshardSql.Checksum b = tgtSql.checksum(tgt, r.table(), tenant, fleet, r.range());
+                ReshardSql.Checksum b = tgtSql.checksum(tgt, onTarget(job, r.table()), tenant, fleet, r.range());
                 targetNanos += System.nanoTime() - t0;
                 sourceNanos += join(sourceDone) - t0;
                 ReshardSql.Checksum a = onSourceSum[0];
@@ -928,7 +982,7 @@ final class ReshardOrchestrator implements AutoCloseable {
                 snapshot.rollback();
             }
             if (!differing.isEmpty()) {
-                Map<RowKey, String> unexplained = differingRows(differing, srcSql, src, tgtSql, tgt);
+                Map<RowKey, String> unexplained = differingRows(job, differing, srcSql, src, tgtSql, tgt);
                 explained = explainByApplicationWrites(job, unexplained);
                 unexplained.values().forEach(m -> {
                     mismatches.add(m);
@@ -957,15 +1011,15 @@ final class ReshardOrchestrator implements AutoCloseable {
     }
 
     /** The rows of {@code ranges} that differ between the two databases, each with what differs. */
-    private Map<RowKey, String> differingRows(List<RangeOfFleet> ranges, ReshardSql srcSql, Connection src,
-            ReshardSql tgtSql, Connection tgt) throws SQLException {
+    private Map<RowKey, String> differingRows(ReshardJob job, List<RangeOfFleet> ranges, ReshardSql srcSql,
+            Connection src, ReshardSql tgtSql, Connection tgt) throws SQLException {
         Map<RowKey, String> out = new java.util.LinkedHashMap<>();
         for (RangeOfFleet r : ranges) {
             String tenant = tenant(r.fleet());
             String fleet = fleet(r.fleet());
             java.util.concurrent.Future<Map<RowKey, String>> onSource = helpers.submit(
                     () -> srcSql.rowHashes(src, r.table(), tenant, fleet, r.range()));
-            Map<RowKey, String> b = tgtSql.rowHashes(tgt, r.table(), tenant, fleet, r.range());
+            Map<RowKey, String> b = tgtSql.rowHashes(tgt, onTarget(job, r.table()), tenant, fleet, r.range());
             Map<RowKey, String> a = join(onSource);
             java.util.Set<RowKey> keys = new java.util.LinkedHashSet<>(a.keySet());
             keys.addAll(b.keySet());
@@ -1121,6 +1175,15 @@ final class ReshardOrchestrator implements AutoCloseable {
         List<ReshardTable> known = jobTables.get(job.jobId());
         if (known != null) {
             return known;
+        }
+        if (crossEngine(job)) {
+            CrossEngineTables x = readCrossTables(job, src, tgt);
+            if (!x.refusals().isEmpty()) { // the schema changed since the plan checked it
+                throw new JobFailed("cannot move between engines (ADR 0047): " + String.join("; ", x.refusals()));
+            }
+            crossTables.put(job.jobId(), x);
+            jobTables.put(job.jobId(), x.source());
+            return x.source();
         }
         List<ReshardTable> tables = srcSql.tables(src);
         List<String> onTarget = tgtSql.tables(tgt).stream().map(ReshardTable::name).toList();

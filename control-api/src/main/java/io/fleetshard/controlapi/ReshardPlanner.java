@@ -1,6 +1,7 @@
 package io.fleetshard.controlapi;
 
 import io.fleetshard.http.ApiProblem;
+import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Fleet;
 import io.fleetshard.shardmap.HashRing;
 import io.fleetshard.shardmap.MapEntity;
@@ -30,7 +31,8 @@ final class ReshardPlanner {
     /**
      * @param health a node's last health (never null)
      * @throws ApiProblem 404 unknown fleet or shard; 409 same shard, retired target, a shard's primary down or
-     *         missing, another job touching the fleets or shards; 422 a target of another engine, nothing to split
+     *         missing, another job touching the fleets or shards; 422 a split or merge between engines, a move between
+     *         engines other than PostgreSQL and MariaDB, nothing to split
      */
     static ReshardJob plan(ReshardRequest req, ShardMapSnapshot map, Function<String, NodeHealth> health, String jobId,
             long nowMs) {
@@ -85,9 +87,7 @@ final class ReshardPlanner {
         }
         Shard src = shard(map, source, "source");
         if (src.engine() != target.engine()) {
-            throw ApiProblem.unprocessable("shard " + source + " is " + src.engine().wireName() + " and shard "
-                    + target.shardId() + " is " + target.engine().wireName() + ": moves between engines are not"
-                    + " supported (ADR 0013); pick a target of the same engine");
+            crossEngine(req.kind(), src, target);
         }
         if (target.status() == ShardStatus.RETIRED) {
             throw ApiProblem.conflict("shard " + target.shardId() + " is retired and takes no fleets");
@@ -176,6 +176,25 @@ final class ReshardPlanner {
         Arrays.stream(a).forEach(all::add);
         all.addAll(b);
         return all.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * A move between a PostgreSQL and a MariaDB shard runs (ADR 0047; its tables' columns are checked against both
+     * catalogs before the job is stored); a split or merge between engines, or MySQL with another engine, does not.
+     */
+    private static void crossEngine(ReshardKind kind, Shard src, Shard target) {
+        String between = "shard " + src.shardId() + " is " + src.engine().wireName() + " and shard "
+                + target.shardId() + " is " + target.engine().wireName();
+        if (kind != ReshardKind.MOVE) {
+            throw ApiProblem.unprocessable(between + ": a " + kind.wireName() + " between engines is not supported"
+                    + " (ADR 0047: only a move of fleets converts rows between PostgreSQL and MariaDB); pick a"
+                    + " shard of the same engine");
+        }
+        Set<Engine> engines = Set.of(src.engine(), target.engine());
+        if (!engines.equals(Set.of(Engine.POSTGRES, Engine.MARIADB))) {
+            throw ApiProblem.unprocessable(between + ": moves between engines are supported between postgres and"
+                    + " mariadb only (ADR 0047); pick a target of the same engine");
+        }
     }
 
     private static Shard shard(ShardMapSnapshot map, String id, String role) {

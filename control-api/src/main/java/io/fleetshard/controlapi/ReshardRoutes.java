@@ -62,6 +62,7 @@ final class ReshardRoutes {
         // Capture is read outside the map transaction: plan once on the current map for the shards, refuse those
         // whose capture does not stream (ADR 0036), then plan for real (and check again if the shards changed).
         ReshardJob draft = ReshardPlanner.plan(req, runner.readSnapshot(), monitor::health, jobId, clock.millis());
+        requireConvertible(draft); // a table or column that cannot move is a 422 whatever capture does
         requireCaptureStreaming(draft);
         MapTransactionRunner.Committed<ReshardJob> done = runner.run("plan reshard " + req.kind().wireName(), map -> {
             ReshardJob job = ReshardPlanner.plan(req, map, monitor::health, jobId, clock.millis());
@@ -156,6 +157,24 @@ final class ReshardRoutes {
         if (!refusal.isEmpty()) {
             throw new ApiProblem(409, CAPTURE_NOT_STREAMING, "Change capture not streaming", refusal,
                     retryAfterSeconds);
+        }
+    }
+
+    /**
+     * 422 naming table and column when a move between engines meets a table or column it cannot convert (ADR 0047);
+     * 503 when a shard's catalog cannot be read.
+     */
+    private void requireConvertible(ReshardJob job) {
+        String refusal;
+        try {
+            refusal = orchestrator.get().crossEngineRefusal(job);
+        } catch (java.sql.SQLException e) {
+            throw ApiProblem.unavailable("cannot read the tables of shards " + job.sourceShardId() + " and "
+                    + job.targetShardId() + " to check a move between engines: " + e.getMessage(),
+                    retryAfterSeconds);
+        }
+        if (!refusal.isEmpty()) {
+            throw ApiProblem.unprocessable(refusal);
         }
     }
 

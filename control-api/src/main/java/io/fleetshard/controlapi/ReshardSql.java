@@ -148,11 +148,16 @@ abstract class ReshardSql {
             return new FleetRanges(List.of(KeyRange.ALL), count(c, t, tenant, fleet));
         }
         String pk = t.primaryKey().stream().map(this::quote).collect(Collectors.joining(", "));
-        String literals = t.primaryKey().stream().map(col -> literalOf(quote(col)))
-                .collect(Collectors.joining(", "));
+        String literals = t.primaryKey().stream().map(col -> t.neutral() ? keyText(quote(col), t.type(col))
+                : literalOf(quote(col))).collect(Collectors.joining(", "));
         List<KeyRange> out = new ArrayList<>();
         List<String> after = null;
         long total = 0;
+        if (t.neutral()) {
+            try (Statement st = c.createStatement()) {
+                neutralSession(st);
+            }
+        }
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + literals
                 + ", fleetshard_rn, fleetshard_last FROM (SELECT " + pk + ", row_number() OVER (ORDER BY " + pk
                 + ") AS fleetshard_rn, lead(1) OVER (ORDER BY " + pk + ") IS NULL AS fleetshard_last FROM "
@@ -214,10 +219,20 @@ abstract class ReshardSql {
         for (int k = key.size() - 1; k >= 0; k--) {
             int i = key.get(k);
             String col = quote(t.primaryKey().get(i));
-            String cmp = col + " " + (k == key.size() - 1 ? op : strict) + " " + bound.get(i);
-            sql = k == key.size() - 1 ? cmp : "(" + cmp + " OR (" + col + " = " + bound.get(i) + " AND " + sql + "))";
+            String value = boundLiteral(t, i, bound);
+            String cmp = col + " " + (k == key.size() - 1 ? op : strict) + " " + value;
+            sql = k == key.size() - 1 ? cmp : "(" + cmp + " OR (" + col + " = " + value + " AND " + sql + "))";
         }
         return sql;
+    }
+
+    /**
+     * The {@code i}-th key column's bound as a literal of this engine: as cut when the table is not neutral (a literal
+     * of this engine already), else the engine-neutral key text of {@link #keyText} rendered for this engine's type.
+     */
+    final String boundLiteral(ReshardTable t, int i, List<String> bound) {
+        String text = bound.get(i);
+        return t.neutral() ? neutralLiteral(t.type(t.primaryKey().get(i)), text) : text;
     }
 
     /**
@@ -253,9 +268,135 @@ abstract class ReshardSql {
     abstract long writeRange(Connection src, Connection tgt, ReshardTable t, String where, int batchRows)
             throws SQLException;
 
-    /** Row count and an order-independent checksum of the fleet's rows of {@code range}, computed by the database. */
-    abstract Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+    /**
+     * Row count and an order-independent checksum of the fleet's rows of {@code range}, computed by the database: the
+     * engine's own fast form, or for a neutral table (a cross-engine move, ADR 0047) the form both engines compute
+     * alike.
+     */
+    final Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+            throws SQLException {
+        if (!t.neutral()) {
+            return engineChecksum(c, t, tenant, fleet, range);
+        }
+        try (Statement st = c.createStatement()) {
+            neutralSession(st);
+            try (ResultSet rs = st.executeQuery("SELECT count(*), " + sumAsText(neutralRowHash(t)) + " FROM "
+                    + quote(t.name()) + " WHERE " + rangePredicate(t, tenant, fleet, range))) {
+                rs.next();
+                return new Checksum(rs.getLong(1), rs.getString(2));
+            }
+        }
+    }
+
+    abstract Checksum engineChecksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
             throws SQLException;
+
+    /**
+     * The engine-neutral hash of a row (ADR 0047): the first 60 bits of the MD5 of the canonical texts of its columns
+     * ({@link #canonical}, {@code \N} for NULL) in the table's column order, joined by {@code |}, as an integer.
+     */
+    final String neutralRowHash(ReshardTable t) {
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < t.columns().size(); i++) {
+            parts.add("COALESCE(" + canonical(quote(t.columns().get(i)), t.types().get(i)) + ", " + nullText() + ")");
+        }
+        return hash60(concatWithBars(parts));
+    }
+
+    /** Session settings the neutral form needs (UTC, shortest float text), before its queries on a connection. */
+    abstract void neutralSession(Statement st) throws SQLException;
+
+    /** The SQL text of a NULL column in the neutral row text: {@code \N}. */
+    abstract String nullText();
+
+    /** {@code a || '|' || b ...} in this engine. */
+    abstract String concatWithBars(List<String> parts);
+
+    /** The first 60 bits of the MD5 (hex) of a text expression, as an integer expression. */
+    abstract String hash60(String text);
+
+    /** {@code sum(hash)} as an integer's decimal text, 0 for no rows. */
+    abstract String sumAsText(String hash);
+
+    /**
+     * The canonical text of a column's value, the same on both engines for the same value (ADR 0047), or NULL: text
+     * as its length in characters, {@code :} and itself; integers in decimal; decimals without trailing zeros;
+     * floats as sign, significant digits, {@code e} and the decimal exponent of {@code 0.digits}; booleans 1 or 0;
+     * timestamps as UTC epoch microseconds; dates {@code YYYY-MM-DD}; binary as lowercase hex.
+     */
+    abstract String canonical(String quotedColumn, ColumnType type);
+
+    /**
+     * A key column's value as engine-neutral text that {@link #neutralLiteral} turns back into a literal on either
+     * engine: the canonical text, but a text column's value as it is.
+     */
+    final String keyText(String quotedColumn, ColumnType type) {
+        return type.family() == ColumnType.Family.TEXT ? quotedColumn : canonical(quotedColumn, type);
+    }
+
+    /** A key text of {@link #keyText} as a literal of this engine for a column of {@code type}. */
+    final String neutralLiteral(ColumnType type, String text) {
+        return switch (type.family()) {
+            case TEXT -> literal(text);
+            case INTEGER, DECIMAL -> number(text);
+            case BOOLEAN -> booleanLiteral(type, number(text));
+            case FLOAT -> throw new IllegalArgumentException("a float key is not compared across engines");
+            case TIMESTAMP -> timestampLiteral(type, CanonicalValues.timestampText(text));
+            case DATE -> literal(CanonicalValues.date(text));
+            case BINARY -> binaryLiteral(CanonicalValues.hex(text));
+            case OTHER -> throw new IllegalArgumentException("a " + type.sqlType() + " key is not converted");
+        };
+    }
+
+    private static String number(String text) {
+        if (!text.matches("-?[0-9]+(\\.[0-9]+)?")) {
+            throw new IllegalArgumentException("'" + text + "' is not a canonical number");
+        }
+        return text;
+    }
+
+    abstract String booleanLiteral(ColumnType type, String zeroOrOne);
+
+    /** {@code utc}: {@code yyyy-MM-dd HH:mm:ss.ffffff} in UTC. */
+    abstract String timestampLiteral(ColumnType type, String utc);
+
+    abstract String binaryLiteral(String hex);
+
+    /**
+     * The table's columns with their types, for a cross-engine move (ADR 0047): {@code tables} with {@link
+     * ReshardTable#types} filled in from this engine's catalog.
+     */
+    final List<ReshardTable> typed(Connection c, List<ReshardTable> tables, io.fleetshard.shardmap.Engine engine)
+            throws SQLException {
+        Map<String, ColumnType> types = new java.util.HashMap<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(columnTypesSql())) {
+            while (rs.next()) {
+                types.put(rs.getString(1) + "." + rs.getString(2), ColumnType.of(engine, rs, 3));
+            }
+        }
+        List<ReshardTable> out = new ArrayList<>();
+        for (ReshardTable t : tables) {
+            List<ColumnType> ts = new ArrayList<>();
+            for (String col : t.columns()) {
+                ColumnType type = types.get(t.name() + "." + col);
+                if (type == null) {
+                    throw new SQLException("no type of " + t.name() + "." + col + " in the catalog", "42703");
+                }
+                ts.add(type);
+            }
+            out.add(new ReshardTable(t.name(), t.columns(), t.primaryKey(), ts));
+        }
+        return out;
+    }
+
+    /**
+     * Table name, column name, then the type's name ({@code udt_name} / {@code data_type}), MariaDB's
+     * {@code column_type} (null on PostgreSQL), character length, numeric precision, numeric scale, datetime precision.
+     */
+    abstract String columnTypesSql();
+
+    /** A multi-row upsert by primary key of {@code rows} rows of all of {@code t}'s columns, in column order. */
+    abstract String upsertSql(ReshardTable t, int rows);
 
     /**
      * The fleet's rows of {@code range}, each key with the hash {@link #checksum} sums: where two checksums differ,
@@ -276,7 +417,16 @@ abstract class ReshardSql {
     }
 
     /** A query of the primary key columns and then the row's hash, of the rows matching {@code where}. */
-    abstract String rowHashQuery(Statement st, ReshardTable t, String where) throws SQLException;
+    final String rowHashQuery(Statement st, ReshardTable t, String where) throws SQLException {
+        if (!t.neutral()) {
+            return engineRowHashQuery(st, t, where);
+        }
+        neutralSession(st);
+        return "SELECT " + t.primaryKey().stream().map(this::quote).collect(Collectors.joining(", ")) + ", "
+                + neutralRowHash(t) + " FROM " + quote(t.name()) + " WHERE " + where;
+    }
+
+    abstract String engineRowHashQuery(Statement st, ReshardTable t, String where) throws SQLException;
 
     /** Deletes at most {@code limit} rows of the fleet; returns how many. */
     abstract int deleteBatch(Connection c, ReshardTable t, String tenant, String fleet, int limit) throws SQLException;
@@ -439,7 +589,8 @@ abstract class ReshardSql {
         String keyCompare(ReshardTable t, String op, List<String> bound) {
             List<Integer> key = rangeColumns(t);
             return "(" + key.stream().map(i -> quote(t.primaryKey().get(i))).collect(Collectors.joining(", "))
-                    + ") " + op + " (" + key.stream().map(bound::get).collect(Collectors.joining(", ")) + ")";
+                    + ") " + op + " (" + key.stream().map(i -> boundLiteral(t, i, bound))
+                    .collect(Collectors.joining(", ")) + ")";
         }
 
         /**
@@ -503,7 +654,7 @@ abstract class ReshardSql {
         }
 
         @Override
-        Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+        Checksum engineChecksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
                 throws SQLException {
             String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
             try (Statement st = c.createStatement()) {
@@ -518,7 +669,7 @@ abstract class ReshardSql {
         }
 
         @Override
-        String rowHashQuery(Statement st, ReshardTable t, String where) throws SQLException {
+        String engineRowHashQuery(Statement st, ReshardTable t, String where) throws SQLException {
             st.execute("SET TIME ZONE 'UTC'");
             String cols = t.columns().stream().map(this::quote).collect(Collectors.joining(", "));
             String keys = t.primaryKey().stream().map(k -> "r." + quote(k)).collect(Collectors.joining(", "));
@@ -552,6 +703,96 @@ abstract class ReshardSql {
                 ps.setString(3, jobId);
                 ps.executeUpdate();
             }
+        }
+
+        // ---------------------------------------------------------------------------- engine-neutral form (ADR 0047)
+
+        @Override
+        void neutralSession(Statement st) throws SQLException {
+            st.execute("SET TIME ZONE 'UTC'");
+            st.execute("SET extra_float_digits = 1"); // shortest text that reads back the same double
+        }
+
+        @Override
+        String nullText() {
+            return "'\\N'";
+        }
+
+        @Override
+        String concatWithBars(List<String> parts) {
+            return "(" + String.join(" || '|' || ", parts) + ")";
+        }
+
+        @Override
+        String hash60(String text) {
+            return "('x' || substr(md5(" + text + "), 1, 15))::bit(60)::bigint";
+        }
+
+        @Override
+        String sumAsText(String hash) {
+            return "coalesce(sum(" + hash + "), 0)::text";
+        }
+
+        @Override
+        String canonical(String x, ColumnType type) {
+            return switch (type.family()) {
+                case TEXT -> "(length(" + x + ")::text || ':' || " + x + "::text)";
+                case INTEGER -> x + "::text";
+                case DECIMAL -> "trim_scale(" + x + ")::text";
+                case FLOAT -> floatCanonical(x + "::text");
+                case BOOLEAN -> type.sqlType().equals("bool") ? "(CASE " + x + " WHEN true THEN '1' WHEN false THEN"
+                        + " '0' END)" : x + "::text";
+                case TIMESTAMP -> "(extract(epoch from " + x + ") * 1000000)::bigint::text";
+                case DATE -> "to_char(" + x + ", 'YYYY-MM-DD')";
+                case BINARY -> "encode(" + x + ", 'hex')";
+                case OTHER -> throw new IllegalArgumentException("no canonical text of a " + type.sqlType());
+            };
+        }
+
+        /** {@code s}: the float's shortest text ({@code -1.5e-05}, {@code 0.001}, {@code 1e+20}). */
+        private static String floatCanonical(String s) {
+            String m = "split_part(" + s + ", 'e', 1)";
+            String ex = "coalesce(nullif(split_part(" + s + ", 'e', 2), '')::int, 0)";
+            String u = "ltrim(" + m + ", '-')";
+            String i = "split_part(" + u + ", '.', 1)";
+            String digits = "(" + i + " || split_part(" + u + ", '.', 2))";
+            String leadingZeros = "(length(" + digits + ") - length(ltrim(" + digits + ", '0')))";
+            String d = "rtrim(ltrim(" + digits + ", '0'), '0')";
+            return "(CASE WHEN " + d + " = '' THEN '0' ELSE (CASE WHEN " + s + " LIKE '-%' THEN '-' ELSE '' END) || "
+                    + d + " || 'e' || (" + ex + " + length(" + i + ") - " + leadingZeros + ")::text END)";
+        }
+
+        @Override
+        String booleanLiteral(ColumnType type, String zeroOrOne) {
+            return type.sqlType().equals("bool") ? "'" + zeroOrOne + "'" : zeroOrOne;
+        }
+
+        @Override
+        String timestampLiteral(ColumnType type, String utc) {
+            return type.sqlType().equals("timestamptz") ? "'" + utc + "+00'::timestamptz" : "'" + utc + "'::timestamp";
+        }
+
+        @Override
+        String binaryLiteral(String hex) {
+            return "decode('" + hex + "', 'hex')";
+        }
+
+        @Override
+        String columnTypesSql() {
+            return "SELECT table_name, column_name, udt_name, NULL, character_maximum_length, numeric_precision,"
+                    + " numeric_scale, datetime_precision FROM information_schema.columns WHERE table_schema = 'public'";
+        }
+
+        @Override
+        String upsertSql(ReshardTable t, int rows) {
+            String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
+            List<String> rest = t.columns().stream().filter(col -> !t.primaryKey().contains(col)).toList();
+            return "INSERT INTO " + quote(t.name()) + " (" + t.columns().stream().map(this::quote)
+                    .collect(Collectors.joining(", ")) + ") VALUES " + String.join(", ", java.util.Collections.nCopies(
+                    rows, tuple)) + " ON CONFLICT (" + t.primaryKey().stream().map(this::quote)
+                    .collect(Collectors.joining(", ")) + ") DO " + (rest.isEmpty() ? "NOTHING" : "UPDATE SET "
+                    + rest.stream().map(col -> quote(col) + " = EXCLUDED." + quote(col))
+                    .collect(Collectors.joining(", ")));
         }
     }
 
@@ -626,12 +867,7 @@ abstract class ReshardSql {
             if (rows.isEmpty()) {
                 return;
             }
-            String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
-            String sql = "INSERT INTO " + quote(t.name()) + " (" + t.columns().stream().map(this::quote)
-                    .collect(Collectors.joining(", ")) + ") VALUES " + String.join(", ", java.util.Collections.nCopies(
-                    rows.size(), tuple)) + " ON DUPLICATE KEY UPDATE " + t.columns().stream()
-                    .map(col -> quote(col) + " = VALUES(" + quote(col) + ")").collect(Collectors.joining(", "));
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (PreparedStatement ps = c.prepareStatement(upsertSql(t, rows.size()))) {
                 int p = 1;
                 for (Object[] row : rows) {
                     for (Object v : row) {
@@ -694,7 +930,7 @@ abstract class ReshardSql {
         }
 
         @Override
-        Checksum checksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
+        Checksum engineChecksum(Connection c, ReshardTable t, String tenant, String fleet, KeyRange range)
                 throws SQLException {
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*),"
                     + " CAST(COALESCE(SUM(" + rowHash(t) + "), 0) AS CHAR) FROM " + quote(t.name()) + " WHERE "
@@ -705,7 +941,7 @@ abstract class ReshardSql {
         }
 
         @Override
-        String rowHashQuery(Statement st, ReshardTable t, String where) {
+        String engineRowHashQuery(Statement st, ReshardTable t, String where) {
             return "SELECT " + t.primaryKey().stream().map(this::quote).collect(Collectors.joining(", ")) + ", "
                     + rowHash(t) + " FROM " + quote(t.name()) + " WHERE " + where;
         }
@@ -725,6 +961,93 @@ abstract class ReshardSql {
                 ps.setString(3, jobId);
                 ps.executeUpdate();
             }
+        }
+
+        // ---------------------------------------------------------------------------- engine-neutral form (ADR 0047)
+
+        @Override
+        void neutralSession(Statement st) throws SQLException {
+            st.execute("SET time_zone = '+00:00'"); // TIMESTAMP columns read (and compare) in UTC
+        }
+
+        @Override
+        String nullText() {
+            return "'\\\\N'";
+        }
+
+        @Override
+        String concatWithBars(List<String> parts) {
+            return "CONCAT_WS('|', " + String.join(", ", parts) + ")";
+        }
+
+        @Override
+        String hash60(String text) {
+            return "CAST(CONV(SUBSTR(MD5(" + text + "), 1, 15), 16, 10) AS UNSIGNED)";
+        }
+
+        @Override
+        String sumAsText(String hash) {
+            return "CAST(COALESCE(SUM(" + hash + "), 0) AS CHAR)";
+        }
+
+        @Override
+        String canonical(String x, ColumnType type) {
+            String text = "CAST(" + x + " AS CHAR)";
+            return switch (type.family()) {
+                case TEXT -> "CONCAT(CHAR_LENGTH(" + x + "), ':', " + x + ")";
+                case INTEGER, BOOLEAN -> text;
+                case DECIMAL -> "IF(LOCATE('.', " + text + ") > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM "
+                        + text + ")), " + text + ")";
+                case FLOAT -> floatCanonical("LOWER(" + text + ")");
+                case TIMESTAMP -> "CAST(TIMESTAMPDIFF(MICROSECOND, TIMESTAMP'1970-01-01 00:00:00', " + x + ") AS CHAR)";
+                case DATE -> "DATE_FORMAT(" + x + ", '%Y-%m-%d')";
+                case BINARY -> "LOWER(HEX(" + x + "))";
+                case OTHER -> throw new IllegalArgumentException("no canonical text of a " + type.sqlType());
+            };
+        }
+
+        /** {@code s}: the float's shortest text as MariaDB prints it ({@code -1.5e-5}, {@code 0.001}, {@code 1e20}). */
+        private static String floatCanonical(String s) {
+            String m = "SUBSTRING_INDEX(" + s + ", 'e', 1)";
+            String ex = "IF(LOCATE('e', " + s + ") > 0, CAST(SUBSTRING_INDEX(" + s + ", 'e', -1) AS SIGNED), 0)";
+            String u = "TRIM(LEADING '-' FROM " + m + ")";
+            String i = "SUBSTRING_INDEX(" + u + ", '.', 1)";
+            String digits = "CONCAT(" + i + ", IF(LOCATE('.', " + u + ") > 0, SUBSTRING_INDEX(" + u + ", '.', -1), ''))";
+            String leadingZeros = "(CHAR_LENGTH(" + digits + ") - CHAR_LENGTH(TRIM(LEADING '0' FROM " + digits + ")))";
+            String d = "TRIM(TRAILING '0' FROM TRIM(LEADING '0' FROM " + digits + "))";
+            return "IF(" + d + " = '', '0', CONCAT(IF(LEFT(" + s + ", 1) = '-', '-', ''), " + d + ", 'e', " + ex
+                    + " + CHAR_LENGTH(" + i + ") - " + leadingZeros + "))";
+        }
+
+        @Override
+        String booleanLiteral(ColumnType type, String zeroOrOne) {
+            return zeroOrOne;
+        }
+
+        @Override
+        String timestampLiteral(ColumnType type, String utc) {
+            return "'" + utc + "'";
+        }
+
+        @Override
+        String binaryLiteral(String hex) {
+            return "X'" + hex + "'";
+        }
+
+        @Override
+        String columnTypesSql() {
+            return "SELECT table_name, column_name, data_type, column_type, character_maximum_length,"
+                    + " numeric_precision, numeric_scale, datetime_precision FROM information_schema.columns"
+                    + " WHERE table_schema = DATABASE()";
+        }
+
+        @Override
+        String upsertSql(ReshardTable t, int rows) {
+            String tuple = "(" + t.columns().stream().map(x -> "?").collect(Collectors.joining(", ")) + ")";
+            return "INSERT INTO " + quote(t.name()) + " (" + t.columns().stream().map(this::quote)
+                    .collect(Collectors.joining(", ")) + ") VALUES " + String.join(", ", java.util.Collections.nCopies(
+                    rows, tuple)) + " ON DUPLICATE KEY UPDATE " + t.columns().stream()
+                    .map(col -> quote(col) + " = VALUES(" + quote(col) + ")").collect(Collectors.joining(", "));
         }
     }
 }

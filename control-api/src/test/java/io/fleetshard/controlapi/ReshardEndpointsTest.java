@@ -98,7 +98,12 @@ class ReshardEndpointsTest {
         h.post("/v1/reshards", move("nope", "pg-2")).assertProblem(404, "fleet acme/nope does not exist");
         h.post("/v1/reshards", move("f1", "pg-9")).assertProblem(404, "target shard pg-9 does not exist");
         h.post("/v1/reshards", move("f1", from)).assertProblem(409, "already on shard " + from);
-        h.post("/v1/reshards", move("f1", "maria-1")).assertProblem(422, "moves between engines are not supported");
+        // a move between engines reads both catalogs first (ADR 0047): this map's nodes do not answer
+        h.post("/v1/reshards", move("f1", "maria-1")).assertProblem(503, "cannot read the tables of shards " + from
+                + " and maria-1 to check a move between engines");
+        h.post("/v1/reshards", "{\"kind\":\"merge\",\"shard\":\"pg-2\",\"into\":\"maria-1\"}")
+                .assertProblem(422, "shard pg-2 is postgres and shard maria-1 is mariadb: a merge between engines is"
+                        + " not supported");
         h.post("/v1/reshards", "{\"kind\":\"split\",\"shard\":\"pg-1\",\"into\":[\"pg-2\",\"pg-4\"]}")
                 .assertProblem(400, "into[0] must be the split shard pg-1");
         h.post("/v1/reshards", "{\"kind\":\"split\",\"shard\":\"pg-1\",\"into\":[\"pg-1\",\"pg-1\"]}")
