@@ -421,8 +421,10 @@ function lagPage() {
     list.replaceChildren(table(['shard', 'archive (newest manifest)', 'replica lag', 'warm standby', 'applied lag#', 'manifests behind#', 'behind the archive#'], rows));
   }
   return { node: el('section', {}, el('h2', {}, 'Archive and standby lag per shard'),
-    el('p', { className: 'muted' }, 'From the health monitor\'s last round (GET /v1/shards/{id}/standby). Applied lag is an upper'
-      + ' bound: it grows while the primary is idle. Runbook: docs/runbooks/standby-lagging.md.'), list), refresh };
+    el('p', { className: 'muted' }, 'From the health monitor\'s last round (GET /v1/shards/{id}/standby). Applied lag is now minus'
+      + ' the time before which the standby holds every change of the primary (capture\'s watermarks, ADR 0048): a few'
+      + ' seconds on an idle shard, growing when capture, the archiver, S3 or the applier is stuck.'
+      + ' Runbook: docs/runbooks/standby-lagging.md.'), list), refresh };
 }
 
 function auditPage() {
