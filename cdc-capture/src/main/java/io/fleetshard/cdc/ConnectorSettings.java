@@ -34,9 +34,15 @@ final class ConnectorSettings {
      */
     static final long MIN_KEEP_ALIVE_MS = 10_000;
 
+    /**
+     * The heartbeat upsert of a MySQL/MariaDB shard. It writes nothing on a read-only server: a frozen former primary
+     * (switchover, failover) must not get transactions its successor lacks (errant GTIDs, ADR 0032), and capture's user
+     * may hold READ_ONLY ADMIN (root does). With row-based binlogs a statement that changes no row logs nothing.
+     */
     static String mysqlHeartbeatQuery(String database) {
         return "INSERT INTO `" + database.replace("`", "``") + "`." + HEARTBEAT_TABLE
-                + " (id, ts) VALUES (1, UTC_TIMESTAMP(3)) ON DUPLICATE KEY UPDATE ts = VALUES(ts)";
+                + " (id, ts) SELECT 1, UTC_TIMESTAMP(3) FROM DUAL WHERE @@global.read_only = 0"
+                + " ON DUPLICATE KEY UPDATE ts = VALUES(ts)";
     }
 
     /**
