@@ -42,6 +42,9 @@ public final class Archiver implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
     static final String H_COMMIT_TS = "fleetshard.commit.ts.ms";
     static final String H_POSITION = "fleetshard.position";
+    /** Header naming a shard-log marker; {@value #WATERMARK} for capture's watermark (ADR 0048). */
+    static final String H_MARKER = "fleetshard.marker";
+    static final String WATERMARK = "watermark";
 
     private final ArchiverConfig config;
     private final ArchiveStore store;
@@ -142,6 +145,11 @@ public final class Archiver implements AutoCloseable {
                         if (r.value() == null) {
                             continue;
                         }
+                        if (WATERMARK.equals(header(r, H_MARKER))) {
+                            // Capture's watermark (ADR 0048): carried by a manifest, never archived as an event.
+                            seg.watermark(r.offset(), header(r, H_POSITION), commitTsOf(r));
+                            continue;
+                        }
                         seg.append(r.offset(), r.value(), commitTsOf(r), header(r, H_POSITION));
                         if (seg.dueBySize()) {
                             act(c, tp, seg, seg.flush());
@@ -162,7 +170,7 @@ public final class Archiver implements AutoCloseable {
                     } else if (seg.retryDue(now)) {
                         seg.backToArchiving();
                         act(c, e.getKey(), seg, seg.flush());
-                    } else if (seg.dueByAge(now)) {
+                    } else if (seg.dueByAge(now) || seg.dueByWatermark(now)) {
                         act(c, e.getKey(), seg, seg.flush());
                     }
                     seg.reportPending();

@@ -21,6 +21,7 @@ public record ArchiverConfig(
         String tier,
         long segmentMaxBytes,
         long segmentMaxAgeMs,
+        long watermarkIntervalMs,
         int maxPollRecords,
         long storeBackoffMs,
         long storeBackoffMaxMs,
@@ -43,6 +44,7 @@ public record ArchiverConfig(
         TIER("archive.tier", "standard", "Durability tier in the archive prefix of the shards this archiver writes: standard, enhanced or platinum."),
         SEGMENT_MAX_BYTES("segment.max.bytes", "8388608", "A segment is cut when its events reach this many bytes (uncompressed)."),
         SEGMENT_MAX_AGE_MS("segment.max.age.ms", "1000", "... or this long after its first event arrived: the archive's RPO on a busy shard."),
+        WATERMARK_INTERVAL_MS("watermark.interval.ms", "10000", "An idle shard's newest capture watermark is written as a manifest without segments at most this often (ADR 0048): with capture's heartbeat interval, the bound on a caught-up standby's lag; 0: only with segments."),
         MAX_POLL_RECORDS("max.poll.records", "5000", "Most shard-log records per poll."),
         STORE_BACKOFF_MS("store.backoff.ms", "200", "First pause after a failed S3 write; doubles per failure. The shard's log is paused meanwhile (bounded memory)."),
         STORE_BACKOFF_MAX_MS("store.backoff.max.ms", "10000", "Longest pause between S3 write attempts."),
@@ -96,6 +98,9 @@ public record ArchiverConfig(
         }
         problems.range(Key.SEGMENT_MAX_BYTES, segmentMaxBytes, 1_024, 1L << 30);
         problems.range(Key.SEGMENT_MAX_AGE_MS, segmentMaxAgeMs, 10, 3_600_000);
+        if (watermarkIntervalMs != 0) {
+            problems.range(Key.WATERMARK_INTERVAL_MS, watermarkIntervalMs, 1_000, 86_400_000);
+        }
         problems.range(Key.MAX_POLL_RECORDS, maxPollRecords, 1, 100_000);
         problems.range(Key.STORE_BACKOFF_MS, storeBackoffMs, 10, 600_000);
         problems.range(Key.STORE_BACKOFF_MAX_MS, storeBackoffMaxMs, 10, 3_600_000);
@@ -174,7 +179,7 @@ public record ArchiverConfig(
     public String toString() {
         return "ArchiverConfig[id=" + archiverId + ", group=" + groupId + ", kafka=" + bootstrapServers + ", logs="
                 + shardLogTopicPrefix + "*" + (auditTopic == null || auditTopic.isEmpty() ? "" : " + " + auditTopic) + ", s3://" + bucket + "/" + tier + "/, segment<=" + segmentMaxBytes + "B/"
-                + segmentMaxAgeMs + "ms, s3=" + (s3Endpoint == null || s3Endpoint.isBlank() ? "aws:" + s3Region : s3Endpoint)
+                + segmentMaxAgeMs + "ms, watermark=" + watermarkIntervalMs + "ms, s3=" + (s3Endpoint == null || s3Endpoint.isBlank() ? "aws:" + s3Region : s3Endpoint)
                 + ", key=" + (s3AccessKey == null || s3AccessKey.isBlank() ? "(default chain)" : s3AccessKey + "/******") + "]";
     }
 
@@ -214,7 +219,8 @@ public record ArchiverConfig(
                 config = new ArchiverConfig(values.text(Key.BOOTSTRAP_SERVERS), values.text(Key.ARCHIVER_ID),
                         values.text(Key.GROUP_ID), values.text(Key.SHARD_LOG_TOPIC_PREFIX), values.text(Key.BUCKET),
                         values.text(Key.TIER), values.number(Key.SEGMENT_MAX_BYTES, problems),
-                        values.number(Key.SEGMENT_MAX_AGE_MS, problems), (int) values.number(Key.MAX_POLL_RECORDS, problems),
+                        values.number(Key.SEGMENT_MAX_AGE_MS, problems), values.number(Key.WATERMARK_INTERVAL_MS, problems),
+                        (int) values.number(Key.MAX_POLL_RECORDS, problems),
                         values.number(Key.STORE_BACKOFF_MS, problems), values.number(Key.STORE_BACKOFF_MAX_MS, problems),
                         (int) values.number(Key.SESSION_TIMEOUT_MS, problems), values.number(Key.TOPIC_DISCOVERY_MS, problems),
                         values.text(Key.S3_ENDPOINT), values.text(Key.S3_REGION), values.text(Key.S3_ACCESS_KEY),

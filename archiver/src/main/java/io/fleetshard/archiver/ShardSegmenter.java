@@ -16,6 +16,7 @@ import io.fleetshard.archive.format.Sha256;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.StoredManifest;
 import io.fleetshard.archive.format.TenantKeyException;
+import io.fleetshard.archive.format.Watermark;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +83,10 @@ final class ShardSegmenter {
     private long retryAtMs;
     private String lastError;
     private long lastManifestMs;
+    /** When the newest stored manifest was created (ours or a predecessor's): paces watermark-only manifests. */
+    private long lastManifestCreatedMs;
+    /** The newest capture watermark read and not yet in a stored manifest (ADR 0048). */
+    private Watermark pendingWatermark;
     private long lagRecords = -1;
 
     ShardSegmenter(ArchiverConfig config, String shardId, String topic, ArchiveStore store, ArchiverMetrics metrics,
@@ -138,6 +143,8 @@ final class ShardSegmenter {
         lastError = null;
         backoffMs = config.storeBackoffMs();
         bufferNextOffset = next;
+        pendingWatermark = null;
+        lastManifestCreatedMs = last == null ? 0 : last.manifest().createdMs();
         LOG.info("Shard {}: archiving {} from offset {} (after manifest {})", shardId, topic, next,
                 last == null ? "none" : last.manifest().seq());
         return new Seek(next);
@@ -157,6 +164,15 @@ final class ShardSegmenter {
         lastPosition = position;
         bufferBytes += event.length;
         bufferNextOffset = offset + 1;
+    }
+
+    /**
+     * Capture's watermark at {@code offset} (ADR 0048): not archived as an event, carried by the next manifest, which
+     * then archives through it; on an idle shard a manifest without segments carries it ({@link #dueByWatermark}).
+     */
+    void watermark(long offset, String position, long commitTsMs) {
+        pendingWatermark = new Watermark(offset, position, commitTsMs);
+        bufferNextOffset = Math.max(bufferNextOffset, offset + 1);
     }
 
     /** The consumer's position moved past transaction markers: the next manifest may say so. */
@@ -183,14 +199,23 @@ final class ShardSegmenter {
         return state == State.ARCHIVING && !buffer.isEmpty() && nowMs - firstArrivalMs >= config.segmentMaxAgeMs();
     }
 
+    /**
+     * Nothing buffered but a newer watermark, and the last manifest is at least {@code watermark.interval.ms} old: one
+     * small manifest moves the archive's watermark (so an idle shard costs one manifest per interval, not per heartbeat).
+     */
+    boolean dueByWatermark(long nowMs) {
+        return state == State.ARCHIVING && buffer.isEmpty() && pendingWatermark != null
+                && config.watermarkIntervalMs() > 0 && nowMs - lastManifestCreatedMs >= config.watermarkIntervalMs();
+    }
+
     boolean retryDue(long nowMs) {
         return state == State.BACKOFF && nowMs >= retryAtMs;
     }
 
-    /** Writes the buffered events as one segment plus one manifest. */
+    /** Writes the buffered events as one segment plus one manifest (with the pending watermark, if any). */
     Outcome flush() {
         if (buffer.isEmpty()) {
-            return new Committed(bufferNextOffset);
+            return pendingWatermark == null ? new Committed(bufferNextOffset) : writeManifest(List.of(), 0, 0);
         }
         long from = buffer.get(0).offset();
         long to = buffer.get(buffer.size() - 1).offset();
@@ -213,10 +238,21 @@ final class ShardSegmenter {
             }
             SegmentRef ref = new SegmentRef(key, from, to, buffer.size(), length, sha, firstPosition, lastPosition,
                     commitTs[0], commitTs[buffer.size() - 1]);
+            return writeManifest(List.of(ref), buffer.size(), length);
+        } catch (ArchiveDefectException e) {
+            return stop(State.DEFECT, "defect", e.getMessage());
+        } catch (ArchiveException e) {
+            return retry("write", e);
+        }
+    }
+
+    /** The manifest after {@code last}: these segments (possibly none), the pending watermark, the buffer's end. */
+    private Outcome writeManifest(List<SegmentRef> refs, int records, long segmentBytes) {
+        try {
             long seq = last == null ? 1 : last.manifest().seq() + 1;
             long now = clock.millis();
             Manifest m = new Manifest(shardId, config.tier(), topic, seq, last == null ? null : last.sha256(),
-                    List.of(ref), bufferNextOffset, now, config.archiverId());
+                    refs, bufferNextOffset, now, config.archiverId(), pendingWatermark);
             byte[] manifestBytes = ManifestParser.toBytes(m);
             String manifestKey = path.manifestKey(seq);
             if (store.putIfAbsent(manifestKey, manifestBytes) == ArchiveStore.PutOutcome.ALREADY_EXISTS) {
@@ -228,9 +264,12 @@ final class ShardSegmenter {
                 return new Retry(clock.millis());
             }
             long durable = clock.millis();
-            metrics.archived(commitTs, buffer.size(), durable, length);
+            if (records > 0) {
+                metrics.archived(commitTs, records, durable, segmentBytes);
+            }
             last = StoredManifest.of(m, manifestKey, manifestBytes);
             lastManifestMs = durable;
+            lastManifestCreatedMs = m.createdMs();
             lastError = null;
             backoffMs = config.storeBackoffMs();
             clear();
@@ -243,6 +282,7 @@ final class ShardSegmenter {
     }
 
     private void clear() {
+        pendingWatermark = null;
         buffer.clear();
         bufferBytes = 0;
         firstPosition = null;

@@ -220,4 +220,72 @@ class ShardSegmenterTest {
         assertThat(s.flush()).isEqualTo(new ShardSegmenter.Committed(1));
         assertThat(ArchiveVerifier.verify(memory, path, m -> { }).whole()).as("verify needs no tenant key").isTrue();
     }
+
+    @Test
+    void aWatermarkIsCarriedByTheNextManifestAndNeverArchivedAsAnEvent() {
+        ShardSegmenter s = segmenter();
+        s.resume(0, 0);
+        append(s, 0, 2);
+        s.watermark(3, "0/3", 5_000);
+        assertThat(s.pending()).as("not an event of the segment").isEqualTo(3);
+        assertThat(s.flush()).isEqualTo(new ShardSegmenter.Committed(4));
+        Manifest m = new ArchiveReader(memory, path).latest().orElseThrow().manifest();
+        assertThat(m.lastSegment().toOffset()).isEqualTo(2);
+        assertThat(m.watermark()).isEqualTo(new io.fleetshard.archive.format.Watermark(3, "0/3", 5_000));
+        assertThat(m.archivedThroughTsMs()).isEqualTo(5_000);
+        assertThat(ArchiveVerifier.verify(memory, path, x -> { }).records()).isEqualTo(3);
+    }
+
+    @Test
+    void anIdleShardGetsAManifestWithoutSegmentsAtMostOncePerWatermarkInterval() {
+        ShardSegmenter s = segmenter();
+        s.resume(0, 0);
+        long t0 = clock.millis();
+        assertThat(s.dueByWatermark(t0 + 60_000)).as("no watermark, nothing to write").isFalse();
+        s.watermark(0, "0/A", 7_000);
+        assertThat(s.dueByWatermark(t0)).as("no manifest yet: due at once").isTrue();
+        assertThat(s.flush()).isEqualTo(new ShardSegmenter.Committed(1));
+        Manifest first = new ArchiveReader(memory, path).latest().orElseThrow().manifest();
+        assertThat(first.hasSegments()).isFalse();
+        assertThat(first.watermark().commitTsMs()).isEqualTo(7_000);
+
+        s.watermark(1, "0/B", 12_000);
+        s.watermark(2, "0/C", 17_000);
+        assertThat(s.dueByWatermark(t0 + config.watermarkIntervalMs() - 1)).isFalse();
+        assertThat(s.dueByWatermark(t0 + config.watermarkIntervalMs())).isTrue();
+        assertThat(s.flush()).isEqualTo(new ShardSegmenter.Committed(3));
+        Manifest second = new ArchiveReader(memory, path).latest().orElseThrow().manifest();
+        assertThat(second.watermark()).as("only the newest watermark").extracting(w -> w.offset()).isEqualTo(2L);
+        assertThat(s.dueByWatermark(t0 + 10 * config.watermarkIntervalMs())).as("nothing newer").isFalse();
+        assertThat(ArchiveVerifier.verify(memory, path, x -> { }).whole()).isTrue();
+
+        append(s, 3, 3);
+        s.watermark(4, "0/D", 20_000);
+        assertThat(s.dueByWatermark(t0 + 10 * config.watermarkIntervalMs())).as("events wait for the age bound")
+                .isFalse();
+    }
+
+    @Test
+    void aZeroWatermarkIntervalWritesWatermarksOnlyWithSegments() {
+        ArchiverConfig noIdle = ArchiverConfig.builder("k:9092", "a1").set(ArchiverConfig.Key.WATERMARK_INTERVAL_MS, 0)
+                .build();
+        ShardSegmenter s = new ShardSegmenter(noIdle, "pg-1", "fleetshard.shardlog.pg-1", store,
+                new ArchiverMetrics(new SimpleMeterRegistry(), "pg-1"), clock);
+        s.resume(0, 0);
+        s.watermark(0, "0/A", 7_000);
+        assertThat(s.dueByWatermark(clock.millis() + 86_400_000)).isFalse();
+    }
+
+    @Test
+    void aRestartedSegmenterPacesItsFirstWatermarkManifestByTheStoredOnesCreationTime() {
+        ShardSegmenter first = segmenter();
+        first.resume(0, 0);
+        first.watermark(0, "0/A", 7_000);
+        first.flush();
+        ShardSegmenter next = segmenter();
+        assertThat(next.resume(0, 1)).isEqualTo(new ShardSegmenter.Seek(1));
+        next.watermark(1, "0/B", 9_000);
+        assertThat(next.dueByWatermark(clock.millis() + 1)).isFalse();
+        assertThat(next.dueByWatermark(clock.millis() + config.watermarkIntervalMs())).isTrue();
+    }
 }

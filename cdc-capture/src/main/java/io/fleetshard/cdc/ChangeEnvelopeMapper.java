@@ -55,7 +55,7 @@ final class ChangeEnvelopeMapper {
     private static final JsonFactory FACTORY = new JsonFactory();
 
     /** What became of one Debezium record. */
-    sealed interface Outcome permits Change, Rejected, NotAChange {
+    sealed interface Outcome permits Change, Rejected, NotAChange, Heartbeat {
     }
 
     /**
@@ -75,6 +75,13 @@ final class ChangeEnvelopeMapper {
 
     /** A heartbeat, logical message or other non-row record: nothing to publish, only its offset counts. */
     record NotAChange() implements Outcome {
+    }
+
+    /**
+     * A streamed change of the heartbeat table: every change committed on the shard before it precedes it in the
+     * source's commit order, so it becomes capture's watermark on the shard log (ADR 0048). Never a change-topic record.
+     */
+    record Heartbeat(String position, long commitTsMs) implements Outcome {
     }
 
     /** Gives the partition count of a change topic. */
@@ -108,7 +115,9 @@ final class ChangeEnvelopeMapper {
         Struct source = value.getStruct("source");
         String table = source.getString("table");
         if (ConnectorSettings.HEARTBEAT_TABLE.equals(table)) {
-            return new NotAChange();
+            // A snapshot read of the table says nothing about what was captured before it; streamed changes do.
+            Long ts = source.getInt64("ts_ms");
+            return "r".equals(op) || ts == null ? new NotAChange() : new Heartbeat(position(source).text(), ts);
         }
         Struct before = value.schema().field("before") != null ? value.getStruct("before") : null;
         Struct after = value.getStruct("after");

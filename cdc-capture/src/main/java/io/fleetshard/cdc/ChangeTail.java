@@ -120,7 +120,7 @@ public final class ChangeTail implements AutoCloseable {
     }
 
     private boolean matches(ConsumerRecord<byte[], byte[]> r) {
-        if (r.value() == null) {
+        if (r.value() == null || ShardLogWatermark.is(r.headers())) { // a watermark belongs to the shard log only
             return false;
         }
         if (options.tenant().isPresent() && !options.tenant().get().equals(header(r, ChangeEnvelopeMapper.H_TENANT))) {

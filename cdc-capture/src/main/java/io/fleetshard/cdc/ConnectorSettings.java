@@ -23,6 +23,27 @@ final class ConnectorSettings {
             + " (id int PRIMARY KEY, ts timestamptz NOT NULL)";
     static final String PG_HEARTBEAT_QUERY = "INSERT INTO public." + HEARTBEAT_TABLE
             + " (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = excluded.ts";
+    /** The same one-row table on MySQL/MariaDB: its streamed change is capture's watermark there too (ADR 0048). */
+    static final String MYSQL_HEARTBEAT_DDL = "CREATE TABLE IF NOT EXISTS " + HEARTBEAT_TABLE
+            + " (id INT PRIMARY KEY, ts DATETIME(3) NOT NULL)";
+
+    /**
+     * Debezium sends a binlog server heartbeat request for 0.8 x the keep-alive interval; an idle MariaDB shard's
+     * heartbeat (and so its watermark) comes only with those, so the keep-alive interval is twice the heartbeat
+     * interval, and at least this (a connection is re-opened when nothing arrived for a whole keep-alive interval).
+     */
+    static final long MIN_KEEP_ALIVE_MS = 10_000;
+
+    /**
+     * The heartbeat upsert of a MySQL/MariaDB shard. It writes nothing on a read-only server: a frozen former primary
+     * (switchover, failover) must not get transactions its successor lacks (errant GTIDs, ADR 0032), and capture's user
+     * may hold READ_ONLY ADMIN (root does). With row-based binlogs a statement that changes no row logs nothing.
+     */
+    static String mysqlHeartbeatQuery(String database) {
+        return "INSERT INTO `" + database.replace("`", "``") + "`." + HEARTBEAT_TABLE
+                + " (id, ts) SELECT 1, UTC_TIMESTAMP(3) FROM DUAL WHERE @@global.read_only = 0"
+                + " ON DUPLICATE KEY UPDATE ts = VALUES(ts)";
+    }
 
     /**
      * The resharder's transaction marker (ADR 0013, docs/spec/change-events.md): a change of this table starts a tagged
@@ -112,7 +133,11 @@ final class ConnectorSettings {
                 p.setProperty("database.server.id", Long.toString(binlogServerId(shardId)));
                 p.setProperty("database.include.list", target.database());
                 p.setProperty("table.include.list", config.tables().stream().map(t -> target.database() + "." + t)
-                        .collect(Collectors.joining(",")) + "," + target.database() + "." + RESHARD_TX_TABLE);
+                        .collect(Collectors.joining(",")) + "," + target.database() + "." + RESHARD_TX_TABLE
+                        + "," + target.database() + "." + HEARTBEAT_TABLE);
+                p.setProperty("heartbeat.action.query", mysqlHeartbeatQuery(target.database()));
+                p.setProperty("connect.keep.alive.interval.ms",
+                        Long.toString(Math.max(MIN_KEEP_ALIVE_MS, 2 * config.heartbeatIntervalMs())));
                 // The two connectors spell it differently; MySqlConnector rejects "disable" and never starts.
                 // TLS from the node's JDBC URL (docs/security.md): sslMode in the connector's own spelling, trustStore
                 p.setProperty("database.ssl.mode", target.param("sslMode")

@@ -214,6 +214,7 @@ final class ShardCapture {
             } else {
                 try (Connection c = connect(); Statement ddl = c.createStatement()) {
                     ddl.execute(ConnectorSettings.MYSQL_RESHARD_TX_DDL);
+                    ddl.execute(ConnectorSettings.MYSQL_HEARTBEAT_DDL);
                 }
                 if (engine == Engine.MARIADB) {
                     retractLostTransactions(p);
@@ -311,6 +312,7 @@ final class ShardCapture {
         boolean fenceMarker = false;
         long sendsDoneMs = 0;
         SourceRecord last = null;
+        ChangeEnvelopeMapper.Heartbeat heartbeat = null;
         try {
             p.beginTransaction();
             for (RecordChangeEvent<SourceRecord> event : events) {
@@ -323,6 +325,13 @@ final class ShardCapture {
                     outcome = m.map(r, mapVersion, nowMs);
                 } catch (RuntimeException e) {
                     outcome = m.unmappable(r, e, mapVersion, nowMs);
+                }
+                if (outcome instanceof ChangeEnvelopeMapper.Heartbeat hb) {
+                    // Its own source transaction, committed after every change before it: a tagged one has ended.
+                    heartbeat = hb;
+                    taggedTx = null;
+                    taggedOffload = false;
+                    continue;
                 }
                 boolean inTaggedTx = outcome instanceof ChangeEnvelopeMapper.Change tc && isTagged(tc);
                 if (outcome instanceof ChangeEnvelopeMapper.Change c && inTaggedTx && taggedOffload) {
@@ -373,6 +382,10 @@ final class ShardCapture {
                     LOG.error("Shard {}: a {} change was sent to dead-letter topic {} instead of its change topic: {}",
                             shardId, rej.table(), config.deadLetterTopic(), rej.reason());
                 }
+            }
+            if (heartbeat != null) {
+                // After this batch's changes: the watermark of the newest heartbeat only (ADR 0048).
+                p.send(ShardLogWatermark.record(shardLog, shardId, heartbeat.position(), heartbeat.commitTsMs(), nowMs));
             }
             if (last != null) {
                 p.send(OffsetsTopic.record(config.offsetsTopic(), partitionsOf(config.offsetsTopic()),

@@ -85,10 +85,14 @@ final class CdcTestSupport {
         }
     }
 
-    /** Reads topics from the beginning with read_committed on a thread of its own, keeping everything it saw. */
+    /**
+     * Reads topics from the beginning with read_committed on a thread of its own, keeping everything it saw except
+     * capture's watermarks on a shard log (ADR 0048: not changes), which it only counts.
+     */
     static final class Collector implements AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final List<Received> received = new CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicLong watermarks = new java.util.concurrent.atomic.AtomicLong();
         private final Thread thread;
         private volatile boolean closed;
 
@@ -115,6 +119,10 @@ final class CdcTestSupport {
             try {
                 while (!closed) {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                        if (ShardLogWatermark.is(r.headers())) {
+                            watermarks.incrementAndGet();
+                            continue;
+                        }
                         Map<String, String> headers = new java.util.HashMap<>();
                         for (Header h : r.headers()) {
                             headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
@@ -131,6 +139,11 @@ final class CdcTestSupport {
             } finally {
                 consumer.close();
             }
+        }
+
+        /** Capture's watermark records seen (shard logs only). */
+        long watermarks() {
+            return watermarks.get();
         }
 
         List<Received> all() {

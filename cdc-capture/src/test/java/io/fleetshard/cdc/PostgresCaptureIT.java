@@ -254,6 +254,12 @@ class PostgresCaptureIT {
             });
             assertThat(topics.count(r -> r.value().path("shard").asText().equals(prefix + "-idle")))
                     .as("heartbeats never reach the change topics").isZero();
+            assertThat(topics.watermarks()).as("nor do watermarks").isZero();
+            try (Collector idleLog = new Collector(bootstrap, List.of(config.shardLogTopic(prefix + "-idle")))) {
+                Await.condition("the idle shard's log to get capture's watermarks (ADR 0048)", WAIT,
+                        () -> idleLog.watermarks() > 0);
+                assertThat(idleLog.all()).as("and nothing else").isEmpty();
+            }
 
             // Per-shard meters: events, commit -> topic lag, retained WAL (moves as the server writes), no errors.
             MeterRegistry meters = worker.meterRegistry();

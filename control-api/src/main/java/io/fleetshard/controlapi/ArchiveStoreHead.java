@@ -44,6 +44,12 @@ final class ArchiveStoreHead implements ArchiveHead {
         newest.ifPresent(m -> known.put(shardId, m));
         return newest.map(stored -> {
             Manifest m = stored.manifest();
+            // the later of its last event and capture's watermark (ADR 0048); an idle shard's manifest has only the latter
+            if (m.watermark() != null && (!m.hasSegments()
+                    || m.watermark().commitTsMs() >= m.lastSegment().lastCommitTsMs())) {
+                return new LatestManifest(shardId, m.seq(), m.watermark().commitTsMs(), m.watermark().position(),
+                        m.createdMs());
+            }
             SegmentRef last = m.lastSegment();
             return new LatestManifest(shardId, m.seq(), last.lastCommitTsMs(), last.lastPosition(), m.createdMs());
         });

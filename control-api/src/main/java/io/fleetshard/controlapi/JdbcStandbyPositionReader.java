@@ -14,8 +14,8 @@ import java.time.Duration;
  * keeps it), as the probe user, with the probe's timeouts. The probe user needs {@code SELECT} on the table.
  */
 final class JdbcStandbyPositionReader implements StandbyPositionReader {
-    private static final String SQL = "SELECT manifest_seq, manifest_sha256, next_offset, last_position,"
-            + " last_commit_ts_ms, applied_at_ms FROM fleetshard_standby_position WHERE shard_id = ?";
+    /** Every column: {@code watermark_ts_ms} (ADR 0048) is read when the applier has added it. */
+    private static final String SQL = "SELECT * FROM fleetshard_standby_position WHERE shard_id = ?";
 
     private final Duration timeout;
     private final String user;
@@ -39,8 +39,9 @@ final class JdbcStandbyPositionReader implements StandbyPositionReader {
                 if (!rs.next()) {
                     return StandbyReading.nothingApplied(standby.shardId());
                 }
-                return StandbyReading.of(new StandbyPosition(standby.shardId(), rs.getLong(1), rs.getString(2).trim(),
-                        rs.getLong(3), rs.getString(4), rs.getLong(5), rs.getLong(6)));
+                return StandbyReading.of(new StandbyPosition(standby.shardId(), rs.getLong("manifest_seq"),
+                        rs.getString("manifest_sha256").trim(), rs.getLong("next_offset"), rs.getString("last_position"),
+                        rs.getLong("last_commit_ts_ms"), rs.getLong("applied_at_ms"), watermarkTsMs(rs)));
             }
         } catch (SQLException e) {
             return StandbyReading.failed(missingTable(e) ? StandbyReading.NOT_A_STANDBY
@@ -48,6 +49,16 @@ final class JdbcStandbyPositionReader implements StandbyPositionReader {
         } catch (RuntimeException e) {
             return StandbyReading.failed(e.getClass().getSimpleName() + ": " + e.getMessage());
         }
+    }
+
+    private static long watermarkTsMs(ResultSet rs) throws SQLException {
+        java.sql.ResultSetMetaData meta = rs.getMetaData();
+        for (int i = 1; i <= meta.getColumnCount(); i++) {
+            if ("watermark_ts_ms".equalsIgnoreCase(meta.getColumnLabel(i))) {
+                return rs.getLong(i);
+            }
+        }
+        return 0; // an applier from before ADR 0048
     }
 
     /** PostgreSQL {@code undefined_table}; MySQL/MariaDB {@code ER_NO_SUCH_TABLE}. */

@@ -6,8 +6,9 @@ import java.util.Objects;
  * The newest manifest of a shard's archive, as far as the control API reports it: how far the archive reaches.
  *
  * @param seq the manifest's seq (1, 2, 3, ...)
- * @param lastCommitTsMs source commit time of the last event of its last segment, epoch ms
- * @param lastPosition source position of that event (PostgreSQL LSN {@code X/Y}; MySQL/MariaDB
+ * @param lastCommitTsMs the archive holds every change committed before this (epoch ms): the source commit time of the
+ *        last event of its last segment, or of capture's watermark it carries if later (ADR 0048)
+ * @param lastPosition source position of that event or watermark (PostgreSQL LSN {@code X/Y}; MySQL/MariaDB
  *        {@code <gtid>@<binlog file>:<pos>#<row>})
  * @param createdMs when the archiver wrote the manifest, epoch ms
  */

@@ -118,6 +118,8 @@ final class ShardRoutes {
                     .put("lastPosition", p.lastPosition())
                     .put("lastCommitTsMs", p.lastCommitTsMs())
                     .put("appliedAtMs", p.appliedAtMs())
+                    .put("watermarkTsMs", p.watermarkTsMs())
+                    .put("caughtUpTsMs", p.caughtUpTsMs())
                     .put("appliedLagMs", st.appliedLagMs(now));
             if (shard.engine() == Engine.POSTGRES) {
                 o.put("behindBytes", st.behindBytes());

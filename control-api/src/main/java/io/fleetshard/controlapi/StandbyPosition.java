@@ -13,9 +13,21 @@ import java.util.Objects;
  *        {@code <gtid>@<binlog file>:<pos>#<row>}
  * @param lastCommitTsMs source commit time of the last applied change, epoch ms
  * @param appliedAtMs when the applier's transaction committed on the standby, epoch ms
+ * @param watermarkTsMs commit time of the newest capture watermark the standby applied through (ADR 0048), 0 when none
+ *        (or the applier predates the column)
  */
 record StandbyPosition(String shardId, long manifestSeq, String manifestSha256, long nextOffset, String lastPosition,
-        long lastCommitTsMs, long appliedAtMs) {
+        long lastCommitTsMs, long appliedAtMs, long watermarkTsMs) {
+
+    StandbyPosition(String shardId, long manifestSeq, String manifestSha256, long nextOffset, String lastPosition,
+            long lastCommitTsMs, long appliedAtMs) {
+        this(shardId, manifestSeq, manifestSha256, nextOffset, lastPosition, lastCommitTsMs, appliedAtMs, 0);
+    }
+
+    /** The standby holds every change committed on the primary before this time, epoch ms (0: nothing known). */
+    long caughtUpTsMs() {
+        return Math.max(lastCommitTsMs, watermarkTsMs);
+    }
 
     StandbyPosition {
         Objects.requireNonNull(shardId, "shardId");

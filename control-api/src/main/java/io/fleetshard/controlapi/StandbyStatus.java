@@ -12,9 +12,13 @@ import java.time.Instant;
  */
 record StandbyStatus(StandbyReading reading, Instant readAt, Long behindBytes) {
 
-    /** Now minus the source commit time of the last applied change; null when the row was not read. */
+    /**
+     * Now minus the time before which the standby holds every change of the primary (its newest applied watermark, or
+     * its last applied change if later: ADR 0048); null when the row was not read. Small on an idle shard whose chain
+     * works; it grows when capture, the shard log, the archiver, S3 or the applier is stuck.
+     */
     Long appliedLagMs(long nowMs) {
-        return reading.ok() ? Math.max(0, nowMs - reading.position().lastCommitTsMs()) : null;
+        return reading.ok() ? Math.max(0, nowMs - reading.position().caughtUpTsMs()) : null;
     }
 
     /**
@@ -28,11 +32,11 @@ record StandbyStatus(StandbyReading reading, Instant readAt, Long behindBytes) {
     }
 
     /**
-     * Source commit time of the newest archived change minus that of the last applied change, never negative: how far
-     * the standby trails the archive, in source time; null when either is unknown.
+     * How far the standby trails the archive, in source time: the time the archive is complete through minus the one
+     * the standby is, never negative; null when either is unknown.
      */
     Long archiveLagMs(LatestManifest archive) {
         return reading.ok() && archive != null
-                ? Math.max(0, archive.lastCommitTsMs() - reading.position().lastCommitTsMs()) : null;
+                ? Math.max(0, archive.lastCommitTsMs() - reading.position().caughtUpTsMs()) : null;
     }
 }

@@ -403,7 +403,7 @@ function lagPage() {
       const a = v.archive;
       const archive = a === null ? 'no archive attached' : a.error ? a.error
         : a.latestManifestSeq === null || a.latestManifestSeq === undefined ? 'no manifest yet'
-        : 'manifest #' + num(a.latestManifestSeq) + ' · last commit ' + time(a.lastCommitTsMs)
+        : 'manifest #' + num(a.latestManifestSeq) + ' · complete through ' + time(a.lastCommitTsMs)
           + (a.behindBytes !== undefined && a.behindBytes !== null ? ' · ' + num(a.behindBytes) + ' B behind the primary' : '');
       const replicas = shards[i].nodes.filter(n => n.role !== 'primary' && n.role !== 'standby')
         .map(n => n.nodeId + ' ' + ms(n.replicationLagMs)).join(', ');
@@ -421,8 +421,11 @@ function lagPage() {
     list.replaceChildren(table(['shard', 'archive (newest manifest)', 'replica lag', 'warm standby', 'applied lag#', 'manifests behind#', 'behind the archive#'], rows));
   }
   return { node: el('section', {}, el('h2', {}, 'Archive and standby lag per shard'),
-    el('p', { className: 'muted' }, 'From the health monitor\'s last round (GET /v1/shards/{id}/standby). Applied lag is an upper'
-      + ' bound: it grows while the primary is idle. Runbook: docs/runbooks/standby-lagging.md.'), list), refresh };
+    el('p', { className: 'muted' }, 'From the health monitor\'s last round (GET /v1/shards/{id}/standby). Applied lag is now minus'
+      + ' the time before which the standby holds every change of the primary (capture\'s watermarks, ADR 0048): on an'
+      + ' idle shard within about capture\'s heartbeat plus the archiver\'s watermark interval (~15 s by default);'
+      + ' it grows when capture, the archiver, S3 or the applier is stuck.'
+      + ' Runbook: docs/runbooks/standby-lagging.md.'), list), refresh };
 }
 
 function auditPage() {

@@ -24,6 +24,17 @@ class ArchiveStoreHeadTest {
     }
 
     @Test
+    void anIdleShardsArchiveReachesAsFarAsTheWatermarkItsNewestManifestCarries() {
+        long watermarkTs = TestArchive.lastCommitTsMs(2) + 600_000;
+        new TestArchive(store, new ShardArchivePath("standard", "pg-1")).append(2)
+                .watermark("0/9A00", watermarkTs, watermarkTs + 40);
+
+        LatestManifest m = new ArchiveStoreHead(store, "standard").latest("pg-1").orElseThrow();
+
+        assertThat(m).isEqualTo(new LatestManifest("pg-1", 3, watermarkTs, "0/9A00", watermarkTs + 40));
+    }
+
+    @Test
     void aShardWithoutManifestsOrInAnotherTierHasNone() {
         new TestArchive(store, new ShardArchivePath("platinum", "pg-1")).append(1);
 

@@ -90,6 +90,25 @@ class StandbyArchiveLagTest {
     }
 
     @Test
+    void anIdleShardsStandbyThatAppliedARecentWatermarkHasASmallLagNotTheAgeOfItsLastChange() throws Exception {
+        shard("s1", Engine.POSTGRES, NodeRole.PRIMARY, NodeRole.STANDBY);
+        // the last change is 11 minutes old, but capture's watermark of 3 s ago says nothing was committed since
+        positions.put("s1-1", StandbyReading.of(new StandbyPosition("s1", 40, "0f".repeat(32), 9000, "1/1800",
+                NOW_MS - 668_821, NOW_MS - 2_500, NOW_MS - 3_000)));
+        archive.put(new LatestManifest("s1", 41, NOW_MS - 1_000, "1/1C00", NOW_MS - 900));
+        h.api.attachArchive(archive);
+        h.api.probeNow();
+
+        JsonNode sb = standbyBody("s1").path("standbys").get(0);
+
+        assertThat(sb.path("lastCommitTsMs").asLong()).isEqualTo(NOW_MS - 668_821);
+        assertThat(sb.path("watermarkTsMs").asLong()).isEqualTo(NOW_MS - 3_000);
+        assertThat(sb.path("caughtUpTsMs").asLong()).isEqualTo(NOW_MS - 3_000);
+        assertThat(sb.path("appliedLagMs").asLong()).isEqualTo(3_000);
+        assertThat(sb.path("archiveLagMs").asLong()).as("archive through -1 s, standby through -3 s").isEqualTo(2_000);
+    }
+
+    @Test
     void aStandbyReadAheadOfTheArchiveIsNeverNegativelyBehind() throws Exception {
         shard("s1", Engine.POSTGRES, NodeRole.PRIMARY, NodeRole.STANDBY);
         standbyAt("s1-1", "s1", 13, "1/1800", NOW_MS - 1000);

@@ -72,6 +72,20 @@ class StandbyPositionIT {
     }
 
     @Test
+    void readsTheWatermarkOnceTheApplierAddedItsColumn() throws SQLException {
+        String db = standbyDatabase(true);
+        execute(db, "ALTER TABLE fleetshard_standby_position ADD COLUMN watermark_ts_ms BIGINT NOT NULL DEFAULT 0");
+        execute(db, "INSERT INTO fleetshard_standby_position VALUES ('s1', 43, '" + "ab".repeat(32)
+                + "', 1240, '16/B374D848', 1735689600000, 1735690268000, 1735690267500)");
+
+        StandbyReading r = reader.read(standby("s1", pg.jdbcUrl(db)), Engine.POSTGRES);
+
+        assertThat(r.error()).isNull();
+        assertThat(r.position().watermarkTsMs()).isEqualTo(1735690267500L);
+        assertThat(r.position().caughtUpTsMs()).isEqualTo(1735690267500L);
+    }
+
+    @Test
     void aTableWithoutTheShardsRowMeansNothingWasAppliedYet() throws SQLException {
         String db = standbyDatabase(true);
 

@@ -65,6 +65,19 @@ final class TestArchive {
         return this;
     }
 
+    /** Writes the next manifest without segments, carrying capture's watermark at {@code position} and {@code commitTsMs}. */
+    TestArchive watermark(String position, long commitTsMs, long createdMs) {
+        long seq = last.manifest().seq() + 1;
+        long offset = last.manifest().nextOffset();
+        Manifest m = new Manifest(path.shardId(), path.tier(), "fleetshard.shardlog." + path.shardId(), seq,
+                last.sha256(), List.of(), offset + 2, createdMs, "control-api-test",
+                new io.fleetshard.archive.format.Watermark(offset, position, commitTsMs));
+        byte[] bytes = ManifestParser.toBytes(m);
+        store.putIfAbsent(path.manifestKey(seq), bytes);
+        last = StoredManifest.of(m, path.manifestKey(seq), bytes);
+        return this;
+    }
+
     private ArchivedEvent event(long offset, String position, long seq) {
         return new ArchivedEvent(offset, ("{\"op\":\"u\",\"position\":\"" + position + "\",\"commitTsMs\":"
                 + lastCommitTsMs(seq) + ",\"after\":{\"id\":" + offset + "}}").getBytes(StandardCharsets.UTF_8));

@@ -9,6 +9,7 @@ import io.fleetshard.archive.format.S3ArchiveStore;
 import io.fleetshard.archive.format.SegmentRef;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.StoredManifest;
+import io.fleetshard.archive.format.Watermark;
 import io.fleetshard.testkit.S3Server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -184,6 +185,15 @@ final class ArchiveCommand {
         long bytes() {
             return manifest.orElseThrow().manifest().segments().stream().mapToLong(SegmentRef::bytes).sum();
         }
+
+        /** A manifest that only moves capture's watermark on an idle shard (ADR 0048) lists no segment. */
+        boolean watermarkOnly() {
+            return !manifest.orElseThrow().manifest().hasSegments();
+        }
+
+        Watermark watermark() {
+            return manifest.orElseThrow().manifest().watermark();
+        }
     }
 
     /** The archive's manifest keys with their manifests (a seq below 1: a key that is not a manifest name). */
@@ -209,6 +219,11 @@ final class ArchiveCommand {
             if (m.manifest().isEmpty()) {
                 continue;
             }
+            if (m.watermarkOnly()) {
+                out.printf("%-10d %-26s %-8d %-11d %-25s %-25s %s%n", m.seq(), "watermark@" + m.watermark().offset(), 0, 0,
+                        "-", Instant.ofEpochMilli(m.watermark().commitTsMs()), m.manifest().get().sha256().substring(0, 16));
+                continue;
+            }
             out.printf("%-10d %-26s %-8d %-11d %-25s %-25s %s%n", m.seq(), m.first().fromOffset() + ".."
                     + m.last().toOffset(), m.manifest().get().manifest().records(), m.bytes(),
                     Instant.ofEpochMilli(m.first().firstCommitTsMs()), Instant.ofEpochMilli(m.last().lastCommitTsMs()),
@@ -229,6 +244,14 @@ final class ArchiveCommand {
         ArrayNode manifests = o.putArray("manifests");
         for (ManifestRow m : manifests(store, path)) {
             if (m.manifest().isEmpty()) {
+                continue;
+            }
+            if (m.watermarkOnly()) {
+                ObjectNode row = manifests.addObject().put("seq", m.seq()).put("events", 0).put("bytes", 0);
+                row.putObject("watermark").put("offset", m.watermark().offset())
+                        .put("position", m.watermark().position())
+                        .put("commit", Instant.ofEpochMilli(m.watermark().commitTsMs()).toString());
+                row.put("sha256", m.manifest().get().sha256()).put("key", m.key());
                 continue;
             }
             manifests.addObject().put("seq", m.seq()).put("fromOffset", m.first().fromOffset())

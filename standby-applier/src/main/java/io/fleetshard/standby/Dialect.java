@@ -149,7 +149,8 @@ enum Dialect {
     String positionTableDdl() {
         return "CREATE TABLE IF NOT EXISTS " + POSITION_TABLE + " (shard_id VARCHAR(128) PRIMARY KEY, "
                 + "manifest_seq BIGINT NOT NULL, manifest_sha256 CHAR(64) NOT NULL, next_offset BIGINT NOT NULL, "
-                + "last_position VARCHAR(200) NOT NULL, last_commit_ts_ms BIGINT NOT NULL, applied_at_ms BIGINT NOT NULL)";
+                + "last_position VARCHAR(200) NOT NULL, last_commit_ts_ms BIGINT NOT NULL, applied_at_ms BIGINT NOT NULL, "
+                + "watermark_ts_ms BIGINT NOT NULL DEFAULT 0)";
     }
 
     /** Lets {@code role} read the position table (router and control-API probes). */

@@ -86,14 +86,19 @@ final class ManifestApplier {
                 writer.close();
             }
             StandbyPosition next;
+            long watermarkTsMs = current.map(StandbyPosition::watermarkTsMs).orElse(0L);
             if (!stopped) {
+                // The whole manifest is applied: so is everything committed before its watermark (ADR 0048).
+                if (manifest.manifest().watermark() != null) {
+                    watermarkTsMs = Math.max(watermarkTsMs, manifest.manifest().watermark().commitTsMs());
+                }
                 next = new StandbyPosition(shardId, manifest.manifest().seq(), manifest.sha256(),
-                        manifest.manifest().nextOffset(), lastPosition, lastCommitTsMs, clock.millis());
+                        manifest.manifest().nextOffset(), lastPosition, lastCommitTsMs, clock.millis(), watermarkTsMs);
             } else if (events > 0) {
                 // part of a manifest (a restore to a time inside it): the position stays at the last whole manifest
                 StandbyPosition base = current.orElse(new StandbyPosition(shardId, 0, StandbyPosition.NO_MANIFEST_SHA, 0, "", 0, 0));
                 next = new StandbyPosition(shardId, base.manifestSeq(), base.manifestSha256(), base.nextOffset(), lastPosition,
-                        lastCommitTsMs, clock.millis());
+                        lastCommitTsMs, clock.millis(), watermarkTsMs);
             } else {
                 c.rollback();
                 committed = true;

@@ -75,7 +75,7 @@ public final class PointInTimeRestore {
         StoredManifest prev = base;
         while (true) {
             Optional<StoredManifest> next = reader.next(prev);
-            if (next.isEmpty() || next.get().manifest().segments().get(0).firstCommitTsMs() > toTimeMs) {
+            if (next.isEmpty() || firstTsMs(next.get().manifest()) > toTimeMs) {
                 break;
             }
             plan.add(next.get());
@@ -291,5 +291,10 @@ public final class PointInTimeRestore {
             throw new ArchiveDefectException(ArchiveDefectException.Kind.RANGE_MISMATCH, part.key(), "holds " + rows
                     + " rows, snapshot.json lists " + part.rows());
         }
+    }
+
+    /** Commit time of a manifest's first event; of its watermark if it lists no segment (ADR 0048). */
+    private static long firstTsMs(io.fleetshard.archive.format.Manifest m) {
+        return m.hasSegments() ? m.segments().get(0).firstCommitTsMs() : m.watermark().commitTsMs();
     }
 }

@@ -10,7 +10,9 @@ import java.util.Optional;
 /** Reads and writes {@code fleetshard_standby_position} (docs/spec/archive.md) inside the caller's transaction. */
 final class PositionTable {
     private static final String COLUMNS = "shard_id, manifest_seq, manifest_sha256, next_offset, last_position, "
-            + "last_commit_ts_ms, applied_at_ms";
+            + "last_commit_ts_ms, applied_at_ms, watermark_ts_ms";
+    /** Added by ADR 0048: a table created before it gets the column on the applier's start. */
+    static final String WATERMARK_COLUMN = "watermark_ts_ms";
 
     /**
      * A row here says the standby of that shard was promoted to primary (disaster recovery, by the control API's
@@ -31,6 +33,10 @@ final class PositionTable {
     void ensure(Connection c, java.util.List<String> readers) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(dialect.positionTableDdl());
+            if (!hasWatermarkColumn(c)) {
+                s.execute("ALTER TABLE " + Dialect.POSITION_TABLE + " ADD COLUMN " + WATERMARK_COLUMN
+                        + " BIGINT NOT NULL DEFAULT 0");
+            }
             s.execute(PROMOTED_DDL);
             for (String role : readers) {
                 try {
@@ -43,6 +49,18 @@ final class PositionTable {
             }
         }
         c.commit();
+    }
+
+    private static boolean hasWatermarkColumn(Connection c) throws SQLException {
+        java.sql.DatabaseMetaData meta = c.getMetaData();
+        for (String column : new String[] {WATERMARK_COLUMN, WATERMARK_COLUMN.toUpperCase(java.util.Locale.ROOT)}) {
+            try (ResultSet rs = meta.getColumns(c.getCatalog(), null, Dialect.POSITION_TABLE, column)) {
+                if (rs.next()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Who promoted this standby (the orchestration), or empty while it is a standby. */
@@ -69,9 +87,9 @@ final class PositionTable {
     void write(Connection c, StandbyPosition p, boolean exists) throws SQLException {
         String sql = exists
                 ? "UPDATE " + Dialect.POSITION_TABLE + " SET manifest_seq = ?, manifest_sha256 = ?, next_offset = ?, "
-                        + "last_position = ?, last_commit_ts_ms = ?, applied_at_ms = ? WHERE shard_id = ?"
+                        + "last_position = ?, last_commit_ts_ms = ?, applied_at_ms = ?, watermark_ts_ms = ? WHERE shard_id = ?"
                 : "INSERT INTO " + Dialect.POSITION_TABLE + " (manifest_seq, manifest_sha256, next_offset, last_position, "
-                        + "last_commit_ts_ms, applied_at_ms, shard_id) VALUES (?, ?, ?, ?, ?, ?, ?)";
+                        + "last_commit_ts_ms, applied_at_ms, watermark_ts_ms, shard_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, p.manifestSeq());
             ps.setString(2, p.manifestSha256());
@@ -79,7 +97,8 @@ final class PositionTable {
             ps.setString(4, p.lastPosition().length() > 200 ? p.lastPosition().substring(0, 200) : p.lastPosition());
             ps.setLong(5, p.lastCommitTsMs());
             ps.setLong(6, p.appliedAtMs());
-            ps.setString(7, p.shardId());
+            ps.setLong(7, p.watermarkTsMs());
+            ps.setString(8, p.shardId());
             if (ps.executeUpdate() != 1) {
                 throw new StandbyException("the position row of shard " + p.shardId() + " was not written (update count "
                         + "not 1): another applier or an operator changed " + Dialect.POSITION_TABLE);
@@ -96,7 +115,7 @@ final class PositionTable {
                     return Optional.empty();
                 }
                 return Optional.of(new StandbyPosition(rs.getString(1), rs.getLong(2), rs.getString(3).trim(), rs.getLong(4),
-                        rs.getString(5), rs.getLong(6), rs.getLong(7)));
+                        rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getLong(8)));
             }
         }
     }

@@ -48,6 +48,7 @@ public final class StandbyApplier implements AutoCloseable {
     private volatile long appliedSeq;
     private volatile long archiveSeq;
     private volatile long lastCommitTsMs;
+    private volatile long caughtUpTsMs;
     private volatile String lastError;
     private volatile String defectObjectKey;
     private volatile boolean closed;
@@ -82,7 +83,7 @@ public final class StandbyApplier implements AutoCloseable {
         this.dialect = Dialect.of(standbyJdbcUrl);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.reader = new ArchiveReader(store, path, encryption.keys());
-        this.metrics = new StandbyMetrics(registry, path.shardId(), this::status);
+        this.metrics = new StandbyMetrics(registry, path.shardId(), this::status, clock);
         this.snapshots = new SnapshotWriter(store, path, config, encryption, sealedTenants::contains, clock);
     }
 
@@ -106,7 +107,8 @@ public final class StandbyApplier implements AutoCloseable {
         long applied = appliedSeq;
         long archive = Math.max(archiveSeq, applied);
         long lag = archive > applied && lastCommitTsMs > 0 ? Math.max(0, clock.millis() - lastCommitTsMs) : 0;
-        return new StandbyStatus(shardId(), state, applied, archive, lastCommitTsMs, lag, lastError, defectObjectKey);
+        return new StandbyStatus(shardId(), state, applied, archive, lastCommitTsMs, lag, lastError, defectObjectKey,
+                caughtUpTsMs);
     }
 
     /** Stops the thread after its current transaction (which commits or rolls back whole) and closes the connection. */
@@ -189,6 +191,7 @@ public final class StandbyApplier implements AutoCloseable {
         last = resume(stored);
         appliedSeq = last == null ? 0 : last.manifest().seq();
         lastCommitTsMs = stored.map(StandbyPosition::lastCommitTsMs).orElse(0L);
+        caughtUpTsMs = stored.map(StandbyPosition::caughtUpTsMs).orElse(0L);
         if (config.snapshotsEnabled() && lastSnapshotMs == 0) {
             lastSnapshotSeq = snapshots.latestSnapshotSeq();
             lastSnapshotMs = clock.millis();
@@ -235,6 +238,7 @@ public final class StandbyApplier implements AutoCloseable {
         last = m;
         appliedSeq = m.manifest().seq();
         lastCommitTsMs = r.position().lastCommitTsMs();
+        caughtUpTsMs = r.position().caughtUpTsMs();
         lastError = null;
         if (archiveSeq <= appliedSeq || clock.millis() - lastLagRefreshMs >= config.lagRefreshMs()) {
             refreshArchiveSeq();

@@ -15,7 +15,7 @@ final class StandbyMetrics {
     private final Counter manifests;
     private final Timer manifestApply;
 
-    StandbyMetrics(MeterRegistry registry, String shardId, Supplier<StandbyStatus> status) {
+    StandbyMetrics(MeterRegistry registry, String shardId, Supplier<StandbyStatus> status, java.time.Clock clock) {
         this.registry = registry;
         this.shardId = shardId;
         this.rows = Counter.builder("fleetshard.standby.rows").description("change events applied to the standby")
@@ -32,6 +32,9 @@ final class StandbyMetrics {
                 .strongReference(true).register(registry);
         Gauge.builder("fleetshard.standby.lag.ms", status, s -> s.get().lagMs()).tag("shard", shardId)
                 .description("now minus the last applied commit time while behind, else 0").strongReference(true).register(registry);
+        Gauge.builder("fleetshard.standby.rpo.ms", status, s -> s.get().rpoMs(clock.millis())).tag("shard", shardId)
+                .description("now minus the time before which the standby holds every change of the primary (ADR 0048);"
+                        + " NaN while unknown").strongReference(true).register(registry);
     }
 
     void applied(long events, long nanos) {

@@ -104,6 +104,41 @@ class StandbyApplierPostgresIT {
     }
 
     @Test
+    void aWatermarkOnlyManifestMovesTheCaughtUpTimeNotTheLastAppliedChange() throws Exception {
+        String url = newStandby();
+        // a position table as appliers wrote it before ADR 0048: the applier adds the watermark column
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE fleetshard_standby_position (shard_id VARCHAR(128) PRIMARY KEY, manifest_seq BIGINT"
+                    + " NOT NULL, manifest_sha256 CHAR(64) NOT NULL, next_offset BIGINT NOT NULL, last_position"
+                    + " VARCHAR(200) NOT NULL, last_commit_ts_ms BIGINT NOT NULL, applied_at_ms BIGINT NOT NULL)");
+        }
+        ShardArchivePath path = new ShardArchivePath("standard", StandbyTestSupport.unique("pgw"));
+        InMemoryArchiveStore store = new InMemoryArchiveStore();
+        TestArchive archive = new TestArchive(store, path);
+        Workload w = new Workload(11);
+        archive.append(w.next(20), 1);
+        long lastEventTs = Workload.BASE_MS + 1000 + 19;
+        long watermarkTs = lastEventTs + 600_000;
+        archive.watermark(watermarkTs);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (StandbyApplier a = applier(store, path, url, registry)) {
+            a.start();
+            awaitApplied(a, 2);
+            StandbyStatus s = a.status();
+            assertThat(s.lastCommitTsMs()).as("no event in the idle manifest").isEqualTo(lastEventTs);
+            assertThat(s.caughtUpTsMs()).isEqualTo(watermarkTs);
+            assertThat(registry.get("fleetshard.standby.rpo.ms").gauge().value())
+                    .isCloseTo(System.currentTimeMillis() - watermarkTs, org.assertj.core.data.Offset.offset(60_000.0));
+        }
+        StandbyPosition p = StandbyTestSupport.position(url, path.shardId()).orElseThrow();
+        assertThat(p.manifestSeq()).isEqualTo(2);
+        assertThat(p.lastCommitTsMs()).isEqualTo(lastEventTs);
+        assertThat(p.watermarkTsMs()).isEqualTo(watermarkTs);
+        assertThat(StandbyTestSupport.actual(url)).isEqualTo(StandbyTestSupport.expected(url, w.after(1)));
+    }
+
+    @Test
     void resumesAfterARestartFromItsStoredPositionApplyingNothingTwice() throws Exception {
         String url = newStandby();
         ShardArchivePath path = new ShardArchivePath("enhanced", StandbyTestSupport.unique("pgr"));

@@ -86,6 +86,20 @@ final class TestArchive {
         return last;
     }
 
+    /** Appends a manifest without segments carrying capture's watermark at the next offset (ADR 0048). */
+    StoredManifest watermark(long commitTsMs) {
+        long offset = nextOffset++;
+        nextOffset++; // the commit marker's offset
+        long seq = last == null ? 1 : last.manifest().seq() + 1;
+        Manifest m = new Manifest(path.shardId(), path.tier(), "fleetshard.shardlog." + path.shardId(), seq,
+                last == null ? null : last.sha256(), List.of(), nextOffset, 1_700_000_000_000L + seq, "test-archiver",
+                new io.fleetshard.archive.format.Watermark(offset, "0/" + Long.toHexString(offset), commitTsMs));
+        byte[] bytes = ManifestParser.toBytes(m);
+        store.putIfAbsent(path.manifestKey(seq), bytes);
+        last = StoredManifest.of(m, path.manifestKey(seq), bytes);
+        return last;
+    }
+
     private byte[] envelope(Change c) {
         ObjectNode e = JSON.createObjectNode();
         e.put("version", 1);

@@ -18,6 +18,8 @@ final class ChangeHeaders {
     /** On a tagged transaction's marker record: its kind ({@code copy, apply, cleanup, fence, rollback}). */
     static final String MARKER = "fleetshard.marker";
     static final String MARKER_FENCE = "fence";
+    /** Capture's watermark on the shard log (ADR 0048): no change of any row, only the archive reads it. */
+    static final String MARKER_WATERMARK = "watermark";
 
     private ChangeHeaders() {
     }
@@ -33,6 +35,10 @@ final class ChangeHeaders {
 
     static boolean isTagged(Headers headers) {
         return ORIGIN_RESHARD.equals(text(headers, ORIGIN));
+    }
+
+    static boolean isWatermark(Headers headers) {
+        return MARKER_WATERMARK.equals(text(headers, MARKER));
     }
 
     static boolean isOffload(Headers headers) {

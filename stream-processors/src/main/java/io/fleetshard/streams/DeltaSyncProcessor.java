@@ -69,7 +69,9 @@ final class DeltaSyncProcessor implements Processor<byte[], byte[], Void, Void> 
             return; // applied by an earlier target transaction (a replay after a crash, see PendingApplyStore)
         }
         Headers headers = record.headers();
-        if (ChangeHeaders.isTagged(headers)) {
+        if (ChangeHeaders.isWatermark(headers)) {
+            store.add(null, offset, 0); // capture's watermark (ADR 0048): its offset counts, it changes no row
+        } else if (ChangeHeaders.isTagged(headers)) {
             JsonNode fence = ownFence(headers, record.value(), offset);
             long fenceSeq = fence == null ? 0 : fenceSeq(fence, offset);
             store.add(null, offset, fenceSeq);

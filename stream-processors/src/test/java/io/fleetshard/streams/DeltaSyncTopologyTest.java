@@ -98,6 +98,20 @@ class DeltaSyncTopologyTest {
      * second fence from the first, which a restarted delta sync still finds in the shard log before it.
      */
     @Test
+    void skipsCapturesWatermarksButCountsTheirOffsets() {
+        start("j1", Set.of("t1/f1"));
+        pipe(ShardLogRecords.vehicle("c", "t1", "f1", "v1", 10));
+        pipe(ShardLogRecords.watermark(1_700_000_000_000L));
+        pipe(ShardLogRecords.vehicle("u", "t1", "f1", "v1", 11));
+        pipe(ShardLogRecords.watermark(1_700_000_005_000L));
+        driver.advanceWallClockTime(Duration.ofMillis(100));
+
+        assertThat(target.rows("vehicles").values()).extracting(n -> n.get("odometer").asLong()).containsExactly(11L);
+        assertThat(progress.eventsApplied()).as("two changes, no watermark").isEqualTo(2);
+        assertThat(target.sourceOffset).as("through the last watermark's offset").isEqualTo(3);
+    }
+
+    @Test
     void aLiftedFenceAndItsSuccessorAreToldApartBySequenceNumber() {
         start("j1", Set.of("t1/f1"));
         pipe(ShardLogRecords.marker("fence", "j1", 5));

@@ -61,6 +61,14 @@ final class ShardLogRecords {
         return new Rec(bytes(key.toString()), bytes(v.toString()), h);
     }
 
+    /** Capture's watermark record (ADR 0048): no key, no op, no tenant or fleet. */
+    static Rec watermark(long commitTsMs) {
+        String v = "{\"watermark\":1,\"shard\":\"s1\",\"position\":\"0/A0\",\"commitTsMs\":" + commitTsMs
+                + ",\"captureTsMs\":" + (commitTsMs + 5) + "}";
+        return new Rec(null, bytes(v), headers(Map.of("fleetshard.marker", "watermark", "fleetshard.shard", "s1",
+                "fleetshard.position", "0/A0", "fleetshard.commit.ts.ms", Long.toString(commitTsMs))));
+    }
+
     private static Headers headers(Map<String, String> values) {
         RecordHeaders h = new RecordHeaders();
         values.forEach((k, v) -> h.add(k, bytes(v)));

@@ -148,7 +148,11 @@ public final class ArchiveReader {
             throw new ArchiveDefectException(Kind.BROKEN_CHAIN, next.key(), "previousSha256 " + m.previousSha256()
                     + " does not match manifest " + previous.manifest().seq() + " (" + previous.sha256() + ")");
         }
-        if (m.segments().get(0).fromOffset() < previous.manifest().nextOffset()) {
+        if (m.nextOffset() < previous.manifest().nextOffset()) {
+            throw new ArchiveDefectException(Kind.RANGE_MISMATCH, next.key(), "ends at nextOffset " + m.nextOffset()
+                    + ", before the previous manifest's nextOffset " + previous.manifest().nextOffset());
+        }
+        if (m.hasSegments() && m.segments().get(0).fromOffset() < previous.manifest().nextOffset()) {
             throw new ArchiveDefectException(Kind.RANGE_MISMATCH, next.key(), "starts at offset "
                     + m.segments().get(0).fromOffset() + ", before the previous manifest's nextOffset "
                     + previous.manifest().nextOffset());

@@ -14,7 +14,10 @@ import java.util.List;
 /** Writes and reads manifests (docs/spec/archive.md, "Manifest"); field order is fixed, so bytes are reproducible. */
 public final class ManifestParser {
     public static final String FORMAT = "fleetshard-manifest";
+    /** Written for a manifest without a watermark; read: 1 and 2. */
     public static final int VERSION = 1;
+    /** Written for a manifest with a watermark (ADR 0048); it may list no segment. */
+    public static final int VERSION_WATERMARK = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ManifestParser() {
@@ -23,7 +26,7 @@ public final class ManifestParser {
     public static byte[] toBytes(Manifest m) {
         ObjectNode o = JSON.createObjectNode();
         o.put("format", FORMAT);
-        o.put("version", VERSION);
+        o.put("version", m.watermark() == null ? VERSION : VERSION_WATERMARK);
         o.put("shard", m.shard());
         o.put("tier", m.tier());
         o.put("topic", m.topic());
@@ -50,6 +53,10 @@ public final class ManifestParser {
         o.put("nextOffset", m.nextOffset());
         o.put("createdMs", m.createdMs());
         o.put("writer", m.writer());
+        if (m.watermark() != null) {
+            o.putObject("watermark").put("offset", m.watermark().offset()).put("position", m.watermark().position())
+                    .put("commitTsMs", m.watermark().commitTsMs());
+        }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
         } catch (IOException e) {
@@ -61,8 +68,18 @@ public final class ManifestParser {
     public static Manifest parse(String key, byte[] bytes) {
         try {
             JsonNode o = JSON.readTree(bytes);
-            if (o == null || !FORMAT.equals(o.path("format").asText()) || o.path("version").asInt() != VERSION) {
-                throw new IllegalArgumentException("not a " + FORMAT + " version " + VERSION + " document");
+            int version = o == null ? 0 : o.path("version").asInt();
+            if (o == null || !FORMAT.equals(o.path("format").asText()) || (version != VERSION && version != VERSION_WATERMARK)) {
+                throw new IllegalArgumentException("not a " + FORMAT + " version " + VERSION + " or "
+                        + VERSION_WATERMARK + " document");
+            }
+            Watermark watermark = null;
+            if (version == VERSION_WATERMARK) {
+                JsonNode w = o.path("watermark");
+                if (!w.isObject()) {
+                    throw new IllegalArgumentException("a version " + VERSION_WATERMARK + " manifest needs a watermark");
+                }
+                watermark = new Watermark(num(w, "offset"), text(w, "position"), num(w, "commitTsMs"));
             }
             List<SegmentRef> segments = new ArrayList<>();
             for (JsonNode s : o.path("segments")) {
@@ -73,7 +90,7 @@ public final class ManifestParser {
             JsonNode prev = o.path("previousSha256");
             return new Manifest(text(o, "shard"), text(o, "tier"), text(o, "topic"), num(o, "seq"),
                     prev.isNull() || prev.isMissingNode() ? null : prev.asText(), segments, num(o, "nextOffset"),
-                    num(o, "createdMs"), o.path("writer").asText(""));
+                    num(o, "createdMs"), o.path("writer").asText(""), watermark);
         } catch (IOException | RuntimeException e) {
             throw new ArchiveDefectException(ArchiveDefectException.Kind.MALFORMED, key,
                     "unreadable manifest: " + e.getMessage());
