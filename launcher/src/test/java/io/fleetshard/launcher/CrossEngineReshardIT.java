@@ -260,19 +260,7 @@ class CrossEngineReshardIT {
 
     /** The fleet's vehicles on a shard's primary: id -> status. */
     private static Map<String, String> vehicles(String shard) throws Exception {
-        Map<String, String> out = new HashMap<>();
-        try (Connection c = DriverManager.getConnection(platform.adminJdbcUrl(shard + "-a"));
-                PreparedStatement ps = c.prepareStatement("select vehicle_id, status from vehicles where tenant_id = ?"
-                        + " and fleet_id = ?")) {
-            ps.setString(1, TENANT);
-            ps.setString(2, FLEET);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
-        return out;
+        return FleetRows.vehicleStatuses(platform.adminJdbcUrl(shard + "-a"), TENANT, FLEET);
     }
 
     /**

@@ -678,19 +678,7 @@ class FailoverIT {
     }
 
     private static Map<String, String> statuses(String adminUrl, String fleet) throws Exception {
-        Map<String, String> out = new HashMap<>();
-        try (Connection c = DriverManager.getConnection(adminUrl);
-                PreparedStatement ps = c.prepareStatement("select vehicle_id, status from vehicles where tenant_id = ?"
-                        + " and fleet_id = ?")) {
-            ps.setString(1, TENANT);
-            ps.setString(2, fleet);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
-        return out;
+        return FleetRows.vehicleStatuses(adminUrl, TENANT, fleet);
     }
 
     private static Map<String, List<String>> changeEvents(String fleet, Set<String> ids) throws Exception {

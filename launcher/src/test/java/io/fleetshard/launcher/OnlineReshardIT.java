@@ -1091,19 +1091,7 @@ class OnlineReshardIT {
 
     /** The fleet's vehicles on a node: vehicle id -> status. */
     private static Map<String, String> statuses(String adminUrl, String tenant, String fleet) throws Exception {
-        Map<String, String> statuses = new HashMap<>();
-        try (Connection c = DriverManager.getConnection(adminUrl);
-                PreparedStatement ps = c.prepareStatement("select vehicle_id, status from vehicles where tenant_id = ?"
-                        + " and fleet_id = ?")) {
-            ps.setString(1, tenant);
-            ps.setString(2, fleet);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    statuses.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
-        return statuses;
+        return FleetRows.vehicleStatuses(adminUrl, tenant, fleet);
     }
 
     /**
