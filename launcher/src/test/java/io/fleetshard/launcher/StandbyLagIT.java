@@ -34,7 +34,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,27 +61,21 @@ class StandbyLagIT {
     static S3Server s3;
     static S3ArchiveStore store;
 
+    static LaneBServers servers;
+
     @BeforeAll
     static void start() {
-        CompletableFuture<PostgresNode> pgF = CompletableFuture.supplyAsync(() -> PostgresNode.startPrimary(dir.resolve("pg")));
-        CompletableFuture<MariaDbNode> mariaF = CompletableFuture.supplyAsync(() -> MariaDbNode.start(dir.resolve("maria")));
-        s3 = S3Server.start(dir.resolve("s3"));
-        store = new S3ArchiveStore(s3.newClient(), "standby-lag-it");
-        store.ensureBucket();
-        pg = pgF.join();
-        maria = mariaF.join();
+        servers = LaneBServers.start(dir, "standby-lag-it");
+        pg = servers.pg();
+        maria = servers.maria();
+        s3 = servers.s3();
+        store = servers.store();
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {pg, maria, s3}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
+        if (servers != null) {
+            servers.close();
         }
     }
 
@@ -147,11 +140,7 @@ class StandbyLagIT {
     }
 
     private static void exec(String url, String... sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
-            for (String q : sql) {
-                s.execute(q);
-            }
-        }
+        LaneBServers.exec(url, sql);
     }
 
     private static long count(String url) throws SQLException {

@@ -59,27 +59,21 @@ class WarmStandbyIT {
     static S3Server s3;
     static S3ArchiveStore store;
 
+    static LaneBServers servers;
+
     @BeforeAll
     static void start() {
-        CompletableFuture<PostgresNode> pgF = CompletableFuture.supplyAsync(() -> PostgresNode.startPrimary(dir.resolve("pg")));
-        CompletableFuture<MariaDbNode> mariaF = CompletableFuture.supplyAsync(() -> MariaDbNode.start(dir.resolve("maria")));
-        s3 = S3Server.start(dir.resolve("s3"));
-        store = new S3ArchiveStore(s3.newClient(), "standby-it");
-        store.ensureBucket();
-        pg = pgF.join();
-        maria = mariaF.join();
+        servers = LaneBServers.start(dir, "standby-it");
+        pg = servers.pg();
+        maria = servers.maria();
+        s3 = servers.s3();
+        store = servers.store();
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {pg, maria, s3}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
+        if (servers != null) {
+            servers.close();
         }
     }
 
@@ -101,11 +95,7 @@ class WarmStandbyIT {
                 + "ts datetime(6) NOT NULL, lat double, lon double, speed_kph float, PRIMARY KEY (tenant_id, fleet_id, vehicle_id, ts))"};
 
     private static void exec(String url, String... sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
-            for (String q : sql) {
-                s.execute(q);
-            }
-        }
+        LaneBServers.exec(url, sql);
     }
 
     /** One digest per table over every row in key order, computed by the database itself. */
