@@ -29,6 +29,13 @@ final class MariaDbDialect implements ShardDialect {
             + " @fleetshard_fleet_id = ?, max_statement_time = ?";
     /** The character set and collation MariaDB Connector/J 3 asks for at the handshake. */
     private static final String RESTORE_NAMES = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci";
+    /**
+     * Every FleetShard component reads a MariaDB {@code DATETIME} as a UTC instant (capture, the standby applier, moves
+     * between engines, ADR 0047): the router's sessions write in UTC too, so that a {@code CURRENT_TIMESTAMP(6)}
+     * default or a {@code NOW()} is UTC whatever the server's {@code time_zone}.
+     */
+    static final String UTC = "+00:00";
+    private static final String RESTORE_TIME_ZONE = "SET time_zone = '" + UTC + "'";
 
     private MariaDbDialect() {
     }
@@ -57,6 +64,7 @@ final class MariaDbDialect implements ShardDialect {
         pool.addDataSourceProperty("allowMultiQueries", "false");
         // Connection.reset() sends COM_RESET_CONNECTION only with this option (resetSession)
         pool.addDataSourceProperty("useResetConnection", "true");
+        pool.addDataSourceProperty("sessionVariables", "time_zone='" + UTC + "'");
         // refuses connections while the server runs without grant checks, when the views would protect nothing
         pool.setConnectionInitSql("SELECT " + FleetSchema.MARIADB_GRANTS_GUARD + "()");
     }
@@ -111,6 +119,7 @@ final class MariaDbDialect implements ShardDialect {
         physical.unwrap(org.mariadb.jdbc.Connection.class).reset();
         try (Statement st = physical.createStatement()) {
             st.execute(RESTORE_NAMES);
+            st.execute(RESTORE_TIME_ZONE); // dropped by the reset too: back to the server's zone otherwise
         }
     }
 

@@ -46,6 +46,7 @@ class MariaDbRoutingIT {
     static MariaDbNode maria;
     static String db;
     static Router router;
+    static InMemoryShardMap map;
     static RouterHttp http;
     /** A router with one pooled connection: every statement, whatever its tenant, runs in the same session. */
     static Router single;
@@ -63,7 +64,7 @@ class MariaDbRoutingIT {
         db = "shard_" + ProcessHandle.current().pid();
         maria.createDatabase(db);
         FleetSchema.install(maria.jdbcUrl(db), PostgresCluster.SECRET);
-        InMemoryShardMap map = new InMemoryShardMap();
+        map = new InMemoryShardMap();
         map.commit(0, List.of(new Tenant("acme", DurabilityTier.STANDARD), new Tenant("evil", DurabilityTier.STANDARD),
                 Shard.withDefaultTokens("m1", ShardStatus.ACTIVE, Engine.MARIADB, 16),
                 new Node("m1-p", "m1", NodeRole.PRIMARY, "us-east-1", "us-east-1a", maria.jdbcUrl(db)),
@@ -458,6 +459,50 @@ class MariaDbRoutingIT {
             }
         }
         assertThat(betaRows()).isEqualTo(BETA_UNTOUCHED);
+    }
+
+    /**
+     * A MariaDB DATETIME is read as UTC everywhere (capture, standbys, moves between engines): the router's sessions
+     * write in UTC whatever the server's zone, on a fresh connection and after a reset between tenants alike.
+     */
+    @Test
+    void writesStoreTimesInUtcWhateverTheServersTimeZone() throws Exception {
+        try (Connection c = DriverManager.getConnection(maria.jdbcUrl(db)); Statement st = c.createStatement()) {
+            st.execute("SET GLOBAL time_zone = '+05:00'"); // what sessions start with from now on
+        }
+        Router fresh = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0)
+                .poolMaxSize(1).poolMinIdle(0).requestTimeoutMs(1500).tenantBinding("transaction").build(),
+                map).start();
+        try {
+            RouterHttp beta = new RouterHttp(fresh.port(), TestTokens.of(Role.TENANT_WRITER, "beta"));
+            RouterHttp acme = new RouterHttp(fresh.port(), TestTokens.of(Role.TENANT_WRITER, "acme"));
+            assertThat(beta.query(Map.of("tenantId", "beta", "fleetId", "b1", "sql", "INSERT INTO vehicles"
+                    + " (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b1', 'tz-fresh')")).status()).isEqualTo(200);
+            assertThat(acme.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT 1")).status())
+                    .isEqualTo(200);
+            // the next statement of another tenant runs after a session reset on the same connection
+            assertThat(beta.query(Map.of("tenantId", "beta", "fleetId", "b1", "sql", "INSERT INTO vehicles"
+                    + " (tenant_id, fleet_id, vehicle_id) VALUES ('beta', 'b1', 'tz-reset')")).status()).isEqualTo(200);
+            java.time.LocalDateTime utcNow = java.time.LocalDateTime.now(java.time.ZoneOffset.UTC);
+            try (Connection c = DriverManager.getConnection(maria.jdbcUrl(db)); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT vehicle_id, updated_at FROM vehicles WHERE vehicle_id IN"
+                            + " ('tz-fresh', 'tz-reset') ORDER BY vehicle_id")) {
+                int rows = 0;
+                while (rs.next()) {
+                    rows++;
+                    java.time.LocalDateTime written = rs.getTimestamp(2).toLocalDateTime();
+                    assertThat(Duration.between(written, utcNow).abs()).as(rs.getString(1) + " written at "
+                            + written + ", UTC now " + utcNow).isLessThan(Duration.ofMinutes(5));
+                }
+                assertThat(rows).isEqualTo(2);
+            }
+        } finally {
+            fresh.stop();
+            try (Connection c = DriverManager.getConnection(maria.jdbcUrl(db)); Statement st = c.createStatement()) {
+                st.execute("SET GLOBAL time_zone = 'SYSTEM'");
+                st.execute("DELETE FROM vehicles WHERE vehicle_id IN ('tz-fresh', 'tz-reset')"); // beta as it was
+            }
+        }
     }
 
     // ------------------------------- session state on a pooled connection (ADR 0020): one connection, two tenants
