@@ -5,24 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fleetshard.archive.format.ArchiveVerifier;
 import io.fleetshard.archive.format.S3ArchiveStore;
 import io.fleetshard.archive.format.ShardArchivePath;
-import io.fleetshard.archiver.Archiver;
-import io.fleetshard.archiver.ArchiverConfig;
-import io.fleetshard.cdc.CaptureConfig;
-import io.fleetshard.cdc.CaptureWorker;
 import io.fleetshard.shardmap.Engine;
-import io.fleetshard.shardmap.InMemoryShardMap;
-import io.fleetshard.shardmap.Node;
-import io.fleetshard.shardmap.NodeRole;
-import io.fleetshard.shardmap.Shard;
-import io.fleetshard.shardmap.ShardStatus;
-import io.fleetshard.standby.StandbyApplier;
-import io.fleetshard.standby.StandbyApplierConfig;
 import io.fleetshard.testkit.Await;
 import io.fleetshard.testkit.MariaDbNode;
 import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.S3Server;
-import io.fleetshard.testkit.SharedKafka;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -30,9 +17,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,7 +36,7 @@ import org.slf4j.LoggerFactory;
 class StandbyLagIT {
     private static final Logger LOG = LoggerFactory.getLogger(StandbyLagIT.class);
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final long HEARTBEAT_MS = 500;
+    private static final long HEARTBEAT_MS = LaneBServers.HEARTBEAT_MS;
     private static final long WATERMARK_INTERVAL_MS = 1_000;
 
     @TempDir
@@ -79,47 +64,6 @@ class StandbyLagIT {
         }
     }
 
-    private record Pipeline(CaptureWorker capture, Archiver archiver, StandbyApplier applier) implements AutoCloseable {
-        @Override
-        public void close() {
-            applier.close();
-            archiver.close();
-            capture.close();
-        }
-    }
-
-    private static Pipeline startPipeline(String prefix, String shard, Engine engine, String primaryUrl, String standbyUrl,
-                                          String user) {
-        String bootstrap = SharedKafka.get().bootstrapServers();
-        InMemoryShardMap map = new InMemoryShardMap();
-        map.commit(0, List.of(Shard.withDefaultTokens(shard, ShardStatus.ACTIVE, engine, 8),
-                new Node(shard + "-a", shard, NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", primaryUrl)), List.of());
-        CaptureWorker capture = new CaptureWorker(CaptureConfig.builder(bootstrap, prefix + "w")
-                .set(CaptureConfig.Key.GROUP_ID, prefix + "cdc")
-                .set(CaptureConfig.Key.CHANGE_TOPIC_PREFIX, prefix + ".cdc.")
-                .set(CaptureConfig.Key.ASSIGNMENT_TOPIC, prefix + ".assign")
-                .set(CaptureConfig.Key.OFFSETS_TOPIC, prefix + ".offsets")
-                .set(CaptureConfig.Key.SCHEMA_HISTORY_TOPIC_PREFIX, prefix + ".history.")
-                .set(CaptureConfig.Key.DEAD_LETTER_TOPIC, prefix + ".dlq")
-                .set(CaptureConfig.Key.SHARD_LOG_TOPIC_PREFIX, prefix + ".shardlog.")
-                .set(CaptureConfig.Key.POLL_INTERVAL_MS, 10)
-                .set(CaptureConfig.Key.HEARTBEAT_INTERVAL_MS, HEARTBEAT_MS)
-                .credentials(user, "").build(), map);
-        Archiver archiver = new Archiver(ArchiverConfig.builder(bootstrap, prefix + "a")
-                .set(ArchiverConfig.Key.GROUP_ID, prefix + "arch")
-                .set(ArchiverConfig.Key.SHARD_LOG_TOPIC_PREFIX, prefix + ".shardlog.")
-                .set(ArchiverConfig.Key.BUCKET, "standby-lag-it")
-                .set(ArchiverConfig.Key.SEGMENT_MAX_AGE_MS, 200)
-                .set(ArchiverConfig.Key.WATERMARK_INTERVAL_MS, WATERMARK_INTERVAL_MS)
-                .set(ArchiverConfig.Key.TOPIC_DISCOVERY_MS, 500).build(), store);
-        StandbyApplier applier = new StandbyApplier(StandbyApplierConfig.builder()
-                .set(StandbyApplierConfig.Key.POLL_INTERVAL_MS, 50).build(), store,
-                new ShardArchivePath("standard", shard), standbyUrl, new SimpleMeterRegistry(), Clock.systemUTC());
-        capture.start();
-        archiver.start();
-        applier.start();
-        return new Pipeline(capture, archiver, applier);
-    }
 
     /** The standby's row as the control API reads it: {last_commit_ts_ms, watermark_ts_ms}, or null before the first. */
     private static long[] positionRow(String standbyUrl, String shard) {
@@ -159,7 +103,8 @@ class StandbyLagIT {
     private void idleLagStaysSmallAndGrowsWhenTheArchiverStops(Engine engine, String primary, String standby, String user,
             String prefix, long idleMs, long boundMs) throws Exception {
         String shard = prefix + "-s";
-        try (Pipeline p = startPipeline(prefix, shard, engine, primary, standby, user)) {
+        try (LaneBServers.Pipeline p = servers.startPipeline(prefix, shard, engine, primary, standby, user,
+                WATERMARK_INTERVAL_MS)) {
             for (int i = 0; i < 20; i++) {
                 exec(primary, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES ('acme','f" + (i % 3)
                         + "','v" + i + "','active')");

@@ -5,26 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fleetshard.archive.format.ArchiveVerifier;
 import io.fleetshard.archive.format.S3ArchiveStore;
 import io.fleetshard.archive.format.ShardArchivePath;
-import io.fleetshard.archiver.Archiver;
-import io.fleetshard.archiver.ArchiverConfig;
-import io.fleetshard.cdc.CaptureConfig;
-import io.fleetshard.cdc.CaptureWorker;
 import io.fleetshard.shardmap.Engine;
-import io.fleetshard.shardmap.InMemoryShardMap;
-import io.fleetshard.shardmap.Node;
-import io.fleetshard.shardmap.NodeRole;
-import io.fleetshard.shardmap.Shard;
-import io.fleetshard.shardmap.ShardStatus;
 import io.fleetshard.standby.PointInTimeRestore;
 import io.fleetshard.standby.RestoreProgress;
-import io.fleetshard.standby.StandbyApplier;
 import io.fleetshard.standby.StandbyApplierConfig;
 import io.fleetshard.testkit.Await;
 import io.fleetshard.testkit.MariaDbNode;
 import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.S3Server;
-import io.fleetshard.testkit.SharedKafka;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -180,46 +168,6 @@ class WarmStandbyIT {
         }
     }
 
-    private record Pipeline(CaptureWorker capture, Archiver archiver, StandbyApplier applier) implements AutoCloseable {
-        @Override
-        public void close() {
-            applier.close();
-            archiver.close();
-            capture.close();
-        }
-    }
-
-    private static Pipeline startPipeline(String prefix, String shard, Engine engine, String primaryUrl, String standbyUrl,
-                                          String user) {
-        String bootstrap = SharedKafka.get().bootstrapServers();
-        InMemoryShardMap map = new InMemoryShardMap();
-        map.commit(0, List.of(Shard.withDefaultTokens(shard, ShardStatus.ACTIVE, engine, 8),
-                new Node(shard + "-a", shard, NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", primaryUrl)), List.of());
-        CaptureWorker capture = new CaptureWorker(CaptureConfig.builder(bootstrap, prefix + "w")
-                .set(CaptureConfig.Key.GROUP_ID, prefix + "cdc")
-                .set(CaptureConfig.Key.CHANGE_TOPIC_PREFIX, prefix + ".cdc.")
-                .set(CaptureConfig.Key.ASSIGNMENT_TOPIC, prefix + ".assign")
-                .set(CaptureConfig.Key.OFFSETS_TOPIC, prefix + ".offsets")
-                .set(CaptureConfig.Key.SCHEMA_HISTORY_TOPIC_PREFIX, prefix + ".history.")
-                .set(CaptureConfig.Key.DEAD_LETTER_TOPIC, prefix + ".dlq")
-                .set(CaptureConfig.Key.SHARD_LOG_TOPIC_PREFIX, prefix + ".shardlog.")
-                .set(CaptureConfig.Key.POLL_INTERVAL_MS, 10)
-                .set(CaptureConfig.Key.HEARTBEAT_INTERVAL_MS, 500)
-                .credentials(user, "").build(), map);
-        Archiver archiver = new Archiver(ArchiverConfig.builder(bootstrap, prefix + "a")
-                .set(ArchiverConfig.Key.GROUP_ID, prefix + "arch")
-                .set(ArchiverConfig.Key.SHARD_LOG_TOPIC_PREFIX, prefix + ".shardlog.")
-                .set(ArchiverConfig.Key.BUCKET, "standby-it")
-                .set(ArchiverConfig.Key.SEGMENT_MAX_AGE_MS, 200)
-                .set(ArchiverConfig.Key.TOPIC_DISCOVERY_MS, 500).build(), store);
-        StandbyApplier applier = new StandbyApplier(StandbyApplierConfig.builder()
-                .set(StandbyApplierConfig.Key.POLL_INTERVAL_MS, 50).build(), store,
-                new ShardArchivePath("standard", shard), standbyUrl, new SimpleMeterRegistry(), Clock.systemUTC());
-        capture.start();
-        archiver.start();
-        applier.start();
-        return new Pipeline(capture, archiver, applier);
-    }
 
     private static String unique(String what) {
         return what + UUID.randomUUID().toString().substring(0, 8);
@@ -236,7 +184,8 @@ class WarmStandbyIT {
         exec(primary, PG_SCHEMA);
         exec(standby, PG_SCHEMA);
         load(primary, Engine.POSTGRES, 0, 20); // rows that exist before capture starts: they arrive as the snapshot
-        try (Pipeline p = startPipeline(prefix, shard, Engine.POSTGRES, primary, standby, "postgres")) {
+        try (LaneBServers.Pipeline p = servers.startPipeline(prefix, shard, Engine.POSTGRES, primary, standby,
+                "postgres")) {
             CompletableFuture<Void> w1 = CompletableFuture.runAsync(() -> load(primary, Engine.POSTGRES, 1, 300));
             CompletableFuture<Void> w2 = CompletableFuture.runAsync(() -> load(primary, Engine.POSTGRES, 2, 300));
             CompletableFuture.allOf(w1, w2).join();
@@ -288,7 +237,7 @@ class WarmStandbyIT {
         exec(primary, MARIA_SCHEMA);
         exec(standby, MARIA_SCHEMA);
         load(primary, Engine.MARIADB, 0, 20);
-        try (Pipeline p = startPipeline(prefix, shard, Engine.MARIADB, primary, standby, "root")) {
+        try (LaneBServers.Pipeline p = servers.startPipeline(prefix, shard, Engine.MARIADB, primary, standby, "root")) {
             CompletableFuture<Void> w1 = CompletableFuture.runAsync(() -> load(primary, Engine.MARIADB, 1, 300));
             CompletableFuture<Void> w2 = CompletableFuture.runAsync(() -> load(primary, Engine.MARIADB, 2, 300));
             CompletableFuture.allOf(w1, w2).join();
