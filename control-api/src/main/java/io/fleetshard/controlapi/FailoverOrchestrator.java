@@ -592,9 +592,12 @@ final class FailoverOrchestrator implements AutoCloseable {
     private void detect(ShardMapSnapshot map) {
         long now = clock.millis();
         for (Shard shard : map.shards()) {
-            List<Node> replicas = replicasBestFirst(map, shard.shardId());
             if (!failsOver(shard.engine()) || runningFor(shard.shardId()).isPresent()
-                    || recentlyEndedUnpromoted(shard.shardId(), now) || replicas.isEmpty()) {
+                    || recentlyEndedUnpromoted(shard.shardId(), now)) {
+                continue;
+            }
+            List<Node> replicas = replicasBestFirst(map, shard.shardId());
+            if (replicas.isEmpty()) {
                 continue; // a shard without a replica has nothing to promote: no orchestration that can only fail
             }
             Node primary = map.primaryOf(shard.shardId()).orElse(null);
