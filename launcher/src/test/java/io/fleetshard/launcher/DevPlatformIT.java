@@ -98,11 +98,11 @@ class DevPlatformIT {
             assertThat(get(control + "/v1/tenants/globex").statusCode()).isEqualTo(200);
             token = tokenCommand(options.dataDir(), "--role", "operator");
             assertThat(get(control + "/v1/shardmap").statusCode()).isEqualTo(200);
-            ByteArrayOutputStream cliOut = new ByteArrayOutputStream();
-            PrintStream cli = new PrintStream(cliOut, true, StandardCharsets.UTF_8);
-            assertThat(FailoverCommand.run("orchestrations", java.util.List.of("--control-api", control,
-                    "--data-dir", options.dataDir().toString()), cli, cli)).as("the CLI mints its own token from"
-                    + " the data directory: %s", cliOut).isZero();
+            // as a user runs it: a JVM of its own on the launcher's runtime classpath
+            CliProcess.Result orchestrations = CliProcess.run(java.util.List.of("orchestrations", "--control-api",
+                    control, "--data-dir", options.dataDir().toString()));
+            assertThat(orchestrations.exit()).as("the CLI mints its own token from the data directory: %s",
+                    orchestrations).isZero();
             token = bannerToken(platform);
             // the demo setup's changes went through the control API, so the audit trail names them
             HttpResponse<String> audit = get(control + "/v1/audit");
@@ -312,14 +312,13 @@ class DevPlatformIT {
         Await.condition("the cold telemetry in the Iceberg table", Duration.ofSeconds(60),
                 () -> icebergProbeRows(platform, "telemetry").size() == rows);
 
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = OffloadCommand.run(java.util.List.of("--table", "telemetry", "--older-than", "90d", "--output", "json",
-                "--data-dir", dataDir.toString()), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        // as a user runs it, on the launcher's runtime classpath: Parquet's reader needs jars the tests had and the
+        // command once lacked (NoClassDefFoundError), which an in-process call could not show
+        CliProcess.Result offload = CliProcess.run(java.util.List.of("offload", "--table", "telemetry",
+                "--older-than", "90d", "--output", "json", "--data-dir", dataDir.toString()));
+        assertThat(offload.exit()).as("%s", offload).isZero();
         com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(out.toString(StandardCharsets.UTF_8));
-        assertThat(exit).as("%s %s", out, err).isZero();
+                .readTree(offload.out());
         assertThat(report.path("deletedRows").asLong()).isEqualTo(rows);
         assertThat(report.path("buckets")).extracting(b -> b.path("shard").asText() + " " + b.path("verdict").asText())
                 .containsExactlyInAnyOrderElementsOf(DemoTopology.SHARDS.stream()
