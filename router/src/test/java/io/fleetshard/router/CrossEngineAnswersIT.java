@@ -285,8 +285,8 @@ class CrossEngineAnswersIT {
     }
 
     /**
-     * What still differs, because the engines' values differ and not their printing (router/README.md, "Answers
-     * across engines"): booleans, decimal scales, names of unaliased expressions, {@code now()}'s precision.
+     * What still differs, because the engines' values differ and not their printing (router/README.md, "What still
+     * differs"): booleans, decimal scales, names of unaliased expressions and columns, {@code now()}'s precision.
      */
     @Test
     void stillDiffersWhereTheEnginesComputeDifferentValues() {
@@ -299,6 +299,9 @@ class CrossEngineAnswersIT {
         String unaliased = "SELECT count(*) FROM vehicles";
         assertThat(last(query(onPg.port(), unaliased), "columns")).isEqualTo("[\"count\"]");
         assertThat(last(query(onMaria.port(), unaliased), "columns")).isEqualTo("[\"count(*)\"]");
+        String upper = "SELECT VIN FROM vehicles WHERE vehicle_id = 'v1'";
+        assertThat(last(query(onPg.port(), upper), "columns")).isEqualTo("[\"vin\"]");
+        assertThat(last(query(onMaria.port(), upper), "columns")).isEqualTo("[\"VIN\"]");
         assertThat(last(query(onMaria.port(), "SELECT now() AS t"), "rows"))
                 .matches("\\[\\[\"\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z\"\\]\\]");
     }
