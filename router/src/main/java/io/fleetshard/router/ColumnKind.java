@@ -131,6 +131,7 @@ enum ColumnKind {
             };
         };
     }
+
     /** {@code t} as its ISO-8601 string ({@link Iso8601Text}), {@code infinity}, {@code -infinity} or null. */
     private static void writeTimestamp(JsonGenerator g, OffsetDateTime t) throws IOException {
         if (t == null) {
