@@ -1,6 +1,7 @@
 package io.fleetshard.router;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.fleetshard.shardmap.Engine;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.sql.ResultSet;
@@ -10,23 +11,31 @@ import java.sql.Types;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 
 /**
  * How a result column is read from JDBC and written as JSON: numbers as JSON numbers, booleans as booleans,
- * timestamps as ISO-8601 strings, binary as base64, everything else as the database's text form.
+ * timestamps as ISO-8601 strings, binary as base64, everything else as the database's text form. The same value
+ * answers the same JSON on either engine (ADR 0050): a MariaDB {@code DATETIME} or {@code TIMESTAMP} is the UTC instant
+ * it stands for ({@link #UTC_DATETIME}, written like PostgreSQL's {@code timestamptz}), and {@link #typeName} names a
+ * MariaDB column by the PostgreSQL type of the same meaning.
  */
 enum ColumnKind {
-    BOOLEAN, INT, LONG, DOUBLE, DECIMAL, TIMESTAMPTZ, TIMESTAMP, DATE, BYTES, STRING;
+    BOOLEAN, INT, LONG, DOUBLE, DECIMAL, TIMESTAMPTZ, TIMESTAMP,
+    /** A MariaDB {@code DATETIME} or {@code TIMESTAMP}: its wall-clock value read as UTC (sessions run in UTC). */
+    UTC_DATETIME,
+    DATE, BYTES, STRING;
 
-    static ColumnKind[] of(ResultSetMetaData md) throws SQLException {
+    /** The kinds of {@code md}'s columns, as read from a shard of {@code engine}. */
+    static ColumnKind[] of(ResultSetMetaData md, Engine engine) throws SQLException {
         ColumnKind[] kinds = new ColumnKind[md.getColumnCount()];
         for (int i = 0; i < kinds.length; i++) {
-            kinds[i] = of(md.getColumnType(i + 1), md.getColumnTypeName(i + 1), md.getPrecision(i + 1));
+            kinds[i] = of(md.getColumnType(i + 1), md.getColumnTypeName(i + 1), md.getPrecision(i + 1), engine);
         }
         return kinds;
     }
 
-    static ColumnKind of(int jdbcType, String typeName, int precision) {
+    static ColumnKind of(int jdbcType, String typeName, int precision, Engine engine) {
         String name = typeName == null ? "" : typeName;
         return switch (jdbcType) {
             case Types.BOOLEAN -> BOOLEAN;
@@ -37,7 +46,8 @@ enum ColumnKind {
             case Types.REAL, Types.FLOAT, Types.DOUBLE -> DOUBLE;
             case Types.NUMERIC, Types.DECIMAL -> DECIMAL;
             case Types.TIMESTAMP_WITH_TIMEZONE -> TIMESTAMPTZ;
-            case Types.TIMESTAMP -> name.equalsIgnoreCase("timestamptz") ? TIMESTAMPTZ : TIMESTAMP;
+            case Types.TIMESTAMP -> engine != Engine.POSTGRES ? UTC_DATETIME
+                    : name.equalsIgnoreCase("timestamptz") ? TIMESTAMPTZ : TIMESTAMP;
             case Types.DATE -> DATE;
             case Types.BINARY, Types.VARBINARY, Types.LONGVARBINARY, Types.BLOB -> BYTES;
             default -> STRING;
@@ -73,8 +83,53 @@ enum ColumnKind {
             }
             case TIMESTAMPTZ -> writeTimestamp(g, rs.getObject(col, OffsetDateTime.class));
             case TIMESTAMP -> writeTimestamp(g, rs.getObject(col, LocalDateTime.class));
+            case UTC_DATETIME -> writeUtcTimestamp(g, rs.getObject(col, LocalDateTime.class));
             default -> writeValue(g, read(rs, col));
         }
+    }
+
+    /**
+     * The name {@code columnTypes} gives a column of this kind whose driver calls its type {@code typeName}, on a shard
+     * of {@code engine}: PostgreSQL's own name on PostgreSQL; on MariaDB the name PostgreSQL (pgjdbc) gives the type of
+     * the same meaning ({@code VARCHAR} is {@code text}, {@code DATETIME} {@code timestamptz}, {@code DOUBLE}
+     * {@code float8}, {@code BIGINT} {@code int8}, ...), or MariaDB's name for a type PostgreSQL has no match for
+     * ({@code ENUM}, {@code SET}, {@code YEAR}, {@code GEOMETRY}, {@code BIT}).
+     */
+    String typeName(Engine engine, String typeName) {
+        if (engine == Engine.POSTGRES || typeName == null) {
+            return typeName;
+        }
+        return switch (this) {
+            case BOOLEAN -> "bool";
+            case INT -> switch (typeName) {
+                case "TINYINT", "TINYINT UNSIGNED", "SMALLINT" -> "int2";
+                case "SMALLINT UNSIGNED", "MEDIUMINT", "MEDIUMINT UNSIGNED", "INTEGER", "INT" -> "int4";
+                default -> typeName;
+            };
+            case LONG -> switch (typeName) {
+                case "BIGINT", "INTEGER UNSIGNED", "INT UNSIGNED" -> "int8";
+                default -> typeName;
+            };
+            case DECIMAL -> switch (typeName) {
+                case "DECIMAL", "DECIMAL UNSIGNED", "BIGINT UNSIGNED" -> "numeric";
+                default -> typeName;
+            };
+            case DOUBLE -> switch (typeName) {
+                case "DOUBLE", "DOUBLE UNSIGNED" -> "float8";
+                case "FLOAT", "FLOAT UNSIGNED" -> "float4";
+                default -> typeName;
+            };
+            case UTC_DATETIME, TIMESTAMPTZ -> "timestamptz";
+            case TIMESTAMP -> "timestamp";
+            case DATE -> "DATE".equals(typeName) ? "date" : typeName;
+            case BYTES -> "bytea";
+            case STRING -> switch (typeName) {
+                case "VARCHAR", "CHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT", "NULL" -> "text";
+                case "TIME" -> "time";
+                case "JSON" -> "json";
+                default -> typeName;
+            };
+        };
     }
 
     /** {@code t} as its ISO-8601 string ({@link Iso8601Text}), {@code infinity}, {@code -infinity} or null. */
@@ -88,6 +143,16 @@ enum ColumnKind {
         } else {
             char[] text = new char[Iso8601Text.MAX_CHARS];
             g.writeString(text, 0, Iso8601Text.write(t, text, 0));
+        }
+    }
+
+    /** {@code t}, a UTC wall-clock time, written as the instant it stands for ({@code ...Z}), or null. */
+    static void writeUtcTimestamp(JsonGenerator g, LocalDateTime t) throws IOException {
+        if (t == null) {
+            g.writeNull();
+        } else {
+            char[] text = new char[Iso8601Text.MAX_CHARS];
+            g.writeString(text, 0, Iso8601Text.writeUtc(t, text, 0));
         }
     }
 
@@ -113,6 +178,11 @@ enum ColumnKind {
             case DECIMAL -> rs.getBigDecimal(col);
             case TIMESTAMPTZ -> rs.getObject(col, OffsetDateTime.class);
             case TIMESTAMP -> rs.getObject(col, LocalDateTime.class);
+            case UTC_DATETIME -> {
+                LocalDateTime t = rs.getObject(col, LocalDateTime.class);
+                // the instant, so that the scatter merge sorts and groups it with PostgreSQL's timestamptz
+                yield t == null ? null : t.atOffset(ZoneOffset.UTC);
+            }
             case DATE -> rs.getObject(col, LocalDate.class);
             case BYTES -> rs.getBytes(col);
             case STRING -> rs.getString(col);

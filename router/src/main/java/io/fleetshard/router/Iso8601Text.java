@@ -17,7 +17,7 @@ import java.time.format.DateTimeFormatter;
  * </ul>
  */
 final class Iso8601Text {
-    /** The longest text either method writes: a ten-character year, nanoseconds and an offset with seconds. */
+    /** The longest text any method writes: a ten-character year, nanoseconds and an offset with seconds. */
     static final int MAX_CHARS = 44;
 
     private Iso8601Text() {
@@ -41,6 +41,17 @@ final class Iso8601Text {
             p = twoDigits(abs % 60, b, p);
         }
         return p;
+    }
+
+    /**
+     * Writes {@code t}, a wall-clock time in UTC, at {@code b[pos]} as {@code ISO_OFFSET_DATE_TIME} prints
+     * {@code t.atOffset(ZoneOffset.UTC)} (a {@code Z} after the local time), without making that object; returns the
+     * position after it.
+     */
+    static int writeUtc(LocalDateTime t, char[] b, int pos) {
+        int p = write(t, b, pos);
+        b[p] = 'Z';
+        return p + 1;
     }
 
     /** Writes {@code t} at {@code b[pos]} as {@code ISO_LOCAL_DATE_TIME} prints it; returns the position after it. */

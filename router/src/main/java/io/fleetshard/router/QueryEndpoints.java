@@ -398,7 +398,7 @@ final class QueryEndpoints {
             g.writeStringField("role", node.role().wireName());
             if (resultSet) {
                 try (ResultSet rs = ps.getResultSet()) {
-                    writeResultSet(g, rs);
+                    writeResultSet(g, rs, shard.engine());
                 }
             } else {
                 g.writeArrayFieldStart("columns");
@@ -419,9 +419,10 @@ final class QueryEndpoints {
         }
     }
 
-    private static void writeResultSet(JsonGenerator g, ResultSet rs) throws SQLException, IOException {
+    /** The columns, their types and the rows of {@code rs}, alike on both engines (ADR 0050). */
+    private static void writeResultSet(JsonGenerator g, ResultSet rs, Engine engine) throws SQLException, IOException {
         ResultSetMetaData md = rs.getMetaData();
-        ColumnKind[] kinds = ColumnKind.of(md);
+        ColumnKind[] kinds = ColumnKind.of(md, engine);
         g.writeArrayFieldStart("columns");
         for (int i = 1; i <= kinds.length; i++) {
             g.writeString(md.getColumnLabel(i));
@@ -429,7 +430,7 @@ final class QueryEndpoints {
         g.writeEndArray();
         g.writeArrayFieldStart("columnTypes");
         for (int i = 1; i <= kinds.length; i++) {
-            g.writeString(md.getColumnTypeName(i));
+            g.writeString(kinds[i - 1].typeName(engine, md.getColumnTypeName(i)));
         }
         g.writeEndArray();
         g.writeArrayFieldStart("rows");

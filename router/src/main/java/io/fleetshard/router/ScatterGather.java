@@ -216,12 +216,12 @@ final class ScatterGather {
                     }
                     try (ResultSet rs = ps.getResultSet()) {
                         ResultSetMetaData md = rs.getMetaData();
-                        ColumnKind[] kinds = ColumnKind.of(md);
+                        ColumnKind[] kinds = ColumnKind.of(md, shard.engine());
                         List<String> columns = new ArrayList<>(kinds.length);
                         List<String> types = new ArrayList<>(kinds.length);
                         for (int i = 1; i <= kinds.length; i++) {
                             columns.add(md.getColumnLabel(i));
-                            types.add(md.getColumnTypeName(i));
+                            types.add(kinds[i - 1].typeName(shard.engine(), md.getColumnTypeName(i)));
                         }
                         List<Object[]> rows = new ArrayList<>();
                         while (rs.next()) {

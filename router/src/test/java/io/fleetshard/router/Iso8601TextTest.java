@@ -25,6 +25,11 @@ class Iso8601TextTest {
         return new String(b, 0, Iso8601Text.write(t, b, 0));
     }
 
+    private static String utcText(LocalDateTime t) {
+        char[] b = new char[Iso8601Text.MAX_CHARS];
+        return new String(b, 0, Iso8601Text.writeUtc(t, b, 0));
+    }
+
     private static OffsetDateTime utc(int y, int mo, int d, int h, int mi, int s, int nano) {
         return OffsetDateTime.of(y, mo, d, h, mi, s, nano, ZoneOffset.UTC);
     }
@@ -113,7 +118,18 @@ class Iso8601TextTest {
             OffsetDateTime t = OffsetDateTime.of(local, offset);
             assertThat(text(t)).as("%s", t).isEqualTo(DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(t));
             assertThat(text(local)).as("%s", local).isEqualTo(DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(local));
+            // a MariaDB DATETIME, read as UTC: the text of the UTC instant, as a timestamptz's
+            assertThat(utcText(local)).as("%s", local).isEqualTo(text(local.atOffset(ZoneOffset.UTC)));
         }
+    }
+
+    @Test
+    void writesAUtcWallClockTimeAsTheInstantItStandsFor() {
+        assertThat(utcText(LocalDateTime.of(2026, 12, 7, 10, 53, 36, 508_912_000)))
+                .isEqualTo("2026-12-07T10:53:36.508912Z");
+        assertThat(utcText(LocalDateTime.of(1000, 1, 1, 0, 0))).isEqualTo("1000-01-01T00:00:00Z");
+        assertThat(utcText(LocalDateTime.MAX)).isEqualTo("+999999999-12-31T23:59:59.999999999Z")
+                .hasSizeLessThanOrEqualTo(Iso8601Text.MAX_CHARS);
     }
 
     @Test

@@ -170,7 +170,8 @@ class MariaDbRoutingIT {
                 "afterToken", token, "sql", "SELECT ts, speed_kph FROM telemetry WHERE vehicle_id = ?",
                 "params", List.of("a0")));
         assertThat(r.role()).as("no replicas: the primary").isEqualTo("primary");
-        assertThat(r.body().get("rows").toString()).isEqualTo("[[\"2026-05-01T10:15:30.5\",88.0]]");
+        // the DATETIME is the UTC instant it stands for, printed as PostgreSQL's timestamptz is (ADR 0050)
+        assertThat(r.body().get("rows").toString()).isEqualTo("[[\"2026-05-01T10:15:30.5Z\",88.0]]");
         RouterHttp.Reply foreign = http.query(Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT 1",
                 "afterToken", "s1@postgres:0/10"));
         assertThat(foreign.status()).isEqualTo(400);
