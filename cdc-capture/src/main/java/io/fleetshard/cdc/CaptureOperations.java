@@ -50,13 +50,13 @@ public final class CaptureOperations {
     }
 
     private static void deleteStoredOffset(CaptureConfig config, String shardId) {
-        // A worker commits through two producers in turn (ADR 0049): fence the second one too, or a batch it still
-        // holds could commit after the tombstone.
-        try (KafkaProducer<byte[], byte[]> second = new KafkaProducer<>(producerSettings(config,
-                ShardCapture.secondTransactionalId(shardId)));
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings(config,
-                ShardCapture.transactionalId(shardId)))) {
-            second.initTransactions();
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, ShardCapture.transactionalId(shardId));
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             producer.initTransactions();
             producer.beginTransaction();
             int partitions = producer.partitionsFor(config.offsetsTopic()).size();
@@ -73,16 +73,6 @@ public final class CaptureOperations {
             }
             throw e;
         }
-    }
-
-    private static Properties producerSettings(CaptureConfig config, String transactionalId) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return p;
     }
 
     /**

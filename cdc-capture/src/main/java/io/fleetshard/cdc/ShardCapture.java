@@ -24,7 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -71,9 +70,7 @@ final class ShardCapture {
     private volatile State state = State.STARTING;
     private volatile String lastError;
     private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> running;
-    /** The first producer: partition counts, the MariaDB retraction. Batches go through {@link #transactions}. */
     private volatile KafkaProducer<byte[], byte[]> producer;
-    private volatile AlternatingTransactions transactions;
     private volatile ChangeEnvelopeMapper mapper;
     private volatile boolean committedSinceStart;
     /** PostgreSQL: whether this engine run asked the server for a running-transactions record (see below). */
@@ -200,20 +197,9 @@ final class ShardCapture {
         JdbcTarget target = JdbcTarget.parse(jdbcUrl);
         Properties props = ConnectorSettings.forShard(config, shardId, engine, target);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        KafkaProducer<byte[], byte[]> p = newProducer(transactionalId(shardId));
-        KafkaProducer<byte[], byte[]> second;
-        try {
-            second = newProducer(secondTransactionalId(shardId));
-        } catch (RuntimeException e) {
-            p.close();
-            throw e;
-        }
-        try (AlternatingTransactions tx = new AlternatingTransactions(List.of(p, second), "cdc-commit-" + shardId,
-                clock)) {
-            // Fences any earlier owner of this shard (either id; an older worker has only the first) and aborts its
-            // open transactions before we read the stored offset.
+        try (KafkaProducer<byte[], byte[]> p = newProducer()) {
+            // Fences any earlier owner of this shard and aborts its open transaction before we read the stored offset.
             p.initTransactions();
-            second.initTransactions();
             ChangeTopics.ensureShardLog(config, shardId);
             // Debezium may resume inside a source transaction: if the shard log ends in a tagged one, go on tagging it.
             ShardLogTail.Tagged tail = ShardLogTail.taggedTxAtEnd(config.bootstrapServers(),
@@ -221,7 +207,6 @@ final class ShardCapture {
             taggedTx = tail == null ? null : tail.txId();
             taggedOffload = tail != null && tail.offload();
             producer = p;
-            transactions = tx;
             mapper = new ChangeEnvelopeMapper(config, shardId, engine, this::partitionsOf);
             if (engine == Engine.POSTGRES) {
                 checkSlotStillThere(target);
@@ -250,17 +235,8 @@ final class ShardCapture {
                 return;
             }
             state = State.RUNNING;
-            try {
-                e.run();
-            } finally {
-                running = null;
-                // The last batch's commit may still be in flight: let it finish before the producers close.
-                Throwable inFlight = tx.awaitInFlight(STOP_TIMEOUT_MS);
-                if (inFlight != null) {
-                    LOG.warn("Shard {}: the last batch's Kafka transaction did not commit ({}); the next start resumes"
-                            + " from the offset committed before it", shardId, inFlight.toString());
-                }
-            }
+            e.run();
+            running = null;
             try {
                 e.close();
             } catch (Exception | Error closeFailure) {
@@ -272,7 +248,6 @@ final class ShardCapture {
             }
         } finally {
             producer = null;
-            transactions = null;
         }
         Throwable t = failure.get();
         if (t != null && !stopping) {
@@ -280,13 +255,12 @@ final class ShardCapture {
         }
     }
 
-    private KafkaProducer<byte[], byte[]> newProducer(String transactionalId) {
+    private KafkaProducer<byte[], byte[]> newProducer() {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetshard-cdc-" + config.workerId() + "-"
-                + transactionalId.substring("fleetshard-cdc-".length()));
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(shardId));
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetshard-cdc-" + config.workerId() + "-" + shardId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         // A batch's records are invisible until commitTransaction(), which sends whatever still lingers at once: lingering
@@ -307,14 +281,8 @@ final class ShardCapture {
         return new KafkaProducer<>(p);
     }
 
-    /** The shard's first producer's id, as before ADR 0049: a worker of either version fences the other's. */
     static String transactionalId(String shardId) {
         return "fleetshard-cdc-" + shardId;
-    }
-
-    /** The shard's second producer's id (ADR 0049); {@code +} is not allowed in a shard id, so no shard's first id. */
-    static String secondTransactionalId(String shardId) {
-        return transactionalId(shardId) + "+b";
     }
 
     private int partitionsOf(String topic) {
@@ -328,15 +296,11 @@ final class ShardCapture {
         });
     }
 
-    /**
-     * One batch = one Kafka transaction: its change events, dead letters and the offset of its last record. Returns
-     * once the batch's sends are acknowledged and the previous batch's commit succeeded; its own commit then runs while
-     * the engine polls and maps the next batch, which marks this one processed (ADR 0049).
-     */
+    /** One batch = one Kafka transaction: its change events, dead letters and the offset of its last record. */
     private void handleBatch(List<RecordChangeEvent<SourceRecord>> events,
                              DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
-        AlternatingTransactions tx = transactions;
+        KafkaProducer<byte[], byte[]> p = producer;
         ChangeEnvelopeMapper m = mapper;
         long mapVersion = shardMap.current().version();
         long nowMs = clock.millis();
@@ -347,10 +311,11 @@ final class ShardCapture {
         int tagged = 0;
         boolean fenceMarker = false;
         long sendsDoneMs = 0;
+        long flushedMs = 0;
         SourceRecord last = null;
         ChangeEnvelopeMapper.Heartbeat heartbeat = null;
         try {
-            Producer<byte[], byte[]> p = tx.begin();
+            p.beginTransaction();
             for (RecordChangeEvent<SourceRecord> event : events) {
                 SourceRecord r = event.record();
                 if (r.sourcePartition() != null && r.sourceOffset() != null) {
@@ -428,85 +393,50 @@ final class ShardCapture {
                         StoredOffset.of(shardId, last.sourcePartition(), last.sourceOffset(), mapVersion, nowMs)));
             }
             sendsDoneMs = clock.millis();
-            tx.commit(new Batch(events, committer, nowMs, sendsDoneMs, fenceMarker, perTable, commitTimes, changes,
-                    tagged, last == null ? null : last.sourceOffset()));
+            // commitTransaction() would flush too; flushing first splits the fence log's commit time into the produce
+            // (with transactions v2, the broker verifies each partition's first batch of a transaction) and EndTxn
+            p.flush();
+            flushedMs = clock.millis();
+            p.commitTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
-            tx.abortOpen(e);
             throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
-                    + transactionalId(shardId) + " or " + secondTransactionalId(shardId) + " was fenced); this engine"
-                    + " stops without committing", e);
+                    + transactionalId(shardId) + " was fenced); this engine stops without committing", e);
         } catch (KafkaException e) {
-            tx.abortOpen(e);
+            try {
+                p.abortTransaction();
+            } catch (RuntimeException abortFailure) {
+                e.addSuppressed(abortFailure);
+            }
             throw new CaptureException("shard " + shardId + ": could not commit a batch of " + events.size()
                     + " events to Kafka (" + e.getMessage() + "); the engine restarts from the last committed offset", e);
         }
-    }
-
-    /** A batch handed to the committer: what to count once it committed, and what to mark processed after that. */
-    private final class Batch implements AlternatingTransactions.Committed {
-        private final List<RecordChangeEvent<SourceRecord>> events;
-        private final DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer;
-        private final long mappedMs;
-        private final long sendsDoneMs;
-        private final boolean fenceMarker;
-        private final Map<String, Integer> perTable;
-        private final long[] commitTimes;
-        private final int changes;
-        private final int tagged;
-        private final Map<String, ?> lastSourceOffset;
-
-        Batch(List<RecordChangeEvent<SourceRecord>> events,
-              DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer, long mappedMs,
-              long sendsDoneMs, boolean fenceMarker, Map<String, Integer> perTable, long[] commitTimes, int changes,
-              int tagged, Map<String, ?> lastSourceOffset) {
-            this.events = List.copyOf(events);
-            this.committer = committer;
-            this.mappedMs = mappedMs;
-            this.sendsDoneMs = sendsDoneMs;
-            this.fenceMarker = fenceMarker;
-            this.perTable = perTable;
-            this.commitTimes = commitTimes;
-            this.changes = changes;
-            this.tagged = tagged;
-            this.lastSourceOffset = lastSourceOffset;
+        long committedAt = clock.millis();
+        if (fenceMarker && FENCE_LOG.isInfoEnabled()) {
+            FENCE_LOG.info("Shard {}: a batch of {} events with a resharder's marker committed to Kafka +{} ms after it was"
+                    + " mapped (sends +{} ms, acknowledged +{} ms, commitTransaction {} ms)", shardId, events.size(),
+                    committedAt - nowMs, sendsDoneMs - nowMs, flushedMs - nowMs, committedAt - flushedMs);
         }
-
-        @Override
-        public void committed(AlternatingTransactions.Timing t) {
-            long committedAt = t.committedMs();
-            if (fenceMarker && FENCE_LOG.isInfoEnabled()) {
-                FENCE_LOG.info("Shard {}: a batch of {} events with a resharder's marker committed to Kafka +{} ms after"
-                        + " it was mapped (sends +{} ms, acknowledged +{} ms, previous batch committed +{} ms,"
-                        + " commitTransaction {} ms)", shardId, events.size(), committedAt - mappedMs,
-                        sendsDoneMs - mappedMs, t.flushedMs() - mappedMs, t.previousCommittedMs() - mappedMs,
-                        committedAt - t.previousCommittedMs());
-            }
-            for (int i = 0; i < changes; i++) {
-                metrics.commitLag(committedAt - commitTimes[i]);
-            }
-            perTable.forEach(metrics::published);
-            if (tagged > 0) {
-                metrics.resharderEvents(tagged);
-            }
-            published.addAndGet(changes);
-            committedSinceStart = true;
-            if (lastSourceOffset != null) {
-                lastOffset = lastSourceOffset;
-            }
-            lastError = null;
+        for (int i = 0; i < changes; i++) {
+            metrics.commitLag(committedAt - commitTimes[i]);
         }
-
-        @Override
-        public void acknowledge() throws InterruptedException {
-            if (engine == Engine.POSTGRES && !standbySnapshotAsked) {
-                standbySnapshotAsked = true;
-                logStandbySnapshot();
-            }
-            for (RecordChangeEvent<SourceRecord> event : events) {
-                committer.markProcessed(event);
-            }
-            committer.markBatchFinished();
+        perTable.forEach(metrics::published);
+        if (tagged > 0) {
+            metrics.resharderEvents(tagged);
         }
+        published.addAndGet(changes);
+        committedSinceStart = true;
+        if (engine == Engine.POSTGRES && !standbySnapshotAsked) {
+            standbySnapshotAsked = true;
+            logStandbySnapshot();
+        }
+        if (last != null) {
+            lastOffset = last.sourceOffset();
+        }
+        lastError = null;
+        for (RecordChangeEvent<SourceRecord> event : events) {
+            committer.markProcessed(event);
+        }
+        committer.markBatchFinished();
     }
 
     /**
