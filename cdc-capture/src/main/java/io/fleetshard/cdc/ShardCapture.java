@@ -413,8 +413,9 @@ final class ShardCapture {
         long committedAt = clock.millis();
         if (fenceMarker && FENCE_LOG.isInfoEnabled()) {
             FENCE_LOG.info("Shard {}: a batch of {} events with a resharder's marker committed to Kafka +{} ms after it was"
-                    + " mapped (sends +{} ms, acknowledged +{} ms, commitTransaction {} ms)", shardId, events.size(),
-                    committedAt - nowMs, sendsDoneMs - nowMs, flushedMs - nowMs, committedAt - flushedMs);
+                    + " mapped (sends +{} ms, acknowledged +{} ms, commitTransaction {} ms)", shardId,
+                    events.size(), committedAt - nowMs, sendsDoneMs - nowMs, flushedMs - nowMs,
+                    committedAt - flushedMs);
         }
         for (int i = 0; i < changes; i++) {
             metrics.commitLag(committedAt - commitTimes[i]);
