@@ -311,6 +311,7 @@ final class ShardCapture {
         int tagged = 0;
         boolean fenceMarker = false;
         long sendsDoneMs = 0;
+        long flushedMs = 0;
         SourceRecord last = null;
         ChangeEnvelopeMapper.Heartbeat heartbeat = null;
         try {
@@ -392,6 +393,10 @@ final class ShardCapture {
                         StoredOffset.of(shardId, last.sourcePartition(), last.sourceOffset(), mapVersion, nowMs)));
             }
             sendsDoneMs = clock.millis();
+            // commitTransaction() would flush too; flushing first splits the fence log's commit time into the produce
+            // (with transactions v2, the broker verifies each partition's first batch of a transaction) and EndTxn
+            p.flush();
+            flushedMs = clock.millis();
             p.commitTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
@@ -408,8 +413,9 @@ final class ShardCapture {
         long committedAt = clock.millis();
         if (fenceMarker && FENCE_LOG.isInfoEnabled()) {
             FENCE_LOG.info("Shard {}: a batch of {} events with a resharder's marker committed to Kafka +{} ms after it was"
-                    + " mapped (sends +{} ms, commitTransaction {} ms)", shardId, events.size(), committedAt - nowMs,
-                    sendsDoneMs - nowMs, committedAt - sendsDoneMs);
+                    + " mapped (sends +{} ms, acknowledged +{} ms, commitTransaction {} ms)", shardId,
+                    events.size(), committedAt - nowMs, sendsDoneMs - nowMs, flushedMs - nowMs,
+                    committedAt - flushedMs);
         }
         for (int i = 0; i < changes; i++) {
             metrics.commitLag(committedAt - commitTimes[i]);
