@@ -180,6 +180,11 @@ public final class FleetSchema {
 
     private static List<String> postgresObjects(String app) {
         String owner = OWNER_ROLE;
+        // fleetshard_stray_fleets (ADR 0051): ANDed with the isolation policy, it can only hide rows: those of the
+        // fleets the bind named in fleetshard.hidden_fleets (a scatter leg's fleets that this shard holds but does not
+        // own, during and after a reshard job). The setting is read once per statement (init plans); absent or empty
+        // (point requests, routers before ADR 0051) it hides nothing, and each row then costs one boolean parameter
+        // (the list itself is not compared: that cost ~50 ns a row on a scan)
         String policy = """
                 ALTER TABLE public.%1$s ENABLE ROW LEVEL SECURITY;
                 ALTER TABLE public.%1$s FORCE ROW LEVEL SECURITY;
@@ -190,15 +195,13 @@ public final class FleetSchema {
                               AND fleet_id = (SELECT nullif(current_setting('fleetshard.fleet_id', true), '')));
                 DROP POLICY IF EXISTS fleetshard_stray_fleets ON public.%1$s;
                 CREATE POLICY fleetshard_stray_fleets ON public.%1$s AS RESTRICTIVE FOR SELECT
-                  USING (fleet_id OPERATOR(pg_catalog.<>) ALL ((SELECT pg_catalog.string_to_array(
-                    COALESCE(pg_catalog.current_setting('fleetshard.hidden_fleets', true), ''), ','))::pg_catalog.text[]));
+                  USING ((SELECT COALESCE(pg_catalog.current_setting('fleetshard.hidden_fleets', true), '')
+                            OPERATOR(pg_catalog.=) '')
+                         OR fleet_id OPERATOR(pg_catalog.<>) ALL ((SELECT pg_catalog.string_to_array(
+                           pg_catalog.current_setting('fleetshard.hidden_fleets', true), ','))::pg_catalog.text[]));
                 ALTER TABLE public.%1$s OWNER TO %2$s;
                 REVOKE ALL ON public.%1$s FROM PUBLIC;
                 GRANT SELECT, INSERT, UPDATE, DELETE ON public.%1$s TO %3$s""";
-        // fleetshard_stray_fleets (ADR 0051): ANDed with the isolation policy, it can only hide rows: those of the
-        // fleets the bind named in fleetshard.hidden_fleets (a scatter leg's fleets that this shard holds but does not own,
-        // during and after a reshard job). The setting is read once per statement (an init plan); absent or empty
-        // (point requests, routers before ADR 0051) it hides nothing
         // the INSERT trigger keeps the name of the row trigger it replaces (BEFORE INSERT OR UPDATE OR DELETE ... FOR
         // EACH ROW, up to 2026-12), which shards installed before still have: dropped here, in the install's transaction
         String fenceTriggers = """
@@ -590,11 +593,13 @@ public final class FleetSchema {
                           FROM %s.fleetshard_secret s WHERE s.id = 1)""".formatted(definer, d, d),
                 "GRANT EXECUTE ON FUNCTION " + d + ".fleetshard_current_tenant TO " + definer,
                 // ADR 0051: the fleets a scatter leg must not see on this shard (comma separated; empty, also when the
-                // router did not set it, hides nothing). Views cannot read user variables; a function can
+                // router did not set it, hides nothing and costs a row no FIND_IN_SET). Views cannot read user
+                // variables; a function can. DETERMINISTIC (the variable cannot change within a statement: the
+                // router's scanner refuses user variables) lets the views' sub-select run once per statement
                 """
                 CREATE OR REPLACE DEFINER = %s FUNCTION %s.fleetshard_hidden_fleets()
                   RETURNS TEXT CHARACTER SET utf8mb4
-                  NOT DETERMINISTIC NO SQL SQL SECURITY DEFINER
+                  DETERMINISTIC NO SQL SQL SECURITY DEFINER
                   RETURN COALESCE(@fleetshard_hidden_fleets, '')""".formatted(definer, d),
                 "GRANT EXECUTE ON FUNCTION " + d + ".fleetshard_hidden_fleets TO " + definer,
                 "CREATE DATABASE IF NOT EXISTS " + r + " CHARACTER SET utf8mb4",
@@ -602,14 +607,16 @@ public final class FleetSchema {
                 CREATE OR REPLACE DEFINER = %s SQL SECURITY DEFINER VIEW %s.vehicles AS
                   SELECT tenant_id, fleet_id, vehicle_id, vin, status, updated_at FROM %s.vehicles
                   WHERE tenant_id = (SELECT %s.fleetshard_current_tenant())
-                    AND FIND_IN_SET(fleet_id, (SELECT %s.fleetshard_hidden_fleets())) = 0
-                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d, d),
+                    AND ((SELECT %s.fleetshard_hidden_fleets()) = ''
+                         OR FIND_IN_SET(fleet_id, (SELECT %s.fleetshard_hidden_fleets())) = 0)
+                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d, d, d),
                 """
                 CREATE OR REPLACE DEFINER = %s SQL SECURITY DEFINER VIEW %s.telemetry AS
                   SELECT tenant_id, fleet_id, vehicle_id, ts, lat, lon, speed_kph FROM %s.telemetry
                   WHERE tenant_id = (SELECT %s.fleetshard_current_tenant())
-                    AND FIND_IN_SET(fleet_id, (SELECT %s.fleetshard_hidden_fleets())) = 0
-                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d, d),
+                    AND ((SELECT %s.fleetshard_hidden_fleets()) = ''
+                         OR FIND_IN_SET(fleet_id, (SELECT %s.fleetshard_hidden_fleets())) = 0)
+                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d, d, d),
                 """
                 CREATE OR REPLACE DEFINER = %s FUNCTION %s.%s() RETURNS INT
                   NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER
