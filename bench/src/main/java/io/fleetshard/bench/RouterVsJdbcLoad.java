@@ -212,14 +212,15 @@ public final class RouterVsJdbcLoad {
                 LoadRun.Operation viaBlocking = viaRouter(blockingClients, rows);
                 LoadRun.Operation viaBoundJdbc = (t, seq) -> {
                     try (Connection c = boundDs.getConnection(); PreparedStatement ps = c.prepareStatement(
-                            "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?);\n" + SQL + "\n;\nCOMMIT")) {
+                            "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?, ?);\n" + SQL + "\n;\nCOMMIT")) {
                         ps.setString(1, TENANT);
                         ps.setString(2, signature);
                         ps.setString(3, FLEET);
                         ps.setInt(4, 5000);
-                        ps.setString(5, TENANT);
-                        ps.setString(6, FLEET);
-                        ps.setString(7, "v" + ((seq * 7919 + t) % rows));
+                        ps.setString(5, ""); // the fleets a scatter leg hides (ADR 0051): none
+                        ps.setString(6, TENANT);
+                        ps.setString(7, FLEET);
+                        ps.setString(8, "v" + ((seq * 7919 + t) % rows));
                         ps.execute(); // BEGIN
                         ps.getMoreResults(); // CALL
                         if (!ps.getMoreResults()) {

@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What each pooled connection of one node is bound to on the database side: the tenant, its fleet and the statement
- * timeout that the router's last successful binding left in the session (ADR 0016,
+ * What each pooled connection of one node is bound to on the database side: the tenant, its fleet, the fleets it
+ * hides and the statement timeout that the router's last successful binding left in the session (ADR 0016,
  * {@code docs/adr/0016-router-fast-path.md}). A statement of the same tenant and fleet then runs alone, without a bind;
  * any other statement binds the connection again in its own transaction.
  *
@@ -17,10 +17,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * the pool replaces starts unbound.
  */
 final class ConnectionBindings {
-    /** The binding a connection holds: tenant, fleet (null for scatter reads) and statement timeout. */
-    record Bound(String tenantId, String fleetId, int timeoutMs) {
+    /**
+     * The binding a connection holds: tenant, fleet (null for scatter reads), the fleets it hides (ADR 0051) and
+     * statement timeout.
+     */
+    record Bound(String tenantId, String fleetId, String hiddenFleets, int timeoutMs) {
         boolean holds(TenantBinding t, int timeout) {
-            return tenantId.equals(t.tenantId()) && Objects.equals(fleetId, t.fleetId()) && timeoutMs == timeout;
+            return tenantId.equals(t.tenantId()) && Objects.equals(fleetId, t.fleetId())
+                    && hiddenFleets.equals(t.hiddenFleets()) && timeoutMs == timeout;
         }
     }
 
@@ -53,7 +57,7 @@ final class ConnectionBindings {
 
     /** Records a binding whose transaction committed. */
     void record(Connection physical, TenantBinding tenant, int timeoutMs) {
-        bound.put(physical, new Bound(tenant.tenantId(), tenant.fleetId(), timeoutMs));
+        bound.put(physical, new Bound(tenant.tenantId(), tenant.fleetId(), tenant.hiddenFleets(), timeoutMs));
         if (bound.size() > sweepAbove) {
             sweepClosed();
         }

@@ -180,6 +180,11 @@ public final class FleetSchema {
 
     private static List<String> postgresObjects(String app) {
         String owner = OWNER_ROLE;
+        // fleetshard_stray_fleets (ADR 0051): ANDed with the isolation policy, it can only hide rows: those of the
+        // fleets the bind named in fleetshard.hidden_fleets (a scatter leg's fleets that this shard holds but does not
+        // own, during and after a reshard job). The setting is read once per statement (init plans); absent or empty
+        // (point requests, routers before ADR 0051) it hides nothing, and each row then costs one boolean parameter
+        // (the list itself is not compared: that cost ~50 ns a row on a scan)
         String policy = """
                 ALTER TABLE public.%1$s ENABLE ROW LEVEL SECURITY;
                 ALTER TABLE public.%1$s FORCE ROW LEVEL SECURITY;
@@ -188,6 +193,12 @@ public final class FleetSchema {
                   USING (tenant_id = (SELECT v.tenant_id FROM fleetshard_private.signed_tenant v))
                   WITH CHECK (tenant_id = (SELECT v.tenant_id FROM fleetshard_private.signed_tenant v)
                               AND fleet_id = (SELECT nullif(current_setting('fleetshard.fleet_id', true), '')));
+                DROP POLICY IF EXISTS fleetshard_stray_fleets ON public.%1$s;
+                CREATE POLICY fleetshard_stray_fleets ON public.%1$s AS RESTRICTIVE FOR SELECT
+                  USING ((SELECT COALESCE(pg_catalog.current_setting('fleetshard.hidden_fleets', true), '')
+                            OPERATOR(pg_catalog.=) '')
+                         OR fleet_id OPERATOR(pg_catalog.<>) ALL ((SELECT pg_catalog.string_to_array(
+                           pg_catalog.current_setting('fleetshard.hidden_fleets', true), ','))::pg_catalog.text[]));
                 ALTER TABLE public.%1$s OWNER TO %2$s;
                 REVOKE ALL ON public.%1$s FROM PUBLIC;
                 GRANT SELECT, INSERT, UPDATE, DELETE ON public.%1$s TO %3$s""";
@@ -341,6 +352,46 @@ public final class FleetSchema {
                 "ALTER PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) OWNER TO " + owner,
                 "REVOKE ALL ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) FROM PUBLIC",
                 "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) TO " + app,
+                // ADR 0051: the same two procedures with the fleets a scatter leg must not see (comma separated,
+                // empty for none), which fleetshard_stray_fleets reads. The four-parameter ones stay for routers before it: they
+                // leave the setting unset, which hides nothing
+                """
+                CREATE OR REPLACE PROCEDURE public.fleetshard_bind(p_tenant text, p_sig text, p_fleet text,
+                                                                   p_timeout_ms integer, p_hidden_fleets text)
+                  LANGUAGE plpgsql SECURITY DEFINER
+                AS $$
+                BEGIN
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), true);
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), true);
+                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), true);
+                  PERFORM pg_catalog.set_config('fleetshard.hidden_fleets', coalesce(p_hidden_fleets, ''), true);
+                  PERFORM pg_catalog.set_config('statement_timeout',
+                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, true);
+                END
+                $$""",
+                "ALTER PROCEDURE public.fleetshard_bind(text, text, text, integer, text) OWNER TO " + owner,
+                "REVOKE ALL ON PROCEDURE public.fleetshard_bind(text, text, text, integer, text) FROM PUBLIC",
+                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind(text, text, text, integer, text) TO " + app,
+                """
+                CREATE OR REPLACE PROCEDURE public.fleetshard_bind_connection(p_tenant text, p_sig text, p_fleet text,
+                                                                              p_timeout_ms integer,
+                                                                              p_hidden_fleets text)
+                  LANGUAGE plpgsql SECURITY DEFINER
+                AS $$
+                BEGIN
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), false);
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), false);
+                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), false);
+                  PERFORM pg_catalog.set_config('fleetshard.hidden_fleets', coalesce(p_hidden_fleets, ''), false);
+                  PERFORM pg_catalog.set_config('statement_timeout',
+                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, false);
+                END
+                $$""",
+                "ALTER PROCEDURE public.fleetshard_bind_connection(text, text, text, integer, text) OWNER TO " + owner,
+                "REVOKE ALL ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer, text)"
+                        + " FROM PUBLIC",
+                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer, text) TO "
+                        + app,
                 policy.formatted("vehicles", owner, app),
                 policy.formatted("telemetry", owner, app),
                 // ADR 0013 "The write fence lives in the database": the resharder fences a moving fleet by a row here
@@ -541,17 +592,31 @@ public final class FleetSchema {
                                       THEN @fleetshard_tenant_id END
                           FROM %s.fleetshard_secret s WHERE s.id = 1)""".formatted(definer, d, d),
                 "GRANT EXECUTE ON FUNCTION " + d + ".fleetshard_current_tenant TO " + definer,
+                // ADR 0051: the fleets a scatter leg must not see on this shard (comma separated; empty, also when the
+                // router did not set it, hides nothing and costs a row no FIND_IN_SET). Views cannot read user
+                // variables; a function can. DETERMINISTIC (the variable cannot change within a statement: the
+                // router's scanner refuses user variables) lets the views' sub-select run once per statement
+                """
+                CREATE OR REPLACE DEFINER = %s FUNCTION %s.fleetshard_hidden_fleets()
+                  RETURNS TEXT CHARACTER SET utf8mb4
+                  DETERMINISTIC NO SQL SQL SECURITY DEFINER
+                  RETURN COALESCE(@fleetshard_hidden_fleets, '')""".formatted(definer, d),
+                "GRANT EXECUTE ON FUNCTION " + d + ".fleetshard_hidden_fleets TO " + definer,
                 "CREATE DATABASE IF NOT EXISTS " + r + " CHARACTER SET utf8mb4",
                 """
                 CREATE OR REPLACE DEFINER = %s SQL SECURITY DEFINER VIEW %s.vehicles AS
                   SELECT tenant_id, fleet_id, vehicle_id, vin, status, updated_at FROM %s.vehicles
                   WHERE tenant_id = (SELECT %s.fleetshard_current_tenant())
-                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d),
+                    AND ((SELECT %s.fleetshard_hidden_fleets()) = ''
+                         OR FIND_IN_SET(fleet_id, (SELECT %s.fleetshard_hidden_fleets())) = 0)
+                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d, d, d),
                 """
                 CREATE OR REPLACE DEFINER = %s SQL SECURITY DEFINER VIEW %s.telemetry AS
                   SELECT tenant_id, fleet_id, vehicle_id, ts, lat, lon, speed_kph FROM %s.telemetry
                   WHERE tenant_id = (SELECT %s.fleetshard_current_tenant())
-                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d),
+                    AND ((SELECT %s.fleetshard_hidden_fleets()) = ''
+                         OR FIND_IN_SET(fleet_id, (SELECT %s.fleetshard_hidden_fleets())) = 0)
+                  WITH CASCADED CHECK OPTION""".formatted(definer, r, d, d, d, d),
                 """
                 CREATE OR REPLACE DEFINER = %s FUNCTION %s.%s() RETURNS INT
                   NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER

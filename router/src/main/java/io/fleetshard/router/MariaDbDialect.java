@@ -14,9 +14,10 @@ import java.util.Properties;
 /**
  * MariaDB shards. MariaDB has no row-level security: {@link FleetSchema} puts tenant-filtering DEFINER views named like
  * the tables into a sibling database {@code <db>_rls}, which is the only thing the router's account may touch. Before
- * each statement the router sets the session variables the views' filter function checks (tenant and signature) and
- * the statement time limit, in one {@code SET}: two round trips per statement. These are session variables, so a
- * connection whose last {@code SET} was for the same tenant, fleet and timeout skips it (ADR 0016). The {@code SET}
+ * each statement the router sets the session variables the views' filter functions check (tenant and signature, and
+ * the fleets a scatter leg must not see, ADR 0051) and the statement time limit, in one {@code SET}: two round trips
+ * per statement. These are session variables, so a connection whose last {@code SET} was for the same tenant, fleet,
+ * hidden fleets and timeout skips it (ADR 0016). The {@code SET}
  * also names the request's fleet, which the fleet guard triggers of the base tables compare with every row a write
  * creates, changes or deletes. Before a connection serves another tenant than its last one, its session is reset
  * ({@code COM_RESET_CONNECTION}: user variables, session variables, named locks, temporary tables, prepared statements
@@ -26,7 +27,7 @@ final class MariaDbDialect implements ShardDialect {
     static final MariaDbDialect INSTANCE = new MariaDbDialect();
 
     private static final String SET_TENANT = "SET @fleetshard_tenant_id = ?, @fleetshard_tenant_sig = ?,"
-            + " @fleetshard_fleet_id = ?, max_statement_time = ?";
+            + " @fleetshard_fleet_id = ?, @fleetshard_hidden_fleets = ?, max_statement_time = ?";
     /** The character set and collation MariaDB Connector/J 3 asks for at the handshake. */
     private static final String RESTORE_NAMES = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci";
     /**
@@ -98,7 +99,8 @@ final class MariaDbDialect implements ShardDialect {
                 set.setString(1, tenant.tenantId());
                 set.setString(2, tenant.signature());
                 set.setString(3, tenant.fleetId());
-                set.setBigDecimal(4, BigDecimal.valueOf(timeoutMs, 3));
+                set.setString(4, tenant.hiddenFleets());
+                set.setBigDecimal(5, BigDecimal.valueOf(timeoutMs, 3));
                 set.execute();
             }
         }

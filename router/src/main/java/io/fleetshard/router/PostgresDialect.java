@@ -17,9 +17,10 @@ import org.postgresql.util.ServerErrorMessage;
 
 /**
  * PostgreSQL shards. A statement is sent as {@code BEGIN; CALL public.fleetshard_bind(tenant, signature, fleet,
- * timeout); <client sql>; COMMIT} in one prepared query, so the transaction-local tenant setting made by the bind
- * procedure holds for exactly the client's statement, and row-level security installed by {@link FleetSchema} filters
- * on it after checking its signature.
+ * timeout, hidden fleets); <client sql>; COMMIT} in one prepared query, so the transaction-local tenant setting made
+ * by the bind procedure holds for exactly the client's statement, and row-level security installed by
+ * {@link FleetSchema} filters on it after checking its signature (and hides the fleets a scatter leg must not see,
+ * ADR 0051).
  *
  * <p>The explicit transaction matters. pgjdbc sends a composite query with a single Sync (one implicit transaction)
  * only while it batches; once a statement is server-prepared and described (parameters of unspecified type, such as
@@ -33,13 +34,16 @@ import org.postgresql.util.ServerErrorMessage;
 final class PostgresDialect implements ShardDialect {
     static final PostgresDialect INSTANCE = new PostgresDialect();
 
-    /** What precedes every client statement: the transaction and the bind call (4 parameters). */
-    static final String BIND_PREFIX = "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?);\n";
+    /**
+     * What precedes every client statement: the transaction and the bind call (5 parameters: tenant, signature, fleet,
+     * timeout and the fleets to hide, ADR 0051).
+     */
+    static final String BIND_PREFIX = "BEGIN;\nCALL public.fleetshard_bind(?, ?, ?, ?, ?);\n";
     /** The same, binding the connection's session (ADR 0016): later statements of the tenant need no bind. */
-    static final String BIND_CONNECTION_PREFIX = "BEGIN;\nCALL public.fleetshard_bind_connection(?, ?, ?, ?);\n";
+    static final String BIND_CONNECTION_PREFIX = "BEGIN;\nCALL public.fleetshard_bind_connection(?, ?, ?, ?, ?);\n";
     /** What follows it; the newline ends a trailing line comment of the client's SQL. */
     static final String COMMIT_SUFFIX = "\n;\nCOMMIT";
-    private static final int BIND_PARAMS = 4;
+    private static final int BIND_PARAMS = 5;
     /** SQLSTATE that fleetshard_check_signature raises when a signature was not made with the shard's secret. */
     static final String SIGNATURE_REJECTED = "FS001";
     /** Tenant whose signature new connections check; not a valid tenant id, so the signature grants nothing. */
@@ -142,6 +146,7 @@ final class PostgresDialect implements ShardDialect {
             ps.setString(3, tenant.fleetId());
         }
         ps.setInt(4, timeoutMs);
+        ps.setString(5, tenant.hiddenFleets());
         ShardDialect.bindParams(ps, BIND_PARAMS, params);
         try {
             ps.execute(); // BEGIN

@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /v1/query/scatter}: one read on every shard holding the tenant's fleets, in parallel, bound to the tenant
- * (no fleet), merged: rows of all shards sorted by {@code orderBy} (stable; shard order otherwise), then cut to
- * {@code limit}. A shard that fails for a reason of the request itself (bad SQL: 4xx) fails the request with that
+ * (no fleet), each seeing only the rows of fleets its shard owns per the map (the shard hides the rows a reshard job
+ * left or is copying there, ADR 0051), merged: rows of all shards sorted by {@code orderBy} (stable; shard order
+ * otherwise), then cut to {@code limit}. A shard that fails for a reason of the request itself (bad SQL: 4xx) fails the request with that
  * problem; a shard that cannot answer (5xx, deadline) fails it with 503 unless {@code allowPartial}, in which case the
  * response lists it in {@code failedShards}.
  */
@@ -104,9 +105,11 @@ final class ScatterGather {
         for (Shard shard : shards) {
             String shardId = shard.shardId();
             Prepared p = prepared.get(ShardDialect.of(shard.engine()).sqlDialect());
+            // the rows this shard holds of fleets it does not own are another leg's (or no leg's): hidden, ADR 0051
+            TenantBinding legTenant = tenant.hiding(map.strayFleetsOn(shardId, tenantId));
             try {
-                legs.put(shardId, executor.submit(() -> leg(map, shard, p.sql(), p.params(), pref, tenant, deadline,
-                        budget)));
+                legs.put(shardId, executor.submit(() -> leg(map, shard, p.sql(), p.params(), pref, legTenant,
+                        deadline, budget)));
             } catch (RejectedExecutionException e) {
                 legs.values().forEach(f -> f.cancel(true));
                 throw ApiProblem.unavailable("the router is too busy for scatter queries (" + config.scatterThreads()

@@ -245,6 +245,8 @@ class MariaDbRoutingIT {
         "SELECT * FROM %DB%.vehicles",
         "SELECT secret FROM %DB%.fleetshard_secret",
         "SELECT %DB%.fleetshard_current_tenant()",
+        "SELECT %DB%.fleetshard_hidden_fleets()",
+        "CREATE OR REPLACE VIEW vehicles AS SELECT * FROM %DB%.vehicles",
         "SELECT user, authentication_string FROM mysql.user",
         "CREATE TABLE stolen AS SELECT * FROM vehicles",
         "DROP VIEW vehicles",
@@ -281,6 +283,8 @@ class MariaDbRoutingIT {
         "SET @fleetshard_tenant_id = 'acme'",
         "SET @fleetshard_tenant_sig = 'x', @fleetshard_tenant_id = 'acme'",
         "SET @fleetshard_resharder = 1",
+        "SET @fleetshard_hidden_fleets = ''",
+        "SELECT v.* FROM vehicles v WHERE (@fleetshard_hidden_fleets := 'f1') IS NOT NULL",
         "SELECT 1; SELECT * FROM vehicles",
         "SELECT 1 /*! ; SELECT * FROM vehicles */",
         "USE " + "mysql",
@@ -594,6 +598,40 @@ class MariaDbRoutingIT {
             assertThat(single(c, "SELECT vin FROM vehicles")).isEmpty();
             bind(c, "evil", TenantSigner.sign(PostgresCluster.SECRET, "evil"), "e1");
             assertThat(single(c, "SELECT vin FROM vehicles")).isEqualTo("EVIL-VIN");
+        }
+    }
+
+    /**
+     * ADR 0051: the fleets a scatter leg hides are a user variable the views read through a definer function. Set or
+     * cleared straight against the database with the router's account (the router's scanner refuses both), it can
+     * only hide rows of the bound tenant: the tenant filter stays as it was.
+     */
+    @Test
+    void theHiddenFleetsVariableCanOnlyHideTheBoundTenantsOwnRows() throws SQLException {
+        try (Connection c = appConnection(); Statement st = c.createStatement()) {
+            bind(c, "evil", TenantSigner.sign(PostgresCluster.SECRET, "evil"), "e1");
+            for (String hidden : List.of("", "e2", "f1", "%", "e1x,,e", "' OR 1=1 -- ")) {
+                hide(c, hidden);
+                assertThat(single(c, "SELECT vin FROM vehicles")).as(hidden).isEqualTo("EVIL-VIN");
+            }
+            st.execute("SET @fleetshard_hidden_fleets = NULL");
+            assertThat(single(c, "SELECT vin FROM vehicles")).isEqualTo("EVIL-VIN");
+            hide(c, "x,e1");
+            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+            assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                    + " ('evil', 'e1', 'hidden')")).isInstanceOf(SQLException.class);
+            bind(c, "acme", TenantSigner.sign(PostgresCluster.SECRET, "acme"), "f1");
+            hide(c, "f1");
+            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+            hide(c, "");
+            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("2");
+        }
+    }
+
+    private static void hide(Connection c, String fleets) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SET @fleetshard_hidden_fleets = ?")) {
+            ps.setString(1, fleets);
+            ps.execute();
         }
     }
 

@@ -223,7 +223,8 @@ class PostgresRoutingIT {
                     ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, TENANT));
                     ps.setString(3, "f1");
                     ps.setInt(4, 1234);
-                    ps.setString(5, id);
+                    ps.setString(5, "");
+                    ps.setString(6, id);
                     ps.execute();
                     ps.getMoreResults();
                     assertThat(ps.getMoreResults()).isTrue();

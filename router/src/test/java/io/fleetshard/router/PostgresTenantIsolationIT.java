@@ -144,6 +144,10 @@ class PostgresTenantIsolationIT {
         "INSERT INTO fleetshard_fence (tenant_id, fleet_id, job_id) VALUES ('acme', 'f1', 'freeze-acme')",
         "DELETE FROM fleetshard_fence",
         "SELECT set_config('fleetshard.resharder', 'on', true)",
+        "SELECT set_config('fleetshard.hidden_fleets', '', true)",
+        "SELECT public.fleetshard_bind('evil', 'forged', 'e1', 1000, ''), * FROM vehicles",
+        "DROP POLICY fleetshard_stray_fleets ON vehicles",
+        "ALTER POLICY fleetshard_stray_fleets ON vehicles USING (true)",
         "ALTER TABLE vehicles DISABLE TRIGGER fleetshard_fence_guard",
     })
     void craftedStatementsThatTryToForgeOrEscapeAreRefusedByTheDatabase(String sql) {
@@ -171,6 +175,9 @@ class PostgresTenantIsolationIT {
         "DECLARE c CURSOR WITH HOLD FOR SELECT * FROM vehicles",
         "FETCH ALL FROM c",
         "SET LOCAL fleetshard.resharder = 'on'",
+        "SET LOCAL fleetshard.hidden_fleets = ''",
+        "RESET fleetshard.hidden_fleets",
+        "CALL public.fleetshard_bind_connection('evil', 'forged', 'e1', 1000, 'f1')",
     })
     void sessionControlAndMultipleStatementsAreRejectedByTheRouter(String sql) {
         assertThat(evil(sql).status()).isEqualTo(400);
@@ -499,6 +506,7 @@ class PostgresTenantIsolationIT {
             ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "evil"));
             ps.setString(3, "e1");
             ps.setInt(4, 5000);
+            ps.setString(5, "");
             ps.execute();
             List<String> out = new ArrayList<>();
             // a CALL has no update count, so "no more results" cannot be told from it: walk a fixed number
@@ -554,6 +562,7 @@ class PostgresTenantIsolationIT {
                 ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "evil"));
                 ps.setString(3, "e1");
                 ps.setInt(4, 5000);
+                ps.setString(5, "");
                 ps.execute();
             }
             assertThat(single(st, "SELECT string_agg(vin, ',') FROM vehicles")).isEqualTo("EVIL-VIN");
@@ -562,6 +571,7 @@ class PostgresTenantIsolationIT {
                 ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "acme"));
                 ps.setString(3, "f1");
                 ps.setInt(4, 5000);
+                ps.setString(5, "");
                 assertThatThrownBy(ps::execute).isInstanceOf(SQLException.class);
             }
             st.execute("ROLLBACK");
@@ -569,6 +579,41 @@ class PostgresTenantIsolationIT {
             assertThat(single(st, "SELECT string_agg(vin, ',') FROM vehicles")).isEqualTo("EVIL-VIN");
             st.execute("CALL public.fleetshard_bind_connection('acme', 'forged', 'f1', 1000)");
             assertThat(single(st, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+        }
+    }
+
+    /**
+     * ADR 0051: the fleets a scatter leg hides. A placeholder setting may be set by any role with {@code SET} (the
+     * router's scanner refuses it; {@code set_config} is revoked), so straight against the database the router's role
+     * can clear or forge it: it still sees only the bound tenant's rows, the restrictive policy can only hide.
+     */
+    @Test
+    void theHiddenFleetsSettingCanOnlyHideTheBoundTenantsOwnRows() throws SQLException {
+        try (Connection c = appConnection(); Statement st = c.createStatement();
+             PreparedStatement bind = c.prepareStatement(
+                     "CALL public.fleetshard_bind_connection(?, ?, NULL, 5000, ?)")) {
+            bind.setString(1, "acme");
+            bind.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "acme"));
+            bind.setString(3, "f1");
+            bind.execute();
+            assertThat(single(st, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+            assertThatThrownBy(() -> st.execute("SELECT set_config('fleetshard.hidden_fleets', '', false)"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+            bind.setString(3, "f1x,,f");
+            bind.execute();
+            assertThat(single(st, "SELECT count(*) FROM vehicles")).isEqualTo("3");
+            bind.setString(1, "evil");
+            bind.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "evil"));
+            for (String hidden : List.of("", "f1", "{}", "e1x", "' OR true --")) {
+                bind.setString(3, hidden);
+                bind.execute();
+                assertThat(single(st, "SELECT count(*) FROM vehicles WHERE tenant_id = 'acme'")).as(hidden)
+                        .isEqualTo("0");
+            }
+            st.execute("SET fleetshard.hidden_fleets = ''");
+            assertThat(single(st, "SELECT count(*) FROM vehicles WHERE tenant_id = 'acme'")).isEqualTo("0");
+            st.execute("RESET fleetshard.hidden_fleets");
+            assertThat(single(st, "SELECT count(*) FROM vehicles WHERE tenant_id = 'acme'")).isEqualTo("0");
         }
     }
 

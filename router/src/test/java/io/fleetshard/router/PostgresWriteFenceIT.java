@@ -93,6 +93,7 @@ class PostgresWriteFenceIT extends WriteFenceContract {
             ps.setString(2, TenantSigner.sign(PostgresCluster.SECRET, "acme"));
             ps.setString(3, "forging");
             ps.setInt(4, 5000);
+            ps.setString(5, "");
             assertThatThrownBy(() -> {
                 ps.execute();
                 for (int i = 0; i < 5; i++) {

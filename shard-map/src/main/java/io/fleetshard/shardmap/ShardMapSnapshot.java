@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * An immutable, consistent view of the shard map at one map version. Readers hold one snapshot for the whole of a
@@ -29,6 +30,8 @@ public final class ShardMapSnapshot {
     private final HashRing ring;
     private final Map<String, List<Node>> nodesByShard;
     private final Map<String, List<Fleet>> fleetsByTenant;
+    /** By shard, then tenant: see {@link #strayFleetsOn}; built on first use (most snapshots never need it). */
+    private volatile Map<String, Map<String, List<String>>> strayFleets;
 
     private ShardMapSnapshot(long version, Map<String, Tenant> tenants, Map<String, Fleet> fleets,
             Map<String, Shard> shards, Map<String, Node> nodes, Map<String, ReshardJob> reshards, HashRing ring) {
@@ -210,6 +213,48 @@ public final class ShardMapSnapshot {
         List<String> sorted = new ArrayList<>(out);
         Collections.sort(sorted);
         return sorted;
+    }
+
+    /**
+     * Fleets of {@code tenantId} whose rows {@code shardId} may hold although it does not own them (ADR 0051): the
+     * fleets named by any reshard job with {@code shardId} as its source or target, in any phase (finished, failed and
+     * cancelled ones included: a failed copy can leave rows behind), that are registered and placed on another shard
+     * now. Sorted, distinct; empty for nearly every shard and tenant. A fleet the map no longer knows is not listed.
+     */
+    public List<String> strayFleetsOn(String shardId, String tenantId) {
+        Map<String, Map<String, List<String>>> index = strayFleets;
+        if (index == null) {
+            index = indexStrayFleets();
+            strayFleets = index;
+        }
+        return index.getOrDefault(shardId, Map.of()).getOrDefault(tenantId, List.of());
+    }
+
+    private Map<String, Map<String, List<String>>> indexStrayFleets() {
+        Map<String, Map<String, TreeSet<String>>> byShard = new HashMap<>();
+        for (ReshardJob job : reshards.values()) {
+            for (String key : job.fleets()) {
+                Fleet fleet = fleets.get(key);
+                if (fleet == null) {
+                    continue;
+                }
+                String owner = shardFor(fleet);
+                for (String shardId : List.of(job.sourceShardId(), job.targetShardId())) {
+                    if (!shardId.equals(owner)) {
+                        byShard.computeIfAbsent(shardId, k -> new HashMap<>())
+                                .computeIfAbsent(fleet.tenantId(), k -> new TreeSet<>())
+                                .add(fleet.fleetId());
+                    }
+                }
+            }
+        }
+        Map<String, Map<String, List<String>>> out = new HashMap<>();
+        byShard.forEach((shardId, byTenant) -> {
+            Map<String, List<String>> lists = new HashMap<>();
+            byTenant.forEach((tenantId, ids) -> lists.put(tenantId, List.copyOf(ids)));
+            out.put(shardId, Collections.unmodifiableMap(lists));
+        });
+        return Collections.unmodifiableMap(out);
     }
 
     @Override

@@ -58,4 +58,33 @@ class ShardMapSnapshotTest {
                 .isInstanceOf(MapVersionConflictException.class)
                 .hasMessageContaining("based on version 0 but the map is at version 1");
     }
+
+    @Test
+    void listsTheStrayFleetsEachShardOfAJobMayHoldForItsTenant() {
+        Shard s3 = Shard.withDefaultTokens("s3", ShardStatus.ACTIVE, Engine.POSTGRES, 256);
+        ReshardJob afterCutover = job("j1", "s1", "s2", List.of("acme/moved", "beta/b1"), ReshardPhase.CLEANUP);
+        ReshardJob beforeCutover = job("j2", "s2", "s3", List.of("acme/moving"), ReshardPhase.CATCHUP);
+        ReshardJob failed = job("j3", "s3", "s1", List.of("acme/gone", "acme/stayed"), ReshardPhase.FAILED);
+        ShardMapSnapshot map = ShardMapSnapshot.of(1, List.of(s1, s2, s3, new Tenant("acme", DurabilityTier.STANDARD),
+                new Tenant("beta", DurabilityTier.STANDARD), new Fleet("acme", "moved", "s2"),
+                new Fleet("beta", "b1", "s2"), new Fleet("acme", "moving", "s2"), new Fleet("acme", "stayed", "s3"),
+                new Fleet("acme", "home", "s1"), afterCutover, beforeCutover, failed));
+        // the source of a cut-over move until its cleanup; the failed job's target; "gone" is not in the map
+        assertThat(map.strayFleetsOn("s1", "acme")).containsExactly("moved", "stayed");
+        assertThat(map.strayFleetsOn("s1", "beta")).containsExactly("b1");
+        // the owner of every fleet its jobs name
+        assertThat(map.strayFleetsOn("s2", "acme")).isEmpty();
+        // the target of a move before its cutover
+        assertThat(map.strayFleetsOn("s3", "acme")).containsExactly("moving");
+        assertThat(map.strayFleetsOn("s3", "beta")).isEmpty();
+        assertThat(map.strayFleetsOn("nope", "acme")).isEmpty();
+        // a new placement changes the answer: the snapshot after it indexes again
+        ShardMapSnapshot next = map.apply(2, List.of(new Fleet("acme", "moving", "s3")), List.of());
+        assertThat(next.strayFleetsOn("s3", "acme")).isEmpty();
+        assertThat(next.strayFleetsOn("s2", "acme")).containsExactly("moving");
+    }
+
+    private static ReshardJob job(String id, String source, String target, List<String> fleets, ReshardPhase phase) {
+        return new ReshardJob(id, ReshardKind.MOVE, source, target, fleets, List.of(), phase, -1, 0, 0, false, null);
+    }
 }
