@@ -221,7 +221,7 @@ public final class FleetSchema {
                 CREATE OR REPLACE TRIGGER fleetshard_fence_guard_delete AFTER DELETE ON public.%1$s
                   REFERENCING OLD TABLE AS fleetshard_old_rows
                   FOR EACH STATEMENT EXECUTE FUNCTION public.fleetshard_fence_guard()""";
-        return List.of(
+        List<String> out = new ArrayList<>(List.of(
                 "CREATE SCHEMA IF NOT EXISTS fleetshard_private",
                 "ALTER SCHEMA fleetshard_private OWNER TO " + owner,
                 "REVOKE ALL ON SCHEMA fleetshard_private FROM PUBLIC",
@@ -304,9 +304,8 @@ public final class FleetSchema {
                 "ALTER FUNCTION public.fleetshard_check_signature(text, text) OWNER TO " + owner,
                 "REVOKE ALL ON FUNCTION public.fleetshard_check_signature(text, text) FROM PUBLIC",
                 "GRANT EXECUTE ON FUNCTION public.fleetshard_check_signature(text, text) TO " + app,
-                // the only way the router's role can set the tenant (set_config is revoked from PUBLIC). It does not
-                // check the signature: fleetshard_current_tenant() does, on every statement. A procedure, so that
-                // CALL returns no rows; every name is schema-qualified, so it needs no search_path of its own.
+                // shards installed before fleetshard_bind was a procedure have a function of that name: dropped, for
+                // the procedure below (bindProcedure)
                 """
                 DO $$
                 BEGIN
@@ -314,84 +313,18 @@ public final class FleetSchema {
                              AND pronamespace = 'public'::regnamespace) THEN
                     DROP FUNCTION public.fleetshard_bind(text, text, text, integer);
                   END IF;
-                END $$""",
-                """
-                CREATE OR REPLACE PROCEDURE public.fleetshard_bind(p_tenant text, p_sig text, p_fleet text,
-                                                                   p_timeout_ms integer)
-                  LANGUAGE plpgsql SECURITY DEFINER
-                AS $$
-                BEGIN
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), true);
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), true);
-                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), true);
-                  PERFORM pg_catalog.set_config('statement_timeout',
-                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, true);
-                END
-                $$""",
-                "ALTER PROCEDURE public.fleetshard_bind(text, text, text, integer) OWNER TO " + owner,
-                "REVOKE ALL ON PROCEDURE public.fleetshard_bind(text, text, text, integer) FROM PUBLIC",
-                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind(text, text, text, integer) TO " + app,
-                // ADR 0016: the same settings for the session, so that a pooled connection stays bound to its tenant
-                // and later statements of that tenant need no bind. The router calls it only inside BEGIN ... COMMIT
-                // together with the client's statement: set_config(..., false) is undone by a rollback, so a failed
-                // transaction leaves the previous binding, which the router then forgets. Not a signature check:
-                // fleetshard_current_tenant() still checks on every statement.
-                """
-                CREATE OR REPLACE PROCEDURE public.fleetshard_bind_connection(p_tenant text, p_sig text, p_fleet text,
-                                                                              p_timeout_ms integer)
-                  LANGUAGE plpgsql SECURITY DEFINER
-                AS $$
-                BEGIN
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), false);
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), false);
-                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), false);
-                  PERFORM pg_catalog.set_config('statement_timeout',
-                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, false);
-                END
-                $$""",
-                "ALTER PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) OWNER TO " + owner,
-                "REVOKE ALL ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) FROM PUBLIC",
-                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer) TO " + app,
-                // ADR 0051: the same two procedures with the fleets a scatter leg must not see (comma separated,
-                // empty for none), which fleetshard_stray_fleets reads. The four-parameter ones stay for routers before it: they
-                // leave the setting unset, which hides nothing
-                """
-                CREATE OR REPLACE PROCEDURE public.fleetshard_bind(p_tenant text, p_sig text, p_fleet text,
-                                                                   p_timeout_ms integer, p_hidden_fleets text)
-                  LANGUAGE plpgsql SECURITY DEFINER
-                AS $$
-                BEGIN
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), true);
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), true);
-                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), true);
-                  PERFORM pg_catalog.set_config('fleetshard.hidden_fleets', coalesce(p_hidden_fleets, ''), true);
-                  PERFORM pg_catalog.set_config('statement_timeout',
-                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, true);
-                END
-                $$""",
-                "ALTER PROCEDURE public.fleetshard_bind(text, text, text, integer, text) OWNER TO " + owner,
-                "REVOKE ALL ON PROCEDURE public.fleetshard_bind(text, text, text, integer, text) FROM PUBLIC",
-                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind(text, text, text, integer, text) TO " + app,
-                """
-                CREATE OR REPLACE PROCEDURE public.fleetshard_bind_connection(p_tenant text, p_sig text, p_fleet text,
-                                                                              p_timeout_ms integer,
-                                                                              p_hidden_fleets text)
-                  LANGUAGE plpgsql SECURITY DEFINER
-                AS $$
-                BEGIN
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), false);
-                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), false);
-                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), false);
-                  PERFORM pg_catalog.set_config('fleetshard.hidden_fleets', coalesce(p_hidden_fleets, ''), false);
-                  PERFORM pg_catalog.set_config('statement_timeout',
-                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, false);
-                END
-                $$""",
-                "ALTER PROCEDURE public.fleetshard_bind_connection(text, text, text, integer, text) OWNER TO " + owner,
-                "REVOKE ALL ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer, text)"
-                        + " FROM PUBLIC",
-                "GRANT EXECUTE ON PROCEDURE public.fleetshard_bind_connection(text, text, text, integer, text) TO "
-                        + app,
+                END $$"""));
+        // the only ways the router's role sets its tenant (set_config is revoked from PUBLIC). ADR 0016: the
+        // session's (_connection) keep a pooled connection bound to its tenant, and the router calls them only inside
+        // BEGIN ... COMMIT with the client's statement, so a rollback undoes them and the router then forgets the
+        // binding. ADR 0051: the five-parameter
+        // ones also name the fleets a scatter leg must not see (fleetshard_stray_fleets); the four-parameter ones stay
+        // for routers before it and leave that setting unset, which hides nothing
+        out.addAll(bindProcedure("fleetshard_bind", true, false, owner, app));
+        out.addAll(bindProcedure("fleetshard_bind_connection", false, false, owner, app));
+        out.addAll(bindProcedure("fleetshard_bind", true, true, owner, app));
+        out.addAll(bindProcedure("fleetshard_bind_connection", false, true, owner, app));
+        out.addAll(List.of(
                 policy.formatted("vehicles", owner, app),
                 policy.formatted("telemetry", owner, app),
                 // ADR 0013 "The write fence lives in the database": the resharder fences a moving fleet by a row here
@@ -496,7 +429,39 @@ public final class FleetSchema {
                 "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_stat_get_activity(integer),"
                         + " pg_catalog.pg_prepared_statement(), pg_catalog.pg_cursor() FROM PUBLIC",
                 "GRANT SELECT ON pg_catalog.pg_stat_activity TO pg_monitor",
-                "GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_get_activity(integer) TO pg_monitor");
+                "GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_get_activity(integer) TO pg_monitor"));
+        return out;
+    }
+
+    /**
+     * A bind procedure (ADR 0004): sets the tenant, its signature, the request's fleet and the statement timeout,
+     * transaction-local ({@code local}, {@code fleetshard_bind}) or for the session
+     * ({@code fleetshard_bind_connection}, ADR 0016); with {@code hidden}, also the fleets a scatter leg must not see (ADR 0051). Not a signature check:
+     * {@code fleetshard_current_tenant()} and the policies check on every statement. A procedure, so that CALL returns
+     * no rows; every name is schema-qualified, so it needs no search_path of its own.
+     */
+    private static List<String> bindProcedure(String name, boolean local, boolean hidden, String owner, String app) {
+        String types = "text, text, text, integer" + (hidden ? ", text" : "");
+        String scope = Boolean.toString(local);
+        String hiddenParam = hidden ? ", p_hidden_fleets text" : "";
+        String hiddenSetting = hidden ? "  PERFORM pg_catalog.set_config('fleetshard.hidden_fleets',"
+                + " coalesce(p_hidden_fleets, ''), " + scope + ");\n" : "";
+        String signature = "public." + name + "(" + types + ")";
+        return List.of("""
+                CREATE OR REPLACE PROCEDURE public.%s(p_tenant text, p_sig text, p_fleet text, p_timeout_ms integer%s)
+                  LANGUAGE plpgsql SECURITY DEFINER
+                AS $$
+                BEGIN
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_id', coalesce(p_tenant, ''), %s);
+                  PERFORM pg_catalog.set_config('fleetshard.tenant_sig', coalesce(p_sig, ''), %s);
+                  PERFORM pg_catalog.set_config('fleetshard.fleet_id', coalesce(p_fleet, ''), %s);
+                %s  PERFORM pg_catalog.set_config('statement_timeout',
+                                                pg_catalog.int4larger(p_timeout_ms, 1)::pg_catalog.text, %s);
+                END
+                $$""".formatted(name, hiddenParam, scope, scope, scope, hiddenSetting, scope),
+                "ALTER PROCEDURE " + signature + " OWNER TO " + owner,
+                "REVOKE ALL ON PROCEDURE " + signature + " FROM PUBLIC",
+                "GRANT EXECUTE ON PROCEDURE " + signature + " TO " + app);
     }
 
     // ---------------------------------------------------------------- MariaDB
