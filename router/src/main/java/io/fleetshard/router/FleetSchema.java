@@ -317,9 +317,9 @@ public final class FleetSchema {
         // the only ways the router's role sets its tenant (set_config is revoked from PUBLIC). ADR 0016: the
         // session's (_connection) keep a pooled connection bound to its tenant, and the router calls them only inside
         // BEGIN ... COMMIT with the client's statement, so a rollback undoes them and the router then forgets the
-        // binding. ADR 0051: the five-parameter
-        // ones also name the fleets a scatter leg must not see (fleetshard_stray_fleets); the four-parameter ones stay
-        // for routers before it and leave that setting unset, which hides nothing
+        // binding. ADR 0051: the five-parameter ones also name the fleets a scatter leg must not see
+        // (fleetshard_stray_fleets); the four-parameter ones stay for routers before it and leave that setting unset,
+        // which hides nothing
         out.addAll(bindProcedure("fleetshard_bind", true, false, owner, app));
         out.addAll(bindProcedure("fleetshard_bind_connection", false, false, owner, app));
         out.addAll(bindProcedure("fleetshard_bind", true, true, owner, app));
@@ -436,9 +436,10 @@ public final class FleetSchema {
     /**
      * A bind procedure (ADR 0004): sets the tenant, its signature, the request's fleet and the statement timeout,
      * transaction-local ({@code local}, {@code fleetshard_bind}) or for the session
-     * ({@code fleetshard_bind_connection}, ADR 0016); with {@code hidden}, also the fleets a scatter leg must not see (ADR 0051). Not a signature check:
-     * {@code fleetshard_current_tenant()} and the policies check on every statement. A procedure, so that CALL returns
-     * no rows; every name is schema-qualified, so it needs no search_path of its own.
+     * ({@code fleetshard_bind_connection}, ADR 0016); with {@code hidden}, also the fleets a scatter leg must not see
+     * (ADR 0051). Not a signature check: {@code fleetshard_current_tenant()} and the policies check on every
+     * statement. A procedure, so that CALL returns no rows; every name is schema-qualified, so it needs no search_path
+     * of its own.
      */
     private static List<String> bindProcedure(String name, boolean local, boolean hidden, String owner, String app) {
         String types = "text, text, text, integer" + (hidden ? ", text" : "");

@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
  * {@code POST /v1/query/scatter}: one read on every shard holding the tenant's fleets, in parallel, bound to the tenant
  * (no fleet), each seeing only the rows of fleets its shard owns per the map (the shard hides the rows a reshard job
  * left or is copying there, ADR 0051), merged: rows of all shards sorted by {@code orderBy} (stable; shard order
- * otherwise), then cut to {@code limit}. A shard that fails for a reason of the request itself (bad SQL: 4xx) fails the request with that
- * problem; a shard that cannot answer (5xx, deadline) fails it with 503 unless {@code allowPartial}, in which case the
- * response lists it in {@code failedShards}.
+ * otherwise), then cut to {@code limit}. A shard that fails for a reason of the request itself (bad SQL: 4xx) fails
+ * the request with that problem; a shard that cannot answer (5xx, deadline) fails it with 503 unless
+ * {@code allowPartial}, in which case the response lists it in {@code failedShards}.
  */
 final class ScatterGather {
     private static final Logger LOG = LoggerFactory.getLogger(ScatterGather.class);
