@@ -92,10 +92,15 @@ public final class CaptureWorker implements AutoCloseable {
         }
         started = true;
         LOG.info("Capture worker starting: {}", config);
-        if (!DebeziumEventSummary.cheapFormatterLoaded()) {
+        if (!DebeziumShadows.cheapFormatterLoaded()) {
             LOG.warn("Debezium's own EventFormatter is on the class path before cdc-capture's (ADR 0021): every change"
                     + " event's metrics summary costs a Jackson ObjectMapper; put fleetshard-cdc-capture before the"
                     + " Debezium jars");
+        }
+        if (!DebeziumShadows.spinFreeQueueLoaded()) {
+            LOG.warn("Debezium's own ChangeEventQueue is on the class path before cdc-capture's (ADR 0054): every"
+                    + " connector spins a millisecond per poll interval and waits a whole interval per batch; put"
+                    + " fleetshard-cdc-capture before the Debezium jars");
         }
         ChangeTopics.ensure(config);
         consumer = newConsumer();

@@ -12,11 +12,16 @@ import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.junit.jupiter.api.Test;
 
-class DebeziumEventSummaryTest {
+class DebeziumShadowsTest {
 
     @Test
     void theModulesFormatterShadowsDebeziumsOnTheClassPath() {
-        assertThat(DebeziumEventSummary.cheapFormatterLoaded()).isTrue();
+        assertThat(DebeziumShadows.cheapFormatterLoaded()).isTrue();
+    }
+
+    @Test
+    void theModulesChangeEventQueueShadowsDebeziumsOnTheClassPath() {
+        assertThat(DebeziumShadows.spinFreeQueueLoaded()).isTrue();
     }
 
     @Test
