@@ -100,8 +100,7 @@ public final class MariaDbViewCostBench {
             String appBase = "jdbc:mariadb://127.0.0.1:" + maria.port() + "/";
             List<Variant> variants = List.of(new Variant("base", rootUrl, false, false),
                     new Variant("before", appBase + "mview_before?user=" + FleetSchema.DEFAULT_APP_ROLE, true, true),
-                    new Variant("now", appBase + FleetSchema.mariaDbViewDatabase(db) + "?user="
-                            + FleetSchema.DEFAULT_APP_ROLE, true, false));
+                    new Variant("now", appBase + db + "_rls?user=" + FleetSchema.DEFAULT_APP_ROLE, true, false));
             long serverPid = Long.parseLong(Files.readString(Path.of(query(rootUrl, "SELECT @@pid_file")),
                     StandardCharsets.US_ASCII).trim());
             System.out.printf("server: MariaDB %s, pid %d; rows=%d otherRows=%d points=%d scans=%d rounds=%d"
