@@ -18,6 +18,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -237,8 +238,17 @@ public final class ShardMapFollower implements ShardMapSource, AutoCloseable {
                 for (ConsumerRecord<String, byte[]> r : records) {
                     handle(r);
                 }
-                nextOffset = consumer.position(partition);
-                trackEndOffset();
+                try {
+                    nextOffset = consumer.position(partition);
+                    trackEndOffset();
+                } catch (RetriableException e) {
+                    // Kafka did not answer (a start while it is down: the position of the log's beginning needs
+                    // the broker); the next poll tries again, the map served stays as it is
+                    lastError = e.toString();
+                    LOG.warn("shard-map log position unknown, serving map v{}: {}", current.get().version(),
+                            e.toString());
+                    continue;
+                }
                 maybeWriteSnapshotFile(false);
             }
         } catch (WakeupException e) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fleetshard.testkit.EmbeddedKafka;
+import io.fleetshard.testkit.KafkaGate;
 import io.fleetshard.testkit.SharedKafka;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +36,25 @@ class ShardMapLogIT {
                         "jdbc:postgresql://127.0.0.1:1/fleet"),
                 new Node(shardId + "-r", shardId, NodeRole.SYNC_REPLICA, "eu-west-1", "eu-west-1b",
                         "jdbc:postgresql://127.0.0.1:2/fleet"));
+    }
+
+    @Test
+    void aFollowerStartedWhileKafkaDoesNotAnswerCatchesUpOnceItDoes() throws Exception {
+        ShardMapLogConfig log = uniqueLog(SharedKafka.get().bootstrapServers());
+        try (ShardMapFollower writerFollower = ShardMapFollower.start(log, null);
+                ShardMapWriter writer = ShardMapWriter.open(log, writerFollower);
+                KafkaGate gate = new KafkaGate(log.bootstrapServers())) {
+            long v = writer.commit(0, shardWithNodes("s1"), List.of());
+            // a router starting while Kafka is down: its follower's first look at the log times out (2 s here)
+            ShardMapLogConfig late = new ShardMapLogConfig(gate.bootstrapServers(), log.topic(),
+                    log.transactionalId(), Duration.ofSeconds(2));
+            try (ShardMapFollower follower = ShardMapFollower.start(late, null)) {
+                assertThat(follower.awaitVersion(v, Duration.ofSeconds(5))).isFalse();
+                gate.open();
+                assertThat(follower.awaitVersion(v, WAIT)).as("the follower keeps trying once Kafka answers").isTrue();
+                assertThat(follower.current().shards()).extracting(Shard::shardId).containsExactly("s1");
+            }
+        }
     }
 
     @Test
