@@ -29,7 +29,7 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
     static final Set<String> PLATFORM_KEYS = platformKeys("kafka.bootstrap.servers", "shardmap.topic",
             "shardmap.mirror.table", "admin.host", "admin.port", "aws.region", "archive.bucket", "archive.tier",
             "s3.region", "s3.endpoint", "s3.access.key", "s3.secret.key", "standby.shard", "standby.jdbc.url",
-            "state.dir", "dynamodb.endpoint", "dynamodb.access.key", "dynamodb.secret.key");
+            "state.dir", "dynamodb.endpoint", "dynamodb.access.key", "dynamodb.secret.key", "start.kafka.wait.ms");
 
     private static Set<String> platformKeys(String... keys) {
         Set<String> all = new TreeSet<>(List.of(keys));

@@ -15,6 +15,7 @@ import io.fleetshard.iceberg.IcebergSinkConfig;
 import io.fleetshard.router.Router;
 import io.fleetshard.router.RouterConfig;
 import io.fleetshard.shardmap.DynamoDbMapMirror;
+import io.fleetshard.shardmap.MapUnavailableException;
 import io.fleetshard.shardmap.MapMirrorSync;
 import io.fleetshard.shardmap.ShardMapFollower;
 import io.fleetshard.shardmap.ShardMapLogConfig;
@@ -39,7 +40,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -74,6 +78,12 @@ final class RunCommand {
     static final List<String> TARGET_LOGIN_KEYS = List.of("target.postgres.user", "target.postgres.password",
             "target.mysql.user", "target.mysql.password");
     private static final int DEFAULT_ADMIN_PORT = 9090;
+    /** Platform key: how long a start keeps trying while Kafka does not answer, in ms (0: one attempt). */
+    static final String START_WAIT_KEY = "start.kafka.wait.ms";
+    static final long DEFAULT_START_WAIT_MS = 120_000;
+    private static final long FIRST_START_PAUSE_MS = 500;
+    private static final long MAX_START_PAUSE_MS = 5_000;
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     private RunCommand() {
     }
@@ -95,6 +105,9 @@ final class RunCommand {
             err.println("fleetshard run: " + e.getMessage());
             err.println(USAGE);
             return 2;
+        } catch (StartFailedException e) {
+            err.println("fleetshard run: " + e.getMessage());
+            return 1;
         }
         int port = running.adminPort() > 0 ? running.adminPort() : running.apiPort();
         out.println("fleetshard run " + running.component() + ": up (/healthz, /readyz, /metrics on port " + port + ")");
@@ -195,19 +208,94 @@ final class RunCommand {
         }
     }
 
-    /** Starts the component {@code args} name; the caller closes it. */
+    /**
+     * Starts the component {@code args} name; the caller closes it. A start that fails because Kafka does not answer
+     * (not reachable yet, or too slow: the map topic's check, the component's own topics) is tried again, with a
+     * pause that doubles up to 5 s, until {@value #START_WAIT_KEY} (platform key, default 120 s) has passed: a
+     * component started beside a Kafka that is still starting, or one that is overloaded, waits for it instead of
+     * exiting.
+     *
+     * @throws IllegalArgumentException the invocation or the configuration is wrong (nothing was contacted)
+     * @throws StartFailedException it did not start (Kafka did not answer in time, or another failure)
+     */
     static Running start(List<String> args, Map<String, String> env) {
         Invocation inv = parse(args, env);
         String component = inv.component();
-        Running r = new Running(component);
+        long waitMs = startWaitMs(inv.settings());
+        Launch launch;
         try {
-            prepare(component, inv.settings()).start(r);
+            launch = prepare(component, inv.settings());
+        } catch (IllegalArgumentException e) {
+            throw e;
         } catch (RuntimeException e) {
-            r.close();
-            throw e instanceof IllegalArgumentException ? e : new IllegalArgumentException(component
-                    + " did not start: " + e.getMessage(), e);
+            throw new IllegalArgumentException(component + " did not start: " + e.getMessage(), e);
         }
-        return r;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        long pauseMs = FIRST_START_PAUSE_MS;
+        for (int attempt = 1; ; attempt++) {
+            Running r = new Running(component);
+            try {
+                launch.start(r);
+                return r;
+            } catch (RuntimeException e) {
+                r.close();
+                if (e instanceof IllegalArgumentException) {
+                    throw e;
+                }
+                long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (!kafkaDidNotAnswer(e)) {
+                    throw new StartFailedException(component + " did not start: " + e.getMessage(), e);
+                }
+                if (leftMs <= 0) {
+                    throw new StartFailedException(component + " did not start: Kafka did not answer within "
+                            + START_WAIT_KEY + "=" + waitMs + " ms (" + attempt + " attempt" + (attempt == 1 ? "" : "s")
+                            + "): " + e.getMessage(), e);
+                }
+                long sleepMs = Math.min(pauseMs, leftMs);
+                LOG.warn("{} could not start, Kafka did not answer (attempt {}): {}; trying again in {} ms ({} ms"
+                        + " left of {})", component, attempt, e.getMessage(), sleepMs, leftMs, START_WAIT_KEY);
+                try {
+                    Thread.sleep(sleepMs);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new StartFailedException(component + " did not start: interrupted while waiting for Kafka",
+                            ie);
+                }
+                pauseMs = Math.min(pauseMs * 2, MAX_START_PAUSE_MS);
+            }
+        }
+    }
+
+    /** A component that could not start although its invocation was valid; the process exits 1. */
+    static final class StartFailedException extends RuntimeException {
+        StartFailedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static long startWaitMs(ComponentSettings s) {
+        String value = s.platform(START_WAIT_KEY, Long.toString(DEFAULT_START_WAIT_MS));
+        try {
+            long ms = Long.parseLong(value.trim());
+            if (ms < 0) {
+                throw new NumberFormatException();
+            }
+            return ms;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(START_WAIT_KEY + " must be a number of milliseconds >= 0, got '"
+                    + value + "'");
+        }
+    }
+
+    /** True when {@code e} or a cause says Kafka did not answer: the map log's or a Kafka client's timeout. */
+    static boolean kafkaDidNotAnswer(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof MapUnavailableException || t instanceof org.apache.kafka.common.errors.TimeoutException
+                    || t instanceof org.apache.kafka.common.errors.DisconnectException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Secret keys of each component, read from {@code FLEETSHARD_<KEY>} even when the config file lacks them. */

@@ -3,6 +3,9 @@ package io.fleetshard.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.fleetshard.shardmap.DurabilityTier;
 import io.fleetshard.shardmap.DynamoDbMapMirror;
 import io.fleetshard.shardmap.Engine;
@@ -17,6 +20,7 @@ import io.fleetshard.shardmap.ShardStatus;
 import io.fleetshard.shardmap.Tenant;
 import io.fleetshard.testkit.Await;
 import io.fleetshard.testkit.DynamoDbLocal;
+import io.fleetshard.testkit.KafkaGate;
 import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.S3Server;
 import io.fleetshard.testkit.SharedKafka;
@@ -35,8 +39,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
@@ -259,6 +266,59 @@ class RunCommandIT {
                 .hasMessageContaining("standby.shard");
         assertThatThrownBy(() -> RunCommand.start(List.of("capture", "--config", empty.toString(), "--set", "novalue"),
                 Map.of())).hasMessageContaining("--set takes key=value");
+    }
+
+    @Test
+    void aStartWaitsForAKafkaThatAnswersLate(@TempDir Path dir) throws Exception {
+        String p = "late" + UUID.randomUUID().toString().substring(0, 8);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger runLog = (Logger) LoggerFactory.getLogger(RunCommand.class);
+        runLog.addAppender(logged);
+        // Kafka's address as the control API knows it hangs up on every connection until the test opens it
+        try (KafkaGate kafka = new KafkaGate(SharedKafka.get().bootstrapServers())) {
+            Path config = write(dir.resolve("control.properties"), Map.of("control.http.port", "0",
+                    "control.http.host", "127.0.0.1",
+                    "control.orchestrations.topic", p + ".orchestrations", "control.audit.topic", p + ".audit"));
+            Path platform = write(dir.resolve("platform.properties"), Map.of(
+                    "kafka.bootstrap.servers", kafka.bootstrapServers(), "shardmap.topic", p + ".shardmap",
+                    "state.dir", dir.resolve("state").toString(), "start.kafka.wait.ms", "120000"));
+            CompletableFuture<RunCommand.Running> started = CompletableFuture.supplyAsync(() -> RunCommand.start(
+                    List.of("control-api", "--config", config.toString(), "--platform", platform.toString()),
+                    Map.of("FLEETSHARD_CONTROL_AUTH_JWT_SECRET", "jwt-secret-for-run-it-0123456789abcdef")));
+            Await.condition("the first attempt to fail", WAIT, () -> logged.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().startsWith("control-api could not start, Kafka did not"
+                            + " answer (attempt 1)")));
+            assertThat(started).isNotDone();
+            kafka.open();
+            try (RunCommand.Running control = started.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                assertThat(control.apiPort()).isPositive();
+                Await.condition("control API ready", WAIT,
+                        () -> get(control.apiPort(), "/readyz").statusCode() == 200);
+            }
+        } finally {
+            runLog.detachAppender(logged);
+        }
+    }
+
+    @Test
+    void aStartGivesUpOnASilentKafkaAfterItsWaitWithExit1(@TempDir Path dir) throws Exception {
+        try (KafkaGate kafka = new KafkaGate("127.0.0.1:1")) {
+            Path config = write(dir.resolve("control.properties"), Map.of("control.http.port", "0",
+                    "control.http.host", "127.0.0.1", "control.auth.jwt.secret",
+                    "jwt-secret-for-run-it-0123456789abcdef"));
+            Path platform = write(dir.resolve("platform.properties"), Map.of("kafka.bootstrap.servers",
+                    kafka.bootstrapServers(), "state.dir", dir.resolve("state").toString(), "start.kafka.wait.ms",
+                    "0"));
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int exit = RunCommand.run(List.of("control-api", "--config", config.toString(), "--platform",
+                    platform.toString()), new java.io.PrintStream(new java.io.ByteArrayOutputStream()),
+                    new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(exit).isEqualTo(1);
+            assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("control-api did not start: Kafka did not answer within start.kafka.wait.ms=0 ms"
+                            + " (1 attempt)").doesNotContain("usage:");
+        }
     }
 
     private static RunCommand.Running open(List<AutoCloseable> open, RunCommand.Running r) {
