@@ -3,7 +3,6 @@ package io.fleetshard.bench;
 import io.fleetshard.router.FleetSchema;
 import io.fleetshard.testkit.MariaDbNode;
 import io.fleetshard.testkit.PostgresNode;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -161,7 +160,7 @@ public final class FenceCostBench {
                         + " 'b' || g AS vehicle_id, 'VIN' || g AS vin, 'new'::text AS status, now() AS updated_at"
                         + " FROM generate_series(1, " + bulkRows + ") g");
                 setup.add("ANALYZE");
-                execute(url, setup);
+                BenchSql.execute(url, setup);
                 variants.add(new Variant("PostgreSQL 17", name, url));
             }
             for (String name : List.of("none", "noop", "row", "row+empty")) {
@@ -183,11 +182,11 @@ public final class FenceCostBench {
                         + " SELECT g + 1 FROM s WHERE g < " + bulkRows + ") SELECT 'bench' AS tenant_id,"
                         + " 'bulk' AS fleet_id, CONCAT('b', g) AS vehicle_id, CONCAT('VIN', g) AS vin,"
                         + " 'new' AS status, NOW(6) AS updated_at FROM s");
-                execute(url, setup);
+                BenchSql.execute(url, setup);
                 variants.add(new Variant("MariaDB 11.4", name, url));
             }
-            String version = query(pg.jdbcUrl("postgres"), "SELECT version()") + " / "
-                    + query(maria.jdbcUrl("mysql"), "SELECT version()");
+            String version = BenchSql.query(pg.jdbcUrl("postgres"), "SELECT version()") + " / "
+                    + BenchSql.query(maria.jdbcUrl("mysql"), "SELECT version()");
             System.out.printf("servers: %s%nthreads=%d seconds=%d bulkRows=%d rounds=%d cores=%d%n", version, threads,
                     seconds, bulkRows, rounds, Runtime.getRuntime().availableProcessors());
 
@@ -204,12 +203,12 @@ public final class FenceCostBench {
                     java.util.Collections.rotate(order, round - 1);
                     for (Variant v : order) {
                         setFence(v, fence);
-                        execute(v.url(), List.of("TRUNCATE TABLE vehicles"));
-                        String load = loadAvg();
+                        BenchSql.execute(v.url(), List.of("TRUNCATE TABLE vehicles"));
+                        String load = BenchSql.loadAvg();
                         double ips = singleRowInserts(v.url(), threads, seconds, round);
-                        execute(v.url(), List.of("TRUNCATE TABLE vehicles"));
+                        BenchSql.execute(v.url(), List.of("TRUNCATE TABLE vehicles"));
                         double bulk = bulkInsert(v.url(), bulkRows);
-                        Result r = new Result(ips, bulk, load + " -> " + loadAvg());
+                        Result r = new Result(ips, bulk, load + " -> " + BenchSql.loadAvg());
                         String key = v.engine() + " | " + v.name() + " | " + fence;
                         results.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
                         System.out.printf(Locale.ROOT, "round %d  %-42s %8.0f inserts/s  bulk %6.3f s  load %s%n",
@@ -333,28 +332,4 @@ public final class FenceCostBench {
         }
     }
 
-    private static void execute(String url, List<String> sqls) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-            for (String sql : sqls) {
-                st.execute(sql);
-            }
-        }
-    }
-
-    private static String query(String url, String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
-             var rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    private static String loadAvg() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).split(" ");
-            return f[0] + "/" + f[1];
-        } catch (java.io.IOException e) {
-            return "?";
-        }
-    }
 }

@@ -11,7 +11,6 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -95,18 +94,18 @@ public final class MariaDbViewCostBench {
             maria.createDatabase(db);
             String rootUrl = maria.jdbcUrl(db);
             FleetSchema.install(rootUrl, SECRET);
-            execute(rootUrl, formerObjects("`" + db + "`", "`mview_before`"));
+            BenchSql.execute(rootUrl, formerObjects("`" + db + "`", "`mview_before`"));
             load(rootUrl, rows, otherRows);
             String appBase = "jdbc:mariadb://127.0.0.1:" + maria.port() + "/";
             List<Variant> variants = List.of(new Variant("base", rootUrl, false, false),
                     new Variant("before", appBase + "mview_before?user=" + FleetSchema.DEFAULT_APP_ROLE, true, true),
                     new Variant("now", appBase + db + "_rls?user=" + FleetSchema.DEFAULT_APP_ROLE, true, false));
-            long serverPid = Long.parseLong(Files.readString(Path.of(query(rootUrl, "SELECT @@pid_file")),
+            long serverPid = Long.parseLong(Files.readString(Path.of(BenchSql.query(rootUrl, "SELECT @@pid_file")),
                     StandardCharsets.US_ASCII).trim());
             System.out.printf("server: MariaDB %s, pid %d; rows=%d otherRows=%d points=%d scans=%d rounds=%d"
-                    + " slowPoints=%d cores=%d load %s%n", query(rootUrl, "SELECT version()"), serverPid, rows,
+                    + " slowPoints=%d cores=%d load %s%n", BenchSql.query(rootUrl, "SELECT version()"), serverPid, rows,
                     otherRows, points, scans, rounds, slowPoints, Runtime.getRuntime().availableProcessors(),
-                    loadAvg());
+                    BenchSql.loadAvg());
             Map<String, List<Sample>> results = new LinkedHashMap<>();
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < variants.size(); i++) {
@@ -119,7 +118,7 @@ public final class MariaDbViewCostBench {
                             results.computeIfAbsent(v.name() + " | " + measure, k -> new ArrayList<>()).add(s);
                             System.out.printf(Locale.ROOT, "round %d %-7s %-22s %12.1f us wall %12.1f us server"
                                     + " (load %s)%n", round + 1, v.name(), measure, s.wallMicros(),
-                                    s.serverCpuMicros(), loadAvg());
+                                    s.serverCpuMicros(), BenchSql.loadAvg());
                         }
                     }
                 }
@@ -138,7 +137,7 @@ public final class MariaDbViewCostBench {
                             micros(median(cpu)));
                 }
             }
-            System.out.println("load at the end: " + loadAvg());
+            System.out.println("load at the end: " + BenchSql.loadAvg());
         }
     }
 
@@ -205,7 +204,7 @@ public final class MariaDbViewCostBench {
         // INSERT ... SELECT with constants in the select list trips MariaDB 11.4.5 with BEFORE INSERT triggers (1048,
         // docs/benchmarks.md, "Reshard write fence"); a filled table without them does not
         int most = Math.max(rows, otherRows);
-        execute(rootUrl, List.of(
+        BenchSql.execute(rootUrl, List.of(
                 "SET SESSION max_recursive_iterations = " + (most + 1),
                 "CREATE TABLE bench_src ENGINE=InnoDB AS WITH RECURSIVE s(k) AS (SELECT 1 UNION ALL SELECT k + 1"
                         + " FROM s WHERE k < " + most + ") SELECT 'acme' AS tenant_id, CONCAT('f', k % " + FLEETS
@@ -250,28 +249,4 @@ public final class MariaDbViewCostBench {
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
-    private static void execute(String url, List<String> sqls) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-            for (String sql : sqls) {
-                st.execute(sql);
-            }
-        }
-    }
-
-    private static String query(String url, String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    private static String loadAvg() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).split(" ");
-            return f[0] + "/" + f[1];
-        } catch (java.io.IOException e) {
-            return "?";
-        }
-    }
 }
