@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The probe rounds' JDBC connections, kept from one round to the next (one per URL and user) instead of opened and
- * closed per probe: a new PostgreSQL connection forks a backend and authenticates, a new MariaDB one loads the driver's
- * plugins, and at a 1 s probe interval over a dozen nodes that was most of an idle platform's database CPU.
+ * closed per probe: a new PostgreSQL connection forks a backend and authenticates, and the drivers' connects do
+ * class-path lookups; at a 1 s probe interval over a dozen nodes that was most of an idle platform's database CPU.
  *
  * <p>Detection stays as fast as with a new connection per probe. A kept connection is lent to one probe at a time
  * (taken out of the pool, put back after success; a second probe of the same URL meanwhile opens its own). Every call
