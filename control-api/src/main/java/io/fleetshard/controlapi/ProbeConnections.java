@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * on it is bounded by the same socket and query timeouts. When it fails, it is closed, and the probe retries once on a
  * new connection only if the failure came quickly (under half the probe timeout: a socket broken by a restart, not a
  * hung server), so a server that hangs is still reported after one timeout, and one that was restarted is not
- * reported at all. An error the server answered about the statement itself ({@link #answered}) keeps the connection. Connections unused for {@code keepIdle} (a node that left the map) are closed at the next return.
+ * reported at all. An error the server answered about the statement itself ({@link #answered}) keeps the connection.
+ * Connections unused for {@code keepIdle} (a node that left the map) are closed at the next return.
  */
 final class ProbeConnections implements AutoCloseable {
     /** The work of one probe on a connection. */
@@ -52,8 +53,9 @@ final class ProbeConnections implements AutoCloseable {
     }
 
     /**
-     * Runs {@code work} on the kept connection of {@code url} (as {@code properties}' user), or a new one; see the class
-     * comment for when a failure on a kept connection is retried on a new one. Throws what the last attempt threw.
+     * Runs {@code work} on the kept connection of {@code url} (as {@code properties}' user), or a new one; see the
+     * class comment for when a failure on a kept connection is retried on a new one. Throws what the last attempt
+     * threw.
      */
     <T> T run(String url, Properties properties, Work<T> work) throws SQLException {
         String key = key(url, properties);

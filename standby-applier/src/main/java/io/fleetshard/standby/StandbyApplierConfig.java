@@ -142,7 +142,8 @@ public record StandbyApplierConfig(
     @Override
     public String toString() {
         return "StandbyApplierConfig[db.user=" + (dbUser.isEmpty() ? "(from URL)" : dbUser) + ", db.password="
-                + (dbPassword.isEmpty() ? "(empty)" : "******") + ", poll=" + pollIntervalMs + ".." + pollIdleMaxMs + "ms, batch=" + batchSize
+                + (dbPassword.isEmpty() ? "(empty)" : "******") + ", poll=" + pollIntervalMs + ".." + pollIdleMaxMs
+                + "ms, batch=" + batchSize
                 + ", backoff=" + retryBackoffMs + ".." + retryBackoffMaxMs + "ms, lagRefresh=" + lagRefreshMs
                 + "ms, snapshot every " + snapshotEveryManifests + " manifests / " + snapshotEveryMs + "ms, part<="
                 + snapshotPartMaxBytes + "B]";
