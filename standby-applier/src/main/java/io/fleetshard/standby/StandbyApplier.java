@@ -183,10 +183,14 @@ public final class StandbyApplier implements AutoCloseable {
     }
 
     /**
-     * The pause after the next empty look: doubled, at most {@code poll.idle.max.ms}. Each look is a listing request to
+     * The pause after the next empty look: doubled, at most {@code poll.idle.max.ms} (0: always
+     * {@code poll.interval.ms}). Each look is a listing request to
      * the archive store; a caught-up standby of an idle shard made five a second at a fixed 200 ms.
      */
     static long nextIdlePauseMs(long pauseMs, StandbyApplierConfig config) {
+        if (config.pollIdleMaxMs() == 0) {
+            return config.pollIntervalMs();
+        }
         return Math.min(config.pollIdleMaxMs(), Math.max(config.pollIntervalMs(), pauseMs * 2));
     }
 

@@ -34,8 +34,11 @@ class StandbyApplierConfigTest {
 
     @Test
     void aCaughtUpStandbyLooksLessOftenWhileNothingComesBoundedByPollIdleMax() {
-        StandbyApplierConfig c = StandbyApplierConfig.defaults();
-        assertThat(c.pollIdleMaxMs()).isEqualTo(1000);
+        StandbyApplierConfig defaults = StandbyApplierConfig.defaults();
+        assertThat(StandbyApplier.nextIdlePauseMs(200, defaults)).as("a fixed pause by default").isEqualTo(200);
+        StandbyApplierConfig slow = StandbyApplierConfig.fromMap(Map.of("poll.interval.ms", "2000"));
+        assertThat(StandbyApplier.nextIdlePauseMs(2000, slow)).isEqualTo(2000);
+        StandbyApplierConfig c = StandbyApplierConfig.fromMap(Map.of("poll.idle.max.ms", "1000"));
         long pause = c.pollIntervalMs();
         StringBuilder pauses = new StringBuilder();
         for (int i = 0; i < 6; i++) {
@@ -47,7 +50,8 @@ class StandbyApplierConfigTest {
         StandbyApplierConfig fixed = StandbyApplierConfig.fromMap(Map.of("poll.interval.ms", "50",
                 "poll.idle.max.ms", "50"));
         assertThat(StandbyApplier.nextIdlePauseMs(50, fixed)).isEqualTo(50);
-        assertThatThrownBy(() -> StandbyApplierConfig.fromMap(Map.of("poll.interval.ms", "2000")))
+        assertThatThrownBy(() -> StandbyApplierConfig.fromMap(Map.of("poll.interval.ms", "2000",
+                "poll.idle.max.ms", "1000")))
                 .hasMessageContaining("poll.idle.max.ms (1000) must be at least poll.interval.ms (2000)");
     }
 
