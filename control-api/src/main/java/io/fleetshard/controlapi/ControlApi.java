@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +78,8 @@ public final class ControlApi implements AutoCloseable {
     private final Clock clock;
     private final ExecutorService probePool;
     private final ScheduledExecutorService probeScheduler;
+    /** The JDBC probes' kept connections; null with the test constructor's own probe and reader. */
+    private ProbeConnections probeConnections;
     private final ShardMapSource source;
     private volatile ReshardOrchestrator reshards;
     /** The shard logs resharding reads; a MariaDB failover's verify step reads them too (ADR 0029). */
@@ -102,10 +105,22 @@ public final class ControlApi implements AutoCloseable {
      */
     public ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
             PrometheusMeterRegistry registry) {
+        this(config, source, committer, clock, registry, probeConnections(config, clock), mapReadinessOf(source));
+    }
+
+    private ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
+            PrometheusMeterRegistry registry, ProbeConnections connections, Supplier<String> mapNotReady) {
         this(config, source, committer, clock, registry,
-                new JdbcNodeProbe(config.probeTimeout(), config.probeUser(), config.probePassword()),
-                new JdbcStandbyPositionReader(config.probeTimeout(), config.probeUser(), config.probePassword()),
-                mapReadinessOf(source));
+                new JdbcNodeProbe(config.probeTimeout(), config.probeUser(), config.probePassword(), connections),
+                new JdbcStandbyPositionReader(config.probeTimeout(), config.probeUser(), config.probePassword(),
+                        connections), mapNotReady);
+        this.probeConnections = connections;
+    }
+
+    /** Kept until unused for three rounds (at least 30 s): a node that left the map gives its connection back then. */
+    private static ProbeConnections probeConnections(ControlApiConfig config, Clock clock) {
+        Duration keepIdle = Duration.ofMillis(Math.max(30_000, 3 * config.probeInterval().toMillis()));
+        return new ProbeConnections(java.sql.DriverManager::getConnection, config.probeTimeout(), keepIdle, clock);
     }
 
     ControlApi(ControlApiConfig config, ShardMapSource source, ShardMapCommitter committer, Clock clock,
@@ -376,6 +391,9 @@ public final class ControlApi implements AutoCloseable {
             probePool.awaitTermination(config.probeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (probeConnections != null) {
+            probeConnections.close();
         }
         LOG.info("control API stopped");
     }

@@ -4,7 +4,6 @@ import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
 import io.fleetshard.shardmap.NodeRole;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -12,42 +11,51 @@ import java.time.Duration;
 import java.util.Properties;
 
 /**
- * Probes a node over JDBC: connect, {@code SELECT 1}, then the replication facts of its engine. Every step is bounded
- * by the probe timeout (driver connect/login/socket timeouts and the statement query timeout), so a hung server costs
- * one probe thread at most that long.
+ * Probes a node over JDBC: {@code SELECT 1}, then the replication facts of its engine, on the node's connection kept
+ * from the previous round ({@link ProbeConnections}) or a new one. Every step is bounded by the probe timeout (driver
+ * connect/login/socket timeouts and the statement query timeout), so a hung server costs one probe thread at most that
+ * long.
  */
 final class JdbcNodeProbe implements NodeProbe {
     private final Duration timeout;
     private final String user;
     private final String password;
+    private final ProbeConnections connections;
 
-    JdbcNodeProbe(Duration timeout, String user, String password) {
+    JdbcNodeProbe(Duration timeout, String user, String password, ProbeConnections connections) {
         this.timeout = timeout;
         this.user = user;
         this.password = password;
+        this.connections = connections;
     }
 
     @Override
     public ProbeResult probe(Node node, Engine engine) {
         long start = System.nanoTime();
-        try (Connection c = DriverManager.getConnection(probeUrl(node.jdbcUrl(), engine), properties(engine))) {
-            try (Statement st = statement(c); ResultSet rs = st.executeQuery("SELECT 1")) {
-                if (!rs.next() || rs.getInt(1) != 1) {
-                    return ProbeResult.failed("SELECT 1 did not return 1", elapsedMs(start));
-                }
-            }
-            return switch (engine) {
-                case POSTGRES -> probePostgres(c, start);
-                // a warm standby is not a binlog replica: its progress is its position row (StandbyPositionReader)
-                case MYSQL, MARIADB -> node.role().isReplica() && node.role() != NodeRole.STANDBY
-                        ? probeMysqlReplica(c, start) : engine == Engine.MARIADB && node.role() == NodeRole.PRIMARY
-                        ? probeMariaDbPrimary(c, start) : ProbeResult.up(elapsedMs(start));
-            };
+        try {
+            return connections.run(probeUrl(node.jdbcUrl(), engine), properties(engine), c -> probe(c, node, engine));
         } catch (SQLException e) {
             return ProbeResult.failed(describe(e), elapsedMs(start));
         } catch (RuntimeException e) {
             return ProbeResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage(), elapsedMs(start));
         }
+    }
+
+    /** One probe on an open connection; its latency counts from here (a kept connection has no connect time). */
+    private ProbeResult probe(Connection c, Node node, Engine engine) throws SQLException {
+        long start = System.nanoTime();
+        try (Statement st = statement(c); ResultSet rs = st.executeQuery("SELECT 1")) {
+            if (!rs.next() || rs.getInt(1) != 1) {
+                return ProbeResult.failed("SELECT 1 did not return 1", elapsedMs(start));
+            }
+        }
+        return switch (engine) {
+            case POSTGRES -> probePostgres(c, start);
+            // a warm standby is not a binlog replica: its progress is its position row (StandbyPositionReader)
+            case MYSQL, MARIADB -> node.role().isReplica() && node.role() != NodeRole.STANDBY
+                    ? probeMysqlReplica(c, start) : engine == Engine.MARIADB && node.role() == NodeRole.PRIMARY
+                    ? probeMariaDbPrimary(c, start) : ProbeResult.up(elapsedMs(start));
+        };
     }
 
     /**

@@ -3,7 +3,6 @@ package io.fleetshard.controlapi;
 import io.fleetshard.shardmap.Engine;
 import io.fleetshard.shardmap.Node;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -11,7 +10,8 @@ import java.time.Duration;
 
 /**
  * Reads {@code fleetshard_standby_position} over JDBC, in the database of the standby node's URL (where the applier
- * keeps it), as the probe user, with the probe's timeouts. The probe user needs {@code SELECT} on the table.
+ * keeps it), as the probe user, with the probe's timeouts, on a connection kept between rounds
+ * ({@link ProbeConnections}). The probe user needs {@code SELECT} on the table.
  */
 final class JdbcStandbyPositionReader implements StandbyPositionReader {
     /** Every column: {@code watermark_ts_ms} (ADR 0048) is read when the applier has added it. */
@@ -20,19 +20,31 @@ final class JdbcStandbyPositionReader implements StandbyPositionReader {
     private final Duration timeout;
     private final String user;
     private final String password;
+    private final ProbeConnections connections;
 
-    JdbcStandbyPositionReader(Duration timeout, String user, String password) {
+    JdbcStandbyPositionReader(Duration timeout, String user, String password, ProbeConnections connections) {
         this.timeout = timeout;
         this.user = user;
         this.password = password;
+        this.connections = connections;
     }
 
     @Override
     public StandbyReading read(Node standby, Engine engine) {
         Engine driver = engine == Engine.MYSQL ? Engine.MARIADB : engine;
-        try (Connection c = DriverManager.getConnection(standby.jdbcUrl(),
-                JdbcNodeProbe.connectionProperties(driver, timeout, user, password));
-                PreparedStatement ps = c.prepareStatement(SQL)) {
+        try {
+            return connections.run(standby.jdbcUrl(), JdbcNodeProbe.connectionProperties(driver, timeout, user,
+                    password), c -> read(c, standby));
+        } catch (SQLException e) {
+            return StandbyReading.failed(missingTable(e) ? StandbyReading.NOT_A_STANDBY
+                    : e.getMessage() + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
+        } catch (RuntimeException e) {
+            return StandbyReading.failed(e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    private StandbyReading read(Connection c, Node standby) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SQL)) {
             ps.setQueryTimeout(JdbcNodeProbe.timeoutSeconds(timeout));
             ps.setString(1, standby.shardId());
             try (ResultSet rs = ps.executeQuery()) {
@@ -43,11 +55,6 @@ final class JdbcStandbyPositionReader implements StandbyPositionReader {
                         rs.getString("manifest_sha256").trim(), rs.getLong("next_offset"), rs.getString("last_position"),
                         rs.getLong("last_commit_ts_ms"), rs.getLong("applied_at_ms"), watermarkTsMs(rs)));
             }
-        } catch (SQLException e) {
-            return StandbyReading.failed(missingTable(e) ? StandbyReading.NOT_A_STANDBY
-                    : e.getMessage() + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
-        } catch (RuntimeException e) {
-            return StandbyReading.failed(e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 

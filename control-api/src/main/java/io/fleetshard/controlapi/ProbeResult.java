@@ -5,7 +5,8 @@ package io.fleetshard.controlapi;
  * them, or the probe failed.
  *
  * @param error why the probe failed, or null when it connected and ran {@code SELECT 1}
- * @param latencyMs connect plus queries
+ * @param latencyMs the probe's queries on its connection (kept between rounds); a failed probe: the whole attempt,
+ *                  connecting included
  * @param inRecovery PostgreSQL: whether the server is a standby ({@code pg_is_in_recovery()}); else null
  * @param walPosition PostgreSQL primary: {@code pg_current_wal_lsn()}; replica: {@code pg_last_wal_replay_lsn()}
  * @param receivedPosition PostgreSQL replica: {@code pg_last_wal_receive_lsn()}

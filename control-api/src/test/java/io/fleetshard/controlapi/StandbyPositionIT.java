@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,11 +43,19 @@ class StandbyPositionIT {
     @TempDir
     static Path dir;
     static PostgresNode pg;
-    private final JdbcStandbyPositionReader reader = new JdbcStandbyPositionReader(Duration.ofSeconds(2), "", "");
+    private final ProbeConnections connections = new ProbeConnections(DriverManager::getConnection,
+            Duration.ofSeconds(2), Duration.ofMinutes(1), Clock.systemUTC());
+    private final JdbcStandbyPositionReader reader = new JdbcStandbyPositionReader(Duration.ofSeconds(2), "", "",
+            connections);
 
     @BeforeAll
     static void start() {
         pg = PostgresNode.startPrimary(dir.resolve("pg"));
+    }
+
+    @AfterEach
+    void closeConnections() {
+        connections.close();
     }
 
     @AfterAll
@@ -99,6 +108,79 @@ class StandbyPositionIT {
 
         assertThat(reader.read(standby("s1", pg.jdbcUrl(db)), Engine.POSTGRES).error())
                 .isEqualTo("not a FleetShard standby: no fleetshard_standby_position table");
+    }
+
+    @Test
+    void keepsOneConnectionAcrossReadsAndReplacesOneTheServerEnded() throws SQLException {
+        String db = standbyDatabase(true);
+        execute(db, "INSERT INTO fleetshard_standby_position VALUES ('s1', 7, '" + "ab".repeat(32)
+                + "', 70, '0/20', 1735689600000, 1735689600250)");
+        Node node = standby("s1", pg.jdbcUrl(db));
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(reader.read(node, Engine.POSTGRES).error()).isNull();
+        }
+        assertThat(probeBackends(db)).as("one backend for three reads").isEqualTo(1);
+
+        // a restart, a failover or an idle timeout ends the server side: the next read works on a new connection
+        execute("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db
+                + "' AND application_name = 'fleetshard-control-api-probe'");
+        Await.condition("the backend to end", WAIT, () -> probeBackends(db) == 0);
+        StandbyReading r = reader.read(node, Engine.POSTGRES);
+
+        assertThat(r.error()).isNull();
+        assertThat(r.position().manifestSeq()).isEqualTo(7);
+        assertThat(probeBackends(db)).isEqualTo(1);
+    }
+
+    @Test
+    void aNodeProbeKeepsItsConnectionToo() throws SQLException {
+        String db = standbyDatabase(false);
+        JdbcNodeProbe probe = new JdbcNodeProbe(Duration.ofSeconds(2), "", "", connections);
+        Node node = new Node("p1", "s1", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", pg.jdbcUrl(db));
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(probe.probe(node, Engine.POSTGRES).ok()).isTrue();
+        }
+        assertThat(probeBackends(db)).isEqualTo(1);
+        execute("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db
+                + "' AND application_name = 'fleetshard-control-api-probe'");
+        Await.condition("the backend to end", WAIT, () -> probeBackends(db) == 0);
+
+        ProbeResult r = probe.probe(node, Engine.POSTGRES);
+
+        assertThat(r.ok()).as("a restarted server is not reported down: %s", r.error()).isTrue();
+        assertThat(r.walPosition()).isNotNull();
+    }
+
+    @Test
+    void aStoppedServerIsReportedAtTheFirstProbeAfterIt() throws SQLException {
+        Path dataDir = dir.resolve("stopped-" + SEQ.incrementAndGet());
+        PostgresNode doomed = PostgresNode.startPrimary(dataDir);
+        Node node = new Node("p2", "s2", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", doomed.jdbcUrl("postgres"));
+        JdbcNodeProbe probe = new JdbcNodeProbe(Duration.ofSeconds(2), "", "", connections);
+        try {
+            assertThat(probe.probe(node, Engine.POSTGRES).ok()).isTrue();
+        } finally {
+            doomed.close();
+        }
+
+        ProbeResult r = probe.probe(node, Engine.POSTGRES);
+
+        assertThat(r.ok()).isFalse();
+        assertThat(r.error()).contains("SQLSTATE 08");
+        assertThat(r.latencyMs()).as("the kept connection failed at once, the new one was refused").isLessThan(2_000);
+    }
+
+    private static long probeBackends(String db) {
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres")); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + db
+                        + "' AND application_name = 'fleetshard-control-api-probe'")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

@@ -30,6 +30,9 @@ final class DevStandby implements AutoCloseable {
         StandbyApplierConfig config = StandbyApplierConfig.builder()
                 .set(StandbyApplierConfig.Key.SNAPSHOT_EVERY_MANIFESTS, 50)
                 .set(StandbyApplierConfig.Key.SNAPSHOT_EVERY_MS, 60_000) // so fleetshard restore works a minute in
+                // a caught-up standby lists its archive once a second, not five times (ADR 0052); the dev standbys are
+                // servers of their own (the idle lag grew with it only where a standby shared its primary's server)
+                .set(StandbyApplierConfig.Key.POLL_IDLE_MAX_MS, 1_000)
                 // the router's prober and the control API's monitor read the position as the app role
                 .set(StandbyApplierConfig.Key.POSITION_READERS, FleetSchema.DEFAULT_APP_ROLE).build();
         List<StandbyApplier> appliers = new ArrayList<>();

@@ -16,6 +16,7 @@ public record StandbyApplierConfig(
         String dbUser,
         String dbPassword,
         long pollIntervalMs,
+        long pollIdleMaxMs,
         int batchSize,
         long retryBackoffMs,
         long retryBackoffMaxMs,
@@ -30,6 +31,7 @@ public record StandbyApplierConfig(
         DB_USER("db.user", "", "Standby database user; empty: the JDBC URL's own. Must bypass row-level security (PostgreSQL: superuser or BYPASSRLS; MariaDB: write access to the base tables, not the _rls views)."),
         DB_PASSWORD("db.password", "", "Password of db.user (masked in logs)."),
         POLL_INTERVAL_MS("poll.interval.ms", "200", "Pause between looks for the next manifest once the standby has caught up."),
+        POLL_IDLE_MAX_MS("poll.idle.max.ms", "0", "0: a fixed pause of poll.interval.ms. Else the longest pause between looks while no new manifest comes (at least poll.interval.ms): the pause doubles from poll.interval.ms per empty look up to this, and is poll.interval.ms again after a manifest; adds up to this minus poll.interval.ms to the lag of the first manifest after a quiet spell. ./fleetshard dev sets 1000 (ADR 0052); where a MariaDB standby shared its primary's server, the idle lag grew from 3 s to 9.5 s with 1000 (StandbyLagIT)."),
         BATCH_SIZE("batch.size", "1000", "Most rows per JDBC batch (one statement run of one table and kind)."),
         RETRY_BACKOFF_MS("retry.backoff.ms", "200", "First pause after the archive store or the standby database failed; doubles per failure."),
         RETRY_BACKOFF_MAX_MS("retry.backoff.max.ms", "10000", "Longest pause between retries."),
@@ -68,6 +70,7 @@ public record StandbyApplierConfig(
     public StandbyApplierConfig {
         ConfigProblems problems = new ConfigProblems();
         problems.range(Key.POLL_INTERVAL_MS, pollIntervalMs, 1, 60_000);
+        problems.range(Key.POLL_IDLE_MAX_MS, pollIdleMaxMs, 0, 60_000);
         problems.range(Key.BATCH_SIZE, batchSize, 1, 100_000);
         problems.range(Key.RETRY_BACKOFF_MS, retryBackoffMs, 1, 600_000);
         problems.range(Key.RETRY_BACKOFF_MAX_MS, retryBackoffMaxMs, 1, 3_600_000);
@@ -75,6 +78,10 @@ public record StandbyApplierConfig(
         problems.range(Key.SNAPSHOT_EVERY_MANIFESTS, snapshotEveryManifests, 0, 1_000_000_000);
         problems.range(Key.SNAPSHOT_EVERY_MS, snapshotEveryMs, 0, 365L * 86_400_000);
         problems.range(Key.SNAPSHOT_PART_MAX_BYTES, snapshotPartMaxBytes, 1_024, 1L << 32);
+        if (pollIdleMaxMs != 0 && pollIdleMaxMs < pollIntervalMs) {
+            problems.add(Key.POLL_IDLE_MAX_MS.key + " (" + pollIdleMaxMs + ") must be at least "
+                    + Key.POLL_INTERVAL_MS.key + " (" + pollIntervalMs + ")");
+        }
         if (retryBackoffMaxMs < retryBackoffMs) {
             problems.add(Key.RETRY_BACKOFF_MAX_MS.key + " (" + retryBackoffMaxMs + ") must be at least "
                     + Key.RETRY_BACKOFF_MS.key + " (" + retryBackoffMs + ")");
@@ -135,7 +142,8 @@ public record StandbyApplierConfig(
     @Override
     public String toString() {
         return "StandbyApplierConfig[db.user=" + (dbUser.isEmpty() ? "(from URL)" : dbUser) + ", db.password="
-                + (dbPassword.isEmpty() ? "(empty)" : "******") + ", poll=" + pollIntervalMs + "ms, batch=" + batchSize
+                + (dbPassword.isEmpty() ? "(empty)" : "******") + ", poll=" + pollIntervalMs + ".." + pollIdleMaxMs
+                + "ms, batch=" + batchSize
                 + ", backoff=" + retryBackoffMs + ".." + retryBackoffMaxMs + "ms, lagRefresh=" + lagRefreshMs
                 + "ms, snapshot every " + snapshotEveryManifests + " manifests / " + snapshotEveryMs + "ms, part<="
                 + snapshotPartMaxBytes + "B]";
@@ -166,7 +174,7 @@ public record StandbyApplierConfig(
             StandbyApplierConfig config;
             try {
                 config = new StandbyApplierConfig(values.text(Key.DB_USER), values.text(Key.DB_PASSWORD),
-                        values.number(Key.POLL_INTERVAL_MS, problems),
+                        values.number(Key.POLL_INTERVAL_MS, problems), values.number(Key.POLL_IDLE_MAX_MS, problems),
                         (int) Math.min(Integer.MAX_VALUE, values.number(Key.BATCH_SIZE, problems)),
                         values.number(Key.RETRY_BACKOFF_MS, problems), values.number(Key.RETRY_BACKOFF_MAX_MS, problems),
                         values.number(Key.LAG_REFRESH_MS, problems), values.number(Key.SNAPSHOT_EVERY_MANIFESTS, problems),

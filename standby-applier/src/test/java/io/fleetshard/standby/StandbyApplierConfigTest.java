@@ -33,6 +33,29 @@ class StandbyApplierConfigTest {
     }
 
     @Test
+    void aCaughtUpStandbyLooksLessOftenWhileNothingComesBoundedByPollIdleMax() {
+        StandbyApplierConfig defaults = StandbyApplierConfig.defaults();
+        assertThat(StandbyApplier.nextIdlePauseMs(200, defaults)).as("a fixed pause by default").isEqualTo(200);
+        StandbyApplierConfig slow = StandbyApplierConfig.fromMap(Map.of("poll.interval.ms", "2000"));
+        assertThat(StandbyApplier.nextIdlePauseMs(2000, slow)).isEqualTo(2000);
+        StandbyApplierConfig c = StandbyApplierConfig.fromMap(Map.of("poll.idle.max.ms", "1000"));
+        long pause = c.pollIntervalMs();
+        StringBuilder pauses = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            pauses.append(pause).append(' ');
+            pause = StandbyApplier.nextIdlePauseMs(pause, c);
+        }
+        assertThat(pauses.toString().trim()).isEqualTo("200 400 800 1000 1000 1000");
+
+        StandbyApplierConfig fixed = StandbyApplierConfig.fromMap(Map.of("poll.interval.ms", "50",
+                "poll.idle.max.ms", "50"));
+        assertThat(StandbyApplier.nextIdlePauseMs(50, fixed)).isEqualTo(50);
+        assertThatThrownBy(() -> StandbyApplierConfig.fromMap(Map.of("poll.interval.ms", "2000",
+                "poll.idle.max.ms", "1000")))
+                .hasMessageContaining("poll.idle.max.ms (1000) must be at least poll.interval.ms (2000)");
+    }
+
+    @Test
     void masksThePassword() {
         StandbyApplierConfig c = StandbyApplierConfig.fromMap(Map.of("db.user", "standby", "db.password", "s3cret"));
         assertThat(c.toString()).doesNotContain("s3cret").contains("******").contains("standby");
