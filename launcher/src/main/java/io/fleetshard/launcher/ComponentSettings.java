@@ -21,6 +21,8 @@ import java.util.TreeSet;
  * launcher wires around it ({@code --platform} file). Immutable.
  */
 record ComponentSettings(Map<String, String> component, Map<String, String> platform) {
+    /** Platform key: how long a start keeps trying while Kafka does not answer ({@link RunCommand#start}). */
+    static final String START_KAFKA_WAIT_KEY = "start.kafka.wait.ms";
     /**
      * Platform keys {@code fleetshard run} knows; any other key in the platform file is refused. The Kafka client
      * security keys ({@code kafka.security.protocol}, {@code kafka.ssl.*}, {@code kafka.sasl.*}: ADR 0027) are every
@@ -29,7 +31,7 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
     static final Set<String> PLATFORM_KEYS = platformKeys("kafka.bootstrap.servers", "shardmap.topic",
             "shardmap.mirror.table", "admin.host", "admin.port", "aws.region", "archive.bucket", "archive.tier",
             "s3.region", "s3.endpoint", "s3.access.key", "s3.secret.key", "standby.shard", "standby.jdbc.url",
-            "state.dir", "dynamodb.endpoint", "dynamodb.access.key", "dynamodb.secret.key", "start.kafka.wait.ms");
+            "state.dir", "dynamodb.endpoint", "dynamodb.access.key", "dynamodb.secret.key", START_KAFKA_WAIT_KEY);
 
     private static Set<String> platformKeys(String... keys) {
         Set<String> all = new TreeSet<>(List.of(keys));
@@ -125,6 +127,21 @@ record ComponentSettings(Map<String, String> component, Map<String, String> plat
             return port;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("admin.port must be a port number (0 for any free port), got '" + v + "'");
+        }
+    }
+
+    /** How long a start keeps trying while Kafka does not answer, in ms (0: one attempt). */
+    long startKafkaWaitMs(long fallback) {
+        String v = platform(START_KAFKA_WAIT_KEY, Long.toString(fallback));
+        try {
+            long ms = Long.parseLong(v.trim());
+            if (ms < 0) {
+                throw new NumberFormatException();
+            }
+            return ms;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(START_KAFKA_WAIT_KEY + " must be a number of milliseconds >= 0, got '"
+                    + v + "'");
         }
     }
 

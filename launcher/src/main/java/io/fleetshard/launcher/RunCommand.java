@@ -79,7 +79,7 @@ final class RunCommand {
             "target.mysql.user", "target.mysql.password");
     private static final int DEFAULT_ADMIN_PORT = 9090;
     /** Platform key: how long a start keeps trying while Kafka does not answer, in ms (0: one attempt). */
-    static final String START_WAIT_KEY = "start.kafka.wait.ms";
+    static final String START_WAIT_KEY = ComponentSettings.START_KAFKA_WAIT_KEY;
     static final long DEFAULT_START_WAIT_MS = 120_000;
     private static final long FIRST_START_PAUSE_MS = 500;
     private static final long MAX_START_PAUSE_MS = 5_000;
@@ -199,6 +199,7 @@ final class RunCommand {
         try {
             prepare(inv.component(), s);
             s.adminPort(DEFAULT_ADMIN_PORT);
+            s.startKafkaWaitMs(DEFAULT_START_WAIT_MS);
             return inv.component() + ": configuration valid; keys " + new java.util.TreeSet<>(s.component().keySet())
                     + ", platform keys " + new java.util.TreeSet<>(s.platform().keySet());
         } catch (IllegalArgumentException e) {
@@ -221,7 +222,7 @@ final class RunCommand {
     static Running start(List<String> args, Map<String, String> env) {
         Invocation inv = parse(args, env);
         String component = inv.component();
-        long waitMs = startWaitMs(inv.settings());
+        long waitMs = inv.settings().startKafkaWaitMs(DEFAULT_START_WAIT_MS);
         Launch launch;
         try {
             launch = prepare(component, inv.settings());
@@ -230,36 +231,52 @@ final class RunCommand {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(component + " did not start: " + e.getMessage(), e);
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
-        long pauseMs = FIRST_START_PAUSE_MS;
-        for (int attempt = 1; ; attempt++) {
+        return whileKafkaDoesNotAnswer(component, waitMs, () -> {
             Running r = new Running(component);
             try {
                 launch.start(r);
                 return r;
             } catch (RuntimeException e) {
                 r.close();
-                if (e instanceof IllegalArgumentException) {
-                    throw e;
-                }
+                throw e;
+            }
+        });
+    }
+
+    /**
+     * Runs {@code attempt} until it returns; while it fails because Kafka does not answer ({@link #kafkaDidNotAnswer})
+     * it is run again after a pause that doubles from 0.5 s up to 5 s, until {@code waitMs} has passed.
+     *
+     * @param what what starts, for messages ("control-api")
+     * @throws IllegalArgumentException what {@code attempt} threw as such (a wrong configuration: no retry)
+     * @throws StartFailedException any other failure, or Kafka still silent after {@code waitMs}
+     */
+    static <T> T whileKafkaDoesNotAnswer(String what, long waitMs, Supplier<T> attempt) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        long pauseMs = FIRST_START_PAUSE_MS;
+        for (int n = 1; ; n++) {
+            try {
+                return attempt.get();
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (RuntimeException e) {
                 long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (!kafkaDidNotAnswer(e)) {
-                    throw new StartFailedException(component + " did not start: " + e.getMessage(), e);
+                    throw new StartFailedException(what + " did not start: " + e.getMessage(), e);
                 }
                 if (leftMs <= 0) {
-                    throw new StartFailedException(component + " did not start: Kafka did not answer within "
-                            + START_WAIT_KEY + "=" + waitMs + " ms (" + attempt + " attempt" + (attempt == 1 ? "" : "s")
-                            + "): " + e.getMessage(), e);
+                    throw new StartFailedException(what + " did not start: Kafka did not answer within "
+                            + START_WAIT_KEY + "=" + waitMs + " ms (" + n + " attempt" + (n == 1 ? "" : "s") + "): "
+                            + e.getMessage(), e);
                 }
                 long sleepMs = Math.min(pauseMs, leftMs);
                 LOG.warn("{} could not start, Kafka did not answer (attempt {}): {}; trying again in {} ms ({} ms"
-                        + " left of {})", component, attempt, e.getMessage(), sleepMs, leftMs, START_WAIT_KEY);
+                        + " left of {})", what, n, e.getMessage(), sleepMs, leftMs, START_WAIT_KEY);
                 try {
                     Thread.sleep(sleepMs);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
-                    throw new StartFailedException(component + " did not start: interrupted while waiting for Kafka",
-                            ie);
+                    throw new StartFailedException(what + " did not start: interrupted while waiting for Kafka", ie);
                 }
                 pauseMs = Math.min(pauseMs * 2, MAX_START_PAUSE_MS);
             }
@@ -270,20 +287,6 @@ final class RunCommand {
     static final class StartFailedException extends RuntimeException {
         StartFailedException(String message, Throwable cause) {
             super(message, cause);
-        }
-    }
-
-    private static long startWaitMs(ComponentSettings s) {
-        String value = s.platform(START_WAIT_KEY, Long.toString(DEFAULT_START_WAIT_MS));
-        try {
-            long ms = Long.parseLong(value.trim());
-            if (ms < 0) {
-                throw new NumberFormatException();
-            }
-            return ms;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(START_WAIT_KEY + " must be a number of milliseconds >= 0, got '"
-                    + value + "'");
         }
     }
 

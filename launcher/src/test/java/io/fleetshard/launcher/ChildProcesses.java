@@ -73,7 +73,10 @@ final class ChildProcesses {
             StreamProcessors.start(bootstrap, follower, dir, new SimpleMeterRegistry(), 5_000);
             System.out.println("READY");
         } else {
-            ShardMapWriter writer = openWriter(log, follower);
+            // tried again for up to a minute while Kafka does not answer, as `fleetshard run` does: a child started
+            // while the machine is overloaded waited out its 10 s map topic check and exited (OnlineReshardIT, load 40)
+            ShardMapWriter writer = RunCommand.whileKafkaDoesNotAnswer("control API", 60_000,
+                    () -> ShardMapWriter.open(log, follower));
             // as the platform's own (DevPlatform.newControlApi): probes as the router's role, reshards as superuser
             Map<String, String> settings = new java.util.HashMap<>(Map.of(ControlApiConfig.HTTP_PORT, "0",
                     ControlApiConfig.PROBE_USER, FleetSchema.DEFAULT_APP_ROLE,
@@ -92,27 +95,6 @@ final class ChildProcesses {
         }
         System.out.flush();
         Thread.currentThread().join();
-    }
-
-    /**
-     * The map's writer, tried again for up to a minute while Kafka does not answer, as {@code fleetshard run} does
-     * ({@code start.kafka.wait.ms}): a child started while the test machine is overloaded waited out its 10 s map
-     * topic check and exited (OnlineReshardIT, once at load 40).
-     */
-    private static ShardMapWriter openWriter(ShardMapLogConfig log, ShardMapFollower follower)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            try {
-                return ShardMapWriter.open(log, follower);
-            } catch (io.fleetshard.shardmap.MapUnavailableException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                System.out.println("map writer: Kafka did not answer, trying again: " + e.getMessage());
-                Thread.sleep(1_000); // a pause between attempts of a child process, not a test waiting for a condition
-            }
-        }
     }
 
     /** Servers as the dev platform runs them: {@code pg} (with a synchronous replica {@code pg-replica}) and {@code maria}. */

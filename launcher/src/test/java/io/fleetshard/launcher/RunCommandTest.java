@@ -39,6 +39,9 @@ class RunCommandTest {
         Path ok = Files.writeString(dir.resolve("ok.properties"), "kafka.bootstrap.servers=b:9092\narchiver.id=a\n");
         assertThatThrownBy(() -> RunCommand.check(List.of("archiver", "--config", ok.toString(), "--platform",
                 platform.toString()), Map.of())).hasMessageContaining("admin.port");
+        Path wait = Files.writeString(dir.resolve("wait.properties"), "start.kafka.wait.ms=soon\n");
+        assertThatThrownBy(() -> RunCommand.check(List.of("archiver", "--config", ok.toString(), "--platform",
+                wait.toString()), Map.of())).hasMessageContaining("start.kafka.wait.ms must be a number of milliseconds");
         Path router = Files.writeString(dir.resolve("router.properties"),
                 "router.auth.jwt.secret=jwt-secret-for-run-test-0123456789abcdef\n");
         Path mirror = Files.writeString(dir.resolve("mirror.properties"), "kafka.bootstrap.servers=b:9092\n"
