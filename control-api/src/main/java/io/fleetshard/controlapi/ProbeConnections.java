@@ -63,30 +63,29 @@ final class ProbeConnections implements AutoCloseable {
         if (kept != null) {
             long start = System.nanoTime();
             try {
-                T result = work.run(kept.connection());
-                giveBack(key, kept.connection());
-                return result;
+                return attempt(key, kept.connection(), work);
             } catch (SQLException | RuntimeException e) {
-                if (answered(e)) {
-                    giveBack(key, kept.connection());
+                if (answered(e) || System.nanoTime() - start >= probeTimeout.toNanos() / 2) {
+                    // answered: the statement's own error; slow: the server itself does not answer, and a second
+                    // try would double the detection time
                     throw e;
-                }
-                closeQuietly(kept.connection());
-                if (System.nanoTime() - start >= probeTimeout.toNanos() / 2) {
-                    throw e; // slow: the server itself does not answer; a second try would double the detection time
                 }
             }
         }
-        Connection fresh = opener.open(url, properties);
+        return attempt(key, opener.open(url, properties), work);
+    }
+
+    /** Runs {@code work} on {@code c}, then keeps {@code c} unless the failure may have left it unusable. */
+    private <T> T attempt(String key, Connection c, Work<T> work) throws SQLException {
         try {
-            T result = work.run(fresh);
-            giveBack(key, fresh);
+            T result = work.run(c);
+            giveBack(key, c);
             return result;
         } catch (SQLException | RuntimeException e) {
             if (answered(e)) {
-                giveBack(key, fresh);
+                giveBack(key, c);
             } else {
-                closeQuietly(fresh);
+                closeQuietly(c);
             }
             throw e;
         }
