@@ -567,20 +567,10 @@ class MariaDbRoutingIT {
         }
     }
 
-    private static String single(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            StringBuilder out = new StringBuilder();
-            while (rs.next()) {
-                out.append(out.length() == 0 ? "" : ",").append(rs.getString(1));
-            }
-            return out.toString();
-        }
-    }
-
     @Test
     void withoutABindTheAccountSeesNothingAndCannotWrite() throws SQLException {
         try (Connection c = appConnection(); Statement st = c.createStatement()) {
-            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+            assertThat(FirstColumn.of(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
             assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
                     + " ('acme', 'f1', 'x')")).isInstanceOf(SQLException.class)
                     .hasMessageContaining("may write rows of fleet (none: a read-only request) only");
@@ -593,11 +583,11 @@ class MariaDbRoutingIT {
     void forgedVariablesFailTheSignatureCheck() throws SQLException {
         try (Connection c = appConnection()) {
             bind(c, "acme", TenantSigner.sign(PostgresCluster.SECRET, "evil"), "f1");
-            assertThat(single(c, "SELECT vin FROM vehicles")).isEmpty();
+            assertThat(FirstColumn.of(c, "SELECT vin FROM vehicles")).isEmpty();
             bind(c, "acme", TenantSigner.sign("guessed-secret-123456", "acme"), "f1");
-            assertThat(single(c, "SELECT vin FROM vehicles")).isEmpty();
+            assertThat(FirstColumn.of(c, "SELECT vin FROM vehicles")).isEmpty();
             bind(c, "evil", TenantSigner.sign(PostgresCluster.SECRET, "evil"), "e1");
-            assertThat(single(c, "SELECT vin FROM vehicles")).isEqualTo("EVIL-VIN");
+            assertThat(FirstColumn.of(c, "SELECT vin FROM vehicles")).isEqualTo("EVIL-VIN");
         }
     }
 
@@ -612,19 +602,19 @@ class MariaDbRoutingIT {
             bind(c, "evil", TenantSigner.sign(PostgresCluster.SECRET, "evil"), "e1");
             for (String hidden : List.of("", "e2", "f1", "%", "e1x,,e", "' OR 1=1 -- ")) {
                 hide(c, hidden);
-                assertThat(single(c, "SELECT vin FROM vehicles")).as(hidden).isEqualTo("EVIL-VIN");
+                assertThat(FirstColumn.of(c, "SELECT vin FROM vehicles")).as(hidden).isEqualTo("EVIL-VIN");
             }
             st.execute("SET @fleetshard_hidden_fleets = NULL");
-            assertThat(single(c, "SELECT vin FROM vehicles")).isEqualTo("EVIL-VIN");
+            assertThat(FirstColumn.of(c, "SELECT vin FROM vehicles")).isEqualTo("EVIL-VIN");
             hide(c, "x,e1");
-            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+            assertThat(FirstColumn.of(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
             assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
                     + " ('evil', 'e1', 'hidden')")).isInstanceOf(SQLException.class);
             bind(c, "acme", TenantSigner.sign(PostgresCluster.SECRET, "acme"), "f1");
             hide(c, "f1");
-            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
+            assertThat(FirstColumn.of(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
             hide(c, "");
-            assertThat(single(c, "SELECT count(*) FROM vehicles")).isEqualTo("2");
+            assertThat(FirstColumn.of(c, "SELECT count(*) FROM vehicles")).isEqualTo("2");
         }
     }
 

@@ -122,16 +122,6 @@ class MariaDbTenantViewsIT {
         }
     }
 
-    private static String single(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            StringBuilder out = new StringBuilder();
-            while (rs.next()) {
-                out.append(out.length() == 0 ? "" : ",").append(rs.getString(1));
-            }
-            return out.toString();
-        }
-    }
-
     /**
      * The plan of {@code sql} on the view database as root with acme's variables (the router's account may not
      * {@code EXPLAIN} a view it cannot {@code SHOW}): the one table of the query block.
@@ -164,10 +154,11 @@ class MariaDbTenantViewsIT {
         assertThat(telemetry.path("used_key_parts").toString())
                 .isEqualTo("[\"tenant_id\",\"fleet_id\",\"vehicle_id\"]");
         try (Connection acme = app("acme", "f3")) {
-            assertThat(single(acme, "SELECT count(*) FROM vehicles")).isEqualTo(Integer.toString(ACME_ROWS));
-            assertThat(single(acme, "SELECT vin FROM vehicles WHERE fleet_id = 'f3' AND vehicle_id = 'v3'"))
+            assertThat(FirstColumn.of(acme, "SELECT count(*) FROM vehicles")).isEqualTo(Integer.toString(ACME_ROWS));
+            assertThat(FirstColumn.of(acme, "SELECT vin FROM vehicles WHERE fleet_id = 'f3' AND vehicle_id = 'v3'"))
                     .isEqualTo("ACME-VIN-3");
-            assertThat(single(acme, "SELECT vin FROM vehicles WHERE fleet_id = 'z3' AND vehicle_id = 'v3'")).isEmpty();
+            assertThat(FirstColumn.of(acme, "SELECT vin FROM vehicles WHERE fleet_id = 'z3' AND vehicle_id = 'v3'"))
+                    .isEmpty();
         }
     }
 
@@ -186,7 +177,7 @@ class MariaDbTenantViewsIT {
                         + " AND vehicle_id = 'v1'")).isEqualTo(1);
                 assertThat(z.executeUpdate("UPDATE vehicles SET status = 'busy' WHERE fleet_id = 'z1'"
                         + " AND vehicle_id = 'v1'")).isEqualTo(1);
-                assertThat(single(zeta, "SELECT count(*) FROM vehicles WHERE fleet_id = 'z1' FOR UPDATE"))
+                assertThat(FirstColumn.of(zeta, "SELECT count(*) FROM vehicles WHERE fleet_id = 'z1' FOR UPDATE"))
                         .isEqualTo(Integer.toString(ZETA_ROWS / 10));
             } finally {
                 acme.rollback();
@@ -229,9 +220,9 @@ class MariaDbTenantViewsIT {
     @Test
     void theQueryCacheNeverAnswersAStatementThroughTheViews() throws SQLException {
         try (Connection c = root()) {
-            assertThat(single(c, "SELECT @@query_cache_type")).isEqualTo("ON");
+            assertThat(FirstColumn.of(c, "SELECT @@query_cache_type")).isEqualTo("ON");
             long before = status(c, "Qcache_inserts");
-            single(c, "SELECT count(*) FROM vehicles WHERE status = 'idle' /* cached as root */");
+            FirstColumn.of(c, "SELECT count(*) FROM vehicles WHERE status = 'idle' /* cached as root */");
             assertThat(status(c, "Qcache_inserts")).as("the cache works for the base table").isEqualTo(before + 1);
         }
         String sql = "SELECT count(*) FROM vehicles WHERE status = 'idle'";
@@ -239,8 +230,8 @@ class MariaDbTenantViewsIT {
             long inserts = status(r, "Qcache_inserts");
             long hits = status(r, "Qcache_hits");
             for (int round = 0; round < 2; round++) {
-                assertThat(single(acme, sql)).isEqualTo(Integer.toString(ACME_ROWS / 4));
-                assertThat(single(zeta, sql)).isEqualTo(Integer.toString(ZETA_ROWS / 4));
+                assertThat(FirstColumn.of(acme, sql)).isEqualTo(Integer.toString(ACME_ROWS / 4));
+                assertThat(FirstColumn.of(zeta, sql)).isEqualTo(Integer.toString(ZETA_ROWS / 4));
             }
             assertThat(status(r, "Qcache_inserts")).isEqualTo(inserts);
             assertThat(status(r, "Qcache_hits")).isEqualTo(hits);
@@ -270,13 +261,14 @@ class MariaDbTenantViewsIT {
             assertThat(plan("SELECT vin FROM vehicles WHERE fleet_id = 'f3' AND vehicle_id = 'v3'")
                     .path("access_type").asText()).isEqualTo("ALL");
             FleetSchema.install(maria.jdbcUrl(db), PostgresCluster.SECRET);
-            assertThat(single(c, "SELECT is_deterministic FROM information_schema.routines WHERE routine_schema = '"
-                    + db + "' AND routine_name = 'fleetshard_current_tenant'")).isEqualTo("YES");
+            assertThat(FirstColumn.of(c, "SELECT is_deterministic FROM information_schema.routines"
+                    + " WHERE routine_schema = '" + db + "' AND routine_name = 'fleetshard_current_tenant'"))
+                    .isEqualTo("YES");
         }
         assertThat(plan("SELECT vin FROM vehicles WHERE fleet_id = 'f3' AND vehicle_id = 'v3'")
                 .path("access_type").asText()).isEqualTo("const");
         try (Connection acme = app("acme", "f2"); Statement st = acme.createStatement()) {
-            assertThat(single(acme, "SELECT count(*) FROM vehicles")).isEqualTo(Integer.toString(ACME_ROWS));
+            assertThat(FirstColumn.of(acme, "SELECT count(*) FROM vehicles")).isEqualTo(Integer.toString(ACME_ROWS));
             assertThat(st.executeUpdate("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
                     + " ('acme', 'f2', 'upgraded')")).isEqualTo(1);
             assertThatThrownBy(() -> st.executeUpdate("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
