@@ -102,6 +102,11 @@ public final class CaptureWorker implements AutoCloseable {
                     + " connector spins a millisecond per poll interval and waits a whole interval per batch; put"
                     + " fleetshard-cdc-capture before the Debezium jars");
         }
+        if (!DebeziumShadows.cheapTimeTextLoaded()) {
+            LOG.warn("Debezium's own ZonedTimestamp or PostgreSQL DateTimeFormat is on the class path before"
+                    + " cdc-capture's (ADR 0057): every timestamp value is parsed and printed through DateTimeFormatters"
+                    + " built per value; put fleetshard-cdc-capture before the Debezium jars");
+        }
         ChangeTopics.ensure(config);
         consumer = newConsumer();
         membership.start();

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -95,6 +96,7 @@ public final class CaptureLatencyBench {
                     long first = seq;
                     long startNs = System.nanoTime();
                     long cpuStart = cpuNs();
+                    Map<String, Long> threadsStart = threadCpuNs();
                     seq = write(url, seq, SUSTAINED_ROWS, 500, 0, reader);
                     long writtenNs = System.nanoTime();
                     long last = seq - 1;
@@ -104,12 +106,20 @@ public final class CaptureLatencyBench {
                     }
                     long endNs = System.nanoTime();
                     long cpuEnd = cpuNs();
+                    Map<String, Long> threadsEnd = threadCpuNs();
                     report.add(String.format("%-8s sustained: %d rows in transactions of 500, written in %.1f s (%.0f rows/s), "
                                     + "all visible after %.1f s = %.0f events/s captured, JVM CPU %.0f us/event",
                             engine, seq - first, (writtenNs - startNs) / 1e9, (seq - first) / ((writtenNs - startNs) / 1e9),
                             (endNs - startNs) / 1e9, (seq - first) / ((endNs - startNs) / 1e9),
                             (cpuEnd - cpuStart) / 1e3 / (seq - first)));
                     System.out.println(report.get(report.size() - 1));
+                    StringBuilder roles = new StringBuilder(
+                            String.format("%-8s sustained, CPU us/event by thread:", engine));
+                    long events = seq - first;
+                    threadsEnd.forEach((role, ns) -> roles.append(String.format(" %s %.1f", role,
+                            (ns - threadsStart.getOrDefault(role, 0L)) / 1e3 / events)));
+                    report.add(roles.toString());
+                    System.out.println(roles);
                 }
             }
         }
@@ -125,6 +135,34 @@ public final class CaptureLatencyBench {
     private static long cpuNs() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
+    }
+
+    /**
+     * CPU time of the JVM's live threads by role: Debezium's log-reading thread ({@code streaming}: one per shard, so
+     * its time per event bounds a shard's rate), the rest of the capture worker ({@code capture}: the engine's poll
+     * thread that maps and sends, the producer's I/O), the bench's writer and reader, and the broker with the JVM's
+     * own threads.
+     */
+    private static Map<String, Long> threadCpuNs() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> byRole = new java.util.TreeMap<>();
+        for (java.lang.management.ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+            long ns = info == null ? -1 : mx.getThreadCpuTime(info.getThreadId());
+            if (ns >= 0) {
+                byRole.merge(role(info.getThreadName()), ns, Long::sum);
+            }
+        }
+        return byRole;
+    }
+
+    private static String role(String thread) {
+        if (thread.contains("change-event-source-coordinator")) {
+            return "streaming";
+        }
+        if (thread.startsWith("pool-") || thread.contains("fleetshard-cdc") || thread.contains("debezium")) {
+            return "capture";
+        }
+        return thread.equals("main") || thread.equals("bench-reader") ? "bench" : "broker+jvm";
     }
 
     /** Writes at {@code rate} rows/s for {@code seconds}, in a transaction every 10 ms; waits until all are visible. */
