@@ -35,6 +35,7 @@ public final class ControlApiConfig {
     public static final String RESHARD_TICK_MS = "control.reshard.tick.ms";
     public static final String RESHARD_COPY_BATCH_ROWS = "control.reshard.copy.batch.rows";
     public static final String RESHARD_COPY_MAX_ROWS_PER_SEC = "control.reshard.copy.max.rows.per.sec";
+    public static final String RESHARD_COPY_PARALLELISM = "control.reshard.copy.parallelism";
     public static final String RESHARD_VALIDATE_MAX_ROWS_PER_SEC = "control.reshard.validate.max.rows.per.sec";
     public static final String RESHARD_VALIDATE_BATCH_ROWS = "control.reshard.validate.batch.rows";
     public static final String RESHARD_CUTOVER_MAX_LAG = "control.reshard.cutover.max.lag";
@@ -97,6 +98,10 @@ public final class ControlApiConfig {
                     "Rows per transaction of the bulk copy, the rollback and the cleanup of a reshard job."),
             Key.integer(RESHARD_COPY_MAX_ROWS_PER_SEC, 0, 0, 10_000_000,
                     "Throttle of the bulk copy and the cleanup, rows per second; 0 copies as fast as the shards go."),
+            Key.integer(RESHARD_COPY_PARALLELISM, 2, 1, 8,
+                    "Ranges of a bulk copy to a PostgreSQL shard copied at once, each by a worker with its own"
+                            + " connections to both shards; copies to MariaDB (next-key locks between adjacent ranges)"
+                            + " and between engines copy one range at a time."),
             Key.integer(RESHARD_VALIDATE_BATCH_ROWS, 50_000, 1, 10_000_000,
                     "Rows per primary-key range the validation checksums in one query on each shard. Larger than the"
                             + " copy's ranges: a range's rows are spread over the table's pages when rows were"
@@ -306,6 +311,10 @@ public final class ControlApiConfig {
     /** 0: unthrottled. */
     public int reshardCopyMaxRowsPerSec() {
         return intValue(RESHARD_COPY_MAX_ROWS_PER_SEC);
+    }
+
+    public int reshardCopyParallelism() {
+        return intValue(RESHARD_COPY_PARALLELISM);
     }
 
     public int reshardValidateBatchRows() {

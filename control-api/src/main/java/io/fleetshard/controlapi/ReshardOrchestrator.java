@@ -504,47 +504,151 @@ final class ReshardOrchestrator implements AutoCloseable {
             List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables, config.reshardCopyBatchRows());
             copiedRanges.put(job.jobId(), List.copyOf(ranges));
             long copyAt = System.nanoTime();
-            long commitNanos = 0;
             p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
             p.copyPace.start(p.copyStartedAtMs);
-            for (int i = 0; i < ranges.size(); i++) {
-                RangeOfFleet r = ranges.get(i);
-                checkStill(job);
-                tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
-                if (i < ranges.size() - 1) {
-                    // the last range's commit waits for the target's synchronous replica and so covers every range
-                    // before it (WAL order); a crash before it returns copies again, the copy being idempotent
-                    tgtSql.deferReplicaWait(tgt);
-                }
-                long n;
-                if (crossTables.containsKey(job.jobId())) {
-                    try {
-                        n = CrossEngineCopy.copyRange(srcSql, src, r.table(), tgtSql, tgt, onTarget(job, r.table()),
-                                tenant(r.fleet()), fleet(r.fleet()), r.range(), config.reshardCopyBatchRows());
-                    } catch (CrossEngineCopy.ValueDoesNotFit e) {
-                        tgt.rollback();
-                        throw new JobFailed("the copy to " + job.targetShardId() + " stopped at a value it cannot"
-                                + " hold: " + e.getMessage());
-                    }
-                } else {
-                    n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
-                            config.reshardCopyBatchRows());
-                }
-                long committing = System.nanoTime();
-                tgt.commit(); // the last one waits for the target's synchronous replica, if it has one
-                commitNanos += System.nanoTime() - committing;
-                p.rowsCopied += n;
-                p.copyPace.record(p.rowsCopied, clock.millis());
-                rowsCopied.increment(n);
-                throttle(config.reshardCopyMaxRowsPerSec(), p.rowsCopied, p.copyStartedAtMs);
-            }
-            LOG.info("reshard job {}: copied {} row(s) in {} range(s) in {} ms, {} ms of it in commits (tables and"
-                    + " ranges planned in {} ms)", job.jobId(), p.rowsCopied, ranges.size(),
-                    (System.nanoTime() - copyAt) / 1_000_000, commitNanos / 1_000_000, (copyAt - plannedAt) / 1_000_000);
+            Copy copy = new Copy(job, p, srcSql, tgtSql, ranges);
+            int workers = copy.run(src, tgt, slot);
+            LOG.info("reshard job {}: copied {} row(s) in {} range(s) in {} ms by {} worker(s), {} ms of it in commits"
+                    + " (tables and ranges planned in {} ms)", job.jobId(), p.rowsCopied, ranges.size(),
+                    (System.nanoTime() - copyAt) / 1_000_000, workers, copy.commitNanos.get() / 1_000_000,
+                    (copyAt - plannedAt) / 1_000_000);
         }
         transition(job, ReshardPhase.CATCHUP, null, List.of());
+    }
+
+    /**
+     * The bulk copy of one job's ranges. Every range but the last is copied by up to
+     * {@code control.reshard.copy.parallelism} workers at once when the target is PostgreSQL and the move is between
+     * like engines: the ranges are disjoint key ranges, each worker has its own connections and its own marker slot
+     * (a shared one would serialize their transactions on its row), and PostgreSQL takes no locks between adjacent
+     * ranges (InnoDB's next-key locks would, so MariaDB targets copy one range at a time). The last range is copied
+     * after all others, alone, and only its commit waits for the target's synchronous replica, which covers every
+     * range before it (WAL order). A worker's failure stops the others and fails the phase as a single copy's would.
+     */
+    private final class Copy {
+        private final ReshardJob job;
+        private final ReshardProgress p;
+        private final ReshardSql srcSql;
+        private final ReshardSql tgtSql;
+        private final List<RangeOfFleet> ranges;
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicLong commitNanos = new java.util.concurrent.atomic.AtomicLong();
+
+        Copy(ReshardJob job, ReshardProgress p, ReshardSql srcSql, ReshardSql tgtSql, List<RangeOfFleet> ranges) {
+            this.job = job;
+            this.p = p;
+            this.srcSql = srcSql;
+            this.tgtSql = tgtSql;
+            this.ranges = ranges;
+        }
+
+        /** Copies every range; returns how many workers copied the ranges before the last. */
+        int run(Connection src, Connection tgt, int slot) throws SQLException {
+            int last = ranges.size() - 1;
+            boolean parallel = !crossTables.containsKey(job.jobId())
+                    && shard(job.targetShardId()).engine() == Engine.POSTGRES;
+            int workers = parallel ? Math.max(1, Math.min(config.reshardCopyParallelism(), last)) : 1;
+            ExecutorService helpers = workers > 1 ? Executors.newFixedThreadPool(workers - 1, r -> {
+                Thread t = new Thread(r, "reshard-copy-" + job.jobId());
+                t.setDaemon(true);
+                return t;
+            }) : null;
+            try {
+                List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+                for (int w = 1; w < workers; w++) {
+                    int workerSlot = ReshardSql.copySlotOf(job.jobId(), w);
+                    running.add(helpers.submit(() -> {
+                        try (Connection s = connect(job.sourceShardId()); Connection t = connect(job.targetShardId())) {
+                            srcSql.prepare(s);
+                            tgtSql.prepare(t);
+                            copyUntil(last, s, t, workerSlot);
+                        }
+                        return null;
+                    }));
+                }
+                Exception failure = null;
+                try {
+                    copyUntil(last, src, tgt, slot);
+                } catch (SQLException | RuntimeException e) {
+                    failure = e;
+                }
+                for (java.util.concurrent.Future<?> f : running) {
+                    try {
+                        f.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        failure = failure != null ? failure
+                                : e.getCause() instanceof SQLException | e.getCause() instanceof RuntimeException
+                                        ? (Exception) e.getCause() : new IllegalStateException(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        stop.set(true);
+                        failure = failure != null ? failure : new PhaseChanged("interrupted during the copy");
+                    }
+                }
+                if (failure instanceof SQLException e) {
+                    throw e;
+                } else if (failure != null) {
+                    throw (RuntimeException) failure;
+                }
+            } finally {
+                if (helpers != null) {
+                    helpers.shutdownNow();
+                }
+            }
+            if (last >= 0) {
+                copyOne(ranges.get(last), src, tgt, slot, false);
+            }
+            return workers;
+        }
+
+        /** Takes ranges before {@code last} until none is left or another worker failed. */
+        private void copyUntil(int last, Connection src, Connection tgt, int slot) throws SQLException {
+            try {
+                for (int i = next.getAndIncrement(); i < last && !stop.get(); i = next.getAndIncrement()) {
+                    copyOne(ranges.get(i), src, tgt, slot, true);
+                }
+            } catch (SQLException | RuntimeException e) {
+                stop.set(true);
+                throw e;
+            }
+        }
+
+        private void copyOne(RangeOfFleet r, Connection src, Connection tgt, int slot, boolean deferReplicaWait)
+                throws SQLException {
+            checkStill(job);
+            tgtSql.beginTagged(tgt, slot, job.jobId(), "copy");
+            if (deferReplicaWait) {
+                tgtSql.deferReplicaWait(tgt);
+            }
+            long n;
+            if (crossTables.containsKey(job.jobId())) {
+                try {
+                    n = CrossEngineCopy.copyRange(srcSql, src, r.table(), tgtSql, tgt, onTarget(job, r.table()),
+                            tenant(r.fleet()), fleet(r.fleet()), r.range(), config.reshardCopyBatchRows());
+                } catch (CrossEngineCopy.ValueDoesNotFit e) {
+                    tgt.rollback();
+                    throw new JobFailed("the copy to " + job.targetShardId() + " stopped at a value it cannot"
+                            + " hold: " + e.getMessage());
+                }
+            } else {
+                n = tgtSql.copyRange(src, tgt, r.table(), tenant(r.fleet()), fleet(r.fleet()), r.range(),
+                        config.reshardCopyBatchRows());
+            }
+            long committing = System.nanoTime();
+            tgt.commit(); // the last range's waits for the target's synchronous replica, if it has one
+            commitNanos.addAndGet(System.nanoTime() - committing);
+            long copied;
+            synchronized (p) {
+                p.rowsCopied += n;
+                copied = p.rowsCopied;
+                p.copyPace.record(copied, clock.millis());
+            }
+            rowsCopied.increment(n);
+            throttle(config.reshardCopyMaxRowsPerSec(), copied, p.copyStartedAtMs);
+        }
     }
 
     /** One key range of one fleet's rows of one table, and about how many rows it holds. */

@@ -475,6 +475,15 @@ abstract class ReshardSql {
         return 1 + Math.floorMod(jobId.hashCode(), 499);
     }
 
+    /**
+     * The marker slot of a parallel copy's worker {@code worker} (1 to 7; worker 0 uses {@link #slotOf}): above the
+     * jobs' slots, so that it never waits for another job's marker row, and distinct per worker, so that the workers'
+     * transactions do not wait for each other's.
+     */
+    static int copySlotOf(String jobId, int worker) {
+        return 500 + (slotOf(jobId) - 1) * 8 + worker;
+    }
+
     // ------------------------------------------------------------------------------------------------ PostgreSQL
 
     static final class Postgres extends ReshardSql {
