@@ -645,7 +645,7 @@ public final class FleetSchema {
      * DELETE triggers do not trip it. A trigger's error aborts the whole statement either way: InnoDB rolls the
      * statement back, the rows it wrote before the failing one included.
      */
-    static String mariaDbGuardTiming(String event) {
+    private static String mariaDbGuardTiming(String event) {
         return event.equals("DELETE") ? "BEFORE" : "AFTER";
     }
 

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -482,29 +483,44 @@ class MariaDbRoutingIT {
 
     private static final String THREE_ROWS = " FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) s";
 
+    static java.util.stream.Stream<Arguments> insertSelects() {
+        String rows = THREE_ROWS;
+        String keys = " (tenant_id, fleet_id, vehicle_id)";
+        return java.util.stream.Stream.of(
+                Arguments.of("c1", "vehicles", 3, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status)"
+                        + " SELECT 'gamma', 'g1', CONCAT('c1-', n), 'new'" + rows),
+                Arguments.of("c2", "vehicles", 3, "INSERT INTO vehicles SELECT 'gamma', 'g1', CONCAT('c2-', n), NULL,"
+                        + " 'new', NOW(6)" + rows),
+                Arguments.of("c3", "vehicles", 3, "INSERT INTO vehicles (vehicle_id, fleet_id, tenant_id)"
+                        + " SELECT CONCAT('c3-', n), 'g1', 'gamma'" + rows),
+                Arguments.of("c4", "vehicles", 3, "INSERT IGNORE INTO vehicles" + keys
+                        + " SELECT 'gamma', 'g1', CONCAT('c4-', n)" + rows),
+                Arguments.of("c5", "vehicles", 3, "REPLACE INTO vehicles" + keys
+                        + " SELECT 'gamma', 'g1', CONCAT('c5-', n)" + rows),
+                Arguments.of("c6", "vehicles", 3, "INSERT INTO vehicles" + keys
+                        + " SELECT 'gamma', 'g1', CONCAT('c6-', n)" + rows
+                        + " ON DUPLICATE KEY UPDATE status = 'again'"),
+                Arguments.of("c7", "telemetry", 3, "INSERT INTO telemetry (tenant_id, fleet_id, vehicle_id, ts,"
+                        + " speed_kph) SELECT 'gamma', 'g1', CONCAT('c7-', n), TIMESTAMP '2026-12-07 10:00:00'"
+                        + " + INTERVAL n SECOND, n" + rows),
+                // copies what the views show it: gamma's two seeds, no row of acme (a0, a1) or beta (b0, b9)
+                Arguments.of("c8", "vehicles", 2, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status)"
+                        + " SELECT tenant_id, fleet_id, CONCAT('c8-', vehicle_id), status FROM vehicles"
+                        + " WHERE vehicle_id LIKE 'seed%' OR vehicle_id LIKE 'a%' OR vehicle_id LIKE 'b%'"));
+    }
+
     /**
      * MariaDB 11.4.5 failed every {@code INSERT ... SELECT} of two rows or more through the views ("Column
      * 'tenant_id' cannot be null") while the guards were BEFORE INSERT/UPDATE triggers; as AFTER triggers (ADR 0056)
      * they let each form write all its rows. Each case writes {@code rows} rows of g1 whose vehicle id starts with
-     * {@code prefix} into {@code table}; {@code %ROWS%} stands for a derived table of three rows.
+     * {@code prefix} into {@code table}.
      */
     @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
-        c1 | vehicles  | 3 | INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) SELECT 'gamma', 'g1', CONCAT('c1-', n), 'new' %ROWS%
-        c2 | vehicles  | 3 | INSERT INTO vehicles SELECT 'gamma', 'g1', CONCAT('c2-', n), NULL, 'new', NOW(6) %ROWS%
-        c3 | vehicles  | 3 | INSERT INTO vehicles (vehicle_id, fleet_id, tenant_id) SELECT CONCAT('c3-', n), 'g1', 'gamma' %ROWS%
-        c4 | vehicles  | 3 | INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', 'g1', CONCAT('c4-', n) %ROWS%
-        c5 | vehicles  | 3 | REPLACE INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', 'g1', CONCAT('c5-', n) %ROWS%
-        c6 | vehicles  | 3 | INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', 'g1', CONCAT('c6-', n) %ROWS% ON DUPLICATE KEY UPDATE status = 'again'
-        c7 | telemetry | 3 | INSERT INTO telemetry (tenant_id, fleet_id, vehicle_id, ts, speed_kph) SELECT 'gamma', 'g1', CONCAT('c7-', n), TIMESTAMP '2026-12-07 10:00:00' + INTERVAL n SECOND, n %ROWS%
-        c8 | vehicles  | 2 | INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) SELECT tenant_id, fleet_id, CONCAT('c8-', vehicle_id), status FROM vehicles WHERE vehicle_id LIKE 'seed%' OR vehicle_id LIKE 'a%' OR vehicle_id LIKE 'b%'
-        """)
+    @MethodSource("insertSelects")
     void anInsertSelectOfSeveralRowsWritesThemAll(String prefix, String table, int rows, String sql) {
-        String statement = sql.replace("%ROWS%", THREE_ROWS.strip());
-        RouterHttp.Reply r = as("gamma", "g1", statement);
-        assertThat(r.status()).as(statement + ": " + r.raw().body()).isEqualTo(200);
+        RouterHttp.Reply r = as("gamma", "g1", sql);
+        assertThat(r.status()).as(sql + ": " + r.raw().body()).isEqualTo(200);
         assertThat(r.body().get("updateCount").asInt()).isEqualTo(rows);
-        // (c8 copied gamma's two seeds only: the views showed it no row of acme or beta)
         RouterHttp.Reply written = as("gamma", "g1", "SELECT fleet_id, count(*) AS n FROM " + table
                 + " WHERE vehicle_id LIKE '" + prefix + "-%' GROUP BY fleet_id");
         assertThat(written.body().get("rows").toString()).isEqualTo("[[\"g1\"," + rows + "]]");
@@ -514,10 +530,13 @@ class MariaDbRoutingIT {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT IF(n = 3, 'acme', 'gamma'), 'g1', CONCAT('x1-', n)",
-        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'), CONCAT('x2-', n)",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT IF(n = 3, 'acme', 'gamma'), 'g1',"
+                + " CONCAT('x1-', n)",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'),"
+                + " CONCAT('x2-', n)",
         "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'acme', 'f1', CONCAT('x3-', n)",
-        "REPLACE INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'), CONCAT('x4-', n)",
+        "REPLACE INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'),"
+                + " CONCAT('x4-', n)",
         "INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'),"
                 + " CONCAT('x5-', n)",
         "INSERT INTO telemetry (tenant_id, fleet_id, vehicle_id, ts) SELECT 'gamma', IF(n = 3, 'g2', 'g1'), 'x6',"
