@@ -23,21 +23,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * What the reshard write fence (ADR 0013) costs a write, side by side in one run on the same embedded PostgreSQL 17
  * and MariaDB servers: one database per variant, each with {@link FleetSchema} installed, then its guard replaced:
  * <ul>
- *   <li>{@code none}: the guard triggers dropped;</li>
- *   <li>{@code row}: PostgreSQL's former guard, a {@code BEFORE INSERT OR UPDATE OR DELETE ... FOR EACH ROW} trigger
- *       (copied here verbatim); on MariaDB the BEFORE row triggers {@code FleetSchema} installs;</li>
+ *   <li>{@code none}: the guard triggers dropped (on MariaDB the fleet guard's too: no trigger at all);</li>
+ *   <li>{@code row} (PostgreSQL): the former guard, a {@code BEFORE INSERT OR UPDATE OR DELETE ... FOR EACH ROW}
+ *       trigger (copied here verbatim);</li>
  *   <li>{@code stmt} (PostgreSQL): what {@code FleetSchema} installs now, AFTER statement triggers with transition
  *       tables;</li>
- *   <li>{@code row+empty} (MariaDB, an experiment): the row triggers with a locking "is the fence empty" read first;</li>
- *   <li>{@code noop} (MariaDB): a BEFORE INSERT row trigger that only sets a user variable, the floor of any row
- *       trigger.</li>
+ *   <li>{@code before} (MariaDB): the fence and fleet guards as {@code FleetSchema} installed them before ADR 0056,
+ *       BEFORE INSERT and BEFORE UPDATE row triggers (the same bodies, recreated with the former timing);</li>
+ *   <li>{@code after} (MariaDB): what {@code FleetSchema} installs now, AFTER INSERT and AFTER UPDATE (BEFORE
+ *       DELETE).</li>
  * </ul>
  * For each, with the fence table empty and with 1000 rows (other fleets): single-row autocommit INSERTs per second
  * from {@code threads} JDBC connections as a superuser, and one {@code INSERT ... SELECT} of {@code bulkRows} rows on
  * a connection that has already done single-row inserts (so PostgreSQL's cached trigger plans are the ones a
- * busy connection has). Rounds interleave the variants, so load from other processes spreads over all of them.
+ * busy connection has). MariaDB sessions set {@code @fleetshard_fleet_id} to the fleet they write, as the router's
+ * do, so the fleet guard takes its one-comparison path. Rounds interleave the variants, so load from other processes
+ * spreads over all of them.
  *
- * <p>Args: {@code [threads=4] [seconds=5] [bulkRows=100000] [rounds=3]}.
+ * <p>Args: {@code [threads=4] [seconds=5] [bulkRows=100000] [rounds=3] [engines=both|postgres|mariadb]}.
  */
 public final class FenceCostBench {
     private static final String SECRET = "bench-secret-0123456789";
@@ -93,38 +96,38 @@ public final class FenceCostBench {
             "DROP TRIGGER IF EXISTS fleetshard_fence_guard_update ON public.vehicles",
             "DROP TRIGGER IF EXISTS fleetshard_fence_guard_delete ON public.vehicles");
 
-    private static final List<String> MARIA_DROP_GUARD = List.of(
-            "DROP TRIGGER IF EXISTS fleetshard_fence_guard_vehicles_insert",
-            "DROP TRIGGER IF EXISTS fleetshard_fence_guard_vehicles_update",
-            "DROP TRIGGER IF EXISTS fleetshard_fence_guard_vehicles_delete");
+    /** Every guard trigger of the database the URL names (fence and fleet guards of both tables). */
+    private static List<String> mariaDropGuards(String url) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (String name : BenchSql.query(url, "SELECT GROUP_CONCAT(trigger_name) FROM information_schema.triggers"
+                + " WHERE trigger_schema = DATABASE()").split(",")) {
+            out.add("DROP TRIGGER IF EXISTS " + name);
+        }
+        return out;
+    }
 
-    /** The experiment: MariaDB's INSERT guard with a locking read of any fence row first. */
-    private static String mariaEmptyCheckTrigger(String db) {
-        String d = "`" + db + "`";
-        return """
-                CREATE OR REPLACE DEFINER = %1$s TRIGGER %2$s.fleetshard_fence_guard_vehicles_insert
-                  BEFORE INSERT ON %2$s.vehicles FOR EACH ROW
-                BEGIN
-                  DECLARE v_any INT;
-                  DECLARE v_job VARCHAR(64);
-                  DECLARE v_msg VARCHAR(512);
-                  DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_job = NULL;
-                  IF NOT (@fleetshard_resharder <=> 1 AND NOT EXISTS (SELECT 1 FROM %2$s.fleetshard_router_account a
-                          WHERE a.user_name = SUBSTRING_INDEX(SESSION_USER(), '@', 1))) THEN
-                    SET v_any = NULL;
-                    SELECT 1 INTO v_any FROM %2$s.fleetshard_fence f LIMIT 1 LOCK IN SHARE MODE;
-                    IF v_any IS NOT NULL THEN
-                      SET v_job = NULL;
-                      SELECT f.job_id INTO v_job FROM %2$s.fleetshard_fence f
-                        WHERE f.tenant_id = NEW.tenant_id AND f.fleet_id = NEW.fleet_id LOCK IN SHARE MODE;
-                      IF v_job IS NOT NULL THEN
-                        SET v_msg = CONCAT('fleetshard: fleet ', NEW.fleet_id, ' of tenant ', NEW.tenant_id,
-                          ' is fenced on this shard by reshard job ', v_job, ' (moved or moving): write it on its new shard');
-                        SIGNAL SQLSTATE 'FS002' SET MESSAGE_TEXT = v_msg;
-                      END IF;
-                    END IF;
-                  END IF;
-                END""".formatted(FleetSchema.MARIADB_DEFINER, d);
+    /**
+     * The INSERT and UPDATE guards of the database the URL names recreated as FleetSchema installed them before
+     * ADR 0056: BEFORE triggers with the same bodies, the fence guards first (each fleet guard PRECEDES its fence
+     * guard).
+     */
+    private static List<String> mariaFormerGuards(String url) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT trigger_name, event_manipulation, event_object_table,"
+                     + " action_statement FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+                     + " AND event_manipulation IN ('INSERT', 'UPDATE')"
+                     + " ORDER BY trigger_name LIKE 'fleetshard_fleet_guard%', trigger_name")) {
+            while (rs.next()) {
+                String name = rs.getString(1);
+                String order = name.startsWith("fleetshard_fleet_guard")
+                        ? " PRECEDES " + name.replace("fleet_guard", "fence_guard") : "";
+                out.add("CREATE OR REPLACE DEFINER = " + FleetSchema.MARIADB_DEFINER + " TRIGGER " + name + " BEFORE "
+                        + rs.getString(2) + " ON " + rs.getString(3) + " FOR EACH ROW" + order + "\n"
+                        + rs.getString(4));
+            }
+        }
+        return out;
     }
 
     record Variant(String engine, String name, String url) {
@@ -138,11 +141,14 @@ public final class FenceCostBench {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int bulkRows = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        String engines = args.length > 4 ? args[4] : "both";
+        boolean postgres = !engines.equals("mariadb");
+        boolean mariadb = !engines.equals("postgres");
         Path dir = Files.createTempDirectory("fleetshard-bench-fence");
         try (PostgresNode pg = PostgresNode.startPrimary(dir.resolve("pg"));
              MariaDbNode maria = MariaDbNode.start(dir.resolve("maria"))) {
             List<Variant> variants = new ArrayList<>();
-            for (String name : List.of("none", "row", "stmt")) {
+            for (String name : postgres ? List.of("none", "row", "stmt") : List.<String>of()) {
                 String db = "fence_" + name;
                 pg.createDatabase(db);
                 String url = pg.jdbcUrl(db);
@@ -163,19 +169,16 @@ public final class FenceCostBench {
                 BenchSql.execute(url, setup);
                 variants.add(new Variant("PostgreSQL 17", name, url));
             }
-            for (String name : List.of("none", "noop", "row", "row+empty")) {
-                String db = "fence_" + name.replace("+", "_");
+            for (String name : mariadb ? List.of("none", "before", "after") : List.<String>of()) {
+                String db = "fence_" + name;
                 maria.createDatabase(db);
                 String url = maria.jdbcUrl(db);
                 FleetSchema.install(url, SECRET);
                 List<String> setup = new ArrayList<>();
                 if (name.equals("none")) {
-                    setup.addAll(MARIA_DROP_GUARD);
-                } else if (name.equals("row+empty")) {
-                    setup.add(mariaEmptyCheckTrigger(db));
-                } else if (name.equals("noop")) {
-                    setup.addAll(MARIA_DROP_GUARD);
-                    setup.add("CREATE TRIGGER noop_guard BEFORE INSERT ON vehicles FOR EACH ROW SET @fleetshard_noop = 1");
+                    setup.addAll(mariaDropGuards(url));
+                } else if (name.equals("before")) {
+                    setup.addAll(mariaFormerGuards(url));
                 }
                 setup.add("SET SESSION max_recursive_iterations = " + (bulkRows + 1));
                 setup.add("CREATE TABLE bulk_src ENGINE=InnoDB AS WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL"
@@ -185,8 +188,8 @@ public final class FenceCostBench {
                 BenchSql.execute(url, setup);
                 variants.add(new Variant("MariaDB 11.4", name, url));
             }
-            String version = BenchSql.query(pg.jdbcUrl("postgres"), "SELECT version()") + " / "
-                    + BenchSql.query(maria.jdbcUrl("mysql"), "SELECT version()");
+            String version = (postgres ? BenchSql.query(pg.jdbcUrl("postgres"), "SELECT version()") : "") + " / "
+                    + (mariadb ? BenchSql.query(maria.jdbcUrl("mysql"), "SELECT version()") : "");
             System.out.printf("servers: %s%nthreads=%d seconds=%d bulkRows=%d rounds=%d cores=%d%n", version, threads,
                     seconds, bulkRows, rounds, Runtime.getRuntime().availableProcessors());
 
@@ -226,6 +229,16 @@ public final class FenceCostBench {
                 System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %.2f (%.2f-%.2f) |%n",
                         e.getKey(), median(ips), ips.get(0), ips.get(ips.size() - 1),
                         median(bulk), bulk.get(0), bulk.get(bulk.size() - 1));
+            }
+        }
+    }
+
+    /** On MariaDB, the request's fleet as the router sets it: the fleet guard's fast path for rows of that fleet. */
+    private static void writingFleet(Connection c, String fleet) throws SQLException {
+        if (c.getMetaData().getURL().startsWith("jdbc:mariadb:")) {
+            try (PreparedStatement ps = c.prepareStatement("SET @fleetshard_fleet_id = ?")) {
+                ps.setString(1, fleet);
+                ps.execute();
             }
         }
     }
@@ -275,6 +288,7 @@ public final class FenceCostBench {
                 try (Connection c = DriverManager.getConnection(url); PreparedStatement ps = c.prepareStatement(
                         "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin, status) VALUES"
                                 + " ('bench', 'f1', ?, ?, 'new')")) {
+                    writingFleet(c, "f1");
                     for (long i = 0; !stop.get(); i++) {
                         ps.setString(1, "r" + round + "-t" + id + "-" + i);
                         ps.setString(2, "VIN" + i);
@@ -317,10 +331,12 @@ public final class FenceCostBench {
                     ps.executeUpdate();
                 }
             }
+            writingFleet(c, "bulk");
             try (Statement st = c.createStatement()) {
                 long start = System.nanoTime();
                 // no column list: MariaDB 11.4.5 fails INSERT INTO t (cols) SELECT of 2+ rows with "Column ... cannot
-                // be null" as soon as t has any BEFORE INSERT trigger (the columns are in table order here)
+                // be null" as soon as t has any BEFORE INSERT or UPDATE trigger (the former guards, ADR 0056); the
+                // columns are in table order here
                 int n = st.executeUpdate("INSERT INTO vehicles"
                         + " SELECT tenant_id, fleet_id, vehicle_id, vin, status, updated_at FROM bulk_src");
                 double s = (System.nanoTime() - start) / 1e9;

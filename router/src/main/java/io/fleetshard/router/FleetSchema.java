@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>MariaDB</b>: base tables stay in the URL's database (change capture reads them there); a sibling database
  * {@code <db>_rls} holds {@code SQL SECURITY DEFINER} views of the same names that filter on a signed session tenant
  * and {@code WITH CASCADED CHECK OPTION}. The router's account may use those views only. A server running with
- * {@code --skip-grant-tables} is refused: no account could be limited there. BEFORE row triggers on the base tables
- * refuse a router account's write of a row of another fleet than the request's (the fleet guard, ADR 0020). See
+ * {@code --skip-grant-tables} is refused: no account could be limited there. Row triggers on the base tables refuse
+ * a router account's write of a row of another fleet than the request's (the fleet guard, ADR 0020). See
  * {@code router/README.md} for what remains.
  *
  * <p><b>Both</b>: the write fence of ADR 0013 ({@code docs/adr/0013-online-resharding-protocol.md}, "The write fence
@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * that raise SQLSTATE {@value #FENCED} for a write to a fenced fleet unless the session is the resharder's
  * ({@code SET LOCAL fleetshard.resharder = 'on'} / {@code @fleetshard_resharder = 1}) and not a router account. On
  * PostgreSQL they are AFTER ... FOR EACH STATEMENT triggers with transition tables (one join per statement, none while
- * the fence is empty); on MariaDB, which has no statement triggers, BEFORE row triggers.
+ * the fence is empty); on MariaDB, which has no statement triggers, row triggers: AFTER INSERT and AFTER UPDATE,
+ * BEFORE DELETE (ADR 0056: MariaDB 11.4.5 fails a multi-row {@code INSERT ... SELECT} with a column list on a table
+ * with any BEFORE INSERT or BEFORE UPDATE trigger).
  */
 public final class FleetSchema {
     private static final Logger LOG = LoggerFactory.getLogger(FleetSchema.class);
@@ -619,6 +621,9 @@ public final class FleetSchema {
                 "GRANT SELECT ON " + d + ".fleetshard_router_account TO " + definer,
                 "GRANT TRIGGER ON " + d + ".vehicles TO " + definer,
                 "GRANT TRIGGER ON " + d + ".telemetry TO " + definer));
+        // the fence guards first: each fleet guard PRECEDES the fence guard of its table, event and timing. Same names
+        // as before ADR 0056, so CREATE OR REPLACE turns a shard's former BEFORE INSERT/UPDATE triggers into AFTER ones
+        // in place, each in one DDL statement: a write never meets a table without its guards
         for (String table : List.of("vehicles", "telemetry")) {
             out.add(mariaDbFenceTrigger(d, table, "INSERT", List.of("NEW")));
             out.add(mariaDbFenceTrigger(d, table, "UPDATE", List.of("OLD", "NEW")));
@@ -633,12 +638,25 @@ public final class FleetSchema {
     }
 
     /**
-     * The fleet guard of writes on MariaDB (ADR 0020): a BEFORE trigger of {@code event} on {@code table}, fired ahead
-     * of the fence guard, that signals SQLSTATE {@value #FLEET_GUARD} when a row of {@code rows} ({@code OLD},
-     * {@code NEW}) is not of the fleet the router's {@code SET} named ({@code @fleetshard_fleet_id}, compared byte for
-     * byte) and the session is a router account. Other accounts (change capture, the resharder, operators) are not
-     * limited. A row of the request's fleet costs one comparison; the account is looked up only on a mismatch. The
-     * router's scanner refuses user variables, so a statement sent through it cannot change the fleet it names.
+     * When the MariaDB guards of {@code event} fire (ADR 0056): AFTER the row is written for INSERT and UPDATE, BEFORE
+     * for DELETE. MariaDB 11.4.5 (MDEV-36026) fills the NOT NULL columns without a default of every row after the first
+     * of an {@code INSERT ... SELECT} with a column list (any insert through the {@code _rls} views) with NULL as soon
+     * as the table has any BEFORE INSERT or BEFORE UPDATE trigger: "Column ... cannot be null". AFTER triggers and
+     * DELETE triggers do not trip it. A trigger's error aborts the whole statement either way: InnoDB rolls the
+     * statement back, the rows it wrote before the failing one included.
+     */
+    private static String mariaDbGuardTiming(String event) {
+        return event.equals("DELETE") ? "BEFORE" : "AFTER";
+    }
+
+    /**
+     * The fleet guard of writes on MariaDB (ADR 0020): a row trigger of {@code event} on {@code table} (AFTER INSERT
+     * and UPDATE, BEFORE DELETE: {@link #mariaDbGuardTiming}), fired ahead of the fence guard, that signals SQLSTATE
+     * {@value #FLEET_GUARD} when a row of {@code rows} ({@code OLD}, {@code NEW}) is not of the fleet the router's
+     * {@code SET} named ({@code @fleetshard_fleet_id}, compared byte for byte) and the session is a router account.
+     * Other accounts (change capture, the resharder, operators) are not limited. A row of the request's fleet costs
+     * one comparison; the account is looked up only on a mismatch. The router's scanner refuses user variables, so a
+     * statement sent through it cannot change the fleet it names.
      */
     private static String mariaDbFleetGuard(String d, String table, String event, List<String> rows) {
         StringBuilder checks = new StringBuilder();
@@ -657,18 +675,19 @@ public final class FleetSchema {
         }
         return """
                 CREATE OR REPLACE DEFINER = %1$s TRIGGER %2$s.fleetshard_fleet_guard_%3$s_%4$s
-                  BEFORE %5$s ON %2$s.%3$s FOR EACH ROW PRECEDES fleetshard_fence_guard_%3$s_%4$s
+                  %7$s %5$s ON %2$s.%3$s FOR EACH ROW PRECEDES fleetshard_fence_guard_%3$s_%4$s
                 BEGIN
                   DECLARE v_msg VARCHAR(512);
                 %6$sEND""".formatted(MARIADB_DEFINER, d, table, event.toLowerCase(java.util.Locale.ROOT), event,
-                checks.toString().indent(2));
+                checks.toString().indent(2), mariaDbGuardTiming(event));
     }
 
     /**
-     * A BEFORE trigger of {@code event} on {@code table} that signals {@value #FENCED} when a row of {@code rows}
-     * ({@code OLD}, {@code NEW}) belongs to a fenced fleet, unless the session is the resharder's
-     * ({@code @fleetshard_resharder = 1}, and not a router account). The fence row is read with a shared lock, so the
-     * resharder's fence insert waits for writes in flight and a later write waits for the fence to commit.
+     * A row trigger of {@code event} on {@code table} (AFTER INSERT and UPDATE, BEFORE DELETE:
+     * {@link #mariaDbGuardTiming}) that signals {@value #FENCED} when a row of {@code rows} ({@code OLD}, {@code NEW})
+     * belongs to a fenced fleet, unless the session is the resharder's ({@code @fleetshard_resharder = 1}, and not a
+     * router account). The fence row is read with a shared lock, held to the end of the writer's transaction, so the
+     * resharder's fence insert waits for writes in flight and a later write waits for the fence to commit, then fails.
      */
     private static String mariaDbFenceTrigger(String d, String table, String event, List<String> rows) {
         StringBuilder checks = new StringBuilder();
@@ -686,7 +705,7 @@ public final class FleetSchema {
         }
         return """
                 CREATE OR REPLACE DEFINER = %1$s TRIGGER %2$s.fleetshard_fence_guard_%3$s_%4$s
-                  BEFORE %5$s ON %2$s.%3$s FOR EACH ROW
+                  %7$s %5$s ON %2$s.%3$s FOR EACH ROW
                 BEGIN
                   DECLARE v_job VARCHAR(64);
                   DECLARE v_msg VARCHAR(512);
@@ -695,7 +714,7 @@ public final class FleetSchema {
                           WHERE a.user_name = SUBSTRING_INDEX(SESSION_USER(), '@', 1))) THEN
                 %6$s  END IF;
                 END""".formatted(MARIADB_DEFINER, d, table, event.toLowerCase(java.util.Locale.ROOT), event,
-                checks.toString().indent(4));
+                checks.toString().indent(4), mariaDbGuardTiming(event));
     }
 
     /** {@code s} escaped for a single-quoted MariaDB literal (backslash escapes on). */

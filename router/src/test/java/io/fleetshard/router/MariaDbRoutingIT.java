@@ -30,6 +30,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -71,6 +73,8 @@ class MariaDbRoutingIT {
                 new Tenant("beta", DurabilityTier.STANDARD),
                 new Fleet("acme", "f1", "m1"), new Fleet("evil", "e1", "m1"), new Fleet("beta", "b1", "m1"),
                 new Fleet("beta", "b2", "m1"),
+                new Tenant("gamma", DurabilityTier.STANDARD), new Fleet("gamma", "g1", "m1"),
+                new Fleet("gamma", "g2", "m1"),
                 // TLS by configuration: the node URL says verify-full and names the CA (MariaDB Connector/J spelling)
                 new Tenant("tlsco", DurabilityTier.STANDARD),
                 Shard.withDefaultTokens("tls", ShardStatus.ACTIVE, Engine.MARIADB, 16),
@@ -99,6 +103,8 @@ class MariaDbRoutingIT {
                 + " 'b1', 'b0', 'one')").status()).isEqualTo(200);
         assertThat(as("beta", "b2", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES ('beta',"
                 + " 'b2', 'b9', 'two')").status()).isEqualTo(200);
+        assertThat(as("gamma", "g1", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES"
+                + " ('gamma', 'g1', 'seed1', 'one'), ('gamma', 'g1', 'seed2', 'two')").status()).isEqualTo(200);
     }
 
     @AfterAll
@@ -358,17 +364,24 @@ class MariaDbRoutingIT {
         assertThat(evil("UPDATE vehicles SET status = 'pwned' WHERE tenant_id = 'acme'").body().get("updateCount")
                 .asInt()).isZero();
         assertThat(evil("DELETE FROM vehicles WHERE tenant_id = 'acme'").body().get("updateCount").asInt()).isZero();
-        // IGNORE turns the view's CHECK OPTION failure into a warning: the row is skipped, not written
+        // IGNORE turns the view's CHECK OPTION failure into a warning: the row is skipped, not written, whatever its
+        // fleet (the view checks a row before it is written, the fleet guard after, ADR 0056)
         assertThat(evil("INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'e1', 'p1')")
                 .body().get("updateCount").asInt()).isZero();
-        // ... but not the fleet guard's refusal (a row of another fleet than the request's)
         assertThat(evil("INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'p1')")
-                .status()).isEqualTo(422);
-        RouterHttp.Reply insert = evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('acme',"
-                + " 'e1', 'planted', 'X')");
-        assertThat(insert.status()).isEqualTo(422);
-        assertThat(insert.detail()).contains("CHECK OPTION");
-        assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('acme', 'f1', 'planted',"
+                .body().get("updateCount").asInt()).isZero();
+        // ... but not the fleet guard's refusal (a row of its own tenant, of another fleet than the request's)
+        RouterHttp.Reply ignored = evil("INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('evil',"
+                + " 'e2', 'p1')");
+        assertThat(ignored.status()).isEqualTo(422);
+        assertThat(ignored.detail()).contains("may write rows of fleet e1 only");
+        for (String fleet : List.of("e1", "f1")) {
+            RouterHttp.Reply insert = evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES"
+                    + " ('acme', '" + fleet + "', 'planted', 'X')");
+            assertThat(insert.status()).isEqualTo(422);
+            assertThat(insert.detail()).contains("CHECK OPTION");
+        }
+        assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, vin) VALUES ('evil', 'e2', 'planted',"
                 + " 'X')").detail()).contains("may write rows of fleet e1 only");
         assertThat(evil("UPDATE vehicles SET tenant_id = 'acme' WHERE vehicle_id = 'e0'").status()).isEqualTo(422);
         assertThat(evil("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('acme', 'f1', 'a0')"
@@ -464,6 +477,87 @@ class MariaDbRoutingIT {
             }
         }
         assertThat(betaRows()).isEqualTo(BETA_UNTOUCHED);
+    }
+
+    // ---------------------------- INSERT ... SELECT of several rows (ADR 0056), tenant gamma: g1 (seed1, seed2), g2
+
+    private static final String THREE_ROWS = " FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) s";
+
+    static java.util.stream.Stream<Arguments> insertSelects() {
+        String rows = THREE_ROWS;
+        String keys = " (tenant_id, fleet_id, vehicle_id)";
+        return java.util.stream.Stream.of(
+                Arguments.of("c1", "vehicles", 3, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status)"
+                        + " SELECT 'gamma', 'g1', CONCAT('c1-', n), 'new'" + rows),
+                Arguments.of("c2", "vehicles", 3, "INSERT INTO vehicles SELECT 'gamma', 'g1', CONCAT('c2-', n), NULL,"
+                        + " 'new', NOW(6)" + rows),
+                Arguments.of("c3", "vehicles", 3, "INSERT INTO vehicles (vehicle_id, fleet_id, tenant_id)"
+                        + " SELECT CONCAT('c3-', n), 'g1', 'gamma'" + rows),
+                Arguments.of("c4", "vehicles", 3, "INSERT IGNORE INTO vehicles" + keys
+                        + " SELECT 'gamma', 'g1', CONCAT('c4-', n)" + rows),
+                Arguments.of("c5", "vehicles", 3, "REPLACE INTO vehicles" + keys
+                        + " SELECT 'gamma', 'g1', CONCAT('c5-', n)" + rows),
+                Arguments.of("c6", "vehicles", 3, "INSERT INTO vehicles" + keys
+                        + " SELECT 'gamma', 'g1', CONCAT('c6-', n)" + rows
+                        + " ON DUPLICATE KEY UPDATE status = 'again'"),
+                Arguments.of("c7", "telemetry", 3, "INSERT INTO telemetry (tenant_id, fleet_id, vehicle_id, ts,"
+                        + " speed_kph) SELECT 'gamma', 'g1', CONCAT('c7-', n), TIMESTAMP '2026-12-07 10:00:00'"
+                        + " + INTERVAL n SECOND, n" + rows),
+                // copies what the views show it: gamma's two seeds, no row of acme (a0, a1) or beta (b0, b9)
+                Arguments.of("c8", "vehicles", 2, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status)"
+                        + " SELECT tenant_id, fleet_id, CONCAT('c8-', vehicle_id), status FROM vehicles"
+                        + " WHERE vehicle_id LIKE 'seed%' OR vehicle_id LIKE 'a%' OR vehicle_id LIKE 'b%'"));
+    }
+
+    /**
+     * MariaDB 11.4.5 failed every {@code INSERT ... SELECT} of two rows or more through the views ("Column
+     * 'tenant_id' cannot be null") while the guards were BEFORE INSERT/UPDATE triggers; as AFTER triggers (ADR 0056)
+     * they let each form write all its rows. Each case writes {@code rows} rows of g1 whose vehicle id starts with
+     * {@code prefix} into {@code table}.
+     */
+    @ParameterizedTest
+    @MethodSource("insertSelects")
+    void anInsertSelectOfSeveralRowsWritesThemAll(String prefix, String table, int rows, String sql) {
+        RouterHttp.Reply r = as("gamma", "g1", sql);
+        assertThat(r.status()).as(sql + ": " + r.raw().body()).isEqualTo(200);
+        assertThat(r.body().get("updateCount").asInt()).isEqualTo(rows);
+        RouterHttp.Reply written = as("gamma", "g1", "SELECT fleet_id, count(*) AS n FROM " + table
+                + " WHERE vehicle_id LIKE '" + prefix + "-%' GROUP BY fleet_id");
+        assertThat(written.body().get("rows").toString()).isEqualTo("[[\"g1\"," + rows + "]]");
+        assertAcmeUntouched();
+        assertThat(betaRows()).isEqualTo(BETA_UNTOUCHED);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT IF(n = 3, 'acme', 'gamma'), 'g1',"
+                + " CONCAT('x1-', n)",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'),"
+                + " CONCAT('x2-', n)",
+        "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'acme', 'f1', CONCAT('x3-', n)",
+        "REPLACE INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'),"
+                + " CONCAT('x4-', n)",
+        "INSERT IGNORE INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'gamma', IF(n = 3, 'g2', 'g1'),"
+                + " CONCAT('x5-', n)",
+        "INSERT INTO telemetry (tenant_id, fleet_id, vehicle_id, ts) SELECT 'gamma', IF(n = 3, 'g2', 'g1'), 'x6',"
+                + " TIMESTAMP '2026-12-07 10:00:00' + INTERVAL n SECOND",
+    })
+    void anInsertSelectWithARowOfAnotherTenantOrFleetWritesNone(String sql) {
+        RouterHttp.Reply r = as("gamma", "g1", sql + THREE_ROWS);
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(422);
+        assertThat(r.detail()).containsAnyOf("CHECK OPTION", "this request may write rows of fleet g1 only");
+        String prefix = sql.substring(sql.indexOf("'x") + 1, sql.indexOf("'x") + 3);
+        for (String table : List.of("vehicles", "telemetry")) {
+            try (Connection c = DriverManager.getConnection(maria.jdbcUrl(db)); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table + " WHERE vehicle_id LIKE '"
+                            + prefix + "%'")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as(table + " rows of " + sql).isZero();
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        assertAcmeUntouched();
     }
 
     /**
@@ -572,11 +666,16 @@ class MariaDbRoutingIT {
         try (Connection c = appConnection(); Statement st = c.createStatement()) {
             assertThat(FirstColumn.of(c, "SELECT count(*) FROM vehicles")).isEqualTo("0");
             assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
-                    + " ('acme', 'f1', 'x')")).isInstanceOf(SQLException.class)
-                    .hasMessageContaining("may write rows of fleet (none: a read-only request) only");
+                    + " ('acme', 'f1', 'x')")).isInstanceOf(SQLException.class).hasMessageContaining("CHECK OPTION");
             assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
                     + " ('acme', NULL, 'x')")).isInstanceOf(SQLException.class);
+            // bound to a tenant but to no fleet (a read-only request's binding): the fleet guard refuses every row
+            bind(c, "acme", TenantSigner.sign(PostgresCluster.SECRET, "acme"), null);
+            assertThatThrownBy(() -> st.execute("INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES"
+                    + " ('acme', 'f1', 'x')")).isInstanceOf(SQLException.class)
+                    .hasMessageContaining("may write rows of fleet (none: a read-only request) only");
         }
+        assertAcmeUntouched();
     }
 
     @Test
@@ -661,7 +760,7 @@ class MariaDbRoutingIT {
         assertThat(statuses).containsExactly(200, 403, 403, 404, 400, 422, 400, 200);
         assertThat(r.body().at("/results/0/result/rows").toString()).isEqualTo("[[\"EVIL-VIN\"]]");
         assertThat(r.body().at("/results/1/problem/detail").asText()).contains("may not reach tenant acme");
-        assertThat(r.body().at("/results/5/problem/detail").asText()).contains("may write rows of fleet e1 only");
+        assertThat(r.body().at("/results/5/problem/detail").asText()).contains("CHECK OPTION");
         assertThat(r.body().at("/results/7/result/rows").toString()).isEqualTo("[[1]]");
         RouterHttp.Reply reader = tokenOf(Role.TENANT_READER, "acme").batch(List.of(
                 Map.of("tenantId", "acme", "fleetId", "f1", "sql", "SELECT count(*) FROM vehicles"),

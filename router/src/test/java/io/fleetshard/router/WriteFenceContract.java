@@ -67,7 +67,8 @@ abstract class WriteFenceContract {
                 new Node("a-p", "a", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", urlA),
                 new Node("b-p", "b", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", urlB),
                 new Fleet("acme", "free", "a"), new Fleet("acme", "moving", "a"), new Fleet("acme", "stuck", "a"),
-                new Fleet("acme", "other", "a"), new Fleet("acme", "forging", "a")), List.of());
+                new Fleet("acme", "other", "a"), new Fleet("acme", "forging", "a"), new Fleet("acme", "bulk", "a")),
+                List.of());
         patient = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).reshardHoldMs(60_000).build(), map).start();
         quick = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
@@ -212,6 +213,49 @@ abstract class WriteFenceContract {
         assertThatThrownBy(() -> execute(urlA, "UPDATE vehicles SET fleet_id = 'stuck' WHERE fleet_id = 'other'"))
                 .as("moving a row into a fenced fleet").isInstanceOfSatisfying(SQLException.class,
                         e -> assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED));
+        assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
+    }
+
+    /**
+     * Several rows in one {@code INSERT ... SELECT} with a column list: written together for an unfenced fleet, refused
+     * as a whole for a fenced one, also when only its last row is fenced. On MariaDB 11.4.5 such a statement failed
+     * ("Column 'tenant_id' cannot be null") while the guards were BEFORE triggers (ADR 0056).
+     */
+    @Test
+    void anInsertSelectOfSeveralRowsIsWrittenOrFencedAsAWhole() throws SQLException {
+        String threeRows = " FROM (SELECT 'x1' AS id UNION ALL SELECT 'x2' UNION ALL SELECT 'x3') s";
+        RouterHttp.Reply written = query(quickHttp, "bulk", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id,"
+                + " status) SELECT 'acme', 'bulk', CONCAT('is-', s.id), 'new'" + threeRows);
+        assertThat(written.status()).as(written.body().toString()).isEqualTo(200);
+        assertThat(written.body().get("updateCount").asInt()).isEqualTo(3);
+        assertThat(vehiclesOn(urlA, "bulk")).containsExactly("is-x1", "is-x2", "is-x3");
+
+        RouterHttp.Reply fenced = query(quickHttp, "stuck", "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id,"
+                + " status) SELECT 'acme', 'stuck', CONCAT('is-', s.id), 'new'" + threeRows);
+        assertThat(fenced.status()).as(fenced.body().toString()).isEqualTo(503);
+        assertThat(fenced.body().get("type").asText()).endsWith("fleet-moving");
+        assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
+
+        // a superuser's statement whose last row only is of the fenced fleet: none of its rows is written
+        assertThatThrownBy(() -> execute(urlA, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) SELECT 'acme',"
+                + " CASE WHEN s.id = 'x3' THEN 'stuck' ELSE 'bulk' END, CONCAT('mixed-', s.id)" + threeRows))
+                .isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getSQLState()).isEqualTo(FleetSchema.FENCED));
+        assertThat(vehiclesOn(urlA, "bulk")).containsExactly("is-x1", "is-x2", "is-x3");
+        assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
+    }
+
+    /**
+     * A write of a fenced fleet that writes no row is not refused, on either engine: the guards check the rows a
+     * statement wrote (PostgreSQL's AFTER statement triggers, MariaDB's AFTER INSERT triggers, ADR 0056). An insert of
+     * a key that the old shard still holds fails as a duplicate first, decided by the old shard's rows: 409, not held.
+     */
+    @Test
+    void aFencedInsertOfAKeyTheOldShardStillHoldsIsAConflictNotAHold() throws SQLException {
+        double before = held(quick, "retried") + held(quick, "timed-out");
+        RouterHttp.Reply r = insert(quickHttp, "stuck", "s0");
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(409);
+        assertThat(held(quick, "retried") + held(quick, "timed-out")).isEqualTo(before);
         assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
     }
 
