@@ -52,6 +52,9 @@ final class ShardCapture {
             + "its rights (PostgreSQL: REPLICATION; MySQL/MariaDB: REPLICATION SLAVE, REPLICATION CLIENT) or its "
             + "database name, see the cdc-capture README; capture retries with backoff meanwhile)";
 
+    /** PostgreSQL {@code application_name} of the source-lag probe's kept connection. */
+    static final String SOURCE_LAG_APPLICATION_NAME = "fleetshard-capture-source-lag";
+
     enum State { STARTING, RUNNING, BACKOFF, STOPPED }
 
     private final CaptureConfig config;
@@ -65,6 +68,11 @@ final class ShardCapture {
     private final Object wakeup = new Object();
     private final AtomicLong published = new AtomicLong();
     private final Map<String, Integer> partitionCounts = new ConcurrentHashMap<>();
+    /**
+     * Kept for this capture's life, closed by {@link #stop}: a failover to another node stops this capture and starts
+     * one for the new node's URL, with a connection of its own.
+     */
+    private final SourceLagConnection lagConnection = new SourceLagConnection(this::connectForSourceLag);
 
     private volatile boolean stopping;
     private volatile State state = State.STARTING;
@@ -126,6 +134,7 @@ final class ShardCapture {
         synchronized (wakeup) {
             wakeup.notifyAll();
         }
+        lagConnection.close();
         closeEngine();
         try {
             supervisor.join(STOP_TIMEOUT_MS);
@@ -585,12 +594,24 @@ final class ShardCapture {
         }
     }
 
-    /** Retained WAL (PostgreSQL: bytes behind the slot's restart LSN) or unread binlog bytes (MySQL/MariaDB). */
+    /**
+     * Retained WAL (PostgreSQL: bytes behind the slot's restart LSN) or unread binlog bytes (MySQL/MariaDB), on the
+     * connection kept for it ({@link SourceLagConnection}).
+     */
     void measureSourceLag() {
         if (state != State.RUNNING) {
             return;
         }
-        try (Connection c = connect(); Statement s = c.createStatement()) {
+        try {
+            lagConnection.run(this::measureSourceLag);
+        } catch (SQLException e) {
+            metrics.error("source-lag");
+            LOG.warn("Shard {}: cannot measure source lag: {}", shardId, e.getMessage());
+        }
+    }
+
+    private void measureSourceLag(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
             if (engine == Engine.POSTGRES) {
                 try (ResultSet rs = s.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint "
                         + "FROM pg_replication_slots WHERE slot_name = '" + ConnectorSettings.slotName(shardId) + "'")) {
@@ -618,9 +639,6 @@ final class ShardCapture {
                 }
                 metrics.sourceLagBytes(lag);
             }
-        } catch (SQLException e) {
-            metrics.error("source-lag");
-            LOG.warn("Shard {}: cannot measure source lag: {}", shardId, e.getMessage());
         }
     }
 
@@ -641,6 +659,24 @@ final class ShardCapture {
     }
 
     private Connection connect() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl, connectionProperties());
+    }
+
+    /**
+     * The source-lag probe's connection, kept between rounds: a read that gets no answer in 10 s fails (a kept
+     * connection to a node that vanished would otherwise wait for TCP to give up, holding every shard's probe), and
+     * on PostgreSQL it names itself in {@code pg_stat_activity}.
+     */
+    private Connection connectForSourceLag() throws SQLException {
+        Properties props = connectionProperties();
+        props.setProperty("socketTimeout", engine == Engine.POSTGRES ? "10" : "10000");
+        if (engine == Engine.POSTGRES) {
+            props.setProperty("ApplicationName", SOURCE_LAG_APPLICATION_NAME);
+        }
+        return DriverManager.getConnection(jdbcUrl, props);
+    }
+
+    private Properties connectionProperties() {
         DbCredentials cred = config.credentialsFor(shardId);
         Properties props = new Properties();
         props.setProperty("user", cred.user());
@@ -648,7 +684,7 @@ final class ShardCapture {
         // 10 s either way: pgjdbc reads connectTimeout in seconds, the MariaDB and MySQL drivers in milliseconds
         props.setProperty("connectTimeout", engine == Engine.POSTGRES ? "10" : "10000");
         DriverManager.setLoginTimeout(10);
-        return DriverManager.getConnection(jdbcUrl, props);
+        return props;
     }
 
     private static String describe(Throwable e) {

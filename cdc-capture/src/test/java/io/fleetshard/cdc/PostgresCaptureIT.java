@@ -21,14 +21,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -285,6 +288,64 @@ class PostgresCaptureIT {
             assertThat(meters.find("fleetshard.cdc.errors").counters()).as("no errors").isEmpty();
             topics.close();
         }
+    }
+
+    @Test
+    void theSourceLagProbeKeepsOneConnectionAndReplacesOneThatWasKilled() throws Exception {
+        String prefix = CdcTestSupport.unique("pglagconn");
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        String shardDb = prefix + "_a";
+        String shard = newShardDb(shardDb);
+        String other = newShardDb(prefix + "_other");
+        InMemoryShardMap map = new InMemoryShardMap();
+        CdcTestSupport.addShard(map, prefix + "-a", Engine.POSTGRES, shard);
+        CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials("postgres", "").build();
+        try (CaptureWorker worker = new CaptureWorker(config, map)) {
+            worker.start();
+            worker.awaitStreaming(List.of(prefix + "-a"), WAIT);
+            MeterRegistry meters = worker.meterRegistry();
+
+            // a round every 500 ms (CdcTestSupport): the probe's backends, sampled while five rounds measure
+            Set<Integer> first = lagProbeBackends(meters, prefix + "-a", shardDb, other);
+            assertThat(first).as("one backend for every round").hasSize(1);
+
+            int pid = first.iterator().next();
+            exec(other, "SELECT pg_terminate_backend(" + pid + ")");
+            Set<Integer> after = lagProbeBackends(meters, prefix + "-a", shardDb, other);
+            assertThat(after).as("a new kept backend after the old one was killed").hasSize(1).doesNotContain(pid);
+            assertThat(meters.find("fleetshard.cdc.errors").tag("kind", "source-lag").counters())
+                    .as("the killed connection cost no measurement").isEmpty();
+        }
+    }
+
+    /**
+     * Pids of the source-lag probe's backends on {@code db}, sampled until the shard's gauge has shown five new values
+     * (the server's WAL is moved between samples by writes to {@code other}, so each round measures a new value).
+     */
+    private static Set<Integer> lagProbeBackends(MeterRegistry meters, String shardId, String db, String other) {
+        Set<Integer> pids = new HashSet<>();
+        Set<Double> values = new HashSet<>();
+        values.add(meters.get("fleetshard.cdc.source.lag.bytes").tag("shard", shardId).gauge().value());
+        int before = values.size();
+        Await.condition("five source-lag rounds of shard " + shardId, WAIT, () -> {
+            try (Connection c = DriverManager.getConnection(other); PreparedStatement ps = c.prepareStatement(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name = ?")) {
+                ps.setString(1, db);
+                ps.setString(2, ShardCapture.SOURCE_LAG_APPLICATION_NAME);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        pids.add(rs.getInt(1));
+                    }
+                }
+                exec(other, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id) VALUES ('t9','f9','"
+                        + UUID.randomUUID() + "')");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            values.add(meters.get("fleetshard.cdc.source.lag.bytes").tag("shard", shardId).gauge().value());
+            return values.size() >= before + 5;
+        });
+        return pids;
     }
 
     private static String confirmedFlushLsn(String url, String shardId) {

@@ -71,6 +71,8 @@ public final class ControlApi implements AutoCloseable {
 
     private final ControlApiConfig config;
     private final PrometheusMeterRegistry registry;
+    /** Node gauges are re-registered each probe round; {@code /metrics} scrapes between two publications. */
+    private final GaugeScrapeLock scrapeLock = new GaugeScrapeLock();
     private final Supplier<String> mapNotReady;
     private final List<Supplier<String>> readinessChecks = new CopyOnWriteArrayList<>();
     private final MapTransactionRunner runner;
@@ -138,7 +140,7 @@ public final class ControlApi implements AutoCloseable {
         this.probeScheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-api-probe-rounds"));
         this.clock = clock;
         this.monitor = new NodeHealthMonitor(source, probe, standbyReader, clock, probePool, config.probeTimeout(),
-                config.probeFailuresBeforeDown(), registry);
+                config.probeFailuresBeforeDown(), registry, scrapeLock);
         Gauge.builder("fleetshard.control.map.version", source, s -> s.current().version())
                 .description("Shard map version this control-API instance has applied").register(registry);
         Gauge.builder("fleetshard.control.map.writer.fenced", runner, r -> r.fencedAt() == null ? 0 : 1)
@@ -330,7 +332,8 @@ public final class ControlApi implements AutoCloseable {
             // the console's static files need no token; its data calls carry one (ADR 0022)
             Authentication.install(cfg, config.auth(), Clock.systemUTC(), ConsoleRoutes::isAsset);
             auditTrail.install(cfg.routes); // after Authentication: its handlers run once the caller is known
-            OperationalRoutes.install(cfg, registry, this::notReadyReason, OPENAPI_RESOURCE);
+            OperationalRoutes.install(cfg, () -> scrapeLock.scrape(registry), this::notReadyReason,
+                    OPENAPI_RESOURCE);
             HttpRequestMetrics.install(cfg, registry);
             tenants.install(cfg.routes);
             fleets.install(cfg.routes);

@@ -66,14 +66,17 @@ final class NodeHealthMonitor {
     private final MultiGauge standbyLagGauge;
     private final MultiGauge manifestsBehindGauge;
     private final StandbyPositionReader standbyReader;
+    private final GaugeScrapeLock scrapeLock;
     private volatile ArchiveHead archiveHead;
     private volatile Map<String, NodeHealth> health = Map.of();
     private volatile Map<String, StandbyStatus> standbys = Map.of();
     private volatile Map<String, ArchiveStatus> archives = Map.of();
 
     NodeHealthMonitor(ShardMapSource source, NodeProbe probe, StandbyPositionReader standbyReader, Clock clock,
-            ExecutorService probePool, Duration probeTimeout, int failuresBeforeDown, MeterRegistry registry) {
+            ExecutorService probePool, Duration probeTimeout, int failuresBeforeDown, MeterRegistry registry,
+            GaugeScrapeLock scrapeLock) {
         this.source = source;
+        this.scrapeLock = Objects.requireNonNull(scrapeLock, "scrapeLock");
         this.probe = probe;
         this.standbyReader = standbyReader;
         this.clock = clock;
@@ -213,9 +216,12 @@ final class NodeHealthMonitor {
             logSemiSync(node, before, after);
         }
         health = Map.copyOf(next);
-        publishGauges(map, next);
-        publishStandbyGauges(map, nextStandbys);
-        publishArchiveGauges(map, nextStandbys, nextArchives);
+        // whole, between two scrapes: a scrape never sees a gauge's rows half replaced (GaugeScrapeLock)
+        scrapeLock.publish(() -> {
+            publishGauges(map, next);
+            publishStandbyGauges(map, nextStandbys);
+            publishArchiveGauges(map, nextStandbys, nextArchives);
+        });
     }
 
     /** The newest manifest of every shard's archive, read on the probe pool and bounded like a probe. */

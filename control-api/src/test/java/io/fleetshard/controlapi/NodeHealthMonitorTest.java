@@ -33,7 +33,8 @@ class NodeHealthMonitorTest {
     private final NodeHealthMonitor monitor = new NodeHealthMonitor(map, (node, engine) -> {
         probeOrder.add(node.nodeId());
         return results.getOrDefault(node.nodeId(), ProbeResult.failed("refused", 1));
-    }, standbyPositions, clock, pool, Duration.ofMillis(200), 3, registry);
+    }, standbyPositions, clock, pool, Duration.ofMillis(200), 3, registry,
+            new GaugeScrapeLock());
 
     @AfterEach
     void stop() {
@@ -145,7 +146,8 @@ class NodeHealthMonitorTest {
                 Thread.currentThread().interrupt();
             }
             return ProbeResult.up(1);
-        }, standbyPositions, clock, pool, Duration.ofMillis(50), 3, registry);
+        }, standbyPositions, clock, pool, Duration.ofMillis(50), 3, registry,
+                new GaugeScrapeLock());
 
         hanging.probeRound();
 
@@ -188,7 +190,8 @@ class NodeHealthMonitorTest {
         }, (node, engine) -> {
             order.add("read " + node.nodeId());
             return StandbyReading.nothingApplied(node.shardId());
-        }, clock, pool, Duration.ofMillis(200), 3, registry);
+        }, clock, pool, Duration.ofMillis(200), 3, registry,
+            new GaugeScrapeLock());
 
         ordered.probeRound();
 

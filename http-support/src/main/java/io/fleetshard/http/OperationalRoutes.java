@@ -19,6 +19,17 @@ public final class OperationalRoutes {
      */
     public static void install(JavalinConfig config, PrometheusMeterRegistry registry, Supplier<String> readiness,
             String openApiResource) {
+        install(config, registry::scrape, readiness, openApiResource);
+    }
+
+    /**
+     * The same routes, with {@code /metrics} answering what {@code metrics} returns: for a component whose scrape
+     * must not run while it re-registers meters (the control API's node gauges).
+     *
+     * @param metrics the Prometheus exposition text of one scrape
+     */
+    public static void install(JavalinConfig config, Supplier<String> metrics, Supplier<String> readiness,
+            String openApiResource) {
         byte[] openApi = openApiResource == null ? null : load(openApiResource);
         config.routes.get("/healthz", ctx -> ctx.json(java.util.Map.of("status", "up")));
         config.routes.get("/readyz", ctx -> {
@@ -29,7 +40,7 @@ public final class OperationalRoutes {
             ctx.json(java.util.Map.of("status", "ready"));
         });
         config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                .result(registry.scrape()));
+                .result(metrics.get()));
         if (openApi != null) {
             config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
         }

@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ReplicationProber implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationProber.class);
+    /** The start of the reason a standby that has applied no change yet gives (a standby's normal first state). */
+    static final String NOTHING_APPLIED = "standby has not applied anything yet";
 
     private final ShardMapSource mapSource;
     private final RouterConfig config;
@@ -155,8 +157,7 @@ final class ReplicationProber implements AutoCloseable {
             LogPosition applied = dialect.standbyPosition(connection(standby, dialect), standby.jdbcUrl(),
                     shard.shardId());
             if (applied == null) {
-                notServing(standby, "standby has not applied anything yet: no row for shard " + shard.shardId()
-                        + " in " + ShardDialect.STANDBY_POSITION_TABLE, t);
+                notServingYet(standby, nothingApplied(shard), t);
             } else {
                 board.put(standby.nodeId(), NodeHealth.up(lagMs(applied, state, primaryPosition, t), applied, t));
             }
@@ -175,6 +176,15 @@ final class ReplicationProber implements AutoCloseable {
         }
     }
 
+    /**
+     * Why a standby without an applied change does not serve yet: its shard has no row in the position table, or a row
+     * whose {@code last_position} is still empty; the same words for both.
+     */
+    static String nothingApplied(Shard shard) {
+        return NOTHING_APPLIED + ": shard " + shard.shardId() + " has no last_position in "
+                + ShardDialect.STANDBY_POSITION_TABLE + " yet";
+    }
+
     /** Lag of a node at {@code position}: from the primary's WAL history on PostgreSQL, else unknown (-1). */
     private static long lagMs(LogPosition position, ShardState state, LogPosition primaryPosition, long t) {
         return position instanceof Lsn lsn && primaryPosition != null ? state.history.lagMs(lsn.value(), t) : -1;
@@ -182,12 +192,29 @@ final class ReplicationProber implements AutoCloseable {
 
     /** The node answered, but must not serve reads; its connection is fine and is kept. */
     private void notServing(Node node, String problem, long t) {
-        NodeHealth before = board.get(node.nodeId());
-        if (before == null || before.healthy() || !problem.equals(before.problem())) {
+        if (changed(node, problem)) {
             LOG.warn("node {} ({} of shard {}) does not serve reads: {}", node.nodeId(), node.role().wireName(),
                     node.shardId(), problem);
         }
         board.put(node.nodeId(), NodeHealth.down(problem, t));
+    }
+
+    /**
+     * A standby that does not serve reads yet, as every standby until its applier applies a first change: down like
+     * {@link #notServing}, logged at INFO (a new platform's standbys start so; nothing is wrong).
+     */
+    private void notServingYet(Node node, String problem, long t) {
+        if (changed(node, problem)) {
+            LOG.info("node {} ({} of shard {}) does not serve reads yet: {}", node.nodeId(), node.role().wireName(),
+                    node.shardId(), problem);
+        }
+        board.put(node.nodeId(), NodeHealth.down(problem, t));
+    }
+
+    /** Whether {@code problem} is news for the node: it was healthy, unknown, or down for another reason. */
+    private boolean changed(Node node, String problem) {
+        NodeHealth before = board.get(node.nodeId());
+        return before == null || before.healthy() || !problem.equals(before.problem());
     }
 
     private void fail(Node node, Exception e, long t) {

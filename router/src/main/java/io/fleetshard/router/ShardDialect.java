@@ -87,9 +87,10 @@ interface ShardDialect {
     /**
      * The source position up to which a warm standby has applied shard {@code shardId}: the {@code last_position} of
      * the shard's row in the standby's {@value #STANDBY_POSITION_TABLE} table ({@code docs/spec/archive.md}), parsed;
-     * null when the shard has no row (the applier has applied nothing yet). Throws the driver's exception when the
-     * table is missing or unreadable (see {@link #standbyProblem}), and {@link IllegalArgumentException} naming the
-     * value when it is not a position of this engine.
+     * null when the applier has applied no change yet: the shard has no row, or its {@code last_position} is still
+     * empty (the applier writes the row with an empty position for manifests without changes). Throws the driver's
+     * exception when the table is missing or unreadable (see {@link #standbyProblem}), and
+     * {@link IllegalArgumentException} naming the value when it is not a position of this engine.
      *
      * @param nodeJdbcUrl the standby node's JDBC URL as registered (names the database holding the table)
      */
@@ -112,16 +113,25 @@ interface ShardDialect {
 
     /**
      * Runs {@code sql}, a query of the {@code last_position} column of one shard's position row with the shard id as its
-     * only parameter, and parses the value; null when there is no row.
+     * only parameter, and parses the value; null when there is no row or the value is empty (nothing applied yet).
      */
     static LogPosition readStandbyPosition(Connection c, String sql, String shardId, Function<String, LogPosition> parse)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, shardId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? parse.apply(rs.getString(1)) : null;
+                return rs.next() ? parseLastPosition(rs.getString(1), parse) : null;
             }
         }
+    }
+
+    /**
+     * A standby row's {@code last_position} read with {@code parse}: null when it is empty, the value of a row the
+     * standby applier wrote before it applied any change (the same as no row); a non-empty value that is not a
+     * position still throws, naming it.
+     */
+    static LogPosition parseLastPosition(String lastPosition, Function<String, LogPosition> parse) {
+        return lastPosition == null || lastPosition.isEmpty() ? null : parse.apply(lastPosition);
     }
 
     /**

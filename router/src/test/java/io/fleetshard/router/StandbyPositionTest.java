@@ -3,6 +3,9 @@ package io.fleetshard.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fleetshard.shardmap.Engine;
+import io.fleetshard.shardmap.Shard;
+import io.fleetshard.shardmap.ShardStatus;
 import java.sql.SQLException;
 import java.sql.SQLSyntaxErrorException;
 import org.junit.jupiter.api.Test;
@@ -33,6 +36,33 @@ class StandbyPositionTest {
         LogPosition p = MariaDbDialect.INSTANCE.parseStandbyPosition("@mariadb-bin.000001:11659#0");
         assertThat(p).isEqualTo(GtidPosition.parse(""));
         assertThat(p.covers(GtidPosition.parse("0-1-1"))).isFalse();
+    }
+
+    @Test
+    void anEmptyLastPositionMeansTheStandbyHasAppliedNothingYetOnBothEngines() {
+        // the applier writes '' until it applies a first change (a manifest without changes, a restore to before one)
+        assertThat(ShardDialect.parseLastPosition("", MariaDbDialect.INSTANCE::parseStandbyPosition)).isNull();
+        assertThat(ShardDialect.parseLastPosition("", PostgresDialect.INSTANCE::parseStandbyPosition)).isNull();
+        assertThat(ShardDialect.parseLastPosition("0-1-42@mariadb-bin.000003:1234#2",
+                MariaDbDialect.INSTANCE::parseStandbyPosition)).isEqualTo(GtidPosition.parse("0-1-42"));
+        assertThat(ShardDialect.parseLastPosition("16/B374D848", PostgresDialect.INSTANCE::parseStandbyPosition))
+                .isEqualTo(Lsn.parse("16/B374D848"));
+    }
+
+    @Test
+    void aMalformedLastPositionIsStillUnreadable() {
+        assertThatThrownBy(() -> ShardDialect.parseLastPosition("mariadb-bin.000003:1234",
+                MariaDbDialect.INSTANCE::parseStandbyPosition)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'mariadb-bin.000003:1234'");
+        assertThatThrownBy(() -> ShardDialect.parseLastPosition(" ", PostgresDialect.INSTANCE::parseStandbyPosition))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aStandbyWithoutAPositionGivesOneReasonWhetherItsRowIsMissingOrEmpty() {
+        Shard shard = Shard.withDefaultTokens("s1", ShardStatus.ACTIVE, Engine.MARIADB, 4);
+        assertThat(ReplicationProber.nothingApplied(shard)).isEqualTo("standby has not applied anything yet: shard s1"
+                + " has no last_position in fleetshard_standby_position yet");
     }
 
     @Test
