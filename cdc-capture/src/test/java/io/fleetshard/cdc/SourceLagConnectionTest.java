@@ -3,7 +3,7 @@ package io.fleetshard.cdc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.lang.reflect.Proxy;
+import io.fleetshard.testkit.ClosableConnections;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -16,25 +16,7 @@ import org.junit.jupiter.api.Test;
 class SourceLagConnectionTest {
 
     /** Connections that only know whether they were closed. */
-    private static final class FakeServer implements SourceLagConnection.Opener {
-        final List<AtomicBoolean> closed = new ArrayList<>();
-
-        @Override
-        public Connection open() {
-            AtomicBoolean flag = new AtomicBoolean();
-            closed.add(flag);
-            return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-                    (proxy, method, args) -> switch (method.getName()) {
-                        case "close" -> {
-                            flag.set(true);
-                            yield null;
-                        }
-                        case "isClosed" -> flag.get();
-                        case "hashCode" -> System.identityHashCode(proxy);
-                        case "equals" -> proxy == args[0];
-                        default -> throw new UnsupportedOperationException(method.getName());
-                    });
-        }
+    private static final class FakeServer extends ClosableConnections implements SourceLagConnection.Opener {
     }
 
     private final FakeServer server = new FakeServer();
@@ -46,9 +28,9 @@ class SourceLagConnectionTest {
         for (int i = 0; i < 5; i++) {
             assertThat(lag.run(used::add)).isTrue();
         }
-        assertThat(server.closed).hasSize(1);
+        assertThat(server.opened()).isEqualTo(1);
         assertThat(used).containsOnly(used.get(0));
-        assertThat(server.closed.get(0)).isFalse();
+        assertThat(server.closed(0)).isFalse();
     }
 
     @Test
@@ -63,8 +45,8 @@ class SourceLagConnectionTest {
             used.add(c);
         })).isTrue();
 
-        assertThat(server.closed).hasSize(2);
-        assertThat(server.closed.get(0)).as("the broken one").isTrue();
+        assertThat(server.opened()).isEqualTo(2);
+        assertThat(server.closed(0)).as("the broken one").isTrue();
         assertThat(used.get(1)).isNotSameAs(used.get(0));
         lag.run(used::add);
         assertThat(used.get(2)).as("the new one is kept").isSameAs(used.get(1));
@@ -77,8 +59,8 @@ class SourceLagConnectionTest {
             throw new SQLSyntaxErrorException("Access denied; you need the REPLICATION CLIENT privilege", "42000");
         })).isInstanceOf(SQLSyntaxErrorException.class);
 
-        assertThat(server.closed).hasSize(1);
-        assertThat(server.closed.get(0)).isFalse();
+        assertThat(server.opened()).isEqualTo(1);
+        assertThat(server.closed(0)).isFalse();
     }
 
     @Test
@@ -87,8 +69,8 @@ class SourceLagConnectionTest {
             throw new SQLNonTransientConnectionException("terminating connection", "57P01");
         })).hasMessage("terminating connection");
 
-        assertThat(server.closed).hasSize(1);
-        assertThat(server.closed.get(0)).isTrue();
+        assertThat(server.opened()).isEqualTo(1);
+        assertThat(server.closed(0)).isTrue();
     }
 
     @Test
@@ -96,9 +78,9 @@ class SourceLagConnectionTest {
         lag.run(used::add);
         lag.close();
 
-        assertThat(server.closed.get(0)).isTrue();
+        assertThat(server.closed(0)).isTrue();
         assertThat(lag.run(used::add)).isFalse();
-        assertThat(server.closed).hasSize(1);
+        assertThat(server.opened()).isEqualTo(1);
     }
 
     @Test
@@ -107,7 +89,7 @@ class SourceLagConnectionTest {
             lag.close(); // the capture stops while the round's query runs
             throw new SQLException("This connection has been closed.", "08003");
         })).isFalse();
-        assertThat(server.closed).hasSize(1);
-        assertThat(server.closed.get(0)).isTrue();
+        assertThat(server.opened()).isEqualTo(1);
+        assertThat(server.closed(0)).isTrue();
     }
 }

@@ -3,7 +3,7 @@ package io.fleetshard.controlapi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.lang.reflect.Proxy;
+import io.fleetshard.testkit.ClosableConnections;
 import io.fleetshard.testkit.ManualClock;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -15,16 +15,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class ProbeConnectionsTest {
     private static final String URL = "jdbc:postgresql://127.0.0.1:5432/fleet";
     private static final Duration LONG = Duration.ofHours(1);
 
-    /** Connections that only know whether they were closed. */
-    private static final class FakeServer implements ProbeConnections.Opener {
-        final List<AtomicBoolean> closed = new ArrayList<>();
+    /** Connections that only know whether they were closed; or a refusal of every connection. */
+    private static final class FakeServer extends ClosableConnections implements ProbeConnections.Opener {
         SQLException refuse;
 
         @Override
@@ -32,23 +30,7 @@ class ProbeConnectionsTest {
             if (refuse != null) {
                 throw refuse;
             }
-            AtomicBoolean flag = new AtomicBoolean();
-            closed.add(flag);
-            return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-                    (proxy, method, args) -> switch (method.getName()) {
-                        case "close" -> {
-                            flag.set(true);
-                            yield null;
-                        }
-                        case "isClosed" -> flag.get();
-                        case "hashCode" -> System.identityHashCode(proxy);
-                        case "equals" -> proxy == args[0];
-                        default -> throw new UnsupportedOperationException(method.getName());
-                    });
-        }
-
-        int opened() {
-            return closed.size();
+            return open();
         }
     }
 
@@ -91,8 +73,8 @@ class ProbeConnectionsTest {
 
         assertThat(answer).isEqualTo("up");
         assertThat(server.opened()).isEqualTo(2);
-        assertThat(server.closed.get(0)).as("the broken one is closed").isTrue();
-        assertThat(server.closed.get(1)).as("the new one is kept").isFalse();
+        assertThat(server.closed(0)).as("the broken one is closed").isTrue();
+        assertThat(server.closed(1)).as("the new one is kept").isFalse();
         assertThat(pool.keptCount()).isEqualTo(1);
     }
 
@@ -108,7 +90,7 @@ class ProbeConnectionsTest {
         })).hasMessage("Read timed out");
 
         assertThat(server.opened()).as("no second attempt").isEqualTo(1);
-        assertThat(server.closed.get(0)).isTrue();
+        assertThat(server.closed(0)).isTrue();
         assertThat(pool.keptCount()).isZero();
     }
 
@@ -124,7 +106,7 @@ class ProbeConnectionsTest {
         }
 
         assertThat(server.opened()).isEqualTo(1);
-        assertThat(server.closed.get(0)).isFalse();
+        assertThat(server.closed(0)).isFalse();
         assertThat(pool.keptCount()).isEqualTo(1);
     }
 
@@ -152,7 +134,7 @@ class ProbeConnectionsTest {
 
         assertThat(server.opened()).isEqualTo(2);
         assertThat(pool.keptCount()).isEqualTo(1);
-        assertThat(server.closed.get(0)).as("the second one back is closed, one is kept").isTrue();
+        assertThat(server.closed(0)).as("the second one back is closed, one is kept").isTrue();
         Connection again = pool.run(URL, user("probe"), c -> c);
         assertThat(again).isSameAs(inner);
     }
@@ -167,13 +149,13 @@ class ProbeConnectionsTest {
 
         pool.run(URL, user("probe"), c -> c);
 
-        assertThat(server.closed.get(0)).as("a node that left the map").isTrue();
+        assertThat(server.closed(0)).as("a node that left the map").isTrue();
         assertThat(pool.keptCount()).isEqualTo(1);
         pool.close();
-        assertThat(server.closed.get(1)).isTrue();
+        assertThat(server.closed(1)).isTrue();
         assertThat(pool.keptCount()).isZero();
         pool.run(URL, user("probe"), c -> c);
         assertThat(pool.keptCount()).as("nothing is kept once closed").isZero();
-        assertThat(server.closed.get(2)).isTrue();
+        assertThat(server.closed(2)).isTrue();
     }
 }
