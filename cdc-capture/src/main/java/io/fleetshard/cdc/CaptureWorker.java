@@ -104,8 +104,8 @@ public final class CaptureWorker implements AutoCloseable {
         }
         if (!DebeziumShadows.cheapTimeTextLoaded()) {
             LOG.warn("Debezium's own ZonedTimestamp or PostgreSQL DateTimeFormat is on the class path before"
-                    + " cdc-capture's (ADR 0057): every timestamp value is parsed and printed through DateTimeFormatters"
-                    + " built per value; put fleetshard-cdc-capture before the Debezium jars");
+                    + " cdc-capture's (ADR 0057): every timestamp value is parsed and printed through"
+                    + " DateTimeFormatters built per value; put fleetshard-cdc-capture before the Debezium jars");
         }
         ChangeTopics.ensure(config);
         consumer = newConsumer();
