@@ -25,10 +25,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -501,118 +505,175 @@ final class ReshardOrchestrator implements AutoCloseable {
             tgt.commit();
             long plannedAt = System.nanoTime();
             List<ReshardTable> tables = tablesOf(job, srcSql, src, tgtSql, tgt);
-            List<RangeOfFleet> ranges = rangesOf(job, srcSql, src, tables, config.reshardCopyBatchRows());
-            copiedRanges.put(job.jobId(), List.copyOf(ranges));
-            long copyAt = System.nanoTime();
-            p.rowsTotal = ranges.stream().mapToLong(RangeOfFleet::rows).sum();
+            p.rowsTotal = -1; // until the plan is complete
             p.rowsCopied = 0;
             p.copyStartedAtMs = clock.millis();
             p.copyPace.start(p.copyStartedAtMs);
-            Copy copy = new Copy(job, p, srcSql, tgtSql, ranges);
-            int workers = copy.run(src, tgt, slot);
+            Copy copy = new Copy(job, p, srcSql, tgtSql);
+            int workers = copy.run(src, tgt, slot, tables);
             LOG.info("reshard job {}: copied {} row(s) in {} range(s) in {} ms by {} worker(s), {} ms of it in commits"
-                    + " (tables and ranges planned in {} ms)", job.jobId(), p.rowsCopied, ranges.size(),
-                    (System.nanoTime() - copyAt) / 1_000_000, workers, copy.commitNanos.get() / 1_000_000,
-                    (copyAt - plannedAt) / 1_000_000);
+                    + " (ranges planned during the first {} ms)", job.jobId(), p.rowsCopied, copy.ranges.size(),
+                    (System.nanoTime() - plannedAt) / 1_000_000, workers, copy.commitNanos.get() / 1_000_000,
+                    copy.planNanos / 1_000_000);
         }
         transition(job, ReshardPhase.CATCHUP, null, List.of());
     }
 
     /**
-     * The bulk copy of one job's ranges. Every range but the last is copied by up to
-     * {@code control.reshard.copy.parallelism} workers at once when the target is PostgreSQL and the move is between
-     * like engines: the ranges are disjoint key ranges, each worker has its own connections and its own marker slot
-     * (a shared one would serialize their transactions on its row), and PostgreSQL takes no locks between adjacent
-     * ranges (InnoDB's next-key locks would, so MariaDB targets copy one range at a time). The last range is copied
-     * after all others, alone, and only its commit waits for the target's synchronous replica, which covers every
-     * range before it (WAL order). A worker's failure stops the others and fails the phase as a single copy's would.
+     * The bulk copy of one job's ranges, planned while it runs (ADR 0059). This thread cuts the moving fleets' rows into
+     * ranges on the source connection while the other copy workers, each with its own connections to both shards and
+     * its own marker slot (a shared one would serialize their transactions on its row), copy every range as soon as
+     * the plan holds a later one; once the plan is complete this thread copies beside them. Up to
+     * {@code control.reshard.copy.parallelism} workers in all when the target is PostgreSQL and the move is between
+     * like engines (the ranges are disjoint key ranges and PostgreSQL takes no locks between adjacent ones; InnoDB's
+     * next-key locks would, so MariaDB targets and cross-engine moves copy on this thread alone, after the plan). The
+     * last range is copied after all others, by this thread, alone, and only its commit waits for the target's
+     * synchronous replica, which covers every range before it (WAL order). A failure of the plan or of a worker stops
+     * the others and fails the phase as a single copy's would.
      */
     private final class Copy {
         private final ReshardJob job;
         private final ReshardProgress p;
         private final ReshardSql srcSql;
         private final ReshardSql tgtSql;
-        private final List<RangeOfFleet> ranges;
-        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        final java.util.concurrent.atomic.AtomicLong commitNanos = new java.util.concurrent.atomic.AtomicLong();
+        /** The ranges planned so far, in copy order; complete once {@link #planned} is set. Guarded by itself. */
+        final List<RangeOfFleet> ranges = new ArrayList<>();
+        private boolean planned;
+        /** The index of the next range to take. Guarded by {@link #ranges}. */
+        private int next;
+        private final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong commitNanos = new AtomicLong();
+        long planNanos;
 
-        Copy(ReshardJob job, ReshardProgress p, ReshardSql srcSql, ReshardSql tgtSql, List<RangeOfFleet> ranges) {
+        Copy(ReshardJob job, ReshardProgress p, ReshardSql srcSql, ReshardSql tgtSql) {
             this.job = job;
             this.p = p;
             this.srcSql = srcSql;
             this.tgtSql = tgtSql;
-            this.ranges = ranges;
         }
 
-        /** Copies every range; returns how many workers copied the ranges before the last. */
-        int run(Connection src, Connection tgt, int slot) throws SQLException {
-            int last = ranges.size() - 1;
+        /** Plans and copies every range; returns how many workers copied the ranges before the last. */
+        int run(Connection src, Connection tgt, int slot, List<ReshardTable> tables) throws SQLException {
             boolean parallel = !crossTables.containsKey(job.jobId())
                     && shard(job.targetShardId()).engine() == Engine.POSTGRES;
-            int workers = parallel ? Math.max(1, Math.min(config.reshardCopyParallelism(), last)) : 1;
+            int workers = parallel ? Math.max(1, config.reshardCopyParallelism()) : 1;
             ExecutorService helpers = workers > 1 ? Executors.newFixedThreadPool(workers - 1, r -> {
                 Thread t = new Thread(r, "reshard-copy-" + job.jobId());
                 t.setDaemon(true);
                 return t;
             }) : null;
             try {
-                List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+                List<Future<?>> running = new ArrayList<>();
                 for (int w = 1; w < workers; w++) {
                     int workerSlot = ReshardSql.copySlotOf(job.jobId(), w);
                     running.add(helpers.submit(() -> {
                         try (Connection s = connect(job.sourceShardId()); Connection t = connect(job.targetShardId())) {
                             srcSql.prepare(s);
                             tgtSql.prepare(t);
-                            copyUntil(last, s, t, workerSlot);
+                            copyBeforeLast(s, t, workerSlot);
                         }
                         return null;
                     }));
                 }
                 Exception failure = null;
+                long planStart = System.nanoTime();
                 try {
-                    copyUntil(last, src, tgt, slot);
-                } catch (SQLException | RuntimeException e) {
+                    plan(src, tables);
+                    planNanos = System.nanoTime() - planStart;
+                    copyBeforeLast(src, tgt, slot); // this thread joins the workers once the plan is complete
+                } catch (StoppedByWorker e) {
+                    // the worker's failure is the one to report
+                } catch (SQLException | RuntimeException | InterruptedException e) {
                     failure = e;
                 }
-                for (java.util.concurrent.Future<?> f : running) {
+                for (Future<?> f : running) {
                     try {
                         f.get();
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        failure = failure != null ? failure
-                                : e.getCause() instanceof SQLException | e.getCause() instanceof RuntimeException
-                                        ? (Exception) e.getCause() : new IllegalStateException(e.getCause());
+                    } catch (ExecutionException e) {
+                        if (failure == null) {
+                            failure = e.getCause() instanceof Exception x ? x : new IllegalStateException(e.getCause());
+                        }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         stop.set(true);
-                        failure = failure != null ? failure : new PhaseChanged("interrupted during the copy");
+                        failure = failure != null ? failure : e;
                     }
                 }
                 if (failure instanceof SQLException e) {
                     throw e;
+                } else if (failure instanceof RuntimeException e) {
+                    throw e;
+                } else if (failure instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                    throw new PhaseChanged("interrupted during the copy");
                 } else if (failure != null) {
-                    throw (RuntimeException) failure;
+                    throw new IllegalStateException(failure);
                 }
             } finally {
                 if (helpers != null) {
                     helpers.shutdownNow();
                 }
             }
-            if (last >= 0) {
-                copyOne(ranges.get(last), src, tgt, slot, false);
+            if (!ranges.isEmpty()) {
+                copyOne(ranges.get(ranges.size() - 1), src, tgt, slot, false);
             }
             return workers;
         }
 
-        /** Takes ranges before {@code last} until none is left or another worker failed. */
-        private void copyUntil(int last, Connection src, Connection tgt, int slot) throws SQLException {
+        /** Cuts the ranges on {@code src}, handing each to the workers as soon as it is known. */
+        private void plan(Connection src, List<ReshardTable> tables) throws SQLException {
             try {
-                for (int i = next.getAndIncrement(); i < last && !stop.get(); i = next.getAndIncrement()) {
-                    copyOne(ranges.get(i), src, tgt, slot, true);
-                }
+                List<RangeOfFleet> all = rangesOf(job, srcSql, src, tables, config.reshardCopyBatchRows(), r -> {
+                    if (stop.get()) {
+                        throw new StoppedByWorker();
+                    }
+                    synchronized (ranges) {
+                        ranges.add(r);
+                        ranges.notifyAll();
+                    }
+                });
+                copiedRanges.put(job.jobId(), List.copyOf(all)); // what the workers were handed, in the same order
+                p.rowsTotal = all.stream().mapToLong(RangeOfFleet::rows).sum();
             } catch (SQLException | RuntimeException e) {
                 stop.set(true);
                 throw e;
+            } finally {
+                synchronized (ranges) {
+                    planned = true; // complete, or abandoned with stop set: the workers stop waiting either way
+                    ranges.notifyAll();
+                }
+            }
+        }
+
+        /** Copies ranges before the last until none is left or another worker or the plan failed. */
+        private void copyBeforeLast(Connection src, Connection tgt, int slot) throws SQLException, InterruptedException {
+            try {
+                for (RangeOfFleet r = take(); r != null; r = take()) {
+                    copyOne(r, src, tgt, slot, true);
+                }
+            } catch (SQLException | RuntimeException | InterruptedException e) {
+                stop.set(true);
+                throw e;
+            }
+        }
+
+        /**
+         * The next range nobody took, once the plan holds a later one (so it is not the last); null when only the last
+         * is left, or the copy stops.
+         */
+        private RangeOfFleet take() throws InterruptedException {
+            synchronized (ranges) {
+                while (!planned && !stop.get() && ranges.size() <= next + 1) {
+                    ranges.wait(100); // stop is set outside the lock
+                }
+                return stop.get() || ranges.size() <= next + 1 ? null : ranges.get(next++);
+            }
+        }
+
+        /** Ends the plan's scan early once a worker failed. */
+        private static final class StoppedByWorker extends RuntimeException {
+            StoppedByWorker() {
+                super("a copy worker failed", null, false, false);
             }
         }
 
@@ -662,16 +723,26 @@ final class ReshardOrchestrator implements AutoCloseable {
      */
     private List<RangeOfFleet> rangesOf(ReshardJob job, ReshardSql sql, Connection src, List<ReshardTable> tables,
             int rows) throws SQLException {
+        return rangesOf(job, sql, src, tables, rows, r -> { });
+    }
+
+    /** As above, handing each fleet's ranges but its last to {@code cut} as soon as the scan finds them. */
+    private List<RangeOfFleet> rangesOf(ReshardJob job, ReshardSql sql, Connection src, List<ReshardTable> tables,
+            int rows, java.util.function.Consumer<RangeOfFleet> cut) throws SQLException {
         List<RangeOfFleet> out = new ArrayList<>();
         for (String key : job.fleets()) {
             for (ReshardTable t : tables) {
                 checkStill(job);
-                ReshardSql.FleetRanges fleetRanges = sql.ranges(src, t, tenant(key), fleet(key), rows);
+                ReshardSql.FleetRanges fleetRanges = sql.ranges(src, t, tenant(key), fleet(key), rows,
+                        r -> cut.accept(new RangeOfFleet(key, t, r, rows)));
                 List<ReshardSql.KeyRange> ranges = fleetRanges.ranges();
                 long total = fleetRanges.rows();
                 for (int i = 0; i < ranges.size(); i++) {
                     long in = i < ranges.size() - 1 ? rows : total - (long) rows * (ranges.size() - 1);
                     out.add(new RangeOfFleet(key, t, ranges.get(i), Math.max(0, in)));
+                }
+                if (ranges.size() > 0) { // the fleet's last range: known once its scan ended
+                    cut.accept(out.get(out.size() - 1));
                 }
             }
         }

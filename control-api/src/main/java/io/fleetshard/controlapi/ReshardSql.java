@@ -144,6 +144,16 @@ abstract class ReshardSql {
      * rows: docs/benchmarks.md, "Online resharding", eighth session).
      */
     FleetRanges ranges(Connection c, ReshardTable t, String tenant, String fleet, int rows) throws SQLException {
+        return ranges(c, t, tenant, fleet, rows, r -> { });
+    }
+
+    /**
+     * As {@link #ranges(Connection, ReshardTable, String, String, int)}, handing each range but the last to
+     * {@code cut} as soon as the scan reaches its upper bound (ADR 0059): where the engine streams the scan's rows
+     * ({@link #streamsRangeScan}), the copy of the first ranges starts while the scan goes on.
+     */
+    FleetRanges ranges(Connection c, ReshardTable t, String tenant, String fleet, int rows,
+            java.util.function.Consumer<KeyRange> cut) throws SQLException {
         if (rangeColumns(t).isEmpty()) { // the key is (tenant_id, fleet_id): one row per fleet at most
             return new FleetRanges(List.of(KeyRange.ALL), count(c, t, tenant, fleet));
         }
@@ -158,30 +168,64 @@ abstract class ReshardSql {
                 neutralSession(st);
             }
         }
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + literals
-                + ", fleetshard_rn, fleetshard_last FROM (SELECT " + pk + ", row_number() OVER (ORDER BY " + pk
-                + ") AS fleetshard_rn, lead(1) OVER (ORDER BY " + pk + ") IS NULL AS fleetshard_last FROM "
-                + quote(t.name()) + " WHERE " + fleetPredicate(tenant, fleet) + ") s WHERE fleetshard_rn % " + rows
-                + " = 0 OR fleetshard_last ORDER BY fleetshard_rn")) {
-            int n = t.primaryKey().size();
-            while (rs.next()) {
-                long rn = rs.getLong(n + 1);
-                if (rs.getBoolean(n + 2)) {
-                    total = rn;
+        boolean stream = streamsRangeScan();
+        boolean autoCommit = c.getAutoCommit();
+        if (stream && autoCommit) {
+            c.setAutoCommit(false); // a cursor: the driver hands over rows as the scan finds them
+        }
+        // no ORDER BY where the window's order streams (a sort would wait for the whole scan): the row numbers are
+        // checked to rise instead
+        String sql = "SELECT " + literals + ", fleetshard_rn, fleetshard_last FROM (SELECT " + pk
+                + ", row_number() OVER (ORDER BY " + pk + ") AS fleetshard_rn, lead(1) OVER (ORDER BY " + pk
+                + ") IS NULL AS fleetshard_last FROM " + quote(t.name()) + " WHERE " + fleetPredicate(tenant, fleet)
+                + ") s WHERE fleetshard_rn % " + rows + " = 0 OR fleetshard_last"
+                + (stream ? "" : " ORDER BY fleetshard_rn");
+        try (Statement st = c.createStatement()) {
+            if (stream) {
+                st.setFetchSize(1);
+            }
+            try (ResultSet rs = st.executeQuery(sql)) {
+                int n = t.primaryKey().size();
+                long lastRn = 0;
+                while (rs.next()) {
+                    long rn = rs.getLong(n + 1);
+                    if (rn <= lastRn) {
+                        throw new IllegalStateException("the range scan of " + t.name() + " returned row " + rn
+                                + " after row " + lastRn);
+                    }
+                    lastRn = rn;
+                    if (rs.getBoolean(n + 2)) {
+                        total = rn;
+                    }
+                    if (rn % rows != 0) {
+                        continue;
+                    }
+                    List<String> bound = new ArrayList<>(n);
+                    for (int i = 1; i <= n; i++) {
+                        bound.add(rs.getString(i));
+                    }
+                    KeyRange range = new KeyRange(after, bound);
+                    out.add(range);
+                    cut.accept(range);
+                    after = bound;
                 }
-                if (rn % rows != 0) {
-                    continue;
-                }
-                List<String> bound = new ArrayList<>(n);
-                for (int i = 1; i <= n; i++) {
-                    bound.add(rs.getString(i));
-                }
-                out.add(new KeyRange(after, bound));
-                after = bound;
+            }
+        } finally {
+            if (stream && autoCommit) {
+                c.commit();
+                c.setAutoCommit(true);
             }
         }
         out.add(new KeyRange(after, null));
         return new FleetRanges(out, total);
+    }
+
+    /**
+     * Whether this engine returns the range scan's rows in its window's order as it finds them, without an
+     * {@code ORDER BY} (PostgreSQL: the window runs over the primary key's index scan). Else the query sorts.
+     */
+    boolean streamsRangeScan() {
+        return false;
     }
 
     /** The SQL expression giving a column's value as a literal of this engine, cast back to its type on use. */
@@ -476,12 +520,16 @@ abstract class ReshardSql {
     }
 
     /**
-     * The marker slot of a parallel copy's worker {@code worker} (1 to 7; worker 0 uses {@link #slotOf}): above the
-     * jobs' slots, so that it never waits for another job's marker row, and distinct per worker, so that the workers'
-     * transactions do not wait for each other's.
+     * The marker slot of a copy worker {@code worker} (1 to 8, {@code control.reshard.copy.parallelism}): above the
+     * jobs' slots (1-499) and the delta syncs' (1000-1999, {@code JdbcTargetWriter}), so that it never waits for
+     * another job's marker row, and distinct per worker, so that the workers' transactions do not wait for each
+     * other's (2001-5992; 501-4492 before ADR 0059, which overlapped the delta syncs').
      */
     static int copySlotOf(String jobId, int worker) {
-        return 500 + (slotOf(jobId) - 1) * 8 + worker;
+        if (worker < 1 || worker > 8) {
+            throw new IllegalArgumentException("copy worker " + worker + " is not within 1-8");
+        }
+        return 2000 + (slotOf(jobId) - 1) * 8 + worker;
     }
 
     // ------------------------------------------------------------------------------------------------ PostgreSQL
@@ -490,6 +538,11 @@ abstract class ReshardSql {
         /** Per connection: whether its login may set {@code session_replication_role} (weak: connections close). */
         private final Map<Connection, Boolean> mayReplicaRole =
                 java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+        @Override
+        boolean streamsRangeScan() {
+            return true;
+        }
 
         @Override
         void prepare(Connection c) throws SQLException {

@@ -347,8 +347,10 @@ function reshardsPage(params) {
           el('td', {}, j.jobId), el('td', {}, j.kind), el('td', {}, j.sourceShardId + ' → ' + j.targetShardId),
           el('td', {}, (j.fleets || []).join(', ')),
           el('td', {}, badge(j.phase), j.paused ? ' paused' : ''),
-          el('td', {}, copy.rowsTotal ? bar(copy.rowsCopied / copy.rowsTotal) : '', num(copy.rowsCopied) + ' / ' + num(copy.rowsTotal)
-            + (copy.etaMs ? ' · ETA ' + ms(copy.etaMs) : '')),
+          // rowsTotal and etaMs are -1 while the copy's ranges are still being planned (ADR 0059)
+          el('td', {}, copy.rowsTotal > 0 ? bar(copy.rowsCopied / copy.rowsTotal) : '',
+            num(copy.rowsCopied) + ' / ' + (copy.rowsTotal >= 0 ? num(copy.rowsTotal) : '?')
+            + (copy.etaMs > 0 ? ' · ETA ' + ms(copy.etaMs) : '')),
           el('td', { className: 'num' }, p.delta ? num(p.delta.lagRecords) : '—'),
           el('td', {}, val.result || (val.rowsTotal ? num(val.rowsValidated) + ' / ' + num(val.rowsTotal) : '—')),
           el('td', { className: 'num' }, p.writeFreezeMs !== undefined && p.writeFreezeMs !== null ? ms(p.writeFreezeMs) : '—'),

@@ -57,4 +57,23 @@ class ReshardRangesTest {
                 new ReshardSql.KeyRange(after == null ? null : List.of(after), upTo == null ? null : List.of(upTo)),
                 rows);
     }
+
+    @Test
+    void copyWorkersMarkerSlotsAreTheirOwnAcrossJobsAndNeverADeltaSyncsOrAJobsSlot() {
+        java.util.Map<Integer, String> owner = new java.util.HashMap<>();
+        for (int n = 0; n < 5_000; n++) {
+            String job = "rs-20261207-" + n;
+            int jobSlot = ReshardSql.slotOf(job);
+            assertThat(jobSlot).isBetween(1, 499);
+            for (int w = 1; w <= 8; w++) {
+                int slot = ReshardSql.copySlotOf(job, w);
+                assertThat(slot).as("above the jobs' 1-499 and the delta syncs' 1000-1999").isBetween(2001, 5992);
+                String was = owner.putIfAbsent(slot, jobSlot + "/" + w);
+                assertThat(was == null || was.equals(jobSlot + "/" + w)).as("slot %d of %s/%d and %s", slot, jobSlot, w,
+                        was).isTrue();
+            }
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReshardSql.copySlotOf("j", 9))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

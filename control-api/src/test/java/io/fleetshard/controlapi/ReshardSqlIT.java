@@ -129,9 +129,13 @@ class ReshardSqlIT {
             assertThat(ranges).hasSize(ROWS / RANGE_ROWS + 1);
             assertThat(fleetRanges.rows()).isEqualTo(ROWS);
             // a range size that does not divide the rows: the count still covers every row
-            ReshardSql.FleetRanges uneven = sql.ranges(src, telemetry, "acme", "trucks", 300);
+            List<ReshardSql.KeyRange> cut = new java.util.ArrayList<>();
+            ReshardSql.FleetRanges uneven = sql.ranges(src, telemetry, "acme", "trucks", 300, cut::add);
             assertThat(uneven.ranges()).hasSize(ROWS / 300 + 1);
             assertThat(uneven.rows()).isEqualTo(ROWS);
+            assertThat(cut).as("each range but the last handed over as found, in order")
+                    .isEqualTo(uneven.ranges().subList(0, uneven.ranges().size() - 1));
+            assertThat(src.getAutoCommit()).as("the scan's cursor transaction ended").isTrue();
             assertThat(sql.ranges(src, telemetry, "acme", "nobody", RANGE_ROWS))
                     .isEqualTo(new ReshardSql.FleetRanges(List.of(ReshardSql.KeyRange.ALL), 0));
             assertThat(sql.ranges(src, settings, "acme", "trucks", RANGE_ROWS)).isEqualTo(
