@@ -810,6 +810,9 @@ final class ReshardOrchestrator implements AutoCloseable {
         PipelineProbe probe = null;
         DeltaProgressWatch watch = null;
         p.probe = null;
+        long catchupStart = System.nanoTime();
+        long runningAfterMs = -1;
+        long probeAfterMs = -1;
         try (Connection tgt = connect(job.targetShardId()); Connection src = connect(job.sourceShardId())) {
             while (true) {
                 checkStill(job);
@@ -830,6 +833,9 @@ final class ReshardOrchestrator implements AutoCloseable {
                 // the delta sync writes its progress row once it runs (at start offset - 1 before any record), so a
                 // missing row means it is still starting: cutting over then would hold writes for its whole start-up
                 boolean running = d != null || job.startOffset() == 0;
+                if (running && runningAfterMs < 0) {
+                    runningAfterMs = (System.nanoTime() - catchupStart) / 1_000_000;
+                }
                 if (running && lag <= config.reshardCutoverMaxLag()) {
                     if (config.reshardCutoverProbeMs() <= 0) {
                         transition(job, ReshardPhase.CUTOVER, null, List.of());
@@ -844,12 +850,14 @@ final class ReshardOrchestrator implements AutoCloseable {
                         probe = new PipelineProbe(probePipeline(job, srcSql, src, tgtSql, tgt, markers),
                                 config.reshardCutoverProbeMs(), config.reshardCutoverTimeout().toMillis(),
                                 System::nanoTime);
+                        probeAfterMs = (System.nanoTime() - catchupStart) / 1_000_000;
                     }
                     PipelineProbe.Status s = probe.check();
                     p.probe = s;
                     if (s.current()) {
-                        LOG.info("reshard job {}: pipeline current after {} probe(s): {}", job.jobId(), s.sent(),
-                                s.where());
+                        LOG.info("reshard job {}: pipeline current after {} probe(s): {} (the delta sync's progress"
+                                + " row seen {} ms into the catch-up, the first probe set up at {} ms)", job.jobId(),
+                                s.sent(), s.where(), runningAfterMs, probeAfterMs);
                         transition(job, ReshardPhase.CUTOVER, null, List.of());
                         return;
                     }

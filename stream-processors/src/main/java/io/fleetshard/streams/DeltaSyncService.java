@@ -211,7 +211,8 @@ public final class DeltaSyncService implements AutoCloseable {
         }
         Topology topology = DeltaSyncTopology.build(topic, spec.jobId(), spec.fleets(), config.applyBatchSize(),
                 Duration.ofMillis(config.applyFlushIntervalMs()),
-                () -> new StartAnnouncingWriter(targets.apply(spec), spec.startOffset(), () -> job.held), job.progress,
+                () -> new StartAnnouncingWriter(targets.apply(spec), spec.startOffset(), () -> job.held,
+                        () -> job.announcedAfterRelease(spec.startOffset())), job.progress,
                 job.metrics);
         KafkaStreams streams = new KafkaStreams(topology, streamsProperties(spec));
         streams.setStateListener((now, before) -> LOG.info("delta sync job '{}': {} -> {}", spec.jobId(), before, now));
@@ -327,6 +328,8 @@ public final class DeltaSyncService implements AutoCloseable {
         volatile boolean startFailed;
         /** Paused: started and ready, but processing nothing (see {@link #reconcile(Collection, Set)}). */
         volatile boolean held;
+        /** When {@link #hold} last released the job; 0 before. */
+        volatile long releasedAtNanos;
 
         Job(DeltaSyncSpec spec, String topic) {
             this.spec = spec;
@@ -343,10 +346,18 @@ public final class DeltaSyncService implements AutoCloseable {
                 s.pause();
                 held = true;
             } else {
+                releasedAtNanos = System.nanoTime();
                 held = false; // before the first record or punctuation: the start announcement must see it
                 s.resume();
             }
             LOG.info("delta sync job '{}' {}", spec.jobId(), hold ? "held (paused)" : "released: applying changes");
+        }
+
+        /** Logs how long the held app took from its release to its progress row: the start of the catch-up's wait. */
+        void announcedAfterRelease(long startOffset) {
+            long released = releasedAtNanos;
+            LOG.info("delta sync job '{}' wrote its progress row at offset {}, {} ms after its release", spec.jobId(),
+                    startOffset - 1, released == 0 ? -1 : (System.nanoTime() - released) / 1_000_000);
         }
 
         void startFailed(String message) {
@@ -440,12 +451,21 @@ public final class DeltaSyncService implements AutoCloseable {
         private final TargetWriter inner;
         private final long startOffset;
         private final java.util.function.BooleanSupplier held;
+        private final Runnable announcedLate;
         private boolean announced;
+        private boolean skippedWhileHeld;
 
         StartAnnouncingWriter(TargetWriter inner, long startOffset, java.util.function.BooleanSupplier held) {
+            this(inner, startOffset, held, () -> { });
+        }
+
+        /** @param announcedLate runs after the row is written for a job that was held when the app started */
+        StartAnnouncingWriter(TargetWriter inner, long startOffset, java.util.function.BooleanSupplier held,
+                Runnable announcedLate) {
             this.inner = inner;
             this.startOffset = startOffset;
             this.held = held;
+            this.announcedLate = announcedLate;
         }
 
         @Override
@@ -453,9 +473,13 @@ public final class DeltaSyncService implements AutoCloseable {
             TargetProgress p = inner.stored();
             if (p.sourceOffset() < startOffset - 1 && !p.fenceSeen()) {
                 if (held.getAsBoolean()) {
+                    skippedWhileHeld = true;
                     return p;
                 }
                 p = inner.apply(List.of(), startOffset - 1, 0);
+                if (skippedWhileHeld) {
+                    announcedLate.run();
+                }
             }
             announced = true;
             return p;
