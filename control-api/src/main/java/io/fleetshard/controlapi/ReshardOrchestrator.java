@@ -567,10 +567,18 @@ final class ReshardOrchestrator implements AutoCloseable {
                 for (int w = 1; w < workers; w++) {
                     int workerSlot = ReshardSql.copySlotOf(job.jobId(), w);
                     running.add(helpers.submit(() -> {
+                        RangeOfFleet first = take(false);
+                        if (first == null) {
+                            return null; // a small job: the job's thread copies it without waiting for connections
+                        }
                         try (Connection s = connect(job.sourceShardId()); Connection t = connect(job.targetShardId())) {
                             srcSql.prepare(s);
                             tgtSql.prepare(t);
+                            copyOne(first, s, t, workerSlot, true);
                             copyBeforeLast(s, t, workerSlot);
+                        } catch (SQLException | RuntimeException e) {
+                            stop.set(true);
+                            throw e;
                         }
                         return null;
                     }));
@@ -648,7 +656,7 @@ final class ReshardOrchestrator implements AutoCloseable {
         /** Copies ranges before the last until none is left or another worker or the plan failed. */
         private void copyBeforeLast(Connection src, Connection tgt, int slot) throws SQLException, InterruptedException {
             try {
-                for (RangeOfFleet r = take(); r != null; r = take()) {
+                for (RangeOfFleet r = take(true); r != null; r = take(true)) {
                     copyOne(r, src, tgt, slot, true);
                 }
             } catch (SQLException | RuntimeException | InterruptedException e) {
@@ -660,13 +668,18 @@ final class ReshardOrchestrator implements AutoCloseable {
         /**
          * The next range nobody took, once the plan holds a later one (so it is not the last); null when only the last
          * is left, or the copy stops.
+         *
+         * @param connected false for a worker that has no connections yet: once the plan is complete it takes nothing
+         *        unless two or more ranges before the last are left (one the job's thread copies sooner than a worker
+         *        connects)
          */
-        private RangeOfFleet take() throws InterruptedException {
+        private RangeOfFleet take(boolean connected) throws InterruptedException {
             synchronized (ranges) {
                 while (!planned && !stop.get() && ranges.size() <= next + 1) {
                     ranges.wait(100); // stop is set outside the lock
                 }
-                return stop.get() || ranges.size() <= next + 1 ? null : ranges.get(next++);
+                int left = ranges.size() - 1 - next;
+                return stop.get() || left < 1 || !connected && planned && left < 2 ? null : ranges.get(next++);
             }
         }
 
