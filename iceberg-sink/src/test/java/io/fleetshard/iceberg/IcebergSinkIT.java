@@ -235,6 +235,32 @@ class IcebergSinkIT {
         });
     }
 
+    /** Per isolation level, the offsets of the records a new consumer reads from {@code topic}'s beginning. */
+    private static String offsetsVisible(String topic) {
+        StringBuilder out = new StringBuilder();
+        for (String isolation : List.of("read_committed", "read_uncommitted")) {
+            Map<String, Object> props = Map.of("bootstrap.servers", SharedKafka.get().bootstrapServers(),
+                    "isolation.level", isolation);
+            try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+                List<org.apache.kafka.common.TopicPartition> tps = new ArrayList<>();
+                for (int p = 0; p < PARTITIONS; p++) {
+                    tps.add(new org.apache.kafka.common.TopicPartition(topic, p));
+                }
+                consumer.assign(tps);
+                consumer.seekToBeginning(tps);
+                Map<Integer, List<Long>> seen = new TreeMap<>();
+                for (int i = 0; i < 10; i++) {
+                    consumer.poll(Duration.ofMillis(200)).forEach(r ->
+                            seen.computeIfAbsent(r.partition(), k -> new ArrayList<>()).add(r.offset()));
+                }
+                out.append(isolation).append(' ').append(seen).append("; ");
+            }
+        }
+        return out.toString();
+    }
+
     private static boolean covers(Map<Integer, Long> committed, Map<Integer, Long> written) {
         return written.entrySet().stream().allMatch(e -> committed.getOrDefault(e.getKey(), 0L) >= e.getValue());
     }
@@ -364,6 +390,10 @@ class IcebergSinkIT {
         insertTelemetry(0, 10);
         awaitCaughtUp(first);
         first.close();
+        // the nineteenth session saw this table miss the first transaction of each partition (about one class run in
+        // fifteen, always with the sink started just before): say then what Kafka itself returns for the topic
+        assertThat(vehicleRows()).as(() -> "the first sink's rows; the topic's records as read now: "
+                + offsetsVisible(prefix + "vehicles")).isEqualTo(vehicleModel);
         Map<String, String> before = telemetryRows();
 
         insertTelemetry(10, 20); // written while the sink is down, then deleted by "retention" before it comes back

@@ -248,9 +248,6 @@ public final class DeltaSyncService implements AutoCloseable {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG), 50);
         // the fence marker's trip from capture to the target is part of the cutover's write freeze
         p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), (int) config.fetchMaxWaitMs());
-        // and so is its release after the bulk copy: a paused app's thread sat in its poll for Kafka Streams' default
-        // 100 ms before it noticed, and only then wrote its progress row that the catch-up waits for
-        p.put(StreamsConfig.POLL_MS_CONFIG, Math.max(5L, config.fetchMaxWaitMs()));
         // the committed offset (seeded with the start offset) or nothing: never reset past unapplied rows
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "none");
         // a stopped job leaves its group at once, so a restart (or a start-offset reset) need not wait out the session

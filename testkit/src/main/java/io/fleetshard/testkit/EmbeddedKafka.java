@@ -24,6 +24,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
+import org.apache.kafka.server.common.TransactionVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -255,7 +256,10 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setDirectories(List.of(logDir.toString()))
                 .setMetadataLogDirectory(logDir.toString())
                 .setControllerListenerName(CONTROLLER_LISTENER)
-                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION);
+                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                // ADR 0060: transactions v2 (4.1.1's default) lost, refused or hung a new producer's first
+                // transactions on new topics in IcebergSinkIT; v1 adds partitions to a transaction from the client
+                .setFeatureLevel(TransactionVersion.FEATURE_NAME, TransactionVersion.TV_1.featureLevel());
         try {
             formatter.run();
         } catch (Exception e) {

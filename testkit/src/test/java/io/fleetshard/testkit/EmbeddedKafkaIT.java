@@ -47,6 +47,16 @@ class EmbeddedKafkaIT {
     }
 
     @Test
+    void transactionsRunAtVersionOneWhereProducersAddPartitionsThemselves() throws Exception {
+        // ADR 0060: a broker formatted here finalizes transaction.version 1, not 4.1.1's default 2
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                SharedKafka.get().bootstrapServers()))) {
+            var finalized = admin.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeatures();
+            assertThat(finalized.get("transaction.version").maxVersionLevel()).isEqualTo((short) 1);
+        }
+    }
+
+    @Test
     void readCommittedConsumerSeesCommittedTransactionsOnly() {
         EmbeddedKafka kafka = SharedKafka.get();
         String topic = uniqueTopic();
