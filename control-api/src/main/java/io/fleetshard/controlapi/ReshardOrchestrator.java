@@ -520,10 +520,10 @@ final class ReshardOrchestrator implements AutoCloseable {
     }
 
     /**
-     * The bulk copy of one job's ranges, planned while it runs (ADR 0059). This thread cuts the moving fleets' rows into
-     * ranges on the source connection while the other copy workers, each with its own connections to both shards and
-     * its own marker slot (a shared one would serialize their transactions on its row), copy every range as soon as
-     * the plan holds a later one; once the plan is complete this thread copies beside them. Up to
+     * The bulk copy of one job's ranges, planned while it runs (ADR 0059). This thread cuts the moving fleets' rows
+     * into ranges on the source connection while the other copy workers, each with its own connections to both shards
+     * and its own marker slot (a shared one would serialize their transactions on its row), copy every range as soon
+     * as the plan holds a later one; once the plan is complete this thread copies beside them. Up to
      * {@code control.reshard.copy.parallelism} workers in all when the target is PostgreSQL and the move is between
      * like engines (the ranges are disjoint key ranges and PostgreSQL takes no locks between adjacent ones; InnoDB's
      * next-key locks would, so MariaDB targets and cross-engine moves copy on this thread alone, after the plan). The
@@ -654,7 +654,8 @@ final class ReshardOrchestrator implements AutoCloseable {
         }
 
         /** Copies ranges before the last until none is left or another worker or the plan failed. */
-        private void copyBeforeLast(Connection src, Connection tgt, int slot) throws SQLException, InterruptedException {
+        private void copyBeforeLast(Connection src, Connection tgt, int slot)
+                throws SQLException, InterruptedException {
             try {
                 for (RangeOfFleet r = take(true); r != null; r = take(true)) {
                     copyOne(r, src, tgt, slot, true);
