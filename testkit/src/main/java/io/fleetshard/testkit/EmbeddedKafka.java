@@ -24,7 +24,6 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
-import org.apache.kafka.server.common.TransactionVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -256,10 +255,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setDirectories(List.of(logDir.toString()))
                 .setMetadataLogDirectory(logDir.toString())
                 .setControllerListenerName(CONTROLLER_LISTENER)
-                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                // ADR 0060: transactions v2 (4.1.1's default) lost, refused or hung a new producer's first
-                // transactions on new topics in IcebergSinkIT; v1 adds partitions to a transaction from the client
-                .setFeatureLevel(TransactionVersion.FEATURE_NAME, TransactionVersion.TV_1.featureLevel());
+                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION);
         try {
             formatter.run();
         } catch (Exception e) {
@@ -340,6 +336,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         config.put("background.threads", "2");
         config.put("num.recovery.threads.per.data.dir", "1");
         config.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));
+        // ADR 0060: no time-based deletion unless a topic asks for it. Records carry their source commit time, and
+        // tests write fixed dates: once a date was older than the 7-day default, its record's segment rolled at the
+        // next append and the retention check deleted it before any consumer read it
+        config.put("log.retention.ms", "-1");
         return config;
     }
 

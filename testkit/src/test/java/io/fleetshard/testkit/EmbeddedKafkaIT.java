@@ -47,12 +47,29 @@ class EmbeddedKafkaIT {
     }
 
     @Test
-    void transactionsRunAtVersionOneWhereProducersAddPartitionsThemselves() throws Exception {
-        // ADR 0060: a broker formatted here finalizes transaction.version 1, not 4.1.1's default 2
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                SharedKafka.get().bootstrapServers()))) {
-            var finalized = admin.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeatures();
-            assertThat(finalized.get("transaction.version").maxVersionLevel()).isEqualTo((short) 1);
+    void recordsWithOldTimestampsStayUntilATopicAsksForRetention() throws Exception {
+        // ADR 0060: a record dated two weeks back (a test's fixed date, or a change captured late) is still there
+        // after later appends roll its segment; with Kafka's 7-day default the retention check deleted it
+        EmbeddedKafka kafka = SharedKafka.get();
+        String topic = "old-" + UUID.randomUUID();
+        long old = System.currentTimeMillis() - Duration.ofDays(14).toMillis();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(10, TimeUnit.SECONDS);
+            var config = admin.describeConfigs(List.of(new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic))).all().get(10, TimeUnit.SECONDS);
+            assertThat(config.values().iterator().next().get("retention.ms").value()).isEqualTo("-1");
+        }
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+                new StringSerializer())) {
+            for (int i = 0; i < 3; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, old + i, "k", "v" + i)).get(10, TimeUnit.SECONDS);
+            }
+        }
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            var earliest = admin.listOffsets(Map.of(new org.apache.kafka.common.TopicPartition(topic, 0),
+                    org.apache.kafka.clients.admin.OffsetSpec.earliest())).all().get(10, TimeUnit.SECONDS);
+            assertThat(earliest.values().iterator().next().offset()).isZero();
         }
     }
 
