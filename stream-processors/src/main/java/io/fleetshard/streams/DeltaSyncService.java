@@ -455,10 +455,6 @@ public final class DeltaSyncService implements AutoCloseable {
         private boolean announced;
         private boolean skippedWhileHeld;
 
-        StartAnnouncingWriter(TargetWriter inner, long startOffset, java.util.function.BooleanSupplier held) {
-            this(inner, startOffset, held, () -> { });
-        }
-
         /** @param announcedLate runs after the row is written for a job that was held when the app started */
         StartAnnouncingWriter(TargetWriter inner, long startOffset, java.util.function.BooleanSupplier held,
                 Runnable announcedLate) {
