@@ -41,6 +41,7 @@ public record CaptureConfig(
         long restartBackoffMaxMs,
         String snapshotMode,
         long sourceLagIntervalMs,
+        long minReadableMs,
         KafkaClientSecurity kafkaSecurity) {
 
     /** Every configuration key with its default and meaning. */
@@ -68,7 +69,8 @@ public record CaptureConfig(
         RESTART_BACKOFF_MS("restart.backoff.ms", "1000", "First pause before restarting a failed shard engine; doubles per failure."),
         RESTART_BACKOFF_MAX_MS("restart.backoff.max.ms", "30000", "Longest pause between restarts of a failed shard engine."),
         SNAPSHOT_MODE("snapshot.mode", "initial", "Debezium snapshot mode when a shard is first captured (initial, no_data, ...)."),
-        SOURCE_LAG_INTERVAL_MS("source.lag.interval.ms", "5000", "How often retained WAL / binlog lag is measured per shard.");
+        SOURCE_LAG_INTERVAL_MS("source.lag.interval.ms", "5000", "How often retained WAL / binlog lag is measured per shard."),
+        MIN_READABLE_MS("min.readable.ms", "86400000", "A change is written only if its topics keep it this long (or half their retention.ms if shorter) after now; an older one (after a long outage) stops its shard's capture with an error until retention.ms is raised, instead of being deleted unread (ADR 0061).");
 
         private final String key;
         private final String defaultValue;
@@ -122,6 +124,7 @@ public record CaptureConfig(
         problems.range(Key.RESTART_BACKOFF_MS, restartBackoffMs, 10, 600_000);
         problems.range(Key.RESTART_BACKOFF_MAX_MS, restartBackoffMaxMs, 10, 3_600_000);
         problems.range(Key.SOURCE_LAG_INTERVAL_MS, sourceLagIntervalMs, 100, 3_600_000);
+        problems.range(Key.MIN_READABLE_MS, minReadableMs, 0, 365L * 86_400_000L);
         if (maxQueueSize <= maxBatchSize) {
             problems.add(Key.MAX_QUEUE_SIZE.key + " (" + maxQueueSize + ") must be larger than " + Key.MAX_BATCH_SIZE.key
                     + " (" + maxBatchSize + ")");
@@ -283,7 +286,8 @@ public record CaptureConfig(
                         values.number(Key.HEARTBEAT_INTERVAL_MS, problems), (int) values.number(Key.SESSION_TIMEOUT_MS, problems),
                         (int) values.number(Key.MAX_RECORD_BYTES, problems), values.number(Key.RESTART_BACKOFF_MS, problems),
                         values.number(Key.RESTART_BACKOFF_MAX_MS, problems), values.text(Key.SNAPSHOT_MODE),
-                        values.number(Key.SOURCE_LAG_INTERVAL_MS, problems), security);
+                        values.number(Key.SOURCE_LAG_INTERVAL_MS, problems),
+                        values.number(Key.MIN_READABLE_MS, problems), security);
             } catch (InvalidConfig e) {
                 problems.addAll(e.problems.list());
                 throw new InvalidConfig(problems);

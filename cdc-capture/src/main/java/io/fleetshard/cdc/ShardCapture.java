@@ -90,6 +90,8 @@ final class ShardCapture {
     private volatile String taggedTx;
     /** Whether {@link #taggedTx} is an offload transaction (ADR 0023) rather than a resharder's. */
     private volatile boolean taggedOffload;
+    /** What this engine run's topics keep (ADR 0061): read at each engine start. */
+    private volatile RetentionGuard retention = RetentionGuard.NONE;
 
     ShardCapture(CaptureConfig config, String shardId, Engine engine, String jdbcUrl, ShardMapSource shardMap,
                  CaptureMetrics metrics, Clock clock) {
@@ -210,6 +212,10 @@ final class ShardCapture {
             // Fences any earlier owner of this shard and aborts its open transaction before we read the stored offset.
             p.initTransactions();
             ChangeTopics.ensureShardLog(config, shardId);
+            List<String> guarded = new java.util.ArrayList<>();
+            config.tables().forEach(t -> guarded.add(config.changeTopic(t)));
+            guarded.add(config.shardLogTopic(shardId));
+            retention = RetentionGuard.read(config, shardId, guarded);
             // Debezium may resume inside a source transaction: if the shard log ends in a tagged one, go on tagging it.
             ShardLogTail.Tagged tail = ShardLogTail.taggedTxAtEnd(config.bootstrapServers(),
                     config.kafkaSecurity().clientProperties(), config.shardLogTopic(shardId));
@@ -323,6 +329,7 @@ final class ShardCapture {
         long flushedMs = 0;
         SourceRecord last = null;
         ChangeEnvelopeMapper.Heartbeat heartbeat = null;
+        long oldestAcceptedMs = retention.oldestAcceptedMs(nowMs);
         try {
             p.beginTransaction();
             for (RecordChangeEvent<SourceRecord> event : events) {
@@ -342,6 +349,11 @@ final class ShardCapture {
                     taggedTx = null;
                     taggedOffload = false;
                     continue;
+                }
+                if (outcome instanceof ChangeEnvelopeMapper.Change rc && rc.record().timestamp() != null
+                        && rc.record().timestamp() < oldestAcceptedMs) {
+                    // before the change is sent: the batch's transaction is aborted below (ADR 0061)
+                    throw retention.refusal(shardId, rc.table(), rc.record().timestamp(), nowMs);
                 }
                 boolean inTaggedTx = outcome instanceof ChangeEnvelopeMapper.Change tc && isTagged(tc);
                 if (outcome instanceof ChangeEnvelopeMapper.Change c && inTaggedTx && taggedOffload) {
@@ -410,6 +422,13 @@ final class ShardCapture {
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
                     + transactionalId(shardId) + " was fenced); this engine stops without committing", e);
+        } catch (RetentionGuard.Refused e) {
+            try {
+                p.abortTransaction();
+            } catch (RuntimeException abortFailure) {
+                e.addSuppressed(abortFailure);
+            }
+            throw e;
         } catch (KafkaException e) {
             try {
                 p.abortTransaction();
@@ -525,6 +544,13 @@ final class ShardCapture {
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
                     + transactionalId(shardId) + " was fenced) while retracting lost transactions", e);
+        } catch (RetentionGuard.Refused e) {
+            try {
+                p.abortTransaction();
+            } catch (RuntimeException abortFailure) {
+                e.addSuppressed(abortFailure);
+            }
+            throw e;
         } catch (KafkaException e) {
             try {
                 p.abortTransaction();
@@ -713,6 +739,9 @@ final class ShardCapture {
             // the database's own error first, wherever it is in the chain: Debezium wraps it in Kafka Connect's
             // ConnectException, which is a KafkaException, and a lost source is not a Kafka failure
             for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof RetentionGuard.Refused) {
+                    return "topic-retention";
+                }
                 if (t instanceof SlotMissingException) {
                     return "slot-missing";
                 }

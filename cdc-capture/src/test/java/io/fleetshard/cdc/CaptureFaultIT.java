@@ -13,11 +13,20 @@ import io.fleetshard.testkit.PostgresNode;
 import io.fleetshard.testkit.SharedKafka;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -167,6 +176,52 @@ class CaptureFaultIT {
                     .contains("fix the shard's user");
             assertThat(errors(worker.meterRegistry(), shard, "bad-config")).isPositive();
             assertThat(worker.status().get(shard).state()).isIn("backoff", "starting");
+        }
+    }
+
+    @Test
+    void changesOlderThanTheirTopicKeepsRecordsWaitAtTheSourceUntilRetentionIsRaised() throws Exception {
+        String prefix = CdcTestSupport.unique("retention");
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        String shard = prefix + "-s";
+        steady.createDatabase(prefix);
+        String url = steady.jdbcUrl(prefix);
+        CdcTestSupport.createPostgresSchema(url);
+        InMemoryShardMap map = new InMemoryShardMap();
+        CdcTestSupport.addShard(map, shard, Engine.POSTGRES, url);
+        CaptureConfig config = CdcTestSupport.config(bootstrap, "w1", prefix).credentials("postgres", "").build();
+        String vehicles = config.changeTopic("vehicles");
+        long sevenDaysMs = Duration.ofDays(7).toMillis();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            // the operator's change topic deletes records after Kafka's usual 7 days
+            admin.createTopics(List.of(new NewTopic(vehicles, 6, (short) 1)
+                    .configs(Map.of("retention.ms", Long.toString(sevenDaysMs))))).all().get(30, TimeUnit.SECONDS);
+            // capture resumes 8 days after the shard's commits, as after a long outage
+            Clock eightDaysLater = Clock.offset(Clock.systemUTC(), Duration.ofDays(8));
+            try (CaptureWorker worker = new CaptureWorker(config, map, new SimpleMeterRegistry(), eightDaysLater)) {
+                worker.start();
+                Collector topics = new Collector(bootstrap, List.of(vehicles));
+                insertVehicle(url, "after-a-long-outage");
+                Await.condition("the shard's retention error in status()", WAIT,
+                        () -> errors(worker.meterRegistry(), shard, "topic-retention") > 0);
+                String error = worker.status().get(shard).lastError();
+                System.out.println("Retention error as shown in status(): " + error);
+                assertThat(error).contains(vehicles).contains("retention.ms=" + sevenDaysMs)
+                        .contains("nothing is lost").contains("Raise retention.ms");
+                assertThat(topics.count(r -> true)).as("nothing written that the topic would delete unread").isZero();
+
+                admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, vehicles),
+                        List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "-1"), AlterConfigOp.OpType.SET))))
+                        .all().get(30, TimeUnit.SECONDS);
+                Await.condition("the change arrives once retention is raised", WAIT,
+                        () -> topics.count(r -> vehicle(r).equals("after-a-long-outage")) == 1);
+                Await.condition("its error clears", WAIT, () -> worker.status().get(shard).lastError() == null
+                        && "running".equals(worker.status().get(shard).state()));
+                insertVehicle(url, "next");
+                Await.condition("and the shard streams on", WAIT, () -> topics.count(r -> vehicle(r).equals("next")) == 1);
+                assertThat(topics.count(r -> vehicle(r).equals("after-a-long-outage"))).as("exactly once").isEqualTo(1);
+                topics.close();
+            }
         }
     }
 
