@@ -57,6 +57,8 @@ public final class FleetSchema {
     public static final String MARIADB_DEFINER = "'fleetshard_definer'@'localhost'";
     /** Function the router's MariaDB connections call when they open; fails while grant checks are off. */
     static final String MARIADB_GRANTS_GUARD = "fleetshard_require_grants";
+    /** Function of the view database: the job fencing the fleet the router's session is bound to, or NULL. */
+    static final String MARIADB_FENCED_JOB = "fleetshard_fenced_job";
     private static final String MARIADB_VIEW_SUFFIX = "_rls";
 
     private static final Pattern ROLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
@@ -367,6 +369,17 @@ public final class FleetSchema {
                   IF NOT FOUND THEN
                     RETURN NULL;
                   END IF;
+                  -- the fleet the router bound the statement to, even when it wrote no row: a stale router's UPDATE
+                  -- or DELETE of a moved fleet whose rows were cleaned up here must not succeed with 0 rows (ADR 0062)
+                  SELECT f.tenant_id, f.fleet_id, f.job_id INTO v_tenant, v_fleet, v_job
+                    FROM public.fleetshard_fence f
+                    WHERE f.tenant_id = current_setting('fleetshard.tenant_id', true)
+                      AND f.fleet_id = nullif(current_setting('fleetshard.fleet_id', true), '');
+                  IF FOUND THEN
+                    RAISE EXCEPTION 'fleetshard: fleet % of tenant % is fenced on this shard by reshard job % (moved'
+                      ' or moving): write it on its new shard', v_fleet, v_tenant, v_job
+                      USING ERRCODE = 'FS002';
+                  END IF;
                   IF TG_OP = 'INSERT' THEN
                     SELECT f.tenant_id, f.fleet_id, f.job_id INTO v_tenant, v_fleet, v_job
                       FROM fleetshard_new_rows n JOIN public.fleetshard_fence f
@@ -619,6 +632,17 @@ public final class FleetSchema {
                 "INSERT IGNORE INTO " + d + ".fleetshard_router_account (user_name) VALUES ('" + app + "')",
                 "GRANT SELECT ON " + d + ".fleetshard_fence TO " + definer,
                 "GRANT SELECT ON " + d + ".fleetshard_router_account TO " + definer,
+                // ADR 0062: row triggers do not fire for a write that matches no row, so the router asks after such a
+                // write whether the fleet it bound the session to is fenced here (its signed tenant, its fleet)
+                """
+                CREATE OR REPLACE DEFINER = %s FUNCTION %s.%s()
+                  RETURNS VARCHAR(64) CHARACTER SET utf8mb4
+                  NOT DETERMINISTIC READS SQL DATA SQL SECURITY DEFINER
+                  RETURN (SELECT f.job_id FROM %s.fleetshard_fence f
+                          WHERE f.tenant_id = %s.fleetshard_current_tenant()
+                            AND CAST(f.fleet_id AS BINARY) = CAST(@fleetshard_fleet_id AS BINARY))""".formatted(
+                        definer, r, MARIADB_FENCED_JOB, d, d),
+                "GRANT EXECUTE ON FUNCTION " + r + "." + MARIADB_FENCED_JOB + " TO " + apps + ", " + definer,
                 "GRANT TRIGGER ON " + d + ".vehicles TO " + definer,
                 "GRANT TRIGGER ON " + d + ".telemetry TO " + definer));
         // the fence guards first: each fleet guard PRECEDES the fence guard of its table, event and timing. Same names

@@ -105,7 +105,30 @@ final class MariaDbDialect implements ShardDialect {
             }
         }
         ShardDialect.bindParams(ps, 0, params);
-        return ps.execute();
+        boolean resultSet = ps.execute();
+        if (!resultSet && tenant.fleetId() != null && ps.getUpdateCount() == 0) {
+            refuseIfFenced(c, tenant);
+        }
+        return resultSet;
+    }
+
+    /**
+     * After a write that matched no row (ADR 0062): the row triggers of the fence did not fire, so asks whether the
+     * session's fleet is fenced here. A stale router's UPDATE or DELETE of a fleet moved away, whose rows this shard no
+     * longer holds, is then a fenced write (held, retried on the new shard) instead of a success with 0 rows. The
+     * statement changed nothing, so running it again elsewhere is safe; a fence committed just after it makes it
+     * retried where the fleet now lives, as a write arriving a moment later would be.
+     */
+    private static void refuseIfFenced(Connection c, TenantBinding tenant) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + FleetSchema.MARIADB_FENCED_JOB + "()");
+                java.sql.ResultSet rs = ps.executeQuery()) {
+            String job = rs.next() ? rs.getString(1) : null;
+            if (job != null) {
+                throw new SQLException("fleetshard: fleet " + tenant.fleetId() + " of tenant " + tenant.tenantId()
+                        + " is fenced on this shard by reshard job " + job + " (moved or moving): write it on its new"
+                        + " shard", FleetSchema.FENCED);
+            }
+        }
     }
 
     @Override

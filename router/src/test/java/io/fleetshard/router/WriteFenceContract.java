@@ -67,7 +67,8 @@ abstract class WriteFenceContract {
                 new Node("a-p", "a", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", urlA),
                 new Node("b-p", "b", NodeRole.PRIMARY, "eu-west-1", "eu-west-1a", urlB),
                 new Fleet("acme", "free", "a"), new Fleet("acme", "moving", "a"), new Fleet("acme", "stuck", "a"),
-                new Fleet("acme", "other", "a"), new Fleet("acme", "forging", "a"), new Fleet("acme", "bulk", "a")),
+                new Fleet("acme", "other", "a"), new Fleet("acme", "forging", "a"), new Fleet("acme", "bulk", "a"),
+                new Fleet("acme", "gone", "a")),
                 List.of());
         patient = new Router(TestTokens.routerConfig().tenantSecret(PostgresCluster.SECRET).port(0).poolMaxSize(2)
                 .poolMinIdle(1).reshardHoldMs(60_000).build(), map).start();
@@ -246,9 +247,8 @@ abstract class WriteFenceContract {
     }
 
     /**
-     * A write of a fenced fleet that writes no row is not refused, on either engine: the guards check the rows a
-     * statement wrote (PostgreSQL's AFTER statement triggers, MariaDB's AFTER INSERT triggers, ADR 0056). An insert of
-     * a key that the old shard still holds fails as a duplicate first, decided by the old shard's rows: 409, not held.
+     * An insert of a key that the old shard still holds fails as a duplicate before any guard runs (PostgreSQL's AFTER
+     * statement triggers, MariaDB's AFTER INSERT triggers, ADR 0056), decided by the old shard's rows: 409, not held.
      */
     @Test
     void aFencedInsertOfAKeyTheOldShardStillHoldsIsAConflictNotAHold() throws SQLException {
@@ -257,6 +257,39 @@ abstract class WriteFenceContract {
         assertThat(r.status()).as(r.body().toString()).isEqualTo(409);
         assertThat(held(quick, "retried") + held(quick, "timed-out")).isEqualTo(before);
         assertThat(vehiclesOn(urlA, "stuck")).containsExactly("s0");
+    }
+
+    /**
+     * ADR 0062: after a move, the old shard keeps the fleet's fence but no longer its rows. A router whose map still
+     * places the fleet there sends an UPDATE or DELETE that matches no row: no row trigger fires, yet the write must
+     * not succeed with 0 rows (the row lives on the new shard). It is fenced like any write of the fleet: held, then
+     * taken by the new shard once the map says so, or 503 when no map does within the hold.
+     */
+    @Test
+    void aFencedUpdateOrDeleteThatMatchesNoRowIsHeldAndTakenByTheNewShard() throws Exception {
+        fence(urlA, "gone", "job-gone");
+        execute(urlB, "INSERT INTO vehicles (tenant_id, fleet_id, vehicle_id, status) VALUES ('acme', 'gone', 'g1',"
+                + " 'new')");
+        String update = "UPDATE vehicles SET status = 'parked' WHERE vehicle_id = 'g1'";
+        RouterHttp.Reply refused = query(quickHttp, "gone", update);
+        assertThat(refused.status()).as(refused.body().toString()).isEqualTo(503);
+        assertThat(refused.body().get("type").asText()).endsWith("fleet-moving");
+        RouterHttp.Reply refusedDelete = query(quickHttp, "gone", "DELETE FROM vehicles WHERE vehicle_id = 'g1'");
+        assertThat(refusedDelete.status()).as(refusedDelete.body().toString()).isEqualTo(503);
+        RouterHttp.Reply unfencedNoRow = query(quickHttp, "free", "UPDATE vehicles SET status = 'x' WHERE vehicle_id"
+                + " = 'nobody'");
+        assertThat(unfencedNoRow.body().get("updateCount").asInt()).as("an unfenced fleet's write of no row")
+                .isEqualTo(0);
+
+        CompletableFuture<RouterHttp.Reply> write = CompletableFuture.supplyAsync(
+                () -> query(patientHttp, "gone", update));
+        Await.condition("the update of fenced fleet 'gone' to be held", Duration.ofSeconds(30),
+                () -> patient.registry().get("fleetshard.router.held.writes.waiting").gauge().value() >= 1);
+        map.commit(map.current().version(), List.of(new Fleet("acme", "gone", "b")), List.of());
+        RouterHttp.Reply reply = write.get(30, TimeUnit.SECONDS);
+        assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
+        assertThat(reply.body().get("shardId").asText()).isEqualTo("b");
+        assertThat(reply.body().get("updateCount").asInt()).isEqualTo(1);
     }
 
     @Test
