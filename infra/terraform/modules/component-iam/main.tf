@@ -215,6 +215,8 @@ data "aws_iam_policy_document" "capture" {
     actions = [
       "kafka-cluster:CreateTopic",
       "kafka-cluster:DescribeTopic",
+      # retention.ms of its topics: capture holds changes they would delete unread (ADR 0061)
+      "kafka-cluster:DescribeTopicDynamicConfiguration",
       "kafka-cluster:ReadData",
       "kafka-cluster:WriteData",
     ]

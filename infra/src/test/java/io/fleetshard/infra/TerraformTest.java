@@ -255,7 +255,8 @@ class TerraformTest {
                 .noneMatch(a -> a.startsWith("s3:") || a.equals("dynamodb:PutItem") || a.endsWith("WriteData"));
         assertThat(actionsOf.get("control-api")).contains("dynamodb:PutItem", "kafka-cluster:WriteData",
                 "kafka-cluster:AlterTransactionalId").doesNotContain("s3:PutObject");
-        assertThat(actionsOf.get("capture")).contains("kafka-cluster:WriteData")
+        assertThat(actionsOf.get("capture")).contains("kafka-cluster:WriteData",
+                "kafka-cluster:DescribeTopicDynamicConfiguration") // ADR 0061
                 .noneMatch(a -> a.startsWith("s3:") || a.startsWith("dynamodb:"));
         assertThat(actionsOf.get("archiver")).contains("s3:PutObject", "kafka-cluster:ReadData")
                 .noneMatch(a -> a.startsWith("dynamodb:") || a.equals("kafka-cluster:WriteData"));
