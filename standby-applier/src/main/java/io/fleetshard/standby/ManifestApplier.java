@@ -44,6 +44,48 @@ final class ManifestApplier {
      */
     Result apply(Connection c, String shardId, StoredManifest manifest, List<Segment> segments, long maxCommitTsMs)
             throws SQLException {
+        // parsed as they are applied: a record after the first one past maxCommitTsMs is never looked at
+        Iterable<ChangeEvent> lazily = () -> new java.util.Iterator<>() {
+            private int segment;
+            private java.util.Iterator<ArchivedEvent> inSegment = java.util.Collections.emptyIterator();
+
+            @Override
+            public boolean hasNext() {
+                while (!inSegment.hasNext() && segment < segments.size()) {
+                    inSegment = segments.get(segment++).events().iterator();
+                }
+                return inSegment.hasNext();
+            }
+
+            @Override
+            public ChangeEvent next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return ChangeEvent.parse(manifest.manifest().segments().get(segment - 1).key(), inSegment.next());
+            }
+        };
+        return applyParsed(c, shardId, manifest, lazily, maxCommitTsMs);
+    }
+
+    /**
+     * The change events of {@code segments} (verified against {@code manifest}, in its order), parsed; a record that
+     * cannot be applied is an {@link io.fleetshard.archive.format.ArchiveDefectException} naming its segment.
+     */
+    static List<ChangeEvent> parse(StoredManifest manifest, List<Segment> segments) {
+        List<ChangeEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < segments.size(); i++) {
+            String key = manifest.manifest().segments().get(i).key();
+            for (ArchivedEvent ae : segments.get(i).events()) {
+                events.add(ChangeEvent.parse(key, ae));
+            }
+        }
+        return events;
+    }
+
+    /** As {@link #apply}, with the manifest's events already {@link #parse parsed}. */
+    Result applyParsed(Connection c, String shardId, StoredManifest manifest, Iterable<ChangeEvent> parsed,
+            long maxCommitTsMs) throws SQLException {
         long expectedSeq = manifest.manifest().seq() - 1;
         boolean committed = false;
         try {
@@ -66,20 +108,15 @@ final class ManifestApplier {
             String lastPosition = current.map(StandbyPosition::lastPosition).orElse("");
             long lastCommitTsMs = current.map(StandbyPosition::lastCommitTsMs).orElse(0L);
             try {
-                outer:
-                for (int i = 0; i < segments.size(); i++) {
-                    String key = manifest.manifest().segments().get(i).key();
-                    for (ArchivedEvent ae : segments.get(i).events()) {
-                        ChangeEvent e = ChangeEvent.parse(key, ae);
-                        if (e.commitTsMs() > maxCommitTsMs) {
-                            stopped = true;
-                            break outer;
-                        }
-                        writer.apply(e);
-                        events++;
-                        lastPosition = e.position();
-                        lastCommitTsMs = e.commitTsMs();
+                for (ChangeEvent e : parsed) {
+                    if (e.commitTsMs() > maxCommitTsMs) {
+                        stopped = true;
+                        break;
                     }
+                    writer.apply(e);
+                    events++;
+                    lastPosition = e.position();
+                    lastCommitTsMs = e.commitTsMs();
                 }
                 writer.flush();
             } finally {

@@ -7,14 +7,12 @@ import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.ArchiveStoreUnavailableException;
 import io.fleetshard.archive.format.Segment;
-import io.fleetshard.archive.format.SegmentRef;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.StoredManifest;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -42,6 +40,8 @@ public final class StandbyApplier implements AutoCloseable {
     private final ArchiveReader reader;
     private final StandbyMetrics metrics;
     private final SnapshotWriter snapshots;
+    /** Reads the next manifest while one is applied (ADR 0063); used by the applier's thread only. */
+    private final ManifestPrefetch prefetch;
     private final Object lock = new Object();
 
     private volatile ApplierState state = ApplierState.NEW;
@@ -83,6 +83,7 @@ public final class StandbyApplier implements AutoCloseable {
         this.dialect = Dialect.of(standbyJdbcUrl);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.reader = new ArchiveReader(store, path, encryption.keys());
+        this.prefetch = new ManifestPrefetch(reader, path.shardId());
         this.metrics = new StandbyMetrics(registry, path.shardId(), this::status, clock);
         this.snapshots = new SnapshotWriter(store, path, config, encryption, sealedTenants::contains, clock);
     }
@@ -175,6 +176,7 @@ public final class StandbyApplier implements AutoCloseable {
                 }
             }
         } finally {
+            prefetch.close();
             closeConnection();
             if ((state != ApplierState.DEFECT && state != ApplierState.PROMOTED) || closed) {
                 moveTo(ApplierState.STOPPED);
@@ -234,21 +236,19 @@ public final class StandbyApplier implements AutoCloseable {
 
     /** Applies the next manifest if there is one; false when caught up. */
     private boolean step() throws SQLException {
-        Optional<StoredManifest> next = reader.next(last);
+        Optional<ManifestPrefetch.Prepared> next = prefetch.take(last);
         if (next.isEmpty()) {
             archiveSeq = appliedSeq;
             return false;
         }
         moveTo(ApplierState.APPLYING);
-        StoredManifest m = next.get();
-        List<Segment> segments = new ArrayList<>(m.manifest().segments().size());
-        for (SegmentRef ref : m.manifest().segments()) {
-            Segment s = reader.segment(ref);
+        StoredManifest m = next.get().manifest();
+        prefetch.ahead(m); // the next one is read, decompressed and parsed while this one is written
+        for (Segment s : next.get().segments()) {
             s.keys().forEach(k -> sealedTenants.add(k.tenant()));
-            segments.add(s);
         }
         long start = System.nanoTime();
-        ManifestApplier.Result r = applier.apply(connection, shardId(), m, segments, Long.MAX_VALUE);
+        ManifestApplier.Result r = applier.applyParsed(connection, shardId(), m, next.get().events(), Long.MAX_VALUE);
         metrics.applied(r.events(), System.nanoTime() - start);
         last = m;
         appliedSeq = m.manifest().seq();

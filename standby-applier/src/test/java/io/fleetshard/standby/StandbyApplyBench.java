@@ -1,5 +1,6 @@
 package io.fleetshard.standby;
 
+import io.fleetshard.archive.format.ArchiveStore;
 import io.fleetshard.archive.format.InMemoryArchiveStore;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.testkit.Await;
@@ -92,7 +93,27 @@ public final class StandbyApplyBench {
                               int rows) {
         long manifests = (rows + EVENTS_PER_MANIFEST - 1) / EVENTS_PER_MANIFEST;
         long start = System.nanoTime();
-        try (StandbyApplier a = new StandbyApplier(config, store, path, url, new SimpleMeterRegistry(), Clock.systemUTC())) {
+        // -Dbench.store.latency.ms: each GET and LIST of the archive waits that long first, as an S3 request would
+        long latencyMs = Long.getLong("bench.store.latency.ms", 0);
+        ArchiveStore slow = latencyMs == 0 ? store : new ArchiveStore() {
+            @Override
+            public PutOutcome putIfAbsent(String key, byte[] bytes) {
+                return store.putIfAbsent(key, bytes);
+            }
+
+            @Override
+            public java.util.Optional<byte[]> get(String key) {
+                pause(latencyMs);
+                return store.get(key);
+            }
+
+            @Override
+            public List<StoredObject> list(String prefix, String startAfter, int max) {
+                pause(latencyMs);
+                return store.list(prefix, startAfter, max);
+            }
+        };
+        try (StandbyApplier a = new StandbyApplier(config, slow, path, url, new SimpleMeterRegistry(), Clock.systemUTC())) {
             a.start();
             Await.condition("the bench standby to catch up", Duration.ofMinutes(20), () -> a.status().appliedSeq() >= manifests);
         }
@@ -122,6 +143,14 @@ public final class StandbyApplyBench {
                 archive.append(batch, 1);
                 batch.clear();
             }
+        }
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
