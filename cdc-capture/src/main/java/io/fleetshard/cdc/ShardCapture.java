@@ -423,18 +423,10 @@ final class ShardCapture {
             throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
                     + transactionalId(shardId) + " was fenced); this engine stops without committing", e);
         } catch (RetentionGuard.Refused e) {
-            try {
-                p.abortTransaction();
-            } catch (RuntimeException abortFailure) {
-                e.addSuppressed(abortFailure);
-            }
+            abortQuietly(p, e);
             throw e;
         } catch (KafkaException e) {
-            try {
-                p.abortTransaction();
-            } catch (RuntimeException abortFailure) {
-                e.addSuppressed(abortFailure);
-            }
+            abortQuietly(p, e);
             throw new CaptureException("shard " + shardId + ": could not commit a batch of " + events.size()
                     + " events to Kafka (" + e.getMessage() + "); the engine restarts from the last committed offset", e);
         }
@@ -466,6 +458,15 @@ final class ShardCapture {
             committer.markProcessed(event);
         }
         committer.markBatchFinished();
+    }
+
+    /** Aborts the batch's open transaction; a failure to abort is added to {@code cause}, which the caller throws. */
+    private static void abortQuietly(KafkaProducer<byte[], byte[]> p, Exception cause) {
+        try {
+            p.abortTransaction();
+        } catch (RuntimeException abortFailure) {
+            cause.addSuppressed(abortFailure);
+        }
     }
 
     /**
@@ -544,19 +545,8 @@ final class ShardCapture {
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new CaptureException("shard " + shardId + ": another worker now owns this shard (producer "
                     + transactionalId(shardId) + " was fenced) while retracting lost transactions", e);
-        } catch (RetentionGuard.Refused e) {
-            try {
-                p.abortTransaction();
-            } catch (RuntimeException abortFailure) {
-                e.addSuppressed(abortFailure);
-            }
-            throw e;
         } catch (KafkaException e) {
-            try {
-                p.abortTransaction();
-            } catch (RuntimeException abortFailure) {
-                e.addSuppressed(abortFailure);
-            }
+            abortQuietly(p, e);
             throw new CaptureException("shard " + shardId + ": could not publish the retractions of lost transactions ("
                     + e.getMessage() + "); capture retries", e);
         }
