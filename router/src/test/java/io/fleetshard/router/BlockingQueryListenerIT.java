@@ -195,6 +195,9 @@ class BlockingQueryListenerIT {
     @Test
     void refusesWhatItDoesNotServeWithAProblemAndKeepsTheConnectionWhenItCan() throws Exception {
         String token = TestTokens.of(Role.TENANT_READER, TENANT);
+        // the router serves 3 connections; a refused one stays open while the listener drains it, so each block waits
+        // for the listener to have closed the ones before (else the next would be answered 503)
+        Await.condition("connections of other tests to be closed", WAIT, () -> openConnections() == 0);
         try (RawConnection c = new RawConnection(router.queryPort())) {
             c.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
             Response notHere = c.read();
@@ -210,6 +213,7 @@ class BlockingQueryListenerIT {
             assertThat(c.readHead().status()).as("no body after a HEAD's answer").isEqualTo(405);
             assertThat(c.post("/v1/query", token, READ).status()).as("the connection stays usable").isEqualTo(200);
         }
+        Await.condition("earlier connections to be closed", WAIT, () -> openConnections() == 0);
         try (RawConnection c = new RawConnection(router.queryPort())) {
             c.write("POST /v1/query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
             Response chunked = c.read();
@@ -217,11 +221,13 @@ class BlockingQueryListenerIT {
             assertThat(chunked.headers().get("connection")).isEqualTo("close");
             assertThat(c.atEnd()).as("closed after a request it cannot frame").isTrue();
         }
+        Await.condition("earlier connections to be closed", WAIT, () -> openConnections() == 0);
         try (RawConnection c = new RawConnection(router.queryPort())) {
             c.write("POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
             assertThat(c.read().status()).isEqualTo(413);
             assertThat(c.atEnd()).isTrue();
         }
+        Await.condition("earlier connections to be closed", WAIT, () -> openConnections() == 0);
         try (RawConnection c = new RawConnection(router.queryPort())) {
             c.write("\u0001\u0002 nonsense\r\n\r\n");
             assertThat(c.read().status()).isEqualTo(400);
