@@ -124,7 +124,7 @@ final class RetentionGuard {
         return e == null ? null : e.value();
     }
 
-    /** The oldest record date (epoch ms) every guarded topic accepts at {@code nowMs}; {@code Long.MIN_VALUE} if any. */
+    /** The oldest record date (epoch ms) every guarded topic accepts at {@code nowMs}; {@code Long.MIN_VALUE}: any. */
     long oldestAcceptedMs(long nowMs) {
         return tightest == null ? Long.MIN_VALUE : nowMs - tightest.maxAgeMs(minReadableMs);
     }

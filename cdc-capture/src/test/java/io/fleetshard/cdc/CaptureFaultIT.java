@@ -218,7 +218,8 @@ class CaptureFaultIT {
                 Await.condition("its error clears", WAIT, () -> worker.status().get(shard).lastError() == null
                         && "running".equals(worker.status().get(shard).state()));
                 insertVehicle(url, "next");
-                Await.condition("and the shard streams on", WAIT, () -> topics.count(r -> vehicle(r).equals("next")) == 1);
+                Await.condition("and the shard streams on", WAIT,
+                        () -> topics.count(r -> vehicle(r).equals("next")) == 1);
                 assertThat(topics.count(r -> vehicle(r).equals("after-a-long-outage"))).as("exactly once").isEqualTo(1);
                 topics.close();
             }

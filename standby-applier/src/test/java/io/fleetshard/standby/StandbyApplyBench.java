@@ -113,7 +113,8 @@ public final class StandbyApplyBench {
                 return store.list(prefix, startAfter, max);
             }
         };
-        try (StandbyApplier a = new StandbyApplier(config, slow, path, url, new SimpleMeterRegistry(), Clock.systemUTC())) {
+        try (StandbyApplier a = new StandbyApplier(config, slow, path, url, new SimpleMeterRegistry(),
+                Clock.systemUTC())) {
             a.start();
             Await.condition("the bench standby to catch up", Duration.ofMinutes(20), () -> a.status().appliedSeq() >= manifests);
         }
