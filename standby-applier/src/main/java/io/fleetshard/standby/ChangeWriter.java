@@ -157,7 +157,7 @@ final class ChangeWriter {
         for (JsonNode image : run.values()) {
             for (int c = 0; c < columns; c++) {
                 JsonNode v = image.get(runColumns.get(c).name());
-                values[c][row] = v == null || v.isNull() || v.isMissingNode() ? null : ColumnValues.text(v);
+                values[c][row] = ColumnValues.isAbsent(v) ? null : ColumnValues.text(v);
             }
             row++;
         }
@@ -176,29 +176,34 @@ final class ChangeWriter {
     }
 
     private String unnestSql() {
-        StringBuilder sb = new StringBuilder("INSERT INTO ").append(dialect.quote(runTable)).append(" (");
-        List<String> names = runColumns.stream().map(TableShape.Column::name).toList();
-        dialect.appendList(sb, names);
-        sb.append(") SELECT ");
+        StringBuilder select = new StringBuilder();
+        StringBuilder arrays = new StringBuilder();
+        StringBuilder aliases = new StringBuilder();
         for (int i = 0; i < runColumns.size(); i++) {
-            TableShape.Column c = runColumns.get(i);
-            String value = "u.c" + i;
-            sb.append(i == 0 ? "" : ", ").append(c.kind() == TableShape.ValueKind.BINARY
-                    ? "decode(" + value + ", 'base64')" : value + "::" + c.castType());
+            String sep = i == 0 ? "" : ", ";
+            select.append(sep).append(ColumnValues.castFromText(runColumns.get(i), "u.c" + i));
+            arrays.append(sep).append("?::text[]");
+            aliases.append(sep).append('c').append(i);
         }
-        sb.append(" FROM unnest(");
-        for (int i = 0; i < runColumns.size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append("?::text[]");
-        }
-        sb.append(") AS u(");
-        for (int i = 0; i < runColumns.size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append("c").append(i);
-        }
-        sb.append(')');
-        List<String> updated = names.stream().filter(n -> !runShape.primaryKey().contains(n)).toList();
-        return sb.append(dialect.upsertSuffix(runShape.primaryKey(), updated)).toString();
+        return upsertOf(insertInto().append(") SELECT ").append(select).append(" FROM unnest(").append(arrays)
+                .append(") AS u(").append(aliases).append(')'));
     }
 
+    /** {@code INSERT INTO <run's table> (<run's columns>}, to be followed by {@code ) VALUES ...} or a query. */
+    private StringBuilder insertInto() {
+        StringBuilder sb = new StringBuilder("INSERT INTO ").append(dialect.quote(runTable)).append(" (");
+        dialect.appendList(sb, runColumns.stream().map(TableShape.Column::name).toList());
+        return sb;
+    }
+
+    /** {@code insert} with the dialect's upsert clause: the run's non-key columns take the new image's values. */
+    private String upsertOf(StringBuilder insert) {
+        List<String> updated = runColumns.stream().map(TableShape.Column::name)
+                .filter(n -> !runShape.primaryKey().contains(n)).toList();
+        return insert.append(dialect.upsertSuffix(runShape.primaryKey(), updated)).toString();
+    }
+
+    /** The run's column names, for the keys of cached statements. */
     private String columnNames() {
         StringBuilder names = new StringBuilder();
         for (TableShape.Column c : runColumns) {
@@ -208,11 +213,7 @@ final class ChangeWriter {
     }
 
     private PreparedStatement multiRowStatement(int n) throws SQLException {
-        StringBuilder names = new StringBuilder();
-        for (TableShape.Column c : runColumns) {
-            names.append(c.name()).append(',');
-        }
-        String cacheKey = "m" + n + ":" + runTable + ":" + names;
+        String cacheKey = "m" + n + ":" + runTable + ":" + columnNames();
         PreparedStatement ps = statements.get(cacheKey);
         if (ps == null) {
             ps = connection.prepareStatement(multiRowSql(n));
@@ -222,20 +223,12 @@ final class ChangeWriter {
     }
 
     private String multiRowSql(int n) {
-        StringBuilder sb = new StringBuilder("INSERT INTO ").append(dialect.quote(runTable)).append(" (");
-        List<String> names = runColumns.stream().map(TableShape.Column::name).toList();
-        dialect.appendList(sb, names);
-        sb.append(") VALUES ");
-        StringBuilder row = new StringBuilder("(");
-        for (int i = 0; i < runColumns.size(); i++) {
-            row.append(i == 0 ? "" : ", ").append(ColumnValues.placeholder(dialect, runColumns.get(i)));
-        }
-        row.append(')');
+        StringBuilder sb = insertInto().append(") VALUES ");
+        String row = valuesRow();
         for (int r = 0; r < n; r++) {
             sb.append(r == 0 ? "" : ", ").append(row);
         }
-        List<String> updated = names.stream().filter(c -> !runShape.primaryKey().contains(c)).toList();
-        return sb.append(dialect.upsertSuffix(runShape.primaryKey(), updated)).toString();
+        return upsertOf(sb);
     }
 
     /** Closes the cached statements (the connection stays open). */
@@ -251,11 +244,7 @@ final class ChangeWriter {
     }
 
     private PreparedStatement statement() throws SQLException {
-        StringBuilder names = new StringBuilder();
-        for (TableShape.Column c : runColumns) {
-            names.append(c.name()).append(',');
-        }
-        String cacheKey = (runDelete ? "d:" : "u:") + runTable + ":" + names;
+        String cacheKey = (runDelete ? "d:" : "u:") + runTable + ":" + columnNames();
         PreparedStatement ps = statements.get(cacheKey);
         if (ps == null) {
             ps = connection.prepareStatement(runDelete ? deleteSql() : upsertSql());
@@ -265,16 +254,16 @@ final class ChangeWriter {
     }
 
     private String upsertSql() {
-        StringBuilder sb = new StringBuilder("INSERT INTO ").append(dialect.quote(runTable)).append(" (");
-        List<String> names = runColumns.stream().map(TableShape.Column::name).toList();
-        dialect.appendList(sb, names);
-        sb.append(") VALUES (");
+        return upsertOf(insertInto().append(") VALUES ").append(valuesRow()));
+    }
+
+    /** One row's parameters: {@code (?, ?::type, ...)}. */
+    private String valuesRow() {
+        StringBuilder row = new StringBuilder("(");
         for (int i = 0; i < runColumns.size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append(ColumnValues.placeholder(dialect, runColumns.get(i)));
+            row.append(i == 0 ? "" : ", ").append(ColumnValues.placeholder(dialect, runColumns.get(i)));
         }
-        sb.append(')');
-        List<String> updated = names.stream().filter(n -> !runShape.primaryKey().contains(n)).toList();
-        return sb.append(dialect.upsertSuffix(runShape.primaryKey(), updated)).toString();
+        return row.append(')').toString();
     }
 
     private String deleteSql() {

@@ -33,15 +33,25 @@ final class ColumnValues {
         if (dialect == Dialect.MARIADB) {
             return "?";
         }
+        return castFromText(column, "?");
+    }
+
+    /** PostgreSQL: the SQL turning {@code text}, a value as {@link #text} gives it, into {@code column}'s type. */
+    static String castFromText(TableShape.Column column, String text) {
         if (column.kind() == TableShape.ValueKind.BINARY) {
-            return "decode(?, 'base64')";
+            return "decode(" + text + ", 'base64')";
         }
-        return "?::" + column.castType();
+        return text + "::" + column.castType();
+    }
+
+    /** True for a value the image does not hold or holds as JSON null: bound as SQL NULL. */
+    static boolean isAbsent(JsonNode value) {
+        return value == null || value.isNull() || value.isMissingNode();
     }
 
     static void bind(Dialect dialect, PreparedStatement ps, int index, TableShape.Column column, JsonNode value)
             throws SQLException {
-        if (value == null || value.isNull() || value.isMissingNode()) {
+        if (isAbsent(value)) {
             ps.setNull(index, dialect == Dialect.MARIADB && column.kind() == TableShape.ValueKind.BINARY
                     ? Types.VARBINARY : Types.VARCHAR);
             return;

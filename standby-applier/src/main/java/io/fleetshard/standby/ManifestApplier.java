@@ -45,7 +45,22 @@ final class ManifestApplier {
     Result apply(Connection c, String shardId, StoredManifest manifest, List<Segment> segments, long maxCommitTsMs)
             throws SQLException {
         // parsed as they are applied: a record after the first one past maxCommitTsMs is never looked at
-        Iterable<ChangeEvent> lazily = () -> new java.util.Iterator<>() {
+        return applyParsed(c, shardId, manifest, events(manifest, segments), maxCommitTsMs);
+    }
+
+    /**
+     * The change events of {@code segments} (verified against {@code manifest}, in its order), parsed; a record that
+     * cannot be applied is an {@link io.fleetshard.archive.format.ArchiveDefectException} naming its segment.
+     */
+    static List<ChangeEvent> parse(StoredManifest manifest, List<Segment> segments) {
+        List<ChangeEvent> events = new java.util.ArrayList<>();
+        events(manifest, segments).forEach(events::add);
+        return events;
+    }
+
+    /** The events of {@code segments}, each parsed only when the iteration reaches it. */
+    private static Iterable<ChangeEvent> events(StoredManifest manifest, List<Segment> segments) {
+        return () -> new java.util.Iterator<>() {
             private int segment;
             private java.util.Iterator<ArchivedEvent> inSegment = java.util.Collections.emptyIterator();
 
@@ -65,22 +80,6 @@ final class ManifestApplier {
                 return ChangeEvent.parse(manifest.manifest().segments().get(segment - 1).key(), inSegment.next());
             }
         };
-        return applyParsed(c, shardId, manifest, lazily, maxCommitTsMs);
-    }
-
-    /**
-     * The change events of {@code segments} (verified against {@code manifest}, in its order), parsed; a record that
-     * cannot be applied is an {@link io.fleetshard.archive.format.ArchiveDefectException} naming its segment.
-     */
-    static List<ChangeEvent> parse(StoredManifest manifest, List<Segment> segments) {
-        List<ChangeEvent> events = new java.util.ArrayList<>();
-        for (int i = 0; i < segments.size(); i++) {
-            String key = manifest.manifest().segments().get(i).key();
-            for (ArchivedEvent ae : segments.get(i).events()) {
-                events.add(ChangeEvent.parse(key, ae));
-            }
-        }
-        return events;
     }
 
     /** As {@link #apply}, with the manifest's events already {@link #parse parsed}. */

@@ -2,9 +2,7 @@ package io.fleetshard.standby;
 
 import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.Segment;
-import io.fleetshard.archive.format.SegmentRef;
 import io.fleetshard.archive.format.StoredManifest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -77,10 +75,7 @@ final class ManifestPrefetch implements AutoCloseable {
             return Optional.empty();
         }
         StoredManifest m = next.get();
-        List<Segment> segments = new ArrayList<>(m.manifest().segments().size());
-        for (SegmentRef ref : m.manifest().segments()) {
-            segments.add(reader.segment(ref));
-        }
+        List<Segment> segments = reader.segments(m);
         return Optional.of(new Prepared(m, segments, ManifestApplier.parse(m, segments)));
     }
 

@@ -6,8 +6,6 @@ import io.fleetshard.archive.format.ArchiveDefectException;
 import io.fleetshard.archive.format.ArchiveEncryption;
 import io.fleetshard.archive.format.ArchiveReader;
 import io.fleetshard.archive.format.ArchiveStore;
-import io.fleetshard.archive.format.Segment;
-import io.fleetshard.archive.format.SegmentRef;
 import io.fleetshard.archive.format.Sha256;
 import io.fleetshard.archive.format.ShardArchivePath;
 import io.fleetshard.archive.format.SnapshotDescriptor;
@@ -108,11 +106,7 @@ public final class PointInTimeRestore {
             long manifests = 0;
             long events = 0;
             for (StoredManifest m : plan) {
-                List<Segment> segments = new ArrayList<>();
-                for (SegmentRef ref : m.manifest().segments()) {
-                    segments.add(reader.segment(ref));
-                }
-                ManifestApplier.Result r = applier.apply(c, path.shardId(), m, segments, toTimeMs);
+                ManifestApplier.Result r = applier.apply(c, path.shardId(), m, reader.segments(m), toTimeMs);
                 events += r.events();
                 rowsDone += r.events();
                 if (r.position() != null) {

@@ -108,6 +108,15 @@ public final class ArchiveReader {
         return SegmentCodec.open(ref.key(), verifiedSegment(ref), keys);
     }
 
+    /** Every segment {@code manifest} lists, in its order, each as {@link #segment} reads it. */
+    public List<Segment> segments(StoredManifest manifest) {
+        List<Segment> out = new java.util.ArrayList<>(manifest.manifest().segments().size());
+        for (SegmentRef ref : manifest.manifest().segments()) {
+            out.add(segment(ref));
+        }
+        return out;
+    }
+
     /**
      * As {@link #segment} without opening sealed records: the checksum covers the stored (sealed) bytes, so a segment is
      * verified without any tenant key ({@code fleetshard archive verify}).
