@@ -29,12 +29,17 @@ final class ChangeTopics {
         create(config, List.of(new NewTopic(config.shardLogTopic(shardId), Optional.of(1), Optional.empty())));
     }
 
-    private static void create(CaptureConfig config, List<NewTopic> only) {
+    /** An admin client of capture's Kafka (TLS/SASL as configured, ADR 0027) whose calls give up after that long. */
+    static Admin admin(CaptureConfig config, int apiTimeoutMs) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        props.putAll(config.kafkaSecurity().clientProperties()); // TLS/SASL (ADR 0027)
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
-        try (Admin admin = Admin.create(props)) {
+        props.putAll(config.kafkaSecurity().clientProperties());
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(apiTimeoutMs));
+        return Admin.create(props);
+    }
+
+    private static void create(CaptureConfig config, List<NewTopic> only) {
+        try (Admin admin = admin(config, 60_000)) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
             List<NewTopic> wanted = new ArrayList<>(only);
             if (only.isEmpty()) {

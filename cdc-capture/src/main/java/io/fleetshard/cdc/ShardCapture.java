@@ -350,10 +350,10 @@ final class ShardCapture {
                     taggedOffload = false;
                     continue;
                 }
-                if (outcome instanceof ChangeEnvelopeMapper.Change rc && rc.record().timestamp() != null
-                        && rc.record().timestamp() < oldestAcceptedMs) {
-                    // before the change is sent: the batch's transaction is aborted below (ADR 0061)
-                    throw retention.refusal(shardId, rc.table(), rc.record().timestamp(), nowMs);
+                if (outcome instanceof ChangeEnvelopeMapper.Change rc && rc.commitTsMs() < oldestAcceptedMs) {
+                    // the change's record is dated with its commit time; refused before it is sent, the batch's
+                    // transaction is aborted below (ADR 0061)
+                    throw retention.refusal(shardId, rc.table(), rc.commitTsMs(), nowMs);
                 }
                 boolean inTaggedTx = outcome instanceof ChangeEnvelopeMapper.Change tc && isTagged(tc);
                 if (outcome instanceof ChangeEnvelopeMapper.Change c && inTaggedTx && taggedOffload) {
